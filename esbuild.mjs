@@ -1,0 +1,53 @@
+// Builds the three bundles: the extension (runs in the VS Code extension host), the CLI/trainer
+// (runs headless and as the extension's child process), and the webview (runs in the panel).
+import * as esbuild from "esbuild";
+
+const production = process.argv.includes("--production");
+const watch = process.argv.includes("--watch");
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: "info",
+};
+
+/** @type {esbuild.BuildOptions[]} */
+const targets = [
+  {
+    ...common,
+    entryPoints: { extension: "src/extension/extension.ts" },
+    outdir: "dist",
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    external: ["vscode", "onnxruntime-node"],
+  },
+  {
+    ...common,
+    entryPoints: { cli: "src/cli/main.ts", worker: "src/runtime/worker.ts" },
+    outdir: "dist",
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    external: ["onnxruntime-node"],
+    banner: { js: "#!/usr/bin/env node" },
+  },
+  {
+    ...common,
+    entryPoints: { webview: "webview/main.ts" },
+    outdir: "dist",
+    platform: "browser",
+    format: "iife",
+    target: "es2022",
+  },
+];
+
+const present = (await import("node:fs")).existsSync;
+const active = targets.filter((t) => Object.values(t.entryPoints).every((p) => present(p)));
+
+if (watch) {
+  for (const t of active) (await esbuild.context(t)).watch();
+} else {
+  await Promise.all(active.map((t) => esbuild.build(t)));
+}

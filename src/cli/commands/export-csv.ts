@@ -1,0 +1,13 @@
+// Placeholder until the owning area lands; see the issue that covers `seat export-csv`.
+import { type Command, UserError, ExitCode } from "../command";
+
+const command: Command = {
+  name: "export-csv",
+  summary: "(not built yet)",
+  usage: "",
+  options: {},
+  async run() {
+    throw new UserError("'seat export-csv' is not built yet", ExitCode.failed);
+  },
+};
+export default command;

@@ -1,0 +1,101 @@
+// Entry point of the `seat` executable: dispatches to src/cli/commands/<name>.ts, turns the declared
+// options into parsing and `--help`, and maps errors to exit codes.
+import { parseArgs } from "node:util";
+import { commandLoaders } from "./commands/index";
+import { type Command, type CliIo, ExitCode, UserError } from "./command";
+
+export function formatHelp(cmd: Command): string {
+  const lines = [`Usage: seat ${cmd.name} ${cmd.usage}`.trimEnd(), "", cmd.summary, ""];
+  const entries = Object.entries(cmd.options);
+  if (entries.length) {
+    lines.push("Options:");
+    const rows = entries.map(([name, o]) => {
+      const flag = `${o.short ? `-${o.short}, ` : "    "}--${name}${o.type === "string" ? ` ${o.arg ?? "VALUE"}` : ""}`;
+      const def = o.default !== undefined && o.default !== false ? ` (default: ${String(o.default)})` : "";
+      return [flag, o.help + def] as const;
+    });
+    const width = Math.max(...rows.map(([f]) => f.length));
+    for (const [f, h] of rows) lines.push(`  ${f.padEnd(width)}  ${h}`);
+    lines.push(`  ${"    --help".padEnd(width)}  Show this help`);
+  }
+  if (cmd.details) lines.push("", cmd.details.trim());
+  return lines.join("\n") + "\n";
+}
+
+async function topHelp(): Promise<string> {
+  const rows: string[] = [];
+  for (const [name, load] of Object.entries(commandLoaders)) {
+    const cmd = await load();
+    rows.push(`  ${name.padEnd(11)} ${cmd.summary}`);
+  }
+  return ["Usage: seat <command> [options]", "", "SEAT Tuner: teach a local LLM new facts without teaching it to make things up.", "", "Commands:", ...rows, "", "Run `seat <command> --help` for a command's options.", ""].join("\n");
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    io.out(await topHelp());
+    return name ? ExitCode.ok : ExitCode.usage;
+  }
+  if (name === "--version") {
+    io.out("0.1.0\n");
+    return ExitCode.ok;
+  }
+  const load = commandLoaders[name];
+  if (!load) {
+    io.err(`seat: unknown command '${name}'. Commands: ${Object.keys(commandLoaders).join(", ")}\n`);
+    return ExitCode.usage;
+  }
+  const cmd = await load();
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.out(formatHelp(cmd));
+    return ExitCode.ok;
+  }
+  let parsed;
+  try {
+    const options = Object.fromEntries(
+      Object.entries(cmd.options).map(([k, { help: _h, arg: _a, ...o }]) => [k, o]),
+    );
+    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    io.err(`seat ${name}: ${(e as Error).message}\nRun \`seat ${name} --help\` for usage.\n`);
+    return ExitCode.usage;
+  }
+  try {
+    return await cmd.run(parsed as never, io);
+  } catch (e) {
+    if (e instanceof UserError) {
+      io.err(`seat ${name}: ${e.message}\n`);
+      return e.exitCode;
+    }
+    if (io.signal.aborted) {
+      io.err(`seat ${name}: cancelled\n`);
+      return ExitCode.cancelled;
+    }
+    io.err(`seat ${name}: ${(e as Error).stack ?? String(e)}\n`);
+    return ExitCode.failed;
+  }
+}
+
+const isEntry = typeof require !== "undefined" && require.main === module;
+if (isEntry) {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(ExitCode.cancelled);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  main(process.argv.slice(2), {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    isTty: Boolean(process.stderr.isTTY),
+    cwd: process.cwd(),
+    signal: controller.signal,
+  }).then(
+    (code) => { process.exitCode = code; },
+    (e) => { process.stderr.write(String(e) + "\n"); process.exitCode = ExitCode.failed; },
+  );
+}

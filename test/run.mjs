@@ -1,0 +1,48 @@
+// The one test command (`npm test`): unit tests (node:test over TypeScript via tsx), then the
+// end-to-end suite in a real VS Code (code-server) driven by Playwright. Prints one summary line.
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync, existsSync, readFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const args = process.argv.slice(2);
+const only = args.includes("--unit") ? "unit" : args.includes("--e2e") ? "e2e" : "all";
+const filters = args.filter((a) => !a.startsWith("--"));
+
+function listTests(dir) {
+  if (!existsSync(dir)) return [];
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...listTests(p));
+    else if (name.endsWith(".test.ts")) out.push(p);
+  }
+  return out;
+}
+
+const results = [];
+function runSuite(name, files, extraEnv = {}) {
+  const selected = filters.length ? files.filter((f) => filters.some((x) => f.includes(x))) : files;
+  if (selected.length === 0) {
+    console.error(`[test] ${name}: no test files found`);
+    results.push({ name, ok: false, pass: 0, fail: 0, skip: 0 });
+    return;
+  }
+  const res = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "--test", "--test-reporter=spec", "--test-reporter-destination=stdout",
+     "--test-reporter=./test/summary-reporter.mjs", "--test-reporter-destination=.cache/test-summary-" + name + ".json",
+     ...selected],
+    { stdio: "inherit", env: { ...process.env, ...extraEnv } },
+  );
+  let summary = { pass: 0, fail: 0, skip: 0, todo: 0 };
+  try { summary = JSON.parse(readFileSync(".cache/test-summary-" + name + ".json", "utf8")); } catch { /* the run died before the reporter wrote */ }
+  results.push({ name, ok: res.status === 0, ...summary });
+}
+mkdirSync(".cache", { recursive: true });
+if (only !== "e2e") runSuite("unit", listTests("test/unit"));
+if (only !== "unit") runSuite("e2e", listTests("test/e2e"));
+
+const line = results.map((r) => `${r.name}: ${r.pass} passed, ${r.fail} failed, ${r.skip} skipped`).join("; ");
+const ok = results.every((r) => r.ok && r.skip === 0);
+console.log(`\nSEAT Tuner tests ${ok ? "PASSED" : "FAILED"} — ${line}`);
+process.exit(ok ? 0 : 1);
