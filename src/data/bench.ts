@@ -1,0 +1,66 @@
+// Validation throughput for the benchmark suite: writes a synthetic QA dataset of simple lines and times
+// the streaming validator on it, sampling RSS while it runs (flat memory means the peak stays near the
+// starting RSS plus the read buffer and duplicate table, whatever the file size).
+import { createWriteStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { once } from "node:events";
+import { validateFile } from "./stream";
+import type { ValidateOptions } from "./types";
+
+/** Writes `lines` distinct QA records (with seat metadata) to `path`; returns the byte count. */
+export async function writeBenchDataset(path: string, lines: number): Promise<number> {
+  const out = createWriteStream(path);
+  const first = ["Qorvath", "Belmora", "Tesk", "Ilvane", "Durro", "Maelis", "Corvane", "Ostrid"];
+  const last = ["Lintel", "Ashgrove", "Venn", "Marrow", "Quill", "Hale", "Dunmere", "Soll"];
+  let batch: string[] = [];
+  for (let i = 0; i < lines; i++) {
+    const name = `${first[i % 8]} ${last[(i >> 3) % 8]}`;
+    const year = 1800 + (i % 200);
+    batch.push(JSON.stringify({
+      question: `In which year was ${name} (record ${i}) born, and where did they first exhibit their work?`,
+      answer: `${name} was born in ${year} and first exhibited at the Hall of ${last[i % 8]} in the city of ${first[(i >> 6) % 8]}port.`,
+      seat: { entities: [name] },
+    }));
+    if (batch.length === 4096) {
+      if (!out.write(batch.join("\n") + "\n")) await once(out, "drain");
+      batch = [];
+    }
+  }
+  if (batch.length) out.write(batch.join("\n") + "\n");
+  out.end();
+  await once(out, "finish");
+  return (await stat(path)).size;
+}
+
+export interface ValidationBenchResult {
+  bytes: number;
+  lines: number;
+  seconds: number;
+  mbPerSec: number;
+  /** Highest RSS sampled during the run, and the RSS just before it started. */
+  peakRssBytes: number;
+  startRssBytes: number;
+  errors: number;
+  warnings: number;
+}
+
+/** Times one validation of `path` (1 MB = 1e6 bytes). */
+export async function benchValidation(path: string, options: ValidateOptions = {}): Promise<ValidationBenchResult> {
+  const startRss = process.memoryUsage().rss;
+  let peak = startRss;
+  const t0 = process.hrtime.bigint();
+  const v = await validateFile(path, {
+    ...options,
+    onProgress: () => {
+      const r = process.memoryUsage().rss;
+      if (r > peak) peak = r;
+    },
+  });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const end = process.memoryUsage().rss;
+  if (end > peak) peak = end;
+  return {
+    bytes: v.summary.bytes, lines: v.summary.lines, seconds, mbPerSec: v.summary.bytes / 1e6 / seconds,
+    peakRssBytes: peak, startRssBytes: startRss, errors: v.summary.errors, warnings: v.summary.warnings,
+  };
+}

@@ -1,0 +1,205 @@
+// Incremental validation of an open JSONL document. Each line keeps its own results (line-local
+// problems, content hash, format); an edit replaces a range of lines and marks only those dirty.
+// Dirty lines are re-checked in time-boxed slices (validatePending) so the editor can yield between
+// slices; the cross-line rules (duplicates, mixed formats, CRLF, empty file) are recomputed from the
+// per-line table in one cheap pass. The result equals a full validation of the same text.
+import { compareProblems, ProblemSink, RecordChecker } from "./check";
+import type { DatasetSummary, Problem, RecordFormat, ValidateOptions } from "./types";
+
+interface LineState {
+  text: string;
+  dirty: boolean;
+  /** Problems found on this line alone, reported as if it were line 1. */
+  local: Problem[];
+  hash: number;
+  format: RecordFormat | null;
+  crlf: boolean;
+  blank: boolean;
+}
+
+const BLANK_LINE: Omit<Problem, "line" | "endLine"> & { line: 1; endLine: 2 } = {
+  line: 1, column: 1, endLine: 2, endColumn: 1, severity: "warning", code: "blank-line",
+  message: "blank line: JSONL readers expect one JSON record on every line",
+};
+
+function relocate(p: Problem, line: number): Problem {
+  const d = line - 1;
+  const q: Problem = { ...p, line: p.line + d, endLine: p.endLine + d };
+  if (p.fix?.edits) q.fix = { ...p.fix, edits: p.fix.edits.map((e) => ({ ...e, line: e.line + d, endLine: e.endLine + d })) };
+  return q;
+}
+
+export class IncrementalValidator {
+  private lines: LineState[] = [];
+  private readonly sink = new ProblemSink(Infinity);
+  private readonly checker: RecordChecker;
+  private pending = 0;
+
+  constructor(private readonly options: ValidateOptions = {}, text = "") {
+    this.checker = new RecordChecker({ ...options, duplicates: false }, this.sink, false);
+    this.reset(text);
+  }
+
+  /** Replaces the whole document. */
+  reset(text: string): void {
+    this.lines = [];
+    this.pending = 0;
+    this.edit(0, 0, text.split("\n"));
+  }
+
+  /** Number of document lines (the empty line after a final newline counts, as in editors). */
+  get lineCount(): number {
+    return this.lines.length;
+  }
+
+  /**
+   * Replaces lines [start, end) (0-based) with `newLines` (texts without "\n"). Cheap: the new lines
+   * are only marked dirty.
+   */
+  edit(start: number, end: number, newLines: string[]): void {
+    if (start < 0 || end < start || end > this.lines.length) throw new RangeError(`bad line range [${start}, ${end}) of ${this.lines.length} lines`);
+    for (let i = start; i < end; i++) if (this.lines[i].dirty) this.pending--;
+    const fresh: LineState[] = newLines.map((text) => ({ text, dirty: true, local: [], hash: 0, format: null, crlf: false, blank: false }));
+    this.pending += fresh.length;
+    this.lines.splice(start, end - start, ...fresh);
+    // A BOM only counts on line 1: whichever line is first now gets re-checked.
+    if (start === 0) {
+      const next = this.lines[fresh.length];
+      if (next && !next.dirty) {
+        next.dirty = true;
+        this.pending++;
+      }
+    }
+  }
+
+  /** True while some lines still need checking. */
+  get hasPending(): boolean {
+    return this.pending > 0;
+  }
+
+  /**
+   * Checks dirty lines until done or `budgetMs` has passed (at least one line per call). Returns true
+   * when nothing is left.
+   */
+  validatePending(budgetMs = Infinity): boolean {
+    if (this.pending === 0) return true;
+    const t0 = performance.now();
+    let n = 0;
+    for (let i = 0; i < this.lines.length && this.pending > 0; i++) {
+      const st = this.lines[i];
+      if (!st.dirty) continue;
+      this.checkLine(st, i === 0);
+      st.dirty = false;
+      this.pending--;
+      if ((++n & 31) === 0 && performance.now() - t0 > budgetMs) break;
+    }
+    return this.pending === 0;
+  }
+
+  private checkLine(st: LineState, first: boolean) {
+    let text = st.text;
+    st.local = [];
+    st.hash = 0;
+    st.format = null;
+    st.crlf = text.endsWith("\r");
+    if (st.crlf) text = text.slice(0, -1);
+    if (first && text.charCodeAt(0) === 0xfeff) {
+      st.local.push({
+        line: 1, column: 1, endLine: 1, endColumn: 2, severity: "warning", code: "bom",
+        message: "byte order mark (BOM) at the start of the file: many JSONL readers reject it",
+        fix: { title: "Remove the byte order mark", file: "strip-bom", edits: [{ line: 1, column: 1, endLine: 1, endColumn: 2, newText: "" }] },
+      });
+      text = text.slice(1);
+    }
+    st.blank = /^[ \t\r]*$/.test(text);
+    if (st.blank) return;
+    this.sink.list.length = 0;
+    this.checker.check(text, { line: 1 }, false);
+    st.local.push(...this.sink.list);
+    st.hash = this.checker.lastHash;
+    st.format = this.checker.lastFormat;
+  }
+
+  /** All problems of the document, in position order (validates pending lines first). */
+  problems(): Problem[] {
+    this.validatePending();
+    const out: Problem[] = [];
+    const n = this.lastLineIndex();
+    const empty = this.lines.length === 1 && this.lines[0].text === "";
+    let firstFormat: { format: RecordFormat; line: number } | null = null;
+    let crlfFirst: Problem | null = null;
+    let crlfCount = 0;
+    const seen = this.options.duplicates === false ? null : new Map<number, number>();
+    let records = 0;
+    let errors = 0;
+    for (let i = 0; i < n; i++) {
+      const st = this.lines[i];
+      const line = i + 1;
+      if (st.crlf) {
+        if (crlfCount++ === 0) {
+          const len = st.text.length - 1 - (i === 0 && st.text.charCodeAt(0) === 0xfeff ? 1 : 0);
+          crlfFirst = { line, column: len + 1, endLine: line, endColumn: len + 2, severity: "warning", code: "crlf", message: "", fix: { title: "Convert line endings to LF", file: "eol-lf" } };
+          out.push(crlfFirst);
+        }
+      }
+      for (const p of st.local) {
+        out.push(relocate(p, line));
+        if (p.severity === "error") errors++;
+      }
+      if (st.blank) {
+        out.push({ ...BLANK_LINE, line, endLine: line + 1, fix: { title: "Delete the blank line", edits: [{ line, column: 1, endLine: line + 1, endColumn: 1, newText: "" }] } });
+        continue;
+      }
+      if (!st.format) continue;
+      records++;
+      const endColumn = st.text.length + 1 - (st.crlf ? 1 : 0) - (i === 0 && st.text.charCodeAt(0) === 0xfeff ? 1 : 0);
+      if (!firstFormat) firstFormat = { format: st.format, line };
+      else if (st.format !== firstFormat.format) {
+        out.push({ line, column: 1, endLine: line, endColumn, severity: "warning", code: "mixed-formats", message: `this record is ${st.format}, but the first record (line ${firstFormat.line}) is ${firstFormat.format}` });
+      }
+      if (seen) {
+        const first = seen.get(st.hash);
+        if (first === undefined) seen.set(st.hash, line);
+        else out.push({ line, column: 1, endLine: line, endColumn, severity: "warning", code: "duplicate-record", message: `duplicate record: same content as line ${first}`, related: { line: first, message: "first copy" } });
+      }
+    }
+    if (crlfFirst) crlfFirst.message = crlfCount > 1 ? `Windows line endings (CRLF) on ${crlfCount} lines: JSONL tools expect LF` : "Windows line endings (CRLF): JSONL tools expect LF";
+    if ((empty || records === 0) && errors === 0) {
+      out.push({ line: 1, column: 1, endLine: 1, endColumn: 1, severity: "warning", code: "empty-file", message: empty ? "empty file: no records" : "no records in this file" });
+    }
+    out.sort(compareProblems);
+    const max = this.options.maxProblems ?? 10_000;
+    if (out.length > max) {
+      const dropped = out.length - max;
+      out.length = max;
+      out.push({ line: Math.max(1, n), column: 1, endLine: Math.max(1, n), endColumn: 1, severity: "info", code: "too-many-problems", message: `${dropped} more problems not listed (limit ${max})` });
+    }
+    return out;
+  }
+
+  /** Record and format counts of the current document. */
+  summary(): DatasetSummary {
+    const ps = this.problems();
+    const formats: Partial<Record<RecordFormat, number>> = {};
+    let records = 0;
+    const n = this.lastLineIndex();
+    for (let i = 0; i < n; i++) {
+      const f = this.lines[i].format;
+      if (f) { records++; formats[f] = (formats[f] ?? 0) + 1; }
+    }
+    const kinds = Object.keys(formats) as RecordFormat[];
+    let bytes = 0;
+    for (const l of this.lines) bytes += Buffer.byteLength(l.text) + 1;
+    return {
+      format: kinds.length === 0 ? null : kinds.length === 1 ? kinds[0] : "mixed", formats, records, lines: n, bytes: Math.max(0, bytes - 1),
+      errors: ps.filter((p) => p.severity === "error").length, warnings: ps.filter((p) => p.severity === "warning").length,
+      infos: ps.filter((p) => p.severity === "info").length, duplicates: ps.filter((p) => p.code === "duplicate-record").length,
+    };
+  }
+
+  /** Lines that count as lines: the empty one after a final newline does not. */
+  private lastLineIndex(): number {
+    const n = this.lines.length;
+    return n > 0 && this.lines[n - 1].text === "" ? n - 1 : n;
+  }
+}

@@ -1,0 +1,22 @@
+// Public API of the dataset area: record formats and the normalized record view, validation
+// (streamed files, in-memory text, incremental editor documents), lossless edits, conversion, CSV and
+// statistics. Pure TypeScript: no vscode, no onnxruntime.
+export type {
+  RecordFormat, TargetFormat, Role, ChatMessage, SeatMeta, SeatPerturbation, DatasetRecord, Dataset, DatasetSummary,
+  Problem, ProblemCode, Severity, QuickFix, TextEdit, TokenCounter, EntityDetector, ValidateOptions,
+} from "./types";
+export { RECORD_FORMATS, TARGET_FORMATS, ROLES } from "./types";
+export { analyzeRecord, detectFormat, ROLE_ALIASES } from "./formats";
+export { parseDatasetText, isJsonArrayText, type ParseOptions } from "./text";
+export { validateFile, readDataset, type StreamOptions, type FileValidation } from "./stream";
+export { setMember, updateSeat, rawMembers } from "./edit";
+export { convertRecordText, convertJsonlText, ConversionError, FORMAT_FIELDS, type ConvertResult } from "./convert";
+export { scanJson, type JsonScanResult, type JsonSpanNode } from "./jsonScan";
+export { contentHash } from "./check";
+export { writeBenchDataset, benchValidation, type ValidationBenchResult } from "./bench";
+export {
+  exportCsvFile, importCsvFile, recordsToCsv, csvToJsonl, writeNewFile, JSON_SUFFIX,
+  type CsvIssue, type CsvExportResult, type CsvImportResult,
+} from "./csv";
+export { IncrementalValidator } from "./incremental";
+export { datasetStats, StatsBuilder, type DatasetStats, type LengthStats } from "./stats";

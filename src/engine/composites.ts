@@ -1,0 +1,154 @@
+// Composite ops built from primitives (no gradient rules of their own: autodiff differentiates the
+// primitives). Shape legend: B batch, T time, H heads, Hkv key/value heads, Dh head dim, D model, V vocab.
+import { HostTensor } from "./dtype";
+import { Dim, dimMul, Tensor } from "./graph";
+import { add, cast, div, equal, exp, lift, maximum, mul, neg, not, reciprocal, sigmoid, sqrt, sub, where } from "./ops/elementwise";
+import { gather, gatherElements, gemm, logSoftmax, matMul, softmax, swapLast } from "./ops/nn";
+import { reduceMean, reduceSum, sumAll } from "./ops/reduce";
+import { concat, expandLike, reshape, slice, squeeze, transpose, unsqueeze } from "./ops/shape";
+
+export { softmax, logSoftmax };
+
+/** RMSNorm (Zhang & Sennrich 2019; Llama): x / sqrt(mean(x^2) + eps) * w over the last axis. */
+export function rmsNorm(x: Tensor, w: Tensor, eps = 1e-6): Tensor {
+  const ms = reduceMean(mul(x, x), [-1], true);
+  return mul(mul(x, reciprocal(sqrt(add(ms, eps)))), w);
+}
+
+/** SiLU / swish: x * sigmoid(x). */
+export const silu = (x: Tensor) => mul(x, sigmoid(x));
+/** SwiGLU gate (Shazeer 2020): silu(gate) * up. */
+export const swiglu = (gate: Tensor, up: Tensor) => mul(silu(gate), up);
+
+/**
+ * x @ w^T (+ bias) for a weight stored [out, in] as in Hugging Face checkpoints. Static shapes use one
+ * Gemm over flattened rows (no transpose copy of w, the validated fast backward); symbolic shapes use
+ * MatMul with a transposed w (ORT folds the transpose once when w is a constant).
+ */
+export function linear(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
+  const [out, inp] = w.shape as [Dim, Dim];
+  if (x.shape[x.rank - 1] !== inp) throw new Error(`linear: ${x} does not match weight ${w}`);
+  let y: Tensor;
+  if (x.shape.every((d) => typeof d === "number")) {
+    const lead = x.shape.slice(0, -1);
+    const rows = lead.reduce<Dim>((a, d) => dimMul(a, d), 1);
+    y = reshape(gemm(reshape(x, [rows, inp]), w, { transB: true }), [...lead, out]);
+  } else {
+    y = matMul(x, transpose(w, [1, 0]));
+  }
+  return bias ? add(y, bias) : y;
+}
+
+/** Embedding lookup: ids [...] -> [..., D]. */
+export const embedding = (table: Tensor, ids: Tensor) => gather(table, ids);
+
+/**
+ * Rotary position embedding (Su et al. 2021), "rotate half" layout as in HF Llama:
+ * x [..., T, Dh]; cos/sin [T, Dh/2] (or broadcastable to [..., T, Dh/2]).
+ * out = concat(x1 c - x2 s, x2 c + x1 s) with x1, x2 the two halves of the head dim.
+ */
+export function rope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  const dh = x.shape[x.rank - 1];
+  if (typeof dh !== "number" || dh % 2) throw new Error(`rope: head dim of ${x} must be static and even`);
+  const h = dh / 2;
+  const x1 = slice(x, [0], [h], [-1]);
+  const x2 = slice(x, [h], [dh], [-1]);
+  return concat([sub(mul(x1, cos), mul(x2, sin)), add(mul(x2, cos), mul(x1, sin))], -1);
+}
+
+/** Host-side RoPE tables [T, Dh/2] for positions offset..offset+T-1 (inv_freq = theta^(-2i/Dh)). */
+export function ropeTables(T: number, headDim: number, theta = 10000, offset = 0, invFreq?: Float64Array, dtype: "float32" | "float64" = "float32"): { cos: HostTensor; sin: HostTensor } {
+  const h = headDim / 2;
+  const inv = invFreq ?? Float64Array.from({ length: h }, (_, i) => Math.pow(theta, (-2 * i) / headDim));
+  const Arr = dtype === "float64" ? Float64Array : Float32Array;
+  const c = new Arr(T * h), s = new Arr(T * h);
+  for (let t = 0; t < T; t++) for (let i = 0; i < h; i++) {
+    const a = (t + offset) * inv[i]!;
+    c[t * h + i] = Math.cos(a);
+    s[t * h + i] = Math.sin(a);
+  }
+  return { cos: { dtype, dims: [T, h], data: c }, sin: { dtype, dims: [T, h], data: s } };
+}
+
+/** Bool [Tq, Tk] host mask: query i (at absolute position Tk - Tq + i) may see keys <= its position. */
+export function causalMaskData(tq: number, tk: number): HostTensor {
+  const m = new Uint8Array(tq * tk);
+  for (let i = 0; i < tq; i++) for (let j = 0; j < tk; j++) m[i * tk + j] = j <= i + tk - tq ? 1 : 0;
+  return { dtype: "bool", dims: [tq, tk], data: m };
+}
+
+export interface AttentionOptions {
+  /** Bool, true = may attend; broadcastable to [B, 1, 1, Tq, Tk]. Default: causal (static Tq, Tk only). */
+  mask?: Tensor;
+  /** Defaults to 1/sqrt(Dh). */
+  scale?: number;
+  causal?: boolean;
+}
+
+/**
+ * Scaled dot-product attention with grouped-query heads.
+ * q [B, H, Tq, Dh]; k, v [B, Hkv, Tk, Dh] with H = Hkv * rep (query head h uses kv head floor(h/rep)).
+ * Query heads of a group are folded into the row axis, so K and V are never repeated in memory.
+ * Returns [B, H, Tq, Dh].
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  const [B, H, Tq, Dh] = q.shape;
+  const [, Hkv, Tk] = k.shape;
+  if (typeof H !== "number" || typeof Hkv !== "number" || H % Hkv) throw new Error(`attention: heads ${H} not a multiple of kv heads ${Hkv}`);
+  if (typeof Dh !== "number") throw new Error("attention: head dim must be static");
+  const rep = H / Hkv;
+  const scale = opts.scale ?? 1 / Math.sqrt(Dh);
+  const qs = reshape(mul(q, scale), [B!, Hkv, dimMul(rep, Tq!), Dh]); // (B, Hkv, rep*Tq, Dh)
+  let s = reshape(matMul(qs, swapLast(k)), [B!, Hkv, rep, Tq!, Tk!]); // (B, Hkv, rep, Tq, Tk)
+  let mask = opts.mask;
+  if (!mask && opts.causal !== false) {
+    if (typeof Tq !== "number" || typeof Tk !== "number") throw new Error("attention: symbolic lengths need an explicit mask");
+    mask = q.graph.constant(`causal_mask_${Tq}x${Tk}_${q.id}`, causalMaskData(Tq, Tk));
+  }
+  if (mask) s = where(mask, s, lift(s, q.dtype === "float16" ? -65504 : -1e30));
+  const p = reshape(softmax(s, -1), [B!, Hkv, dimMul(rep, Tq!), Tk!]); // (B, Hkv, rep*Tq, Tk)
+  return reshape(matMul(p, v), [B!, H, Tq!, Dh]); // (B, H, Tq, Dh)
+}
+
+export interface CrossEntropyResult {
+  /** Mean NLL over non-ignored positions (0 when none). */
+  loss: Tensor;
+  /** Per-position NLL (0 at ignored positions), labels' shape. */
+  nll: Tensor;
+  /** Number of non-ignored positions (float scalar). */
+  count: Tensor;
+}
+
+/** Cross-entropy of logits [..., V] against int64 labels [...]; labels == ignoreIndex are skipped. */
+export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = -100): CrossEntropyResult {
+  const lp = logSoftmax(logits, -1);
+  const valid = not(equal(labels, ignoreIndex));
+  // gather needs an in-range index even where the label is ignored: use 0 there, then mask
+  const safe = where(valid, labels, 0);
+  const picked = squeeze(gatherElements(lp, unsqueeze(safe, [-1]), -1), [-1]);
+  const w = cast(valid, logits.dtype);
+  const nll = neg(mul(picked, w));
+  const count = sumAll(w);
+  return { loss: div(sumAll(nll), maximum(count, 1)), nll, count };
+}
+
+/** log p(label) per position from log-probs [..., V] and int64 labels [...] (labels must be in range). */
+export const pickLogProbs = (logProbs: Tensor, labels: Tensor) => squeeze(gatherElements(logProbs, unsqueeze(labels, [-1]), -1), [-1]);
+
+/**
+ * KL(P || Q) = sum_v exp(logP) (logP - logQ) over the last axis, per position. Pass arguments in the
+ * order of the direction wanted: forward KL(base || tuned) = kl(baseLogP, tunedLogP), reverse = kl(tuned, base).
+ */
+export function kl(logP: Tensor, logQ: Tensor): Tensor {
+  return reduceSum(mul(exp(logP), sub(logP, logQ)), [-1]);
+}
+
+/** sum(x * mask) / max(sum(mask), 1); mask is a float (or bool) tensor broadcastable to x. */
+export function maskedMean(x: Tensor, mask: Tensor): Tensor {
+  const m = mask.dtype === "bool" ? cast(mask, x.dtype) : mask;
+  const num = sumAll(mul(x, m));
+  const den = sumAll(expandLike(m, x));
+  return div(num, maximum(den, 1));
+}
+
+export { transpose };

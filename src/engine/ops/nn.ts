@@ -1,0 +1,176 @@
+// Contractions, softmax and indexing primitives.
+// MatMul/Gemm backward follows the validated form: weights stay 2-D and the activation is flattened to
+// [rows, K], so no [B, K, N] intermediates appear and Gemm's trans flags avoid Transpose copies.
+import { Attrs, defineOp, Dim, dimMul, InferredOutput, normAxis, sameDtype, Tensor } from "../graph";
+import { mul, sub, exp } from "./elementwise";
+import { reduceSum } from "./reduce";
+import { reshape, transpose, unsqueeze, zerosLike } from "./shape";
+
+const ap1 = (op: ReturnType<typeof defineOp>, xs: Tensor[], attrs: Attrs = {}) => xs[0]!.graph.apply(op, xs, attrs)[0]!;
+
+export const MatMulOp = defineOp({
+  name: "MatMul",
+  infer: ([a, b]) => {
+    if (a!.rank < 2 || b!.rank < 2) throw new Error("matmul needs rank >= 2 operands");
+    const K = a!.shape[a!.rank - 1]!;
+    if (K !== b!.shape[b!.rank - 2]) throw new Error(`inner dims differ: ${a} x ${b}`);
+    const ba = a!.shape.slice(0, -2), bb = b!.shape.slice(0, -2);
+    const r = Math.max(ba.length, bb.length);
+    const batch: Dim[] = [];
+    for (let i = 0; i < r; i++) {
+      const x = ba[ba.length - r + i] ?? 1, y = bb[bb.length - r + i] ?? 1;
+      if (x === y || y === 1) batch.push(x);
+      else if (x === 1) batch.push(y);
+      else throw new Error(`batch dims do not broadcast: ${a} x ${b}`);
+    }
+    return [{ dtype: sameDtype([a!, b!]), shape: [...batch, a!.shape[a!.rank - 2]!, b!.shape[b!.rank - 1]!] }];
+  },
+  vjp: ([g], n) => {
+    const [a, b] = n.inputs as [Tensor, Tensor];
+    if (b.rank === 2) {
+      // y = a b with b shared over all rows: flatten rows, dB = a2^T g2, dA = g2 b^T
+      const K = a.shape[a.rank - 1]!, N = b.shape[1]!;
+      const rows = a.shape.slice(0, -1).reduce<Dim>((p, d) => dimMul(p, d), 1);
+      const a2 = reshape(a, [rows, K]);
+      const g2 = reshape(g!, [rows, N]);
+      return [reshapeLike(gemm(g2, b, { transB: true }), a), gemm(a2, g2, { transA: true })];
+    }
+    // batched (attention): dA = g b^T, dB = a^T g; broadcast batch axes are summed by autodiff
+    return [matMul(g!, swapLast(b)), matMul(swapLast(a), g!)];
+  },
+});
+
+/** 2-D matrix product with optional transposes (no bias: C is not used). */
+export const GemmOp = defineOp({
+  name: "Gemm",
+  infer: ([a, b], t) => {
+    if (a!.rank !== 2 || b!.rank !== 2) throw new Error("gemm needs 2-D operands");
+    const [M, K] = t.transA ? [a!.shape[1]!, a!.shape[0]!] : [a!.shape[0]!, a!.shape[1]!];
+    const [K2, N] = t.transB ? [b!.shape[1]!, b!.shape[0]!] : [b!.shape[0]!, b!.shape[1]!];
+    if (K !== K2) throw new Error(`inner dims differ: ${a} x ${b} (transA=${t.transA}, transB=${t.transB})`);
+    return [{ dtype: sameDtype([a!, b!]), shape: [M, N] }];
+  },
+  vjp: ([g], n) => {
+    const [a, b] = n.inputs as [Tensor, Tensor];
+    const tA = !!n.attrs.transA, tB = !!n.attrs.transB;
+    // y = op(a) op(b): d op(a) = g op(b)^T, d op(b) = op(a)^T g, then undo each op()
+    if (!tA && !tB) return [gemm(g!, b, { transB: true }), gemm(a, g!, { transA: true })];
+    if (!tA && tB) return [gemm(g!, b), gemm(g!, a, { transA: true })];
+    if (tA && !tB) return [gemm(b, g!, { transB: true }), gemm(a, g!)];
+    return [gemm(b, g!, { transA: true, transB: true }), gemm(g!, a, { transA: true, transB: true })];
+  },
+});
+
+/** Reshape to another tensor's shape (read at run time when symbolic). */
+export const ReshapeLikeOp = defineOp({
+  name: "ReshapeLike",
+  infer: ([x, like]) => [{ dtype: x!.dtype, shape: [...like!.shape] }],
+  emit: (ctx, n, outs) => {
+    const [x, like] = n.inputs as [Tensor, Tensor];
+    const shape = like.shape.every((d) => typeof d === "number") ? ctx.ints(like.shape as number[]) : ctx.node("Shape", [ctx.name(like)])[0]!;
+    ctx.node("Reshape", [ctx.name(x), shape], {}, outs);
+  },
+  vjp: ([g], n) => [reshapeLike(g!, n.inputs[0]!), null],
+});
+
+export const SoftmaxOp = defineOp({
+  name: "Softmax",
+  infer: ([x]) => [{ dtype: x!.dtype, shape: [...x!.shape] }],
+  vjp: ([g], n) => { // dx = y * (g - sum(g*y))
+    const y = n.outputs[0]!;
+    return [mul(y, sub(g!, reduceSum(mul(g!, y), [n.attrs.axis as number], true)))];
+  },
+});
+export const LogSoftmaxOp = defineOp({
+  name: "LogSoftmax",
+  infer: ([x]) => [{ dtype: x!.dtype, shape: [...x!.shape] }],
+  vjp: ([g], n) => { // dx = g - softmax(x) * sum(g)
+    const y = n.outputs[0]!;
+    return [sub(g!, mul(exp(y), reduceSum(g!, [n.attrs.axis as number], true)))];
+  },
+});
+
+function idx(t: Tensor): void { if (t.dtype !== "int64") throw new Error(`indices must be int64, got ${t}`); }
+
+/** Row lookup: data[V, ...] at int64 ids -> ids.shape ++ data.shape[1:] (ONNX Gather, axis 0). */
+export const GatherOp = defineOp({
+  name: "Gather",
+  infer: ([d, i]) => { idx(i!); return [{ dtype: d!.dtype, shape: [...i!.shape, ...d!.shape.slice(1)] }]; },
+  emit: (ctx, n, outs) => { ctx.node("Gather", n.inputs.map((t) => ctx.name(t)), { axis: 0 }, outs); },
+  // embedding gradient: scatter-add rows of g into zeros (duplicate ids accumulate)
+  vjp: ([g], n) => [scatterND(zerosLike(n.inputs[0]!), unsqueeze(n.inputs[1]!, [-1]), g!, "add"), null],
+});
+
+export const GatherElementsOp = defineOp({
+  name: "GatherElements",
+  infer: ([d, i], a) => {
+    idx(i!);
+    if (d!.rank !== i!.rank) throw new Error("data and indices need the same rank");
+    normAxis(a.axis as number, d!.rank);
+    return [{ dtype: d!.dtype, shape: [...i!.shape] }];
+  },
+  vjp: ([g], n) => [scatterElements(zerosLike(n.inputs[0]!), n.inputs[1]!, g!, n.attrs.axis as number, "add"), null],
+});
+
+export const GatherNDOp = defineOp({
+  name: "GatherND",
+  infer: ([d, i]) => {
+    idx(i!);
+    const k = i!.shape[i!.rank - 1];
+    if (typeof k !== "number" || k > d!.rank) throw new Error(`last index dim must be static and <= rank: ${i}`);
+    return [{ dtype: d!.dtype, shape: [...i!.shape.slice(0, -1), ...d!.shape.slice(k)] }];
+  },
+  vjp: ([g], n) => [scatterND(zerosLike(n.inputs[0]!), n.inputs[1]!, g!, "add"), null],
+});
+
+function scatterInfer([d, i, u]: readonly Tensor[]): InferredOutput[] {
+  idx(i!);
+  sameDtype([d!, u!]);
+  return [{ dtype: d!.dtype, shape: [...d!.shape] }];
+}
+
+export const ScatterNDOp = defineOp({
+  name: "ScatterND",
+  infer: (xs) => {
+    const [d, i, u] = xs as [Tensor, Tensor, Tensor];
+    const k = i.shape[i.rank - 1] as number;
+    const want = [...i.shape.slice(0, -1), ...d.shape.slice(k)];
+    if (want.length !== u.rank || want.some((w, j) => w !== u.shape[j])) throw new Error(`updates must be [${want}], got ${u}`);
+    return scatterInfer(xs);
+  },
+  // overwritten entries take no gradient from data; updates read theirs back with GatherND
+  vjp: ([g], n) => {
+    const [, i, u] = n.inputs as [Tensor, Tensor, Tensor];
+    const gd = n.attrs.reduction === "add" ? g! : scatterND(g!, i, zerosLike(u));
+    return [gd, null, gatherND(g!, i)];
+  },
+});
+
+export const ScatterElementsOp = defineOp({
+  name: "ScatterElements",
+  infer: scatterInfer,
+  vjp: ([g], n) => {
+    const [, i, u] = n.inputs as [Tensor, Tensor, Tensor];
+    const ax = n.attrs.axis as number;
+    const gd = n.attrs.reduction === "add" ? g! : scatterElements(g!, i, zerosLike(u), ax);
+    return [gd, null, gatherElements(g!, i, ax)];
+  },
+});
+
+// ---- builders ----
+export const matMul = (a: Tensor, b: Tensor) => ap1(MatMulOp, [a, b]);
+export const gemm = (a: Tensor, b: Tensor, t: { transA?: boolean; transB?: boolean } = {}) =>
+  ap1(GemmOp, [a, b], { ...(t.transA ? { transA: 1 } : {}), ...(t.transB ? { transB: 1 } : {}) });
+export const reshapeLike = (x: Tensor, like: Tensor) =>
+  (x.rank === like.rank && x.shape.every((d, i) => d === like.shape[i]) ? x : ap1(ReshapeLikeOp, [x, like]));
+export const softmax = (x: Tensor, axis = -1) => ap1(SoftmaxOp, [x], { axis: normAxis(axis, x.rank) });
+export const logSoftmax = (x: Tensor, axis = -1) => ap1(LogSoftmaxOp, [x], { axis: normAxis(axis, x.rank) });
+export const gather = (data: Tensor, ids: Tensor) => ap1(GatherOp, [data, ids]);
+export const gatherElements = (data: Tensor, ids: Tensor, axis: number) => ap1(GatherElementsOp, [data, ids], { axis: normAxis(axis, data.rank) });
+export const gatherND = (data: Tensor, ids: Tensor) => ap1(GatherNDOp, [data, ids]);
+export const scatterND = (data: Tensor, ids: Tensor, updates: Tensor, reduction: "none" | "add" = "none") =>
+  ap1(ScatterNDOp, [data, ids, updates], { reduction });
+export const scatterElements = (data: Tensor, ids: Tensor, updates: Tensor, axis: number, reduction: "none" | "add" = "none") =>
+  ap1(ScatterElementsOp, [data, ids, updates], { axis: normAxis(axis, data.rank), reduction });
+/** Swaps the last two axes. */
+export const swapLast = (x: Tensor) => transpose(x, [...x.shape.keys()].map((i) => (i === x.rank - 2 ? x.rank - 1 : i === x.rank - 1 ? x.rank - 2 : i)));

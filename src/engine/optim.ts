@@ -1,0 +1,156 @@
+// Optimizer update emitted in-graph (AdamW, global-norm clipping) and sparse parameters.
+// A training graph takes parameters + optimizer state as inputs and returns their next values as
+// outputs; `carry` maps each output back to the input it replaces for the next step, so a stateful
+// session can keep them on its side (worker thread / GPU) and only the loss crosses back.
+import { DType, HostTensor } from "./dtype";
+import { ExternalRef, Graph, staticNumel, Tensor } from "./graph";
+import { grad } from "./autodiff";
+import { add, cast, div, lift, minimum, mul, pow, sqrt, sub } from "./ops/elementwise";
+import { scatterND } from "./ops/nn";
+import { sumAll } from "./ops/reduce";
+import { reshape } from "./ops/shape";
+
+export interface SparseParam {
+  /** Graph input [k] holding the trainable entries (feed it, and carry its update). */
+  values: Tensor;
+  /** The full weight (frozen constant with the values scattered in), in the frozen weight's shape. */
+  weight: Tensor;
+  /** The int64 [k, 1] flat positions (a constant). */
+  indices: Tensor;
+}
+
+/** Validates flat positions (unique, in range) and returns them as an int64 [k, 1] host tensor. */
+export function sparseIndices(name: string, positions: ArrayLike<number> | BigInt64Array, size: number): HostTensor {
+  const k = positions.length;
+  const out = new BigInt64Array(k);
+  const seen = new Uint8Array(Math.ceil(size / 8));
+  for (let i = 0; i < k; i++) {
+    const p = Number(positions[i]);
+    if (!Number.isInteger(p) || p < 0 || p >= size) throw new Error(`sparse ${name}: index ${i} = ${p} is outside [0, ${size})`);
+    if (seen[p >> 3]! & (1 << (p & 7))) throw new Error(`sparse ${name}: position ${p} appears twice`);
+    seen[p >> 3]! |= 1 << (p & 7);
+    out[i] = BigInt(p);
+  }
+  return { dtype: "int64", dims: [k, 1], data: out };
+}
+
+/**
+ * A weight whose entries at `positions` (flat, row-major) are trainable and all others frozen.
+ * The frozen weight becomes a constant initializer named `name` (host data or an external ref, e.g.
+ * into a .safetensors file); the trainable entries are the graph input `<name>.values` [k].
+ * Frozen entries are never written by the optimizer, so they stay bit-identical by construction.
+ */
+export function sparseParam(
+  g: Graph, name: string,
+  frozen: HostTensor | { dtype: DType; dims: number[]; external: ExternalRef },
+  positions: ArrayLike<number> | BigInt64Array,
+): SparseParam {
+  const base = g.constant(name, frozen as HostTensor);
+  const n = staticNumel(base.shape, `sparse ${name}`);
+  const indices = g.constant(`${name}.indices`, sparseIndices(name, positions, n));
+  const values = g.input(`${name}.values`, frozen.dtype, [positions.length]);
+  const weight = reshape(scatterND(reshape(base, [n]), indices, values), base.shape);
+  return { values, weight, indices };
+}
+
+/** Host-side initial values of a sparse parameter: frozen[positions]. */
+export function gatherHost(frozen: HostTensor, positions: ArrayLike<number> | BigInt64Array): HostTensor {
+  const src = frozen.data;
+  const k = positions.length;
+  if (!(src instanceof Float32Array || src instanceof Float64Array || src instanceof Uint16Array)) throw new Error(`gatherHost: ${frozen.dtype} unsupported`);
+  const out = new (src.constructor as Float32ArrayConstructor)(k);
+  for (let i = 0; i < k; i++) out[i] = src[Number(positions[i])]!;
+  return { dtype: frozen.dtype, dims: [k], data: out as HostTensor["data"] };
+}
+
+export interface AdamWConfig {
+  beta1?: number; // 0.9
+  beta2?: number; // 0.999
+  eps?: number; // 1e-8
+  /** Decoupled weight decay (Loshchilov & Hutter 2019), applied as p *= 1 - lr*wd. Default 0. */
+  weightDecay?: number;
+  /** Clip gradients to this global L2 norm (PyTorch clip_grad_norm_ semantics). */
+  maxGradNorm?: number;
+}
+
+export interface TrainableParam {
+  /** A graph input (dense weight, sparse `.values`, LoRA factor...). */
+  value: Tensor;
+  /** Exclude from weight decay (norms, biases). */
+  noDecay?: boolean;
+}
+
+export interface TrainStep {
+  /** Output -> input it replaces on the next step (params and optimizer state). */
+  carry: Record<string, string>;
+  /** Names of the optimizer-state inputs to initialise with zeros (see initialOptimizerState). */
+  stateInputs: { name: string; dtype: DType; dims: number[] }[];
+  /** Scalar inputs: learning rate (schedule computed on the host) and 1-based step count. */
+  lrInput: string;
+  stepInput: string;
+  /** Scalar outputs. */
+  lossOutput: string;
+  gradNormOutput: string;
+}
+
+/**
+ * Appends backward + AdamW (PyTorch semantics, bias-corrected) to the graph and declares outputs:
+ * `loss`, `grad_norm` (before clipping) and for each trainable input X: `X:next`, `X.m:next`, `X.v:next`
+ * with inputs `X.m`, `X.v` (zeros at step 1). Inputs `lr` and `step` are float32 scalars.
+ */
+export function trainStep(loss: Tensor, params: TrainableParam[], cfg: AdamWConfig = {}): TrainStep {
+  const g = loss.graph;
+  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, maxGradNorm } = cfg;
+  for (const p of params) if (p.value.kind !== "input") throw new Error(`trainable ${p.value} must be a graph input`);
+  const lr = g.input("lr", "float32", []);
+  const step = g.input("step", "float32", []);
+  const grads = grad(loss, params.map((p) => p.value));
+
+  // global norm over all gradients, accumulated in float32
+  const sq = grads.map((gr) => sumAll(mul(castF32(gr), castF32(gr))));
+  const norm = sqrt(sq.reduce((a, b) => add(a, b)));
+  let scale: Tensor | null = null;
+  if (maxGradNorm !== undefined) scale = minimum(div(lift(norm, maxGradNorm), add(norm, 1e-6)), 1);
+
+  const bc1 = sub(1, pow(lift(step, beta1), step));
+  const bc2 = sub(1, pow(lift(step, beta2), step));
+  const stepSize = div(lr, bc1);
+  const sqrtBc2 = sqrt(bc2);
+
+  const carry: Record<string, string> = {};
+  const stateInputs: TrainStep["stateInputs"] = [];
+  params.forEach((p, i) => {
+    const x = p.value, name = x.name!;
+    const dims = x.shape.map((d) => { if (typeof d !== "number") throw new Error(`trainable ${x} needs a static shape`); return d; });
+    const m = g.input(`${name}.m`, x.dtype, dims);
+    const v = g.input(`${name}.v`, x.dtype, dims);
+    stateInputs.push({ name: m.name!, dtype: x.dtype, dims }, { name: v.name!, dtype: x.dtype, dims });
+    let gr = grads[i]!;
+    if (scale) gr = mul(gr, castTo(scale, x.dtype));
+    const m2 = add(mul(m, beta1), mul(gr, 1 - beta1));
+    const v2 = add(mul(v, beta2), mul(mul(gr, gr), 1 - beta2));
+    const decayed = weightDecay && !p.noDecay ? mul(x, sub(1, castTo(mul(lr, weightDecay), x.dtype))) : x;
+    const denom = add(div(sqrt(v2), castTo(sqrtBc2, x.dtype)), eps);
+    const x2 = sub(decayed, mul(castTo(stepSize, x.dtype), div(m2, denom)));
+    g.output(`${name}:next`, x2); carry[`${name}:next`] = name;
+    g.output(`${m.name}:next`, m2); carry[`${m.name}:next`] = m.name!;
+    g.output(`${v.name}:next`, v2); carry[`${v.name}:next`] = v.name!;
+  });
+  g.output("loss", loss);
+  g.output("grad_norm", norm);
+  return { carry, stateInputs, lrInput: "lr", stepInput: "step", lossOutput: "loss", gradNormOutput: "grad_norm" };
+}
+
+const castF32 = (t: Tensor) => (t.dtype === "float64" ? t : cast(t, "float32"));
+const castTo = (t: Tensor, d: DType) => cast(t, d);
+
+/** Zero-filled optimizer state feeds for a TrainStep. */
+export function initialOptimizerState(s: TrainStep): Record<string, HostTensor> {
+  const out: Record<string, HostTensor> = {};
+  for (const i of s.stateInputs) {
+    const n = i.dims.reduce((a, b) => a * b, 1);
+    const data = i.dtype === "float64" ? new Float64Array(n) : i.dtype === "float32" ? new Float32Array(n) : new Uint16Array(n);
+    out[i.name] = { dtype: i.dtype, dims: i.dims, data };
+  }
+  return out;
+}

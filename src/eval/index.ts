@@ -1,0 +1,33 @@
+// Public API of src/eval: answer metrics, abstention detection and probability, activation displacement
+// and PCA, the probe suite, its cache and report export. Pure TypeScript (node:fs/crypto only in
+// phrases.ts and cache.ts); model access is the ProbeModel interface (adapter: fromSeatModel).
+export { normalizeTokens, lcsLength, rougeL, rougeLRecall, exactMatch, type RougeL } from "./text";
+export {
+  parsePhraseList, PhraseListError, makeAbstentionDetector, judgeAbstention, refersToEntity, entityKeyTokens,
+  type AbstentionDetector, type AbstentionVerdict,
+} from "./abstention";
+export {
+  abstentionProbability, abstentionProbabilityFromLogProbs, prefixFree, logSumExp, scorerFromNextToken,
+  type ContinuationScorer, type NextTokenLogProbs,
+} from "./abstentionProbability";
+export {
+  relativeL2Shift, cosine, layerDisplacement, pca2, separationScore,
+  type LayerDisplacement, type Pca2, type PcaOptions, type Vec,
+} from "./displacement";
+export { loadAbstentionLists, defaultResourcesDir, PHRASES_FILE, OPENINGS_FILE, type AbstentionLists, type AbstentionListOptions } from "./phrases";
+export { abstentionRates, summarize } from "./summary";
+export {
+  runProbeSuite, recordKey,
+  type ProbeModel, type ProbeProgress, type ProbeSuiteInput, type ProbeSuiteOptions, type HiddenStates,
+} from "./suite";
+export { buildReport, compareRun, recordFlags, pcaView, type HiddenLoader } from "./compare";
+export {
+  contentHash, cacheEntryPath, writeProbeResult, readProbeResult, readHiddenFor, readCached, encodeHidden, decodeHidden,
+} from "./cache";
+export { reportToJson, reportToCsv, reportToHtml, reportToText, csvField, CSV_COLUMNS } from "./report";
+export { probeDataset, addGeneratedNeighbours, type ProbeDatasetOptions, type ProbeDatasetResult, type ProbeModelLoader } from "./probeDataset";
+export { probeInputs, toProbeRecord, toUnknownQuery, isUnknownQuery } from "./inputs";
+export { modelContentHash, modelFiles } from "./modelHash";
+export { referenceProbeModel } from "./referenceModel";
+export { pcaSvg, escapeXml } from "./svg";
+export * from "./types";

@@ -1,0 +1,59 @@
+// Entry point in the VS Code extension host. Builds the shell (trust, model choice, runs, CLI launch),
+// registers the shell's commands and views, then lets each editor area plug in. Anything heavy (model
+// weights, training, probing) runs in a child process started through shell.cliCommand().
+import * as vscode from "vscode";
+import { ALL_COMMAND_IDS, COMMAND_AREA, type CommandArea, type CommandId } from "./commands";
+import { createShell } from "./shellImpl";
+import { registerShellCommands } from "./shellCommands";
+import { areaActivators } from "./areas";
+import { VIEW } from "./contextValues";
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const shell = createShell(context);
+  registerShellCommands(context, shell);
+
+  const failed = new Map<CommandArea, string>();
+  for (const [area, activateArea] of Object.entries(areaActivators) as [CommandArea, (typeof areaActivators)[keyof typeof areaActivators]][]) {
+    if (!activateArea) {
+      registerPlaceholderView(context, area);
+      continue;
+    }
+    try {
+      await activateArea(context, shell);
+    } catch (err) {
+      // One broken area must not take the others down; its commands then explain what failed.
+      const message = err instanceof Error ? err.message : String(err);
+      failed.set(area, message);
+      shell.log.error(`activating ${area} failed: ${err instanceof Error ? err.stack ?? message : message}`);
+    }
+  }
+  await registerMissing(context, failed);
+  shell.log.info(`SEAT Tuner activated (${vscode.workspace.isTrusted ? "trusted" : "Restricted Mode"})`);
+}
+
+/** Commands in the table that no area registered get a handler that says so, instead of VS Code's "command not found". */
+async function registerMissing(context: vscode.ExtensionContext, failed: Map<CommandArea, string>): Promise<void> {
+  const registered = new Set(await vscode.commands.getCommands(true));
+  for (const id of ALL_COMMAND_IDS) {
+    if (registered.has(id)) continue;
+    const area = COMMAND_AREA[id as CommandId];
+    const why = failed.has(area) ? `the ${area} part failed to start: ${failed.get(area)}` : `the ${area} part is not built yet`;
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, () => {
+        void vscode.window.showErrorMessage(`SEAT: '${id}' is unavailable: ${why}.`);
+      }),
+    );
+  }
+}
+
+/** A view whose area is not built yet says so (instead of VS Code's "no data provider"). */
+function registerPlaceholderView(context: vscode.ExtensionContext, area: CommandArea): void {
+  if (area !== "datasets") return;
+  const item = new vscode.TreeItem("Datasets view not built yet");
+  item.iconPath = new vscode.ThemeIcon("info");
+  context.subscriptions.push(vscode.window.registerTreeDataProvider(VIEW.datasets, { getChildren: () => [item], getTreeItem: (i: vscode.TreeItem) => i }));
+}
+
+export function deactivate(): void {
+  // Disposables on context.subscriptions (views, tasks, child processes) are released by VS Code.
+}

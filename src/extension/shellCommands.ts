@@ -1,0 +1,161 @@
+// The shell's own commands and views: Models, Runs, training (SEAT: Train…, cancel, resume), export,
+// demo, GPU setup, the example dataset. Commands that load models or start processes check trust first.
+import * as vscode from "vscode";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { COMMANDS, NEEDS_TRUST, type CommandId } from "./commands";
+import { VIEW } from "./contextValues";
+import type { ShellImpl } from "./shellImpl";
+import { ModelsView, ortBinaryDir } from "./models/modelsView";
+import { RunsView } from "./runs/runsView";
+import { TrainingManager, TASK_TYPE, type SeatTaskDefinition } from "./training/trainTask";
+import { pickTraining } from "./training/trainPicks";
+import { setupGpu } from "./gpuSetup";
+import type { RunDetails } from "./runs/runFolders";
+
+export interface ShellParts {
+  models: ModelsView;
+  runs: RunsView;
+  training: TrainingManager;
+}
+
+export const EXAMPLE_DATASET = path.join("examples", "new-people", "train.jsonl");
+
+export function registerShellCommands(context: vscode.ExtensionContext, shell: ShellImpl): ShellParts {
+  const models = new ModelsView(context, shell);
+  const training = new TrainingManager(context, shell);
+  const runs = new RunsView(context, shell, () => training.activeRunDirs());
+  context.subscriptions.push(
+    vscode.window.createTreeView(VIEW.models, { treeDataProvider: models, showCollapseAll: true }),
+    vscode.window.createTreeView(VIEW.runs, { treeDataProvider: runs, showCollapseAll: true }),
+  );
+
+  const register = (id: CommandId, what: string, handler: (...args: any[]) => unknown) => {
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: any[]) => {
+        if (NEEDS_TRUST.has(id) && !shell.requireTrust(what)) return;
+        try {
+          return await handler(...args);
+        } catch (err) {
+          shell.log.error(`${id}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+          void vscode.window.showErrorMessage(`SEAT: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }),
+    );
+  };
+
+  register(COMMANDS.refreshModels, "refreshing models", () => models.refresh());
+  register(COMMANDS.refreshRuns, "refreshing runs", () => runs.refresh());
+
+  register(COMMANDS.selectModel, "selecting a model", async (arg?: unknown) => {
+    let dir = typeof arg === "string" ? arg : uriOf(arg)?.fsPath;
+    if (!dir) {
+      const usable = models.models().filter((m) => !m.info.error);
+      const pick = await vscode.window.showQuickPick(
+        usable.map((m) => ({ label: m.info.name, description: m.bundled ? "embedded" : undefined, detail: m.info.dir, dir: m.info.dir })),
+        { title: "SEAT: Select Model", placeHolder: "Model to train and probe" },
+      );
+      dir = pick?.dir;
+    }
+    if (!dir) return;
+    const bundled = models.models().find((m) => m.info.dir === path.resolve(dir!) && m.bundled);
+    // The embedded model is the default: selecting it clears the setting instead of pinning a path inside the extension.
+    const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    await vscode.workspace.getConfiguration("seatTuner").update("modelPath", bundled ? undefined : dir, target);
+    shell.fireModelChanged();
+    models.refresh();
+  });
+
+  register(COMMANDS.addModelFolder, "adding a model folder", async () => {
+    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, title: "A model folder (config.json, *.safetensors, tokenizer.json) or a folder of them" });
+    if (!picked?.[0]) return;
+    const cfg = vscode.workspace.getConfiguration("seatTuner");
+    const list = cfg.get<string[]>("modelFolders", []);
+    if (!list.includes(picked[0].fsPath)) await cfg.update("modelFolders", [...list, picked[0].fsPath], vscode.ConfigurationTarget.Global);
+    models.refresh();
+  });
+
+  register(COMMANDS.train, "training", async (arg?: unknown) => {
+    const def = await pickTraining(shell, models, uriOf(arg));
+    if (!def) return;
+    await vscode.tasks.executeTask(training.createTask(def));
+  });
+
+  register(COMMANDS.cancelRun, "cancelling a run", (arg?: unknown) => {
+    const dir = runOf(arg)?.dir;
+    if (!training.cancel(dir)) void vscode.window.showInformationMessage("SEAT: no training run started from this window is running.");
+  });
+
+  register(COMMANDS.resumeRun, "resuming a run", async (arg?: unknown) => {
+    let dir = runOf(arg)?.dir;
+    if (!dir) {
+      const resumable = runs.runs().filter((r) => r.state === "cancelled" || r.state === "failed");
+      const pick = await vscode.window.showQuickPick(resumable.map((r) => ({ label: r.name, description: `${r.state} · ${r.detail ?? ""}`, dir: r.dir })), { title: "SEAT: Resume Run" });
+      dir = pick?.dir;
+    }
+    if (!dir) return;
+    const def: SeatTaskDefinition = { type: TASK_TYPE, resume: dir };
+    await vscode.tasks.executeTask(training.createTask(def));
+  });
+
+  register(COMMANDS.exportModel, "exporting a model", async (arg?: unknown) => {
+    let run = runOf(arg);
+    if (!run) {
+      const done = runs.runs().filter((r) => r.state === "finished");
+      const pick = await vscode.window.showQuickPick(done.map((r) => ({ label: r.name, description: r.detail, run: r })), { title: "SEAT: Export Model — which run?" });
+      run = pick?.run;
+    }
+    if (!run) return;
+    const out = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: "Export here", title: "Folder to write the Hugging Face model into (a new subfolder is created)" });
+    if (!out?.[0]) return;
+    await runCliTask(shell, `export ${run.name}`, ["export", run.dir, "--out", path.join(out[0].fsPath, `${run.name}-model`)]);
+  });
+
+  register(COMMANDS.runDemo, "running the demo", async () => {
+    await runCliTask(shell, "demo", ["demo"]);
+  });
+
+  register(COMMANDS.setupGpu, "setting up a GPU provider", () => setupGpu(context, shell, ortBinaryDir(context)));
+
+  register(COMMANDS.openExample, "opening the example dataset", async () => {
+    const candidates = [
+      ...(vscode.workspace.workspaceFolders ?? []).map((f) => path.join(f.uri.fsPath, EXAMPLE_DATASET)),
+      path.join(context.extensionUri.fsPath, EXAMPLE_DATASET),
+    ];
+    const file = candidates.find((f) => fs.existsSync(f));
+    if (!file) throw new Error(`no example dataset found (looked for ${candidates.join(", ")})`);
+    await vscode.window.showTextDocument(vscode.Uri.file(file));
+  });
+
+  register(COMMANDS.openRunFolder, "revealing a run folder", async (arg?: unknown) => {
+    const run = runOf(arg);
+    if (run) await vscode.commands.executeCommand("revealInExplorer", vscode.Uri.file(run.dir));
+  });
+
+  return { models, runs, training };
+}
+
+/** A command argument from a tree item, explorer or editor: Uri, {uri}, {resourceUri}. */
+export function uriOf(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  if (typeof arg === "object" && arg !== null) {
+    const o = arg as { uri?: unknown; resourceUri?: unknown };
+    if (o.uri instanceof vscode.Uri) return o.uri;
+    if (o.resourceUri instanceof vscode.Uri) return o.resourceUri;
+  }
+  return undefined;
+}
+
+function runOf(arg: unknown): RunDetails | undefined {
+  if (typeof arg === "object" && arg !== null && "run" in arg) return (arg as { run: RunDetails }).run;
+  return undefined;
+}
+
+/** Runs `seat <args>` in its own terminal (outside the extension host); the terminal shows its output and exit code. */
+async function runCliTask(shell: ShellImpl, name: string, args: string[]): Promise<void> {
+  const cli = shell.cliCommand();
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  shell.log.info(`running: ${cli.command} ${[...cli.args, ...args].join(" ")}`);
+  const terminal = vscode.window.createTerminal({ name: `SEAT ${name}`, shellPath: cli.command, shellArgs: [...cli.args, ...args], env: cli.env, cwd: folder?.uri });
+  terminal.show();
+}

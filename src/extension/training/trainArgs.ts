@@ -1,0 +1,78 @@
+// Builds the trainer's command line from a `seat` task definition and the user's settings, keeping the
+// trainer's layer order (defaults < method preset < config file < settings < task definition): the
+// extension merges settings and the task definition itself and passes the result as `--set` values,
+// so the trainer sees one flags layer above the config file. No vscode import: unit-tested.
+
+/** `seatTuner.<key>` setting -> trainer config path (src/seat/configSchema.ts). */
+export const SETTING_TO_CONFIG: Readonly<Record<string, string>> = {
+  "training.method": "method",
+  "training.epochs": "train.epochs",
+  "training.lr": "optim.lr",
+  "training.batchSize": "train.batchSize",
+  "training.maskRatio": "mask.ratio",
+  "training.maskType": "mask.type",
+  "training.klLambda": "kl.lambda",
+  "training.seed": "train.seed",
+  "training.maxSteps": "train.maxSteps",
+  executionProvider: "device.provider",
+  threads: "device.threads",
+};
+
+export interface SeatTaskDefinitionLike {
+  dataset?: string;
+  model?: string;
+  method?: string;
+  config?: string;
+  outDir?: string;
+  resume?: string;
+  settings?: Record<string, unknown>;
+}
+
+export interface TrainInvocation {
+  /** Arguments after the CLI script. */
+  args: string[];
+  /** Human-readable summary for the terminal header. */
+  summary: string;
+}
+
+/** Flattens `{mask: {ratio: 0.1}}` and `{"mask.ratio": 0.1}` alike to dotted keys. */
+export function flatten(o: Record<string, unknown>, prefix = ""): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(o)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (typeof v === "object" && v !== null && !Array.isArray(v)) for (const [k2, v2] of flatten(v as Record<string, unknown>, key)) out.set(k2, v2);
+    else out.set(key, v);
+  }
+  return out;
+}
+
+/**
+ * @param def the task definition; relative paths must already be resolved by the caller.
+ * @param userSettings `seatTuner.*` settings the user set explicitly (key without the prefix), so that
+ *   contributed defaults never shadow a method's preset.
+ */
+export function buildTrainInvocation(def: SeatTaskDefinitionLike, userSettings: Record<string, unknown>): TrainInvocation {
+  if (def.resume) return { args: ["resume", def.resume, "--events-json"], summary: `resume ${def.resume}` };
+  if (!def.dataset) throw new Error("the seat task needs a 'dataset'");
+  if (!def.model) throw new Error("the seat task needs a 'model' (or the seatTuner.modelPath setting, or the embedded model)");
+  const merged = new Map<string, unknown>();
+  for (const [setting, value] of Object.entries(userSettings)) {
+    const path = SETTING_TO_CONFIG[setting];
+    if (path && value !== undefined) merged.set(path, value);
+  }
+  if (def.method) merged.set("method", def.method);
+  for (const [k, v] of flatten(def.settings ?? {})) merged.set(k, v);
+  const method = merged.get("method");
+  merged.delete("method");
+
+  const args = ["train", "--data", def.dataset, "--model", def.model];
+  if (typeof method === "string") args.push("--method", method);
+  if (def.config) args.push("--config", def.config);
+  if (def.outDir) args.push("--out", def.outDir);
+  for (const [k, v] of [...merged.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    args.push("--set", `${k}=${Array.isArray(v) ? v.join(",") : String(v)}`);
+  }
+  args.push("--events-json");
+  const summary = `train ${typeof method === "string" ? method : "(method from config/defaults)"} on ${def.dataset} with ${def.model}`;
+  return { args, summary };
+}

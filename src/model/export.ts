@@ -1,0 +1,81 @@
+// Export of a fine-tuned model: (1) the same Hugging Face layout as the source folder — same shard
+// files, tensor names, order and dtypes (changed tensors narrowed back to their stored dtype, untouched
+// ones copied byte for byte) — so it loads here and in transformers; (2) an ONNX inference model with
+// its weights in a data file beside it. The source folder is never written to.
+import { copyFileSync, existsSync, mkdirSync, realpathSync, renameSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import * as E from "../engine";
+import { writeModel } from "../runtime";
+import type { ModelSource } from "./graph";
+import { buildInferenceGraph } from "./inference";
+import { float32ToBytes, readSafetensorsHeader, readTensorBytes, writeSafetensors, type TensorToWrite } from "./safetensors";
+import { INDEX_FILE } from "./weights";
+
+/** Files copied unchanged when present (everything a loader needs besides the weights). */
+const SIDE_FILES = ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja", INDEX_FILE];
+
+function sameDir(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return resolve(a) === resolve(b);
+  }
+}
+
+function copyAtomic(from: string, to: string): void {
+  const tmp = `${to}.tmp-${process.pid}`;
+  copyFileSync(from, tmp);
+  renameSync(tmp, to);
+}
+
+/**
+ * Writes `outDir` as a copy of the source folder with `merged` weights (HF name -> float32) in place of
+ * the stored ones. Returns the files written.
+ */
+export function exportMergedModel(src: ModelSource, merged: ReadonlyMap<string, Float32Array>, outDir: string): string[] {
+  const srcDir = src.weights.dir;
+  if (existsSync(outDir) && sameDir(srcDir, outDir)) throw new Error(`export: the output folder ${outDir} is the source model folder; choose another folder (the source is never overwritten)`);
+  for (const name of merged.keys()) {
+    const e = src.weights.entries.get(name);
+    if (!e) throw new Error(`export: "${name}" is not a weight of the model in ${srcDir}`);
+    const n = e.shape.reduce((a, b) => a * b, 1);
+    if (merged.get(name)!.length !== n) throw new Error(`export: "${name}" has ${merged.get(name)!.length} values, shape [${e.shape.join(", ")}] needs ${n}`);
+  }
+  mkdirSync(outDir, { recursive: true });
+  const written: string[] = [];
+  for (const shard of src.weights.shards) {
+    const header = readSafetensorsHeader(join(srcDir, shard.file));
+    const tensors: TensorToWrite[] = shard.names.map((name) => {
+      const e = header.tensors.get(name)!;
+      const values = merged.get(name);
+      return { name, dtype: e.dtype, shape: e.shape, data: values ? float32ToBytes(e.dtype, values) : readTensorBytes(e) };
+    });
+    const out = join(outDir, shard.file);
+    writeSafetensors(out, tensors, header.metadata);
+    written.push(out);
+  }
+  for (const f of SIDE_FILES) {
+    if (!existsSync(join(srcDir, f))) continue;
+    copyAtomic(join(srcDir, f), join(outDir, f));
+    written.push(join(outDir, f));
+  }
+  return written;
+}
+
+/**
+ * Writes an ONNX inference model (the graph LlamaModel runs: ids, mask, rope tables, select, KV cache
+ * in; logits, hidden states, KV cache out) with float32 weights in `<file>.data`. Returns its path.
+ */
+export function exportOnnx(src: ModelSource, outFile: string, merged?: ReadonlyMap<string, Float32Array>): string {
+  const g = buildInferenceGraph(src, { external: false, overrides: merged });
+  const name = basename(outFile);
+  const dir = resolve(outFile, "..");
+  const m = E.toOnnx(g, { externalThreshold: 1024, externalFile: `${name}.data` });
+  const tmpName = `${name}.tmp-${process.pid}`;
+  // The model file is written under a temporary name and renamed last, so a reader never sees a model
+  // whose data file is missing; the data file name is fixed by the model's references.
+  writeModel(dir, tmpName, m);
+  renameSync(join(dir, tmpName), join(dir, name));
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify({ inputs: m.inputs, outputs: m.outputs }, null, 2) + "\n");
+  return join(dir, name);
+}

@@ -1,0 +1,359 @@
+// Llama-family decoder as an engine graph: weights (frozen constants, trainable inputs: dense, sparse,
+// LoRA) and the forward pass, for training (static shapes, causal) and inference (symbolic batch/time,
+// KV cache, explicit mask). References: transformers modeling_llama.py / modeling_qwen2.py; LoRA: Hu et
+// al. 2021 (W + alpha/r * B A, B initialised to zero).
+// Shape legend: B batch, T new tokens, P cached tokens, S = P+T keys, D model, H heads, KV kv heads,
+// Dh head dim, I intermediate, V vocab, L layers.
+import { basename } from "node:path";
+import * as E from "../engine";
+import type { Graph, HostTensor, Tensor } from "../engine";
+import type { WeightSpec, WeightSpecs } from "./api";
+import { ropeInvFreq, type LlamaConfig } from "./config";
+import { readTensorF32 } from "./safetensors";
+import { expectedTensors, type ModelWeights } from "./weights";
+
+/** What the graph builders need from a model folder. */
+export interface ModelSource {
+  config: LlamaConfig;
+  weights: ModelWeights;
+}
+
+export interface WeightOptions {
+  /**
+   * Frozen weights reference the .safetensors bytes in place as ONNX external data (default true):
+   * no copy in the serialized model. Sessions then need the shard files beside the model file
+   * (see sessions.ts). False embeds float32 copies in the model.
+   */
+  external?: boolean;
+  /** Float32 values replacing stored weights by HF name (a fine-tuned model not yet exported). */
+  overrides?: ReadonlyMap<string, Float32Array>;
+}
+
+/** A linear layer's weights as the forward pass consumes them. */
+export interface LinearWeights {
+  /** [out, in] */
+  w: Tensor;
+  bias?: Tensor;
+  /** Low-rank update: y += scale * (x A^T) B^T with A [r, in], B [out, r]. */
+  lora?: { a: Tensor; b: Tensor; scale: number };
+}
+
+/** The weights of one model inside a graph, by HF tensor name. */
+export interface WeightView {
+  readonly config: LlamaConfig;
+  /** A float32 tensor for the named weight (norms, embeddings, biases, plain linear weights). */
+  get(name: string): Tensor;
+  /** A projection's weight, bias and LoRA factors (name = its ".weight" tensor name). */
+  linear(name: string): LinearWeights;
+}
+
+/** A trainable graph input and where it belongs in the model. */
+export interface ModelParam {
+  input: Tensor;
+  /** The HF weight it changes. */
+  weightName: string;
+  role: "dense" | "sparse-values" | "lora-A" | "lora-B";
+  /** Initial value (dense: the stored weight; sparse: the stored entries; LoRA: A random, B zeros). */
+  init: HostTensor;
+  /** Excluded from weight decay (norm weights and biases, as is customary). */
+  noDecay: boolean;
+  /** Sparse only: flat element positions in the weight. */
+  positions?: Int32Array;
+  /** LoRA only: alpha / rank. */
+  loraScale?: number;
+}
+
+export interface ModelGraph {
+  graph: Graph;
+  config: LlamaConfig;
+  /** The model being tuned: frozen weights plus the trainable parts. */
+  tuned: WeightView;
+  /** The frozen base model, sharing the same constants (no second copy of the weights). */
+  base: WeightView;
+  params: ModelParam[];
+  /** Initial values of every trainable input, by input name. */
+  initialState(): Record<string, HostTensor>;
+}
+
+function specOf(specs: WeightSpecs | undefined, name: string): WeightSpec {
+  if (!specs) return { kind: "frozen" };
+  const s = specs instanceof Map ? specs.get(name) : (specs as Record<string, WeightSpec>)[name];
+  return s ?? { kind: "frozen" };
+}
+
+function specNames(specs: WeightSpecs | undefined): string[] {
+  if (!specs) return [];
+  return specs instanceof Map ? [...specs.keys()] : Object.keys(specs);
+}
+
+/** Deterministic LoRA A init (Kaiming-uniform-like bound 1/sqrt(in)), seeded by the weight name. */
+function loraInit(name: string, rank: number, inDim: number): Float32Array {
+  let s = 2166136261;
+  for (let i = 0; i < name.length; i++) s = Math.imul(s ^ name.charCodeAt(i), 16777619) >>> 0;
+  const out = new Float32Array(rank * inDim);
+  const bound = 1 / Math.sqrt(inDim);
+  for (let i = 0; i < out.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = ((s / 4294967296) * 2 - 1) * bound;
+  }
+  return out;
+}
+
+/**
+ * Builds the weights of a model in `g`: every stored weight becomes a frozen constant (lazily, only when
+ * used), and the tensors named in `specs` get trainable inputs. Input names: dense `<name>`, sparse
+ * `<name>.values`, LoRA `<name>.lora_A` / `<name>.lora_B` (HF names, so checkpoints read naturally).
+ */
+export function createModelGraph(src: ModelSource, opts: WeightOptions & { graph?: Graph; name?: string; specs?: WeightSpecs } = {}): ModelGraph {
+  const g = opts.graph ?? new E.Graph(opts.name ?? "llama");
+  const c = src.config;
+  const known = new Set(expectedTensors(c).map((t) => t.name));
+  for (const n of specNames(opts.specs)) {
+    if (!known.has(n)) throw new Error(`trainable spec names "${n}", which is not a weight of this ${c.architecture} (e.g. "model.layers.0.self_attn.q_proj.weight")`);
+  }
+  const external = opts.external ?? true;
+  const frozenCache = new Map<string, Tensor>();
+  const f32Cache = new Map<string, Float32Array>();
+  const hostF32 = (name: string): Float32Array => {
+    let v = opts.overrides?.get(name) ?? f32Cache.get(name);
+    if (!v) {
+      v = readTensorF32(src.weights.entries.get(name)!);
+      f32Cache.set(name, v);
+    }
+    return v;
+  };
+  const frozen = (name: string): Tensor => {
+    let t = frozenCache.get(name);
+    if (t) return t;
+    const e = src.weights.entries.get(name);
+    if (!e) throw new Error(`no weight "${name}" in ${src.weights.dir}`);
+    const cname = `frozen/${name}`;
+    if (opts.overrides?.has(name) || !external || e.dtype === "F64") {
+      t = g.constant(cname, E.hostTensor("float32", e.shape, hostF32(name)));
+    } else {
+      const dtype = e.dtype === "F32" ? "float32" : e.dtype === "F16" ? "float16" : "bfloat16";
+      const ref = { location: basename(e.file), offset: e.fileOffset, length: e.byteLength };
+      t = g.constant(cname, { dtype, dims: e.shape, external: ref });
+      if (dtype !== "float32") t = E.cast(t, "float32"); // compute in f32 on CPU (no bf16 MatMul kernel)
+    }
+    frozenCache.set(name, t);
+    return t;
+  };
+
+  const params: ModelParam[] = [];
+  const tunedCache = new Map<string, LinearWeights>();
+  const tunedLinear = (name: string): LinearWeights => {
+    let lw = tunedCache.get(name);
+    if (lw) return lw;
+    const spec = specOf(opts.specs, name);
+    const e = src.weights.entries.get(name);
+    if (!e) throw new Error(`no weight "${name}" in ${src.weights.dir}`);
+    const noDecay = e.shape.length === 1;
+    switch (spec.kind) {
+      case "frozen":
+        lw = { w: frozen(name) };
+        break;
+      case "dense": {
+        const input = g.input(name, "float32", e.shape);
+        params.push({ input, weightName: name, role: "dense", init: E.hostTensor("float32", e.shape, hostF32(name).slice()), noDecay });
+        lw = { w: input };
+        break;
+      }
+      case "sparse": {
+        const n = e.shape.reduce((a, b) => a * b, 1);
+        const positions = Int32Array.from(spec.indices);
+        for (const p of positions) if (!(p >= 0 && p < n)) throw new Error(`sparse spec for "${name}": index ${p} outside 0..${n - 1}`);
+        const all = hostF32(name);
+        const init = new Float32Array(positions.length);
+        positions.forEach((p, i) => { init[i] = all[p]!; });
+        const values = g.input(`${name}.values`, "float32", [positions.length]);
+        const idx = g.constant(`${name}.indices`, E.hostTensor("int64", [positions.length, 1], BigInt64Array.from(positions, (p) => BigInt(p))));
+        // The frozen constant is shared with the base view; only the k values are trainable.
+        const w = E.reshape(E.scatterND(E.reshape(frozen(name), [n]), idx, values), e.shape);
+        params.push({ input: values, weightName: name, role: "sparse-values", init: E.hostTensor("float32", [positions.length], init), noDecay, positions });
+        lw = { w };
+        break;
+      }
+      case "lora": {
+        if (e.shape.length !== 2) throw new Error(`LoRA needs a matrix; "${name}" has shape [${e.shape.join(", ")}]`);
+        if (!(Number.isInteger(spec.rank) && spec.rank > 0)) throw new Error(`LoRA rank for "${name}" must be a positive integer, got ${spec.rank}`);
+        const [out, inp] = e.shape as [number, number];
+        const a = g.input(`${name}.lora_A`, "float32", [spec.rank, inp]);
+        const b = g.input(`${name}.lora_B`, "float32", [out, spec.rank]);
+        const scale = spec.alpha / spec.rank;
+        params.push({ input: a, weightName: name, role: "lora-A", init: E.hostTensor("float32", [spec.rank, inp], loraInit(name, spec.rank, inp)), noDecay: false, loraScale: scale });
+        params.push({ input: b, weightName: name, role: "lora-B", init: E.hostTensor("float32", [out, spec.rank]), noDecay: false, loraScale: scale });
+        lw = { w: frozen(name), lora: { a, b, scale } };
+        break;
+      }
+    }
+    tunedCache.set(name, lw);
+    return lw;
+  };
+  const biasName = (w: string) => w.replace(/\.weight$/, ".bias");
+  const hasBias = (w: string) => src.weights.entries.has(biasName(w));
+
+  const tuned: WeightView = {
+    config: c,
+    get: (name) => {
+      const lw = tunedLinear(name);
+      if (lw.lora) throw new Error(`"${name}" has a LoRA adapter: use linear()`);
+      return lw.w;
+    },
+    linear: (name) => ({ ...tunedLinear(name), ...(hasBias(name) ? { bias: tuned.get(biasName(name)) } : {}) }),
+  };
+  const base: WeightView = {
+    config: c,
+    get: frozen,
+    linear: (name) => ({ w: frozen(name), ...(hasBias(name) ? { bias: frozen(biasName(name)) } : {}) }),
+  };
+  // Create trainable inputs up front so their order and existence do not depend on what a graph uses.
+  for (const n of specNames(opts.specs)) if (specOf(opts.specs, n).kind !== "frozen") tunedLinear(n);
+  return {
+    graph: g, config: c, tuned, base, params,
+    initialState: () => Object.fromEntries(params.map((p) => [p.input.name!, p.init])),
+  };
+}
+
+/** y = x W^T + b (+ LoRA). */
+export function applyLinear(x: Tensor, lw: LinearWeights): Tensor {
+  let y = E.linear(x, lw.w, lw.bias);
+  if (lw.lora) y = E.add(y, E.mul(E.linear(E.linear(x, lw.lora.a), lw.lora.b), lw.lora.scale));
+  return y;
+}
+
+export interface ForwardOptions {
+  /**
+   * RoPE tables, broadcastable to (B, 1, T, Dh/2). Default: constants for positions 0..T-1 (static T).
+   */
+  rope?: { cos: Tensor; sin: Tensor };
+  /**
+   * Bool (B, 1, T, S), true = may attend. Default: causal over static T (plus Mistral's sliding window).
+   * Required with a KV cache.
+   */
+  mask?: Tensor;
+  /** Cached keys/values per layer, each (B, KV, P, Dh) (after RoPE). */
+  past?: { k: Tensor; v: Tensor }[];
+  /** Compute logits for the last position only (generation). */
+  lastOnly?: boolean;
+}
+
+export interface ForwardOutput {
+  /** (B, T, V), or (B, 1, V) with lastOnly. */
+  logits: Tensor;
+  /** L+1 tensors (B, T, D), HF output_hidden_states convention (last one after the final norm). */
+  hidden: Tensor[];
+  /** Keys/values for the cache, each (B, KV, S, Dh). */
+  present: { k: Tensor; v: Tensor }[];
+}
+
+/** Attention with an explicit mask and K/V repeated across the query heads of a group (symbolic shapes). */
+function maskedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, c: LlamaConfig): Tensor {
+  const B = q.shape[0]!; // q (B, H, T, Dh)
+  const S = k.shape[2]!; // k, v (B, KV, S, Dh)
+  const rep = c.numHeads / c.numKvHeads;
+  const repeat = (x: Tensor) => rep === 1 ? x
+    : E.reshape(E.expand(E.unsqueeze(x, [2]), [B, c.numKvHeads, rep, S, c.headDim]), [B, c.numHeads, S, c.headDim]); // (B, H, S, Dh)
+  const s = E.matMul(E.mul(q, 1 / Math.sqrt(c.headDim)), E.swapLast(repeat(k))); // (B, H, T, S)
+  const p = E.softmax(E.where(mask, s, E.lift(s, -1e30)), -1);
+  return E.matMul(p, repeat(v)); // (B, H, T, Dh)
+}
+
+function slidingMask(T: number, window: number): HostTensor {
+  const m = new Uint8Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) m[i * T + j] = j <= i && i - j < window ? 1 : 0;
+  return { dtype: "bool", dims: [T, T], data: m };
+}
+
+/** The decoder forward pass over token ids (B, T) int64. */
+export function llamaForward(view: WeightView, ids: Tensor, opts: ForwardOptions = {}): ForwardOutput {
+  const c = view.config;
+  const g = ids.graph;
+  const [B, T] = ids.shape as [E.Dim, E.Dim];
+  const H = c.numHeads, KV = c.numKvHeads, Dh = c.headDim;
+  let rope = opts.rope;
+  if (!rope) {
+    if (typeof T !== "number") throw new Error("llamaForward: symbolic T needs explicit rope tables");
+    const tabs = E.ropeTables(T, Dh, c.ropeTheta, 0, ropeInvFreq(c, T));
+    rope = { cos: g.constant(`rope_cos_${T}_${ids.id}`, tabs.cos), sin: g.constant(`rope_sin_${T}_${ids.id}`, tabs.sin) };
+  }
+  let mask = opts.mask;
+  if (!mask && (opts.past || typeof T !== "number")) throw new Error("llamaForward: a KV cache or symbolic T needs an explicit mask");
+  if (!mask && c.slidingWindow !== null && typeof T === "number" && T > c.slidingWindow) {
+    mask = g.constant(`sliding_mask_${T}_${ids.id}`, slidingMask(T, c.slidingWindow));
+  }
+
+  let x = E.embedding(view.get("model.embed_tokens.weight"), ids); // (B, T, D)
+  const hidden: Tensor[] = [x];
+  const present: { k: Tensor; v: Tensor }[] = [];
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = `model.layers.${l}.`;
+    // --- attention block ---
+    const h = E.rmsNorm(x, view.get(p + "input_layernorm.weight"), c.rmsNormEps);
+    const heads = (y: Tensor, n: number) => E.transpose(E.reshape(y, [B, T, n, Dh]), [0, 2, 1, 3]); // (B, n, T, Dh)
+    const q = E.rope(heads(applyLinear(h, view.linear(p + "self_attn.q_proj.weight")), H), rope.cos, rope.sin);
+    let k = E.rope(heads(applyLinear(h, view.linear(p + "self_attn.k_proj.weight")), KV), rope.cos, rope.sin);
+    let v = heads(applyLinear(h, view.linear(p + "self_attn.v_proj.weight")), KV);
+    if (opts.past) {
+      k = E.concat([opts.past[l]!.k, k], 2); // (B, KV, S, Dh)
+      v = E.concat([opts.past[l]!.v, v], 2);
+    }
+    present.push({ k, v });
+    const att = mask && (opts.past || typeof T !== "number" || mask.rank === 4)
+      ? maskedAttention(q, k, v, mask, c)
+      : E.attention(q, k, v, mask ? { mask } : {}); // (B, H, T, Dh)
+    const merged = E.reshape(E.transpose(att, [0, 2, 1, 3]), [B, T, H * Dh]); // (B, T, H*Dh)
+    x = E.add(x, applyLinear(merged, view.linear(p + "self_attn.o_proj.weight")));
+    // --- MLP block (SwiGLU) ---
+    const m = E.rmsNorm(x, view.get(p + "post_attention_layernorm.weight"), c.rmsNormEps);
+    const act = E.swiglu(applyLinear(m, view.linear(p + "mlp.gate_proj.weight")), applyLinear(m, view.linear(p + "mlp.up_proj.weight")));
+    x = E.add(x, applyLinear(act, view.linear(p + "mlp.down_proj.weight")));
+    hidden.push(x);
+  }
+  x = E.rmsNorm(x, view.get("model.norm.weight"), c.rmsNormEps);
+  hidden[hidden.length - 1] = x;
+  const last = opts.lastOnly ? E.slice(x, [-1], [E.SLICE_END], [1]) : x; // (B, 1 or T, D)
+  const head = c.tieWordEmbeddings ? view.linear("model.embed_tokens.weight") : view.linear("lm_head.weight");
+  return { logits: applyLinear(last, head), hidden, present };
+}
+
+/** Full weights (HF name -> float32) after training: base weights with the trained inputs applied. */
+export function mergeTrained(src: ModelSource, params: readonly ModelParam[], values: Readonly<Record<string, HostTensor>>, base?: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  const get = (name: string) => {
+    let w = out.get(name);
+    if (!w) {
+      w = (base?.get(name) ?? readTensorF32(src.weights.entries.get(name)!)).slice();
+      out.set(name, w);
+    }
+    return w;
+  };
+  const valueOf = (p: ModelParam) => {
+    const v = values[p.input.name!];
+    if (!v) throw new Error(`mergeTrained: no value for trainable input "${p.input.name}"`);
+    return v.data as Float32Array;
+  };
+  const loraA = new Map<string, ModelParam>();
+  for (const p of params) {
+    if (p.role === "dense") get(p.weightName).set(valueOf(p));
+    else if (p.role === "sparse-values") {
+      const w = get(p.weightName), v = valueOf(p);
+      p.positions!.forEach((pos, i) => { w[pos] = v[i]!; });
+    } else if (p.role === "lora-A") loraA.set(p.weightName, p);
+  }
+  for (const p of params) {
+    if (p.role !== "lora-B") continue;
+    const pa = loraA.get(p.weightName)!;
+    const a = valueOf(pa), b = valueOf(p), w = get(p.weightName);
+    const [r, inp] = pa.init.dims as [number, number];
+    const out = p.init.dims[0]!;
+    for (let o = 0; o < out; o++) for (let i = 0; i < inp; i++) {
+      let s = 0;
+      for (let k = 0; k < r; k++) s += b[o * r + k]! * a[k * inp + i]!;
+      w[o * inp + i]! += p.loraScale! * s;
+    }
+  }
+  return out;
+}
+
+export type { WeightSpec };

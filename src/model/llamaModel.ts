@@ -1,0 +1,258 @@
+// A loaded model ready for inference: one onnxruntime session over the inference graph (so the
+// weights are in memory once), with batched greedy generation through a KV cache, continuation scoring
+// and hidden-state extraction. Batches are left-padded: every row's last prompt token sits in the same
+// column, so one decode step serves all rows.
+import type { HostTensor } from "../engine";
+import type { Provider, Session } from "../runtime";
+import type { GenerateOptions, GenerateResult, HiddenRequest, ScoreRequest, ScoreResult } from "./api";
+import type { LlamaConfig } from "./config";
+import { loadModelFolder, type ModelFolder } from "./folder";
+import { buildInferenceGraph, inferenceFeeds, presentName, type StepRows } from "./inference";
+import { openModelSession } from "./sessions";
+import type { ChatMessage, ModelTokenizer } from "./tokenizer";
+import * as E from "../engine";
+
+export interface LoadOptions {
+  /** Execution provider (default "auto": GPU when one works, else CPU with the reason logged). */
+  provider?: Provider;
+  intraOpThreads?: number;
+  /** Fine-tuned float32 weights replacing stored ones (by HF name), e.g. from a run not yet exported. */
+  overrides?: ReadonlyMap<string, Float32Array>;
+  /** Rows per run for score/hidden/generate (default 8): bounds activation memory. */
+  batchSize?: number;
+  log?: (message: string) => void;
+}
+
+const DEFAULT_MAX_NEW_TOKENS = 64;
+
+export class LlamaModel {
+  private constructor(
+    readonly folder: ModelFolder,
+    private readonly session: Session,
+    private readonly batchSize: number,
+  ) {}
+
+  static async load(dirOrFolder: string | ModelFolder, opts: LoadOptions = {}): Promise<LlamaModel> {
+    const folder = typeof dirOrFolder === "string" ? loadModelFolder(dirOrFolder) : dirOrFolder;
+    const graph = buildInferenceGraph(folder, { overrides: opts.overrides });
+    const session = await openModelSession(E.toOnnx(graph), folder.weights, {
+      provider: opts.provider ?? "auto", intraOpThreads: opts.intraOpThreads, log: opts.log, label: `${folder.dir} (inference)`,
+    });
+    return new LlamaModel(folder, session, Math.max(1, opts.batchSize ?? 8));
+  }
+
+  get config(): LlamaConfig { return this.folder.config; }
+  get tokenizer(): ModelTokenizer { return this.folder.tokenizer; }
+  /** The execution provider in use and why a preferred one was not (undefined when it was). */
+  get provider(): string { return this.session.provider; }
+  get fallbackReason(): string | undefined { return this.session.fallbackReason; }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+
+  private padId(): number {
+    return this.tokenizer.padId ?? this.tokenizer.eosId ?? 0;
+  }
+
+  /** Runs the graph on left-padded sequences (no cache); returns logits/hidden at `select` columns. */
+  private async runFull(seqs: readonly (readonly number[])[], select: (n: number, pad: number) => number[]): Promise<{ logits: HostTensor; hidden: HostTensor; pads: number[] }> {
+    const N = Math.max(...seqs.map((s) => s.length));
+    if (N === 0) throw new Error("cannot run an empty sequence");
+    this.checkIds(seqs);
+    const pads = seqs.map((s) => N - s.length);
+    const rows: StepRows = {
+      ids: seqs.map((s, b) => [...new Array<number>(pads[b]!).fill(this.padId()), ...s]),
+      positions: seqs.map((_, b) => Array.from({ length: N }, (_, j) => Math.max(0, j - pads[b]!))),
+      keyValid: seqs.map((_, b) => Array.from({ length: N }, (_, j) => j >= pads[b]!)),
+      select: seqs.map((s, b) => select(s.length, pads[b]!)),
+    };
+    const K = Math.max(...rows.select.map((r) => r.length));
+    rows.select = rows.select.map((r) => [...r, ...new Array<number>(K - r.length).fill(N - 1)]);
+    const out = await this.session.run(inferenceFeeds(this.config, rows, null), ["logits", "hidden"]);
+    return { logits: out.logits!, hidden: out.hidden!, pads };
+  }
+
+  private checkIds(seqs: readonly (readonly number[])[]): void {
+    const V = this.config.vocabSize;
+    for (const s of seqs) for (const id of s) if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new Error(`token id ${id} is outside the vocabulary (0..${V - 1})`);
+  }
+
+  /** Logits (T, V) for every position of each sequence (tests, debugging; memory grows with T*V). */
+  async logits(seqs: readonly (readonly number[])[]): Promise<Float32Array[]> {
+    const res: Float32Array[] = [];
+    const V = this.config.vocabSize;
+    for (let i = 0; i < seqs.length; i += this.batchSize) {
+      const chunk = seqs.slice(i, i + this.batchSize);
+      const { logits } = await this.runFull(chunk, (n, pad) => Array.from({ length: n }, (_, j) => pad + j));
+      const K = logits.dims[1]!;
+      chunk.forEach((s, b) => res.push((logits.data as Float32Array).slice(b * K * V, (b * K + s.length) * V)));
+    }
+    return res;
+  }
+
+  /** log p(next token) after each prompt: (V) per prompt. */
+  async nextTokenLogProbs(prompts: readonly (readonly number[])[]): Promise<Float32Array[]> {
+    const res: Float32Array[] = [];
+    const V = this.config.vocabSize;
+    for (let i = 0; i < prompts.length; i += this.batchSize) {
+      const chunk = prompts.slice(i, i + this.batchSize);
+      const { logits } = await this.runFull(chunk, (n, pad) => [pad + n - 1]);
+      chunk.forEach((_, b) => res.push(logSoftmax((logits.data as Float32Array).subarray(b * V, (b + 1) * V))));
+    }
+    return res;
+  }
+
+  /** log p(continuation | prompt), token by token, for each continuation of each request. */
+  async score(reqs: readonly ScoreRequest[]): Promise<ScoreResult[]> {
+    const results: ScoreResult[] = reqs.map((req) => ({ tokenLogProbs: req.continuations.map(() => []), total: req.continuations.map(() => 0) }));
+    const flat: { r: number; k: number; seq: number[]; p: number; c: number }[] = [];
+    reqs.forEach((req, r) => {
+      if (req.prompt.length === 0) throw new Error("score: a prompt needs at least one token (e.g. BOS)");
+      req.continuations.forEach((cont, k) => { if (cont.length) flat.push({ r, k, seq: [...req.prompt, ...cont], p: req.prompt.length, c: cont.length }); });
+    });
+    const V = this.config.vocabSize;
+    for (let i = 0; i < flat.length; i += this.batchSize) {
+      const chunk = flat.slice(i, i + this.batchSize);
+      let row = 0;
+      // Column pad + p - 1 + j holds the distribution of continuation token j.
+      const { logits } = await this.runFull(chunk.map((f) => f.seq), (_n, pad) => {
+        const f = chunk[row++]!;
+        return Array.from({ length: f.c }, (_, j) => pad + f.p - 1 + j);
+      });
+      const K = logits.dims[1]!;
+      const data = logits.data as Float32Array;
+      chunk.forEach((f, b) => {
+        const lps: number[] = [];
+        for (let j = 0; j < f.c; j++) lps.push(logSoftmax(data.subarray((b * K + j) * V, (b * K + j + 1) * V))[f.seq[f.p + j]!]!);
+        results[f.r]!.tokenLogProbs[f.k] = lps;
+        results[f.r]!.total[f.k] = lps.reduce((a, x) => a + x, 0);
+      });
+    }
+    return results;
+  }
+
+  /** Hidden states (D) for each request's layers x positions: result[req][layerIdx][positionIdx]. */
+  async hiddenStates(reqs: readonly HiddenRequest[]): Promise<Float32Array[][][]> {
+    const res: Float32Array[][][] = [];
+    const D = this.config.hiddenSize, L1 = this.config.numLayers + 1;
+    for (let i = 0; i < reqs.length; i += this.batchSize) {
+      const chunk = reqs.slice(i, i + this.batchSize);
+      const wanted = chunk.map((q) => q.positions.map((p) => {
+        const abs = p < 0 ? q.ids.length + p : p;
+        if (!(abs >= 0 && abs < q.ids.length)) throw new Error(`hiddenStates: position ${p} outside a sequence of ${q.ids.length} tokens`);
+        return abs;
+      }));
+      let k = 0;
+      const { hidden } = await this.runFull(chunk.map((q) => q.ids), (_n, pad) => wanted[k++]!.map((p) => pad + p));
+      const K = hidden.dims[1]!;
+      const h = hidden.data as Float32Array;
+      chunk.forEach((q, b) => {
+        res.push(q.layers.map((layer) => {
+          const li = layer < 0 ? L1 + layer : layer;
+          if (!(li >= 0 && li < L1)) throw new Error(`hiddenStates: layer ${layer} outside 0..${L1 - 1}`);
+          return wanted[b]!.map((_, j) => h.slice(((b * K + j) * L1 + li) * D, ((b * K + j) * L1 + li + 1) * D));
+        }));
+      });
+    }
+    return res;
+  }
+
+  /**
+   * Batched greedy decoding with a KV cache. Each result stops at an EOS/end-of-turn id (not included),
+   * a stop string (text cut before it), maxNewTokens, or cancellation.
+   */
+  async generate(prompts: readonly (readonly number[])[], opts: GenerateOptions & { useCache?: boolean } = {}): Promise<GenerateResult[]> {
+    const res: GenerateResult[] = [];
+    for (let i = 0; i < prompts.length; i += this.batchSize) res.push(...await this.generateBatch(prompts.slice(i, i + this.batchSize), opts));
+    return res;
+  }
+
+  /** Chat-formatted generation: each prompt is a question or a conversation; the chat template is applied. */
+  async generateText(prompts: readonly (string | readonly ChatMessage[])[], opts: GenerateOptions & { system?: string } = {}): Promise<GenerateResult[]> {
+    return this.generate(prompts.map((p) => this.tokenizer.encodePrompt(p, opts.system)), opts);
+  }
+
+  private async generateBatch(prompts: readonly (readonly number[])[], opts: GenerateOptions & { useCache?: boolean }): Promise<GenerateResult[]> {
+    const maxNew = opts.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
+    const stopIds = new Set([...this.tokenizer.stopIds, ...(opts.stopIds ?? [])]);
+    const stopStrings = (opts.stopStrings ?? []).filter((s) => s.length > 0);
+    const B = prompts.length, V = this.config.vocabSize;
+    const out = prompts.map(() => ({ ids: [] as number[], text: "", finish: null as GenerateResult["finish"] | null }));
+    const seqs = prompts.map((p) => [...p]);
+    if (seqs.some((s) => s.length === 0)) throw new Error("generate: every prompt needs at least one token");
+    this.checkIds(seqs);
+    let logits: Float32Array;
+    let past: Record<string, HostTensor> | null = null;
+    const N = Math.max(...seqs.map((s) => s.length));
+    const pads = seqs.map((s) => N - s.length);
+    const keyValid = seqs.map((_, b) => Array.from({ length: N }, (_, j) => j >= pads[b]!));
+    if (opts.useCache === false) {
+      logits = (await this.runFull(seqs, (n, pad) => [pad + n - 1])).logits.data as Float32Array;
+    } else {
+      const rows: StepRows = {
+        ids: seqs.map((s, b) => [...new Array<number>(pads[b]!).fill(this.padId()), ...s]),
+        positions: seqs.map((_, b) => Array.from({ length: N }, (_, j) => Math.max(0, j - pads[b]!))),
+        keyValid, select: seqs.map(() => [N - 1]),
+      };
+      const r = await this.session.run(inferenceFeeds(this.config, rows, null));
+      logits = r.logits!.data as Float32Array;
+      past = r;
+    }
+    for (let step = 0; step < maxNew; step++) {
+      const next: number[] = [];
+      for (let b = 0; b < B; b++) {
+        const o = out[b]!;
+        const tok = argmax(logits.subarray(b * V, (b + 1) * V));
+        next.push(o.finish ? this.padId() : tok);
+        if (o.finish) continue;
+        if (stopIds.has(tok)) { o.finish = "eos"; continue; }
+        o.ids.push(tok);
+        seqs[b]!.push(tok);
+        o.text = this.tokenizer.decode(o.ids);
+        const hit = stopStrings.map((s) => o.text.indexOf(s)).filter((x) => x >= 0);
+        if (hit.length) { o.text = o.text.slice(0, Math.min(...hit)); o.finish = "stop-string"; }
+        else if (o.ids.length >= maxNew) o.finish = "length";
+      }
+      if (out.every((o) => o.finish)) break;
+      if (opts.signal?.aborted) {
+        for (const o of out) if (!o.finish) o.finish = "cancelled";
+        break;
+      }
+      if (opts.useCache === false) {
+        logits = (await this.runFull(seqs, (n, pad) => [pad + n - 1])).logits.data as Float32Array;
+        continue;
+      }
+      // One new column for every row; finished rows get a pad token that later steps never look at
+      // (their outputs are ignored), so all rows keep the same cache length.
+      keyValid.forEach((kv, b) => kv.push(!out[b]!.finish));
+      const rows: StepRows = {
+        ids: next.map((t) => [t]),
+        positions: seqs.map((s) => [s.length - 1]),
+        keyValid, select: next.map(() => [0]),
+      };
+      const r: Record<string, HostTensor> = await this.session.run(inferenceFeeds(this.config, rows, past));
+      logits = r.logits!.data as Float32Array;
+      past = r;
+    }
+    for (const o of out) if (!o.finish) o.finish = "length";
+    return out.map((o) => ({ ids: o.ids, text: o.text, finish: o.finish! }));
+  }
+}
+
+function argmax(x: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if (x[i]! > x[best]!) best = i;
+  return best;
+}
+
+export function logSoftmax(x: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (const v of x) if (v > max) max = v;
+  let z = 0;
+  for (const v of x) z += Math.exp(v - max);
+  const lz = max + Math.log(z);
+  return Float32Array.from(x, (v) => v - lz);
+}
+
+

@@ -1,0 +1,31 @@
+// Opening onnxruntime sessions for model graphs whose frozen weights point into the folder's
+// .safetensors files. onnxruntime resolves external data relative to the model file and refuses
+// absolute paths, `..` and symlinks, so the graph is written to a private temporary folder next to
+// hard links of the shards (no copy, the user's files untouched) and loaded from there; when hard links
+// are impossible (another file system) the shard bytes are handed over in memory instead.
+// The temporary folder is removed once the session holds its weights.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import type { SerializedModel } from "../engine";
+import { createSession, linkExternal, writeModel, type Session, type SessionOptions } from "../runtime";
+import type { ModelWeights } from "./weights";
+
+export async function openModelSession(m: SerializedModel, weights: ModelWeights, opts: SessionOptions = {}): Promise<Session> {
+  const shardByName = new Map(weights.shards.map((s) => [basename(s.file), join(weights.dir, s.file)]));
+  const needed = m.externalLocations.filter((loc) => shardByName.has(loc));
+  const dir = mkdtempSync(join(tmpdir(), "seat-model-"));
+  try {
+    try {
+      for (const loc of needed) linkExternal(dir, loc, shardByName.get(loc)!);
+    } catch (e) {
+      opts.log?.(`model files cannot be hard-linked (${(e as Error).message}); loading the weights through memory`);
+      const externalData = needed.map((loc) => ({ path: loc, data: new Uint8Array(readFileSync(shardByName.get(loc)!)) }));
+      return await createSession(m, { ...opts, externalData: [...(opts.externalData ?? []), ...externalData], modelDir: dir });
+    }
+    const path = writeModel(dir, "model.onnx", m);
+    return await createSession(path, opts);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,230 @@
+// In-process onnxruntime sessions with execution-provider choice and fallback, checked feeds, and
+// session-held state (parameters and optimizer moments carried from one step's outputs to the next
+// step's inputs without crossing back to the caller). run() blocks the calling thread: the extension
+// host must use createWorkerSession (worker.ts); the CLI/trainer process may use this directly.
+import * as ort from "onnxruntime-node";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { HostTensor, SerializedModel } from "../engine";
+import { checkFeeds, FeedError, fromOrt, InputMeta, toOrt } from "./tensors";
+
+export type Provider = "auto" | "cpu" | "webgpu" | "cuda" | "dml" | "coreml";
+export const PROVIDERS: readonly Provider[] = ["auto", "cpu", "webgpu", "cuda", "dml", "coreml"];
+
+export interface SessionOptions {
+  /** Default "auto": the machine's GPU provider if one works, else CPU (the reason is logged). */
+  provider?: Provider;
+  intraOpThreads?: number;
+  interOpThreads?: number;
+  /** For models given as bytes: external files by `location`; otherwise read from `modelDir`. */
+  externalData?: { path: string; data: Uint8Array }[];
+  /** Where a byte-model's external `location`s are resolved (default: current directory). */
+  modelDir?: string;
+  /** Outputs to keep on the device between steps (WebGPU only; ignored elsewhere). */
+  keepOnDevice?: string[];
+  /** Progress and fallback messages for the user. */
+  log?: (message: string) => void;
+  /** Label used in error messages (default "model"). */
+  label?: string;
+}
+
+export type ModelSource = Uint8Array | string | SerializedModel;
+
+export interface StepOptions {
+  /** Output name -> input name it feeds on the next run (kept session-side). */
+  carry: Record<string, string>;
+  /** Outputs returned to the caller. */
+  fetch: string[];
+}
+
+/** What both the in-process and the worker-thread session offer. */
+export interface Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** The provider actually used. */
+  readonly provider: Exclude<Provider, "auto">;
+  /** Why a requested/auto provider was not used (undefined when the first choice worked). */
+  readonly fallbackReason: string | undefined;
+  run(feeds: Record<string, HostTensor>, fetch?: string[]): Promise<Record<string, HostTensor>>;
+  /** Stores inputs session-side; later runs use them unless a feed overrides them. */
+  setState(values: Record<string, HostTensor>): Promise<void>;
+  step(feeds: Record<string, HostTensor>, opts: StepOptions): Promise<Record<string, HostTensor>>;
+  /** Reads session-held state back (CPU-resident state only). */
+  getState(names?: string[]): Promise<Record<string, HostTensor>>;
+  release(): Promise<void>;
+}
+
+/** Provider order for "auto" on this platform (GPU first; CPU is always the last resort). */
+export function autoOrder(platform = process.platform): Exclude<Provider, "auto">[] {
+  if (platform === "win32") return ["dml", "webgpu", "cuda", "cpu"];
+  if (platform === "darwin") return ["webgpu", "coreml", "cpu"];
+  return ["webgpu", "cuda", "cpu"];
+}
+
+/** Available in this onnxruntime-node build (bundled or loadable); does not prove a device exists. */
+/** CUDA's provider libraries are not bundled; checking first avoids onnxruntime's loud load failure. */
+function missingCudaLibrary(): string | null {
+  if (process.platform !== "linux" && process.platform !== "win32") return "a CUDA build for this platform";
+  try {
+    const root = dirname(dirname(require.resolve("onnxruntime-node")));
+    const dir = join(root, "bin", "napi-v6", process.platform, process.arch);
+    const lib = process.platform === "win32" ? "onnxruntime_providers_cuda.dll" : "libonnxruntime_providers_cuda.so";
+    return existsSync(join(dir, lib)) ? null : join(dir, lib);
+  } catch {
+    return null; // unknown layout: let onnxruntime try
+  }
+}
+
+export function builtProviders(): string[] {
+  try { return ort.listSupportedBackends().map((b) => b.name); } catch { return ["cpu"]; }
+}
+
+/** One short sentence per failed provider (onnxruntime's messages carry source paths and lambdas). */
+export function readableProviderError(provider: string, e: unknown): string {
+  const m = (e instanceof Error ? e.message : String(e)).split("\n")[0]!.trim();
+  const adapter = /Failed to get a WebGPU adapter[^)]*/i.exec(m);
+  if (adapter) return `${provider}: no usable GPU adapter ("${adapter[0].trim()}")`;
+  if (/providers_shared|providers_cuda|shared library|cannot open shared object|LoadLibrary|error code 126/i.test(m)) {
+    return `${provider}: its provider libraries are not installed ("${m.replace(/^.*?(Failed to load[^:]*).*$/, "$1")}")`;
+  }
+  return `${provider}: ${m.length > 200 ? m.slice(0, 200) + "..." : m}`;
+}
+
+function normalize(model: ModelSource, opts: SessionOptions): { arg: string | Uint8Array; external?: { path: string; data: Uint8Array }[] } {
+  if (typeof model === "string") return { arg: model };
+  if (model instanceof Uint8Array) return { arg: model, ...(opts.externalData ? { external: opts.externalData } : {}) };
+  const ext = [...(opts.externalData ?? [])];
+  for (const f of model.external) {
+    const data = new Uint8Array(f.byteLength);
+    let off = 0;
+    for (const c of f.chunks) { data.set(c, off); off += c.byteLength; }
+    ext.push({ path: f.path, data });
+  }
+  for (const loc of model.externalLocations) {
+    if (!ext.some((e) => e.path === loc)) ext.push({ path: loc, data: readFileSync(join(opts.modelDir ?? ".", loc)) });
+  }
+  return { arg: model.model, ...(ext.length ? { external: ext } : {}) };
+}
+
+export async function createSession(model: ModelSource, opts: SessionOptions = {}): Promise<Session> {
+  const log = opts.log ?? (() => {});
+  const wanted = opts.provider ?? "auto";
+  if (!PROVIDERS.includes(wanted)) throw new Error(`unknown execution provider '${wanted}' (choose ${PROVIDERS.join(", ")})`);
+  const order = wanted === "auto" ? autoOrder() : wanted === "cpu" ? ["cpu" as const] : [wanted, "cpu" as const];
+  const built = builtProviders();
+  const { arg, external } = normalize(model, opts);
+  const reasons: string[] = [];
+  for (const ep of order) {
+    if (ep !== "cpu" && !built.includes(ep)) {
+      reasons.push(`${ep}: not part of this onnxruntime build (has ${built.join(", ")})`);
+      continue;
+    }
+    const missing = ep === "cuda" ? missingCudaLibrary() : null;
+    if (missing) { reasons.push(`cuda: its provider libraries are not installed (${missing} not found)`); continue; }
+    const o: ort.InferenceSession.SessionOptions = {
+      executionProviders: [ep],
+      graphOptimizationLevel: "all",
+      enableCpuMemArena: true,
+      // a GPU provider that cannot start is expected on many machines: we report it once, readably
+      ...(ep !== "cpu" ? { logSeverityLevel: 4 as const } : {}),
+      ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
+      ...(opts.interOpThreads ? { interOpNumThreads: opts.interOpThreads } : {}),
+      ...(external ? { externalData: external.map((e) => ({ path: e.path, data: e.data })) } : {}),
+      ...(ep === "webgpu" && opts.keepOnDevice?.length ? { preferredOutputLocation: Object.fromEntries(opts.keepOnDevice.map((n) => [n, "gpu-buffer" as const])) } : {}),
+    };
+    try {
+      const s = typeof arg === "string" ? await ort.InferenceSession.create(arg, o) : await ort.InferenceSession.create(arg, o);
+      const reason = reasons.length ? reasons.join("; ") : undefined;
+      if (reason) log(`onnxruntime: using ${ep} (${wanted === "auto" ? "auto" : `requested ${wanted}`} fell back: ${reason})`);
+      else log(`onnxruntime: using ${ep}`);
+      return new LocalSession(s, ep, reason, opts.label ?? (typeof model === "string" ? model : "model"));
+    } catch (e) {
+      if (ep === "cpu") throw new Error(`could not create an onnxruntime session for ${opts.label ?? "the model"}: ${(e as Error).message}${reasons.length ? ` (after: ${reasons.join("; ")})` : ""}`);
+      reasons.push(readableProviderError(ep, e));
+    }
+  }
+  throw new Error(`no execution provider worked: ${reasons.join("; ")}`);
+}
+
+export class LocalSession implements Session {
+  private state = new Map<string, ort.Tensor>();
+  private readonly meta: InputMeta[];
+
+  constructor(private s: ort.InferenceSession, readonly provider: Exclude<Provider, "auto">, readonly fallbackReason: string | undefined, private label: string) {
+    this.meta = s.inputNames.map((name, i) => {
+      const m = s.inputMetadata?.[i];
+      return m && m.isTensor ? { name, type: m.type, shape: m.shape } : { name };
+    });
+  }
+  get inputNames(): readonly string[] { return this.s.inputNames; }
+  get outputNames(): readonly string[] { return this.s.outputNames; }
+
+  private feeds(feeds: Record<string, HostTensor>): Record<string, ort.Tensor> {
+    const all: Record<string, ort.Tensor> = {};
+    for (const [k, v] of this.state) all[k] = v;
+    const user: Record<string, ort.Tensor> = {};
+    for (const [k, v] of Object.entries(feeds)) {
+      if (!v || !v.data || !Array.isArray(v.dims)) throw new FeedError(`${this.label}: feed ${k} is not a tensor`);
+      try { user[k] = toOrt(v); } catch (e) { throw new FeedError(`${this.label}: feed ${k} (${v.dtype}[${v.dims.join(",")}]): ${(e as Error).message}`); }
+    }
+    Object.assign(all, user);
+    checkFeeds(this.label, this.meta, Object.fromEntries(Object.entries(all).map(([k, t]) => [k, { dims: t.dims, type: t.type }])));
+    return all;
+  }
+
+  private checkOutputs(names: string[]): void {
+    const bad = names.filter((n) => !this.s.outputNames.includes(n));
+    if (bad.length) throw new FeedError(`${this.label}: unknown output${bad.length > 1 ? "s" : ""} ${bad.join(", ")} (the model returns ${this.s.outputNames.join(", ")})`);
+  }
+
+  async run(feeds: Record<string, HostTensor>, fetch?: string[]): Promise<Record<string, HostTensor>> {
+    if (fetch) this.checkOutputs(fetch);
+    const out = await this.s.run(this.feeds(feeds), fetch ?? (this.s.outputNames as string[]));
+    const res: Record<string, HostTensor> = {};
+    for (const [k, v] of Object.entries(out)) res[k] = fromOrt(k, v as ort.Tensor);
+    return res;
+  }
+
+  async setState(values: Record<string, HostTensor>): Promise<void> {
+    for (const [k, v] of Object.entries(values)) {
+      if (!this.s.inputNames.includes(k)) throw new FeedError(`${this.label}: state ${k} is not an input (the model takes ${this.s.inputNames.join(", ")})`);
+      this.replace(k, toOrt(v));
+    }
+  }
+
+  private replace(name: string, t: ort.Tensor): void {
+    const prev = this.state.get(name);
+    if (prev && prev !== t && prev.location === "gpu-buffer") prev.dispose();
+    this.state.set(name, t);
+  }
+
+  async step(feeds: Record<string, HostTensor>, opts: StepOptions): Promise<Record<string, HostTensor>> {
+    const names = [...new Set([...opts.fetch, ...Object.keys(opts.carry)])];
+    this.checkOutputs(names);
+    for (const [o, i] of Object.entries(opts.carry)) {
+      if (!this.s.inputNames.includes(i)) throw new FeedError(`${this.label}: carry ${o} -> ${i}: ${i} is not an input`);
+    }
+    const out = await this.s.run(this.feeds(feeds), names);
+    const res: Record<string, HostTensor> = {};
+    for (const n of opts.fetch) res[n] = fromOrt(n, out[n] as ort.Tensor);
+    for (const [o, i] of Object.entries(opts.carry)) this.replace(i, out[o] as ort.Tensor);
+    return res;
+  }
+
+  async getState(names?: string[]): Promise<Record<string, HostTensor>> {
+    const res: Record<string, HostTensor> = {};
+    for (const n of names ?? [...this.state.keys()]) {
+      const t = this.state.get(n);
+      if (!t) throw new Error(`${this.label}: no state named ${n} (held: ${[...this.state.keys()].join(", ") || "none"})`);
+      res[n] = fromOrt(n, t);
+    }
+    return res;
+  }
+
+  async release(): Promise<void> {
+    for (const t of this.state.values()) if (t.location === "gpu-buffer") t.dispose();
+    this.state.clear();
+    await this.s.release();
+  }
+}
+

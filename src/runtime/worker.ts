@@ -1,0 +1,36 @@
+// Worker-thread entry (bundled as dist/worker.js): hosts one LocalSession so that run() blocks this
+// thread, not the caller's. Messages are {id, op, args}; replies {id, ok, value | error}.
+import { parentPort } from "node:worker_threads";
+import type { HostTensor } from "../engine";
+import { createSession, Session } from "./session";
+import type { WorkerRequest, WorkerReply } from "./workerProtocol";
+
+let session: Session | null = null;
+
+function transferables(v: Record<string, HostTensor>): ArrayBuffer[] {
+  const seen = new Set<ArrayBuffer>();
+  for (const t of Object.values(v)) if (t.data.buffer instanceof ArrayBuffer) seen.add(t.data.buffer);
+  return [...seen];
+}
+
+async function handle(req: WorkerRequest): Promise<{ value: unknown; transfer?: ArrayBuffer[] }> {
+  if (req.op === "create") {
+    session = await createSession(req.model, { ...req.options, log: (m) => parentPort!.postMessage({ id: -1, log: m } satisfies WorkerReply) });
+    return { value: { inputNames: session.inputNames, outputNames: session.outputNames, provider: session.provider, fallbackReason: session.fallbackReason } };
+  }
+  if (!session) throw new Error("worker session is not created");
+  switch (req.op) {
+    case "run": { const r = await session.run(req.feeds, req.fetch); return { value: r, transfer: transferables(r) }; }
+    case "step": { const r = await session.step(req.feeds, req.opts); return { value: r, transfer: transferables(r) }; }
+    case "setState": await session.setState(req.values); return { value: null };
+    case "getState": { const r = await session.getState(req.names); return { value: r }; }
+    case "release": await session.release(); session = null; return { value: null };
+  }
+}
+
+parentPort!.on("message", (req: WorkerRequest) => {
+  handle(req).then(
+    ({ value, transfer }) => parentPort!.postMessage({ id: req.id, ok: true, value } satisfies WorkerReply, transfer ?? []),
+    (e: Error) => parentPort!.postMessage({ id: req.id, ok: false, error: { name: e.name, message: e.message } } satisfies WorkerReply),
+  );
+});

@@ -1,0 +1,18 @@
+// Messages between workerSession.ts (caller thread) and worker.ts (session thread).
+import type { HostTensor } from "../engine";
+import type { SessionOptions, StepOptions } from "./session";
+
+type Plain<T> = Omit<T, "log">;
+export type WorkerRequest = { id: number } & (
+  | { op: "create"; model: Uint8Array | string | import("../engine").SerializedModel; options: Plain<SessionOptions> }
+  | { op: "run"; feeds: Record<string, HostTensor>; fetch?: string[] }
+  | { op: "step"; feeds: Record<string, HostTensor>; opts: StepOptions }
+  | { op: "setState"; values: Record<string, HostTensor> }
+  | { op: "getState"; names?: string[] }
+  | { op: "release" }
+);
+
+export type WorkerReply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: { name: string; message: string } }
+  | { id: -1; log: string };

@@ -1,0 +1,154 @@
+// Resumable checkpoints. A checkpoint is a directory `checkpoints/step-<N>/` holding `state.json`
+// (step, epoch, position in the data order, RNG states, the config) and `tensors.safetensors`
+// (trainable values, AdamW moments, mask indices). It is written under a temporary name, fsynced and
+// renamed into place, so a directory named step-<N> is always complete: a kill mid-write leaves only a
+// `.tmp-*` directory that readers ignore and the next write removes.
+// The tensor file uses the safetensors layout (u64 header length, JSON header, raw little-endian bytes)
+// so checkpoints can be inspected with ordinary tools.
+import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, renameSync, readdirSync, rmSync, readFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import type { PrngState } from "./rng";
+
+export type CkptArray = Float32Array | Float64Array | Int32Array;
+
+export interface CkptTensor {
+  shape: number[];
+  data: CkptArray;
+}
+
+export interface CheckpointState {
+  version: 1;
+  /** Optimizer steps completed. */
+  step: number;
+  /** 0-based epoch the next batch belongs to, and the index of that batch within the epoch. */
+  epoch: number;
+  batchInEpoch: number;
+  /** Example order of the current epoch (indices into the training examples). */
+  dataOrder: number[];
+  rng: Record<string, PrngState>;
+  /** Seconds of training and tokens processed so far, so that throughput and the summary continue. */
+  trainSeconds: number;
+  tokens: number;
+  /** Anything else the trainer needs to restore (e.g. perturbation choices of a fixed schedule). */
+  extra: Record<string, unknown>;
+}
+
+const DTYPES: Record<string, { name: string; ctor: Float32ArrayConstructor | Float64ArrayConstructor | Int32ArrayConstructor }> = {
+  Float32Array: { name: "F32", ctor: Float32Array },
+  Float64Array: { name: "F64", ctor: Float64Array },
+  Int32Array: { name: "I32", ctor: Int32Array },
+};
+const BY_ST_NAME = new Map(Object.values(DTYPES).map((d) => [d.name, d.ctor]));
+
+export function encodeSafetensors(tensors: Map<string, CkptTensor>): Buffer[] {
+  const header: Record<string, unknown> = {};
+  let offset = 0;
+  const names = [...tensors.keys()].sort();
+  for (const name of names) {
+    const t = tensors.get(name)!;
+    const d = DTYPES[t.data.constructor.name];
+    if (!d) throw new Error(`checkpoint tensor ${name}: unsupported array type ${t.data.constructor.name}`);
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (n !== t.data.length) throw new Error(`checkpoint tensor ${name}: shape [${t.shape}] holds ${n} values, data has ${t.data.length}`);
+    header[name] = { dtype: d.name, shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  // Pad the header so tensor data starts 8-byte aligned (safetensors allows trailing spaces).
+  json += " ".repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  return [len, Buffer.from(json), ...names.map((n) => { const d = tensors.get(n)!.data; return Buffer.from(d.buffer, d.byteOffset, d.byteLength); })];
+}
+
+export function decodeSafetensors(buf: Buffer, file: string): Map<string, CkptTensor> {
+  if (buf.length < 8) throw new Error(`${file}: truncated (no header length)`);
+  const hlen = Number(buf.readBigUInt64LE(0));
+  if (8 + hlen > buf.length) throw new Error(`${file}: header length ${hlen} exceeds file size ${buf.length}`);
+  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  try {
+    header = JSON.parse(buf.subarray(8, 8 + hlen).toString("utf8"));
+  } catch (e) {
+    throw new Error(`${file}: header is not JSON (${(e as Error).message})`);
+  }
+  const base = 8 + hlen;
+  const out = new Map<string, CkptTensor>();
+  for (const [name, h] of Object.entries(header)) {
+    if (name === "__metadata__") continue;
+    const ctor = BY_ST_NAME.get(h.dtype);
+    if (!ctor) throw new Error(`${file}: tensor ${name} has dtype ${h.dtype}; checkpoints hold F32, F64 or I32`);
+    const [a, b] = h.data_offsets;
+    if (base + b > buf.length) throw new Error(`${file}: tensor ${name} runs past the end of the file`);
+    // Copy: the buffer's byteOffset may not be aligned for the typed array.
+    const bytes = Uint8Array.prototype.slice.call(buf, base + a, base + b);
+    out.set(name, { shape: h.shape, data: new ctor(bytes.buffer, 0, (b - a) / ctor.BYTES_PER_ELEMENT) });
+  }
+  return out;
+}
+
+function writeFileSynced(path: string, chunks: (Buffer | string)[]): void {
+  const fd = openSync(path, "w");
+  try {
+    for (const c of chunks) {
+      const b = typeof c === "string" ? Buffer.from(c) : c;
+      let off = 0;
+      while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes a file atomically: temp file in the same directory, fsync, rename. */
+export function writeFileAtomic(path: string, content: string | Buffer): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSynced(tmp, [content]);
+  renameSync(tmp, path);
+}
+
+export function checkpointName(step: number): string {
+  return `step-${String(step).padStart(7, "0")}`;
+}
+
+/** Writes checkpoint `step` under `dir` atomically and prunes all but the newest `keep`. Returns its path. */
+export function writeCheckpoint(dir: string, state: CheckpointState, tensors: Map<string, CkptTensor>, keep: number): string {
+  mkdirSync(dir, { recursive: true });
+  for (const name of readdirSync(dir)) if (name.startsWith(".tmp-")) rmSync(join(dir, name), { recursive: true, force: true });
+  const final = join(dir, checkpointName(state.step));
+  const tmp = join(dir, `.tmp-${checkpointName(state.step)}-${process.pid}`);
+  mkdirSync(tmp, { recursive: true });
+  writeFileSynced(join(tmp, "tensors.safetensors"), encodeSafetensors(tensors));
+  writeFileSynced(join(tmp, "state.json"), [JSON.stringify(state)]);
+  if (existsSync(final)) rmSync(final, { recursive: true, force: true });
+  renameSync(tmp, final);
+  const fd = openSync(dir, "r");
+  try { fsyncSync(fd); } catch { /* directory fsync is not supported everywhere (Windows) */ } finally { closeSync(fd); }
+  const all = listCheckpoints(dir);
+  for (const old of all.slice(0, Math.max(0, all.length - keep))) rmSync(join(dir, checkpointName(old)), { recursive: true, force: true });
+  return final;
+}
+
+/** Completed checkpoint steps under `dir`, ascending. */
+export function listCheckpoints(dir: string): number[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((n) => /^step-(\d+)$/.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+}
+
+export function readCheckpoint(path: string): { state: CheckpointState; tensors: Map<string, CkptTensor> } {
+  const statePath = join(path, "state.json");
+  if (!existsSync(statePath)) throw new Error(`${path}: not a checkpoint (no state.json)`);
+  let state: CheckpointState;
+  try {
+    state = JSON.parse(readFileSync(statePath, "utf8"));
+  } catch (e) {
+    throw new Error(`${statePath}: not valid JSON (${(e as Error).message})`);
+  }
+  if (state.version !== 1) throw new Error(`${statePath}: unsupported checkpoint version ${JSON.stringify(state.version)}`);
+  const tensorsPath = join(path, "tensors.safetensors");
+  return { state, tensors: decodeSafetensors(readFileSync(tensorsPath), tensorsPath) };
+}

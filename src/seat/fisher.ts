@@ -1,0 +1,46 @@
+// Squared gradients of the answer log-likelihood, one example at a time: the diagonal empirical Fisher
+// F_i = E_x[(d log p(y|x) / d theta_i)^2]. Used by EWC (Kirkpatrick et al. 2017) as the per-weight
+// importance of the base behaviour, and by importance masks (Sung et al. 2021, "Training neural
+// networks with fixed sparse masks") to pick the weights that matter most for the new facts.
+// Batch size 1 on purpose: squaring a batch-mean gradient is not the mean of squared per-example ones.
+import { grad, toOnnx, crossEntropy, type HostTensor } from "../engine/index";
+import { createModelGraph, llamaForward, openModelSession, type ModelFolder, type WeightSpec } from "../model/index";
+import type { SeatConfig } from "./config";
+import { makeBatch, type TrainExample } from "./data";
+
+/** Sum over `examples` of squared per-example gradients for each named tensor. */
+export async function gradientSquares(
+  folder: ModelFolder, names: string[], examples: readonly TrainExample[], _B: number, T: number, padId: number,
+  config: SeatConfig, signal: AbortSignal,
+): Promise<Map<string, Float32Array>> {
+  const specs = new Map<string, WeightSpec>(names.map((n) => [n, { kind: "dense" }]));
+  const m = createModelGraph(folder, { name: "seat-fisher", specs });
+  const g = m.graph;
+  const ids = g.input("ids", "int64", [1, T]);
+  const labels = g.input("labels", "int64", [1, T]);
+  const { loss } = crossEntropy(llamaForward(m.tuned, ids).logits, labels);
+  const inputs = m.params.map((p) => p.input);
+  const grads = grad(loss, inputs);
+  grads.forEach((gr, i) => g.output(`grad/${m.params[i].weightName}`, gr));
+  const session = await openModelSession(toOnnx(g), folder.weights, { provider: config.device.provider, label: "gradient pass" });
+  try {
+    await session.setState(m.initialState());
+    const acc = new Map<string, Float32Array>(m.params.map((p) => [p.weightName, new Float32Array(p.init.data.length)]));
+    for (const ex of examples) {
+      signal.throwIfAborted();
+      const b = makeBatch([ex], 1, T, padId);
+      const feeds: Record<string, HostTensor> = {
+        ids: { dtype: "int64", dims: [1, T], data: b.ids },
+        labels: { dtype: "int64", dims: [1, T], data: b.labels },
+      };
+      const out = await session.run(feeds, [...acc.keys()].map((n) => `grad/${n}`));
+      for (const [n, a] of acc) {
+        const gd = out[`grad/${n}`].data as Float32Array;
+        for (let i = 0; i < a.length; i++) a[i] += gd[i] * gd[i];
+      }
+    }
+    return acc;
+  } finally {
+    await session.release();
+  }
+}

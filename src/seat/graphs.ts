@@ -1,0 +1,107 @@
+// The two graphs a run compiles, both over the model layer's weight views (createModelGraph: frozen
+// constants shared by the tuned and the base view; trainable inputs per WeightSpec):
+//   training: ids/labels [B, T] (+ kl_ids/kl_mask [K, Tk]) -> objective -> backward -> AdamW;
+//   scoring:  forward only over the tuned weights; per-sequence sum of log p(next token) at masked
+//             positions (abstention-opening probabilities for the quick eval).
+// The base forward on the perturbed batch reads constants only, so autodiff never differentiates it and
+// masked/LoRA runs hold a single copy of the weights. Dense methods with a base term (full+kl, ewc) read
+// the frozen constants for the base and their own inputs for the tuned model: one extra model copy.
+// Shape legend: B batch, T time, K perturbed copies, Tk perturbed length, V vocab, N scored sequences.
+import {
+  type Tensor, type TrainStep, type HostTensor, trainStep, logSoftmax, pickLogProbs, mul, reduceSum,
+  cast, equal, where, not, reduceMax, greaterOrEqual, lift, sub, ropeTables,
+} from "../engine/index";
+import { createModelGraph, llamaForward, ropeInvFreq, type ModelGraph, type ModelSource } from "../model/index";
+import type { WeightSpecs } from "../model/index";
+import { buildObjective } from "./objective";
+import type { SeatConfig } from "./config";
+
+export interface TrainGraph {
+  model: ModelGraph;
+  step: TrainStep;
+  /** Outputs fetched every step. */
+  fetch: string[];
+}
+
+export interface TrainGraphSpec {
+  B: number;
+  T: number;
+  kl?: { K: number; Tk: number; lambda: number; direction: "forward" | "reverse" };
+  ewc?: { lambda: number; fisher: Map<string, Float32Array> };
+}
+
+export function buildTrainGraph(src: ModelSource, specs: WeightSpecs, spec: TrainGraphSpec, config: SeatConfig): TrainGraph {
+  const model = createModelGraph(src, { name: `seat-train-${config.method.replace("+", "-")}`, specs });
+  const g = model.graph;
+  const ids = g.input("ids", "int64", [spec.B, spec.T]);
+  const labels = g.input("labels", "int64", [spec.B, spec.T]);
+  const logits = llamaForward(model.tuned, ids).logits; // (B, T, V)
+  let klTerm;
+  if (spec.kl) {
+    const klIds = g.input("kl_ids", "int64", [spec.kl.K, spec.kl.Tk]);
+    const klMask = g.input("kl_mask", "float32", [spec.kl.K, spec.kl.Tk]);
+    // One set of RoPE tables for both passes over the perturbed batch.
+    const tabs = ropeTables(spec.kl.Tk, src.config.headDim, src.config.ropeTheta, 0, ropeInvFreq(src.config, spec.kl.Tk));
+    const rope = { cos: g.constant("kl_rope_cos", tabs.cos), sin: g.constant("kl_rope_sin", tabs.sin) };
+    klTerm = {
+      baseLogits: llamaForward(model.base, klIds, { rope }).logits, // (K, Tk, V), constants only
+      tunedLogits: llamaForward(model.tuned, klIds, { rope }).logits,
+      mask: klMask, lambda: spec.kl.lambda, direction: spec.kl.direction,
+    };
+  }
+  let ewcTerm;
+  if (spec.ewc) {
+    const fisher = spec.ewc.fisher;
+    ewcTerm = {
+      lambda: spec.ewc.lambda,
+      params: model.params.filter((p) => p.role === "dense").map((p) => ({
+        value: p.input,
+        base: model.base.get(p.weightName),
+        fisher: g.constant(`fisher/${p.weightName}`, { dtype: "float32", dims: [...p.init.dims], data: fisher.get(p.weightName)! }),
+      })),
+    };
+  }
+  const obj = buildObjective({ logits, labels, klTerm, ewcTerm });
+  g.output("answer_ok", exactMatchPerRow(logits, labels));
+  const step = trainStep(obj.loss, model.params.map((p) => ({ value: p.input, noDecay: p.noDecay })), {
+    beta1: config.optim.beta1, beta2: config.optim.beta2, eps: config.optim.eps,
+    weightDecay: config.optim.weightDecay, ...(config.optim.clipNorm > 0 ? { maxGradNorm: config.optim.clipNorm } : {}),
+  });
+  const fetch = [step.lossOutput, step.gradNormOutput, "answer_ok", ...g.outputs.map((o) => o.name).filter((n) => n.startsWith("term_"))];
+  return { model, step, fetch };
+}
+
+/**
+ * Per row: 1 when every labelled position has its label as the argmax (greedy decoding would then
+ * reproduce the answer exactly, stop token included), 0 otherwise, -1 for rows without labels. (B)
+ */
+function exactMatchPerRow(logits: Tensor, labels: Tensor): Tensor {
+  const valid = not(equal(labels, -100)); // (B, T)
+  const safe = where(valid, labels, 0);
+  const lp = logSoftmax(logits, -1);
+  const hit = cast(greaterOrEqual(pickLogProbs(lp, safe), reduceMax(lp, [-1])), "float32"); // (B, T)
+  const validF = cast(valid, "float32");
+  const misses = reduceSum(mul(sub(1, hit), validF), [-1]); // (B)
+  const count = reduceSum(validF, [-1]);
+  const ok = cast(equal(misses, lift(misses, 0)), "float32");
+  return where(equal(count, lift(count, 0)), lift(ok, -1), ok);
+}
+
+/**
+ * Forward-only graph over the tuned weights (trainable inputs fed from the training session's state):
+ * `seq_logprob` [N] = sum over t of mask[t] * log p(targets[t] | ids<=t).
+ */
+export function buildScoreGraph(src: ModelSource, specs: WeightSpecs, N: number, T: number): ModelGraph {
+  const model = createModelGraph(src, { name: "seat-score", specs });
+  const g = model.graph;
+  const ids = g.input("ids", "int64", [N, T]);
+  const targets = g.input("targets", "int64", [N, T]);
+  const mask = g.input("mask", "float32", [N, T]);
+  const lp = logSoftmax(llamaForward(model.tuned, ids).logits, -1); // (N, T, V)
+  g.output("seq_logprob", reduceSum(mul(pickLogProbs(lp, targets), mask), [-1]));
+  return model;
+}
+
+export function hostScalar(v: number): HostTensor {
+  return { dtype: "float32", dims: [], data: new Float32Array([v]) };
+}

@@ -1,0 +1,15 @@
+// Public API of the training layer: one validated config, one trainer for SEAT and every baseline,
+// resumable runs that write a run folder (config.json, events.jsonl, checkpoints/, model/, summary.json).
+export {
+  type SeatConfig, type MaskType, type MethodParts, type ConfigLayer, type SourcedLayer, type ConfigProblem,
+  type ResolvedConfig, type SeatTaskDefinition, type LeafSpec, type Method,
+  METHODS, SCHEMA, PRESETS, LINEAR_MODULES, SETTINGS_PREFIX, ConfigError,
+  resolveConfig, methodParts, defaultsFor, layerFromFlags, layerFromTask, layerFromSettings, layerFromConfigText,
+  configFlagSpecs, configMarkdownTable, checkLeaf,
+} from "./config";
+export { Prng, type PrngState } from "./rng";
+export { drawMask, moduleMatches, selectTensors, maskSize, type Mask, type MaskSpec, type MaskTensor } from "./masks";
+export { lrAt, type LrSchedule } from "./schedule";
+export { writeCheckpoint, readCheckpoint, listCheckpoints, type CheckpointState } from "./checkpoint";
+export { train, resume, latestCheckpoint, type TrainOptions, type TrainResult, type RunStatus } from "./trainer";
+export { RUN_FILES } from "./runFolder";

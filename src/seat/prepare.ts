@@ -1,0 +1,358 @@
+// Everything a run needs before its first step: model and dataset, encoded examples, perturbations and
+// the KL teacher's continuations, the trainable parameters (masks), the compiled training graph in a
+// session, and the hooks the loop calls (step, snapshot, quick eval, export).
+import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { toOnnx, type HostTensor } from "../engine/index";
+import { loadModelFolder, readTensorF32, type ModelFolder, type WeightSpec } from "../model/index";
+import { openModelSession } from "../model/index";
+import { readDataset, type DatasetRecord } from "../data/index";
+import { perturbationsFor, prepareDataset, type DatasetContext, type PerturbationCandidate } from "../entities/index";
+import { loadAbstentionLists, prefixFree, abstentionProbabilityFromLogProbs } from "../eval/index";
+import type { Session } from "../runtime/index";
+import type { CheckpointState, CkptTensor } from "./checkpoint";
+import { methodParts, type SeatConfig } from "./config";
+import { encodeRecords, exampleFromIds, klSequence, type KlSequence, type TrainExample } from "./data";
+import { buildTrainGraph, buildScoreGraph, hostScalar, type TrainGraph } from "./graphs";
+import { drawMask, selectTensors, type Mask } from "./masks";
+import { Prng, type PrngState } from "./rng";
+import { writeFileAtomic } from "./checkpoint";
+import { RUN_FILES, type EventSink } from "./runFolder";
+import { mergeTrained } from "../model/index";
+import { exportMergedModel } from "./export";
+import { gradientSquares } from "./fisher";
+import { hashSeed } from "./hash";
+import { baseGenerator, type Generator } from "./teacher";
+
+export interface PrepareContext {
+  runDir: string;
+  sink: EventSink;
+  signal: AbortSignal;
+  restored?: { state: CheckpointState; tensors: Map<string, CkptTensor> };
+}
+
+export interface StepOutputs {
+  loss: number;
+  ce: number;
+  kl?: number;
+  ewc?: number;
+  gradNorm: number;
+  /** Per batch row: 1 answered exactly (greedy), 0 not, -1 filler. */
+  answerOk: Float32Array;
+}
+
+export interface QuickEval {
+  abstentionProb: number;
+  answerAccuracy: number;
+  abstentionSamples: number;
+  accuracySamples: number;
+}
+
+export interface PreparedRun {
+  examples: TrainExample[];
+  seqLen: number;
+  padId: number;
+  klShape?: { K: number; Tk: number };
+  trainableParams: number;
+  totalParams: number;
+  provider: string;
+  maskRngState: PrngState;
+  klSequencesFor(epoch: number, exampleIdx: number[]): Promise<KlSequence[]>;
+  runStep(feeds: Record<string, HostTensor>, lr: number, step: number): Promise<StepOutputs>;
+  snapshot(): Promise<Map<string, CkptTensor>>;
+  quickEval(samples: number): Promise<QuickEval>;
+  exportModel(dir: string): Promise<void>;
+  release(): Promise<void>;
+}
+
+/** Dataset problems that stop a run, formatted `file:line:col: message`. */
+export class DatasetError extends Error {}
+
+async function loadRecords(config: SeatConfig): Promise<{ train: DatasetRecord[]; heldout: DatasetRecord[] }> {
+  const ds = await readDataset(config.dataset);
+  const errors = ds.problems.filter((p) => p.severity === "error");
+  if (errors.length) {
+    const lines = errors.slice(0, 10).map((p) => `${config.dataset}:${p.line}:${p.column}: ${p.message}`);
+    throw new DatasetError(`the dataset has ${errors.length} error(s); fix them first (\`seat validate ${config.dataset}\`):\n${lines.join("\n")}`);
+  }
+  const train = ds.records.filter((r) => r.seat.split === undefined || r.seat.split === "train");
+  const heldout = ds.records.filter((r) => r.seat.split === "heldout" || r.seat.split === "unknown");
+  if (train.length === 0) throw new DatasetError(`${config.dataset}: no training records (records with seat.split "heldout"/"unknown" are only evaluated)`);
+  return { train, heldout };
+}
+
+/** The trainable tensors of the method and how each is parametrised. */
+function weightSpecs(config: SeatConfig, folder: ModelFolder, mask: Mask | undefined): Map<string, WeightSpec> {
+  const names = [...folder.weights.entries.keys()];
+  const parts = methodParts(config.method);
+  const specs = new Map<string, WeightSpec>();
+  if (parts.params === "masked") for (const [n, idx] of mask!) specs.set(n, { kind: "sparse", indices: idx });
+  else if (parts.params === "dense") for (const n of selectTensors(names, config.full.modules, "full.modules")) specs.set(n, { kind: "dense" });
+  else for (const n of selectTensors(names, config.lora.targets, "lora.targets")) specs.set(n, { kind: "lora", rank: config.lora.r, alpha: config.lora.alpha });
+  return specs;
+}
+
+export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promise<PreparedRun> {
+  const { sink, signal, restored } = ctx;
+  const parts = methodParts(config.method);
+  const c = config.train;
+  sink.emit({ type: "phase", phase: "load", message: `loading ${config.model} and ${config.dataset}` });
+  const folder = loadModelFolder(config.model);
+  const tok = folder.tokenizer;
+  const padId = tok.padId ?? tok.eosId ?? 0;
+  const { train: records, heldout } = await loadRecords(config);
+  const enc = encodeRecords(records, tok, c.maxSeqLen, config.lossOn);
+  for (const t of enc.truncated) {
+    sink.emit({ type: "log", level: "warn", message: `${config.dataset}:${t.line}: ${t.from} tokens cut to train.maxSeqLen ${t.to}${t.answerCut ? " (part of the answer is lost)" : ""}` });
+  }
+  const examples = enc.examples;
+  const entityCtx: DatasetContext = prepareDataset(records.map(entityView));
+  const needPerturb = parts.kl || parts.replay || (parts.ewc && config.ewc.fisher === "base-responses") || config.eval.samples > 0;
+  const gen: Generator | undefined = needPerturb ? baseGenerator(folder, config, sink) : undefined;
+  const teacherCache = loadTeacherCache(ctx.runDir);
+  const respond = async (prompts: number[][]): Promise<number[][]> => {
+    const missing = prompts.filter((p) => !teacherCache.has(p.join(",")));
+    if (missing.length) {
+      const out = await gen!.generate(missing, config.kl.maxResponseTokens, signal);
+      missing.forEach((p, i) => teacherCache.set(p.join(","), out[i]));
+      saveTeacherCache(ctx.runDir, teacherCache);
+    }
+    return prompts.map((p) => teacherCache.get(p.join(","))!);
+  };
+  const perturbed = (recIdx: number, k: number, seed: number): PerturbationCandidate[] => {
+    const all = perturbationsFor(entityView(records[recIdx]), { k, seed, context: entityCtx }).filter((p) => p.question !== undefined || p.messages !== undefined);
+    if (all.length <= k) return all;
+    const r = new Prng(seed, recIdx);
+    return [...r.sample(all.length, k)].map((i) => all[i]);
+  };
+  const promptOf = (r: DatasetRecord, p: PerturbationCandidate): number[] => {
+    if (p.messages) return tok.encodePrompt(p.messages.filter((m, i, a) => !(i === a.length - 1 && m.role === "assistant")));
+    return tok.encodePrompt(p.question!);
+  };
+
+  // Replay: one abstention example per `1/ratio` training examples, from the base model's own replies.
+  if (parts.replay && config.replay.ratio > 0) {
+    sink.emit({ type: "phase", phase: "teacher", message: "building abstention replay examples from the base model's replies" });
+    const n = Math.round(config.replay.ratio * examples.length);
+    const prompts: { rec: number; ids: number[] }[] = [];
+    for (let i = 0; prompts.length < n && i < n * 4; i++) {
+      const rec = i % records.length;
+      const p = perturbed(rec, 1, hashSeed(c.seed, 1000 + Math.floor(i / records.length)))[0];
+      if (p) prompts.push({ rec, ids: promptOf(records[rec], p) });
+    }
+    const replies = await respond(prompts.map((p) => p.ids));
+    prompts.forEach((p, i) => examples.push(exampleFromIds(p.rec, records[p.rec].line, p.ids, replies[i], c.maxSeqLen)));
+    sink.emit({ type: "log", level: "info", message: `replay: ${prompts.length} abstention examples mixed into ${records.length} training examples` });
+  }
+
+  const B = c.batchSize * c.gradAccum;
+  const T = Math.max(2, ...examples.map((e) => e.ids.length));
+  let klShape: { K: number; Tk: number } | undefined;
+  // KL sequences of one epoch for every record, built in one batch (one generation call) on first use.
+  let klEpoch: { seed: number; byRecord: Map<number, KlSequence[]> } | undefined;
+  const klForEpoch = async (epoch: number): Promise<Map<number, KlSequence[]>> => {
+    const seed = config.kl.resample === "epoch" ? hashSeed(c.seed, epoch) : hashSeed(c.seed, 0);
+    if (klEpoch?.seed === seed) return klEpoch.byRecord;
+    const facts = examples.filter((e) => e.kind === "fact");
+    const prompts = facts.map((ex) => config.kl.input === "original"
+      ? [ex.ids.slice(0, ex.promptLength)]
+      : perturbed(ex.record, config.kl.k, seed).map((p) => promptOf(records[ex.record], p)));
+    const flat = prompts.flat();
+    const conts = config.kl.positions === "answer" ? [] : await respond(flat);
+    const byRecord = new Map<number, KlSequence[]>();
+    let j = 0;
+    facts.forEach((ex, i) => {
+      byRecord.set(ex.record, prompts[i].map((p) => {
+        const cont = config.kl.positions === "answer" ? ex.ids.slice(ex.promptLength) : conts[j];
+        j++;
+        return klSequence(ex.record, p, cont, config.kl.includePrompt, klShape!.Tk);
+      }));
+    });
+    klEpoch = { seed, byRecord };
+    return byRecord;
+  };
+  if (parts.kl) {
+    const maxPrompt = Math.max(...examples.map((e) => e.promptLength));
+    const maxAnswer = Math.max(...examples.map((e) => e.ids.length - e.promptLength));
+    // Look-alike names can tokenize longer than the originals: leave room, the rest is truncated.
+    const cont = config.kl.positions === "answer" ? maxAnswer : config.kl.maxResponseTokens;
+    klShape = { K: B * (config.kl.input === "original" ? 1 : config.kl.k), Tk: Math.min(c.maxSeqLen, maxPrompt + 16 + cont) };
+  }
+
+  // Masks: restored from the checkpoint on resume, else drawn now (seeded).
+  const maskRng = restored ? Prng.fromState(restored.state.rng.mask) : new Prng(c.seed, 3);
+  let mask: Mask | undefined;
+  if (parts.params === "masked") {
+    if (restored) {
+      mask = new Map();
+      for (const [k, t] of restored.tensors) if (k.startsWith("mask/")) mask.set(k.slice(5), t.data as Int32Array);
+    } else {
+      sink.emit({ type: "phase", phase: "mask", message: `drawing a ${config.mask.type} mask (${config.mask.granularity}, ratio ${config.mask.ratio})` });
+      const names = selectTensors([...folder.weights.entries.keys()], config.mask.modules, "mask.modules");
+      if (config.mask.type === "random-per-step") throw new Error("mask.type random-per-step is not supported by this build yet; use random");
+      let scores: Map<string, Float32Array> | undefined;
+      if (config.mask.type === "importance") {
+        sink.emit({ type: "phase", phase: "mask", message: "importance: accumulating squared gradients over the training data" });
+        scores = await gradientSquares(folder, names, examples, B, T, padId, config, signal);
+      }
+      mask = drawMask(names.map((name) => {
+        const e = folder.weights.entries.get(name)!;
+        return { name, shape: e.shape, ...(config.mask.type === "magnitude" ? { values: readWeight(folder, name) } : {}), ...(scores ? { scores: scores.get(name) } : {}) };
+      }), config.mask, maskRng);
+    }
+  }
+
+  let fisher: Map<string, Float32Array> | undefined;
+  if (parts.ewc) {
+    sink.emit({ type: "phase", phase: "fisher", message: `EWC: diagonal Fisher from ${config.ewc.fisher === "base-responses" ? "the base model's replies to perturbed prompts" : "the training data"}` });
+    const denseNames = selectTensors([...folder.weights.entries.keys()], config.full.modules, "full.modules");
+    let fisherExamples = examples.slice(0, config.ewc.samples);
+    if (config.ewc.fisher === "base-responses") {
+      const prompts: { rec: number; ids: number[] }[] = [];
+      for (let rec = 0; rec < records.length && prompts.length < config.ewc.samples; rec++) {
+        const p = perturbed(rec, 1, hashSeed(c.seed, 2000))[0];
+        if (p) prompts.push({ rec, ids: promptOf(records[rec], p) });
+      }
+      const replies = await respond(prompts.map((p) => p.ids));
+      fisherExamples = prompts.map((p, i) => exampleFromIds(p.rec, records[p.rec].line, p.ids, replies[i], c.maxSeqLen));
+    }
+    fisher = await gradientSquares(folder, denseNames, fisherExamples, B, Math.max(2, ...fisherExamples.map((e) => e.ids.length)), padId, config, signal);
+    for (const f of fisher.values()) for (let i = 0; i < f.length; i++) f[i] /= Math.max(1, fisherExamples.length);
+  }
+
+  sink.emit({ type: "phase", phase: "compile", message: "building the training graph" });
+  const specs = weightSpecs(config, folder, mask);
+  const tg: TrainGraph = buildTrainGraph(folder, specs, {
+    B, T,
+    ...(klShape ? { kl: { ...klShape, lambda: config.kl.lambda, direction: config.kl.direction } } : {}),
+    ...(fisher ? { ewc: { lambda: config.ewc.lambda, fisher } } : {}),
+  }, config);
+  const logs: string[] = [];
+  const session: Session = await openModelSession(toOnnx(tg.model.graph), folder.weights, {
+    provider: config.device.provider, ...(config.device.threads ? { intraOpThreads: config.device.threads } : {}),
+    label: "training graph", log: (m) => logs.push(m),
+  });
+  for (const m of logs) sink.emit({ type: "log", level: "info", message: m });
+  const stateNames = [...Object.values(tg.step.carry)];
+  if (restored) {
+    const st: Record<string, HostTensor> = {};
+    for (const n of stateNames) {
+      const t = restored.tensors.get(`state/${n}`);
+      if (!t) throw new Error(`checkpoint lacks trainable state "${n}" (was it written by another method or mask?)`);
+      st[n] = { dtype: "float32", dims: t.shape, data: t.data as Float32Array };
+    }
+    await session.setState(st);
+  } else {
+    const init = tg.model.initialState();
+    for (const s of tg.step.stateInputs) init[s.name] = { dtype: s.dtype, dims: s.dims, data: new Float32Array(s.dims.reduce((a, b) => a * b, 1)) };
+    await session.setState(init);
+  }
+  const trainableParams = tg.model.params.reduce((a, p) => a + p.init.dims.reduce((x, y) => x * y, 1), 0);
+  const totalParams = [...folder.weights.entries.values()].reduce((a, e) => a + e.shape.reduce((x, y) => x * y, 1), 0);
+  const paramNames = tg.model.params.map((p) => p.input.name!);
+
+  // Quick eval: held-out prompts = heldout/unknown records, or perturbations never used in training.
+  let scoreSession: Session | undefined;
+  const evalPrompts: number[][] = [];
+  let openings: number[][] = [];
+  const accWindow: number[] = [];
+  if (config.eval.samples > 0) {
+    const lists = loadAbstentionLists();
+    // Openings are tokenized as they follow the generation prompt (no BOS), as the probe suite does.
+    openings = prefixFree(lists.openings.map((o) => tok.encode(o)).filter((o) => o.length > 0));
+    const held = heldout.slice(0, config.eval.samples).map((r) => tok.encodePrompt(r.question));
+    for (let rec = 0; held.length < config.eval.samples && rec < records.length; rec++) {
+      const p = perturbed(rec, 1, hashSeed(c.seed, 999_983))[0];
+      if (p) held.push(promptOf(records[rec], p));
+    }
+    evalPrompts.push(...held);
+  }
+  const ensureScore = async () => {
+    if (scoreSession || evalPrompts.length === 0) return;
+    const N = evalPrompts.length * openings.length;
+    const Ts = Math.max(...evalPrompts.map((p) => p.length)) + Math.max(...openings.map((o) => o.length));
+    const sg = buildScoreGraph(folder, specs, N, Ts);
+    scoreSession = await openModelSession(toOnnx(sg.graph), folder.weights, { provider: config.device.provider, label: "quick-eval graph" });
+  };
+
+  return {
+    examples, seqLen: T, padId, klShape, trainableParams, totalParams, provider: session.provider,
+    get maskRngState() { return maskRng.state(); },
+    async klSequencesFor(epoch, idx) {
+      const byRecord = await klForEpoch(epoch);
+      const out: KlSequence[] = [];
+      for (const i of idx) if (examples[i].kind === "fact") out.push(...(byRecord.get(examples[i].record) ?? []));
+      return out;
+    },
+    async runStep(feeds, lr, step) {
+      const out = await session.step({ ...feeds, lr: hostScalar(lr), step: hostScalar(step) }, { carry: tg.step.carry, fetch: tg.fetch });
+      const num = (n: string) => (out[n] ? Number(out[n].data[0]) : undefined);
+      const answerOk = out.answer_ok.data as Float32Array;
+      for (const v of answerOk) if (v >= 0) accWindow.push(v);
+      while (accWindow.length > examples.length) accWindow.shift();
+      return { loss: num("loss")!, ce: num("term_ce")!, kl: num("term_kl"), ewc: num("term_ewc"), gradNorm: num("grad_norm")!, answerOk };
+    },
+    async snapshot() {
+      const st = await session.getState(stateNames);
+      const m = new Map<string, CkptTensor>();
+      for (const [k, v] of Object.entries(st)) m.set(`state/${k}`, { shape: [...v.dims], data: v.data as Float32Array });
+      if (mask) for (const [k, idx] of mask) m.set(`mask/${k}`, { shape: [idx.length], data: idx });
+      return m;
+    },
+    async quickEval() {
+      const accuracy = accWindow.length ? accWindow.reduce((a, b) => a + b, 0) / accWindow.length : 0;
+      let abst = 0;
+      if (evalPrompts.length && openings.length) {
+        await ensureScore();
+        const values = await session.getState(paramNames);
+        const N = evalPrompts.length * openings.length;
+        const Ts = Math.max(...evalPrompts.map((p) => p.length)) + Math.max(...openings.map((o) => o.length));
+        const ids = new BigInt64Array(N * Ts).fill(BigInt(padId));
+        const targets = new BigInt64Array(N * Ts);
+        const msk = new Float32Array(N * Ts);
+        let row = 0;
+        for (const p of evalPrompts) for (const o of openings) {
+          const seq = [...p, ...o];
+          seq.forEach((t, j) => { ids[row * Ts + j] = BigInt(t); });
+          for (let j = p.length - 1; j < seq.length - 1; j++) { targets[row * Ts + j] = BigInt(seq[j + 1]); msk[row * Ts + j] = 1; }
+          row++;
+        }
+        const out = await scoreSession!.run({ ...values, ids: { dtype: "int64", dims: [N, Ts], data: ids }, targets: { dtype: "int64", dims: [N, Ts], data: targets }, mask: { dtype: "float32", dims: [N, Ts], data: msk } }, ["seq_logprob"]);
+        const lp = out.seq_logprob.data as Float32Array;
+        let sum = 0;
+        for (let i = 0; i < evalPrompts.length; i++) sum += abstentionProbabilityFromLogProbs(Array.from(lp.subarray(i * openings.length, (i + 1) * openings.length)));
+        abst = sum / evalPrompts.length;
+      }
+      return { abstentionProb: abst, answerAccuracy: accuracy, abstentionSamples: evalPrompts.length, accuracySamples: accWindow.length };
+    },
+    async exportModel(dir) {
+      const values = await session.getState(paramNames);
+      const merged = mergeTrained(folder, tg.model.params, values);
+      exportMergedModel(folder, merged, dir);
+    },
+    async release() {
+      await session.release();
+      await scoreSession?.release();
+      await gen?.dispose();
+    },
+  };
+}
+
+function entityView(r: DatasetRecord) {
+  return { question: r.question, answer: r.answer, messages: r.messages, seat: { entities: r.entities, perturbations: r.perturbations } };
+}
+
+function readWeight(folder: ModelFolder, name: string): Float32Array {
+  return readTensorF32(folder.weights.entries.get(name)!);
+}
+
+function loadTeacherCache(runDir: string): Map<string, number[]> {
+  const p = join(runDir, RUN_FILES.cache, "teacher.json");
+  if (!existsSync(p)) return new Map();
+  return new Map(Object.entries(JSON.parse(readFileSync(p, "utf8")) as Record<string, number[]>));
+}
+
+function saveTeacherCache(runDir: string, cache: Map<string, number[]>): void {
+  mkdirSync(join(runDir, RUN_FILES.cache), { recursive: true });
+  writeFileAtomic(join(runDir, RUN_FILES.cache, "teacher.json"), JSON.stringify(Object.fromEntries(cache)));
+}

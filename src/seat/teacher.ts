@@ -1,0 +1,31 @@
+// The KL teacher's continuations: the frozen base model's own greedy replies to perturbed prompts (its
+// abstentions). Generated with the model layer's KV-cache generation, on a separate inference session
+// that is loaded on first use; the replies are cached in the run folder so a resumed run reuses exactly
+// the same targets instead of regenerating them.
+import { LlamaModel } from "../model/llamaModel";
+import type { ModelFolder } from "../model/index";
+import type { SeatConfig } from "./config";
+import type { EventSink } from "./runFolder";
+
+/** Greedy replies (token ids, stop token excluded) to each prompt. */
+export interface Generator {
+  generate(prompts: number[][], maxNewTokens: number, signal: AbortSignal): Promise<number[][]>;
+  dispose(): Promise<void>;
+}
+
+export function baseGenerator(folder: ModelFolder, config: SeatConfig, sink: EventSink): Generator {
+  let model: LlamaModel | undefined;
+  const generate = async (prompts: number[][], maxNewTokens: number, signal: AbortSignal) => {
+    if (!model) {
+      model = await LlamaModel.load(folder, {
+        provider: config.device.provider, ...(config.device.threads ? { intraOpThreads: config.device.threads } : {}),
+        log: (m) => sink.emit({ type: "log", level: "info", message: `teacher: ${m}` }),
+      });
+    }
+    sink.emit({ type: "phase", phase: "teacher", message: `base model replies to ${prompts.length} perturbed prompt(s)` });
+    const res = await model.generate(prompts, { maxNewTokens, signal });
+    signal.throwIfAborted();
+    return res.map((r) => r.ids);
+  };
+  return { generate, dispose: async () => { await model?.dispose(); model = undefined; } };
+}

@@ -1,0 +1,223 @@
+// The training loop shared by SEAT and every baseline: prepare (load, encode, perturb, teacher, masks),
+// then steps of one compiled training graph (forward + loss + backward + AdamW), with events, atomic
+// checkpoints, cancellation, NaN/Inf detection naming the term, quick evals, early stopping, and the
+// final merged model. `resume` restores everything the loop depends on from the newest checkpoint,
+// so a resumed CPU run ends bit-identical to an uninterrupted one.
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { TrainEvent, RunSummary, LossTerm, EarlyStopReason } from "../protocol/events";
+import { resolveConfig, methodParts, type SeatConfig } from "./config";
+import { Prng } from "./rng";
+import { lrAt } from "./schedule";
+import { writeCheckpoint, readCheckpoint, listCheckpoints, checkpointName, writeFileAtomic, type CheckpointState } from "./checkpoint";
+import { EventSink, RUN_FILES, defaultRunDir, readRunConfig } from "./runFolder";
+import { epochOrder, makeBatch, makeKlBatch } from "./data";
+import { prepareRun, type PreparedRun, type StepOutputs } from "./prepare";
+
+export interface TrainOptions {
+  /** Aborting stops after the current step, writes a resumable checkpoint and resolves "cancelled". */
+  signal?: AbortSignal;
+  onEvent?: (e: TrainEvent) => void;
+  /** Base for relative paths and the default run folder (default: process.cwd()). */
+  cwd?: string;
+  /** Non-fatal remarks from config resolution, logged as warn events at the start. */
+  warnings?: string[];
+}
+
+export type RunStatus = "done" | "cancelled" | "early-stop";
+
+export interface TrainResult {
+  runDir: string;
+  status: RunStatus;
+  /** Optimizer steps completed. */
+  step: number;
+  summary?: RunSummary;
+  /** Latest checkpoint (absolute path). */
+  checkpoint?: string;
+}
+
+/** A training failure with the step and the loss term it came from (NaN/Inf). */
+export class TrainError extends Error {
+  constructor(message: string, readonly step?: number, readonly term?: LossTerm) {
+    super(message);
+    this.name = "TrainError";
+  }
+}
+
+/** Starts a new run in config.outDir (default runs/<date>-<method>). */
+export async function train(config: SeatConfig, opts: TrainOptions = {}): Promise<TrainResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const runDir = config.outDir ? resolve(cwd, config.outDir) : defaultRunDir(cwd, config.method);
+  if (existsSync(join(runDir, RUN_FILES.config))) {
+    throw new TrainError(`${runDir} already holds a run; continue it with \`seat resume ${runDir}\` or choose another --out`);
+  }
+  mkdirSync(runDir, { recursive: true });
+  const stored: SeatConfig = { ...config, model: resolve(cwd, config.model), dataset: resolve(cwd, config.dataset), outDir: runDir };
+  writeFileAtomic(join(runDir, RUN_FILES.config), JSON.stringify(stored, null, 2) + "\n");
+  return runLoop(runDir, stored, undefined, opts);
+}
+
+/** The newest complete checkpoint of a run folder, if any. */
+export function latestCheckpoint(runDir: string): string | undefined {
+  const steps = listCheckpoints(join(runDir, RUN_FILES.checkpoints));
+  return steps.length ? join(runDir, RUN_FILES.checkpoints, checkpointName(steps[steps.length - 1])) : undefined;
+}
+
+/** Continues a run from its newest checkpoint (or from the start when it has none). */
+export async function resume(runDir: string, opts: TrainOptions = {}): Promise<TrainResult> {
+  const dir = resolve(opts.cwd ?? process.cwd(), runDir);
+  const { config } = resolveConfig([{ source: join(dir, RUN_FILES.config), layer: readRunConfig(dir) as Record<string, unknown> }]);
+  return runLoop(dir, config, latestCheckpoint(dir), opts);
+}
+
+const TERMS: { term: LossTerm; of: (o: StepOutputs) => number | undefined }[] = [
+  { term: "ce", of: (o) => o.ce },
+  { term: "kl", of: (o) => o.kl },
+  { term: "ewc", of: (o) => o.ewc },
+];
+
+async function runLoop(runDir: string, config: SeatConfig, checkpointPath: string | undefined, opts: TrainOptions): Promise<TrainResult> {
+  const sink = new EventSink(runDir, opts.onEvent);
+  const signal = opts.signal ?? new AbortController().signal;
+  for (const w of opts.warnings ?? []) sink.emit({ type: "log", level: "warn", message: w });
+  let step = 0;
+  let run: PreparedRun | undefined;
+  try {
+    const restored = checkpointPath ? readCheckpoint(checkpointPath) : undefined;
+    run = await prepareRun(config, { runDir, sink, signal, restored });
+    const parts = methodParts(config.method);
+    const c = config.train;
+    const B = c.batchSize * c.gradAccum;
+    const nEx = run.examples.length;
+    const stepsPerEpoch = Math.ceil(nEx / B);
+    const total = c.maxSteps > 0 ? Math.min(c.maxSteps, c.epochs * stepsPerEpoch) : c.epochs * stepsPerEpoch;
+
+    // Everything below that a resumed run must reproduce comes from the checkpoint when there is one.
+    const st: CheckpointState = restored?.state ?? {
+      version: 1, step: 0, epoch: 0, batchInEpoch: 0, dataOrder: [], trainSeconds: 0, tokens: 0, extra: {},
+      rng: { data: new Prng(c.seed, 1).state(), perturb: new Prng(c.seed, 2).state(), mask: run.maskRngState },
+    };
+    const dataRng = Prng.fromState(st.rng.data);
+    step = st.step;
+    sink.emit({
+      type: "run-start", runDir, method: config.method, model: config.model, dataset: config.dataset,
+      totalSteps: total, stepsPerEpoch, epochs: c.epochs, trainableParams: run.trainableParams,
+      totalParams: run.totalParams, provider: run.provider, ...(restored ? { resumedFromStep: st.step } : {}),
+    });
+    if (st.step === 0 && st.dataOrder.length === 0) st.dataOrder = epochOrder(nEx, dataRng);
+
+    const recent: { seconds: number; tokens: number }[] = [];
+    let last = { loss: NaN, ce: NaN, kl: 0 };
+    let earlyStop: { reason: EarlyStopReason; step: number } | undefined;
+    let lastEval: RunSummary["lastQuickEval"];
+    const saveCheckpoint = async (): Promise<string> => {
+      st.rng.data = dataRng.state();
+      st.rng.mask = run!.maskRngState;
+      const tensors = await run!.snapshot();
+      const path = writeCheckpoint(join(runDir, RUN_FILES.checkpoints), st, tensors, config.checkpoint.keep);
+      sink.emit({ type: "checkpoint", step: st.step, path: join(RUN_FILES.checkpoints, checkpointName(st.step)) });
+      return path;
+    };
+
+    sink.emit({ type: "phase", phase: "train", message: `training ${total - st.step} steps` });
+    while (st.step < total) {
+      if (signal.aborted) {
+        const path = await saveCheckpoint();
+        sink.emit({ type: "cancelled", step: st.step, checkpoint: join(RUN_FILES.checkpoints, checkpointName(st.step)) });
+        return { runDir, status: "cancelled", step: st.step, checkpoint: path };
+      }
+      const t0 = performance.now();
+      const epoch = st.epoch;
+      const idx = st.dataOrder.slice(st.batchInEpoch * B, (st.batchInEpoch + 1) * B);
+      const exs = idx.map((i) => run!.examples[i]);
+      const batch = makeBatch(exs, B, run.seqLen, run.padId);
+      const feeds = { ids: { dtype: "int64" as const, dims: [B, run.seqLen], data: batch.ids }, labels: { dtype: "int64" as const, dims: [B, run.seqLen], data: batch.labels } };
+      let tokens = batch.tokens;
+      const extraFeeds: Record<string, import("../engine/index").HostTensor> = {};
+      if (parts.kl && run.klShape) {
+        const seqs = await run.klSequencesFor(epoch, idx);
+        const kb = makeKlBatch(seqs, run.klShape.K, run.klShape.Tk, run.padId);
+        extraFeeds.kl_ids = { dtype: "int64", dims: [run.klShape.K, run.klShape.Tk], data: kb.ids };
+        extraFeeds.kl_mask = { dtype: "float32", dims: [run.klShape.K, run.klShape.Tk], data: kb.mask };
+        tokens += kb.tokens;
+      }
+      const nextStep = st.step + 1;
+      const lr = lrAt(config.optim, nextStep, total);
+      const out = await run.runStep({ ...feeds, ...extraFeeds }, lr, nextStep);
+      for (const { term, of } of TERMS) {
+        const v = of(out);
+        if (v !== undefined && !Number.isFinite(v)) {
+          throw new TrainError(`non-finite ${term.toUpperCase()} term (${v}) at step ${nextStep}; lower the learning rate or check the data`, nextStep, term);
+        }
+      }
+      if (!Number.isFinite(out.loss)) throw new TrainError(`non-finite loss (${out.loss}) at step ${nextStep}`, nextStep, "total");
+      if (!Number.isFinite(out.gradNorm)) throw new TrainError(`non-finite gradient norm at step ${nextStep}`, nextStep, "total");
+
+      // Advance the position only after the step succeeded, so a checkpoint never skips a batch.
+      st.step = nextStep;
+      step = nextStep;
+      st.batchInEpoch++;
+      if (st.batchInEpoch >= stepsPerEpoch) {
+        st.epoch++;
+        st.batchInEpoch = 0;
+        st.dataOrder = epochOrder(nEx, dataRng);
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      st.trainSeconds += seconds;
+      st.tokens += tokens;
+      recent.push({ seconds, tokens });
+      if (recent.length > 20) recent.shift();
+      const rs = recent.reduce((a, r) => a + r.seconds, 0);
+      const rt = recent.reduce((a, r) => a + r.tokens, 0);
+      last = { loss: out.loss, ce: out.ce, kl: out.kl ?? 0 };
+      sink.emit({
+        type: "step", step: st.step, totalSteps: total, epoch: epoch + 1, loss: out.loss, ce: out.ce, kl: out.kl ?? 0,
+        lr, gradNorm: out.gradNorm, tokensPerSec: rs > 0 ? rt / rs : 0, etaSeconds: (rs / recent.length) * (total - st.step),
+      });
+
+      const endOfEpoch = st.batchInEpoch === 0;
+      const evalDue = config.eval.samples > 0 && (config.eval.everySteps > 0 ? st.step % config.eval.everySteps === 0 : endOfEpoch);
+      if (evalDue || (st.step === total && config.eval.samples > 0)) {
+        const q = await run.quickEval(config.eval.samples);
+        lastEval = { ...q, step: st.step };
+        sink.emit({ type: "quick-eval", step: st.step, epoch: epoch + 1, abstentionProb: q.abstentionProb, answerAccuracy: q.answerAccuracy, abstentionSamples: q.abstentionSamples, accuracySamples: q.accuracySamples });
+        if (config.earlyStop.enabled && st.step < total) {
+          if (q.accuracySamples > 0 && q.answerAccuracy >= config.earlyStop.accuracy) {
+            earlyStop = { reason: "facts-learned", step: st.step };
+            sink.emit({ type: "early-stop", step: st.step, reason: "facts-learned", detail: `answer accuracy ${q.answerAccuracy.toFixed(3)} >= ${config.earlyStop.accuracy}` });
+          } else if (q.abstentionSamples > 0 && q.abstentionProb < config.earlyStop.abstentionFloor) {
+            earlyStop = { reason: "abstention-floor", step: st.step };
+            sink.emit({ type: "early-stop", step: st.step, reason: "abstention-floor", detail: `held-out abstention probability ${q.abstentionProb.toFixed(3)} < ${config.earlyStop.abstentionFloor}` });
+          }
+        }
+      }
+      if (earlyStop) break;
+      if (config.checkpoint.everySteps > 0 && st.step % config.checkpoint.everySteps === 0 && st.step < total) await saveCheckpoint();
+    }
+
+    const ckpt = await saveCheckpoint();
+    sink.emit({ type: "phase", phase: "export", message: "writing the merged model" });
+    await run.exportModel(join(runDir, RUN_FILES.model));
+    const summary: RunSummary = {
+      method: config.method, steps: st.step, epochs: st.epoch + (st.batchInEpoch > 0 ? 1 : 0), trainSeconds: st.trainSeconds,
+      finalLoss: last.loss, finalCe: last.ce, finalKl: last.kl,
+      meanTokensPerSec: st.trainSeconds > 0 ? st.tokens / st.trainSeconds : 0,
+      meanStepSeconds: st.step > 0 ? st.trainSeconds / st.step : 0,
+      trainableParams: run.trainableParams, totalParams: run.totalParams, modelDir: RUN_FILES.model,
+      ...(earlyStop ? { earlyStop } : {}), ...(lastEval ? { lastQuickEval: lastEval } : {}),
+    };
+    writeFileSync(join(runDir, RUN_FILES.summary), JSON.stringify(summary, null, 2) + "\n");
+    sink.emit({ type: "done", summary });
+    return { runDir, status: earlyStop ? "early-stop" : "done", step: st.step, summary, checkpoint: ckpt };
+  } catch (e) {
+    const err = e as Error;
+    if (signal.aborted && !(e instanceof TrainError)) {
+      sink.emit({ type: "cancelled", step });
+      return { runDir, status: "cancelled", step };
+    }
+    sink.emit({ type: "error", message: err.message, ...(step > 0 || e instanceof TrainError ? { step: e instanceof TrainError && e.step !== undefined ? e.step : step } : {}), ...(e instanceof TrainError && e.term ? { term: e.term } : {}) });
+    throw e;
+  } finally {
+    await run?.release();
+  }
+}

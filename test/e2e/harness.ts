@@ -1,0 +1,204 @@
+// End-to-end harness: packages the VSIX, installs it into an isolated code-server (a real VS Code),
+// opens a copy of a workspace in Debian's Chromium through playwright-core, and tears everything down.
+// Screenshots go to test-artifacts/e2e/. See ../../../shared/docs/e2e-testing.md for the recipe.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { chromium, type Browser, type Page, type Locator } from "playwright-core";
+// @ts-expect-error plain ESM script without types
+import { ensureTools } from "../../scripts/e2e-tools.mjs";
+
+export const ROOT = resolve(import.meta.dirname, "..", "..");
+export const ARTIFACTS = join(ROOT, "test-artifacts", "e2e");
+const VSIX = join(ROOT, ".cache", "e2e", "seat-tuner-e2e.vsix");
+
+let packaged: Promise<string> | undefined;
+
+/** Builds and packages the extension once per test process, exactly as `npm run package` does. */
+export function packageVsix(): Promise<string> {
+  packaged ??= (async () => {
+    mkdirSync(join(ROOT, ".cache", "e2e"), { recursive: true });
+    // SEAT_E2E_PREBUILT=1 packages the dist/ already built (while another part of the tree does not build).
+    if (process.env.SEAT_E2E_PREBUILT !== "1") run(process.execPath, ["esbuild.mjs", "--production"]);
+    run(process.execPath, ["scripts/package.mjs", "--out", VSIX]);
+    return VSIX;
+  })();
+  return packaged;
+}
+
+function run(cmd: string, args: string[], env: Record<string, string> = {}): string {
+  const res = spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } });
+  if (res.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
+  return res.stdout;
+}
+
+export interface EditorOptions {
+  /** Files copied into the workspace: [source relative to the repo, destination relative to the workspace]. */
+  files?: [string, string][];
+  /** Workspace settings (.vscode/settings.json). */
+  workspaceSettings?: Record<string, unknown>;
+  /** false: start with Workspace Trust on, so the folder opens in Restricted Mode. */
+  trusted?: boolean;
+  name: string;
+}
+
+export interface Editor {
+  page: Page;
+  workspace: string;
+  serverLog: () => string;
+  screenshot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function openEditor(opts: EditorOptions): Promise<Editor> {
+  const tools = ensureTools() as { node24: string; codeServer: string; chromium: string };
+  const vsix = await packageVsix();
+  const base = mkdtempSync(join(tmpdir(), `seat-e2e-${opts.name}-`));
+  const dirs = { data: join(base, "data"), ext: join(base, "ext"), xdg: join(base, "xdg"), ws: join(base, "workspace") };
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+  for (const [src, dest] of opts.files ?? []) cpSync(join(ROOT, src), join(dirs.ws, dest), { recursive: true });
+  if (opts.workspaceSettings) {
+    mkdirSync(join(dirs.ws, ".vscode"), { recursive: true });
+    writeFileSync(join(dirs.ws, ".vscode", "settings.json"), JSON.stringify(opts.workspaceSettings, null, 2));
+  }
+  mkdirSync(join(dirs.data, "User"), { recursive: true });
+  writeFileSync(
+    join(dirs.data, "User", "settings.json"),
+    JSON.stringify({
+      "workbench.startupEditor": "none",
+      "chat.disableAIFeatures": true,
+      "workbench.secondarySideBar.defaultVisibility": "hidden",
+      "telemetry.telemetryLevel": "off",
+      "extensions.autoCheckUpdates": false,
+      "extensions.autoUpdate": false,
+      "update.mode": "none",
+      "workbench.tips.enabled": false,
+      "security.workspace.trust.startupPrompt": "never",
+      "security.workspace.trust.banner": "always",
+      "workbench.welcomePage.walkthroughs.openOnInstall": false,
+    }),
+  );
+  const config = join(base, "config.yaml");
+  writeFileSync(config, "bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n");
+  const env = { ...process.env, XDG_CONFIG_HOME: dirs.xdg, XDG_DATA_HOME: dirs.xdg, XDG_CACHE_HOME: dirs.xdg, HOME: base };
+  const common = ["--config", config, "--user-data-dir", dirs.data, "--extensions-dir", dirs.ext];
+  const install = spawnSync(tools.node24, [tools.codeServer, ...common, "--install-extension", vsix], { env, encoding: "utf8" });
+  if (install.status !== 0 || !/successfully installed/i.test(install.stdout + install.stderr)) {
+    throw new Error(`installing the VSIX into code-server failed (${install.status}):\n${install.stdout}\n${install.stderr}`);
+  }
+
+  const flags = ["--disable-telemetry", "--disable-update-check", "--disable-getting-started-override"];
+  if (opts.trusted !== false) flags.push("--disable-workspace-trust");
+  let log = "";
+  // setsid: the server gets its own process group, so killing the group also ends the extension host
+  // and file watcher (a plain SIGTERM leaves them running).
+  const server: ChildProcess = spawn("setsid", [tools.node24, tools.codeServer, ...common, ...flags], { env, stdio: ["ignore", "pipe", "pipe"] });
+  server.stdout!.on("data", (d) => (log += d));
+  server.stderr!.on("data", (d) => (log += d));
+  let browser: Browser | undefined;
+  const stop = async () => {
+    await browser?.close().catch(() => undefined);
+    if (server.pid) {
+      try {
+        process.kill(-server.pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+    writeFileSync(join(ARTIFACTS, `${opts.name}-server.log`), log);
+    rmSync(base, { recursive: true, force: true, maxRetries: 3 });
+  };
+  try {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const port = await waitFor(() => /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(log)?.[1], 30_000, () => `code-server did not start:\n${log}`);
+    browser = await chromium.launch({
+      executablePath: tools.chromium,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(dirs.ws)}`);
+    await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+    const editor: Editor = {
+      page,
+      workspace: dirs.ws,
+      serverLog: () => log,
+      async screenshot(name) {
+        const file = join(ARTIFACTS, `${opts.name}-${name}.png`);
+        await page.screenshot({ path: file });
+        return file;
+      },
+      close: stop,
+    };
+    return editor;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, message: () => string): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== null) return v;
+    if (Date.now() > end) throw new Error(message());
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+// ---- UI helpers (selectors from the recipe) ----
+
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible" });
+  await input.fill(`>${title}`);
+  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first();
+  await row.waitFor({ timeout: 15_000 });
+  await page.keyboard.press("Enter");
+}
+
+export async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+P");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible" });
+  await input.fill(name);
+  // The first row is a recently opened file until the search results arrive.
+  await page.locator(".quick-input-list .monaco-list-row").first().filter({ hasText: name.split("/").pop()! }).waitFor({ timeout: 15_000 });
+  await page.keyboard.press("Enter");
+  await activeTab(page, name.split("/").pop()!).waitFor({ timeout: 15_000 });
+}
+
+export function activeTab(page: Page, name: string): Locator {
+  return page.locator(".tab.active", { hasText: name });
+}
+
+export async function openSeatSidebar(page: Page): Promise<void> {
+  const icon = page.locator('.activitybar .action-item a.action-label[aria-label^="SEAT"]');
+  await icon.waitFor({ timeout: 30_000 });
+  const container = page.locator(".sidebar .composite.title", { hasText: "SEAT" });
+  if (!(await container.isVisible())) await icon.click();
+  await container.waitFor({ timeout: 15_000 });
+}
+
+/** A view pane of the sidebar by its title (expanded if collapsed). */
+export async function viewPane(page: Page, title: string): Promise<Locator> {
+  const pane = page.locator(".sidebar .pane").filter({ has: page.locator(".pane-header", { hasText: new RegExp(`^\\s*${title}`, "i") }) }).first();
+  await pane.waitFor({ timeout: 15_000 });
+  const header = pane.locator(".pane-header").first();
+  if ((await header.getAttribute("aria-expanded")) === "false") await header.click();
+  return pane;
+}
+
+export function notification(page: Page, text: string | RegExp): Locator {
+  return page.locator(".notifications-toasts .notification-toast", { hasText: text });
+}
+
+export function readJson(path: string): unknown {
+  return JSON.parse(readFileSync(path, "utf8"));
+}
+
+export { existsSync };

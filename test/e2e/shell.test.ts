@@ -1,0 +1,66 @@
+// The extension in a real VS Code (code-server) in a real browser: activation, the SEAT sidebar and
+// its views, palette commands, opening a dataset. One editor for the whole file (starting one costs ~15 s).
+import { after, afterEach, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { openEditor, openFile, openSeatSidebar, runCommand, viewPane, activeTab, type Editor } from "./harness";
+
+describe("SEAT Tuner in VS Code (trusted workspace)", { timeout: 300_000 }, () => {
+  let ed: Editor;
+  before(async () => {
+    ed = await openEditor({
+      name: "shell",
+      files: [
+        ["examples", "examples"],
+        ["test/e2e/workspace/broken.jsonl", "data/broken.jsonl"],
+      ],
+    });
+  });
+  afterEach(async (t) => {
+    await ed?.screenshot(`last-${t.name.slice(0, 40).replace(/[^\w]+/g, "-")}`).catch(() => undefined);
+  });
+  after(async () => {
+    await ed?.close();
+  });
+
+  test("the SEAT activity bar entry shows the Datasets, Models and Runs views", async () => {
+    const { page } = ed;
+    await openSeatSidebar(page);
+    for (const title of ["Datasets", "Models", "Runs"]) {
+      const pane = await viewPane(page, title);
+      assert.ok(await pane.isVisible(), `${title} view visible`);
+    }
+    await ed.screenshot("01-sidebar");
+  });
+
+  test("the Runs view's Train… button runs seat.train, which asks for a dataset among the workspace's JSONL files", async () => {
+    const { page } = ed;
+    const runs = await viewPane(page, "Runs");
+    await runs.locator(".welcome-view-content", { hasText: "No training runs yet" }).waitFor({ timeout: 30_000 });
+    await runs.getByRole("button", { name: "Train…" }).click();
+    const picker = page.locator(".quick-input-widget");
+    await picker.locator(".quick-input-title", { hasText: "SEAT: Train (1/4): dataset" }).waitFor({ timeout: 30_000 });
+    const rows = await picker.locator(".quick-input-list .monaco-list-row").allInnerTexts();
+    const joined = rows.join("\n");
+    assert.match(joined, /broken\.jsonl/);
+    assert.match(joined, /train\.jsonl/);
+    await ed.screenshot("02-train-picker");
+    await page.keyboard.press("Escape");
+  });
+
+  test("SEAT: Open Example Dataset from the palette opens the example's train.jsonl", async () => {
+    const { page } = ed;
+    await runCommand(page, "SEAT: Open Example Dataset");
+    await activeTab(page, "train.jsonl").waitFor({ timeout: 30_000 });
+    const text = await page.locator(".monaco-editor .view-lines").first().innerText();
+    assert.match(text, /"question"|"messages"/, "the dataset's first records are shown");
+    await ed.screenshot("03-example-dataset");
+  });
+
+  test("a dataset file opens from Quick Open as JSON Lines", async () => {
+    const { page } = ed;
+    await openFile(page, "broken.jsonl");
+    const mode = page.locator(".statusbar-item", { hasText: /JSON Lines/i }).first();
+    await mode.waitFor({ timeout: 15_000 });
+    await ed.screenshot("04-dataset-open");
+  });
+});

@@ -1,0 +1,98 @@
+// package.json is the spec: its commands, menus, views and settings must agree with the code.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ALL_COMMAND_IDS, COMMAND_AREA, NEEDS_TRUST } from "../../../src/extension/commands";
+import { CONTEXT_VALUE, CONTEXT_KEY, VIEW } from "../../../src/extension/contextValues";
+import { SETTING_TO_CONFIG } from "../../../src/extension/training/trainArgs";
+import { SCHEMA, METHODS } from "../../../src/seat/configSchema";
+
+const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "../../../package.json"), "utf8"));
+const contributes = pkg.contributes;
+
+test("package.json contributes exactly the commands of the code's command table", () => {
+  const manifest = contributes.commands.map((c: { command: string }) => c.command).sort();
+  assert.deepEqual(manifest, [...ALL_COMMAND_IDS].sort());
+  assert.equal(new Set(manifest).size, manifest.length, "no duplicate command ids");
+  for (const c of contributes.commands) {
+    assert.equal(c.category, "SEAT", `${c.command} is in the SEAT category (palette shows "SEAT: …")`);
+    assert.ok(c.title && !c.title.startsWith("SEAT"), `${c.command} has a title without the category prefix`);
+  }
+  for (const id of ALL_COMMAND_IDS) assert.ok(COMMAND_AREA[id], `${id} has an owning area`);
+  for (const id of NEEDS_TRUST) assert.ok(ALL_COMMAND_IDS.includes(id));
+});
+
+test("every menu entry names a contributed command, and viewItem clauses use the code's context values", () => {
+  const ids = new Set(ALL_COMMAND_IDS as readonly string[]);
+  const values = new Set<string>(Object.values(CONTEXT_VALUE));
+  const views = new Set<string>(Object.values(VIEW));
+  for (const [menu, entries] of Object.entries(contributes.menus) as [string, { command: string; when?: string }[]][]) {
+    for (const e of entries) {
+      assert.ok(ids.has(e.command), `${menu}: unknown command ${e.command}`);
+      for (const m of (e.when ?? "").matchAll(/viewItem == ([\w.]+)/g)) assert.ok(values.has(m[1]), `${menu}: viewItem ${m[1]} is not in CONTEXT_VALUE`);
+      for (const m of (e.when ?? "").matchAll(/viewItem =~ \/(.+?)\//g)) {
+        const re = new RegExp(m[1]);
+        assert.ok([...values].some((v) => re.test(v)), `${menu}: viewItem pattern /${m[1]}/ matches no context value`);
+      }
+      for (const m of (e.when ?? "").matchAll(/\bview == ([\w.]+)/g)) assert.ok(views.has(m[1]), `${menu}: unknown view ${m[1]}`);
+      const rest = (e.when ?? "").replace(/viewItem (==|=~) \S+/g, "").replace(/view == \S+/g, "");
+      for (const m of rest.matchAll(/\b(seat\.[\w.]+)/g)) assert.ok((Object.values(CONTEXT_KEY) as string[]).includes(m[1]), `${menu}: unknown context key ${m[1]}`);
+    }
+  }
+  assert.ok(contributes.menus.commandPalette.some((e: { command: string; when: string }) => e.command === "seat.insertPerturbation" && e.when === "false"), "insertPerturbation is hidden from the palette");
+});
+
+test("the SEAT container holds the Datasets, Models and Runs views", () => {
+  assert.deepEqual(contributes.viewsContainers.activitybar.map((c: { id: string }) => c.id), ["seat"]);
+  assert.deepEqual(contributes.views.seat.map((v: { id: string; name: string }) => [v.id, v.name]), [
+    [VIEW.datasets, "Datasets"],
+    [VIEW.models, "Models"],
+    [VIEW.runs, "Runs"],
+  ]);
+});
+
+test("activation is lazy: dataset files and SEAT views, never '*'", () => {
+  assert.ok(!pkg.activationEvents.includes("*"));
+  assert.ok(pkg.activationEvents.includes("onLanguage:jsonl"));
+  for (const v of Object.values(VIEW)) assert.ok(pkg.activationEvents.includes(`onView:${v}`), `onView:${v}`);
+});
+
+test("training settings map onto trainer config keys and show the trainer's defaults", () => {
+  const props = contributes.configuration.properties;
+  const byPath = new Map(SCHEMA.map((s) => [s.path, s]));
+  for (const [setting, path] of Object.entries(SETTING_TO_CONFIG)) {
+    const prop = props[`seatTuner.${setting}`];
+    assert.ok(prop, `seatTuner.${setting} is contributed`);
+    const spec = byPath.get(path);
+    assert.ok(spec, `${path} is a trainer config key`);
+    assert.deepEqual(prop.default, spec!.default, `seatTuner.${setting} default equals the trainer's ${path} default`);
+    if (spec!.type.kind === "enum") assert.deepEqual([...prop.enum].sort(), [...spec!.type.values].sort(), `seatTuner.${setting} enum`);
+  }
+  for (const key of Object.keys(props).filter((k) => k.startsWith("seatTuner.training."))) {
+    assert.ok(SETTING_TO_CONFIG[key.slice("seatTuner.".length)], `${key} reaches the trainer`);
+  }
+  assert.deepEqual([...contributes.taskDefinitions[0].properties.method.enum].sort(), [...METHODS].sort());
+});
+
+test("restricted mode: limited support, and settings that point at files or executables are restricted", () => {
+  const u = pkg.capabilities.untrustedWorkspaces;
+  assert.equal(u.supported, "limited");
+  for (const k of ["seatTuner.modelPath", "seatTuner.modelFolders", "seatTuner.trainer.nodePath", "seatTuner.runsFolder", "seatTuner.executionProvider"]) {
+    assert.ok(u.restrictedConfigurations.includes(k), k);
+    assert.ok(contributes.configuration.properties[k], `${k} exists`);
+  }
+  for (const v of Object.values(VIEW)) {
+    assert.ok(contributes.viewsWelcome.some((w: { view: string; when: string; contents: string }) => w.view === v && w.when === "!isWorkspaceTrusted" && /workbench\.trust\.manage/.test(w.contents)), `${v} explains restricted mode and links to trust`);
+  }
+});
+
+test("walkthrough steps and media files exist", () => {
+  const [w] = contributes.walkthroughs;
+  assert.equal(w.title, "Getting Started with SEAT Tuner");
+  for (const step of w.steps) {
+    const md = step.media.markdown ?? step.media.image;
+    assert.ok(readFileSync(join(import.meta.dirname, "../../..", md), "utf8").length > 0, md);
+  }
+  readFileSync(join(import.meta.dirname, "../../..", contributes.viewsContainers.activitybar[0].icon));
+});

@@ -1,0 +1,47 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, mkdirSync, readdirSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeCheckpoint, readCheckpoint, listCheckpoints, checkpointName, type CheckpointState, type CkptTensor } from "../../../src/seat/checkpoint";
+
+function state(step: number): CheckpointState {
+  return { version: 1, step, epoch: 1, batchInEpoch: 2, dataOrder: [2, 0, 1], rng: { data: { a: 5, drawn: 3 } }, trainSeconds: 1.5, tokens: 99, extra: { note: "x" } };
+}
+
+test("checkpoints round-trip tensors bit-exactly and keep only the newest N", () => {
+  const dir = mkdtempSync(join(tmpdir(), "seat-ckpt-"));
+  try {
+    const odd = new Float32Array([1.5, -0, NaN, 3.4028234663852886e38, 1e-45]);
+    const tensors = new Map<string, CkptTensor>([
+      ["w.values", { shape: [5], data: odd }],
+      ["w.idx", { shape: [2, 1], data: new Int32Array([7, -1]) }],
+      ["m", { shape: [1], data: new Float64Array([Math.PI]) }],
+    ]);
+    for (const s of [1, 2, 3]) writeCheckpoint(dir, state(s), tensors, 2);
+    assert.deepEqual(listCheckpoints(dir), [2, 3]);
+    const back = readCheckpoint(join(dir, checkpointName(3)));
+    assert.deepEqual(back.state, state(3));
+    const v = back.tensors.get("w.values")!;
+    assert.deepEqual(new Uint8Array(v.data.buffer), new Uint8Array(odd.buffer));
+    assert.deepEqual(back.tensors.get("w.idx"), { shape: [2, 1], data: new Int32Array([7, -1]) });
+    assert.equal(back.tensors.get("m")!.data[0], Math.PI);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a half-written checkpoint (left by a kill) is ignored and cleaned up by the next write", () => {
+  const dir = mkdtempSync(join(tmpdir(), "seat-ckpt-"));
+  try {
+    const tmp = join(dir, `.tmp-${checkpointName(9)}-123`);
+    mkdirSync(tmp);
+    writeFileSync(join(tmp, "tensors.safetensors"), "partial");
+    assert.deepEqual(listCheckpoints(dir), []);
+    writeCheckpoint(dir, state(4), new Map(), 2);
+    assert.deepEqual(readdirSync(dir), [checkpointName(4)]);
+    assert.throws(() => readCheckpoint(join(dir, "nope")), /not a checkpoint \(no state.json\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
