@@ -20,7 +20,7 @@ function listTests(dir) {
 }
 
 const results = [];
-function runSuite(name, files, extraEnv = {}) {
+function runSuite(name, files, extraEnv = {}, extraArgs = []) {
   const selected = filters.length ? files.filter((f) => filters.some((x) => f.includes(x))) : files;
   if (selected.length === 0) {
     console.error(`[test] ${name}: no test files found`);
@@ -29,7 +29,7 @@ function runSuite(name, files, extraEnv = {}) {
   }
   const res = spawnSync(
     process.execPath,
-    ["--import", "tsx", "--test", "--test-reporter=spec", "--test-reporter-destination=stdout",
+    ["--import", "tsx", "--test", ...extraArgs, "--test-reporter=spec", "--test-reporter-destination=stdout",
      "--test-reporter=./test/summary-reporter.mjs", "--test-reporter-destination=.cache/test-summary-" + name + ".json",
      ...selected],
     { stdio: "inherit", env: { ...process.env, ...extraEnv } },
@@ -40,7 +40,8 @@ function runSuite(name, files, extraEnv = {}) {
 }
 mkdirSync(".cache", { recursive: true });
 if (only !== "e2e") runSuite("unit", listTests("test/unit"));
-if (only !== "unit") runSuite("e2e", listTests("test/e2e"));
+// One editor at a time: each is a code-server + extension host + Chromium (~2 GB).
+if (only !== "unit") runSuite("e2e", listTests("test/e2e"), {}, ["--test-concurrency=1"]);
 
 const line = results.map((r) => `${r.name}: ${r.pass} passed, ${r.fail} failed, ${r.skip} skipped`).join("; ");
 const ok = results.every((r) => r.ok && r.skip === 0);

@@ -18,76 +18,94 @@ export interface RecordPlace {
 // multiply-by-31 polynomial) fed role by role and character by character, with no string concatenation
 // (charCodeAt on flat strings keeps this near a nanosecond a character). Equal conversations hash equal
 // whatever the source format, key order, spacing or SEAT metadata.
-// (Locals only: module-level mutable state would put every step through a context slot.)
 const ROLE_CODE: Record<string, number> = { system: 1, user: 2, assistant: 3 };
 
-/** Hash of (role code, text) pairs, passed flat: [code0, text0, code1, text1, ...]. */
-function hashPairs(roles: ArrayLike<number>, texts: ArrayLike<string>, n: number): number {
-  let h1 = 0x811c9dc5 | 0;
-  let h2 = 0x27d4eb2f | 0;
-  for (let k = 0; k < n; k++) {
-    const s = texts[k];
-    const r = roles[k];
-    h1 = Math.imul(h1 ^ r, 0x01000193);
-    h2 = (Math.imul(h2, 31) + r) | 0;
+/** Two running 32-bit hashes; fields of one object (not module variables) so the loop stays in registers. */
+class Hasher {
+  h1 = 0;
+  h2 = 0;
+  reset(): this {
+    this.h1 = 0x811c9dc5 | 0;
+    this.h2 = 0x27d4eb2f | 0;
+    return this;
+  }
+  turn(role: number, s: string): void {
+    let h1 = Math.imul(this.h1 ^ role, 0x01000193);
+    let h2 = (Math.imul(this.h2, 31) + role) | 0;
     const len = s.length;
     for (let i = 0; i < len; i++) {
       const c = s.charCodeAt(i);
       h1 = Math.imul(h1 ^ c, 0x01000193);
       h2 = (Math.imul(h2, 31) + c) | 0;
     }
-    h1 = Math.imul(h1 ^ len, 0x01000193);
-    h2 = (Math.imul(h2, 31) + len) | 0;
+    this.h1 = Math.imul(h1 ^ len, 0x01000193);
+    this.h2 = (Math.imul(h2, 31) + len) | 0;
   }
-  return (h1 >>> 0) * 0x200000 + ((h2 >>> 11) & 0x1fffff);
+  /** Both halves as one 53-bit number (for callers that keep hashes in Maps). */
+  value(): number {
+    return (this.h1 >>> 0) * 0x200000 + ((this.h2 >>> 11) & 0x1fffff);
+  }
 }
 
 export function contentHash(messages: ReadonlyArray<{ role: string; content: string }>): number {
-  const roles = messages.map((m) => ROLE_CODE[m.role] ?? 4);
-  const texts = messages.map((m) => m.content);
-  return hashPairs(roles, texts, messages.length);
+  const h = new Hasher().reset();
+  for (const m of messages) h.turn(ROLE_CODE[m.role] ?? 4, m.content);
+  return h.value();
 }
 
-const FLAT_ROLES = [1, 2, 3];
-const FLAT_ROLES_NO_SYSTEM = [2, 3];
-function hashAnalysis(a: Analysis): number {
-  if (a.turns) return contentHash(a.turns);
-  return a.system ? hashPairs(FLAT_ROLES, [a.system, a.question, a.answer], 3) : hashPairs(FLAT_ROLES_NO_SYSTEM, [a.question, a.answer], 2);
+function hashAnalysis(a: Analysis, h: Hasher): void {
+  h.reset();
+  if (a.turns) {
+    for (const m of a.turns) h.turn(ROLE_CODE[m.role] ?? 4, m.content);
+    return;
+  }
+  if (a.system) h.turn(1, a.system);
+  h.turn(2, a.question);
+  h.turn(3, a.answer);
 }
 
 /**
- * Hash -> first line, open addressing over typed arrays: 12 bytes a slot instead of a Map's ~80, so a
- * 1M-record file costs ~24 MB for duplicate detection and nothing else grows with the file.
+ * (h1, h2) -> first line, open addressing (load factor <= 3/4) over typed arrays: 12 bytes a slot
+ * instead of a Map's ~80, so a 1M-record file costs 24 MB for duplicate detection; nothing else grows
+ * with the file.
  */
 export class HashLines {
-  private keys = new Float64Array(1024);
+  private k1 = new Int32Array(1024);
+  private k2 = new Int32Array(1024);
+  /** 0 marks an empty slot (lines are 1-based). */
   private lines = new Uint32Array(1024);
   private used = 0;
-  /** Records `line` under `hash`; returns the earlier line with the same hash, or 0 if first. */
-  add(hash: number, line: number): number {
-    if (hash === 0) hash = 1; // 0 marks an empty slot
-    if ((this.used + 1) * 2 > this.keys.length) this.grow();
-    const mask = this.keys.length - 1;
-    let i = (hash % mask) & mask;
+  /** Records `line` under the hash; returns the earlier line with the same hash, or 0 if first. */
+  add(h1: number, h2: number, line: number): number {
+    if ((this.used + 1) * 4 > this.lines.length * 3) this.grow();
+    const mask = this.lines.length - 1;
+    let i = (h1 ^ (h2 >>> 7)) & mask;
     for (;;) {
-      const k = this.keys[i];
-      if (k === 0) {
-        this.keys[i] = hash;
+      const l = this.lines[i];
+      if (l === 0) {
+        this.k1[i] = h1;
+        this.k2[i] = h2;
         this.lines[i] = line;
         this.used++;
         return 0;
       }
-      if (k === hash) return this.lines[i];
+      if (this.k1[i] === h1 && this.k2[i] === h2) return l;
       i = (i + 1) & mask;
     }
   }
-  private grow() {
-    const oldK = this.keys;
-    const oldL = this.lines;
-    this.keys = new Float64Array(oldK.length * 2);
-    this.lines = new Uint32Array(oldK.length * 2);
+  /** Makes room for about `n` entries at once (saves the rehashing of repeated doubling). */
+  reserve(n: number): void {
+    let cap = this.lines.length;
+    while (cap * 3 < n * 4) cap *= 2;
+    if (cap > this.lines.length) this.grow(cap);
+  }
+  private grow(n = this.lines.length * 2) {
+    const [o1, o2, ol] = [this.k1, this.k2, this.lines];
+    this.k1 = new Int32Array(n);
+    this.k2 = new Int32Array(n);
+    this.lines = new Uint32Array(n);
     this.used = 0;
-    for (let i = 0; i < oldK.length; i++) if (oldK[i] !== 0) this.add(oldK[i], oldL[i]);
+    for (let i = 0; i < ol.length; i++) if (ol[i] !== 0) this.add(o1[i], o2[i], ol[i]);
   }
 }
 
@@ -98,11 +116,16 @@ export class RecordChecker {
   firstFormat: { format: RecordFormat; line: number } | null = null;
   records = 0;
   duplicates = 0;
+  /** Expect about `n` more records (sizes the duplicate table once). */
+  expectRecords(n: number): void {
+    this.dups?.reserve(Math.min(n, 1 << 24));
+  }
   /** Content hash of the last record checked (0 when it did not parse into a known format). */
   lastHash = 0;
   /** Format of the last record checked (null when it did not parse into a known format). */
   lastFormat: RecordFormat | null = null;
   private readonly dups: HashLines | null;
+  private readonly hasher = new Hasher();
 
   /**
    * `crossRecord` false: check records one by one only (no mixed-format or duplicate state); the
@@ -151,10 +174,11 @@ export class RecordChecker {
     else if (a.format !== this.firstFormat.format) {
       this.add(place, 0, text.length, "warning", "mixed-formats", `this record is ${a.format}, but the first record (line ${this.firstFormat.line}) is ${this.firstFormat.format}`);
     }
-    const hash = hashAnalysis(a);
-    this.lastHash = hash;
+    const h = this.hasher;
+    hashAnalysis(a, h);
+    this.lastHash = h.value();
     if (this.dups && this.crossRecord) {
-      const first = this.dups.add(hash, place.line);
+      const first = this.dups.add(h.h1, h.h2, place.line);
       if (first) {
         this.duplicates++;
         this.add(place, 0, text.length, "warning", "duplicate-record", `duplicate record: same content as line ${first}`, undefined, { line: first, message: "first copy" });

@@ -54,7 +54,7 @@ export function convertRecordText(text: string, to: TargetFormat): string {
   const members = root.members ?? [];
   const first = members.findIndex((m) => fields.has(m.key));
   const colonStyle = members[0] ? text.slice(members[0].keyStart, members[0].value.start).replace(/^"(?:[^"\\]|\\.)*"/, "") : ": ";
-  const commaStyle = members.length > 1 ? text.slice(members[0].value.end, members[1].keyStart) : ", ";
+  const commaStyle = members.length > 1 ? text.slice(members[0].value.end, members[1].keyStart) : colonStyle === ":" ? "," : ", ";
   const parts: string[] = [];
   const emitNew = () => {
     for (const [k, v] of targetMembers(to, messages)) parts.push(JSON.stringify(k) + colonStyle + JSON.stringify(v));

@@ -124,7 +124,7 @@ async function exportTo(input: string, output: string, signal?: AbortSignal): Pr
   }
   const cols = plan.columns();
   const out = createWriteStream(output, { flags: "wx" });
-  const csv = csvFormat({ headers: false });
+  const csv = csvFormat({ headers: false, includeEndRowDelimiter: true });
   csv.pipe(out);
   csv.write(cols.map((c) => c.header));
   let rows = 0;
@@ -144,7 +144,7 @@ export async function recordsToCsv(texts: string[]): Promise<string> {
   const members = texts.map((t) => rawMembers(t));
   for (const m of members) plan.add(m);
   const cols = plan.columns();
-  return writeToString([cols.map((c) => c.header), ...members.map((m) => rowOf(m, cols))], { headers: false });
+  return writeToString([cols.map((c) => c.header), ...members.map((m) => rowOf(m, cols))], { headers: false, includeEndRowDelimiter: true });
 }
 
 interface Header { key: string; json: boolean }

@@ -17,7 +17,7 @@ function style(text: string, root: JsonSpanNode): { colon: string; comma: string
   if (!m) return { colon: ": ", comma: ", " };
   const between = text.slice(m.keyStart, m.value.start);
   const colon = between.slice(between.indexOf(":"));
-  let comma = ", ";
+  let comma = colon === ":" ? "," : ", ";
   if (ms.length > 1) {
     const gap = text.slice(m.value.end, ms[1].keyStart);
     comma = gap;
@@ -59,6 +59,7 @@ export function setMember(text: string, key: string, value: unknown): string {
  * new record text. Everything outside `seat` is kept byte for byte.
  */
 export function updateSeat(text: string, patch: Partial<SeatMeta>): string {
+  rootObject(text); // located error for invalid records before anything else
   const current = (JSON.parse(text) as { seat?: unknown }).seat;
   const seat: Record<string, unknown> = typeof current === "object" && current !== null && !Array.isArray(current) ? { ...(current as object) } : {};
   for (const [k, v] of Object.entries(patch)) {

@@ -52,6 +52,11 @@ export class IncrementalValidator {
     return this.lines.length;
   }
 
+  /** Text of line `i` (0-based) as the validator has it. */
+  lineText(i: number): string {
+    return this.lines[i].text;
+  }
+
   /**
    * Replaces lines [start, end) (0-based) with `newLines` (texts without "\n"). Cheap: the new lines
    * are only marked dirty.

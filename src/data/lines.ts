@@ -19,6 +19,15 @@ export class JsonlLines {
   /** One line without its "\n" (a trailing "\r" is still there). `line` is 1-based. */
   line(text: string, line: number): void {
     this.lines = line;
+    if (line === 1 && text.charCodeAt(0) === 0xfeff) {
+      this.sink.add({
+        line: 1, column: 1, endLine: 1, endColumn: 2, severity: "warning", code: "bom",
+        message: "byte order mark (BOM) at the start of the file: many JSONL readers reject it",
+        fix: { title: "Remove the byte order mark", file: "strip-bom", edits: [{ line: 1, column: 1, endLine: 1, endColumn: 2, newText: "" }] },
+      });
+      text = text.slice(1);
+      // columns of this line are reported against the text without the BOM (what editors show)
+    }
     let len = text.length;
     if (len > 0 && text.charCodeAt(len - 1) === 13) {
       len--;
@@ -31,16 +40,6 @@ export class JsonlLines {
         };
         this.sink.add(this.firstCrlf);
       }
-    }
-    if (line === 1 && text.charCodeAt(0) === 0xfeff) {
-      this.sink.add({
-        line: 1, column: 1, endLine: 1, endColumn: 2, severity: "warning", code: "bom",
-        message: "byte order mark (BOM) at the start of the file: many JSONL readers reject it",
-        fix: { title: "Remove the byte order mark", file: "strip-bom", edits: [{ line: 1, column: 1, endLine: 1, endColumn: 2, newText: "" }] },
-      });
-      text = text.slice(1);
-      len--;
-      // columns of this line are reported against the text without the BOM (what editors show)
     }
     if (len === 0 || isBlank(text)) {
       this.sink.add({

@@ -177,6 +177,12 @@ async function streamJsonl(fh: Handle, path: string, size: number, options: Stre
     }
     const lastNl = buf.lastIndexOf(10, filled - 1);
     if (lastNl < 0) continue;
+    if (line === 0 && lastNl > 0) {
+      // Size the duplicate table from the first chunk's line density.
+      let nl = 0;
+      for (let i = buf.indexOf(10); i >= 0 && i <= lastNl; i = buf.indexOf(10, i + 1)) nl++;
+      lines.checker.expectRecords(Math.ceil((size / (lastNl + 1)) * nl * 1.1));
+    }
     processLines(lastNl + 1, false);
     buf.copy(buf, 0, lastNl + 1, filled);
     filled -= lastNl + 1;

@@ -2,16 +2,19 @@
 // primitives). Shape legend: B batch, T time, H heads, Hkv key/value heads, Dh head dim, D model, V vocab.
 import { HostTensor } from "./dtype";
 import { Dim, dimMul, Tensor } from "./graph";
-import { add, cast, div, equal, exp, lift, maximum, mul, neg, not, reciprocal, sigmoid, sqrt, sub, where } from "./ops/elementwise";
-import { gather, gatherElements, gemm, logSoftmax, matMul, softmax, swapLast } from "./ops/nn";
-import { reduceMean, reduceSum, sumAll } from "./ops/reduce";
+import { add, cast, div, equal, exp, lift, maximum, mul, not, reciprocal, sigmoid, sqrt, sub, where } from "./ops/elementwise";
+import { gather, gatherElements, gemm, logSoftmax, matMul, softmax, softmaxCrossEntropy, swapLast } from "./ops/nn";
+import { reduceSum, reduceSumSquare, sumAll } from "./ops/reduce";
 import { concat, expandLike, reshape, slice, squeeze, transpose, unsqueeze } from "./ops/shape";
 
 export { softmax, logSoftmax };
 
 /** RMSNorm (Zhang & Sennrich 2019; Llama): x / sqrt(mean(x^2) + eps) * w over the last axis. */
 export function rmsNorm(x: Tensor, w: Tensor, eps = 1e-6): Tensor {
-  const ms = reduceMean(mul(x, x), [-1], true);
+  const d = x.shape[x.rank - 1];
+  if (typeof d !== "number") throw new Error(`rmsNorm: last dim of ${x} must be static`);
+  // ReduceSumSquare reads x once; mean(x^2) via x*x then ReduceMean would write and keep an extra x-sized tensor
+  const ms = mul(reduceSumSquare(x, [-1], true), 1 / d);
   return mul(mul(x, reciprocal(sqrt(add(ms, eps)))), w);
 }
 
@@ -121,14 +124,11 @@ export interface CrossEntropyResult {
 
 /** Cross-entropy of logits [..., V] against int64 labels [...]; labels == ignoreIndex are skipped. */
 export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = -100): CrossEntropyResult {
-  const lp = logSoftmax(logits, -1);
-  const valid = not(equal(labels, ignoreIndex));
-  // gather needs an in-range index even where the label is ignored: use 0 there, then mask
-  const safe = where(valid, labels, 0);
-  const picked = squeeze(gatherElements(lp, unsqueeze(safe, [-1]), -1), [-1]);
-  const w = cast(valid, logits.dtype);
-  const nll = neg(mul(picked, w));
-  const count = sumAll(w);
+  const V = logits.shape[logits.rank - 1]!;
+  const rows = labels.shape.reduce<Dim>((a, d) => dimMul(a, d), 1);
+  const { nll: flat } = softmaxCrossEntropy(reshape(logits, [rows, V]), reshape(labels, [rows]), ignoreIndex); // (rows)
+  const nll = reshape(flat, labels.shape);
+  const count = sumAll(cast(not(equal(labels, ignoreIndex)), logits.dtype));
   return { loss: div(sumAll(nll), maximum(count, 1)), nll, count };
 }
 

@@ -11,9 +11,9 @@ export {
 } from "./ops/elementwise";
 export type { TensorLike } from "./ops/elementwise";
 export { reshape, transpose, slice, pad, concat, expand, expandLike, zerosLike, unsqueeze, squeeze, SLICE_END } from "./ops/shape";
-export { reduceSum, reduceMean, reduceMax, sumAll } from "./ops/reduce";
+export { reduceSum, reduceSumSquare, reduceMean, reduceMax, sumAll } from "./ops/reduce";
 export {
-  matMul, gemm, reshapeLike, softmax, logSoftmax, gather, gatherElements, gatherND, scatterND, scatterElements, swapLast,
+  matMul, gemm, reshapeLike, softmax, logSoftmax, gather, gatherElements, gatherND, scatterND, scatterElements, swapLast, softmaxCrossEntropy,
 } from "./ops/nn";
 
 export {

@@ -7,7 +7,7 @@ import { ExternalRef, Graph, staticNumel, Tensor } from "./graph";
 import { grad } from "./autodiff";
 import { add, cast, div, lift, minimum, mul, pow, sqrt, sub } from "./ops/elementwise";
 import { scatterND } from "./ops/nn";
-import { sumAll } from "./ops/reduce";
+import { reduceSumSquare } from "./ops/reduce";
 import { reshape } from "./ops/shape";
 
 export interface SparseParam {
@@ -106,16 +106,22 @@ export function trainStep(loss: Tensor, params: TrainableParam[], cfg: AdamWConf
   const step = g.input("step", "float32", []);
   const grads = grad(loss, params.map((p) => p.value));
 
-  // global norm over all gradients, accumulated in float32
-  const sq = grads.map((gr) => sumAll(mul(castF32(gr), castF32(gr))));
-  const norm = sqrt(sq.reduce((a, b) => add(a, b)));
-  let scale: Tensor | null = null;
-  if (maxGradNorm !== undefined) scale = minimum(div(lift(norm, maxGradNorm), add(norm, 1e-6)), 1);
+  // Global norm over all gradients (one ReduceSumSquare pass each), accumulated in float32.
+  const norm = sqrt(grads.map((gr) => castF32(reduceSumSquare(gr, gr.shape.map((_, i) => i)))).reduce((a, b) => add(a, b)));
+  // Clipping scale s = min(1, maxNorm / (norm + 1e-6)) is folded into the moment coefficients below.
+  const clip = maxGradNorm === undefined ? null : minimum(div(lift(norm, maxGradNorm), add(norm, 1e-6)), 1);
 
+  // Bias corrections (PyTorch AdamW): p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps).
+  // Rewritten as p -= (lr*sqrt(bc2)/bc1) * m / (sqrt(v) + eps*sqrt(bc2)) so that every tensor-sized
+  // pass is a single op with scalar operands: elementwise passes over all parameters dominate the
+  // optimizer's cost on CPU (onnxruntime does not fuse them).
   const bc1 = sub(1, pow(lift(step, beta1), step));
-  const bc2 = sub(1, pow(lift(step, beta2), step));
-  const stepSize = div(lr, bc1);
-  const sqrtBc2 = sqrt(bc2);
+  const sqrtBc2 = sqrt(sub(1, pow(lift(step, beta2), step)));
+  const stepSize = div(mul(lr, sqrtBc2), bc1);
+  const epsHat = mul(sqrtBc2, eps);
+  const c1 = clip ? mul(clip, 1 - beta1) : lift(lr, 1 - beta1);
+  const c2 = clip ? mul(mul(clip, clip), 1 - beta2) : lift(lr, 1 - beta2);
+  const decay = weightDecay ? sub(1, mul(lr, weightDecay)) : null;
 
   const carry: Record<string, string> = {};
   const stateInputs: TrainStep["stateInputs"] = [];
@@ -125,13 +131,12 @@ export function trainStep(loss: Tensor, params: TrainableParam[], cfg: AdamWConf
     const m = g.input(`${name}.m`, x.dtype, dims);
     const v = g.input(`${name}.v`, x.dtype, dims);
     stateInputs.push({ name: m.name!, dtype: x.dtype, dims }, { name: v.name!, dtype: x.dtype, dims });
-    let gr = grads[i]!;
-    if (scale) gr = mul(gr, castTo(scale, x.dtype));
-    const m2 = add(mul(m, beta1), mul(gr, 1 - beta1));
-    const v2 = add(mul(v, beta2), mul(mul(gr, gr), 1 - beta2));
-    const decayed = weightDecay && !p.noDecay ? mul(x, sub(1, castTo(mul(lr, weightDecay), x.dtype))) : x;
-    const denom = add(div(sqrt(v2), castTo(sqrtBc2, x.dtype)), eps);
-    const x2 = sub(decayed, mul(castTo(stepSize, x.dtype), div(m2, denom)));
+    const gr = grads[i]!;
+    const k = (t: Tensor) => castTo(t, x.dtype);
+    const m2 = add(mul(m, beta1), mul(gr, k(c1))); // beta1 m + (1-beta1) s g
+    const v2 = add(mul(v, beta2), mul(mul(gr, k(c2)), gr)); // beta2 v + (1-beta2) s^2 g^2
+    const upd = mul(div(m2, add(sqrt(v2), k(epsHat))), k(stepSize));
+    const x2 = sub(decay && !p.noDecay ? mul(x, k(decay)) : x, upd);
     g.output(`${name}:next`, x2); carry[`${name}:next`] = name;
     g.output(`${m.name}:next`, m2); carry[`${m.name}:next`] = m.name!;
     g.output(`${v.name}:next`, v2); carry[`${v.name}:next`] = v.name!;

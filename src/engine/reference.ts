@@ -135,7 +135,7 @@ function scatterND(data: NDArray, idx: NDArray, upd: NDArray, add: boolean): NDA
   return o;
 }
 
-type Impl = (x: NDArray[], n: Node) => NDArray;
+type Impl = (x: NDArray[], n: Node) => NDArray | NDArray[];
 const axisOf = (n: Node, r: number) => { const a = n.attrs.axis as number; return a < 0 ? a + r : a; };
 
 const IMPLS: Record<string, Impl> = {
@@ -224,6 +224,7 @@ const IMPLS: Record<string, Impl> = {
     const c = a!.data.length / s.data.length;
     return squeezeAxes(nd(s.shape, s.data.map((v) => v / c)), n, a!);
   },
+  ReduceSumSquare: ([a], n) => squeezeAxes(reduce(a!, n.attrs.axes as number[], 0, (s, v) => s + v * v), n, a!),
   ReduceMax: ([a], n) => squeezeAxes(reduce(a!, n.attrs.axes as number[], -Infinity, Math.max), n, a!),
   MatMul: ([a, b]) => matmul(a!, b!),
   Gemm: ([a, b], n) => matmul(n.attrs.transA ? transposeND(a!, [1, 0]) : a!, n.attrs.transB ? transposeND(b!, [1, 0]) : b!),
@@ -259,6 +260,16 @@ const IMPLS: Record<string, Impl> = {
       o.data.set(d!.data.subarray(base, base + inner), r * inner);
     }
     return o;
+  },
+  SoftmaxCrossEntropyLoss: ([x, y], n) => {
+    const lp = softmaxND(x!, 1, true);
+    const [N, C] = x!.shape as [number, number];
+    const nll = nd([N]);
+    for (let r = 0; r < N; r++) {
+      const lab = y!.data[r]!;
+      nll.data[r] = lab === n.attrs.ignore_index ? 0 : -lp.data[r * C + (lab < 0 ? lab + C : lab)]!;
+    }
+    return [nll, lp];
   },
   ScatterND: ([d, i, u], n) => scatterND(d!, i!, u!, n.attrs.reduction === "add"),
   ScatterElements: ([d, i, u], n) => {
@@ -318,7 +329,8 @@ export function evaluate(g: Graph, feeds: Record<string, HostTensor>, want?: Ten
     if (!need.has(n)) continue;
     const impl = IMPLS[n.op.name];
     if (!impl) throw new Error(`reference: op ${n.op.name} is not implemented`);
-    vals.set(n.outputs[0]!, impl(n.inputs.map(get), n));
+    const r = impl(n.inputs.map(get), n);
+    (Array.isArray(r) ? r : [r]).forEach((v, i) => vals.set(n.outputs[i]!, v));
   }
   return targets.map(get);
 }

@@ -5,7 +5,7 @@ import type { DetectedEntity, EntityKind, EntityRecordView, EntityRef } from "./
 import { capitalisedSpans, quotedSpans, tokenize, type Span } from "./spans";
 import {
   COMPANY_CONTEXT, COMPANY_WORDS, PERSON_CONTEXT, PLACE_CONTEXT, PLACE_PREPOSITIONS, PLACE_WORDS,
-  PRODUCT_CONTEXT, WORK_CONTEXT, legalSuffixFamily,
+  PRODUCT_CONTEXT, PRODUCT_WORDS, WORK_CONTEXT, legalSuffixFamily,
 } from "./lexicon";
 import { findMentions } from "./substitute";
 
@@ -103,9 +103,12 @@ const CONTEXT_SETS: [EntityKind, ReadonlySet<string>][] = [
 export function kindFromSpan(s: Span): { kind: EntityKind; evidence: string[] } {
   const last = s.words[s.words.length - 1].toLowerCase();
   const first = s.words[0].toLowerCase();
+  if (s.words.length > 1 && s.words.some((w) => PRODUCT_WORDS.has(w.toLowerCase())) && s.words.some((w) => /\p{N}/u.test(w))) return { kind: "product", evidence: ["product words with a model number"] };
   if (s.suffixWords > 0) return { kind: "company", evidence: [`legal suffix "${s.words.slice(-s.suffixWords).join(" ")}"`] };
   if (s.title) return { kind: "person", evidence: [`title "${s.title}"`] };
-  if (s.words.length > 1 && COMPANY_WORDS.has(last)) return { kind: "company", evidence: [`company word "${last}"`] };
+  if (s.words.length > 1 && /^\p{Lu}\.$/u.test(s.words[0]) && !/\./.test(s.words[s.words.length - 1])) return { kind: "person", evidence: ["initials before a name"] };
+  if (s.words.length > 1 && (COMPANY_WORDS.has(last) || COMPANY_WORDS.has(first))) return { kind: "company", evidence: [`company word "${COMPANY_WORDS.has(last) ? last : first}"`] };
+  if (s.words.length > 1 && s.words.includes("&")) return { kind: "company", evidence: ['"&" between names'] };
   if (s.words.length > 1 && (PLACE_WORDS.has(last) || PLACE_WORDS.has(first))) return { kind: "place", evidence: [`place word "${PLACE_WORDS.has(last) ? last : first}"`] };
   if (s.words.some((w) => /\p{N}/u.test(w)) && s.words.some((w) => /\p{L}/u.test(w))) return { kind: "product", evidence: ["letters with a model number"] };
   if (s.quoted && s.words.length > 1) return { kind: "work", evidence: ["quoted title"] };
@@ -128,7 +131,8 @@ export function kindFromSpan(s: Span): { kind: EntityKind; evidence: string[] } 
   }
   if (s.quoted) return { kind: "work", evidence: ["quoted"] };
   // Two or three plain capitalised words with no other clue are most often a person's name.
-  const plain = s.words.every((w) => /^\p{Lu}[\p{Ll}\p{M}'’-]+$/u.test(w));
+  // Name-like words: capitalised, letters with inner apostrophes/hyphens ("O'Neil", "McAllister", "Al-Kuwaiti").
+  const plain = s.words.every((w) => /^\p{Lu}[\p{L}\p{M}'’-]*\p{Ll}[\p{L}\p{M}'’-]*$/u.test(w) && w !== w.toUpperCase());
   if (plain && s.words.length >= 2 && s.words.length <= 3) return { kind: "person", evidence: ["two or three capitalised words"] };
   if (s.words.length >= 4) return { kind: "work", evidence: ["long title-cased span"] };
   return { kind: "other", evidence: [] };
@@ -219,9 +223,19 @@ export function detectEntities(r: EntityRecordView, opts: DetectOptions = {}): D
 /** Minimum score for a detected (not declared) entity to be offered as the subject. */
 export const MIN_SUBJECT_SCORE = 1.5;
 
-/** The entity to perturb: the first declared one, else the best detected one that occurs in the prompt. */
+/**
+ * The entity to perturb among ranked entities: when the record declares entities, the first declared one
+ * that occurs in the prompt (never a detected one: the user said what the subject is); otherwise the
+ * best detected one that occurs in the prompt and scores at least MIN_SUBJECT_SCORE.
+ */
+export function pickSubject(ranked: readonly DetectedEntity[]): DetectedEntity | undefined {
+  if (ranked.some((e) => e.source === "seat")) return ranked.find((e) => e.source === "seat" && e.inPrompt);
+  return ranked.find((e) => e.inPrompt && e.score >= MIN_SUBJECT_SCORE);
+}
+
+/** The entity to perturb (see pickSubject). */
 export function subjectEntity(r: EntityRecordView, opts: DetectOptions = {}): DetectedEntity | undefined {
-  return detectEntities(r, opts).find((e) => e.inPrompt && (e.source === "seat" || e.score >= MIN_SUBJECT_SCORE));
+  return pickSubject(detectEntities(r, opts));
 }
 
 /** Detector over plain text in the shape src/data's validator takes: names, best first. */

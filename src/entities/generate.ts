@@ -7,7 +7,7 @@ import { tooClose } from "./distance";
 import { NameGuard, nameTokens } from "./guard";
 import {
   CLUSTER_ONSETS, CODAS, COMPANY_WORDS, DIPHTHONGS, LEGAL_SUFFIX_FAMILIES, NAME_PARTICLES, NUCLEI, ONSETS, PERSON_TITLES, PLACE_WORDS,
-  TITLE_ADJECTIVES, TITLE_FUNCTION_WORDS, TITLE_NOUNS, legalSuffixFamily, MAX_SUFFIX_WORDS,
+  PRODUCT_WORDS, TITLE_ADJECTIVES, TITLE_FUNCTION_WORDS, TITLE_NOUNS, legalSuffixFamily, MAX_SUFFIX_WORDS,
 } from "./lexicon";
 
 export interface GenerateOptions {
@@ -57,8 +57,8 @@ function reshapePiece(rng: Rng, piece: string): string {
     for (let i = 0; i < piece.length; i++) d += String(i === 0 && piece[0] !== "0" ? 1 + rng.int(9) : rng.int(10));
     return d;
   }
-  if (/^\p{Lu}+$/u.test(piece) && piece.length <= 4) {
-    // Acronym-like ("X", "GT", "ACME"): random capitals keep the look.
+  if (/^\p{Lu}+$/u.test(piece) && piece.length <= 3) {
+    // Acronym-like ("X", "GT", "IBM"): random capitals keep the look; longer capitals ("ACME") are words.
     let s = "";
     for (let i = 0; i < piece.length; i++) s += CONSONANTS[rng.int(CONSONANTS.length)];
     return s;
@@ -72,7 +72,7 @@ function pieces(word: string): string[] {
 }
 
 /** A stand-in for one ordinary name word, keeping hyphens, apostrophes, short prefixes (Al-, O', Mc). */
-function reshapeWord(rng: Rng, word: string): string {
+function reshapeWord(rng: Rng, word: string, keepPrefixes = true): string {
   if (/^\p{Lu}\.$/u.test(word)) return CONSONANTS[rng.int(CONSONANTS.length)] + "."; // an initial
   const ps = pieces(word);
   // "McAllister": a short capitalised prefix before another capital keeps its prefix.
@@ -82,7 +82,8 @@ function reshapeWord(rng: Rng, word: string): string {
     .map((p, i) => {
       if (!/[\p{L}\p{N}]/u.test(p)) return p;
       // Short letter prefixes inside a compound ("Al" in "Al-Kuwaiti", "O" in "O'Neil") carry its style.
-      if (ps.length > 1 && /^\p{L}{1,2}$/u.test(p) && i < ps.length - 1) return p;
+      // (Not for products: "XJ-900" is a model code, all of it identifying.)
+      if (keepPrefixes && ps.length > 1 && /^\p{L}{1,2}$/u.test(p) && i < ps.length - 1) return p;
       return reshapePiece(rng, p);
     })
     .join("");
@@ -105,7 +106,8 @@ function keepsWord(word: string, kind: EntityKind, index: number, count: number)
   const low = word.toLowerCase().replace(/\.$/, "");
   if (index === 0 && PERSON_TITLES.has(low) && count > 1) return true;
   if (NAME_PARTICLES.has(word) || (kind !== "work" && NAME_PARTICLES.has(low) && word === low)) return true;
-  if (kind === "company" && COMPANY_WORDS.has(low) && index > 0) return true;
+  if (kind === "company" && (COMPANY_WORDS.has(low) || word === "&") && count > 1) return true;
+  if (kind === "product" && PRODUCT_WORDS.has(low) && count > 1) return true;
   if (kind === "place" && PLACE_WORDS.has(low) && count > 1) return true;
   return false;
 }
@@ -137,7 +139,7 @@ export function reshapeName(rng: Rng, name: string, kind: EntityKind): string {
       return /[^s]s$/.test(w) ? plural(n) : n;
     });
   } else {
-    out = core.map((w, i) => (keepsWord(w, kind, i, core.length) ? w : reshapeWord(rng, w)));
+    out = core.map((w, i) => (keepsWord(w, kind, i, core.length) ? w : reshapeWord(rng, w, kind !== "product")));
   }
   if (nSuffix) out.push(pickSuffix(rng, words.slice(words.length - nSuffix).join(" ")));
   return out.join(" ");

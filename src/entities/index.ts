@@ -6,7 +6,7 @@ export type {
 } from "./types";
 export { ENTITY_KINDS } from "./types";
 export {
-  detectEntities, subjectEntity, detectSubjects, buildDatasetIndex, addToIndex, emptyIndex, recordTexts,
+  detectEntities, subjectEntity, pickSubject, detectSubjects, buildDatasetIndex, addToIndex, emptyIndex, recordTexts,
   MIN_SUBJECT_SCORE, type DatasetIndex, type DetectOptions,
 } from "./detect";
 export { generateNames, type GenerateOptions } from "./generate";
@@ -17,6 +17,6 @@ export {
   type SuggestOptions, type DatasetContext,
 } from "./suggest";
 export { verifyUnknown, DEFAULT_ABSTENTION_THRESHOLD, type AbstentionScorer, type VerifyOptions, type VerifyResult } from "./verify";
-export { addPerturbationsToLine, LineEditError, type LineEditResult } from "./lineEdit";
+export { addPerturbationsToLine, setSeatEntities, LineEditError, type LineEditResult } from "./lineEdit";
 export { applyRecordEdits, type RecordEdit } from "./fileEdit";
 export { editDistance, tooClose } from "./distance";

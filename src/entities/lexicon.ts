@@ -44,6 +44,12 @@ export const COMPANY_WORDS = new Set([
   "media", "foods", "trading", "manufacturing", "services", "associates", "networks", "robotics",
 ]);
 
+/** Product line words kept verbatim by the generator ("Zentra Phone 15 Pro" -> "Vupepa Phone 80 Pro"). */
+export const PRODUCT_WORDS = new Set([
+  "phone", "pro", "max", "mini", "plus", "ultra", "air", "lite", "edition", "series", "model", "mark", "mk",
+  "tab", "pad", "book", "watch", "one", "go", "neo", "prime", "sport", "classic", "turbo", "gt", "xl",
+]);
+
 /** Words that make a capitalised span a place. */
 export const PLACE_WORDS = new Set([
   "city", "town", "village", "county", "province", "state", "republic", "kingdom", "island", "islands",

@@ -14,7 +14,7 @@ export interface Token {
 
 // Letters/digits, with inner hyphens, apostrophes, dots, ampersands and slashes ("Al-Kuwaiti", "O'Neil",
 // "S.A.", "A/S"). Trailing punctuation is trimmed below.
-const WORD = /[\p{L}\p{N}][\p{L}\p{N}\p{M}'’\-.&/]*/gu;
+const WORD = /[\p{L}\p{N}][\p{L}\p{N}\p{M}'’\-.&/]*|&/gu;
 const ABBREV_WITH_DOT = new Set(["inc", "corp", "co", "ltd", "bros", "dr", "mr", "mrs", "ms", "prof", "st", "jr", "sr", "no"]);
 
 export function tokenize(text: string): Token[] {
@@ -28,10 +28,11 @@ export function tokenize(text: string): Token[] {
     // A trailing dot is part of the word only for abbreviations ("Inc.", "Dr.") and dotted acronyms ("S.A.").
     if (word.endsWith(".")) {
       const bare = word.slice(0, -1);
-      const keep = ABBREV_WITH_DOT.has(bare.toLowerCase()) || /^(\p{L}\.)+\p{L}$/u.test(bare);
+      // Initials ("J. R. Tolkov") keep their dot too.
+      const keep = ABBREV_WITH_DOT.has(bare.toLowerCase()) || /^(\p{L}\.)+\p{L}$/u.test(bare) || /^\p{Lu}$/u.test(bare);
       if (!keep) word = bare.replace(/[.\-&/]+$/u, "");
     }
-    word = word.replace(/[\-&/'’]+$/u, "");
+    if (word !== "&") word = word.replace(/[\-&/'’]+$/u, "");
     if (!word) continue;
     const gap = text.slice(prevEnd, start);
     const joined = out.length > 0 && /^[ \t\u00a0]+$/u.test(gap);
@@ -95,6 +96,8 @@ export function capitalisedSpans(text: string): Span[] {
       if (p > j && p < toks.length && toks[p].joined && isCapitalised(toks[p].text)) { j = p + 1; continue; }
       break;
     }
+    // A model number right after a name ends it: "the Grechuk 3?" (not "Grechuk 3 awards").
+    if (j < toks.length && toks[j].joined && /^\p{N}{1,4}$/u.test(toks[j].text) && (j + 1 === toks.length || !toks[j + 1].joined)) j++;
     let from = i;
     // Leading sentence openers and question words are not part of a name ("What", "The", "Did").
     while (from < j && NON_NAME_WORDS.has(toks[from].text.toLowerCase())) from++;

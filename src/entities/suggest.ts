@@ -2,7 +2,7 @@
 // of the dataset, and build the perturbed prompt. Also the trainer's entry point: the perturbations a
 // record declares, or generated ones when it declares none.
 import type { ChatMessage, DetectedEntity, EntityKind, EntityRecordView, PerturbationCandidate, PerturbationEntry, RecordSuggestion } from "./types";
-import { buildDatasetIndex, detectEntities, MIN_SUBJECT_SCORE, type DatasetIndex } from "./detect";
+import { buildDatasetIndex, detectEntities, pickSubject, type DatasetIndex } from "./detect";
 import { generateNames } from "./generate";
 import { NameGuard } from "./guard";
 import { substitute, substituteMessages } from "./substitute";
@@ -60,9 +60,13 @@ export function suggestPerturbations(r: EntityRecordView, index: number, opts: S
   if (opts.entity) {
     subject = all.find((e) => e.name === opts.entity) ?? { name: opts.entity, kind: "other", score: 0, source: "seat", inPrompt: true, evidence: ["chosen by the user"] };
   } else {
-    subject = all.find((e) => e.inPrompt && (e.source === "seat" || e.score >= MIN_SUBJECT_SCORE));
+    subject = pickSubject(all);
   }
   const alternatives = all.filter((e) => e !== subject && e.inPrompt);
+  const declared = all.find((e) => e.source === "seat");
+  if (!subject && declared) {
+    return { index, entity: declared, alternatives, candidates: [], reason: `"${declared.name}" (from seat.entities) does not occur in the question` };
+  }
   if (!subject) {
     const onlyAnswer = all.find((e) => !e.inPrompt);
     return {

@@ -21,7 +21,7 @@ export interface ProbeDatasetOptions {
   data: string;
   unknown?: string;
   /** Tuned model folders, each a column. */
-  models: readonly { dir: string; label: string }[];
+  models: readonly { dir: string; label: string; method?: string }[];
   base?: { dir: string; label: string };
   lists: AbstentionLists;
   settings?: Partial<ProbeSettings>;
@@ -90,13 +90,15 @@ export async function probeDataset(opts: ProbeDatasetOptions): Promise<ProbeData
 
   const files: Record<string, string> = {};
   const hiddenOf = new Map<ModelProbeResult, HiddenStates>();
-  const probeOne = async (m: { dir: string; label: string }): Promise<ModelProbeResult> => {
+  const probeOne = async (m: { dir: string; label: string; method?: string }): Promise<ModelProbeResult> => {
     const ref: ModelRef = { dir: m.dir, label: m.label, hash: await modelContentHash(m.dir, memo, opts.signal) };
+    if (m.method) ref.method = m.method;
     if (opts.cacheDir) {
       const hit = readCached(opts.cacheDir, ref.hash, datasetHash);
       if (hit) {
         files[m.label] = hit.file;
-        const result = { ...hit.result, model: { ...hit.result.model, label: m.label, dir: m.dir } };
+        // The cache is keyed by content: the same weights may sit under another name or method label now.
+        const result = { ...hit.result, model: ref };
         const h = readHiddenFor(hit.file, hit.result);
         if (h) hiddenOf.set(result, h);
         opts.onProgress?.({ done: 1, total: 1, message: "cached", model: m.label, cached: true });

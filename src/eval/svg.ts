@@ -16,10 +16,12 @@ export function pcaSvg(view: PcaView, width = 420, height = 320): string {
   const pad = 28;
   const xs = view.points.map((p) => p.x);
   const ys = view.points.map((p) => p.y);
+  // 5% margin so marks on the extremes are not cut by the frame.
   const span = (v: number[]) => {
     const lo = Math.min(...v);
     const hi = Math.max(...v);
-    return hi > lo ? [lo, hi] : [lo - 1, hi + 1];
+    const m = (hi - lo) * 0.05;
+    return hi > lo ? [lo - m, hi + m] : [lo - 1, hi + 1];
   };
   const [x0, x1] = span(xs);
   const [y0, y1] = span(ys);

@@ -133,6 +133,8 @@ export interface ModelRef {
   label: string;
   /** Content hash of the model's files: part of the cache key. */
   hash: string;
+  /** Training method of a run ("seat", "full", "lora", ...), read from its events; absent for a plain model folder. */
+  method?: string;
 }
 
 export interface DatasetRef {

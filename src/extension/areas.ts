@@ -3,11 +3,12 @@
 import type * as vscode from "vscode";
 import type { CommandArea } from "./commands";
 import type { SeatShell } from "./shell";
+import { activatePerturbations } from "./perturb/index";
 
 export type AreaActivator = (context: vscode.ExtensionContext, shell: SeatShell) => void | Promise<void>;
 
 export const areaActivators: Record<Exclude<CommandArea, "shell">, AreaActivator | undefined> = {
   datasets: undefined,
-  perturb: undefined,
+  perturb: activatePerturbations,
   panel: undefined,
 };

@@ -113,15 +113,8 @@ export function createModelGraph(src: ModelSource, opts: WeightOptions & { graph
   }
   const external = opts.external ?? true;
   const frozenCache = new Map<string, Tensor>();
-  const f32Cache = new Map<string, Float32Array>();
-  const hostF32 = (name: string): Float32Array => {
-    let v = opts.overrides?.get(name) ?? f32Cache.get(name);
-    if (!v) {
-      v = readTensorF32(src.weights.entries.get(name)!);
-      f32Cache.set(name, v);
-    }
-    return v;
-  };
+  // Not cached: a graph's closures outlive building it, and float32 copies of big weights would stay alive.
+  const hostF32 = (name: string): Float32Array => opts.overrides?.get(name) ?? readTensorF32(src.weights.entries.get(name)!);
   const frozen = (name: string): Tensor => {
     let t = frozenCache.get(name);
     if (t) return t;
@@ -265,6 +258,15 @@ function slidingMask(T: number, window: number): HostTensor {
   return { dtype: "bool", dims: [T, T], data: m };
 }
 
+const perGraph = new WeakMap<Graph, Map<string, unknown>>();
+/** One constant per graph and key, shared by every forward pass that needs it (RoPE tables, masks). */
+function graphConstant<T>(g: Graph, key: string, make: () => T): T {
+  let m = perGraph.get(g);
+  if (!m) perGraph.set(g, (m = new Map()));
+  if (!m.has(key)) m.set(key, make());
+  return m.get(key) as T;
+}
+
 /** The decoder forward pass over token ids (B, T) int64. */
 export function llamaForward(view: WeightView, ids: Tensor, opts: ForwardOptions = {}): ForwardOutput {
   const c = view.config;
@@ -274,13 +276,15 @@ export function llamaForward(view: WeightView, ids: Tensor, opts: ForwardOptions
   let rope = opts.rope;
   if (!rope) {
     if (typeof T !== "number") throw new Error("llamaForward: symbolic T needs explicit rope tables");
-    const tabs = E.ropeTables(T, Dh, c.ropeTheta, 0, ropeInvFreq(c, T));
-    rope = { cos: g.constant(`rope_cos_${T}_${ids.id}`, tabs.cos), sin: g.constant(`rope_sin_${T}_${ids.id}`, tabs.sin) };
+    rope = graphConstant(g, `rope_${T}`, () => {
+      const tabs = E.ropeTables(T, Dh, c.ropeTheta, 0, ropeInvFreq(c, T));
+      return { cos: g.constant(`rope_cos_${T}`, tabs.cos), sin: g.constant(`rope_sin_${T}`, tabs.sin) };
+    });
   }
   let mask = opts.mask;
   if (!mask && (opts.past || typeof T !== "number")) throw new Error("llamaForward: a KV cache or symbolic T needs an explicit mask");
   if (!mask && c.slidingWindow !== null && typeof T === "number" && T > c.slidingWindow) {
-    mask = g.constant(`sliding_mask_${T}_${ids.id}`, slidingMask(T, c.slidingWindow));
+    mask = graphConstant(g, `sliding_${T}`, () => g.constant(`sliding_mask_${T}`, slidingMask(T, c.slidingWindow!)));
   }
 
   let x = E.embedding(view.get("model.embed_tokens.weight"), ids); // (B, T, D)

@@ -1,12 +1,23 @@
 // Public API of the model layer: a local Hugging Face Llama-family folder (Llama 2/3, Qwen2/2.5,
 // Mistral, SmolLM, TinyLlama, the bundled tiny model) -> config, weights, tokenizer + chat template,
-// ONNX graphs through the engine, generation/scoring through the runtime, and export.
+// ONNX graphs through the engine, generation/scoring through the runtime, and export. See README.md.
 //
-// Typical use:
-//   const folder = loadModelFolder(dir);                     // validates everything, reads headers only
-//   const ex = folder.tokenizer.encodeExample({ question, answer });   // ids + answerMask
-//   const model = await LlamaModel.load(dir);                // sessions for generate/score (phase 2)
-//   const [r] = await model.generate([folder.tokenizer.encodePrompt("Who is X?")], { maxNewTokens: 32 });
+// Inference (probes, demo, teacher responses):
+//   const model = await LlamaModel.load(dir, { provider: "auto", worker: inExtensionHost });
+//   const [r] = await model.generateText(["Who is X?"], { maxNewTokens: 32 });   // chat template applied
+//   const [r] = await model.generate([model.tokenizer.encodePrompt("Who is X?")], { stopStrings: ["\n\n"] });
+//   const [s] = await model.score([{ prompt: ids, continuations: [idsA, idsB] }]); // log p per token
+//   const [h] = await model.hiddenStates([{ ids, positions: [-1], layers: [-1] }]); // [layer][pos] -> (D)
+//   await model.dispose();
+// Training graphs (the trainer composes the loss and asks the engine for backward + AdamW):
+//   const m = createModelGraph(folder, { specs: { "model.layers.0.self_attn.q_proj.weight": { kind: "lora", rank: 8, alpha: 16 } } });
+//   const ids = m.graph.input("ids", "int64", [B, T]);
+//   const tuned = llamaForward(m.tuned, ids).logits;   // (B, T, V); m.base gives the frozen model, same constants
+//   trainStep(loss, m.params.map((p) => ({ value: p.input, noDecay: p.noDecay })));  session.setState(m.initialState())
+//   const merged = mergeTrained(folder, m.params, trainedValues); exportMergedModel(folder, merged, outDir);
+// Data:
+//   const folder = loadModelFolder(dir);                 // validates everything, reads headers only
+//   const ex = folder.tokenizer.encodeExample({ question, answer });   // ids + answerMask (+ promptLength)
 //
 // Loading never executes anything from the folder: safetensors only (pickle is refused), chat
 // templates run in a sandboxed jinja interpreter.
@@ -43,7 +54,7 @@ export {
   type ModelSource, type WeightOptions, type LinearWeights, type WeightView, type ModelParam, type ModelGraph,
   type ForwardOptions, type ForwardOutput,
 } from "./graph";
-export { openModelSession } from "./sessions";
+export { openModelSession, type ModelSessionOptions } from "./sessions";
 export { buildInferenceGraph, inferenceFeeds, INFERENCE_INPUTS, pastName, presentName, type StepRows } from "./inference";
 export { LlamaModel, logSoftmax, type LoadOptions } from "./llamaModel";
 export { exportMergedModel, exportOnnx } from "./export";

@@ -7,7 +7,7 @@ import type { Provider, Session } from "../runtime";
 import type { GenerateOptions, GenerateResult, HiddenRequest, ScoreRequest, ScoreResult } from "./api";
 import type { LlamaConfig } from "./config";
 import { loadModelFolder, type ModelFolder } from "./folder";
-import { buildInferenceGraph, inferenceFeeds, presentName, type StepRows } from "./inference";
+import { buildInferenceGraph, inferenceFeeds, type StepRows } from "./inference";
 import { openModelSession } from "./sessions";
 import type { ChatMessage, ModelTokenizer } from "./tokenizer";
 import * as E from "../engine";
@@ -18,6 +18,8 @@ export interface LoadOptions {
   intraOpThreads?: number;
   /** Fine-tuned float32 weights replacing stored ones (by HF name), e.g. from a run not yet exported. */
   overrides?: ReadonlyMap<string, Float32Array>;
+  /** Run the session on a worker thread (the VS Code extension host must; CLI and trainer need not). */
+  worker?: boolean;
   /** Rows per run for score/hidden/generate (default 8): bounds activation memory. */
   batchSize?: number;
   log?: (message: string) => void;
@@ -35,8 +37,10 @@ export class LlamaModel {
   static async load(dirOrFolder: string | ModelFolder, opts: LoadOptions = {}): Promise<LlamaModel> {
     const folder = typeof dirOrFolder === "string" ? loadModelFolder(dirOrFolder) : dirOrFolder;
     const graph = buildInferenceGraph(folder, { overrides: opts.overrides });
-    const session = await openModelSession(E.toOnnx(graph), folder.weights, {
-      provider: opts.provider ?? "auto", intraOpThreads: opts.intraOpThreads, log: opts.log, label: `${folder.dir} (inference)`,
+    // Overridden (fine-tuned) weights are host constants: keep them out of the protobuf (2 GB limit).
+    const serialized = E.toOnnx(graph, { externalThreshold: 1 << 16, externalFile: "overrides.data" });
+    const session = await openModelSession(serialized, folder.weights, {
+      provider: opts.provider ?? "auto", intraOpThreads: opts.intraOpThreads, log: opts.log, label: `${folder.dir} (inference)`, worker: opts.worker,
     });
     return new LlamaModel(folder, session, Math.max(1, opts.batchSize ?? 8));
   }

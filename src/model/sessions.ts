@@ -8,10 +8,17 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type { SerializedModel } from "../engine";
-import { createSession, linkExternal, writeModel, type Session, type SessionOptions } from "../runtime";
+import { createSession, createWorkerSession, linkExternal, writeModel, type Session, type SessionOptions } from "../runtime";
 import type { ModelWeights } from "./weights";
 
-export async function openModelSession(m: SerializedModel, weights: ModelWeights, opts: SessionOptions = {}): Promise<Session> {
+export interface ModelSessionOptions extends SessionOptions {
+  /** Run the session on a worker thread (required on the VS Code extension host: run() blocks its thread). */
+  worker?: boolean;
+}
+
+export async function openModelSession(m: SerializedModel, weights: ModelWeights, options: ModelSessionOptions = {}): Promise<Session> {
+  const { worker, ...opts } = options;
+  const create = worker ? createWorkerSession : createSession;
   const shardByName = new Map(weights.shards.map((s) => [basename(s.file), join(weights.dir, s.file)]));
   const needed = m.externalLocations.filter((loc) => shardByName.has(loc));
   const dir = mkdtempSync(join(tmpdir(), "seat-model-"));
@@ -21,10 +28,10 @@ export async function openModelSession(m: SerializedModel, weights: ModelWeights
     } catch (e) {
       opts.log?.(`model files cannot be hard-linked (${(e as Error).message}); loading the weights through memory`);
       const externalData = needed.map((loc) => ({ path: loc, data: new Uint8Array(readFileSync(shardByName.get(loc)!)) }));
-      return await createSession(m, { ...opts, externalData: [...(opts.externalData ?? []), ...externalData], modelDir: dir });
+      return await create(m, { ...opts, externalData: [...(opts.externalData ?? []), ...externalData], modelDir: dir });
     }
     const path = writeModel(dir, "model.onnx", m);
-    return await createSession(path, opts);
+    return await create(path, opts);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

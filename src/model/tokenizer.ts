@@ -167,6 +167,7 @@ export class ModelTokenizer {
   }
 
   decode(ids: readonly number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+    if (ids.length === 0) return ""; // the library rejects an empty list
     return this.tok.decode([...ids], { skip_special_tokens: opts.skipSpecialTokens ?? true });
   }
 

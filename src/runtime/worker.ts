@@ -7,9 +7,10 @@ import type { WorkerRequest, WorkerReply } from "./workerProtocol";
 
 let session: Session | null = null;
 
-function transferables(v: Record<string, HostTensor>): ArrayBuffer[] {
+/** Result buffers can move to the caller without a copy, except those the session keeps as state. */
+function transferables(v: Record<string, HostTensor>, keep: string[] = []): ArrayBuffer[] {
   const seen = new Set<ArrayBuffer>();
-  for (const t of Object.values(v)) if (t.data.buffer instanceof ArrayBuffer) seen.add(t.data.buffer);
+  for (const [k, t] of Object.entries(v)) if (!keep.includes(k) && t.data.buffer instanceof ArrayBuffer) seen.add(t.data.buffer);
   return [...seen];
 }
 
@@ -21,7 +22,7 @@ async function handle(req: WorkerRequest): Promise<{ value: unknown; transfer?: 
   if (!session) throw new Error("worker session is not created");
   switch (req.op) {
     case "run": { const r = await session.run(req.feeds, req.fetch); return { value: r, transfer: transferables(r) }; }
-    case "step": { const r = await session.step(req.feeds, req.opts); return { value: r, transfer: transferables(r) }; }
+    case "step": { const r = await session.step(req.feeds, req.opts); return { value: r, transfer: transferables(r, Object.keys(req.opts.carry)) }; }
     case "setState": await session.setState(req.values); return { value: null };
     case "getState": { const r = await session.getState(req.names); return { value: r }; }
     case "release": await session.release(); session = null; return { value: null };

@@ -11,5 +11,7 @@ export { Prng, type PrngState } from "./rng";
 export { drawMask, moduleMatches, selectTensors, maskSize, type Mask, type MaskSpec, type MaskTensor } from "./masks";
 export { lrAt, type LrSchedule } from "./schedule";
 export { writeCheckpoint, readCheckpoint, listCheckpoints, type CheckpointState } from "./checkpoint";
-export { train, resume, latestCheckpoint, type TrainOptions, type TrainResult, type RunStatus } from "./trainer";
+export { train, resume, latestCheckpoint, TrainError, type TrainOptions, type TrainResult, type RunStatus } from "./trainer";
+export { DatasetError } from "./prepare";
+export { exportRun, type ExportOptions } from "./exportRun";
 export { RUN_FILES } from "./runFolder";

@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { toOnnx, type HostTensor } from "../engine/index";
-import { loadModelFolder, readTensorF32, type ModelFolder, type WeightSpec } from "../model/index";
+import { loadModelFolder, readTensorF32, type ModelFolder } from "../model/index";
 import { openModelSession } from "../model/index";
 import { readDataset, type DatasetRecord } from "../data/index";
 import { perturbationsFor, prepareDataset, type DatasetContext, type PerturbationCandidate } from "../entities/index";
@@ -20,6 +20,7 @@ import { writeFileAtomic } from "./checkpoint";
 import { RUN_FILES, type EventSink } from "./runFolder";
 import { mergeTrained } from "../model/index";
 import { exportMergedModel } from "./export";
+import { weightSpecs, maskFromCheckpoint } from "./specs";
 import { gradientSquares } from "./fisher";
 import { hashSeed } from "./hash";
 import { baseGenerator, type Generator } from "./teacher";
@@ -57,6 +58,8 @@ export interface PreparedRun {
   totalParams: number;
   provider: string;
   maskRngState: PrngState;
+  /** Recent per-example answer correctness (restored on resume so quick evals continue identically). */
+  readonly accuracyWindow: number[];
   klSequencesFor(epoch: number, exampleIdx: number[]): Promise<KlSequence[]>;
   runStep(feeds: Record<string, HostTensor>, lr: number, step: number): Promise<StepOutputs>;
   snapshot(): Promise<Map<string, CkptTensor>>;
@@ -79,17 +82,6 @@ async function loadRecords(config: SeatConfig): Promise<{ train: DatasetRecord[]
   const heldout = ds.records.filter((r) => r.seat.split === "heldout" || r.seat.split === "unknown");
   if (train.length === 0) throw new DatasetError(`${config.dataset}: no training records (records with seat.split "heldout"/"unknown" are only evaluated)`);
   return { train, heldout };
-}
-
-/** The trainable tensors of the method and how each is parametrised. */
-function weightSpecs(config: SeatConfig, folder: ModelFolder, mask: Mask | undefined): Map<string, WeightSpec> {
-  const names = [...folder.weights.entries.keys()];
-  const parts = methodParts(config.method);
-  const specs = new Map<string, WeightSpec>();
-  if (parts.params === "masked") for (const [n, idx] of mask!) specs.set(n, { kind: "sparse", indices: idx });
-  else if (parts.params === "dense") for (const n of selectTensors(names, config.full.modules, "full.modules")) specs.set(n, { kind: "dense" });
-  else for (const n of selectTensors(names, config.lora.targets, "lora.targets")) specs.set(n, { kind: "lora", rank: config.lora.r, alpha: config.lora.alpha });
-  return specs;
 }
 
 export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promise<PreparedRun> {
@@ -184,8 +176,7 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
   let mask: Mask | undefined;
   if (parts.params === "masked") {
     if (restored) {
-      mask = new Map();
-      for (const [k, t] of restored.tensors) if (k.startsWith("mask/")) mask.set(k.slice(5), t.data as Int32Array);
+      mask = maskFromCheckpoint(restored.tensors);
     } else {
       sink.emit({ type: "phase", phase: "mask", message: `drawing a ${config.mask.type} mask (${config.mask.granularity}, ratio ${config.mask.ratio})` });
       const names = selectTensors([...folder.weights.entries.keys()], config.mask.modules, "mask.modules");
@@ -233,6 +224,39 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
     label: "training graph", log: (m) => logs.push(m),
   });
   for (const m of logs) sink.emit({ type: "log", level: "info", message: m });
+  // Quick eval: held-out prompts = heldout/unknown records, or perturbations never used in training.
+  let scoreSession: Session | undefined;
+  const evalPrompts: number[][] = [];
+  let openings: number[][] = [];
+  // Answer correctness of the most recent examples (one epoch's worth), checkpointed with the run.
+  const accWindow: number[] = Array.isArray(restored?.state.extra.accWindow) ? [...(restored!.state.extra.accWindow as number[])] : [];
+  if (config.eval.samples > 0) {
+    const lists = loadAbstentionLists();
+    // Openings are tokenized as they follow the generation prompt (no BOS), as the probe suite does.
+    openings = prefixFree(lists.openings.map((o) => tok.encode(o)).filter((o) => o.length > 0));
+    const held = heldout.slice(0, config.eval.samples).map((r) => tok.encodePrompt(r.question));
+    for (let rec = 0; held.length < config.eval.samples && rec < records.length; rec++) {
+      const p = perturbed(rec, 1, hashSeed(c.seed, 999_983))[0];
+      if (p) held.push(promptOf(records[rec], p));
+    }
+    evalPrompts.push(...held);
+  }
+  const ensureScore = async () => {
+    if (scoreSession || evalPrompts.length === 0) return;
+    const N = evalPrompts.length * openings.length;
+    const Ts = Math.max(...evalPrompts.map((p) => p.length)) + Math.max(...openings.map((o) => o.length));
+    const sg = buildScoreGraph(folder, specs, N, Ts);
+    scoreSession = await openModelSession(toOnnx(sg.graph), folder.weights, {
+      provider: config.device.provider, ...(config.device.threads ? { intraOpThreads: config.device.threads } : {}), label: "quick-eval graph",
+    });
+  };
+
+  // Create the teacher's and the quick eval's sessions now, at a fixed point relative to the training
+  // session, even when a resumed run has nothing left to generate: measured on CPU, a session created
+  // between two training steps changed later steps' results in the last bits (so a resumed run, which
+  // creates them at another step, was no longer bit-identical to an uninterrupted one).
+  await gen?.load();
+  await ensureScore();
   const stateNames = [...Object.values(tg.step.carry)];
   if (restored) {
     const st: Record<string, HostTensor> = {};
@@ -251,33 +275,10 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
   const totalParams = [...folder.weights.entries.values()].reduce((a, e) => a + e.shape.reduce((x, y) => x * y, 1), 0);
   const paramNames = tg.model.params.map((p) => p.input.name!);
 
-  // Quick eval: held-out prompts = heldout/unknown records, or perturbations never used in training.
-  let scoreSession: Session | undefined;
-  const evalPrompts: number[][] = [];
-  let openings: number[][] = [];
-  const accWindow: number[] = [];
-  if (config.eval.samples > 0) {
-    const lists = loadAbstentionLists();
-    // Openings are tokenized as they follow the generation prompt (no BOS), as the probe suite does.
-    openings = prefixFree(lists.openings.map((o) => tok.encode(o)).filter((o) => o.length > 0));
-    const held = heldout.slice(0, config.eval.samples).map((r) => tok.encodePrompt(r.question));
-    for (let rec = 0; held.length < config.eval.samples && rec < records.length; rec++) {
-      const p = perturbed(rec, 1, hashSeed(c.seed, 999_983))[0];
-      if (p) held.push(promptOf(records[rec], p));
-    }
-    evalPrompts.push(...held);
-  }
-  const ensureScore = async () => {
-    if (scoreSession || evalPrompts.length === 0) return;
-    const N = evalPrompts.length * openings.length;
-    const Ts = Math.max(...evalPrompts.map((p) => p.length)) + Math.max(...openings.map((o) => o.length));
-    const sg = buildScoreGraph(folder, specs, N, Ts);
-    scoreSession = await openModelSession(toOnnx(sg.graph), folder.weights, { provider: config.device.provider, label: "quick-eval graph" });
-  };
-
   return {
     examples, seqLen: T, padId, klShape, trainableParams, totalParams, provider: session.provider,
     get maskRngState() { return maskRng.state(); },
+    accuracyWindow: accWindow,
     async klSequencesFor(epoch, idx) {
       const byRecord = await klForEpoch(epoch);
       const out: KlSequence[] = [];

@@ -9,23 +9,27 @@ import type { EventSink } from "./runFolder";
 
 /** Greedy replies (token ids, stop token excluded) to each prompt. */
 export interface Generator {
+  /** Loads the inference session now (see prepare.ts for why the moment matters). */
+  load(): Promise<void>;
   generate(prompts: number[][], maxNewTokens: number, signal: AbortSignal): Promise<number[][]>;
   dispose(): Promise<void>;
 }
 
 export function baseGenerator(folder: ModelFolder, config: SeatConfig, sink: EventSink): Generator {
   let model: LlamaModel | undefined;
+  const load = async () => {
+    model ??= await LlamaModel.load(folder, {
+      provider: config.device.provider, ...(config.device.threads ? { intraOpThreads: config.device.threads } : {}),
+      log: (m) => sink.emit({ type: "log", level: "info", message: `teacher: ${m}` }),
+    });
+  };
   const generate = async (prompts: number[][], maxNewTokens: number, signal: AbortSignal) => {
-    if (!model) {
-      model = await LlamaModel.load(folder, {
-        provider: config.device.provider, ...(config.device.threads ? { intraOpThreads: config.device.threads } : {}),
-        log: (m) => sink.emit({ type: "log", level: "info", message: `teacher: ${m}` }),
-      });
-    }
+    await load();
+    if (!model) throw new Error("teacher model failed to load");
     sink.emit({ type: "phase", phase: "teacher", message: `base model replies to ${prompts.length} perturbed prompt(s)` });
     const res = await model.generate(prompts, { maxNewTokens, signal });
     signal.throwIfAborted();
     return res.map((r) => r.ids);
   };
-  return { generate, dispose: async () => { await model?.dispose(); model = undefined; } };
+  return { load, generate, dispose: async () => { await model?.dispose(); model = undefined; } };
 }

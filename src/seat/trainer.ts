@@ -113,6 +113,7 @@ async function runLoop(runDir: string, config: SeatConfig, checkpointPath: strin
     const saveCheckpoint = async (): Promise<string> => {
       st.rng.data = dataRng.state();
       st.rng.mask = run!.maskRngState;
+      st.extra.accWindow = [...run!.accuracyWindow];
       const tensors = await run!.snapshot();
       const path = writeCheckpoint(join(runDir, RUN_FILES.checkpoints), st, tensors, config.checkpoint.keep);
       sink.emit({ type: "checkpoint", step: st.step, path: join(RUN_FILES.checkpoints, checkpointName(st.step)) });

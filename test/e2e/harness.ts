@@ -107,6 +107,10 @@ export async function openEditor(opts: EditorOptions): Promise<Editor> {
       }
     }
     writeFileSync(join(ARTIFACTS, `${opts.name}-server.log`), log);
+    // The editor's own logs (extension host, window, our "SEAT Tuner" output channel) for post-mortems.
+    const logs = join(dirs.data, "logs");
+    if (existsSync(logs)) cpSync(logs, join(ARTIFACTS, `${opts.name}-logs`), { recursive: true });
+    await new Promise((r) => setTimeout(r, 300));
     rmSync(base, { recursive: true, force: true, maxRetries: 3 });
   };
   try {

@@ -1,13 +1,63 @@
-// Placeholder until the owning area lands; see the issue that covers `seat demo`.
-import { type Command, UserError, ExitCode } from "../command";
+// `seat demo` (what `npm run demo` runs): the embedded model fine-tuned on an example dataset with each
+// method, every model probed, a table printed, runs/demo/report.json + report.html written.
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type Command, ExitCode, UserError } from "../command";
 
 const command: Command = {
   name: "demo",
-  summary: "(not built yet)",
-  usage: "",
-  options: {},
-  async run() {
-    throw new UserError("'seat demo' is not built yet", ExitCode.failed);
+  summary: "Fine-tune the embedded model with every method, probe it, and compare (about 10 minutes on 2 cores)",
+  usage: "[--dataset NAME|FILE] [--methods LIST] [--out DIR]",
+  options: {
+    dataset: { type: "string", arg: "NAME|FILE", help: "An example under examples/ or a train.jsonl path", default: "new-people" },
+    unknown: { type: "string", arg: "FILE", help: "Held-out unknown queries (default: unknown.jsonl beside the dataset)" },
+    methods: { type: "string", arg: "LIST", help: "Comma-separated methods", default: "full,lora,sparse,full+kl,seat,ewc,replay" },
+    model: { type: "string", arg: "DIR", help: "Base model folder (default: the bundled models/seat-tiny-world)" },
+    out: { type: "string", arg: "DIR", help: "Output folder; its previous demo runs are replaced", default: "runs/demo" },
+    epochs: { type: "string", arg: "N", help: "Epochs for every method (default: the demo's setting)" },
+    threads: { type: "string", arg: "N", help: "CPU threads (default: all cores)" },
+    json: { type: "boolean", help: "Print report.json to stdout instead of the table" },
+  },
+  details: "Writes <out>/report.json (per method: ftScore, exactMatch, idkSM, idkGrounded, abstentionProb,\noverRefusal, displacement, trainSeconds), <out>/report.html and <out>/probe-report.json.",
+  async run(args, io) {
+    const world = await import("../../world/index");
+    const { runDemo, formatDemoTable, DEMO_METHODS } = await import("../../world/demo");
+    const ds = String(args.values["dataset"]);
+    const data = existsSync(join(world.EXAMPLES_DIR, ds, "train.jsonl")) ? join(world.EXAMPLES_DIR, ds, "train.jsonl") : resolve(io.cwd, ds);
+    if (!existsSync(data)) throw new UserError(`no dataset '${ds}': not an example under ${world.EXAMPLES_DIR} and not a file`);
+    const unknownArg = args.values["unknown"];
+    const sibling = join(resolve(data, ".."), "unknown.jsonl");
+    const unknown = typeof unknownArg === "string" ? resolve(io.cwd, unknownArg) : existsSync(sibling) ? sibling : undefined;
+    if (unknown && !existsSync(unknown)) throw new UserError(`${unknown}: no such file`);
+    const model = typeof args.values["model"] === "string" ? resolve(io.cwd, args.values["model"]) : world.EMBEDDED_MODEL_DIR;
+    if (!existsSync(join(model, "config.json"))) throw new UserError(`${model}: not a model folder (run \`seat world build\` to create the embedded model)`);
+    const methods = String(args.values["methods"]).split(",").map((m) => m.trim()).filter(Boolean);
+    for (const m of methods) if (!(DEMO_METHODS as readonly string[]).includes(m)) throw new UserError(`unknown method '${m}' (known: ${DEMO_METHODS.join(", ")})`);
+    const num = (k: string) => {
+      const v = args.values[k];
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0) throw new UserError(`--${k} must be a positive integer, got '${String(v)}'`);
+      return n;
+    };
+    const epochs = num("epochs");
+    const outDir = resolve(io.cwd, String(args.values["out"]));
+    const started = Date.now();
+    const report = await runDemo({
+      model, data, unknown, outDir,
+      methods: methods as never,
+      common: epochs ? { train: { epochs } } : undefined,
+      threads: num("threads"),
+      signal: io.signal,
+      log: (line) => io.err(`${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s ${line}\n`),
+    });
+    if (args.values["json"]) io.out(JSON.stringify(report, null, 2) + "\n");
+    else {
+      io.out(`\n${formatDemoTable(report)}\n\n`);
+      for (const n of report.notes) io.out(`  * ${n}\n`);
+      io.out(`\nWrote ${join(outDir, "report.json")} and ${join(outDir, "report.html")} (${Math.round(report.totalSeconds)} s)\n`);
+    }
+    return ExitCode.ok;
   },
 };
 export default command;

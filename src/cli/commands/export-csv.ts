@@ -1,13 +1,30 @@
-// Placeholder until the owning area lands; see the issue that covers `seat export-csv`.
-import { type Command, UserError, ExitCode } from "../command";
+// `seat export-csv FILE [-o OUT.csv]`: a dataset -> CSV that imports back to equal records.
+import { existsSync, statSync } from "node:fs";
+import { resolve, relative, join, dirname, basename, extname } from "node:path";
+import { type Command, ExitCode, UserError } from "../command";
+import { exportCsvFile, JSON_SUFFIX } from "../../data/index";
 
 const command: Command = {
   name: "export-csv",
-  summary: "(not built yet)",
-  usage: "",
-  options: {},
-  async run() {
-    throw new UserError("'seat export-csv' is not built yet", ExitCode.failed);
+  summary: "Export a JSONL/JSON dataset to CSV (one column per field)",
+  usage: "FILE [-o OUT.csv] [--force]",
+  options: {
+    output: { type: "string", short: "o", arg: "OUT", help: "Output CSV file (default: FILE.csv next to the input)" },
+    force: { type: "boolean", help: "Overwrite OUT if it exists" },
+  },
+  details: `Text fields become plain columns; fields holding other JSON (numbers, seat, messages), or missing from some records, become "key${JSON_SUFFIX}" columns, so \`seat import-csv\` restores the same records. Lines that are not JSON objects are reported and left out (exit status 1).`,
+  async run(args, io) {
+    const [file] = args.positionals;
+    if (!file || args.positionals.length > 1) throw new UserError("give exactly one dataset: seat export-csv FILE");
+    const input = resolve(io.cwd, file);
+    if (!existsSync(input) || !statSync(input).isFile()) throw new UserError(`${file}: no such file`);
+    const output = typeof args.values.output === "string" ? resolve(io.cwd, args.values.output) : join(dirname(input), basename(input, extname(input)) + ".csv");
+    if (output === input) throw new UserError("the output would overwrite the input: choose another -o");
+    if (existsSync(output) && !args.values.force) throw new UserError(`${relative(io.cwd, output)} already exists (use --force to overwrite)`);
+    const r = await exportCsvFile(input, output, { signal: io.signal, overwrite: Boolean(args.values.force) });
+    for (const s of r.skipped) io.err(`${file}:${s.line}: ${s.message}\n`);
+    io.out(`wrote ${relative(io.cwd, output)}: ${r.rows} rows, columns: ${r.columns.join(", ")}\n`);
+    return r.skipped.length ? ExitCode.problems : ExitCode.ok;
   },
 };
 export default command;

@@ -66,7 +66,9 @@ const command: Command = {
     json: { type: "boolean", help: "Print per-record suggestions as JSON" },
     output: { type: "string", short: "o", arg: "OUT", help: "Write a copy of FILE with seat.perturbations filled" },
     force: { type: "boolean", help: "Replace OUT if it exists" },
+    fill: { type: "boolean", help: "With --json: suggest only what a record needs to reach N perturbations (what -o adds)" },
     progress: { type: "boolean", help: "Report progress as JSON lines on stderr (for editors)" },
+    openings: { type: "string", arg: "FILE", help: "Abstention openings for --verify (default: the shipped resources/abstention-openings.txt)" },
   },
   details: `FILE may be '-' to read the dataset from standard input. The input is never modified.
 Records whose seat.perturbations already hold N entries are left as they are; others are filled up to N.
@@ -108,61 +110,80 @@ twice N candidates are tried and the best N the model abstains on are kept.`,
     if (!dataset.records.length) throw new UserError(`${file}: no readable records`, ExitCode.problems);
 
     let scorer: AbstentionScorer | undefined;
-    if (verify) scorer = await loadAbstentionScorer(resolve(io.cwd, String(v.model)), io);
+    let dispose = async () => {};
+    if (verify) {
+      const loaded = await loadAbstentionScorer(resolve(io.cwd, String(v.model)), io, typeof v.openings === "string" ? resolve(io.cwd, v.openings) : undefined);
+      scorer = loaded.scorer;
+      dispose = loaded.dispose;
+    }
+    try {
 
-    const ctx = prepareDataset(dataset.records);
-    const total = dataset.records.length;
-    const reports: RecordReport[] = [];
-    const edits: { text: string; line: number; entries: ReturnType<typeof toEntry>[] }[] = [];
-    let lastTick = 0;
-    for (const r of dataset.records) {
-      io.signal.throwIfAborted();
-      const have = r.perturbations.length;
-      const need = outPath ? Math.max(0, k - have) : k;
-      let kept: (PerturbationCandidate & { abstention?: number })[] = [];
-      let rejected: VerifiedCandidate[] | undefined;
-      let s: RecordSuggestion = { index: r.index, alternatives: [], candidates: [] };
-      if (need > 0) {
-        s = suggestPerturbations(r, r.index, { k: scorer ? 2 * need : need, seed, context: ctx });
-        kept = s.candidates;
-        if (scorer && s.candidates.length) {
-          const res = await verifyUnknown(s.candidates, scorer, { threshold, signal: io.signal });
-          kept = res.kept.slice(0, need);
-          rejected = res.rejected;
+      const ctx = prepareDataset(dataset.records);
+      const total = dataset.records.length;
+      const reports: RecordReport[] = [];
+      const edits: { text: string; line: number; entries: ReturnType<typeof toEntry>[] }[] = [];
+      let lastTick = 0;
+      for (const r of dataset.records) {
+        io.signal.throwIfAborted();
+        const have = r.perturbations.length;
+        const need = outPath || v.fill ? Math.max(0, k - have) : k;
+        let kept: (PerturbationCandidate & { abstention?: number })[] = [];
+        let rejected: VerifiedCandidate[] | undefined;
+        let s: RecordSuggestion = { index: r.index, alternatives: [], candidates: [] };
+        if (need > 0) {
+          s = suggestPerturbations(r, r.index, { k: scorer ? 2 * need : need, seed, context: ctx });
+          kept = s.candidates;
+          if (scorer && s.candidates.length) {
+            let res;
+            try {
+              res = await verifyUnknown(s.candidates, scorer, { threshold, signal: io.signal });
+            } catch (e) {
+              if (io.signal.aborted) throw e;
+              throw new UserError(`line ${r.line}: scoring stand-ins with the base model failed: ${(e as Error).message}`, ExitCode.failed);
+            }
+            kept = res.kept.slice(0, need);
+            rejected = res.rejected;
+            if (!kept.length) {
+              const best = Math.max(...res.rejected.map((c) => c.abstention));
+              s = { ...s, reason: `the base model did not treat any of ${res.rejected.length} stand-in(s) as unknown (best abstention probability ${best.toFixed(3)} < ${threshold})` };
+            }
+          }
+        } else {
+          s = { ...suggestPerturbations(r, r.index, { k: 0, context: ctx }), reason: `already has ${have} perturbation(s)` };
         }
-      } else {
-        s = { ...suggestPerturbations(r, r.index, { k: 0, context: ctx }), reason: `already has ${have} perturbation(s)` };
+        reports.push(report(r, s, kept, rejected));
+        edits.push({ text: r.text, line: r.line, entries: kept.map((c) => toEntry(c)) });
+        const done = reports.length;
+        if (v.progress && (done === total || Date.now() - lastTick > 200)) {
+          io.err(JSON.stringify({ type: "progress", done, total }) + "\n");
+          lastTick = Date.now();
+        }
       }
-      reports.push(report(r, s, kept, rejected));
-      edits.push({ text: r.text, line: r.line, entries: kept.map((c) => toEntry(c)) });
-      const done = reports.length;
-      if (v.progress && (done === total || Date.now() - lastTick > 200)) {
-        io.err(JSON.stringify({ type: "progress", done, total }) + "\n");
-        lastTick = Date.now();
-      }
-    }
 
-    if (v.json) {
-      io.out(JSON.stringify({ file: input.path, k, seed, verified: verify, threshold: verify ? threshold : undefined, records: reports }, null, 1) + "\n");
+      if (v.json) {
+        io.out(JSON.stringify({ file: input.path, k, seed, verified: verify, threshold: verify ? threshold : undefined, records: reports }, null, 1) + "\n");
+        return ExitCode.ok;
+      }
+      if (outPath) {
+        const result = applyRecordEdits(input.text, edits);
+        // Write next to OUT and rename, so an interrupted run never leaves a half-written dataset.
+        const tmp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.tmp`);
+        writeFileSync(tmp, result.text);
+        renameSync(tmp, outPath);
+        const none = reports.filter((x) => x.candidates.length === 0 && !x.reason?.startsWith("already")).length;
+        io.out(`wrote ${out}: ${result.added} perturbation(s) added to ${result.changedRecords} of ${total} record(s)${none ? `; ${none} record(s) got none (see --json for why)` : ""}\n`);
+        return ExitCode.ok;
+      }
+      for (const x of reports) {
+        const head = `line ${x.line}: `;
+        if (!x.entity || !x.candidates.length) { io.out(`${head}${x.entity ? `"${x.entity.name}" (${x.entity.kind}): ` : ""}${x.reason ?? "no stand-in passed"}\n`); continue; }
+        const names = x.candidates.map((c) => (c.abstention !== undefined ? `${c.replacement} (${c.abstention.toFixed(2)})` : c.replacement));
+        io.out(`${head}"${x.entity.name}" (${x.entity.kind}) → ${names.join(" · ")}\n`);
+      }
       return ExitCode.ok;
+    } finally {
+      await dispose();
     }
-    if (outPath) {
-      const result = applyRecordEdits(input.text, edits);
-      // Write next to OUT and rename, so an interrupted run never leaves a half-written dataset.
-      const tmp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.tmp`);
-      writeFileSync(tmp, result.text);
-      renameSync(tmp, outPath);
-      const none = reports.filter((x) => x.candidates.length === 0 && !x.reason?.startsWith("already")).length;
-      io.out(`wrote ${out}: ${result.added} perturbation(s) added to ${result.changedRecords} of ${total} record(s)${none ? `; ${none} record(s) got none (see --json for why)` : ""}\n`);
-      return ExitCode.ok;
-    }
-    for (const x of reports) {
-      const head = `line ${x.line}: `;
-      if (!x.entity || !x.candidates.length) { io.out(`${head}${x.entity ? `"${x.entity.name}" (${x.entity.kind}): ` : ""}${x.reason ?? "no stand-in passed"}\n`); continue; }
-      const names = x.candidates.map((c) => (c.abstention !== undefined ? `${c.replacement} (${c.abstention.toFixed(2)})` : c.replacement));
-      io.out(`${head}"${x.entity.name}" (${x.entity.kind}) → ${names.join(" · ")}\n`);
-    }
-    return ExitCode.ok;
   },
 };
 export default command;

@@ -2,16 +2,31 @@
 // learned? per training record, abstention on each neighbour question and on held-out unknown queries,
 // abstention probability, over-refusal, activation displacement. Results are cached per (model,
 // dataset) content; the report goes to stdout (--json) or a file (-o report.html|.json|.csv).
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, extname, join, resolve } from "node:path";
 import { type Command, type CliIo, ExitCode, UserError } from "../command";
+import { parseEventLog } from "../../protocol/events";
 
-function modelFolder(dir: string, flag: string): { dir: string; label: string } {
+/** The method a run folder was trained with (its run-start event), for labelling comparisons. */
+function runMethod(runDir: string): string | undefined {
+  try {
+    const { events } = parseEventLog(readFileSync(join(runDir, "events.jsonl"), "utf8"));
+    const start = events.find((e) => e.type === "run-start");
+    return start?.type === "run-start" ? start.method : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function modelFolder(dir: string, flag: string): { dir: string; label: string; method?: string } {
   const abs = resolve(dir);
   if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new UserError(`${flag} ${dir}: not a folder`);
   const hasWeights = (d: string) => existsSync(d) && readdirSync(d).some((n) => n.endsWith(".safetensors"));
   // A run folder holds its final model in model/: accept either.
-  if (!hasWeights(abs) && hasWeights(join(abs, "model"))) return { dir: join(abs, "model"), label: basename(abs) };
+  if (!hasWeights(abs) && hasWeights(join(abs, "model"))) {
+    const method = runMethod(abs);
+    return method ? { dir: join(abs, "model"), label: basename(abs), method } : { dir: join(abs, "model"), label: basename(abs) };
+  }
   if (!hasWeights(abs)) throw new UserError(`${flag} ${dir}: no .safetensors weights in this folder (nor in ${join(dir, "model")})`);
   return { dir: abs, label: basename(abs) === "model" ? basename(resolve(abs, "..")) : basename(abs) };
 }

@@ -1,13 +1,25 @@
-// Placeholder until the owning area lands; see the issue that covers `seat resume`.
-import { type Command, UserError, ExitCode } from "../command";
+// `seat resume RUN`: continues an interrupted run from its newest checkpoint with the run's own saved
+// config; on CPU the result is bit-identical to a run that was never interrupted.
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type Command, ExitCode, UserError } from "../command";
+import { EVENT_OPTIONS, cliEventSink, runTraining } from "./train";
 
 const command: Command = {
   name: "resume",
-  summary: "(not built yet)",
-  usage: "",
-  options: {},
-  async run() {
-    throw new UserError("'seat resume' is not built yet", ExitCode.failed);
+  summary: "Continue an interrupted training run from its newest checkpoint",
+  usage: "RUN_DIR [--events-json] [--quiet]",
+  options: { ...EVENT_OPTIONS },
+  details: "RUN_DIR is the run folder `seat train` printed (it holds config.json and checkpoints/).\nExit codes: 0 done, 2 not a run folder, 3 training failed, 130 cancelled again (resumable).",
+  async run(args, io) {
+    if (args.positionals.length !== 1) throw new UserError("expected one run folder, e.g. `seat resume runs/20260101-120000-seat`");
+    const dir = resolve(io.cwd, args.positionals[0]);
+    if (!existsSync(join(dir, "config.json"))) throw new UserError(`${dir}: not a run folder (no config.json)`);
+    const seat = await import("../../seat/index");
+    return runTraining(async () => {
+      const result = await seat.resume(dir, { signal: io.signal, onEvent: cliEventSink(io, args.values), cwd: io.cwd });
+      return result.status === "cancelled" ? ExitCode.cancelled : ExitCode.ok;
+    });
   },
 };
 export default command;

@@ -2,7 +2,7 @@
 // MatMul/Gemm backward follows the validated form: weights stay 2-D and the activation is flattened to
 // [rows, K], so no [B, K, N] intermediates appear and Gemm's trans flags avoid Transpose copies.
 import { Attrs, defineOp, Dim, dimMul, InferredOutput, normAxis, sameDtype, Tensor } from "../graph";
-import { mul, sub, exp } from "./elementwise";
+import { add, cast, equal, exp, mul, neg, not, sub, where } from "./elementwise";
 import { reduceSum } from "./reduce";
 import { reshape, transpose, unsqueeze, zerosLike } from "./shape";
 
@@ -157,7 +157,47 @@ export const ScatterElementsOp = defineOp({
   },
 });
 
+/**
+ * ONNX SoftmaxCrossEntropyLoss on rows: scores [N, C], int64 labels [N] -> (nll [N], log_prob [N, C]);
+ * rows whose label is ignore_index get nll 0. A fused gradient rule instead of differentiating
+ * LogSoftmax + GatherElements: d scores = (softmax - onehot) * g_nll (+ the log_prob path), three passes
+ * over [N, C] instead of six — the vocabulary-sized tensors are the largest activations of an LLM step.
+ */
+export const SoftmaxCrossEntropyOp = defineOp({
+  name: "SoftmaxCrossEntropyLoss",
+  infer: ([x, y]) => {
+    if (x!.rank !== 2 || y!.rank !== 1 || x!.shape[0] !== y!.shape[0]) throw new Error(`expects scores [N, C] and labels [N], got ${x}, ${y}`);
+    idx(y!);
+    return [{ dtype: x!.dtype, shape: [x!.shape[0]!] }, { dtype: x!.dtype, shape: [...x!.shape] }];
+  },
+  emit: (ctx, n, outs) => {
+    ctx.node("SoftmaxCrossEntropyLoss", n.inputs.map((t) => ctx.name(t)), { reduction: "none", ignore_index: n.attrs.ignore_index as number }, outs);
+  },
+  vjp: ([gNll, gLp], n) => {
+    const [, y] = n.inputs as [Tensor, Tensor];
+    const lp = n.outputs[1]!;
+    const p = exp(lp); // softmax(scores)
+    let gx: Tensor | null = null;
+    if (gNll) {
+      const valid = cast(not(equal(y, n.attrs.ignore_index as number)), gNll.dtype);
+      const gv = unsqueeze(mul(gNll, valid), [-1]); // (N, 1), zero on ignored rows
+      const safe = unsqueeze(where(not(equal(y, n.attrs.ignore_index as number)), y, 0), [-1]);
+      gx = scatterElements(mul(p, gv), safe, neg(gv), 1, "add"); // softmax * g - onehot * g
+    }
+    if (gLp) {
+      const t = sub(gLp, mul(p, reduceSum(gLp, [1], true))); // log-softmax backward
+      gx = gx ? add(gx, t) : t;
+    }
+    return [gx, null];
+  },
+});
+
 // ---- builders ----
+/** Per-row NLL and log-probs: scores [N, C], labels [N] (ignoreIndex rows -> 0). */
+export function softmaxCrossEntropy(scores: Tensor, labels: Tensor, ignoreIndex = -100): { nll: Tensor; logProb: Tensor } {
+  const [nll, logProb] = scores.graph.apply(SoftmaxCrossEntropyOp, [scores, labels], { ignore_index: ignoreIndex });
+  return { nll: nll!, logProb: logProb! };
+}
 export const matMul = (a: Tensor, b: Tensor) => ap1(MatMulOp, [a, b]);
 export const gemm = (a: Tensor, b: Tensor, t: { transA?: boolean; transB?: boolean } = {}) =>
   ap1(GemmOp, [a, b], { ...(t.transA ? { transA: 1 } : {}), ...(t.transB ? { transB: 1 } : {}) });

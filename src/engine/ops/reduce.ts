@@ -53,8 +53,14 @@ export const ReduceMaxOp = defineOp({
   },
 });
 
+export const ReduceSumSquareOp = defineOp({
+  name: "ReduceSumSquare", infer: reduceInfer, emit: reduceEmit("ReduceSumSquare"),
+  vjp: ([g], n) => [mul(mul(n.inputs[0]!, 2), keepShape(g!, n))], // d sum(x^2) = 2x dx
+});
+
 export const reduceSum = (x: Tensor, axes: number[], keepdims = false) => ap1(ReduceSumOp, [x], { axes, keepdims: keepdims ? 1 : 0 });
 export const reduceMean = (x: Tensor, axes: number[], keepdims = false) => ap1(ReduceMeanOp, [x], { axes, keepdims: keepdims ? 1 : 0 });
 export const reduceMax = (x: Tensor, axes: number[], keepdims = false) => ap1(ReduceMaxOp, [x], { axes, keepdims: keepdims ? 1 : 0 });
+export const reduceSumSquare = (x: Tensor, axes: number[], keepdims = false) => ap1(ReduceSumSquareOp, [x], { axes, keepdims: keepdims ? 1 : 0 });
 /** Sum over every axis to a scalar. */
 export const sumAll = (x: Tensor) => (x.rank === 0 ? x : reduceSum(x, x.shape.map((_, i) => i)));

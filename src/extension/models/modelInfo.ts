@@ -2,6 +2,8 @@
 // headers (a few KiB each), never the weights. No vscode import: unit-tested directly.
 import * as fs from "node:fs";
 import * as path from "node:path";
+// Leaf modules, not ../../model/index: that barrel reaches the runtime (onnxruntime-node), which must
+// never load on the extension host.
 import { loadConfig, type LlamaConfig } from "../../model/config";
 import { readSafetensorsHeader, numel } from "../../model/safetensors";
 

@@ -3,6 +3,7 @@
 // the selected model has a check. Reads headers only (see modelInfo.ts).
 import * as vscode from "vscode";
 import * as path from "node:path";
+import * as fs from "node:fs";
 import { CONTEXT_VALUE } from "../contextValues";
 import { COMMANDS } from "../commands";
 import type { ShellImpl } from "../shellImpl";
@@ -96,6 +97,9 @@ export class ModelsView implements vscode.TreeDataProvider<Node> {
   }
 }
 
+/** The onnxruntime binding's folder: dist/node_modules in the VSIX (see scripts/package.mjs), node_modules in a clone. */
 export function ortBinaryDir(context: vscode.ExtensionContext): string {
-  return path.join(context.extensionUri.fsPath, "node_modules", "onnxruntime-node", "bin", "napi-v6", process.platform, process.arch);
+  const rel = ["onnxruntime-node", "bin", "napi-v6", process.platform, process.arch];
+  const packaged = path.join(context.extensionUri.fsPath, "dist", "node_modules", ...rel);
+  return fs.existsSync(packaged) ? packaged : path.join(context.extensionUri.fsPath, "node_modules", ...rel);
 }

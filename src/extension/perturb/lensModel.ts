@@ -4,7 +4,7 @@
 // whole-file command makes. No `vscode` import: unit-tested headless.
 import { analyzeRecord } from "../../data/index";
 import {
-  addToIndex, emptyIndex, NameGuard, suggestPerturbations, toEntry, addPerturbationsToLine,
+  addToIndex, emptyIndex, NameGuard, suggestPerturbations, toEntry, addPerturbationsToLine, setSeatEntities, mentions,
   type DatasetContext, type EntityRecordView, type EntityRef, type PerturbationEntry, type RecordSuggestion,
 } from "../../entities/index";
 
@@ -47,8 +47,9 @@ export function viewOfLine(text: string): EntityRecordView | undefined {
 export type Yield = () => Promise<void>;
 export const yieldToEventLoop: Yield = () => new Promise((r) => setImmediate(r));
 
-/** Lines processed between yields while building a dataset context. */
-export const LINES_PER_SLICE = 250;
+/** At most this many lines, or SLICE_BUDGET_MS of work, between yields while building a dataset context. */
+export const LINES_PER_SLICE = 100;
+export const SLICE_BUDGET_MS = 8;
 
 /**
  * The dataset context (ranking evidence + names to avoid) of a document's lines, built in slices
@@ -56,10 +57,14 @@ export const LINES_PER_SLICE = 250;
  */
 export async function buildContextCooperatively(lineCount: number, lineAt: (i: number) => string, yieldFn: Yield = yieldToEventLoop, cancelled: () => boolean = () => false): Promise<DatasetContext | undefined> {
   const index = emptyIndex();
+  let sliceStart = performance.now();
+  let sliceLines = 0;
   for (let i = 0; i < lineCount; i++) {
-    if (i % LINES_PER_SLICE === LINES_PER_SLICE - 1) {
+    if (++sliceLines > LINES_PER_SLICE || performance.now() - sliceStart > SLICE_BUDGET_MS) {
       await yieldFn();
       if (cancelled()) return undefined;
+      sliceStart = performance.now();
+      sliceLines = 1;
     }
     const text = lineAt(i);
     if (!isRecordLine(text)) continue;
@@ -97,14 +102,15 @@ export class SuggestionCache {
 }
 
 /**
- * How many lenses a record line gets: one per candidate plus "add all", or one (the reason) when there
- * is nothing to add. Before the line is analysed (`undefined`) the count is k + 1; the provider asks
- * again after resolving, so the count becomes exact.
+ * How many lenses a record line gets: one per candidate plus "add all" (or one lens with the reason
+ * when there is nothing to add), plus "subject…" to confirm or change the subject. Before the line is
+ * analysed (`undefined`) the count is a guess of k + 2; the provider asks again after resolving, so
+ * the count becomes exact.
  */
 export function lensCount(s: RecordSuggestion | null | undefined, k: number): number {
-  if (s === undefined) return k + 1;
-  if (s === null || s.candidates.length === 0) return 1;
-  return s.candidates.length + 1;
+  if (s === undefined) return k + 2;
+  if (s === null) return 1;
+  return (s.candidates.length ? s.candidates.length + 1 : 1) + 1;
 }
 
 export interface LensContent {
@@ -112,26 +118,38 @@ export interface LensContent {
   tooltip?: string;
   /** Entries a click inserts; absent for an informational lens. */
   entries?: PerturbationEntry[];
+  /** For the "subject…" lens: the current subject and the other names found in the question. */
+  subject?: { current?: string; options: string[] };
 }
 
 /** The lens at position `slot` of a record line (0-based, in the order lensCount counts them). */
 export function lensContent(s: RecordSuggestion | null, slot: number): LensContent {
   if (s === null) return { title: "SEAT: not a valid record" };
   const e = s.entity;
-  if (!s.candidates.length || !e) {
+  const n = s.candidates.length;
+  const subjectSlot = n ? n + 1 : 1;
+  if (slot === subjectSlot) {
+    const options = [...(e && e.inPrompt ? [e.name] : []), ...s.alternatives.map((a) => a.name)];
+    return {
+      title: n ? "subject…" : "set subject…",
+      tooltip: "Confirm or change the record's subject entity (written to seat.entities)",
+      subject: { current: e?.name, options: [...new Set(options)] },
+    };
+  }
+  if (!n || !e) {
     return { title: e ? `SEAT: "${e.name}": ${s.reason ?? "no stand-in found"}` : `SEAT: ${s.reason ?? "no subject entity found"}` };
   }
-  if (slot < s.candidates.length) {
+  if (slot < n) {
     const c = s.candidates[slot];
     const title = slot === 0 ? `SEAT: perturb "${e.name}" → ${c.replacement}` : c.replacement;
     return {
       title,
-      tooltip: `Add "${c.replacement}" (${c.kind}) as a fictitious stand-in for "${e.name}" in seat.perturbations.\nPerturbed question: ${c.question ?? "(chat)"}\nSubject: ${e.evidence.join("; ")}`,
+      tooltip: `Add "${c.replacement}" (${c.kind}) as a fictitious stand-in for "${e.name}" in seat.perturbations.\nPerturbed question: ${c.question ?? "(chat)"}\nSubject (${e.source === "seat" ? "from seat.entities" : "detected"}): ${e.evidence.join("; ")}`,
       entries: [toEntry(c)],
     };
   }
-  if (slot === s.candidates.length) {
-    return { title: "add all", tooltip: `Add all ${s.candidates.length} stand-ins for "${e.name}"`, entries: s.candidates.map((c) => toEntry(c)) };
+  if (slot === n) {
+    return { title: "add all", tooltip: `Add all ${n} stand-ins for "${e.name}"`, entries: s.candidates.map((c) => toEntry(c)) };
   }
   return { title: "" };
 }
@@ -144,6 +162,25 @@ export interface InsertArgs {
   /** The line's text when the lens was made: a changed line is not edited blindly. */
   expected: string;
   entries: PerturbationEntry[];
+  /** Set for the "subject…" lens: ask which entity is the subject and write seat.entities instead. */
+  subject?: { current?: string; options: string[] };
+}
+
+/** The new line with `seat.entities` set to the chosen subject, or why not. */
+export function subjectEditFor(args: InsertArgs, current: string | undefined, chosen: string): { text: string } | { error: string } {
+  if (current === undefined) return { error: `line ${args.line + 1} no longer exists` };
+  if (current !== args.expected) return { error: `the record on line ${args.line + 1} changed; nothing written` };
+  const name = chosen.trim();
+  if (!name) return { error: "the subject name is empty" };
+  const v = viewOfLine(current);
+  const inPrompt = v ? [v.question ?? "", ...(v.messages ?? []).filter((m) => m.role !== "assistant").map((m) => m.content)].some((t) => mentions(t, name)) : false;
+  if (!inPrompt) return { error: `"${name}" does not occur in the record's question: a subject must appear there to be replaced` };
+  try {
+    return { text: setSeatEntities(current, [name]) };
+  } catch (e) {
+    const col = (e as { column?: number }).column;
+    return { error: `line ${args.line + 1}${col ? `, column ${col}` : ""}: ${(e as Error).message}` };
+  }
 }
 
 /** The per-record result `seat perturb --json` prints (the subset the editor reads). */

@@ -179,7 +179,11 @@ export class TrainingManager implements vscode.TaskProvider {
   private resolvePaths(def: SeatTaskDefinition): SeatTaskDefinitionLike {
     const abs = (p: string | undefined) => (p ? resolveWorkspacePath(p) : undefined);
     const model = abs(def.model) ?? this.shell.selectedModel()?.path;
-    return { ...def, dataset: abs(def.dataset), model, config: abs(def.config), outDir: abs(def.outDir), resume: abs(def.resume) };
+    // A new run goes under seatTuner.runsFolder unless the task names its folder.
+    let outDir = abs(def.outDir);
+    const root = this.shell.runsRoot();
+    if (!outDir && !def.resume && root) outDir = path.join(root.fsPath, newRunName(def.method ?? vscode.workspace.getConfiguration("seatTuner").get<string>("training.method", "seat")));
+    return { ...def, dataset: abs(def.dataset), model, config: abs(def.config), outDir, resume: abs(def.resume) };
   }
 
   /** Only the settings the user set: contributed defaults must not override the method's preset. */
@@ -193,6 +197,13 @@ export class TrainingManager implements vscode.TaskProvider {
     }
     return out;
   }
+}
+
+/** e.g. 20261125-150312-seat: sorts by time, says the method, safe on every file system. */
+export function newRunName(method: string, now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  return `${stamp}-${method.replace(/[^\w-]+/g, "_")}`;
 }
 
 function quote(a: string): string {

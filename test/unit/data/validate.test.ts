@@ -52,7 +52,7 @@ const EXPECTED: Record<string, string[]> = {
   ],
   "bom-crlf.jsonl": [
     "1:1 warning bom: byte order mark (BOM) at the start of the file: many JSONL readers reject it",
-    "1:62 warning crlf: Windows line endings (CRLF) on 3 lines: JSONL tools expect LF",
+    "1:61 warning crlf: Windows line endings (CRLF) on 3 lines: JSONL tools expect LF",
     "2:1 warning blank-line: blank line: JSONL readers expect one JSON record on every line",
   ],
   "invalid-utf8.jsonl": [

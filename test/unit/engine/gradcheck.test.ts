@@ -7,8 +7,8 @@ import * as E from "../../../src/engine";
 import * as C from "../../../src/engine/composites";
 import { Domain, f64, i64, maxAbs, maxAbsDiff, rng, sample, session } from "./helpers";
 
-const T = E.Tensor;
-type Tn = InstanceType<typeof T>;
+
+type Tn = E.Tensor;
 
 interface Row {
   name: string;
@@ -60,6 +60,7 @@ const ROWS: Row[] = [
   { name: "reshapeLike", covers: ["ReshapeLike"], inputs: [{ dims: [6] }, { dims: [2, 3] }], build: (_, [a, b]) => E.mul(E.reshapeLike(a!, b!), b!) },
   { name: "reduceSum", covers: ["ReduceSum"], inputs: [{ dims: [2, 3, 4] }], build: (_, [a]) => E.reduceSum(E.mul(a!, a!), [1]) },
   { name: "reduceMean keepdims", covers: ["ReduceMean"], inputs: [{ dims: [2, 3, 4] }], build: (_, [a]) => E.reduceMean(E.mul(a!, a!), [0, 2], true) },
+  { name: "reduceSumSquare", covers: ["ReduceSumSquare"], inputs: [{ dims: [2, 3, 4] }], build: (_, [a]) => E.reduceSumSquare(a!, [0, 2]) },
   { name: "reduceMax", covers: ["ReduceMax"], inputs: [{ dims: [2, 5] }], build: (_, [a]) => E.reduceMax(a!, [1]) },
   { name: "matMul 2-D weight", covers: ["MatMul"], inputs: [{ dims: [2, 3, 4] }, { dims: [4, 5] }], build: (_, [a, b]) => E.matMul(a!, b!) },
   { name: "matMul batched broadcast", covers: ["MatMul"], inputs: [{ dims: [2, 2, 3, 4] }, { dims: [2, 1, 4, 2] }], build: (_, [a, b]) => E.matMul(a!, b!) },
@@ -76,6 +77,11 @@ const ROWS: Row[] = [
   { name: "scatterND add rows", covers: ["ScatterND"], inputs: [{ dims: [4, 2] }, { dims: [3, 2] }], build: (g, [a, b]) => E.scatterND(a!, ci(g, "ids", [3, 1], [1, 3, 1]), b!, "add") },
   { name: "scatterElements", covers: ["ScatterElements"], inputs: [{ dims: [3, 4] }, { dims: [3, 1] }], build: (g, [a, b]) => E.mul(E.scatterElements(a!, ci(g, "ids", [3, 1], [2, 0, 3]), b!, 1), a!) },
   { name: "scatterElements add", covers: ["ScatterElements"], inputs: [{ dims: [3, 4] }, { dims: [3, 2] }], build: (g, [a, b]) => E.scatterElements(a!, ci(g, "ids", [3, 2], [2, 2, 0, 1, 3, 3]), b!, 1, "add") },
+  { name: "softmaxCrossEntropy nll and log_prob", covers: ["SoftmaxCrossEntropyLoss"], inputs: [{ dims: [4, 5] }],
+    build: (g, [x]) => {
+      const r = E.softmaxCrossEntropy(x!, ci(g, "y", [4], [2, -100, 0, 4]));
+      return E.add(E.unsqueeze(r.nll, [-1]), E.mul(r.logProb, 0.3));
+    } },
   // declared non-differentiable: forward parity only
   { name: "sign", covers: ["Sign"], nonDiff: true, inputs: [{ dims: [2, 3] }], build: (_, [a]) => E.sign(a!) },
   { name: "equal", covers: ["Equal"], nonDiff: true, inputs: [{ dims: [2, 3] }], build: (_, [a]) => E.equal(a!, a!) },

@@ -36,6 +36,9 @@ test("--json: per-record subject, stand-ins and perturbed questions; unreadable 
   assert.equal(byLine.get(5).entity, null);
   assert.equal(byLine.get(5).candidates.length, 0);
   assert.match(byLine.get(5).reason, /"Orvane" occurs only in the answer; the question names no entity to replace/);
+  assert.equal(byLine.get(2).candidates.length, 2, "without --fill: k suggestions even when some are stored");
+  const filled = JSON.parse((await seat(["perturb", FIXTURE, "--json", "--k", "2", "--seed", "5", "--fill"])).out);
+  assert.equal(filled.records.find((x: any) => x.line === 2).candidates.length, 1, "--fill: up to k in total");
   // Same seed, same output.
   assert.equal((await seat(["perturb", FIXTURE, "--json", "--k", "2", "--seed", "5"])).out, r.out);
 });
@@ -102,4 +105,29 @@ test("human-readable output names the entity, its kind and the stand-ins", async
   assert.equal(r.code, 0);
   assert.match(r.out, /^line 1: "Wnzatj SAS" \(company\) → \S+ \S+ · \S+ \S+$/m);
   assert.match(r.out, /^line 5: "Orvane" occurs only in the answer; the question names no entity to replace$/m);
+});
+
+test("--verify scores each stand-in with the base model (tiny fixture) and keeps those above the threshold", async () => {
+  const data = resolve("test/fixtures/entities/short.jsonl");
+  const model = resolve("test/fixtures/models/tiny-llama");
+  const all = await seat(["perturb", data, "--json", "--k", "2", "--verify", "--model", model, "--threshold", "0"]);
+  assert.equal(all.code, 0, all.err);
+  const doc = JSON.parse(all.out);
+  assert.equal(doc.verified, true);
+  for (const r of doc.records) {
+    assert.equal(r.candidates.length, 2);
+    const scores = r.candidates.map((c: any) => c.abstention);
+    for (const p of scores) assert.ok(p >= 0 && p <= 1, String(p));
+    assert.deepEqual(scores, [...scores].sort((a, b) => b - a), "best first");
+  }
+  // The random-weight fixture never says "I don't know": at 0.9 nothing passes, and the record says why.
+  const strict = await seat(["perturb", data, "--json", "--k", "1", "--verify", "--model", model, "--threshold", "0.9"]);
+  assert.equal(strict.code, 0, strict.err);
+  const r0 = JSON.parse(strict.out).records[0];
+  assert.equal(r0.candidates.length, 0);
+  assert.equal(r0.rejected.length, 2, "2k candidates were tried");
+  assert.match(r0.reason, /did not treat any of 2 stand-in\(s\) as unknown \(best abstention probability [0-9.]+ < 0\.9\)/);
+  const missing = await seat(["perturb", data, "--verify", "--model", "no-such-model"]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /--model .*no-such-model: not a folder/);
 });

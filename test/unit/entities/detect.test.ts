@@ -112,3 +112,19 @@ test("no subject when the question names no entity; detectSubjects gives names f
   assert.deepEqual(detectSubjects("Where is Port Velmora located?"), ["Port Velmora"]);
   assert.deepEqual(detectSubjects("what is this?"), []);
 });
+
+test("declared entities are the only subjects: a declared name missing from the question is reported, not replaced by a detected one", async () => {
+  const { suggestPerturbations } = await import("../../../src/entities/index");
+  const rec: EntityRecordView = {
+    question: "What is the full name of the author born in Kuwait City in 1956?",
+    answer: "Basil Mahfouz Al-Kuwaiti.",
+    seat: { entities: ["Basil Mahfouz Al-Kuwaiti"] },
+  };
+  assert.equal(subjectEntity(rec), undefined);
+  const s = suggestPerturbations(rec, 0);
+  assert.equal(s.candidates.length, 0);
+  assert.equal(s.entity?.name, "Basil Mahfouz Al-Kuwaiti");
+  assert.match(s.reason!, /"Basil Mahfouz Al-Kuwaiti" \(from seat.entities\) does not occur in the question/);
+  // Without the declaration, the place in the question would be the best guess.
+  assert.equal(subjectEntity({ question: rec.question, answer: rec.answer })?.name, "Kuwait City");
+});

@@ -96,3 +96,27 @@ test("walkthrough steps and media files exist", () => {
   }
   readFileSync(join(import.meta.dirname, "../../..", contributes.viewsContainers.activitybar[0].icon));
 });
+
+test("the README's settings table lists every setting with its contributed default", () => {
+  const readme = readFileSync(join(import.meta.dirname, "../../../README.md"), "utf8");
+  for (const [key, prop] of Object.entries(contributes.configuration.properties) as [string, { default: unknown }][]) {
+    const row = readme.split("\n").find((l) => l.startsWith(`| \`${key}\` |`));
+    assert.ok(row, `README lists ${key}`);
+    const shown = typeof prop.default === "string" && prop.default !== "" ? prop.default : JSON.stringify(prop.default);
+    assert.ok(row!.includes(`\`${shown}\``), `README shows ${key}'s default ${shown}: ${row}`);
+  }
+});
+
+test("the extension-host bundle never loads onnxruntime or the runtime layer", async () => {
+  const esbuild = await import("esbuild");
+  const root = join(import.meta.dirname, "../../..");
+  const r = await esbuild.build({
+    entryPoints: [join(root, "src/extension/extension.ts")], bundle: true, write: false, metafile: true,
+    platform: "node", format: "cjs", external: ["vscode", "onnxruntime-node"], logLevel: "silent",
+  });
+  const inputs = Object.keys(r.metafile!.inputs);
+  assert.ok(inputs.some((i) => i.endsWith("src/extension/extension.ts")), "bundle analysed");
+  assert.deepEqual(inputs.filter((i) => i.includes("src/runtime/") || i.includes("onnxruntime")), []);
+  const imports = Object.values(r.metafile!.outputs).flatMap((o) => o.imports.map((i) => i.path));
+  assert.ok(!imports.includes("onnxruntime-node"), "no require('onnxruntime-node') in dist/extension.js");
+});

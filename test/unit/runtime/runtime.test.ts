@@ -60,7 +60,8 @@ test("a worker-thread session runs steps with state kept on its side", async () 
   await s.setState({ c: E.hostTensor("float32", [2], [1, 2]) });
   let last = 0;
   for (let i = 0; i < 3; i++) {
-    const o = await s.step({ inc: E.hostTensor("float32", [], [1]) }, { carry: { "c:next": "c" }, fetch: ["total"] });
+    const o = await s.step({ inc: E.hostTensor("float32", [], [1]) }, { carry: { "c:next": "c" }, fetch: ["total", "c:next"] });
+    assert.deepEqual(Array.from(o["c:next"]!.data as Float32Array), [2 + i, 3 + i]);
     last = (o.total!.data as Float32Array)[0]!;
   }
   assert.equal(last, 3 + 6);

@@ -1,0 +1,152 @@
+// The Datasets area of the editor: diagnostics and quick fixes for JSONL datasets, the Datasets tree,
+// and the dataset commands. Writes only ever create new files the user named (save dialogs) or go
+// through undoable WorkspaceEdits (quick fixes); the user's dataset is never rewritten behind their back.
+import * as vscode from "vscode";
+import { basename } from "node:path";
+import {
+  convertJsonlText, datasetStats, exportCsvFile, importCsvFile, validateFile, TARGET_FORMATS, type TargetFormat, type ValidateOptions,
+} from "../../data/index";
+import { detectSubjects } from "../../entities/index";
+import { COMMANDS } from "../commands";
+import { VIEW } from "../contextValues";
+import type { SeatShell } from "../shell";
+import { DatasetDiagnostics, DatasetQuickFixes, isDatasetDocument } from "./diagnostics";
+import { convertedName, datasetDetails, describeDataset } from "./model";
+import { DatasetItem, DatasetsTree } from "./tree";
+
+const SELECTOR: vscode.DocumentSelector = [{ language: "jsonl" }, { pattern: "**/*.jsonl" }];
+
+/** The dataset a command is about: a tree item, an explorer Uri, or the active editor's document. */
+function targetUri(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof DatasetItem) return arg.uri;
+  if (arg instanceof vscode.Uri) return arg;
+  const doc = vscode.window.activeTextEditor?.document;
+  return doc && (isDatasetDocument(doc) || /\.json$/i.test(doc.fileName)) ? doc.uri : undefined;
+}
+
+function requireTarget(arg: unknown, action: string): vscode.Uri | undefined {
+  const uri = targetUri(arg);
+  if (!uri) void vscode.window.showWarningMessage(`SEAT: open a dataset (.jsonl) or pick one in the Datasets view to ${action}.`);
+  return uri;
+}
+
+function withProgress<T>(title: string, work: (signal: AbortSignal) => Promise<T>): Thenable<T> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_p, token) => {
+    const ac = new AbortController();
+    token.onCancellationRequested(() => ac.abort(new Error("cancelled")));
+    return work(ac.signal);
+  });
+}
+
+const validationOptions = (): ValidateOptions => ({ detectEntities: detectSubjects });
+
+export function activateDatasets(context: vscode.ExtensionContext, shell?: SeatShell): void {
+  const diagnostics = new DatasetDiagnostics(validationOptions);
+  const tree = new DatasetsTree();
+  const view = vscode.window.createTreeView(VIEW.datasets, { treeDataProvider: tree, showCollapseAll: true });
+  const log = (m: string) => shell?.log.info(m);
+
+  context.subscriptions.push(
+    diagnostics,
+    tree,
+    view,
+    vscode.languages.registerCodeActionsProvider(SELECTOR, new DatasetQuickFixes(diagnostics), { providedCodeActionKinds: DatasetQuickFixes.kinds }),
+    vscode.workspace.onDidSaveTextDocument((d) => { if (isDatasetDocument(d)) tree.invalidate(d.uri); }),
+
+    vscode.commands.registerCommand(COMMANDS.validateDataset, async (arg?: unknown) => {
+      const uri = requireTarget(arg, "validate it");
+      if (!uri) return;
+      const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+      let errors: number;
+      let warnings: number;
+      if (open && isDatasetDocument(open)) {
+        const ps = await diagnostics.validateNow(open);
+        errors = ps.filter((p) => p.severity === "error").length;
+        warnings = ps.filter((p) => p.severity === "warning").length;
+      } else {
+        const v = await withProgress(`Validating ${basename(uri.fsPath)}`, (signal) => validateFile(uri.fsPath, { ...validationOptions(), signal, chunkBytes: 512 * 1024 }));
+        diagnostics.publish(uri, v.problems);
+        errors = v.summary.errors;
+        warnings = v.summary.warnings;
+      }
+      tree.invalidate(uri);
+      const msg = `${basename(uri.fsPath)}: ${errors} errors, ${warnings} warnings.`;
+      log(`validate ${uri.fsPath}: ${msg}`);
+      if (errors || warnings) {
+        const choice = await vscode.window.showWarningMessage(`SEAT: ${msg}`, "Show Problems");
+        if (choice) await vscode.commands.executeCommand("workbench.actions.view.problems");
+      } else void vscode.window.showInformationMessage(`SEAT: ${msg}`);
+    }),
+
+    vscode.commands.registerCommand(COMMANDS.convertDataset, async (arg?: unknown) => {
+      const uri = requireTarget(arg, "convert it");
+      if (!uri) return;
+      const pick = await vscode.window.showQuickPick(TARGET_FORMATS.map((f) => ({ label: f, description: f === "chat" ? '{"messages": [...]}' : f === "qa" ? '{"question", "answer"}' : '{"instruction", "input", "output"}' })), { title: "Convert dataset to" });
+      if (!pick) return;
+      const to = pick.label as TargetFormat;
+      const out = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(uri, "..", convertedName(basename(uri.fsPath), to)), filters: { "JSON Lines": ["jsonl"] }, title: `Save the ${to} copy as` });
+      if (!out) return;
+      if (out.toString() === uri.toString()) {
+        void vscode.window.showErrorMessage("SEAT: the converted copy must be a new file, not the dataset itself.");
+        return;
+      }
+      // Unsaved edits count: convert what the user sees.
+      const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+      const text = open ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+      const r = convertJsonlText(text, to);
+      await vscode.workspace.fs.writeFile(out, new TextEncoder().encode(r.text));
+      await vscode.window.showTextDocument(out);
+      const note = `${r.converted} converted, ${r.unchanged} already ${to}`;
+      if (r.failures.length) {
+        const first = r.failures[0];
+        void vscode.window.showWarningMessage(`SEAT: ${note}; ${r.failures.length} copied unchanged (first at line ${first.line}: ${first.message}).`);
+      } else void vscode.window.showInformationMessage(`SEAT: ${note}.`);
+    }),
+
+    vscode.commands.registerCommand(COMMANDS.importCsv, async (arg?: unknown) => {
+      let src = arg instanceof vscode.Uri && /\.csv$/i.test(arg.fsPath) ? arg : undefined;
+      if (!src) {
+        const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { CSV: ["csv"] }, title: "Import CSV as dataset" });
+        src = picked?.[0];
+      }
+      if (!src) return;
+      const out = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(src.fsPath.replace(/\.csv$/i, ".jsonl")), filters: { "JSON Lines": ["jsonl"] }, title: "Save the dataset as" });
+      if (!out) return;
+      // The save dialog already asked about replacing an existing file.
+      const r = await withProgress(`Importing ${basename(src.fsPath)}`, (signal) => importCsvFile(src!.fsPath, out.fsPath, { signal, overwrite: true }));
+      tree.refresh();
+      await vscode.window.showTextDocument(out);
+      const skipped = r.skipped.length ? `; ${r.skipped.length} skipped (first: row ${r.skipped[0].line}: ${r.skipped[0].message})` : "";
+      void (skipped ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(`SEAT: imported ${r.records} records from ${r.rows} rows${skipped}.`);
+    }),
+
+    vscode.commands.registerCommand(COMMANDS.exportCsv, async (arg?: unknown) => {
+      const uri = requireTarget(arg, "export it");
+      if (!uri) return;
+      const out = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(uri.fsPath.replace(/\.jsonl?$/i, "") + ".csv"), filters: { CSV: ["csv"] }, title: "Export dataset as CSV" });
+      if (!out) return;
+      const r = await withProgress(`Exporting ${basename(uri.fsPath)}`, (signal) => exportCsvFile(uri.fsPath, out.fsPath, { signal, overwrite: true }));
+      const skipped = r.skipped.length ? `; ${r.skipped.length} lines were not JSON objects and were left out (first: line ${r.skipped[0].line})` : "";
+      void (skipped ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(`SEAT: exported ${r.rows} rows to ${basename(out.fsPath)}${skipped}.`);
+    }),
+
+    vscode.commands.registerCommand(COMMANDS.datasetStats, async (arg?: unknown) => {
+      const uri = requireTarget(arg, "see its statistics");
+      if (!uri) return;
+      const s = await withProgress(`Reading ${basename(uri.fsPath)}`, (signal) => datasetStats(uri.fsPath, { signal, chunkBytes: 512 * 1024 }));
+      const rows = datasetDetails(s).map((d) => `| ${d.label} | ${d.description} |`);
+      const md = [
+        `# ${basename(uri.fsPath)}`, "", describeDataset(s.summary), "", "| | |", "|---|---|", ...rows,
+        `| Question length (chars) | min ${s.questionChars.min}, mean ${s.questionChars.mean.toFixed(1)}, max ${s.questionChars.max} |`,
+        `| Answer length (chars) | min ${s.answerChars.min}, mean ${s.answerChars.mean.toFixed(1)}, max ${s.answerChars.max} |`,
+        `| Turns | min ${s.turns.min}, mean ${s.turns.mean.toFixed(1)}, max ${s.turns.max} |`,
+        "", s.topEntities.length ? `Top entities: ${s.topEntities.map(([e, n]) => `${e} (${n})`).join(", ")}` : "No `seat.entities` in this dataset yet.", "",
+      ].join("\n");
+      // An untitled document: nothing is written to disk unless the user saves it.
+      const doc = await vscode.workspace.openTextDocument({ content: md, language: "markdown" });
+      await vscode.window.showTextDocument(doc, { preview: true });
+    }),
+
+    vscode.commands.registerCommand(COMMANDS.refreshDatasets, () => tree.refresh()),
+  );
+}

@@ -1,0 +1,41 @@
+// The probes panel area: registers seat.openProbes / runProbes / compareRuns / exportReport, the panel
+// serializer (the panel survives a reload) and the inline verdicts in dataset editors. The shell calls
+// activatePanel; the training runner calls postTrainEvent so an open panel draws live curves.
+import * as vscode from "vscode";
+import type { TrainEvent } from "../../protocol/events";
+import { COMMANDS } from "../commands";
+import type { SeatShell } from "../shell";
+import { ProbesController, VIEW_TYPE } from "./controller";
+import { InlineVerdicts } from "./inline";
+
+let controller: ProbesController | undefined;
+
+export { VIEW_TYPE as PROBES_VIEW_TYPE };
+
+export function activatePanel(context: vscode.ExtensionContext, shell: SeatShell): void {
+  const inline = new InlineVerdicts();
+  const c = new ProbesController(context, shell, inline);
+  controller = c;
+  context.subscriptions.push(
+    inline,
+    c,
+    vscode.commands.registerCommand(COMMANDS.openProbes, (arg?: unknown) => c.open(arg)),
+    vscode.commands.registerCommand(COMMANDS.runProbes, (arg?: unknown) => c.run(arg)),
+    vscode.commands.registerCommand(COMMANDS.compareRuns, (arg?: unknown) => c.compareRuns(arg)),
+    vscode.commands.registerCommand(COMMANDS.exportReport, (arg?: unknown) => c.exportReport(undefined, arg)),
+    vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
+      deserializeWebviewPanel: (panel, state) => c.restore(panel, state),
+    }),
+    { dispose: () => { if (controller === c) controller = undefined; } },
+  );
+}
+
+/** Sends one training event to the probes panel, if it is open (cheap no-op otherwise). */
+export function postTrainEvent(runDir: string, event: TrainEvent): void {
+  controller?.postTrainEvent(runDir, event);
+}
+
+/** What the panel holds now (for end-to-end tests and other areas). */
+export function probesPanelState(): ProbesController["state"] | undefined {
+  return controller?.state;
+}

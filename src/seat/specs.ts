@@ -1,0 +1,28 @@
+// Which weights a method trains and how (the model layer's WeightSpec per tensor). Shared by the
+// trainer and by `seat export`, which rebuilds the same parametrisation to merge a checkpoint.
+import type { ModelFolder, WeightSpec } from "../model/index";
+import type { CkptTensor } from "./checkpoint";
+import { methodParts, type SeatConfig } from "./config";
+import { selectTensors, type Mask } from "./masks";
+
+export function weightSpecs(config: SeatConfig, folder: ModelFolder, mask: Mask | undefined): Map<string, WeightSpec> {
+  const names = [...folder.weights.entries.keys()];
+  const parts = methodParts(config.method);
+  const specs = new Map<string, WeightSpec>();
+  if (parts.params === "masked") {
+    if (!mask) throw new Error(`method ${config.method} needs a mask`);
+    for (const [n, idx] of mask) specs.set(n, { kind: "sparse", indices: idx });
+  } else if (parts.params === "dense") {
+    for (const n of selectTensors(names, config.full.modules, "full.modules")) specs.set(n, { kind: "dense" });
+  } else {
+    for (const n of selectTensors(names, config.lora.targets, "lora.targets")) specs.set(n, { kind: "lora", rank: config.lora.r, alpha: config.lora.alpha });
+  }
+  return specs;
+}
+
+/** Checkpoints store each mask as `mask/<tensor name>` (int32 flat positions). */
+export function maskFromCheckpoint(tensors: ReadonlyMap<string, CkptTensor>): Mask {
+  const mask: Mask = new Map();
+  for (const [k, t] of tensors) if (k.startsWith("mask/")) mask.set(k.slice(5), t.data as Int32Array);
+  return mask;
+}

@@ -1,0 +1,75 @@
+// The dataset commands of the `seat` CLI: output format, exit codes, and never overwriting files.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, copyFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { main } from "../../../src/cli/main";
+
+const FIXTURES = join(__dirname, "../../fixtures/datasets");
+
+function run(argv: string[], cwd: string) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t), isTty: false, cwd, signal: new AbortController().signal };
+  return main(argv, io).then((code) => ({ code, out: out.join(""), err: err.join("") }));
+}
+
+test("seat validate: file:line:col lines, exit 1 on errors and 0 on warnings only", async () => {
+  const r = await run(["validate", "bad-fields.jsonl", "--no-entities"], FIXTURES);
+  assert.equal(r.code, 1);
+  assert.equal(r.out.split("\n")[0], 'bad-fields.jsonl:1:1: error missing-field: missing "answer"');
+  assert.match(r.out, /1 file, 4 records: 3 errors, 0 warnings\n$/);
+  const w = await run(["validate", "duplicates-mixed.jsonl", "--no-entities"], FIXTURES);
+  assert.equal(w.code, 0);
+  const j = await run(["validate", "truncated.jsonl", "qa.jsonl", "--json", "--no-entities"], FIXTURES);
+  const parsed = JSON.parse(j.out);
+  assert.equal(parsed.length, 2);
+  assert.deepEqual(parsed[0].problems.map((p: { line: number; column: number; code: string }) => [p.line, p.column, p.code]), [[2, 36, "invalid-json"]]);
+  assert.equal(j.code, 1);
+  const missing = await run(["validate", "nope.jsonl"], FIXTURES);
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /nope.jsonl: no such file/);
+});
+
+test("seat convert writes a new file, refuses to overwrite without --force, never touches the input", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "seat-cli-"));
+  try {
+    copyFileSync(join(FIXTURES, "qa.jsonl"), join(dir, "qa.jsonl"));
+    const before = readFileSync(join(dir, "qa.jsonl"));
+    const r = await run(["convert", "qa.jsonl", "--to", "chat"], dir);
+    assert.equal(r.code, 0, r.err);
+    assert.match(readFileSync(join(dir, "qa.chat.jsonl"), "utf8"), /^\{"messages":\[\{"role":"user","content":"Who is Qorvath Lintel\?"\}/);
+    const again = await run(["convert", "qa.jsonl", "--to", "chat"], dir);
+    assert.equal(again.code, 2);
+    assert.match(again.err, /already exists \(use --force/);
+    assert.equal((await run(["convert", "qa.jsonl", "--to", "chat", "--force"], dir)).code, 0);
+    assert.equal((await run(["convert", "qa.jsonl", "--to", "qa", "-o", "qa.jsonl", "--force"], dir)).code, 2);
+    assert.equal((await run(["convert", "qa.jsonl", "--to", "xml"], dir)).code, 2);
+    assert.deepEqual(readFileSync(join(dir, "qa.jsonl")), before);
+    writeFileSync(join(dir, "arr.json"), '[{"question":"a?","answer":"b"}]');
+    assert.equal((await run(["convert", "arr.json", "--to", "alpaca"], dir)).code, 0);
+    assert.equal(readFileSync(join(dir, "arr.alpaca.jsonl"), "utf8"), '{"instruction":"a?","input":"","output":"b"}\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("seat export-csv / import-csv / stats", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "seat-cli-"));
+  try {
+    copyFileSync(join(FIXTURES, "qa.jsonl"), join(dir, "qa.jsonl"));
+    assert.equal((await run(["export-csv", "qa.jsonl"], dir)).code, 0);
+    const im = await run(["import-csv", "qa.csv", "-o", "back.jsonl"], dir);
+    assert.equal(im.code, 0, im.err + im.out);
+    assert.deepEqual(
+      readFileSync(join(dir, "back.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)),
+      readFileSync(join(dir, "qa.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)),
+    );
+    const s = await run(["stats", "qa.jsonl", "--json"], dir);
+    assert.equal(s.code, 0);
+    assert.equal(JSON.parse(s.out)[0].summary.records, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
