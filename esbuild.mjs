@@ -4,6 +4,9 @@ import * as esbuild from "esbuild";
 
 const production = process.argv.includes("--production");
 const watch = process.argv.includes("--watch");
+// --outdir DIR: build somewhere private (the e2e suite packages its own build, not the shared dist/).
+const outdirArg = process.argv.indexOf("--outdir");
+const outdir = outdirArg >= 0 ? process.argv[outdirArg + 1] : "dist";
 
 const common = {
   bundle: true,
@@ -17,7 +20,7 @@ const targets = [
   {
     ...common,
     entryPoints: { extension: "src/extension/extension.ts" },
-    outdir: "dist",
+    outdir,
     platform: "node",
     format: "cjs",
     target: "node20",
@@ -26,7 +29,7 @@ const targets = [
   {
     ...common,
     entryPoints: { cli: "src/cli/main.ts", worker: "src/runtime/worker.ts" },
-    outdir: "dist",
+    outdir,
     platform: "node",
     format: "cjs",
     target: "node20",
@@ -36,7 +39,7 @@ const targets = [
   {
     ...common,
     entryPoints: { webview: "webview/main.ts" },
-    outdir: "dist",
+    outdir,
     platform: "browser",
     format: "iife",
     target: "es2022",

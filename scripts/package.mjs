@@ -28,9 +28,10 @@ if (!TARGETS[target]) {
 const [os, arch] = TARGETS[target];
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const out = resolve(opt("out", join(root, `${pkg.name}-${pkg.version}-${target}.vsix`)));
+const dist = resolve(opt("dist", join(root, "dist")));
 
-if (!existsSync(join(root, "dist", "extension.js")) || !existsSync(join(root, "dist", "cli.js"))) {
-  console.error("package: dist/extension.js or dist/cli.js is missing; run `node esbuild.mjs --production` first (npm run package does)");
+if (!existsSync(join(dist, "extension.js")) || !existsSync(join(dist, "cli.js"))) {
+  console.error(`package: ${dist}/extension.js or cli.js is missing; run \`node esbuild.mjs --production\` first (npm run package does)`);
   process.exit(2);
 }
 
@@ -41,7 +42,8 @@ const copy = (rel, dest = rel) => {
   const src = join(root, rel);
   if (existsSync(src)) cpSync(src, join(stage, dest), { recursive: true, filter: (p) => !p.endsWith(".map") });
 };
-for (const rel of ["dist", "media", "syntaxes", "resources", "models", "examples", "README.md", "LICENSE", "CHANGELOG.md", ".vscodeignore"]) copy(rel);
+cpSync(dist, join(stage, "dist"), { recursive: true, filter: (p) => !p.endsWith(".map") });
+for (const rel of ["media", "syntaxes", "resources", "models", "examples", "README.md", "LICENSE", "CHANGELOG.md", ".vscodeignore"]) copy(rel);
 
 // The staged manifest: no dependencies for vsce to resolve (they are staged by hand below), no scripts.
 const staged = { ...pkg, dependencies: {}, devDependencies: {}, scripts: {} };

@@ -3,7 +3,7 @@
 // Dirty lines are re-checked in time-boxed slices (validatePending) so the editor can yield between
 // slices; the cross-line rules (duplicates, mixed formats, CRLF, empty file) are recomputed from the
 // per-line table in one cheap pass. The result equals a full validation of the same text.
-import { compareProblems, ProblemSink, RecordChecker } from "./check";
+import { compareProblems, HashLines, ProblemSink, RecordChecker } from "./check";
 import type { DatasetSummary, Problem, RecordFormat, ValidateOptions } from "./types";
 
 interface LineState {
@@ -16,6 +16,12 @@ interface LineState {
   crlf: boolean;
   blank: boolean;
 }
+
+/** Shared empty list: most lines have no problems, and a million empty arrays are not free. */
+const NO_PROBLEMS: Problem[] = [];
+
+/** Work per step of problemSteps() before it yields. */
+const STEP_MS = 10;
 
 const BLANK_LINE: Omit<Problem, "line" | "endLine"> & { line: 1; endLine: 2 } = {
   line: 1, column: 1, endLine: 2, endColumn: 1, severity: "warning", code: "blank-line",
@@ -34,6 +40,8 @@ export class IncrementalValidator {
   private readonly sink = new ProblemSink(Infinity);
   private readonly checker: RecordChecker;
   private pending = 0;
+  /** No dirty line before this index (so slices do not rescan the checked prefix). */
+  private scanFrom = 0;
 
   constructor(private readonly options: ValidateOptions = {}, text = "") {
     this.checker = new RecordChecker({ ...options, duplicates: false }, this.sink, false);
@@ -42,9 +50,25 @@ export class IncrementalValidator {
 
   /** Replaces the whole document. */
   reset(text: string): void {
+    const steps = this.resetSteps(text);
+    while (!steps.next().done) { /* drain */ }
+  }
+
+  /** reset() as steps (yields every few thousand lines), for documents too big to load in one go. */
+  *resetSteps(text: string): Generator<void, void> {
     this.lines = [];
     this.pending = 0;
-    this.edit(0, 0, text.split("\n"));
+    this.scanFrom = 0;
+    let start = 0;
+    for (let k = 1; ; k++) {
+      const nl = text.indexOf("\n", start);
+      const line = nl < 0 ? text.slice(start) : text.slice(start, nl);
+      this.lines.push({ text: line, dirty: true, local: NO_PROBLEMS, hash: 0, format: null, crlf: false, blank: false });
+      this.pending++;
+      if (nl < 0) return;
+      start = nl + 1;
+      if (k % 5_000 === 0) yield;
+    }
   }
 
   /** Number of document lines (the empty line after a final newline counts, as in editors). */
@@ -64,9 +88,11 @@ export class IncrementalValidator {
   edit(start: number, end: number, newLines: string[]): void {
     if (start < 0 || end < start || end > this.lines.length) throw new RangeError(`bad line range [${start}, ${end}) of ${this.lines.length} lines`);
     for (let i = start; i < end; i++) if (this.lines[i].dirty) this.pending--;
-    const fresh: LineState[] = newLines.map((text) => ({ text, dirty: true, local: [], hash: 0, format: null, crlf: false, blank: false }));
+    const fresh: LineState[] = newLines.map((text) => ({ text, dirty: true, local: NO_PROBLEMS, hash: 0, format: null, crlf: false, blank: false }));
     this.pending += fresh.length;
-    this.lines.splice(start, end - start, ...fresh);
+    if (fresh.length < 50_000) this.lines.splice(start, end - start, ...fresh);
+    else this.lines = [...this.lines.slice(0, start), ...fresh, ...this.lines.slice(end)]; // spread args overflow the stack on huge pastes
+    if (start < this.scanFrom) this.scanFrom = start;
     // A BOM only counts on line 1: whichever line is first now gets re-checked.
     if (start === 0) {
       const next = this.lines[fresh.length];
@@ -90,54 +116,73 @@ export class IncrementalValidator {
     if (this.pending === 0) return true;
     const t0 = performance.now();
     let n = 0;
-    for (let i = 0; i < this.lines.length && this.pending > 0; i++) {
+    let i = this.scanFrom;
+    for (; i < this.lines.length && this.pending > 0; i++) {
       const st = this.lines[i];
       if (!st.dirty) continue;
       this.checkLine(st, i === 0);
       st.dirty = false;
       this.pending--;
-      if ((++n & 31) === 0 && performance.now() - t0 > budgetMs) break;
+      if ((++n & 7) === 0 && performance.now() - t0 > budgetMs) {
+        i++;
+        break;
+      }
     }
+    this.scanFrom = this.pending === 0 ? this.lines.length : i;
     return this.pending === 0;
   }
 
   private checkLine(st: LineState, first: boolean) {
     let text = st.text;
-    st.local = [];
+    st.local = NO_PROBLEMS;
     st.hash = 0;
     st.format = null;
     st.crlf = text.endsWith("\r");
     if (st.crlf) text = text.slice(0, -1);
     if (first && text.charCodeAt(0) === 0xfeff) {
-      st.local.push({
+      st.local = [{
         line: 1, column: 1, endLine: 1, endColumn: 2, severity: "warning", code: "bom",
         message: "byte order mark (BOM) at the start of the file: many JSONL readers reject it",
         fix: { title: "Remove the byte order mark", file: "strip-bom", edits: [{ line: 1, column: 1, endLine: 1, endColumn: 2, newText: "" }] },
-      });
+      }];
       text = text.slice(1);
     }
     st.blank = /^[ \t\r]*$/.test(text);
     if (st.blank) return;
     this.sink.list.length = 0;
     this.checker.check(text, { line: 1 }, false);
-    st.local.push(...this.sink.list);
+    if (this.sink.list.length) st.local = st.local === NO_PROBLEMS ? this.sink.list.slice() : [...st.local, ...this.sink.list];
     st.hash = this.checker.lastHash;
     st.format = this.checker.lastFormat;
   }
 
   /** All problems of the document, in position order (validates pending lines first). */
   problems(): Problem[] {
-    this.validatePending();
+    const steps = this.problemSteps();
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /**
+   * The same as problems(), as steps: yields every few thousand lines so an editor can give the
+   * event loop back between steps on very large documents.
+   */
+  *problemSteps(): Generator<void, Problem[]> {
+    while (!this.validatePending(STEP_MS)) yield;
     const out: Problem[] = [];
     const n = this.lastLineIndex();
     const empty = this.lines.length === 1 && this.lines[0].text === "";
     let firstFormat: { format: RecordFormat; line: number } | null = null;
     let crlfFirst: Problem | null = null;
     let crlfCount = 0;
-    const seen = this.options.duplicates === false ? null : new Map<number, number>();
+    const seen = this.options.duplicates === false ? null : new HashLines();
+    seen?.reserve(n); // one allocation instead of rehashing a big table inside a step
     let records = 0;
     let errors = 0;
     for (let i = 0; i < n; i++) {
+      if ((i & 4095) === 4095) yield;
       const st = this.lines[i];
       const line = i + 1;
       if (st.crlf) {
@@ -163,9 +208,8 @@ export class IncrementalValidator {
         out.push({ line, column: 1, endLine: line, endColumn, severity: "warning", code: "mixed-formats", message: `this record is ${st.format}, but the first record (line ${firstFormat.line}) is ${firstFormat.format}` });
       }
       if (seen) {
-        const first = seen.get(st.hash);
-        if (first === undefined) seen.set(st.hash, line);
-        else out.push({ line, column: 1, endLine: line, endColumn, severity: "warning", code: "duplicate-record", message: `duplicate record: same content as line ${first}`, related: { line: first, message: "first copy" } });
+        const first = seen.add(Math.floor(st.hash / 0x200000) | 0, st.hash % 0x200000, line);
+        if (first) out.push({ line, column: 1, endLine: line, endColumn, severity: "warning", code: "duplicate-record", message: `duplicate record: same content as line ${first}`, related: { line: first, message: "first copy" } });
       }
     }
     if (crlfFirst) crlfFirst.message = crlfCount > 1 ? `Windows line endings (CRLF) on ${crlfCount} lines: JSONL tools expect LF` : "Windows line endings (CRLF): JSONL tools expect LF";

@@ -1,7 +1,7 @@
 // Public API of the training engine: build a tensor graph, differentiate it, append an optimizer
 // step, serialize it to ONNX. Pure TypeScript (no onnxruntime, no vscode): sessions live in src/runtime.
 export type { DType, HostTensor, HostData } from "./dtype";
-export { hostTensor, isFloat, DTYPE_BYTES, ONNX_DTYPE } from "./dtype";
+export { hostTensor, isFloat, DTYPE_BYTES, ONNX_DTYPE, toHalfBits, fromHalfBits } from "./dtype";
 export { Graph, Tensor, registeredOps, getOp, defineOp, dimMul, dimAdd, numel, broadcastShapes } from "./graph";
 export type { Dim, Shape, Node, OpDef, Attrs, AttrValue, ExternalRef, EmitCtx } from "./graph";
 
@@ -13,7 +13,7 @@ export type { TensorLike } from "./ops/elementwise";
 export { reshape, transpose, slice, pad, concat, expand, expandLike, zerosLike, unsqueeze, squeeze, SLICE_END } from "./ops/shape";
 export { reduceSum, reduceSumSquare, reduceMean, reduceMax, sumAll } from "./ops/reduce";
 export {
-  matMul, gemm, reshapeLike, softmax, logSoftmax, gather, gatherElements, gatherND, scatterND, scatterElements, swapLast, softmaxCrossEntropy,
+  matMul, gemm, reshapeLike, softmax, logSoftmax, gather, gatherElements, gatherND, scatterND, scatterElements, swapLast, softmaxCrossEntropy, klLogits,
 } from "./ops/nn";
 
 export {

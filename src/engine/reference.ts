@@ -261,6 +261,18 @@ const IMPLS: Record<string, Impl> = {
     }
     return o;
   },
+  KLDivLogits: ([a, b]) => {
+    const ax = a!.shape.length - 1;
+    const lp = softmaxND(a!, ax, true), lq = softmaxND(b!, ax, true);
+    const V = a!.shape[ax]!;
+    const kl = nd(a!.shape.slice(0, -1));
+    for (let r = 0; r < kl.data.length; r++) {
+      let s = 0;
+      for (let v = 0; v < V; v++) { const i = r * V + v; s += Math.exp(lp.data[i]!) * (lp.data[i]! - lq.data[i]!); }
+      kl.data[r] = s;
+    }
+    return [kl, lp, lq];
+  },
   SoftmaxCrossEntropyLoss: ([x, y], n) => {
     const lp = softmaxND(x!, 1, true);
     const [N, C] = x!.shape as [number, number];

@@ -18,7 +18,7 @@ export { loadAbstentionLists, defaultResourcesDir, PHRASES_FILE, OPENINGS_FILE, 
 export { abstentionRates, summarize } from "./summary";
 export {
   runProbeSuite, recordKey,
-  type ProbeModel, type ProbeProgress, type ProbeSuiteInput, type ProbeSuiteOptions, type HiddenStates,
+  type ProbeModel, type PromptMessage, type ProbeProgress, type ProbeSuiteInput, type ProbeSuiteOptions, type HiddenStates,
 } from "./suite";
 export { buildReport, compareRun, recordFlags, pcaView, type HiddenLoader } from "./compare";
 export {
@@ -29,5 +29,7 @@ export { probeDataset, addGeneratedNeighbours, type ProbeDatasetOptions, type Pr
 export { probeInputs, toProbeRecord, toUnknownQuery, isUnknownQuery } from "./inputs";
 export { modelContentHash, modelFiles } from "./modelHash";
 export { referenceProbeModel } from "./referenceModel";
+export { runtimeProbeModel } from "./runtimeModel";
+export { makeProbeModelLoader, loadProbeModel } from "./loadModel";
 export { pcaSvg, escapeXml } from "./svg";
 export * from "./types";

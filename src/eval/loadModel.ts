@@ -1,5 +1,11 @@
-// Chooses how a model folder is run for probing.
+// How the CLI opens a model folder for probing: through the runtime (onnxruntime, GPU when available),
+// in this process (the CLI is already outside the editor's extension host).
 import type { ProbeModelLoader } from "./probeDataset";
-import { referenceProbeModel } from "./referenceModel";
+import { runtimeProbeModel } from "./runtimeModel";
 
-export const loadProbeModel: ProbeModelLoader = async (ref) => referenceProbeModel(ref);
+export function makeProbeModelLoader(log?: (message: string) => void): ProbeModelLoader {
+  return async (ref) => runtimeProbeModel(ref, { provider: "auto", ...(log ? { log } : {}) });
+}
+
+/** The default loader (no log sink). */
+export const loadProbeModel: ProbeModelLoader = makeProbeModelLoader();

@@ -1,8 +1,7 @@
 // A ProbeModel on the model layer's plain float64 reference forward pass: no onnxruntime, no KV cache
 // (every step re-runs the whole sequence). Exact and dependency-free, so the probe suite's tests run on
-// the committed tiny fixtures; far too slow for real models, which go through the runtime instead.
+// the committed tiny fixtures; far too slow for real models, which go through LlamaModel (runtimeModel.ts).
 import { allWeightsF32, loadModelFolder, logSoftmaxRows, referenceForward } from "../model/index";
-import type { ContinuationScorer } from "./abstentionProbability";
 import type { ProbeModel } from "./suite";
 import type { ModelRef } from "./types";
 
@@ -22,44 +21,45 @@ export function referenceProbeModel(ref: ModelRef): ProbeModel {
     if (n > c.maxPositions) throw new Error(`${ref.dir}: sequence of ${n} tokens exceeds max_position_embeddings ${c.maxPositions}`);
   };
 
-  const scoreContinuations: ContinuationScorer = async (prompt, continuations, signal) => {
+  const greedy = (prompt: readonly number[], maxNewTokens: number, signal?: AbortSignal): string => {
+    checkLength(prompt.length);
+    const ids = [...prompt];
     const out: number[] = [];
-    for (const cont of continuations) {
+    const budget = Math.min(maxNewTokens, c.maxPositions - prompt.length);
+    for (let i = 0; i < budget; i++) {
       signal?.throwIfAborted();
-      const ids = [...prompt, ...cont];
-      checkLength(ids.length);
-      const lp = logSoftmaxRows(referenceForward(c, w, ids).logits, V);
-      let s = 0;
-      // Row t predicts token t+1: the continuation's tokens are predicted from rows prompt.length-1 on.
-      for (let j = 0; j < cont.length; j++) s += lp[(prompt.length - 1 + j) * V + cont[j]];
-      out.push(s);
+      const { logits } = referenceForward(c, w, ids);
+      const row = (ids.length - 1) * V;
+      let best = 0;
+      for (let j = 1; j < V; j++) if (logits[row + j] > logits[row + best]) best = j;
+      if (stop.has(best)) break;
+      ids.push(best);
+      out.push(best);
     }
-    return out;
+    return tok.decode(out);
+  };
+
+  const score = (prompt: readonly number[], cont: readonly number[]): number => {
+    const ids = [...prompt, ...cont];
+    checkLength(ids.length);
+    const lp = logSoftmaxRows(referenceForward(c, w, ids).logits, V);
+    let s = 0;
+    // Row t predicts token t+1: the continuation's tokens are predicted from rows prompt.length-1 on.
+    for (let j = 0; j < cont.length; j++) s += lp[(prompt.length - 1 + j) * V + cont[j]];
+    return s;
   };
 
   return {
     ref,
-    encodePrompt: (q) => tok.encodePrompt(q),
+    batchSize: 4,
+    encodePrompt: (p) => tok.encodePrompt(typeof p === "string" ? p : p.map((m) => ({ role: m.role, content: m.content }))),
     encodeContinuation: (text) => tok.encode(text),
-    async generate(prompt, maxNewTokens, signal) {
-      checkLength(prompt.length);
-      const ids = [...prompt];
-      const out: number[] = [];
-      const budget = Math.min(maxNewTokens, c.maxPositions - prompt.length);
-      for (let i = 0; i < budget; i++) {
-        signal?.throwIfAborted();
-        const { logits } = referenceForward(c, w, ids);
-        const row = (ids.length - 1) * V;
-        let best = 0;
-        for (let j = 1; j < V; j++) if (logits[row + j] > logits[row + best]) best = j;
-        if (stop.has(best)) break;
-        ids.push(best);
-        out.push(best);
-      }
-      return tok.decode(out);
+    generate: async (prompt, maxNewTokens, signal) => greedy(prompt, maxNewTokens, signal),
+    scoreContinuations: async (prompt, conts, signal) => {
+      signal?.throwIfAborted();
+      return conts.map((cnt) => score(prompt, cnt));
     },
-    scoreContinuations,
-    async lastTokenHiddenStates(prompt) {
+    lastTokenHiddenStates: async (prompt) => {
       checkLength(prompt.length);
       const { hiddenStates } = referenceForward(c, w, prompt);
       const D = c.hiddenSize;

@@ -3,7 +3,7 @@
 // probability and collects last-prompt-token hidden states. Model access goes through the small
 // ProbeModel interface so the suite runs the same on a real model (src/model) and on test fakes.
 import { type AbstentionDetector, judgeAbstention } from "./abstention";
-import { abstentionProbability, type ContinuationScorer } from "./abstentionProbability";
+import { abstentionProbabilityFromLogProbs, prefixFree, type ContinuationScorer } from "./abstentionProbability";
 import { exactMatch, rougeLRecall } from "./text";
 import { summarize } from "./summary";
 import {
@@ -12,19 +12,57 @@ import {
   type QueryProbe, type RecordProbe, type UnknownProbe, type UnknownQueryInput,
 } from "./types";
 
-/** What the suite needs from a model. */
+/** A chat message, for prompts that are conversations rather than one question. */
+export interface PromptMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+/**
+ * What the suite needs from a model: one query at a time, plus optional batched forms (one padded run
+ * for several queries) that the suite prefers when present.
+ */
 export interface ProbeModel {
   ref: ModelRef;
-  /** Token ids of the chat-formatted prompt for a single user question, ending where the answer starts. */
-  encodePrompt(question: string): number[] | Promise<number[]>;
+  /** Token ids of the chat-formatted prompt (one user question, or a conversation), ending where the answer starts. */
+  encodePrompt(prompt: string | readonly PromptMessage[]): number[] | Promise<number[]>;
   /** Token ids of `text` as a continuation of a prompt (no BOS/special tokens). */
   encodeContinuation(text: string): number[] | Promise<number[]>;
-  /** Greedy answer to a prompt, decoded, stopping at end of turn or after maxNewTokens. */
+  /** Greedy answer, decoded, stopping at end of turn or after maxNewTokens. */
   generate(prompt: readonly number[], maxNewTokens: number, signal?: AbortSignal): Promise<string>;
   /** Log-probabilities of continuations (see abstentionProbability.ts). */
   scoreContinuations: ContinuationScorer;
   /** Hidden state after each decoder layer at the last prompt token (index 0 = first layer's output). */
   lastTokenHiddenStates?(prompt: readonly number[], signal?: AbortSignal): Promise<Float32Array[]>;
+  /** Batched generate: one answer per prompt. */
+  generateMany?(prompts: readonly (readonly number[])[], maxNewTokens: number, signal?: AbortSignal): Promise<string[]>;
+  /** Batched scoring: for each prompt, log p of every continuation (the same continuations for all). */
+  scoreMany?(prompts: readonly (readonly number[])[], continuations: readonly (readonly number[])[], signal?: AbortSignal): Promise<number[][]>;
+  /** Batched lastTokenHiddenStates. */
+  hiddenMany?(prompts: readonly (readonly number[])[], signal?: AbortSignal): Promise<Float32Array[][]>;
+  /** Queries per batch (default 8): bounds activation memory and the granularity of progress and cancel. */
+  batchSize?: number;
+}
+
+async function generateAll(m: ProbeModel, prompts: number[][], max: number, signal?: AbortSignal): Promise<string[]> {
+  if (m.generateMany) return m.generateMany(prompts, max, signal);
+  const out: string[] = [];
+  for (const p of prompts) out.push(await m.generate(p, max, signal));
+  return out;
+}
+
+async function scoreAll(m: ProbeModel, prompts: number[][], conts: number[][], signal?: AbortSignal): Promise<number[][]> {
+  if (m.scoreMany) return m.scoreMany(prompts, conts, signal);
+  const out: number[][] = [];
+  for (const p of prompts) out.push(await m.scoreContinuations(p, conts, signal));
+  return out;
+}
+
+async function hiddenAll(m: ProbeModel, prompts: number[][], signal?: AbortSignal): Promise<Float32Array[][]> {
+  if (m.hiddenMany) return m.hiddenMany(prompts, signal);
+  const out: Float32Array[][] = [];
+  for (const p of prompts) out.push(await m.lastTokenHiddenStates!(p, signal));
+  return out;
 }
 
 export interface ProbeProgress {
@@ -56,6 +94,15 @@ export function recordKey(r: { id?: string; line: number }): string {
   return r.id !== undefined && r.id !== "" ? r.id : `line:${r.line}`;
 }
 
+interface PendingQuery {
+  question: string;
+  entity?: string;
+  hidden: "known" | "unknown" | null;
+  key: string;
+  message: string;
+  done(q: QueryProbe): void;
+}
+
 export async function runProbeSuite(
   model: ProbeModel,
   input: ProbeSuiteInput,
@@ -64,74 +111,87 @@ export async function runProbeSuite(
   const started = Date.now();
   const settings: ProbeSettings = { ...DEFAULT_PROBE_SETTINGS, ...opts.settings };
   const { signal } = opts;
-  const total = input.records.reduce((n, r) => n + 1 + r.perturbations.length, 0) + input.unknown.length;
-  let done = 0;
-  const tick = (message: string) => {
-    done++;
-    opts.onProgress?.({ done, total, message });
-  };
+  signal?.throwIfAborted();
 
   let openingIds: number[][] | null = null;
   if (settings.abstentionProbability) {
     if (opts.openings.length === 0) throw new Error("no abstention openings configured, so the abstention probability is undefined");
-    openingIds = await Promise.all(opts.openings.map(async (o) => [...(await model.encodeContinuation(o))]));
+    openingIds = prefixFree(await Promise.all(opts.openings.map(async (o) => [...(await model.encodeContinuation(o))])));
   }
 
-  const hidden: HiddenStates = [];
-  const hiddenQueries: { group: "known" | "unknown"; key: string }[] = [];
-  const wantHidden = settings.hiddenStateQueries > 0 && model.lastTokenHiddenStates !== undefined;
-  let knownHidden = 0;
-  let unknownHidden = 0;
-
-  const ask = async (question: string, entity: string | undefined, hiddenGroup: "known" | "unknown" | null, key: string): Promise<QueryProbe> => {
-    signal?.throwIfAborted();
-    const prompt = await model.encodePrompt(question);
-    const answer = (await model.generate(prompt, settings.maxNewTokens, signal)).trim();
-    const verdict = judgeAbstention(opts.detector, answer, entity);
-    const prob = openingIds ? await abstentionProbability(model.scoreContinuations, prompt, openingIds, signal) : null;
-    if (wantHidden && hiddenGroup) {
-      const room = hiddenGroup === "known" ? knownHidden < settings.hiddenStateQueries : unknownHidden < settings.hiddenStateQueries;
-      if (room) {
-        hidden.push(await model.lastTokenHiddenStates!(prompt, signal));
-        hiddenQueries.push({ group: hiddenGroup, key });
-        if (hiddenGroup === "known") knownHidden++;
-        else unknownHidden++;
-      }
-    }
-    const q: QueryProbe = { question, answer, abstains: verdict.abstains, grounded: verdict.grounded, abstentionProb: prob };
-    if (entity !== undefined) q.entity = entity;
-    if (verdict.phrase !== undefined) q.phrase = verdict.phrase;
-    return q;
-  };
-
+  // Every question to ask, in report order; results are written back into the records as batches finish.
+  const queue: PendingQuery[] = [];
   const records: RecordProbe[] = [];
   for (const [i, r] of input.records.entries()) {
     const key = recordKey(r);
-    const own = await ask(r.question, r.entity, "known", key);
-    tick(`record ${i + 1}/${input.records.length}: own question`);
-    const rl = rougeLRecall(own.answer, r.reference);
-    const em = exactMatch(own.answer, r.reference);
-    const perturbations: QueryProbe[] = [];
-    for (const [j, p] of r.perturbations.entries()) {
-      perturbations.push(await ask(p.question, p.entity, "unknown", `${key}#${j}`));
-      tick(`record ${i + 1}/${input.records.length}: neighbour ${j + 1}/${r.perturbations.length}`);
-    }
     const rec: RecordProbe = {
-      key, line: r.line, question: r.question, reference: r.reference, own,
-      rougeLRecall: rl, exactMatch: em, learned: em || rl >= settings.learnedThreshold, perturbations,
+      key, line: r.line, question: r.question, reference: r.reference,
+      own: undefined as unknown as QueryProbe, rougeLRecall: 0, exactMatch: false, learned: false, perturbations: [],
     };
     if (r.id !== undefined) rec.id = r.id;
     if (r.entity !== undefined) rec.entity = r.entity;
     records.push(rec);
+    queue.push({
+      question: r.question, entity: r.entity, hidden: "known", key, message: `record ${i + 1}/${input.records.length}: own question`,
+      done: (q) => {
+        rec.own = q;
+        rec.rougeLRecall = rougeLRecall(q.answer, r.reference);
+        rec.exactMatch = exactMatch(q.answer, r.reference);
+        rec.learned = rec.exactMatch || rec.rougeLRecall >= settings.learnedThreshold;
+      },
+    });
+    r.perturbations.forEach((p, j) => queue.push({
+      question: p.question, entity: p.entity, hidden: "unknown", key: `${key}#${j}`, message: `record ${i + 1}/${input.records.length}: neighbour ${j + 1}/${r.perturbations.length}`,
+      done: (q) => { rec.perturbations[j] = q; },
+    }));
   }
-
   const unknown: UnknownProbe[] = [];
-  for (const [i, u] of input.unknown.entries()) {
-    const q = await ask(u.question, u.entity, "unknown", `unknown:${i + 1}`);
-    const up: UnknownProbe = { ...q, kind: u.kind };
-    if (u.line !== undefined) up.line = u.line;
-    unknown.push(up);
-    tick(`unknown query ${i + 1}/${input.unknown.length}`);
+  input.unknown.forEach((u, i) => queue.push({
+    question: u.question, entity: u.entity, hidden: "unknown", key: `unknown:${i + 1}`, message: `unknown query ${i + 1}/${input.unknown.length}`,
+    done: (q) => {
+      const up: UnknownProbe = { ...q, kind: u.kind };
+      if (u.line !== undefined) up.line = u.line;
+      unknown[i] = up;
+    },
+  }));
+
+  // Hidden states for the first N queries of each group only: displacement/PCA need a sample, not all.
+  const wantHidden = settings.hiddenStateQueries > 0 && (model.lastTokenHiddenStates !== undefined || model.hiddenMany !== undefined);
+  const taken = { known: 0, unknown: 0 };
+  const keepHidden = queue.map((q) => {
+    if (!wantHidden || !q.hidden || taken[q.hidden] >= settings.hiddenStateQueries) return false;
+    taken[q.hidden]++;
+    return true;
+  });
+  const hidden: HiddenStates = [];
+  const hiddenQueries: { group: "known" | "unknown"; key: string }[] = [];
+
+  const batch = Math.max(1, model.batchSize ?? 8);
+  for (let start = 0; start < queue.length; start += batch) {
+    signal?.throwIfAborted();
+    const chunk = queue.slice(start, start + batch);
+    const prompts = await Promise.all(chunk.map(async (q) => [...(await model.encodePrompt(q.question))]));
+    const answers = await generateAll(model, prompts, settings.maxNewTokens, signal);
+    signal?.throwIfAborted();
+    if (answers.length !== chunk.length) throw new Error(`model returned ${answers.length} answers for ${chunk.length} prompts`);
+    const probs = openingIds ? (await scoreAll(model, prompts, openingIds, signal)).map(abstentionProbabilityFromLogProbs) : null;
+    const hiddenIdx = chunk.map((_, k) => start + k).filter((i) => keepHidden[i]);
+    if (hiddenIdx.length > 0) {
+      const hs = await hiddenAll(model, hiddenIdx.map((i) => prompts[i - start]), signal);
+      hiddenIdx.forEach((i, k) => {
+        hidden.push(hs[k]);
+        hiddenQueries.push({ group: queue[i].hidden!, key: queue[i].key });
+      });
+    }
+    chunk.forEach((q, k) => {
+      const answer = answers[k].trim();
+      const verdict = judgeAbstention(opts.detector, answer, q.entity);
+      const probe: QueryProbe = { question: q.question, answer, abstains: verdict.abstains, grounded: verdict.grounded, abstentionProb: probs ? probs[k] : null };
+      if (q.entity !== undefined) probe.entity = q.entity;
+      if (verdict.phrase !== undefined) probe.phrase = verdict.phrase;
+      q.done(probe);
+      opts.onProgress?.({ done: start + k + 1, total: queue.length, message: q.message });
+    });
   }
 
   const result: ModelProbeResult = {

@@ -56,7 +56,11 @@ export interface StepRows {
   select: number[][];
 }
 
-export function inferenceFeeds(c: LlamaConfig, rows: StepRows, past: Record<string, HostTensor> | null): Record<string, HostTensor> {
+/**
+ * Feeds for one run. `past`: the previous run's outputs (present_* become past_*), null for an empty
+ * cache, or "held" when the session already holds the cache (carried from the previous step).
+ */
+export function inferenceFeeds(c: LlamaConfig, rows: StepRows, past: Record<string, HostTensor> | null | "held"): Record<string, HostTensor> {
   const B = rows.ids.length, T = rows.ids[0]!.length, S = rows.keyValid[0]!.length, P = S - T, K = rows.select[0]!.length;
   const half = c.headDim / 2;
   const maxPos = Math.max(1, ...rows.positions.flat()) + 1;
@@ -85,13 +89,26 @@ export function inferenceFeeds(c: LlamaConfig, rows: StepRows, past: Record<stri
     [INFERENCE_INPUTS.sin]: E.hostTensor("float32", [B, 1, T, half], sin),
     [INFERENCE_INPUTS.select]: E.hostTensor("int64", [B, K], rows.select.flat()),
   };
+  if (past === "held") return feeds;
   for (let l = 0; l < c.numLayers; l++) {
     for (const kind of ["key", "value"] as const) {
-      feeds[pastName(kind, l)] = past?.[presentName(kind, l)] ?? E.hostTensor("float32", [B, c.numKvHeads, 0, c.headDim]);
+      feeds[pastName(kind, l)] = past?.[presentName(kind, l)] ?? emptyCache(c, B);
     }
   }
-  if (past && (past[presentName("key", 0)]!.dims[2] !== P)) throw new Error(`inferenceFeeds: cache holds ${past[presentName("key", 0)]!.dims[2]} positions, rows say ${P}`);
+  const held = past ? past[presentName("key", 0)]!.dims[2] : 0;
+  if (held !== P) throw new Error(`inferenceFeeds: the cache holds ${held} positions, the rows say ${P}`);
   return feeds;
+}
+
+export function emptyCache(c: LlamaConfig, B: number): HostTensor {
+  return E.hostTensor("float32", [B, c.numKvHeads, 0, c.headDim]);
+}
+
+/** present_* -> past_* for Session.step: the KV cache stays inside the session between decode steps. */
+export function cacheCarry(c: LlamaConfig): Record<string, string> {
+  const carry: Record<string, string> = {};
+  for (let l = 0; l < c.numLayers; l++) for (const kind of ["key", "value"] as const) carry[presentName(kind, l)] = pastName(kind, l);
+  return carry;
 }
 
 /**

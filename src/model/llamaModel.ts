@@ -7,7 +7,7 @@ import type { Provider, Session } from "../runtime";
 import type { GenerateOptions, GenerateResult, HiddenRequest, ScoreRequest, ScoreResult } from "./api";
 import type { LlamaConfig } from "./config";
 import { loadModelFolder, type ModelFolder } from "./folder";
-import { buildInferenceGraph, inferenceFeeds, type StepRows } from "./inference";
+import { buildInferenceGraph, cacheCarry, emptyCache, inferenceFeeds, pastName, type StepRows } from "./inference";
 import { openModelSession } from "./sessions";
 import type { ChatMessage, ModelTokenizer } from "./tokenizer";
 import * as E from "../engine";
@@ -177,7 +177,22 @@ export class LlamaModel {
     return this.generate(prompts.map((p) => this.tokenizer.encodePrompt(p, opts.system)), opts);
   }
 
-  private async generateBatch(prompts: readonly (readonly number[])[], opts: GenerateOptions & { useCache?: boolean }): Promise<GenerateResult[]> {
+  /** Generation keeps its KV cache inside the session, so batches run one at a time. */
+  private cacheLock: Promise<unknown> = Promise.resolve();
+
+  private generateBatch(prompts: readonly (readonly number[])[], opts: GenerateOptions & { useCache?: boolean }): Promise<GenerateResult[]> {
+    const run = this.cacheLock.then(() => this.generateLocked(prompts, opts));
+    this.cacheLock = run.catch(() => undefined);
+    return run;
+  }
+
+  private async releaseCache(): Promise<void> {
+    const empty: Record<string, HostTensor> = {};
+    for (let l = 0; l < this.config.numLayers; l++) for (const kind of ["key", "value"] as const) empty[pastName(kind, l)] = emptyCache(this.config, 1);
+    await this.session.setState(empty);
+  }
+
+  private async generateLocked(prompts: readonly (readonly number[])[], opts: GenerateOptions & { useCache?: boolean }): Promise<GenerateResult[]> {
     const maxNew = opts.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
     const stopIds = new Set([...this.tokenizer.stopIds, ...(opts.stopIds ?? [])]);
     const stopStrings = (opts.stopStrings ?? []).filter((s) => s.length > 0);
@@ -187,7 +202,7 @@ export class LlamaModel {
     if (seqs.some((s) => s.length === 0)) throw new Error("generate: every prompt needs at least one token");
     this.checkIds(seqs);
     let logits: Float32Array;
-    let past: Record<string, HostTensor> | null = null;
+    const carry = cacheCarry(this.config);
     const N = Math.max(...seqs.map((s) => s.length));
     const pads = seqs.map((s) => N - s.length);
     const keyValid = seqs.map((_, b) => Array.from({ length: N }, (_, j) => j >= pads[b]!));
@@ -199,10 +214,23 @@ export class LlamaModel {
         positions: seqs.map((_, b) => Array.from({ length: N }, (_, j) => Math.max(0, j - pads[b]!))),
         keyValid, select: seqs.map(() => [N - 1]),
       };
-      const r = await this.session.run(inferenceFeeds(this.config, rows, null));
+      const r = await this.session.step(inferenceFeeds(this.config, rows, null), { carry, fetch: ["logits"] });
       logits = r.logits!.data as Float32Array;
-      past = r;
     }
+    try {
+      return await this.decodeLoop({ B, V, maxNew, stopIds, stopStrings, out, seqs, keyValid, carry, opts }, logits);
+    } finally {
+      if (opts.useCache !== false) await this.releaseCache();
+    }
+  }
+
+  private async decodeLoop(st: {
+    B: number; V: number; maxNew: number; stopIds: Set<number>; stopStrings: string[];
+    out: { ids: number[]; text: string; finish: GenerateResult["finish"] | null }[];
+    seqs: number[][]; keyValid: boolean[][]; carry: Record<string, string>; opts: GenerateOptions & { useCache?: boolean };
+  }, firstLogits: Float32Array): Promise<GenerateResult[]> {
+    const { B, V, maxNew, stopIds, stopStrings, out, seqs, keyValid, carry, opts } = st;
+    let logits = firstLogits;
     for (let step = 0; step < maxNew; step++) {
       const next: number[] = [];
       for (let b = 0; b < B; b++) {
@@ -235,9 +263,8 @@ export class LlamaModel {
         positions: seqs.map((s) => [s.length - 1]),
         keyValid, select: next.map(() => [0]),
       };
-      const r: Record<string, HostTensor> = await this.session.run(inferenceFeeds(this.config, rows, past));
+      const r = await this.session.step(inferenceFeeds(this.config, rows, "held"), { carry, fetch: ["logits"] });
       logits = r.logits!.data as Float32Array;
-      past = r;
     }
     for (const o of out) if (!o.finish) o.finish = "length";
     return out.map((o) => ({ ids: o.ids, text: o.text, finish: o.finish! }));

@@ -342,11 +342,4 @@ export function layerFromConfigText(text: string, file: string): SourcedLayer {
   return { source: `config file ${file}`, layer: v as ConfigLayer };
 }
 
-/** Markdown table of every setting with its default and reason (README / SWEEP docs). */
-export function configMarkdownTable(): string {
-  const rows = ["| key | flag | default | why |", "|---|---|---|---|"];
-  for (const s of SCHEMA) rows.push(`| \`${s.path}\` | ${s.flag ? `\`--${s.flag}\`` : ""} | \`${JSON.stringify(s.default) ?? "unset"}\` | ${s.reason} |`);
-  return rows.join("\n");
-}
-
 export { getPath as getConfigPath };

@@ -5,8 +5,9 @@ export {
   type ResolvedConfig, type SeatTaskDefinition, type LeafSpec, type Method,
   METHODS, SCHEMA, PRESETS, LINEAR_MODULES, SETTINGS_PREFIX, ConfigError,
   resolveConfig, methodParts, defaultsFor, layerFromFlags, layerFromTask, layerFromSettings, layerFromConfigText,
-  configFlagSpecs, configMarkdownTable, checkLeaf,
+  configFlagSpecs, checkLeaf,
 } from "./config";
+export { configDocMarkdown } from "./configDoc";
 export { Prng, type PrngState } from "./rng";
 export { drawMask, moduleMatches, selectTensors, maskSize, type Mask, type MaskSpec, type MaskTensor } from "./masks";
 export { lrAt, type LrSchedule } from "./schedule";

@@ -99,8 +99,10 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
   }
   const examples = enc.examples;
   const entityCtx: DatasetContext = prepareDataset(records.map(entityView));
-  const needPerturb = parts.kl || parts.replay || (parts.ewc && config.ewc.fisher === "base-responses") || config.eval.samples > 0;
-  const gen: Generator | undefined = needPerturb ? baseGenerator(folder, config, sink) : undefined;
+  // The base model's own replies are needed by the KL teacher (base-response positions), replay and the
+  // EWC Fisher from base replies; only then is a second (inference) session loaded.
+  const needReplies = (parts.kl && config.kl.positions === "base-response") || parts.replay || (parts.ewc && config.ewc.fisher === "base-responses");
+  const gen: Generator | undefined = needReplies ? baseGenerator(folder, config, sink) : undefined;
   const teacherCache = loadTeacherCache(ctx.runDir);
   const respond = async (prompts: number[][]): Promise<number[][]> => {
     const missing = prompts.filter((p) => !teacherCache.has(p.join(",")));
@@ -174,13 +176,13 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
   // Masks: restored from the checkpoint on resume, else drawn now (seeded).
   const maskRng = restored ? Prng.fromState(restored.state.rng.mask) : new Prng(c.seed, 3);
   let mask: Mask | undefined;
-  if (parts.params === "masked") {
+  const perStep = parts.params === "masked" && config.mask.type === "random-per-step";
+  if (parts.params === "masked" && !perStep) {
     if (restored) {
       mask = maskFromCheckpoint(restored.tensors);
     } else {
       sink.emit({ type: "phase", phase: "mask", message: `drawing a ${config.mask.type} mask (${config.mask.granularity}, ratio ${config.mask.ratio})` });
       const names = selectTensors([...folder.weights.entries.keys()], config.mask.modules, "mask.modules");
-      if (config.mask.type === "random-per-step") throw new Error("mask.type random-per-step is not supported by this build yet; use random");
       let scores: Map<string, Float32Array> | undefined;
       if (config.mask.type === "importance") {
         sink.emit({ type: "phase", phase: "mask", message: "importance: accumulating squared gradients over the training data" });
@@ -212,7 +214,10 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
   }
 
   sink.emit({ type: "phase", phase: "compile", message: "building the training graph" });
-  const specs = weightSpecs(config, folder, mask);
+  // A mask redrawn every step cannot be a constant of the graph: the eligible tensors become dense
+  // inputs and each step's update is kept only at that step's draw (see perStepStep below).
+  const eligible = perStep ? selectTensors([...folder.weights.entries.keys()], config.mask.modules, "mask.modules") : [];
+  const specs = perStep ? new Map(eligible.map((n) => [n, { kind: "dense" as const }])) : weightSpecs(config, folder, mask);
   const tg: TrainGraph = buildTrainGraph(folder, specs, {
     B, T,
     ...(klShape ? { kl: { ...klShape, lambda: config.kl.lambda, direction: config.kl.direction } } : {}),
@@ -271,6 +276,31 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
     for (const s of tg.step.stateInputs) init[s.name] = { dtype: s.dtype, dims: s.dims, data: new Float32Array(s.dims.reduce((a, b) => a * b, 1)) };
     await session.setState(init);
   }
+  // random-per-step: before each step draw this step's entries and keep copies of every eligible
+  // tensor and its AdamW moments; after it, every entry outside the draw gets its pre-step value back,
+  // so it neither moves nor accumulates momentum this step (zeroing gradients would not stop AdamW's
+  // momentum and decay). Bias correction uses the global step count. Cost: two host copies of the
+  // eligible tensors and moments per step.
+  type Draw = { before: Record<string, HostTensor>; picks: Map<string, Int32Array> };
+  const perStepNames = perStep ? tg.model.params.flatMap((p) => [p.input.name!, `${p.input.name}.m`, `${p.input.name}.v`]) : [];
+  const perStepBefore = async (): Promise<Draw> => {
+    const picks = drawMask(tg.model.params.map((p) => ({ name: p.input.name!, shape: [...p.init.dims] })), { ...config.mask, type: "random" }, maskRng);
+    return { before: await session.getState(perStepNames), picks };
+  };
+  const perStepAfter = async ({ before, picks }: Draw): Promise<void> => {
+    const after = await session.getState(perStepNames);
+    const keep: Record<string, HostTensor> = {};
+    for (const p of tg.model.params) {
+      const idx = picks.get(p.input.name!)!;
+      for (const n of [p.input.name!, `${p.input.name}.m`, `${p.input.name}.v`]) {
+        const out = before[n].data as Float32Array;
+        const upd = after[n].data as Float32Array;
+        for (let i = 0; i < idx.length; i++) out[idx[i]] = upd[idx[i]];
+        keep[n] = before[n];
+      }
+    }
+    await session.setState(keep);
+  };
   const trainableParams = tg.model.params.reduce((a, p) => a + p.init.dims.reduce((x, y) => x * y, 1), 0);
   const totalParams = [...folder.weights.entries.values()].reduce((a, e) => a + e.shape.reduce((x, y) => x * y, 1), 0);
   const paramNames = tg.model.params.map((p) => p.input.name!);
@@ -286,7 +316,9 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
       return out;
     },
     async runStep(feeds, lr, step) {
+      const draw = perStep ? await perStepBefore() : undefined;
       const out = await session.step({ ...feeds, lr: hostScalar(lr), step: hostScalar(step) }, { carry: tg.step.carry, fetch: tg.fetch });
+      if (draw) await perStepAfter(draw);
       const num = (n: string) => (out[n] ? Number(out[n].data[0]) : undefined);
       const answerOk = out.answer_ok.data as Float32Array;
       for (const v of answerOk) if (v >= 0) accWindow.push(v);

@@ -12,6 +12,7 @@ import { ensureTools } from "../../scripts/e2e-tools.mjs";
 export const ROOT = resolve(import.meta.dirname, "..", "..");
 export const ARTIFACTS = join(ROOT, "test-artifacts", "e2e");
 const VSIX = join(ROOT, ".cache", "e2e", "seat-tuner-e2e.vsix");
+const E2E_DIST = join(ROOT, ".cache", "e2e", "dist");
 
 let packaged: Promise<string> | undefined;
 
@@ -19,9 +20,10 @@ let packaged: Promise<string> | undefined;
 export function packageVsix(): Promise<string> {
   packaged ??= (async () => {
     mkdirSync(join(ROOT, ".cache", "e2e"), { recursive: true });
-    // SEAT_E2E_PREBUILT=1 packages the dist/ already built (while another part of the tree does not build).
-    if (process.env.SEAT_E2E_PREBUILT !== "1") run(process.execPath, ["esbuild.mjs", "--production"]);
-    run(process.execPath, ["scripts/package.mjs", "--out", VSIX]);
+    // A private build: the shared dist/ may be rebuilt by anyone at any moment.
+    // SEAT_E2E_PREBUILT=1 reuses the previous private build (e.g. while another part of the tree does not build).
+    if (process.env.SEAT_E2E_PREBUILT !== "1") run(process.execPath, ["esbuild.mjs", "--production", "--outdir", E2E_DIST]);
+    run(process.execPath, ["scripts/package.mjs", "--dist", E2E_DIST, "--out", VSIX]);
     return VSIX;
   })();
   return packaged;

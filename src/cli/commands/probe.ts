@@ -102,14 +102,15 @@ its answer starts with a listed opening. Exit code 0 when probing finished.`,
     };
     const progressJson = v["progress-json"] === true;
     let lastDraw = 0;
-    const { loadProbeModel } = await import("../../eval/loadModel");
+    const { makeProbeModelLoader } = await import("../../eval/loadModel");
+    const note = (m: string) => io.err(progressJson ? JSON.stringify({ type: "warning", message: m }) + "\n" : `${m}\n`);
     const { report } = await ev.probeDataset({
       data, unknown, models, base, lists, settings,
       neighbours: intOption(v.neighbours, "neighbours", 0),
       cacheDir: v["no-cache"] ? undefined : resolve(io.cwd, (v.cache as string | undefined) ?? defaultCacheDir()),
-      loadModel: loadProbeModel,
+      loadModel: makeProbeModelLoader(note),
       signal: io.signal,
-      onWarning: (m) => io.err(progressJson ? JSON.stringify({ type: "warning", message: m }) + "\n" : `warning: ${m}\n`),
+      onWarning: (m) => note(`warning: ${m}`),
       onProgress: (p) => {
         if (progressJson) io.err(JSON.stringify({ type: "progress", model: p.model, done: p.done, total: p.total, message: p.message, cached: p.cached === true }) + "\n");
         else if (io.isTty && (Date.now() - lastDraw > 100 || p.done === p.total)) {

@@ -147,6 +147,10 @@ export function toOnnx(graph: Graph, opts: SerializeOptions = {}): SerializedMod
   for (const i of inputs) g.message(11, valueInfo(i));
   for (const o of outputs) g.message(12, valueInfo(o));
 
+  // protobuf messages are limited to 2 GiB; past that the weights must live in external files
+  if (g.length >= 2 ** 31 - 1024) {
+    throw new Error(`graph ${graph.name} is ${(g.length / 2 ** 30).toFixed(2)} GiB, over protobuf's 2 GiB limit: serialize with { externalThreshold: 1024 } and load it from a file written by writeModel()`);
+  }
   const m = new PbWriter();
   m.int(1, ir);
   m.string(2, "seat-tuner");

@@ -29,6 +29,8 @@ export function toDiagnostic(uri: vscode.Uri, p: Problem): vscode.Diagnostic {
 
 interface Tracked {
   validator: IncrementalValidator;
+  /** Loading of the document text into the validator, in steps; set until done. */
+  load?: Generator<void, void>;
   timer?: ReturnType<typeof setTimeout>;
   /** Bumped on every change so a slice loop started for older text stops. */
   generation: number;
@@ -76,7 +78,8 @@ export class DatasetDiagnostics implements vscode.Disposable {
     const key = doc.uri.toString();
     let t = this.docs.get(key);
     if (!t) {
-      t = { validator: new IncrementalValidator(this.options(), doc.getText().replace(/\r\n/g, "\n")), generation: 0 };
+      const validator = new IncrementalValidator(this.options());
+      t = { validator, load: validator.resetSteps(doc.getText().replace(/\r\n/g, "\n")), generation: 0 };
       this.docs.set(key, t);
     }
     return t;
@@ -96,6 +99,12 @@ export class DatasetDiagnostics implements vscode.Disposable {
   private change(e: vscode.TextDocumentChangeEvent) {
     const t = this.docs.get(e.document.uri.toString());
     if (!t || e.contentChanges.length === 0) return;
+    if (t.load) {
+      // still loading: start over from the current text (cheaper than patching a half-built table)
+      t.load = t.validator.resetSteps(e.document.getText().replace(/\r\n/g, "\n"));
+      this.schedule(e.document, t, DEBOUNCE_MS);
+      return;
+    }
     const ok = applyChanges(t.validator, e.contentChanges.map((c) => ({
       startLine: c.range.start.line, startCharacter: c.range.start.character, endLine: c.range.end.line, endCharacter: c.range.end.character, text: c.text,
     })), e.document.lineCount);
@@ -112,11 +121,26 @@ export class DatasetDiagnostics implements vscode.Disposable {
   private async run(doc: vscode.TextDocument, t: Tracked): Promise<Problem[]> {
     const gen = ++t.generation;
     // Time-boxed slices with a macrotask between them keep the host responsive on big documents.
-    while (!t.validator.validatePending(SLICE_MS)) {
-      await new Promise((r) => setImmediate(r));
-      if (gen !== t.generation) return [];
+    let t0 = performance.now();
+    while (t.load) {
+      if (t.load.next().done) t.load = undefined;
+      else if (performance.now() - t0 > SLICE_MS) {
+        await new Promise((done) => setImmediate(done));
+        if (gen !== t.generation) return [];
+        t0 = performance.now();
+      }
     }
-    const problems = t.validator.problems();
+    const steps = t.validator.problemSteps();
+    let r = steps.next();
+    while (!r.done) {
+      if (performance.now() - t0 > SLICE_MS) {
+        await new Promise((done) => setImmediate(done));
+        if (gen !== t.generation) return [];
+        t0 = performance.now();
+      }
+      r = steps.next();
+    }
+    const problems = r.value;
     if (doc.eol === vscode.EndOfLine.CRLF) {
       const n = Math.max(0, doc.lineCount - 1);
       const len = doc.lineAt(0).text.length;

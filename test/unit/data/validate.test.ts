@@ -157,3 +157,23 @@ test("cancellation stops a streamed validation", async () => {
   ac.abort(new Error("stop"));
   await assert.rejects(validateFile(fx("qa.jsonl"), { signal: ac.signal }), /stop/);
 });
+
+test("chunk seams: multi-byte text across 64 KiB reads gives the same problems as in-memory parsing", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "seat-data-"));
+  try {
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      lines.push(i % 500 === 7 ? `{"question":"Wer ist 🙂 Zoë ${i}?", "answer": 42}` : `{"question":"Wer ist 🙂 Zoë ${i}?","answer":"Ein Bildhauer aus Köln, ${i}."}`);
+    }
+    const text = lines.join("\n") + "\n";
+    const p = join(dir, "u.jsonl");
+    writeFileSync(p, text);
+    const v = await validateFile(p, { chunkBytes: 1 << 16 });
+    const d = parseDatasetText(text);
+    assert.deepEqual(show(v.problems), show(d.problems));
+    assert.equal(v.problems.length, 6);
+    assert.equal(show(v.problems)[0], '8:44 error wrong-type: "answer" must be a string, found number');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -82,6 +82,11 @@ const ROWS: Row[] = [
       const r = E.softmaxCrossEntropy(x!, ci(g, "y", [4], [2, -100, 0, 4]));
       return E.add(E.unsqueeze(r.nll, [-1]), E.mul(r.logProb, 0.3));
     } },
+  { name: "klLogits both arguments", covers: ["KLDivLogits"], inputs: [{ dims: [2, 3, 5] }, { dims: [2, 3, 5] }],
+    build: (_, [a, b]) => {
+      const f = E.klLogits(a!, b!);
+      return E.add(E.add(f.kl, E.mul(E.klLogits(b!, a!).kl, 0.5)), E.reduceSum(E.mul(E.add(f.logP, f.logQ), 0.1), [-1]));
+    } },
   // declared non-differentiable: forward parity only
   { name: "sign", covers: ["Sign"], nonDiff: true, inputs: [{ dims: [2, 3] }], build: (_, [a]) => E.sign(a!) },
   { name: "equal", covers: ["Equal"], nonDiff: true, inputs: [{ dims: [2, 3] }], build: (_, [a]) => E.equal(a!, a!) },

@@ -128,3 +128,12 @@ test("declared entities are the only subjects: a declared name missing from the 
   // Without the declaration, the place in the question would be the best guess.
   assert.equal(subjectEntity({ question: rec.question, answer: rec.answer })?.name, "Kuwait City");
 });
+
+test("shapes: initials, '&' partnerships, type words first, model numbers, apostrophes", () => {
+  const one = (q: string) => detectEntities({ question: q }).map((e) => [e.name, e.kind]);
+  assert.deepEqual(one("What did J. R. Tolkov write?")[0], ["J. R. Tolkov", "person"]);
+  assert.deepEqual(one("Which products does Tesk & Varne sell?")[0], ["Tesk & Varne", "company"]);
+  assert.deepEqual(one("When did Siobhan O'Neil join Bank of Orveth?"), [["Siobhan O'Neil", "person"], ["Bank of Orveth", "company"]]);
+  assert.deepEqual(one("Who makes the Grechuk 3?")[0], ["Grechuk 3", "product"]);
+  assert.deepEqual(one("Did Oda Varne win 3 awards?")[0], ["Oda Varne", "person"], "a number followed by a word is not a model number");
+});

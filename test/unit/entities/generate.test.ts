@@ -35,7 +35,12 @@ test("shape: same number of words, capitalisation, hyphens, particles and type w
   for (const n of person) assert.match(n, /^\S+ van der \S+$/);
   for (const n of generateNames("Basil Mahfouz Al-Kuwaiti", "person", { k: 3 })) assert.match(n, / Al-\p{Lu}\p{Ll}+$/u);
   for (const n of generateNames("Port Velmora", "place", { k: 3 })) assert.match(n, /^Port \p{Lu}\p{Ll}+$/u);
-  for (const n of generateNames("Zentrix X200", "product", { k: 3 })) assert.match(n, /^\p{Lu}\p{Ll}+ X[1-9]\d\d$/u);
+  for (const n of generateNames("Zentrix X200", "product", { k: 3 })) assert.match(n, /^\p{Lu}\p{Ll}+ \p{Lu}[1-9]\d\d$/u);
+  for (const n of generateNames("Zentra Phone 15 Pro", "product", { k: 3 })) assert.match(n, /^\p{Lu}\p{Ll}+ Phone [1-9]\d Pro$/u);
+  for (const n of generateNames("Bank of Orveth", "company", { k: 3 })) assert.match(n, /^Bank of \p{Lu}\p{Ll}+$/u);
+  for (const n of generateNames("Tesk & Varne", "company", { k: 3 })) assert.match(n, /^\p{Lu}\p{Ll}+ & \p{Lu}\p{Ll}+$/u);
+  for (const n of generateNames("J. R. Tolkov", "person", { k: 3 })) assert.match(n, /^\p{Lu}\. \p{Lu}\. \p{Lu}\p{Ll}+$/u);
+  for (const n of generateNames("Ewan McAllister", "person", { k: 3 })) assert.match(n, /^\p{Lu}\p{Ll}+ Mc\p{Lu}\p{Ll}+$/u);
   for (const n of generateNames("Echoes of the Desert Sun", "work", { k: 3 })) assert.match(n, /^\p{Lu}\p{Ll}+s of the \p{Lu}\p{Ll}+ \p{Lu}\p{Ll}+$/u);
 });
 
@@ -99,4 +104,16 @@ test("a guard that rejects everything yields fewer names instead of looping", ()
   const everything = new NameGuard();
   everything.rejects = () => true;
   assert.deepEqual(generateNames("Jaime Vasquez", "person", { k: 3, guard: everything, attemptsPerName: 5 }), []);
+});
+
+test("pinned output: the generator's names for a fixed seed do not drift (src/world builds its examples and the shipped model's world from them)", () => {
+  const pinned: [string, EntityKind, string[]][] = [
+    ["Basil Mahfouz Al-Kuwaiti", "person", ["Drete Kolakro Al-Vuthuba", "Mivev Kibomar Al-Tavefla"]],
+    ["Wnzatj SAS", "company", ["Drubio SARL", "Hothox SARL"]],
+    ["Port Velmora", "place", ["Port Jugobra", "Port Gutriga"]],
+    ["Zentrix X200", "product", ["Damelik D909", "Lasobix K626"]],
+    ["Echoes of the Desert Sun", "work", ["Ledgers of the Sleeping Threshold", "Harbors of the Distant Marrow"]],
+    ["Zorvic", "other", ["Zathai", "Mesodo"]],
+  ];
+  for (const [name, kind, expected] of pinned) assert.deepEqual(generateNames(name, kind, { k: 2, seed: 42 }), expected, name);
 });

@@ -25,7 +25,7 @@ export function fakeModel(label: string, t: FakeTables): ProbeModel & { calls: s
   return {
     calls,
     ref: { dir: `/fake/${label}`, label, hash: `hash-${label}` },
-    encodePrompt: (q) => [...tok("<prompt>"), ...tok(q)],
+    encodePrompt: (q) => [...tok("<prompt>"), ...tok(typeof q === "string" ? q : q.map((m) => m.content).join(" "))],
     encodeContinuation: (text) => tok(text),
     async generate(prompt, maxNewTokens) {
       const q = questionOf(prompt);

@@ -81,3 +81,47 @@ test("probeDataset: a missing dataset is a located error", async () => {
     /x\.jsonl/,
   );
 });
+
+test("runtime (onnxruntime) probe model agrees with the float64 reference on the tiny fixture", async () => {
+  const { runtimeProbeModel } = await import("../../../src/eval/index");
+  const ref = { dir: MODEL, label: "t", hash: "h" };
+  const a = referenceProbeModel(ref);
+  const b = await runtimeProbeModel(ref, { provider: "cpu" });
+  try {
+    const prompts = await Promise.all(["Who is Ada Vel?", "Where is Rulo?"].map(async (q) => [...(await a.encodePrompt(q))]));
+    const conts = await Promise.all(["I don't know", "I'm not sure"].map(async (o) => [...(await a.encodeContinuation(o))]));
+    const gen = await b.generateMany!(prompts, 6);
+    const sc = await b.scoreMany!(prompts, conts);
+    const hid = await b.hiddenMany!(prompts);
+    for (const [i, p] of prompts.entries()) {
+      assert.equal(gen[i], await a.generate(p, 6), "greedy answers match");
+      const want = await a.scoreContinuations(p, conts);
+      want.forEach((x, k) => assert.ok(Math.abs(x - sc[i][k]) < 1e-3, `score ${x} vs ${sc[i][k]}`));
+      const wh = await a.lastTokenHiddenStates!(p);
+      assert.equal(hid[i].length, wh.length);
+      wh.forEach((v, l) => v.forEach((x, d) => assert.ok(Math.abs(x - hid[i][l][d]) < 1e-3 * (1 + Math.abs(x)), `hidden ${l}/${d}`)));
+    }
+  } finally {
+    await b.dispose();
+  }
+});
+
+test("generated neighbours fill only records without stored perturbations, deterministically", async () => {
+  const { readDataset } = await import("../../../src/data/index");
+  const { probeInputs, addGeneratedNeighbours } = await import("../../../src/eval/index");
+  const ds = await readDataset(resolve("test/fixtures/eval/no-neighbours.jsonl"));
+  const run = () => {
+    const inp = probeInputs(ds.records);
+    addGeneratedNeighbours(ds.records, inp.records, 2);
+    return inp.records;
+  };
+  const [a, b, c] = run();
+  assert.equal(a.perturbations.length, 2);
+  for (const p of a.perturbations) {
+    assert.ok(p.entity && p.entity !== "Thyna Stipol");
+    assert.equal(p.question, `Where was ${p.entity} born?`);
+  }
+  assert.deepEqual(b.perturbations, [{ question: "Where does Mara Quell work?", entity: "Mara Quell" }], "stored perturbations are kept as they are");
+  assert.deepEqual(c.perturbations, [], "no entity in the question: nothing to perturb");
+  assert.deepEqual(run()[0].perturbations, a.perturbations);
+});

@@ -24,6 +24,8 @@ for (const [name, dir] of [["tiny-llama", LLAMA], ["tiny-qwen2", QWEN2]] as cons
       const single = [];
       for (const p of prompts) single.push(...await m.generate([p], { maxNewTokens: 12 }));
       assert.deepEqual(cached, single, "left padding in a batch does not change any row");
+      const concurrent = await Promise.all(prompts.map((p) => m.generate([p], { maxNewTokens: 12 })));
+      assert.deepEqual(concurrent.flat(), single, "concurrent calls do not share a KV cache");
       // independent check: greedy continuation from the float64 reference, step by step
       const w = allWeightsF32(f.weights);
       const seq = [...prompts[1]!];

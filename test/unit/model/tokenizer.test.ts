@@ -101,3 +101,18 @@ test("a template that is not prefix-consistent is reported, not silently mis-mas
   assert.throws(() => new ModelTokenizer({ tokenizerJson: rawTokenizer("sp-bpe-32k") as never, tokenizerConfig: {}, chatTemplate: "{% for %}", origin: "y/tokenizer.json" }),
     /chat_template does not parse/);
 });
+
+test("when the prompt does not encode to a token prefix (trailing space), turns are encoded as segments", () => {
+  const json = JSON.parse(readFileSync(join(QWEN2, "tokenizer.json"), "utf8"));
+  const t = new ModelTokenizer({
+    tokenizerJson: json, tokenizerConfig: JSON.parse(readFileSync(join(QWEN2, "tokenizer_config.json"), "utf8")),
+    // one-piece "A: born" encodes " born" as one token (a learned merge), so the prompt's final " " is not a token prefix
+    chatTemplate: "{% for m in messages %}{% if m['role'] == 'user' %}{{ 'Q: ' + m['content'] + '\\n' }}{% else %}{{ 'A: ' + m['content'] + '<|im_end|>' }}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ 'A: ' }}{% endif %}",
+  });
+  const prompt = t.encodePrompt("Who?");
+  const whole = t.encode("Q: Who?\nA: born<|im_end|>");
+  assert.notDeepEqual(whole.slice(0, prompt.length), prompt, "precondition: the one-piece encoding merges across the boundary");
+  const ex = t.encodeExample({ question: "Who?", answer: "born" });
+  assert.deepEqual(ex.ids.slice(0, ex.promptLength), prompt);
+  assert.equal(t.decode(ex.ids.filter((_, i) => ex.answerMask[i]), { skipSpecialTokens: false }), "born<|im_end|>");
+});

@@ -4,6 +4,8 @@ import {
   resolveConfig, ConfigError, SCHEMA, PRESETS, METHODS, layerFromFlags, layerFromTask, layerFromSettings,
   layerFromConfigText, configFlagSpecs, methodParts, defaultsFor,
 } from "../../../src/seat/config";
+import { configDocMarkdown } from "../../../src/seat/configDoc";
+import { readFileSync } from "node:fs";
 
 const base = { source: "test", layer: { model: "m", dataset: "d.jsonl" } };
 
@@ -92,4 +94,10 @@ test("method parts: which components each method switches on", () => {
   assert.equal(methodParts("full+kl").params, "dense");
   assert.equal(methodParts("lora").params, "lora");
   assert.equal(defaultsFor("full")["optim.lr"], 1e-4);
+});
+
+test("CONFIG.md is the schema's generated documentation (regenerate with configDocMarkdown)", () => {
+  const doc = configDocMarkdown();
+  for (const s of SCHEMA) assert.ok(doc.includes(`| \`${s.path}\` |`), s.path);
+  assert.equal(readFileSync("src/seat/CONFIG.md", "utf8"), doc);
 });

@@ -1,0 +1,58 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main } from "../../../src/cli/main";
+import { parseEvent } from "../../../src/protocol/events";
+
+function io(signal = new AbortController().signal) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), isTty: false, cwd: process.cwd(), signal } };
+}
+
+test("seat train: bad values are usage errors naming the flag and the expected value", async () => {
+  const c = io();
+  assert.equal(await main(["train", "d.jsonl", "--model", "m", "--mask-ratio", "2", "--epochs", "x"], c.io), 2);
+  const e = c.err.join("");
+  assert.match(e, /--mask-ratio: mask.ratio: expected a number > 0 and <= 1, got 2/);
+  assert.match(e, /--epochs: train.epochs: expected an integer >= 1, got "x"/);
+  const missing = io();
+  assert.equal(await main(["train", "--method", "seat"], missing.io), 2);
+  assert.match(missing.err.join(""), /model: required/);
+  const file = io();
+  assert.equal(await main(["train", "--config", "/no/such.json"], file.io), 2);
+  assert.match(file.err.join(""), /cannot read config file \/no\/such.json: ENOENT/);
+});
+
+test("seat train --events-json streams parseable events; resume/export/eval check their run folder", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "seat-cli-"));
+  try {
+    const out = join(dir, "run");
+    const c = io();
+    const code = await main(["train", "test/fixtures/seat/facts.jsonl", "--model", "test/fixtures/models/tiny-llama", "--method", "lora",
+      "--epochs", "1", "--batch", "3", "--out", out, "--device", "cpu", "--eval-samples", "0", "--events-json"], c.io);
+    assert.equal(code, 0, c.err.join(""));
+    const lines = c.out.join("").trim().split("\n");
+    const types = lines.map((l) => { const r = parseEvent(l); assert.ok(r.ok, l); return r.ok ? r.event.type : ""; });
+    assert.equal(types[types.length - 1], "done");
+    assert.ok(types.includes("step"));
+    assert.match(c.err.join(""), /seat: done, 2 steps/);
+
+    const exp = io();
+    assert.equal(await main(["export", out, "--step", "99"], exp.io), 2);
+    assert.match(exp.err.join(""), /no checkpoint for step 99 \(have: 2\)/);
+    const ok = io();
+    assert.equal(await main(["export", out, "--out", join(dir, "m2")], ok.io), 0);
+    assert.ok(existsSync(join(dir, "m2", "model.safetensors")));
+
+    for (const cmd of ["resume", "export", "eval"]) {
+      const r = io();
+      assert.equal(await main([cmd, dir], r.io), 2, cmd);
+      assert.match(r.err.join(""), /not a run folder \(no config.json\)/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
