@@ -54,9 +54,7 @@ function header(): HTMLElement {
   ui.setDisabled(run, running || !trusted);
   const compare = ui.button("Compare runs…", () => post({ type: "compare" }), { id: "compare-runs" });
   ui.setDisabled(compare, running || !trusted);
-  const exp = ui.dropdown([{ value: "", label: "Export…" }, { value: "html", label: "HTML report" }, { value: "json", label: "JSON" }, { value: "csv", label: "CSV" }] as const, "", (f) => {
-    if (f) post({ type: "export", format: f });
-  }, "Export report", "export-report");
+  const exp = ui.button("Export…", () => post({ type: "export" }), { id: "export-report", title: "Export the report as HTML, JSON or CSV" });
   ui.setDisabled(exp, !report);
   return h("header", {},
     h("div", { class: "title" }, h("h1", {}, "SEAT probes"), h("span", { class: "dataset" }, datasetLabel || "no dataset yet")),
@@ -137,7 +135,7 @@ function table(rows: TableRow[]): HTMLElement {
       ...row.runs.map((r) => h("td", { class: r?.own.abstains ? "abstains" : "" }, r?.own.answer ?? "–")),
       h("td", { class: cur ? (cur.learned ? "ok" : "bad") : "" }, cur ? (cur.learned ? "✓" : "✗") + (cur.own.abstains ? " (refuses)" : "") : "–"),
       h("td", { class: "num" }, fmt(cur?.rougeLRecall, 2)),
-      h("td", {}, neighbourChips(row), cur ? ` ${cur.perturbations.filter((p) => p.abstains).length}/${cur.perturbations.length}` : ""),
+      h("td", { class: "neighbours" }, neighbourChips(row), cur ? ` ${cur.perturbations.filter((p) => p.abstains).length}/${cur.perturbations.length}` : ""),
       h("td", { class: "num" }, fmt(cur ? meanAbstentionProb(cur.perturbations) : null, 2)),
       h("td", { class: "flags" }, flagsText(row)),
     );

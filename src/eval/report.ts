@@ -101,18 +101,21 @@ export function reportToHtml(report: ProbeReport, title = "SEAT Tuner probe repo
   }
 
   const baseByKey = new Map((report.base?.records ?? []).map((r) => [r.key, r]));
-  const recordTables = report.runs.map((run, i) => {
+  // Without tuned runs the base model's own records are the table (no base column, no flags).
+  const tableRuns = report.runs.length ? report.runs : report.base ? [report.base] : [];
+  const recordTables = tableRuns.map((run, i) => {
+    const vsBase = report.runs.length > 0;
     const flags = report.comparisons[i]?.flags ?? {};
     const rows = run.records.map((rec) => {
-      const b = baseByKey.get(rec.key);
+      const b = vsBase ? baseByKey.get(rec.key) : undefined;
       const f = flags[rec.key];
       const abst = rec.perturbations.filter((p) => p.abstains).length;
       const tags = [f?.regressed ? "regressed" : "", f?.notLearned ? "not learned" : "", f?.hallucinating ? "hallucinating" : ""].filter(Boolean).join(", ");
-      return `<tr><td class="num">${rec.line}</td><td>${e(rec.question)}</td><td>${e(rec.reference)}</td><td>${b ? e(b.own.answer) : "–"}</td><td>${e(rec.own.answer)}</td>`
+      return `<tr><td class="num">${rec.line}</td><td>${e(rec.question)}</td><td>${e(rec.reference)}</td>${vsBase ? `<td>${b ? e(b.own.answer) : "–"}</td>` : ""}<td>${e(rec.own.answer)}</td>`
         + `<td class="num">${num(rec.rougeLRecall)}</td><td class="${rec.learned ? "ok" : "bad"}">${rec.learned ? "✓" : "✗"}</td>`
         + `<td class="num">${abst}/${rec.perturbations.length}</td><td class="num">${num(rec.perturbations.length ? rec.perturbations.reduce((a, p) => a + (p.abstentionProb ?? 0), 0) / rec.perturbations.length : null)}</td><td>${e(tags)}</td></tr>`;
     });
-    return `<h2>Per example: ${e(run.model.label)}</h2><table><tr><th>line</th><th>question</th><th>reference</th><th>base answer</th><th>${e(run.model.label)} answer</th><th>ROUGE-L recall</th><th>learned</th><th>abstains on neighbours</th><th>mean abstention prob</th><th>flags</th></tr>${rows.join("")}</table>`;
+    return `<h2>Per example: ${e(run.model.label)}</h2><table><tr><th>line</th><th>question</th><th>reference</th>${vsBase ? "<th>base answer</th>" : ""}<th>${e(run.model.label)} answer</th><th>ROUGE-L recall</th><th>learned</th><th>abstains on neighbours</th><th>mean abstention prob</th><th>flags</th></tr>${rows.join("")}</table>`;
   });
 
   const unknownTable = (() => {

@@ -3,12 +3,14 @@
 import type * as vscode from "vscode";
 import type { CommandArea } from "./commands";
 import type { SeatShell } from "./shell";
+import { activateDatasets } from "./datasets/index";
 import { activatePerturbations } from "./perturb/index";
+import { activatePanel } from "./panel/index";
 
 export type AreaActivator = (context: vscode.ExtensionContext, shell: SeatShell) => void | Promise<void>;
 
 export const areaActivators: Record<Exclude<CommandArea, "shell">, AreaActivator | undefined> = {
-  datasets: undefined,
+  datasets: activateDatasets,
   perturb: activatePerturbations,
-  panel: undefined,
+  panel: activatePanel,
 };

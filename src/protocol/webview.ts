@@ -81,7 +81,8 @@ export type WebviewMessage =
   | { type: "run-probes" }
   | { type: "cancel-probes" }
   | { type: "compare" }
-  | { type: "export"; format: ExportFormat }
+  /** Export the report; without a format the extension asks which. */
+  | { type: "export"; format?: ExportFormat }
   | { type: "log"; level: "error" | "info"; message: string };
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -147,7 +148,7 @@ const MESSAGE_CHECKS: Record<WebviewMessage["type"], Check> = {
   "run-probes": shape({ type: literal("run-probes") }),
   "cancel-probes": shape({ type: literal("cancel-probes") }),
   compare: shape({ type: literal("compare") }),
-  export: shape({ type: literal("export"), format: oneOf(EXPORT_FORMATS) }),
+  export: shape({ type: literal("export") }, { format: oneOf(EXPORT_FORMATS) }),
   log: shape({ type: literal("log"), level: oneOf(["error", "info"]), message: str(MAX_TEXT) }),
 };
 

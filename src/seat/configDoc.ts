@@ -35,8 +35,10 @@ ${presetTable()}
 
 - \`train.gradAccum\` multiplies the batch that one optimizer step sees; this build runs the whole
   effective batch in one graph run (memory grows with it) rather than accumulating across runs.
-- \`mask.type random-per-step\` is declared but not supported by this build (the run stops with a clear
-  error): it needs a per-step index input that the sparse-parameter graph does not have yet.
+- \`mask.type random-per-step\` redraws the entries every step: the eligible tensors are dense graph
+  inputs and after each step every entry outside that step's draw gets its weight and AdamW moments
+  back, so it does not move (bias correction uses the global step). It costs dense moments for the
+  eligible tensors and two host copies of them per step.
 - Training a base model from scratch: write a randomly initialised model folder, then train it with
   \`method full\` (\`full.modules ["*"]\`), \`lossOn answer\` (chat QA) or \`all\` (plain text).
 `;

@@ -51,7 +51,7 @@ export const SCHEMA: readonly LeafSpec[] = [
 
   // Sparse tuning (seat, sparse).
   { path: "mask.type", type: { kind: "enum", values: ["random", "random-per-step", "magnitude", "importance"] }, default: "random", flag: "mask", methods: MASK_METHODS,
-    reason: "The paper's default mask is random, fixed for the run (provisional until the per-step variant is measured)." },
+    reason: "The paper's default mask is random and fixed for the run; random-per-step (redrawn every step) is the reviewers' reading (see SWEEP.md)." },
   { path: "mask.ratio", type: { kind: "number", min: 0, max: 1, minExclusive: true }, default: 0.05, flag: "mask-ratio", methods: MASK_METHODS,
     reason: "Share of eligible weights that may change; unpublished in the paper (provisional, see SWEEP.md)." },
   { path: "mask.granularity", type: { kind: "enum", values: ["element", "row"] }, default: "element", flag: "mask-granularity", methods: MASK_METHODS,
@@ -120,8 +120,9 @@ export const SCHEMA: readonly LeafSpec[] = [
   { path: "train.epochs", type: { kind: "int", min: 1 }, default: 10, flag: "epochs",
     reason: "A few hundred new facts need many passes to be memorised (the TOFU/PISTOL recipes train 5-10 epochs)." },
   { path: "train.batchSize", type: { kind: "int", min: 1 }, default: 4, flag: "batch",
-    reason: "Small batches fit 2-core laptops; use grad accumulation for a larger effective batch." },
-  { path: "train.gradAccum", type: { kind: "int", min: 1 }, default: 1, flag: "grad-accum", reason: "Optimizer step every batch." },
+    reason: "Small batches keep activation memory and step time low on 2-core laptops." },
+  { path: "train.gradAccum", type: { kind: "int", min: 1 }, default: 1, flag: "grad-accum",
+    reason: "1 = an optimizer step per batch; N runs batchSize x N examples per step in one graph run (the accumulated update, with the memory of the larger batch)." },
   { path: "train.maxSeqLen", type: { kind: "int", min: 8 }, default: 256, flag: "max-seq-len",
     reason: "QA pairs with a chat template fit in 256 tokens; longer records are truncated with a warning." },
   { path: "train.seed", type: { kind: "int", min: 0 }, default: 0, flag: "seed",

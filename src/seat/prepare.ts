@@ -214,10 +214,7 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
   }
 
   sink.emit({ type: "phase", phase: "compile", message: "building the training graph" });
-  // A mask redrawn every step cannot be a constant of the graph: the eligible tensors become dense
-  // inputs and each step's update is kept only at that step's draw (see perStepStep below).
-  const eligible = perStep ? selectTensors([...folder.weights.entries.keys()], config.mask.modules, "mask.modules") : [];
-  const specs = perStep ? new Map(eligible.map((n) => [n, { kind: "dense" as const }])) : weightSpecs(config, folder, mask);
+  const specs = weightSpecs(config, folder, mask);
   const tg: TrainGraph = buildTrainGraph(folder, specs, {
     B, T,
     ...(klShape ? { kl: { ...klShape, lambda: config.kl.lambda, direction: config.kl.direction } } : {}),

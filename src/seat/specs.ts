@@ -9,7 +9,11 @@ export function weightSpecs(config: SeatConfig, folder: ModelFolder, mask: Mask 
   const names = [...folder.weights.entries.keys()];
   const parts = methodParts(config.method);
   const specs = new Map<string, WeightSpec>();
-  if (parts.params === "masked") {
+  if (parts.params === "masked" && config.mask.type === "random-per-step") {
+    // Redrawn every step: the eligible tensors are dense inputs; the trainer keeps each step's update
+    // only at that step's draw.
+    for (const n of selectTensors(names, config.mask.modules, "mask.modules")) specs.set(n, { kind: "dense" });
+  } else if (parts.params === "masked") {
     if (!mask) throw new Error(`method ${config.method} needs a mask`);
     for (const [n, idx] of mask) specs.set(n, { kind: "sparse", indices: idx });
   } else if (parts.params === "dense") {

@@ -63,4 +63,14 @@ describe("SEAT Tuner in VS Code (trusted workspace)", { timeout: 300_000 }, () =
     await mode.waitFor({ timeout: 15_000 });
     await ed.screenshot("04-dataset-open");
   });
+
+  test("SEAT: Open Probes Panel renders the webview panel (nonce'd script ran inside the nested frames)", async () => {
+    const { page } = ed;
+    await runCommand(page, "SEAT: Open Probes Panel");
+    const frame = page.frameLocator("iframe.webview.ready").first().frameLocator("#active-frame");
+    // The heading is created by dist/webview.js, so it proves the script loaded under the panel's CSP.
+    await frame.locator("h1", { hasText: "SEAT probes" }).waitFor({ timeout: 60_000 });
+    await ed.screenshot("05-probes-panel");
+  });
 });
+

@@ -2,7 +2,7 @@
 // and the dataset commands. Writes only ever create new files the user named (save dialogs) or go
 // through undoable WorkspaceEdits (quick fixes); the user's dataset is never rewritten behind their back.
 import * as vscode from "vscode";
-import { basename } from "node:path";
+import { basename, dirname, join } from "node:path";
 import {
   convertJsonlText, datasetStats, exportCsvFile, importCsvFile, validateFile, TARGET_FORMATS, type TargetFormat, type ValidateOptions,
 } from "../../data/index";
@@ -84,7 +84,7 @@ export function activateDatasets(context: vscode.ExtensionContext, shell?: SeatS
       const pick = await vscode.window.showQuickPick(TARGET_FORMATS.map((f) => ({ label: f, description: f === "chat" ? '{"messages": [...]}' : f === "qa" ? '{"question", "answer"}' : '{"instruction", "input", "output"}' })), { title: "Convert dataset to" });
       if (!pick) return;
       const to = pick.label as TargetFormat;
-      const out = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(uri, "..", convertedName(basename(uri.fsPath), to)), filters: { "JSON Lines": ["jsonl"] }, title: `Save the ${to} copy as` });
+      const out = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(join(dirname(uri.fsPath), convertedName(basename(uri.fsPath), to))), filters: { "JSON Lines": ["jsonl"] }, title: `Save the ${to} copy as` });
       if (!out) return;
       if (out.toString() === uri.toString()) {
         void vscode.window.showErrorMessage("SEAT: the converted copy must be a new file, not the dataset itself.");

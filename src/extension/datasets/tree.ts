@@ -2,6 +2,7 @@
 // problem counts and entities. Statistics come from the streaming validator with small reads (the
 // host gets the event loop back between chunks) and are cached by file size and mtime.
 import * as vscode from "vscode";
+import { open } from "node:fs/promises";
 import { datasetStats } from "../../data/index";
 import { CONTEXT_VALUE } from "../contextValues";
 import { datasetDetails, describeDataset, looksLikeDataset, type DatasetInfo } from "./model";
@@ -36,6 +37,7 @@ export class DatasetsTree implements vscode.TreeDataProvider<vscode.TreeItem>, v
   private readonly emitter = new vscode.EventEmitter<vscode.TreeItem | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly cache = new Map<string, Cached>();
+  private queue: Promise<void> = Promise.resolve();
   private readonly disposables: vscode.Disposable[] = [this.emitter];
 
   constructor() {
@@ -75,9 +77,17 @@ export class DatasetsTree implements vscode.TreeDataProvider<vscode.TreeItem>, v
     const out: vscode.Uri[] = [];
     for (const uri of found) {
       if (/\.jsonl$/i.test(uri.fsPath)) { out.push(uri); continue; }
+      if (uri.scheme !== "file") continue;
       try {
-        const bytes = await vscode.workspace.fs.readFile(uri);
-        if (looksLikeDataset(uri.fsPath, new TextDecoder().decode(bytes.subarray(0, 4096)))) out.push(uri);
+        // only the head: workspaces hold big .json files (tokenizers, exports) that are not datasets
+        const fh = await open(uri.fsPath, "r");
+        try {
+          const head = Buffer.alloc(4096);
+          const { bytesRead } = await fh.read(head, 0, head.length, 0);
+          if (looksLikeDataset(uri.fsPath, head.subarray(0, bytesRead).toString("utf8"))) out.push(uri);
+        } finally {
+          await fh.close();
+        }
       } catch { /* unreadable .json: not listed */ }
     }
     return out.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
@@ -91,7 +101,10 @@ export class DatasetsTree implements vscode.TreeDataProvider<vscode.TreeItem>, v
     c = { key: k };
     this.cache.set(k, c);
     const entry = c;
-    entry.pending = datasetStats(uri.fsPath, { chunkBytes: STATS_CHUNK_BYTES, maxProblems: 1000 }).then(
+    // One file at a time: a workspace with hundreds of datasets must not read them all at once.
+    const run = this.queue.then(() => datasetStats(uri.fsPath, { chunkBytes: STATS_CHUNK_BYTES, maxProblems: 1000 }));
+    this.queue = run.then(() => undefined, () => undefined);
+    entry.pending = run.then(
       (s) => { entry.info = s; },
       (e: unknown) => { entry.error = e instanceof Error ? e.message : String(e); },
     ).finally(() => { entry.pending = undefined; this.refresh(); });

@@ -30,9 +30,14 @@ export function activatePanel(context: vscode.ExtensionContext, shell: SeatShell
   );
 }
 
-/** Sends one training event to the probes panel, if it is open (cheap no-op otherwise). */
-export function postTrainEvent(runDir: string, event: TrainEvent): void {
-  controller?.postTrainEvent(runDir, event);
+/**
+ * Sends one training event to the probes panel, if it is open (cheap no-op otherwise). Wire it to the
+ * training runner: `manager.onDidReceiveEvent(({ runDir, event }) => postTrainEvent(runDir, event))`.
+ * Without a run folder yet, the run-start event's own runDir is used.
+ */
+export function postTrainEvent(runDir: string | undefined, event: TrainEvent): void {
+  const dir = runDir ?? (event.type === "run-start" ? event.runDir : undefined) ?? "(current run)";
+  controller?.postTrainEvent(dir, event);
 }
 
 /** What the panel holds now (for end-to-end tests and other areas). */

@@ -10,6 +10,7 @@ test("well-formed webview messages are accepted as-is", () => {
     { type: "cancel-probes" },
     { type: "compare" },
     { type: "export", format: "csv" },
+    { type: "export" },
     { type: "log", level: "error", message: "boom" },
   ];
   for (const m of good) assert.deepEqual(validateWebviewMessage(m), { ok: true, value: m });

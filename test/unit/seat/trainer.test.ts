@@ -243,3 +243,29 @@ test("abstention-aware early stopping reports its reason and ends the run", asyn
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("random-per-step: each step changes only that step's draw; other entries keep weight and moments", async () => {
+  const dir = tmp();
+  try {
+    const out = join(dir, "ps");
+    await train(cfg(out, { model: QWEN, method: "sparse", mask: { type: "random-per-step", ratio: 0.1 }, optim: { lr: 0.01, weightDecay: 0.1 }, train: { epochs: 1, batchSize: 2, maxSteps: 1 } }));
+    const ck = readCheckpoint(join(out, "checkpoints", checkpointName(1)));
+    const baseEntries = new Map([...readSafetensorsHeader(join(QWEN, "model-00001-of-00002.safetensors")).tensors, ...readSafetensorsHeader(join(QWEN, "model-00002-of-00002.safetensors")).tensors]);
+    let tensors = 0;
+    for (const [k, t] of ck.tensors) {
+      if (!k.endsWith(".m")) continue;
+      tensors++;
+      const m = t.data as Float32Array;
+      const moved = m.reduce((n, x) => n + (x !== 0 ? 1 : 0), 0);
+      // After one step only the drawn 10% have a first moment; everything else was restored to 0.
+      assert.ok(moved <= Math.max(1, Math.round(m.length * 0.1)) && moved > 0, `${k}: ${moved} of ${m.length} moments set`);
+      const name = k.slice("state/".length, -".m".length);
+      const w = ck.tensors.get(`state/${name}`)!.data as Float32Array;
+      const b0 = new Float32Array(readTensorBytes(baseEntries.get(name)!).slice().buffer);
+      for (let i = 0; i < w.length; i++) if (m[i] === 0) assert.equal(w[i], b0[i], `${name}[${i}] moved outside the draw`);
+    }
+    assert.ok(tensors >= 7, "one moment per eligible tensor");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
