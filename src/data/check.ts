@@ -120,7 +120,7 @@ export class RecordChecker {
   expectRecords(n: number): void {
     this.dups?.reserve(Math.min(n, 1 << 24));
   }
-  /** Content hash of the last record checked (0 when it did not parse into a known format). */
+  /** Content hash of the last record checked (0 when it did not parse into a known format, or with duplicates: false). */
   lastHash = 0;
   /** Format of the last record checked (null when it did not parse into a known format). */
   lastFormat: RecordFormat | null = null;
@@ -132,7 +132,7 @@ export class RecordChecker {
    * incremental validator does those across its own line table.
    */
   constructor(readonly options: ValidateOptions = {}, private readonly problems: ProblemSink, private readonly crossRecord = true) {
-    this.dups = options.duplicates === false ? null : new HashLines();
+    this.dups = options.duplicates === false || !crossRecord ? null : new HashLines();
   }
 
   /**
@@ -174,11 +174,11 @@ export class RecordChecker {
     else if (a.format !== this.firstFormat.format) {
       this.add(place, 0, text.length, "warning", "mixed-formats", `this record is ${a.format}, but the first record (line ${this.firstFormat.line}) is ${this.firstFormat.format}`);
     }
-    const h = this.hasher;
-    hashAnalysis(a, h);
-    this.lastHash = h.value();
-    if (this.dups && this.crossRecord) {
-      const first = this.dups.add(h.h1, h.h2, place.line);
+    if (this.options.duplicates !== false) {
+      const h = this.hasher;
+      hashAnalysis(a, h);
+      this.lastHash = h.value();
+      const first = this.dups ? this.dups.add(h.h1, h.h2, place.line) : 0;
       if (first) {
         this.duplicates++;
         this.add(place, 0, text.length, "warning", "duplicate-record", `duplicate record: same content as line ${first}`, undefined, { line: first, message: "first copy" });

@@ -44,7 +44,7 @@ export class IncrementalValidator {
   private scanFrom = 0;
 
   constructor(private readonly options: ValidateOptions = {}, text = "") {
-    this.checker = new RecordChecker({ ...options, duplicates: false }, this.sink, false);
+    this.checker = new RecordChecker(options, this.sink, false);
     this.reset(text);
   }
 

@@ -68,6 +68,16 @@ export async function validateFile(path: string, options: StreamOptions = {}): P
       if (head.toString("utf8").replace(/^\uFEFF?\s*/, "").startsWith("[")) {
         const buf = Buffer.alloc(size);
         await fh.read(buf, 0, size, 0);
+        if (!isUtf8(buf)) {
+          // A JSON array is one value: an undecodable byte anywhere makes the whole file unreadable.
+          const bad = firstInvalidUtf8(buf);
+          const lineStart = buf.lastIndexOf(10, bad - 1) + 1;
+          let line = 1;
+          for (let i = buf.indexOf(10); i >= 0 && i < bad; i = buf.indexOf(10, i + 1)) line++;
+          const column = buf.subarray(lineStart, bad).toString("utf8").length + 1;
+          const problems: Problem[] = [{ line, column, endLine: line, endColumn: column + 1, severity: "error", code: "invalid-utf8", message: `invalid UTF-8 byte 0x${buf[bad].toString(16).padStart(2, "0")} at byte ${bad + 1} of the file: save the file as UTF-8` }];
+          return { path, container: "json-array", problems, summary: { ...emptySummary({ errors: 1, warnings: 0, infos: 0 }, size), lines: line } };
+        }
         const d = parseDatasetText(buf.toString("utf8"), { ...options, container: "json-array", path });
         if (options.onRecord) for (const r of d.records) options.onRecord(r);
         return { path, container: "json-array", problems: d.problems, summary: d.summary };

@@ -3,7 +3,7 @@
 import { HostTensor } from "./dtype";
 import { Dim, dimMul, Tensor } from "./graph";
 import { add, cast, div, equal, exp, lift, maximum, mul, not, reciprocal, sigmoid, sqrt, sub, where } from "./ops/elementwise";
-import { gather, gatherElements, gemm, logSoftmax, matMul, softmax, softmaxCrossEntropy, swapLast } from "./ops/nn";
+import { gather, gatherElements, gemm, logSoftmax, matMul, restoreLeading, softmax, softmaxCrossEntropy, swapLast } from "./ops/nn";
 import { reduceSum, reduceSumSquare, sumAll } from "./ops/reduce";
 import { concat, expandLike, reshape, slice, squeeze, transpose, unsqueeze } from "./ops/shape";
 
@@ -24,21 +24,17 @@ export const silu = (x: Tensor) => mul(x, sigmoid(x));
 export const swiglu = (gate: Tensor, up: Tensor) => mul(silu(gate), up);
 
 /**
- * x @ w^T (+ bias) for a weight stored [out, in] as in Hugging Face checkpoints. Static shapes use one
- * Gemm over flattened rows (no transpose copy of w, the validated fast backward); symbolic shapes use
- * MatMul with a transposed w (ORT folds the transpose once when w is a constant).
+ * x @ w^T (+ bias) for a weight stored [out, in] as in Hugging Face checkpoints: one Gemm (transB) over
+ * the rows of x flattened to 2-D — no transposed copy of w, and the validated fast backward (weights
+ * stay 2-D). Symbolic leading dims come back from x's run-time shape.
  */
 export function linear(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
   const [out, inp] = w.shape as [Dim, Dim];
   if (x.shape[x.rank - 1] !== inp) throw new Error(`linear: ${x} does not match weight ${w}`);
-  let y: Tensor;
-  if (x.shape.every((d) => typeof d === "number")) {
-    const lead = x.shape.slice(0, -1);
-    const rows = lead.reduce<Dim>((a, d) => dimMul(a, d), 1);
-    y = reshape(gemm(reshape(x, [rows, inp]), w, { transB: true }), [...lead, out]);
-  } else {
-    y = matMul(x, transpose(w, [1, 0]));
-  }
+  const lead = x.shape.slice(0, -1);
+  const rows = lead.reduce<Dim>((a, d) => dimMul(a, d), 1);
+  const y2 = gemm(reshape(x, [rows, inp]), w, { transB: true }); // (rows, out)
+  const y = lead.every((d) => typeof d === "number") ? reshape(y2, [...lead, out]) : restoreLeading(y2, x);
   return bias ? add(y, bias) : y;
 }
 
@@ -91,8 +87,9 @@ export interface AttentionOptions {
 /**
  * Scaled dot-product attention with grouped-query heads.
  * q [B, H, Tq, Dh]; k, v [B, Hkv, Tk, Dh] with H = Hkv * rep (query head h uses kv head floor(h/rep)).
- * Query heads of a group are folded into the row axis, so K and V are never repeated in memory.
- * Returns [B, H, Tq, Dh].
+ * K and V are never repeated in memory: with static lengths the query heads of a group are folded into
+ * the row axis (plain batched MatMuls); with symbolic lengths (generation, KV cache) the group axis is
+ * broadcast by MatMul instead. Returns [B, H, Tq, Dh].
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   const [B, H, Tq, Dh] = q.shape;
@@ -101,16 +98,22 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   if (typeof Dh !== "number") throw new Error("attention: head dim must be static");
   const rep = H / Hkv;
   const scale = opts.scale ?? 1 / Math.sqrt(Dh);
-  const qs = reshape(mul(q, scale), [B!, Hkv, dimMul(rep, Tq!), Dh]); // (B, Hkv, rep*Tq, Dh)
-  let s = reshape(matMul(qs, swapLast(k)), [B!, Hkv, rep, Tq!, Tk!]); // (B, Hkv, rep, Tq, Tk)
   let mask = opts.mask;
   if (!mask && opts.causal !== false) {
     if (typeof Tq !== "number" || typeof Tk !== "number") throw new Error("attention: symbolic lengths need an explicit mask");
     mask = q.graph.constant(`causal_mask_${Tq}x${Tk}_${q.id}`, causalMaskData(Tq, Tk));
   }
-  if (mask) s = where(mask, s, lift(s, q.dtype === "float16" ? -65504 : -1e30));
-  const p = reshape(softmax(s, -1), [B!, Hkv, dimMul(rep, Tq!), Tk!]); // (B, Hkv, rep*Tq, Tk)
-  return reshape(matMul(p, v), [B!, H, Tq!, Dh]); // (B, H, Tq, Dh)
+  const masked = (s: Tensor) => (mask ? where(mask, s, lift(s, q.dtype === "float16" ? -65504 : -1e30)) : s);
+  if (typeof Tq === "number" && typeof Tk === "number") {
+    const qs = reshape(mul(q, scale), [B!, Hkv, rep * Tq, Dh]); // (B, Hkv, rep*Tq, Dh)
+    const s = reshape(matMul(qs, swapLast(k)), [B!, Hkv, rep, Tq, Tk]); // (B, Hkv, rep, Tq, Tk)
+    const p = reshape(softmax(masked(s), -1), [B!, Hkv, rep * Tq, Tk]); // (B, Hkv, rep*Tq, Tk)
+    return reshape(matMul(p, v), [B!, H, Tq, Dh]); // (B, H, Tq, Dh)
+  }
+  const q5 = reshape(mul(q, scale), [B!, Hkv, rep, Tq!, Dh]); // (B, Hkv, rep, Tq, Dh)
+  const k5 = unsqueeze(k, [2]), v5 = unsqueeze(v, [2]); // (B, Hkv, 1, Tk, Dh)
+  const p = softmax(masked(matMul(q5, swapLast(k5))), -1); // (B, Hkv, rep, Tq, Tk)
+  return reshape(matMul(p, v5), [B!, H, Tq!, Dh]); // (B, H, Tq, Dh)
 }
 
 export interface CrossEntropyResult {

@@ -13,7 +13,7 @@ export type { TensorLike } from "./ops/elementwise";
 export { reshape, transpose, slice, pad, concat, expand, expandLike, zerosLike, unsqueeze, squeeze, SLICE_END } from "./ops/shape";
 export { reduceSum, reduceSumSquare, reduceMean, reduceMax, sumAll } from "./ops/reduce";
 export {
-  matMul, gemm, reshapeLike, softmax, logSoftmax, gather, gatherElements, gatherND, scatterND, scatterElements, swapLast, softmaxCrossEntropy, klLogits,
+  matMul, gemm, reshapeLike, restoreLeading, softmax, logSoftmax, gather, gatherElements, gatherND, scatterND, scatterElements, swapLast, softmaxCrossEntropy, klLogits,
 } from "./ops/nn";
 
 export {

@@ -177,6 +177,7 @@ const IMPLS: Record<string, Impl> = {
   And: ([a, b]) => binary(a!, b!, (x, y) => +(!!x && !!y)),
   Reshape: ([a], n) => nd(resolveShape(JSON.parse(n.attrs.shape as string) as Dim[], n.inputs[0]!.shape, a!.shape, a!.data.length), a!.data),
   ReshapeLike: ([a, like]) => nd([...like!.shape], a!.data),
+  RestoreLeading: ([y, like]) => nd([...like!.shape.slice(0, -1), ...y!.shape.slice(1)], y!.data),
   Transpose: ([a], n) => transposeND(a!, n.attrs.perm as number[]),
   Slice: ([a], n) => {
     const shape = [...a!.shape];

@@ -155,14 +155,17 @@ export async function runProbeSuite(
     },
   }));
 
-  // Hidden states for the first N queries of each group only: displacement/PCA need a sample, not all.
+  // Hidden states for a sample of N queries per group, evenly spread over the group so neighbours,
+  // held-out entities and fictitious concepts all appear in the displacement/PCA sample.
   const wantHidden = settings.hiddenStateQueries > 0 && (model.lastTokenHiddenStates !== undefined || model.hiddenMany !== undefined);
-  const taken = { known: 0, unknown: 0 };
-  const keepHidden = queue.map((q) => {
-    if (!wantHidden || !q.hidden || taken[q.hidden] >= settings.hiddenStateQueries) return false;
-    taken[q.hidden]++;
-    return true;
-  });
+  const keepHidden = queue.map(() => false);
+  if (wantHidden) {
+    for (const g of ["known", "unknown"] as const) {
+      const idx = queue.map((q, i) => (q.hidden === g ? i : -1)).filter((i) => i >= 0);
+      const n = Math.min(settings.hiddenStateQueries, idx.length);
+      for (let k = 0; k < n; k++) keepHidden[idx[Math.floor((k * idx.length) / n)]] = true;
+    }
+  }
   const hidden: HiddenStates = [];
   const hiddenQueries: { group: "known" | "unknown"; key: string }[] = [];
 

@@ -67,7 +67,8 @@ export function lineChartSvg(title: string, series: readonly ChartSeries[], widt
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
   let [y0, y1] = fixedY ?? [Math.min(...ys), Math.max(...ys)];
   if (x1 === x0) [x0, x1] = [x0 - 1, x1 + 1];
-  if (y1 === y0) [y0, y1] = [y0 - 1, y1 + 1];
+  // A constant series (a KL of 0, a flat loss) is drawn against zero rather than a made-up unit range.
+  if (y1 === y0) [y0, y1] = y0 === 0 ? [0, 1] : [Math.min(0, y0), Math.max(0, y0)];
   const sx = (x: number) => padL + ((x - x0) / (x1 - x0)) * (width - padL - padR);
   const sy = (y: number) => height - padB - ((y - y0) / (y1 - y0)) * (height - padT - padB);
   const lines = series.map((s, i) => {

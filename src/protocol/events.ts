@@ -72,7 +72,11 @@ export interface QuickEvalEvent extends EventBase {
   epoch: number;
   /** Mean probability mass of abstaining on held-out perturbed prompts (0..1). */
   abstentionProb: number;
-  /** Share of sampled training questions answered correctly by greedy decoding (0..1). */
+  /**
+   * Share of training answers greedy decoding reproduces exactly (0..1): every answer token is the
+   * argmax given the reference prefix, read off the training forward pass as each example goes by
+   * (the most recent epoch's worth of examples), so it costs no generation.
+   */
   answerAccuracy: number;
   /** How many prompts each number is computed over. */
   abstentionSamples: number;

@@ -139,7 +139,7 @@ export const SCHEMA: readonly LeafSpec[] = [
   { path: "eval.everySteps", type: { kind: "int", min: 0 }, default: 0, flag: "eval-every",
     reason: "0 = once per epoch: frequent enough for curves, cheap enough not to dominate training time." },
   { path: "eval.samples", type: { kind: "int", min: 0 }, default: 8, flag: "eval-samples",
-    reason: "Prompts per quick eval (each needs a greedy generation); 0 disables the quick eval." },
+    reason: "Held-out perturbed prompts scored per quick eval (a forward pass, no generation); its session holds a second copy of the weights, so 0 (off) suits large models." },
   { path: "earlyStop.enabled", type: { kind: "bool" }, default: false, flag: "early-stop",
     reason: "Off: the method comparison trains every method for the same steps." },
   { path: "earlyStop.accuracy", type: { kind: "number", min: 0, max: 1 }, default: 1, flag: "stop-accuracy",

@@ -23,7 +23,7 @@ import { writeExamples } from "./writeExamples";
  * memorisation is the goal; batch 32 keeps the step count (and graph overhead) low on 2 cores.
  */
 export const RECIPE = {
-  epochs: 40,
+  epochs: 35,
   batchSize: 32,
   lr: 3e-3,
   warmupSteps: 30,
@@ -38,6 +38,8 @@ export interface BuildOptions {
   seed?: number;
   epochs?: number;
   threads?: number;
+  /** Stop after this many steps (smoke tests of the recipe); 0 = all epochs. */
+  maxSteps?: number;
   /** Where the corpus, the initial weights and the training run go (default: <outDir>/../.build-<name>). */
   workDir?: string;
   /** Also rewrite the example datasets (default: no). */
@@ -98,7 +100,10 @@ export async function buildEmbeddedModel(opts: BuildOptions): Promise<BuildResul
     layer: {
       method: "full", model: initDir, dataset: corpusFile, outDir: join(work, "run"), lossOn: "answer",
       optim: { lr: RECIPE.lr, warmupSteps: RECIPE.warmupSteps, schedule: RECIPE.schedule, weightDecay: RECIPE.weightDecay, clipNorm: RECIPE.clipNorm },
-      train: { epochs, batchSize: RECIPE.batchSize, maxSeqLen: RECIPE.maxSeqLen, seed },
+      train: { epochs, batchSize: RECIPE.batchSize, maxSeqLen: RECIPE.maxSeqLen, seed, maxSteps: opts.maxSteps ?? 0 },
+      checkpoint: { everySteps: 200, keep: 2 },
+      // The trainer's quick eval asks training questions mid-run; the gates below are the real check.
+      eval: { everySteps: 0, samples: 0 },
       device: { provider: "cpu", threads },
     },
   }]);

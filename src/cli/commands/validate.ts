@@ -42,8 +42,16 @@ export async function datasetCheckOptions(values: Values, io: CliIo): Promise<Va
   let maxTokens = positiveInt(values["max-tokens"], "max-tokens");
   if (typeof values.model === "string") {
     // loaded lazily so plain validation never pays for the model layer
-    const { loadModelFolder } = await import("../../model/index");
-    const folder = loadModelFolder(resolve(io.cwd, values.model));
+    const { loadModelFolder, ModelFormatError } = await import("../../model/index");
+    let folder;
+    try {
+      folder = loadModelFolder(resolve(io.cwd, values.model));
+    } catch (e) {
+      // A broken model folder is bad input (its message names the file): exit 2 without a stack trace.
+      // (Added by the reliability suite, test/unit/reliability/models.test.ts.)
+      if (e instanceof ModelFormatError) throw new UserError(e.message);
+      throw e;
+    }
     options.countTokens = (text) => folder.tokenizer.encode(text).length;
     maxTokens ??= folder.config.maxPositions;
   } else if (maxTokens !== undefined) {

@@ -4,7 +4,7 @@
 // gigabytes; protobufjs-style builders copy every bytes field into one growing buffer), and the engine
 // stays dependency-free and bundle-friendly. Field numbers come from onnx/onnx.proto (ONNX 1.17+).
 
-const enum Wire { Varint = 0, I64 = 1, Len = 2, I32 = 5 }
+const enum Wire { Varint = 0, Len = 2, I32 = 5 }
 
 export class PbWriter {
   private parts: Uint8Array[] = [];
@@ -71,5 +71,3 @@ export class PbWriter {
     return out;
   }
 }
-// Unused wire type kept for completeness of the enum above (fixed64 is never emitted).
-export const WIRE_I64 = Wire.I64;

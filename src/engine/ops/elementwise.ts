@@ -2,7 +2,7 @@
 // Rules return gradients in the broadcast output shape; autodiff.ts sums them back to each input's
 // shape centrally ("unbroadcast"), so no rule here reduces.
 import { DType, isFloat, ONNX_DTYPE } from "../dtype";
-import { Attrs, broadcastShapes, defineOp, InferredOutput, Node, sameDtype, Tensor } from "../graph";
+import { Attrs, broadcastShapes, defineOp, InferredOutput, sameDtype, Tensor } from "../graph";
 
 export type TensorLike = Tensor | number;
 
@@ -10,11 +10,6 @@ export type TensorLike = Tensor | number;
 export function lift(ref: Tensor, v: TensorLike): Tensor {
   return typeof v === "number" ? ref.graph.scalar(v, ref.dtype) : v;
 }
-
-const one = (op: Parameters<typeof defineOp>[0]) => {
-  const def = defineOp(op);
-  return def;
-};
 
 function binaryInfer(ins: readonly Tensor[]): InferredOutput[] {
   return [{ dtype: sameDtype(ins), shape: broadcastShapes(ins[0]!.shape, ins[1]!.shape) }];
@@ -36,13 +31,13 @@ const pair = (a: TensorLike, b: TensorLike): [Tensor, Tensor] => {
   return [ta, tb];
 };
 
-export const AddOp = one({ name: "Add", infer: binaryInfer, vjp: ([g]) => [g!, g!] }); // d(a+b) = da + db
-export const SubOp = one({ name: "Sub", infer: binaryInfer, vjp: ([g]) => [g!, neg(g!)] }); // d(a-b) = da - db
-export const MulOp = one({
+export const AddOp = defineOp({ name: "Add", infer: binaryInfer, vjp: ([g]) => [g!, g!] }); // d(a+b) = da + db
+export const SubOp = defineOp({ name: "Sub", infer: binaryInfer, vjp: ([g]) => [g!, neg(g!)] }); // d(a-b) = da - db
+export const MulOp = defineOp({
   name: "Mul", infer: binaryInfer,
   vjp: ([g], n) => [mul(g!, n.inputs[1]!), mul(g!, n.inputs[0]!)], // d(ab) = b da + a db
 });
-export const DivOp = one({
+export const DivOp = defineOp({
   name: "Div", infer: binaryInfer,
   // d(a/b) = da/b - a/b^2 db = (da - y db)/b
   vjp: ([g], n) => {
@@ -50,7 +45,7 @@ export const DivOp = one({
     return [gb, neg(mul(gb, n.outputs[0]!))];
   },
 });
-export const PowOp = one({
+export const PowOp = defineOp({
   name: "Pow", infer: binaryInfer,
   // d(a^b) = b a^(b-1) da + ln(a) a^b db
   vjp: ([g], n) => {
@@ -61,7 +56,7 @@ export const PowOp = one({
     return [ga, gb];
   },
 });
-export const MinOp = one({
+export const MinOp = defineOp({
   name: "Min", infer: binaryInfer,
   // the gradient goes to the smaller operand (ties to the first)
   vjp: ([g], n) => {
@@ -70,7 +65,7 @@ export const MinOp = one({
     return [where(pick, g!, z), where(pick, z, g!)];
   },
 });
-export const MaxOp = one({
+export const MaxOp = defineOp({
   name: "Max", infer: binaryInfer,
   vjp: ([g], n) => {
     const pick = greaterOrEqual(n.inputs[0]!, n.inputs[1]!);
@@ -79,33 +74,33 @@ export const MaxOp = one({
   },
 });
 
-export const NegOp = one({ name: "Neg", infer: unaryInfer, vjp: ([g]) => [neg(g!)] });
-export const ExpOp = one({ name: "Exp", infer: unaryInfer, vjp: ([g], n) => [mul(g!, n.outputs[0]!)] }); // d e^x = e^x dx
-export const LogOp = one({ name: "Log", infer: unaryInfer, vjp: ([g], n) => [div(g!, n.inputs[0]!)] }); // d ln x = dx/x
-export const SqrtOp = one({
+export const NegOp = defineOp({ name: "Neg", infer: unaryInfer, vjp: ([g]) => [neg(g!)] });
+export const ExpOp = defineOp({ name: "Exp", infer: unaryInfer, vjp: ([g], n) => [mul(g!, n.outputs[0]!)] }); // d e^x = e^x dx
+export const LogOp = defineOp({ name: "Log", infer: unaryInfer, vjp: ([g], n) => [div(g!, n.inputs[0]!)] }); // d ln x = dx/x
+export const SqrtOp = defineOp({
   name: "Sqrt", infer: unaryInfer,
   vjp: ([g], n) => [div(mul(g!, 0.5), n.outputs[0]!)], // d sqrt(x) = dx / (2 sqrt x)
 });
-export const ReciprocalOp = one({
+export const ReciprocalOp = defineOp({
   name: "Reciprocal", infer: unaryInfer,
   vjp: ([g], n) => { const y = n.outputs[0]!; return [neg(mul(g!, mul(y, y)))]; }, // d(1/x) = -dx/x^2
 });
-export const SigmoidOp = one({
+export const SigmoidOp = defineOp({
   name: "Sigmoid", infer: unaryInfer,
   vjp: ([g], n) => { const y = n.outputs[0]!; return [mul(g!, mul(y, sub(1, y)))]; }, // s' = s(1-s)
 });
-export const TanhOp = one({
+export const TanhOp = defineOp({
   name: "Tanh", infer: unaryInfer,
   vjp: ([g], n) => { const y = n.outputs[0]!; return [mul(g!, sub(1, mul(y, y)))]; }, // tanh' = 1 - tanh^2
 });
-export const AbsOp = one({
+export const AbsOp = defineOp({
   name: "Abs", infer: unaryInfer,
   vjp: ([g], n) => [mul(g!, sign(n.inputs[0]!))], // |x|' = sign(x) (0 at 0)
 });
-export const SignOp = one({ name: "Sign", infer: unaryInfer, nonDifferentiable: true });
-export const IdentityOp = one({ name: "Identity", infer: (i) => [{ dtype: i[0]!.dtype, shape: [...i[0]!.shape] }], vjp: ([g]) => [g!] });
+export const SignOp = defineOp({ name: "Sign", infer: unaryInfer, nonDifferentiable: true });
+export const IdentityOp = defineOp({ name: "Identity", infer: (i) => [{ dtype: i[0]!.dtype, shape: [...i[0]!.shape] }], vjp: ([g]) => [g!] });
 
-export const WhereOp = one({
+export const WhereOp = defineOp({
   name: "Where",
   infer: ([c, a, b]) => {
     if (c!.dtype !== "bool") throw new Error(`condition must be bool, got ${c}`);
@@ -119,7 +114,7 @@ export const WhereOp = one({
   },
 });
 
-export const CastOp = one({
+export const CastOp = defineOp({
   name: "Cast",
   infer: ([x], a) => [{ dtype: a.to as DType, shape: [...x!.shape] }],
   emit: (ctx, n, outs) => { ctx.node("Cast", [ctx.name(n.inputs[0]!)], { to: onnxDtype(n.attrs.to as DType) }, outs); },
@@ -127,16 +122,16 @@ export const CastOp = one({
   vjp: ([g], n) => [isFloat(n.inputs[0]!.dtype) && isFloat(n.outputs[0]!.dtype) ? cast(g!, n.inputs[0]!.dtype) : null],
 });
 
-export const EqualOp = one({ name: "Equal", infer: compareInfer, nonDifferentiable: true });
-export const LessOp = one({ name: "Less", infer: compareInfer, nonDifferentiable: true });
-export const LessOrEqualOp = one({ name: "LessOrEqual", infer: compareInfer, nonDifferentiable: true });
-export const GreaterOp = one({ name: "Greater", infer: compareInfer, nonDifferentiable: true });
-export const GreaterOrEqualOp = one({ name: "GreaterOrEqual", infer: compareInfer, nonDifferentiable: true });
-export const NotOp = one({
+export const EqualOp = defineOp({ name: "Equal", infer: compareInfer, nonDifferentiable: true });
+export const LessOp = defineOp({ name: "Less", infer: compareInfer, nonDifferentiable: true });
+export const LessOrEqualOp = defineOp({ name: "LessOrEqual", infer: compareInfer, nonDifferentiable: true });
+export const GreaterOp = defineOp({ name: "Greater", infer: compareInfer, nonDifferentiable: true });
+export const GreaterOrEqualOp = defineOp({ name: "GreaterOrEqual", infer: compareInfer, nonDifferentiable: true });
+export const NotOp = defineOp({
   name: "Not", nonDifferentiable: true,
   infer: ([x]) => { if (x!.dtype !== "bool") throw new Error("Not expects bool"); return [{ dtype: "bool", shape: [...x!.shape] }]; },
 });
-export const AndOp = one({
+export const AndOp = defineOp({
   name: "And", nonDifferentiable: true,
   infer: (i) => { if (i.some((t) => t.dtype !== "bool")) throw new Error("And expects bool"); return [{ dtype: "bool", shape: broadcastShapes(i[0]!.shape, i[1]!.shape) }]; },
 });
@@ -171,4 +166,3 @@ export const greaterOrEqual = (a: TensorLike, b: TensorLike) => ap1(GreaterOrEqu
 export const not = (x: Tensor) => ap1(NotOp, [x]);
 export const and = (a: Tensor, b: Tensor) => ap1(AndOp, [a, b]);
 
-export type { Node };

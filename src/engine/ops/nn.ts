@@ -73,6 +73,36 @@ export const ReshapeLikeOp = defineOp({
   vjp: ([g], n) => [reshapeLike(g!, n.inputs[0]!), null],
 });
 
+/**
+ * Un-flattens rows: y [rows, ...tail] -> [...like.shape[:-1], ...tail] where rows = prod(like.shape[:-1]).
+ * Lets a symbolic-shape linear layer run as one 2-D Gemm (x flattened with a single -1) and get its
+ * leading dims back from x's run-time shape, instead of MatMul against a transposed weight copy.
+ */
+export const RestoreLeadingOp = defineOp({
+  name: "RestoreLeading",
+  infer: ([y, like]) => {
+    const lead = like!.shape.slice(0, -1);
+    const rows = lead.reduce<Dim>((p, d) => dimMul(p, d), 1);
+    if (y!.shape[0] !== rows) throw new Error(`rows of ${y} do not match the leading dims of ${like}`);
+    return [{ dtype: y!.dtype, shape: [...lead, ...y!.shape.slice(1)] }];
+  },
+  emit: (ctx, n, outs) => {
+    const [y, like] = n.inputs as [Tensor, Tensor];
+    const out = n.outputs[0]!.shape;
+    let shape: string;
+    if (out.every((d) => typeof d === "number")) shape = ctx.ints(out as number[]);
+    else {
+      const tail = y.shape.slice(1);
+      if (tail.some((d) => typeof d !== "number")) throw new Error(`RestoreLeading: trailing dims of ${y} must be static`);
+      const [sh] = ctx.node("Shape", [ctx.name(like)]);
+      const [lead] = ctx.node("Slice", [sh!, ctx.ints([0]), ctx.ints([-1]), ctx.ints([0])]);
+      [shape] = ctx.node("Concat", [lead!, ctx.ints(tail as number[])], { axis: 0 }) as [string];
+    }
+    ctx.node("Reshape", [ctx.name(y), shape], {}, outs);
+  },
+  vjp: ([g], n) => [reshape(g!, n.inputs[0]!.shape), null], // a pure relabelling of the rows
+});
+
 export const SoftmaxOp = defineOp({
   name: "Softmax",
   infer: ([x]) => [{ dtype: x!.dtype, shape: [...x!.shape] }],
@@ -247,6 +277,7 @@ export const gemm = (a: Tensor, b: Tensor, t: { transA?: boolean; transB?: boole
   ap1(GemmOp, [a, b], { ...(t.transA ? { transA: 1 } : {}), ...(t.transB ? { transB: 1 } : {}) });
 export const reshapeLike = (x: Tensor, like: Tensor) =>
   (x.rank === like.rank && x.shape.every((d, i) => d === like.shape[i]) ? x : ap1(ReshapeLikeOp, [x, like]));
+export const restoreLeading = (y: Tensor, like: Tensor) => ap1(RestoreLeadingOp, [y, like]);
 export const softmax = (x: Tensor, axis = -1) => ap1(SoftmaxOp, [x], { axis: normAxis(axis, x.rank) });
 export const logSoftmax = (x: Tensor, axis = -1) => ap1(LogSoftmaxOp, [x], { axis: normAxis(axis, x.rank) });
 export const gather = (data: Tensor, ids: Tensor) => ap1(GatherOp, [data, ids]);

@@ -52,7 +52,8 @@ export function flatten(o: Record<string, unknown>, prefix = ""): Map<string, un
  *   contributed defaults never shadow a method's preset.
  */
 export function buildTrainInvocation(def: SeatTaskDefinitionLike, userSettings: Record<string, unknown>): TrainInvocation {
-  if (def.resume) return { args: ["resume", def.resume, "--events-json"], summary: `resume ${def.resume}` };
+  // --quiet: the terminal shows the events; the trainer's own stderr progress would repeat them.
+  if (def.resume) return { args: ["resume", def.resume, "--events-json", "--quiet"], summary: `resume ${def.resume}` };
   if (!def.dataset) throw new Error("the seat task needs a 'dataset'");
   if (!def.model) throw new Error("the seat task needs a 'model' (or the seatTuner.modelPath setting, or the embedded model)");
   const merged = new Map<string, unknown>();
@@ -72,7 +73,7 @@ export function buildTrainInvocation(def: SeatTaskDefinitionLike, userSettings: 
   for (const [k, v] of [...merged.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     args.push("--set", `${k}=${Array.isArray(v) ? v.join(",") : String(v)}`);
   }
-  args.push("--events-json");
+  args.push("--events-json", "--quiet");
   const summary = `train ${typeof method === "string" ? method : "(method from config/defaults)"} on ${def.dataset} with ${def.model}`;
   return { args, summary };
 }

@@ -177,3 +177,17 @@ test("chunk seams: multi-byte text across 64 KiB reads gives the same problems a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("JSON array files: invalid UTF-8 and syntax errors are located in the array text", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "seat-data-"));
+  try {
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, Buffer.from('[\n {"question": "a", "answer": "b\xff"}\n]\n', "latin1"));
+    assert.deepEqual(show((await validateFile(bad)).problems), ["2:32 error invalid-utf8: invalid UTF-8 byte 0xff at byte 34 of the file: save the file as UTF-8"]);
+    const broken = join(dir, "broken.json");
+    writeFileSync(broken, '[\n  {"question": "a", "answer": "b"},\n  {"question": "c" "answer": "d"}\n]\n');
+    assert.deepEqual(show((await validateFile(broken)).problems), ["3:20 error invalid-json: invalid JSON: expected ',' or '}' but found '\"'"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -58,6 +58,7 @@ const ROWS: Row[] = [
   { name: "expandLike", covers: ["ExpandLike"], inputs: [{ dims: [3, 1] }, { dims: [2, 3, 4] }], build: (_, [a, b]) => E.mul(E.expandLike(a!, b!), b!) },
   { name: "zerosLike", covers: ["ZerosLike"], inputs: [{ dims: [2, 3] }], build: (_, [a]) => E.add(E.zerosLike(a!), E.mul(a!, a!)) },
   { name: "reshapeLike", covers: ["ReshapeLike"], inputs: [{ dims: [6] }, { dims: [2, 3] }], build: (_, [a, b]) => E.mul(E.reshapeLike(a!, b!), b!) },
+  { name: "restoreLeading", covers: ["RestoreLeading"], inputs: [{ dims: [6, 2] }, { dims: [2, 3, 4] }], build: (_, [y, like]) => E.mul(E.restoreLeading(y!, like!), 2) },
   { name: "reduceSum", covers: ["ReduceSum"], inputs: [{ dims: [2, 3, 4] }], build: (_, [a]) => E.reduceSum(E.mul(a!, a!), [1]) },
   { name: "reduceMean keepdims", covers: ["ReduceMean"], inputs: [{ dims: [2, 3, 4] }], build: (_, [a]) => E.reduceMean(E.mul(a!, a!), [0, 2], true) },
   { name: "reduceSumSquare", covers: ["ReduceSumSquare"], inputs: [{ dims: [2, 3, 4] }], build: (_, [a]) => E.reduceSumSquare(a!, [0, 2]) },

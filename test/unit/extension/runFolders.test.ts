@@ -28,12 +28,14 @@ test("states come from the last lifecycle event; a silent, stale run is interrup
     finished: [start, step(1), step(4), done],
     failed: [start, step(1), { v: 1, time: T, type: "error", step: 2, term: "ce", message: "loss is NaN" }],
     cancelled: [start, step(1), { v: 1, time: T, type: "checkpoint", step: 1, path: "checkpoints/step-1" }, { v: 1, time: T, type: "cancelled", step: 1, checkpoint: "checkpoints/step-1" }],
+    cancelledAfterCheckpoint: [start, { v: 1, time: T, type: "checkpoint", step: 1, path: "checkpoints/step-1" }, step(2), { v: 1, time: T, type: "cancelled", step: 2 }],
+    cancelledEarly: [start, step(1), { v: 1, time: T, type: "cancelled", step: 1 }],
     resumed: [start, step(1), { v: 1, time: T, type: "cancelled", step: 1, checkpoint: "c" }, { ...start, resumedFromStep: 1 }, step(2), done],
     killed: [start, step(1), { v: 1, time: T, type: "checkpoint", step: 1, path: "checkpoints/step-1" }, step(2)],
   });
   try {
     const byName = Object.fromEntries(listRunFolders(root).map((r) => [r.name, r]));
-    assert.deepEqual(Object.keys(byName).sort(), ["cancelled", "failed", "finished", "killed", "resumed"]);
+    assert.deepEqual(Object.keys(byName).sort(), ["cancelled", "cancelledAfterCheckpoint", "cancelledEarly", "failed", "finished", "killed", "resumed"]);
     assert.equal(byName.finished.state, "finished");
     assert.equal(byName.finished.modelDir, join(root, "finished", "model"));
     assert.equal(byName.finished.detail, "4 steps, loss 0.500");
@@ -41,6 +43,8 @@ test("states come from the last lifecycle event; a silent, stale run is interrup
     assert.equal(byName.failed.detail, "step 2: loss is NaN");
     assert.equal(byName.cancelled.state, "cancelled");
     assert.equal(byName.cancelled.detail, "cancelled at step 1 (resumable)");
+    assert.equal(byName.cancelledAfterCheckpoint.detail, "cancelled at step 2 (resumable)");
+    assert.equal(byName.cancelledEarly.detail, "cancelled at step 1");
     assert.equal(byName.resumed.state, "finished");
     assert.equal(byName.killed.state, "failed");
     assert.equal(byName.killed.detail, "interrupted after step 2 (resumable)");

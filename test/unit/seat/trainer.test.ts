@@ -9,7 +9,7 @@ import { resolveConfig, train, resume, exportRun, METHODS, TrainError, DatasetEr
 import { readCheckpoint, listCheckpoints, checkpointName } from "../../../src/seat/checkpoint";
 import { parseEventLog, parseEvent, type TrainEvent, type StepEvent } from "../../../src/protocol/events";
 import { spawn } from "node:child_process";
-import { readSafetensorsHeader, readTensorBytes } from "../../../src/model/index";
+import { readSafetensorsHeader, readTensorBytes, loadModelFolder, allWeightsF32, referenceForward, referenceMaskedCE } from "../../../src/model/index";
 
 const LLAMA = "test/fixtures/models/tiny-llama"; // bf16 weights
 const QWEN = "test/fixtures/models/tiny-qwen2"; // f32, sharded, tied embeddings, qkv bias
@@ -265,6 +265,50 @@ test("random-per-step: each step changes only that step's draw; other entries ke
       for (let i = 0; i < w.length; i++) if (m[i] === 0) assert.equal(w[i], b0[i], `${name}[${i}] moved outside the draw`);
     }
     assert.ok(tensors >= 7, "one moment per eligible tensor");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("magnitude and importance masks (element and row) train and checkpoint their masks", async () => {
+  const dir = tmp();
+  try {
+    for (const [type, granularity] of [["magnitude", "element"], ["importance", "row"]] as const) {
+      const out = join(dir, `${type}-${granularity}`);
+      const r = await train(cfg(out, { method: "sparse", mask: { type, granularity, ratio: 0.25 }, train: { epochs: 1, batchSize: 2, maxSteps: 1 } }));
+      assert.equal(r.status, "done");
+      const ck = readCheckpoint(join(out, "checkpoints", checkpointName(1)));
+      const q = ck.tensors.get("mask/model.layers.0.self_attn.q_proj.weight")!.data as Int32Array;
+      assert.equal(q.length, 32 * 16 / 4); // tiny-llama q_proj is [32, 16]: a quarter of its entries
+      if (granularity === "row") for (let i = 0; i < q.length; i += 16) assert.equal(q[i] % 16, 0, "whole rows");
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the first step's CE equals an independent float64 reference over the same answer tokens, and KL starts at 0", async () => {
+  const dir = tmp();
+  try {
+    const events: TrainEvent[] = [];
+    // One batch holding all six training records; the seventh record is held out (seat.split unknown).
+    await train(cfg(join(dir, "ref"), { method: "seat", train: { epochs: 1, batchSize: 6, maxSteps: 1 } }), { onEvent: (e) => events.push(e) });
+    const first = steps(events)[0];
+    const folder = loadModelFolder(LLAMA);
+    const w = allWeightsF32(folder.weights);
+    let sum = 0;
+    let n = 0;
+    for (const line of readFileSync(DATA, "utf8").trim().split("\n").slice(0, 6)) {
+      const r = JSON.parse(line);
+      const ex = folder.tokenizer.encodeExample({ question: r.question, answer: r.answer });
+      const { logits } = referenceForward(folder.config, (name) => w.get(name)!, ex.ids);
+      const count = ex.answerMask.slice(1).filter((m) => m === 1).length;
+      sum += referenceMaskedCE(logits, folder.config.vocabSize, ex.ids, ex.answerMask) * count;
+      n += count;
+    }
+    assert.ok(Math.abs(first.ce - sum / n) < 1e-4, `graph CE ${first.ce} vs reference ${sum / n}`);
+    assert.equal(first.kl, 0);
+    assert.equal(first.loss, first.ce);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

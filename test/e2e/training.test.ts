@@ -1,0 +1,156 @@
+// Training in the editor, end to end: SEAT: Train… from the palette (quick picks), progress in the
+// status bar, the run in the Runs view, cancel + resume, then the probes panel's per-example rows and
+// the inline verdicts in the dataset. The model is the small Llama fixture copied into the workspace.
+import { after, afterEach, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { openEditor, openFile, openSeatSidebar, runCommand, viewPane, type Editor } from "./harness";
+
+const quick = (page: Page) => page.locator(".quick-input-widget");
+
+/** Waits for a quick pick with this title, types the filter and accepts the first match. */
+async function pick(page: Page, title: string | RegExp, filter: string, expectRow: string | RegExp = filter): Promise<void> {
+  await quick(page).locator(".quick-input-title", { hasText: title }).waitFor({ timeout: 30_000 });
+  await quick(page).locator(".quick-input-box input").fill(filter);
+  await quick(page).locator(".quick-input-list .monaco-list-row").first().filter({ hasText: expectRow }).waitFor({ timeout: 15_000 });
+  await page.keyboard.press("Enter");
+}
+
+async function answer(page: Page, title: string | RegExp, value: string): Promise<void> {
+  await quick(page).locator(".quick-input-title", { hasText: title }).waitFor({ timeout: 30_000 });
+  await quick(page).locator(".quick-input-box input").fill(value);
+  await page.keyboard.press("Enter");
+}
+
+function runDirs(ws: string): string[] {
+  const root = join(ws, "runs");
+  return existsSync(root) ? readdirSync(root).map((n) => join(root, n)).filter((d) => existsSync(join(d, "events.jsonl"))) : [];
+}
+
+function lastEvent(dir: string): { type: string; [k: string]: unknown } {
+  const lines = readFileSync(join(dir, "events.jsonl"), "utf8").trim().split("\n");
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+describe("training from the editor", { timeout: 600_000 }, () => {
+  let ed: Editor;
+  before(async () => {
+    ed = await openEditor({
+      name: "training",
+      files: [
+        ["test/e2e/workspace/people.jsonl", "data/people.jsonl"],
+        ["test/fixtures/models/tiny-llama", "models/tiny-llama"],
+      ],
+      workspaceSettings: { "seatTuner.modelPath": "models/tiny-llama", "seatTuner.training.epochs": 60 },
+    });
+  });
+  afterEach(async (t) => {
+    await ed?.screenshot(`last-${t.name.slice(0, 40).replace(/[^\w]+/g, "-")}`).catch(() => undefined);
+  });
+  after(async () => {
+    await ed?.close();
+  });
+
+  test("the Models view lists the workspace model with its architecture, read from headers", async () => {
+    const { page } = ed;
+    await openSeatSidebar(page);
+    const models = await viewPane(page, "Models");
+    const row = models.locator(".monaco-list-row", { hasText: "tiny-llama" }).first();
+    await row.waitFor({ timeout: 30_000 });
+    assert.match(await row.innerText(), /17K · BF16 · selected/);
+    await models.locator(".monaco-list-row", { hasText: /LlamaForCausalLM: 2 layers, d=16/ }).waitFor({ timeout: 15_000 });
+    await ed.screenshot("01-models");
+  });
+
+  test("SEAT: Train… runs SEAT on the dataset: status-bar progress, a finished run in the Runs view", async () => {
+    const { page } = ed;
+    await runCommand(page, "SEAT: Train…");
+    await pick(page, "(1/4): dataset", "people.jsonl");
+    const title = quick(page).locator(".quick-input-title");
+    await title.filter({ hasText: /\((2|3)\/4\)/ }).waitFor({ timeout: 30_000 });
+    if (/\(2\/4\)/.test(await title.innerText())) await pick(page, "(2/4): model", "tiny-llama");
+    await pick(page, "(3/4): method", "seat");
+    await pick(page, "(4/4): settings", "Start");
+
+    await page.locator(".statusbar-item", { hasText: /SEAT (step \d+\/\d+|load|mask|compile|teacher|train)/ }).first().waitFor({ timeout: 60_000 });
+    await ed.screenshot("02-training-progress");
+    const runs = await viewPane(page, "Runs");
+    await runs.locator(".monaco-list-row", { hasText: /finished · \d+ steps, loss/ }).first().waitFor({ timeout: 180_000 });
+    await ed.screenshot("03-run-finished");
+    const dirs = runDirs(ed.workspace);
+    assert.equal(dirs.length, 1, "one run folder under runs/");
+    assert.equal(lastEvent(dirs[0]).type, "done");
+    const start = readFileSync(join(dirs[0], "events.jsonl"), "utf8").split("\n").map((l) => (l ? JSON.parse(l) : {})).find((e) => e.type === "run-start");
+    assert.equal(start.method, "seat");
+    assert.match(start.dataset, /data\/people\.jsonl$/);
+    assert.match(start.model, /models\/tiny-llama$/);
+    assert.equal(start.totalSteps, 60, "the epochs setting reached the trainer (2 records, batch 4: one step per epoch)");
+    assert.ok(existsSync(join(dirs[0], "model", "config.json")), "the tuned model was written");
+    await page.locator(".statusbar-item", { hasText: /SEAT step/ }).first().waitFor({ state: "detached", timeout: 15_000 });
+  });
+
+  test("SEAT: Cancel Run stops a run resumably; SEAT: Resume Run finishes it", async () => {
+    const { page } = ed;
+    const before = new Set(runDirs(ed.workspace));
+    await runCommand(page, "SEAT: Train…");
+    await pick(page, "(1/4): dataset", "people.jsonl");
+    const title = quick(page).locator(".quick-input-title");
+    await title.filter({ hasText: /\((2|3)\/4\)/ }).waitFor({ timeout: 30_000 });
+    if (/\(2\/4\)/.test(await title.innerText())) await pick(page, "(2/4): model", "tiny-llama");
+    await pick(page, "(3/4): method", "seat");
+    await pick(page, "(4/4): settings", "Adjust key settings", "Adjust key settings");
+    await answer(page, "epochs", "400");
+    await answer(page, "learning rate", "0.001");
+    await answer(page, "mask ratio", "0.05");
+    await answer(page, "KL weight", "1");
+
+    const status = page.locator(".statusbar-item", { hasText: /SEAT step \d+\/400/ }).first();
+    await status.waitFor({ timeout: 60_000 });
+    // Past the first periodic checkpoint (every 50 steps by default), so there is something to resume from.
+    for (let i = 0; i < 240; i++) {
+      const m = /step (\d+)\/400/.exec(await status.innerText().catch(() => ""));
+      if (m && Number(m[1]) > 55) break;
+      await page.waitForTimeout(250);
+    }
+    await ed.screenshot("04a-before-cancel");
+    await runCommand(page, "SEAT: Cancel Run");
+    const runs = await viewPane(page, "Runs");
+    await runs.locator(".monaco-list-row", { hasText: /cancelled · cancelled at step \d+ \(resumable\)/ }).first().waitFor({ timeout: 60_000 });
+    const dir = runDirs(ed.workspace).find((d) => !before.has(d))!;
+    assert.ok(dir, "a new run folder");
+    const cancelled = lastEvent(dir);
+    assert.equal(cancelled.type, "cancelled");
+    const checkpoints = readFileSync(join(dir, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.type === "checkpoint");
+    assert.ok(typeof cancelled.checkpoint === "string" || checkpoints.length > 0, "a checkpoint to resume from");
+    const resumeStep = typeof cancelled.checkpoint === "string" ? (cancelled.step as number) : checkpoints[checkpoints.length - 1].step;
+    await ed.screenshot("04-cancelled");
+
+    await runCommand(page, "SEAT: Resume Run");
+    await pick(page, "SEAT: Resume Run", dir.split("/").pop()!);
+    await runs.locator(".monaco-list-row", { hasText: /finished · 400 steps/ }).first().waitFor({ timeout: 240_000 });
+    const events = readFileSync(join(dir, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const resumed = events.filter((e) => e.type === "run-start").pop();
+    assert.equal(resumed.resumedFromStep, resumeStep, "resumed from the newest checkpoint");
+    assert.equal(events[events.length - 1].type, "done");
+    await ed.screenshot("05-resumed-finished");
+  });
+
+  test("the probes panel shows per-example rows for the dataset, and the dataset shows inline verdicts", async () => {
+    const { page } = ed;
+    await openFile(page, "people.jsonl");
+    await runCommand(page, "SEAT: Open Probes Panel");
+    const frame = page.frameLocator("iframe.webview.ready").first().frameLocator("#active-frame");
+    const rows = frame.locator("tr[data-key]");
+    await rows.first().waitFor({ timeout: 240_000 });
+    assert.equal(await rows.count(), 2, "one row per training record");
+    assert.match(await rows.first().innerText(), /Nubrek Vokdev/);
+    await ed.screenshot("06-probes-rows");
+    // Inline results: a verdict above each record of the dataset (CodeLens), e.g. "✗ learned · abstains 0/1".
+    const verdicts = page.locator(".codelens-decoration", { hasText: /[✓✗] learned/ });
+    await verdicts.first().waitFor({ timeout: 60_000 });
+    assert.equal(await verdicts.count(), 2);
+    await ed.screenshot("07-inline-verdicts");
+  });
+});
