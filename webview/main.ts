@@ -194,7 +194,7 @@ function summaryView(): HTMLElement {
     );
   });
   return h("div", {},
-    h("table", { class: "summary", id: "summary" }, h("thead", {}, head), h("tbody", {}, ...rows)),
+    h("div", { class: "scroll" }, h("table", { class: "summary", id: "summary" }, h("thead", {}, head), h("tbody", {}, ...rows))),
     h("p", { class: "note" }, "Abstains: the answer contains a listed abstention phrase. Grounded is an automated stand-in for the paper's human judgement: the answer abstains AND names the queried entity. P(abstain): the model's probability that its answer starts with a listed abstention opening. \"…where base abstained\" keeps only neighbour questions the base model abstained on."),
   );
 }

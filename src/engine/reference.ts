@@ -274,7 +274,7 @@ const IMPLS: Record<string, Impl> = {
     }
     return [kl, lp, lq];
   },
-  SoftmaxCrossEntropyLoss: ([x, y], n) => {
+  CrossEntropyRows: ([x, y], n) => {
     const lp = softmaxND(x!, 1, true);
     const [N, C] = x!.shape as [number, number];
     const nll = nd([N]);

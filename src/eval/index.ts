@@ -1,6 +1,7 @@
 // Public API of src/eval: answer metrics, abstention detection and probability, activation displacement
-// and PCA, the probe suite, its cache and report export. Pure TypeScript (node:fs/crypto only in
-// phrases.ts and cache.ts); model access is the ProbeModel interface (adapter: fromSeatModel).
+// and PCA, the probe suite, its cache and report export. No vscode, no direct onnxruntime: models are
+// reached through the ProbeModel interface (runtimeProbeModel over src/model's LlamaModel for real
+// probing, referenceProbeModel over the float64 reference for tests).
 export { normalizeTokens, lcsLength, rougeL, rougeLRecall, exactMatch, type RougeL } from "./text";
 export {
   parsePhraseList, PhraseListError, makeAbstentionDetector, judgeAbstention, refersToEntity, entityKeyTokens,
@@ -31,5 +32,6 @@ export { modelContentHash, modelFiles } from "./modelHash";
 export { referenceProbeModel } from "./referenceModel";
 export { runtimeProbeModel } from "./runtimeModel";
 export { makeProbeModelLoader, loadProbeModel } from "./loadModel";
-export { pcaSvg, escapeXml } from "./svg";
+export { pcaSvg, lineChartSvg, escapeXml, type ChartSeries } from "./svg";
+export { applyTrainEvent, seriesFromEvents } from "./curves";
 export * from "./types";

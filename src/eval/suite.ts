@@ -126,6 +126,7 @@ export async function runProbeSuite(
     const key = recordKey(r);
     const rec: RecordProbe = {
       key, line: r.line, question: r.question, reference: r.reference,
+      // Filled in by the batch that asks it; the suite either finishes every query or throws.
       own: undefined as unknown as QueryProbe, rougeLRecall: 0, exactMatch: false, learned: false, perturbations: [],
     };
     if (r.id !== undefined) rec.id = r.id;

@@ -110,7 +110,10 @@ const absPath: Check = (v, w) => {
 function shape(fields: Record<string, Check>, optional: Record<string, Check> = {}): Check {
   return (v, w) => {
     if (!isObj(v)) return `${w} must be an object`;
-    for (const k of Object.keys(v)) if (!(k in fields) && !(k in optional)) return `${w} has unexpected field '${k}'`;
+    // Own keys only: `in` would also see Object.prototype, letting "__proto__"/"constructor" fields
+    // through (found by test/unit/reliability/webview.test.ts).
+    const known = (k: string) => Object.prototype.hasOwnProperty.call(fields, k) || Object.prototype.hasOwnProperty.call(optional, k);
+    for (const k of Object.keys(v)) if (!known(k)) return `${w} has unexpected field '${k}'`;
     for (const [k, c] of Object.entries(fields)) {
       if (!(k in v)) return `${w} lacks '${k}'`;
       const e = c(v[k], `${w}.${k}`);

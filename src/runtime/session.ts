@@ -72,6 +72,20 @@ export function autoOrder(platform = process.platform): Exclude<Provider, "auto"
 }
 
 /** Available in this onnxruntime-node build (bundled or loadable); does not prove a device exists. */
+const failedProviders = new Map<string, string>();
+
+let vulkanCache: boolean | undefined;
+/** Dawn's Vulkan backend dlopens libvulkan.so.1; without it webgpu can only fail (noisily, on stderr). */
+function vulkanLoaderPresent(): boolean {
+  if (vulkanCache !== undefined) return vulkanCache;
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean),
+    "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib/x86_64-linux-gnu", "/lib64", "/usr/local/lib",
+  ];
+  vulkanCache = dirs.some((d) => existsSync(join(d, "libvulkan.so.1")));
+  return vulkanCache;
+}
+
 /** The binding takes config entries as a nested object ("a.b.c": v -> {a: {b: {c: v}}}). */
 function nest(flat: Record<string, string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -143,6 +157,12 @@ export async function createSession(model: ModelSource, opts: SessionOptions = {
     }
     const missing = ep === "cuda" ? missingCudaLibrary() : null;
     if (missing) { reasons.push(`cuda: its provider libraries are not installed (${missing} not found)`); continue; }
+    if (ep === "webgpu" && process.platform === "linux" && !vulkanLoaderPresent()) {
+      reasons.push("webgpu: no Vulkan loader (libvulkan.so.1) is installed, so no GPU adapter can be found");
+      continue;
+    }
+    const known = failedProviders.get(ep);
+    if (known) { reasons.push(known); continue; }
     const o: ort.InferenceSession.SessionOptions = {
       executionProviders: [ep],
       graphOptimizationLevel: "all",
@@ -164,7 +184,10 @@ export async function createSession(model: ModelSource, opts: SessionOptions = {
       return new LocalSession(s, ep, reason, opts.label ?? (typeof model === "string" ? model : "model"));
     } catch (e) {
       if (ep === "cpu") throw new Error(`could not create an onnxruntime session for ${opts.label ?? "the model"}: ${(e as Error).message}${reasons.length ? ` (after: ${reasons.join("; ")})` : ""}`);
-      reasons.push(readableProviderError(ep, e));
+      const reason = readableProviderError(ep, e);
+      // a provider that cannot start will not start later in this process: don't retry (and re-log) it
+      if (/no usable GPU adapter|not installed/.test(reason)) failedProviders.set(ep, reason);
+      reasons.push(reason);
     }
   }
   throw new Error(`no execution provider worked: ${reasons.join("; ")}`);

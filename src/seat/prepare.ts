@@ -8,7 +8,7 @@ import { loadModelFolder, readTensorF32, type ModelFolder } from "../model/index
 import { openModelSession } from "../model/index";
 import { readDataset, type DatasetRecord } from "../data/index";
 import { perturbationsFor, prepareDataset, type DatasetContext, type PerturbationCandidate } from "../entities/index";
-import { loadAbstentionLists, prefixFree, abstentionProbabilityFromLogProbs } from "../eval/index";
+import { loadAbstentionLists, prefixFree, abstentionProbabilityFromLogProbs, makeAbstentionDetector } from "../eval/index";
 import type { Session } from "../runtime/index";
 import type { CheckpointState, CkptTensor } from "./checkpoint";
 import { methodParts, type SeatConfig } from "./config";
@@ -119,24 +119,32 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
     const r = new Prng(seed, recIdx);
     return [...r.sample(all.length, k)].map((i) => all[i]);
   };
-  const promptOf = (r: DatasetRecord, p: PerturbationCandidate): number[] => {
-    if (p.messages) return tok.encodePrompt(p.messages.filter((m, i, a) => !(i === a.length - 1 && m.role === "assistant")));
-    return tok.encodePrompt(p.question!);
-  };
+  const promptOf = (r: DatasetRecord, p: PerturbationCandidate): number[] => tok.encodePrompt(promptMessages(r, p));
 
-  // Replay: one abstention example per `1/ratio` training examples, from the base model's own replies.
+  // Replay (ratio 1.0 = one abstention example per training example): perturbed prompts paired with the
+  // base model's own replies, kept only when the abstention detector says the reply abstains, and
+  // encoded through the chat template like any record (so the turn's end token is learned too).
   if (parts.replay && config.replay.ratio > 0) {
     sink.emit({ type: "phase", phase: "teacher", message: "building abstention replay examples from the base model's replies" });
+    const detector = makeAbstentionDetector(loadAbstentionLists().phrases);
     const n = Math.round(config.replay.ratio * examples.length);
-    const prompts: { rec: number; ids: number[] }[] = [];
-    for (let i = 0; prompts.length < n && i < n * 4; i++) {
+    const cands: { rec: number; p: PerturbationCandidate; ids: number[] }[] = [];
+    for (let i = 0; cands.length < n && i < n * 4; i++) {
       const rec = i % records.length;
       const p = perturbed(rec, 1, hashSeed(c.seed, 1000 + Math.floor(i / records.length)))[0];
-      if (p) prompts.push({ rec, ids: promptOf(records[rec], p) });
+      if (p) cands.push({ rec, p, ids: promptOf(records[rec], p) });
     }
-    const replies = await respond(prompts.map((p) => p.ids));
-    prompts.forEach((p, i) => examples.push(exampleFromIds(p.rec, records[p.rec].line, p.ids, replies[i], c.maxSeqLen)));
-    sink.emit({ type: "log", level: "info", message: `replay: ${prompts.length} abstention examples mixed into ${records.length} training examples` });
+    const replies = await respond(cands.map((x) => x.ids));
+    let kept = 0;
+    cands.forEach((x, i) => {
+      const text = tok.decode(replies[i]);
+      if (detector.match(text) === undefined) return;
+      const messages = [...promptMessages(records[x.rec], x.p), { role: "assistant", content: text }];
+      const e = tok.encodeExample({ messages });
+      examples.push({ record: x.rec, line: records[x.rec].line, ids: e.ids.slice(0, c.maxSeqLen), targetMask: e.answerMask.slice(0, c.maxSeqLen), promptLength: e.promptLength, kind: "replay" });
+      kept++;
+    });
+    sink.emit({ type: "log", level: kept === 0 ? "warn" : "info", message: `replay: ${kept} of ${cands.length} base replies to perturbed prompts abstain; ${kept} abstention examples mixed into ${records.length} training examples` });
   }
 
   const B = c.batchSize * c.gradAccum;
@@ -366,6 +374,12 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
       await gen?.dispose();
     },
   };
+}
+
+/** The perturbed conversation up to (not including) the answer. */
+function promptMessages(r: DatasetRecord, p: PerturbationCandidate): { role: string; content: string }[] {
+  if (p.messages) return p.messages.filter((m, i, a) => !(i === a.length - 1 && m.role === "assistant"));
+  return [...r.messages.filter((m) => m.role === "system"), { role: "user", content: p.question! }];
 }
 
 function entityView(r: DatasetRecord) {

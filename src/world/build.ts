@@ -8,6 +8,7 @@ import { loadConfig, loadWeights, allWeightsF32 } from "../model/index";
 import { resolveConfig, train } from "../seat/index";
 import type { TrainEvent } from "../protocol/events";
 import { modelCard } from "./card";
+import { findRepoRoot } from "./paths";
 import { corpusJsonl, gateSets, trainingCorpus } from "./corpus";
 import { answererFor } from "./answer";
 import { evaluateGates, formatGates, type GateReport } from "./gates";
@@ -40,7 +41,7 @@ export interface BuildOptions {
   threads?: number;
   /** Stop after this many steps (smoke tests of the recipe); 0 = all epochs. */
   maxSteps?: number;
-  /** Where the corpus, the initial weights and the training run go (default: <outDir>/../.build-<name>). */
+  /** Where the corpus, the initial weights and the training run go (default: .cache/world-build, git-ignored). */
   workDir?: string;
   /** Also rewrite the example datasets (default: no). */
   examplesDir?: string;
@@ -68,7 +69,7 @@ function progressLine(e: TrainEvent): string | undefined {
 export async function buildEmbeddedModel(opts: BuildOptions): Promise<BuildResult> {
   const seed = opts.seed ?? DEFAULT_WORLD_SEED;
   const outDir = resolve(opts.outDir);
-  const work = resolve(opts.workDir ?? join(outDir, "..", `.build-${MODEL_NAME}`));
+  const work = resolve(opts.workDir ?? join(findRepoRoot(), ".cache", "world-build"));
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const log = opts.log;

@@ -72,5 +72,17 @@ describe("SEAT Tuner in VS Code (trusted workspace)", { timeout: 300_000 }, () =
     await frame.locator("h1", { hasText: "SEAT probes" }).waitFor({ timeout: 60_000 });
     await ed.screenshot("05-probes-panel");
   });
+
+  test("the Getting Started walkthrough lists its four steps", async () => {
+    const { page } = ed;
+    await runCommand(page, "Welcome: Open Walkthrough...");
+    const row = page.locator(".quick-input-list .monaco-list-row", { hasText: "Getting Started with SEAT Tuner" }).first();
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
+    for (const step of ["Open the example dataset", "Suggest perturbations", "Train the embedded model", "Open the probes panel"]) {
+      await page.locator(".getting-started-step", { hasText: step }).first().waitFor({ timeout: 30_000 });
+    }
+    await ed.screenshot("06-walkthrough");
+  });
 });
 

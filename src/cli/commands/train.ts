@@ -91,6 +91,15 @@ export async function runTraining<T>(fn: () => Promise<T>): Promise<T> {
     if (e instanceof seat.TrainError) throw new UserError(e.message, ExitCode.failed);
     const name = (e as Error).name;
     if (name === "ModelFormatError") throw new UserError((e as Error).message, ExitCode.usage);
+    // Disk full / permission denied / path under a file: the OS message names the problem (and usually
+    // the path); a stack trace would bury it. Checkpoints are written atomically, so the previous one
+    // is intact and the run can be resumed. (Added by the reliability suite, test/unit/reliability.)
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === "string" && typeof (e as NodeJS.ErrnoException).syscall === "string") {
+      const hint = code === "ENOSPC" || code === "EDQUOT" ? "; free some disk space, then `seat resume` the run"
+        : code === "EACCES" || code === "EPERM" || code === "EROFS" ? "; make the run folder writable, then `seat resume` the run" : "";
+      throw new UserError(`${(e as Error).message}${hint}`, ExitCode.failed);
+    }
     throw e;
   }
 }

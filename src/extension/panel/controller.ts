@@ -31,6 +31,9 @@ export class ProbesController implements vscode.Disposable {
   /** Re-sent on "ready": messages posted while the page was still loading are lost. */
   private lastStatus: Extract<HostMessage, { type: "probe-status" }> | undefined;
   private readonly subs: vscode.Disposable[] = [];
+  /** Watches runs' events.jsonl while the panel is open: curves stay live even for runs started elsewhere (CLI, another window). */
+  private watcher: vscode.Disposable | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly shell: SeatShell, private readonly inline: InlineVerdicts) {
     this.subs.push(shell.onDidChangeRuns(() => void this.refreshCurves()));
@@ -88,7 +91,28 @@ export class ProbesController implements vscode.Disposable {
     panel.onDidDispose(() => {
       this.running?.abort();
       this.panel = undefined;
+      this.watcher?.dispose();
+      this.watcher = undefined;
     }, undefined, this.subs);
+    this.watchRuns();
+  }
+
+  private watchRuns(): void {
+    this.watcher?.dispose();
+    const root = this.shell.runsRoot();
+    if (!root) return;
+    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(root, `*/${EVENTS_FILE}`));
+    const soon = () => {
+      // At most one re-read per second however fast the trainer writes.
+      if (this.refreshTimer) return;
+      this.refreshTimer = setTimeout(() => {
+        this.refreshTimer = undefined;
+        void this.refreshCurves();
+      }, 1000);
+    };
+    w.onDidChange(soon);
+    w.onDidCreate(soon);
+    this.watcher = w;
   }
 
   private ensurePanel(): vscode.WebviewPanel {
@@ -248,12 +272,20 @@ export class ProbesController implements vscode.Disposable {
 
   // ---- probing ---------------------------------------------------------------------------------
 
+  /**
+   * The phrase list for a run: the workspace's own `.seat/<name>` when it has one (an editable copy of
+   * the shipped file), else the shipped file; entries of the setting are appended. Undefined when that
+   * is just the shipped file (the CLI's default).
+   */
   private listFile(name: string, extra: readonly string[]): string | undefined {
-    if (extra.length === 0) return undefined;
-    const shipped = fs.readFileSync(path.join(this.context.extensionUri.fsPath, "resources", name), "utf8");
+    const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const own = ws ? confinePath(path.join(ws, ".seat", name), this.roots()) : undefined;
+    const custom = own && fs.existsSync(own) ? own : undefined;
+    if (extra.length === 0) return custom;
+    const baseText = fs.readFileSync(custom ?? path.join(this.context.extensionUri.fsPath, "resources", name), "utf8");
     const file = path.join(this.context.globalStorageUri.fsPath, name);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, `${shipped.trimEnd()}\n# from the setting seatTuner.probes\n${extra.map((p) => p.replace(/[\r\n]+/g, " ")).join("\n")}\n`);
+    fs.writeFileSync(file, `${baseText.trimEnd()}\n# from the setting seatTuner.probes\n${extra.map((p) => p.replace(/[\r\n]+/g, " ")).join("\n")}\n`);
     return file;
   }
 
@@ -268,6 +300,12 @@ export class ProbesController implements vscode.Disposable {
     const cfg = vscode.workspace.getConfiguration("seatTuner");
     const phrases = this.listFile("abstention-phrases.txt", cfg.get<string[]>("probes.abstentionPhrases", []));
     const openings = this.listFile("abstention-openings.txt", cfg.get<string[]>("probes.abstentionOpenings", []));
+    // Optional tuning settings; left out of the command line (CLI defaults) when not set.
+    const extraArgs: string[] = [];
+    const n = cfg.get<number>("probes.neighbours");
+    if (Number.isInteger(n) && n! >= 0) extraArgs.push("--neighbours", String(n));
+    const maxNew = cfg.get<number>("probes.maxNewTokens");
+    if (Number.isInteger(maxNew) && maxNew! > 0) extraArgs.push("--max-new-tokens", String(maxNew));
     const sibling = path.join(path.dirname(s.dataset), "unknown.jsonl");
     const unknown = sibling !== s.dataset && fs.existsSync(sibling) ? sibling : undefined;
     const cli = this.shell.cliCommand();
@@ -278,7 +316,7 @@ export class ProbesController implements vscode.Disposable {
     try {
       const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: "SEAT probes" }, async (progress) => runProbeProcess(
         { ...cli, cwd: path.dirname(s.dataset) },
-        probeArgs({ dataset: s.dataset, runs: s.runs, cacheDir: path.join(this.context.globalStorageUri.fsPath, "probe-cache"), ...(s.base ? { base: s.base } : {}), ...(unknown ? { unknown } : {}) }, { ...(phrases ? { phrases } : {}), ...(openings ? { openings } : {}) }),
+        probeArgs({ dataset: s.dataset, runs: s.runs, cacheDir: path.join(this.context.globalStorageUri.fsPath, "probe-cache"), extraArgs, ...(s.base ? { base: s.base } : {}), ...(unknown ? { unknown } : {}) }, { ...(phrases ? { phrases } : {}), ...(openings ? { openings } : {}) }),
         {
           signal: ac.signal,
           onProgress: (p) => {
@@ -337,14 +375,26 @@ export class ProbesController implements vscode.Disposable {
 
   // ---- curves ----------------------------------------------------------------------------------
 
+  private readonly seriesCache = new Map<string, { mtimeMs: number; size: number; series: CurveSeries }>();
+
   private async refreshCurves(): Promise<void> {
     if (!this.panel) return;
     const runs = await this.shell.listRuns();
     const series: CurveSeries[] = [];
     for (const r of runs) {
+      const file = path.join(r.dir, EVENTS_FILE);
       try {
-        const text = await fs.promises.readFile(path.join(r.dir, EVENTS_FILE), "utf8");
-        series.push(seriesFromEvents(r.dir, r.name, parseEventLog(text, path.join(r.dir, EVENTS_FILE)).events));
+        // Re-parse only logs that changed since the last look (the watcher fires for every appended line).
+        const st = await fs.promises.stat(file);
+        const hit = this.seriesCache.get(file);
+        if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) {
+          series.push(hit.series);
+          continue;
+        }
+        const text = await fs.promises.readFile(file, "utf8");
+        const s = seriesFromEvents(r.dir, r.name, parseEventLog(text, file).events);
+        this.seriesCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, series: s });
+        series.push(s);
       } catch {
         // A run without readable events has no curve yet.
       }
@@ -366,6 +416,8 @@ export class ProbesController implements vscode.Disposable {
 
   dispose(): void {
     this.running?.abort();
+    clearTimeout(this.refreshTimer);
+    this.watcher?.dispose();
     this.panel?.dispose();
     for (const s of this.subs) s.dispose();
   }

@@ -63,9 +63,7 @@ export class InlineVerdicts implements vscode.CodeLensProvider, vscode.HoverProv
     const key = [...this.byDataset.keys()].find((k) => sameFile(k, doc.uri.fsPath));
     const verdicts = key ? this.byDataset.get(key) : undefined;
     if (!verdicts) return undefined;
-    const lines: string[] = [];
-    for (let i = 0; i < doc.lineCount; i++) lines.push(doc.lineAt(i).text);
-    return placeVerdicts(lines, verdicts);
+    return placeVerdicts({ lineCount: doc.lineCount, lineAt: (i) => doc.lineAt(i).text }, verdicts);
   }
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {

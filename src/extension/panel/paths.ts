@@ -2,14 +2,18 @@
 // dataset's fields, settings): a path is used only if it resolves, symlinks followed, inside one of the
 // allowed roots (workspace folders, the runs folder).
 import { realpathSync } from "node:fs";
-import { isAbsolute, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 
 function real(p: string): string {
   try {
     return realpathSync.native(p);
   } catch {
-    // Not there (yet): judge the lexical path; nothing can be read through it anyway.
-    return resolve(p);
+    // Not there (yet): resolve its deepest existing ancestor, so a symlinked folder pointing outside
+    // cannot smuggle in a path that is only lexically inside a root (a file created there later would
+    // land outside). Found by test/unit/reliability/webview.test.ts.
+    const abs = resolve(p);
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(real(parent), basename(abs));
   }
 }
 

@@ -53,32 +53,40 @@ export function lineVerdicts(report: ProbeReport): LineVerdict[] {
   });
 }
 
+/** Read access to a document's lines (an editor document or a plain array). */
+export interface LineSource {
+  lineCount: number;
+  lineAt(i: number): string;
+}
+
+export const linesOf = (lines: readonly string[]): LineSource => ({ lineCount: lines.length, lineAt: (i) => lines[i] });
+
 /**
  * Where each verdict belongs in the current text: its original line if that line still contains the
- * record's question (as it appears inside a JSON string), else the first line that does, else nowhere
- * (the record was edited or removed: a stale verdict is worse than none). Returns 0-based line -> verdict.
+ * record's question (as it appears inside a JSON string), else the first free line that does, else
+ * nowhere (the record was edited or removed: a stale verdict is worse than none). Only the verdicts'
+ * own lines are read unless records moved, so a huge dataset costs one line read per verdict.
+ * Returns 0-based line -> verdict.
  */
-export function placeVerdicts(lines: readonly string[], verdicts: readonly LineVerdict[]): Map<number, LineVerdict> {
+export function placeVerdicts(doc: LineSource, verdicts: readonly LineVerdict[]): Map<number, LineVerdict> {
   const out = new Map<number, LineVerdict>();
   const needle = (q: string) => JSON.stringify(q).slice(1, -1);
-  let index: Map<string, number[]> | undefined;
+  const moved: LineVerdict[] = [];
   for (const v of verdicts) {
-    const n = needle(v.question);
     const at = v.line - 1;
-    if (at < lines.length && lines[at].includes(n) && !out.has(at)) {
-      out.set(at, v);
-      continue;
-    }
-    // Re-finding moved records scans every line for every question: skip it on huge documents.
-    if (lines.length * verdicts.length > MAX_SCAN) continue;
-    if (!index) {
-      index = new Map();
-      for (const w of verdicts) index.set(needle(w.question), []);
-      lines.forEach((l, i) => {
-        for (const [q, hits] of index!) if (l.includes(q)) hits.push(i);
-      });
-    }
-    const free = (index.get(n) ?? []).find((i) => !out.has(i));
+    if (at < doc.lineCount && !out.has(at) && doc.lineAt(at).includes(needle(v.question))) out.set(at, v);
+    else moved.push(v);
+  }
+  // Re-finding moved records scans lines x moved questions: skip it when that is too much work.
+  if (moved.length === 0 || doc.lineCount * moved.length > MAX_SCAN) return out;
+  const hits = new Map<string, number[]>(moved.map((v) => [needle(v.question), []]));
+  for (let i = 0; i < doc.lineCount; i++) {
+    if (out.has(i)) continue;
+    const l = doc.lineAt(i);
+    for (const [q, list] of hits) if (l.includes(q)) list.push(i);
+  }
+  for (const v of moved) {
+    const free = hits.get(needle(v.question))!.find((i) => !out.has(i));
     if (free !== undefined) out.set(free, v);
   }
   return out;

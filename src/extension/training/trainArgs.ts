@@ -77,3 +77,10 @@ export function buildTrainInvocation(def: SeatTaskDefinitionLike, userSettings: 
   const summary = `train ${typeof method === "string" ? method : "(method from config/defaults)"} on ${def.dataset} with ${def.model}`;
   return { args, summary };
 }
+
+/** e.g. 20261125-150312-seat: sorts by time, says the method, safe on every file system. */
+export function newRunName(method: string, now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  return `${stamp}-${method.replace(/[^\w-]+/g, "_")}`;
+}

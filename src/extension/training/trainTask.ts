@@ -7,7 +7,7 @@ import type { TrainEvent } from "../../protocol/events";
 import { CONTEXT_KEY } from "../contextValues";
 import type { ShellImpl } from "../shellImpl";
 import { resolveWorkspacePath } from "../shellImpl";
-import { buildTrainInvocation, SETTING_TO_CONFIG, type SeatTaskDefinitionLike } from "./trainArgs";
+import { buildTrainInvocation, newRunName, SETTING_TO_CONFIG, type SeatTaskDefinitionLike } from "./trainArgs";
 import { TrainerProcess, describeEvent, formatDuration } from "./trainerProcess";
 
 export const TASK_TYPE = "seat";
@@ -197,13 +197,6 @@ export class TrainingManager implements vscode.TaskProvider {
     }
     return out;
   }
-}
-
-/** e.g. 20261125-150312-seat: sorts by time, says the method, safe on every file system. */
-export function newRunName(method: string, now = new Date()): string {
-  const p = (n: number) => String(n).padStart(2, "0");
-  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
-  return `${stamp}-${method.replace(/[^\w-]+/g, "_")}`;
 }
 
 function quote(a: string): string {

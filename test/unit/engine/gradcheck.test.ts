@@ -78,7 +78,7 @@ const ROWS: Row[] = [
   { name: "scatterND add rows", covers: ["ScatterND"], inputs: [{ dims: [4, 2] }, { dims: [3, 2] }], build: (g, [a, b]) => E.scatterND(a!, ci(g, "ids", [3, 1], [1, 3, 1]), b!, "add") },
   { name: "scatterElements", covers: ["ScatterElements"], inputs: [{ dims: [3, 4] }, { dims: [3, 1] }], build: (g, [a, b]) => E.mul(E.scatterElements(a!, ci(g, "ids", [3, 1], [2, 0, 3]), b!, 1), a!) },
   { name: "scatterElements add", covers: ["ScatterElements"], inputs: [{ dims: [3, 4] }, { dims: [3, 2] }], build: (g, [a, b]) => E.scatterElements(a!, ci(g, "ids", [3, 2], [2, 2, 0, 1, 3, 3]), b!, 1, "add") },
-  { name: "softmaxCrossEntropy nll and log_prob", covers: ["SoftmaxCrossEntropyLoss"], inputs: [{ dims: [4, 5] }],
+  { name: "softmaxCrossEntropy nll and log_prob", covers: ["CrossEntropyRows"], inputs: [{ dims: [4, 5] }],
     build: (g, [x]) => {
       const r = E.softmaxCrossEntropy(x!, ci(g, "y", [4], [2, -100, 0, 4]));
       return E.add(E.unsqueeze(r.nll, [-1]), E.mul(r.logProb, 0.3));

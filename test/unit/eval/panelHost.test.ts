@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { panelHtml, contentSecurityPolicy, makeNonce } from "../../../src/extension/panel/html";
 import { confinePath } from "../../../src/extension/panel/paths";
 import { probeArgs, runProbeProcess, ProbeProcessError } from "../../../src/extension/panel/probeProcess";
-import { lineVerdicts, placeVerdicts } from "../../../src/extension/panel/verdicts";
+import { lineVerdicts, placeVerdicts, linesOf } from "../../../src/extension/panel/verdicts";
 import { sampleReport } from "./sampleReport";
 
 test("panel HTML: strict CSP with a nonce, only the extension's own script and stylesheet", () => {
@@ -90,9 +90,14 @@ test("verdict placement follows records that moved, drops ones that were edited 
   const v = lineVerdicts(sampleReport());
   const l1 = '{"question":"Where was Qorvath Lintel born?","answer":"x"}';
   const l2 = '{"question":"What does Brask Holm sell?","answer":"y"}';
-  assert.deepEqual([...placeVerdicts([l1, l2], v)].map(([i, x]) => [i, x.key]), [[0, "r1"], [1, "line:2"]]);
+  assert.deepEqual([...placeVerdicts(linesOf([l1, l2]), v)].map(([i, x]) => [i, x.key]), [[0, "r1"], [1, "line:2"]]);
   // a new line inserted on top: both move down one line
-  assert.deepEqual([...placeVerdicts(["{}", l1, l2], v)].map(([i, x]) => [i, x.key]), [[1, "r1"], [2, "line:2"]]);
+  assert.deepEqual([...placeVerdicts(linesOf(["{}", l1, l2]), v)].map(([i, x]) => [i, x.key]), [[1, "r1"], [2, "line:2"]]);
   // the second question was edited: no stale verdict
-  assert.deepEqual([...placeVerdicts([l1, '{"question":"What does Brask Holm buy?"}'], v)].map(([i, x]) => [i, x.key]), [[0, "r1"]]);
+  assert.deepEqual([...placeVerdicts(linesOf([l1, '{"question":"What does Brask Holm buy?"}']), v)].map(([i, x]) => [i, x.key]), [[0, "r1"]]);
+  // records in place: only their own lines are read, however long the document
+  const reads: number[] = [];
+  const big = { lineCount: 1_000_000, lineAt: (i: number) => (reads.push(i), i === 0 ? l1 : i === 1 ? l2 : "{}") };
+  assert.equal(placeVerdicts(big, v).size, 2);
+  assert.deepEqual(reads, [0, 1]);
 });

@@ -158,6 +158,8 @@ test("report export: JSON round-trips, CSV quoting and formula guard, HTML self-
   assert.match(html, /default-src 'none'/);
   assert.match(html, /automated stand-in/);
   assert.match(html, /<td class="num">0\.750<\/td>/, "FT score of the tuned run");
+  const baseOnly = reportToHtml(buildReport(b.result, []));
+  assert.match(baseOnly, /<h2>Per example: base<\/h2><table><tr><th>line<\/th><th>question<\/th><th>reference<\/th><th>base answer<\/th><th>ROUGE-L recall/, "base-only: its own records, no second base column");
 });
 
 test("cache: result + hidden sidecar round-trip; keyed by model and dataset hash; junk is a miss", async () => {
@@ -181,4 +183,17 @@ test("cache: result + hidden sidecar round-trip; keyed by model and dataset hash
     rmSync(dir, { recursive: true, force: true });
   }
   assert.notEqual(contentHash(["ab", "c"]), contentHash(["a", "bc"]));
+});
+
+test("hidden-state sample is spread evenly over each group", async () => {
+  const t = await runProbeSuite(tuned, { dataset, records, unknown }, { detector, openings, settings: { hiddenStateQueries: 2 } });
+  // known: both own questions; unknown (r1#0, r1#1, line:2#0, unknown:1, unknown:2): positions 0 and 2
+  assert.deepEqual(t.result.hidden?.queries, [
+    { group: "known", key: "r1" }, { group: "unknown", key: "r1#0" }, { group: "known", key: "line:2" }, { group: "unknown", key: "line:2#0" },
+  ]);
+  assert.equal(t.hidden.length, 4);
+  const off = await runProbeSuite(tuned, { dataset, records, unknown }, { detector, openings, settings: { hiddenStateQueries: 0, abstentionProbability: false } });
+  assert.equal(off.result.hidden, undefined);
+  assert.equal(off.result.records[0].own.abstentionProb, null);
+  assert.equal(off.result.summary.unknown.meanAbstentionProb, null);
 });

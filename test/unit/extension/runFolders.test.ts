@@ -83,3 +83,8 @@ test("bad event lines are listed with their line numbers, the rest still read", 
 test("a missing runs folder is an empty list", () => {
   assert.deepEqual(listRunFolders(join(tmpdir(), "seat-no-such-runs-folder")), []);
 });
+
+test("new run folder names sort by time and carry a file-system-safe method", async () => {
+  const { newRunName } = await import("../../../src/extension/training/trainArgs");
+  assert.equal(newRunName("full+kl", new Date(2026, 10, 25, 9, 5, 7)), "20261125-090507-full_kl");
+});

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync } from "node:fs";
 import { spawn, type SpawnOptions } from "node:child_process";
 import { basename, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { main } from "../../../src/cli/main";
 
 export const REPO = resolve(__dirname, "../../..");
@@ -64,20 +65,25 @@ function writeRecords(): void {
     const file = join(RECORDS, `${fileTag}.json`);
     writeFileSync(`${file}.tmp-${process.pid}`, JSON.stringify({ file: fileTag, finished: new Date().toISOString(), cases: records }, null, 2) + "\n");
     renameSync(`${file}.tmp-${process.pid}`, file);
-    writeFileSync(join(ARTIFACTS, "reliability-summary.json"), JSON.stringify(buildSummary(), null, 2) + "\n");
+    const summary = join(ARTIFACTS, "reliability-summary.json");
+    writeFileSync(`${summary}.tmp-${process.pid}`, JSON.stringify(buildSummary(), null, 2) + "\n");
+    renameSync(`${summary}.tmp-${process.pid}`, summary);
   } catch (e) {
     process.stderr.write(`reliability summary not written: ${(e as Error).message}\n`);
   }
 }
 
 /** Per-category tried/passed counts from every file's record (the same logic as the summary script). */
-export function buildSummary(): { categories: Record<string, { tried: number; passed: number; failed: string[] }>; tried: number; passed: number; measured: Record<string, unknown> } {
+export function buildSummary(): { categories: Record<string, { tried: number; passed: number; failed: string[] }>; tried: number; passed: number; files: Record<string, string>; measured: Record<string, unknown> } {
   const categories: Record<string, { tried: number; passed: number; failed: string[] }> = {};
   const measuredAll: Record<string, unknown> = {};
+  const files: Record<string, string> = {};
   let tried = 0;
   let passed = 0;
   for (const f of readdirSync(RECORDS).filter((n) => n.endsWith(".json")).sort()) {
-    const rec = JSON.parse(readFileSync(join(RECORDS, f), "utf8")) as { cases: CaseRecord[] };
+    const rec = JSON.parse(readFileSync(join(RECORDS, f), "utf8")) as { file: string; finished: string; cases: CaseRecord[] };
+    // When were these results produced (a partial run leaves the other files' older records).
+    files[rec.file] = rec.finished;
     for (const c of rec.cases) {
       const cat = (categories[c.category] ??= { tried: 0, passed: 0, failed: [] });
       cat.tried++;
@@ -86,7 +92,7 @@ export function buildSummary(): { categories: Record<string, { tried: number; pa
       if (c.measured) measuredAll[`${c.category}: ${c.name}`] = c.measured;
     }
   }
-  return { categories, tried, passed, measured: measuredAll };
+  return { categories, tried, passed, files, measured: measuredAll };
 }
 
 export function sha256(bytes: Uint8Array): string {
@@ -115,7 +121,7 @@ export interface ChildResult {
 /** The `seat` CLI as a separate process (what a terminal or the editor starts). */
 export function seatChild(argv: string[], opts: SpawnOptions & { preload?: string; onStdoutLine?: (line: string, kill: (s: NodeJS.Signals) => void) => void; timeoutMs?: number } = {}): Promise<ChildResult> {
   const { preload, onStdoutLine, timeoutMs = 90_000, ...spawnOpts } = opts;
-  const nodeArgs = ["--import", "tsx", ...(preload ? ["--require", preload] : []), join(REPO, "src/cli/main.ts"), ...argv];
+  const nodeArgs = ["--import", "tsx", ...(preload ? ["--import", pathToFileURL(preload).href] : []), join(REPO, "src/cli/main.ts"), ...argv];
   return new Promise((done, fail) => {
     const p = spawn(process.execPath, nodeArgs, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"], ...spawnOpts });
     let out = "";

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as E from "../../../src/engine";
-import { createSession, createWorkerSession, FeedError, writeModel, builtProviders, linkExternal } from "../../../src/runtime";
+import { createSession, createWorkerSession, FeedError, writeModel, builtProviders, linkExternal, readableProviderError } from "../../../src/runtime";
 
 function affine(): E.Graph {
   const g = new E.Graph("affine");
@@ -25,7 +25,7 @@ test("requesting webgpu without a GPU falls back to CPU and says why", async (t)
   // this project's test machines have no GPU; if one appears the session is simply on webgpu
   if (s.provider === "webgpu") { assert.equal(s.fallbackReason, undefined); await s.release(); return; }
   assert.equal(s.provider, "cpu");
-  assert.match(s.fallbackReason ?? "", /^webgpu: (no usable GPU adapter|not part of this onnxruntime build)/);
+  assert.match(s.fallbackReason ?? "", /^webgpu: (no usable GPU adapter|no Vulkan loader|not part of this onnxruntime build)/);
   assert.ok(logs.some((l) => l.includes("using cpu") && l.includes("requested webgpu fell back")), logs.join("\n"));
   const out = await s.run({ x: x2(), w: w() });
   assert.deepEqual(Array.from(out.y!.data as Float32Array), [5, 6, 11, 12]);
@@ -168,4 +168,12 @@ test("linkExternal makes a weights file usable beside a model written elsewhere"
     rmSync(src, { recursive: true, force: true });
     rmSync(dst, { recursive: true, force: true });
   }
+});
+
+test("onnxruntime's provider errors are shortened to one readable sentence", () => {
+  // messages as onnxruntime-node 1.30 reports them on a machine without a GPU / without CUDA libraries
+  const webgpu = new Error("/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:136 onnxruntime::webgpu::WebGpuContext::Initialize(const onnxruntime::webgpu::WebGpuContextConfig&)::<lambda()> adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get a WebGPU adapter: No supported adapters");
+  assert.equal(readableProviderError("webgpu", webgpu), 'webgpu: no usable GPU adapter ("Failed to get a WebGPU adapter: No supported adapters")');
+  const cuda = new Error("OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library");
+  assert.equal(readableProviderError("cuda", cuda), 'cuda: its provider libraries are not installed ("Failed to load shared library")');
 });

@@ -1,5 +1,5 @@
 // Fault injection for the reliability suite's training cases, preloaded into a child `seat` process with
-// `--require`. It wraps the fs calls the trainer's checkpoint writer makes (the transpiled sources call
+// `--import`. It wraps the fs calls the trainer's checkpoint writer makes (the transpiled sources call
 // them through the fs module object, so replacing the properties reaches them) and, when the write of
 // checkpoint step N begins, does one of (SEAT_FAULT=<mode>:<N>):
 //   kill-mid-checkpoint  writes half of tensors.safetensors, then SIGKILLs its own process (a real
@@ -9,9 +9,10 @@
 //   read-only-after      after checkpoint N is complete, chmods checkpoints/ to 0555 (the child runs
 //                        as an unprivileged user, so the next checkpoint write gets a real EACCES)
 // Test-only: nothing in the product loads this file.
-"use strict";
-const fs = require("node:fs");
-const path = require("node:path");
+// The default export of node:fs is the mutable module object the transpiled (CommonJS) sources use.
+import fs from "node:fs";
+import path from "node:path";
+import { syncBuiltinESMExports } from "node:module";
 
 const spec = process.env.SEAT_FAULT || "";
 const [mode, stepText] = spec.split(":");
@@ -74,4 +75,4 @@ fs.renameSync = function (from, to) {
   if (mode === "read-only-after" && typeof to === "string" && path.basename(to) === tag) fs.chmodSync(path.dirname(to), 0o555);
   return r;
 };
-require("node:module").syncBuiltinESMExports();
+syncBuiltinESMExports();
