@@ -7,7 +7,8 @@ measured here, never quality.
 job = {"kind": "train" | "generate", "config": {hidden_size, intermediate_size, num_hidden_layers,
        num_attention_heads, num_key_value_heads, vocab_size, rms_norm_eps, rope_theta,
        tie_word_embeddings}, "method": "full" | "seat", "batch": B, "seq": T, "threads": n,
-       "steps": n, "warmup": n, "mask_ratio": r, "kl_lambda": l, "new_tokens": n, "prompt": T0}
+       "steps": n, "warmup": n, "mask_ratio": r, "kl_lambda": l, "kl_seq": Tk, "new_tokens": n, "prompt": T0}
+(kl_seq: length of the perturbed copy in a SEAT step, default T; see src/bench/train.ts for the accounting)
 """
 import json
 import math
@@ -87,6 +88,12 @@ class Llama(torch.nn.Module):
         return logits, new_cache
 
 
+def median(xs):
+    s = sorted(xs)
+    m = len(s) // 2
+    return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
+
+
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -114,13 +121,13 @@ def train(job):
             else:
                 p.requires_grad_(False)
         params = [p for n, p in model.named_parameters() if n in masks]
-        pert = torch.randint(0, c["vocab_size"], (B, T))
+        pert = torch.randint(0, c["vocab_size"], (B, job.get("kl_seq", T)))
     else:
         params = list(model.parameters())
     opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.0)
-    times = []
+    times, cpu = [], []
     for step in range(job["warmup"] + job["steps"]):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         logits, _ = model(ids)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
         if seat:
@@ -139,9 +146,8 @@ def train(job):
         opt.step()
         if step >= job["warmup"]:
             times.append(time.perf_counter() - t0)
-    times.sort()
-    med = times[len(times) // 2]
-    return {"stepSeconds": med, "tokensPerSec": B * T / med, "peakRssMb": peak_rss_mb(), "steps": len(times)}
+            cpu.append(time.process_time() - c0)
+    return {"stepSeconds": median(times), "stepSamples": times, "stepCpuSeconds": median(cpu), "tokensPerSec": B * T / median(times), "peakRssMb": peak_rss_mb(), "steps": len(times)}
 
 
 @torch.no_grad()
@@ -162,9 +168,19 @@ def generate(job):
             nxt = logits[:, -1].argmax(-1, keepdim=True)
         if rep >= job["warmup"]:
             times.append(time.perf_counter() - t0)
-    times.sort()
-    med = times[len(times) // 2]
-    return {"seconds": med, "tokensPerSec": B * n / med, "peakRssMb": peak_rss_mb()}
+    return {"seconds": median(times), "samples": times, "tokensPerSec": B * n / median(times), "peakRssMb": peak_rss_mb()}
+
+
+def blas_library():
+    """The BLAS shared library this process actually mapped (Debian's torch uses the system libblas.so.3,
+    whichever implementation the alternatives point at)."""
+    torch.ones(64, 64) @ torch.ones(64, 64)
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if "blas" in line.lower() and ".so" in line}
+    except OSError:
+        return "unknown"
+    return ", ".join(sorted(libs)) or "none mapped"
 
 
 def main():
@@ -173,6 +189,7 @@ def main():
     torch.set_num_interop_threads(1)
     out = train(job) if job["kind"] == "train" else generate(job)
     out["torch"] = torch.__version__
+    out["blas"] = blas_library()
     print(json.dumps(out))
 
 

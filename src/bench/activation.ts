@@ -9,26 +9,58 @@ import { runJsonChild, median } from "./stats";
 /** The child script: everything inline so it runs with plain `node -e`. */
 const CHILD = String.raw`
 const Module = require("module");
-const path = process.argv[1];
+const nodePath = require("path");
+const bundle = process.argv[1];
+const root = nodePath.dirname(nodePath.dirname(bundle));
+// What an editor window with no folder open answers; everything else is a permissive stub.
+const uri = (p) => ({ scheme: "file", fsPath: p, path: p, toString: () => "file://" + p, with: () => uri(p) });
+const memento = () => { const m = new Map(); return { get: (k, d) => (m.has(k) ? m.get(k) : d), update: async (k, v) => { m.set(k, v); }, keys: () => [...m.keys()], setKeysForSync() {} }; };
+const SPECIAL = new Map([
+  ["vscode.workspace.workspaceFolders", undefined],
+  ["vscode.workspace.isTrusted", true],
+  ["vscode.workspace.getConfiguration", () => ({ get: (_k, d) => d, has: () => false, inspect: () => undefined, update: async () => {} })],
+  ["vscode.Uri.file", uri],
+  ["vscode.Uri.joinPath", (u, ...ps) => uri(nodePath.join(u.fsPath, ...ps))],
+  ["vscode.env.language", "en"],
+  ["context.subscriptions", []],
+  ["context.extensionUri", uri(root)],
+  ["context.extensionPath", root],
+  ["context.globalStorageUri", uri(nodePath.join(require("os").tmpdir(), "seat-bench-activation"))],
+  ["context.storageUri", undefined],
+  ["context.workspaceState", memento()],
+  ["context.globalState", memento()],
+  ["context.asAbsolutePath", (p) => nodePath.join(root, p)],
+  ["context.extensionMode", 1],
+]);
 function stub(name) {
   const fn = function () { return stub(name + "()"); };
+  const assigned = new Map();
   return new Proxy(fn, {
+    set(_t, key, value) { assigned.set(key, value); return true; },
+    defineProperty(_t, key, d) { assigned.set(key, d.value); return true; },
     get(_t, key) {
+      if (assigned.has(key)) return assigned.get(key);
+      const child = name + "." + String(key);
+      if (SPECIAL.has(child)) return SPECIAL.get(child);
       if (key === Symbol.iterator) return function* () {};
       if (key === Symbol.toPrimitive) return () => "";
       if (key === "then") return undefined;
       if (key === "length") return 0;
-      return stub(name + "." + String(key));
+      return stub(child);
     },
     construct() { return stub("new " + name); },
     apply() { return stub(name + "()"); },
   });
 }
-const vscode = stub("vscode");
+// esbuild's ESM interop copies the module's own enumerable keys, so the module itself must be a plain
+// object holding every name the bundle reads from it.
+const source = require("fs").readFileSync(bundle, "utf8");
+const vscode = {};
+for (const m of source.matchAll(/\bvscode\d*\.([A-Za-z_$][\w$]*)/g)) vscode[m[1]] = stub("vscode." + m[1]);
 const load = Module._load;
 Module._load = function (request, ...rest) { return request === "vscode" ? vscode : load.call(this, request, ...rest); };
 const t0 = process.hrtime.bigint();
-const ext = require(path);
+const ext = require(bundle);
 const t1 = process.hrtime.bigint();
 const context = stub("context");
 Promise.resolve(ext.activate(context)).then(() => {

@@ -1,9 +1,10 @@
 // `seat bench` / `npm run bench`: every figure is measured now, on this machine, and every comparison
 // is a ratio against a peer measured in the same run. Each case runs in its own child process so peak
 // RSS belongs to that case alone and one case's memory arena cannot speed up or slow down the next.
-import { existsSync, mkdirSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { checkTargets, type BenchReport, type TrainEntry, type GenerateEntry } from "./report";
 import { join, resolve } from "node:path";
-import { tmpdir, cpus } from "node:os";
+import { tmpdir, cpus, loadavg } from "node:os";
 import { runJsonChild } from "./stats";
 import { matmulCeiling } from "./ceiling";
 import { benchOurTraining, modelHf, writeRandomModel, LLAMA_100M, type HfLlamaConfig } from "./train";
@@ -12,6 +13,16 @@ import { activationTime } from "./activation";
 import { writeBenchDataset, benchValidation } from "../data/bench";
 
 export const EMBEDDED_MODEL = "models/seat-tiny-world";
+
+/** The embedded model's folder, checked; its config gives the peer the same shapes. */
+export function embeddedSource(root: string): { hf: HfLlamaConfig; dir: string } {
+  const dir = resolve(root, EMBEDDED_MODEL);
+  if (!existsSync(join(dir, "config.json"))) throw new Error(`${dir}/config.json is missing: the embedded model is needed for the benchmark (and as the tokenizer of the 100M model)`);
+  return { hf: modelHf(dir), dir };
+}
+
+/** The trainer's default mask ratio (mask.ratio), given to the peer so both update the same share. */
+const SEAT_MASK_RATIO = 0.05;
 
 export interface BenchPlan {
   quick: boolean;
@@ -34,12 +45,12 @@ function shapes(plan: BenchPlan) {
 export async function runCase(id: string, plan: BenchPlan): Promise<unknown> {
   const s = shapes(plan);
   const [kind, model, method] = id.split(":");
-  const embedded = resolve(plan.root, EMBEDDED_MODEL);
   const withModel = async <T>(fn: (dir: string, hf: HfLlamaConfig) => Promise<T>): Promise<T> => {
-    if (model === "embedded") return fn(embedded, modelHf(embedded));
+    const embedded = embeddedSource(plan.root);
+    if (model === "embedded") return fn(embedded.dir, embedded.hf);
     const dir = mkdtempSync(join(tmpdir(), "seat-bench-model-"));
     try {
-      writeRandomModel(dir, LLAMA_100M, embedded);
+      writeRandomModel(dir, LLAMA_100M, embedded.dir);
       return await fn(dir, LLAMA_100M);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -75,25 +86,31 @@ function python(): string {
   return existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 }
 
-async function torchCase(plan: BenchPlan, job: Record<string, unknown>): Promise<any> {
-  return runJsonChild(python(), [join(plan.root, "bench", "torch_peer.py")], { threads: plan.threads, ...job });
+/**
+ * The peer's threading matches ours: `threads` workers that sleep instead of spinning when idle (ours
+ * run with onnxruntime's spinning off). With libgomp's default active wait, two spinning OpenMP
+ * threads on this oversubscribed 2-core machine made a step 15-25x slower (measured: 2.2 s vs 0.13 s
+ * for embedded:full), which would turn the ratio into a measure of the neighbours.
+ */
+export function torchEnv(threads: number): Record<string, string> {
+  return { OMP_WAIT_POLICY: "PASSIVE", OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
 }
 
-export interface BenchReport {
-  machine: { cpus: string; cores: number; threads: number; node: string; quick: boolean; date: string };
-  matmulCeilingGflops: { best: number; median: number; shape: number[] } | null;
-  train: Record<string, any>;
-  generate: Record<string, any>;
-  jsonl: any;
-  activationMs: any;
-  errors: Record<string, string>;
+/** Runs one peer job; refuses a peer on the reference BLAS (a ratio against it would be meaningless). */
+async function torchCase(plan: BenchPlan, job: Record<string, unknown>, signal?: AbortSignal): Promise<any> {
+  const out = await runJsonChild(python(), [join(plan.root, "bench", "torch_peer.py")], { threads: plan.threads, ...job }, signal, torchEnv(plan.threads));
+  if (typeof out.blas === "string" && /\/blas\/libblas\.so/.test(out.blas)) {
+    throw new Error(`the PyTorch peer runs on the reference BLAS (${out.blas}), ~20x slower than an optimized one: install libopenblas0-pthread (Debian) so the comparison means something`);
+  }
+  return out;
 }
 
 /** Orchestrates all cases, each in a child process; `self` is argv to re-run this CLI with `--case`. */
 export async function runBench(plan: BenchPlan, self: string[], log: (line: string) => void, signal?: AbortSignal): Promise<BenchReport> {
   const s = shapes(plan);
   const report: BenchReport = {
-    machine: { cpus: cpus()[0]?.model ?? "unknown", cores: cpus().length, threads: plan.threads, node: process.version, quick: plan.quick, date: new Date().toISOString() },
+    machine: { cpus: cpus()[0]?.model ?? "unknown", cores: cpus().length, threads: plan.threads, node: process.version, quick: plan.quick, date: new Date().toISOString(), loadAverage: loadavg() },
+    models: { embedded: `${EMBEDDED_MODEL} (the model shipped with the extension)`, "100m": "random weights, LLAMA_100M config (src/bench/train.ts)" },
     matmulCeilingGflops: null, train: {}, generate: {}, jsonl: null, activationMs: null, errors: {},
   };
   const ours = async (id: string) => {
@@ -118,70 +135,40 @@ export async function runBench(plan: BenchPlan, self: string[], log: (line: stri
   const models = plan.quick ? ["embedded"] : ["embedded", "100m"];
   for (const model of models) {
     const shape = model === "embedded" ? s.embedded : s.big;
-    const hf = model === "embedded" ? modelHf(resolve(plan.root, EMBEDDED_MODEL)) : LLAMA_100M;
+    const hf = model === "embedded" ? embeddedSource(plan.root).hf : LLAMA_100M;
     for (const method of ["seat", "full"]) {
       const key = `${model}:${method}`;
       await attempt(`train:${key}`, async () => {
         const our = await ours(`train:${model}:${method}`);
-        const entry: any = { model, method, batch: shape.B, seq: shape.T, ours: our };
+        const entry: TrainEntry = { model, method, batch: shape.B, seq: our.shape.T, ours: our };
         report.train[key] = entry;
         log(`bench: torch train ${key} …`);
-        const torch = await torchCase(plan, { kind: "train", config: hf, method, batch: shape.B, seq: shape.T, steps: shape.steps, warmup: shape.warmup, mask_ratio: 0.01, kl_lambda: 1 });
-        const flopsPerStep = our.gflops * our.stepSeconds;
-        entry.torch = { ...torch, gflops: flopsPerStep / torch.stepSeconds };
+        // the peer runs the shapes our trainer actually padded to (see src/bench/train.ts)
+        const torch = await torchCase(plan, {
+          kind: "train", config: hf, method, batch: our.shape.B, seq: our.shape.T, kl_seq: our.shape.Tk ?? our.shape.T,
+          steps: shape.steps, warmup: shape.warmup, mask_ratio: SEAT_MASK_RATIO, kl_lambda: 1,
+        }, signal);
+        if (our.shape.Tk) entry.klSeq = our.shape.Tk;
+        entry.torch = { ...torch, gflops: our.flops.total / torch.stepSeconds / 1e9 };
         entry.ratioVsTorch = our.tokensPerSec / torch.tokensPerSec;
+        entry.cpuRatioVsTorch = torch.stepCpuSeconds / our.stepCpuSeconds;
         if (report.matmulCeilingGflops) entry.ceilingFraction = our.gflops / report.matmulCeilingGflops.median;
       });
     }
     await attempt(`generate:${model}`, async () => {
       const our = await ours(`generate:${model}`);
-      const entry: any = { model, batch: s.gen.B, prompt: s.gen.promptLen, newTokens: s.gen.newTokens, ours: our };
+      const entry: GenerateEntry = { model, batch: s.gen.B, prompt: s.gen.promptLen, newTokens: s.gen.newTokens, ours: our };
       report.generate[model] = entry;
       log(`bench: torch generate ${model} …`);
-      const torch = await torchCase(plan, { kind: "generate", config: hf, batch: s.gen.B, prompt: s.gen.promptLen, new_tokens: s.gen.newTokens, steps: s.gen.reps, warmup: 1 });
+      const torch = await torchCase(plan, { kind: "generate", config: hf, batch: s.gen.B, prompt: s.gen.promptLen, new_tokens: s.gen.newTokens, steps: s.gen.reps, warmup: 1 }, signal);
       entry.torch = torch;
       entry.ratioVsTorch = our.tokensPerSec / torch.tokensPerSec;
     });
   }
   await attempt("jsonl", async () => { report.jsonl = await ours("jsonl"); });
   await attempt("activation", async () => { report.activationMs = await ours("activation"); });
+  report.targets = checkTargets(report);
   return report;
 }
 
-const f = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(d));
-
-/** The markdown table the README shows. */
-export function benchMarkdown(r: BenchReport): string {
-  const lines = [
-    `Measured ${r.machine.date.slice(0, 10)} on ${r.machine.cores} × ${r.machine.cpus}, ${r.machine.threads} threads, Node ${r.machine.node}${r.machine.quick ? " (--quick)" : ""}.`,
-    "",
-    `MatMul ceiling (fp32 ${r.matmulCeilingGflops?.shape.join("×") ?? "?"} through onnxruntime): median ${f(r.matmulCeilingGflops?.median)} GFLOP/s, best ${f(r.matmulCeilingGflops?.best)}.`,
-    "",
-    "| training step | batch×seq | ours tok/s | PyTorch tok/s | ours/PyTorch | ours GFLOP/s | of ceiling | ours peak RSS MB | PyTorch peak RSS MB |",
-    "|---|---|---|---|---|---|---|---|---|",
-  ];
-  for (const [key, e] of Object.entries(r.train)) {
-    lines.push(`| ${key} | ${e.batch}×${e.seq} | ${f(e.ours?.tokensPerSec, 0)} | ${f(e.torch?.tokensPerSec, 0)} | ${f(e.ratioVsTorch, 2)}× | ${f(e.ours?.gflops)} | ${e.ceilingFraction === undefined ? "–" : (100 * e.ceilingFraction).toFixed(0) + "%"} | ${f(e.ours?.peakRssMb, 0)} | ${f(e.torch?.peakRssMb, 0)} |`);
-  }
-  lines.push("", "| generation (KV cache, greedy) | batch, prompt → new | ours tok/s | PyTorch tok/s | ours/PyTorch |", "|---|---|---|---|---|");
-  for (const [key, e] of Object.entries(r.generate)) {
-    lines.push(`| ${key} | ${e.batch}, ${e.prompt} → ${e.newTokens} | ${f(e.ours?.tokensPerSec, 0)} | ${f(e.torch?.tokensPerSec, 0)} | ${f(e.ratioVsTorch, 2)}× |`);
-  }
-  if (r.jsonl) {
-    lines.push("", `JSONL validation: ${r.jsonl.lines.toLocaleString("en")} lines, ${(r.jsonl.bytes / 1e6).toFixed(0)} MB at ${f(r.jsonl.mbPerSec)} MB/s, peak RSS ${f(r.jsonl.peakRssBytes / 2 ** 20, 0)} MB (start ${f(r.jsonl.startRssBytes / 2 ** 20, 0)} MB).`);
-  }
-  if (r.activationMs) {
-    lines.push("", `Extension activation (require + activate() of dist/extension.js, stub host): median ${f(r.activationMs.medianMs)} ms over ${r.activationMs.reps} runs.`);
-  }
-  for (const [k, e] of Object.entries(r.errors)) lines.push("", `**${k} failed:** ${e.split("\n")[0]}`);
-  return lines.join("\n") + "\n";
-}
-
-export function writeBenchReport(r: BenchReport, dir: string): { json: string; md: string } {
-  mkdirSync(dir, { recursive: true });
-  const json = join(dir, "latest.json");
-  const md = join(dir, "latest.md");
-  writeFileSync(json, JSON.stringify(r, null, 2) + "\n");
-  writeFileSync(md, benchMarkdown(r));
-  return { json, md };
-}
+export { benchMarkdown, writeBenchReport, checkTargets, type BenchReport } from "./report";

@@ -34,9 +34,9 @@ export async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ value: T; 
 }
 
 /** Runs a program with a JSON job on stdin and parses the last stdout line as JSON. */
-export function runJsonChild(cmd: string, args: string[], job: unknown, signal?: AbortSignal): Promise<any> {
+export function runJsonChild(cmd: string, args: string[], job: unknown, signal?: AbortSignal, env?: Record<string, string>): Promise<any> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], signal });
+    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], signal, ...(env ? { env: { ...process.env, ...env } } : {}) });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));

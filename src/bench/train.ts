@@ -1,9 +1,23 @@
 // Training-step throughput: our trainer (the same `train()` a user runs) against the PyTorch eager
-// peer (bench/torch_peer.py) on the same model config, batch, sequence length and thread count.
+// peer (bench/torch_peer.py) on the same model config, batch, sequence lengths and thread count.
+//
+// What one optimizer step does, on both sides:
+//   full: tuned forward on the batch [B, T], CE, backward into every weight, clip, AdamW.
+//   seat: tuned forward on the batch [B, T], CE; base forward (frozen weights, no grad) AND tuned
+//         forward on one perturbed copy per example [K = B, Tk], KL(base || tuned); backward through
+//         both tuned forwards; gradients only for the masked entries of the seven linear projections
+//         (both sides compute the dense dW and keep the masked part: ours gathers it, PyTorch multiplies
+//         by the mask); embeddings/lm_head and norms frozen; clip, AdamW.
+// Ours puts CE on the answer tokens and KL on the base response's positions (masks), PyTorch on every
+// position: the masks change a few elementwise passes over [., V], not the matmuls. The base response
+// itself is generated once before training (the trainer's teacher), outside the timed steps; the
+// peer's perturbed copy is random ids of the same [B, Tk] shape.
+// Our step time is wall time between the trainer's step events, so it also pays the host-side batch
+// assembly and the per-step feeds/fetches; the peer's is its loop body with tensors already built.
 //
 // Accounting, identical for both sides: tokens/s counts the B x T tokens of the training batch per
-// optimizer step; achieved GFLOP/s uses the matmul FLOPs the step must do (below). SEAT steps also run
-// one perturbed copy per example (base forward + tuned forward/backward), which both sides do.
+// optimizer step (the perturbed copy is work, not throughput); achieved GFLOP/s = `stepFlops` (matmul
+// FLOPs the step must do, see there) / step time, compared with the measured MatMul ceiling.
 import { mkdtempSync, writeFileSync, copyFileSync, rmSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,36 +71,95 @@ export function writeRandomModel(dir: string, hf: HfLlamaConfig, tokenizerFrom: 
   writeSafetensors(join(dir, "model.safetensors"), tensors);
 }
 
-/** Writes `count` QA records whose chat-encoded length is just under `T` tokens for this tokenizer. */
-export function writeFixedLengthDataset(file: string, modelDir: string, count: number, T: number): void {
+/**
+ * Writes `count` QA records whose chat-encoded length is at most `T` tokens for this tokenizer (as long
+ * as the question can grow word by word); returns the longest encoded length and longest prompt, which
+ * fix the trainer's padded shapes.
+ */
+export function writeFixedLengthDataset(file: string, modelDir: string, count: number, T: number): { T: number; maxPrompt: number } {
   const tok = loadModelFolder(modelDir).tokenizer;
   const words = ["harbour", "ledger", "copper", "meadow", "lantern", "quarry", "velvet", "orchard", "signal", "timber"];
   const lines: string[] = [];
+  let maxLen = 0;
+  let maxPrompt = 0;
   for (let i = 0; i < count; i++) {
     const name = `Orlan Vesk${String.fromCharCode(97 + (i % 26))}`;
     const answer = `${name} keeps the ${words[i % 10]} records.`;
     let question = `What does ${name} keep`;
     for (let w = 0; ; w++) {
       const next = `${question} ${words[(i + w) % 10]}`;
-      if (tok.encodeExample({ question: next + "?", answer }).ids.length >= T) break;
+      if (tok.encodeExample({ question: next + "?", answer }).ids.length > T) break;
       question = next;
     }
+    const e = tok.encodeExample({ question: question + "?", answer });
+    maxLen = Math.max(maxLen, e.ids.length);
+    maxPrompt = Math.max(maxPrompt, e.promptLength);
     lines.push(JSON.stringify({ question: question + "?", answer, seat: { entities: [name] } }));
   }
   writeFileSync(file, lines.join("\n") + "\n");
+  return { T: maxLen, maxPrompt };
 }
 
-/** Matmul FLOPs of one optimizer step (see the file comment), per the model config. */
-export function stepFlops(hf: HfLlamaConfig, method: Method, B: number, T: number): number {
+/** Response tokens the benchmark's teacher may generate per perturbed prompt (config kl.maxResponseTokens). */
+export const BENCH_KL_RESPONSE_TOKENS = 8;
+
+/**
+ * The perturbed batch's padded length, as the trainer sizes it (src/seat/prepare.ts: longest prompt +
+ * 16 tokens of slack for look-alike names + the response budget, capped at the sequence limit).
+ */
+export function klSeqLen(maxPrompt: number, maxSeqLen: number, responseTokens = BENCH_KL_RESPONSE_TOKENS): number {
+  return Math.min(maxSeqLen, maxPrompt + 16 + responseTokens);
+}
+
+/** The shapes one optimizer step runs on: batch [B, T] and, for SEAT, the perturbed batch [K, Tk]. */
+export interface StepShape {
+  B: number;
+  T: number;
+  K?: number;
+  Tk?: number;
+}
+
+export interface StepFlops {
+  /** Forward matmuls of the tuned model on the batch. */
+  forward: number;
+  /** Backward matmuls on the batch (input gradients, attention, weight gradients of what trains). */
+  backward: number;
+  /** SEAT: frozen base forward on the perturbed batch. */
+  baseForward: number;
+  /** SEAT: tuned forward + backward on the perturbed batch. */
+  perturbed: number;
+  total: number;
+}
+
+/**
+ * Matmul FLOPs of one optimizer step (2 per multiply-add). Per token and layer the projections cost
+ * 2 x their weights; attention's QK^T and AV cost 4 x T x D (all T keys: neither side skips the masked
+ * half). The tied lm_head costs 2 x D x V. Backward = input gradients (same as forward) + attention's
+ * second half (same as forward attention) + weight gradients of what is trained (2 x weights per
+ * token): full trains everything, SEAT the linear projections only (dense dW, masked afterwards).
+ * Elementwise work (norms, softmax, losses, AdamW) is not counted: it is memory-bound, not FLOPs.
+ */
+export function stepFlops(hf: HfLlamaConfig, method: Method, shape: StepShape): StepFlops {
   const D = hf.hidden_size;
   const hd = D / hf.num_attention_heads;
   const kvD = hd * hf.num_key_value_heads;
-  const perLayer = D * D * 2 + D * kvD * 2 + 3 * D * hf.intermediate_size;
-  const N = hf.num_hidden_layers * perLayer + D * hf.vocab_size;
-  const attn = hf.num_hidden_layers * 4 * T * D; // QK^T and AV per token, forward
-  const fwd = B * T * (2 * N + attn);
-  if (method === "seat") return fwd * 3 + fwd /* base forward */ + fwd * 3 /* tuned fwd+bwd on the copy */;
-  return fwd * 3;
+  const L = hf.num_hidden_layers;
+  const linear = L * (2 * D * D + 2 * D * kvD + 3 * D * hf.intermediate_size);
+  const head = D * hf.vocab_size;
+  const fwdTok = (T: number) => 2 * linear + 2 * head + L * 4 * T * D;
+  const bwdTok = (T: number, trainHead: boolean) => fwdTok(T) + L * 4 * T * D + 2 * linear + (trainHead ? 2 * head : 0);
+  const seat = method === "seat";
+  const forward = shape.B * shape.T * fwdTok(shape.T);
+  const backward = shape.B * shape.T * bwdTok(shape.T, !seat);
+  let baseForward = 0;
+  let perturbed = 0;
+  if (seat) {
+    const K = shape.K ?? shape.B;
+    const Tk = shape.Tk ?? shape.T;
+    baseForward = K * Tk * fwdTok(Tk);
+    perturbed = K * Tk * (fwdTok(Tk) + bwdTok(Tk, false));
+  }
+  return { forward, backward, baseForward, perturbed, total: forward + backward + baseForward + perturbed };
 }
 
 export interface TrainBenchCase {
@@ -101,7 +174,17 @@ export interface TrainBenchCase {
 }
 
 export interface TrainBenchResult {
+  /** Padded shapes the trainer ran (the peer is given the same). */
+  shape: StepShape;
+  flops: StepFlops;
   stepSeconds: number;
+  /** Every measured step's seconds, in order (for noise). */
+  stepSamples: number[];
+  /**
+   * Median CPU seconds (all threads, user + system) per step: on an oversubscribed machine wall time
+   * partly measures the neighbours, CPU time still measures the work (but also counts spinning).
+   */
+  stepCpuSeconds: number;
   tokensPerSec: number;
   gflops: number;
   peakRssMb: number;
@@ -114,30 +197,39 @@ export async function benchOurTraining(c: TrainBenchCase, signal?: AbortSignal):
   try {
     const dataset = join(work, "data.jsonl");
     const total = c.warmup + c.steps;
-    writeFixedLengthDataset(dataset, c.modelDir, c.B * total, c.T);
+    const lens = writeFixedLengthDataset(dataset, c.modelDir, c.B * total, c.T);
+    const shape: StepShape = c.method === "seat" ? { B: c.B, T: lens.T, K: c.B, Tk: klSeqLen(lens.maxPrompt, c.T) } : { B: c.B, T: lens.T };
     const { config } = resolveConfig([{
       source: "benchmark",
       layer: {
         method: c.method, model: c.modelDir, dataset, outDir: join(work, "run"),
         train: { epochs: 1, batchSize: c.B, gradAccum: 1, maxSeqLen: c.T, maxSteps: total, seed: 1 },
-        kl: { k: 1, maxResponseTokens: 8 },
+        kl: { k: 1, maxResponseTokens: BENCH_KL_RESPONSE_TOKENS },
         checkpoint: { everySteps: 1_000_000, keep: 1 },
         eval: { everySteps: 0 },
         device: { provider: "cpu", threads: c.threads },
       },
     }]);
     const stamps: number[] = [];
+    const cpu: number[] = [];
     await train(config, {
       signal,
-      onEvent: (e) => { if (e.type === "step") stamps.push(Number(process.hrtime.bigint()) / 1e9); },
+      onEvent: (e) => {
+        if (e.type !== "step") return;
+        stamps.push(Number(process.hrtime.bigint()) / 1e9);
+        const u = process.cpuUsage();
+        cpu.push((u.user + u.system) / 1e6);
+      },
     });
     const durations = stamps.slice(1).map((t, i) => t - stamps[i]).slice(Math.max(0, c.warmup - 1));
+    const cpuDurations = cpu.slice(1).map((t, i) => t - cpu[i]).slice(Math.max(0, c.warmup - 1));
     if (durations.length === 0) throw new Error(`benchmark run produced ${stamps.length} step events, need more than ${c.warmup}`);
     const stepSeconds = median(durations);
+    const flops = stepFlops(c.hf, c.method, shape);
     return {
-      stepSeconds,
-      tokensPerSec: (c.B * c.T) / stepSeconds,
-      gflops: stepFlops(c.hf, c.method, c.B, c.T) / stepSeconds / 1e9,
+      shape, flops, stepSeconds, stepSamples: durations, stepCpuSeconds: median(cpuDurations),
+      tokensPerSec: (shape.B * shape.T) / stepSeconds,
+      gflops: flops.total / stepSeconds / 1e9,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
       steps: durations.length,
     };

@@ -15,7 +15,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const failed = new Map<CommandArea, string>();
   for (const [area, activateArea] of Object.entries(areaActivators) as [CommandArea, (typeof areaActivators)[keyof typeof areaActivators]][]) {
     if (!activateArea) {
-      registerPlaceholderView(context, area);
+      registerPlaceholderView(context, area, "Datasets view not built yet");
       continue;
     }
     try {
@@ -25,6 +25,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const message = err instanceof Error ? err.message : String(err);
       failed.set(area, message);
       shell.log.error(`activating ${area} failed: ${err instanceof Error ? err.stack ?? message : message}`);
+      registerPlaceholderView(context, area, `Datasets view failed to start: ${message}`);
     }
   }
   await registerMissing(context, failed);
@@ -46,12 +47,16 @@ async function registerMissing(context: vscode.ExtensionContext, failed: Map<Com
   }
 }
 
-/** A view whose area is not built yet says so (instead of VS Code's "no data provider"). */
-function registerPlaceholderView(context: vscode.ExtensionContext, area: CommandArea): void {
+/** A view whose area is missing or broken says so (instead of VS Code's "no data provider"). */
+function registerPlaceholderView(context: vscode.ExtensionContext, area: CommandArea, text: string): void {
   if (area !== "datasets") return;
-  const item = new vscode.TreeItem("Datasets view not built yet");
-  item.iconPath = new vscode.ThemeIcon("info");
-  context.subscriptions.push(vscode.window.registerTreeDataProvider(VIEW.datasets, { getChildren: () => [item], getTreeItem: (i: vscode.TreeItem) => i }));
+  const item = new vscode.TreeItem(text);
+  item.iconPath = new vscode.ThemeIcon("warning");
+  try {
+    context.subscriptions.push(vscode.window.registerTreeDataProvider(VIEW.datasets, { getChildren: () => [item], getTreeItem: (i: vscode.TreeItem) => i }));
+  } catch {
+    // The area registered its view before failing; its own view stays.
+  }
 }
 
 export function deactivate(): void {

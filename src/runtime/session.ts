@@ -142,7 +142,17 @@ function normalize(model: ModelSource, opts: SessionOptions): { arg: string | Ui
   return { arg: model.model, ...(ext.length ? { external: ext } : {}) };
 }
 
-export async function createSession(model: ModelSource, opts: SessionOptions = {}): Promise<Session> {
+/**
+ * Set to a file prefix, profiles every in-process session (the trainer's included, which exposes no
+ * option for it): each writes `<prefix>-<label>_<time>.json` when released. Used by `seat bench --profile`.
+ */
+export const PROFILE_ENV = "SEAT_ORT_PROFILE";
+
+export async function createSession(model: ModelSource, options: SessionOptions = {}): Promise<Session> {
+  const envPrefix = process.env[PROFILE_ENV];
+  const opts = !options.profilePrefix && envPrefix
+    ? { ...options, profilePrefix: `${envPrefix}-${(options.label ?? "model").replace(/[^\w.-]+/g, "_")}`, profileOnRelease: true }
+    : options;
   const log = opts.log ?? (() => {});
   const wanted = opts.provider ?? "auto";
   if (!PROVIDERS.includes(wanted)) throw new Error(`unknown execution provider '${wanted}' (choose ${PROVIDERS.join(", ")})`);
@@ -181,7 +191,9 @@ export async function createSession(model: ModelSource, opts: SessionOptions = {
       const reason = reasons.length ? reasons.join("; ") : undefined;
       if (reason) log(`onnxruntime: using ${ep} (${wanted === "auto" ? "auto" : `requested ${wanted}`} fell back: ${reason})`);
       else log(`onnxruntime: using ${ep}`);
-      return new LocalSession(s, ep, reason, opts.label ?? (typeof model === "string" ? model : "model"));
+      const local = new LocalSession(s, ep, reason, opts.label ?? (typeof model === "string" ? model : "model"));
+      if ("profileOnRelease" in opts) local.profileOnRelease = true;
+      return local;
     } catch (e) {
       if (ep === "cpu") throw new Error(`could not create an onnxruntime session for ${opts.label ?? "the model"}: ${(e as Error).message}${reasons.length ? ` (after: ${reasons.join("; ")})` : ""}`);
       const reason = readableProviderError(ep, e);
@@ -303,7 +315,11 @@ export class LocalSession implements Session {
   /** Stops profiling (when profilePrefix was set); onnxruntime writes the JSON file. */
   endProfiling(): void { this.s.endProfiling(); }
 
+  /** Set when profiling came from PROFILE_ENV: the caller does not know to call endProfiling(). */
+  profileOnRelease = false;
+
   async release(): Promise<void> {
+    if (this.profileOnRelease) this.s.endProfiling();
     for (const t of this.state.values()) if (t.location === "gpu-buffer") t.dispose();
     this.state.clear();
     this.spare.clear();

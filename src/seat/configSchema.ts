@@ -102,8 +102,8 @@ export const SCHEMA: readonly LeafSpec[] = [
     reason: "Full fine-tuning trains every tensor (embeddings, norms, linear weights), as in the paper." },
 
   // Optimizer.
-  { path: "optim.lr", type: { kind: "number", min: 0, minExclusive: true }, default: 1e-3, flag: "lr",
-    reason: "Per-method presets override this (sparse updates need a larger step than dense ones; provisional, see SWEEP.md)." },
+  { path: "optim.lr", type: { kind: "number", min: 0, minExclusive: true }, default: 1e-2, flag: "lr",
+    reason: "Sparse updates (seat, sparse) need a large step: measured on the embedded world, 1e-2 learned every fact where 3e-3 reached FT 0.78 (SWEEP.md); dense methods' presets use 1e-3." },
   { path: "optim.beta1", type: { kind: "number", min: 0, max: 1, maxExclusive: true }, default: 0.9, flag: "beta1", reason: "AdamW's standard first-moment decay." },
   { path: "optim.beta2", type: { kind: "number", min: 0, max: 1, maxExclusive: true }, default: 0.999, flag: "beta2", reason: "AdamW's standard second-moment decay." },
   { path: "optim.eps", type: { kind: "number", min: 0, minExclusive: true }, default: 1e-8, reason: "AdamW's standard epsilon." },
@@ -156,9 +156,9 @@ export const SCHEMA: readonly LeafSpec[] = [
 export const PRESETS: Record<Method, { values: Record<string, LeafValue>; reason: string }> = {
   seat: { values: {}, reason: "Sparse random mask + entity-perturbed KL (the defaults above)." },
   sparse: { values: {}, reason: "Ablation: SEAT's sparse mask without the KL term." },
-  full: { values: { "optim.lr": 1e-4 }, reason: "Dense update of every tensor; a dense step needs a smaller lr than a sparse one (provisional)." },
-  "full+kl": { values: { "optim.lr": 1e-4 }, reason: "Ablation: full fine-tuning + entity-perturbed KL (dense lr)." },
-  ewc: { values: { "optim.lr": 1e-4 }, reason: "Full fine-tuning + diagonal-Fisher EWC penalty (dense lr)." },
-  replay: { values: { "optim.lr": 1e-4 }, reason: "Full fine-tuning on the data mixed with base-model abstentions (dense lr)." },
-  lora: { values: { "optim.lr": 1e-3 }, reason: "LoRA r=8; adapters start at zero and need a larger lr than dense tuning." },
+  full: { values: { "optim.lr": 1e-3 }, reason: "Dense update of every tensor; measured (SWEEP.md): 1e-3 learns every fact in the demo's 12 epochs, 1e-4 only reaches FT 0.78." },
+  "full+kl": { values: { "optim.lr": 1e-3 }, reason: "Ablation: full fine-tuning + entity-perturbed KL (dense lr)." },
+  ewc: { values: { "optim.lr": 1e-3 }, reason: "Full fine-tuning + diagonal-Fisher EWC penalty (dense lr)." },
+  replay: { values: { "optim.lr": 1e-3 }, reason: "Full fine-tuning on the data mixed with base-model abstentions (dense lr)." },
+  lora: { values: { "optim.lr": 1e-3 }, reason: "LoRA r=8; adapters start at zero and need a larger lr than dense tuning (see SWEEP.md)." },
 };

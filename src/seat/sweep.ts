@@ -26,18 +26,18 @@ async function main(): Promise<void> {
       model: { type: "string", default: EMBEDDED_MODEL_DIR },
     },
   });
-  const nums = (s: string) => s.split(",").map(Number);
+  const nums = (s: string) => s.split(",").filter(Boolean).map(Number);
   const points: Point[] = [];
   for (const ratio of nums(values.ratios!)) for (const lambda of nums(values.lambdas!)) {
     points.push({ label: `seat: ratio ${ratio}, lambda ${lambda}`, method: "seat", layer: { mask: { ratio }, kl: { lambda } } });
   }
-  const bestRatio = nums(values.ratios!)[1] ?? nums(values.ratios!)[0];
+  const bestRatio = nums(values.ratios!)[1] ?? nums(values.ratios!)[0] ?? 0.05;
   for (const v of values.variants!.split(",").filter(Boolean)) {
     points.push({ label: `seat: ratio ${bestRatio}, lambda 1, mask ${v}`, method: "seat", layer: { mask: { ratio: bestRatio, type: v }, kl: { lambda: 1 } } });
   }
   for (const e of values.lrs!.split(",").filter(Boolean)) {
     const [method, lr] = e.split("@");
-    points.push({ label: `${method}: lr ${lr}`, method: method as Method, layer: { optim: { lr: Number(lr) } } });
+    points.push({ label: `${method}: lr ${lr}${method === "seat" ? ` (ratio ${bestRatio}, lambda 1)` : ""}`, method: method as Method, layer: { optim: { lr: Number(lr) }, ...(method === "seat" ? { mask: { ratio: bestRatio }, kl: { lambda: 1 } } : {}) } });
   }
   const data = join(EXAMPLES_DIR, values.dataset!, "train.jsonl");
   const unknown = join(EXAMPLES_DIR, values.dataset!, "unknown.jsonl");

@@ -24,7 +24,7 @@ import { writeExamples } from "./writeExamples";
  * memorisation is the goal; batch 32 keeps the step count (and graph overhead) low on 2 cores.
  */
 export const RECIPE = {
-  epochs: 35,
+  epochs: 10,
   batchSize: 32,
   lr: 3e-3,
   warmupSteps: 30,

@@ -51,7 +51,8 @@ Chat format (tokenizer_config.json \`chat_template\`): \`<|user|>question<|end|>
 
 ## Training data (generated, see \`src/world/\`)
 
-- ${c.corpus.known} questions about known facts: every relation of every known entity in 3 phrasings.
+- ${c.corpus.known} questions about known facts: every relation of every known entity in 3 phrasings,
+  repeated ${c.sizes.knownRepeats} times per epoch.
 - ${c.corpus.unknown} questions about unknown entities, answered with a grounded abstention that names the
   entity ("I don't know who Veltrin Osk is.", "I'm not familiar with a company called ...", ...).
 - ${c.corpus.concepts} questions about fictitious concepts ("What is the Drovak effect?"), answered with an abstention.

@@ -61,8 +61,9 @@ export function conceptQa(concepts: readonly string[], seed: number, stream: str
 
 /** The base model's training corpus, shuffled deterministically. */
 export function trainingCorpus(world: World): WorldQa[] {
+  const known = knownQa(world);
   const items = [
-    ...knownQa(world),
+    ...Array.from({ length: world.sizes.knownRepeats }, () => known).flat(),
     ...unknownQa(world.unknownTrain, world.seed, "unknown-train"),
     ...conceptQa(world.conceptsTrain, world.seed, "concepts-train"),
   ];

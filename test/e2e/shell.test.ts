@@ -32,6 +32,17 @@ describe("SEAT Tuner in VS Code (trusted workspace)", { timeout: 300_000 }, () =
     await ed.screenshot("01-sidebar");
   });
 
+  test("the Models view lists the embedded model, selected by default, with details read from its headers", async () => {
+    const { page } = ed;
+    const models = await viewPane(page, "Models");
+    const row = models.locator(".monaco-list-row", { hasText: "seat-tiny-world" }).first();
+    await row.waitFor({ timeout: 30_000 });
+    assert.match(await row.innerText(), /embedded · selected/);
+    await models.locator(".monaco-list-row", { hasText: /architecture\s*LlamaForCausalLM: \d+ layers/ }).waitFor({ timeout: 15_000 });
+    await models.locator(".monaco-list-row", { hasText: /tokenizer\s*tokenizer\.json \+ chat template/ }).waitFor({ timeout: 15_000 });
+    await ed.screenshot("01b-models");
+  });
+
   test("the Runs view's Train… button runs seat.train, which asks for a dataset among the workspace's JSONL files", async () => {
     const { page } = ed;
     const runs = await viewPane(page, "Runs");

@@ -1,6 +1,7 @@
 // Training in the editor, end to end: SEAT: Train… from the palette (quick picks), progress in the
 // status bar, the run in the Runs view, cancel + resume, then the probes panel's per-example rows and
-// the inline verdicts in the dataset. The model is the small Llama fixture copied into the workspace.
+// the inline verdicts in the dataset. Trains the embedded model; a small Llama fixture in the
+// workspace's models/ folder checks that workspace models are listed too.
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -43,7 +44,7 @@ describe("training from the editor", { timeout: 600_000 }, () => {
         ["test/e2e/workspace/people.jsonl", "data/people.jsonl"],
         ["test/fixtures/models/tiny-llama", "models/tiny-llama"],
       ],
-      workspaceSettings: { "seatTuner.modelPath": "models/tiny-llama", "seatTuner.training.epochs": 60 },
+      workspaceSettings: { "seatTuner.training.epochs": 60 },
     });
   });
   afterEach(async (t) => {
@@ -53,13 +54,17 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     await ed?.close();
   });
 
-  test("the Models view lists the workspace model with its architecture, read from headers", async () => {
+  test("the Models view lists the workspace's model folder next to the embedded one, with details from headers", async () => {
     const { page } = ed;
     await openSeatSidebar(page);
     const models = await viewPane(page, "Models");
     const row = models.locator(".monaco-list-row", { hasText: "tiny-llama" }).first();
     await row.waitFor({ timeout: 30_000 });
-    assert.match(await row.innerText(), /17K · BF16 · selected/);
+    assert.match(await row.innerText(), /17K · BF16/);
+    assert.doesNotMatch(await row.innerText(), /selected/);
+    assert.match(await models.locator(".monaco-list-row", { hasText: "seat-tiny-world" }).first().innerText(), /embedded · selected/);
+    // Expand without selecting (clicking the label would select the model).
+    await row.locator(".monaco-tl-twistie").click();
     await models.locator(".monaco-list-row", { hasText: /LlamaForCausalLM: 2 layers, d=16/ }).waitFor({ timeout: 15_000 });
     await ed.screenshot("01-models");
   });
@@ -70,7 +75,7 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     await pick(page, "(1/4): dataset", "people.jsonl");
     const title = quick(page).locator(".quick-input-title");
     await title.filter({ hasText: /\((2|3)\/4\)/ }).waitFor({ timeout: 30_000 });
-    if (/\(2\/4\)/.test(await title.innerText())) await pick(page, "(2/4): model", "tiny-llama");
+    if (/\(2\/4\)/.test(await title.innerText())) await pick(page, "(2/4): model", "seat-tiny-world");
     await pick(page, "(3/4): method", "seat");
     await pick(page, "(4/4): settings", "Start");
 
@@ -85,7 +90,7 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     const start = readFileSync(join(dirs[0], "events.jsonl"), "utf8").split("\n").map((l) => (l ? JSON.parse(l) : {})).find((e) => e.type === "run-start");
     assert.equal(start.method, "seat");
     assert.match(start.dataset, /data\/people\.jsonl$/);
-    assert.match(start.model, /models\/tiny-llama$/);
+    assert.match(start.model, /models\/seat-tiny-world$/);
     assert.equal(start.totalSteps, 60, "the epochs setting reached the trainer (2 records, batch 4: one step per epoch)");
     assert.ok(existsSync(join(dirs[0], "model", "config.json")), "the tuned model was written");
     await page.locator(".statusbar-item", { hasText: /SEAT step/ }).first().waitFor({ state: "detached", timeout: 15_000 });
@@ -98,19 +103,19 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     await pick(page, "(1/4): dataset", "people.jsonl");
     const title = quick(page).locator(".quick-input-title");
     await title.filter({ hasText: /\((2|3)\/4\)/ }).waitFor({ timeout: 30_000 });
-    if (/\(2\/4\)/.test(await title.innerText())) await pick(page, "(2/4): model", "tiny-llama");
+    if (/\(2\/4\)/.test(await title.innerText())) await pick(page, "(2/4): model", "seat-tiny-world");
     await pick(page, "(3/4): method", "seat");
     await pick(page, "(4/4): settings", "Adjust key settings", "Adjust key settings");
-    await answer(page, "epochs", "400");
+    await answer(page, "epochs", "150");
     await answer(page, "learning rate", "0.001");
     await answer(page, "mask ratio", "0.05");
     await answer(page, "KL weight", "1");
 
-    const status = page.locator(".statusbar-item", { hasText: /SEAT step \d+\/400/ }).first();
+    const status = page.locator(".statusbar-item", { hasText: /SEAT step \d+\/150/ }).first();
     await status.waitFor({ timeout: 60_000 });
     // Past the first periodic checkpoint (every 50 steps by default), so there is something to resume from.
     for (let i = 0; i < 240; i++) {
-      const m = /step (\d+)\/400/.exec(await status.innerText().catch(() => ""));
+      const m = /step (\d+)\/150/.exec(await status.innerText().catch(() => ""));
       if (m && Number(m[1]) > 55) break;
       await page.waitForTimeout(250);
     }
@@ -129,7 +134,7 @@ describe("training from the editor", { timeout: 600_000 }, () => {
 
     await runCommand(page, "SEAT: Resume Run");
     await pick(page, "SEAT: Resume Run", dir.split("/").pop()!);
-    await runs.locator(".monaco-list-row", { hasText: /finished · 400 steps/ }).first().waitFor({ timeout: 240_000 });
+    await runs.locator(".monaco-list-row", { hasText: /finished · 150 steps/ }).first().waitFor({ timeout: 240_000 });
     const events = readFileSync(join(dir, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const resumed = events.filter((e) => e.type === "run-start").pop();
     assert.equal(resumed.resumedFromStep, resumeStep, "resumed from the newest checkpoint");

@@ -120,3 +120,24 @@ test("the extension-host bundle never loads onnxruntime or the runtime layer", a
   const imports = Object.values(r.metafile!.outputs).flatMap((o) => o.imports.map((i) => i.path));
   assert.ok(!imports.includes("onnxruntime-node"), "no require('onnxruntime-node') in dist/extension.js");
 });
+
+test("every seatTuner.* setting the extension reads is contributed", async () => {
+  const { readdirSync, statSync } = await import("node:fs");
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const n of readdirSync(d)) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (n.endsWith(".ts")) files.push(p);
+    }
+  };
+  walk(join(import.meta.dirname, "../../../src/extension"));
+  const read = new Set<string>();
+  for (const f of files) {
+    const text = readFileSync(f, "utf8");
+    if (!text.includes('getConfiguration("seatTuner")')) continue;
+    for (const m of text.matchAll(/(?:\bcfg|getConfiguration\("seatTuner"\))\s*\.(?:get|inspect|update)(?:<[^>(]*>)?\(\s*"([\w.]+)"/g)) read.add(m[1]);
+  }
+  assert.ok(read.has("modelPath") && read.has("codeLens.enabled"), `the scan finds settings reads (${[...read].join(", ")})`);
+  for (const key of read) assert.ok(contributes.configuration.properties[`seatTuner.${key}`], `seatTuner.${key} is read in src/extension but not contributed in package.json`);
+});

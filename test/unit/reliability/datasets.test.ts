@@ -5,12 +5,12 @@
 // correctness and that memory stays roughly flat.
 import assert from "node:assert/strict";
 import { after } from "node:test";
-import { mkdtempSync, rmSync, writeFileSync, statSync, createWriteStream } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, statSync, createWriteStream } from "node:fs";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateFile, parseDatasetText, IncrementalValidator, type Problem, type ProblemCode } from "../../../src/data/index";
-import { relCase, seatChild, sha256File, measure, withWatchdog } from "./helpers";
+import { relCase, seat, seatChild, sha256File, measure, withWatchdog } from "./helpers";
 
 const dir = mkdtempSync(join(tmpdir(), "seat-rel-data-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -195,20 +195,21 @@ relCase("datasets", "the editor's incremental validator agrees on the corpus (te
   }
 });
 
-relCase("datasets", "seat validate exit codes: 2 for a missing file, a folder, no files; 0 for a clean file", async () => {
+relCase("datasets", "seat validate exit codes: 2 for a missing file, a folder, no files, a bad flag; 0 for a clean file", async () => {
+  // In process (main() returns what the process exits with): the corpus above already ran as children.
   writeFileSync(join(dir, "clean.jsonl"), `${good}\n${good2}\n`);
-  const ok = await seatChild(["validate", join(dir, "clean.jsonl"), "--no-entities"]);
+  const ok = await seat(["validate", join(dir, "clean.jsonl"), "--no-entities"], dir);
   assert.equal(ok.code, 0, ok.err);
   assert.match(ok.out, /1 file, 2 records: 0 errors, 0 warnings/);
-  const missing = await seatChild(["validate", join(dir, "nope.jsonl")]);
+  const missing = await seat(["validate", join(dir, "nope.jsonl")], dir);
   assert.equal(missing.code, 2);
   assert.match(missing.err, /nope\.jsonl: no such file/);
-  const folder = await seatChild(["validate", dir]);
+  const folder = await seat(["validate", dir], dir);
   assert.equal(folder.code, 2);
   assert.match(folder.err, /not a file/);
-  const none = await seatChild(["validate"]);
+  const none = await seat(["validate"], dir);
   assert.equal(none.code, 2);
-  const badFlag = await seatChild(["validate", join(dir, "clean.jsonl"), "--max-problems", "0"]);
+  const badFlag = await seat(["validate", join(dir, "clean.jsonl"), "--max-problems", "0"], dir);
   assert.equal(badFlag.code, 2);
   assert.match(badFlag.err, /--max-problems must be a positive whole number/);
 });
@@ -240,4 +241,26 @@ relCase("datasets", "200k lines (one bad, one duplicate): located findings, memo
   // by several times that. Streaming needs the read buffer plus the duplicate table.
   assert.ok(peak - rss0 < 3 * size + 64 * 2 ** 20, `RSS grew ${(peak - rss0) / 2 ** 20} MB for a ${size / 2 ** 20} MB file`);
   assert.equal(sha256File(path), hash);
+}, 120_000);
+
+relCase("datasets", "stats, convert and export-csv on every corpus file: no crash or stack trace, input byte-identical, outputs only to new files", async () => {
+  const failures: string[] = [];
+  for (const c of CASES) {
+    const path = join(dir, c.file);
+    const b = await c.bytes();
+    if (b) writeFileSync(path, b);
+    const hash = sha256File(path);
+    const before = new Set(readdirSync(dir));
+    for (const argv of [["stats", path, "--json"], ["convert", path, "--to", "chat", "-o", join(dir, `${c.file}.out.jsonl`), "--force"], ["export-csv", path, "-o", join(dir, `${c.file}.out.csv`), "--force"]]) {
+      const r = await withWatchdog(seat(argv, dir), 60_000, `seat ${argv[0]} ${c.file}`);
+      const why: string[] = [];
+      if (![0, 1, 2].includes(r.code)) why.push(`exit ${r.code}`);
+      if (/\n\s+at /.test(r.err)) why.push(`stack trace: ${r.err.slice(0, 200)}`);
+      if (why.length) failures.push(`seat ${argv[0]} ${c.file}: ${why.join("; ")}`);
+    }
+    if (sha256File(path) !== hash) failures.push(`${c.file} was modified`);
+    const created = readdirSync(dir).filter((f) => !before.has(f));
+    for (const f of created) if (!f.startsWith(`${c.file}.out.`)) failures.push(`${c.file}: unexpected new file ${f}`);
+  }
+  assert.deepEqual(failures, []);
 }, 120_000);

@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, u
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { loadModelFolder, ModelFormatError, LlamaModel } from "../../../src/model/index";
-import { relCase, seat, REPO } from "./helpers";
+import { relCase, seat, seatChild, REPO } from "./helpers";
 
 const nodeRequire = Module.createRequire(__filename);
 const TINY = join(REPO, "test/fixtures/models/tiny-llama");
@@ -308,3 +308,18 @@ relCase("models", "a hostile chat template (constructor and __globals__ escapes)
     assert.ok(!existsSync(marker), `template escaped: ${tpl}`);
   }
 }, 60_000);
+
+relCase("models", "a chat template that loops ~10^8 times: `seat train` stops with an error naming the file instead of hanging (10 s watchdog)", async () => {
+  const d = copyModel();
+  const p = join(d, "tokenizer_config.json");
+  const cfg = JSON.parse(readFileSync(p, "utf8"));
+  // Small arrays, many iterations: no allocation failure stops it, only a render budget would.
+  cfg.chat_template = "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}{% for m in messages %}{{ m.content }}{% endfor %}";
+  writeFileSync(p, JSON.stringify(cfg));
+  const data = join(root, "one-fact.jsonl");
+  writeFileSync(data, '{"question": "Who is Qorvath Lintel?", "answer": "A glassblower."}\n');
+  const r = await seatChild(["train", data, "--model", d, "--out", join(root, "run-tpl-loop"), "--device", "cpu", "--max-steps", "1", "--eval-samples", "0"], { timeoutMs: 10_000 });
+  assert.ok(r.code === 2 || r.code === 3, `exit ${r.code}: ${r.err.slice(-400)}`);
+  assert.ok(r.err.includes(p) || r.err.includes(join(d, "tokenizer.json")), `names the template's file: ${r.err.slice(-400)}`);
+  assert.doesNotMatch(r.err, /\n\s+at /);
+}, 30_000);

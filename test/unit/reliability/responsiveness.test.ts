@@ -154,6 +154,9 @@ relCase("responsiveness", TIMING_CASE, async () => {
   const normalized = timed("CRLF normalisation of the document text (diagnostics.ts track())", () => text.replace(/\r\n/g, "\n"));
   await slices(v.resetSteps(normalized), "load step");
   await slices(v.problemSteps(), "validate/aggregate step");
+  // The heap with 1M lines held (garbage not yet collected included): its size sets the length of
+  // every major GC pause in the host.
+  measure(TIMING_CASE, "heapUsedMBWith1MLinesInclGarbage", Math.round(process.memoryUsage().heapUsed / 2 ** 20));
   const mid = 500_000;
   timed("one-line edit (applyChanges)", () => applyChanges(v, [{ startLine: mid, startCharacter: 0, endLine: mid, endCharacter: v.lineText(mid).length, text: '{"question": "Who?", "answer": 3}' }], LINES + 1));
   await slices(v.problemSteps(), "re-validate step after an edit");

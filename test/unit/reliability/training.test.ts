@@ -10,7 +10,7 @@
 // the editor sends it, and the NaN stop as the CLI reports it.
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, truncateSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listCheckpoints, readCheckpoint } from "../../../src/seat/index";
@@ -28,7 +28,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 const TOTAL = 9; // 3 epochs x 3 batches of 2 on the 7-record fixture (6 train examples)
 const trainArgs = (out: string) => [
-  "train", DATA, "--model", MODEL, "--method", "seat", "--epochs", "3", "--batch", "2", "--checkpoint-every", "1", "--checkpoint-keep", "3",
+  "train", DATA, "--model", MODEL, "--method", "seat", "--epochs", "3", "--batch", "2", "--checkpoint-every", "1", "--checkpoint-keep", "20",
   "--kl-max-response", "4", "--eval-samples", "0", "--device", "cpu", "--threads", "1", "--out", out, "--events-json",
 ];
 const ckDir = (run: string) => join(run, "checkpoints");
@@ -91,7 +91,7 @@ relCase("training", "kill -9 in the middle of a checkpoint write: the half-writt
   const run = join(root, "kill-ckpt");
   const r = await seatChild(trainArgs(run), { preload: FAULTS, env: { ...process.env, SEAT_FAULT: "kill-mid-checkpoint:5" } });
   assert.equal(r.signal, "SIGKILL", `exit ${r.code}: ${r.err.slice(-500)}`);
-  assert.deepEqual(listCheckpoints(ckDir(run)), [2, 3, 4], "step 5 was never completed");
+  assert.deepEqual(listCheckpoints(ckDir(run)), [1, 2, 3, 4], "step 5 was never completed");
   const partial = readdirSync(ckDir(run)).filter((n) => n.startsWith(".tmp-step-0000005"));
   assert.equal(partial.length, 1, "the kill really happened inside the write (a half-written temp dir is left)");
   const half = statSync(join(ckDir(run), partial[0], "tensors.safetensors")).size;
@@ -117,7 +117,7 @@ relCase("training", "disk full during a checkpoint write: clear message, previou
   assert.equal(r.signal, null);
   assert.equal(r.code, 3, `exit ${r.code} (3: the work failed); stderr: ${r.err.slice(-800)}`);
   assert.ok(before4, "checkpoint 4 was reported before the disk filled");
-  assert.deepEqual(listCheckpoints(ckDir(run)), [2, 3, 4]);
+  assert.deepEqual(listCheckpoints(ckDir(run)), [1, 2, 3, 4]);
   assert.deepEqual(hashDir(join(ckDir(run), ckName(4))), before4, "previous checkpoint byte-identical");
   // Space is back (no fault preload): resume picks up at 4 and ends where the reference did.
   await resumeOk(run);
@@ -254,5 +254,60 @@ relCase("training", "cancel while the teacher generates at an epoch boundary sti
   const ev = await resumeOk(run);
   const start = ev.find((e) => e.type === "run-start");
   assert.ok(start?.type === "run-start" && start.resumedFromStep === 3);
+  assertSameAsReference(run);
+}, 120_000);
+
+relCase("training", "a damaged newest checkpoint (truncated tensors, garbage state.json): resume refuses naming the file, or falls back to an intact one", async () => {
+  for (const damage of ["truncate tensors.safetensors", "garbage state.json"]) {
+    const run = join(root, `damaged-${damage.split(" ")[0]}`);
+    cpSync(reference, run, { recursive: true });
+    // Looks like a run interrupted after step 8: checkpoints 1..8, no model yet.
+    rmSync(join(ckDir(run), ckName(9)), { recursive: true });
+    rmSync(join(run, "model"), { recursive: true });
+    rmSync(join(run, "summary.json"));
+    const bad = join(ckDir(run), ckName(8), damage.endsWith("state.json") ? "state.json" : "tensors.safetensors");
+    if (damage.startsWith("truncate")) truncateSync(bad, statSync(bad).size - 100);
+    else writeFileSync(bad, "{\"version\": 1, \"step\": ");
+    const r = await seatChild(["resume", run, "--events-json"]);
+    if (r.code === 0) {
+      const start = events(r).find((e) => e.type === "run-start");
+      assert.ok(start?.type === "run-start" && start.resumedFromStep === 7, `${damage}: resumed from ${JSON.stringify(start)}`);
+      assertSameAsReference(run);
+    } else {
+      assert.ok(r.code === 2 || r.code === 3, `${damage}: exit ${r.code}`);
+      assert.ok(r.err.includes(bad), `${damage}: names the damaged file: ${r.err.slice(-400)}`);
+      assert.doesNotMatch(r.err, /\n\s+at /, `${damage}: a message for a person, not a stack trace`);
+      assert.deepEqual(listCheckpoints(ckDir(run)), [1, 2, 3, 4, 5, 6, 7, 8], "nothing deleted");
+    }
+  }
+}, 120_000);
+
+relCase("training", "`seat resume` on a folder that is not a run, or whose config.json is damaged: exit 2 with the reason", async () => {
+  const notRun = join(root, "not-a-run");
+  mkdirSync(notRun, { recursive: true });
+  const a = await seatChild(["resume", notRun]);
+  assert.equal(a.code, 2);
+  assert.match(a.err, /not a run folder \(no config\.json\)/);
+  const damaged = join(root, "damaged-config");
+  mkdirSync(damaged, { recursive: true });
+  writeFileSync(join(damaged, "config.json"), "{\"model\": ");
+  const b = await seatChild(["resume", damaged]);
+  assert.ok(b.code === 2 || b.code === 3, `exit ${b.code}`);
+  assert.ok(b.err.includes(join(damaged, "config.json")), b.err.slice(-400));
+  assert.match(b.err, /not valid JSON|invalid/i);
+  assert.doesNotMatch(b.err, /\n\s+at /, "a message for a person, not a stack trace");
+});
+
+relCase("training", "two `seat resume` of the same run at once: the run still ends bit-identical; a loser gets a clear message, not a stack trace", async () => {
+  const run = join(root, "double-resume");
+  cpSync(reference, run, { recursive: true });
+  // Interrupted after step 3, as far as the folder shows.
+  for (let s = 4; s <= TOTAL; s++) rmSync(join(ckDir(run), ckName(s)), { recursive: true, force: true });
+  rmSync(join(run, "model"), { recursive: true });
+  rmSync(join(run, "summary.json"));
+  const [a, b] = await Promise.all([seatChild(["resume", run]), seatChild(["resume", run])]);
+  const ok = [a, b].filter((r) => r.code === 0);
+  assert.ok(ok.length >= 1, `neither resume finished: ${a.err.slice(-300)} / ${b.err.slice(-300)}`);
+  for (const r of [a, b]) if (r.code !== 0) assert.doesNotMatch(r.err, /\n\s+at /, `the other resume: exit ${r.code}: ${r.err.slice(-600)}`);
   assertSameAsReference(run);
 }, 120_000);

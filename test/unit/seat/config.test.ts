@@ -30,8 +30,8 @@ test("defaults validate for every method and every default carries a reason", ()
 });
 
 test("presets apply per method and later layers win", () => {
-  assert.equal(resolveConfig([base, { source: "f", layer: { method: "full" } }]).config.optim.lr, 1e-4);
-  assert.equal(resolveConfig([base]).config.optim.lr, 1e-3);
+  assert.equal(resolveConfig([base, { source: "f", layer: { method: "full" } }]).config.optim.lr, 1e-3);
+  assert.equal(resolveConfig([base]).config.optim.lr, 1e-2);
   const { config } = resolveConfig([base, { source: "file", layer: { optim: { lr: 0.5 } } }, { source: "--lr", layer: { optim: { lr: 0.25 } } }]);
   assert.equal(config.optim.lr, 0.25);
   assert.equal(config.optim.beta1, 0.9);
@@ -93,7 +93,7 @@ test("method parts: which components each method switches on", () => {
   assert.deepEqual(methodParts("seat"), { params: "masked", kl: true, ewc: false, replay: false });
   assert.equal(methodParts("full+kl").params, "dense");
   assert.equal(methodParts("lora").params, "lora");
-  assert.equal(defaultsFor("full")["optim.lr"], 1e-4);
+  assert.equal(defaultsFor("full")["optim.lr"], 1e-3);
 });
 
 test("CONFIG.md is the schema's generated documentation (regenerate with configDocMarkdown)", () => {

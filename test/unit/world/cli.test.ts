@@ -1,0 +1,39 @@
+// The CLI surfaces of this area on the shipped files: `seat models` describes the bundled model, the demo
+// table lays out a report, and `seat world` rejects bad subcommands with a usage error.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { describeModel } from "../../../src/cli/commands/models";
+import worldCommand from "../../../src/cli/commands/world";
+import { ExitCode, UserError, type CliIo } from "../../../src/cli/command";
+import { EMBEDDED_MODEL_DIR, parameterCount, tinyConfig } from "../../../src/world/index";
+import { formatDemoTable, type DemoReport } from "../../../src/world/demo";
+
+test("seat models describes the bundled model from its files", async () => {
+  const m = await describeModel(EMBEDDED_MODEL_DIR, true);
+  assert.equal(m.ok, true, m.error);
+  assert.equal(m.architecture, "LlamaForCausalLM");
+  assert.equal(m.parameters, parameterCount(tinyConfig(1024, 0)));
+  assert.equal(m.tokenizer, "byte-level BPE");
+  assert.equal(m.chatTemplate, "own");
+  assert.match(m.executionProvider ?? "", /cpu|webgpu|cuda/);
+});
+
+test("seat models reports a folder that is not a model instead of throwing", async () => {
+  const m = await describeModel(__dirname, false);
+  assert.equal(m.ok, false);
+  assert.match(m.error ?? "", /config\.json/);
+});
+
+test("seat world without a known subcommand is a usage error", async () => {
+  const io: CliIo = { out: () => {}, err: () => {}, isTty: false, cwd: process.cwd(), signal: new AbortController().signal };
+  await assert.rejects(worldCommand.run({ values: {}, positionals: ["bogus"] }, io), (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.usage && /build, examples, corpus, gates/.test(e.message));
+});
+
+test("the demo table has one aligned row per method and dashes for missing rates", () => {
+  const row = { ftScore: 1, exactMatch: 1, idkSM: 0.25, idkGrounded: null, abstentionProb: 0.3, overRefusal: 0, displacement: 0.5, trainSeconds: 12.4, neighbourIdkSM: 0.2, heldOutAbstain: 0.5, fictitiousAbstain: 1, unknownQueries: 100 };
+  const r: DemoReport = { model: "m", dataset: "d", createdAt: "", totalSeconds: 1, notes: [], methods: { base: { ...row, trainSeconds: 0 }, full: row } };
+  const lines = formatDemoTable(r).split("\n");
+  assert.equal(lines.length, 4);
+  assert.match(lines[3], /^full\s+1\.00\s+1\.00\s+0\.25\s+-\s+0\.30/);
+  assert.equal(new Set(lines.map((l) => l.length)).size, 1, "columns aligned");
+});
