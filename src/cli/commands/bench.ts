@@ -1,17 +1,21 @@
 // `seat bench`: speed and memory against PyTorch eager and the measured MatMul ceiling (see src/bench).
-import { resolve } from "node:path";
+import { mkdirSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { type Command, ExitCode, UserError } from "../command";
 import { runBench, runCase, writeBenchReport, benchMarkdown } from "../../bench";
+import { summarizeProfileFile } from "../../bench/profile";
+import { PROFILE_ENV } from "../../runtime";
 
 const command: Command = {
   name: "bench",
   summary: "Measure training, generation, validation and activation speed against PyTorch and the MatMul ceiling",
-  usage: "[--quick] [--out DIR] [--threads N]",
+  usage: "[--quick] [--out DIR] [--threads N] | --case ID [--profile DIR]",
   options: {
     quick: { type: "boolean", help: "Reduced set (embedded model only, fewer repetitions): under ~2 minutes" },
     out: { type: "string", arg: "DIR", default: "bench/results", help: "Where latest.json and latest.md go" },
     threads: { type: "string", arg: "N", default: "2", help: "Intra-op threads for ours and PyTorch alike" },
-    case: { type: "string", arg: "ID", help: "Run one case in this process and print its JSON (used by the orchestrator)" },
+    case: { type: "string", arg: "ID", help: "Run one case in this process and print its JSON (used by the orchestrator), e.g. train:100m:seat" },
+    profile: { type: "string", arg: "DIR", help: "With --case: write onnxruntime profiles of the case's sessions to DIR and print a per-operator summary" },
   },
   details: "PyTorch figures come from Debian's python3-torch (apt-get install python3-torch); without it the\nratios are reported as failed, never estimated.",
   async run(args, io) {
@@ -19,9 +23,22 @@ const command: Command = {
     if (!Number.isInteger(threads) || threads < 1) throw new UserError(`--threads must be a positive integer, got '${args.values.threads}'`);
     const plan = { quick: Boolean(args.values.quick), threads, root: io.cwd };
     if (typeof args.values.case === "string") {
-      io.out(JSON.stringify(await runCase(args.values.case, plan)) + "\n");
+      const id = args.values.case;
+      if (typeof args.values.profile !== "string") {
+        io.out(JSON.stringify(await runCase(id, plan)) + "\n");
+        return ExitCode.ok;
+      }
+      const dir = resolve(io.cwd, args.values.profile);
+      mkdirSync(dir, { recursive: true });
+      const prefix = id.replace(/[^\w.-]+/g, "_");
+      process.env[PROFILE_ENV] = join(dir, prefix);
+      const result = await runCase(id, plan);
+      const profiles = Object.fromEntries(readdirSync(dir).filter((f) => f.startsWith(prefix + "-") && f.endsWith(".json"))
+        .map((f) => [f, summarizeProfileFile(join(dir, f))]));
+      io.out(JSON.stringify({ result, profiles }) + "\n");
       return ExitCode.ok;
     }
+    if (args.values.profile !== undefined) throw new UserError("--profile needs --case ID (profile one case at a time)");
     const self = [process.execPath, ...process.execArgv, process.argv[1]];
     const report = await runBench(plan, self, (l) => io.err(l + "\n"), io.signal);
     const files = writeBenchReport(report, resolve(io.cwd, String(args.values.out)));
