@@ -20,6 +20,17 @@ export const LLAMA_100M: HfLlamaConfig = {
   num_key_value_heads: 4, vocab_size: 32000, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true,
 };
 
+/** Response tokens the benchmark's teacher may generate per perturbed prompt (config kl.maxResponseTokens). */
+export const BENCH_KL_RESPONSE_TOKENS = 8;
+
+/**
+ * The perturbed batch's padded length, as the trainer sizes it (src/seat/prepare.ts: longest prompt +
+ * 16 tokens of slack for look-alike names + the response budget, capped at the sequence limit).
+ */
+export function klSeqLen(maxPrompt: number, maxSeqLen: number, responseTokens = BENCH_KL_RESPONSE_TOKENS): number {
+  return Math.min(maxSeqLen, maxPrompt + 16 + responseTokens);
+}
+
 /** The shapes one optimizer step runs on: batch [B, T] and, for SEAT, the perturbed batch [K, Tk]. */
 export interface StepShape {
   B: number;

@@ -157,12 +157,13 @@ export async function runBench(plan: BenchPlan, self: string[], log: (line: stri
     }
     await attempt(`generate:${model}`, async () => {
       const our = await ours(`generate:${model}`);
-      const entry: GenerateEntry = { model, batch: s.gen.B, prompt: s.gen.promptLen, newTokens: s.gen.newTokens, ours: our };
+      const entry: GenerateEntry = { model, batch: s.gen.B, prompt: s.gen.promptLen, newTokens: our.newTokens, ours: our };
       report.generate[model] = entry;
       log(`bench: torch generate ${model} …`);
-      const torch = await torchCase(plan, { kind: "generate", config: hf, batch: s.gen.B, prompt: s.gen.promptLen, new_tokens: s.gen.newTokens, steps: s.gen.reps, warmup: 1 }, signal);
+      const torch = await torchCase(plan, { kind: "generate", config: hf, batch: s.gen.B, prompt: s.gen.promptLen, new_tokens: our.newTokens, steps: s.gen.reps, warmup: 1 }, signal);
       entry.torch = torch;
       entry.ratioVsTorch = our.tokensPerSec / torch.tokensPerSec;
+      entry.cpuRatioVsTorch = torch.cpuSeconds / our.cpuSeconds;
     });
   }
   await attempt("jsonl", async () => { report.jsonl = await ours("jsonl"); });

@@ -22,11 +22,11 @@ import { mkdtempSync, writeFileSync, copyFileSync, rmSync, mkdirSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadModelFolder, writeSafetensors, expectedTensors, parseConfig, type LlamaConfig } from "../model";
-import { resolveConfig, train, type Method } from "../seat";
+import { resolveConfig, train } from "../seat";
 import { median } from "./stats";
-import { stepFlops, type HfLlamaConfig, type StepShape, type StepFlops } from "./flops";
+import { stepFlops, klSeqLen, BENCH_KL_RESPONSE_TOKENS, type HfLlamaConfig, type StepShape, type StepFlops } from "./flops";
 
-export { LLAMA_100M, stepFlops, type HfLlamaConfig, type StepShape, type StepFlops } from "./flops";
+export { LLAMA_100M, stepFlops, klSeqLen, BENCH_KL_RESPONSE_TOKENS, type HfLlamaConfig, type StepShape, type StepFlops } from "./flops";
 
 export function hfConfigOf(c: LlamaConfig): HfLlamaConfig {
   return {
@@ -84,21 +84,11 @@ export function writeFixedLengthDataset(file: string, modelDir: string, count: n
   return { T: maxLen, maxPrompt };
 }
 
-/** Response tokens the benchmark's teacher may generate per perturbed prompt (config kl.maxResponseTokens). */
-export const BENCH_KL_RESPONSE_TOKENS = 8;
-
-/**
- * The perturbed batch's padded length, as the trainer sizes it (src/seat/prepare.ts: longest prompt +
- * 16 tokens of slack for look-alike names + the response budget, capped at the sequence limit).
- */
-export function klSeqLen(maxPrompt: number, maxSeqLen: number, responseTokens = BENCH_KL_RESPONSE_TOKENS): number {
-  return Math.min(maxSeqLen, maxPrompt + 16 + responseTokens);
-}
 
 export interface TrainBenchCase {
   modelDir: string;
   hf: HfLlamaConfig;
-  method: Method;
+  method: "seat" | "full";
   B: number;
   T: number;
   steps: number;

@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import { commandLoaders } from "./commands/index";
 import { type Command, type CliIo, ExitCode, UserError } from "./command";
+import { ModelFormatError } from "../model/errors";
 
 export function formatHelp(cmd: Command): string {
   const lines = [`Usage: seat ${cmd.name} ${cmd.usage}`.trimEnd(), "", cmd.summary, ""];
@@ -71,6 +72,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (io.signal.aborted) {
       io.err(`seat ${name}: cancelled\n`);
       return ExitCode.cancelled;
+    }
+    // A bad model folder is the user's to fix, whichever command loads it: the error names the file
+    // and what is wrong, so the message is all they need (2, as `validate --model` and `train` use).
+    // The name check covers an error that crossed a worker boundary and lost its class.
+    if (e instanceof ModelFormatError || (e as Error | undefined)?.name === "ModelFormatError") {
+      io.err(`seat ${name}: ${(e as Error).message}\n`);
+      return ExitCode.usage;
     }
     io.err(`seat ${name}: ${(e as Error).stack ?? String(e)}\n`);
     return ExitCode.failed;

@@ -12,8 +12,9 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { parseStream, parseString } from "@fast-csv/parse";
 import { format as csvFormat, writeToString } from "@fast-csv/format";
-import { rawMembers } from "./edit";
-import { isJsonArrayText } from "./text";
+import { rawMembers, RecordEditError } from "./edit";
+import { scanJson } from "./jsonScan";
+import { isJsonArrayText, lineStarts, offsetToPosition } from "./text";
 import { rename, rm, stat } from "node:fs/promises";
 
 export const JSON_SUFFIX = ":json";
@@ -38,8 +39,21 @@ export async function writeNewFile<T>(output: string, overwrite: boolean, write:
 export interface CsvIssue {
   /** 1-based line (JSONL side) or data row (CSV side, header excluded). */
   line: number;
+  /** 1-based character column in that line, where known (JSONL side). */
+  col?: number;
   column?: string;
   message: string;
+}
+
+/**
+ * The input as a whole cannot be exported (a JSON array file that does not parse): nothing is written.
+ * The message is located (`file:line:col: ...`); `issue` has the parts.
+ */
+export class CsvInputError extends Error {
+  constructor(readonly file: string, readonly issue: CsvIssue) {
+    super(`${file}:${issue.line}${issue.col ? `:${issue.col}` : ""}: ${issue.message}`);
+    this.name = "CsvInputError";
+  }
 }
 
 interface ColumnStat { strings: number; present: number }
@@ -74,8 +88,11 @@ function rowOf(members: Array<[string, string]>, cols: ReturnType<CsvPlan["colum
   });
 }
 
-/** Iterates the records of a dataset file as [line, text] (JSONL lines, or elements of a JSON array). */
-async function* recordTexts(path: string, issues: CsvIssue[]): AsyncGenerator<[number, string]> {
+/**
+ * Iterates the records of a dataset file as [line, text, members] (JSONL lines, or elements of a JSON
+ * array with the line each starts on); what cannot be exported becomes a located issue instead.
+ */
+async function* recordTexts(path: string, issues: CsvIssue[]): AsyncGenerator<[number, string, Array<[string, string]>]> {
   const fh = createReadStream(path, { encoding: "utf8" });
   const rl = createInterface({ input: fh, crlfDelay: Infinity });
   let n = 0;
@@ -95,16 +112,43 @@ async function* recordTexts(path: string, issues: CsvIssue[]): AsyncGenerator<[n
       ok = typeof v === "object" && v !== null && !Array.isArray(v);
     } catch { /* reported below */ }
     if (!ok) { issues.push({ line: n, message: "not a JSON object record: skipped (run `seat validate` for details)" }); continue; }
-    yield [n, line];
+    const members = membersOf(line, n, 0, issues);
+    if (members) yield [n, line, members];
   }
   if (arrayMode) {
-    const items = JSON.parse(buffered.join("\n")) as unknown[];
-    let i = 0;
-    for (const item of items) {
-      i++;
-      if (typeof item !== "object" || item === null || Array.isArray(item)) { issues.push({ line: i, message: `array element ${i} is not an object: skipped` }); continue; }
-      yield [i, JSON.stringify(item)];
+    // The array is one JSON value, so it is read whole; scanning (not JSON.parse) gives the position of
+    // a syntax error and each element's source text, so numbers keep their spelling as in JSONL mode.
+    const text = buffered.join("\n");
+    const starts = lineStarts(text);
+    const at = (offset: number) => offsetToPosition(starts, offset);
+    const scanned = scanJson(text, 1, Infinity);
+    if (!scanned.ok) {
+      const [line, col] = at(scanned.error.offset);
+      throw new CsvInputError(path, { line, col, message: `invalid JSON: ${scanned.error.message} (run \`seat validate\` for details)` });
     }
+    let i = 0;
+    for (const item of scanned.root.items ?? []) {
+      i++;
+      const [line, col] = at(item.start);
+      if (item.kind !== "object") { issues.push({ line, col, message: `array element ${i} is not an object: skipped` }); continue; }
+      const itemText = text.slice(item.start, item.end);
+      const members = membersOf(itemText, line, col - 1, issues);
+      if (members) yield [line, itemText, members];
+    }
+  }
+}
+
+/** A record's top-level members, or a located issue (`col0`: where the record starts in its line). */
+function membersOf(text: string, line: number, col0: number, issues: CsvIssue[]): Array<[string, string]> | null {
+  try {
+    return rawMembers(text);
+  } catch (e) {
+    if (!(e instanceof RecordEditError)) throw e;
+    const before = text.slice(0, e.offset);
+    const nl = before.lastIndexOf("\n");
+    const extra = nl < 0 ? 0 : before.slice(0, nl + 1).split("\n").length - 1;
+    issues.push({ line: line + extra, col: nl < 0 ? col0 + e.offset + 1 : e.offset - nl, message: `${e.message}: skipped` });
+    return null;
   }
 }
 
@@ -118,9 +162,9 @@ export async function exportCsvFile(input: string, output: string, opts: { signa
 async function exportTo(input: string, output: string, signal?: AbortSignal): Promise<CsvExportResult> {
   const plan = new CsvPlan();
   const skipped: CsvIssue[] = [];
-  for await (const [, text] of recordTexts(input, skipped)) {
+  for await (const [, , members] of recordTexts(input, skipped)) {
     if (signal?.aborted) throw signal.reason ?? new Error("cancelled");
-    plan.add(rawMembers(text));
+    plan.add(members);
   }
   const cols = plan.columns();
   const out = createWriteStream(output, { flags: "wx" });
@@ -128,9 +172,9 @@ async function exportTo(input: string, output: string, signal?: AbortSignal): Pr
   csv.pipe(out);
   csv.write(cols.map((c) => c.header));
   let rows = 0;
-  for await (const [, text] of recordTexts(input, [])) {
+  for await (const [, , members] of recordTexts(input, [])) {
     if (signal?.aborted) throw signal.reason ?? new Error("cancelled");
-    if (!csv.write(rowOf(rawMembers(text), cols))) await once(csv, "drain");
+    if (!csv.write(rowOf(members, cols))) await once(csv, "drain");
     rows++;
   }
   csv.end();

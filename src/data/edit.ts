@@ -3,10 +3,21 @@
 import { scanJson, type JsonSpanNode } from "./jsonScan";
 import type { SeatMeta } from "./types";
 
+/** A located failure of a record edit: `offset` is where in the record's text the JSON goes wrong. */
+export class RecordEditError extends Error {
+  constructor(message: string, readonly offset: number) {
+    super(message);
+    this.name = "RecordEditError";
+  }
+}
+
 function rootObject(text: string): JsonSpanNode {
-  const r = scanJson(text);
-  if (!r.ok) throw new Error(`cannot edit an invalid record: ${r.error.message} at column ${r.error.offset + 1}`);
-  if (r.root.kind !== "object") throw new Error("cannot edit a record that is not a JSON object");
+  // Edits touch top-level members only, so spans stop at depth 1 and nesting is not capped: any record
+  // JSON.parse (and so the validator) accepts can be edited, however deep its values go; the scanner is
+  // iterative, so depth costs one small frame per level, as it does in JSON.parse.
+  const r = scanJson(text, 1, Infinity);
+  if (!r.ok) throw new RecordEditError(`cannot edit an invalid record: ${r.error.message} at column ${r.error.offset + 1}`, r.error.offset);
+  if (r.root.kind !== "object") throw new RecordEditError("cannot edit a record that is not a JSON object", r.root.start);
   return r.root;
 }
 

@@ -18,13 +18,13 @@ export { RECORD_FORMATS, TARGET_FORMATS, ROLES } from "./types";
 export { analyzeRecord, messagesOf, detectFormat, ROLE_ALIASES, type Analysis, type Issue } from "./formats";
 export { parseDatasetText, isJsonArrayText, type ParseOptions } from "./text";
 export { validateFile, readDataset, type StreamOptions, type FileValidation } from "./stream";
-export { setMember, updateSeat, rawMembers } from "./edit";
+export { setMember, updateSeat, rawMembers, RecordEditError } from "./edit";
 export { convertRecordText, convertJsonlText, ConversionError, FORMAT_FIELDS, type ConvertResult } from "./convert";
 export { scanJson, type JsonScanResult, type JsonSpanNode } from "./jsonScan";
 export { contentHash } from "./check";
 export { writeBenchDataset, benchValidation, type ValidationBenchResult } from "./bench";
 export {
-  exportCsvFile, importCsvFile, recordsToCsv, csvToJsonl, writeNewFile, JSON_SUFFIX,
+  exportCsvFile, importCsvFile, recordsToCsv, csvToJsonl, writeNewFile, JSON_SUFFIX, CsvInputError,
   type CsvIssue, type CsvExportResult, type CsvImportResult,
 } from "./csv";
 export { IncrementalValidator } from "./incremental";

@@ -39,10 +39,13 @@ function describe(ch: string | undefined): string {
 
 /**
  * Scan `text` as one JSON value. With `spans` false only validity and the error position are computed
- * (no allocation per value). `maxDepth` bounds nesting (records deeper than that are not datasets).
+ * (no allocation per value); a number N keeps spans only for values nested at most N levels deep (the
+ * root is level 0), so callers that need just a record's members pay nothing for deep content.
+ * `maxDepth` bounds nesting (records deeper than that are not datasets).
  */
-export function scanJson(text: string, spans = true, maxDepth = 10_000): JsonScanResult {
+export function scanJson(text: string, spans: boolean | number = true, maxDepth = 10_000): JsonScanResult {
   let i = 0;
+  const spanDepth = spans === true ? Infinity : spans === false ? -1 : spans;
   const n = text.length;
   const fail = (offset: number, message: string): JsonScanResult => ({ ok: false, error: { offset, message } });
   const skipWs = () => {
@@ -94,7 +97,7 @@ export function scanJson(text: string, spans = true, maxDepth = 10_000): JsonSca
   const attach = (node: JsonSpanNode) => {
     const top = stack[stack.length - 1];
     if (!top) root = node;
-    else if (spans && top.node) {
+    else if (top.node && stack.length <= spanDepth) {
       if (top.isObject) top.node.members!.push({ key: top.key, keyStart: top.keyStart, value: node });
       else top.node.items!.push(node);
     }
@@ -107,7 +110,7 @@ export function scanJson(text: string, spans = true, maxDepth = 10_000): JsonSca
     if (c === "{" || c === "[") {
       if (stack.length >= maxDepth) return { offset: i, message: `nesting deeper than ${maxDepth} levels` };
       const isObject = c === "{";
-      const node: JsonSpanNode | null = spans ? { kind: isObject ? "object" : "array", start, end: -1, ...(isObject ? { members: [] } : { items: [] }) } : null;
+      const node: JsonSpanNode | null = stack.length <= spanDepth ? { kind: isObject ? "object" : "array", start, end: -1, ...(isObject ? { members: [] } : { items: [] }) } : null;
       if (node) attach(node);
       else if (stack.length === 0) root = { kind: isObject ? "object" : "array", start, end: -1 };
       stack.push({ node, isObject, count: 0, key: "", keyStart: -1 });

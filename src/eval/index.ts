@@ -26,7 +26,7 @@ export {
   contentHash, cacheEntryPath, writeProbeResult, readProbeResult, readHiddenFor, readCached, encodeHidden, decodeHidden,
 } from "./cache";
 export { reportToJson, reportToCsv, reportToHtml, reportToText, csvField, CSV_COLUMNS } from "./report";
-export { probeDataset, addGeneratedNeighbours, type ProbeDatasetOptions, type ProbeDatasetResult, type ProbeModelLoader } from "./probeDataset";
+export { probeDataset, addGeneratedNeighbours, ProbeInputError, type ProbeDatasetOptions, type ProbeDatasetResult, type ProbeModelLoader } from "./probeDataset";
 export { probeInputs, toProbeRecord, toUnknownQuery, isUnknownQuery } from "./inputs";
 export { modelContentHash, modelFiles } from "./modelHash";
 export { referenceProbeModel } from "./referenceModel";

@@ -42,12 +42,28 @@ export interface ProbeDatasetResult {
   files: Record<string, string>;
 }
 
+/** A dataset that cannot be probed (unreadable, no valid records): the message is located and user-facing. */
+export class ProbeInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProbeInputError";
+  }
+}
+
 async function readRecords(path: string, warn: (m: string) => void): Promise<DatasetRecord[]> {
-  const ds = await readDataset(path);
+  let ds;
+  try {
+    ds = await readDataset(path);
+  } catch (e) {
+    // File-system failures are the user's to fix; anything else is a bug and keeps its stack.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === "string") throw new ProbeInputError(`${path}: cannot read: ${code}`);
+    throw e;
+  }
   const errors = ds.problems.filter((p) => p.severity === "error");
   if (ds.records.length === 0) {
     const first = errors[0];
-    throw new Error(first ? `${path}:${first.line}:${first.column}: ${first.message}` : `${path}: no records`);
+    throw new ProbeInputError(first ? `${path}:${first.line}:${first.column}: ${first.message}` : `${path}: no records`);
   }
   if (errors.length > 0) warn(`${path}: ${errors.length} record(s) with errors were skipped (first at line ${errors[0].line}: ${errors[0].message})`);
   return ds.records;
@@ -76,7 +92,7 @@ export async function probeDataset(opts: ProbeDatasetOptions): Promise<ProbeData
   const unknownRecords = opts.unknown ? await readRecords(opts.unknown, warn) : [];
   const inputs = probeInputs(dataRecords, unknownRecords);
   addGeneratedNeighbours(dataRecords, inputs.records, opts.neighbours ?? 0);
-  if (inputs.records.length === 0 && inputs.unknown.length === 0) throw new Error(`${opts.data}: nothing to probe`);
+  if (inputs.records.length === 0 && inputs.unknown.length === 0) throw new ProbeInputError(`${opts.data}: nothing to probe`);
 
   const datasetHash = contentHash([
     `seat-probe-schema-${PROBE_SCHEMA_VERSION}`,

@@ -4,8 +4,9 @@
 // turns a conversation into training ids with an answer mask, so training and generation condition on
 // exactly the same prompt tokens.
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Template } from "@huggingface/jinja";
+import { defaultRenderBudget, renderWithBudget, TemplateBudgetError, type RenderBudget } from "./chatTemplate";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { ModelFormatError } from "./errors";
 
@@ -74,6 +75,10 @@ export interface TokenizerSource {
   chatTemplate?: string;
   /** Where the files came from, for error messages. */
   origin?: string;
+  /** The file `chatTemplate` was read from (default: tokenizer_config.json beside `origin`). */
+  chatTemplateOrigin?: string;
+  /** Render limits (default: defaultRenderBudget for each conversation). */
+  renderBudget?: (inputChars: number, messages: number) => RenderBudget;
 }
 
 export class ModelTokenizer {
@@ -91,10 +96,14 @@ export class ModelTokenizer {
   private readonly tok: Tokenizer;
   private readonly template: Template;
   private readonly origin: string;
+  /** The file the chat template lives in: what an error in the template names. */
+  private readonly templateOrigin: string;
+  private readonly budget: (inputChars: number, messages: number) => RenderBudget;
   private readonly specialStrings: Record<string, string>;
 
   constructor(src: TokenizerSource) {
     this.origin = src.origin ?? "tokenizer.json";
+    this.budget = src.renderBudget ?? defaultRenderBudget;
     try {
       this.tok = new Tokenizer(src.tokenizerJson, src.tokenizerConfig);
     } catch (e) {
@@ -130,13 +139,15 @@ export class ModelTokenizer {
       const def = named.find((t) => t.name === "default") ?? named[0];
       if (def && typeof def.template === "string") template = def.template;
     }
+    const configFile = join(dirname(this.origin), "tokenizer_config.json");
+    this.templateOrigin = src.chatTemplate !== undefined ? src.chatTemplateOrigin ?? configFile : configFile;
     this.templateIsFallback = template === null;
     if (template === null) template = vocab.has("<|im_start|>") && vocab.has("<|im_end|>") ? CHATML_TEMPLATE : PLAIN_TEMPLATE;
     this.chatTemplate = template;
     try {
       this.template = new Template(template);
     } catch (e) {
-      throw new ModelFormatError(this.origin.replace(/tokenizer\.json$/, "tokenizer_config.json"), `chat_template does not parse: ${(e as Error).message}`);
+      throw new ModelFormatError(this.templateOrigin, `chat_template does not parse: ${(e as Error).message}`);
     }
   }
 
@@ -153,6 +164,7 @@ export class ModelTokenizer {
       tokenizerJson: readJson(tj),
       tokenizerConfig: existsSync(tc) ? readJson(tc) : {},
       chatTemplate: existsSync(jinja) ? readFileSync(jinja, "utf8") : undefined,
+      chatTemplateOrigin: jinja,
       origin: tj,
     });
   }
@@ -181,16 +193,20 @@ export class ModelTokenizer {
 
   /** Renders the chat template (Python-jinja2-compatible). */
   renderChat(messages: readonly ChatMessage[], opts: { addGenerationPrompt?: boolean } = {}): string {
+    let chars = 0;
+    for (const m of messages) chars += m.content.length + m.role.length;
     try {
-      return this.template.render({
+      return renderWithBudget(this.template, {
         messages: messages.map((m) => ({ role: m.role, content: m.content })),
         add_generation_prompt: opts.addGenerationPrompt ?? false,
         // Reasoning templates (Qwen3) otherwise open a think block: tuning teaches direct answers.
         enable_thinking: false,
         ...this.specialStrings,
-      });
+      }, this.budget(chars, messages.length));
     } catch (e) {
-      throw new ModelFormatError(this.origin, `chat template failed to render: ${(e as Error).message}`);
+      // A stack overflow (runaway macro recursion) is a template fault too, like a blown budget.
+      const what = e instanceof TemplateBudgetError ? "chat template exceeds its render budget" : "chat template failed to render";
+      throw new ModelFormatError(this.templateOrigin, `${what}: ${(e as Error).message}`);
     }
   }
 
@@ -224,7 +240,7 @@ export class ModelTokenizer {
       const prefix = this.renderChat(messages.slice(0, i), { addGenerationPrompt: true });
       const full = this.renderChat(messages.slice(0, i + 1), { addGenerationPrompt: false });
       if (!full.startsWith(prefix) || (turns.length && !prefix.startsWith(turns[turns.length - 1]!.full))) {
-        throw new ModelFormatError(this.origin, `chat template is not prefix-consistent at message ${i} (the rendered prompt is not a prefix of the rendered conversation), so answer tokens cannot be located`);
+        throw new ModelFormatError(this.templateOrigin, `chat template is not prefix-consistent at message ${i} (the rendered prompt is not a prefix of the rendered conversation), so answer tokens cannot be located`);
       }
       turns.push({ prefix, full });
     }

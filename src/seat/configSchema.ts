@@ -51,9 +51,9 @@ export const SCHEMA: readonly LeafSpec[] = [
 
   // Sparse tuning (seat, sparse).
   { path: "mask.type", type: { kind: "enum", values: ["random", "random-per-step", "magnitude", "importance"] }, default: "random", flag: "mask", methods: MASK_METHODS,
-    reason: "The paper's default mask is random and fixed for the run; random-per-step (redrawn every step) is the reviewers' reading (see SWEEP.md)." },
+    reason: "The paper's default, and measured best: redrawing the mask every step learned the facts equally but kept less held-out abstention (IDK-SM 0.73 vs 0.83, SWEEP.md)." },
   { path: "mask.ratio", type: { kind: "number", min: 0, max: 1, minExclusive: true }, default: 0.05, flag: "mask-ratio", methods: MASK_METHODS,
-    reason: "Share of eligible weights that may change; unpublished in the paper (provisional, see SWEEP.md)." },
+    reason: "Unpublished in the paper; measured on the embedded world (SWEEP.md): 0.01 does not learn the facts in 12 epochs (FT <= 0.35), 0.05 learns all of them and keeps abstention with the KL term; 0.2 gains nothing." },
   { path: "mask.granularity", type: { kind: "enum", values: ["element", "row"] }, default: "element", flag: "mask-granularity", methods: MASK_METHODS,
     reason: "Element masks spread the update over every row and column; row masks are the cheaper structured variant." },
   { path: "mask.modules", type: { kind: "strings" }, default: LINEAR_MODULES, flag: "mask-modules", methods: MASK_METHODS,
@@ -61,7 +61,7 @@ export const SCHEMA: readonly LeafSpec[] = [
 
   // Entity-perturbed KL (seat, full+kl).
   { path: "kl.lambda", type: { kind: "number", min: 0 }, default: 1, flag: "lambda", methods: KL_METHODS,
-    reason: "Weight of the KL term against CE; unpublished in the paper (provisional, see SWEEP.md)." },
+    reason: "Unpublished in the paper; measured (SWEEP.md): 0 loses abstention on look-alikes entirely (0.00), 1 keeps it (0.94) with every fact learned, 3 keeps slightly more held-out abstention but starts to cost facts." },
   { path: "kl.direction", type: { kind: "enum", values: ["forward", "reverse"] }, default: "forward", flag: "kl-direction", methods: KL_METHODS,
     reason: "Forward KL(p_base || p_tuned) is the authors' earlier convention (PISTOL code, log_target kl_div)." },
   { path: "kl.positions", type: { kind: "enum", values: ["base-response", "answer"] }, default: "base-response", flag: "kl-positions", methods: KL_METHODS,
@@ -160,5 +160,5 @@ export const PRESETS: Record<Method, { values: Record<string, LeafValue>; reason
   "full+kl": { values: { "optim.lr": 1e-3 }, reason: "Ablation: full fine-tuning + entity-perturbed KL (dense lr)." },
   ewc: { values: { "optim.lr": 1e-3 }, reason: "Full fine-tuning + diagonal-Fisher EWC penalty (dense lr)." },
   replay: { values: { "optim.lr": 1e-3 }, reason: "Full fine-tuning on the data mixed with base-model abstentions (dense lr)." },
-  lora: { values: { "optim.lr": 1e-3 }, reason: "LoRA r=8; adapters start at zero and need a larger lr than dense tuning (see SWEEP.md)." },
+  lora: { values: { "optim.lr": 1e-2 }, reason: "LoRA r=8; adapters start at zero: measured (SWEEP.md), 1e-2 reaches FT 0.95 in the demo's 12 epochs where 1e-3 reaches 0.87." },
 };

@@ -3,7 +3,7 @@
 // Screenshots go to test-artifacts/e2e/. See ../../../shared/docs/e2e-testing.md for the recipe.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { chromium, type Browser, type Page, type Locator } from "playwright-core";
 // @ts-expect-error plain ESM script without types
@@ -59,7 +59,10 @@ export async function openEditor(opts: EditorOptions): Promise<Editor> {
   const base = mkdtempSync(join(tmpdir(), `seat-e2e-${opts.name}-`));
   const dirs = { data: join(base, "data"), ext: join(base, "ext"), xdg: join(base, "xdg"), ws: join(base, "workspace") };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
-  for (const [src, dest] of opts.files ?? []) cpSync(join(ROOT, src), join(dirs.ws, dest), { recursive: true });
+  for (const [src, dest] of opts.files ?? []) {
+    mkdirSync(dirname(join(dirs.ws, dest)), { recursive: true });
+    cpSync(join(ROOT, src), join(dirs.ws, dest), { recursive: true });
+  }
   if (opts.workspaceSettings) {
     mkdirSync(join(dirs.ws, ".vscode"), { recursive: true });
     writeFileSync(join(dirs.ws, ".vscode", "settings.json"), JSON.stringify(opts.workspaceSettings, null, 2));
@@ -161,9 +164,15 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   const input = page.locator(".quick-input-widget input");
   await input.waitFor({ state: "visible" });
   await input.fill(`>${title}`);
-  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first();
+  // Click the row whose label is exactly the title: with fuzzy matching and "recently used" ordering,
+  // the top row is not always the command asked for.
+  const row = page.locator(".quick-input-list .monaco-list-row").filter({ has: page.locator(".label-name", { hasText: new RegExp(`^${escapeRegExp(title)}$`) }) }).first();
   await row.waitFor({ timeout: 15_000 });
-  await page.keyboard.press("Enter");
+  await row.click();
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 export async function openFile(page: Page, name: string): Promise<void> {

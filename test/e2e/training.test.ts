@@ -43,6 +43,7 @@ describe("training from the editor", { timeout: 600_000 }, () => {
       files: [
         ["test/e2e/workspace/people.jsonl", "data/people.jsonl"],
         ["test/fixtures/models/tiny-llama", "models/tiny-llama"],
+        ["test/e2e/workspace/tasks.json", ".vscode/tasks.json"],
       ],
       workspaceSettings: { "seatTuner.training.epochs": 60 },
     });
@@ -140,6 +141,25 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     assert.equal(resumed.resumedFromStep, resumeStep, "resumed from the newest checkpoint");
     assert.equal(events[events.length - 1].type, "done");
     await ed.screenshot("05-resumed-finished");
+  });
+
+  test("a seat task from tasks.json runs the trainer with its settings", async () => {
+    const { page } = ed;
+    const before = new Set(runDirs(ed.workspace));
+    await runCommand(page, "Tasks: Run Task");
+    const row = quick(page).locator(".quick-input-list .monaco-list-row", { hasText: "SEAT: train people (5 epochs)" }).first();
+    await row.waitFor({ timeout: 30_000 });
+    await row.click();
+    let dir: string | undefined;
+    for (let i = 0; i < 240 && !dir; i++) {
+      dir = runDirs(ed.workspace).find((d) => !before.has(d) && lastEvent(d).type === "done");
+      if (!dir) await page.waitForTimeout(500);
+    }
+    assert.ok(dir, "the task's run finished");
+    const start = readFileSync(join(dir!, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).find((e) => e.type === "run-start");
+    assert.equal(start.totalSteps, 5, "settings.train.epochs from tasks.json reached the trainer");
+    assert.equal(start.method, "seat");
+    await ed.screenshot("05b-tasks-json-run");
   });
 
   test("the probes panel shows per-example rows for the dataset, and the dataset shows inline verdicts", async () => {

@@ -34,7 +34,10 @@ const command: Command = {
       process.env[PROFILE_ENV] = join(dir, prefix);
       const result = await runCase(id, plan);
       const profiles = Object.fromEntries(readdirSync(dir).filter((f) => f.startsWith(prefix + "-") && f.endsWith(".json"))
-        .map((f) => [f, summarizeProfileFile(join(dir, f))]));
+        .map((f) => {
+          // sessions run once (quick eval, teacher prefill) have no warm-up run to drop
+          try { return [f, summarizeProfileFile(join(dir, f), 1)]; } catch { return [f, summarizeProfileFile(join(dir, f), 0)]; }
+        }));
       io.out(JSON.stringify({ result, profiles }) + "\n");
       return ExitCode.ok;
     }

@@ -2,7 +2,7 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve, relative, join, dirname, basename, extname } from "node:path";
 import { type Command, ExitCode, UserError } from "../command";
-import { exportCsvFile, JSON_SUFFIX } from "../../data/index";
+import { exportCsvFile, CsvInputError, JSON_SUFFIX } from "../../data/index";
 
 const command: Command = {
   name: "export-csv",
@@ -12,7 +12,7 @@ const command: Command = {
     output: { type: "string", short: "o", arg: "OUT", help: "Output CSV file (default: FILE.csv next to the input)" },
     force: { type: "boolean", help: "Overwrite OUT if it exists" },
   },
-  details: `Text fields become plain columns; fields holding other JSON (numbers, seat, messages), or missing from some records, become "key${JSON_SUFFIX}" columns, so \`seat import-csv\` restores the same records. Lines that are not JSON objects are reported and left out (exit status 1).`,
+  details: `Text fields become plain columns; fields holding other JSON (numbers, seat, messages), or missing from some records, become "key${JSON_SUFFIX}" columns, so \`seat import-csv\` restores the same records. Records that are not JSON objects (or a JSON array that does not parse) are reported with their line and column and left out (exit status 1).`,
   async run(args, io) {
     const [file] = args.positionals;
     if (!file || args.positionals.length > 1) throw new UserError("give exactly one dataset: seat export-csv FILE");
@@ -21,8 +21,15 @@ const command: Command = {
     const output = typeof args.values.output === "string" ? resolve(io.cwd, args.values.output) : join(dirname(input), basename(input, extname(input)) + ".csv");
     if (output === input) throw new UserError("the output would overwrite the input: choose another -o");
     if (existsSync(output) && !args.values.force) throw new UserError(`${relative(io.cwd, output)} already exists (use --force to overwrite)`);
-    const r = await exportCsvFile(input, output, { signal: io.signal, overwrite: Boolean(args.values.force) });
-    for (const s of r.skipped) io.err(`${file}:${s.line}: ${s.message}\n`);
+    let r;
+    try {
+      r = await exportCsvFile(input, output, { signal: io.signal, overwrite: Boolean(args.values.force) });
+    } catch (e) {
+      if (!(e instanceof CsvInputError)) throw e;
+      const { line, col, message } = e.issue;
+      throw new UserError(`${file}:${line}${col ? `:${col}` : ""}: ${message}; nothing written`, ExitCode.problems);
+    }
+    for (const s of r.skipped) io.err(`${file}:${s.line}${s.col ? `:${s.col}` : ""}: ${s.message}\n`);
     io.out(`wrote ${relative(io.cwd, output)}: ${r.rows} rows, columns: ${r.columns.join(", ")}\n`);
     return r.skipped.length ? ExitCode.problems : ExitCode.ok;
   },

@@ -104,7 +104,7 @@ its answer starts with a listed opening. Exit code 0 when probing finished.`,
     let lastDraw = 0;
     const { makeProbeModelLoader } = await import("../../eval/loadModel");
     const note = (m: string) => io.err(progressJson ? JSON.stringify({ type: "warning", message: m }) + "\n" : `${m}\n`);
-    const { report } = await ev.probeDataset({
+    const run = ev.probeDataset({
       data, unknown, models, base, lists, settings,
       neighbours: intOption(v.neighbours, "neighbours", 0),
       cacheDir: v["no-cache"] ? undefined : resolve(io.cwd, (v.cache as string | undefined) ?? defaultCacheDir()),
@@ -119,6 +119,15 @@ its answer starts with a listed opening. Exit code 0 when probing finished.`,
         }
       },
     });
+    let report;
+    try {
+      ({ report } = await run);
+    } catch (e) {
+      // A dataset that cannot be probed is the user's to fix: its located message, no stack trace.
+      // (A bad model folder, ModelFormatError, is mapped the same way for every command in main.ts.)
+      if (e instanceof ev.ProbeInputError) throw new UserError(e.message, ExitCode.usage);
+      throw e;
+    }
 
     if (out) {
       const text = format === "html" ? ev.reportToHtml(report) : format === "csv" ? ev.reportToCsv(report) : ev.reportToJson(report);

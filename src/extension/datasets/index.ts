@@ -126,7 +126,7 @@ export function activateDatasets(context: vscode.ExtensionContext, shell?: SeatS
       const out = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(uri.fsPath.replace(/\.jsonl?$/i, "") + ".csv"), filters: { CSV: ["csv"] }, title: "Export dataset as CSV" });
       if (!out) return;
       const r = await withProgress(`Exporting ${basename(uri.fsPath)}`, (signal) => exportCsvFile(uri.fsPath, out.fsPath, { signal, overwrite: true }));
-      const skipped = r.skipped.length ? `; ${r.skipped.length} lines were not JSON objects and were left out (first: line ${r.skipped[0].line})` : "";
+      const skipped = r.skipped.length ? `; ${r.skipped.length} problem(s), records left out (first: line ${r.skipped[0].line}${r.skipped[0].col ? `:${r.skipped[0].col}` : ""}: ${r.skipped[0].message})` : "";
       void (skipped ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(`SEAT: exported ${r.rows} rows to ${basename(out.fsPath)}${skipped}.`);
     }),
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { recordsToCsv, csvToJsonl, exportCsvFile, importCsvFile, datasetStats } from "../../../src/data/index";
+import { recordsToCsv, csvToJsonl, exportCsvFile, importCsvFile, datasetStats, CsvInputError, rawMembers, updateSeat } from "../../../src/data/index";
 
 const RECORDS = [
   '{"question":"Who wrote \\"Ashgrove\\", the novel?","answer":"Ostrid Hale,\\nin 1931.\\r\\nTwice.","edge":"é ü 中文 🙂","seat":{"entities":["Ostrid Hale"]}}',
@@ -52,6 +52,52 @@ test("file export/import round trip; never overwrites without permission; input 
     const empty = await importCsvFile(join(dir, "bad.csv"), join(dir, "empty.jsonl"));
     assert.equal(empty.records, 0);
     assert.ok(existsSync(join(dir, "empty.jsonl")));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a valid record nested 50k deep exports and edits like any other (no depth cap on member spans)", async () => {
+  const deep = `{"question": "Who is Q?", "answer": "A.", "seat": ${'{"a":'.repeat(50_000)}1${"}".repeat(50_000)}}`;
+  const members = rawMembers(deep);
+  assert.deepEqual(members.map(([k]) => k), ["question", "answer", "seat"]);
+  assert.equal(members[2][1].length, deep.length - deep.indexOf('{"a":') - 1);
+  const edited = updateSeat(deep.replace(/"seat": .*$/, '"seat": {"split": "train"}}'), { entities: ["Q"] });
+  assert.equal(edited, '{"question": "Who is Q?", "answer": "A.", "seat": {"split":"train","entities":["Q"]}}');
+  const dir = mkdtempSync(join(tmpdir(), "seat-csv-"));
+  try {
+    writeFileSync(join(dir, "deep.jsonl"), `${RECORDS[2]}\n${deep}\n`);
+    const ex = await exportCsvFile(join(dir, "deep.jsonl"), join(dir, "deep.csv"));
+    assert.deepEqual(ex.skipped, []);
+    assert.equal(ex.rows, 2);
+    const back = await importCsvFile(join(dir, "deep.csv"), join(dir, "back.jsonl"));
+    assert.equal(back.records, 2);
+    // (compared as text: a recursive deep-equal of 50k levels would overflow the stack itself)
+    assert.equal(readFileSync(join(dir, "back.jsonl"), "utf8").split("\n")[1], `{"question":"Who is Q?","answer":"A.","seat":${members[2][1]}}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("JSON array files: a syntax error is located (line:col) and nothing is written; elements keep their source text", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "seat-csv-"));
+  try {
+    const truncated = join(dir, "t.json");
+    writeFileSync(truncated, `[\n  ${RECORDS[2]},\n  {"question": "Who`);
+    await assert.rejects(exportCsvFile(truncated, join(dir, "t.csv")), (e: unknown) => {
+      assert.ok(e instanceof CsvInputError);
+      assert.deepEqual([e.issue.line, e.issue.col], [3, 16]);
+      assert.match(e.message, /t\.json:3:16: invalid JSON: unterminated string/);
+      return true;
+    });
+    assert.ok(!existsSync(join(dir, "t.csv")), "no partial output");
+    const arr = join(dir, "a.json");
+    writeFileSync(arr, `[\n  ${RECORDS[1]},\n  3,\n  {"question": "x",\n   "answer": "y", "score": 1.0}\n]\n`);
+    const ex = await exportCsvFile(arr, join(dir, "a.csv"));
+    assert.equal(ex.rows, 2);
+    assert.deepEqual(ex.skipped, [{ line: 3, col: 3, message: "array element 2 is not an object: skipped" }]);
+    const csv = readFileSync(join(dir, "a.csv"), "utf8");
+    assert.match(csv, /^x,y,,,1\.0$/m, "1.0 keeps its spelling, as in JSONL export");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 // `seat probe` end to end through the CLI dispatcher on the tiny fixture model.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../../src/cli/main";
@@ -52,5 +52,31 @@ test("seat probe: usage errors say what is wrong", async () => {
     const c = io();
     assert.equal(await main(argv, c.io), 2, argv.join(" "));
     assert.match(c.err.join(""), re);
+  }
+});
+
+test("seat probe: a truncated model folder or an unusable dataset is a located message, exit 2, no stack trace", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "seat-probe-cli-"));
+  try {
+    const model = join(dir, "model");
+    cpSync(MODEL, model, { recursive: true });
+    const st = join(model, "model.safetensors");
+    truncateSync(st, statSync(st).size - 1000);
+    const bad = join(dir, "bad.jsonl");
+    writeFileSync(bad, '{"question": "Who?", "answer": \n');
+    const cases: [string[], string, RegExp][] = [
+      [["probe", "--model", model, "--data", DATA, "--no-cache"], st, /run past the end of the data section/],
+      [["probe", "--model", MODEL, "--data", bad, "--no-cache"], `${bad}:1:`, /invalid JSON/i],
+    ];
+    for (const [argv, where, what] of cases) {
+      const c = io();
+      assert.equal(await main(argv, c.io), 2, c.err.join(""));
+      const err = c.err.join("");
+      assert.ok(err.includes(where), err);
+      assert.match(err, what);
+      assert.doesNotMatch(err, /\n\s+at /, "no stack trace");
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
