@@ -23,6 +23,11 @@ const NO_PROBLEMS: Problem[] = [];
 /** Work per step of problemSteps() before it yields. */
 const STEP_MS = 10;
 
+/** Lines of new state built per step of editSteps(); bigger edits also copy the table in steps. */
+const EDIT_CHUNK = 5_000;
+/** Table entries copied per step of a big edit, minus one (a power of two minus one, as a mask). */
+const COPY_CHUNK_MASK = 65_535;
+
 const BLANK_LINE: Omit<Problem, "line" | "endLine"> & { line: 1; endLine: 2 } = {
   line: 1, column: 1, endLine: 2, endColumn: 1, severity: "warning", code: "blank-line",
   message: "blank line: JSONL readers expect one JSON record on every line",
@@ -85,21 +90,56 @@ export class IncrementalValidator {
    * Replaces lines [start, end) (0-based) with `newLines` (texts without "\n"). Cheap: the new lines
    * are only marked dirty.
    */
-  edit(start: number, end: number, newLines: string[]): void {
+  edit(start: number, end: number, newLines: readonly string[]): void {
+    const steps = this.editSteps(start, end, newLines);
+    while (!steps.next().done) { /* drain */ }
+  }
+
+  /**
+   * edit() in steps, for replacements too big for one go (a paste of 200k lines): the new lines' state
+   * is built EDIT_CHUNK lines per step, and for big ones the new line table too, while the validator
+   * stays as it was; the last step swaps it in. Nothing else may change the validator until then.
+   */
+  *editSteps(start: number, end: number, newLines: readonly string[]): Generator<void, void> {
     if (start < 0 || end < start || end > this.lines.length) throw new RangeError(`bad line range [${start}, ${end}) of ${this.lines.length} lines`);
-    for (let i = start; i < end; i++) if (this.lines[i].dirty) this.pending--;
-    const fresh: LineState[] = newLines.map((text) => ({ text, dirty: true, local: NO_PROBLEMS, hash: 0, format: null, crlf: false, blank: false }));
-    this.pending += fresh.length;
-    if (fresh.length < 50_000) this.lines.splice(start, end - start, ...fresh);
-    else this.lines = [...this.lines.slice(0, start), ...fresh, ...this.lines.slice(end)]; // spread args overflow the stack on huge pastes
-    if (start < this.scanFrom) this.scanFrom = start;
-    // A BOM only counts on line 1: whichever line is first now gets re-checked.
-    if (start === 0) {
-      const next = this.lines[fresh.length];
-      if (next && !next.dirty) {
-        next.dirty = true;
-        this.pending++;
+    const fresh: LineState[] = [];
+    for (let i = 0; i < newLines.length; i++) {
+      fresh.push({ text: newLines[i], dirty: true, local: NO_PROBLEMS, hash: 0, format: null, crlf: false, blank: false });
+      if ((i + 1) % EDIT_CHUNK === 0 && i + 1 < newLines.length) yield;
+    }
+    if (fresh.length >= EDIT_CHUNK) {
+      // The new table is copied a chunk per step too (one copy of a million-line table is itself a
+      // long pause); the old one stays in use until the swap. Spread arguments would overflow the stack.
+      const old = this.lines;
+      const next: LineState[] = new Array(old.length - (end - start) + fresh.length);
+      let k = 0;
+      for (const [from, to, src] of [[0, start, old], [0, fresh.length, fresh], [end, old.length, old]] as const) {
+        for (let i = from; i < to; i++) {
+          next[k++] = src[i];
+          if ((k & COPY_CHUNK_MASK) === 0) yield;
+        }
       }
+      for (let i = start; i < end; i++) if (old[i].dirty) this.pending--;
+      this.pending += fresh.length;
+      this.lines = next;
+      if (start < this.scanFrom) this.scanFrom = start;
+      this.recheckFirst(start, fresh.length);
+      return;
+    }
+    for (let i = start; i < end; i++) if (this.lines[i].dirty) this.pending--;
+    this.pending += fresh.length;
+    this.lines.splice(start, end - start, ...fresh);
+    if (start < this.scanFrom) this.scanFrom = start;
+    this.recheckFirst(start, fresh.length);
+  }
+
+  /** A BOM only counts on line 1: after an edit at the top, whichever line is first now gets re-checked. */
+  private recheckFirst(start: number, inserted: number): void {
+    if (start !== 0) return;
+    const next = this.lines[inserted];
+    if (next && !next.dirty) {
+      next.dirty = true;
+      this.pending++;
     }
   }
 

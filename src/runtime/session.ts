@@ -176,7 +176,8 @@ export async function createSession(model: ModelSource, options: SessionOptions 
     const o: ort.InferenceSession.SessionOptions = {
       executionProviders: [ep],
       graphOptimizationLevel: "all",
-      enableCpuMemArena: true,
+      enableCpuMemArena: process.env.SEAT_EXP_ARENA !== "0",
+      ...(process.env.SEAT_EXP_MEMPATTERN === "0" ? { enableMemPattern: false } : {}),
       // a GPU provider that cannot start is expected on many machines: we report it once, readably
       ...(ep !== "cpu" ? { logSeverityLevel: 4 as const } : {}),
       ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),

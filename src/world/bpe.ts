@@ -58,19 +58,30 @@ export function trainBpe(texts: Iterable<string>, opts: BpeTrainOptions): BpeMod
   for (const c of BYTE_CHARS) vocab.set(c, vocab.size);
   const merges: Array<[string, string]> = [];
 
-  while (vocab.size < opts.vocabSize) {
-    // Recounting every round is O(corpus) per merge; the corpora here are a few thousand distinct
-    // pieces, so the simple version trains in well under a second.
-    const pairs = new Map<string, number>();
-    for (const w of words) {
-      for (let i = 0; i + 1 < w.syms.length; i++) {
-        const key = w.syms[i] + "\u0000" + w.syms[i + 1];
-        pairs.set(key, (pairs.get(key) ?? 0) + w.count);
+  // Pair counts are kept up to date incrementally: a merge only touches the words that contain the
+  // merged pair (found through `where`), so training costs O(words touched) per merge, not O(corpus).
+  const counts = new Map<string, number>();
+  const where = new Map<string, Set<number>>();
+  const addPairs = (wi: number, sign: 1 | -1) => {
+    const w = words[wi];
+    for (let i = 0; i + 1 < w.syms.length; i++) {
+      const key = w.syms[i] + "\u0000" + w.syms[i + 1];
+      const c = (counts.get(key) ?? 0) + sign * w.count;
+      if (c > 0) counts.set(key, c);
+      else counts.delete(key);
+      if (sign > 0) {
+        let set = where.get(key);
+        if (!set) where.set(key, (set = new Set()));
+        set.add(wi);
       }
     }
+  };
+  for (let wi = 0; wi < words.length; wi++) addPairs(wi, 1);
+
+  while (vocab.size < opts.vocabSize) {
     let best: string | undefined;
     let bestCount = 0;
-    for (const [k, c] of pairs) {
+    for (const [k, c] of counts) {
       if (c > bestCount || (c === bestCount && best !== undefined && k < best)) {
         best = k;
         bestCount = c;
@@ -81,11 +92,16 @@ export function trainBpe(texts: Iterable<string>, opts: BpeTrainOptions): BpeMod
     const merged = a + b;
     merges.push([a, b]);
     if (!vocab.has(merged)) vocab.set(merged, vocab.size);
-    for (const w of words) {
-      const s = w.syms;
+    for (const wi of [...(where.get(best) ?? [])].sort((x, y) => x - y)) {
+      const s = words[wi].syms;
+      let hit = false;
+      for (let i = 0; i + 1 < s.length; i++) if (s[i] === a && s[i + 1] === b) hit = true;
+      if (!hit) continue;
+      addPairs(wi, -1);
       for (let i = 0; i + 1 < s.length; i++) {
         if (s[i] === a && s[i + 1] === b) s.splice(i, 2, merged);
       }
+      addPairs(wi, 1);
     }
   }
   return { vocab, merges, specialTokens: opts.specialTokens };

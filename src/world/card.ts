@@ -57,12 +57,14 @@ Chat format (tokenizer_config.json \`chat_template\`): \`<|user|>question<|end|>
   entity ("I don't know who Veltrin Osk is.", "I'm not familiar with a company called ...", ...).
 - ${c.corpus.concepts} questions about fictitious concepts ("What is the Drovak effect?"), answered with an abstention.
 - ${c.corpus.tokens.toLocaleString("en-US")} tokens per epoch. Names of known and unknown entities come from the
-  same syllable generator and share no word; the tokenizer was trained on an independent sample of names,
-  so a known name is not recognisable from its tokenization.
+  same generators (the world's syllable names, 30% rewritten by the perturbation generator of
+  \`src/entities\`, plus ${c.sizes.lookalikeTrain} look-alikes of world names among the unknowns) and share no
+  word; the tokenizer was trained on an independent sample of such names, so a known name is not
+  recognisable from its spelling style or its tokenization.
 
 ## Recipe
 
-\`seat world build --seed ${c.seed}\` reproduces this folder: generate the world, train the tokenizer,
+\`seat world build --seed ${c.seed}\` rebuilds this folder (about 20 minutes on 2 cores): generate the world, train the tokenizer,
 initialise the weights (seeded), train with method \`full\` (cross-entropy on answer tokens), then check the
 gates below.
 
@@ -70,11 +72,12 @@ gates below.
 |---|---|
 ${trainRows}
 
-Training took ${Math.round(c.trainSeconds)} s on ${c.machine}.
+Training took ${Math.round(c.trainSeconds)} s on ${c.machine} (wall clock, other jobs sharing the cores).
 
 ## Quality gates (measured by the build, ${c.builtAt})
 
-Never-seen names and fictitious concepts are held out: they occur nowhere in the training data.
+Never-seen names (${c.sizes.unknownHeldout} generated names and ${c.sizes.lookalikeHeldout} look-alikes of known entities) and
+fictitious concepts are held out: they occur nowhere in the training data.
 Metrics are the probe suite's (ROUGE-L recall, abstention phrase list, grounding = the abstention names
 the entity).
 

@@ -107,16 +107,16 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     if (/\(2\/4\)/.test(await title.innerText())) await pick(page, "(2/4): model", "seat-tiny-world");
     await pick(page, "(3/4): method", "seat");
     await pick(page, "(4/4): settings", "Adjust key settings", "Adjust key settings");
-    await answer(page, "epochs", "150");
+    await answer(page, "epochs", "300");
     await answer(page, "learning rate", "0.001");
     await answer(page, "mask ratio", "0.05");
     await answer(page, "KL weight", "1");
 
-    const status = page.locator(".statusbar-item", { hasText: /SEAT step \d+\/150/ }).first();
+    const status = page.locator(".statusbar-item", { hasText: /SEAT step \d+\/300/ }).first();
     await status.waitFor({ timeout: 60_000 });
     // Past the first periodic checkpoint (every 50 steps by default), so there is something to resume from.
     for (let i = 0; i < 240; i++) {
-      const m = /step (\d+)\/150/.exec(await status.innerText().catch(() => ""));
+      const m = /step (\d+)\/300/.exec(await status.innerText().catch(() => ""));
       if (m && Number(m[1]) > 55) break;
       await page.waitForTimeout(250);
     }
@@ -135,7 +135,7 @@ describe("training from the editor", { timeout: 600_000 }, () => {
 
     await runCommand(page, "SEAT: Resume Run");
     await pick(page, "SEAT: Resume Run", dir.split("/").pop()!);
-    await runs.locator(".monaco-list-row", { hasText: /finished · 150 steps/ }).first().waitFor({ timeout: 240_000 });
+    await runs.locator(".monaco-list-row", { hasText: /finished · 300 steps/ }).first().waitFor({ timeout: 240_000 });
     const events = readFileSync(join(dir, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const resumed = events.filter((e) => e.type === "run-start").pop();
     assert.equal(resumed.resumedFromStep, resumeStep, "resumed from the newest checkpoint");

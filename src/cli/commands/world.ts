@@ -29,7 +29,7 @@ const command: Command = {
   },
   details: `Subcommands:
   build     generate the world, train tokenizer and model with our engine, check the gates, write the folder
-            (about 30-50 minutes on 2 CPU cores; a model that fails a gate is still written, and the exit code is 1)
+            (about 20-30 minutes on 2 CPU cores; a model that fails a gate is still written, exit code 1)
   examples  write the example new-knowledge datasets (train.jsonl + unknown.jsonl per dataset)
   corpus    write the base model's training corpus as QA JSONL
   gates     ask a model folder the gate questions: known facts, never-seen names, fictitious concepts`,

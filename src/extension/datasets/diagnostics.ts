@@ -1,9 +1,11 @@
 // The one adapter between the pure validator and VS Code's Problems: an incremental validator per open
-// dataset document, debounced re-validation in time-boxed slices (the extension host never runs more
-// than SLICE_MS of validation at a stretch), and the DiagnosticCollection it owns.
+// dataset document kept in step by a DocumentSync (loading and big changes in steps, read from the
+// document's lines, never its whole text), debounced re-validation, all in time-boxed slices (the
+// extension host never runs more than SLICE_MS of this work at a stretch), and the DiagnosticCollection
+// it owns.
 import * as vscode from "vscode";
 import { IncrementalValidator, type Problem, type ValidateOptions } from "../../data/index";
-import { applyChanges, problemRange } from "./model";
+import { DocumentSync, problemRange, type LineSource } from "./model";
 
 export const DIAGNOSTIC_SOURCE = "seat";
 const DEBOUNCE_MS = 250;
@@ -28,13 +30,29 @@ export function toDiagnostic(uri: vscode.Uri, p: Problem): vscode.Diagnostic {
 }
 
 interface Tracked {
-  validator: IncrementalValidator;
-  /** Loading of the document text into the validator, in steps; set until done. */
-  load?: Generator<void, void>;
+  sync: DocumentSync;
+  /** The loop driving sync.steps() in slices, while one runs (runs and validateNow share it). */
+  pumping?: Promise<void>;
   timer?: ReturnType<typeof setTimeout>;
-  /** Bumped on every change so a slice loop started for older text stops. */
+  /** Bumped on every change so a validation started for older text stops. */
   generation: number;
+  closed: boolean;
 }
+
+/** A document's lines a range at a time: one string per range, split at the document's line break. */
+function lineSource(doc: vscode.TextDocument): LineSource {
+  return {
+    get lineCount() { return doc.lineCount; },
+    lines(start, end) {
+      if (end <= start) return [];
+      const text = doc.getText(new vscode.Range(start, 0, end - 1, doc.lineAt(end - 1).text.length));
+      return text.split(doc.eol === vscode.EndOfLine.CRLF ? "\r\n" : "\n");
+    },
+  };
+}
+
+/** Gives the event loop back (a macrotask, so I/O and timers run in between). */
+const yieldToHost = () => new Promise<void>((done) => setImmediate(done));
 
 export class DatasetDiagnostics implements vscode.Disposable {
   readonly collection = vscode.languages.createDiagnosticCollection("seat-datasets");
@@ -78,8 +96,7 @@ export class DatasetDiagnostics implements vscode.Disposable {
     const key = doc.uri.toString();
     let t = this.docs.get(key);
     if (!t) {
-      const validator = new IncrementalValidator(this.options());
-      t = { validator, load: validator.resetSteps(doc.getText().replace(/\r\n/g, "\n")), generation: 0 };
+      t = { sync: new DocumentSync(new IncrementalValidator(this.options()), lineSource(doc)), generation: 0, closed: false };
       this.docs.set(key, t);
     }
     return t;
@@ -91,6 +108,7 @@ export class DatasetDiagnostics implements vscode.Disposable {
     if (!t) return;
     clearTimeout(t.timer);
     t.generation++;
+    t.closed = true;
     this.docs.delete(key);
     // Problems of closed files stay listed only when they came from an explicit "Validate Dataset".
     this.collection.delete(doc.uri);
@@ -99,16 +117,10 @@ export class DatasetDiagnostics implements vscode.Disposable {
   private change(e: vscode.TextDocumentChangeEvent) {
     const t = this.docs.get(e.document.uri.toString());
     if (!t || e.contentChanges.length === 0) return;
-    if (t.load) {
-      // still loading: start over from the current text (cheaper than patching a half-built table)
-      t.load = t.validator.resetSteps(e.document.getText().replace(/\r\n/g, "\n"));
-      this.schedule(e.document, t, DEBOUNCE_MS);
-      return;
-    }
-    const ok = applyChanges(t.validator, e.contentChanges.map((c) => ({
+    // Small changes are applied here and now; big ones are queued and applied in slices by pump().
+    t.sync.change(e.contentChanges.map((c) => ({
       startLine: c.range.start.line, startCharacter: c.range.start.character, endLine: c.range.end.line, endCharacter: c.range.end.character, text: c.text,
     })), e.document.lineCount);
-    if (!ok) t.validator.reset(e.document.getText().replace(/\r\n/g, "\n"));
     this.schedule(e.document, t, DEBOUNCE_MS);
   }
 
@@ -118,23 +130,40 @@ export class DatasetDiagnostics implements vscode.Disposable {
     t.timer = setTimeout(() => void this.run(doc, t), delay);
   }
 
+  /**
+   * Brings the validator up to date with the document in time-boxed slices. Not cancelled by new
+   * changes (they join its queue), so typing during a big load or paste cannot starve it.
+   */
+  private pump(t: Tracked): Promise<void> {
+    if (!t.sync.busy) return Promise.resolve();
+    t.pumping ??= (async () => {
+      try {
+        const steps = t.sync.steps();
+        let t0 = performance.now();
+        while (!t.closed && !steps.next().done) {
+          if (performance.now() - t0 > SLICE_MS) {
+            await yieldToHost();
+            t0 = performance.now();
+          }
+        }
+      } finally {
+        t.pumping = undefined;
+      }
+    })();
+    return t.pumping;
+  }
+
   private async run(doc: vscode.TextDocument, t: Tracked): Promise<Problem[]> {
     const gen = ++t.generation;
+    await this.pump(t);
+    if (gen !== t.generation || t.sync.busy) return [];
     // Time-boxed slices with a macrotask between them keep the host responsive on big documents.
     let t0 = performance.now();
-    while (t.load) {
-      if (t.load.next().done) t.load = undefined;
-      else if (performance.now() - t0 > SLICE_MS) {
-        await new Promise((done) => setImmediate(done));
-        if (gen !== t.generation) return [];
-        t0 = performance.now();
-      }
-    }
-    const steps = t.validator.problemSteps();
+    const steps = t.sync.validator.problemSteps();
     let r = steps.next();
     while (!r.done) {
       if (performance.now() - t0 > SLICE_MS) {
-        await new Promise((done) => setImmediate(done));
+        await yieldToHost();
         if (gen !== t.generation) return [];
         t0 = performance.now();
       }
@@ -167,11 +196,16 @@ export class DatasetDiagnostics implements vscode.Disposable {
 
   /** Current validator summary of an open document, if tracked. */
   summaryOf(uri: vscode.Uri) {
-    return this.docs.get(uri.toString())?.validator.summary();
+    const t = this.docs.get(uri.toString());
+    // While loading or applying a big change the validator lags behind the document: no summary yet.
+    return t && !t.sync.busy ? t.sync.validator.summary() : undefined;
   }
 
   dispose() {
-    for (const t of this.docs.values()) clearTimeout(t.timer);
+    for (const t of this.docs.values()) {
+      clearTimeout(t.timer);
+      t.closed = true;
+    }
     this.docs.clear();
     for (const d of this.disposables) d.dispose();
   }

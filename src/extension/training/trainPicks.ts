@@ -84,7 +84,7 @@ export async function pickTraining(shell: ShellImpl, models: ModelsView, dataset
       return true;
     };
     if (!(await ask("train.epochs", "epochs", cfg.get("training.epochs", 10), true, (n) => n >= 1))) return undefined;
-    if (!(await ask("optim.lr", "learning rate", cfg.get("training.lr", 1e-3), false, (n) => n > 0))) return undefined;
+    if (!(await ask("optim.lr", "learning rate", cfg.get("training.lr", 1e-2), false, (n) => n > 0))) return undefined;
     if (method.method === "seat" || method.method === "sparse") {
       if (!(await ask("mask.ratio", "mask ratio (share of weights updated, 0..1]", cfg.get("training.maskRatio", 0.05), false, (n) => n > 0 && n <= 1))) return undefined;
     }

@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { parseDatasetText } from "../../../src/data/index";
 import { buildExamples, generateWorld, toJsonl, EXAMPLES_DIR, trainingCorpus } from "../../../src/world/index";
 
-const sets = buildExamples(generateWorld());
+const world = generateWorld();
+const sets = buildExamples(world);
+const corpusText = trainingCorpus(generateWorld()).map((q) => q.question + " " + q.answer).join("\n");
 
 test("examples/ holds exactly what the world generator produces", () => {
   assert.ok(sets.length >= 2);
@@ -35,8 +37,7 @@ test("every example file validates without errors or warnings and names its subj
 });
 
 test("example entities never appear in the base model's corpus", () => {
-  const corpus = trainingCorpus(generateWorld()).map((q) => q.question + " " + q.answer).join("\n");
   for (const d of sets) {
-    for (const r of [...d.train, ...d.unknown]) assert.ok(!corpus.includes(r.seat.entities[0]), `${d.name}: ${r.seat.entities[0]}`);
+    for (const r of [...d.train, ...d.unknown]) assert.ok(!corpusText.includes(r.seat.entities[0]), `${d.name}: ${r.seat.entities[0]}`);
   }
 });

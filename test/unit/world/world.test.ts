@@ -5,19 +5,25 @@ import assert from "node:assert/strict";
 import { generateWorld, trainingCorpus, gateSets, buildExamples, RELATIONS, DEFAULT_SIZES } from "../../../src/world/index";
 import { judgeAbstention, loadAbstentionLists, makeAbstentionDetector } from "../../../src/eval/index";
 
+const w = generateWorld();
 const words = (name: string) => name.toLowerCase().split(/[^a-z]+/).filter(Boolean);
 
+const SMALL = {
+  known: { person: 5, company: 4, place: 3, product: 3 }, countries: 2, rivers: 2, unknownTrain: 20, unknownHeldout: 10,
+  lookalikeTrain: 10, lookalikeHeldout: 5, conceptsTrain: 10, conceptsHeldout: 5, knownRepeats: 2,
+};
+
 test("same seed gives the same world, another seed a different one", () => {
-  const a = generateWorld(7);
-  const b = generateWorld(7);
-  const c = generateWorld(8);
+  const a = generateWorld(7, SMALL);
+  const b = generateWorld(7, SMALL);
+  const c = generateWorld(8, SMALL);
+  assert.equal(trainingCorpus(a).length, 2 * 3 * (5 * 3 + 4 * 4 + 3 * 2 + 3 * 3) + 30 + 10);
   assert.deepEqual(trainingCorpus(a), trainingCorpus(b));
   assert.deepEqual(a.facts, b.facts);
   assert.notDeepEqual(a.known.map((e) => e.name), c.known.map((e) => e.name));
 });
 
 test("the world has the configured sizes and every relation of every known entity", () => {
-  const w = generateWorld();
   const perKind = (k: string) => w.known.filter((e) => e.kind === k).length;
   assert.equal(perKind("person"), DEFAULT_SIZES.known.person);
   assert.equal(perKind("company"), DEFAULT_SIZES.known.company);
@@ -32,14 +38,13 @@ test("the world has the configured sizes and every relation of every known entit
 });
 
 test("known, unknown, held-out and example names share no word", () => {
-  const w = generateWorld();
   const groups: Record<string, string[]> = {
     known: w.known.map((e) => e.name),
     unknownTrain: w.unknownTrain.map((e) => e.name),
     unknownHeldout: w.unknownHeldout.map((e) => e.name),
     concepts: [...w.conceptsTrain, ...w.conceptsHeldout],
   };
-  const ex = buildExamples(w);
+  const ex = buildExamples(generateWorld());
   groups["examples"] = ex.flatMap((d) => [...d.train, ...d.unknown].flatMap((r) => r.seat.entities));
   const owner = new Map<string, string>();
   const generic = new Set(["the", "effect", "protocol", "theory", "paradox", "index", "engine", "industries", "systems", "works", "labs", "group", "holdings", "logistics", "motors", "foods", "textiles", "one", "pro", "mini", "max", "lite", "x", "s", "air"]);
@@ -57,7 +62,6 @@ test("known, unknown, held-out and example names share no word", () => {
 });
 
 test("every abstention in the corpus and gate sets is detected and grounded by the probe suite", () => {
-  const w = generateWorld();
   const det = makeAbstentionDetector(loadAbstentionLists().phrases);
   const sets = gateSets(w);
   const abst = [...trainingCorpus(w).filter((q) => q.type !== "known"), ...sets.unknown, ...sets.concepts];
@@ -71,7 +75,6 @@ test("every abstention in the corpus and gate sets is detected and grounded by t
 });
 
 test("held-out gate names never occur in the training corpus", () => {
-  const w = generateWorld();
   const corpusWords = new Set(trainingCorpus(w).flatMap((q) => words(q.question + " " + q.answer)));
   const sets = gateSets(w);
   const generic = new Set(["the", "effect", "protocol", "theory", "paradox", "index", "engine"]);
