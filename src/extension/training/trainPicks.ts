@@ -1,7 +1,7 @@
 // SEAT: Train… — quick picks for dataset, model, method and its key settings (or a saved config).
 import * as vscode from "vscode";
 import * as path from "node:path";
-import { METHODS, type Method } from "../../seat/configSchema";
+import { METHODS, PRESETS, SCHEMA, type Method } from "../../seat/configSchema";
 import type { ShellImpl } from "../shellImpl";
 import type { ModelsView } from "../models/modelsView";
 import { TASK_TYPE, type SeatTaskDefinition } from "./trainTask";
@@ -70,6 +70,14 @@ export async function pickTraining(shell: ShellImpl, models: ModelsView, dataset
   } else if (how.how === "adjust") {
     const settings: Record<string, unknown> = {};
     const cfg = vscode.workspace.getConfiguration("seatTuner");
+    // Prefill with what the run would use: the user's setting if set, else the method's preset, else the trainer default.
+    const current = (setting: string, path: string): number => {
+      const i = cfg.inspect<number>(setting);
+      const set = i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+      if (set !== undefined) return set;
+      const preset = PRESETS[method.method].values[path];
+      return Number(preset ?? SCHEMA.find((x) => x.path === path)?.default);
+    };
     const ask = async (key: string, prompt: string, current: number, integer: boolean, check: (n: number) => boolean) => {
       const v = await vscode.window.showInputBox({
         title: `${title}: ${prompt}`,
@@ -83,13 +91,13 @@ export async function pickTraining(shell: ShellImpl, models: ModelsView, dataset
       settings[key] = Number(v);
       return true;
     };
-    if (!(await ask("train.epochs", "epochs", cfg.get("training.epochs", 10), true, (n) => n >= 1))) return undefined;
-    if (!(await ask("optim.lr", "learning rate", cfg.get("training.lr", 1e-2), false, (n) => n > 0))) return undefined;
+    if (!(await ask("train.epochs", "epochs", current("training.epochs", "train.epochs"), true, (n) => n >= 1))) return undefined;
+    if (!(await ask("optim.lr", "learning rate", current("training.lr", "optim.lr"), false, (n) => n > 0))) return undefined;
     if (method.method === "seat" || method.method === "sparse") {
-      if (!(await ask("mask.ratio", "mask ratio (share of weights updated, 0..1]", cfg.get("training.maskRatio", 0.05), false, (n) => n > 0 && n <= 1))) return undefined;
+      if (!(await ask("mask.ratio", "mask ratio (share of weights updated, 0..1]", current("training.maskRatio", "mask.ratio"), false, (n) => n > 0 && n <= 1))) return undefined;
     }
     if (method.method === "seat" || method.method === "full+kl") {
-      if (!(await ask("kl.lambda", "KL weight λ", cfg.get("training.klLambda", 1), false, (n) => n >= 0))) return undefined;
+      if (!(await ask("kl.lambda", "KL weight λ", current("training.klLambda", "kl.lambda"), false, (n) => n >= 0))) return undefined;
     }
     def.settings = settings;
   }
