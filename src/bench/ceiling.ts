@@ -9,6 +9,11 @@ export interface CeilingResult {
   threads: number;
   bestGflops: number;
   medianGflops: number;
+  /**
+   * GFLOP per CPU-second (all threads): what the kernel does with the CPU it actually got. On a shared
+   * machine wall-clock rates swing with the neighbours; this one much less (threads do not spin).
+   */
+  cpuGflops: number;
 }
 
 export async function matmulCeiling(opts: { m?: number; k?: number; n?: number; threads: number; reps: number }): Promise<CeilingResult> {
@@ -21,9 +26,18 @@ export async function matmulCeiling(opts: { m?: number; k?: number; n?: number; 
   try {
     const fill = (len: number) => Float32Array.from({ length: len }, (_, i) => ((i * 2654435761) % 1000) / 1000 - 0.5);
     const feeds = { a: E.hostTensor("float32", [m, k], fill(m * k)), b: E.hostTensor("float32", [k, n], fill(k * n)) };
-    const times = await timeReps(reps, 2, () => s.run(feeds, ["c"]));
+    const cpu: number[] = [];
+    const times = await timeReps(reps, 2, async () => {
+      const c0 = process.cpuUsage();
+      await s.run(feeds, ["c"]);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1e6);
+    });
     const flop = 2 * m * k * n;
-    return { shape: [m, k, n], threads, bestGflops: flop / Math.min(...times) / 1e9, medianGflops: flop / median(times) / 1e9 };
+    return {
+      shape: [m, k, n], threads, bestGflops: flop / Math.min(...times) / 1e9, medianGflops: flop / median(times) / 1e9,
+      cpuGflops: flop / median(cpu.slice(2)) / 1e9,
+    };
   } finally {
     await s.release();
   }

@@ -131,7 +131,7 @@ export async function runBench(plan: BenchPlan, self: string[], log: (line: stri
 
   await attempt("ceiling", async () => {
     const c = await ours("ceiling");
-    report.matmulCeilingGflops = { best: c.bestGflops, median: c.medianGflops, shape: c.shape };
+    report.matmulCeilingGflops = { best: c.bestGflops, median: c.medianGflops, perCpuSecond: c.cpuGflops, shape: c.shape };
   });
   const models = plan.quick ? ["embedded"] : ["embedded", "100m"];
   for (const model of models) {
@@ -153,7 +153,10 @@ export async function runBench(plan: BenchPlan, self: string[], log: (line: stri
         entry.torch = { ...torch, gflops: our.flops.total / torch.stepSeconds / 1e9 };
         entry.ratioVsTorch = our.tokensPerSec / torch.tokensPerSec;
         entry.cpuRatioVsTorch = torch.stepCpuSeconds / our.stepCpuSeconds;
-        if (report.matmulCeilingGflops) entry.ceilingFraction = our.gflops / report.matmulCeilingGflops.median;
+        if (report.matmulCeilingGflops) {
+          entry.ceilingFraction = our.gflops / report.matmulCeilingGflops.median;
+          entry.cpuCeilingFraction = our.flops.total / our.stepCpuSeconds / 1e9 / report.matmulCeilingGflops.perCpuSecond;
+        }
       });
     }
     await attempt(`generate:${model}`, async () => {

@@ -16,8 +16,23 @@ export interface ModelSessionOptions extends SessionOptions {
   worker?: boolean;
 }
 
+/**
+ * Above this much weight data, sessions run without onnxruntime's memory arena unless told otherwise:
+ * the arena's power-of-two growth then costs gigabytes for no measurable speed (see
+ * SessionOptions.memArena); below it the arena's reuse is what keeps small graphs fast.
+ */
+export const ARENA_MAX_WEIGHT_BYTES = 64 * 2 ** 20;
+
+export function weightBytes(weights: ModelWeights): number {
+  const size: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
+  let total = 0;
+  for (const e of weights.entries.values()) total += e.shape.reduce((a, b) => a * b, 1) * (size[e.dtype] ?? 4);
+  return total;
+}
+
 export async function openModelSession(m: SerializedModel, weights: ModelWeights, options: ModelSessionOptions = {}): Promise<Session> {
-  const { worker, ...opts } = options;
+  const { worker, ...given } = options;
+  const opts: SessionOptions = { ...given, memArena: given.memArena ?? weightBytes(weights) <= ARENA_MAX_WEIGHT_BYTES };
   const create = worker ? createWorkerSession : createSession;
   const shardByName = new Map(weights.shards.map((s) => [basename(s.file), join(weights.dir, s.file)]));
   const needed = m.externalLocations.filter((loc) => shardByName.has(loc));

@@ -9,6 +9,14 @@ import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, renameSync, readd
 import { join } from "node:path";
 import type { PrngState } from "./rng";
 
+/** A checkpoint that cannot be used (unreadable, truncated, not what the trainer wrote), naming the file. */
+export class CheckpointError extends Error {
+  constructor(message: string, readonly file: string) {
+    super(message);
+    this.name = "CheckpointError";
+  }
+}
+
 export type CkptArray = Float32Array | Float64Array | Int32Array;
 
 export interface CkptTensor {
@@ -62,23 +70,28 @@ export function encodeSafetensors(tensors: Map<string, CkptTensor>): Buffer[] {
 }
 
 export function decodeSafetensors(buf: Buffer, file: string): Map<string, CkptTensor> {
-  if (buf.length < 8) throw new Error(`${file}: truncated (no header length)`);
+  if (buf.length < 8) throw new CheckpointError(`${file}: truncated (no header length)`, file);
   const hlen = Number(buf.readBigUInt64LE(0));
-  if (8 + hlen > buf.length) throw new Error(`${file}: header length ${hlen} exceeds file size ${buf.length}`);
+  if (8 + hlen > buf.length) throw new CheckpointError(`${file}: header length ${hlen} exceeds file size ${buf.length}`, file);
   let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
   try {
     header = JSON.parse(buf.subarray(8, 8 + hlen).toString("utf8"));
   } catch (e) {
-    throw new Error(`${file}: header is not JSON (${(e as Error).message})`);
+    throw new CheckpointError(`${file}: header is not JSON (${(e as Error).message})`, file);
   }
   const base = 8 + hlen;
   const out = new Map<string, CkptTensor>();
   for (const [name, h] of Object.entries(header)) {
     if (name === "__metadata__") continue;
+    if (typeof h !== "object" || h === null) throw new CheckpointError(`${file}: header entry for ${name} is not an object`, file);
     const ctor = BY_ST_NAME.get(h.dtype);
-    if (!ctor) throw new Error(`${file}: tensor ${name} has dtype ${h.dtype}; checkpoints hold F32, F64 or I32`);
-    const [a, b] = h.data_offsets;
-    if (base + b > buf.length) throw new Error(`${file}: tensor ${name} runs past the end of the file`);
+    if (!ctor) throw new CheckpointError(`${file}: tensor ${name} has dtype ${h.dtype}; checkpoints hold F32, F64 or I32`, file);
+    const [a, b] = Array.isArray(h.data_offsets) ? h.data_offsets : [NaN, NaN];
+    const n = Array.isArray(h.shape) ? h.shape.reduce((x, y) => x * y, 1) : NaN;
+    if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b - a !== n * ctor.BYTES_PER_ELEMENT) {
+      throw new CheckpointError(`${file}: tensor ${name}: data_offsets ${JSON.stringify(h.data_offsets)} do not hold shape ${JSON.stringify(h.shape)} of ${h.dtype}`, file);
+    }
+    if (base + b > buf.length) throw new CheckpointError(`${file}: tensor ${name} runs past the end of the file (truncated: ${buf.length} bytes, needs ${base + b})`, file);
     // Copy: the buffer's byteOffset may not be aligned for the typed array.
     const bytes = Uint8Array.prototype.slice.call(buf, base + a, base + b);
     out.set(name, { shape: h.shape, data: new ctor(bytes.buffer, 0, (b - a) / ctor.BYTES_PER_ELEMENT) });
@@ -139,16 +152,44 @@ export function listCheckpoints(dir: string): number[] {
     .sort((a, b) => a - b);
 }
 
+/**
+ * Reads and checks a checkpoint directory. Every way it can be unusable (missing or unreadable file,
+ * state.json that is not the trainer's, a truncated tensor file) is a CheckpointError naming the file.
+ */
 export function readCheckpoint(path: string): { state: CheckpointState; tensors: Map<string, CkptTensor> } {
   const statePath = join(path, "state.json");
-  if (!existsSync(statePath)) throw new Error(`${path}: not a checkpoint (no state.json)`);
+  if (!existsSync(statePath)) throw new CheckpointError(`${path}: not a checkpoint (no state.json)`, statePath);
   let state: CheckpointState;
   try {
     state = JSON.parse(readFileSync(statePath, "utf8"));
   } catch (e) {
-    throw new Error(`${statePath}: not valid JSON (${(e as Error).message})`);
+    throw new CheckpointError(`${statePath}: not valid JSON (${(e as Error).message})`, statePath);
   }
-  if (state.version !== 1) throw new Error(`${statePath}: unsupported checkpoint version ${JSON.stringify(state.version)}`);
+  const bad = stateProblem(state, path);
+  if (bad) throw new CheckpointError(`${statePath}: ${bad}`, statePath);
   const tensorsPath = join(path, "tensors.safetensors");
-  return { state, tensors: decodeSafetensors(readFileSync(tensorsPath), tensorsPath) };
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(tensorsPath);
+  } catch (e) {
+    throw new CheckpointError(`${tensorsPath}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, tensorsPath);
+  }
+  return { state, tensors: decodeSafetensors(bytes, tensorsPath) };
+}
+
+/** What is wrong with a parsed state.json, if anything (the fields the trainer restores from). */
+function stateProblem(s: unknown, dir: string): string | undefined {
+  if (typeof s !== "object" || s === null || Array.isArray(s)) return "expected a JSON object";
+  const st = s as Record<string, unknown>;
+  if (st.version !== 1) return `unsupported checkpoint version ${JSON.stringify(st.version)}`;
+  for (const k of ["step", "epoch", "batchInEpoch", "tokens"] as const) {
+    if (!Number.isInteger(st[k]) || (st[k] as number) < 0) return `"${k}" must be a non-negative integer, got ${JSON.stringify(st[k])}`;
+  }
+  if (typeof st.trainSeconds !== "number") return `"trainSeconds" must be a number`;
+  if (!Array.isArray(st.dataOrder) || !st.dataOrder.every((i) => Number.isInteger(i) && i >= 0)) return `"dataOrder" must be an array of example indices`;
+  if (typeof st.rng !== "object" || st.rng === null) return `"rng" must be an object of generator states`;
+  if (typeof st.extra !== "object" || st.extra === null) return `"extra" must be an object`;
+  const m = /step-(\d+)$/.exec(dir);
+  if (m && Number(m[1]) !== st.step) return `"step" is ${st.step} but the directory is ${checkpointName(Number(m[1]))}`;
+  return undefined;
 }

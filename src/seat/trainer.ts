@@ -4,13 +4,13 @@
 // final merged model. `resume` restores everything the loop depends on from the newest checkpoint,
 // so a resumed CPU run ends bit-identical to an uninterrupted one.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import type { TrainEvent, RunSummary, LossTerm, EarlyStopReason } from "../protocol/events";
 import { resolveConfig, methodParts, type SeatConfig } from "./config";
 import { Prng } from "./rng";
 import { lrAt } from "./schedule";
-import { writeCheckpoint, readCheckpoint, listCheckpoints, checkpointName, writeFileAtomic, type CheckpointState } from "./checkpoint";
-import { EventSink, RUN_FILES, defaultRunDir, readRunConfig } from "./runFolder";
+import { writeCheckpoint, readCheckpoint, listCheckpoints, checkpointName, writeFileAtomic, CheckpointError, type CheckpointState, type CkptTensor } from "./checkpoint";
+import { EventSink, RUN_FILES, defaultRunDir, readRunConfig, acquireRunLock } from "./runFolder";
 import { epochOrder, makeBatch, makeKlBatch } from "./data";
 import { prepareRun, type PreparedRun, type StepOutputs } from "./prepare";
 
@@ -48,26 +48,71 @@ export class TrainError extends Error {
 export async function train(config: SeatConfig, opts: TrainOptions = {}): Promise<TrainResult> {
   const cwd = opts.cwd ?? process.cwd();
   const runDir = config.outDir ? resolve(cwd, config.outDir) : defaultRunDir(cwd, config.method);
-  if (existsSync(join(runDir, RUN_FILES.config))) {
-    throw new TrainError(`${runDir} already holds a run; continue it with \`seat resume ${runDir}\` or choose another --out`);
-  }
   mkdirSync(runDir, { recursive: true });
-  const stored: SeatConfig = { ...config, model: resolve(cwd, config.model), dataset: resolve(cwd, config.dataset), outDir: runDir };
-  writeFileAtomic(join(runDir, RUN_FILES.config), JSON.stringify(stored, null, 2) + "\n");
-  return runLoop(runDir, stored, undefined, opts);
+  // Locked before the "already a run" check, so two trains into one folder cannot both pass it.
+  const release = acquireRunLock(runDir);
+  try {
+    if (existsSync(join(runDir, RUN_FILES.config))) {
+      throw new TrainError(`${runDir} already holds a run; continue it with \`seat resume ${runDir}\` or choose another --out`);
+    }
+    const stored: SeatConfig = { ...config, model: resolve(cwd, config.model), dataset: resolve(cwd, config.dataset), outDir: runDir };
+    writeFileAtomic(join(runDir, RUN_FILES.config), JSON.stringify(stored, null, 2) + "\n");
+    return await runLoop(runDir, stored, undefined, opts);
+  } finally {
+    release();
+  }
 }
 
-/** The newest complete checkpoint of a run folder, if any. */
+/** The newest complete checkpoint of a run folder, if any (not checked; see resume for that). */
 export function latestCheckpoint(runDir: string): string | undefined {
   const steps = listCheckpoints(join(runDir, RUN_FILES.checkpoints));
   return steps.length ? join(runDir, RUN_FILES.checkpoints, checkpointName(steps[steps.length - 1])) : undefined;
 }
 
-/** Continues a run from its newest checkpoint (or from the start when it has none). */
+type Restored = { state: CheckpointState; tensors: Map<string, CkptTensor> };
+
+/**
+ * The newest checkpoint that reads back intact, and a warning for each newer one that does not (a
+ * disk error or a hand-edited file). Damaged checkpoints are left in place: the run replaces each when
+ * it reaches that step again. Throws a CheckpointError when checkpoints exist but none is intact.
+ */
+function newestIntactCheckpoint(runDir: string): { restored?: Restored; warnings: string[] } {
+  const dir = join(runDir, RUN_FILES.checkpoints);
+  const steps = listCheckpoints(dir);
+  const warnings: string[] = [];
+  let first: CheckpointError | undefined;
+  for (const step of [...steps].reverse()) {
+    try {
+      const restored = readCheckpoint(join(dir, checkpointName(step)));
+      return { restored, warnings };
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      first ??= e;
+      warnings.push(`checkpoint ${checkpointName(step)} is damaged and skipped: ${e.message}`);
+    }
+  }
+  if (first) throw new CheckpointError(`no intact checkpoint to resume from: ${warnings.join("; ")}`, first.file);
+  return { warnings };
+}
+
+/** Continues a run from its newest intact checkpoint (or from the start when it has none). */
 export async function resume(runDir: string, opts: TrainOptions = {}): Promise<TrainResult> {
   const dir = resolve(opts.cwd ?? process.cwd(), runDir);
-  const { config } = resolveConfig([{ source: join(dir, RUN_FILES.config), layer: readRunConfig(dir) as Record<string, unknown> }]);
-  return runLoop(dir, config, latestCheckpoint(dir), opts);
+  const configFile = join(dir, RUN_FILES.config);
+  const { config } = resolveConfig([{ source: configFile, layer: readRunConfig(dir) as Record<string, unknown> }]);
+  const release = acquireRunLock(dir);
+  try {
+    const { restored, warnings } = newestIntactCheckpoint(dir);
+    return await runLoop(dir, config, restored, { ...opts, warnings: [...(opts.warnings ?? []), ...warnings] });
+  } finally {
+    release();
+  }
+}
+
+async function cancelled(runDir: string, sink: EventSink, step: number, path: string | undefined): Promise<TrainResult> {
+  const rel = path ? relative(runDir, path) : undefined;
+  sink.emit({ type: "cancelled", step, ...(rel ? { checkpoint: rel } : {}) });
+  return { runDir, status: "cancelled", step, ...(path ? { checkpoint: path } : {}) };
 }
 
 const TERMS: { term: LossTerm; of: (o: StepOutputs) => number | undefined }[] = [
@@ -76,14 +121,17 @@ const TERMS: { term: LossTerm; of: (o: StepOutputs) => number | undefined }[] = 
   { term: "ewc", of: (o) => o.ewc },
 ];
 
-async function runLoop(runDir: string, config: SeatConfig, checkpointPath: string | undefined, opts: TrainOptions): Promise<TrainResult> {
+async function runLoop(runDir: string, config: SeatConfig, restored: Restored | undefined, opts: TrainOptions): Promise<TrainResult> {
   const sink = new EventSink(runDir, opts.onEvent);
   const signal = opts.signal ?? new AbortController().signal;
   for (const w of opts.warnings ?? []) sink.emit({ type: "log", level: "warn", message: w });
-  let step = 0;
+  let step = restored?.state.step ?? 0;
   let run: PreparedRun | undefined;
+  // Replaced once the loop's state exists by one that writes the cancel checkpoint at the last
+  // finished step; before that, the checkpoint being resumed from is the last finished step.
+  const restoredPath = restored ? join(runDir, RUN_FILES.checkpoints, checkpointName(restored.state.step)) : undefined;
+  let checkpointOnCancel = async (): Promise<string | undefined> => restoredPath;
   try {
-    const restored = checkpointPath ? readCheckpoint(checkpointPath) : undefined;
     run = await prepareRun(config, { runDir, sink, signal, restored });
     const parts = methodParts(config.method);
     const c = config.train;
@@ -110,6 +158,7 @@ async function runLoop(runDir: string, config: SeatConfig, checkpointPath: strin
     let last = { loss: NaN, ce: NaN, kl: 0 };
     let earlyStop: { reason: EarlyStopReason; step: number } | undefined;
     let lastEval: RunSummary["lastQuickEval"];
+    let saved: { step: number; path: string } | undefined = restored ? { step: st.step, path: join(runDir, RUN_FILES.checkpoints, checkpointName(st.step)) } : undefined;
     const saveCheckpoint = async (): Promise<string> => {
       st.rng.data = dataRng.state();
       st.rng.mask = run!.maskRngState;
@@ -117,16 +166,21 @@ async function runLoop(runDir: string, config: SeatConfig, checkpointPath: strin
       const tensors = await run!.snapshot();
       const path = writeCheckpoint(join(runDir, RUN_FILES.checkpoints), st, tensors, config.checkpoint.keep);
       sink.emit({ type: "checkpoint", step: st.step, path: join(RUN_FILES.checkpoints, checkpointName(st.step)) });
+      saved = { step: st.step, path };
       return path;
+    };
+    // The session and `st` agree (both at the last finished step) everywhere except inside runStep,
+    // the one await that changes the weights; a cancel landing there cannot be checkpointed.
+    let inStep = false;
+    checkpointOnCancel = async () => {
+      if (inStep) return saved?.path;
+      if (saved?.step === st.step) return saved.path;
+      return st.step > 0 ? saveCheckpoint() : undefined;
     };
 
     sink.emit({ type: "phase", phase: "train", message: `training ${total - st.step} steps` });
     while (st.step < total) {
-      if (signal.aborted) {
-        const path = await saveCheckpoint();
-        sink.emit({ type: "cancelled", step: st.step, checkpoint: join(RUN_FILES.checkpoints, checkpointName(st.step)) });
-        return { runDir, status: "cancelled", step: st.step, checkpoint: path };
-      }
+      if (signal.aborted) return await cancelled(runDir, sink, st.step, await checkpointOnCancel());
       const t0 = performance.now();
       const epoch = st.epoch;
       const idx = st.dataOrder.slice(st.batchInEpoch * B, (st.batchInEpoch + 1) * B);
@@ -144,7 +198,9 @@ async function runLoop(runDir: string, config: SeatConfig, checkpointPath: strin
       }
       const nextStep = st.step + 1;
       const lr = lrAt(config.optim, nextStep, total);
+      inStep = true;
       const out = await run.runStep({ ...feeds, ...extraFeeds }, lr, nextStep);
+      inStep = false;
       for (const { term, of } of TERMS) {
         const v = of(out);
         if (v !== undefined && !Number.isFinite(v)) {
@@ -213,8 +269,9 @@ async function runLoop(runDir: string, config: SeatConfig, checkpointPath: strin
   } catch (e) {
     const err = e as Error;
     if (signal.aborted && !(e instanceof TrainError)) {
-      sink.emit({ type: "cancelled", step });
-      return { runDir, status: "cancelled", step };
+      // The abort surfaced inside an await (the teacher's generation, a quick eval, preparation): the
+      // finished steps still get their checkpoint, as a cancel between steps does.
+      return await cancelled(runDir, sink, step, await checkpointOnCancel());
     }
     sink.emit({ type: "error", message: err.message, ...(step > 0 || e instanceof TrainError ? { step: e instanceof TrainError && e.step !== undefined ? e.step : step } : {}), ...(e instanceof TrainError && e.term ? { term: e.term } : {}) });
     throw e;

@@ -10,7 +10,7 @@ const command: Command = {
   summary: "Continue an interrupted training run from its newest checkpoint",
   usage: "RUN_DIR [--events-json] [--quiet]",
   options: { ...EVENT_OPTIONS },
-  details: "RUN_DIR is the run folder `seat train` printed (it holds config.json and checkpoints/).\nExit codes: 0 done, 2 not a run folder, 3 training failed, 130 cancelled again (resumable).",
+  details: "RUN_DIR is the run folder `seat train` printed (it holds config.json and checkpoints/).\nA damaged newest checkpoint is skipped with a warning naming it (the run continues from the newest\nintact one); only one process may train a run at a time (run.lock).\nExit codes: 0 done, 2 not a run folder / damaged config / no intact checkpoint / run in use, 3 training failed, 130 cancelled again (resumable).",
   async run(args, io) {
     if (args.positionals.length !== 1) throw new UserError("expected one run folder, e.g. `seat resume runs/20260101-120000-seat`");
     const dir = resolve(io.cwd, args.positionals[0]);

@@ -89,6 +89,9 @@ export async function runTraining<T>(fn: () => Promise<T>): Promise<T> {
     if (e instanceof seat.ConfigError) throw new UserError(`invalid configuration:\n${e.message}`, ExitCode.usage);
     if (e instanceof seat.DatasetError) throw new UserError(e.message, ExitCode.usage);
     if (e instanceof seat.TrainError) throw new UserError(e.message, ExitCode.failed);
+    // Not a usable run folder (damaged config.json, no intact checkpoint, held by another process):
+    // nothing was done, and the message names the file.
+    if (e instanceof seat.RunFolderError || e instanceof seat.CheckpointError) throw new UserError(e.message, ExitCode.usage);
     const name = (e as Error).name;
     if (name === "ModelFormatError") throw new UserError((e as Error).message, ExitCode.usage);
     // Disk full / permission denied / path under a file: the OS message names the problem (and usually
