@@ -155,7 +155,8 @@ export async function runBench(plan: BenchPlan, self: string[], log: (line: stri
         entry.cpuRatioVsTorch = torch.stepCpuSeconds / our.stepCpuSeconds;
         if (report.matmulCeilingGflops) {
           entry.ceilingFraction = our.gflops / report.matmulCeilingGflops.median;
-          entry.cpuCeilingFraction = our.flops.total / our.stepCpuSeconds / 1e9 / report.matmulCeilingGflops.perCpuSecond;
+          const perCpu = report.matmulCeilingGflops.perCpuSecond;
+          if (perCpu) entry.cpuCeilingFraction = our.flops.total / our.stepCpuSeconds / 1e9 / perCpu;
         }
       });
     }

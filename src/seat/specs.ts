@@ -15,7 +15,16 @@ export function weightSpecs(config: SeatConfig, folder: ModelFolder, mask: Mask 
     for (const n of selectTensors(names, config.mask.modules, "mask.modules")) specs.set(n, { kind: "dense" });
   } else if (parts.params === "masked") {
     if (!mask) throw new Error(`method ${config.method} needs a mask`);
-    for (const [n, idx] of mask) specs.set(n, { kind: "sparse", indices: idx });
+    // In the model's tensor order, never the mask's own order: a mask restored from a checkpoint comes
+    // back in the file's (sorted) order, and the order of the trainable inputs decides the order in
+    // which the optimizer sums the per-tensor squared gradient norms. A resumed run built its graph
+    // with the tensors permuted, so its float32 global norm differed in the last bit, and with
+    // clipping on the update did too (measured: 14 per-tensor sums identical, permuted).
+    for (const n of mask.keys()) if (!folder.weights.entries.has(n)) throw new Error(`the mask names tensor "${n}", which the model does not have`);
+    for (const n of names) {
+      const idx = mask.get(n);
+      if (idx) specs.set(n, { kind: "sparse", indices: idx });
+    }
   } else if (parts.params === "dense") {
     for (const n of selectTensors(names, config.full.modules, "full.modules")) specs.set(n, { kind: "dense" });
   } else {

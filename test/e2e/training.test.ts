@@ -162,6 +162,17 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     await ed.screenshot("05b-tasks-json-run");
   });
 
+  test("the Datasets view lists the dataset but not the runs' event logs", async () => {
+    const { page } = ed;
+    assert.ok(runDirs(ed.workspace).length > 0, "earlier tests left runs with events.jsonl in the workspace");
+    await openSeatSidebar(page);
+    const pane = await viewPane(page, "Datasets");
+    await runCommand(page, "SEAT: Refresh Datasets");
+    await pane.locator(".monaco-list-row", { hasText: "people.jsonl" }).waitFor({ timeout: 30_000 });
+    assert.equal(await pane.locator(".monaco-list-row", { hasText: "events.jsonl" }).count(), 0);
+    assert.equal(await pane.locator(".monaco-list-row", { hasText: /^\s*runs\// }).count(), 0);
+  });
+
   test("the probes panel shows per-example rows for the dataset, and the dataset shows inline verdicts", async () => {
     const { page } = ed;
     await openFile(page, "people.jsonl");

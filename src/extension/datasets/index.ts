@@ -42,7 +42,7 @@ const validationOptions = (): ValidateOptions => ({ detectEntities: detectSubjec
 
 export function activateDatasets(context: vscode.ExtensionContext, shell?: SeatShell): void {
   const diagnostics = new DatasetDiagnostics(validationOptions);
-  const tree = new DatasetsTree();
+  const tree = new DatasetsTree(() => shell?.runsRoot());
   const view = vscode.window.createTreeView(VIEW.datasets, { treeDataProvider: tree, showCollapseAll: true });
   const log = (m: string) => shell?.log.info(m);
 

@@ -3,6 +3,7 @@
 // host gets the event loop back between chunks) and are cached by file size and mtime.
 import * as vscode from "vscode";
 import { open } from "node:fs/promises";
+import { relative, isAbsolute } from "node:path";
 import { datasetStats } from "../../data/index";
 import { CONTEXT_VALUE } from "../contextValues";
 import { datasetDetails, describeDataset, looksLikeDataset, type DatasetInfo } from "./model";
@@ -40,7 +41,8 @@ export class DatasetsTree implements vscode.TreeDataProvider<vscode.TreeItem>, v
   private queue: Promise<void> = Promise.resolve();
   private readonly disposables: vscode.Disposable[] = [this.emitter];
 
-  constructor() {
+  /** `runsRoot` gives the run folder: its event logs and caches are JSONL but not datasets. */
+  constructor(private readonly runsRoot: () => vscode.Uri | undefined = () => undefined) {
     const watcher = vscode.workspace.createFileSystemWatcher("**/*.{jsonl,json}");
     this.disposables.push(
       watcher,
@@ -74,8 +76,10 @@ export class DatasetsTree implements vscode.TreeDataProvider<vscode.TreeItem>, v
   /** Dataset files of the workspace, sorted by path. */
   async datasetFiles(): Promise<vscode.Uri[]> {
     const found = await vscode.workspace.findFiles("**/*.{jsonl,json}", EXCLUDE, MAX_FILES);
+    const runs = this.runsRoot()?.fsPath;
     const out: vscode.Uri[] = [];
     for (const uri of found) {
+      if (runs && isInside(uri.fsPath, runs)) continue;
       if (/\.jsonl$/i.test(uri.fsPath)) { out.push(uri); continue; }
       if (uri.scheme !== "file") continue;
       try {
@@ -126,4 +130,9 @@ export class DatasetsTree implements vscode.TreeDataProvider<vscode.TreeItem>, v
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }
+}
+
+function isInside(file: string, dir: string): boolean {
+  const rel = relative(dir, file);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }

@@ -160,8 +160,9 @@ test("a run killed mid-way (SIGKILL) and resumed in a new process ends bit-ident
     assert.equal(pick(b.events).length, 12 - resumedFrom);
     // Clipping engaged on the steps compared (norm before clipping above the threshold), and the norm
     // the resumed process computed is the very same number.
-    const clipped = norms(a.events).filter((n) => n > CLIP).length;
-    assert.ok(clipped >= 1, `clipping never engaged after step ${resumedFrom}: norms ${norms(a.events)}`);
+    assert.ok(norms(a.events).every((n) => n > CLIP), `clipping did not engage on every step after ${resumedFrom}: norms ${norms(a.events)}`);
+    // Before the fix the resumed process summed the per-tensor norms in another order (its mask came
+    // back from the checkpoint sorted by name), which showed here as a last-bit difference.
     assert.deepEqual(norms(b.events), norms(a.events));
     const lastEval = (ev: TrainEvent[]) => ev.filter((e) => e.type === "quick-eval").slice(-1).map((e) => ({ ...e, time: "" }));
     assert.deepEqual(lastEval(b.events), lastEval(a.events));
