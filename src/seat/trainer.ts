@@ -6,11 +6,11 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { TrainEvent, RunSummary, LossTerm, EarlyStopReason } from "../protocol/events";
-import { resolveConfig, methodParts, type SeatConfig } from "./config";
+import { resolveConfig, methodParts, ConfigError, type SeatConfig } from "./config";
 import { Prng } from "./rng";
 import { lrAt } from "./schedule";
 import { writeCheckpoint, readCheckpoint, listCheckpoints, checkpointName, writeFileAtomic, CheckpointError, type CheckpointState, type CkptTensor } from "./checkpoint";
-import { EventSink, RUN_FILES, defaultRunDir, readRunConfig, acquireRunLock } from "./runFolder";
+import { EventSink, RUN_FILES, defaultRunDir, readRunConfig, acquireRunLock, RunFolderError } from "./runFolder";
 import { epochOrder, makeBatch, makeKlBatch } from "./data";
 import { prepareRun, type PreparedRun, type StepOutputs } from "./prepare";
 
@@ -99,7 +99,15 @@ function newestIntactCheckpoint(runDir: string): { restored?: Restored; warnings
 export async function resume(runDir: string, opts: TrainOptions = {}): Promise<TrainResult> {
   const dir = resolve(opts.cwd ?? process.cwd(), runDir);
   const configFile = join(dir, RUN_FILES.config);
-  const { config } = resolveConfig([{ source: configFile, layer: readRunConfig(dir) as Record<string, unknown> }]);
+  let config: SeatConfig;
+  try {
+    ({ config } = resolveConfig([{ source: configFile, layer: readRunConfig(dir) as Record<string, unknown> }]));
+  } catch (e) {
+    // A setting missing from the run's config is reported against the defaults layer; say which file.
+    if (e instanceof ConfigError) throw new RunFolderError(`${configFile}: not a valid run config (was it edited?):
+${e.message}`, configFile);
+    throw e;
+  }
   const release = acquireRunLock(dir);
   try {
     const { restored, warnings } = newestIntactCheckpoint(dir);

@@ -44,7 +44,7 @@ test("the run lock: a second holder is refused naming the holder; release frees 
   }
 });
 
-test("a damaged run config.json is a RunFolderError naming the file", () => {
+test("a damaged run config.json is a RunFolderError naming the file", async () => {
   const dir = tmp();
   try {
     assert.throws(() => readRunConfig(dir), (e: unknown) => e instanceof RunFolderError && /not a run folder \(no config\.json\)/.test(e.message));
@@ -52,7 +52,12 @@ test("a damaged run config.json is a RunFolderError naming the file", () => {
     for (const text of ["{\"model\": ", "[1, 2]"]) {
       writeFileSync(cfg, text);
       assert.throws(() => readRunConfig(dir), (e: unknown) => e instanceof RunFolderError && e.file === cfg && e.message.startsWith(cfg));
+      await assert.rejects(resume(dir), (e: unknown) => e instanceof RunFolderError && e.file === cfg);
     }
+    // Valid JSON, but not a config the trainer can run (a required setting is gone).
+    writeFileSync(cfg, JSON.stringify({ model: "m", method: "seat" }));
+    await assert.rejects(resume(dir), (e: unknown) => e instanceof RunFolderError && e.file === cfg && /not a valid run config[\s\S]*dataset/.test(e.message));
+    assert.ok(!existsSync(join(dir, RUN_FILES.lock)), "refused before taking the lock");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
