@@ -184,11 +184,27 @@ def blas_library():
     return ", ".join(sorted(libs)) or "none mapped"
 
 
+def matmul(job):
+    """The ceiling's MatMul through PyTorch's BLAS: context for the ours/PyTorch training ratios."""
+    m, k, n = job["shape"]
+    a, b = torch.randn(m, k), torch.randn(k, n)
+    for _ in range(2):
+        a @ b
+    wall, cpu = [], []
+    for _ in range(job.get("reps", 10)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        a @ b
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    flop = 2 * m * k * n / 1e9
+    return {"medianGflops": flop / median(wall), "bestGflops": flop / min(wall), "cpuGflops": flop / median(cpu)}
+
+
 def main():
     job = json.load(sys.stdin)
     torch.set_num_threads(job.get("threads", 2))
     torch.set_num_interop_threads(1)
-    out = train(job) if job["kind"] == "train" else generate(job)
+    out = {"train": train, "generate": generate, "matmul": matmul}[job["kind"]](job)
     out["torch"] = torch.__version__
     out["blas"] = blas_library()
     print(json.dumps(out))

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { checkTargets, type BenchReport, type TrainEntry, type GenerateEntry } from "./report";
 import { join, resolve } from "node:path";
 import { tmpdir, cpus, loadavg } from "node:os";
-import { runJsonChild } from "./stats";
+import { runJsonChild, median } from "./stats";
 import { matmulCeiling } from "./ceiling";
 import { benchOurTraining, modelHf, writeRandomModel, LLAMA_100M, type HfLlamaConfig } from "./train";
 import { benchOurGeneration } from "./generate";
@@ -132,7 +132,13 @@ export async function runBench(plan: BenchPlan, self: string[], log: (line: stri
   await attempt("ceiling", async () => {
     const c = await ours("ceiling");
     report.matmulCeilingGflops = { best: c.bestGflops, median: c.medianGflops, perCpuSecond: c.cpuGflops, shape: c.shape };
+    // the same product through the peer's BLAS: where the kernels themselves differ
+    const p = await torchCase(plan, { kind: "matmul", shape: c.shape, reps: plan.quick ? 5 : 15 }, signal);
+    report.matmulCeilingGflops.peer = { median: p.medianGflops, best: p.bestGflops, perCpuSecond: p.cpuGflops };
   });
+  // Ours and the peer alternate, round after round: the neighbours' load drifts over minutes, so a
+  // pair measured back to back shares it; the reported ratio is the median of the per-round ratios.
+  const rounds = plan.quick ? 1 : 2;
   const models = plan.quick ? ["embedded"] : ["embedded", "100m"];
   for (const model of models) {
     const shape = model === "embedded" ? s.embedded : s.big;
@@ -140,41 +146,69 @@ export async function runBench(plan: BenchPlan, self: string[], log: (line: stri
     for (const method of ["seat", "full"]) {
       const key = `${model}:${method}`;
       await attempt(`train:${key}`, async () => {
-        const our = await ours(`train:${model}:${method}`);
-        const entry: TrainEntry = { model, method, batch: shape.B, seq: our.shape.T, ours: our };
-        report.train[key] = entry;
-        log(`bench: torch train ${key} …`);
-        // the peer runs the shapes our trainer actually padded to (see src/bench/train.ts)
-        const torch = await torchCase(plan, {
-          kind: "train", config: hf, method, batch: our.shape.B, seq: our.shape.T, kl_seq: our.shape.Tk ?? our.shape.T,
-          steps: shape.steps, warmup: shape.warmup, mask_ratio: SEAT_MASK_RATIO, kl_lambda: 1,
-        }, signal);
-        if (our.shape.Tk) entry.klSeq = our.shape.Tk;
-        entry.torch = { ...torch, gflops: our.flops.total / torch.stepSeconds / 1e9 };
-        entry.ratioVsTorch = our.tokensPerSec / torch.tokensPerSec;
-        entry.cpuRatioVsTorch = torch.stepCpuSeconds / our.stepCpuSeconds;
-        if (report.matmulCeilingGflops) {
-          entry.ceilingFraction = our.gflops / report.matmulCeilingGflops.median;
-          const perCpu = report.matmulCeilingGflops.perCpuSecond;
-          if (perCpu) entry.cpuCeilingFraction = our.flops.total / our.stepCpuSeconds / 1e9 / perCpu;
+        const pairs: { our: any; torch: any }[] = [];
+        for (let round = 0; round < rounds; round++) {
+          const our = await ours(`train:${model}:${method}`);
+          log(`bench: torch train ${key} …`);
+          // the peer runs the shapes our trainer actually padded to (see src/bench/train.ts)
+          const torch = await torchCase(plan, {
+            kind: "train", config: hf, method, batch: our.shape.B, seq: our.shape.T, kl_seq: our.shape.Tk ?? our.shape.T,
+            steps: shape.steps, warmup: shape.warmup, mask_ratio: SEAT_MASK_RATIO, kl_lambda: 1,
+          }, signal);
+          pairs.push({ our, torch });
         }
+        report.train[key] = trainEntry(model, method, pairs, report.matmulCeilingGflops);
       });
     }
     await attempt(`generate:${model}`, async () => {
-      const our = await ours(`generate:${model}`);
-      const entry: GenerateEntry = { model, batch: s.gen.B, prompt: s.gen.promptLen, newTokens: our.newTokens, ours: our };
-      report.generate[model] = entry;
-      log(`bench: torch generate ${model} …`);
-      const torch = await torchCase(plan, { kind: "generate", config: hf, batch: s.gen.B, prompt: s.gen.promptLen, new_tokens: our.newTokens, steps: s.gen.reps, warmup: 1 }, signal);
-      entry.torch = torch;
-      entry.ratioVsTorch = our.tokensPerSec / torch.tokensPerSec;
-      entry.cpuRatioVsTorch = torch.cpuSeconds / our.cpuSeconds;
+      const pairs: { our: any; torch: any }[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const our = await ours(`generate:${model}`);
+        log(`bench: torch generate ${model} …`);
+        const torch = await torchCase(plan, { kind: "generate", config: hf, batch: s.gen.B, prompt: s.gen.promptLen, new_tokens: our.newTokens, steps: s.gen.reps, warmup: 1 }, signal);
+        pairs.push({ our, torch });
+      }
+      report.generate[model] = generateEntry(model, s.gen, pairs);
     });
   }
   await attempt("jsonl", async () => { report.jsonl = await ours("jsonl"); });
   await attempt("activation", async () => { report.activationMs = await ours("activation"); });
   report.targets = checkTargets(report);
   return report;
+}
+
+/** Medians over rounds: per-side figures, and the ratio as the median of per-round ratios. */
+function trainEntry(model: string, method: string, pairs: { our: any; torch: any }[], ceiling: BenchReport["matmulCeilingGflops"]): TrainEntry {
+  const last = pairs[pairs.length - 1];
+  const med = (f: (p: { our: any; torch: any }) => number) => median(pairs.map(f));
+  const ours = { ...last.our, stepSeconds: med((p) => p.our.stepSeconds), stepCpuSeconds: med((p) => p.our.stepCpuSeconds), tokensPerSec: med((p) => p.our.tokensPerSec), gflops: med((p) => p.our.gflops), peakRssMb: Math.max(...pairs.map((p) => p.our.peakRssMb)) };
+  const flops = last.our.flops.total as number;
+  const torch = { ...last.torch, stepSeconds: med((p) => p.torch.stepSeconds), stepCpuSeconds: med((p) => p.torch.stepCpuSeconds), tokensPerSec: med((p) => p.torch.tokensPerSec), peakRssMb: Math.max(...pairs.map((p) => p.torch.peakRssMb)) };
+  torch.gflops = flops / torch.stepSeconds / 1e9;
+  const entry: TrainEntry = {
+    model, method, batch: last.our.shape.B, seq: last.our.shape.T, ours, torch,
+    ratioVsTorch: med((p) => p.our.tokensPerSec / p.torch.tokensPerSec),
+    cpuRatioVsTorch: med((p) => p.torch.stepCpuSeconds / p.our.stepCpuSeconds),
+    rounds: pairs.map((p) => ({ ours: p.our.tokensPerSec, torch: p.torch.tokensPerSec, oursCpuSeconds: p.our.stepCpuSeconds, torchCpuSeconds: p.torch.stepCpuSeconds })),
+  };
+  if (last.our.shape.Tk) entry.klSeq = last.our.shape.Tk;
+  if (ceiling) {
+    entry.ceilingFraction = ours.gflops / ceiling.median;
+    if (ceiling.perCpuSecond) entry.cpuCeilingFraction = flops / ours.stepCpuSeconds / 1e9 / ceiling.perCpuSecond;
+  }
+  return entry;
+}
+
+function generateEntry(model: string, gen: { B: number; promptLen: number }, pairs: { our: any; torch: any }[]): GenerateEntry {
+  const last = pairs[pairs.length - 1];
+  const med = (f: (p: { our: any; torch: any }) => number) => median(pairs.map(f));
+  return {
+    model, batch: gen.B, prompt: gen.promptLen, newTokens: last.our.newTokens,
+    ours: { ...last.our, seconds: med((p) => p.our.seconds), cpuSeconds: med((p) => p.our.cpuSeconds), tokensPerSec: med((p) => p.our.tokensPerSec) },
+    torch: { ...last.torch, seconds: med((p) => p.torch.seconds), cpuSeconds: med((p) => p.torch.cpuSeconds), tokensPerSec: med((p) => p.torch.tokensPerSec) },
+    ratioVsTorch: med((p) => p.our.tokensPerSec / p.torch.tokensPerSec),
+    cpuRatioVsTorch: med((p) => p.torch.cpuSeconds / p.our.cpuSeconds),
+  };
 }
 
 export { benchMarkdown, writeBenchReport, checkTargets, type BenchReport } from "./report";

@@ -30,6 +30,8 @@ export interface TrainEntry {
   ceilingFraction?: number;
   /** The same in CPU time: step GFLOP per CPU-second / the ceiling's GFLOP per CPU-second. */
   cpuCeilingFraction?: number;
+  /** Each ours/peer pair measured back to back (tokens/s and CPU seconds per step). */
+  rounds?: { ours: number; torch: number; oursCpuSeconds: number; torchCpuSeconds: number }[];
 }
 
 export interface GenerateEntry {
@@ -58,7 +60,11 @@ export interface BenchReport {
   /** What "embedded" and "100m" were in this run (the embedded one may be a labelled stand-in). */
   models: Record<string, string>;
   /** perCpuSecond: GFLOP per CPU-second of all threads (see src/bench/ceiling.ts). */
-  matmulCeilingGflops: { best: number; median: number; perCpuSecond?: number; shape: number[] } | null;
+  matmulCeilingGflops: {
+    best: number; median: number; perCpuSecond?: number; shape: number[];
+    /** The same MatMul through the PyTorch peer's BLAS. */
+    peer?: { median: number; best: number; perCpuSecond: number };
+  } | null;
   train: Record<string, TrainEntry>;
   generate: Record<string, GenerateEntry>;
   jsonl: JsonlEntry | null;
@@ -131,7 +137,7 @@ export function benchMarkdown(r: BenchReport): string {
   if (peer) lines.push(`- PyTorch peer: torch ${peer.torch} eager, BLAS ${peer.blas ?? "unknown"}`);
   lines.push(
     "",
-    `MatMul ceiling (fp32 ${r.matmulCeilingGflops?.shape.join("×") ?? "?"} through onnxruntime): median ${fmt(r.matmulCeilingGflops?.median)} GFLOP/s, best ${fmt(r.matmulCeilingGflops?.best)}, ${fmt(r.matmulCeilingGflops?.perCpuSecond)} GFLOP per CPU-second.`,
+    `MatMul ceiling (fp32 ${r.matmulCeilingGflops?.shape.join("×") ?? "?"} through onnxruntime): median ${fmt(r.matmulCeilingGflops?.median)} GFLOP/s, best ${fmt(r.matmulCeilingGflops?.best)}, ${fmt(r.matmulCeilingGflops?.perCpuSecond)} GFLOP per CPU-second${r.matmulCeilingGflops?.peer ? `; the same product through PyTorch's BLAS: median ${fmt(r.matmulCeilingGflops.peer.median)} GFLOP/s, ${fmt(r.matmulCeilingGflops.peer.perCpuSecond)} per CPU-second` : ""}.`,
     "",
     "| training step | batch×seq (+ perturbed) | ours tok/s | PyTorch tok/s | ours/PyTorch | same, CPU time | ours GFLOP/s | of ceiling (CPU time) | ours peak RSS MB | PyTorch peak RSS MB |",
     "|---|---|---|---|---|---|---|---|---|---|",

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { cpus, loadavg } from "node:os";
 import { IncrementalValidator } from "../../../src/data/index";
-import { applyChanges } from "../../../src/extension/datasets/model";
+import { applyChanges, DocumentSync, type LineChange } from "../../../src/extension/datasets/model";
 import { TrainerProcess } from "../../../src/extension/training/trainerProcess";
 import type { TrainEvent } from "../../../src/protocol/events";
 import { relCase, measure } from "./helpers";
@@ -151,17 +151,26 @@ relCase("responsiveness", TIMING_CASE, async () => {
       if (done) return;
     }
   };
-  const normalized = timed("CRLF normalisation of the document text (diagnostics.ts track())", () => text.replace(/\r\n/g, "\n"));
-  await slices(v.resetSteps(normalized), "load step");
+  // The editor's path (DatasetDiagnostics): DocumentSync reads the document a range of lines at a
+  // time (no whole-document string), applies small changes at once and queues big ones as steps.
+  let docLines = text.split("\n");
+  const source = { get lineCount() { return docLines.length; }, lines: (a: number, b: number) => docLines.slice(a, b) };
+  const sync = new DocumentSync(v, source);
+  await slices(sync.steps(), "load step (DocumentSync)");
   await slices(v.problemSteps(), "validate/aggregate step");
   // The heap with 1M lines held (garbage not yet collected included): its size sets the length of
   // every major GC pause in the host.
   measure(TIMING_CASE, "heapUsedMBWith1MLinesInclGarbage", Math.round(process.memoryUsage().heapUsed / 2 ** 20));
   const mid = 500_000;
-  timed("one-line edit (applyChanges)", () => applyChanges(v, [{ startLine: mid, startCharacter: 0, endLine: mid, endCharacter: v.lineText(mid).length, text: '{"question": "Who?", "answer": 3}' }], LINES + 1));
+  const oneLine: LineChange = { startLine: mid, startCharacter: 0, endLine: mid, endCharacter: docLines[mid].length, text: '{"question": "Who?", "answer": 3}' };
+  docLines[mid] = oneLine.text;
+  timed("one-line edit (DocumentSync.change, applied at once)", () => sync.change([oneLine], docLines.length));
+  await slices(sync.steps(), "apply step after a one-line edit");
   await slices(v.problemSteps(), "re-validate step after an edit");
-  const paste = Array.from({ length: 200_000 }, (_, i) => `{"question": "P${i}?", "answer": "p."}`).join("\n");
-  timed("pasting 200k lines (applyChanges)", () => applyChanges(v, [{ startLine: 10, startCharacter: 0, endLine: 10, endCharacter: 0, text: paste + "\n" }], LINES + 1 + 200_000));
+  const pasted = Array.from({ length: 200_000 }, (_, i) => `{"question": "P${i}?", "answer": "p."}`);
+  docLines = [...docLines.slice(0, 10), ...pasted, ...docLines.slice(10)];
+  timed("pasting 200k lines (DocumentSync.change, queued)", () => sync.change([{ startLine: 10, startCharacter: 0, endLine: 10, endCharacter: 0, text: pasted.join("\n") + "\n" }], docLines.length));
+  await slices(sync.steps(), "apply step of a 200k-line paste");
   await slices(v.problemSteps(), "validate step after a 200k-line paste");
   h.disable();
   measure(TIMING_CASE, "eventLoopMaxDelayMs", +(h.max / 1e6).toFixed(1));
