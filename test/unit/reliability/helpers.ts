@@ -4,7 +4,7 @@
 //
 // node:test runs each test file in its own process, so each file writes its own record under
 // test-artifacts/reliability/ when it exits and then rebuilds test-artifacts/reliability-summary.json
-// from all records present (scripts/reliability-summary.mjs prints the same table).
+// from all records present (scripts/reliability-summary.ts prints the same table).
 import { test, type TestContext } from "node:test";
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync } from "node:fs";
