@@ -17,7 +17,7 @@ const command: Command = {
     case: { type: "string", arg: "ID", help: "Run one case in this process and print its JSON (used by the orchestrator), e.g. train:100m:seat" },
     profile: { type: "string", arg: "DIR", help: "With --case: write onnxruntime profiles of the case's sessions to DIR and print a per-operator summary" },
   },
-  details: "PyTorch figures come from Debian's python3-torch (apt-get install python3-torch); without it the\nratios are reported as failed, never estimated.",
+  details: "PyTorch figures come from Debian's python3-torch with an optimized BLAS (apt-get install python3-torch\nlibopenblas0-pthread); without them the ratios are reported as failed, never estimated. See bench/README.md.",
   async run(args, io) {
     const threads = Number(args.values.threads);
     if (!Number.isInteger(threads) || threads < 1) throw new UserError(`--threads must be a positive integer, got '${args.values.threads}'`);
