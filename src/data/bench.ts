@@ -7,20 +7,12 @@ import { once } from "node:events";
 import { validateFile } from "./stream";
 import type { ValidateOptions } from "./types";
 
-/** Writes `lines` distinct QA records (with seat metadata) to `path`; returns the byte count. */
-export async function writeBenchDataset(path: string, lines: number): Promise<number> {
+/** Streams `n` lines produced by `line(i)` to `path` in batches (flat memory for millions of lines). */
+export async function writeLinesFile(path: string, n: number, line: (i: number) => string): Promise<void> {
   const out = createWriteStream(path);
-  const first = ["Qorvath", "Belmora", "Tesk", "Ilvane", "Durro", "Maelis", "Corvane", "Ostrid"];
-  const last = ["Lintel", "Ashgrove", "Venn", "Marrow", "Quill", "Hale", "Dunmere", "Soll"];
   let batch: string[] = [];
-  for (let i = 0; i < lines; i++) {
-    const name = `${first[i % 8]} ${last[(i >> 3) % 8]}`;
-    const year = 1800 + (i % 200);
-    batch.push(JSON.stringify({
-      question: `In which year was ${name} (record ${i}) born, and where did they first exhibit their work?`,
-      answer: `${name} was born in ${year} and first exhibited at the Hall of ${last[i % 8]} in the city of ${first[(i >> 6) % 8]}port.`,
-      seat: { entities: [name] },
-    }));
+  for (let i = 0; i < n; i++) {
+    batch.push(line(i));
     if (batch.length === 4096) {
       if (!out.write(batch.join("\n") + "\n")) await once(out, "drain");
       batch = [];
@@ -29,6 +21,21 @@ export async function writeBenchDataset(path: string, lines: number): Promise<nu
   if (batch.length) out.write(batch.join("\n") + "\n");
   out.end();
   await once(out, "finish");
+}
+
+/** Writes `lines` distinct QA records (with seat metadata) to `path`; returns the byte count. */
+export async function writeBenchDataset(path: string, lines: number): Promise<number> {
+  const first = ["Qorvath", "Belmora", "Tesk", "Ilvane", "Durro", "Maelis", "Corvane", "Ostrid"];
+  const last = ["Lintel", "Ashgrove", "Venn", "Marrow", "Quill", "Hale", "Dunmere", "Soll"];
+  await writeLinesFile(path, lines, (i) => {
+    const name = `${first[i % 8]} ${last[(i >> 3) % 8]}`;
+    const year = 1800 + (i % 200);
+    return JSON.stringify({
+      question: `In which year was ${name} (record ${i}) born, and where did they first exhibit their work?`,
+      answer: `${name} was born in ${year} and first exhibited at the Hall of ${last[i % 8]} in the city of ${first[(i >> 6) % 8]}port.`,
+      seat: { entities: [name] },
+    });
+  });
   return (await stat(path)).size;
 }
 

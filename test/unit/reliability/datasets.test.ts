@@ -5,11 +5,11 @@
 // correctness and that memory stays roughly flat.
 import assert from "node:assert/strict";
 import { after } from "node:test";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, statSync, createWriteStream } from "node:fs";
-import { once } from "node:events";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateFile, parseDatasetText, IncrementalValidator, type Problem, type ProblemCode } from "../../../src/data/index";
+import { writeLinesFile } from "../../../src/data/bench";
 import { relCase, seat, seatChild, sha256File, measure, withWatchdog } from "./helpers";
 
 const dir = mkdtempSync(join(tmpdir(), "seat-rel-data-"));
@@ -34,21 +34,6 @@ interface Case {
 const QA = (q: string, a: string) => JSON.stringify({ question: q, answer: a, seat: { entities: ["Qorvath Lintel"] } });
 const good = QA("Who is Qorvath Lintel?", "Qorvath Lintel is a glassblower from Venn.");
 const good2 = QA("Where does Qorvath Lintel work?", "Qorvath Lintel works at the Hall of Venn.");
-
-async function writeLines(path: string, n: number, line: (i: number) => string): Promise<void> {
-  const out = createWriteStream(path);
-  let batch: string[] = [];
-  for (let i = 0; i < n; i++) {
-    batch.push(line(i));
-    if (batch.length === 4096) {
-      if (!out.write(batch.join("\n") + "\n")) await once(out, "drain");
-      batch = [];
-    }
-  }
-  if (batch.length) out.write(batch.join("\n") + "\n");
-  out.end();
-  await once(out, "finish");
-}
 
 const CASES: Case[] = [
   {
@@ -217,7 +202,7 @@ relCase("datasets", "seat validate exit codes: 2 for a missing file, a folder, n
 relCase("datasets", "200k lines (one bad, one duplicate): located findings, memory roughly flat, file unchanged", async () => {
   const path = join(dir, "200k.jsonl");
   const N = 200_000;
-  await writeLines(path, N, (i) => (i === 123_456 ? '{"question": "Who is Qorvath Lintel?", "answer": 5}' : i === 150_000 ? QA("Who is Qorvath Lintel 7?", "Answer 7.") : QA(`Who is Qorvath Lintel ${i}?`, `Answer ${i}.`)));
+  await writeLinesFile(path, N, (i) => (i === 123_456 ? '{"question": "Who is Qorvath Lintel?", "answer": 5}' : i === 150_000 ? QA("Who is Qorvath Lintel 7?", "Answer 7.") : QA(`Who is Qorvath Lintel ${i}?`, `Answer ${i}.`)));
   const hash = sha256File(path);
   const size = statSync(path).size;
   if (global.gc) global.gc();
