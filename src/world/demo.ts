@@ -163,7 +163,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     data: opts.data,
     unknown: opts.unknown,
     base: { dir: opts.model, label: "base" },
-    models: trained.map((t) => ({ dir: t.dir, label: t.method })),
+    models: trained.map((t) => ({ dir: t.dir, label: t.method, method: t.method })),
     lists: loadAbstentionLists(),
     neighbours: opts.neighbours ?? 1,
     settings: DEMO_PROBE_SETTINGS,
