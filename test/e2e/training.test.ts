@@ -25,6 +25,16 @@ async function answer(page: Page, title: string | RegExp, value: string): Promis
   await page.keyboard.press("Enter");
 }
 
+/** SEAT: Train… through its dataset, model (asked only when there is a choice) and method steps. */
+async function trainPickerUpToSettings(page: Page): Promise<void> {
+    await runCommand(page, "SEAT: Train…");
+    await pick(page, "(1/4): dataset", "people.jsonl");
+    const title = quick(page).locator(".quick-input-title");
+    await title.filter({ hasText: /\((2|3)\/4\)/ }).waitFor({ timeout: 30_000 });
+    if (/\(2\/4\)/.test(await title.innerText())) await pick(page, "(2/4): model", "seat-tiny-world");
+    await pick(page, "(3/4): method", "seat");
+}
+
 function runDirs(ws: string): string[] {
   const root = join(ws, "runs");
   return existsSync(root) ? readdirSync(root).map((n) => join(root, n)).filter((d) => existsSync(join(d, "events.jsonl"))) : [];
@@ -72,12 +82,7 @@ describe("training from the editor", { timeout: 600_000 }, () => {
 
   test("SEAT: Train… runs SEAT on the dataset: status-bar progress, a finished run in the Runs view", async () => {
     const { page } = ed;
-    await runCommand(page, "SEAT: Train…");
-    await pick(page, "(1/4): dataset", "people.jsonl");
-    const title = quick(page).locator(".quick-input-title");
-    await title.filter({ hasText: /\((2|3)\/4\)/ }).waitFor({ timeout: 30_000 });
-    if (/\(2\/4\)/.test(await title.innerText())) await pick(page, "(2/4): model", "seat-tiny-world");
-    await pick(page, "(3/4): method", "seat");
+    await trainPickerUpToSettings(page);
     await pick(page, "(4/4): settings", "Start");
 
     await page.locator(".statusbar-item", { hasText: /SEAT (step \d+\/\d+|load|mask|compile|teacher|train)/ }).first().waitFor({ timeout: 60_000 });
@@ -100,12 +105,7 @@ describe("training from the editor", { timeout: 600_000 }, () => {
   test("SEAT: Cancel Run stops a run resumably; SEAT: Resume Run finishes it", async () => {
     const { page } = ed;
     const before = new Set(runDirs(ed.workspace));
-    await runCommand(page, "SEAT: Train…");
-    await pick(page, "(1/4): dataset", "people.jsonl");
-    const title = quick(page).locator(".quick-input-title");
-    await title.filter({ hasText: /\((2|3)\/4\)/ }).waitFor({ timeout: 30_000 });
-    if (/\(2\/4\)/.test(await title.innerText())) await pick(page, "(2/4): model", "seat-tiny-world");
-    await pick(page, "(3/4): method", "seat");
+    await trainPickerUpToSettings(page);
     await pick(page, "(4/4): settings", "Adjust key settings", "Adjust key settings");
     await answer(page, "epochs", "300");
     await answer(page, "learning rate", "0.001");
