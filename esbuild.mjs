@@ -1,5 +1,6 @@
-// Builds the three bundles: the extension (runs in the VS Code extension host), the CLI/trainer
-// (runs headless and as the extension's child process), and the webview (runs in the panel).
+// Builds the three bundles: the extension (runs in the VS Code extension host, with its dataset worker
+// thread), the CLI/trainer (runs headless and as the extension's child process), and the webview
+// (runs in the panel).
 import * as esbuild from "esbuild";
 
 const production = process.argv.includes("--production");
@@ -19,7 +20,7 @@ const common = {
 const targets = [
   {
     ...common,
-    entryPoints: { extension: "src/extension/extension.ts" },
+    entryPoints: { extension: "src/extension/extension.ts", datasetWorker: "src/extension/datasets/datasetWorker.ts" },
     outdir,
     platform: "node",
     format: "cjs",

@@ -30,8 +30,8 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const out = resolve(opt("out", join(root, `${pkg.name}-${pkg.version}-${target}.vsix`)));
 const dist = resolve(opt("dist", join(root, "dist")));
 
-if (!existsSync(join(dist, "extension.js")) || !existsSync(join(dist, "cli.js"))) {
-  console.error(`package: ${dist}/extension.js or cli.js is missing; run \`node esbuild.mjs --production\` first (npm run package does)`);
+if (!["extension.js", "datasetWorker.js", "cli.js"].every((f) => existsSync(join(dist, f)))) {
+  console.error(`package: ${dist}/extension.js, datasetWorker.js or cli.js is missing; run \`node esbuild.mjs --production\` first (npm run package does)`);
   process.exit(2);
 }
 

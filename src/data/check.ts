@@ -93,6 +93,12 @@ export class HashLines {
       i = (i + 1) & mask;
     }
   }
+  /** Forgets every entry, keeping the table's size (one native fill). */
+  clear(): void {
+    if (this.used === 0) return;
+    this.lines.fill(0);
+    this.used = 0;
+  }
   /** Makes room for about `n` entries at once (saves the rehashing of repeated doubling). */
   reserve(n: number): void {
     let cap = this.lines.length;
@@ -229,29 +235,38 @@ export function compareProblems(a: Problem, b: Problem): number {
   return a.line - b.line || a.column - b.column || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0) || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
 }
 
-/** Collects problems up to a cap and counts them by severity. */
+/**
+ * Collects problems and counts them by severity, keeping the `max` first in position order (whatever
+ * order they arrive in, so every entry point keeps the same ones at the cut-off). `onProblem` sees
+ * problems as they arrive, the first `max` of them.
+ */
 export class ProblemSink {
   readonly list: Problem[] = [];
   errors = 0;
   warnings = 0;
   infos = 0;
   dropped = 0;
+  private arrived = 0;
   constructor(readonly max = DEFAULT_MAX_PROBLEMS, private readonly onProblem?: (p: Problem) => void) {}
   add(p: Problem) {
     if (p.severity === "error") this.errors++;
     else if (p.severity === "warning") this.warnings++;
     else this.infos++;
-    if (this.list.length >= this.max) {
-      this.dropped++;
-      return;
-    }
+    if (this.arrived++ < this.max) this.onProblem?.(p);
     this.list.push(p);
-    this.onProblem?.(p);
+    // Past the cap the list may hold up to twice `max` before it is cut back to the best `max`.
+    if (this.list.length >= 2 * this.max + 1024) this.cut();
   }
-  /** Adds the "N more problems" note once the input is done. */
-  finish(lastLine: number) {
-    // checks of one record report in check order; readers want position order
+  private cut() {
     this.list.sort(compareProblems);
+    if (this.list.length > this.max) {
+      this.dropped += this.list.length - this.max;
+      this.list.length = this.max;
+    }
+  }
+  /** Sorts into position order, cuts to `max` and adds the "N more problems" note once the input is done. */
+  finish(lastLine: number) {
+    this.cut();
     if (this.dropped > 0) {
       this.list.push({ line: lastLine, column: 1, endLine: lastLine, endColumn: 1, severity: "info", code: "too-many-problems", message: `${this.dropped} more problems not listed (limit ${this.max})` });
     }

@@ -7,25 +7,26 @@ import { compareProblems, HashLines, ProblemSink, RecordChecker } from "./check"
 import { RECORD_FORMATS } from "./types";
 import type { DatasetSummary, Problem, RecordFormat, ValidateOptions } from "./types";
 
-// Per-line state is kept as parallel arrays (a flag byte and the two hash halves in typed arrays)
-// rather than one object per line: a million small objects cost ~100 bytes each and make every GC of
-// the host slower. Only the line texts (the caller's own strings where it hands them in) and the rare
-// problem lists are JS values.
+// Per-line state is kept in typed arrays only (a flag byte, the two hash halves, the line's length and
+// an id for the rare list of line-local problems): editing a million-line document moves a few
+// megabytes with native copies, and the garbage collector never walks a million-slot JS array. The
+// validator does not keep the texts: it reads a line from its LineReader when it checks it (an open
+// editor document, whose lines the editor already holds), or from its own copy when built from a string.
 const DIRTY = 1;
 const CRLF = 2;
 const BLANK = 4;
+/** Line 1 starts with a byte order mark. */
+const BOM = 8;
 /** Format index + 1 in the flag bits above FORMAT_SHIFT; 0 = no known format. */
-const FORMAT_SHIFT = 3;
+const FORMAT_SHIFT = 4;
 
 /** Work per step of problemSteps() before it yields. */
 const STEP_MS = 5;
 
-/** Lines per step of resetSteps(). */
-const RESET_CHUNK = 5_000;
-/** Edits replacing at least this many lines build the new table in steps. */
-const EDIT_CHUNK = 5_000;
-/** Text slots copied per step of a big edit, minus one (a power of two minus one, as a mask). */
-const COPY_CHUNK_MASK = 4_095;
+/** Where the validator reads line `i` (0-based, without its line break) when it checks it. */
+export interface LineReader {
+  lineText(i: number): string;
+}
 
 const BLANK_LINE: Omit<Problem, "line" | "endLine"> & { line: 1; endLine: 2 } = {
   line: 1, column: 1, endLine: 2, endColumn: 1, severity: "warning", code: "blank-line",
@@ -45,166 +46,243 @@ class LineTable {
   /** The two halves of the content hash, as the duplicate table keys them. */
   h1: Int32Array;
   h2: Int32Array;
+  /** Length of the line's content (without a CR or BOM): the end column of whole-record problems. */
+  len: Int32Array;
+  /** Key of the line's own problems in IncrementalValidator.lists; 0 = none. */
+  pid: Int32Array;
   constructor(readonly cap: number) {
     this.flags = new Uint8Array(cap);
     this.h1 = new Int32Array(cap);
     this.h2 = new Int32Array(cap);
+    this.len = new Int32Array(cap);
+    this.pid = new Int32Array(cap);
+  }
+  fields(): Array<Uint8Array | Int32Array> {
+    return [this.flags, this.h1, this.h2, this.len, this.pid];
   }
 }
 
-function capacityFor(n: number): number {
-  let cap = 1024;
-  while (cap < n) cap *= 2;
-  return cap;
+/** Slots for `n` lines with room to grow (an eighth, at least half the old capacity), in whole KiB. */
+function capacityFor(n: number, oldCap: number): number {
+  const want = Math.max(n + (n >> 3), oldCap + (oldCap >> 1), 1024);
+  return Math.ceil(want / 1024) * 1024;
+}
+
+/** Per-line results in typed arrays, as a worker returns them for a batch of lines. */
+export interface LineResults {
+  /** CRLF / BLANK / BOM / format bits (never DIRTY). */
+  flags: Uint8Array;
+  h1: Int32Array;
+  h2: Int32Array;
+  len: Int32Array;
+  /** Each line's own problems (as if it were line 1), null for most lines. */
+  problems: Array<Problem[] | null>;
+}
+
+/** Dirty lines handed out by takeBatch() to be checked elsewhere (a worker thread). */
+export interface LineBatch {
+  /** Line indices when taken. */
+  indices: Int32Array;
+  texts: string[];
+  /** Which of the texts was the document's line 1 when taken (a BOM only counts there); -1 if none. */
+  firstIndex: number;
+  /** Edit-log position when taken. */
+  mark: number;
+}
+
+/** Checks one line on its own (the part of validation that needs the text) into typed slots. */
+export class LineChecker {
+  private readonly sink = new ProblemSink(Infinity);
+  private readonly checker: RecordChecker;
+  constructor(options: ValidateOptions) {
+    this.checker = new RecordChecker(options, this.sink, false);
+  }
+
+  /** Fills slot `k` of the arrays for line `text`; `first`: it is the document's line 1. Returns its own problems. */
+  check(text: string, first: boolean, out: { flags: Uint8Array; h1: Int32Array; h2: Int32Array; len: Int32Array }, k: number): Problem[] | undefined {
+    let local: Problem[] | undefined;
+    out.h1[k] = 0;
+    out.h2[k] = 0;
+    const crlf = text.endsWith("\r");
+    if (crlf) text = text.slice(0, -1);
+    let f = crlf ? CRLF : 0;
+    if (first && text.charCodeAt(0) === 0xfeff) {
+      local = [{
+        line: 1, column: 1, endLine: 1, endColumn: 2, severity: "warning", code: "bom",
+        message: "byte order mark (BOM) at the start of the file: many JSONL readers reject it",
+        fix: { title: "Remove the byte order mark", file: "strip-bom", edits: [{ line: 1, column: 1, endLine: 1, endColumn: 2, newText: "" }] },
+      }];
+      text = text.slice(1);
+      f |= BOM;
+    }
+    out.len[k] = text.length;
+    if (/^[ \t\r]*$/.test(text)) {
+      out.flags[k] = f | BLANK;
+      return local;
+    }
+    this.sink.list.length = 0;
+    this.checker.check(text, { line: 1 }, false);
+    if (this.sink.list.length) local = local ? [...local, ...this.sink.list] : this.sink.list.slice();
+    const h = this.checker.lastHash;
+    out.h1[k] = Math.floor(h / 0x200000) | 0;
+    out.h2[k] = h % 0x200000;
+    const format = this.checker.lastFormat;
+    if (format) f |= (RECORD_FORMATS.indexOf(format) + 1) << FORMAT_SHIFT;
+    out.flags[k] = f;
+    return local;
+  }
+
+  /** A whole batch (as a worker runs it). */
+  checkBatch(texts: readonly string[], firstIndex: number): LineResults {
+    const n = texts.length;
+    const r: LineResults = { flags: new Uint8Array(n), h1: new Int32Array(n), h2: new Int32Array(n), len: new Int32Array(n), problems: new Array<Problem[] | null>(n).fill(null) };
+    for (let k = 0; k < n; k++) r.problems[k] = this.check(texts[k], k === firstIndex, r, k) ?? null;
+    return r;
+  }
 }
 
 export class IncrementalValidator {
-  private texts: string[] = [];
-  private table = new LineTable(1024);
-  /** Problems found on a line alone, reported as if it were line 1; undefined for most lines. */
-  private local: (Problem[] | undefined)[] = [];
-  private readonly sink = new ProblemSink(Infinity);
-  private readonly checker: RecordChecker;
+  /** The texts when the validator owns them (built from a string); null when it reads a LineReader. */
+  private readonly owned: string[] | null;
+  private readonly reader: LineReader;
+  private n = 0;
+  private table = new LineTable(0);
+  /** Problems found on a line alone, reported as if it were line 1, by the line's pid. */
+  private readonly lists = new Map<number, Problem[]>();
+  private freeIds: number[] = [];
+  private nextId = 1;
+  private readonly lineChecker: LineChecker;
+  /** The duplicate table, kept between passes (a million-record table is tens of MB to allocate). */
+  private spareSeen: HashLines | null = null;
+  /** Batches handed out and not yet applied or dropped, and the edits made since the oldest was taken. */
+  private outstanding = 0;
+  private readonly edits: Array<[start: number, end: number, added: number]> = [];
+  private editBase = 0;
   private pending = 0;
   /** No dirty line before this index (so slices do not rescan the checked prefix). */
   private scanFrom = 0;
 
-  constructor(private readonly options: ValidateOptions = {}, text = "") {
-    this.checker = new RecordChecker(options, this.sink, false);
-    this.reset(text);
+  /**
+   * `source`: the document as a string (the validator keeps its own lines; change them with edit()),
+   * or a LineReader it reads lines from (describe its changes with replace(); it starts with 0 lines).
+   */
+  constructor(private readonly options: ValidateOptions = {}, source: string | LineReader = "") {
+    this.lineChecker = new LineChecker(options);
+    if (typeof source === "string") {
+      const owned: string[] = [];
+      this.owned = owned;
+      this.reader = { lineText: (i) => owned[i] };
+      this.reset(source);
+    } else {
+      this.owned = null;
+      this.reader = source;
+    }
   }
 
-  /** Replaces the whole document. */
+  /** Replaces the whole document (a validator that owns its texts). */
   reset(text: string): void {
-    const steps = this.resetSteps(text);
-    while (!steps.next().done) { /* drain */ }
-  }
-
-  /** reset() as steps (yields every few thousand lines), for documents too big to load in one go. */
-  *resetSteps(text: string): Generator<void, void> {
-    this.texts = [];
-    this.local = [];
-    this.table = new LineTable(1024);
-    this.pending = 0;
-    this.scanFrom = 0;
+    const owned = this.ownedTexts("reset");
+    owned.length = 0;
     let start = 0;
-    for (let k = 1; ; k++) {
+    for (;;) {
       const nl = text.indexOf("\n", start);
-      this.texts.push(nl < 0 ? text.slice(start) : text.slice(start, nl));
-      this.local.push(undefined);
+      owned.push(nl < 0 ? text.slice(start) : text.slice(start, nl));
       if (nl < 0) break;
       start = nl + 1;
-      if (k % RESET_CHUNK === 0) yield;
     }
-    const n = this.texts.length;
-    this.table = new LineTable(capacityFor(n));
-    this.table.flags.fill(DIRTY, 0, n);
-    this.pending = n;
+    this.resize(0, this.n, owned.length);
   }
 
   /** Number of document lines (the empty line after a final newline counts, as in editors). */
   get lineCount(): number {
-    return this.texts.length;
+    return this.n;
   }
 
-  /** Text of line `i` (0-based) as the validator has it. */
+  /** Text of line `i` (0-based), read from the document. */
   lineText(i: number): string {
-    return this.texts[i];
+    return this.reader.lineText(i);
   }
 
   /**
-   * Replaces lines [start, end) (0-based) with `newLines` (texts without "\n"). Cheap: the new lines
-   * are only marked dirty.
+   * Replaces lines [start, end) (0-based) with `newLines` (texts without "\n") in a validator that
+   * owns its texts. Cheap: the new lines are only marked dirty.
    */
   edit(start: number, end: number, newLines: readonly string[]): void {
-    const steps = this.editSteps(start, end, newLines);
-    while (!steps.next().done) { /* drain */ }
+    const owned = this.ownedTexts("edit");
+    this.checkRange(start, end);
+    if (newLines.length < 50_000) owned.splice(start, end - start, ...newLines);
+    else {
+      // Spread arguments that long would overflow the stack.
+      const tail = owned.slice(end);
+      owned.length = start;
+      for (const l of newLines) owned.push(l);
+      for (const l of tail) owned.push(l);
+    }
+    this.resize(start, end, newLines.length);
   }
 
   /**
-   * edit() in steps, for replacements too big for one go (a paste of 200k lines): for big ones the new
-   * text table is built a chunk of lines per step while the validator stays as it was; the last step
-   * swaps it in. Nothing else may change the validator until then.
+   * The document read through the LineReader changed: its lines [start, end) were replaced by `count`
+   * lines. Moves the per-line state with native copies (no line is read) and marks the new lines dirty.
    */
-  *editSteps(start: number, end: number, newLines: readonly string[]): Generator<void, void> {
-    const oldN = this.texts.length;
-    if (start < 0 || end < start || end > oldN) throw new RangeError(`bad line range [${start}, ${end}) of ${oldN} lines`);
-    const added = newLines.length;
+  replace(start: number, end: number, count: number): void {
+    if (this.owned) throw new Error("replace() is for a validator reading a LineReader; use edit()");
+    this.checkRange(start, end);
+    this.resize(start, end, count);
+  }
+
+  private ownedTexts(what: string): string[] {
+    if (!this.owned) throw new Error(`${what}() needs a validator built from a string; this one reads a LineReader (use replace())`);
+    return this.owned;
+  }
+
+  private checkRange(start: number, end: number) {
+    if (!(start >= 0 && end >= start && end <= this.n)) throw new RangeError(`bad line range [${start}, ${end}) of ${this.n} lines`);
+  }
+
+  private resize(start: number, end: number, added: number): void {
+    if (this.outstanding > 0) this.edits.push([start, end, added]);
+    const oldN = this.n;
     const n = oldN - (end - start) + added;
-    let texts: string[];
-    let local: (Problem[] | undefined)[];
-    if (start === oldN) {
-      // Appending (as a load does, a chunk at a time) only grows the tables: no copy of what is there.
-      texts = this.texts;
-      local = this.local;
-      for (let i = 0; i < added; i++) {
-        texts.push(newLines[i]);
-        local.push(undefined);
-      }
-    } else if (added >= EDIT_CHUNK || end - start >= EDIT_CHUNK) {
-      // One copy of a million-slot table is itself a long pause (and spread arguments to splice
-      // would overflow the stack): the new tables are filled a chunk per step.
-      texts = new Array<string>(n);
-      local = new Array<Problem[] | undefined>(n);
-      let k = 0;
-      for (let i = 0; i < start; i++) {
-        texts[k] = this.texts[i];
-        local[k++] = this.local[i];
-        if ((k & COPY_CHUNK_MASK) === 0) yield;
-      }
-      for (let i = 0; i < added; i++) {
-        texts[k] = newLines[i];
-        local[k++] = undefined;
-        if ((k & COPY_CHUNK_MASK) === 0) yield;
-      }
-      for (let i = end; i < oldN; i++) {
-        texts[k] = this.texts[i];
-        local[k++] = this.local[i];
-        if ((k & COPY_CHUNK_MASK) === 0) yield;
-      }
-    } else {
-      texts = this.texts;
-      local = this.local;
-      texts.splice(start, end - start, ...newLines);
-      local.splice(start, end - start, ...new Array<undefined>(added));
-    }
-    // The typed fields move with native copies (a few MB for a million lines: no step needed).
     const old = this.table;
-    const { flags } = old;
-    for (let i = start; i < end; i++) if (flags[i] & DIRTY) this.pending--;
-    const t = n > old.cap ? new LineTable(capacityFor(n)) : old;
-    if (t !== old) {
-      t.flags.set(old.flags.subarray(0, start));
-      t.h1.set(old.h1.subarray(0, start));
-      t.h2.set(old.h2.subarray(0, start));
-      t.flags.set(old.flags.subarray(end, oldN), start + added);
-      t.h1.set(old.h1.subarray(end, oldN), start + added);
-      t.h2.set(old.h2.subarray(end, oldN), start + added);
-    } else if (end < oldN && end !== start + added) {
-      t.flags.copyWithin(start + added, end, oldN);
-      t.h1.copyWithin(start + added, end, oldN);
-      t.h2.copyWithin(start + added, end, oldN);
+    const { flags, pid } = old;
+    for (let i = start; i < end; i++) {
+      if (flags[i] & DIRTY) this.pending--;
+      if (pid[i]) this.dropList(pid[i]);
+    }
+    const t = n > old.cap ? new LineTable(capacityFor(n, old.cap)) : old;
+    const from = old.fields();
+    const to = t.fields();
+    for (let f = 0; f < to.length; f++) {
+      const a = from[f];
+      const b = to[f];
+      if (t !== old) {
+        // A fresh table is all zeros: only the kept slots are copied (untouched pages stay unmapped).
+        b.set(a.subarray(0, start));
+        b.set(a.subarray(end, oldN), start + added);
+        continue;
+      }
+      if (end < oldN && end !== start + added) b.copyWithin(start + added, end, oldN);
+      b.fill(0, start, start + added);
+      // Slots past the end must read as clean and empty when a later edit grows into them.
+      if (n < oldN) b.fill(0, n, oldN);
     }
     t.flags.fill(DIRTY, start, start + added);
-    t.h1.fill(0, start, start + added);
-    t.h2.fill(0, start, start + added);
-    if (n < oldN) {
-      // Slots past the end must read as clean and empty when a later edit grows into them.
-      t.flags.fill(0, n, oldN);
-      t.h1.fill(0, n, oldN);
-      t.h2.fill(0, n, oldN);
-    }
     this.table = t;
-    this.texts = texts;
-    this.local = local;
+    this.n = n;
     this.pending += added;
     if (start < this.scanFrom) this.scanFrom = start;
     this.recheckFirst(start, added);
   }
 
+  private dropList(id: number) {
+    this.lists.delete(id);
+    this.freeIds.push(id);
+  }
+
   /** A BOM only counts on line 1: after an edit at the top, whichever line is first now gets re-checked. */
   private recheckFirst(start: number, inserted: number): void {
-    if (start !== 0 || inserted >= this.texts.length) return;
+    if (start !== 0 || inserted >= this.n) return;
     const flags = this.table.flags;
     if (!(flags[inserted] & DIRTY)) {
       flags[inserted] |= DIRTY;
@@ -219,13 +297,13 @@ export class IncrementalValidator {
 
   /**
    * Checks dirty lines until done or `budgetMs` has passed (at least one line per call). Returns true
-   * when nothing is left.
+   * when nothing is left. Lines are read from the document as it is now.
    */
   validatePending(budgetMs = Infinity): boolean {
     if (this.pending === 0) return true;
     const t0 = performance.now();
     const flags = this.table.flags;
-    const n = this.texts.length;
+    const n = this.n;
     let c = 0;
     let i = this.scanFrom;
     for (; i < n && this.pending > 0; i++) {
@@ -244,36 +322,92 @@ export class IncrementalValidator {
   /** Checks line `i` and stores its results (which clears its dirty bit). */
   private checkLine(i: number) {
     const t = this.table;
-    let text = this.texts[i];
-    let local: Problem[] | undefined;
-    t.h1[i] = 0;
-    t.h2[i] = 0;
-    const crlf = text.endsWith("\r");
-    if (crlf) text = text.slice(0, -1);
-    if (i === 0 && text.charCodeAt(0) === 0xfeff) {
-      local = [{
-        line: 1, column: 1, endLine: 1, endColumn: 2, severity: "warning", code: "bom",
-        message: "byte order mark (BOM) at the start of the file: many JSONL readers reject it",
-        fix: { title: "Remove the byte order mark", file: "strip-bom", edits: [{ line: 1, column: 1, endLine: 1, endColumn: 2, newText: "" }] },
-      }];
-      text = text.slice(1);
+    if (t.pid[i]) {
+      this.dropList(t.pid[i]);
+      t.pid[i] = 0;
     }
-    let f = crlf ? CRLF : 0;
-    if (/^[ \t\r]*$/.test(text)) {
-      t.flags[i] = f | BLANK;
-      this.local[i] = local;
-      return;
+    this.keepList(i, this.lineChecker.check(this.reader.lineText(i), i === 0, t, i));
+  }
+
+  /**
+   * Up to `maxLines` dirty lines (fewer once `maxChars` characters are taken) with their texts, to be
+   * checked elsewhere and handed back to applyBatch(); null when none is dirty. The lines stay dirty
+   * (and count as pending) until then.
+   */
+  takeBatch(maxLines: number, maxChars = Infinity): LineBatch | null {
+    if (this.pending === 0) return null;
+    const flags = this.table.flags;
+    const indices: number[] = [];
+    const texts: string[] = [];
+    let chars = 0;
+    let firstIndex = -1;
+    let i = this.scanFrom;
+    for (; i < this.n && indices.length < maxLines && chars < maxChars; i++) {
+      if (!(flags[i] & DIRTY)) continue;
+      if (i === 0) firstIndex = indices.length;
+      const text = this.reader.lineText(i);
+      indices.push(i);
+      texts.push(text);
+      chars += text.length;
     }
-    this.sink.list.length = 0;
-    this.checker.check(text, { line: 1 }, false);
-    if (this.sink.list.length) local = local ? [...local, ...this.sink.list] : this.sink.list.slice();
-    const h = this.checker.lastHash;
-    t.h1[i] = Math.floor(h / 0x200000) | 0;
-    t.h2[i] = h % 0x200000;
-    const format = this.checker.lastFormat;
-    if (format) f |= (RECORD_FORMATS.indexOf(format) + 1) << FORMAT_SHIFT;
-    t.flags[i] = f;
-    this.local[i] = local;
+    if (indices.length === 0) return null;
+    // Everything before the first taken line is clean.
+    this.scanFrom = indices[0];
+    this.outstanding++;
+    return { indices: Int32Array.from(indices), texts, firstIndex, mark: this.editBase + this.edits.length };
+  }
+
+  /**
+   * Stores the results of a batch taken by takeBatch(), for the lines that are still there: a line
+   * that moved since is found through the edits made meanwhile; one that an edit replaced stays dirty
+   * (its new text gets checked later), and so does one that became or stopped being line 1.
+   * Returns the number of lines stored.
+   */
+  applyBatch(batch: LineBatch, r: LineResults): number {
+    this.outstanding--;
+    const t = this.table;
+    const edits = this.edits.slice(batch.mark - this.editBase);
+    let stored = 0;
+    for (let k = 0; k < batch.indices.length; k++) {
+      let i = batch.indices[k];
+      for (const [start, end, added] of edits) {
+        if (i >= end) i += added - (end - start);
+        else if (i >= start) { i = -1; break; }
+      }
+      if (i < 0 || !(t.flags[i] & DIRTY) || (i === 0) !== (k === batch.firstIndex)) continue;
+      if (t.pid[i]) {
+        this.dropList(t.pid[i]);
+        t.pid[i] = 0;
+      }
+      t.flags[i] = r.flags[k];
+      t.h1[i] = r.h1[k];
+      t.h2[i] = r.h2[k];
+      t.len[i] = r.len[k];
+      this.keepList(i, r.problems[k] ?? undefined);
+      this.pending--;
+      stored++;
+    }
+    this.trimEdits();
+    return stored;
+  }
+
+  /** Forgets a batch that will not come back (its lines stay dirty). */
+  dropBatch(_batch: LineBatch): void {
+    this.outstanding--;
+    this.trimEdits();
+  }
+
+  private trimEdits() {
+    if (this.outstanding > 0) return;
+    this.editBase += this.edits.length;
+    this.edits.length = 0;
+  }
+
+  private keepList(i: number, local: Problem[] | undefined) {
+    if (!local) return;
+    const id = this.freeIds.pop() ?? this.nextId++;
+    this.lists.set(id, local);
+    this.table.pid[i] = id;
   }
 
   /** All problems of the document, in position order (validates pending lines first). */
@@ -287,37 +421,46 @@ export class IncrementalValidator {
 
   /**
    * The same as problems(), as steps: yields every few thousand lines so an editor can give the
-   * event loop back between steps on very large documents.
+   * event loop back between steps on very large documents. The document must not change while the
+   * steps run (abandon them and start again after a change).
    */
   *problemSteps(): Generator<void, Problem[]> {
     while (!this.validatePending(STEP_MS)) yield;
     const out: Problem[] = [];
     const n = this.lastLineIndex();
-    const empty = this.texts.length === 1 && this.texts[0] === "";
-    const { flags, h1, h2 } = this.table;
+    const { flags, h1, h2, len, pid } = this.table;
+    const empty = this.n === 1 && len[0] === 0 && (flags[0] & (CRLF | BOM)) === 0;
     let firstFormat: { format: RecordFormat; line: number } | null = null;
     let crlfFirst: Problem | null = null;
     let crlfCount = 0;
-    const seen = this.options.duplicates === false ? null : new HashLines();
-    seen?.reserve(n); // one allocation instead of rehashing a big table inside a step
+    // One duplicate table reused pass after pass (a pass abandoned half-way simply drops its own).
+    let seen: HashLines | null = null;
+    if (this.options.duplicates !== false) {
+      seen = this.spareSeen ?? new HashLines();
+      this.spareSeen = null;
+      seen.clear();
+      seen.reserve(n);
+    }
     let records = 0;
     let errors = 0;
+    // Yields at least every 4096 lines, sooner once STEP_MS has passed: the first pass also maps in
+    // the duplicate table's pages, scattered accesses that make a 4096-line step take tens of ms.
+    let t0 = performance.now();
     for (let i = 0; i < n; i++) {
-      if ((i & 4095) === 4095) yield;
-      const text = this.texts[i];
+      if ((i & 255) === 255 && ((i & 4095) === 4095 || performance.now() - t0 > STEP_MS)) {
+        yield;
+        t0 = performance.now();
+      }
       const f = flags[i];
       const line = i + 1;
-      const bom = i === 0 && text.charCodeAt(0) === 0xfeff ? 1 : 0;
       if (f & CRLF) {
         if (crlfCount++ === 0) {
-          const len = text.length - 1 - bom;
-          crlfFirst = { line, column: len + 1, endLine: line, endColumn: len + 2, severity: "warning", code: "crlf", message: "", fix: { title: "Convert line endings to LF", file: "eol-lf" } };
+          crlfFirst = { line, column: len[i] + 1, endLine: line, endColumn: len[i] + 2, severity: "warning", code: "crlf", message: "", fix: { title: "Convert line endings to LF", file: "eol-lf" } };
           out.push(crlfFirst);
         }
       }
-      const local = this.local[i];
-      if (local) {
-        for (const p of local) {
+      if (pid[i]) {
+        for (const p of this.lists.get(pid[i])!) {
           out.push(relocate(p, line));
           if (p.severity === "error") errors++;
         }
@@ -330,7 +473,7 @@ export class IncrementalValidator {
       if (fi === 0) continue;
       const format = RECORD_FORMATS[fi - 1];
       records++;
-      const endColumn = text.length + 1 - (f & CRLF ? 1 : 0) - bom;
+      const endColumn = len[i] + 1;
       if (!firstFormat) firstFormat = { format, line };
       else if (format !== firstFormat.format) {
         out.push({ line, column: 1, endLine: line, endColumn, severity: "warning", code: "mixed-formats", message: `this record is ${format}, but the first record (line ${firstFormat.line}) is ${firstFormat.format}` });
@@ -340,6 +483,7 @@ export class IncrementalValidator {
         if (first) out.push({ line, column: 1, endLine: line, endColumn, severity: "warning", code: "duplicate-record", message: `duplicate record: same content as line ${first}`, related: { line: first, message: "first copy" } });
       }
     }
+    if (seen) this.spareSeen = seen;
     if (crlfFirst) crlfFirst.message = crlfCount > 1 ? `Windows line endings (CRLF) on ${crlfCount} lines: JSONL tools expect LF` : "Windows line endings (CRLF): JSONL tools expect LF";
     if ((empty || records === 0) && errors === 0) {
       out.push({ line: 1, column: 1, endLine: 1, endColumn: 1, severity: "warning", code: "empty-file", message: empty ? "empty file: no records" : "no records in this file" });
@@ -354,20 +498,20 @@ export class IncrementalValidator {
     return out;
   }
 
-  /** Record and format counts of the current document. */
+  /** Record and format counts of the current document (reads every line: not for the editor's hot path). */
   summary(): DatasetSummary {
     const ps = this.problems();
     const formats: Partial<Record<RecordFormat, number>> = {};
     let records = 0;
     const n = this.lastLineIndex();
     const flags = this.table.flags;
+    let bytes = 0;
     for (let i = 0; i < n; i++) {
       const fi = flags[i] >> FORMAT_SHIFT;
       if (fi) { const f = RECORD_FORMATS[fi - 1]; records++; formats[f] = (formats[f] ?? 0) + 1; }
     }
+    for (let i = 0; i < this.n; i++) bytes += Buffer.byteLength(this.reader.lineText(i)) + 1;
     const kinds = Object.keys(formats) as RecordFormat[];
-    let bytes = 0;
-    for (const t of this.texts) bytes += Buffer.byteLength(t) + 1;
     return {
       format: kinds.length === 0 ? null : kinds.length === 1 ? kinds[0] : "mixed", formats, records, lines: n, bytes: Math.max(0, bytes - 1),
       errors: ps.filter((p) => p.severity === "error").length, warnings: ps.filter((p) => p.severity === "warning").length,
@@ -377,7 +521,10 @@ export class IncrementalValidator {
 
   /** Lines that count as lines: the empty one after a final newline does not. */
   private lastLineIndex(): number {
-    const n = this.texts.length;
-    return n > 0 && this.texts[n - 1] === "" ? n - 1 : n;
+    const n = this.n;
+    if (n === 0) return 0;
+    const f = this.table.flags[n - 1];
+    const lastEmpty = f & DIRTY ? this.reader.lineText(n - 1) === "" : this.table.len[n - 1] === 0 && (f & (CRLF | BOM)) === 0;
+    return lastEmpty ? n - 1 : n;
   }
 }

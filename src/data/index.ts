@@ -27,5 +27,5 @@ export {
   exportCsvFile, importCsvFile, recordsToCsv, csvToJsonl, writeNewFile, JSON_SUFFIX, CsvInputError,
   type CsvIssue, type CsvExportResult, type CsvImportResult,
 } from "./csv";
-export { IncrementalValidator } from "./incremental";
+export { IncrementalValidator, LineChecker, type LineBatch, type LineReader, type LineResults } from "./incremental";
 export { datasetStats, StatsBuilder, type DatasetStats, type LengthStats } from "./stats";

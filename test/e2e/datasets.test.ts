@@ -37,7 +37,40 @@ describe("datasets: diagnostics and the Datasets view", { timeout: 300_000 }, ()
     assert.equal(texts.filter((t) => /\[Ln 1,/.test(t)).length, 0, "the valid first record has no problem");
     // The editor marks the same places.
     assert.ok((await page.locator(".monaco-editor .squiggly-error").count()) >= 2, "error squiggles in the editor");
+    // The records were parsed on the dataset worker thread, not on the extension host.
+    assert.match(ed.extensionLog(), /dataset worker started/);
+    assert.doesNotMatch(ed.extensionLog(), /dataset worker unavailable/);
     await ed.screenshot("01-diagnostics");
+  });
+
+  test("edits keep the problems in step: a line typed at the top moves them down, fixing a record clears its problem", async () => {
+    const { page } = ed;
+    await openFile(page, "broken.jsonl");
+    await page.keyboard.press("Control+Shift+M");
+    const rows = page.locator(".markers-panel .monaco-list-row");
+    await page.locator(".monaco-editor .view-lines").first().click();
+    // A broken line typed above everything: every later problem moves one line down.
+    await page.keyboard.press("Control+Home");
+    await page.keyboard.type("nonsense");
+    await page.keyboard.press("Enter");
+    await rows.filter({ hasText: "[Ln 3, Col 91]" }).first().waitFor({ timeout: 30_000 });
+    await rows.filter({ hasText: "[Ln 4, Col 14]" }).first().waitFor({ timeout: 15_000 });
+    await rows.filter({ hasText: "[Ln 1, Col 1]" }).filter({ hasText: "invalid JSON" }).first().waitFor({ timeout: 15_000 });
+    // Fix the empty question on (now) line 4: its problem goes, the others stay.
+    await page.keyboard.press("Control+g");
+    await page.keyboard.type("4:15");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("Who wrote this?");
+    await rows.filter({ hasText: "is empty" }).first().waitFor({ state: "detached", timeout: 30_000 });
+    const texts = (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, " "));
+    assert.equal(texts.filter((t) => /invalid JSON/.test(t)).length, 2, texts.join(" | "));
+    assert.ok(texts.some((t) => /\[Ln 3, Col 91\]/.test(t)), texts.join(" | "));
+    await ed.screenshot("01b-diagnostics-after-edits");
+    // Leave the file as it was for the next test (the view counts its problems).
+    await page.keyboard.press("Control+z");
+    for (let i = 0; i < 6; i++) await page.keyboard.press("Control+z");
+    await page.keyboard.press("Control+s");
+    await rows.filter({ hasText: "[Ln 3, Col 14]" }).first().waitFor({ timeout: 30_000 });
   });
 
   test("the Datasets view lists both files with record and problem counts", async () => {

@@ -2,7 +2,7 @@
 // opens a copy of a workspace in Debian's Chromium through playwright-core, and tears everything down.
 // Screenshots go to test-artifacts/e2e/. See ../../../shared/docs/e2e-testing.md for the recipe.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { chromium, type Browser, type Page, type Locator } from "playwright-core";
@@ -49,6 +49,8 @@ export interface Editor {
   page: Page;
   workspace: string;
   serverLog: () => string;
+  /** Our "SEAT Tuner" output channel so far (from the editor's log folder). */
+  extensionLog: () => string;
   screenshot(name: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -132,6 +134,7 @@ export async function openEditor(opts: EditorOptions): Promise<Editor> {
       page,
       workspace: dirs.ws,
       serverLog: () => log,
+      extensionLog: () => findFiles(join(dirs.data, "logs"), "SEAT Tuner.log").map((f) => readFileSync(f, "utf8")).join("\n"),
       async screenshot(name) {
         const file = join(ARTIFACTS, `${opts.name}-${name}.png`);
         await page.screenshot({ path: file });
@@ -217,3 +220,15 @@ export function readJson(path: string): unknown {
 }
 
 export { existsSync };
+
+/** Files named `name` anywhere under `dir`. */
+function findFiles(dir: string, name: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...findFiles(p, name));
+    else if (e.name === name) out.push(p);
+  }
+  return out;
+}

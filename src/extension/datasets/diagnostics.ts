@@ -1,15 +1,16 @@
 // The one adapter between the pure validator and VS Code's Problems: an incremental validator per open
-// dataset document kept in step by a DocumentSync (loading and big changes in steps, read from the
-// document's lines, never its whole text), debounced re-validation, all in time-boxed slices (the
-// extension host never runs more than SLICE_MS of this work at a stretch), and the DiagnosticCollection
-// it owns.
+// dataset document kept in step by a DocumentSync (change events move per-line state only; lines are
+// read from the document's own strings when checked, never its whole text), debounced re-validation in
+// time-boxed slices (the extension host never runs more than SLICE_MS of this work at a stretch), and
+// the DiagnosticCollection it owns.
 import * as vscode from "vscode";
-import { IncrementalValidator, type Problem, type ValidateOptions } from "../../data/index";
-import { DocumentSync, problemRange, type LineSource } from "./model";
+import type { Problem } from "../../data/index";
+import type { DatasetWorker } from "./datasetWorkerClient";
+import { toValidateOptions, type PlainValidateOptions } from "./datasetWorkerProtocol";
+import { DocumentSync, problemRange, validateInSlices, type LineSource } from "./model";
 
 export const DIAGNOSTIC_SOURCE = "seat";
 const DEBOUNCE_MS = 250;
-const SLICE_MS = 15;
 
 /** A document is validated when it is JSON Lines (by language or extension). */
 export function isDatasetDocument(doc: vscode.TextDocument): boolean {
@@ -31,28 +32,19 @@ export function toDiagnostic(uri: vscode.Uri, p: Problem): vscode.Diagnostic {
 
 interface Tracked {
   sync: DocumentSync;
-  /** The loop driving sync.steps() in slices, while one runs (runs and validateNow share it). */
-  pumping?: Promise<void>;
   timer?: ReturnType<typeof setTimeout>;
   /** Bumped on every change so a validation started for older text stops. */
   generation: number;
   closed: boolean;
 }
 
-/** A document's lines a range at a time: one string per range, split at the document's line break. */
+/** The document's lines as the validator reads them: the editor's own line strings, no copies. */
 function lineSource(doc: vscode.TextDocument): LineSource {
   return {
     get lineCount() { return doc.lineCount; },
-    lines(start, end) {
-      if (end <= start) return [];
-      const text = doc.getText(new vscode.Range(start, 0, end - 1, doc.lineAt(end - 1).text.length));
-      return text.split(doc.eol === vscode.EndOfLine.CRLF ? "\r\n" : "\n");
-    },
+    lineText: (i) => doc.lineAt(i).text,
   };
 }
-
-/** Gives the event loop back (a macrotask, so I/O and timers run in between). */
-const yieldToHost = () => new Promise<void>((done) => setImmediate(done));
 
 export class DatasetDiagnostics implements vscode.Disposable {
   readonly collection = vscode.languages.createDiagnosticCollection("seat-datasets");
@@ -61,10 +53,15 @@ export class DatasetDiagnostics implements vscode.Disposable {
   private readonly docs = new Map<string, Tracked>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  private workerFailed = false;
   /** Fires after a document's diagnostics were republished. */
   readonly onDidUpdate = this.changed.event;
 
-  constructor(private readonly options: () => ValidateOptions) {
+  /**
+   * `options`: validation options as plain data (they travel to the worker). `worker`: checks lines
+   * off the host thread; without one (or after it fails) lines are checked here in slices.
+   */
+  constructor(private readonly options: () => PlainValidateOptions, private readonly worker?: DatasetWorker, private readonly log: (m: string) => void = () => {}) {
     this.disposables.push(
       this.collection,
       this.changed,
@@ -96,7 +93,7 @@ export class DatasetDiagnostics implements vscode.Disposable {
     const key = doc.uri.toString();
     let t = this.docs.get(key);
     if (!t) {
-      t = { sync: new DocumentSync(new IncrementalValidator(this.options()), lineSource(doc)), generation: 0, closed: false };
+      t = { sync: new DocumentSync(toValidateOptions(this.options()), lineSource(doc)), generation: 0, closed: false };
       this.docs.set(key, t);
     }
     return t;
@@ -117,7 +114,8 @@ export class DatasetDiagnostics implements vscode.Disposable {
   private change(e: vscode.TextDocumentChangeEvent) {
     const t = this.docs.get(e.document.uri.toString());
     if (!t || e.contentChanges.length === 0) return;
-    // Small changes are applied here and now; big ones are queued and applied in slices by pump().
+    // Only per-line state moves here (native copies, whatever the size of the change); the changed
+    // lines are read and checked by the next run's time-boxed slices.
     t.sync.change(e.contentChanges.map((c) => ({
       startLine: c.range.start.line, startCharacter: c.range.start.character, endLine: c.range.end.line, endCharacter: c.range.end.character, text: c.text,
     })), e.document.lineCount);
@@ -130,46 +128,18 @@ export class DatasetDiagnostics implements vscode.Disposable {
     t.timer = setTimeout(() => void this.run(doc, t), delay);
   }
 
-  /**
-   * Brings the validator up to date with the document in time-boxed slices. Not cancelled by new
-   * changes (they join its queue), so typing during a big load or paste cannot starve it.
-   */
-  private pump(t: Tracked): Promise<void> {
-    if (!t.sync.busy) return Promise.resolve();
-    t.pumping ??= (async () => {
-      try {
-        const steps = t.sync.steps();
-        let t0 = performance.now();
-        while (!t.closed && !steps.next().done) {
-          if (performance.now() - t0 > SLICE_MS) {
-            await yieldToHost();
-            t0 = performance.now();
-          }
-        }
-      } finally {
-        t.pumping = undefined;
-      }
-    })();
-    return t.pumping;
-  }
-
   private async run(doc: vscode.TextDocument, t: Tracked): Promise<Problem[]> {
     const gen = ++t.generation;
-    await this.pump(t);
-    if (gen !== t.generation || t.sync.busy) return [];
-    // Time-boxed slices with a macrotask between them keep the host responsive on big documents.
-    let t0 = performance.now();
-    const steps = t.sync.validator.problemSteps();
-    let r = steps.next();
-    while (!r.done) {
-      if (performance.now() - t0 > SLICE_MS) {
-        await yieldToHost();
-        if (gen !== t.generation) return [];
-        t0 = performance.now();
-      }
-      r = steps.next();
-    }
-    const problems = r.value;
+    const problems = await validateInSlices(t.sync.validator, () => gen === t.generation && !t.closed, this.worker && !this.workerFailed ? {
+      service: this.worker, options: this.options(),
+      onError: (e) => {
+        // Checked on the host from now on (in slices); the reason goes to the log once.
+        this.workerFailed = true;
+        this.log(`dataset worker unavailable, validating on the extension host: ${e.message}`);
+      },
+    } : undefined);
+    if (!problems) return [];
+
     if (doc.eol === vscode.EndOfLine.CRLF) {
       const n = Math.max(0, doc.lineCount - 1);
       const len = doc.lineAt(0).text.length;
@@ -197,8 +167,7 @@ export class DatasetDiagnostics implements vscode.Disposable {
   /** Current validator summary of an open document, if tracked. */
   summaryOf(uri: vscode.Uri) {
     const t = this.docs.get(uri.toString());
-    // While loading or applying a big change the validator lags behind the document: no summary yet.
-    return t && !t.sync.busy ? t.sync.validator.summary() : undefined;
+    return t?.sync.validator.summary();
   }
 
   dispose() {

@@ -4,13 +4,14 @@
 import * as vscode from "vscode";
 import { basename, dirname, join } from "node:path";
 import {
-  convertJsonlText, datasetStats, exportCsvFile, importCsvFile, validateFile, TARGET_FORMATS, type TargetFormat, type ValidateOptions,
+  convertJsonlText, datasetStats, exportCsvFile, importCsvFile, validateFile, TARGET_FORMATS, type TargetFormat,
 } from "../../data/index";
-import { detectSubjects } from "../../entities/index";
 import { COMMANDS } from "../commands";
 import { VIEW } from "../contextValues";
 import type { SeatShell } from "../shell";
 import { DatasetDiagnostics, DatasetQuickFixes, isDatasetDocument } from "./diagnostics";
+import { DatasetWorker } from "./datasetWorkerClient";
+import { toValidateOptions, type PlainValidateOptions } from "./datasetWorkerProtocol";
 import { convertedName, datasetDetails, describeDataset } from "./model";
 import { DatasetItem, DatasetsTree } from "./tree";
 
@@ -38,13 +39,16 @@ function withProgress<T>(title: string, work: (signal: AbortSignal) => Promise<T
   });
 }
 
-const validationOptions = (): ValidateOptions => ({ detectEntities: detectSubjects });
+const validationOptions = (): PlainValidateOptions => ({ detectEntities: true });
 
 export function activateDatasets(context: vscode.ExtensionContext, shell?: SeatShell): void {
-  const diagnostics = new DatasetDiagnostics(validationOptions);
-  const tree = new DatasetsTree(() => shell?.runsRoot());
-  const view = vscode.window.createTreeView(VIEW.datasets, { treeDataProvider: tree, showCollapseAll: true });
   const log = (m: string) => shell?.log.info(m);
+  // Parsing records (JSON.parse, per line) happens on a worker thread, never on the extension host's.
+  const worker = new DatasetWorker(undefined, log);
+  context.subscriptions.push({ dispose: () => void worker.dispose() });
+  const diagnostics = new DatasetDiagnostics(validationOptions, worker, log);
+  const tree = new DatasetsTree(() => shell?.runsRoot(), worker);
+  const view = vscode.window.createTreeView(VIEW.datasets, { treeDataProvider: tree, showCollapseAll: true });
 
   context.subscriptions.push(
     diagnostics,
@@ -64,7 +68,12 @@ export function activateDatasets(context: vscode.ExtensionContext, shell?: SeatS
         errors = ps.filter((p) => p.severity === "error").length;
         warnings = ps.filter((p) => p.severity === "warning").length;
       } else {
-        const v = await withProgress(`Validating ${basename(uri.fsPath)}`, (signal) => validateFile(uri.fsPath, { ...validationOptions(), signal, chunkBytes: 512 * 1024 }));
+        const v = await withProgress(`Validating ${basename(uri.fsPath)}`, (signal) => worker.validateFile(uri.fsPath, { ...validationOptions(), chunkBytes: 4 * 1024 * 1024 }, signal)
+          .catch((e: Error) => {
+            if (signal.aborted) throw e;
+            log(`dataset worker unavailable, validating on the extension host: ${e.message}`);
+            return validateFile(uri.fsPath, { ...toValidateOptions(validationOptions()), signal, chunkBytes: 512 * 1024 });
+          }));
         diagnostics.publish(uri, v.problems);
         errors = v.summary.errors;
         warnings = v.summary.warnings;

@@ -1,7 +1,9 @@
 // The editor-independent half of the Datasets feature: applying editor content changes to the
 // incremental validator, deciding which files are datasets, and the tree item texts. No `vscode`
 // import here, so it is unit-tested with plain objects.
-import type { IncrementalValidator, DatasetSummary, Problem, RecordFormat } from "../../data/index";
+import { IncrementalValidator } from "../../data/index";
+import type { DatasetSummary, LineReader, LineResults, Problem, RecordFormat, ValidateOptions } from "../../data/index";
+import type { PlainValidateOptions } from "./datasetWorkerProtocol";
 
 /** A content change as the editor reports it: 0-based positions in the document before the change. */
 export interface LineChange {
@@ -12,163 +14,123 @@ export interface LineChange {
   text: string;
 }
 
-/** Lines split from a change's text per step of applyChangesSteps(). */
-const SPLIT_CHUNK = 5_000;
-
-/**
- * Applies one editor change event to the validator. The editor lists a batch's changes so that
- * applying them one after another in order is correct (multi-cursor edits come last-position
- * first). Returns false when the change does not fit the validator's copy (then re-read the
- * document); `expectedLineCount` is the document's line count after the event.
- */
-export function applyChanges(v: IncrementalValidator, changes: readonly LineChange[], expectedLineCount: number): boolean {
-  const steps = applyChangesSteps(v, changes, expectedLineCount);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
+/** Number of line breaks in `text` (CRLF, CR and LF, as the editor splits lines). */
+export function countLineBreaks(text: string): number {
+  let n = 0;
+  if (text.indexOf("\r") < 0) {
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) n++;
+    return n;
   }
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) n++;
+    else if (c === 13) {
+      n++;
+      if (text.charCodeAt(i + 1) === 10) i++;
+    }
+  }
+  return n;
 }
 
 /**
- * applyChanges() in steps of bounded work (a few thousand lines each), so a huge paste does not block
- * the editor: each change's text is split a chunk per step (without building the merged text), then
- * handed to the validator's editSteps(). The validator must not change otherwise until done.
+ * Applies one editor change event to a validator that reads the document (a LineReader): the editor
+ * lists a batch's changes so that applying them one after another in order is correct (multi-cursor
+ * edits come last-position first), and each replaces lines [startLine, endLine] by as many lines as its
+ * text makes. Only the per-line state moves (native copies); no line is read until validation. Returns
+ * false when the change does not fit (then re-read the document); `expectedLineCount` is the
+ * document's line count after the event.
  */
-export function* applyChangesSteps(v: IncrementalValidator, changes: readonly LineChange[], expectedLineCount: number): Generator<void, boolean> {
+export function applyChanges(v: IncrementalValidator, changes: readonly LineChange[], expectedLineCount: number): boolean {
   for (const c of changes) {
-    if (c.endLine >= v.lineCount || c.startLine > c.endLine) return false;
-    const prefix = v.lineText(c.startLine).slice(0, c.startCharacter);
-    const suffix = v.lineText(c.endLine).slice(c.endCharacter);
-    // The lines of prefix + text + suffix split at "\r?\n": only the text holds line breaks.
-    const lines: string[] = [];
-    const text = c.text;
-    let from = 0;
-    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", from)) {
-      let line = text.slice(from, nl);
-      if (lines.length === 0) line = prefix + line;
-      lines.push(line.endsWith("\r") ? line.slice(0, -1) : line);
-      from = nl + 1;
-      if (lines.length % SPLIT_CHUNK === 0) yield;
-    }
-    lines.push((lines.length === 0 ? prefix : "") + text.slice(from) + suffix);
-    yield* v.editSteps(c.startLine, c.endLine + 1, lines);
+    if (c.endLine >= v.lineCount || c.startLine < 0 || c.startLine > c.endLine) return false;
+    v.replace(c.startLine, c.endLine + 1, countLineBreaks(c.text) + 1);
   }
   return v.lineCount === expectedLineCount;
 }
 
-/** A document's current lines, read a range at a time (the editor's TextDocument behind it). */
-export interface LineSource {
+/**
+ * The longest stretch of validation work the editor adapter runs before it gives the event loop back.
+ * Kept short: a step can overrun it by a V8 pause (string-table growth inside JSON.parse, up to ~30 ms
+ * at a million distinct short values), and the host's bound is 50 ms.
+ */
+export const SLICE_MS = 8;
+
+/** A document's current lines (the editor's TextDocument behind it). */
+export interface LineSource extends LineReader {
   readonly lineCount: number;
-  /** Texts of lines [start, end), without line breaks. */
-  lines(start: number, end: number): string[];
-}
-
-/** Lines read from the document per loading step. */
-const LOAD_CHUNK = 5_000;
-/** Changes up to this size are applied as they arrive; bigger ones go through steps. */
-const SMALL_CHANGE_CHARS = 64 * 1024;
-const SMALL_CHANGE_LINES = 2_000;
-
-function isSmall(changes: readonly LineChange[]): boolean {
-  let chars = 0;
-  let lines = 0;
-  for (const c of changes) {
-    chars += c.text.length;
-    lines += c.endLine - c.startLine;
-  }
-  return chars <= SMALL_CHANGE_CHARS && lines <= SMALL_CHANGE_LINES;
 }
 
 /**
- * Keeps an IncrementalValidator equal to an open document without blocking the editor: the document is
- * loaded LOAD_CHUNK lines per step straight from its lines (no whole-document string), small change
- * events are applied as they arrive, and big ones (a large paste or deletion) are queued and applied in
- * steps like a load. Callers drive steps() in time slices; while `busy`, the validator lags behind.
+ * Keeps an IncrementalValidator in step with an open document without blocking the editor. The
+ * validator reads lines from the document itself when it checks them, so opening a document and every
+ * change event (a keystroke or a 200k-line paste) only move per-line state with native copies; the
+ * reading and checking happen in problemSteps(), which callers drive in time slices.
  */
 export class DocumentSync {
-  /** While loading: the document's lines [0, loaded) are in the validator; -1 when not loading. */
-  private loaded = -1;
-  private readonly queue: Array<{ changes: LineChange[]; lineCount: number }> = [];
-  private job: Generator<void, void> | undefined;
+  readonly validator: IncrementalValidator;
 
-  constructor(readonly validator: IncrementalValidator, private readonly source: LineSource) {
+  constructor(options: ValidateOptions, private readonly source: LineSource) {
+    this.validator = new IncrementalValidator(options, source);
     this.reload();
   }
 
-  /** True while loading or applying queued changes. */
-  get busy(): boolean {
-    return this.loaded >= 0 || this.job !== undefined || this.queue.length > 0;
-  }
-
-  /** Starts over from the document's current lines (which include every change so far). */
+  /** Starts over from the document's current lines (all marked for checking). */
   reload(): void {
-    this.loaded = 0;
-    this.queue.length = 0;
-    this.job = undefined;
-    this.validator.edit(0, this.validator.lineCount, []);
+    this.validator.replace(0, this.validator.lineCount, this.source.lineCount);
   }
 
   /** One editor change event; `lineCount` is the document's line count after it. */
   change(changes: readonly LineChange[], lineCount: number): void {
-    if (this.loaded >= 0) this.changeWhileLoading(changes);
-    else if (!this.job && this.queue.length === 0 && isSmall(changes)) {
-      if (!applyChanges(this.validator, changes, lineCount)) this.reload();
-    } else this.queue.push({ changes: [...changes], lineCount });
+    if (!applyChanges(this.validator, changes, lineCount)) this.reload();
   }
+}
 
-  /**
-   * Lines not loaded yet are read later as they are then, so only changes that reach into the loaded
-   * prefix matter: a small one inside it is applied, anything else cuts the prefix back to where the
-   * change starts (those lines are read again).
-   */
-  private changeWhileLoading(changes: readonly LineChange[]): void {
-    for (const c of changes) {
-      if (c.startLine >= this.loaded) continue;
-      if (c.endLine < this.loaded && isSmall([c])) {
-        const before = this.validator.lineCount;
-        applyChanges(this.validator, [c], -1);
-        this.loaded += this.validator.lineCount - before;
-      } else {
-        this.validator.edit(c.startLine, this.loaded, []);
-        this.loaded = c.startLine;
-      }
+/** Lines (and characters) per batch sent to the dataset worker: a few ms of host work to read and send. */
+const BATCH_LINES = 4_000;
+const BATCH_CHARS = 1 << 20;
+
+/** What the validation driver needs of the dataset worker (DatasetWorker). */
+export interface LineCheckService {
+  checkLines(options: PlainValidateOptions, texts: string[], firstIndex: number): Promise<LineResults>;
+}
+
+/** Gives the event loop back (a macrotask, so I/O and timers run in between). */
+export const yieldToHost = () => new Promise<void>((done) => setImmediate(done));
+
+/**
+ * Brings the validator up to date: dirty lines are read here (the document's own strings) and checked
+ * on the worker a batch at a time, the results stored when they come back (lines edited meanwhile stay
+ * dirty). Then the cross-line pass runs here in SLICE_MS slices. Resolves to the problems, or null when
+ * `current()` turned false on the way (a newer run takes over; the work done so far is kept). Without
+ * a worker, or when it fails, the lines are checked here too, in the same slices.
+ */
+export async function validateInSlices(v: IncrementalValidator, current: () => boolean, worker?: { service: LineCheckService; options: PlainValidateOptions; onError?: (e: Error) => void }): Promise<Problem[] | null> {
+  while (worker && v.hasPending) {
+    const batch = v.takeBatch(BATCH_LINES, BATCH_CHARS);
+    if (!batch) break;
+    let results: LineResults;
+    try {
+      results = await worker.service.checkLines(worker.options, batch.texts, batch.firstIndex);
+    } catch (e) {
+      v.dropBatch(batch);
+      worker.onError?.(e as Error);
+      break;
     }
+    v.applyBatch(batch, results);
+    if (!current()) return null;
   }
-
-  /**
-   * The pending work as steps of bounded size (a few thousand lines each); ends when the validator
-   * matches the document. Reads the state afresh at every step, so changes may arrive in between and
-   * a new steps() may take over from an abandoned one.
-   */
-  *steps(): Generator<void, void> {
-    for (;;) {
-      if (this.loaded >= 0) {
-        const n = this.source.lineCount;
-        if (this.loaded >= n) {
-          this.loaded = -1;
-          continue;
-        }
-        const end = Math.min(n, this.loaded + LOAD_CHUNK);
-        this.validator.edit(this.loaded, this.loaded, this.source.lines(this.loaded, end));
-        this.loaded = end;
-        yield;
-        continue;
-      }
-      if (!this.job) {
-        const next = this.queue.shift();
-        if (!next) return;
-        this.job = this.applyQueued(next.changes, next.lineCount);
-      }
-      const job = this.job;
-      if (job.next().done) {
-        if (this.job === job) this.job = undefined;
-      } else yield;
+  let t0 = performance.now();
+  const steps = v.problemSteps();
+  let r = steps.next();
+  while (!r.done) {
+    if (performance.now() - t0 > SLICE_MS) {
+      await yieldToHost();
+      if (!current()) return null;
+      t0 = performance.now();
     }
+    r = steps.next();
   }
-
-  private *applyQueued(changes: LineChange[], lineCount: number): Generator<void, void> {
-    if (!(yield* applyChangesSteps(this.validator, changes, lineCount))) this.reload();
-  }
+  return r.value;
 }
 
 /** Which files the Datasets view lists: *.jsonl, and *.json whose start looks like an array of records. */

@@ -5,6 +5,7 @@ import * as vscode from "vscode";
 import { open } from "node:fs/promises";
 import { relative, isAbsolute } from "node:path";
 import { datasetStats } from "../../data/index";
+import type { DatasetWorker } from "./datasetWorkerClient";
 import { CONTEXT_VALUE } from "../contextValues";
 import { datasetDetails, describeDataset, looksLikeDataset, type DatasetInfo } from "./model";
 
@@ -41,8 +42,12 @@ export class DatasetsTree implements vscode.TreeDataProvider<vscode.TreeItem>, v
   private queue: Promise<void> = Promise.resolve();
   private readonly disposables: vscode.Disposable[] = [this.emitter];
 
-  /** `runsRoot` gives the run folder: its event logs and caches are JSONL but not datasets. */
-  constructor(private readonly runsRoot: () => vscode.Uri | undefined = () => undefined) {
+  /**
+   * `runsRoot` gives the run folder: its event logs and caches are JSONL but not datasets. `worker`
+   * reads the files off the extension host's thread (without one, or if it fails, they are read here
+   * in small chunks).
+   */
+  constructor(private readonly runsRoot: () => vscode.Uri | undefined = () => undefined, private readonly worker?: DatasetWorker) {
     const watcher = vscode.workspace.createFileSystemWatcher("**/*.{jsonl,json}");
     this.disposables.push(
       watcher,
@@ -106,7 +111,10 @@ export class DatasetsTree implements vscode.TreeDataProvider<vscode.TreeItem>, v
     this.cache.set(k, c);
     const entry = c;
     // One file at a time: a workspace with hundreds of datasets must not read them all at once.
-    const run = this.queue.then(() => datasetStats(uri.fsPath, { chunkBytes: STATS_CHUNK_BYTES, maxProblems: 1000 }));
+    const onHost = () => datasetStats(uri.fsPath, { chunkBytes: STATS_CHUNK_BYTES, maxProblems: 1000 });
+    const run = this.queue.then(() => this.worker
+      ? this.worker.stats(uri.fsPath, { chunkBytes: 4 * 1024 * 1024, maxProblems: 1000 }).catch((e: Error) => /dataset worker/.test(e.message) ? onHost() : Promise.reject(e))
+      : onHost());
     this.queue = run.then(() => undefined, () => undefined);
     entry.pending = run.then(
       (s) => { entry.info = s; },

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { IncrementalValidator, parseDatasetText } from "../../../src/data/index";
+import { IncrementalValidator, LineChecker, parseDatasetText, type LineBatch } from "../../../src/data/index";
 
 const FIXTURES = join(__dirname, "../../fixtures/datasets");
 
@@ -70,4 +70,63 @@ test("only edited lines are re-checked; slices honour the time budget", () => {
   inc.validatePending();
   assert.deepEqual(inc.problems().map((p) => `${p.line}:${p.code}`), ["1001:duplicate-record"]);
   assert.equal(inc.summary().records, 2000);
+});
+
+test("at the problem cap, incremental, in-memory and streamed validation keep the same problems", async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  // Several problems per line with different codes (the cut-off falls inside a line), problems that
+  // arrive out of position order (CRLF and "no records" are only known later), blank lines.
+  const lines: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    lines.push(i % 7 === 3 ? "" : i % 5 === 0 ? '{"question":" padded ","answer":" x ","seat":{"entities":["Nobody"]}}\r' : '{"question":"q","answer":3}');
+  }
+  const text = lines.join("\n") + "\n";
+  const dir = mkdtempSync(join(tmpdir(), "seat-cap-"));
+  try {
+    const file = join(dir, "cap.jsonl");
+    writeFileSync(file, text);
+    for (const maxProblems of [1, 2, 3, 5, 8, 13, 40, 1000]) {
+      const inMemory = parseDatasetText(text, { container: "jsonl", maxProblems }).problems;
+      assert.ok(inMemory.length <= maxProblems + 1);
+      assert.deepEqual(new IncrementalValidator({ maxProblems }, text).problems(), inMemory, `incremental, max ${maxProblems}`);
+      const { validateFile } = await import("../../../src/data/index");
+      assert.deepEqual((await validateFile(file, { maxProblems })).problems, inMemory, `streamed, max ${maxProblems}`);
+      if (maxProblems < 40) assert.equal(inMemory.at(-1)!.code, "too-many-problems");
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("batches checked elsewhere: results of lines edited, moved or made line 1 meanwhile are placed right or dropped", () => {
+  const r = rng(21);
+  const pick = () => POOL[Math.floor(r() * POOL.length)];
+  for (let round = 0; round < 20; round++) {
+    let lines = Array.from({ length: 30 + Math.floor(r() * 30) }, pick);
+    if (round % 2 === 0) lines[0] = "\uFEFF" + lines[0];
+    const reader = { lineText: (i: number) => lines[i] };
+    const v = new IncrementalValidator({}, reader);
+    v.replace(0, 0, lines.length);
+    const checker = new LineChecker({});
+    // Several batches out at once, edits in between, results applied in random order.
+    const out: Array<{ batch: LineBatch; results: ReturnType<LineChecker["checkBatch"]> }> = [];
+    for (let k = 0; k < 12; k++) {
+      const batch = v.takeBatch(1 + Math.floor(r() * 8));
+      if (batch) out.push({ batch, results: checker.checkBatch(batch.texts, batch.firstIndex) });
+      // Edits at the top often: they move line 1 (and its BOM) down or bring another line up to it.
+      const start = r() < 0.3 ? 0 : Math.floor(r() * (lines.length + 1));
+      const end = Math.min(lines.length, start + Math.floor(r() * 3));
+      const repl = Array.from({ length: Math.floor(r() * 3) }, pick);
+      if (lines.length - (end - start) + repl.length === 0) repl.push(pick());
+      lines = [...lines.slice(0, start), ...repl, ...lines.slice(end)];
+      v.replace(start, end, repl.length);
+      if (out.length && r() < 0.4) {
+        const { batch: b, results } = out.splice(Math.floor(r() * out.length), 1)[0];
+        v.applyBatch(b, results);
+      }
+    }
+    for (const { batch, results } of out) v.applyBatch(batch, results);
+    assert.deepEqual(v.problems(), full(lines.join("\n")), `round ${round}`);
+  }
 });

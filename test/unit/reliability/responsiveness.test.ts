@@ -9,8 +9,12 @@
 import assert from "node:assert/strict";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { cpus, loadavg } from "node:os";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { IncrementalValidator } from "../../../src/data/index";
-import { applyChanges, DocumentSync, type LineChange } from "../../../src/extension/datasets/model";
+import { DocumentSync, SLICE_MS, validateInSlices, type LineChange, type LineSource } from "../../../src/extension/datasets/model";
+import { DatasetWorker } from "../../../src/extension/datasets/datasetWorkerClient";
+import { toValidateOptions, type PlainValidateOptions } from "../../../src/extension/datasets/datasetWorkerProtocol";
 import { TrainerProcess } from "../../../src/extension/training/trainerProcess";
 import type { TrainEvent } from "../../../src/protocol/events";
 import { relCase, measure } from "./helpers";
@@ -18,16 +22,26 @@ import { relCase, measure } from "./helpers";
 const LINES = 1_000_000;
 /** Structural bound: no synchronous slice may handle more lines than this. */
 const MAX_LINES_PER_SLICE = 10_000;
-/** The editor adapter's slice budget (src/extension/datasets/diagnostics.ts SLICE_MS). */
-const SLICE_MS = 15;
 
-function bigDocument(): string {
-  const parts: string[] = new Array(LINES);
-  for (let i = 0; i < LINES; i++) {
-    // Every 1000th line has a problem, so the problem list and the sort are not trivially empty.
-    parts[i] = i % 1000 === 7 ? `{"question": "Who is Q${i}?", "answer": ${i}}` : `{"question": "Who is Q${i}?", "answer": "A${i}."}`;
+/** The document's lines as the editor holds them: every 1000th line has a problem. */
+function bigDocumentLines(n = LINES): string[] {
+  const lines: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    lines[i] = i % 1000 === 7 ? `{"question": "Who is Q${i}?", "answer": ${i}}` : `{"question": "Who is Q${i}?", "answer": "A${i}."}`;
   }
-  return parts.join("\n") + "\n";
+  lines.push(""); // the empty line after the final newline
+  return lines;
+}
+
+/** An open document as the extension host holds it (its lines), read through the LineSource interface. */
+class HostDocument implements LineSource {
+  reads = 0;
+  constructor(public lines: string[]) {}
+  get lineCount() { return this.lines.length; }
+  lineText(i: number) {
+    this.reads++;
+    return this.lines[i];
+  }
 }
 
 type Priv = { checkLine: (...a: unknown[]) => unknown };
@@ -58,74 +72,96 @@ function withVirtualClock<T>(fn: () => T): T {
   }
 }
 
-const CHUNK_CASE = "1M-line document: loading, validating and a one-line edit are cut into bounded slices (virtual clock)";
+/** Drives problemSteps() to the end; per step: lines validated, and whether it was an aggregation step. */
+function drive(v: IncrementalValidator, checked: () => number): { maxChecked: number; aggSteps: number; problems: number } {
+  const steps = v.problemSteps();
+  let maxChecked = 0;
+  let aggSteps = 0;
+  let last = checked();
+  for (;;) {
+    const r = steps.next();
+    const c = checked() - last;
+    last = checked();
+    maxChecked = Math.max(maxChecked, c);
+    if (r.done) return { maxChecked, aggSteps, problems: r.value.length };
+    if (c === 0) aggSteps++;
+  }
+}
+
+const CHUNK_CASE = "1M-line document: opening and edits (one line, a 200k-line paste) read no line; validating is cut into bounded slices (virtual clock)";
 relCase("responsiveness", CHUNK_CASE, () => {
-  const text = bigDocument();
-  const v = new IncrementalValidator({ maxProblems: 10_000 });
+  const doc = new HostDocument(bigDocumentLines());
   countingChecks((checked) => withVirtualClock(() => {
-    // Loading: each step adds a bounded number of lines.
-    const load = v.resetSteps(text);
-    let before = 0;
-    let maxLoad = 0;
-    let loadSteps = 0;
-    while (!load.next().done) {
-      maxLoad = Math.max(maxLoad, v.lineCount - before);
-      before = v.lineCount;
-      loadSteps++;
-    }
-    maxLoad = Math.max(maxLoad, v.lineCount - before);
+    // Opening: per-line state only; nothing is read or checked in the event handler.
+    const sync = new DocumentSync({ maxProblems: 10_000 }, doc);
+    const v = sync.validator;
     assert.equal(v.lineCount, LINES + 1);
-    assert.ok(maxLoad <= MAX_LINES_PER_SLICE, `a load step added ${maxLoad} lines`);
-    assert.ok(loadSteps >= LINES / MAX_LINES_PER_SLICE - 1);
+    assert.equal(doc.reads, 0, "opening read lines");
+    assert.equal(checked(), 0);
 
     // Validation + aggregation: each step validates a bounded number of lines; the aggregation pass
     // over the per-line table yields at least every 4096 lines.
-    const drive = (): { maxChecked: number; aggSteps: number; problems: number } => {
-      const steps = v.problemSteps();
-      let maxChecked = 0;
-      let aggSteps = 0;
-      let last = checked();
-      for (;;) {
-        const r = steps.next();
-        const c = checked() - last;
-        last = checked();
-        maxChecked = Math.max(maxChecked, c);
-        if (r.done) return { maxChecked, aggSteps, problems: r.value.length };
-        if (c === 0) aggSteps++;
-      }
-    };
-    const first = drive();
+    const first = drive(v, checked);
     assert.equal(checked(), LINES + 1, "every line validated once (the empty line after the final newline too)");
     assert.ok(first.maxChecked <= MAX_LINES_PER_SLICE, `a validation step checked ${first.maxChecked} lines`);
     assert.ok(first.aggSteps >= Math.floor(LINES / 4096) - 1, `aggregation yielded ${first.aggSteps} times for ${LINES} lines`);
     assert.equal(first.problems, 1000, "one problem per 1000 lines");
 
-    // A one-line edit in the middle: only that line is re-validated, the aggregation stays chunked.
+    // A one-line edit in the middle: no line read by the change; only that line re-validated.
     const mid = 500_000;
-    assert.ok(applyChanges(v, [{ startLine: mid, startCharacter: 0, endLine: mid, endCharacter: v.lineText(mid).length, text: '{"question": "Who?", "answer": 3}' }], LINES + 1));
+    const text = '{"question": "Who?", "answer": 3}';
+    const oneLine: LineChange = { startLine: mid, startCharacter: 0, endLine: mid, endCharacter: doc.lines[mid].length, text };
+    doc.lines[mid] = text;
+    const readsBefore = doc.reads;
+    sync.change([oneLine], doc.lineCount);
+    assert.equal(doc.reads, readsBefore, "a one-line change read lines");
     const beforeEdit = checked();
-    const second = drive();
+    const second = drive(v, checked);
     assert.equal(checked() - beforeEdit, 1, "only the edited line was re-validated");
     assert.ok(second.aggSteps >= Math.floor(LINES / 4096) - 1);
     assert.equal(second.problems, 1001);
+
+    // A 200k-line paste near the top: the change reads nothing; the 200k new lines are validated in
+    // bounded slices, nothing else.
+    const pasted = Array.from({ length: 200_000 }, (_, i) => `{"question": "P${i}?", "answer": "p."}`);
+    const tail = doc.lines.slice(10);
+    doc.lines.length = 10;
+    for (const l of pasted) doc.lines.push(l);
+    for (const l of tail) doc.lines.push(l);
+    const readsBeforePaste = doc.reads;
+    sync.change([{ startLine: 10, startCharacter: 0, endLine: 10, endCharacter: 0, text: pasted.join("\n") + "\n" }], doc.lineCount);
+    assert.equal(doc.reads, readsBeforePaste, "the paste's change event read lines");
+    assert.equal(v.lineCount, LINES + 1 + 200_000);
+    const beforePaste = checked();
+    const third = drive(v, checked);
+    assert.equal(checked() - beforePaste, 200_001, "the pasted lines (and the line they were pasted into) re-validated");
+    assert.ok(third.maxChecked <= MAX_LINES_PER_SLICE);
+    assert.equal(third.problems, 1001);
   }));
 }, 120_000);
 
-const TIMING_CASE = "1M-line document driven like the editor adapter (15 ms slices + setImmediate): measured event-loop delay";
-relCase("responsiveness", TIMING_CASE, async () => {
-  // Noise floor of this machine right now: the same monitor with nothing to do.
-  const idle = monitorEventLoopDelay({ resolution: 1 });
-  idle.enable();
-  await new Promise((r) => setTimeout(r, 500));
-  idle.disable();
-  measure(TIMING_CASE, "idleControlMaxDelayMs", +(idle.max / 1e6).toFixed(1));
-  // Slices are cut by wall-clock time: on a machine with more runnable processes than cores a 15 ms
-  // slice can take several times that, so the load is part of the measurement.
-  measure(TIMING_CASE, "loadAverage1m", +loadavg()[0].toFixed(1));
-  measure(TIMING_CASE, "cpus", cpus().length);
+/** Node's own full collector, for settling the heap before a measurement (as a long-open document is). */
+function fullGc(): void {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+}
 
-  const text = bigDocument();
-  const h = monitorEventLoopDelay({ resolution: 1 });
+/**
+ * Opens the 1M-line document and edits it (one line, a 200k-line paste, a 200k-line deletion), each
+ * followed by validation through validateInSlices: the editor adapter's own code path. With `worker`
+ * the lines are checked on the dataset worker thread, as in the extension; without, on this thread
+ * (the adapter's fallback). Records the event-loop delay of this thread and the longest synchronous
+ * step of each kind under `prefix`.
+ */
+async function measureEditing(caseName: string, prefix: string, worker: DatasetWorker | undefined): Promise<void> {
+  const m = (key: string, value: number | string) => measure(caseName, prefix + key, value);
+  // The document as the host holds it once open (building it is the editor's work, not measured).
+  const doc = new HostDocument(bigDocumentLines());
+  fullGc();
+  // One delay monitor per stretch of the extension's work: a monitor that is disabled and enabled
+  // again would count the pause in its next sample.
+  const monitors = [monitorEventLoopDelay({ resolution: 1 })];
+  let h = monitors[0];
   let longest = 0;
   let longestWhat = "";
   const perPhase: Record<string, number> = {};
@@ -137,51 +173,93 @@ relCase("responsiveness", TIMING_CASE, async () => {
     perPhase[what] = Math.max(perPhase[what] ?? 0, dt);
     return r;
   };
+  /** The editor's own work on its copy of the document (not the extension's): not monitored. */
+  const editorWork = (f: () => void) => {
+    h.disable();
+    f();
+    h = monitorEventLoopDelay({ resolution: 1 });
+    monitors.push(h);
+    h.enable();
+  };
   h.enable();
-  const v = new IncrementalValidator({ maxProblems: 10_000 });
-  // The same loop as DatasetDiagnostics.run: steps until SLICE_MS has passed, then give the loop back.
-  const slices = async (g: Generator<void, unknown>, what: string) => {
+  const options: PlainValidateOptions = { maxProblems: 10_000 };
+  const sync = timed("opening (DocumentSync)", () => new DocumentSync(toValidateOptions(options), doc));
+  const v = sync.validator;
+  // Every synchronous piece of validateInSlices, timed: reading a batch, storing its results, and each
+  // step of the cross-line pass (and of checking lines here, without a worker).
+  const take = v.takeBatch.bind(v);
+  v.takeBatch = (...a) => timed("read a batch of lines (takeBatch)", () => take(...a));
+  const apply = v.applyBatch.bind(v);
+  v.applyBatch = (...a) => timed("store a batch's results (applyBatch)", () => apply(...a));
+  const steps = v.problemSteps.bind(v);
+  v.problemSteps = function* () {
+    const g = steps();
     for (;;) {
-      const t0 = performance.now();
-      let done = false;
-      while (performance.now() - t0 < SLICE_MS) {
-        if (timed(what, () => g.next()).done) { done = true; break; }
-      }
-      await new Promise((r) => setImmediate(r));
-      if (done) return;
+      const r = timed(worker ? "cross-line pass step" : "check lines / cross-line pass step", () => g.next());
+      if (r.done) return r.value;
+      yield;
     }
   };
-  // The editor's path (DatasetDiagnostics): DocumentSync reads the document a range of lines at a
-  // time (no whole-document string), applies small changes at once and queues big ones as steps.
-  let docLines = text.split("\n");
-  const source = { get lineCount() { return docLines.length; }, lines: (a: number, b: number) => docLines.slice(a, b) };
-  const sync = new DocumentSync(v, source);
-  await slices(sync.steps(), "load step (DocumentSync)");
-  await slices(v.problemSteps(), "validate/aggregate step");
-  // The heap with 1M lines held (garbage not yet collected included): its size sets the length of
-  // every major GC pause in the host.
-  measure(TIMING_CASE, "heapUsedMBWith1MLinesInclGarbage", Math.round(process.memoryUsage().heapUsed / 2 ** 20));
+  const validate = async () => {
+    const problems = await validateInSlices(v, () => true, worker && { service: worker, options });
+    assert.ok(problems);
+    return problems;
+  };
+  await validate();
+  m("heapUsedMBWith1MLinesInclGarbage", Math.round(process.memoryUsage().heapUsed / 2 ** 20));
   const mid = 500_000;
-  const oneLine: LineChange = { startLine: mid, startCharacter: 0, endLine: mid, endCharacter: docLines[mid].length, text: '{"question": "Who?", "answer": 3}' };
-  docLines[mid] = oneLine.text;
-  timed("one-line edit (DocumentSync.change, applied at once)", () => sync.change([oneLine], docLines.length));
-  await slices(sync.steps(), "apply step after a one-line edit");
-  await slices(v.problemSteps(), "re-validate step after an edit");
-  const pasted = Array.from({ length: 200_000 }, (_, i) => `{"question": "P${i}?", "answer": "p."}`);
-  docLines = [...docLines.slice(0, 10), ...pasted, ...docLines.slice(10)];
-  timed("pasting 200k lines (DocumentSync.change, queued)", () => sync.change([{ startLine: 10, startCharacter: 0, endLine: 10, endCharacter: 0, text: pasted.join("\n") + "\n" }], docLines.length));
-  await slices(sync.steps(), "apply step of a 200k-line paste");
-  await slices(v.problemSteps(), "validate step after a 200k-line paste");
+  const text = '{"question": "Who?", "answer": 3}';
+  const oneLine: LineChange = { startLine: mid, startCharacter: 0, endLine: mid, endCharacter: doc.lines[mid].length, text };
+  editorWork(() => { doc.lines[mid] = text; });
+  timed("one-line edit (DocumentSync.change)", () => sync.change([oneLine], doc.lineCount));
+  await validate();
+  let pasteText = "";
+  editorWork(() => {
+    const pasted = Array.from({ length: 200_000 }, (_, i) => `{"question": "P${i}?", "answer": "p."}`);
+    pasteText = pasted.join("\n") + "\n";
+    const tail = doc.lines.slice(10);
+    doc.lines.length = 10;
+    for (const l of pasted) doc.lines.push(l);
+    for (const l of tail) doc.lines.push(l);
+  });
+  timed("pasting 200k lines (DocumentSync.change)", () => sync.change([{ startLine: 10, startCharacter: 0, endLine: 10, endCharacter: 0, text: pasteText }], doc.lineCount));
+  await validate();
+  editorWork(() => { doc.lines.splice(10, 200_000); });
+  timed("deleting 200k lines (DocumentSync.change)", () => sync.change([{ startLine: 10, startCharacter: 0, endLine: 200_010, endCharacter: 0, text: "" }], doc.lineCount));
+  const problems = await validate();
   h.disable();
-  measure(TIMING_CASE, "eventLoopMaxDelayMs", +(h.max / 1e6).toFixed(1));
-  measure(TIMING_CASE, "eventLoopP99DelayMs", +(h.percentile(99) / 1e6).toFixed(1));
-  measure(TIMING_CASE, "longestSyncSliceMs", +longest.toFixed(1));
-  measure(TIMING_CASE, "longestSyncSliceWas", longestWhat);
-  for (const [what, ms] of Object.entries(perPhase)) measure(TIMING_CASE, `longest single step: ${what} (ms)`, +ms.toFixed(1));
+  m("eventLoopMaxDelayMs", +(Math.max(...monitors.map((x) => x.max)) / 1e6).toFixed(1));
+  m("eventLoopP99DelayMsWorstStretch", +(Math.max(...monitors.map((x) => x.percentile(99))) / 1e6).toFixed(1));
+  m("longestSyncStepMs", +longest.toFixed(1));
+  m("longestSyncStepWas", longestWhat);
+  for (const [what, ms] of Object.entries(perPhase)) m(`longest single step: ${what} (ms)`, +ms.toFixed(1));
   // Correctness of what was measured (the timing itself is recorded, not asserted).
-  assert.equal(v.lineCount, LINES + 1 + 200_000);
-  assert.equal(v.problems().length, 1001);
-}, 120_000);
+  assert.equal(v.lineCount, LINES + 1);
+  assert.equal(problems.length, 1001);
+}
+
+const TIMING_CASE = `1M-line document edited through the editor adapter's path (lines checked on the dataset worker; ${SLICE_MS} ms slices here): measured event-loop delay`;
+relCase("responsiveness", TIMING_CASE, async () => {
+  // Noise floor of this machine right now: the same monitor with nothing to do.
+  const idle = monitorEventLoopDelay({ resolution: 1 });
+  idle.enable();
+  await new Promise((r) => setTimeout(r, 500));
+  idle.disable();
+  measure(TIMING_CASE, "idleControlMaxDelayMs", +(idle.max / 1e6).toFixed(1));
+  // Slices are cut by wall-clock time: on a machine with more runnable processes than cores a slice
+  // can take several times that, so the load is part of the measurement.
+  measure(TIMING_CASE, "loadAverage1m", +loadavg()[0].toFixed(1));
+  measure(TIMING_CASE, "cpus", cpus().length);
+  const worker = new DatasetWorker();
+  try {
+    await measureEditing(TIMING_CASE, "", worker);
+  } finally {
+    await worker.dispose();
+  }
+  // The same without the worker (the adapter's fallback), for comparison: JSON.parse on this thread
+  // pauses for tens of ms when V8's string table grows (values of 10 characters or fewer are interned).
+  await measureEditing(TIMING_CASE, "withoutWorker: ", undefined);
+}, 180_000);
 
 const STREAM_CASE = "training progress stream (20k events from a child) parsed by the editor's TrainerProcess: bounded per turn, measured delay";
 relCase("responsiveness", STREAM_CASE, async () => {
