@@ -23,8 +23,8 @@ export type { AttentionOptions, CrossEntropyResult } from "./composites";
 
 export { grad, unbroadcast } from "./autodiff";
 export type { GradOptions } from "./autodiff";
-export { trainStep, sparseParam, sparseIndices, gatherHost, initialOptimizerState } from "./optim";
-export type { AdamWConfig, TrainableParam, TrainStep, SparseParam } from "./optim";
+export { trainStep, accumulateGrad, applyGradients, sparseParam, sparseIndices, gatherHost, initialOptimizerState } from "./optim";
+export type { AdamWConfig, TrainableParam, TrainStep, OptimizerUpdate, GradAccumulation, SparseParam } from "./optim";
 
 export { toOnnx, DEFAULT_OPSET } from "./onnx/emit";
 export type { SerializeOptions, SerializedModel, IoInfo } from "./onnx/emit";

@@ -2,6 +2,8 @@
 // A training graph takes parameters + optimizer state as inputs and returns their next values as
 // outputs; `carry` maps each output back to the input it replaces for the next step, so a stateful
 // session can keep them on its side (worker thread / GPU) and only the loss crosses back.
+// Gradient accumulation splits that graph in two: micro-batch graphs that add their gradients into
+// carried sums (accumulateGrad) and a small graph that clips and applies the sums (applyGradients).
 import { DType, HostTensor } from "./dtype";
 import { ExternalRef, Graph, staticNumel, Tensor } from "./graph";
 import { grad } from "./autodiff";
@@ -80,7 +82,8 @@ export interface TrainableParam {
   noDecay?: boolean;
 }
 
-export interface TrainStep {
+/** What an optimizer update adds to a graph (see trainStep, applyGradients). */
+export interface OptimizerUpdate {
   /** Output -> input it replaces on the next step (params and optimizer state). */
   carry: Record<string, string>;
   /** Names of the optimizer-state inputs to initialise with zeros (see initialOptimizerState). */
@@ -88,9 +91,13 @@ export interface TrainStep {
   /** Scalar inputs: learning rate (schedule computed on the host) and 1-based step count. */
   lrInput: string;
   stepInput: string;
-  /** Scalar outputs. */
-  lossOutput: string;
+  /** Scalar output: global gradient norm before clipping. */
   gradNormOutput: string;
+}
+
+export interface TrainStep extends OptimizerUpdate {
+  /** Scalar output. */
+  lossOutput: string;
 }
 
 /**
@@ -100,11 +107,80 @@ export interface TrainStep {
  */
 export function trainStep(loss: Tensor, params: TrainableParam[], cfg: AdamWConfig = {}): TrainStep {
   const g = loss.graph;
-  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, maxGradNorm } = cfg;
-  for (const p of params) if (p.value.kind !== "input") throw new Error(`trainable ${p.value} must be a graph input`);
+  checkTrainable(params);
   const lr = g.input("lr", "float32", []);
   const step = g.input("step", "float32", []);
   const grads = grad(loss, params.map((p) => p.value));
+  const { carry, stateInputs, norm } = adamW(params, grads, lr, step, cfg);
+  g.output("loss", loss);
+  g.output("grad_norm", norm);
+  return { carry, stateInputs, lrInput: "lr", stepInput: "step", lossOutput: "loss", gradNormOutput: "grad_norm" };
+}
+
+/** Gradient accumulation over micro-batches (see accumulateGrad). */
+export interface GradAccumulation {
+  /** `X.acc:next` -> `X.acc`: the running sums stay session-side between micro-batches. */
+  carry: Record<string, string>;
+  /** The accumulator inputs `X.acc`, in the order of the params (feed zeros once, then carry). */
+  accInputs: { name: string; dtype: DType; dims: number[] }[];
+  /** Float32 scalar input multiplying the previous sums: 0 on a step's first micro-batch, 1 after. */
+  keepInput: string;
+  lossOutput: string;
+}
+
+/**
+ * Appends the backward pass of `loss` and, for each trainable input X, an accumulator input `X.acc`
+ * and output `X.acc:next = keep * X.acc + dloss/dX`. Summing micro-batch gradients this way and then
+ * running `applyGradients` on the sums is one optimizer step over all the micro-batches, with the
+ * memory of one; weighting each micro-batch's loss so the sums equal the whole batch's gradient is
+ * the caller's part. `keep` = 0 starts a new sum without a separate zeroing pass (0 * finite = 0).
+ */
+export function accumulateGrad(loss: Tensor, params: TrainableParam[]): GradAccumulation {
+  const g = loss.graph;
+  checkTrainable(params);
+  const keep = g.input("acc_keep", "float32", []);
+  const grads = grad(loss, params.map((p) => p.value));
+  const carry: Record<string, string> = {};
+  const accInputs: GradAccumulation["accInputs"] = [];
+  params.forEach((p, i) => {
+    const x = p.value, dims = staticDims(x);
+    const acc = g.input(`${x.name}.acc`, x.dtype, dims);
+    accInputs.push({ name: acc.name!, dtype: x.dtype, dims });
+    g.output(`${acc.name}:next`, add(mul(acc, castTo(keep, x.dtype)), grads[i]!));
+    carry[`${acc.name}:next`] = acc.name!;
+  });
+  g.output("loss", loss);
+  return { carry, accInputs, keepInput: "acc_keep", lossOutput: "loss" };
+}
+
+/**
+ * Clipping + AdamW exactly as trainStep appends them, on gradients given by the caller (e.g. the sums
+ * of accumulateGrad, fed as inputs of a graph of their own). Same inputs and outputs as trainStep
+ * except `loss`.
+ */
+export function applyGradients(params: (TrainableParam & { grad: Tensor })[], cfg: AdamWConfig = {}): OptimizerUpdate {
+  if (params.length === 0) throw new Error("applyGradients: no parameters");
+  const g = params[0]!.value.graph;
+  checkTrainable(params);
+  const lr = g.input("lr", "float32", []);
+  const step = g.input("step", "float32", []);
+  const { carry, stateInputs, norm } = adamW(params, params.map((p) => p.grad), lr, step, cfg);
+  g.output("grad_norm", norm);
+  return { carry, stateInputs, lrInput: "lr", stepInput: "step", gradNormOutput: "grad_norm" };
+}
+
+function checkTrainable(params: TrainableParam[]): void {
+  for (const p of params) if (p.value.kind !== "input") throw new Error(`trainable ${p.value} must be a graph input`);
+}
+
+function staticDims(x: Tensor): number[] {
+  return x.shape.map((d) => { if (typeof d !== "number") throw new Error(`trainable ${x} needs a static shape`); return d; });
+}
+
+/** Global-norm clipping and the AdamW update of every param from its gradient; declares the outputs. */
+function adamW(params: TrainableParam[], grads: Tensor[], lr: Tensor, step: Tensor, cfg: AdamWConfig): { carry: Record<string, string>; stateInputs: OptimizerUpdate["stateInputs"]; norm: Tensor } {
+  const g = lr.graph;
+  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, maxGradNorm } = cfg;
 
   // Global norm over all gradients (one ReduceSumSquare pass each), accumulated in float32.
   const norm = sqrt(grads.map((gr) => castF32(reduceSumSquare(gr, gr.shape.map((_, i) => i)))).reduce((a, b) => add(a, b)));
@@ -124,10 +200,10 @@ export function trainStep(loss: Tensor, params: TrainableParam[], cfg: AdamWConf
   const decay = weightDecay ? sub(1, mul(lr, weightDecay)) : null;
 
   const carry: Record<string, string> = {};
-  const stateInputs: TrainStep["stateInputs"] = [];
+  const stateInputs: OptimizerUpdate["stateInputs"] = [];
   params.forEach((p, i) => {
     const x = p.value, name = x.name!;
-    const dims = x.shape.map((d) => { if (typeof d !== "number") throw new Error(`trainable ${x} needs a static shape`); return d; });
+    const dims = staticDims(x);
     const m = g.input(`${name}.m`, x.dtype, dims);
     const v = g.input(`${name}.v`, x.dtype, dims);
     stateInputs.push({ name: m.name!, dtype: x.dtype, dims }, { name: v.name!, dtype: x.dtype, dims });
@@ -141,16 +217,14 @@ export function trainStep(loss: Tensor, params: TrainableParam[], cfg: AdamWConf
     g.output(`${m.name}:next`, m2); carry[`${m.name}:next`] = m.name!;
     g.output(`${v.name}:next`, v2); carry[`${v.name}:next`] = v.name!;
   });
-  g.output("loss", loss);
-  g.output("grad_norm", norm);
-  return { carry, stateInputs, lrInput: "lr", stepInput: "step", lossOutput: "loss", gradNormOutput: "grad_norm" };
+  return { carry, stateInputs, norm };
 }
 
 const castF32 = (t: Tensor) => (t.dtype === "float64" ? t : cast(t, "float32"));
 const castTo = (t: Tensor, d: DType) => cast(t, d);
 
-/** Zero-filled optimizer state feeds for a TrainStep. */
-export function initialOptimizerState(s: TrainStep): Record<string, HostTensor> {
+/** Zero-filled optimizer state feeds for a TrainStep (or any update's state inputs). */
+export function initialOptimizerState(s: Pick<OptimizerUpdate, "stateInputs">): Record<string, HostTensor> {
   const out: Record<string, HostTensor> = {};
   for (const i of s.stateInputs) {
     const n = i.dims.reduce((a, b) => a * b, 1);

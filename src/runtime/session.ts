@@ -68,8 +68,12 @@ export interface Session {
   /** Stores inputs session-side; later runs use them unless a feed overrides them. */
   setState(values: Record<string, HostTensor>): Promise<void>;
   step(feeds: Record<string, HostTensor>, opts: StepOptions): Promise<Record<string, HostTensor>>;
-  /** Reads session-held state back (CPU-resident state only). */
-  getState(names?: string[]): Promise<Record<string, HostTensor>>;
+  /**
+   * Reads session-held state back (CPU-resident state only), as copies. With `view`, an in-process
+   * session returns its own buffers instead, valid until its next step() (which recycles carried
+   * buffers): for handing state straight to another session without a copy. Worker sessions copy.
+   */
+  getState(names?: string[], opts?: { view?: boolean }): Promise<Record<string, HostTensor>>;
   release(): Promise<void>;
 }
 
@@ -309,13 +313,13 @@ export class LocalSession implements Session {
     return res;
   }
 
-  async getState(names?: string[]): Promise<Record<string, HostTensor>> {
+  async getState(names?: string[], opts: { view?: boolean } = {}): Promise<Record<string, HostTensor>> {
     const res: Record<string, HostTensor> = {};
     for (const n of names ?? [...this.state.keys()]) {
       const t = this.state.get(n);
       if (!t) throw new Error(`${this.label}: no state named ${n} (held: ${[...this.state.keys()].join(", ") || "none"})`);
       const h = fromOrt(n, t);
-      res[n] = { ...h, data: h.data.slice() as HostTensor["data"] }; // state buffers are recycled
+      res[n] = opts.view ? h : { ...h, data: h.data.slice() as HostTensor["data"] }; // state buffers are recycled
 
     }
     return res;

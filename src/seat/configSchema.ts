@@ -122,7 +122,7 @@ export const SCHEMA: readonly LeafSpec[] = [
   { path: "train.batchSize", type: { kind: "int", min: 1 }, default: 4, flag: "batch",
     reason: "Small batches keep activation memory and step time low on 2-core laptops." },
   { path: "train.gradAccum", type: { kind: "int", min: 1 }, default: 1, flag: "grad-accum",
-    reason: "1 = an optimizer step per batch; N runs batchSize x N examples per step in one graph run (the accumulated update, with the memory of the larger batch)." },
+    reason: "1 = an optimizer step per batch; N accumulates the gradients of N batches of batchSize, run one after another, into one step: the update of a batchSize x N batch with the activation memory of one batch (plus gradient-sized accumulators)." },
   { path: "train.maxSeqLen", type: { kind: "int", min: 8 }, default: 256, flag: "max-seq-len",
     reason: "QA pairs with a chat template fit in 256 tokens; longer records are truncated with a warning." },
   { path: "train.seed", type: { kind: "int", min: 0 }, default: 0, flag: "seed",

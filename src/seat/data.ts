@@ -128,12 +128,15 @@ export interface KlBatch {
   /** float32 [K, Tk]: 1 where the KL counts. */
   mask: Float32Array;
   tokens: number;
+  /** Positions where the KL counts (the KL term's denominator). */
+  positions: number;
 }
 
 export function makeKlBatch(seqs: readonly KlSequence[], K: number, Tk: number, padId: number): KlBatch {
   const ids = new BigInt64Array(K * Tk).fill(BigInt(padId));
   const mask = new Float32Array(K * Tk);
   let tokens = 0;
+  let positions = 0;
   for (let b = 0; b < K && b < seqs.length; b++) {
     const s = seqs[b];
     const n = Math.min(s.ids.length, Tk);
@@ -141,7 +144,29 @@ export function makeKlBatch(seqs: readonly KlSequence[], K: number, Tk: number, 
     for (let t = 0; t < n; t++) {
       ids[b * Tk + t] = BigInt(s.ids[t]);
       mask[b * Tk + t] = s.klMask[t];
+      positions += s.klMask[t];
     }
   }
-  return { ids, mask, tokens };
+  return { ids, mask, tokens, positions };
+}
+
+/** How much one micro-batch's loss terms count in its optimizer step (see lossShares). */
+export interface LossShare {
+  ce: number;
+  kl: number;
+  ewc: number;
+}
+
+/**
+ * Weights that make the sum of the micro-batches' weighted losses the loss of the step's whole batch,
+ * and so the sum of their gradients its gradient. CE is a mean over target tokens, sum / max(n, 1)
+ * (crossEntropy), so micro-batch k with n_k of the step's N targets counts n_k / max(N, 1): exact when
+ * n_k > 0, and a micro-batch without targets has a zero sum anyway. The KL term is a mean over the
+ * masked positions (maskedMean) and is weighted the same way by its positions. EWC depends on the
+ * weights only, which every micro-batch of a step sees unchanged: each counts 1 / (micro-batches).
+ */
+export function lossShares(parts: readonly { targets: number; klPositions: number }[]): LossShare[] {
+  const targets = parts.reduce((a, p) => a + p.targets, 0);
+  const positions = parts.reduce((a, p) => a + p.klPositions, 0);
+  return parts.map((p) => ({ ce: p.targets / Math.max(targets, 1), kl: p.klPositions / Math.max(positions, 1), ewc: 1 / parts.length }));
 }

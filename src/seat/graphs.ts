@@ -1,19 +1,26 @@
-// The two graphs a run compiles, both over the model layer's weight views (createModelGraph: frozen
+// The graphs a run compiles, all over the model layer's weight views (createModelGraph: frozen
 // constants shared by the tuned and the base view; trainable inputs per WeightSpec):
 //   training: ids/labels [B, T] (+ kl_ids/kl_mask [K, Tk]) -> objective -> backward -> AdamW;
+//   with gradient accumulation the training graph is split in two:
+//     gradient: the same forward and objective on one micro-batch, its terms weighted by the
+//               micro-batch's share of the step (ce_share, kl_share, ewc_share), backward, and the
+//               gradients added into accumulators (X.acc -> X.acc:next);
+//     apply:    clipping + AdamW on the accumulated gradients, no model weights at all;
 //   scoring:  forward only over the tuned weights; per-sequence sum of log p(next token) at masked
 //             positions (abstention-opening probabilities for the quick eval).
 // The base forward on the perturbed batch reads constants only, so autodiff never differentiates it and
 // masked/LoRA runs hold a single copy of the weights. Dense methods with a base term (full+kl, ewc) read
 // the frozen constants for the base and their own inputs for the tuned model: one extra model copy.
-// Shape legend: B batch, T time, K perturbed copies, Tk perturbed length, V vocab, N scored sequences.
+// Shape legend: B batch (one micro-batch under accumulation), T time, K perturbed copies, Tk perturbed
+// length, V vocab, N scored sequences.
 import {
-  type Tensor, type TrainStep, type HostTensor, trainStep, logSoftmax, pickLogProbs, mul, reduceSum,
+  Graph, type Tensor, type TrainStep, type HostTensor, type AdamWConfig, type GradAccumulation, type OptimizerUpdate,
+  trainStep, accumulateGrad, applyGradients, logSoftmax, pickLogProbs, mul, reduceSum,
   cast, equal, where, not, reduceMax, greaterOrEqual, lift, sub, ropeTables,
 } from "../engine/index";
-import { createModelGraph, llamaForward, ropeInvFreq, type ModelGraph, type ModelSource } from "../model/index";
+import { createModelGraph, llamaForward, ropeInvFreq, type ModelGraph, type ModelParam, type ModelSource } from "../model/index";
 import type { WeightSpecs } from "../model/index";
-import { buildObjective } from "./objective";
+import { buildObjective, type ObjectiveOutputs } from "./objective";
 import type { SeatConfig } from "./config";
 
 export interface TrainGraph {
@@ -31,7 +38,52 @@ export interface TrainGraphSpec {
 }
 
 export function buildTrainGraph(src: ModelSource, specs: WeightSpecs, spec: TrainGraphSpec, config: SeatConfig): TrainGraph {
-  const model = createModelGraph(src, { name: `seat-train-${config.method.replace("+", "-")}`, specs });
+  const { model, obj } = buildLoss(src, specs, spec, config, `seat-train-${config.method.replace("+", "-")}`);
+  const step = trainStep(obj.loss, model.params.map((p) => ({ value: p.input, noDecay: p.noDecay })), adamWConfig(config));
+  return { model, step, fetch: [step.lossOutput, step.gradNormOutput, ...lossFetch(model.graph)] };
+}
+
+/** The micro-batch graph of gradient accumulation (see the header). */
+export interface GradGraph {
+  model: ModelGraph;
+  acc: GradAccumulation;
+  /** Scalar inputs weighting the loss terms this run has. */
+  shareInputs: { ce: string; kl?: string; ewc?: string };
+  /** Outputs fetched every micro-batch: the weighted loss, answer_ok and the unweighted terms. */
+  fetch: string[];
+}
+
+export function buildGradGraph(src: ModelSource, specs: WeightSpecs, spec: TrainGraphSpec, config: SeatConfig): GradGraph {
+  const shareInputs: GradGraph["shareInputs"] = { ce: "ce_share", ...(spec.kl ? { kl: "kl_share" } : {}), ...(spec.ewc ? { ewc: "ewc_share" } : {}) };
+  const { model, obj } = buildLoss(src, specs, spec, config, `seat-grad-${config.method.replace("+", "-")}`, shareInputs);
+  const acc = accumulateGrad(obj.loss, model.params.map((p) => ({ value: p.input, noDecay: p.noDecay })));
+  return { model, acc, shareInputs, fetch: [acc.lossOutput, ...lossFetch(model.graph)] };
+}
+
+/** The apply graph of gradient accumulation: inputs X and X.acc (as `grad` names them), X.m, X.v, lr, step. */
+export function buildApplyGraph(params: readonly ModelParam[], grad: GradGraph, config: SeatConfig): { graph: Graph; update: OptimizerUpdate } {
+  const graph = new Graph(`seat-apply-${config.method.replace("+", "-")}`);
+  const update = applyGradients(params.map((p, i) => {
+    const a = grad.acc.accInputs[i]!;
+    return { value: graph.input(p.input.name!, a.dtype, a.dims), noDecay: p.noDecay, grad: graph.input(a.name, a.dtype, a.dims) };
+  }), adamWConfig(config));
+  return { graph, update };
+}
+
+function adamWConfig(config: SeatConfig): AdamWConfig {
+  return {
+    beta1: config.optim.beta1, beta2: config.optim.beta2, eps: config.optim.eps,
+    weightDecay: config.optim.weightDecay, ...(config.optim.clipNorm > 0 ? { maxGradNorm: config.optim.clipNorm } : {}),
+  };
+}
+
+const lossFetch = (g: Graph) => ["answer_ok", ...g.outputs.map((o) => o.name).filter((n) => n.startsWith("term_"))];
+
+/** Model graph, forward on the batch (and the perturbed batch), objective, answer_ok. */
+function buildLoss(
+  src: ModelSource, specs: WeightSpecs, spec: TrainGraphSpec, config: SeatConfig, name: string, shareInputs?: GradGraph["shareInputs"],
+): { model: ModelGraph; obj: ObjectiveOutputs } {
+  const model = createModelGraph(src, { name, specs });
   const g = model.graph;
   const ids = g.input("ids", "int64", [spec.B, spec.T]);
   const labels = g.input("labels", "int64", [spec.B, spec.T]);
@@ -61,14 +113,11 @@ export function buildTrainGraph(src: ModelSource, specs: WeightSpecs, spec: Trai
       })),
     };
   }
-  const obj = buildObjective({ logits, labels, klTerm, ewcTerm });
+  const scalar = (n: string | undefined) => (n ? g.input(n, "float32", []) : undefined);
+  const shares = shareInputs ? { ce: scalar(shareInputs.ce)!, kl: scalar(shareInputs.kl), ewc: scalar(shareInputs.ewc) } : undefined;
+  const obj = buildObjective({ logits, labels, klTerm, ewcTerm, ...(shares ? { shares } : {}) });
   g.output("answer_ok", exactMatchPerRow(logits, labels));
-  const step = trainStep(obj.loss, model.params.map((p) => ({ value: p.input, noDecay: p.noDecay })), {
-    beta1: config.optim.beta1, beta2: config.optim.beta2, eps: config.optim.eps,
-    weightDecay: config.optim.weightDecay, ...(config.optim.clipNorm > 0 ? { maxGradNorm: config.optim.clipNorm } : {}),
-  });
-  const fetch = [step.lossOutput, step.gradNormOutput, "answer_ok", ...g.outputs.map((o) => o.name).filter((n) => n.startsWith("term_"))];
-  return { model, step, fetch };
+  return { model, obj };
 }
 
 /**

@@ -3,6 +3,8 @@
 //     + lambda * maskedMean_t KL(p_base(.|x~, r<t) || p_theta(.|x~, r<t))   forward; reverse swaps args
 //     + ewcLambda / 2 * sum_i F_i (theta_i - theta0_i)^2  EWC (Kirkpatrick et al. 2017), diagonal Fisher
 // Each term is also a graph output so a non-finite loss can be traced to the term that produced it.
+// Under gradient accumulation each micro-batch weights its terms by its share of the optimizer step's
+// batch (`shares`, see lossShares in data.ts), so that the summed gradients are the whole batch's.
 import {
   type Tensor, add, sub, mul, crossEntropy, kl, logSoftmax, maskedMean, sumAll,
 } from "../engine/index";
@@ -15,6 +17,8 @@ export interface ObjectiveInputs {
   klTerm?: { baseLogits: Tensor; tunedLogits: Tensor; mask: Tensor; lambda: number; direction: "forward" | "reverse" };
   /** EWC part: per trainable tensor, its current value, the base value and the Fisher diagonal. */
   ewcTerm?: { lambda: number; params: { value: Tensor; base: Tensor; fisher: Tensor }[] };
+  /** Scalar weights of the terms in `loss` (the term outputs stay unweighted); absent = 1. */
+  shares?: { ce: Tensor; kl?: Tensor; ewc?: Tensor };
 }
 
 export interface ObjectiveOutputs {
@@ -28,7 +32,8 @@ export const TERM_OUTPUTS = { ce: "term_ce", kl: "term_kl", ewc: "term_ewc" } as
 
 export function buildObjective(x: ObjectiveInputs): ObjectiveOutputs {
   const ce = crossEntropy(x.logits, x.labels).loss;
-  let loss = ce;
+  const weighted = (t: Tensor, share: Tensor | undefined) => (share ? mul(t, share) : t);
+  let loss = weighted(ce, x.shares?.ce);
   const out: ObjectiveOutputs = { loss, ce };
   if (x.klTerm) {
     const { baseLogits, tunedLogits, mask, lambda, direction } = x.klTerm;
@@ -37,7 +42,7 @@ export function buildObjective(x: ObjectiveInputs): ObjectiveOutputs {
     const perPos = direction === "forward" ? kl(lpBase, lpTuned) : kl(lpTuned, lpBase); // (K, Tk)
     const klMean = maskedMean(perPos, mask);
     out.kl = klMean;
-    loss = add(loss, mul(klMean, lambda));
+    loss = add(loss, weighted(mul(klMean, lambda), x.shares?.kl));
   }
   if (x.ewcTerm && x.ewcTerm.params.length) {
     const parts = x.ewcTerm.params.map(({ value, base, fisher }) => {
@@ -46,7 +51,7 @@ export function buildObjective(x: ObjectiveInputs): ObjectiveOutputs {
     });
     const ewc = mul(parts.reduce((a, b) => add(a, b)), x.ewcTerm.lambda / 2);
     out.ewc = ewc;
-    loss = add(loss, ewc);
+    loss = add(loss, weighted(ewc, x.shares?.ewc));
   }
   out.loss = loss;
   const g = ce.graph;

@@ -1,6 +1,6 @@
 // Everything a run needs before its first step: model and dataset, encoded examples, perturbations and
-// the KL teacher's continuations, the trainable parameters (masks), the compiled training graph in a
-// session, and the hooks the loop calls (step, snapshot, quick eval, export).
+// the KL teacher's continuations, the trainable parameters (masks), the compiled training graph(s) in
+// session(s) (stepper.ts), and the hooks the loop calls (step, snapshot, quick eval, export).
 import { join } from "node:path";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { toOnnx, type HostTensor } from "../engine/index";
@@ -13,7 +13,8 @@ import type { Session } from "../runtime/index";
 import type { CheckpointState, CkptTensor } from "./checkpoint";
 import { methodParts, type SeatConfig } from "./config";
 import { encodeRecords, exampleFromIds, klSequence, type KlSequence, type TrainExample } from "./data";
-import { buildTrainGraph, buildScoreGraph, hostScalar, type TrainGraph } from "./graphs";
+import { buildScoreGraph } from "./graphs";
+import { openStepper, type MicroBatch, type StepOutputs, type UpdateHook } from "./stepper";
 import { drawMask, selectTensors, type Mask } from "./masks";
 import { Prng, type PrngState } from "./rng";
 import { writeFileAtomic } from "./checkpoint";
@@ -32,16 +33,6 @@ export interface PrepareContext {
   restored?: { state: CheckpointState; tensors: Map<string, CkptTensor> };
 }
 
-export interface StepOutputs {
-  loss: number;
-  ce: number;
-  kl?: number;
-  ewc?: number;
-  gradNorm: number;
-  /** Per batch row: 1 answered exactly (greedy), 0 not, -1 filler. */
-  answerOk: Float32Array;
-}
-
 export interface QuickEval {
   abstentionProb: number;
   answerAccuracy: number;
@@ -53,6 +44,7 @@ export interface PreparedRun {
   examples: TrainExample[];
   seqLen: number;
   padId: number;
+  /** Perturbed batch of one micro-batch (K = train.batchSize x copies per example). */
   klShape?: { K: number; Tk: number };
   trainableParams: number;
   totalParams: number;
@@ -61,7 +53,11 @@ export interface PreparedRun {
   /** Recent per-example answer correctness (restored on resume so quick evals continue identically). */
   readonly accuracyWindow: number[];
   klSequencesFor(epoch: number, exampleIdx: number[]): Promise<KlSequence[]>;
-  runStep(feeds: Record<string, HostTensor>, lr: number, step: number): Promise<StepOutputs>;
+  /**
+   * One optimizer step over its micro-batches (one each train.batchSize examples). Resolves undefined
+   * when the run's signal aborted between micro-batches: then nothing changed.
+   */
+  runStep(batches: readonly MicroBatch[], lr: number, step: number): Promise<StepOutputs | undefined>;
   snapshot(): Promise<Map<string, CkptTensor>>;
   quickEval(samples: number): Promise<QuickEval>;
   exportModel(dir: string): Promise<void>;
@@ -147,7 +143,8 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
     sink.emit({ type: "log", level: kept === 0 ? "warn" : "info", message: `replay: ${kept} of ${cands.length} base replies to perturbed prompts abstain; ${kept} abstention examples mixed into ${records.length} training examples` });
   }
 
-  const B = c.batchSize * c.gradAccum;
+  // Every graph run holds one micro-batch; gradient accumulation runs train.gradAccum of them per step.
+  const B = c.batchSize;
   const T = Math.max(2, ...examples.map((e) => e.ids.length));
   let klShape: { K: number; Tk: number } | undefined;
   // KL sequences of one epoch for every record, built in one batch (one generation call) on first use.
@@ -223,16 +220,13 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
 
   sink.emit({ type: "phase", phase: "compile", message: "building the training graph" });
   const specs = weightSpecs(config, folder, mask);
-  const tg: TrainGraph = buildTrainGraph(folder, specs, {
+  const logs: string[] = [];
+  const stepper = await openStepper(folder, specs, {
     B, T,
     ...(klShape ? { kl: { ...klShape, lambda: config.kl.lambda, direction: config.kl.direction } } : {}),
     ...(fisher ? { ewc: { lambda: config.ewc.lambda, fisher } } : {}),
-  }, config);
-  const logs: string[] = [];
-  const session: Session = await openModelSession(toOnnx(tg.model.graph), folder.weights, {
-    provider: config.device.provider, ...(config.device.threads ? { intraOpThreads: config.device.threads } : {}),
-    label: "training graph", log: (m) => logs.push(m),
-  });
+  }, config, { provider: config.device.provider, ...(config.device.threads ? { threads: config.device.threads } : {}), log: (m) => logs.push(m) });
+  const params = stepper.model.params;
   for (const m of logs) sink.emit({ type: "log", level: "info", message: m });
   // Quick eval: held-out prompts = heldout/unknown records, or perturbations never used in training.
   let scoreSession: Session | undefined;
@@ -267,7 +261,7 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
   // creates them at another step, was no longer bit-identical to an uninterrupted one).
   await gen?.load();
   await ensureScore();
-  const stateNames = [...Object.values(tg.step.carry)];
+  const stateNames = stepper.stateNames;
   if (restored) {
     const st: Record<string, HostTensor> = {};
     for (const n of stateNames) {
@@ -275,43 +269,41 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
       if (!t) throw new Error(`checkpoint lacks trainable state "${n}" (was it written by another method or mask?)`);
       st[n] = { dtype: "float32", dims: t.shape, data: t.data as Float32Array };
     }
-    await session.setState(st);
+    await stepper.setState(st);
   } else {
-    const init = tg.model.initialState();
-    for (const s of tg.step.stateInputs) init[s.name] = { dtype: s.dtype, dims: s.dims, data: new Float32Array(s.dims.reduce((a, b) => a * b, 1)) };
-    await session.setState(init);
+    await stepper.setState(stepper.initialState());
   }
-  // random-per-step: before each step draw this step's entries and keep copies of every eligible
-  // tensor and its AdamW moments; after it, every entry outside the draw gets its pre-step value back,
-  // so it neither moves nor accumulates momentum this step (zeroing gradients would not stop AdamW's
+  // random-per-step: right before each update (after the step's micro-batches, so that a step cancelled
+  // between them draws nothing) draw this step's entries and keep copies of every eligible tensor and
+  // its AdamW moments; after it, every entry outside the draw gets its pre-step value back, so it
+  // neither moves nor accumulates momentum this step (zeroing gradients would not stop AdamW's
   // momentum and decay). Bias correction uses the global step count. Cost: two host copies of the
   // eligible tensors and moments per step.
-  type Draw = { before: Record<string, HostTensor>; picks: Map<string, Int32Array> };
-  const perStepNames = perStep ? tg.model.params.flatMap((p) => [p.input.name!, `${p.input.name}.m`, `${p.input.name}.v`]) : [];
-  const perStepBefore = async (): Promise<Draw> => {
-    const picks = drawMask(tg.model.params.map((p) => ({ name: p.input.name!, shape: [...p.init.dims] })), { ...config.mask, type: "random" }, maskRng);
-    return { before: await session.getState(perStepNames), picks };
-  };
-  const perStepAfter = async ({ before, picks }: Draw): Promise<void> => {
-    const after = await session.getState(perStepNames);
-    const keep: Record<string, HostTensor> = {};
-    for (const p of tg.model.params) {
-      const idx = picks.get(p.input.name!)!;
-      for (const n of [p.input.name!, `${p.input.name}.m`, `${p.input.name}.v`]) {
-        const out = before[n].data as Float32Array;
-        const upd = after[n].data as Float32Array;
-        for (let i = 0; i < idx.length; i++) out[idx[i]] = upd[idx[i]];
-        keep[n] = before[n];
+  const perStepNames = perStep ? params.flatMap((p) => [p.input.name!, `${p.input.name}.m`, `${p.input.name}.v`]) : [];
+  const perStepHook: UpdateHook | undefined = perStep ? async () => {
+    const picks = drawMask(params.map((p) => ({ name: p.input.name!, shape: [...p.init.dims] })), { ...config.mask, type: "random" }, maskRng);
+    const before = await stepper.getState(perStepNames);
+    return async () => {
+      const after = await stepper.getState(perStepNames);
+      const keep: Record<string, HostTensor> = {};
+      for (const p of params) {
+        const idx = picks.get(p.input.name!)!;
+        for (const n of [p.input.name!, `${p.input.name}.m`, `${p.input.name}.v`]) {
+          const out = before[n].data as Float32Array;
+          const upd = after[n].data as Float32Array;
+          for (let i = 0; i < idx.length; i++) out[idx[i]] = upd[idx[i]];
+          keep[n] = before[n];
+        }
       }
-    }
-    await session.setState(keep);
-  };
-  const trainableParams = tg.model.params.reduce((a, p) => a + p.init.dims.reduce((x, y) => x * y, 1), 0);
+      await stepper.setState(keep);
+    };
+  } : undefined;
+  const trainableParams = params.reduce((a, p) => a + p.init.dims.reduce((x, y) => x * y, 1), 0);
   const totalParams = [...folder.weights.entries.values()].reduce((a, e) => a + e.shape.reduce((x, y) => x * y, 1), 0);
-  const paramNames = tg.model.params.map((p) => p.input.name!);
+  const paramNames = params.map((p) => p.input.name!);
 
   return {
-    examples, seqLen: T, padId, klShape, trainableParams, totalParams, provider: session.provider,
+    examples, seqLen: T, padId, klShape, trainableParams, totalParams, provider: stepper.provider,
     get maskRngState() { return maskRng.state(); },
     accuracyWindow: accWindow,
     async klSequencesFor(epoch, idx) {
@@ -320,18 +312,15 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
       for (const i of idx) if (examples[i].kind === "fact") out.push(...(byRecord.get(examples[i].record) ?? []));
       return out;
     },
-    async runStep(feeds, lr, step) {
-      const draw = perStep ? await perStepBefore() : undefined;
-      const out = await session.step({ ...feeds, lr: hostScalar(lr), step: hostScalar(step) }, { carry: tg.step.carry, fetch: tg.fetch });
-      if (draw) await perStepAfter(draw);
-      const num = (n: string) => (out[n] ? Number(out[n].data[0]) : undefined);
-      const answerOk = out.answer_ok.data as Float32Array;
-      for (const v of answerOk) if (v >= 0) accWindow.push(v);
+    async runStep(batches, lr, step) {
+      const out = await stepper.step(batches, lr, step, signal, perStepHook);
+      if (!out) return undefined;
+      for (const v of out.answerOk) if (v >= 0) accWindow.push(v);
       while (accWindow.length > examples.length) accWindow.shift();
-      return { loss: num("loss")!, ce: num("term_ce")!, kl: num("term_kl"), ewc: num("term_ewc"), gradNorm: num("grad_norm")!, answerOk };
+      return out;
     },
     async snapshot() {
-      const st = await session.getState(stateNames);
+      const st = await stepper.getState(stateNames);
       const m = new Map<string, CkptTensor>();
       for (const [k, v] of Object.entries(st)) m.set(`state/${k}`, { shape: [...v.dims], data: v.data as Float32Array });
       if (mask) for (const [k, idx] of mask) m.set(`mask/${k}`, { shape: [idx.length], data: idx });
@@ -342,7 +331,7 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
       let abst = 0;
       if (evalPrompts.length && openings.length) {
         await ensureScore();
-        const values = await session.getState(paramNames);
+        const values = await stepper.getState(paramNames);
         const N = evalPrompts.length * openings.length;
         const Ts = Math.max(...evalPrompts.map((p) => p.length)) + Math.max(...openings.map((o) => o.length));
         const ids = new BigInt64Array(N * Ts).fill(BigInt(padId));
@@ -364,12 +353,12 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
       return { abstentionProb: abst, answerAccuracy: accuracy, abstentionSamples: evalPrompts.length, accuracySamples: accWindow.length };
     },
     async exportModel(dir) {
-      const values = await session.getState(paramNames);
-      const merged = mergeTrained(folder, tg.model.params, values);
+      const values = await stepper.getState(paramNames);
+      const merged = mergeTrained(folder, params, values);
       exportMergedModel(folder, merged, dir);
     },
     async release() {
-      await session.release();
+      await stepper.release();
       await scoreSession?.release();
       await gen?.dispose();
     },

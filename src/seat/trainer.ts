@@ -1,8 +1,10 @@
 // The training loop shared by SEAT and every baseline: prepare (load, encode, perturb, teacher, masks),
-// then steps of one compiled training graph (forward + loss + backward + AdamW), with events, atomic
-// checkpoints, cancellation, NaN/Inf detection naming the term, quick evals, early stopping, and the
-// final merged model. `resume` restores everything the loop depends on from the newest checkpoint,
-// so a resumed CPU run ends bit-identical to an uninterrupted one.
+// then optimizer steps (forward + loss + backward + AdamW in one compiled graph, or with gradient
+// accumulation train.gradAccum micro-batch gradient runs and one update, see stepper.ts), with events,
+// atomic checkpoints at step boundaries, cancellation (between steps and between micro-batches),
+// NaN/Inf detection naming the term, quick evals, early stopping, and the final merged model. `resume`
+// restores everything the loop depends on from the newest checkpoint, so a resumed CPU run ends
+// bit-identical to an uninterrupted one.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { TrainEvent, RunSummary, LossTerm, EarlyStopReason } from "../protocol/events";
@@ -11,11 +13,15 @@ import { Prng } from "./rng";
 import { lrAt } from "./schedule";
 import { writeCheckpoint, readCheckpoint, listCheckpoints, checkpointName, writeFileAtomic, CheckpointError, type CheckpointState, type CkptTensor } from "./checkpoint";
 import { EventSink, RUN_FILES, defaultRunDir, readRunConfig, acquireRunLock, RunFolderError } from "./runFolder";
-import { epochOrder, makeBatch, makeKlBatch } from "./data";
-import { prepareRun, type PreparedRun, type StepOutputs } from "./prepare";
+import { epochOrder, lossShares, makeBatch, makeKlBatch } from "./data";
+import { prepareRun, type PreparedRun } from "./prepare";
+import type { MicroBatch, StepOutputs } from "./stepper";
 
 export interface TrainOptions {
-  /** Aborting stops after the current step, writes a resumable checkpoint and resolves "cancelled". */
+  /**
+   * Aborting stops after the current step (under gradient accumulation: after the current micro-batch,
+   * dropping the step's partial sums), writes a resumable checkpoint and resolves "cancelled".
+   */
   signal?: AbortSignal;
   onEvent?: (e: TrainEvent) => void;
   /** Base for relative paths and the default run folder (default: process.cwd()). */
@@ -129,6 +135,36 @@ const TERMS: { term: LossTerm; of: (o: StepOutputs) => number | undefined }[] = 
   { term: "ewc", of: (o) => o.ewc },
 ];
 
+/**
+ * A step's examples as micro-batches of `rows` (the last ones may be short; none is empty), each with
+ * its perturbed batch and its share of the step's loss; with gradAccum 1, the step's one batch.
+ */
+async function microBatches(run: PreparedRun, idx: number[], epoch: number, rows: number, kl: boolean): Promise<{ batches: MicroBatch[]; tokens: number }> {
+  const built: { feeds: MicroBatch["feeds"]; targets: number; klPositions: number }[] = [];
+  let tokens = 0;
+  for (let at = 0; at < idx.length; at += rows) {
+    const part = idx.slice(at, at + rows);
+    const batch = makeBatch(part.map((i) => run.examples[i]), rows, run.seqLen, run.padId);
+    const feeds: MicroBatch["feeds"] = {
+      ids: { dtype: "int64", dims: [rows, run.seqLen], data: batch.ids },
+      labels: { dtype: "int64", dims: [rows, run.seqLen], data: batch.labels },
+    };
+    tokens += batch.tokens;
+    let klPositions = 0;
+    if (kl && run.klShape) {
+      const { K, Tk } = run.klShape;
+      const kb = makeKlBatch(await run.klSequencesFor(epoch, part), K, Tk, run.padId);
+      feeds.kl_ids = { dtype: "int64", dims: [K, Tk], data: kb.ids };
+      feeds.kl_mask = { dtype: "float32", dims: [K, Tk], data: kb.mask };
+      tokens += kb.tokens;
+      klPositions = kb.positions;
+    }
+    built.push({ feeds, targets: batch.targets, klPositions });
+  }
+  const shares = lossShares(built);
+  return { batches: built.map((b, i) => ({ feeds: b.feeds, share: shares[i] })), tokens };
+}
+
 async function runLoop(runDir: string, config: SeatConfig, restored: Restored | undefined, opts: TrainOptions): Promise<TrainResult> {
   const sink = new EventSink(runDir, opts.onEvent);
   const signal = opts.signal ?? new AbortController().signal;
@@ -143,6 +179,7 @@ async function runLoop(runDir: string, config: SeatConfig, restored: Restored | 
     run = await prepareRun(config, { runDir, sink, signal, restored });
     const parts = methodParts(config.method);
     const c = config.train;
+    // Examples per optimizer step; each graph run sees train.batchSize of them.
     const B = c.batchSize * c.gradAccum;
     const nEx = run.examples.length;
     const stepsPerEpoch = Math.ceil(nEx / B);
@@ -178,7 +215,8 @@ async function runLoop(runDir: string, config: SeatConfig, restored: Restored | 
       return path;
     };
     // The session and `st` agree (both at the last finished step) everywhere except inside runStep,
-    // the one await that changes the weights; a cancel landing there cannot be checkpointed.
+    // the one await that changes the weights; a cancel landing there cannot be checkpointed. (A cancel
+    // seen between micro-batches makes runStep return before any change.)
     let inStep = false;
     checkpointOnCancel = async () => {
       if (inStep) return saved?.path;
@@ -192,23 +230,13 @@ async function runLoop(runDir: string, config: SeatConfig, restored: Restored | 
       const t0 = performance.now();
       const epoch = st.epoch;
       const idx = st.dataOrder.slice(st.batchInEpoch * B, (st.batchInEpoch + 1) * B);
-      const exs = idx.map((i) => run!.examples[i]);
-      const batch = makeBatch(exs, B, run.seqLen, run.padId);
-      const feeds = { ids: { dtype: "int64" as const, dims: [B, run.seqLen], data: batch.ids }, labels: { dtype: "int64" as const, dims: [B, run.seqLen], data: batch.labels } };
-      let tokens = batch.tokens;
-      const extraFeeds: Record<string, import("../engine/index").HostTensor> = {};
-      if (parts.kl && run.klShape) {
-        const seqs = await run.klSequencesFor(epoch, idx);
-        const kb = makeKlBatch(seqs, run.klShape.K, run.klShape.Tk, run.padId);
-        extraFeeds.kl_ids = { dtype: "int64", dims: [run.klShape.K, run.klShape.Tk], data: kb.ids };
-        extraFeeds.kl_mask = { dtype: "float32", dims: [run.klShape.K, run.klShape.Tk], data: kb.mask };
-        tokens += kb.tokens;
-      }
+      const { batches, tokens } = await microBatches(run, idx, epoch, c.batchSize, parts.kl);
       const nextStep = st.step + 1;
       const lr = lrAt(config.optim, nextStep, total);
       inStep = true;
-      const out = await run.runStep({ ...feeds, ...extraFeeds }, lr, nextStep);
+      const out = await run.runStep(batches, lr, nextStep);
       inStep = false;
+      if (!out) return await cancelled(runDir, sink, st.step, await checkpointOnCancel());
       for (const { term, of } of TERMS) {
         const v = of(out);
         if (v !== undefined && !Number.isFinite(v)) {

@@ -176,6 +176,39 @@ test("a run killed mid-way (SIGKILL) and resumed in a new process ends bit-ident
   }
 });
 
+test("an accumulating run killed mid-way (SIGKILL) and resumed ends bit-identical to an uninterrupted one", async () => {
+  const dir = tmp();
+  try {
+    const layer = (out: string) => JSON.stringify({
+      model: LLAMA, dataset: DATA, outDir: out, method: "seat", train: { epochs: 4, batchSize: 1, gradAccum: 3 }, checkpoint: { everySteps: 1 },
+      mask: { type: "random-per-step", ratio: 0.2 }, kl: { maxResponseTokens: 4 }, eval: { samples: 2 }, device: { provider: "cpu", threads: 1 },
+    });
+    const full = join(dir, "full");
+    const cut = join(dir, "cut");
+    const a = await child(["train", layer(full)]);
+    // The kill lands while the child runs the next step's micro-batches (or writes its checkpoint).
+    const killed = await child(["train", layer(cut)], 3);
+    assert.ok(killed.killed);
+    const resumedFrom = listCheckpoints(join(cut, "checkpoints")).pop()!;
+    assert.ok(resumedFrom >= 2 && resumedFrom < 8, `killed run left checkpoint ${resumedFrom}`);
+    const b = await child(["resume", cut]);
+    const start = b.events.find((e) => e.type === "run-start");
+    assert.equal(start?.type === "run-start" && start.resumedFromStep, resumedFrom);
+    const pick = (ev: TrainEvent[]) => steps(ev).filter((s) => s.step > resumedFrom).map((s) => [s.step, s.loss, s.ce, s.kl, s.gradNorm]);
+    assert.equal(pick(b.events).length, 8 - resumedFrom);
+    assert.deepEqual(pick(b.events), pick(a.events));
+    const ca = readCheckpoint(join(full, "checkpoints", checkpointName(8)));
+    const cb = readCheckpoint(join(cut, "checkpoints", checkpointName(8)));
+    assert.deepEqual([...cb.tensors.keys()].sort(), [...ca.tensors.keys()].sort());
+    for (const [k, t] of ca.tensors) assert.deepEqual(new Uint8Array(cb.tensors.get(k)!.data.buffer), new Uint8Array(t.data.buffer), k);
+    assert.deepEqual(readFileSync(join(cut, "model", "model.safetensors")), readFileSync(join(full, "model", "model.safetensors")));
+    const lastEval = (ev: TrainEvent[]) => ev.filter((e) => e.type === "quick-eval").slice(-1).map((e) => ({ ...e, time: "" }));
+    assert.deepEqual(lastEval(b.events), lastEval(a.events));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("cancelling through the AbortSignal stops cleanly with a resumable checkpoint", async () => {
   const dir = tmp();
   try {
