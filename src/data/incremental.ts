@@ -443,6 +443,12 @@ export class IncrementalValidator {
     }
     let records = 0;
     let errors = 0;
+    // Only the first `max` problems in position order are listed. Problems come in line order, so once
+    // `max` of them lie on earlier lines, later ones are counted, not built: a file where every line is
+    // broken costs no more than one with `max` problems.
+    const max = this.options.maxProblems ?? 10_000;
+    let dropped = 0;
+    const room = (line: number) => out.length < max || (max > 0 && out[max - 1].line >= line);
     // Yields at least every 4096 lines, sooner once STEP_MS has passed: the first pass also maps in
     // the duplicate table's pages, scattered accesses that make a 4096-line step take tens of ms.
     let t0 = performance.now();
@@ -456,17 +462,20 @@ export class IncrementalValidator {
       if (f & CRLF) {
         if (crlfCount++ === 0) {
           crlfFirst = { line, column: len[i] + 1, endLine: line, endColumn: len[i] + 2, severity: "warning", code: "crlf", message: "", fix: { title: "Convert line endings to LF", file: "eol-lf" } };
-          out.push(crlfFirst);
+          if (room(line)) out.push(crlfFirst);
+          else dropped++;
         }
       }
       if (pid[i]) {
         for (const p of this.lists.get(pid[i])!) {
-          out.push(relocate(p, line));
+          if (room(line)) out.push(relocate(p, line));
+          else dropped++;
           if (p.severity === "error") errors++;
         }
       }
       if (f & BLANK) {
-        out.push({ ...BLANK_LINE, line, endLine: line + 1, fix: { title: "Delete the blank line", edits: [{ line, column: 1, endLine: line + 1, endColumn: 1, newText: "" }] } });
+        if (room(line)) out.push({ ...BLANK_LINE, line, endLine: line + 1, fix: { title: "Delete the blank line", edits: [{ line, column: 1, endLine: line + 1, endColumn: 1, newText: "" }] } });
+        else dropped++;
         continue;
       }
       const fi = f >> FORMAT_SHIFT;
@@ -476,11 +485,15 @@ export class IncrementalValidator {
       const endColumn = len[i] + 1;
       if (!firstFormat) firstFormat = { format, line };
       else if (format !== firstFormat.format) {
-        out.push({ line, column: 1, endLine: line, endColumn, severity: "warning", code: "mixed-formats", message: `this record is ${format}, but the first record (line ${firstFormat.line}) is ${firstFormat.format}` });
+        if (room(line)) out.push({ line, column: 1, endLine: line, endColumn, severity: "warning", code: "mixed-formats", message: `this record is ${format}, but the first record (line ${firstFormat.line}) is ${firstFormat.format}` });
+        else dropped++;
       }
       if (seen) {
         const first = seen.add(h1[i], h2[i], line);
-        if (first) out.push({ line, column: 1, endLine: line, endColumn, severity: "warning", code: "duplicate-record", message: `duplicate record: same content as line ${first}`, related: { line: first, message: "first copy" } });
+        if (first) {
+          if (room(line)) out.push({ line, column: 1, endLine: line, endColumn, severity: "warning", code: "duplicate-record", message: `duplicate record: same content as line ${first}`, related: { line: first, message: "first copy" } });
+          else dropped++;
+        }
       }
     }
     if (seen) this.spareSeen = seen;
@@ -489,10 +502,11 @@ export class IncrementalValidator {
       out.push({ line: 1, column: 1, endLine: 1, endColumn: 1, severity: "warning", code: "empty-file", message: empty ? "empty file: no records" : "no records in this file" });
     }
     out.sort(compareProblems);
-    const max = this.options.maxProblems ?? 10_000;
     if (out.length > max) {
-      const dropped = out.length - max;
+      dropped += out.length - max;
       out.length = max;
+    }
+    if (dropped > 0) {
       out.push({ line: Math.max(1, n), column: 1, endLine: Math.max(1, n), endColumn: 1, severity: "info", code: "too-many-problems", message: `${dropped} more problems not listed (limit ${max})` });
     }
     return out;

@@ -164,12 +164,6 @@ export class DatasetDiagnostics implements vscode.Disposable {
     this.changed.fire(uri);
   }
 
-  /** Current validator summary of an open document, if tracked. */
-  summaryOf(uri: vscode.Uri) {
-    const t = this.docs.get(uri.toString());
-    return t?.sync.validator.summary();
-  }
-
   dispose() {
     for (const t of this.docs.values()) {
       clearTimeout(t.timer);

@@ -9,6 +9,7 @@ export const SETTING_TO_CONFIG: Readonly<Record<string, string>> = {
   "training.epochs": "train.epochs",
   "training.lr": "optim.lr",
   "training.batchSize": "train.batchSize",
+  "training.gradAccum": "train.gradAccum",
   "training.maskRatio": "mask.ratio",
   "training.maskType": "mask.type",
   "training.klLambda": "kl.lambda",

@@ -130,3 +130,13 @@ test("batches checked elsewhere: results of lines edited, moved or made line 1 m
     assert.deepEqual(v.problems(), full(lines.join("\n")), `round ${round}`);
   }
 });
+
+test("every line broken: the listed problems and the count of the rest equal a full validation's", () => {
+  const lines = Array.from({ length: 30_000 }, (_, i) => (i % 3 === 0 ? `{"question": "q${i}", "answer": ` : i % 3 === 1 ? "" : `[${i}]\r`));
+  const text = lines.join("\n");
+  for (const maxProblems of [0, 1, 100, 5_000]) {
+    const inc = new IncrementalValidator({ maxProblems }, text).problems();
+    assert.deepEqual(inc, parseDatasetText(text, { container: "jsonl", maxProblems }).problems, `max ${maxProblems}`);
+    assert.match(inc.at(-1)!.message, /more problems not listed/);
+  }
+});
