@@ -20,6 +20,9 @@ const BOM = 8;
 /** Format index + 1 in the flag bits above FORMAT_SHIFT; 0 = no known format. */
 const FORMAT_SHIFT = 4;
 
+/** Distinct problem lists kept as shared copies. */
+const CANON_MAX = 4096;
+
 /** Work per step of problemSteps() before it yields. */
 const STEP_MS = 5;
 
@@ -48,7 +51,7 @@ class LineTable {
   h2: Int32Array;
   /** Length of the line's content (without a CR or BOM): the end column of whole-record problems. */
   len: Int32Array;
-  /** Key of the line's own problems in IncrementalValidator.lists; 0 = none. */
+  /** Index of the line's own problems in IncrementalValidator.lists; 0 = none. */
   pid: Int32Array;
   constructor(readonly cap: number) {
     this.flags = new Uint8Array(cap);
@@ -148,9 +151,13 @@ export class IncrementalValidator {
   private n = 0;
   private table = new LineTable(0);
   /** Problems found on a line alone, reported as if it were line 1, by the line's pid. */
-  private readonly lists = new Map<number, Problem[]>();
+  private readonly lists: (Problem[] | undefined)[] = [undefined];
   private freeIds: number[] = [];
-  private nextId = 1;
+  /**
+   * One shared copy of each distinct problem list (a broken file repeats the same few thousands of
+   * times: 1M lines cost tens of MB instead of ~200), up to CANON_MAX distinct lists.
+   */
+  private readonly canon = new Map<string, Problem[]>();
   private readonly lineChecker: LineChecker;
   /** The duplicate table, kept between passes (a million-record table is tens of MB to allocate). */
   private spareSeen: HashLines | null = null;
@@ -276,7 +283,7 @@ export class IncrementalValidator {
   }
 
   private dropList(id: number) {
-    this.lists.delete(id);
+    this.lists[id] = undefined;
     this.freeIds.push(id);
   }
 
@@ -405,8 +412,14 @@ export class IncrementalValidator {
 
   private keepList(i: number, local: Problem[] | undefined) {
     if (!local) return;
-    const id = this.freeIds.pop() ?? this.nextId++;
-    this.lists.set(id, local);
+    const key = JSON.stringify(local);
+    let list = this.canon.get(key);
+    if (!list) {
+      list = local;
+      if (this.canon.size < CANON_MAX) this.canon.set(key, list);
+    }
+    const id = this.freeIds.pop() ?? this.lists.length;
+    this.lists[id] = list;
     this.table.pid[i] = id;
   }
 
@@ -467,7 +480,7 @@ export class IncrementalValidator {
         }
       }
       if (pid[i]) {
-        for (const p of this.lists.get(pid[i])!) {
+        for (const p of this.lists[pid[i]]!) {
           if (room(line)) out.push(relocate(p, line));
           else dropped++;
           if (p.severity === "error") errors++;
