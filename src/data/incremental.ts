@@ -154,8 +154,8 @@ export class IncrementalValidator {
   private readonly lists: (Problem[] | undefined)[] = [undefined];
   private freeIds: number[] = [];
   /**
-   * One shared copy of each distinct problem list (a broken file repeats the same few thousands of
-   * times: 1M lines cost tens of MB instead of ~200), up to CANON_MAX distinct lists.
+   * One shared copy of each distinct problem list, up to CANON_MAX of them: a broken file repeats a
+   * few lists on every line (1M broken lines: 19 MB instead of 192).
    */
   private readonly canon = new Map<string, Problem[]>();
   private readonly lineChecker: LineChecker;
