@@ -1,6 +1,6 @@
 // Builds the three bundles: the extension (runs in the VS Code extension host, with its dataset worker
-// thread), the CLI/trainer (runs headless and as the extension's child process), and the webview
-// (runs in the panel).
+// thread), the CLI/trainer (runs headless and as the extension's child process, with the runtime and
+// validation workers), and the webview (runs in the panel).
 import * as esbuild from "esbuild";
 
 const production = process.argv.includes("--production");
@@ -29,7 +29,9 @@ const targets = [
   },
   {
     ...common,
-    entryPoints: { cli: "src/cli/main.ts", worker: "src/runtime/worker.ts" },
+    // validateWorker: validateFile's worker threads for big files (src/data/parallel.ts), beside cli.js
+    // and extension.js alike (both bundles resolve it next to themselves)
+    entryPoints: { cli: "src/cli/main.ts", worker: "src/runtime/worker.ts", validateWorker: "src/data/validateWorker.ts" },
     outdir,
     platform: "node",
     format: "cjs",

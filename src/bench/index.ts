@@ -71,7 +71,9 @@ export async function runCase(id: string, plan: BenchPlan): Promise<unknown> {
       try {
         const file = join(dir, "bench.jsonl");
         await writeBenchDataset(file, s.jsonlLines);
-        return await benchValidation(file);
+        // one thread first, as the comparison row measured on the same file in the same process
+        const sequential = await benchValidation(file, { threads: 1 });
+        return { ...(await benchValidation(file, { threads: plan.threads })), sequential };
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

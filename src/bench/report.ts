@@ -46,9 +46,15 @@ export interface GenerateEntry {
   cpuRatioVsTorch?: number;
 }
 
-export interface JsonlEntry {
+/** The validator with `threads` workers; `sequential`: the same file on one thread, in the same process. */
+export interface JsonlEntry extends JsonlRun {
   bytes: number;
   lines: number;
+  threads?: number;
+  sequential?: JsonlRun;
+}
+
+export interface JsonlRun {
   mbPerSec: number;
   mbPerCpuSec?: number;
   peakRssBytes: number;
@@ -104,7 +110,7 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
     out.push({
       target: `JSONL validation >= 200 MB/s, flat memory (peak RSS growth <= ${FLAT_RSS_GROWTH_MB} MB)`, value: r.jsonl.mbPerSec,
       met: r.jsonl.mbPerSec >= 200 && growth <= FLAT_RSS_GROWTH_MB,
-      detail: `${fmt(r.jsonl.mbPerSec)} MB/s wall, ${fmt(r.jsonl.mbPerCpuSec)} MB per CPU-second, RSS +${fmt(growth, 0)} MB`,
+      detail: `${fmt(r.jsonl.mbPerSec)} MB/s wall, ${fmt(r.jsonl.mbPerCpuSec)} MB per CPU-second, RSS +${fmt(growth, 0)} MB${r.jsonl.threads ? `, ${r.jsonl.threads} threads` : ""}`,
     });
   }
   if (r.activationMs) {
@@ -153,7 +159,9 @@ export function benchMarkdown(r: BenchReport): string {
     }
   }
   if (r.jsonl) {
-    lines.push("", `JSONL validation: ${r.jsonl.lines.toLocaleString("en")} lines, ${(r.jsonl.bytes / 1e6).toFixed(0)} MB at ${fmt(r.jsonl.mbPerSec)} MB/s (${fmt(r.jsonl.mbPerCpuSec)} MB per CPU-second), peak RSS ${fmt(r.jsonl.peakRssBytes / 2 ** 20, 0)} MB (start ${fmt(r.jsonl.startRssBytes / 2 ** 20, 0)} MB).`);
+    const j = r.jsonl;
+    const run = (x: JsonlRun) => `${fmt(x.mbPerSec)} MB/s (${fmt(x.mbPerCpuSec)} MB per CPU-second), peak RSS ${fmt(x.peakRssBytes / 2 ** 20, 0)} MB (start ${fmt(x.startRssBytes / 2 ** 20, 0)} MB)`;
+    lines.push("", `JSONL validation: ${j.lines.toLocaleString("en")} lines, ${(j.bytes / 1e6).toFixed(0)} MB${j.threads ? ` on ${j.threads} worker threads` : ""} at ${run(j)}${j.sequential ? `; on one thread, same run: ${run(j.sequential)}` : ""}.`);
   }
   if (r.activationMs) {
     lines.push("", `Extension activation (require + activate() of dist/extension.js, stub host, no folder open): median ${fmt(r.activationMs.medianMs)} ms over ${r.activationMs.reps} runs (require ${fmt(r.activationMs.requireMs)} ms, activate ${fmt(r.activationMs.activateMs)} ms).`);

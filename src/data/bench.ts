@@ -1,11 +1,12 @@
 // Validation throughput for the benchmark suite: writes a synthetic QA dataset of simple lines and times
-// the streaming validator on it, sampling RSS while it runs (flat memory means the peak stays near the
-// starting RSS plus the read buffer and duplicate table, whatever the file size).
+// the streaming validator on it (on one thread or on worker threads), sampling RSS while it runs (flat
+// memory means the peak stays near the starting RSS plus the read buffers and duplicate table, whatever
+// the file size; RSS and CPU time cover every thread of the process).
 import { createWriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { once } from "node:events";
-import { validateFile } from "./stream";
-import type { ValidateOptions } from "./types";
+import { defaultValidationThreads } from "./parallel";
+import { validateFile, type StreamOptions } from "./stream";
 
 /** Streams `n` lines produced by `line(i)` to `path` in batches (flat memory for millions of lines). */
 export async function writeLinesFile(path: string, n: number, line: (i: number) => string): Promise<void> {
@@ -55,10 +56,12 @@ export interface ValidationBenchResult {
   startRssBytes: number;
   errors: number;
   warnings: number;
+  /** Worker threads asked for (1: validated on the calling thread; files under two parts stay there too). */
+  threads: number;
 }
 
 /** Times one validation of `path` (1 MB = 1e6 bytes). */
-export async function benchValidation(path: string, options: ValidateOptions = {}): Promise<ValidationBenchResult> {
+export async function benchValidation(path: string, options: Omit<StreamOptions, "onProgress"> = {}): Promise<ValidationBenchResult> {
   const startRss = process.memoryUsage().rss;
   let peak = startRss;
   const t0 = process.hrtime.bigint();
@@ -79,5 +82,6 @@ export async function benchValidation(path: string, options: ValidateOptions = {
     bytes: v.summary.bytes, lines: v.summary.lines, seconds, mbPerSec: v.summary.bytes / 1e6 / seconds,
     cpuSeconds, mbPerCpuSec: v.summary.bytes / 1e6 / cpuSeconds,
     peakRssBytes: peak, startRssBytes: startRss, errors: v.summary.errors, warnings: v.summary.warnings,
+    threads: options.threads ?? defaultValidationThreads(),
   };
 }

@@ -128,6 +128,9 @@ export class RecordChecker {
   }
   /** Content hash of the last record checked (0 when it did not parse into a known format, or with duplicates: false). */
   lastHash = 0;
+  /** The two 32-bit halves behind lastHash (the duplicate table's full key, for a merger that keeps its own table). */
+  lastH1 = 0;
+  lastH2 = 0;
   /** Format of the last record checked (null when it did not parse into a known format). */
   lastFormat: RecordFormat | null = null;
   private readonly dups: HashLines | null;
@@ -135,7 +138,8 @@ export class RecordChecker {
 
   /**
    * `crossRecord` false: check records one by one only (no mixed-format or duplicate state); the
-   * incremental validator does those across its own line table.
+   * incremental validator does those across its own line table, and a file validated in parts does
+   * them when the parts are merged (crossCheck).
    */
   constructor(readonly options: ValidateOptions = {}, private readonly problems: ProblemSink, private readonly crossRecord = true) {
     this.dups = options.duplicates === false || !crossRecord ? null : new HashLines();
@@ -148,6 +152,8 @@ export class RecordChecker {
   check(text: string, place: RecordPlace, keep: boolean): DatasetRecord | null {
     // No closures in here: this runs once per line of million-line files.
     this.lastHash = 0;
+    this.lastH1 = 0;
+    this.lastH2 = 0;
     this.lastFormat = null;
     let value: unknown;
     try {
@@ -175,21 +181,16 @@ export class RecordChecker {
     this.records++;
     this.formats[a.format] = (this.formats[a.format] ?? 0) + 1;
     this.lastFormat = a.format;
-    if (!this.crossRecord) { /* mixed formats and duplicates are the caller's business */ }
-    else if (!this.firstFormat) this.firstFormat = { format: a.format, line: place.line };
-    else if (a.format !== this.firstFormat.format) {
-      this.add(place, 0, text.length, "warning", "mixed-formats", `this record is ${a.format}, but the first record (line ${this.firstFormat.line}) is ${this.firstFormat.format}`);
-    }
     if (this.options.duplicates !== false) {
       const h = this.hasher;
       hashAnalysis(a, h);
       this.lastHash = h.value();
-      const first = this.dups ? this.dups.add(h.h1, h.h2, place.line) : 0;
-      if (first) {
-        this.duplicates++;
-        this.add(place, 0, text.length, "warning", "duplicate-record", `duplicate record: same content as line ${first}`, undefined, { line: first, message: "first copy" });
-      }
+      this.lastH1 = h.h1;
+      this.lastH2 = h.h2;
     }
+    // Without crossRecord, mixed formats and duplicates are the caller's business (the incremental
+    // validator's line table, the merge of a file validated in parts).
+    if (this.crossRecord) this.crossCheck(place, text.length, a.format, this.lastH1, this.lastH2);
     const { countTokens, maxTokens, detectEntities } = this.options;
     if (countTokens && maxTokens) {
       const n = countTokens(messagesOf(a).map((m) => m.content).join("\n"));
@@ -204,6 +205,22 @@ export class RecordChecker {
       line: place.line, index: this.records - 1, format: a.format, question: a.question, answer: a.answer, messages: messagesOf(a),
       seat: a.seat === NO_SEAT ? {} : a.seat, entities: a.entities.length ? a.entities : [], perturbations: a.perturbations.length ? a.perturbations : [], raw: o, text,
     };
+  }
+
+  /**
+   * The checks of a record against the records before it: its format against the first record's, its
+   * content hash against earlier copies. `length` is the record text's length (the warnings span it).
+   */
+  crossCheck(place: RecordPlace, length: number, format: RecordFormat, h1: number, h2: number): void {
+    if (!this.firstFormat) this.firstFormat = { format, line: place.line };
+    else if (format !== this.firstFormat.format) {
+      this.add(place, 0, length, "warning", "mixed-formats", `this record is ${format}, but the first record (line ${this.firstFormat.line}) is ${this.firstFormat.format}`);
+    }
+    const first = this.dups ? this.dups.add(h1, h2, place.line) : 0;
+    if (first) {
+      this.duplicates++;
+      this.add(place, 0, length, "warning", "duplicate-record", `duplicate record: same content as line ${first}`, undefined, { line: first, message: "first copy" });
+    }
   }
 
   private checkEntities(a: Analysis, text: string, place: RecordPlace, spans: SpanCache | null) {
@@ -257,7 +274,20 @@ export class ProblemSink {
     // Past the cap the list may hold up to twice `max` before it is cut back to the best `max`.
     if (this.list.length >= 2 * this.max + 1024) this.cut();
   }
-  private cut() {
+  /**
+   * Adds another sink's outcome (its kept problems and all its counts), e.g. one part of a file validated
+   * on another thread. Its dropped problems count as dropped here: they were past its own `max`.
+   */
+  absorb(other: { list: Problem[]; errors: number; warnings: number; infos: number; dropped: number }) {
+    const { errors, warnings, infos } = this;
+    for (const p of other.list) this.add(p);
+    this.errors = errors + other.errors;
+    this.warnings = warnings + other.warnings;
+    this.infos = infos + other.infos;
+    this.dropped += other.dropped;
+  }
+  /** Sorts into position order and keeps the best `max` (a part's sink ends here; see finish). */
+  cut() {
     this.list.sort(compareProblems);
     if (this.list.length > this.max) {
       this.dropped += this.list.length - this.max;

@@ -71,6 +71,7 @@ const command: Command = {
     "max-tokens": { type: "string", arg: "N", help: "Context length to check against (default: the model's)" },
     "no-entities": { type: "boolean", help: "Skip the missing-subject-entity check" },
     "max-problems": { type: "string", arg: "N", help: "Stop listing after N problems per file", default: "10000" },
+    threads: { type: "string", arg: "N", help: "Worker threads for files over a few MB (default: the cores but one, at most 8; 1: no workers)" },
   },
   details: "Exit status: 0 when no file has errors (warnings allowed), 1 when any has errors, 2 on bad usage.",
   async run(args, io) {
@@ -82,6 +83,7 @@ const command: Command = {
       if (!statSync(p).isFile()) throw new UserError(`${f}: not a file`);
     }
     const options: ValidateOptions = await datasetCheckOptions(args.values, io);
+    const threads = positiveInt(args.values.threads, "threads");
     const results: FileValidation[] = [];
     let errors = 0;
     let warnings = 0;
@@ -89,7 +91,7 @@ const command: Command = {
       const path = resolve(io.cwd, f);
       const shown = relative(io.cwd, path) || f;
       const progress = progressLine(io, `validating ${shown}`);
-      const v = await validateFile(path, { ...options, signal: io.signal, onProgress: progress.update });
+      const v = await validateFile(path, { ...options, threads, signal: io.signal, onProgress: progress.update });
       progress.clear();
       results.push({ ...v, path: shown });
       errors += v.summary.errors;

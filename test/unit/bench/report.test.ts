@@ -135,3 +135,11 @@ test("markdown: one row per case with ratios, missing peers as dashes, errors on
   assert.match(md, /\*\*train:embedded:full failed:\*\* peer \| exploded\n/);
   assert.ok(!md.includes("second line"));
 });
+
+test("markdown: JSONL on worker threads with its one-thread row from the same run", () => {
+  const r = report();
+  r.jsonl = { ...r.jsonl!, threads: 2, sequential: { mbPerSec: 120, mbPerCpuSec: 118, peakRssBytes: 140 * 2 ** 20, startRssBytes: 110 * 2 ** 20 } };
+  const md = benchMarkdown(r);
+  assert.match(md, /270 MB on 2 worker threads at 250\.0 MB\/s \(260\.0 MB per CPU-second\), peak RSS 200 MB \(start 100 MB\); on one thread, same run: 120\.0 MB\/s \(118\.0 MB per CPU-second\), peak RSS 140 MB \(start 110 MB\)\./);
+  assert.match(md, /RSS \+100 MB, 2 threads \| \*\*no\*\* \|/);
+});

@@ -1,10 +1,11 @@
 // The dataset commands of the `seat` CLI: output format, exit codes, and never overwriting files.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, copyFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, copyFileSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { main } from "../../../src/cli/main";
+import { writeBenchDataset } from "../../../src/data/index";
 
 const FIXTURES = join(__dirname, "../../fixtures/datasets");
 
@@ -30,6 +31,29 @@ test("seat validate: file:line:col lines, exit 1 on errors and 0 on warnings onl
   const missing = await run(["validate", "nope.jsonl"], FIXTURES);
   assert.equal(missing.code, 2);
   assert.match(missing.err, /nope.jsonl: no such file/);
+});
+
+test("seat validate --threads: a big file on worker threads prints what one thread prints", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "seat-cli-"));
+  try {
+    // ~10 MB (parts of at least 4 MiB by default), with errors, duplicates and a missing subject spread over it
+    await writeBenchDataset(join(dir, "big.jsonl"), 40_000);
+    appendFileSync(join(dir, "big.jsonl"), ['{"question": "Who?", "answer": "Nobody."}', "{oops", readFileSync(join(dir, "big.jsonl"), "utf8").split("\n")[7]].join("\n") + "\n");
+    const one = await run(["validate", "big.jsonl", "--threads", "1"], dir);
+    assert.equal(one.code, 1);
+    assert.match(one.out, /big\.jsonl:40002:2: error invalid-json/);
+    assert.match(one.out, /big\.jsonl:40003:1: warning duplicate-record: duplicate record: same content as line 8/);
+    assert.match(one.out, /1 file, 40002 records: 1 error, 2 warnings\n$/);
+    const two = await run(["validate", "big.jsonl", "--threads", "2"], dir);
+    assert.deepEqual(two, one);
+    const json = await Promise.all(["1", "2"].map((t) => run(["validate", "big.jsonl", "--json", "--threads", t], dir)));
+    assert.equal(json[1].out, json[0].out);
+    const bad = await run(["validate", "big.jsonl", "--threads", "0"], dir);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--threads must be a positive whole number, got '0'/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("seat convert writes a new file, refuses to overwrite without --force, never touches the input", async () => {

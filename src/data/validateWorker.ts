@@ -1,0 +1,37 @@
+// Worker-thread entry (bundled as dist/validateWorker.js): validates byte ranges of one file for
+// validateFile's parallel path (parallel.ts), one range at a time, and sends back what the merge needs.
+// The file and options come once in workerData; ranges come as messages until the worker is terminated.
+import { parentPort, workerData } from "node:worker_threads";
+import { open } from "node:fs/promises";
+import { detectSubjects } from "../entities/detect";
+import { JsonlLines } from "./lines";
+import { readLines } from "./reader";
+import type { StreamOptions } from "./stream";
+import type { PartJob, PartReply, PartRequest } from "./parallel";
+
+const job = workerData as PartJob;
+const { detectSubjects: subjects, ...plain } = job.options;
+const options: StreamOptions = subjects ? { ...plain, detectEntities: detectSubjects } : plain;
+const port = parentPort!;
+
+async function validatePart(req: PartRequest): Promise<void> {
+  const lines = new JsonlLines(options, undefined, undefined, { first: req.start === 0 });
+  let reported = 0;
+  const onProgress = (bytes: number) => {
+    if (bytes === reported) return;
+    port.postMessage({ index: req.index, progress: bytes - reported } satisfies PartReply);
+    reported = bytes;
+  };
+  const fh = await open(job.path, "r");
+  try {
+    await readLines(fh, req.start, req.end, lines, { ...options, onProgress });
+  } finally {
+    await fh.close();
+  }
+  const { result, transfer } = lines.partResult();
+  port.postMessage({ index: req.index, part: result } satisfies PartReply, transfer);
+}
+
+port.on("message", (req: PartRequest) => {
+  validatePart(req).catch((e: Error) => port.postMessage({ index: req.index, error: e?.message ?? String(e) } satisfies PartReply));
+});
