@@ -174,12 +174,14 @@ async function measureEditing(caseName: string, prefix: string, worker: DatasetW
     return r;
   };
   /** The editor's own work on its copy of the document (not the extension's): not monitored. */
-  const editorWork = (f: () => void) => {
+  const editorWork = async (f: () => void) => {
     h.disable();
     f();
     h = monitorEventLoopDelay({ resolution: 1 });
     monitors.push(h);
     h.enable();
+    // A few ticks first, so the monitor's next sample covers the change event handled right after.
+    await new Promise((r) => setTimeout(r, 10));
   };
   h.enable();
   const options: PlainValidateOptions = { maxProblems: 10_000 };
@@ -210,11 +212,11 @@ async function measureEditing(caseName: string, prefix: string, worker: DatasetW
   const mid = 500_000;
   const text = '{"question": "Who?", "answer": 3}';
   const oneLine: LineChange = { startLine: mid, startCharacter: 0, endLine: mid, endCharacter: doc.lines[mid].length, text };
-  editorWork(() => { doc.lines[mid] = text; });
+  await editorWork(() => { doc.lines[mid] = text; });
   timed("one-line edit (DocumentSync.change)", () => sync.change([oneLine], doc.lineCount));
   await validate();
   let pasteText = "";
-  editorWork(() => {
+  await editorWork(() => {
     const pasted = Array.from({ length: 200_000 }, (_, i) => `{"question": "P${i}?", "answer": "p."}`);
     pasteText = pasted.join("\n") + "\n";
     const tail = doc.lines.slice(10);
@@ -224,7 +226,7 @@ async function measureEditing(caseName: string, prefix: string, worker: DatasetW
   });
   timed("pasting 200k lines (DocumentSync.change)", () => sync.change([{ startLine: 10, startCharacter: 0, endLine: 10, endCharacter: 0, text: pasteText }], doc.lineCount));
   await validate();
-  editorWork(() => { doc.lines.splice(10, 200_000); });
+  await editorWork(() => { doc.lines.splice(10, 200_000); });
   timed("deleting 200k lines (DocumentSync.change)", () => sync.change([{ startLine: 10, startCharacter: 0, endLine: 200_010, endCharacter: 0, text: "" }], doc.lineCount));
   const problems = await validate();
   h.disable();
