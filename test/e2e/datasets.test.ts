@@ -2,7 +2,9 @@
 // validator as `seat validate`), and the Datasets view lists files with record and problem counts.
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { openEditor, openFile, openSeatSidebar, viewPane, type Editor } from "./harness";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ARTIFACTS, openEditor, openFile, openSeatSidebar, viewPane, waitUntil, type Editor } from "./harness";
 
 describe("datasets: diagnostics and the Datasets view", { timeout: 300_000 }, () => {
   let ed: Editor;
@@ -84,5 +86,40 @@ describe("datasets: diagnostics and the Datasets view", { timeout: 300_000 }, ()
     assert.match(await broken.innerText(), /2 records/);
     assert.match(await people.innerText(), /2 records/);
     await ed.screenshot("02-datasets-view");
+  });
+  test("a 1M-line dataset (about 45 MB): validated on open and after an edit, the host's responsiveness logged", async () => {
+    const { page } = ed;
+    // Every 1000th record has a number for an answer: 1000 located errors.
+    const lines = Array.from({ length: 1_000_000 }, (_, i) => (i % 1000 === 7 ? `{"question":"Who is Q${i}?","answer":${i}}` : `{"question":"Who is Q${i}?","answer":"A${i}."}`));
+    writeFileSync(join(ed.workspace, "big.jsonl"), lines.join("\n") + "\n");
+    const validated = (n: number) => [...ed.extensionLog().matchAll(/validated big\.jsonl \((\d+) lines\) in ([\d.]+) s: (\d+) problems; extension host event loop meanwhile: longest delay ([\d.]+) ms, p99 ([\d.]+) ms; longest stretch of this validation's own work ([\d.]+) ms/g)].slice(n);
+    // By its absolute path: the workspace's file search may not have indexed a file written just now.
+    await openFile(page, join(ed.workspace, "big.jsonl"));
+    // The editor asks before showing a file this large.
+    await page.getByRole("button", { name: "Open Anyway" }).click({ timeout: 30_000 });
+    await waitUntil(() => validated(0).length > 0, 180_000, "the 1M-line file was not validated");
+    const [open] = validated(0);
+    assert.equal(open[1], "1000001");
+    assert.equal(open[3], "1000", "one problem per 1000 lines");
+    await page.keyboard.press("Control+Shift+M");
+    await page.locator(".markers-panel .monaco-list-row").filter({ hasText: "big.jsonl" }).first().waitFor({ timeout: 60_000 });
+    await ed.screenshot("03-big-dataset");
+    // An edit at the top: a broken line typed above the million records.
+    await page.locator(".monaco-editor .view-lines").first().click();
+    await page.keyboard.press("Control+Home");
+    await page.keyboard.type("{broken");
+    await page.keyboard.press("Enter");
+    await waitUntil(() => validated(1).some((m) => m[1] === "1000002"), 180_000, "the edited 1M-line file was not validated again");
+    const edited = validated(1).find((m) => m[1] === "1000002")!;
+    assert.equal(edited[3], "1001");
+    // Measured, not asserted (timing on a shared machine): recorded for the README. The host's delay
+    // counts everything on its thread (the editor's own handling of a 48 MB document too); the last
+    // figure is this extension's own longest stretch.
+    const record = { file: "big.jsonl", lines: 1_000_001, open: { seconds: +open[2], hostMaxDelayMs: +open[4], hostP99DelayMs: +open[5], ownLongestStretchMs: +open[6] }, afterEdit: { seconds: +edited[2], hostMaxDelayMs: +edited[4], hostP99DelayMs: +edited[5], ownLongestStretchMs: +edited[6] } };
+    writeFileSync(join(ARTIFACTS, "datasets-big-host-delay.json"), JSON.stringify(record, null, 2));
+    console.log(`big dataset in the real editor: ${JSON.stringify(record)}`);
+    await ed.screenshot("04-big-dataset-edited");
+    await page.keyboard.press("Control+z");
+    await page.keyboard.press("Control+z");
   });
 });

@@ -159,6 +159,11 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, message
   }
 }
 
+/** Waits until `probe()` is true (polled every 200 ms); fails with `message` after `timeoutMs`. */
+export async function waitUntil(probe: () => boolean, timeoutMs: number, message: string): Promise<void> {
+  await waitFor(() => (probe() ? true : undefined), timeoutMs, () => message);
+}
+
 // ---- UI helpers (selectors from the recipe) ----
 
 export async function runCommand(page: Page, title: string): Promise<void> {

@@ -4,6 +4,8 @@
 // time-boxed slices (the extension host never runs more than SLICE_MS of this work at a stretch), and
 // the DiagnosticCollection it owns.
 import * as vscode from "vscode";
+import { basename } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Problem } from "../../data/index";
 import type { DatasetWorker } from "./datasetWorkerClient";
 import { toValidateOptions, type PlainValidateOptions } from "./datasetWorkerProtocol";
@@ -11,6 +13,8 @@ import { DocumentSync, problemRange, validateInSlices, type LineSource } from ".
 
 export const DIAGNOSTIC_SOURCE = "seat";
 const DEBOUNCE_MS = 250;
+/** Documents at least this long get their validation time and the host's responsiveness logged. */
+const BIG_DOCUMENT_LINES = 100_000;
 
 /** A document is validated when it is JSON Lines (by language or extension). */
 export function isDatasetDocument(doc: vscode.TextDocument): boolean {
@@ -130,6 +134,10 @@ export class DatasetDiagnostics implements vscode.Disposable {
 
   private async run(doc: vscode.TextDocument, t: Tracked): Promise<Problem[]> {
     const gen = ++t.generation;
+    // On big documents, how long validation took and how responsive the extension host stayed
+    // meanwhile (everything on its thread counts, the editor's own work too) go to the log.
+    const big = doc.lineCount >= BIG_DOCUMENT_LINES ? { t0: performance.now(), delay: monitorEventLoopDelay({ resolution: 1 }), ours: { longestStretchMs: 0, lastStretchMs: 0 } } : undefined;
+    big?.delay.enable();
     const problems = await validateInSlices(t.sync.validator, () => gen === t.generation && !t.closed, this.worker && !this.workerFailed ? {
       service: this.worker, options: this.options(),
       onError: (e) => {
@@ -137,9 +145,12 @@ export class DatasetDiagnostics implements vscode.Disposable {
         this.workerFailed = true;
         this.log(`dataset worker unavailable, validating on the extension host: ${e.message}`);
       },
-    } : undefined);
-    if (!problems) return [];
-
+    } : undefined, big?.ours);
+    if (!problems) {
+      big?.delay.disable();
+      return [];
+    }
+    const published = performance.now();
     if (doc.eol === vscode.EndOfLine.CRLF) {
       const n = Math.max(0, doc.lineCount - 1);
       const len = doc.lineAt(0).text.length;
@@ -150,6 +161,13 @@ export class DatasetDiagnostics implements vscode.Disposable {
       });
     }
     this.publish(doc.uri, problems);
+    if (big) {
+      big.delay.disable();
+      // The last stretch of the validation ran on into publishing, in the same turn.
+      big.ours.longestStretchMs = Math.max(big.ours.longestStretchMs, big.ours.lastStretchMs + performance.now() - published);
+      const ms = (ns: number) => (ns / 1e6).toFixed(1);
+      this.log(`validated ${basename(doc.uri.fsPath)} (${doc.lineCount} lines) in ${((performance.now() - big.t0) / 1000).toFixed(1)} s: ${problems.length} problems; extension host event loop meanwhile: longest delay ${ms(big.delay.max)} ms, p99 ${ms(big.delay.percentile(99))} ms; longest stretch of this validation's own work ${big.ours.longestStretchMs.toFixed(1)} ms`);
+    }
     return problems;
   }
 

@@ -104,18 +104,32 @@ export const yieldToHost = () => new Promise<void>((done) => setImmediate(done))
  * `current()` turned false on the way (a newer run takes over; the work done so far is kept). Without
  * a worker, or when it fails, the lines are checked here too, in the same slices.
  */
-export async function validateInSlices(v: IncrementalValidator, current: () => boolean, worker?: { service: LineCheckService; options: PlainValidateOptions; onError?: (e: Error) => void }): Promise<Problem[] | null> {
+export async function validateInSlices(
+  v: IncrementalValidator, current: () => boolean,
+  worker?: { service: LineCheckService; options: PlainValidateOptions; onError?: (e: Error) => void },
+  stats?: { longestStretchMs: number; lastStretchMs: number },
+): Promise<Problem[] | null> {
+  // Each stretch of this function's own work between two awaits, timed for `stats`.
+  let stretch = performance.now();
+  const endStretch = () => {
+    if (!stats) return;
+    stats.lastStretchMs = performance.now() - stretch;
+    stats.longestStretchMs = Math.max(stats.longestStretchMs, stats.lastStretchMs);
+  };
   while (worker && v.hasPending) {
     const batch = v.takeBatch(BATCH_LINES, BATCH_CHARS);
     if (!batch) break;
     let results: LineResults;
+    endStretch();
     try {
       results = await worker.service.checkLines(worker.options, batch.texts, batch.firstIndex);
     } catch (e) {
+      stretch = performance.now();
       v.dropBatch(batch);
       worker.onError?.(e as Error);
       break;
     }
+    stretch = performance.now();
     v.applyBatch(batch, results);
     if (!current()) return null;
   }
@@ -124,12 +138,15 @@ export async function validateInSlices(v: IncrementalValidator, current: () => b
   let r = steps.next();
   while (!r.done) {
     if (performance.now() - t0 > SLICE_MS) {
+      endStretch();
       await yieldToHost();
+      stretch = performance.now();
       if (!current()) return null;
       t0 = performance.now();
     }
     r = steps.next();
   }
+  endStretch();
   return r.value;
 }
 

@@ -1,10 +1,11 @@
 // CodeLens above each JSONL record: `SEAT: perturb "X" → A · B · C | add all`. Ranges come from a
-// cheap line scan (a record line starts with "{"); the subject and stand-ins are computed only when
-// VS Code resolves a visible lens, against a dataset context built in yielding slices.
+// cheap line scan (a record line starts with "{"; on long documents only around the visible lines);
+// the subject and stand-ins are computed only when VS Code resolves a visible lens, against a dataset
+// context built in yielding slices.
 import * as vscode from "vscode";
 import type { DatasetContext } from "../../entities/index";
 import { COMMANDS } from "../commands";
-import { buildContextCooperatively, isRecordLine, lensContent, lensCount, SuggestionCache, type InsertArgs } from "./lensModel";
+import { buildContextCooperatively, isRecordLine, lensContent, lensCount, lensWindows, SuggestionCache, type InsertArgs } from "./lensModel";
 
 export const INSERT_COMMAND = COMMANDS.insertPerturbation;
 /** Stand-ins offered per record. Matches `seat perturb`'s default, so the lens and the CLI agree. */
@@ -12,6 +13,15 @@ export const LENS_K = 3;
 export const LENS_SEED = 0;
 /** Wait after the last resolve before asking VS Code to re-provide exact lens counts. */
 const REFRESH_DEBOUNCE_MS = 400;
+/** Longer documents get lenses only around the visible lines (see lensWindows), refreshed on scroll. */
+const ALL_LINES_MAX = 5_000;
+const WINDOW_MARGIN = 300;
+const SCROLL_DEBOUNCE_MS = 150;
+/**
+ * The dataset context (entity counts for ranking, names the stand-ins must avoid) of a longer document
+ * comes from its first lines: it is rebuilt after every edit, on the extension host.
+ */
+const CONTEXT_MAX_LINES = 20_000;
 
 class RecordLens extends vscode.CodeLens {
   constructor(range: vscode.Range, readonly uri: string, readonly line: number, readonly text: string, readonly slot: number) {
@@ -36,12 +46,14 @@ export class PerturbationLensProvider implements vscode.CodeLensProvider, vscode
   readonly cache = new SuggestionCache();
   private readonly docs = new Map<string, DocState>();
   private refreshTimer: NodeJS.Timeout | undefined;
+  private scrollTimer: NodeJS.Timeout | undefined;
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor() {
     this.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration("seatTuner.codeLens.enabled")) this.changed.fire(); }),
       vscode.workspace.onDidCloseTextDocument((d) => this.docs.delete(d.uri.toString())),
+      vscode.window.onDidChangeTextEditorVisibleRanges((e) => { if (e.textEditor.document.lineCount > ALL_LINES_MAX) this.scheduleScrollRefresh(); }),
     );
   }
 
@@ -49,13 +61,18 @@ export class PerturbationLensProvider implements vscode.CodeLensProvider, vscode
     if (!codeLensEnabled()) return [];
     const uri = doc.uri.toString();
     const lenses: vscode.CodeLens[] = [];
-    for (let i = 0; i < doc.lineCount; i++) {
-      if ((i & 1023) === 1023 && token.isCancellationRequested) return [];
-      const text = doc.lineAt(i).text;
-      if (!isRecordLine(text)) continue;
-      const range = new vscode.Range(i, 0, i, 0);
-      const n = lensCount(this.cache.peek(text, LENS_K, LENS_SEED), LENS_K);
-      for (let slot = 0; slot < n; slot++) lenses.push(new RecordLens(range, uri, i, text, slot));
+    const visible = vscode.window.visibleTextEditors
+      .filter((e) => e.document.uri.toString() === uri)
+      .flatMap((e) => e.visibleRanges.map((r): [number, number] => [r.start.line, r.end.line + 1]));
+    for (const [start, end] of lensWindows(doc.lineCount, visible, ALL_LINES_MAX, WINDOW_MARGIN)) {
+      for (let i = start; i < end; i++) {
+        if ((i & 1023) === 1023 && token.isCancellationRequested) return [];
+        const text = doc.lineAt(i).text;
+        if (!isRecordLine(text)) continue;
+        const range = new vscode.Range(i, 0, i, 0);
+        const n = lensCount(this.cache.peek(text, LENS_K, LENS_SEED), LENS_K);
+        for (let slot = 0; slot < n; slot++) lenses.push(new RecordLens(range, uri, i, text, slot));
+      }
     }
     return lenses;
   }
@@ -83,6 +100,11 @@ export class PerturbationLensProvider implements vscode.CodeLensProvider, vscode
     this.changed.fire();
   }
 
+  private scheduleScrollRefresh(): void {
+    if (this.scrollTimer) clearTimeout(this.scrollTimer);
+    this.scrollTimer = setTimeout(() => { this.scrollTimer = undefined; this.changed.fire(); }, SCROLL_DEBOUNCE_MS);
+  }
+
   private scheduleRefresh(): void {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     this.refreshTimer = setTimeout(() => { this.refreshTimer = undefined; this.changed.fire(); }, REFRESH_DEBOUNCE_MS);
@@ -102,7 +124,7 @@ export class PerturbationLensProvider implements vscode.CodeLensProvider, vscode
       const version = doc.version;
       const state = st;
       state.buildingVersion = version;
-      state.building = buildContextCooperatively(doc.lineCount, (i) => doc.lineAt(i).text, undefined, () => doc.version !== version || doc.isClosed).then((ctx) => {
+      state.building = buildContextCooperatively(Math.min(doc.lineCount, CONTEXT_MAX_LINES), (i) => doc.lineAt(i).text, undefined, () => doc.version !== version || doc.isClosed).then((ctx) => {
         if (ctx && doc.version === version) { state.ctx = ctx; state.version = version; }
         if (state.buildingVersion === version) state.building = undefined;
         return ctx;
@@ -115,6 +137,7 @@ export class PerturbationLensProvider implements vscode.CodeLensProvider, vscode
 
   dispose(): void {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    if (this.scrollTimer) clearTimeout(this.scrollTimer);
     this.changed.dispose();
     for (const d of this.subscriptions) d.dispose();
   }

@@ -74,6 +74,25 @@ export async function buildContextCooperatively(lineCount: number, lineAt: (i: n
   return { index, guard: new NameGuard(index.names) };
 }
 
+/**
+ * Line windows [start, end) to give lenses for. VS Code asks for a whole document's lenses at once,
+ * so a document longer than `allMax` lines gets them only around what its editors show (each visible
+ * range widened by `margin`, merged), or its first lines while no editor shows it.
+ */
+export function lensWindows(lineCount: number, visible: ReadonlyArray<readonly [number, number]>, allMax: number, margin: number): Array<[number, number]> {
+  if (lineCount <= allMax) return [[0, lineCount]];
+  const wanted = (visible.length ? visible : [[0, 0] as const])
+    .map(([a, b]): [number, number] => [Math.max(0, a - margin), Math.min(lineCount, b + margin)])
+    .sort((x, y) => x[0] - y[0]);
+  const out: Array<[number, number]> = [];
+  for (const w of wanted) {
+    const last = out[out.length - 1];
+    if (last && w[0] <= last[1]) last[1] = Math.max(last[1], w[1]);
+    else out.push([w[0], w[1]]);
+  }
+  return out;
+}
+
 /** Suggestions per line text (bounded; the oldest entries go first). */
 export class SuggestionCache {
   private readonly map = new Map<string, RecordSuggestion | null>();

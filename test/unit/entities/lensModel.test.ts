@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  isRecordLine, viewOfLine, buildContextCooperatively, SuggestionCache, lensCount, lensContent, insertionFor, editsFromReport,
+  lensWindows, isRecordLine, viewOfLine, buildContextCooperatively, SuggestionCache, lensCount, lensContent, insertionFor, editsFromReport,
   parseProgressLine, LINES_PER_SLICE, subjectEditFor,
 } from "../../../src/extension/perturb/lensModel";
 import { runCli } from "../../../src/extension/perturb/cliRun";
@@ -129,4 +129,12 @@ test("runCli: stdin in, stdout out, progress lines consumed, abort kills the chi
   setTimeout(() => ac.abort(), 50);
   const k = await slow;
   assert.equal(k.signal, "SIGTERM");
+});
+
+test("lens windows: a short document whole; a long one around its visible ranges, widened and merged", () => {
+  assert.deepEqual(lensWindows(4_000, [[10, 40]], 5_000, 300), [[0, 4_000]]);
+  assert.deepEqual(lensWindows(1_000_000, [], 5_000, 300), [[0, 300]], "no editor shows it yet: its first lines");
+  assert.deepEqual(lensWindows(1_000_000, [[500_000, 500_040]], 5_000, 300), [[499_700, 500_340]]);
+  // Two editors on the same document: overlapping windows merge, distant ones stay apart, ends clamp.
+  assert.deepEqual(lensWindows(1_000_000, [[999_990, 1_000_000], [100, 150], [400, 420]], 5_000, 300), [[0, 720], [999_690, 1_000_000]]);
 });
