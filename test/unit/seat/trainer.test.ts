@@ -127,6 +127,33 @@ function child(args: string[], killAtStep?: number): Promise<{ events: TrainEven
   });
 }
 
+/**
+ * Trains `layer(out)` uninterrupted in one child process and, in another, kills it at `killAtStep` and
+ * resumes it; checks that the resumed run restarted from the killed run's last checkpoint (a step in
+ * [minCkpt, total)) and that its last checkpoint and model are byte-identical to the uninterrupted
+ * run's. Returns both runs' events for the test's own comparisons.
+ */
+async function killResumeAndCompare(dir: string, layer: (out: string) => string, killAtStep: number, minCkpt: number, total: number) {
+  const full = join(dir, "full");
+  const cut = join(dir, "cut");
+  const a = await child(["train", layer(full)]);
+  const killed = await child(["train", layer(cut)], killAtStep);
+  assert.ok(killed.killed);
+  const resumedFrom = listCheckpoints(join(cut, "checkpoints")).pop()!;
+  assert.ok(resumedFrom >= minCkpt && resumedFrom < total, `killed run left checkpoint ${resumedFrom}`);
+  const b = await child(["resume", cut]);
+  const start = b.events.find((e) => e.type === "run-start");
+  assert.equal(start?.type === "run-start" && start.resumedFromStep, resumedFrom);
+  const ca = readCheckpoint(join(full, "checkpoints", checkpointName(total)));
+  const cb = readCheckpoint(join(cut, "checkpoints", checkpointName(total)));
+  assert.deepEqual([...cb.tensors.keys()].sort(), [...ca.tensors.keys()].sort());
+  for (const [k, t] of ca.tensors) assert.deepEqual(new Uint8Array(cb.tensors.get(k)!.data.buffer), new Uint8Array(t.data.buffer), k);
+  assert.deepEqual(readFileSync(join(cut, "model", "model.safetensors")), readFileSync(join(full, "model", "model.safetensors")));
+  const lastEval = (ev: TrainEvent[]) => ev.filter((e) => e.type === "quick-eval").slice(-1).map((e) => ({ ...e, time: "" }));
+  assert.deepEqual(lastEval(b.events), lastEval(a.events));
+  return { a, b, cut, resumedFrom };
+}
+
 test("a run killed mid-way (SIGKILL) and resumed in a new process ends bit-identical to an uninterrupted run, with gradient clipping engaged", async () => {
   const dir = tmp();
   const CLIP = 0.05;
@@ -138,24 +165,9 @@ test("a run killed mid-way (SIGKILL) and resumed in a new process ends bit-ident
       model: LLAMA, dataset: DATA, outDir: out, method: "seat", train: { epochs: 4, batchSize: 2 }, checkpoint: { everySteps: 1 },
       kl: { maxResponseTokens: 4 }, eval: { samples: 2 }, device: { provider: "cpu", threads: 1 },
     });
-    const full = join(dir, "full");
-    const cut = join(dir, "cut");
-    const a = await child(["train", layer(full)]);
-    const killed = await child(["train", layer(cut)], 5);
-    assert.ok(killed.killed);
-    const resumedFrom = listCheckpoints(join(cut, "checkpoints")).pop()!;
-    assert.ok(resumedFrom >= 4 && resumedFrom < 12, `killed run left checkpoint ${resumedFrom}`);
-    const b = await child(["resume", cut]);
-    const start = b.events.find((e) => e.type === "run-start");
-    assert.equal(start?.type === "run-start" && start.resumedFromStep, resumedFrom);
-
+    const { a, b, cut, resumedFrom } = await killResumeAndCompare(dir, layer, 5, 4, 12);
     const pick = (ev: TrainEvent[]) => steps(ev).filter((s) => s.step > resumedFrom).map((s) => [s.step, s.loss, s.ce, s.kl]);
     const norms = (ev: TrainEvent[]) => steps(ev).filter((s) => s.step > resumedFrom).map((s) => s.gradNorm);
-    const ca = readCheckpoint(join(full, "checkpoints", checkpointName(12)));
-    const cb = readCheckpoint(join(cut, "checkpoints", checkpointName(12)));
-    assert.deepEqual([...cb.tensors.keys()].sort(), [...ca.tensors.keys()].sort());
-    for (const [k, t] of ca.tensors) assert.deepEqual(new Uint8Array(cb.tensors.get(k)!.data.buffer), new Uint8Array(t.data.buffer), k);
-    assert.deepEqual(readFileSync(join(cut, "model", "model.safetensors")), readFileSync(join(full, "model", "model.safetensors")));
     assert.deepEqual(pick(b.events), pick(a.events));
     assert.equal(pick(b.events).length, 12 - resumedFrom);
     // Clipping engaged on the steps compared (norm before clipping above the threshold), and the norm
@@ -164,8 +176,6 @@ test("a run killed mid-way (SIGKILL) and resumed in a new process ends bit-ident
     // Before the fix the resumed process summed the per-tensor norms in another order (its mask came
     // back from the checkpoint sorted by name), which showed here as a last-bit difference.
     assert.deepEqual(norms(b.events), norms(a.events));
-    const lastEval = (ev: TrainEvent[]) => ev.filter((e) => e.type === "quick-eval").slice(-1).map((e) => ({ ...e, time: "" }));
-    assert.deepEqual(lastEval(b.events), lastEval(a.events));
 
     // `seat export` of the last checkpoint reproduces the run's own model byte for byte.
     const exp = exportRun(cut, { out: join(dir, "exported") });
@@ -183,27 +193,11 @@ test("an accumulating run killed mid-way (SIGKILL) and resumed ends bit-identica
       model: LLAMA, dataset: DATA, outDir: out, method: "seat", train: { epochs: 4, batchSize: 1, gradAccum: 3 }, checkpoint: { everySteps: 1 },
       mask: { type: "random-per-step", ratio: 0.2 }, kl: { maxResponseTokens: 4 }, eval: { samples: 2 }, device: { provider: "cpu", threads: 1 },
     });
-    const full = join(dir, "full");
-    const cut = join(dir, "cut");
-    const a = await child(["train", layer(full)]);
     // The kill lands while the child runs the next step's micro-batches (or writes its checkpoint).
-    const killed = await child(["train", layer(cut)], 3);
-    assert.ok(killed.killed);
-    const resumedFrom = listCheckpoints(join(cut, "checkpoints")).pop()!;
-    assert.ok(resumedFrom >= 2 && resumedFrom < 8, `killed run left checkpoint ${resumedFrom}`);
-    const b = await child(["resume", cut]);
-    const start = b.events.find((e) => e.type === "run-start");
-    assert.equal(start?.type === "run-start" && start.resumedFromStep, resumedFrom);
+    const { a, b, resumedFrom } = await killResumeAndCompare(dir, layer, 3, 2, 8);
     const pick = (ev: TrainEvent[]) => steps(ev).filter((s) => s.step > resumedFrom).map((s) => [s.step, s.loss, s.ce, s.kl, s.gradNorm]);
     assert.equal(pick(b.events).length, 8 - resumedFrom);
     assert.deepEqual(pick(b.events), pick(a.events));
-    const ca = readCheckpoint(join(full, "checkpoints", checkpointName(8)));
-    const cb = readCheckpoint(join(cut, "checkpoints", checkpointName(8)));
-    assert.deepEqual([...cb.tensors.keys()].sort(), [...ca.tensors.keys()].sort());
-    for (const [k, t] of ca.tensors) assert.deepEqual(new Uint8Array(cb.tensors.get(k)!.data.buffer), new Uint8Array(t.data.buffer), k);
-    assert.deepEqual(readFileSync(join(cut, "model", "model.safetensors")), readFileSync(join(full, "model", "model.safetensors")));
-    const lastEval = (ev: TrainEvent[]) => ev.filter((e) => e.type === "quick-eval").slice(-1).map((e) => ({ ...e, time: "" }));
-    assert.deepEqual(lastEval(b.events), lastEval(a.events));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
