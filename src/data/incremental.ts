@@ -306,6 +306,11 @@ export class IncrementalValidator {
     return this.pending > 0;
   }
 
+  /** Lines still to check. */
+  get pendingLines(): number {
+    return this.pending;
+  }
+
   /**
    * Checks dirty lines until done or `budgetMs` has passed (at least one line per call). Returns true
    * when nothing is left. Lines are read from the document as it is now.

@@ -97,6 +97,9 @@ describe("datasets: diagnostics and the Datasets view", { timeout: 300_000 }, ()
     await openFile(page, join(ed.workspace, "big.jsonl"));
     // The editor asks before showing a file this large.
     await page.getByRole("button", { name: "Open Anyway" }).click({ timeout: 30_000 });
+    // Validating a million lines takes seconds: the status bar says so meanwhile.
+    await page.locator(".statusbar", { hasText: "SEAT: validating big.jsonl" }).waitFor({ timeout: 30_000 });
+    await ed.screenshot("03a-big-dataset-validating");
     await waitUntil(() => validated(0).length > 0, 180_000, "the 1M-line file was not validated");
     const [open] = validated(0);
     assert.equal(open[1], "1000001");

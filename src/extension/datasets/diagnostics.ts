@@ -138,6 +138,21 @@ export class DatasetDiagnostics implements vscode.Disposable {
     // meanwhile (everything on its thread counts, the editor's own work too) go to the log.
     const big = doc.lineCount >= BIG_DOCUMENT_LINES ? { t0: performance.now(), delay: monitorEventLoopDelay({ resolution: 1 }), ours: { longestStretchMs: 0, lastStretchMs: 0 } } : undefined;
     big?.delay.enable();
+    // A long validation shows in the status bar (it stops by itself when the document changes again or closes).
+    let report: ((checked: number, total: number) => void) | undefined;
+    let finished: () => void = () => {};
+    if (big && t.sync.validator.pendingLines >= BIG_DOCUMENT_LINES) {
+      const done = new Promise<void>((resolve) => { finished = resolve; });
+      void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `SEAT: validating ${basename(doc.uri.fsPath)}` }, (progress) => {
+        let shown = 0;
+        report = (checked, total) => {
+          const pct = Math.floor((100 * checked) / total);
+          if (pct > shown) progress.report({ message: `${pct}%`, increment: pct - shown });
+          shown = pct;
+        };
+        return done;
+      });
+    }
     const problems = await validateInSlices(t.sync.validator, () => gen === t.generation && !t.closed, this.worker && !this.workerFailed ? {
       service: this.worker, options: this.options(),
       onError: (e) => {
@@ -145,7 +160,7 @@ export class DatasetDiagnostics implements vscode.Disposable {
         this.workerFailed = true;
         this.log(`dataset worker unavailable, validating on the extension host: ${e.message}`);
       },
-    } : undefined, big?.ours);
+    } : undefined, big?.ours, (checked, total) => report?.(checked, total)).finally(() => finished());
     if (!problems) {
       big?.delay.disable();
       return [];

@@ -108,7 +108,9 @@ export async function validateInSlices(
   v: IncrementalValidator, current: () => boolean,
   worker?: { service: LineCheckService; options: PlainValidateOptions; onError?: (e: Error) => void },
   stats?: { longestStretchMs: number; lastStretchMs: number },
+  onProgress?: (checked: number, total: number) => void,
 ): Promise<Problem[] | null> {
+  const total = v.pendingLines;
   // Each stretch of this function's own work between two awaits, timed for `stats`.
   let stretch = performance.now();
   const endStretch = () => {
@@ -132,6 +134,7 @@ export async function validateInSlices(
     stretch = performance.now();
     v.applyBatch(batch, results);
     if (!current()) return null;
+    onProgress?.(total - v.pendingLines, total);
   }
   let t0 = performance.now();
   const steps = v.problemSteps();
