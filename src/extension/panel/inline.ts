@@ -15,6 +15,7 @@ const sameFile = (a: string, b: string) => (process.platform === "win32" ? a.toL
 
 export class InlineVerdicts implements vscode.CodeLensProvider, vscode.HoverProvider, vscode.Disposable {
   private readonly byDataset = new Map<string, LineVerdict[]>();
+  private readonly placements = new WeakMap<vscode.TextDocument, { version: number; verdicts: LineVerdict[]; placed: Map<number, LineVerdict> }>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
   private readonly decoration = vscode.window.createTextEditorDecorationType({
@@ -63,7 +64,12 @@ export class InlineVerdicts implements vscode.CodeLensProvider, vscode.HoverProv
     const key = [...this.byDataset.keys()].find((k) => sameFile(k, doc.uri.fsPath));
     const verdicts = key ? this.byDataset.get(key) : undefined;
     if (!verdicts) return undefined;
-    return placeVerdicts({ lineCount: doc.lineCount, lineAt: (i) => doc.lineAt(i).text }, verdicts);
+    // Placing reads every line: once per document version and report, not on every hover.
+    const hit = this.placements.get(doc);
+    if (hit && hit.version === doc.version && hit.verdicts === verdicts) return hit.placed;
+    const placed = placeVerdicts({ lineCount: doc.lineCount, lineAt: (i) => doc.lineAt(i).text }, verdicts);
+    this.placements.set(doc, { version: doc.version, verdicts, placed });
+    return placed;
   }
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
