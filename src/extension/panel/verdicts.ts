@@ -49,7 +49,9 @@ export function lineVerdicts(report: ProbeReport): LineVerdict[] {
         return `Neighbour "${q.entity ?? q.question}": ${q.abstains ? (q.grounded ? "abstains (names the entity)" : "abstains") : "answers"} · P(abst) ${f2(q.abstentionProb)}${bq ? ` · base ${bq.abstains ? "abstained" : "answered"}` : ""}`;
       }),
     ];
-    return { key: r.key, line: r.line, question: r.question, text: parts.join(" · "), hover, learned: r.learned, regressed: fl?.regressed === true };
+    // With several runs probed, say which one the verdict is about (the panel lists them all).
+    const text = (report.runs.length > 1 ? `${run.model.label}: ` : "") + parts.join(" · ");
+    return { key: r.key, line: r.line, question: r.question, text, hover, learned: r.learned, regressed: fl?.regressed === true };
   });
 }
 

@@ -101,3 +101,10 @@ test("verdict placement follows records that moved, drops ones that were edited 
   assert.equal(placeVerdicts(big, v).size, 2);
   assert.deepEqual(reads, [0, 1]);
 });
+
+test("inline verdicts name their run when several runs were probed", () => {
+  const one = sampleReport();
+  const two = { ...one, runs: [{ ...one.runs[0], model: { ...one.runs[0].model, label: "older-run" } }, one.runs[0]] };
+  const v = lineVerdicts(two);
+  assert.equal(v[0].text, `${one.runs[0].model.label}: ✓ learned · abstains 1/2 · P(abst) 0.50 · regressed`);
+});
