@@ -8,9 +8,8 @@
 // parts not merged yet.
 import { Worker, isMainThread } from "node:worker_threads";
 import { availableParallelism } from "node:os";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { detectSubjects } from "../entities/detect";
+import { workerScript } from "../workerScript";
 import { JsonlLines, type PartResult } from "./lines";
 import { DEFAULT_MAX_LINE_BYTES, readBytes } from "./reader";
 import type { FileValidation, Handle, StreamOptions } from "./stream";
@@ -106,16 +105,9 @@ async function nextNewline(fh: Handle, from: number, size: number, probe: Buffer
   return -1;
 }
 
-/**
- * The worker script: validateWorker.js beside the bundle (dist/), or validateWorker.ts run from source
- * through tsx's require hook (as src/runtime/workerSession.ts does, for the same Node 20 reason).
- */
+/** The worker script: validateWorker.js beside the bundle (dist/), or validateWorker.ts run from source. */
 export function validationWorkerEntry(): { code: string; eval: boolean } {
-  const js = join(__dirname, "validateWorker.js");
-  if (existsSync(js)) return { code: js, eval: false };
-  const ts = join(__dirname, "validateWorker.ts");
-  if (existsSync(ts)) return { code: `require("tsx/cjs"); require(${JSON.stringify(ts)});`, eval: true };
-  throw new Error(`validation worker not found next to ${__dirname} (expected validateWorker.js or validateWorker.ts)`);
+  return workerScript(__dirname, "validateWorker", "validation worker");
 }
 
 /**

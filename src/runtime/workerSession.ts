@@ -1,27 +1,17 @@
 // A Session whose onnxruntime work happens on a worker thread (the caller's event loop stays free).
 // Resolves the worker both from source (tests run .ts through tsx) and from the bundle (dist/worker.js).
 import { Worker } from "node:worker_threads";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { HostTensor } from "../engine";
+import { workerScript } from "../workerScript";
 import type { ModelSource, Provider, Session, SessionOptions, StepOptions } from "./session";
 import { FeedError } from "./tensors";
 import type { WorkerReply, WorkerRequest } from "./workerProtocol";
 
 type DistReq = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
 
-/**
- * The worker script: dist/worker.js beside the bundle, or worker.ts run from source. A .ts worker is
- * started through a one-line CommonJS bootstrap that registers tsx's require hook, because `--import tsx`
- * in a worker's execArgv does not install loader hooks in the worker on Node 20.
- */
+/** The worker script: dist/worker.js beside the bundle, or worker.ts run from source. */
 export function workerEntry(): { code: string; eval: boolean } {
-  const here = __dirname;
-  const js = join(here, "worker.js");
-  if (existsSync(js)) return { code: js, eval: false };
-  const ts = join(here, "worker.ts");
-  if (existsSync(ts)) return { code: `require("tsx/cjs"); require(${JSON.stringify(ts)});`, eval: true };
-  throw new Error(`runtime worker not found next to ${here} (expected worker.js or worker.ts)`);
+  return workerScript(__dirname, "worker", "runtime worker");
 }
 
 class WorkerSession implements Session {

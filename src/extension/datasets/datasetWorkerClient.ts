@@ -2,18 +2,13 @@
 // crash (the jobs it had fail with the reason, callers fall back to the host thread), stopped on
 // dispose. No `vscode` import, so it is unit-tested directly.
 import { Worker } from "node:worker_threads";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { workerScript } from "../../workerScript";
 import type { DatasetStats, FileValidation, LineResults } from "../../data/index";
 import type { DatasetWorkerReply, DatasetWorkerRequest, PlainValidateOptions } from "./datasetWorkerProtocol";
 
 /** The worker's code: the bundled dist/datasetWorker.js, or the TypeScript source under tsx (tests). */
-export function datasetWorkerEntry(dir = __dirname): { code: string; eval: boolean } {
-  const js = join(dir, "datasetWorker.js");
-  if (existsSync(js)) return { code: js, eval: false };
-  const ts = join(dir, "datasetWorker.ts");
-  if (existsSync(ts)) return { code: `require("tsx/cjs"); require(${JSON.stringify(ts)});`, eval: true };
-  throw new Error(`dataset worker not found next to ${dir} (expected datasetWorker.js or datasetWorker.ts)`);
+export function datasetWorkerEntry(): { code: string; eval: boolean } {
+  return workerScript(__dirname, "datasetWorker", "dataset worker");
 }
 
 type Job = Exclude<DatasetWorkerRequest, { op: "cancel" }> extends infer R ? R extends { id: number } ? Omit<R, "id"> : never : never;
