@@ -5,7 +5,7 @@
 import { analyzeRecord, messagesOf, NO_SEAT, type Analysis } from "./formats";
 import { scanJson } from "./jsonScan";
 import { SpanCache } from "./locate";
-import type { DatasetRecord, Problem, ProblemCode, RecordFormat, Severity, ValidateOptions } from "./types";
+import type { DatasetRecord, DatasetSummary, Problem, ProblemCode, RecordFormat, Severity, ValidateOptions } from "./types";
 
 /** Where a record's text sits: its line, and how to turn an offset in the text into line/column. */
 export interface RecordPlace {
@@ -126,9 +126,10 @@ export class RecordChecker {
   expectRecords(n: number): void {
     this.dups?.reserve(Math.min(n, 1 << 24));
   }
-  /** Content hash of the last record checked (0 when it did not parse into a known format, or with duplicates: false). */
-  lastHash = 0;
-  /** The two 32-bit halves behind lastHash (the duplicate table's full key, for a merger that keeps its own table). */
+  /**
+   * Content hash of the last record checked, as the duplicate table keys it (0 when it did not parse
+   * into a known format, or with duplicates: false): for callers that keep their own table.
+   */
   lastH1 = 0;
   lastH2 = 0;
   /** Format of the last record checked (null when it did not parse into a known format). */
@@ -151,7 +152,6 @@ export class RecordChecker {
    */
   check(text: string, place: RecordPlace, keep: boolean): DatasetRecord | null {
     // No closures in here: this runs once per line of million-line files.
-    this.lastHash = 0;
     this.lastH1 = 0;
     this.lastH2 = 0;
     this.lastFormat = null;
@@ -184,7 +184,6 @@ export class RecordChecker {
     if (this.options.duplicates !== false) {
       const h = this.hasher;
       hashAnalysis(a, h);
-      this.lastHash = h.value();
       this.lastH1 = h.h1;
       this.lastH2 = h.h2;
     }
@@ -245,6 +244,32 @@ export class RecordChecker {
     if (related) p.related = related;
     this.problems.add(p);
   }
+}
+
+/** The summary of a finished input of `lines` lines and `bytes` bytes, from its checker and sink. */
+export function summarize(sink: ProblemSink, checker: RecordChecker, lines: number, bytes: number): DatasetSummary {
+  return {
+    format: dominantFormat(checker.formats), formats: { ...checker.formats }, records: checker.records, lines, bytes,
+    errors: sink.errors, warnings: sink.warnings, infos: sink.infos, duplicates: checker.duplicates,
+  };
+}
+
+/** The one format of a dataset's records, "mixed" for several, null for none. */
+export function dominantFormat(formats: Partial<Record<RecordFormat, number>>): DatasetSummary["format"] {
+  const kinds = Object.keys(formats) as RecordFormat[];
+  return kinds.length === 0 ? null : kinds.length === 1 ? kinds[0] : "mixed";
+}
+
+/** Moves a problem (and the lines it refers to) down by `by` lines, in place. */
+export function shiftLines(p: Problem, by: number): Problem {
+  p.line += by;
+  p.endLine += by;
+  if (p.related) p.related.line += by;
+  for (const e of p.fix?.edits ?? []) {
+    e.line += by;
+    e.endLine += by;
+  }
+  return p;
 }
 
 /** Position order; ties broken by code and message so every entry point lists problems identically. */

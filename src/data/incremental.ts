@@ -3,7 +3,7 @@
 // Dirty lines are re-checked in time-boxed slices (validatePending) so the editor can yield between
 // slices; the cross-line rules (duplicates, mixed formats, CRLF, empty file) are recomputed from the
 // per-line table in one cheap pass. The result equals a full validation of the same text.
-import { compareProblems, HashLines, ProblemSink, RecordChecker } from "./check";
+import { compareProblems, dominantFormat, HashLines, ProblemSink, RecordChecker, shiftLines } from "./check";
 import { RECORD_FORMATS } from "./types";
 import type { DatasetSummary, Problem, RecordFormat, ValidateOptions } from "./types";
 
@@ -36,11 +36,12 @@ const BLANK_LINE: Omit<Problem, "line" | "endLine"> & { line: 1; endLine: 2 } = 
   message: "blank line: JSONL readers expect one JSON record on every line",
 };
 
+/** A copy of a line's own problem (reported as if on line 1) moved to `line`. */
 function relocate(p: Problem, line: number): Problem {
-  const d = line - 1;
-  const q: Problem = { ...p, line: p.line + d, endLine: p.endLine + d };
-  if (p.fix?.edits) q.fix = { ...p.fix, edits: p.fix.edits.map((e) => ({ ...e, line: e.line + d, endLine: e.endLine + d })) };
-  return q;
+  const q: Problem = { ...p };
+  if (p.fix?.edits) q.fix = { ...p.fix, edits: p.fix.edits.map((e) => ({ ...e })) };
+  if (p.related) q.related = { ...p.related };
+  return shiftLines(q, line - 1);
 }
 
 /** Typed per-line fields, `cap` slots of which the first `n` are in use. */
@@ -130,9 +131,8 @@ export class LineChecker {
     this.sink.list.length = 0;
     this.checker.check(text, { line: 1 }, false);
     if (this.sink.list.length) local = local ? [...local, ...this.sink.list] : this.sink.list.slice();
-    const h = this.checker.lastHash;
-    out.h1[k] = Math.floor(h / 0x200000) | 0;
-    out.h2[k] = h % 0x200000;
+    out.h1[k] = this.checker.lastH1;
+    out.h2[k] = this.checker.lastH2;
     const format = this.checker.lastFormat;
     if (format) f |= (RECORD_FORMATS.indexOf(format) + 1) << FORMAT_SHIFT;
     out.flags[k] = f;
@@ -337,12 +337,7 @@ export class IncrementalValidator {
 
   /** Checks line `i` and stores its results (which clears its dirty bit). */
   private checkLine(i: number) {
-    const t = this.table;
-    if (t.pid[i]) {
-      this.dropList(t.pid[i]);
-      t.pid[i] = 0;
-    }
-    this.keepList(i, this.lineChecker.check(this.reader.lineText(i), i === 0, t, i));
+    this.keepList(i, this.lineChecker.check(this.reader.lineText(i), i === 0, this.table, i));
   }
 
   /**
@@ -391,10 +386,6 @@ export class IncrementalValidator {
         else if (i >= start) { i = -1; break; }
       }
       if (i < 0 || !(t.flags[i] & DIRTY) || (i === 0) !== (k === batch.firstIndex)) continue;
-      if (t.pid[i]) {
-        this.dropList(t.pid[i]);
-        t.pid[i] = 0;
-      }
       t.flags[i] = r.flags[k];
       t.h1[i] = r.h1[k];
       t.h2[i] = r.h2[k];
@@ -419,7 +410,13 @@ export class IncrementalValidator {
     this.edits.length = 0;
   }
 
+  /** Stores line `i`'s own problems in place of the ones it had. */
   private keepList(i: number, local: Problem[] | undefined) {
+    const pid = this.table.pid;
+    if (pid[i]) {
+      this.dropList(pid[i]);
+      pid[i] = 0;
+    }
     if (!local) return;
     const key = JSON.stringify(local);
     let list = this.canon.get(key);
@@ -547,9 +544,8 @@ export class IncrementalValidator {
       if (fi) { const f = RECORD_FORMATS[fi - 1]; records++; formats[f] = (formats[f] ?? 0) + 1; }
     }
     for (let i = 0; i < this.n; i++) bytes += Buffer.byteLength(this.reader.lineText(i)) + 1;
-    const kinds = Object.keys(formats) as RecordFormat[];
     return {
-      format: kinds.length === 0 ? null : kinds.length === 1 ? kinds[0] : "mixed", formats, records, lines: n, bytes: Math.max(0, bytes - 1),
+      format: dominantFormat(formats), formats, records, lines: n, bytes: Math.max(0, bytes - 1),
       errors: ps.filter((p) => p.severity === "error").length, warnings: ps.filter((p) => p.severity === "warning").length,
       infos: ps.filter((p) => p.severity === "info").length, duplicates: ps.filter((p) => p.code === "duplicate-record").length,
     };

@@ -2,7 +2,7 @@
 // Fed decoded text one line at a time, by the streaming file reader and by the in-memory parser alike,
 // so both report exactly the same problems. A big file can also be checked in parts (parallel.ts): each
 // part on its own JsonlLines in part mode, then merged in file order into one whole-file JsonlLines.
-import { RecordChecker, ProblemSink } from "./check";
+import { RecordChecker, ProblemSink, shiftLines, summarize } from "./check";
 import { RECORD_FORMATS, type DatasetRecord, type DatasetSummary, type Problem, type RecordFormat, type ValidateOptions } from "./types";
 
 /**
@@ -176,26 +176,8 @@ export class JsonlLines {
 
   /** The summary of a finished input of `bytes` bytes. */
   summary(bytes: number): DatasetSummary {
-    const c = this.checker;
-    const kinds = Object.keys(c.formats) as RecordFormat[];
-    const s = this.sink;
-    return {
-      format: kinds.length === 0 ? null : kinds.length === 1 ? kinds[0] : "mixed", formats: { ...c.formats },
-      records: c.records, lines: this.lines, bytes, errors: s.errors, warnings: s.warnings, infos: s.infos, duplicates: c.duplicates,
-    };
+    return summarize(this.sink, this.checker, this.lines, bytes);
   }
-}
-
-/** Moves a problem (and the lines it refers to) down by `by` lines, in place. */
-function shiftLines(p: Problem, by: number): Problem {
-  p.line += by;
-  p.endLine += by;
-  if (p.related) p.related.line += by;
-  for (const e of p.fix?.edits ?? []) {
-    e.line += by;
-    e.endLine += by;
-  }
-  return p;
 }
 
 function isBlank(s: string): boolean {

@@ -1,9 +1,9 @@
 // Parsing and validating a dataset held in memory: JSONL text, or a JSON array of records (a common
 // export format), which is read whole and checked element by element with positions in the array text.
-import { ProblemSink, RecordChecker } from "./check";
+import { ProblemSink, RecordChecker, summarize } from "./check";
 import { scanJson } from "./jsonScan";
 import { JsonlLines } from "./lines";
-import type { Dataset, DatasetRecord, DatasetSummary, Problem, ValidateOptions } from "./types";
+import type { Dataset, DatasetRecord, Problem, ValidateOptions } from "./types";
 
 export interface ParseOptions extends ValidateOptions {
   /** "auto" (default): a text whose first non-space character is "[" is a JSON array. */
@@ -38,15 +38,6 @@ export function isJsonArrayText(text: string): boolean {
   return false;
 }
 
-function summarize(sink: ProblemSink, checker: RecordChecker, lines: number, bytes: number): DatasetSummary {
-  const kinds = Object.keys(checker.formats) as Array<keyof typeof checker.formats>;
-  return {
-    format: kinds.length === 0 ? null : kinds.length === 1 ? kinds[0] : "mixed",
-    formats: { ...checker.formats }, records: checker.records, lines, bytes,
-    errors: sink.errors, warnings: sink.warnings, infos: sink.infos, duplicates: checker.duplicates,
-  };
-}
-
 /** Parses and validates a dataset text; records come back normalized, in file order. */
 export function parseDatasetText(text: string, options: ParseOptions = {}): Dataset {
   const container = options.container === "jsonl" || options.container === "json-array" ? options.container : isJsonArrayText(text) ? "json-array" : "jsonl";
@@ -67,7 +58,7 @@ export function parseDatasetText(text: string, options: ParseOptions = {}): Data
     }
   }
   lines.finish(text.length === 0);
-  return { path: options.path, container, records, problems: lines.sink.list, summary: summarize(lines.sink, lines.checker, n, Buffer.byteLength(text)) };
+  return { path: options.path, container, records, problems: lines.sink.list, summary: lines.summary(Buffer.byteLength(text)) };
 }
 
 function parseJsonArray(text: string, options: ParseOptions, records: DatasetRecord[]): Dataset {
