@@ -50,6 +50,47 @@ function lineSource(doc: vscode.TextDocument): LineSource {
   };
 }
 
+/**
+ * On a big document, how long validation took and how responsive the extension host stayed meanwhile:
+ * its event loop as a whole (the editor's own work on its thread counts too) and this validation's own
+ * longest stretch of work, for the log.
+ */
+class BigDocumentRun {
+  private readonly t0 = performance.now();
+  private readonly delay = monitorEventLoopDelay({ resolution: 1 });
+  readonly stretches = { longestStretchMs: 0, lastStretchMs: 0 };
+  constructor(readonly name: string) {
+    this.delay.enable();
+  }
+  stop(): void {
+    this.delay.disable();
+  }
+  /** The log line; `publishMs`: publishing, which runs on in the validation's last stretch. */
+  finish(lines: number, problems: number, publishMs: number): string {
+    this.stop();
+    const own = Math.max(this.stretches.longestStretchMs, this.stretches.lastStretchMs + publishMs);
+    const ms = (ns: number) => (ns / 1e6).toFixed(1);
+    return `validated ${this.name} (${lines} lines) in ${((performance.now() - this.t0) / 1000).toFixed(1)} s: ${problems} problems; extension host event loop meanwhile: longest delay ${ms(this.delay.max)} ms, p99 ${ms(this.delay.percentile(99))} ms; longest stretch of this validation's own work ${own.toFixed(1)} ms`;
+  }
+}
+
+/** A status-bar progress item for work that reports (done, total) and ends with end(). */
+function statusBarProgress(title: string): { report: (done: number, total: number) => void; end: () => void } {
+  let end = () => {};
+  let report = (_done: number, _total: number) => {};
+  const ended = new Promise<void>((resolve) => { end = resolve; });
+  void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, (progress) => {
+    let shown = 0;
+    report = (done, total) => {
+      const pct = Math.floor((100 * done) / total);
+      if (pct > shown) progress.report({ message: `${pct}%`, increment: pct - shown });
+      shown = pct;
+    };
+    return ended;
+  });
+  return { report: (done, total) => report(done, total), end: () => end() };
+}
+
 export class DatasetDiagnostics implements vscode.Disposable {
   readonly collection = vscode.languages.createDiagnosticCollection("seat-datasets");
   /** The Problem behind each published diagnostic, for quick fixes. */
@@ -134,25 +175,9 @@ export class DatasetDiagnostics implements vscode.Disposable {
 
   private async run(doc: vscode.TextDocument, t: Tracked): Promise<Problem[]> {
     const gen = ++t.generation;
-    // On big documents, how long validation took and how responsive the extension host stayed
-    // meanwhile (everything on its thread counts, the editor's own work too) go to the log.
-    const big = doc.lineCount >= BIG_DOCUMENT_LINES ? { t0: performance.now(), delay: monitorEventLoopDelay({ resolution: 1 }), ours: { longestStretchMs: 0, lastStretchMs: 0 } } : undefined;
-    big?.delay.enable();
-    // A long validation shows in the status bar (it stops by itself when the document changes again or closes).
-    let report: ((checked: number, total: number) => void) | undefined;
-    let finished: () => void = () => {};
-    if (big && t.sync.validator.pendingLines >= BIG_DOCUMENT_LINES) {
-      const done = new Promise<void>((resolve) => { finished = resolve; });
-      void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `SEAT: validating ${basename(doc.uri.fsPath)}` }, (progress) => {
-        let shown = 0;
-        report = (checked, total) => {
-          const pct = Math.floor((100 * checked) / total);
-          if (pct > shown) progress.report({ message: `${pct}%`, increment: pct - shown });
-          shown = pct;
-        };
-        return done;
-      });
-    }
+    const big = doc.lineCount >= BIG_DOCUMENT_LINES ? new BigDocumentRun(basename(doc.uri.fsPath)) : undefined;
+    // A long validation shows in the status bar (it ends with the run, whether it finishes or a newer run takes over).
+    const progress = big && t.sync.validator.pendingLines >= BIG_DOCUMENT_LINES ? statusBarProgress(`SEAT: validating ${big.name}`) : undefined;
     const problems = await validateInSlices(t.sync.validator, () => gen === t.generation && !t.closed, this.worker && !this.workerFailed ? {
       service: this.worker, options: this.options(),
       onError: (e) => {
@@ -160,9 +185,9 @@ export class DatasetDiagnostics implements vscode.Disposable {
         this.workerFailed = true;
         this.log(`dataset worker unavailable, validating on the extension host: ${e.message}`);
       },
-    } : undefined, big?.ours, (checked, total) => report?.(checked, total)).finally(() => finished());
+    } : undefined, big?.stretches, progress?.report).finally(() => progress?.end());
     if (!problems) {
-      big?.delay.disable();
+      big?.stop();
       return [];
     }
     const published = performance.now();
@@ -176,13 +201,7 @@ export class DatasetDiagnostics implements vscode.Disposable {
       });
     }
     this.publish(doc.uri, problems);
-    if (big) {
-      big.delay.disable();
-      // The last stretch of the validation ran on into publishing, in the same turn.
-      big.ours.longestStretchMs = Math.max(big.ours.longestStretchMs, big.ours.lastStretchMs + performance.now() - published);
-      const ms = (ns: number) => (ns / 1e6).toFixed(1);
-      this.log(`validated ${basename(doc.uri.fsPath)} (${doc.lineCount} lines) in ${((performance.now() - big.t0) / 1000).toFixed(1)} s: ${problems.length} problems; extension host event loop meanwhile: longest delay ${ms(big.delay.max)} ms, p99 ${ms(big.delay.percentile(99))} ms; longest stretch of this validation's own work ${big.ours.longestStretchMs.toFixed(1)} ms`);
-    }
+    if (big) this.log(big.finish(doc.lineCount, problems.length, performance.now() - published));
     return problems;
   }
 
