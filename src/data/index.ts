@@ -27,5 +27,6 @@ export {
   exportCsvFile, importCsvFile, recordsToCsv, csvToJsonl, writeNewFile, JSON_SUFFIX, CsvInputError,
   type CsvIssue, type CsvExportResult, type CsvImportResult,
 } from "./csv";
+export { toValidateOptions, type PlainValidateOptions } from "./plainOptions";
 export { IncrementalValidator, LineChecker, type LineBatch, type LineReader, type LineResults } from "./incremental";
 export { datasetStats, StatsBuilder, type DatasetStats, type LengthStats } from "./stats";

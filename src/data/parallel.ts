@@ -11,6 +11,7 @@ import { availableParallelism } from "node:os";
 import { detectSubjects } from "../entities/detect";
 import { workerScript } from "../workerScript";
 import { JsonlLines, type PartResult } from "./lines";
+import type { PlainValidateOptions } from "./plainOptions";
 import { DEFAULT_MAX_LINE_BYTES, readBytes } from "./reader";
 import type { FileValidation, Handle, StreamOptions } from "./stream";
 
@@ -32,10 +33,10 @@ const WORKER_YOUNG_GENERATION_MB = 8;
 /** Parts per thread by default: a worker that finishes early (lines differ, neighbours steal a core) takes another. */
 const PARTS_PER_THREAD = 2;
 
-/** The options a worker rebuilds: functions cannot cross threads, so the built-in entity detector goes by name. */
+/** The file and the options a worker rebuilds (plain data: see plainOptions.ts). */
 export interface PartJob {
   path: string;
-  options: { maxProblems?: number; maxLineBytes?: number; duplicates?: boolean; maxTokens?: number; chunkBytes?: number; detectSubjects: boolean };
+  options: PlainValidateOptions & { chunkBytes?: number };
 }
 export interface PartRequest {
   index: number;
@@ -124,7 +125,7 @@ export function validateParts(path: string, size: number, plan: PartPlan, option
     path,
     options: {
       maxProblems: options.maxProblems, maxLineBytes: options.maxLineBytes, duplicates: options.duplicates, maxTokens: options.maxTokens,
-      chunkBytes, detectSubjects: options.detectEntities === detectSubjects,
+      chunkBytes, detectEntities: options.detectEntities === detectSubjects,
     },
   };
   const whole = new JsonlLines(options);

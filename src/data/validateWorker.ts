@@ -3,15 +3,15 @@
 // The file and options come once in workerData; ranges come as messages until the worker is terminated.
 import { parentPort, workerData } from "node:worker_threads";
 import { open } from "node:fs/promises";
-import { detectSubjects } from "../entities/detect";
 import { JsonlLines } from "./lines";
+import { toValidateOptions } from "./plainOptions";
 import { readLines } from "./reader";
 import type { StreamOptions } from "./stream";
 import type { PartJob, PartReply, PartRequest } from "./parallel";
 
 const job = workerData as PartJob;
-const { detectSubjects: subjects, ...plain } = job.options;
-const options: StreamOptions = subjects ? { ...plain, detectEntities: detectSubjects } : plain;
+const { chunkBytes, ...plain } = job.options;
+const options: StreamOptions = { ...toValidateOptions(plain), chunkBytes };
 const port = parentPort!;
 
 async function validatePart(req: PartRequest): Promise<void> {

@@ -1,21 +1,8 @@
-// Messages between the extension host and the dataset worker thread, and the validation options in a
-// form that crosses threads (plain data: the entity detector is named, not passed).
-import type { DatasetStats, FileValidation, LineResults, ValidateOptions } from "../../data/index";
-import { detectSubjects } from "../../entities/index";
+// Messages between the extension host and the dataset worker thread. Validation options travel as
+// PlainValidateOptions (src/data/plainOptions.ts).
+import type { DatasetStats, FileValidation, LineResults, PlainValidateOptions } from "../../data/index";
 
-/** ValidateOptions as plain data. */
-export interface PlainValidateOptions {
-  maxProblems?: number;
-  maxLineBytes?: number;
-  duplicates?: boolean;
-  /** Warn about records whose question names no subject entity (the built-in detector). */
-  detectEntities?: boolean;
-}
-
-export function toValidateOptions(o: PlainValidateOptions): ValidateOptions {
-  const { detectEntities, ...rest } = o;
-  return detectEntities ? { ...rest, detectEntities: detectSubjects } : rest;
-}
+export { toValidateOptions, type PlainValidateOptions } from "../../data/index";
 
 export type DatasetWorkerRequest =
   | { id: number; op: "check"; options: PlainValidateOptions; texts: string[]; firstIndex: number }
