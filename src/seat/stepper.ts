@@ -12,7 +12,7 @@
 // output of the sum). A cancel between micro-batches leaves weights and moments untouched (the partial
 // sums are restarted by the next step).
 import type { HostTensor } from "../engine/index";
-import { toOnnx } from "../engine/index";
+import { initialOptimizerState, toOnnx } from "../engine/index";
 import { openModelSession, type ModelFolder, type ModelGraph, type WeightSpecs } from "../model/index";
 import type { Session } from "../runtime/index";
 import type { SeatConfig } from "./config";
@@ -63,7 +63,6 @@ export interface StepperOptions {
   log: (message: string) => void;
 }
 
-const zeros = (s: { dtype: HostTensor["dtype"]; dims: number[] }): HostTensor => ({ dtype: s.dtype, dims: s.dims, data: new Float32Array(s.dims.reduce((a, b) => a * b, 1)) });
 const num = (out: Record<string, HostTensor>, n: string) => (out[n] ? Number(out[n].data[0]) : undefined);
 
 export async function openStepper(folder: ModelFolder, specs: WeightSpecs, spec: TrainGraphSpec, config: SeatConfig, opts: StepperOptions): Promise<Stepper> {
@@ -73,7 +72,7 @@ export async function openStepper(folder: ModelFolder, specs: WeightSpecs, spec:
     const session = await openModelSession(toOnnx(tg.model.graph), folder.weights, { ...sessionOpts, provider: opts.provider, label: "training graph", log: opts.log });
     return {
       model: tg.model, provider: session.provider, stateNames: Object.values(tg.step.carry),
-      initialState: () => ({ ...tg.model.initialState(), ...Object.fromEntries(tg.step.stateInputs.map((s) => [s.name, zeros(s)])) }),
+      initialState: () => ({ ...tg.model.initialState(), ...initialOptimizerState(tg.step) }),
       getState: (names) => session.getState([...names]),
       setState: (values) => session.setState(values),
       async step(batches, lr, step, _signal, hook) {
@@ -104,10 +103,10 @@ export async function openStepper(folder: ModelFolder, specs: WeightSpecs, spec:
   // apply session writes each update into its other (recycled) buffer, and the views are renewed
   // after every update, before that buffer's turn comes again.
   const shareWeights = async () => grad.setState(await apply.getState(paramNames, { view: true }));
-  await grad.setState(Object.fromEntries(gg.acc.accInputs.map((a) => [a.name, zeros(a)])));
+  await grad.setState(initialOptimizerState({ stateInputs: gg.acc.accInputs }));
   return {
     model: gg.model, provider: grad.provider, stateNames: Object.values(ag.update.carry),
-    initialState: () => ({ ...gg.model.initialState(), ...Object.fromEntries(ag.update.stateInputs.map((s) => [s.name, zeros(s)])) }),
+    initialState: () => ({ ...gg.model.initialState(), ...initialOptimizerState(ag.update) }),
     getState: (names) => apply.getState([...names]),
     async setState(values) {
       await apply.setState(values);
