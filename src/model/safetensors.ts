@@ -4,6 +4,7 @@
 // executable, which is why it is the only weight format accepted.
 // Reference: https://github.com/huggingface/safetensors (format section of its README).
 import { closeSync, fstatSync, openSync, readSync, renameSync, writeSync, unlinkSync } from "node:fs";
+import { fromHalfBits, toHalfBits } from "../engine/dtype";
 import { ModelFormatError } from "./errors";
 
 export type SafetensorsDType = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
@@ -134,45 +135,14 @@ export function readTensorBytes(entry: TensorEntry): Uint8Array {
   }
 }
 
-/** IEEE half -> float (handles subnormals, inf, NaN). */
-export function f16ToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
+/** IEEE half -> float (handles subnormals, inf, NaN); the engine's decoder. */
+export const f16ToF32 = fromHalfBits;
+
+/** float -> IEEE half bits, round to nearest even (what torch's .half() does); the engine's encoder. */
+export const f32ToF16 = toHalfBits;
 
 const f32Scratch = new Float32Array(1);
 const u32Scratch = new Uint32Array(f32Scratch.buffer);
-
-/** float -> IEEE half bits, round to nearest even (what torch's .half() does). */
-export function f32ToF16(x: number): number {
-  f32Scratch[0] = x;
-  const bits = u32Scratch[0]!;
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  let mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && (half & 1))) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  // A carry out of the mantissa bumps the exponent, up to infinity: the right result.
-  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++;
-  return sign | half;
-}
 
 /** float -> bfloat16 bits, round to nearest even; NaN stays NaN. */
 export function f32ToBf16(x: number): number {
