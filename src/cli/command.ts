@@ -1,5 +1,7 @@
 // The shape every `seat <command>` module exports. Options are declared once (node:util parseArgs
 // spec plus help text); main.ts derives parsing, `--help` and flag errors from the declaration.
+import { existsSync, statSync } from "node:fs";
+import { relative, resolve } from "node:path";
 import type { ParseArgsConfig } from "node:util";
 
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>[string] & {
@@ -53,4 +55,18 @@ export class UserError extends Error {
     super(message);
     this.name = "UserError";
   }
+}
+
+/**
+ * The input file and output path of a command that writes a new file from it (`-o OUT`, `--force`):
+ * the input must exist, the output defaults to `defaultOutput(input)`, and may neither be the input nor,
+ * without --force, an existing file.
+ */
+export function inputAndOutput(file: string, args: ParsedArgs, io: CliIo, defaultOutput: (input: string) => string): { input: string; output: string } {
+  const input = resolve(io.cwd, file);
+  if (!existsSync(input) || !statSync(input).isFile()) throw new UserError(`${file}: no such file`);
+  const output = typeof args.values.output === "string" ? resolve(io.cwd, args.values.output) : defaultOutput(input);
+  if (output === input) throw new UserError("the output would overwrite the input: choose another -o");
+  if (existsSync(output) && !args.values.force) throw new UserError(`${relative(io.cwd, output)} already exists (use --force to overwrite)`);
+  return { input, output };
 }

@@ -1,8 +1,7 @@
 // `seat convert FILE --to chat|qa|alpaca [-o OUT]`: writes a converted copy; never touches the input.
-import { existsSync, statSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import { resolve, relative, extname, basename, dirname, join } from "node:path";
-import { type Command, ExitCode, UserError } from "../command";
+import { relative, extname, basename, dirname, join } from "node:path";
+import { type Command, ExitCode, inputAndOutput, UserError } from "../command";
 import { convertJsonlText, convertRecordText, ConversionError, isJsonArrayText, scanJson, writeNewFile, TARGET_FORMATS, type TargetFormat } from "../../data/index";
 
 /** Default output name: data.jsonl -> data.chat.jsonl (next to the input). */
@@ -27,11 +26,7 @@ const command: Command = {
     if (extra.length) throw new UserError(`one input file at a time (got ${args.positionals.length})`);
     const to = args.values.to;
     if (typeof to !== "string" || !TARGET_FORMATS.includes(to as TargetFormat)) throw new UserError(`--to must be one of ${TARGET_FORMATS.join(", ")}`);
-    const input = resolve(io.cwd, file);
-    if (!existsSync(input) || !statSync(input).isFile()) throw new UserError(`${file}: no such file`);
-    const output = typeof args.values.output === "string" ? resolve(io.cwd, args.values.output) : defaultOutput(input, to as TargetFormat);
-    if (output === input) throw new UserError("the output would overwrite the input: choose another -o");
-    if (existsSync(output) && !args.values.force) throw new UserError(`${relative(io.cwd, output)} already exists (use --force to overwrite)`);
+    const { input, output } = inputAndOutput(file, args, io, (i) => defaultOutput(i, to as TargetFormat));
     const text = await readFile(input, "utf8");
     let result;
     if (isJsonArrayText(text)) {

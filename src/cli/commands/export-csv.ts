@@ -1,7 +1,6 @@
 // `seat export-csv FILE [-o OUT.csv]`: a dataset -> CSV that imports back to equal records.
-import { existsSync, statSync } from "node:fs";
-import { resolve, relative, join, dirname, basename, extname } from "node:path";
-import { type Command, ExitCode, UserError } from "../command";
+import { relative, join, dirname, basename, extname } from "node:path";
+import { type Command, ExitCode, inputAndOutput, UserError } from "../command";
 import { exportCsvFile, CsvInputError, JSON_SUFFIX } from "../../data/index";
 
 const command: Command = {
@@ -16,11 +15,7 @@ const command: Command = {
   async run(args, io) {
     const [file] = args.positionals;
     if (!file || args.positionals.length > 1) throw new UserError("give exactly one dataset: seat export-csv FILE");
-    const input = resolve(io.cwd, file);
-    if (!existsSync(input) || !statSync(input).isFile()) throw new UserError(`${file}: no such file`);
-    const output = typeof args.values.output === "string" ? resolve(io.cwd, args.values.output) : join(dirname(input), basename(input, extname(input)) + ".csv");
-    if (output === input) throw new UserError("the output would overwrite the input: choose another -o");
-    if (existsSync(output) && !args.values.force) throw new UserError(`${relative(io.cwd, output)} already exists (use --force to overwrite)`);
+    const { input, output } = inputAndOutput(file, args, io, (i) => join(dirname(i), basename(i, extname(i)) + ".csv"));
     let r;
     try {
       r = await exportCsvFile(input, output, { signal: io.signal, overwrite: Boolean(args.values.force) });

@@ -1,7 +1,6 @@
 // `seat import-csv FILE.csv [-o OUT.jsonl]`: CSV (header row) -> a new JSONL dataset.
-import { existsSync, statSync } from "node:fs";
-import { resolve, relative, join, dirname, basename, extname } from "node:path";
-import { type Command, ExitCode, UserError } from "../command";
+import { relative, join, dirname, basename, extname } from "node:path";
+import { type Command, ExitCode, inputAndOutput, UserError } from "../command";
 import { importCsvFile, validateFile, JSON_SUFFIX } from "../../data/index";
 import { formatProblem } from "./validate";
 
@@ -17,11 +16,7 @@ const command: Command = {
   async run(args, io) {
     const [file] = args.positionals;
     if (!file || args.positionals.length > 1) throw new UserError("give exactly one CSV file: seat import-csv FILE.csv");
-    const input = resolve(io.cwd, file);
-    if (!existsSync(input) || !statSync(input).isFile()) throw new UserError(`${file}: no such file`);
-    const output = typeof args.values.output === "string" ? resolve(io.cwd, args.values.output) : join(dirname(input), basename(input, extname(input)) + ".jsonl");
-    if (output === input) throw new UserError("the output would overwrite the input: choose another -o");
-    if (existsSync(output) && !args.values.force) throw new UserError(`${relative(io.cwd, output)} already exists (use --force to overwrite)`);
+    const { input, output } = inputAndOutput(file, args, io, (i) => join(dirname(i), basename(i, extname(i)) + ".jsonl"));
     const r = await importCsvFile(input, output, { signal: io.signal, overwrite: Boolean(args.values.force) });
     for (const s of r.skipped) io.err(`${file}: row ${s.line}${s.column ? ` column ${s.column}` : ""}: ${s.message}\n`);
     const shownOut = relative(io.cwd, output);
