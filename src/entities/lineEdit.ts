@@ -67,16 +67,22 @@ export class LineEditError extends Error {
   }
 }
 
+/** The record's JSON object node; LineEditError (with its column) for invalid JSON or a non-object. */
+function recordRoot(line: string): JsonSpanNode {
+  const scanned = scanJson(line);
+  if (!scanned.ok) throw new LineEditError(`invalid JSON: ${scanned.error.message}`, scanned.error.offset + 1);
+  const root = scanned.root;
+  if (root.kind !== "object") throw new LineEditError("the record is not a JSON object", root.start + 1);
+  return root;
+}
+
 /**
  * Adds `entries` to the record's `seat.perturbations`. Entries whose `replacement` is already listed
  * are skipped. Throws LineEditError for a line that is not a JSON object, or whose `seat` is not an
  * object, or whose `seat.perturbations` is not an array.
  */
 export function addPerturbationsToLine(line: string, entries: readonly PerturbationEntry[]): LineEditResult {
-  const scanned = scanJson(line);
-  if (!scanned.ok) throw new LineEditError(`invalid JSON: ${scanned.error.message}`, scanned.error.offset + 1);
-  const root = scanned.root;
-  if (root.kind !== "object") throw new LineEditError("the record is not a JSON object", root.start + 1);
+  const root = recordRoot(line);
   const seatMember = member(root, "seat");
   const seatValue = seatMember ? (JSON.parse(line.slice(seatMember.value.start, seatMember.value.end)) as unknown) : undefined;
   const present = existingReplacements((seatValue as { perturbations?: unknown } | undefined)?.perturbations);
@@ -126,10 +132,7 @@ export function addPerturbationsToLine(line: string, entries: readonly Perturbat
  * existing list in place or adding the member; every other byte of the line stays as written.
  */
 export function setSeatEntities(line: string, names: readonly string[]): string {
-  const scanned = scanJson(line);
-  if (!scanned.ok) throw new LineEditError(`invalid JSON: ${scanned.error.message}`, scanned.error.offset + 1);
-  const root = scanned.root;
-  if (root.kind !== "object") throw new LineEditError("the record is not a JSON object", root.start + 1);
+  const root = recordRoot(line);
   const seatMember = member(root, "seat");
   if (!seatMember) {
     const st = styleOf(line, root);
