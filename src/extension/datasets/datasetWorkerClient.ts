@@ -1,6 +1,6 @@
 // The extension host's handle on the dataset worker thread: started on first use, restarted after a
-// crash (the jobs it had fail with the reason, callers fall back to the host thread), stopped on
-// dispose. No `vscode` import, so it is unit-tested directly.
+// crash (the jobs it had fail with DatasetWorkerUnavailable, and callers fall back to the host thread),
+// stopped on dispose. No `vscode` import, so it is unit-tested directly.
 import { Worker } from "node:worker_threads";
 import { workerScript } from "../../workerScript";
 import type { DatasetStats, FileValidation, LineResults } from "../../data/index";
@@ -9,6 +9,14 @@ import type { DatasetWorkerReply, DatasetWorkerRequest, PlainValidateOptions } f
 /** The worker's code: the bundled dist/datasetWorker.js, or the TypeScript source under tsx (tests). */
 export function datasetWorkerEntry(): { code: string; eval: boolean } {
   return workerScript(__dirname, "datasetWorker", "dataset worker");
+}
+
+/** The worker could not take the job (it did not start, crashed or was stopped): do the work elsewhere. */
+export class DatasetWorkerUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DatasetWorkerUnavailable";
+  }
 }
 
 type Job = Exclude<DatasetWorkerRequest, { op: "cancel" }> extends infer R ? R extends { id: number } ? Omit<R, "id"> : never : never;
@@ -35,9 +43,14 @@ export class DatasetWorker {
   }
 
   private call<T>(job: Job, signal?: AbortSignal): Promise<T> {
-    if (this.disposed) return Promise.reject(new Error("dataset worker stopped"));
+    if (this.disposed) return Promise.reject(new DatasetWorkerUnavailable("dataset worker stopped"));
     if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error("cancelled"));
-    const w = this.worker();
+    let w: Worker;
+    try {
+      w = this.worker();
+    } catch (e) {
+      return Promise.reject(new DatasetWorkerUnavailable(`dataset worker did not start: ${(e as Error).message}`));
+    }
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => w.postMessage({ id: 0, op: "cancel", job: id } satisfies DatasetWorkerRequest);
@@ -68,8 +81,8 @@ export class DatasetWorker {
       for (const p of this.pending.values()) p.reject(e);
       this.pending.clear();
     };
-    w.on("error", (e) => fail(new Error(`dataset worker failed: ${e.message}`)));
-    w.on("exit", (code) => fail(new Error(`dataset worker exited (code ${code})`)));
+    w.on("error", (e) => fail(new DatasetWorkerUnavailable(`dataset worker failed: ${e.message}`)));
+    w.on("exit", (code) => fail(new DatasetWorkerUnavailable(`dataset worker exited (code ${code})`)));
     this.w = w;
     this.log(`dataset worker started (thread ${w.threadId})`);
     return w;
@@ -79,7 +92,7 @@ export class DatasetWorker {
     this.disposed = true;
     const w = this.w;
     this.w = null;
-    for (const p of this.pending.values()) p.reject(new Error("dataset worker stopped"));
+    for (const p of this.pending.values()) p.reject(new DatasetWorkerUnavailable("dataset worker stopped"));
     this.pending.clear();
     return w ? w.terminate().then(() => undefined) : Promise.resolve();
   }

@@ -10,7 +10,7 @@ import { COMMANDS } from "../commands";
 import { VIEW } from "../contextValues";
 import type { SeatShell } from "../shell";
 import { DatasetDiagnostics, DatasetQuickFixes, isDatasetDocument } from "./diagnostics";
-import { DatasetWorker } from "./datasetWorkerClient";
+import { DatasetWorker, DatasetWorkerUnavailable } from "./datasetWorkerClient";
 import { toValidateOptions, type PlainValidateOptions } from "./datasetWorkerProtocol";
 import { convertedName, datasetDetails, describeDataset } from "./model";
 import { DatasetItem, DatasetsTree } from "./tree";
@@ -70,7 +70,7 @@ export function activateDatasets(context: vscode.ExtensionContext, shell?: SeatS
       } else {
         const v = await withProgress(`Validating ${basename(uri.fsPath)}`, (signal) => worker.validateFile(uri.fsPath, { ...validationOptions(), chunkBytes: 4 * 1024 * 1024 }, signal)
           .catch((e: Error) => {
-            if (signal.aborted) throw e;
+            if (!(e instanceof DatasetWorkerUnavailable)) throw e;
             log(`dataset worker unavailable, validating on the extension host: ${e.message}`);
             return validateFile(uri.fsPath, { ...toValidateOptions(validationOptions()), signal, chunkBytes: 512 * 1024 });
           }));

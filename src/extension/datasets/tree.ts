@@ -5,7 +5,7 @@ import * as vscode from "vscode";
 import { open } from "node:fs/promises";
 import { relative, isAbsolute } from "node:path";
 import { datasetStats } from "../../data/index";
-import type { DatasetWorker } from "./datasetWorkerClient";
+import { DatasetWorkerUnavailable, type DatasetWorker } from "./datasetWorkerClient";
 import { CONTEXT_VALUE } from "../contextValues";
 import { datasetDetails, describeDataset, looksLikeDataset, type DatasetInfo } from "./model";
 
@@ -113,7 +113,7 @@ export class DatasetsTree implements vscode.TreeDataProvider<vscode.TreeItem>, v
     // One file at a time: a workspace with hundreds of datasets must not read them all at once.
     const onHost = () => datasetStats(uri.fsPath, { chunkBytes: STATS_CHUNK_BYTES, maxProblems: 1000 });
     const run = this.queue.then(() => this.worker
-      ? this.worker.stats(uri.fsPath, { chunkBytes: 4 * 1024 * 1024, maxProblems: 1000 }).catch((e: Error) => /dataset worker/.test(e.message) ? onHost() : Promise.reject(e))
+      ? this.worker.stats(uri.fsPath, { chunkBytes: 4 * 1024 * 1024, maxProblems: 1000 }).catch((e: Error) => e instanceof DatasetWorkerUnavailable ? onHost() : Promise.reject(e))
       : onHost());
     this.queue = run.then(() => undefined, () => undefined);
     entry.pending = run.then(

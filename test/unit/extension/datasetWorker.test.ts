@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { datasetStats, IncrementalValidator, parseDatasetText, validateFile, type LineResults } from "../../../src/data/index";
-import { DatasetWorker } from "../../../src/extension/datasets/datasetWorkerClient";
+import { DatasetWorker, DatasetWorkerUnavailable } from "../../../src/extension/datasets/datasetWorkerClient";
 import { toValidateOptions, type PlainValidateOptions } from "../../../src/extension/datasets/datasetWorkerProtocol";
 import { DocumentSync, validateInSlices, type LineChange, type LineCheckService } from "../../../src/extension/datasets/model";
 
@@ -113,5 +113,8 @@ test("file statistics and validation through the worker equal the direct calls; 
   await assert.rejects(worker.stats(join(dir, "missing.jsonl"), {}), /ENOENT|no such file/);
   const stopped = new DatasetWorker();
   await stopped.dispose();
-  await assert.rejects(stopped.stats(file, {}), /dataset worker stopped/);
+  await assert.rejects(stopped.stats(file, {}), (e: Error) => e instanceof DatasetWorkerUnavailable && /dataset worker stopped/.test(e.message));
+  // A worker that cannot start fails its jobs the same way (callers then work on their own thread).
+  const missing = new DatasetWorker(() => { throw new Error("no script here"); });
+  await assert.rejects(missing.validateFile(file, {}), (e: Error) => e instanceof DatasetWorkerUnavailable && /did not start: no script here/.test(e.message));
 });
