@@ -59,7 +59,9 @@ export class PbWriter {
     this.tag(field, Wire.Len); this.varint(m.length);
     this.flush();
     m.flush();
-    this.parts.push(...m.parts);
+    // a loop, not push(...m.parts): a real model's graph has hundreds of thousands of parts, past the
+    // engine's argument-count limit (RangeError: Maximum call stack size exceeded)
+    for (const p of m.parts) this.parts.push(p);
     this.size += m.size;
     return this;
   }
