@@ -229,6 +229,12 @@ export interface ForwardOptions {
   past?: { k: Tensor; v: Tensor }[];
   /** Compute logits for the last position only (generation). */
   lastOnly?: boolean;
+  /**
+   * Flat positions b * T + t (int64, any shape S) whose logits are computed: logits (S..., V). The vocab
+   * projection is the largest activation of a real model ([B, T, V] fp32 = 622 MB at 4 x 256 x 151,936),
+   * and training and scoring read only a few positions per row (answer tokens, base-response tokens).
+   */
+  select?: Tensor;
 }
 
 export interface ForwardOutput {
@@ -316,7 +322,11 @@ export function llamaForward(view: WeightView, ids: Tensor, opts: ForwardOptions
   }
   x = E.rmsNorm(x, view.get("model.norm.weight"), c.rmsNormEps);
   hidden[hidden.length - 1] = x;
-  const last = opts.lastOnly ? E.slice(x, [-1], [E.SLICE_END], [1]) : x; // (B, 1 or T, D)
+  let last = opts.lastOnly ? E.slice(x, [-1], [E.SLICE_END], [1]) : x; // (B, 1 or T, D)
+  if (opts.select) {
+    if (typeof B !== "number" || typeof T !== "number") throw new Error("llamaForward: select needs static B and T");
+    last = E.embedding(E.reshape(x, [B * T, c.hiddenSize]), opts.select); // (S..., D)
+  }
   const head = c.tieWordEmbeddings ? view.linear("model.embed_tokens.weight") : view.linear("lm_head.weight");
   return { logits: applyLinear(last, head), hidden, present };
 }

@@ -57,4 +57,5 @@ export {
 export { openModelSession, type ModelSessionOptions } from "./sessions";
 export { buildInferenceGraph, inferenceFeeds, INFERENCE_INPUTS, pastName, presentName, type StepRows } from "./inference";
 export { LlamaModel, logSoftmax, type LoadOptions } from "./llamaModel";
+export { packPrefix, packedVisible, packedScoreFeeds, ropeFeeds, type PackedRow } from "./prefixPack";
 export { exportMergedModel, exportOnnx } from "./export";

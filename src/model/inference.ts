@@ -9,7 +9,8 @@
 //   outputs: logits (B, K, V); hidden (B, K, (L+1)*D) (layer l at columns l*D..); present_key.<l>/present_value.<l> (B, KV, P+T, Dh)
 import * as E from "../engine";
 import type { HostTensor, Tensor } from "../engine";
-import { ropeInvFreq, type LlamaConfig } from "./config";
+import type { LlamaConfig } from "./config";
+import { ropeFeeds } from "./prefixPack";
 import { createModelGraph, llamaForward, type ModelSource, type WeightOptions } from "./graph";
 
 export const INFERENCE_INPUTS = { ids: "ids", mask: "mask", cos: "rope_cos", sin: "rope_sin", select: "select" } as const;
@@ -54,6 +55,11 @@ export interface StepRows {
   keyValid: boolean[][];
   /** (B, K) positions in 0..T-1 to return. */
   select: number[][];
+  /**
+   * Replaces the causal rule: whether new token t of row b may attend to key column j (prefix-packed
+   * rows, see prefixPack.ts). keyValid still applies.
+   */
+  visible?: (b: number, t: number, j: number) => boolean;
 }
 
 /**
@@ -62,22 +68,15 @@ export interface StepRows {
  */
 export function inferenceFeeds(c: LlamaConfig, rows: StepRows, past: Record<string, HostTensor> | null | "held"): Record<string, HostTensor> {
   const B = rows.ids.length, T = rows.ids[0]!.length, S = rows.keyValid[0]!.length, P = S - T, K = rows.select[0]!.length;
-  const half = c.headDim / 2;
-  const maxPos = Math.max(1, ...rows.positions.flat()) + 1;
-  const inv = ropeInvFreq(c, maxPos);
-  const cos = new Float32Array(B * T * half), sin = new Float32Array(B * T * half);
+  const rope = ropeFeeds(c, rows.positions);
   const mask = new Uint8Array(B * T * S);
   for (let b = 0; b < B; b++) {
-    const keyPos = c.slidingWindow === null ? null : positionsOfKeys(rows, b, P);
+    const keyPos = c.slidingWindow === null || rows.visible ? null : positionsOfKeys(rows, b, P);
     for (let t = 0; t < T; t++) {
       const pos = rows.positions[b]![t]!;
-      for (let i = 0; i < half; i++) {
-        cos[(b * T + t) * half + i] = Math.cos(pos * inv[i]!);
-        sin[(b * T + t) * half + i] = Math.sin(pos * inv[i]!);
-      }
       // Query t sits at key column P + t: it sees valid keys up to itself (and within Mistral's window).
       for (let j = 0; j <= P + t; j++) {
-        const ok = rows.keyValid[b]![j]! && (keyPos === null || pos - keyPos[j]! < c.slidingWindow!);
+        const ok = rows.keyValid[b]![j]! && (rows.visible ? rows.visible(b, t, j) : keyPos === null || pos - keyPos[j]! < c.slidingWindow!);
         mask[(b * T + t) * S + j] = ok ? 1 : 0;
       }
     }
@@ -85,8 +84,8 @@ export function inferenceFeeds(c: LlamaConfig, rows: StepRows, past: Record<stri
   const feeds: Record<string, HostTensor> = {
     [INFERENCE_INPUTS.ids]: E.hostTensor("int64", [B, T], rows.ids.flat()),
     [INFERENCE_INPUTS.mask]: { dtype: "bool", dims: [B, 1, T, S], data: mask },
-    [INFERENCE_INPUTS.cos]: E.hostTensor("float32", [B, 1, T, half], cos),
-    [INFERENCE_INPUTS.sin]: E.hostTensor("float32", [B, 1, T, half], sin),
+    [INFERENCE_INPUTS.cos]: rope.cos,
+    [INFERENCE_INPUTS.sin]: rope.sin,
     [INFERENCE_INPUTS.select]: E.hostTensor("int64", [B, K], rows.select.flat()),
   };
   if (past === "held") return feeds;

@@ -9,6 +9,7 @@ import type { LlamaConfig } from "./config";
 import { loadModelFolder, type ModelFolder } from "./folder";
 import { buildInferenceGraph, cacheCarry, emptyCache, inferenceFeeds, pastName, type StepRows } from "./inference";
 import { openModelSession } from "./sessions";
+import { packPrefix, packedVisible } from "./prefixPack";
 import type { ChatMessage, ModelTokenizer } from "./tokenizer";
 import * as E from "../engine";
 
@@ -20,6 +21,8 @@ export interface LoadOptions {
   overrides?: ReadonlyMap<string, Float32Array>;
   /** Run the session on a worker thread (the VS Code extension host must; CLI and trainer need not). */
   worker?: boolean;
+  /** See ModelSessionOptions.foldWeights (a private fp32 copy of bf16/fp16 weights: faster decoding). */
+  foldWeights?: boolean;
   /** Rows per run for score/hidden/generate (default 8): bounds activation memory. */
   batchSize?: number;
   log?: (message: string) => void;
@@ -41,6 +44,7 @@ export class LlamaModel {
     const serialized = E.toOnnx(graph, { externalThreshold: 1 << 16, externalFile: "overrides.data" });
     const session = await openModelSession(serialized, folder.weights, {
       provider: opts.provider ?? "auto", intraOpThreads: opts.intraOpThreads, log: opts.log, label: `${folder.dir} (inference)`, worker: opts.worker,
+      ...(opts.foldWeights !== undefined ? { foldWeights: opts.foldWeights } : {}),
     });
     return new LlamaModel(folder, session, Math.max(1, opts.batchSize ?? 8));
   }
@@ -107,30 +111,40 @@ export class LlamaModel {
     return res;
   }
 
-  /** log p(continuation | prompt), token by token, for each continuation of each request. */
+  /**
+   * log p(continuation | prompt), token by token, for each continuation of each request. Each request
+   * is one prefix-packed row (prefixPack.ts): the prompt runs once for all of its continuations.
+   */
   async score(reqs: readonly ScoreRequest[]): Promise<ScoreResult[]> {
     const results: ScoreResult[] = reqs.map((req) => ({ tokenLogProbs: req.continuations.map(() => []), total: req.continuations.map(() => 0) }));
-    const flat: { r: number; k: number; seq: number[]; p: number; c: number }[] = [];
-    reqs.forEach((req, r) => {
-      if (req.prompt.length === 0) throw new Error("score: a prompt needs at least one token (e.g. BOS)");
-      req.continuations.forEach((cont, k) => { if (cont.length) flat.push({ r, k, seq: [...req.prompt, ...cont], p: req.prompt.length, c: cont.length }); });
-    });
     const V = this.config.vocabSize;
-    for (let i = 0; i < flat.length; i += this.batchSize) {
-      const chunk = flat.slice(i, i + this.batchSize);
-      let row = 0;
-      // Column pad + p - 1 + j holds the distribution of continuation token j.
-      const { logits } = await this.runFull(chunk.map((f) => f.seq), (_n, pad) => {
-        const f = chunk[row++]!;
-        return Array.from({ length: f.c }, (_, j) => pad + f.p - 1 + j);
-      });
-      const K = logits.dims[1]!;
-      const data = logits.data as Float32Array;
-      chunk.forEach((f, b) => {
-        const lps: number[] = [];
-        for (let j = 0; j < f.c; j++) lps.push(logSoftmax(data.subarray((b * K + j) * V, (b * K + j + 1) * V))[f.seq[f.p + j]!]!);
-        results[f.r]!.tokenLogProbs[f.k] = lps;
-        results[f.r]!.total[f.k] = lps.reduce((a, x) => a + x, 0);
+    const work = reqs.map((req, r) => ({ r, req })).filter((w) => w.req.continuations.some((c) => c.length > 0));
+    for (let i = 0; i < work.length; i += this.batchSize) {
+      const chunk = work.slice(i, i + this.batchSize);
+      const packed = chunk.map((w) => packPrefix(w.req.prompt, w.req.continuations));
+      this.checkIds(chunk.map((w) => [...w.req.prompt, ...w.req.continuations.flat()]));
+      const T = Math.max(...packed.map((p) => p.ids.length));
+      const K = Math.max(1, ...packed.map((p) => p.reads.flat().length));
+      const pad = this.padId();
+      const rows: StepRows = {
+        ids: packed.map((p) => [...p.ids, ...new Array<number>(T - p.ids.length).fill(pad)]),
+        positions: packed.map((p) => [...p.positions, ...new Array<number>(T - p.ids.length).fill(0)]),
+        keyValid: packed.map((p) => Array.from({ length: T }, (_, j) => j < p.ids.length)),
+        select: packed.map((p) => { const f = p.reads.flat(); return [...f, ...new Array<number>(K - f.length).fill(0)]; }),
+        visible: (b, t, j) => packedVisible(packed[b]!, t, j, this.config.slidingWindow),
+      };
+      const out = await this.session.run(inferenceFeeds(this.config, rows, null), ["logits"]);
+      const data = out.logits!.data as Float32Array;
+      chunk.forEach((w, b) => {
+        let slot = 0;
+        w.req.continuations.forEach((cont, k) => {
+          const lps = cont.map((tok) => {
+            const at = (b * K + slot++) * V;
+            return logSoftmax(data.subarray(at, at + V))[tok]!;
+          });
+          results[w.r]!.tokenLogProbs[k] = lps;
+          results[w.r]!.total[k] = lps.reduce((a, x) => a + x, 0);
+        });
       });
     }
     return results;

@@ -1,8 +1,10 @@
 // From dataset records to fixed-shape training batches. Shapes are static for the whole run (batch B,
 // length T = longest example, capped by train.maxSeqLen) so one compiled graph serves every step; a
 // short last batch is filled with copies whose loss weight is zero.
-// Shape legend: B batch, T time, K = B * kl.k perturbed copies, Tk perturbed-sequence length.
+// Shape legend: B batch, T time, A targets per row, K = B * kl.k perturbed copies, Tk perturbed-sequence
+// length, Ak KL positions per perturbed row.
 import type { DatasetRecord } from "../data/index";
+import type { HostTensor } from "../engine/index";
 import type { Prng } from "./rng";
 
 /** One supervised example: token ids and which next-token predictions count for the loss. */
@@ -85,7 +87,12 @@ export function epochOrder(n: number, rng: Prng): number[] {
 export interface Batch {
   /** int64 [B, T] token ids (right-padded). */
   ids: BigInt64Array;
-  /** int64 [B, T] next-token targets, -100 where no loss applies. */
+  /**
+   * int64 [B, A] flat positions b * T + t whose next-token prediction is a target: the graphs compute
+   * logits only there (A = the most targets of any example; unused slots point at position b * T).
+   */
+  labelPos: BigInt64Array;
+  /** int64 [B, A] the targets at labelPos, -100 in unused slots. */
   labels: BigInt64Array;
   /** Real (non-filler) tokens in the batch, for throughput. */
   tokens: number;
@@ -95,14 +102,26 @@ export interface Batch {
 
 export const IGNORE_INDEX = -100;
 
+/** Most loss targets of any example: the A of [B, A] (at least 1, so shapes are never empty). */
+export function maxTargets(examples: readonly TrainExample[]): number {
+  let a = 1;
+  for (const ex of examples) {
+    let n = 0;
+    for (let t = 1; t < ex.ids.length; t++) n += ex.targetMask[t] ? 1 : 0;
+    a = Math.max(a, n);
+  }
+  return a;
+}
+
 /**
  * Packs examples into [B, T] with right padding. Causal attention means padding after a sequence never
  * influences its real positions, so no attention mask is needed. `fill` examples (to complete a short
- * last batch) get no targets.
+ * last batch) get no targets. Targets are listed per row in [B, A] (see Batch.labelPos).
  */
-export function makeBatch(examples: readonly TrainExample[], B: number, T: number, padId: number): Batch {
+export function makeBatch(examples: readonly TrainExample[], B: number, T: number, A: number, padId: number): Batch {
   const ids = new BigInt64Array(B * T).fill(BigInt(padId));
-  const labels = new BigInt64Array(B * T).fill(BigInt(IGNORE_INDEX));
+  const labelPos = new BigInt64Array(B * A);
+  const labels = new BigInt64Array(B * A).fill(BigInt(IGNORE_INDEX));
   let tokens = 0;
   let targets = 0;
   for (let b = 0; b < B; b++) {
@@ -110,44 +129,81 @@ export function makeBatch(examples: readonly TrainExample[], B: number, T: numbe
     const filler = b >= examples.length;
     const n = Math.min(ex.ids.length, T);
     for (let t = 0; t < n; t++) ids[b * T + t] = BigInt(ex.ids[t]);
+    for (let a = 0; a < A; a++) labelPos[b * A + a] = BigInt(b * T);
     if (filler) continue;
     tokens += n;
+    let a = 0;
     for (let t = 0; t + 1 < n; t++) {
-      if (ex.targetMask[t + 1]) {
-        labels[b * T + t] = BigInt(ex.ids[t + 1]);
-        targets++;
-      }
+      if (!ex.targetMask[t + 1]) continue;
+      if (a >= A) throw new Error(`makeBatch: example of line ${ex.line} has more than ${A} targets`);
+      labelPos[b * A + a] = BigInt(b * T + t);
+      labels[b * A + a] = BigInt(ex.ids[t + 1]);
+      a++;
+      targets++;
     }
   }
-  return { ids, labels, tokens, targets };
+  return { ids, labelPos, labels, tokens, targets };
+}
+
+/** The graph feeds of a training batch (names as graphs.ts declares them). */
+export function batchFeeds(b: Batch, B: number, T: number, A: number): Record<string, HostTensor> {
+  return {
+    ids: { dtype: "int64", dims: [B, T], data: b.ids },
+    label_pos: { dtype: "int64", dims: [B, A], data: b.labelPos },
+    labels: { dtype: "int64", dims: [B, A], data: b.labels },
+  };
 }
 
 export interface KlBatch {
   /** int64 [K, Tk]. */
   ids: BigInt64Array;
-  /** float32 [K, Tk]: 1 where the KL counts. */
+  /** int64 [K, Ak] flat positions k * Tk + t where the KL counts (unused slots: k * Tk, mask 0). */
+  pos: BigInt64Array;
+  /** float32 [K, Ak]: 1 where the slot is a KL position. */
   mask: Float32Array;
   tokens: number;
   /** Positions where the KL counts (the KL term's denominator). */
   positions: number;
 }
 
-export function makeKlBatch(seqs: readonly KlSequence[], K: number, Tk: number, padId: number): KlBatch {
+/** Most KL positions of any sequence (the Ak of [K, Ak]; at least 1). */
+export function maxKlPositions(seqs: readonly KlSequence[]): number {
+  let a = 1;
+  for (const s of seqs) a = Math.max(a, s.klMask.reduce((x, y) => x + y, 0));
+  return a;
+}
+
+export function makeKlBatch(seqs: readonly KlSequence[], K: number, Tk: number, Ak: number, padId: number): KlBatch {
   const ids = new BigInt64Array(K * Tk).fill(BigInt(padId));
-  const mask = new Float32Array(K * Tk);
+  const pos = new BigInt64Array(K * Ak);
+  const mask = new Float32Array(K * Ak);
   let tokens = 0;
   let positions = 0;
-  for (let b = 0; b < K && b < seqs.length; b++) {
+  for (let b = 0; b < K; b++) {
+    for (let a = 0; a < Ak; a++) pos[b * Ak + a] = BigInt(b * Tk);
+    if (b >= seqs.length) continue;
     const s = seqs[b];
     const n = Math.min(s.ids.length, Tk);
     tokens += n;
+    let a = 0;
     for (let t = 0; t < n; t++) {
       ids[b * Tk + t] = BigInt(s.ids[t]);
-      mask[b * Tk + t] = s.klMask[t];
-      positions += s.klMask[t];
+      if (!s.klMask[t] || a >= Ak) continue; // past Ak: the look-alike reply ran longer than planned
+      pos[b * Ak + a] = BigInt(b * Tk + t);
+      mask[b * Ak + a] = 1;
+      a++;
+      positions++;
     }
   }
-  return { ids, mask, tokens, positions };
+  return { ids, pos, mask, tokens, positions };
+}
+
+export function klFeeds(kb: KlBatch, K: number, Tk: number, Ak: number): Record<string, HostTensor> {
+  return {
+    kl_ids: { dtype: "int64", dims: [K, Tk], data: kb.ids },
+    kl_pos: { dtype: "int64", dims: [K, Ak], data: kb.pos },
+    kl_mask: { dtype: "float32", dims: [K, Ak], data: kb.mask },
+  };
 }
 
 /** How much one micro-batch's loss terms count in its optimizer step (see lossShares). */

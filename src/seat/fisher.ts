@@ -6,33 +6,32 @@
 import { grad, toOnnx, crossEntropy, type HostTensor } from "../engine/index";
 import { createModelGraph, llamaForward, openModelSession, type ModelFolder, type WeightSpec } from "../model/index";
 import type { SeatConfig } from "./config";
-import { makeBatch, type TrainExample } from "./data";
+import { batchFeeds, makeBatch, maxTargets, type TrainExample } from "./data";
 
 /** Sum over `examples` of squared per-example gradients for each named tensor. */
 export async function gradientSquares(
-  folder: ModelFolder, names: string[], examples: readonly TrainExample[], _B: number, T: number, padId: number,
+  folder: ModelFolder, names: string[], examples: readonly TrainExample[], padId: number,
   config: SeatConfig, signal: AbortSignal,
 ): Promise<Map<string, Float32Array>> {
+  const T = Math.max(2, ...examples.map((e) => e.ids.length));
+  const A = maxTargets(examples);
   const specs = new Map<string, WeightSpec>(names.map((n) => [n, { kind: "dense" }]));
   const m = createModelGraph(folder, { name: "seat-fisher", specs });
   const g = m.graph;
   const ids = g.input("ids", "int64", [1, T]);
-  const labels = g.input("labels", "int64", [1, T]);
-  const { loss } = crossEntropy(llamaForward(m.tuned, ids).logits, labels);
+  const labelPos = g.input("label_pos", "int64", [1, A]);
+  const labels = g.input("labels", "int64", [1, A]);
+  const { loss } = crossEntropy(llamaForward(m.tuned, ids, { select: labelPos }).logits, labels);
   const inputs = m.params.map((p) => p.input);
   const grads = grad(loss, inputs);
   grads.forEach((gr, i) => g.output(`grad/${m.params[i].weightName}`, gr));
-  const session = await openModelSession(toOnnx(g), folder.weights, { provider: config.device.provider, label: "gradient pass" });
+  const session = await openModelSession(toOnnx(g, { externalThreshold: 1 << 20 }), folder.weights, { provider: config.device.provider, label: "gradient pass" });
   try {
     await session.setState(m.initialState());
     const acc = new Map<string, Float32Array>(m.params.map((p) => [p.weightName, new Float32Array(p.init.data.length)]));
     for (const ex of examples) {
       signal.throwIfAborted();
-      const b = makeBatch([ex], 1, T, padId);
-      const feeds: Record<string, HostTensor> = {
-        ids: { dtype: "int64", dims: [1, T], data: b.ids },
-        labels: { dtype: "int64", dims: [1, T], data: b.labels },
-      };
+      const feeds: Record<string, HostTensor> = batchFeeds(makeBatch([ex], 1, T, A, padId), 1, T, A);
       const out = await session.run(feeds, [...acc.keys()].map((n) => `grad/${n}`));
       for (const [n, a] of acc) {
         const gd = out[`grad/${n}`].data as Float32Array;

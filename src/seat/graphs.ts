@@ -1,18 +1,20 @@
 // The graphs a run compiles, all over the model layer's weight views (createModelGraph: frozen
 // constants shared by the tuned and the base view; trainable inputs per WeightSpec):
-//   training: ids/labels [B, T] (+ kl_ids/kl_mask [K, Tk]) -> objective -> backward -> AdamW;
+//   training: ids [B, T], label_pos/labels [B, A] (+ kl_ids [K, Tk], kl_pos/kl_mask [K, Ak]) -> objective
+//             -> backward -> AdamW; logits exist only at the A labelled and Ak KL positions per row;
 //   with gradient accumulation the training graph is split in two:
 //     gradient: the same forward and objective on one micro-batch, its terms weighted by the
 //               micro-batch's share of the step (ce_share, kl_share, ewc_share), backward, and the
 //               gradients added into accumulators (X.acc -> X.acc:next);
 //     apply:    clipping + AdamW on the accumulated gradients, no model weights at all;
-//   scoring:  forward only over the tuned weights; per-sequence sum of log p(next token) at masked
-//             positions (abstention-opening probabilities for the quick eval).
+//   scoring:  forward only over the tuned weights on prefix-packed rows (a prompt and all its
+//             continuations in one row, model/prefixPack.ts); log p(target) at the read positions only
+//             (abstention-opening probabilities for the quick eval).
 // The base forward on the perturbed batch reads constants only, so autodiff never differentiates it and
 // masked/LoRA runs hold a single copy of the weights. Dense methods with a base term (full+kl, ewc) read
 // the frozen constants for the base and their own inputs for the tuned model: one extra model copy.
-// Shape legend: B batch (one micro-batch under accumulation), T time, K perturbed copies, Tk perturbed
-// length, V vocab, N scored sequences.
+// Shape legend: B batch (one micro-batch under accumulation), T time, A targets per row, K perturbed
+// copies, Tk perturbed length, Ak KL positions per row, V vocab, N scored rows, S reads per row.
 import {
   Graph, type Tensor, type TrainStep, type HostTensor, type AdamWConfig, type GradAccumulation, type OptimizerUpdate,
   trainStep, accumulateGrad, applyGradients, logSoftmax, pickLogProbs, mul, reduceSum,
@@ -33,7 +35,9 @@ export interface TrainGraph {
 export interface TrainGraphSpec {
   B: number;
   T: number;
-  kl?: { K: number; Tk: number; lambda: number; direction: "forward" | "reverse" };
+  /** Target slots per row (data.ts maxTargets). */
+  A: number;
+  kl?: { K: number; Tk: number; Ak: number; lambda: number; direction: "forward" | "reverse" };
   ewc?: { lambda: number; fisher: Map<string, Float32Array> };
 }
 
@@ -86,18 +90,21 @@ function buildLoss(
   const model = createModelGraph(src, { name, specs });
   const g = model.graph;
   const ids = g.input("ids", "int64", [spec.B, spec.T]);
-  const labels = g.input("labels", "int64", [spec.B, spec.T]);
-  const logits = llamaForward(model.tuned, ids).logits; // (B, T, V)
+  const labelPos = g.input("label_pos", "int64", [spec.B, spec.A]);
+  const labels = g.input("labels", "int64", [spec.B, spec.A]);
+  const logits = llamaForward(model.tuned, ids, { select: labelPos }).logits; // (B, A, V)
   let klTerm;
   if (spec.kl) {
-    const klIds = g.input("kl_ids", "int64", [spec.kl.K, spec.kl.Tk]);
-    const klMask = g.input("kl_mask", "float32", [spec.kl.K, spec.kl.Tk]);
+    const { K, Tk, Ak } = spec.kl;
+    const klIds = g.input("kl_ids", "int64", [K, Tk]);
+    const klPos = g.input("kl_pos", "int64", [K, Ak]);
+    const klMask = g.input("kl_mask", "float32", [K, Ak]);
     // One set of RoPE tables for both passes over the perturbed batch.
-    const tabs = ropeTables(spec.kl.Tk, src.config.headDim, src.config.ropeTheta, 0, ropeInvFreq(src.config, spec.kl.Tk));
+    const tabs = ropeTables(Tk, src.config.headDim, src.config.ropeTheta, 0, ropeInvFreq(src.config, Tk));
     const rope = { cos: g.constant("kl_rope_cos", tabs.cos), sin: g.constant("kl_rope_sin", tabs.sin) };
     klTerm = {
-      baseLogits: llamaForward(model.base, klIds, { rope }).logits, // (K, Tk, V), constants only
-      tunedLogits: llamaForward(model.tuned, klIds, { rope }).logits,
+      baseLogits: llamaForward(model.base, klIds, { rope, select: klPos }).logits, // (K, Ak, V), constants only
+      tunedLogits: llamaForward(model.tuned, klIds, { rope, select: klPos }).logits,
       mask: klMask, lambda: spec.kl.lambda, direction: spec.kl.direction,
     };
   }
@@ -123,6 +130,7 @@ function buildLoss(
 /**
  * Per row: 1 when every labelled position has its label as the argmax (greedy decoding would then
  * reproduce the answer exactly, stop token included), 0 otherwise, -1 for rows without labels. (B)
+ * logits (B, A, V), labels (B, A).
  */
 function exactMatchPerRow(logits: Tensor, labels: Tensor): Tensor {
   const valid = not(equal(labels, -100)); // (B, T)
@@ -137,17 +145,22 @@ function exactMatchPerRow(logits: Tensor, labels: Tensor): Tensor {
 }
 
 /**
- * Forward-only graph over the tuned weights (trainable inputs fed from the training session's state):
- * `seq_logprob` [N] = sum over t of mask[t] * log p(targets[t] | ids<=t).
+ * Forward-only graph over the tuned weights (trainable inputs fed from the training session's state)
+ * on prefix-packed rows: ids (N, T), rope tables (N, 1, T, Dh/2), an attention mask (N, 1, T, T) from
+ * packPrefix, and S reads per row (flat positions n * T + t with their targets):
+ * `token_logprob` (N, S) = log p(targets | row up to the read position).
  */
-export function buildScoreGraph(src: ModelSource, specs: WeightSpecs, N: number, T: number): ModelGraph {
+export function buildScoreGraph(src: ModelSource, specs: WeightSpecs, N: number, T: number, S: number): ModelGraph {
   const model = createModelGraph(src, { name: "seat-score", specs });
   const g = model.graph;
+  const half = src.config.headDim / 2;
   const ids = g.input("ids", "int64", [N, T]);
-  const targets = g.input("targets", "int64", [N, T]);
-  const mask = g.input("mask", "float32", [N, T]);
-  const lp = logSoftmax(llamaForward(model.tuned, ids).logits, -1); // (N, T, V)
-  g.output("seq_logprob", reduceSum(mul(pickLogProbs(lp, targets), mask), [-1]));
+  const rope = { cos: g.input("rope_cos", "float32", [N, 1, T, half]), sin: g.input("rope_sin", "float32", [N, 1, T, half]) };
+  const mask = g.input("mask", "bool", [N, 1, T, T]);
+  const reads = g.input("reads", "int64", [N, S]);
+  const targets = g.input("targets", "int64", [N, S]);
+  const lp = logSoftmax(llamaForward(model.tuned, ids, { rope, mask, select: reads }).logits, -1); // (N, S, V)
+  g.output("token_logprob", pickLogProbs(lp, targets));
   return model;
 }
 

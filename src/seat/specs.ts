@@ -5,6 +5,14 @@ import type { CkptTensor } from "./checkpoint";
 import { methodParts, type SeatConfig } from "./config";
 import { selectTensors, type Mask } from "./masks";
 
+/**
+ * The weight matrices among the tensors `patterns` select (mask.modules, lora.targets): masks and LoRA
+ * adapt linear projections, never their biases (Qwen2's q/k/v have one) or norms.
+ */
+export function trainableMatrices(folder: ModelFolder, patterns: readonly string[], what: string): string[] {
+  return selectTensors([...folder.weights.entries.keys()], patterns, what).filter((n) => folder.weights.entries.get(n)!.shape.length === 2);
+}
+
 export function weightSpecs(config: SeatConfig, folder: ModelFolder, mask: Mask | undefined): Map<string, WeightSpec> {
   const names = [...folder.weights.entries.keys()];
   const parts = methodParts(config.method);
@@ -12,7 +20,7 @@ export function weightSpecs(config: SeatConfig, folder: ModelFolder, mask: Mask 
   if (parts.params === "masked" && config.mask.type === "random-per-step") {
     // Redrawn every step: the eligible tensors are dense inputs; the trainer keeps each step's update
     // only at that step's draw.
-    for (const n of selectTensors(names, config.mask.modules, "mask.modules")) specs.set(n, { kind: "dense" });
+    for (const n of trainableMatrices(folder, config.mask.modules, "mask.modules")) specs.set(n, { kind: "dense" });
   } else if (parts.params === "masked") {
     if (!mask) throw new Error(`method ${config.method} needs a mask`);
     // In the model's tensor order, never the mask's own order: a mask restored from a checkpoint comes
@@ -28,7 +36,7 @@ export function weightSpecs(config: SeatConfig, folder: ModelFolder, mask: Mask 
   } else if (parts.params === "dense") {
     for (const n of selectTensors(names, config.full.modules, "full.modules")) specs.set(n, { kind: "dense" });
   } else {
-    for (const n of selectTensors(names, config.lora.targets, "lora.targets")) specs.set(n, { kind: "lora", rank: config.lora.r, alpha: config.lora.alpha });
+    for (const n of trainableMatrices(folder, config.lora.targets, "lora.targets")) specs.set(n, { kind: "lora", rank: config.lora.r, alpha: config.lora.alpha });
   }
   return specs;
 }

@@ -63,13 +63,20 @@ export interface StepperOptions {
   log: (message: string) => void;
 }
 
+/**
+ * Host constants of 1 MiB or more (EWC's Fisher, sparse indices, RoPE tables) go to an external file
+ * beside the written model, never into the protobuf: its messages are capped at 2 GiB, which EWC's
+ * Fisher (one float per weight) passes at about 0.5B parameters.
+ */
+const EXTERNAL = { externalThreshold: 1 << 20, externalFile: "constants.data" };
+
 const num = (out: Record<string, HostTensor>, n: string) => (out[n] ? Number(out[n].data[0]) : undefined);
 
 export async function openStepper(folder: ModelFolder, specs: WeightSpecs, spec: TrainGraphSpec, config: SeatConfig, opts: StepperOptions): Promise<Stepper> {
   const sessionOpts = { ...(opts.threads ? { intraOpThreads: opts.threads } : {}) };
   if (config.train.gradAccum === 1) {
     const tg = buildTrainGraph(folder, specs, spec, config);
-    const session = await openModelSession(toOnnx(tg.model.graph), folder.weights, { ...sessionOpts, provider: opts.provider, label: "training graph", log: opts.log });
+    const session = await openModelSession(toOnnx(tg.model.graph, EXTERNAL), folder.weights, { ...sessionOpts, provider: opts.provider, label: "training graph", log: opts.log });
     return {
       model: tg.model, provider: session.provider, stateNames: Object.values(tg.step.carry),
       initialState: () => ({ ...tg.model.initialState(), ...initialOptimizerState(tg.step) }),
@@ -87,11 +94,11 @@ export async function openStepper(folder: ModelFolder, specs: WeightSpecs, spec:
 
   const gg = buildGradGraph(folder, specs, spec, config);
   const ag = buildApplyGraph(gg.model.params, gg, config);
-  const grad = await openModelSession(toOnnx(gg.model.graph), folder.weights, { ...sessionOpts, provider: opts.provider, label: "gradient graph", log: opts.log });
+  const grad = await openModelSession(toOnnx(gg.model.graph, EXTERNAL), folder.weights, { ...sessionOpts, provider: opts.provider, label: "gradient graph", log: opts.log });
   let apply: Session;
   try {
     // On the provider the gradient graph got, so a fallback is decided (and reported) once.
-    apply = await openModelSession(toOnnx(ag.graph), folder.weights, { ...sessionOpts, provider: grad.provider, label: "optimizer graph" });
+    apply = await openModelSession(toOnnx(ag.graph, EXTERNAL), folder.weights, { ...sessionOpts, provider: grad.provider, label: "optimizer graph" });
   } catch (e) {
     await grad.release();
     throw e;

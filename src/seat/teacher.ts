@@ -1,6 +1,6 @@
 // The KL teacher's continuations: the frozen base model's own greedy replies to perturbed prompts (its
 // abstentions). Generated with the model layer's KV-cache generation, on a separate inference session
-// that is loaded on first use; the replies are cached in the run folder so a resumed run reuses exactly
+// that is loaded on first use and released once the run's targets exist; the replies are cached in the run folder so a resumed run reuses exactly
 // the same targets instead of regenerating them.
 import { LlamaModel } from "../model/llamaModel";
 import type { ModelFolder } from "../model/index";
@@ -18,8 +18,11 @@ export interface Generator {
 export function baseGenerator(folder: ModelFolder, config: SeatConfig, sink: EventSink): Generator {
   let model: LlamaModel | undefined;
   const load = async () => {
+    // Folded: a private fp32 copy of bf16 weights decodes ~2.8x faster (measured on the 135M shape);
+    // the teacher is released before the training session opens (prepare.ts), so the copy never
+    // shares the memory with training.
     model ??= await LlamaModel.load(folder, {
-      provider: config.device.provider, ...(config.device.threads ? { intraOpThreads: config.device.threads } : {}),
+      foldWeights: true, provider: config.device.provider, ...(config.device.threads ? { intraOpThreads: config.device.threads } : {}),
       log: (m) => sink.emit({ type: "log", level: "info", message: `teacher: ${m}` }),
     });
   };

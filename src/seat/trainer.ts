@@ -13,7 +13,7 @@ import { Prng } from "./rng";
 import { lrAt } from "./schedule";
 import { writeCheckpoint, readCheckpoint, listCheckpoints, checkpointName, writeFileAtomic, CheckpointError, type CheckpointState, type CkptTensor } from "./checkpoint";
 import { EventSink, RUN_FILES, defaultRunDir, readRunConfig, acquireRunLock, RunFolderError } from "./runFolder";
-import { epochOrder, lossShares, makeBatch, makeKlBatch } from "./data";
+import { batchFeeds, epochOrder, klFeeds, lossShares, makeBatch, makeKlBatch } from "./data";
 import { prepareRun, type PreparedRun } from "./prepare";
 import type { MicroBatch, StepOutputs } from "./stepper";
 
@@ -144,18 +144,14 @@ async function microBatches(run: PreparedRun, idx: number[], epoch: number, rows
   let tokens = 0;
   for (let at = 0; at < idx.length; at += rows) {
     const part = idx.slice(at, at + rows);
-    const batch = makeBatch(part.map((i) => run.examples[i]), rows, run.seqLen, run.padId);
-    const feeds: MicroBatch["feeds"] = {
-      ids: { dtype: "int64", dims: [rows, run.seqLen], data: batch.ids },
-      labels: { dtype: "int64", dims: [rows, run.seqLen], data: batch.labels },
-    };
+    const batch = makeBatch(part.map((i) => run.examples[i]), rows, run.seqLen, run.targetSlots, run.padId);
+    const feeds: MicroBatch["feeds"] = batchFeeds(batch, rows, run.seqLen, run.targetSlots);
     tokens += batch.tokens;
     let klPositions = 0;
     if (kl && run.klShape) {
-      const { K, Tk } = run.klShape;
-      const kb = makeKlBatch(await run.klSequencesFor(epoch, part), K, Tk, run.padId);
-      feeds.kl_ids = { dtype: "int64", dims: [K, Tk], data: kb.ids };
-      feeds.kl_mask = { dtype: "float32", dims: [K, Tk], data: kb.mask };
+      const { K, Tk, Ak } = run.klShape;
+      const kb = makeKlBatch(await run.klSequencesFor(epoch, part), K, Tk, Ak, run.padId);
+      Object.assign(feeds, klFeeds(kb, K, Tk, Ak));
       tokens += kb.tokens;
       klPositions = kb.positions;
     }

@@ -12,7 +12,7 @@ import { FeedError } from "../../../src/runtime";
 import { loadModelFolder } from "../../../src/model/index";
 import { resolveConfig, train, type SeatConfig } from "../../../src/seat/index";
 import { readCheckpoint, checkpointName } from "../../../src/seat/checkpoint";
-import { lossShares, makeBatch, makeKlBatch, type KlSequence, type LossShare, type TrainExample } from "../../../src/seat/data";
+import { batchFeeds, klFeeds, lossShares, makeBatch, makeKlBatch, type KlSequence, type LossShare, type TrainExample } from "../../../src/seat/data";
 import { drawMask, selectTensors } from "../../../src/seat/masks";
 import { Prng } from "../../../src/seat/rng";
 import { weightSpecs } from "../../../src/seat/specs";
@@ -52,6 +52,9 @@ function ids(seed: number, n: number, V: number): number[] {
 // each, so an unweighted mean of the micro-batch losses would not be the whole batch's loss.
 const TARGETS = [1, 8, 3, 2];
 const KL_POSITIONS = [2, 7, 4, 1];
+/** Target and KL slots per row: the most of any example, as the trainer plans them. */
+const A = Math.max(...TARGETS);
+const AK = Math.max(...KL_POSITIONS);
 
 function examples(V: number): TrainExample[] {
   return TARGETS.map((n, i) => {
@@ -68,13 +71,12 @@ function klSequences(V: number): KlSequence[] {
 }
 
 function batchOf(exs: TrainExample[], kls: KlSequence[], kl: boolean): { feeds: Record<string, HostTensor>; targets: number; klPositions: number } {
-  const b = makeBatch(exs, exs.length, T, 0);
-  const feeds: Record<string, HostTensor> = { ids: { dtype: "int64", dims: [exs.length, T], data: b.ids }, labels: { dtype: "int64", dims: [exs.length, T], data: b.labels } };
+  const b = makeBatch(exs, exs.length, T, A, 0);
+  const feeds: Record<string, HostTensor> = batchFeeds(b, exs.length, T, A);
   let klPositions = 0;
   if (kl) {
-    const kb = makeKlBatch(kls, kls.length, TK, 0);
-    feeds.kl_ids = { dtype: "int64", dims: [kls.length, TK], data: kb.ids };
-    feeds.kl_mask = { dtype: "float32", dims: [kls.length, TK], data: kb.mask };
+    const kb = makeKlBatch(kls, kls.length, TK, AK, 0);
+    Object.assign(feeds, klFeeds(kb, kls.length, TK, AK));
     klPositions = kb.positions;
   }
   return { feeds, targets: b.targets, klPositions };
@@ -123,8 +125,8 @@ async function setup(method: string, gradAccum: number, layer: Record<string, un
   const specs = weightSpecs(c, folder, mask);
   const rows = ROWS * (gradAccum === 1 ? ACCUM : 1);
   const spec: TrainGraphSpec = {
-    B: rows, T,
-    ...(kl ? { kl: { K: rows, Tk: TK, lambda: c.kl.lambda, direction: c.kl.direction } } : {}),
+    B: rows, T, A,
+    ...(kl ? { kl: { K: rows, Tk: TK, Ak: AK, lambda: c.kl.lambda, direction: c.kl.direction } } : {}),
     ...(method === "ewc" ? { ewc: { lambda: 50, fisher: new Map([...specs.keys()].map((n) => [n, new Float32Array(folder.weights.entries.get(n)!.shape.reduce((a, b) => a * b, 1)).fill(0.5)])) } } : {}),
   };
   const stepper = await openStepper(folder, specs, spec, c, { provider: "cpu", threads: 1, log: () => {} });

@@ -1,0 +1,209 @@
+// What the frozen base model contributes to a run, built from the training records: look-alike
+// (perturbed) prompts, the base model's own greedy replies to them (the KL teacher's targets, replay
+// examples, EWC's Fisher prompts), cached in the run folder so a resumed run reuses exactly the same
+// targets. The teacher's inference session reads the same weight file pages as the training session
+// (model/sessions.ts: frozen weights are shared, never folded into private copies).
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { DatasetRecord } from "../data/index";
+import { perturbationsFor, prepareDataset, type DatasetContext, type PerturbationCandidate } from "../entities/index";
+import { loadAbstentionLists, makeAbstentionDetector } from "../eval/index";
+import type { ModelTokenizer } from "../model/index";
+import { writeFileAtomic } from "./checkpoint";
+import type { SeatConfig } from "./config";
+import { exampleFromIds, klSequence, type KlSequence, type TrainExample } from "./data";
+import { hashSeed } from "./hash";
+import { Prng } from "./rng";
+import { RUN_FILES, type EventSink } from "./runFolder";
+import type { Generator } from "./teacher";
+
+/** Perturbed prompts of the training records and the base model's replies to them. */
+export class BaseTargets {
+  private readonly entityCtx: DatasetContext;
+  private readonly cache: Map<string, number[]>;
+
+  constructor(
+    readonly records: readonly DatasetRecord[],
+    private readonly tok: ModelTokenizer,
+    private readonly config: SeatConfig,
+    private readonly runDir: string,
+    private readonly gen: Generator | undefined,
+    private readonly signal: AbortSignal,
+  ) {
+    this.entityCtx = prepareDataset(records.map(entityView));
+    this.cache = loadTeacherCache(runDir);
+  }
+
+  /** k seeded look-alike versions of record `rec` (fewer when the record has fewer candidates). */
+  perturbed(rec: number, k: number, seed: number): PerturbationCandidate[] {
+    const all = perturbationsFor(entityView(this.records[rec]), { k, seed, context: this.entityCtx }).filter((p) => p.question !== undefined || p.messages !== undefined);
+    if (all.length <= k) return all;
+    const r = new Prng(seed, rec);
+    return [...r.sample(all.length, k)].map((i) => all[i]);
+  }
+
+  promptOf(rec: number, p: PerturbationCandidate): number[] {
+    return this.tok.encodePrompt(promptMessages(this.records[rec], p));
+  }
+
+  /** The base model's greedy replies (ids, stop token excluded), generated once per prompt per run. */
+  async replies(prompts: number[][]): Promise<number[][]> {
+    const missing = prompts.filter((p) => !this.cache.has(p.join(",")));
+    if (missing.length) {
+      if (!this.gen) throw new Error("internal: base replies requested but no teacher was loaded");
+      const out = await this.gen.generate(missing, this.config.kl.maxResponseTokens, this.signal);
+      missing.forEach((p, i) => this.cache.set(p.join(","), out[i]));
+      saveTeacherCache(this.runDir, this.cache);
+    }
+    return prompts.map((p) => this.cache.get(p.join(","))!);
+  }
+
+  /**
+   * Replay (ratio 1.0 = one abstention example per training example): perturbed prompts paired with
+   * the base model's own replies, kept only when the abstention detector says the reply abstains, and
+   * encoded through the chat template like any record (so the turn's end token is learned too).
+   */
+  async replayExamples(n: number, sink: EventSink): Promise<TrainExample[]> {
+    const c = this.config.train;
+    const detector = makeAbstentionDetector(loadAbstentionLists().phrases);
+    const cands: { rec: number; p: PerturbationCandidate; ids: number[] }[] = [];
+    for (let i = 0; cands.length < n && i < n * 4; i++) {
+      const rec = i % this.records.length;
+      const p = this.perturbed(rec, 1, hashSeed(c.seed, 1000 + Math.floor(i / this.records.length)))[0];
+      if (p) cands.push({ rec, p, ids: this.promptOf(rec, p) });
+    }
+    const replies = await this.replies(cands.map((x) => x.ids));
+    const out: TrainExample[] = [];
+    cands.forEach((x, i) => {
+      const text = this.tok.decode(replies[i]);
+      if (detector.match(text) === undefined) return;
+      const messages = [...promptMessages(this.records[x.rec], x.p), { role: "assistant", content: text }];
+      const e = this.tok.encodeExample({ messages });
+      out.push({ record: x.rec, line: this.records[x.rec].line, ids: e.ids.slice(0, c.maxSeqLen), targetMask: e.answerMask.slice(0, c.maxSeqLen), promptLength: e.promptLength, kind: "replay" });
+    });
+    sink.emit({ type: "log", level: out.length === 0 ? "warn" : "info", message: `replay: ${out.length} of ${cands.length} base replies to perturbed prompts abstain; ${out.length} abstention examples mixed into ${this.records.length} training examples` });
+    return out;
+  }
+
+  /** EWC's Fisher examples: perturbed prompts with the base model's replies as targets. */
+  async fisherExamples(samples: number): Promise<TrainExample[]> {
+    const c = this.config.train;
+    const prompts: { rec: number; ids: number[] }[] = [];
+    for (let rec = 0; rec < this.records.length && prompts.length < samples; rec++) {
+      const p = this.perturbed(rec, 1, hashSeed(c.seed, 2000))[0];
+      if (p) prompts.push({ rec, ids: this.promptOf(rec, p) });
+    }
+    const replies = await this.replies(prompts.map((p) => p.ids));
+    return prompts.map((p, i) => exampleFromIds(p.rec, this.records[p.rec].line, p.ids, replies[i], c.maxSeqLen));
+  }
+
+  /** Held-out prompts for the quick eval: perturbations never used in training. */
+  quickEvalPrompts(n: number): number[][] {
+    const out: number[][] = [];
+    for (let rec = 0; out.length < n && rec < this.records.length; rec++) {
+      const p = this.perturbed(rec, 1, hashSeed(this.config.train.seed, 999_983))[0];
+      if (p) out.push(this.promptOf(rec, p));
+    }
+    return out;
+  }
+}
+
+/** Shape of the perturbed batch of one micro-batch: K rows of Tk tokens, Ak KL positions per row. */
+export interface KlShape {
+  K: number;
+  Tk: number;
+  Ak: number;
+}
+
+export function klShapeFor(config: SeatConfig, examples: readonly TrainExample[]): KlShape {
+  const c = config.train;
+  const maxPrompt = Math.max(...examples.map((e) => e.promptLength));
+  const maxAnswer = Math.max(...examples.map((e) => e.ids.length - e.promptLength));
+  // Look-alike names can tokenize longer than the originals: leave room, the rest is truncated.
+  const cont = config.kl.positions === "answer" ? maxAnswer : config.kl.maxResponseTokens;
+  const Tk = Math.min(c.maxSeqLen, maxPrompt + 16 + cont);
+  const Ak = Math.max(1, Math.min(Tk - 1, config.kl.includePrompt ? Tk - 1 : cont));
+  return { K: c.batchSize * (config.kl.input === "original" ? 1 : config.kl.k), Tk, Ak };
+}
+
+/**
+ * KL sequences of one epoch for every training record, built in one batch (one generation call) on
+ * first use; `resample: epoch` draws new look-alikes each epoch.
+ */
+export class KlSequences {
+  private epoch: { seed: number; byRecord: Map<number, KlSequence[]> } | undefined;
+
+  constructor(private readonly targets: BaseTargets, private readonly examples: readonly TrainExample[], private readonly config: SeatConfig, private readonly shape: KlShape) {}
+
+  async forExamples(epoch: number, idx: readonly number[]): Promise<KlSequence[]> {
+    const byRecord = await this.forEpoch(epoch);
+    const out: KlSequence[] = [];
+    for (const i of idx) if (this.examples[i].kind === "fact") out.push(...(byRecord.get(this.examples[i].record) ?? []));
+    return out;
+  }
+
+  /**
+   * Generates the base replies of every listed epoch in one go, so the teacher can be released before
+   * the training session opens (its weights and the training session's never share the memory).
+   */
+  async prefetch(epochs: readonly number[]): Promise<void> {
+    if (this.config.kl.positions === "answer") return;
+    // one generation call per epoch, so each epoch's prompts are batched as they would be on their own
+    for (const seed of new Set(epochs.map((e) => this.seedOf(e)))) await this.targets.replies(this.promptsFor(seed).flat());
+  }
+
+  private seedOf(epoch: number): number {
+    return this.config.kl.resample === "epoch" ? hashSeed(this.config.train.seed, epoch) : hashSeed(this.config.train.seed, 0);
+  }
+
+  private facts(): TrainExample[] {
+    return this.examples.filter((e) => e.kind === "fact");
+  }
+
+  private promptsFor(seed: number): number[][][] {
+    return this.facts().map((ex) => this.config.kl.input === "original"
+      ? [ex.ids.slice(0, ex.promptLength)]
+      : this.targets.perturbed(ex.record, this.config.kl.k, seed).map((p) => this.targets.promptOf(ex.record, p)));
+  }
+
+  private async forEpoch(epoch: number): Promise<Map<number, KlSequence[]>> {
+    const { config } = this;
+    const seed = this.seedOf(epoch);
+    if (this.epoch?.seed === seed) return this.epoch.byRecord;
+    const facts = this.facts();
+    const prompts = this.promptsFor(seed);
+    const conts = config.kl.positions === "answer" ? [] : await this.targets.replies(prompts.flat());
+    const byRecord = new Map<number, KlSequence[]>();
+    let j = 0;
+    facts.forEach((ex, i) => {
+      byRecord.set(ex.record, prompts[i].map((p) => {
+        const cont = config.kl.positions === "answer" ? ex.ids.slice(ex.promptLength) : conts[j];
+        j++;
+        return klSequence(ex.record, p, cont, config.kl.includePrompt, this.shape.Tk);
+      }));
+    });
+    this.epoch = { seed, byRecord };
+    return byRecord;
+  }
+}
+
+/** The perturbed conversation up to (not including) the answer. */
+function promptMessages(r: DatasetRecord, p: PerturbationCandidate): { role: string; content: string }[] {
+  if (p.messages) return p.messages.filter((m, i, a) => !(i === a.length - 1 && m.role === "assistant"));
+  return [...r.messages.filter((m) => m.role === "system"), { role: "user", content: p.question! }];
+}
+
+function entityView(r: DatasetRecord) {
+  return { question: r.question, answer: r.answer, messages: r.messages, seat: { entities: r.entities, perturbations: r.perturbations } };
+}
+
+function loadTeacherCache(runDir: string): Map<string, number[]> {
+  const p = join(runDir, RUN_FILES.cache, "teacher.json");
+  if (!existsSync(p)) return new Map();
+  return new Map(Object.entries(JSON.parse(readFileSync(p, "utf8")) as Record<string, number[]>));
+}
+
+function saveTeacherCache(runDir: string, cache: Map<string, number[]>): void {
+  mkdirSync(join(runDir, RUN_FILES.cache), { recursive: true });
+  writeFileAtomic(join(runDir, RUN_FILES.cache, "teacher.json"), JSON.stringify(Object.fromEntries(cache)));
+}
