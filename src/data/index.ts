@@ -22,9 +22,10 @@ export { setMember, updateSeat, rawMembers, RecordEditError } from "./edit";
 export { convertRecordText, convertJsonlText, ConversionError, FORMAT_FIELDS, type ConvertResult } from "./convert";
 export { scanJson, type JsonScanResult, type JsonSpanNode } from "./jsonScan";
 export { contentHash } from "./check";
+export { FILE_RULES, crlfMessage, type Span } from "./fileRules";
 export { writeBenchDataset, benchValidation, type ValidationBenchResult } from "./bench";
 export {
-  exportCsvFile, importCsvFile, recordsToCsv, csvToJsonl, writeNewFile, JSON_SUFFIX, CsvInputError,
+  exportCsvFile, importCsvFile, recordsToCsv, csvToJsonl, JSON_SUFFIX, CsvInputError,
   type CsvIssue, type CsvExportResult, type CsvImportResult,
 } from "./csv";
 export { toValidateOptions, type PlainValidateOptions } from "./plainOptions";

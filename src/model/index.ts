@@ -57,4 +57,4 @@ export {
 export { openModelSession, type ModelSessionOptions } from "./sessions";
 export { buildInferenceGraph, inferenceFeeds, INFERENCE_INPUTS, pastName, presentName, type StepRows } from "./inference";
 export { LlamaModel, logSoftmax, type LoadOptions } from "./llamaModel";
-export { exportMergedModel, exportOnnx } from "./export";
+export { exportMergedModel, exportOnnx, EXPORT_RECORD } from "./export";

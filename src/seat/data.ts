@@ -3,7 +3,7 @@
 // short last batch is filled with copies whose loss weight is zero.
 // Shape legend: B batch, T time, K = B * kl.k perturbed copies, Tk perturbed-sequence length.
 import type { DatasetRecord } from "../data/index";
-import type { Prng } from "./rng";
+import type { Prng } from "../util/rng";
 
 /** One supervised example: token ids and which next-token predictions count for the loss. */
 export interface TrainExample {

@@ -16,11 +16,11 @@ import { encodeRecords, exampleFromIds, klSequence, type KlSequence, type TrainE
 import { buildScoreGraph } from "./graphs";
 import { openStepper, type MicroBatch, type StepOutputs, type UpdateHook } from "./stepper";
 import { drawMask, selectTensors, type Mask } from "./masks";
-import { Prng, type PrngState } from "./rng";
-import { writeFileAtomic } from "./checkpoint";
+import { Prng, type PrngState } from "../util/rng";
+import { writeFileAtomic } from "../util/files";
 import { RUN_FILES, type EventSink } from "./runFolder";
 import { mergeTrained } from "../model/index";
-import { exportMergedModel } from "./export";
+import { exportMergedModel } from "../model/index";
 import { weightSpecs, maskFromCheckpoint } from "./specs";
 import { gradientSquares } from "./fisher";
 import { hashSeed } from "./hash";
