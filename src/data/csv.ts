@@ -127,10 +127,7 @@ function membersOf(text: string, line: number, col0: number, issues: CsvIssue[])
     return rawMembers(text);
   } catch (e) {
     if (!(e instanceof RecordEditError)) throw e;
-    const before = text.slice(0, e.offset);
-    const nl = before.lastIndexOf("\n");
-    const extra = nl < 0 ? 0 : before.slice(0, nl + 1).split("\n").length - 1;
-    issues.push({ line: line + extra, col: nl < 0 ? col0 + e.offset + 1 : e.offset - nl, message: `${e.message}: skipped` });
+    issues.push({ line: line + e.line - 1, col: e.line === 1 ? col0 + e.column : e.column, message: `${e.message}: skipped` });
     return null;
   }
 }
