@@ -4,6 +4,7 @@
 // hashes (for duplicates).
 import { analyzeRecord, messagesOf, NO_SEAT, type Analysis } from "./formats";
 import { scanJson } from "./jsonScan";
+import { FILE_RULES, type Span } from "./fileRules";
 import { SpanCache } from "./locate";
 import type { DatasetRecord, DatasetSummary, Problem, ProblemCode, RecordFormat, Severity, ValidateOptions } from "./types";
 
@@ -213,12 +214,12 @@ export class RecordChecker {
   crossCheck(place: RecordPlace, length: number, format: RecordFormat, h1: number, h2: number): void {
     if (!this.firstFormat) this.firstFormat = { format, line: place.line };
     else if (format !== this.firstFormat.format) {
-      this.add(place, 0, length, "warning", "mixed-formats", `this record is ${format}, but the first record (line ${this.firstFormat.line}) is ${this.firstFormat.format}`);
+      this.problems.add(FILE_RULES["mixed-formats"](span(place, 0, length), format, this.firstFormat));
     }
     const first = this.dups ? this.dups.add(h1, h2, place.line) : 0;
     if (first) {
       this.duplicates++;
-      this.add(place, 0, length, "warning", "duplicate-record", `duplicate record: same content as line ${first}`, undefined, { line: first, message: "first copy" });
+      this.problems.add(FILE_RULES["duplicate-record"](span(place, 0, length), first));
     }
   }
 
@@ -233,17 +234,20 @@ export class RecordChecker {
   }
 
   /** Reports a problem spanning offsets [start, end) of the record text. */
-  private add(place: RecordPlace, start: number, end: number, severity: Severity, code: ProblemCode, message: string, fix?: { title: string; value: unknown }, related?: Problem["related"]) {
-    let l = place.line, c = start + 1, el = place.line, ec = end + 1;
-    if (place.at) {
-      [l, c] = place.at(start);
-      [el, ec] = place.at(end);
-    }
-    const p: Problem = { line: l, column: c, endLine: el, endColumn: ec, severity, code, message };
-    if (fix) p.fix = { title: fix.title, edits: [{ line: l, column: c, endLine: el, endColumn: ec, newText: JSON.stringify(fix.value) }] };
-    if (related) p.related = related;
+  private add(place: RecordPlace, start: number, end: number, severity: Severity, code: ProblemCode, message: string, fix?: { title: string; value: unknown }) {
+    const at = span(place, start, end);
+    const p: Problem = { ...at, severity, code, message };
+    if (fix) p.fix = { title: fix.title, edits: [{ ...at, newText: JSON.stringify(fix.value) }] };
     this.problems.add(p);
   }
+}
+
+/** The lines and columns of offsets [start, end) of a record's text. */
+function span(place: RecordPlace, start: number, end: number): Span {
+  if (!place.at) return { line: place.line, column: start + 1, endLine: place.line, endColumn: end + 1 };
+  const [line, column] = place.at(start);
+  const [endLine, endColumn] = place.at(end);
+  return { line, column, endLine, endColumn };
 }
 
 /** The summary of a finished input of `lines` lines and `bytes` bytes, from its checker and sink. */

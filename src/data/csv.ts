@@ -15,26 +15,9 @@ import { format as csvFormat, writeToString } from "@fast-csv/format";
 import { rawMembers, RecordEditError } from "./edit";
 import { scanJson } from "./jsonScan";
 import { isJsonArrayText, lineStarts, offsetToPosition } from "./text";
-import { rename, rm, stat } from "node:fs/promises";
+import { writeNewFile } from "../util/files";
 
 export const JSON_SUFFIX = ":json";
-
-/**
- * Writes `output` through a temporary sibling renamed into place at the end, so a failed or
- * cancelled run leaves no half-written file; refuses an existing output unless `overwrite`.
- */
-export async function writeNewFile<T>(output: string, overwrite: boolean, write: (tmp: string) => Promise<T>): Promise<T> {
-  if (!overwrite && (await stat(output).then(() => true, () => false))) throw new Error(`${output} already exists`);
-  const tmp = `${output}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    const r = await write(tmp);
-    await rename(tmp, output);
-    return r;
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
 
 export interface CsvIssue {
   /** 1-based line (JSONL side) or data row (CSV side, header excluded). */
@@ -144,10 +127,7 @@ function membersOf(text: string, line: number, col0: number, issues: CsvIssue[])
     return rawMembers(text);
   } catch (e) {
     if (!(e instanceof RecordEditError)) throw e;
-    const before = text.slice(0, e.offset);
-    const nl = before.lastIndexOf("\n");
-    const extra = nl < 0 ? 0 : before.slice(0, nl + 1).split("\n").length - 1;
-    issues.push({ line: line + extra, col: nl < 0 ? col0 + e.offset + 1 : e.offset - nl, message: `${e.message}: skipped` });
+    issues.push({ line: line + e.line - 1, col: e.line === 1 ? col0 + e.column : e.column, message: `${e.message}: skipped` });
     return null;
   }
 }

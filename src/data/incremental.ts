@@ -4,6 +4,7 @@
 // slices; the cross-line rules (duplicates, mixed formats, CRLF, empty file) are recomputed from the
 // per-line table in one cheap pass. The result equals a full validation of the same text.
 import { compareProblems, dominantFormat, HashLines, ProblemSink, RecordChecker, shiftLines } from "./check";
+import { FILE_RULES, crlfMessage, isBlankLine } from "./fileRules";
 import { RECORD_FORMATS } from "./types";
 import type { DatasetSummary, Problem, RecordFormat, ValidateOptions } from "./types";
 
@@ -30,11 +31,6 @@ const STEP_MS = 5;
 export interface LineReader {
   lineText(i: number): string;
 }
-
-const BLANK_LINE: Omit<Problem, "line" | "endLine"> & { line: 1; endLine: 2 } = {
-  line: 1, column: 1, endLine: 2, endColumn: 1, severity: "warning", code: "blank-line",
-  message: "blank line: JSONL readers expect one JSON record on every line",
-};
 
 /** A copy of a line's own problem (reported as if on line 1) moved to `line`. */
 function relocate(p: Problem, line: number): Problem {
@@ -115,16 +111,12 @@ export class LineChecker {
     if (crlf) text = text.slice(0, -1);
     let f = crlf ? CRLF : 0;
     if (first && text.charCodeAt(0) === 0xfeff) {
-      local = [{
-        line: 1, column: 1, endLine: 1, endColumn: 2, severity: "warning", code: "bom",
-        message: "byte order mark (BOM) at the start of the file: many JSONL readers reject it",
-        fix: { title: "Remove the byte order mark", file: "strip-bom", edits: [{ line: 1, column: 1, endLine: 1, endColumn: 2, newText: "" }] },
-      }];
+      local = [FILE_RULES.bom()];
       text = text.slice(1);
       f |= BOM;
     }
     out.len[k] = text.length;
-    if (/^[ \t\r]*$/.test(text)) {
+    if (isBlankLine(text)) {
       out.flags[k] = f | BLANK;
       return local;
     }
@@ -480,7 +472,7 @@ export class IncrementalValidator {
       const line = i + 1;
       if (f & CRLF) {
         if (crlfCount++ === 0) {
-          crlfFirst = { line, column: len[i] + 1, endLine: line, endColumn: len[i] + 2, severity: "warning", code: "crlf", message: "", fix: { title: "Convert line endings to LF", file: "eol-lf" } };
+          crlfFirst = FILE_RULES.crlf(line, len[i]);
           if (room(line)) out.push(crlfFirst);
           else dropped++;
         }
@@ -493,7 +485,7 @@ export class IncrementalValidator {
         }
       }
       if (f & BLANK) {
-        if (room(line)) out.push({ ...BLANK_LINE, line, endLine: line + 1, fix: { title: "Delete the blank line", edits: [{ line, column: 1, endLine: line + 1, endColumn: 1, newText: "" }] } });
+        if (room(line)) out.push(FILE_RULES["blank-line"](line));
         else dropped++;
         continue;
       }
@@ -504,21 +496,21 @@ export class IncrementalValidator {
       const endColumn = len[i] + 1;
       if (!firstFormat) firstFormat = { format, line };
       else if (format !== firstFormat.format) {
-        if (room(line)) out.push({ line, column: 1, endLine: line, endColumn, severity: "warning", code: "mixed-formats", message: `this record is ${format}, but the first record (line ${firstFormat.line}) is ${firstFormat.format}` });
+        if (room(line)) out.push(FILE_RULES["mixed-formats"]({ line, column: 1, endLine: line, endColumn }, format, firstFormat));
         else dropped++;
       }
       if (seen) {
         const first = seen.add(h1[i], h2[i], line);
         if (first) {
-          if (room(line)) out.push({ line, column: 1, endLine: line, endColumn, severity: "warning", code: "duplicate-record", message: `duplicate record: same content as line ${first}`, related: { line: first, message: "first copy" } });
+          if (room(line)) out.push(FILE_RULES["duplicate-record"]({ line, column: 1, endLine: line, endColumn }, first));
           else dropped++;
         }
       }
     }
     if (seen) this.spareSeen = seen;
-    if (crlfFirst) crlfFirst.message = crlfCount > 1 ? `Windows line endings (CRLF) on ${crlfCount} lines: JSONL tools expect LF` : "Windows line endings (CRLF): JSONL tools expect LF";
+    if (crlfFirst) crlfFirst.message = crlfMessage(crlfCount);
     if ((empty || records === 0) && errors === 0) {
-      out.push({ line: 1, column: 1, endLine: 1, endColumn: 1, severity: "warning", code: "empty-file", message: empty ? "empty file: no records" : "no records in this file" });
+      out.push(FILE_RULES["empty-file"](empty));
     }
     out.sort(compareProblems);
     if (out.length > max) {

@@ -6,6 +6,7 @@
 //   for (const r of ds.records) r.question, r.answer, r.messages, r.entities, r.perturbations, r.line
 //   const v = await validateFile(path, { countTokens, maxTokens, detectEntities, signal, onProgress });
 //   const line = updateSeat(r.text, { perturbations: [...] }); // rewrites only the `seat` member
+//   addPerturbationsToLine(r.text, entries), setSeatEntities(r.text, names)   // the same, finer-grained
 //   const inc = new IncrementalValidator(opts, text); inc.edit(start, end, newLines); inc.problems();
 //
 // Problems are 1-based line/column (UTF-16 columns of the decoded line, end exclusive); see types.ts
@@ -18,13 +19,14 @@ export { RECORD_FORMATS, TARGET_FORMATS, ROLES } from "./types";
 export { analyzeRecord, messagesOf, detectFormat, ROLE_ALIASES, type Analysis, type Issue } from "./formats";
 export { parseDatasetText, isJsonArrayText, type ParseOptions } from "./text";
 export { validateFile, readDataset, type StreamOptions, type FileValidation } from "./stream";
-export { setMember, updateSeat, rawMembers, RecordEditError } from "./edit";
+export { setMember, updateSeat, rawMembers, addPerturbationsToLine, setSeatEntities, RecordEditError, type LineEditResult } from "./edit";
 export { convertRecordText, convertJsonlText, ConversionError, FORMAT_FIELDS, type ConvertResult } from "./convert";
 export { scanJson, type JsonScanResult, type JsonSpanNode } from "./jsonScan";
 export { contentHash } from "./check";
+export { FILE_RULES, crlfMessage, type Span } from "./fileRules";
 export { writeBenchDataset, benchValidation, type ValidationBenchResult } from "./bench";
 export {
-  exportCsvFile, importCsvFile, recordsToCsv, csvToJsonl, writeNewFile, JSON_SUFFIX, CsvInputError,
+  exportCsvFile, importCsvFile, recordsToCsv, csvToJsonl, JSON_SUFFIX, CsvInputError,
   type CsvIssue, type CsvExportResult, type CsvImportResult,
 } from "./csv";
 export { toValidateOptions, type PlainValidateOptions } from "./plainOptions";

@@ -3,6 +3,7 @@
 // so both report exactly the same problems. A big file can also be checked in parts (parallel.ts): each
 // part on its own JsonlLines in part mode, then merged in file order into one whole-file JsonlLines.
 import { RecordChecker, ProblemSink, shiftLines, summarize } from "./check";
+import { FILE_RULES, crlfMessage, isBlankLine } from "./fileRules";
 import { RECORD_FORMATS, type DatasetRecord, type DatasetSummary, type Problem, type RecordFormat, type ValidateOptions } from "./types";
 
 /**
@@ -93,11 +94,7 @@ export class JsonlLines {
   line(text: string, line: number): void {
     this.lines = line;
     if (line === 1 && (!this.part || this.part.first) && text.charCodeAt(0) === 0xfeff) {
-      this.sink.add({
-        line: 1, column: 1, endLine: 1, endColumn: 2, severity: "warning", code: "bom",
-        message: "byte order mark (BOM) at the start of the file: many JSONL readers reject it",
-        fix: { title: "Remove the byte order mark", file: "strip-bom", edits: [{ line: 1, column: 1, endLine: 1, endColumn: 2, newText: "" }] },
-      });
+      this.sink.add(FILE_RULES.bom());
       text = text.slice(1);
       // columns of this line are reported against the text without the BOM (what editors show)
     }
@@ -106,21 +103,13 @@ export class JsonlLines {
       len--;
       text = text.slice(0, len);
       if (this.crlfLines++ === 0) {
-        this.firstCrlf = {
-          line, column: len + 1, endLine: line, endColumn: len + 2, severity: "warning", code: "crlf",
-          message: "Windows line endings (CRLF): JSONL tools expect LF",
-          fix: { title: "Convert line endings to LF", file: "eol-lf" },
-        };
+        this.firstCrlf = FILE_RULES.crlf(line, len);
         // a part's first CRLF line is the file's only if no part before it has one: the merge decides
         if (!this.part) this.sink.add(this.firstCrlf);
       }
     }
-    if (len === 0 || isBlank(text)) {
-      this.sink.add({
-        line, column: 1, endLine: line + 1, endColumn: 1, severity: "warning", code: "blank-line",
-        message: "blank line: JSONL readers expect one JSON record on every line",
-        fix: { title: "Delete the blank line", edits: [{ line, column: 1, endLine: line + 1, endColumn: 1, newText: "" }] },
-      });
+    if (isBlankLine(text)) {
+      this.sink.add(FILE_RULES["blank-line"](line));
       return;
     }
     const rec = this.checker.check(text, { line }, this.onRecord !== undefined);
@@ -131,10 +120,10 @@ export class JsonlLines {
 
   /** Call after the last line; `emptyInput` when the input had no bytes at all. */
   finish(emptyInput: boolean): void {
-    if (this.firstCrlf && this.crlfLines > 1) this.firstCrlf.message = `Windows line endings (CRLF) on ${this.crlfLines} lines: JSONL tools expect LF`;
+    if (this.firstCrlf) this.firstCrlf.message = crlfMessage(this.crlfLines);
     if (emptyInput || this.checker.records === 0) {
       if (this.sink.errors === 0) {
-        this.sink.add({ line: 1, column: 1, endLine: 1, endColumn: 1, severity: "warning", code: "empty-file", message: emptyInput ? "empty file: no records" : "no records in this file" });
+        this.sink.add(FILE_RULES["empty-file"](emptyInput));
       }
     }
     this.sink.finish(Math.max(1, this.lines));
@@ -178,12 +167,4 @@ export class JsonlLines {
   summary(bytes: number): DatasetSummary {
     return summarize(this.sink, this.checker, this.lines, bytes);
   }
-}
-
-function isBlank(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 13) return false;
-  }
-  return true;
 }

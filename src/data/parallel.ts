@@ -9,7 +9,7 @@
 import { Worker, isMainThread } from "node:worker_threads";
 import { availableParallelism } from "node:os";
 import { detectSubjects } from "../entities/detect";
-import { workerScript } from "../workerScript";
+import { workerScript } from "../util/workerScript";
 import { JsonlLines, type PartResult } from "./lines";
 import type { PlainValidateOptions } from "./plainOptions";
 import { DEFAULT_MAX_LINE_BYTES, readBytes } from "./reader";

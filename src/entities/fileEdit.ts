@@ -1,7 +1,7 @@
 // Writing perturbations into a whole dataset text: each record's source text is rewritten with
 // addPerturbationsToLine and everything between records (line endings, blank lines, array brackets)
 // is copied verbatim.
-import { addPerturbationsToLine } from "./lineEdit";
+import { addPerturbationsToLine, RecordEditError } from "../data/index";
 import type { PerturbationEntry } from "./types";
 
 export interface RecordEdit {
@@ -32,8 +32,8 @@ export function applyRecordEdits(fileText: string, edits: readonly RecordEdit[])
         next = r.text;
         if (r.added.length) { changedRecords++; added += r.added.length; }
       } catch (err) {
-        const col = (err as { column?: number }).column;
-        throw new Error(`line ${e.line}${col ? `, column ${col}` : ""}: ${(err as Error).message}`);
+        const at = err instanceof RecordEditError ? `line ${e.line + err.line - 1}, column ${err.column}` : `line ${e.line}`;
+        throw new Error(`${at}: ${(err as Error).message}`);
       }
     }
     out += fileText.slice(cursor, at) + next;

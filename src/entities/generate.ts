@@ -2,7 +2,7 @@
 // hyphens, initials, digits, titles, particles and legal-suffix style kept), syllable-based so they are
 // pronounceable but unlikely to be real, deterministic for a given seed, and diverse.
 import type { EntityKind } from "./types";
-import { makeRng, hashString, type Rng } from "./rng";
+import { Prng, hashString } from "../util/rng";
 import { tooClose } from "./distance";
 import { NameGuard, nameTokens } from "./guard";
 import {
@@ -25,7 +25,7 @@ export interface GenerateOptions {
  * One syllable-based word of about `len` letters (at least 3): mostly consonant-vowel syllables, an
  * occasional cluster or diphthong, and a closing consonant at the end half of the time.
  */
-export function syllableWord(rng: Rng, len: number): string {
+export function syllableWord(rng: Prng, len: number): string {
   const target = Math.max(3, len);
   let best = "";
   for (let attempt = 0; attempt < 12; attempt++) {
@@ -51,7 +51,7 @@ function applyCase(model: string, word: string): string {
 const CONSONANTS = "BCDFGHJKLMNPRSTVWXZ";
 
 /** A new piece of text with the shape of `piece`: letters, digits, case pattern. */
-function reshapePiece(rng: Rng, piece: string): string {
+function reshapePiece(rng: Prng, piece: string): string {
   if (/^\p{N}+$/u.test(piece)) {
     let d = "";
     for (let i = 0; i < piece.length; i++) d += String(i === 0 && piece[0] !== "0" ? 1 + rng.int(9) : rng.int(10));
@@ -72,7 +72,7 @@ function pieces(word: string): string[] {
 }
 
 /** A stand-in for one ordinary name word, keeping hyphens, apostrophes, short prefixes (Al-, O', Mc). */
-function reshapeWord(rng: Rng, word: string, keepPrefixes = true): string {
+function reshapeWord(rng: Prng, word: string, keepPrefixes = true): string {
   if (/^\p{Lu}\.$/u.test(word)) return CONSONANTS[rng.int(CONSONANTS.length)] + "."; // an initial
   const ps = pieces(word);
   // "McAllister": a short capitalised prefix before another capital keeps its prefix.
@@ -89,7 +89,7 @@ function reshapeWord(rng: Rng, word: string, keepPrefixes = true): string {
     .join("");
 }
 
-function pickSuffix(rng: Rng, original: string): string {
+function pickSuffix(rng: Prng, original: string): string {
   const fam = legalSuffixFamily(original);
   const family = fam >= 0 && rng.chance(0.6) ? LEGAL_SUFFIX_FAMILIES[fam] : rng.pick(LEGAL_SUFFIX_FAMILIES.slice(0, 6));
   // Short forms read as suffixes; long forms ("Incorporated") only when the original was long.
@@ -120,7 +120,7 @@ function suffixWordCount(words: string[]): number {
 }
 
 /** One stand-in for `name` drawn from `rng`. */
-export function reshapeName(rng: Rng, name: string, kind: EntityKind): string {
+export function reshapeName(rng: Prng, name: string, kind: EntityKind): string {
   const words = name.trim().split(/\s+/);
   const nSuffix = kind === "company" ? suffixWordCount(words) : 0;
   const core = words.slice(0, words.length - nSuffix);
@@ -146,7 +146,7 @@ export function reshapeName(rng: Rng, name: string, kind: EntityKind): string {
 }
 
 /** A word from `list` not used yet in this title (titles repeating a word read as generated). */
-function pickUnused(rng: Rng, list: readonly string[], used: Set<string>): string {
+function pickUnused(rng: Prng, list: readonly string[], used: Set<string>): string {
   let w = rng.pick(list);
   for (let i = 0; i < 8 && used.has(w); i++) w = rng.pick(list);
   used.add(w);
@@ -179,7 +179,7 @@ export function generateNames(entity: string, kind: EntityKind, opts: GenerateOp
   const out: string[] = [];
   const entityCore = coreOf(entity);
   for (let a = 0; a < attempts && out.length < k; a++) {
-    const rng = makeRng(hashString(`${kind}\u0000${entity}\u0000${a}`, seed));
+    const rng = Prng.raw(hashString(`${kind}\u0000${entity}\u0000${a}`, seed));
     const cand = reshapeName(rng, entity, kind);
     if (cand === entity || (entityCore ? tooClose(coreOf(cand), entityCore) : tooClose(cand, entity))) continue;
     if (guard.rejects(cand)) continue;

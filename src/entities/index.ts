@@ -17,6 +17,5 @@ export {
   type SuggestOptions, type DatasetContext,
 } from "./suggest";
 export { verifyUnknown, DEFAULT_ABSTENTION_THRESHOLD, type AbstentionScorer, type VerifyOptions, type VerifyResult } from "./verify";
-export { addPerturbationsToLine, setSeatEntities, LineEditError, type LineEditResult } from "./lineEdit";
 export { applyRecordEdits, type RecordEdit } from "./fileEdit";
 export { editDistance, tooClose } from "./distance";

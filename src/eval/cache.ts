@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { atomicWrite } from "./fsAtomic";
+import { writeFileAtomic } from "../util/files";
 import type { HiddenStates } from "./suite";
 import { PROBE_SCHEMA_VERSION, type ModelProbeResult } from "./types";
 
@@ -55,11 +55,11 @@ export function writeProbeResult(file: string, result: ModelProbeResult, hidden?
   if (r.hidden && hidden && hidden.length > 0) {
     const side = basename(file).replace(/\.json$/, "") + ".hidden.f32";
     r.hidden = { ...r.hidden, file: side };
-    atomicWrite(join(dirname(file), side), encodeHidden(hidden, r.hidden.layers, r.hidden.dim));
+    writeFileAtomic(join(dirname(file), side), encodeHidden(hidden, r.hidden.layers, r.hidden.dim));
   } else {
     delete r.hidden;
   }
-  atomicWrite(file, JSON.stringify(r, null, 1) + "\n");
+  writeFileAtomic(file, JSON.stringify(r, null, 1) + "\n");
 }
 
 /** Reads a result written by writeProbeResult; throws a located error when it is not one. */

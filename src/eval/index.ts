@@ -30,7 +30,7 @@ export { probeDataset, addGeneratedNeighbours, ProbeInputError, type ProbeDatase
 export { probeInputs, toProbeRecord, toUnknownQuery, isUnknownQuery } from "./inputs";
 export { modelContentHash, modelFiles } from "./modelHash";
 export { referenceProbeModel } from "./referenceModel";
-export { runtimeProbeModel } from "./runtimeModel";
+export { runtimeProbeModel, runtimeProbeLoader } from "./runtimeModel";
 export { makeProbeModelLoader, loadProbeModel } from "./loadModel";
 export { pcaSvg, lineChartSvg, escapeXml, type ChartSeries } from "./svg";
 export { applyTrainEvent, seriesFromEvents } from "./curves";

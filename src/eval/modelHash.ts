@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { contentHash } from "./cache";
-import { atomicWriteText } from "./fsAtomic";
+import { writeFileAtomic } from "../util/files";
 
 /** Files that define a model's behaviour (weights, config, tokenizer, chat template). */
 export function modelFiles(dir: string): string[] {
@@ -54,6 +54,6 @@ export async function modelContentHash(dir: string, memoFile?: string, signal?: 
     }
     parts.push(name, sha);
   }
-  if (memoFile && changed) atomicWriteText(memoFile, JSON.stringify(memo));
+  if (memoFile && changed) writeFileAtomic(memoFile, JSON.stringify(memo));
   return contentHash(parts);
 }

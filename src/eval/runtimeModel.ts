@@ -1,5 +1,6 @@
-// The ProbeModel used for real probing: the model layer's LlamaModel (one onnxruntime session, batched
-// greedy decoding with a KV cache, batched continuation scoring and hidden-state extraction).
+// The one ProbeModel on a real model: the model layer's LlamaModel (one onnxruntime session, batched
+// greedy decoding with a KV cache, batched continuation scoring and hidden-state extraction). Used by
+// `seat probe`, the editor's probe panel and the demo. Replies come back trimmed.
 import { LlamaModel, type LoadOptions } from "../model/index";
 import type { ProbeModel } from "./suite";
 import type { ModelRef } from "./types";
@@ -10,7 +11,7 @@ export async function runtimeProbeModel(ref: ModelRef, opts: LoadOptions = {}): 
   // Hidden-state entries 1..L of the HF convention: the output of each decoder layer (the last after the final norm).
   const layers = Array.from({ length: L }, (_, i) => i + 1);
   const generateMany = async (prompts: readonly (readonly number[])[], maxNewTokens: number, signal?: AbortSignal) =>
-    (await m.generate(prompts, { maxNewTokens, ...(signal ? { signal } : {}) })).map((r) => r.text);
+    (await m.generate(prompts, { maxNewTokens, ...(signal ? { signal } : {}) })).map((r) => r.text.trim());
   const scoreMany = async (prompts: readonly (readonly number[])[], continuations: readonly (readonly number[])[], signal?: AbortSignal) => {
     signal?.throwIfAborted();
     return (await m.score(prompts.map((prompt) => ({ prompt, continuations })))).map((r) => r.total);
@@ -34,4 +35,9 @@ export async function runtimeProbeModel(ref: ModelRef, opts: LoadOptions = {}): 
     lastTokenHiddenStates: async (prompt, signal) => (await hiddenMany([prompt], signal))[0],
     dispose: () => m.dispose(),
   };
+}
+
+/** A loader of runtimeProbeModel with fixed load options (e.g. the demo's CPU threads). */
+export function runtimeProbeLoader(opts: LoadOptions = {}): (ref: ModelRef) => ReturnType<typeof runtimeProbeModel> {
+  return (ref) => runtimeProbeModel(ref, opts);
 }

@@ -1,8 +1,9 @@
 // Export of a fine-tuned model: (1) the same Hugging Face layout as the source folder — same shard
 // files, tensor names, order and dtypes (changed tensors narrowed back to their stored dtype, untouched
 // ones copied byte for byte) — so it loads here and in transformers; (2) an ONNX inference model with
-// its weights in a data file beside it. The source folder is never written to.
-import { copyFileSync, existsSync, mkdirSync, realpathSync, renameSync, writeFileSync } from "node:fs";
+// its weights in a data file beside it. The source folder is never written to. Training runs and
+// `seat export` write their final model through exportMergedModel too.
+import { existsSync, mkdirSync, realpathSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import * as E from "../engine";
 import { writeModel } from "../runtime";
@@ -10,9 +11,16 @@ import type { ModelSource } from "./graph";
 import { buildInferenceGraph } from "./inference";
 import { float32ToBytes, readSafetensorsHeader, readTensorBytes, writeSafetensors, type TensorToWrite } from "./safetensors";
 import { INDEX_FILE } from "./weights";
+import { copyFileAtomic, writeFileAtomic } from "../util/files";
 
-/** Files copied unchanged when present (everything a loader needs besides the weights). */
-const SIDE_FILES = ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja", INDEX_FILE];
+/** Files copied unchanged when present (everything a loader needs besides the weights, and the card). */
+const SIDE_FILES = [
+  "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
+  "vocab.json", "merges.txt", "README.md", INDEX_FILE,
+];
+
+/** Written beside the export: which folder it came from and which tensors differ from it. */
+export const EXPORT_RECORD = "seat-export.json";
 
 function sameDir(a: string, b: string): boolean {
   try {
@@ -22,15 +30,11 @@ function sameDir(a: string, b: string): boolean {
   }
 }
 
-function copyAtomic(from: string, to: string): void {
-  const tmp = `${to}.tmp-${process.pid}`;
-  copyFileSync(from, tmp);
-  renameSync(tmp, to);
-}
-
 /**
  * Writes `outDir` as a copy of the source folder with `merged` weights (HF name -> float32) in place of
- * the stored ones. Returns the files written.
+ * the stored ones, and EXPORT_RECORD. Refuses the source folder as output and merged tensors the model
+ * does not have or of the wrong size. Stored tensors the model does not use (e.g. rotary caches) are
+ * copied byte for byte, so the folder's weight index stays true. Returns the files written.
  */
 export function exportMergedModel(src: ModelSource, merged: ReadonlyMap<string, Float32Array>, outDir: string): string[] {
   const srcDir = src.weights.dir;
@@ -51,14 +55,17 @@ export function exportMergedModel(src: ModelSource, merged: ReadonlyMap<string, 
       return { name, dtype: e.dtype, shape: e.shape, data: values ? float32ToBytes(e.dtype, values) : readTensorBytes(e) };
     });
     const out = join(outDir, shard.file);
-    writeSafetensors(out, tensors, header.metadata);
+    writeSafetensors(out, tensors, { format: "pt", ...header.metadata });
     written.push(out);
   }
   for (const f of SIDE_FILES) {
     if (!existsSync(join(srcDir, f))) continue;
-    copyAtomic(join(srcDir, f), join(outDir, f));
+    copyFileAtomic(join(srcDir, f), join(outDir, f));
     written.push(join(outDir, f));
   }
+  const record = join(outDir, EXPORT_RECORD);
+  writeFileAtomic(record, JSON.stringify({ base: srcDir, changedTensors: [...merged.keys()] }, null, 2) + "\n");
+  written.push(record);
   return written;
 }
 

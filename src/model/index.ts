@@ -58,4 +58,4 @@ export { openModelSession, type ModelSessionOptions } from "./sessions";
 export { buildInferenceGraph, inferenceFeeds, INFERENCE_INPUTS, pastName, presentName, type StepRows } from "./inference";
 export { LlamaModel, logSoftmax, type LoadOptions } from "./llamaModel";
 export { packPrefix, packedVisible, packedScoreFeeds, ropeFeeds, type PackedRow } from "./prefixPack";
-export { exportMergedModel, exportOnnx } from "./export";
+export { exportMergedModel, exportOnnx, EXPORT_RECORD } from "./export";

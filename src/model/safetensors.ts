@@ -3,7 +3,8 @@
 // raw little-endian tensor bytes (offsets are relative to the end of the header). Nothing in it is
 // executable, which is why it is the only weight format accepted.
 // Reference: https://github.com/huggingface/safetensors (format section of its README).
-import { closeSync, fstatSync, openSync, readSync, renameSync, writeSync, unlinkSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { writeFileAtomic } from "../util/files";
 import { fromHalfBits, toHalfBits } from "../engine/dtype";
 import { ModelFormatError } from "./errors";
 
@@ -226,20 +227,5 @@ export function writeSafetensors(file: string, tensors: readonly TensorToWrite[]
   const headerBytes = Buffer.from(json, "utf8");
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(headerBytes.byteLength));
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  const fd = openSync(tmp, "w");
-  try {
-    writeSync(fd, len);
-    writeSync(fd, headerBytes);
-    for (const t of tensors) {
-      let done = 0;
-      while (done < t.data.byteLength) done += writeSync(fd, t.data, done, t.data.byteLength - done);
-    }
-    closeSync(fd);
-    renameSync(tmp, file);
-  } catch (e) {
-    try { closeSync(fd); } catch { /* already closed */ }
-    try { unlinkSync(tmp); } catch { /* nothing to clean */ }
-    throw e;
-  }
+  writeFileAtomic(file, [len, headerBytes, ...tensors.map((t) => t.data)]);
 }

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { HostTensor, SerializedModel } from "../engine";
 import { checkFeeds, FeedError, fromOrt, InputMeta, toOrt } from "./tensors";
+import { nestDotted } from "../util/dotted";
 
 export type Provider = "auto" | "cpu" | "webgpu" | "cuda" | "dml" | "coreml";
 export const PROVIDERS: readonly Provider[] = ["auto", "cpu", "webgpu", "cuda", "dml", "coreml"];
@@ -99,17 +100,6 @@ function vulkanLoaderPresent(): boolean {
   return vulkanCache;
 }
 
-/** The binding takes config entries as a nested object ("a.b.c": v -> {a: {b: {c: v}}}). */
-function nest(flat: Record<string, string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(flat)) {
-    const parts = k.split(".");
-    let o = out;
-    for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
-    o[parts[parts.length - 1]!] = v;
-  }
-  return out;
-}
 
 /** CUDA's provider libraries are not bundled; checking first avoids onnxruntime's loud load failure. */
 function missingCudaLibrary(): string | null {
@@ -194,7 +184,7 @@ export async function createSession(model: ModelSource, options: SessionOptions 
       ...(ep !== "cpu" ? { logSeverityLevel: 4 as const } : {}),
       ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
       ...(opts.interOpThreads ? { interOpNumThreads: opts.interOpThreads } : {}),
-      extra: nest({ "session.intra_op.allow_spinning": opts.allowSpinning ? "1" : "0", "session.inter_op.allow_spinning": opts.allowSpinning ? "1" : "0", ...opts.config }),
+      extra: nestDotted({ "session.intra_op.allow_spinning": opts.allowSpinning ? "1" : "0", "session.inter_op.allow_spinning": opts.allowSpinning ? "1" : "0", ...opts.config }),
       ...(opts.profilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profilePrefix } : {}),
       ...(external ? { externalData: external.map((e) => ({ path: e.path, data: e.data })) } : {}),
       ...(ep === "webgpu" && opts.keepOnDevice?.length ? { preferredOutputLocation: Object.fromEntries(opts.keepOnDevice.map((n) => [n, "gpu-buffer" as const])) } : {}),

@@ -12,7 +12,4 @@ export type WorkerRequest = { id: number } & (
   | { op: "release" }
 );
 
-export type WorkerReply =
-  | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: { name: string; message: string } }
-  | { id: -1; log: string };
+export type { RpcReply as WorkerReply } from "../util/workerRpc";

@@ -2,10 +2,11 @@
 // Resolves the worker both from source (tests run .ts through tsx) and from the bundle (dist/worker.js).
 import { Worker } from "node:worker_threads";
 import type { HostTensor } from "../engine";
-import { workerScript } from "../workerScript";
+import { WorkerRpc } from "../util/workerRpc";
+import { workerScript } from "../util/workerScript";
 import type { ModelSource, Provider, Session, SessionOptions, StepOptions } from "./session";
 import { FeedError } from "./tensors";
-import type { WorkerReply, WorkerRequest } from "./workerProtocol";
+import type { WorkerRequest } from "./workerProtocol";
 
 type DistReq = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
 
@@ -15,42 +16,22 @@ export function workerEntry(): { code: string; eval: boolean } {
 }
 
 class WorkerSession implements Session {
-  private nextId = 1;
-  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly rpc: WorkerRpc;
   inputNames: readonly string[] = [];
   outputNames: readonly string[] = [];
   provider: Exclude<Provider, "auto"> = "cpu";
   fallbackReason: string | undefined;
-  private dead: Error | null = null;
 
-  constructor(private w: Worker, log: (m: string) => void) {
-    w.on("message", (m: WorkerReply) => {
-      if (m.id === -1) { log((m as { log: string }).log); return; }
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if ("ok" in m && m.ok) p.resolve(m.value);
-      else if ("error" in m) {
-        const e = m.error.name === "FeedError" ? new FeedError(m.error.message) : new Error(m.error.message);
-        p.reject(e);
-      }
+  constructor(w: Worker, log: (m: string) => void) {
+    this.rpc = new WorkerRpc(w, {
+      log,
+      decodeError: (e) => (e.name === "FeedError" ? new FeedError(e.message) : new Error(e.message)),
+      failure: (cause) => ("error" in cause ? cause.error : new Error(`runtime worker exited (code ${cause.exitCode})`)),
     });
-    const fail = (e: Error) => {
-      this.dead = e;
-      for (const p of this.pending.values()) p.reject(e);
-      this.pending.clear();
-    };
-    w.on("error", fail);
-    w.on("exit", (code) => fail(new Error(`runtime worker exited (code ${code})`)));
   }
 
   call<T>(req: DistReq): Promise<T> {
-    if (this.dead) return Promise.reject(this.dead);
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.w.postMessage({ ...req, id });
-    });
+    return this.rpc.call<T>(req);
   }
 
   run(feeds: Record<string, HostTensor>, fetch?: string[]) { return this.call<Record<string, HostTensor>>({ op: "run", feeds, ...(fetch ? { fetch } : {}) }); }
@@ -58,9 +39,8 @@ class WorkerSession implements Session {
   step(feeds: Record<string, HostTensor>, opts: StepOptions) { return this.call<Record<string, HostTensor>>({ op: "step", feeds, opts }); }
   getState(names?: string[]) { return this.call<Record<string, HostTensor>>({ op: "getState", ...(names ? { names } : {}) }); }
   async release(): Promise<void> {
-    if (!this.dead) await this.call<void>({ op: "release" }).catch(() => {});
-    this.dead = new Error("session released");
-    await this.w.terminate();
+    if (!this.rpc.failed) await this.call<void>({ op: "release" }).catch(() => {});
+    await this.rpc.terminate(new Error("session released"));
   }
 }
 

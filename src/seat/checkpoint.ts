@@ -5,9 +5,10 @@
 // `.tmp-*` directory that readers ignore and the next write removes.
 // The tensor file uses the safetensors layout (u64 header length, JSON header, raw little-endian bytes)
 // so checkpoints can be inspected with ordinary tools.
-import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, renameSync, readdirSync, rmSync, readFileSync, existsSync, fstatSync, readSync } from "node:fs";
+import { mkdirSync, openSync, closeSync, renameSync, readdirSync, rmSync, readFileSync, existsSync, fstatSync, readSync } from "node:fs";
 import { join } from "node:path";
-import type { PrngState } from "./rng";
+import { syncFolder, writeChunks } from "../util/files";
+import type { PrngState } from "../util/rng";
 
 /** A checkpoint that cannot be used (unreadable, truncated, not what the trainer wrote), naming the file. */
 export class CheckpointError extends Error {
@@ -129,27 +130,6 @@ function readRange(fd: number, into: Uint8Array, position: number, file: string)
   }
 }
 
-function writeFileSynced(path: string, chunks: (Buffer | string)[]): void {
-  const fd = openSync(path, "w");
-  try {
-    for (const c of chunks) {
-      const b = typeof c === "string" ? Buffer.from(c) : c;
-      let off = 0;
-      while (off < b.length) off += writeSync(fd, b, off, b.length - off);
-    }
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Writes a file atomically: temp file in the same directory, fsync, rename. */
-export function writeFileAtomic(path: string, content: string | Buffer): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSynced(tmp, [content]);
-  renameSync(tmp, path);
-}
-
 export function checkpointName(step: number): string {
   return `step-${String(step).padStart(7, "0")}`;
 }
@@ -161,12 +141,11 @@ export function writeCheckpoint(dir: string, state: CheckpointState, tensors: Ma
   const final = join(dir, checkpointName(state.step));
   const tmp = join(dir, `.tmp-${checkpointName(state.step)}-${process.pid}`);
   mkdirSync(tmp, { recursive: true });
-  writeFileSynced(join(tmp, "tensors.safetensors"), encodeSafetensors(tensors));
-  writeFileSynced(join(tmp, "state.json"), [JSON.stringify(state)]);
+  writeChunks(join(tmp, "tensors.safetensors"), encodeSafetensors(tensors));
+  writeChunks(join(tmp, "state.json"), [JSON.stringify(state)]);
   if (existsSync(final)) rmSync(final, { recursive: true, force: true });
   renameSync(tmp, final);
-  const fd = openSync(dir, "r");
-  try { fsyncSync(fd); } catch { /* directory fsync is not supported everywhere (Windows) */ } finally { closeSync(fd); }
+  syncFolder(dir);
   const all = listCheckpoints(dir);
   for (const old of all.slice(0, Math.max(0, all.length - keep))) rmSync(join(dir, checkpointName(old)), { recursive: true, force: true });
   return final;

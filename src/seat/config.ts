@@ -2,6 +2,7 @@
 // settings < task definition < CLI flags) are merged as plain objects, then validated once against
 // SCHEMA; every error names the key, the layer it came from and what was expected.
 import { SCHEMA, PRESETS, METHODS, type LeafSpec, type LeafValue, type Method } from "./configSchema";
+import { flattenDotted, nestDotted, setDotted } from "../util/dotted";
 
 export { METHODS, SCHEMA, PRESETS, LINEAR_MODULES, type Method, type LeafSpec } from "./configSchema";
 
@@ -73,35 +74,9 @@ export class ConfigError extends Error {
 
 const BY_PATH = new Map(SCHEMA.map((s) => [s.path, s]));
 
-function getPath(o: Record<string, unknown>, path: string): unknown {
-  let cur: unknown = o;
-  for (const part of path.split(".")) {
-    if (typeof cur !== "object" || cur === null) return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
-}
-
-function setPath(o: Record<string, unknown>, path: string, value: unknown): void {
-  const parts = path.split(".");
-  let cur = o;
-  for (const part of parts.slice(0, -1)) {
-    if (typeof cur[part] !== "object" || cur[part] === null) cur[part] = {};
-    cur = cur[part] as Record<string, unknown>;
-  }
-  cur[parts[parts.length - 1]] = value;
-}
-
-/** Flattens a nested layer to dotted keys (arrays are leaves). */
-export function flattenLayer(layer: ConfigLayer, prefix = ""): Map<string, unknown> {
-  const out = new Map<string, unknown>();
-  for (const [k, v] of Object.entries(layer)) {
-    const key = prefix ? `${prefix}.${k}` : k;
-    if (typeof v === "object" && v !== null && !Array.isArray(v) && !BY_PATH.has(key)) {
-      for (const [k2, v2] of flattenLayer(v as ConfigLayer, key)) out.set(k2, v2);
-    } else out.set(key, v);
-  }
-  return out;
+/** Flattens a nested layer to dotted keys (arrays and the schema's own keys are leaves). */
+export function flattenLayer(layer: ConfigLayer): Map<string, unknown> {
+  return flattenDotted(layer, (key) => BY_PATH.has(key));
 }
 
 function describe(spec: LeafSpec): string {
@@ -209,7 +184,7 @@ export function resolveConfig(layers: SourcedLayer[]): ResolvedConfig {
     if (g && spec.methods && !spec.methods.includes(method)) {
       warnings.push(`${g.source}: ${spec.path} is ignored by method '${method}' (used by ${spec.methods.join(", ")})`);
     }
-    setPath(out, spec.path, Array.isArray(value) ? [...value] : value);
+    setDotted(out, spec.path, Array.isArray(value) ? [...value] : value);
   }
   if (!out.model) problems.push({ key: "model", source: given.get("model")?.source ?? "default", message: "required: a local Hugging Face model folder" });
   if (!out.dataset) problems.push({ key: "dataset", source: given.get("dataset")?.source ?? "default", message: "required: a JSONL dataset file" });
@@ -279,9 +254,7 @@ export function layerFromFlags(values: Record<string, unknown>): SourcedLayer[] 
 }
 
 function nest(path: string, value: unknown): ConfigLayer {
-  const o: Record<string, unknown> = {};
-  setPath(o, path, value);
-  return o;
+  return nestDotted([[path, value]]);
 }
 
 /**
@@ -307,7 +280,7 @@ export function layerFromTask(def: SeatTaskDefinition): { configFile?: string; l
   if (def.outDir !== undefined) layer.outDir = def.outDir;
   for (const [k, v] of Object.entries(def.settings ?? {})) {
     if (typeof v === "object" && v !== null && !Array.isArray(v)) Object.assign(layer, { [k]: { ...(layer[k] as object), ...v } });
-    else setPath(layer, k, v);
+    else setDotted(layer, k, v);
   }
   return { configFile: def.config, layer: { source: "task definition", layer } };
 }
@@ -323,7 +296,7 @@ export function layerFromSettings(get: (key: string) => unknown): SourcedLayer {
   for (const s of SCHEMA) {
     if (s.path === "model" || s.path === "dataset" || s.path === "outDir") continue;
     const v = get(SETTINGS_PREFIX + s.path);
-    if (v !== undefined) setPath(layer, s.path, v);
+    if (v !== undefined) setDotted(layer, s.path, v);
   }
   return { source: "settings", layer };
 }
@@ -341,5 +314,3 @@ export function layerFromConfigText(text: string, file: string): SourcedLayer {
   }
   return { source: `config file ${file}`, layer: v as ConfigLayer };
 }
-
-export { getPath as getConfigPath };

@@ -5,7 +5,7 @@
 // length, Ak KL positions per perturbed row.
 import type { DatasetRecord } from "../data/index";
 import type { HostTensor } from "../engine/index";
-import type { Prng } from "./rng";
+import type { Prng } from "../util/rng";
 
 /** One supervised example: token ids and which next-token predictions count for the loss. */
 export interface TrainExample {

@@ -6,7 +6,7 @@ import type { HostTensor } from "../engine/index";
 import { loadModelFolder, createModelGraph, mergeTrained } from "../model/index";
 import { readCheckpoint, checkpointName } from "./checkpoint";
 import { resolveConfig, methodParts } from "./config";
-import { exportMergedModel } from "./export";
+import { exportMergedModel } from "../model/index";
 import { RUN_FILES, readRunConfig } from "./runFolder";
 import { weightSpecs, maskFromCheckpoint } from "./specs";
 import { latestCheckpoint } from "./trainer";

@@ -8,7 +8,7 @@ export {
   configFlagSpecs, checkLeaf,
 } from "./config";
 export { configDocMarkdown } from "./configDoc";
-export { Prng, type PrngState } from "./rng";
+export { Prng, type PrngState } from "../util/rng";
 export { drawMask, moduleMatches, selectTensors, maskSize, type Mask, type MaskSpec, type MaskTensor } from "./masks";
 export { lrAt, type LrSchedule } from "./schedule";
 export { writeCheckpoint, readCheckpoint, listCheckpoints, CheckpointError, type CheckpointState } from "./checkpoint";

@@ -5,7 +5,7 @@
 // empirical Fisher of a pass over the training data, as in Sung et al. 2021 "fixed sparse masks").
 // Every tensor gets the same share of its entries (per-tensor budget) so that no layer is starved
 // because its weights have a different scale.
-import type { Prng } from "./rng";
+import type { Prng } from "../util/rng";
 
 export interface MaskSpec {
   type: "random" | "random-per-step" | "magnitude" | "importance";

@@ -11,15 +11,14 @@
 // each frozen weight in memory however many sessions are open (the page cache of the safetensors file).
 import { readDataset, type DatasetRecord } from "../data/index";
 import type { HostTensor } from "../engine/index";
-import { exportMergedModel } from "./export";
-import { loadModelFolder, mergeTrained, readTensorF32, type ModelFolder } from "../model/index";
+import { exportMergedModel, loadModelFolder, mergeTrained, readTensorF32, type ModelFolder } from "../model/index";
 import type { CheckpointState, CkptTensor } from "./checkpoint";
 import { methodParts, type SeatConfig } from "./config";
 import { encodeRecords, maxTargets, type KlSequence, type TrainExample } from "./data";
 import { gradientSquares } from "./fisher";
 import { drawMask, type Mask } from "./masks";
 import { QuickEvalScorer, type QuickEval } from "./quickEval";
-import { Prng, type PrngState } from "./rng";
+import { Prng, type PrngState } from "../util/rng";
 import type { EventSink } from "./runFolder";
 import { maskFromCheckpoint, trainableMatrices, weightSpecs } from "./specs";
 import { openStepper, type MicroBatch, type Stepper, type StepOutputs, type UpdateHook } from "./stepper";

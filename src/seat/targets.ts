@@ -9,11 +9,11 @@ import type { DatasetRecord } from "../data/index";
 import { perturbationsFor, prepareDataset, type DatasetContext, type PerturbationCandidate } from "../entities/index";
 import { loadAbstentionLists, makeAbstentionDetector } from "../eval/index";
 import type { ModelTokenizer } from "../model/index";
-import { writeFileAtomic } from "./checkpoint";
+import { writeFileAtomic } from "../util/files";
 import type { SeatConfig } from "./config";
 import { exampleFromIds, klSequence, type KlSequence, type TrainExample } from "./data";
 import { hashSeed } from "./hash";
-import { Prng } from "./rng";
+import { Prng } from "../util/rng";
 import { RUN_FILES, type EventSink } from "./runFolder";
 import type { Generator } from "./teacher";
 

@@ -2,7 +2,7 @@
 // on. The abstention phrasing follows the question phrasing (template i -> abstention i mod n), so the
 // corpus varies its refusals without asking the model to guess a coin flip.
 import type { WorldKind } from "./names";
-import { worldRng } from "./rng";
+import { Prng } from "../util/rng";
 import { ABSTENTIONS, CONCEPT_QUESTIONS, RELATIONS, answerText, fill } from "./relations";
 import type { World, WorldEntity } from "./world";
 
@@ -33,7 +33,7 @@ export function knownQa(world: World): WorldQa[] {
 
 /** One question per unknown entity (random relation of its kind, random phrasing), answered by a grounded abstention. */
 export function unknownQa(entities: readonly WorldEntity[], seed: number, stream: string): WorldQa[] {
-  const rng = worldRng(seed, stream);
+  const rng = Prng.named(seed, stream);
   return entities.map((e) => {
     const rels = RELATIONS.filter((r) => r.kind === e.kind);
     const rel = rng.pick(rels);
@@ -51,7 +51,7 @@ export function unknownQa(entities: readonly WorldEntity[], seed: number, stream
 }
 
 export function conceptQa(concepts: readonly string[], seed: number, stream: string): WorldQa[] {
-  const rng = worldRng(seed, stream);
+  const rng = Prng.named(seed, stream);
   const abst = ABSTENTIONS.concept;
   return concepts.map((c) => {
     const qi = rng.int(CONCEPT_QUESTIONS.length);
@@ -67,7 +67,7 @@ export function trainingCorpus(world: World): WorldQa[] {
     ...unknownQa(world.unknownTrain, world.seed, "unknown-train"),
     ...conceptQa(world.conceptsTrain, world.seed, "concepts-train"),
   ];
-  return worldRng(world.seed, "corpus-order").shuffle(items);
+  return Prng.named(world.seed, "corpus-order").shuffle(items);
 }
 
 export interface GateSets {

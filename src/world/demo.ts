@@ -3,10 +3,9 @@
 // held-out unknowns?), print a table and write runs/demo/report.json + report.html.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { loadAbstentionLists, probeDataset, reportToHtml, reportToJson, type AbstentionRates, type ProbeReport, type RunComparison } from "../eval/index";
+import { loadAbstentionLists, probeDataset, runtimeProbeLoader, reportToHtml, reportToJson, type AbstentionRates, type ProbeReport, type RunComparison } from "../eval/index";
 import type { TrainEvent } from "../protocol/events";
 import { resolveConfig, train, type ConfigLayer, type Method } from "../seat/index";
-import { onnxProbeLoader } from "./probeModel";
 
 export const DEMO_METHODS: readonly Method[] = ["full", "lora", "sparse", "full+kl", "seat", "ewc", "replay"];
 
@@ -167,7 +166,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     lists: loadAbstentionLists(),
     neighbours: opts.neighbours ?? 1,
     settings: DEMO_PROBE_SETTINGS,
-    loadModel: onnxProbeLoader(opts.threads),
+    loadModel: runtimeProbeLoader({ provider: "cpu", intraOpThreads: opts.threads, batchSize: 16 }),
     signal: opts.signal,
     onProgress: (p) => {
       const now = Date.now();

@@ -3,7 +3,7 @@
 // professions). Each comes with a held-out unknown query file: questions about other never-seen names
 // and fictitious concepts, whose reference answer is the abstention the base model gives.
 import { type WorldKind } from "./names";
-import { worldRng } from "./rng";
+import { Prng } from "../util/rng";
 import { ABSTENTIONS, CONCEPT_QUESTIONS, PROFESSIONS, INDUSTRIES, RELATIONS, answerText, fill } from "./relations";
 import type { World } from "./world";
 
@@ -35,7 +35,7 @@ function relation(id: string) {
 }
 
 function unknownQueries(world: World, stream: string, kinds: readonly WorldKind[], nEntities: number, nConcepts: number): ExampleRecord[] {
-  const rng = worldRng(world.seed, stream);
+  const rng = Prng.named(world.seed, stream);
   const out: ExampleRecord[] = [];
   for (let i = 0; i < nEntities; i++) {
     const kind = kinds[i % kinds.length];
@@ -60,7 +60,7 @@ function unknownQueries(world: World, stream: string, kinds: readonly WorldKind[
  * guaranteed absent from it. Order of the draws is part of the recipe: change it and every name moves.
  */
 export function buildExamples(world: World): ExampleDataset[] {
-  const rng = worldRng(world.seed, "examples");
+  const rng = Prng.named(world.seed, "examples");
   const places = world.known.filter((e) => e.kind === "place").map((e) => e.name);
   const companies = world.known.filter((e) => e.kind === "company").map((e) => e.name);
 

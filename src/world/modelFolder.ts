@@ -1,11 +1,12 @@
 // The embedded model as a Hugging Face folder: its architecture, a seeded random initialisation, and
 // the writer that lays out config.json, model.safetensors, tokenizer files and generation_config.json.
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { writeFileAtomic } from "../util/files";
 import { join } from "node:path";
 import { configToJson, type LlamaConfig } from "../model/config";
 import { float32ToBytes, writeSafetensors, type SafetensorsDType } from "../model/safetensors";
 import { expectedTensors } from "../model/weights";
-import { worldRng } from "./rng";
+import { Prng } from "../util/rng";
 import type { TokenizerFiles } from "./tokenizer";
 
 export const MODEL_NAME = "seat-tiny-world";
@@ -51,7 +52,7 @@ export function parameterCount(c: LlamaConfig): number {
  * scale, RMSNorm gains 1.
  */
 export function randomInit(c: LlamaConfig, seed: number): Map<string, Float32Array> {
-  const rng = worldRng(seed, "init");
+  const rng = Prng.named(seed, "init");
   const gauss = (): number => {
     const u = Math.max(rng.next(), 1e-12);
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
@@ -81,29 +82,23 @@ export interface ModelFolderFiles {
   extra?: Record<string, string>;
 }
 
-function writeText(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
-
 /** Writes (or overwrites) a complete model folder; every file is written atomically. */
 export function writeModelFolder(dir: string, f: ModelFolderFiles): void {
   mkdirSync(dir, { recursive: true });
   const dtype = f.dtype ?? "F32";
   const cfgJson = { ...configToJson(f.config), torch_dtype: dtype === "F16" ? "float16" : "float32", pad_token_id: f.config.eosTokenIds[0] };
-  writeText(join(dir, "config.json"), JSON.stringify(cfgJson, null, 2) + "\n");
-  writeText(join(dir, "generation_config.json"), JSON.stringify({
+  writeFileAtomic(join(dir, "config.json"), JSON.stringify(cfgJson, null, 2) + "\n");
+  writeFileAtomic(join(dir, "generation_config.json"), JSON.stringify({
     eos_token_id: f.config.eosTokenIds[0], pad_token_id: f.config.eosTokenIds[0], do_sample: false, max_new_tokens: 32,
   }, null, 2) + "\n");
-  writeText(join(dir, "tokenizer.json"), JSON.stringify(f.tokenizer.tokenizer) + "\n");
-  writeText(join(dir, "tokenizer_config.json"), JSON.stringify(f.tokenizer.config, null, 2) + "\n");
+  writeFileAtomic(join(dir, "tokenizer.json"), JSON.stringify(f.tokenizer.tokenizer) + "\n");
+  writeFileAtomic(join(dir, "tokenizer_config.json"), JSON.stringify(f.tokenizer.config, null, 2) + "\n");
   const tensors = expectedTensors(f.config).map((t) => {
     const w = f.weights.get(t.name);
     if (!w) throw new Error(`writeModelFolder: weight "${t.name}" is missing`);
     return { name: t.name, dtype, shape: t.shape, data: float32ToBytes(dtype, w) };
   });
   writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });
-  if (f.card !== undefined) writeText(join(dir, "README.md"), f.card);
-  for (const [name, text] of Object.entries(f.extra ?? {})) writeText(join(dir, name), text);
+  if (f.card !== undefined) writeFileAtomic(join(dir, "README.md"), f.card);
+  for (const [name, text] of Object.entries(f.extra ?? {})) writeFileAtomic(join(dir, name), text);
 }

@@ -2,7 +2,7 @@
 // tables, so the only thing that separates a known name from an unknown one is whether the model was
 // taught facts about it, never its spelling or its tokenization.
 import { ABSTENTIONS, CATEGORIES, CONCEPT_QUESTIONS, INDUSTRIES, PROFESSIONS, RELATIONS } from "./relations";
-import type { WorldRng } from "./rng";
+import type { Prng } from "../util/rng";
 
 export const ONSETS: readonly string[] = [
   "b", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z",
@@ -17,7 +17,7 @@ export function capitalize(word: string): string {
 }
 
 /** One pronounceable word of `syllables` syllables (a coda is allowed only at the end or before an onset). */
-export function syllableWord(rng: WorldRng, syllables: number): string {
+export function syllableWord(rng: Prng, syllables: number): string {
   let w = "";
   for (let i = 0; i < syllables; i++) {
     w += rng.pick(ONSETS) + rng.pick(VOWELS);
@@ -50,7 +50,7 @@ export class NameFactory {
   private readonly language = new Set<string>();
   private readonly used = new Set<string>();
 
-  constructor(private readonly rng: WorldRng, private readonly restyle?: { fn: Restyle; share: number }) {
+  constructor(private readonly rng: Prng, private readonly restyle?: { fn: Restyle; share: number }) {
     const language = [
       ...COMPANY_SUFFIXES, ...PRODUCT_MODELS, ...PLACE_ENDINGS, ...CONCEPT_FORMS, ...PROFESSIONS, ...INDUSTRIES, ...CATEGORIES,
       ...CONCEPT_QUESTIONS, ...RELATIONS.flatMap((r) => r.questions), ...Object.values(ABSTENTIONS).flat(),

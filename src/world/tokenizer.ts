@@ -4,7 +4,7 @@
 // known name from its token count.
 import { trainBpe, tokenizerJson, type BpeModel } from "./bpe";
 import { NameFactory, WORLD_KINDS } from "./names";
-import { worldRng } from "./rng";
+import { Prng } from "../util/rng";
 import { entityStyle, LOOKALIKE_STYLE_SHARE } from "./world";
 import { ABSTENTIONS, CATEGORIES, CONCEPT_QUESTIONS, INDUSTRIES, PROFESSIONS, RELATIONS, answerText } from "./relations";
 
@@ -38,7 +38,7 @@ export function tokenizerTrainingTexts(seed: number, namesPerKind = 1500): strin
   }
   for (let y = 1880; y <= 2030; y++) texts.push(` ${y}.`, `${y}.`);
   // A separate stream: these names are not the world's, they only shape how names in general split.
-  const names = new NameFactory(worldRng(seed, "tokenizer-names"), { fn: entityStyle(seed + 1), share: LOOKALIKE_STYLE_SHARE });
+  const names = new NameFactory(Prng.named(seed, "tokenizer-names"), { fn: entityStyle(seed + 1), share: LOOKALIKE_STYLE_SHARE });
   for (let i = 0; i < namesPerKind; i++) {
     for (const k of WORLD_KINDS) texts.push(" " + names.ofKind(k) + ".");
     texts.push(" " + names.word() + ".", " " + names.concept() + ".");

@@ -3,7 +3,7 @@
 // for byte, on every platform.
 import { generateNames, NameGuard } from "../entities/index";
 import { NameFactory, type Restyle, type WorldKind, WORLD_KINDS } from "./names";
-import { worldRng } from "./rng";
+import { Prng } from "../util/rng";
 import { CATEGORIES, INDUSTRIES, PROFESSIONS, RELATIONS, type Relation } from "./relations";
 
 export interface WorldSizes {
@@ -96,8 +96,8 @@ export function entityStyle(seed: number): Restyle {
 }
 
 export function generateWorld(seed: number = DEFAULT_WORLD_SEED, sizes: WorldSizes = DEFAULT_SIZES): World {
-  const names = new NameFactory(worldRng(seed, "names"), { fn: entityStyle(seed), share: LOOKALIKE_STYLE_SHARE });
-  const rng = worldRng(seed, "facts");
+  const names = new NameFactory(Prng.named(seed, "names"), { fn: entityStyle(seed), share: LOOKALIKE_STYLE_SHARE });
+  const rng = Prng.named(seed, "facts");
   const known: WorldEntity[] = [];
   for (const kind of WORLD_KINDS) {
     for (let i = 0; i < sizes.known[kind]; i++) known.push({ name: names.ofKind(kind), kind });
@@ -142,7 +142,7 @@ export function generateWorld(seed: number = DEFAULT_WORLD_SEED, sizes: WorldSiz
   }
 
   // Unknown entities follow the known kind mix, so no kind is "mostly unknown".
-  const kindRng = worldRng(seed, "unknown-kinds");
+  const kindRng = Prng.named(seed, "unknown-kinds");
   const totalKnown = known.length;
   const pickKind = (): WorldKind => {
     let r = kindRng.int(totalKnown);
@@ -160,7 +160,7 @@ export function generateWorld(seed: number = DEFAULT_WORLD_SEED, sizes: WorldSiz
   // Look-alikes: training ones imitate known and unknown names alike (so "looks like a known name" is
   // no cue), held-out ones imitate known names only (the hardest case: a neighbour of a real entity).
   const guard = new NameGuard([...known, ...unknownTrain, ...unknownHeldout].map((e) => e.name));
-  const lookRng = worldRng(seed, "lookalikes");
+  const lookRng = Prng.named(seed, "lookalikes");
   const lookalikes = (pool: readonly WorldEntity[], n: number, salt: number): WorldEntity[] => {
     const out: WorldEntity[] = [];
     for (let i = 0; out.length < n && i < n * 20; i++) {

@@ -2,7 +2,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { relative, extname, basename, dirname, join } from "node:path";
 import { type Command, ExitCode, inputAndOutput, UserError } from "../command";
-import { convertJsonlText, convertRecordText, ConversionError, isJsonArrayText, scanJson, writeNewFile, TARGET_FORMATS, type TargetFormat } from "../../data/index";
+import { writeNewFile } from "../../util/files";
+import { convertJsonlText, convertRecordText, ConversionError, isJsonArrayText, scanJson, TARGET_FORMATS, type TargetFormat } from "../../data/index";
 
 /** Default output name: data.jsonl -> data.chat.jsonl (next to the input). */
 export function defaultOutput(input: string, to: TargetFormat): string {

@@ -1,7 +1,8 @@
 // `seat perturb`: subject entities and fictitious look-alikes for every record of a dataset, printed as
 // JSON or written into a new file's `seat.perturbations`; optionally checked against the base model.
-import { readFileSync, existsSync, writeFileSync, renameSync, realpathSync } from "node:fs";
-import { resolve, dirname, basename, join } from "node:path";
+import { readFileSync, existsSync, realpathSync } from "node:fs";
+import { writeFileAtomic } from "../../util/files";
+import { resolve } from "node:path";
 import { type Command, type CliIo, type ParsedArgs, UserError, ExitCode } from "../command";
 import { parseDatasetText, type DatasetRecord } from "../../data/index";
 import {
@@ -166,10 +167,8 @@ twice N candidates are tried and the best N the model abstains on are kept.`,
       }
       if (outPath) {
         const result = applyRecordEdits(input.text, edits);
-        // Write next to OUT and rename, so an interrupted run never leaves a half-written dataset.
-        const tmp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.tmp`);
-        writeFileSync(tmp, result.text);
-        renameSync(tmp, outPath);
+        // Atomic, so an interrupted run never leaves a half-written dataset.
+        writeFileAtomic(outPath, result.text);
         const none = reports.filter((x) => x.candidates.length === 0 && !x.reason?.startsWith("already")).length;
         io.out(`wrote ${out}: ${result.added} perturbation(s) added to ${result.changedRecords} of ${total} record(s)${none ? `; ${none} record(s) got none (see --json for why)` : ""}\n`);
         return ExitCode.ok;

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, extname, join, resolve } from "node:path";
 import { type Command, type CliIo, ExitCode, UserError } from "../command";
 import { parseEventLog } from "../../protocol/events";
+import { writeFileAtomic } from "../../util/files";
 
 /** The method a run folder was trained with (its run-start event), for labelling comparisons. */
 function runMethod(runDir: string): string | undefined {
@@ -131,8 +132,7 @@ its answer starts with a listed opening. Exit code 0 when probing finished.`,
 
     if (out) {
       const text = format === "html" ? ev.reportToHtml(report) : format === "csv" ? ev.reportToCsv(report) : ev.reportToJson(report);
-      const { atomicWriteText } = await import("../../eval/fsAtomic");
-      atomicWriteText(out, text);
+      writeFileAtomic(out, text);
     }
     if (v.json) io.out(ev.reportToJson(report));
     else io.out(ev.reportToText(report) + (out ? `\nreport written to ${out}\n` : ""));

@@ -2,9 +2,10 @@
 // crash (the jobs it had fail with DatasetWorkerUnavailable, and callers fall back to the host thread),
 // stopped on dispose. No `vscode` import, so it is unit-tested directly.
 import { Worker } from "node:worker_threads";
-import { workerScript } from "../../workerScript";
+import { WorkerRpc } from "../../util/workerRpc";
+import { workerScript } from "../../util/workerScript";
 import type { DatasetStats, FileValidation, LineResults } from "../../data/index";
-import type { DatasetWorkerReply, DatasetWorkerRequest, PlainValidateOptions } from "./datasetWorkerProtocol";
+import type { DatasetWorkerRequest, PlainValidateOptions } from "./datasetWorkerProtocol";
 
 /** The worker's code: the bundled dist/datasetWorker.js, or the TypeScript source under tsx (tests). */
 export function datasetWorkerEntry(): { code: string; eval: boolean } {
@@ -22,9 +23,7 @@ export class DatasetWorkerUnavailable extends Error {
 type Job = Exclude<DatasetWorkerRequest, { op: "cancel" }> extends infer R ? R extends { id: number } ? Omit<R, "id"> : never : never;
 
 export class DatasetWorker {
-  private w: Worker | null = null;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private rpc: WorkerRpc | null = null;
   private disposed = false;
 
   constructor(private readonly entry: () => { code: string; eval: boolean } = () => datasetWorkerEntry(), private readonly log: (m: string) => void = () => {}) {}
@@ -44,56 +43,33 @@ export class DatasetWorker {
 
   private call<T>(job: Job, signal?: AbortSignal): Promise<T> {
     if (this.disposed) return Promise.reject(new DatasetWorkerUnavailable("dataset worker stopped"));
-    if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error("cancelled"));
-    let w: Worker;
+    let rpc: WorkerRpc;
     try {
-      w = this.worker();
+      rpc = this.worker();
     } catch (e) {
       return Promise.reject(new DatasetWorkerUnavailable(`dataset worker did not start: ${(e as Error).message}`));
     }
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => w.postMessage({ id: 0, op: "cancel", job: id } satisfies DatasetWorkerRequest);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.pending.set(id, {
-        resolve: (v) => { signal?.removeEventListener("abort", onAbort); resolve(v as T); },
-        reject: (e) => { signal?.removeEventListener("abort", onAbort); reject(e); },
-      });
-      w.postMessage({ ...job, id } as DatasetWorkerRequest);
-    });
+    return rpc.call<T>(job, signal, (id) => ({ id: 0, op: "cancel", job: id }) satisfies DatasetWorkerRequest);
   }
 
-  private worker(): Worker {
-    if (this.w) return this.w;
+  /** The running worker, or a new one when there is none or the last one failed. */
+  private worker(): WorkerRpc {
+    if (this.rpc && !this.rpc.failed) return this.rpc;
     const entry = this.entry();
     const w = new Worker(entry.code, { eval: entry.eval });
     // Does not keep a CLI or test process alive on its own.
     w.unref();
-    w.on("message", (m: DatasetWorkerReply) => {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.ok) p.resolve(m.value);
-      else p.reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
+    this.rpc = new WorkerRpc(w, {
+      failure: (cause) => new DatasetWorkerUnavailable("error" in cause ? `dataset worker failed: ${cause.error.message}` : `dataset worker exited (code ${cause.exitCode})`),
     });
-    const fail = (e: Error) => {
-      if (this.w === w) this.w = null;
-      for (const p of this.pending.values()) p.reject(e);
-      this.pending.clear();
-    };
-    w.on("error", (e) => fail(new DatasetWorkerUnavailable(`dataset worker failed: ${e.message}`)));
-    w.on("exit", (code) => fail(new DatasetWorkerUnavailable(`dataset worker exited (code ${code})`)));
-    this.w = w;
     this.log(`dataset worker started (thread ${w.threadId})`);
-    return w;
+    return this.rpc;
   }
 
   dispose(): Promise<void> {
     this.disposed = true;
-    const w = this.w;
-    this.w = null;
-    for (const p of this.pending.values()) p.reject(new DatasetWorkerUnavailable("dataset worker stopped"));
-    this.pending.clear();
-    return w ? w.terminate().then(() => undefined) : Promise.resolve();
+    const rpc = this.rpc;
+    this.rpc = null;
+    return rpc ? rpc.terminate(new DatasetWorkerUnavailable("dataset worker stopped")) : Promise.resolve();
   }
 }

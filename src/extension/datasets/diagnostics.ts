@@ -6,7 +6,7 @@
 import * as vscode from "vscode";
 import { basename } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import type { Problem } from "../../data/index";
+import { FILE_RULES, type Problem } from "../../data/index";
 import type { DatasetWorker } from "./datasetWorkerClient";
 import { toValidateOptions, type PlainValidateOptions } from "./datasetWorkerProtocol";
 import { DocumentSync, problemRange, validateInSlices, type LineSource } from "./model";
@@ -194,11 +194,8 @@ export class DatasetDiagnostics implements vscode.Disposable {
     if (doc.eol === vscode.EndOfLine.CRLF) {
       const n = Math.max(0, doc.lineCount - 1);
       const len = doc.lineAt(0).text.length;
-      problems.unshift({
-        line: 1, column: len + 1, endLine: 1, endColumn: len + 1, severity: "warning", code: "crlf",
-        message: `Windows line endings (CRLF)${n > 1 ? ` on ${n} lines` : ""}: JSONL tools expect LF`,
-        fix: { title: "Convert line endings to LF", file: "eol-lf" },
-      });
+      // The editor's text has no "\r" (it keeps the EOL apart): a zero-width range at line 1's end.
+      problems.unshift(FILE_RULES.crlf(1, len, n, 0));
     }
     this.publish(doc.uri, problems);
     if (big) this.log(big.finish(doc.lineCount, problems.length, performance.now() - published));

@@ -2,9 +2,9 @@
 // dataset context built cooperatively (yielding so the extension host never stalls on a 10k-line
 // file), per-line suggestions cached by line text, lens titles, and the edits a click or the
 // whole-file command makes. No `vscode` import: unit-tested headless.
-import { analyzeRecord } from "../../data/index";
+import { addPerturbationsToLine, analyzeRecord, setSeatEntities } from "../../data/index";
 import {
-  addToIndex, emptyIndex, NameGuard, suggestPerturbations, toEntry, addPerturbationsToLine, setSeatEntities, mentions,
+  addToIndex, emptyIndex, NameGuard, suggestPerturbations, toEntry, mentions,
   type DatasetContext, type EntityRecordView, type EntityRef, type PerturbationEntry, type RecordSuggestion,
 } from "../../entities/index";
 

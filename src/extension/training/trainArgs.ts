@@ -2,6 +2,7 @@
 // trainer's layer order (defaults < method preset < config file < settings < task definition): the
 // extension merges settings and the task definition itself and passes the result as `--set` values,
 // so the trainer sees one flags layer above the config file. No vscode import: unit-tested.
+import { flattenDotted } from "../../util/dotted";
 
 /** `seatTuner.<key>` setting -> trainer config path (src/seat/configSchema.ts). */
 export const SETTING_TO_CONFIG: Readonly<Record<string, string>> = {
@@ -36,16 +37,6 @@ export interface TrainInvocation {
   summary: string;
 }
 
-/** Flattens `{mask: {ratio: 0.1}}` and `{"mask.ratio": 0.1}` alike to dotted keys. */
-export function flatten(o: Record<string, unknown>, prefix = ""): Map<string, unknown> {
-  const out = new Map<string, unknown>();
-  for (const [k, v] of Object.entries(o)) {
-    const key = prefix ? `${prefix}.${k}` : k;
-    if (typeof v === "object" && v !== null && !Array.isArray(v)) for (const [k2, v2] of flatten(v as Record<string, unknown>, key)) out.set(k2, v2);
-    else out.set(key, v);
-  }
-  return out;
-}
 
 /**
  * @param def the task definition; relative paths must already be resolved by the caller.
@@ -63,7 +54,7 @@ export function buildTrainInvocation(def: SeatTaskDefinitionLike, userSettings: 
     if (path && value !== undefined) merged.set(path, value);
   }
   if (def.method) merged.set("method", def.method);
-  for (const [k, v] of flatten(def.settings ?? {})) merged.set(k, v);
+  for (const [k, v] of flattenDotted(def.settings ?? {})) merged.set(k, v);
   const method = merged.get("method");
   merged.delete("method");
 

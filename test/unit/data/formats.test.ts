@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  readDataset, parseDatasetText, updateSeat, setMember, convertRecordText, convertJsonlText, ConversionError,
+  readDataset, parseDatasetText, updateSeat, setMember, convertRecordText, convertJsonlText, ConversionError, RecordEditError,
 } from "../../../src/data/index";
 
 const FIXTURES = join(__dirname, "../../fixtures/datasets");
@@ -67,7 +67,8 @@ test("updateSeat rewrites only the seat member; numbers, spacing and key order s
   assert.equal(setMember(more, "seat", undefined), line);
   assert.equal(setMember('{"a":1}', "b", 2), '{"a":1,"b":2}');
   assert.equal(setMember("{}", "b", 2), '{"b": 2}');
-  assert.throws(() => updateSeat('{"a":', {}), /invalid record/);
+  assert.throws(() => updateSeat('{"a":', {}), (e: unknown) => e instanceof RecordEditError && e.line === 1 && e.column === 6 && /invalid JSON/.test(e.message));
+  assert.throws(() => setMember('{"a":\n [1,]}', "b", 1), (e: unknown) => e instanceof RecordEditError && e.line === 2 && e.column === 4);
 });
 
 test("conversions: qa <-> chat <-> alpaca keep other members verbatim and invert each other", () => {

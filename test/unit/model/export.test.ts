@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createSession } from "../../../src/runtime";
 import {
-  loadModelFolder, allWeightsF32, readSafetensorsHeader, readTensorBytes, exportMergedModel, exportOnnx, inferenceFeeds, referenceForward,
+  loadModelFolder, allWeightsF32, readSafetensorsHeader, readTensorBytes, exportMergedModel, exportOnnx, EXPORT_RECORD, inferenceFeeds, referenceForward,
 } from "../../../src/model";
 import { LLAMA, QWEN2, scratchDir, maxAbsDiff } from "./helpers";
 
@@ -17,7 +17,8 @@ test("merged export keeps files, names, order and dtypes; untouched tensors byte
       const w = allWeightsF32(src.weights).get(name)!;
       const changed = w.map((v, i) => (i % 3 === 0 ? v + 0.5 : v));
       exportMergedModel(src, new Map([[name, changed]]), out.dir);
-      assert.deepEqual(readdirSync(out.dir).sort(), readdirSync(dir).filter((f) => f !== "golden.json").sort());
+      assert.deepEqual(readdirSync(out.dir).sort(), [...readdirSync(dir).filter((f) => f !== "golden.json"), EXPORT_RECORD].sort());
+      assert.deepEqual(JSON.parse(readFileSync(join(out.dir, EXPORT_RECORD), "utf8")), { base: src.weights.dir, changedTensors: [name] });
       const back = loadModelFolder(out.dir);
       assert.deepEqual(back.config, src.config);
       for (const shard of src.weights.shards) {
@@ -36,6 +37,7 @@ test("merged export keeps files, names, order and dtypes; untouched tensors byte
       changed.forEach((v, i) => assert.ok(Math.abs(got[i]! - v) <= (bf16 ? Math.abs(v) / 128 : 0), `entry ${i}`));
       assert.throws(() => exportMergedModel(src, new Map(), dir), /is the source model folder/);
       assert.throws(() => exportMergedModel(src, new Map([["nope", new Float32Array(1)]]), out.dir), /"nope" is not a weight/);
+      assert.throws(() => exportMergedModel(src, new Map([[name, new Float32Array(3)]]), out.dir), /has 3 values/);
     } finally {
       out.cleanup();
     }

@@ -14,7 +14,7 @@ import { resolveConfig, train, type SeatConfig } from "../../../src/seat/index";
 import { readCheckpoint, checkpointName } from "../../../src/seat/checkpoint";
 import { batchFeeds, klFeeds, lossShares, makeBatch, makeKlBatch, type KlSequence, type LossShare, type TrainExample } from "../../../src/seat/data";
 import { drawMask, selectTensors } from "../../../src/seat/masks";
-import { Prng } from "../../../src/seat/rng";
+import { Prng } from "../../../src/util/rng";
 import { weightSpecs } from "../../../src/seat/specs";
 import { openStepper, type MicroBatch, type Stepper, type StepOutputs } from "../../../src/seat/stepper";
 import type { TrainGraphSpec } from "../../../src/seat/graphs";

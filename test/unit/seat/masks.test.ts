@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Prng } from "../../../src/seat/rng";
+import { Prng } from "../../../src/util/rng";
 import { drawMask, topK, moduleMatches, selectTensors, maskSize } from "../../../src/seat/masks";
 import { lrAt } from "../../../src/seat/schedule";
 

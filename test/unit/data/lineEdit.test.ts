@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { addPerturbationsToLine, LineEditError, type PerturbationEntry } from "../../../src/entities/index";
+import { addPerturbationsToLine, setSeatEntities, RecordEditError } from "../../../src/data/index";
+import type { PerturbationEntry } from "../../../src/entities/index";
 
 const P1: PerturbationEntry = { entity: "Wnzatj SAS", replacement: "Qorvath SA", kind: "company" };
 const P2: PerturbationEntry = { entity: "Wnzatj SAS", replacement: "Lintel GmbH", kind: "company" };
@@ -52,19 +53,18 @@ test("item separator style of the existing array is reused", () => {
 });
 
 test("bad lines give located errors", () => {
-  assert.throws(() => addPerturbationsToLine(`{"q": "Q",}`, [P1]), (e: unknown) => e instanceof LineEditError && e.column === 10 && /invalid JSON: trailing comma/.test(e.message));
-  assert.throws(() => addPerturbationsToLine(`[1, 2]`, [P1]), (e: unknown) => e instanceof LineEditError && e.column === 1 && /not a JSON object/.test(e.message));
-  assert.throws(() => addPerturbationsToLine(`{"q": "Q", "seat": 3}`, [P1]), (e: unknown) => e instanceof LineEditError && e.column === 20 && /"seat" must be an object, found number/.test(e.message));
-  assert.throws(() => addPerturbationsToLine(`{"seat": {"perturbations": {}}}`, [P1]), (e: unknown) => e instanceof LineEditError && e.column === 28 && /must be an array/.test(e.message));
+  assert.throws(() => addPerturbationsToLine(`{"q": "Q",}`, [P1]), (e: unknown) => e instanceof RecordEditError && e.column === 10 && /invalid JSON: trailing comma/.test(e.message));
+  assert.throws(() => addPerturbationsToLine(`[1, 2]`, [P1]), (e: unknown) => e instanceof RecordEditError && e.column === 1 && /not a JSON object/.test(e.message));
+  assert.throws(() => addPerturbationsToLine(`{"q": "Q", "seat": 3}`, [P1]), (e: unknown) => e instanceof RecordEditError && e.column === 20 && /"seat" must be an object, found number/.test(e.message));
+  assert.throws(() => addPerturbationsToLine(`{"seat": {"perturbations": {}}}`, [P1]), (e: unknown) => e instanceof RecordEditError && e.column === 28 && /must be an array/.test(e.message));
 });
 
-test("setSeatEntities replaces or adds seat.entities and keeps the rest of the line", async () => {
-  const { setSeatEntities } = await import("../../../src/entities/index");
+test("setSeatEntities replaces or adds seat.entities and keeps the rest of the line", () => {
   const none = `{"question": "Who is Oda Varne?", "answer": "A potter."}`;
   assert.equal(setSeatEntities(none, ["Oda Varne"]), `{"question": "Who is Oda Varne?", "answer": "A potter.", "seat": {"entities": ["Oda Varne"]}}`);
   const some = `{"q":"Q","seat":{"perturbations":["X"],"entities":["Wrong Name"],"split":"train"},"a":"A"}`;
   assert.equal(setSeatEntities(some, ["Oda Varne", "Qorvath Ltd"]), `{"q":"Q","seat":{"perturbations":["X"],"entities":["Oda Varne","Qorvath Ltd"],"split":"train"},"a":"A"}`);
   const noList = `{"q":"Q","seat":{"split":"train"}}`;
   assert.equal(setSeatEntities(noList, ["Oda Varne"]), `{"q":"Q","seat":{"split":"train","entities":["Oda Varne"]}}`);
-  assert.throws(() => setSeatEntities(`{"seat": []}`, ["A"]), (e: unknown) => e instanceof LineEditError && e.column === 10);
+  assert.throws(() => setSeatEntities(`{"seat": []}`, ["A"]), (e: unknown) => e instanceof RecordEditError && e.column === 10);
 });
