@@ -1,5 +1,8 @@
 // Entry point of the `seat` executable: dispatches to src/cli/commands/<name>.ts, turns the declared
 // options into parsing and `--help`, and maps errors to exit codes.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { commandLoaders } from "./commands/index";
 import { type Command, type CliIo, ExitCode, UserError } from "./command";
@@ -80,9 +83,30 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.err(`seat ${name}: ${(e as Error).message}\n`);
       return ExitCode.usage;
     }
-    io.err(`seat ${name}: ${(e as Error).stack ?? String(e)}\n`);
+    io.err(`${internalFailureLine(name, e)}\n`);
     return ExitCode.failed;
   }
+}
+
+/**
+ * One line for a failure no check anticipated: what failed, what to try, and where the full trace
+ * went (a log file, never the terminal).
+ */
+export function internalFailureLine(command: string, e: unknown): string {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const first = (err.message.split("\n")[0] ?? "").trim() || err.name;
+  let log: string | undefined;
+  try {
+    const dir = join(tmpdir(), "seat-tuner-logs");
+    mkdirSync(dir, { recursive: true });
+    log = join(dir, `seat-${command}-${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}.log`);
+    writeFileSync(log, `seat ${command} (${new Date().toISOString()}, node ${process.version}, ${process.platform}-${process.arch})\n${err.stack ?? first}\n`);
+  } catch { log = undefined; }
+  const memory = /alloc|out of memory|ENOMEM|Array buffer allocation failed/i.test(err.message);
+  const hint = memory
+    ? "the machine ran out of memory: lower --batch (with --grad-accum to keep the step), shorten --max-seq-len, or choose --method seat/lora"
+    : "if it happens again, report it with the log";
+  return `seat ${command}: internal error: ${first}; ${hint}${log ? ` (full trace: ${log})` : ""}`;
 }
 
 const isEntry = typeof require !== "undefined" && require.main === module;
@@ -104,6 +128,6 @@ if (isEntry) {
     signal: controller.signal,
   }).then(
     (code) => { process.exitCode = code; },
-    (e) => { process.stderr.write(String(e) + "\n"); process.exitCode = ExitCode.failed; },
+    (e) => { process.stderr.write(internalFailureLine(process.argv[2] ?? "", e) + "\n"); process.exitCode = ExitCode.failed; },
   );
 }

@@ -1,10 +1,11 @@
 // The validated training configuration. Layers (defaults < method preset < config file < VS Code
 // settings < task definition < CLI flags) are merged as plain objects, then validated once against
 // SCHEMA; every error names the key, the layer it came from and what was expected.
-import { SCHEMA, PRESETS, METHODS, type LeafSpec, type LeafValue, type Method } from "./configSchema";
+import { SCHEMA, PRESETS, PRETRAINED_PRESETS, PRETRAINED_MIN_PARAMS, METHODS, type LeafSpec, type LeafValue, type Method } from "./configSchema";
+import { expectedTensors, loadConfig } from "../model/index";
 import { flattenDotted, nestDotted, setDotted } from "../util/dotted";
 
-export { METHODS, SCHEMA, PRESETS, LINEAR_MODULES, type Method, type LeafSpec } from "./configSchema";
+export { METHODS, SCHEMA, PRESETS, PRETRAINED_PRESETS, PRETRAINED_MIN_PARAMS, LINEAR_MODULES, type Method, type LeafSpec } from "./configSchema";
 
 export type MaskType = "random" | "random-per-step" | "magnitude" | "importance";
 
@@ -173,12 +174,15 @@ export function resolveConfig(layers: SourcedLayer[]): ResolvedConfig {
     if (typeof methodGiven.value === "string" && (METHODS as readonly string[]).includes(methodGiven.value)) method = methodGiven.value as Method;
     else problems.push({ key: "method", source: methodGiven.source, message: `expected one of ${METHODS.join(", ")}, got ${JSON.stringify(methodGiven.value)}` });
   }
-  const preset = PRESETS[method].values;
+  const modelGiven = given.get("model")?.value;
+  const pretrained = typeof modelGiven === "string" && isPretrainedSize(modelGiven);
+  const preset = { ...PRESETS[method].values, ...(pretrained ? PRETRAINED_PRESETS[method].values : {}) };
+  const presetName = pretrained ? `preset '${method}' for pretrained models` : `preset '${method}'`;
   const out: Record<string, unknown> = {};
   for (const spec of SCHEMA) {
     const g = given.get(spec.path);
     const value = g ? g.value : spec.path in preset ? preset[spec.path] : spec.default;
-    const source = g ? g.source : spec.path in preset ? `preset '${method}'` : "default";
+    const source = g ? g.source : spec.path in preset ? presetName : "default";
     const err = checkLeaf(spec, value);
     if (err) problems.push({ key: spec.path, source, message: err });
     if (g && spec.methods && !spec.methods.includes(method)) {
@@ -190,6 +194,19 @@ export function resolveConfig(layers: SourcedLayer[]): ResolvedConfig {
   if (!out.dataset) problems.push({ key: "dataset", source: given.get("dataset")?.source ?? "default", message: "required: a JSONL dataset file" });
   if (problems.length) throw new ConfigError(problems);
   return { config: out as unknown as SeatConfig, warnings };
+}
+
+/**
+ * Whether the folder's config.json describes a model above PRETRAINED_MIN_PARAMS (a real LLM, not the
+ * embedded toy). Unreadable folders count as not (loading reports them properly later).
+ */
+export function isPretrainedSize(modelDir: string): boolean {
+  try {
+    const c = loadConfig(modelDir);
+    return expectedTensors(c).reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0) > PRETRAINED_MIN_PARAMS;
+  } catch {
+    return false;
+  }
 }
 
 /** The defaults merged with a method's preset, without model/dataset checks (for docs and UIs). */

@@ -1,6 +1,6 @@
 // CONFIG.md, generated from the schema so the documented defaults and reasons cannot drift from the
 // code (a unit test compares the file with this function's output).
-import { SCHEMA, PRESETS, METHODS } from "./configSchema";
+import { SCHEMA, PRESETS, PRETRAINED_PRESETS, PRETRAINED_MIN_PARAMS, METHODS } from "./configSchema";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|");
 
@@ -10,8 +10,8 @@ function settingsTable(): string {
   return rows.join("\n");
 }
 
-function presetTable(): string {
-  return ["| method | overrides | why |", "|---|---|---|", ...METHODS.map((m) => `| \`${m}\` | ${Object.entries(PRESETS[m].values).map(([k, v]) => `\`${k}=${v}\``).join(", ") || "none"} | ${cell(PRESETS[m].reason)} |`)].join("\n");
+function presetTable(presets = PRESETS): string {
+  return ["| method | overrides | why |", "|---|---|---|", ...METHODS.map((m) => `| \`${m}\` | ${Object.entries(presets[m].values).map(([k, v]) => `\`${k}=${v}\``).join(", ") || "none"} | ${cell(presets[m].reason)} |`)].join("\n");
 }
 
 export function configDocMarkdown(): string {
@@ -30,6 +30,17 @@ ${settingsTable()}
 ## Method presets
 
 ${presetTable()}
+
+These were measured on the embedded model (\`src/seat/SWEEP.md\`).
+
+## Presets for pretrained models
+
+For a model folder above ${PRETRAINED_MIN_PARAMS / 1e6}M parameters (any real LLM; the embedded model is 0.92M) these
+replace the values above, taken from published recipes: PISTOL (the SEAT authors' earlier benchmark
+code, \`config/config.yaml\`, fine-tuning section) and TOFU's fine-tuning recipe (\`config/finetune.yaml\`).
+They are not yet measured on real weights here (the real-shape fixtures have random weights).
+
+${presetTable(PRETRAINED_PRESETS)}
 
 ## Notes
 

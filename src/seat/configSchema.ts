@@ -153,6 +153,25 @@ export const SCHEMA: readonly LeafSpec[] = [
 ];
 
 /** Per-method overrides of the defaults above, each with its reason. */
+/**
+ * Models above this many parameters are pretrained LLMs, not the embedded toy: the presets below (from
+ * published fine-tuning recipes) replace the toy's measured ones for them.
+ */
+export const PRETRAINED_MIN_PARAMS = 50_000_000;
+
+// Sources: PISTOL (the SEAT authors' earlier benchmark code, config/config.yaml `ft`: LoRA r 8,
+// alpha 32, lr 1e-4, weight decay 0, 20 epochs, batch 16); TOFU's fine-tuning recipe
+// (config/finetune.yaml: full fine-tuning at lr 1e-5, weight decay 0.01, 5 epochs, batch 16).
+export const PRETRAINED_PRESETS: Record<Method, { values: Record<string, LeafValue>; reason: string }> = {
+  seat: { values: { "optim.lr": 1e-4, "optim.weightDecay": 0 }, reason: "PISTOL's fine-tuning lr (1e-4, no decay): a sparse update on a pretrained model; the toy's 1e-2 diverges there. Not yet measured on real weights here." },
+  sparse: { values: { "optim.lr": 1e-4, "optim.weightDecay": 0 }, reason: "As seat (the same parametrisation without the KL term)." },
+  full: { values: { "optim.lr": 1e-5, "optim.weightDecay": 0.01 }, reason: "TOFU's full fine-tuning recipe (lr 1e-5, weight decay 0.01)." },
+  "full+kl": { values: { "optim.lr": 1e-5, "optim.weightDecay": 0.01 }, reason: "TOFU's full fine-tuning recipe." },
+  ewc: { values: { "optim.lr": 1e-5, "optim.weightDecay": 0.01 }, reason: "TOFU's full fine-tuning recipe." },
+  replay: { values: { "optim.lr": 1e-5, "optim.weightDecay": 0.01 }, reason: "TOFU's full fine-tuning recipe." },
+  lora: { values: { "optim.lr": 1e-4, "lora.r": 8, "lora.alpha": 32, "optim.weightDecay": 0 }, reason: "PISTOL's LoRA fine-tuning (r 8, alpha 32, lr 1e-4)." },
+};
+
 export const PRESETS: Record<Method, { values: Record<string, LeafValue>; reason: string }> = {
   seat: { values: {}, reason: "Sparse random mask + entity-perturbed KL (the defaults above)." },
   sparse: { values: {}, reason: "Ablation: SEAT's sparse mask without the KL term." },

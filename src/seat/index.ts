@@ -13,6 +13,7 @@ export { drawMask, moduleMatches, selectTensors, maskSize, type Mask, type MaskS
 export { lrAt, type LrSchedule } from "./schedule";
 export { writeCheckpoint, readCheckpoint, listCheckpoints, CheckpointError, type CheckpointState } from "./checkpoint";
 export { train, resume, latestCheckpoint, TrainError, type TrainOptions, type TrainResult, type RunStatus } from "./trainer";
-export { DatasetError } from "./prepare";
+export { DatasetError, MemoryPlanError } from "./prepare";
+export { planMemory, describePlan, planRefusal, type MemoryPlan } from "./memoryPlan";
 export { exportRun, type ExportOptions } from "./exportRun";
 export { RUN_FILES, RunFolderError, acquireRunLock } from "./runFolder";

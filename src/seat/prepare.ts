@@ -20,6 +20,7 @@ import { drawMask, type Mask } from "./masks";
 import { QuickEvalScorer, type QuickEval } from "./quickEval";
 import { Prng, type PrngState } from "../util/rng";
 import type { EventSink } from "./runFolder";
+import { availableMemory, describePlan, planMemory, planRefusal, SKIP_MEMORY_CHECK_ENV } from "./memoryPlan";
 import { maskFromCheckpoint, trainableMatrices, weightSpecs } from "./specs";
 import { openStepper, type MicroBatch, type Stepper, type StepOutputs, type UpdateHook } from "./stepper";
 import { BaseTargets, KlSequences, klShapeFor, type KlShape } from "./targets";
@@ -64,6 +65,9 @@ export interface PreparedRun {
 /** Dataset problems that stop a run, formatted `file:line:col: message`. */
 export class DatasetError extends Error {}
 
+/** The run would not fit in memory (memoryPlan.ts); the message says what to change. */
+export class MemoryPlanError extends Error {}
+
 export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promise<PreparedRun> {
   const { sink, signal, restored } = ctx;
   const parts = methodParts(config.method);
@@ -82,6 +86,8 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
     sink.emit({ type: "log", level: "warn", message: `${config.dataset}:${t.line}: ${t.from} tokens cut to train.maxSeqLen ${t.to}${t.answerCut ? " (part of the answer is lost)" : ""}` });
   }
   const examples = enc.examples;
+  checkMemory(config, folder, examples, sink);
+  memoryLog(sink, "encode");
 
   // --- base targets: the teacher session is loaded only when base replies are needed (KL on
   // base-response positions, replay, EWC's Fisher from base replies) ---
@@ -103,6 +109,7 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
   // Every planned epoch's KL targets now, then the teacher goes: its weights never share the memory
   // with the training session's (a later epoch that still lacks targets reopens it).
   await kl?.prefetch(plannedEpochs(config, examples.length, restored?.state.epoch ?? 0));
+  if (gen) memoryLog(sink, "teacher");
   await gen?.dispose();
 
   // --- mask: restored from the checkpoint on resume, else drawn now (seeded) ---
@@ -131,6 +138,7 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
     ...(fisher ? { ewc: { lambda: config.ewc.lambda, fisher } } : {}),
   }, config, { provider: config.device.provider, ...(config.device.threads ? { threads: config.device.threads } : {}), log: (m) => logs.push(m) });
   fisher = undefined; // the training graph holds it now
+  memoryLog(sink, "training session");
   for (const m of logs) sink.emit({ type: "log", level: "info", message: m });
   const evalPrompts = config.eval.samples > 0
     ? [...heldout.slice(0, config.eval.samples).map((r) => tok.encodePrompt(r.question)), ...targets.quickEvalPrompts(Math.max(0, config.eval.samples - heldout.length))]
@@ -138,9 +146,47 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
   const scorer = QuickEvalScorer.create(folder, specs, evalPrompts, padId);
   await scorer?.open(config);
   await stepper.setState(restored ? restoredState(stepper, restored.tensors) : stepper.initialState());
+  memoryLog(sink, "quick-eval session + trainable state");
 
   // --- loop hooks ---
   return runHooks({ config, folder, stepper, examples, T, A, padId, klShape, kl, mask, maskRng, perStep, scorer, gen, restored, signal });
+}
+
+/** Measured memory at a stage's end: resident now and the process's peak so far (README memory plan). */
+export function memoryLog(sink: EventSink, stage: string): void {
+  const gb = (b: number) => (b / 2 ** 30).toFixed(2);
+  sink.emit({ type: "log", level: "info", message: `memory after ${stage}: resident ${gb(process.memoryUsage().rss)} GB, peak ${gb(process.resourceUsage().maxRSS * 1024)} GB` });
+}
+
+/** The memory plan of the run (memoryPlan.ts), logged; refuses a run that will not fit. */
+function checkMemory(config: SeatConfig, folder: ModelFolder, examples: readonly TrainExample[], sink: EventSink): void {
+  const parts = methodParts(config.method);
+  const entries = folder.weights.entries;
+  const numel = new Map([...entries].map(([n, e]) => [n, e.shape.reduce((a, b) => a * b, 1)]));
+  let names: string[];
+  let params = 0;
+  if (parts.params === "masked") {
+    names = trainableMatrices(folder, config.mask.modules, "mask.modules");
+    for (const n of names) params += config.mask.type === "random-per-step" ? numel.get(n)! : Math.round(numel.get(n)! * config.mask.ratio);
+  } else if (parts.params === "dense") {
+    names = selectTensors([...entries.keys()], config.full.modules, "full.modules");
+    for (const n of names) params += numel.get(n)!;
+  } else {
+    names = trainableMatrices(folder, config.lora.targets, "lora.targets");
+    for (const n of names) params += config.lora.r * entries.get(n)!.shape.reduce((a, b) => a + b, 0);
+  }
+  const bytes: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
+  const fileBytes = [...entries.values()].reduce((a, e) => a + numel.get(e.name)! * (bytes[e.dtype] ?? 4), 0);
+  const total = [...numel.values()].reduce((a, b) => a + b, 0);
+  const B = config.train.batchSize;
+  const plan = planMemory(config, { config: folder.config, fileBytes, params: total, numel, storedBytesPerParam: fileBytes / total }, {
+    B, T: Math.max(2, ...examples.map((e) => e.ids.length)), A: maxTargets(examples),
+    ...(parts.kl ? { kl: klShapeFor(config, examples) } : {}),
+  }, { names, params });
+  sink.emit({ type: "log", level: "info", message: describePlan(plan) });
+  const refusal = planRefusal(plan, availableMemory(), config);
+  if (refusal && process.env[SKIP_MEMORY_CHECK_ENV] !== "1") throw new MemoryPlanError(`${refusal} (set ${SKIP_MEMORY_CHECK_ENV}=1 to try anyway)`);
+  if (refusal) sink.emit({ type: "log", level: "warn", message: refusal });
 }
 
 /** Epoch indices from `from` to the last one the run's steps reach (as trainer.ts counts them). */

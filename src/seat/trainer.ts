@@ -15,7 +15,7 @@ import { lrAt } from "./schedule";
 import { writeCheckpoint, readCheckpoint, listCheckpoints, checkpointName, CheckpointError, type CheckpointState, type CkptTensor } from "./checkpoint";
 import { EventSink, RUN_FILES, defaultRunDir, readRunConfig, acquireRunLock, RunFolderError } from "./runFolder";
 import { batchFeeds, epochOrder, klFeeds, lossShares, makeBatch, makeKlBatch } from "./data";
-import { prepareRun, type PreparedRun } from "./prepare";
+import { memoryLog, prepareRun, type PreparedRun } from "./prepare";
 import type { MicroBatch, StepOutputs } from "./stepper";
 
 export interface TrainOptions {
@@ -285,6 +285,7 @@ async function runLoop(runDir: string, config: SeatConfig, restored: Restored | 
       if (config.checkpoint.everySteps > 0 && st.step % config.checkpoint.everySteps === 0 && st.step < total) await saveCheckpoint();
     }
 
+    memoryLog(sink, `${st.step} steps`);
     const ckpt = await saveCheckpoint();
     sink.emit({ type: "phase", phase: "export", message: "writing the merged model" });
     await run.exportModel(join(runDir, RUN_FILES.model));

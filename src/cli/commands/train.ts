@@ -88,6 +88,7 @@ export async function runTraining<T>(fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     if (e instanceof seat.ConfigError) throw new UserError(`invalid configuration:\n${e.message}`, ExitCode.usage);
     if (e instanceof seat.DatasetError) throw new UserError(e.message, ExitCode.usage);
+    if (e instanceof seat.MemoryPlanError) throw new UserError(e.message, ExitCode.usage);
     if (e instanceof seat.TrainError) throw new UserError(e.message, ExitCode.failed);
     // Not a usable run folder (damaged config.json, no intact checkpoint, held by another process):
     // nothing was done, and the message names the file.

@@ -1,0 +1,115 @@
+// The run's memory plan: an estimate of what each part of a training run holds at its peak, from the
+// model's shapes and the run's batch shapes, checked against the memory the machine has before
+// anything large is allocated (a refusal with a suggestion beats the kernel's OOM killer).
+// What the parts are (see README "Memory plan"):
+//   weights file   the frozen weights as stored (bf16: 2 bytes/param), mapped from the .safetensors file
+//                  and shared by every session of the run (model/sessions.ts)
+//   fp32 weights   frozen weights stored narrower than fp32 are widened inside each step; the widened
+//                  copy lives from the forward pass to its use in the backward pass
+//   masked copies  a masked tensor is a dense fp32 copy with the trainable entries scattered in
+//   trainable      values + AdamW moments, each also held once more as the step's output buffer
+//   gradients      dense weight gradients of what trains (masked: one tensor at a time)
+//   activations    saved for the backward pass: per layer and token ~ (10 D + 3 I) floats plus the
+//                  attention scores and probabilities (H x T x T per row)
+//   vocab          logits only at the read positions (A per row, Ak per perturbed row), ~4 copies
+//                  (logits, log-softmax, its gradient, the fused CE/KL buffers)
+//   teacher        before training only: a private fp32 copy of the weights for fast decoding
+// Measured against this estimate on the real shapes (README table); the estimate is deliberately a
+// little high so that a run it admits does not get killed.
+import { readFileSync } from "node:fs";
+import { freemem } from "node:os";
+import type { LlamaConfig } from "../model/index";
+import { methodParts, type SeatConfig } from "./config";
+
+export interface MemoryPart {
+  name: string;
+  bytes: number;
+}
+
+export interface MemoryPlan {
+  parts: MemoryPart[];
+  /** Peak of the training stage (the teacher stage is earlier and smaller than or equal to it). */
+  peakBytes: number;
+  teacherBytes: number;
+}
+
+export interface PlanShapes {
+  B: number;
+  T: number;
+  A: number;
+  kl?: { K: number; Tk: number; Ak: number };
+}
+
+export interface PlanModel {
+  config: LlamaConfig;
+  /** Stored bytes of all weights and the total parameter count. */
+  fileBytes: number;
+  params: number;
+  /** Parameters per tensor name (to size masked and dense tensors). */
+  numel: ReadonlyMap<string, number>;
+  /** Bytes per stored parameter (2 for bf16/fp16, 4 for fp32). */
+  storedBytesPerParam: number;
+}
+
+const F32 = 4;
+
+export function planMemory(config: SeatConfig, m: PlanModel, shapes: PlanShapes, trainable: { names: readonly string[]; params: number }): MemoryPlan {
+  const parts = methodParts(config.method);
+  const c = m.config;
+  const D = c.hiddenSize, I = c.intermediateSize, H = c.numHeads, L = c.numLayers, V = c.vocabSize;
+  const out: MemoryPart[] = [];
+  const add = (name: string, bytes: number) => { if (bytes > 0) out.push({ name, bytes: Math.round(bytes) }); };
+  add("weights file (mapped, shared by all sessions)", m.fileBytes);
+  if (m.storedBytesPerParam < F32) add("fp32 copies of frozen weights during a step", F32 * m.params);
+  const trainedTensors = trainable.names.map((n) => m.numel.get(n) ?? 0);
+  if (parts.params === "masked") add("dense fp32 copies of masked tensors", F32 * trainedTensors.reduce((a, b) => a + b, 0));
+  add("trainable values + AdamW moments (x2: step outputs)", F32 * 3 * 2 * trainable.params);
+  const grads = parts.params === "masked" ? Math.max(0, ...trainedTensors) : parts.params === "dense" ? trainable.params : trainable.params;
+  add("weight gradients", F32 * grads * (config.train.gradAccum > 1 ? 3 : 1));
+  if (parts.ewc) add("EWC Fisher + base copy", F32 * 2 * trainable.params);
+  const rows = (B: number, T: number) => L * B * T * ((10 * D + 3 * I) * F32 + 2 * H * T * F32);
+  add("activations saved for backward", rows(shapes.B, shapes.T) + (shapes.kl ? rows(shapes.kl.K, shapes.kl.Tk) : 0));
+  add("vocab-sized buffers at read positions", 4 * F32 * V * (shapes.B * shapes.A + (shapes.kl ? 2 * shapes.kl.K * shapes.kl.Ak : 0)));
+  add("runtime, tokenizer, host copies", 0.6 * 2 ** 30);
+  const peakBytes = out.reduce((a, p) => a + p.bytes, 0);
+  const teacherBytes = m.fileBytes + F32 * m.params + 0.6 * 2 ** 30;
+  return { parts: out, peakBytes, teacherBytes };
+}
+
+const GB = (b: number) => `${(b / 2 ** 30).toFixed(1)} GB`;
+
+/** One line per part, largest first, for the run log. */
+export function describePlan(p: MemoryPlan): string {
+  const parts = [...p.parts].sort((a, b) => b.bytes - a.bytes).map((x) => `${x.name} ${GB(x.bytes)}`);
+  return `memory plan: peak ~${GB(Math.max(p.peakBytes, p.teacherBytes))} (${parts.join("; ")}${p.teacherBytes > 0 ? `; teacher stage ${GB(p.teacherBytes)}` : ""})`;
+}
+
+/**
+ * Undefined when the plan fits in `available` bytes, else the one-line refusal: what it needs, what
+ * there is, and what to change (largest part first).
+ */
+export function planRefusal(p: MemoryPlan, available: number, config: SeatConfig): string | undefined {
+  const need = Math.max(p.peakBytes, p.teacherBytes);
+  if (need <= available) return undefined;
+  const largest = [...p.parts].sort((a, b) => b.bytes - a.bytes)[0];
+  const tips: string[] = [];
+  const act = p.parts.find((x) => x.name.startsWith("activations"))?.bytes ?? 0;
+  if (act > 0.2 * need && config.train.batchSize > 1) tips.push(`--batch ${Math.max(1, Math.floor(config.train.batchSize / 2))} --grad-accum ${config.train.gradAccum * 2} (same step, half the activations)`);
+  if (act > 0.2 * need) tips.push(`--max-seq-len ${Math.max(64, Math.floor(config.train.maxSeqLen / 2))}`);
+  const parts = methodParts(config.method);
+  if (parts.params === "dense") tips.push("--method seat or lora (optimizer state only for the trainable entries)");
+  tips.push("or export a job for a bigger machine (seat export-job)");
+  return `this run needs about ${GB(need)} of memory and ${GB(available)} is available (largest part: ${largest?.name ?? "?"} ${GB(largest?.bytes ?? 0)}); try ${tips.join(", ")}`;
+}
+
+/** Memory the system can give this process now: Linux's MemAvailable, else the free memory. */
+export function availableMemory(): number {
+  try {
+    const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync("/proc/meminfo", "utf8"));
+    if (m) return Number(m[1]) * 1024;
+  } catch { /* not Linux */ }
+  return freemem();
+}
+
+/** Set to 1 to train even when the plan says the run will not fit (the estimate errs high). */
+export const SKIP_MEMORY_CHECK_ENV = "SEAT_SKIP_MEMORY_CHECK";
