@@ -201,7 +201,7 @@ function makeQwen2(): void {
   const files = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"];
   writeSafetensors(join(dir, files[0]!), first, { format: "pt" });
   writeSafetensors(join(dir, files[1]!), second, { format: "pt" });
-  const total = all.reduce((s, t) => s + t.data.byteLength, 0);
+  const total = all.reduce((s, t) => s + (t.data as Uint8Array).byteLength, 0);
   writeJson(join(dir, "model.safetensors.index.json"), {
     metadata: { total_size: total },
     weight_map: Object.fromEntries([...first.map((t) => [t.name, files[0]]), ...second.map((t) => [t.name, files[1]])]),

@@ -19,6 +19,13 @@ const SIDE_FILES = [
   "vocab.json", "merges.txt", "README.md", INDEX_FILE,
 ];
 
+/** Merged weights by HF name: a Map, or a lazy view that merges a tensor only when it is read. */
+export interface MergedWeights {
+  keys(): Iterable<string>;
+  has(name: string): boolean;
+  get(name: string): Float32Array | undefined;
+}
+
 /** Written beside the export: which folder it came from and which tensors differ from it. */
 export const EXPORT_RECORD = "seat-export.json";
 
@@ -36,23 +43,27 @@ function sameDir(a: string, b: string): boolean {
  * does not have or of the wrong size. Stored tensors the model does not use (e.g. rotary caches) are
  * copied byte for byte, so the folder's weight index stays true. Returns the files written.
  */
-export function exportMergedModel(src: ModelSource, merged: ReadonlyMap<string, Float32Array>, outDir: string): string[] {
+export function exportMergedModel(src: ModelSource, merged: MergedWeights, outDir: string): string[] {
   const srcDir = src.weights.dir;
   if (existsSync(outDir) && sameDir(srcDir, outDir)) throw new Error(`export: the output folder ${outDir} is the source model folder; choose another folder (the source is never overwritten)`);
   for (const name of merged.keys()) {
-    const e = src.weights.entries.get(name);
-    if (!e) throw new Error(`export: "${name}" is not a weight of the model in ${srcDir}`);
-    const n = e.shape.reduce((a, b) => a * b, 1);
-    if (merged.get(name)!.length !== n) throw new Error(`export: "${name}" has ${merged.get(name)!.length} values, shape [${e.shape.join(", ")}] needs ${n}`);
+    if (!src.weights.entries.has(name)) throw new Error(`export: "${name}" is not a weight of the model in ${srcDir}`);
   }
+  // Each tensor is merged, narrowed and written in turn, so at most one merged tensor is in memory
+  // (a 1B model's merged linear weights are 4 GB as fp32).
+  const bytesOf = (name: string, dtype: TensorToWrite["dtype"], shape: number[]) => {
+    const values = merged.get(name)!;
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (values.length !== n) throw new Error(`export: "${name}" has ${values.length} values, shape [${shape.join(", ")}] needs ${n}`);
+    return float32ToBytes(dtype, values);
+  };
   mkdirSync(outDir, { recursive: true });
   const written: string[] = [];
   for (const shard of src.weights.shards) {
     const header = readSafetensorsHeader(join(srcDir, shard.file));
     const tensors: TensorToWrite[] = shard.names.map((name) => {
       const e = header.tensors.get(name)!;
-      const values = merged.get(name);
-      return { name, dtype: e.dtype, shape: e.shape, data: values ? float32ToBytes(e.dtype, values) : readTensorBytes(e) };
+      return { name, dtype: e.dtype, shape: e.shape, data: merged.has(name) ? () => bytesOf(name, e.dtype, e.shape) : () => readTensorBytes(e) };
     });
     const out = join(outDir, shard.file);
     writeSafetensors(out, tensors, { format: "pt", ...header.metadata });

@@ -331,6 +331,23 @@ export function llamaForward(view: WeightView, ids: Tensor, opts: ForwardOptions
   return { logits: applyLinear(last, head), hidden, present };
 }
 
+/**
+ * The trained weights as a lazy view: get(name) merges that one tensor from the base file and the
+ * trained values when called (no cache), so an export holds one merged tensor at a time.
+ */
+export function mergeTrainedLazy(src: ModelSource, params: readonly ModelParam[], values: Readonly<Record<string, HostTensor>>): { keys(): Iterable<string>; has(name: string): boolean; get(name: string): Float32Array | undefined } {
+  const byWeight = new Map<string, ModelParam[]>();
+  for (const p of params) byWeight.set(p.weightName, [...(byWeight.get(p.weightName) ?? []), p]);
+  return {
+    keys: () => byWeight.keys(),
+    has: (name) => byWeight.has(name),
+    get: (name) => {
+      const ps = byWeight.get(name);
+      return ps ? mergeTrained(src, ps, values).get(name) : undefined;
+    },
+  };
+}
+
 /** Full weights (HF name -> float32) after training: base weights with the trained inputs applied. */
 export function mergeTrained(src: ModelSource, params: readonly ModelParam[], values: Readonly<Record<string, HostTensor>>, base?: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();

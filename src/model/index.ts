@@ -50,7 +50,7 @@ export type {
   WeightSpec, WeightSpecs, GenerateOptions, GenerateResult, ScoreRequest, ScoreResult, HiddenRequest,
 } from "./api";
 export {
-  createModelGraph, llamaForward, applyLinear, mergeTrained,
+  createModelGraph, llamaForward, applyLinear, mergeTrained, mergeTrainedLazy,
   type ModelSource, type WeightOptions, type LinearWeights, type WeightView, type ModelParam, type ModelGraph,
   type ForwardOptions, type ForwardOutput,
 } from "./graph";
@@ -58,4 +58,4 @@ export { openModelSession, type ModelSessionOptions } from "./sessions";
 export { buildInferenceGraph, inferenceFeeds, INFERENCE_INPUTS, pastName, presentName, type StepRows } from "./inference";
 export { LlamaModel, logSoftmax, type LoadOptions } from "./llamaModel";
 export { packPrefix, packedVisible, packedScoreFeeds, ropeFeeds, type PackedRow } from "./prefixPack";
-export { exportMergedModel, exportOnnx, EXPORT_RECORD } from "./export";
+export { exportMergedModel, exportOnnx, EXPORT_RECORD, type MergedWeights } from "./export";

@@ -202,8 +202,11 @@ export interface TensorToWrite {
   name: string;
   dtype: SafetensorsDType;
   shape: number[];
-  /** Raw little-endian bytes, numel(shape) x dtype size. */
-  data: Uint8Array;
+  /**
+   * Raw little-endian bytes, numel(shape) x dtype size; or a function producing them when the tensor's
+   * turn comes, so a file of any size is written with one tensor in memory at a time.
+   */
+  data: Uint8Array | (() => Uint8Array);
 }
 
 /**
@@ -214,9 +217,13 @@ export function writeSafetensors(file: string, tensors: readonly TensorToWrite[]
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) header["__metadata__"] = metadata;
   let offset = 0;
+  const checkSize = (t: TensorToWrite, data: Uint8Array) => {
+    const need = numel(t.shape) * SAFETENSORS_DTYPE_BYTES[t.dtype];
+    if (data.byteLength !== need) throw new Error(`writeSafetensors: tensor "${t.name}" has ${data.byteLength} bytes, ${t.dtype}[${t.shape.join(", ")}] needs ${need}`);
+  };
   for (const t of tensors) {
     const need = numel(t.shape) * SAFETENSORS_DTYPE_BYTES[t.dtype];
-    if (t.data.byteLength !== need) throw new Error(`writeSafetensors: tensor "${t.name}" has ${t.data.byteLength} bytes, ${t.dtype}[${t.shape.join(", ")}] needs ${need}`);
+    if (typeof t.data !== "function") checkSize(t, t.data);
     if (t.name in header) throw new Error(`writeSafetensors: duplicate tensor name "${t.name}"`);
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + need] };
     offset += need;
@@ -227,5 +234,14 @@ export function writeSafetensors(file: string, tensors: readonly TensorToWrite[]
   const headerBytes = Buffer.from(json, "utf8");
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(headerBytes.byteLength));
-  writeFileAtomic(file, [len, headerBytes, ...tensors.map((t) => t.data)]);
+  // A generator: each lazy tensor is produced only when its turn to be written comes.
+  writeFileAtomic(file, (function* () {
+    yield len;
+    yield headerBytes;
+    for (const t of tensors) {
+      const data = typeof t.data === "function" ? t.data() : t.data;
+      checkSize(t, data);
+      yield data;
+    }
+  })());
 }

@@ -3,7 +3,7 @@
 // values are merged into the base weights on the host.
 import { join, resolve } from "node:path";
 import type { HostTensor } from "../engine/index";
-import { loadModelFolder, createModelGraph, mergeTrained } from "../model/index";
+import { loadModelFolder, createModelGraph, mergeTrainedLazy } from "../model/index";
 import { readCheckpoint, checkpointName } from "./checkpoint";
 import { resolveConfig, methodParts } from "./config";
 import { exportMergedModel } from "../model/index";
@@ -34,6 +34,6 @@ export function exportRun(runDir: string, opts: ExportOptions = {}): { modelDir:
     values[p.input.name!] = { dtype: "float32", dims: t.shape, data: t.data as Float32Array };
   }
   const out = resolve(opts.out ?? join(dir, RUN_FILES.model));
-  exportMergedModel(folder, mergeTrained(folder, model.params, values), out);
+  exportMergedModel(folder, mergeTrainedLazy(folder, model.params, values), out);
   return { modelDir: out, step: state.step };
 }

@@ -11,7 +11,7 @@
 // each frozen weight in memory however many sessions are open (the page cache of the safetensors file).
 import { readDataset, type DatasetRecord } from "../data/index";
 import type { HostTensor } from "../engine/index";
-import { exportMergedModel, loadModelFolder, mergeTrained, readTensorF32, type ModelFolder } from "../model/index";
+import { exportMergedModel, loadModelFolder, mergeTrainedLazy, readTensorF32, type ModelFolder } from "../model/index";
 import type { CheckpointState, CkptTensor } from "./checkpoint";
 import { methodParts, type SeatConfig } from "./config";
 import { encodeRecords, maxTargets, type KlSequence, type TrainExample } from "./data";
@@ -297,7 +297,7 @@ function runHooks(h: HookInputs): PreparedRun {
     },
     async exportModel(dir) {
       const values = await stepper.getState(paramNames);
-      exportMergedModel(folder, mergeTrained(folder, params, values), dir);
+      exportMergedModel(folder, mergeTrainedLazy(folder, params, values), dir);
     },
     async release() {
       await stepper.release();
