@@ -37,6 +37,8 @@ export interface RecordFormModel {
   turns: RecordTurns | null;
   storedEntities: string[];
   perturbations: StoredPerturbation[];
+  /** Problems inside "seat" that concern no single perturbation. */
+  seatProblems: FieldProblem[];
   /** Problems that belong to no field. */
   problems: FieldProblem[];
 }
@@ -45,7 +47,7 @@ const str = (v: unknown) => (typeof v === "string" ? v : v === undefined ? "" : 
 
 /** The form of one record line; `problems` are the line's diagnostics (1-based columns). */
 export function recordForm(text: string, problems: readonly ProblemInput[] = []): RecordFormModel {
-  const out: RecordFormModel = { format: null, fields: [], turns: null, storedEntities: [], perturbations: [], problems: [] };
+  const out: RecordFormModel = { format: null, fields: [], turns: null, storedEntities: [], perturbations: [], seatProblems: [], problems: [] };
   let o: unknown;
   try {
     o = JSON.parse(text);
@@ -104,10 +106,18 @@ export function recordForm(text: string, problems: readonly ProblemInput[] = [])
   if (Array.isArray(seat.perturbations)) {
     out.perturbations = seat.perturbations.map((p) => {
       if (typeof p === "string") return { entity: out.storedEntities[0] ?? "", replacement: p };
-      const q = (p ?? {}) as Obj;
+      // Not an entry at all (a number, a list): shown as written, beside its problem.
+      if (typeof p !== "object" || p === null || Array.isArray(p)) return { entity: "", replacement: JSON.stringify(p) };
+      const q = p as Obj;
       return { entity: str(q.entity), replacement: str(q.replacement), ...(typeof q.kind === "string" ? { kind: q.kind } : {}), ...(typeof q.abstention === "number" ? { abstention: q.abstention } : {}) };
     });
+    out.perturbations.forEach((p, i) => {
+      const s = spanOf(["seat", "perturbations", i]);
+      if (s) targets.push({ span: s, list: (p.problems = []) });
+    });
   }
+  const seatSpan = spanOf(["seat"]);
+  if (seatSpan) targets.push({ span: seatSpan, list: out.seatProblems });
   for (const p of problems) {
     const fp = toFieldProblem(p);
     const at = p.column - 1;
@@ -121,6 +131,7 @@ export function recordForm(text: string, problems: readonly ProblemInput[] = [])
     }
     (best ? best.list : out.problems).push(fp);
   }
+  for (const p of out.perturbations) if (!p.problems?.length) delete p.problems;
   return out;
 }
 

@@ -43,6 +43,8 @@ export interface StoredPerturbation {
   replacement: string;
   kind?: string;
   abstention?: number;
+  /** Problems of this entry (absent when none). */
+  problems?: FieldProblem[];
 }
 
 export interface SuggestedPerturbation {
@@ -65,6 +67,8 @@ export interface RecordViewState {
   fields: FormField[];
   turns: RecordTurns | null;
   entities: { stored: string[]; detected: string[] };
+  /** Problems inside "seat" that concern no single perturbation (entities, its shape). */
+  seatProblems: FieldProblem[];
   perturbations: StoredPerturbation[];
   suggestions: SuggestedPerturbation[];
   /** Why there are no suggestions, when there are none. */
