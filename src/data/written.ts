@@ -17,8 +17,25 @@ export interface WrittenIssue {
 // keys written, and equal to the parsed key count only when no key repeats.
 const KEY_END = /"[ \t\r\n]*:/g;
 
-/** Keys of every object in a parsed value (iterative: records may nest deeply). */
-function parsedKeyCount(value: unknown): number {
+/** Keys of every object in a parsed value: recursive while shallow (fast), iterative past that (records may nest deeply). */
+function parsedKeyCount(value: unknown, depth = 0): number {
+  if (typeof value !== "object" || value === null) return 0;
+  if (depth > 64) return parsedKeyCountDeep(value);
+  let n = 0;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) { const x = value[i]; if (typeof x === "object" && x !== null) n += parsedKeyCount(x, depth + 1); }
+    return n;
+  }
+  const keys = Object.keys(value);
+  n = keys.length;
+  for (let i = 0; i < keys.length; i++) {
+    const x = (value as Record<string, unknown>)[keys[i]];
+    if (typeof x === "object" && x !== null) n += parsedKeyCount(x, depth + 1);
+  }
+  return n;
+}
+
+function parsedKeyCountDeep(value: unknown): number {
   let n = 0;
   const stack: unknown[] = [value];
   while (stack.length) {
@@ -27,7 +44,7 @@ function parsedKeyCount(value: unknown): number {
     if (Array.isArray(v)) {
       for (const x of v) if (typeof x === "object" && x !== null) stack.push(x);
     } else {
-      for (const k in v) {
+      for (const k of Object.keys(v)) {
         n++;
         const x = (v as Record<string, unknown>)[k];
         if (typeof x === "object" && x !== null) stack.push(x);
@@ -39,10 +56,16 @@ function parsedKeyCount(value: unknown): number {
 
 /** Duplicate keys of `text` (already known to parse as `value`), each at its later occurrence. */
 export function duplicateKeys(text: string, value: unknown): WrittenIssue[] {
+  // Every written key has its own ':'; with as many colons as parsed keys, no key can repeat. Only
+  // records with colons inside strings (times, URLs) pay for the finer count.
+  const parsed = parsedKeyCount(value);
+  let colons = 0;
+  for (let i = text.indexOf(":"); i >= 0; i = text.indexOf(":", i + 1)) colons++;
+  if (colons === parsed) return [];
   KEY_END.lastIndex = 0;
   let written = 0;
   while (KEY_END.exec(text)) written++;
-  if (written === parsedKeyCount(value)) return [];
+  if (written === parsed) return [];
   const r = scanJson(text, true);
   if (!r.ok) return [];
   const out: WrittenIssue[] = [];
