@@ -6,7 +6,7 @@ import type { FieldPath, FieldProblem, FormField, RecordOp, RecordTurns, StoredP
 import { detectFormat } from "./formats";
 import { scanJson } from "./jsonScan";
 import { insertItem, moveItem, nodeAtPath, removeItem, setAtPath } from "./pathEdit";
-import { RecordEditError } from "./edit";
+import { addPerturbationsToLine, RecordEditError, setSeatEntities } from "./edit";
 import type { RecordFormat } from "./types";
 
 type Obj = Record<string, unknown>;
@@ -159,7 +159,7 @@ export function applyRecordOp(text: string, op: RecordOp): string {
     case "set":
       return setAtPath(text, op.path, op.value);
     case "add-turn": {
-      if (!turnKeys) throw new RecordEditError("only chat and ShareGPT records have turns", 0);
+      if (!turnKeys) throw new RecordEditError("only chat and ShareGPT records have turns", text, 0);
       const list = Array.isArray(o[turnKeys.arrayKey]) ? (o[turnKeys.arrayKey] as Obj[]) : [];
       // The next turn alternates with the last one (user after assistant, and so on).
       const last = list.length ? String(list[list.length - 1]?.[turnKeys.roleKey] ?? "") : "";
@@ -167,30 +167,22 @@ export function applyRecordOp(text: string, op: RecordOp): string {
       return insertItem(text, [turnKeys.arrayKey], list.length, { [turnKeys.roleKey]: role, [turnKeys.contentKey]: "" });
     }
     case "remove-turn":
-      if (!turnKeys) throw new RecordEditError("only chat and ShareGPT records have turns", 0);
+      if (!turnKeys) throw new RecordEditError("only chat and ShareGPT records have turns", text, 0);
       return removeItem(text, [turnKeys.arrayKey], op.index);
     case "move-turn":
-      if (!turnKeys) throw new RecordEditError("only chat and ShareGPT records have turns", 0);
+      if (!turnKeys) throw new RecordEditError("only chat and ShareGPT records have turns", text, 0);
       return moveItem(text, [turnKeys.arrayKey], op.from, op.to);
     case "add-perturbation": {
+      // The one lossless perturbation writer (the CodeLens uses it too): entries in the record's style.
       const entry = { entity: op.entity, replacement: op.replacement, ...(op.kindOf ? { kind: op.kindOf } : {}), ...(op.abstention !== undefined ? { abstention: op.abstention } : {}) };
-      const seat = o.seat;
-      if (seat === undefined) return setAtPath(text, ["seat"], { perturbations: [entry] });
-      if (typeof seat !== "object" || seat === null || Array.isArray(seat)) throw new RecordEditError('"seat" must be an object to hold perturbations', 0);
-      const list = (seat as Obj).perturbations;
-      if (list === undefined) return setAtPath(text, ["seat", "perturbations"], [entry]);
-      if (!Array.isArray(list)) throw new RecordEditError('"seat.perturbations" must be an array', 0);
-      if (list.some((p) => (typeof p === "string" ? p : (p as Obj | null)?.replacement) === op.replacement)) throw new RecordEditError(`"${op.replacement}" is already a perturbation of this record`, 0);
-      return insertItem(text, ["seat", "perturbations"], list.length, entry);
+      const r = addPerturbationsToLine(text, [entry]);
+      if (!r.added.length) throw new RecordEditError(`"${op.replacement}" is already a perturbation of this record`, text, 0);
+      return r.text;
     }
     case "remove-perturbation":
       return removeItem(text, ["seat", "perturbations"], op.index);
-    case "set-entities": {
-      const seat = o.seat;
-      if (seat === undefined) return setAtPath(text, ["seat"], { entities: op.names });
-      if (typeof seat !== "object" || seat === null || Array.isArray(seat)) throw new RecordEditError('"seat" must be an object to hold entities', 0);
-      return setAtPath(text, ["seat", "entities"], op.names);
-    }
+    case "set-entities":
+      return setSeatEntities(text, op.names);
   }
 }
 

@@ -122,16 +122,18 @@ describe("record editor (SEAT sidebar)", { timeout: 420_000 }, () => {
       await focusEditor(page);
       await page.keyboard.press("Control+s");
       return readFileSync(file, "utf8").split("\n")[0];
-    }, (l) => l.includes(`"replacement":"${replacement}"`));
+    }, (l) => l.includes(`"replacement": "${replacement}"`));
     const line1 = readFileSync(file, "utf8").split("\n")[0];
     const added = JSON.parse(line1).seat.perturbations[1];
     assert.equal(added.entity, "Nubrek Vokdev");
-    assert.equal(line1, lines[0].replace("[42]", `[42, ${JSON.stringify(added)}]`), "only the new entry was written, in the array's own separator style");
+    // Written in the record's own style (it spaces its colons and commas), everything else as it was.
+    const entry = `{"entity": "Nubrek Vokdev", "replacement": "${replacement}", "kind": "${added.kind}"}`;
+    assert.equal(line1, lines[0].replace("[42]", `[42, ${entry}]`), "only the new entry was written, in the record's separator style");
     await expectText("the CodeLens no longer offers the stored stand-in", 30_000, lens, new RegExp(`→ ${replacement}\\b`), true);
     await ed.screenshot("05-accepted-lens-moved");
     await form.locator("#pert-0-remove").click();
     await problem.first().waitFor({ state: "detached", timeout: 30_000 });
-    await expectOnDisk(ed, "only the broken entry removed", original.replace(lines[0], lines[0].replace("[42]", `[${JSON.stringify(added)}]`)));
+    await expectOnDisk(ed, "only the broken entry removed", original.replace(lines[0], lines[0].replace("[42]", `[${entry}]`)));
     await ed.screenshot("06-broken-entry-removed");
     await undo(ed, 2);
     await expectOnDisk(ed, "two undos restore the file byte for byte", original);
