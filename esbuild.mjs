@@ -1,6 +1,6 @@
 // Builds the three bundles: the extension (runs in the VS Code extension host, with its dataset worker
 // thread), the CLI/trainer (runs headless and as the extension's child process, with the runtime and
-// validation workers), and the webview (runs in the panel).
+// validation workers), and the webviews (the probes panel and the sidebar's record editor).
 import * as esbuild from "esbuild";
 
 const production = process.argv.includes("--production");
@@ -41,7 +41,7 @@ const targets = [
   },
   {
     ...common,
-    entryPoints: { webview: "webview/main.ts" },
+    entryPoints: { webview: "webview/main.ts", record: "webview/record.ts" },
     outdir,
     platform: "browser",
     format: "iife",

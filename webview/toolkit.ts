@@ -3,13 +3,13 @@
 // means rewriting this file only.
 import {
   provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodeCheckbox, vsCodeDivider, vsCodeDropdown, vsCodeOption,
-  vsCodePanels, vsCodePanelTab, vsCodePanelView, vsCodeProgressRing, vsCodeTag, vsCodeTextField,
+  vsCodePanels, vsCodePanelTab, vsCodePanelView, vsCodeProgressRing, vsCodeTag, vsCodeTextArea, vsCodeTextField,
 } from "@vscode/webview-ui-toolkit";
 
 export function initToolkit(): void {
   provideVSCodeDesignSystem().register(
     vsCodeBadge(), vsCodeButton(), vsCodeCheckbox(), vsCodeDivider(), vsCodeDropdown(), vsCodeOption(),
-    vsCodePanels(), vsCodePanelTab(), vsCodePanelView(), vsCodeProgressRing(), vsCodeTag(), vsCodeTextField(),
+    vsCodePanels(), vsCodePanelTab(), vsCodePanelView(), vsCodeProgressRing(), vsCodeTag(), vsCodeTextArea(), vsCodeTextField(),
   );
 }
 
@@ -58,6 +58,38 @@ export function textField(placeholder: string, value: string, onInput: (v: strin
   t.setAttribute("value", value);
   if (id) t.id = id;
   t.addEventListener("input", () => onInput(t.value));
+  return t;
+}
+
+/** A value the user edits and then commits: `onInput` on every keystroke, `onCommit` when it changes (blur). */
+export interface EditableOptions {
+  id?: string;
+  ariaLabel: string;
+  onInput?: (v: string) => void;
+  onCommit: (v: string) => void;
+}
+
+/** A multi-line text box (grows with its rows). */
+export function textArea(value: string, rows: number, opts: EditableOptions): HTMLElement & { value: string } {
+  const t = document.createElement("vscode-text-area") as HTMLElement & { value: string };
+  t.setAttribute("aria-label", opts.ariaLabel);
+  t.setAttribute("rows", String(rows));
+  t.setAttribute("resize", "vertical");
+  t.value = value;
+  if (opts.id) t.id = opts.id;
+  t.addEventListener("input", () => opts.onInput?.(t.value));
+  t.addEventListener("change", () => opts.onCommit(t.value));
+  return t;
+}
+
+/** A one-line text box whose value is committed on change (blur) or Enter. */
+export function entryField(placeholder: string, opts: EditableOptions): HTMLElement & { value: string } {
+  const t = document.createElement("vscode-text-field") as HTMLElement & { value: string };
+  t.setAttribute("placeholder", placeholder);
+  t.setAttribute("aria-label", opts.ariaLabel);
+  if (opts.id) t.id = opts.id;
+  t.addEventListener("input", () => opts.onInput?.(t.value));
+  t.addEventListener("keydown", (e) => { if ((e as KeyboardEvent).key === "Enter") opts.onCommit(t.value); });
   return t;
 }
 

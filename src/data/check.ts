@@ -6,6 +6,7 @@ import { analyzeRecord, messagesOf, NO_SEAT, type Analysis } from "./formats";
 import { scanJson } from "./jsonScan";
 import { FILE_RULES, type Span } from "./fileRules";
 import { SpanCache } from "./locate";
+import { duplicateKeys, loneSurrogates } from "./written";
 import type { DatasetRecord, DatasetSummary, Problem, ProblemCode, RecordFormat, Severity, ValidateOptions } from "./types";
 
 /** Where a record's text sits: its line, and how to turn an offset in the text into line/column. */
@@ -63,6 +64,25 @@ function hashAnalysis(a: Analysis, h: Hasher): void {
   if (a.system) h.turn(1, a.system);
   h.turn(2, a.question);
   h.turn(3, a.answer);
+}
+
+/**
+ * A conversation with turns the analysis could not map to a role (unknown or missing role, a turn that is
+ * not an object) is hashed as written, turn by turn, so it is no duplicate of a record that merely lacks
+ * those turns (e.g. of an empty `{"messages":[]}`).
+ */
+function hashWrittenTurns(o: Record<string, unknown>, format: RecordFormat, h: Hasher): void {
+  h.reset();
+  const chat = format === "chat";
+  const list = o[chat ? "messages" : "conversations"];
+  if (!Array.isArray(list)) return;
+  for (const m of list) {
+    const t = typeof m === "object" && m !== null && !Array.isArray(m) ? (m as Record<string, unknown>) : null;
+    const role = t?.[chat ? "role" : "from"];
+    const content = t?.[chat ? "content" : "value"];
+    h.turn(5, typeof role === "string" ? role : JSON.stringify(role ?? null));
+    h.turn(6, typeof content === "string" ? content : JSON.stringify(t ? (content ?? null) : m));
+  }
 }
 
 /**
@@ -172,6 +192,8 @@ export class RecordChecker {
       return null;
     }
     const o = value as Record<string, unknown>;
+    for (const w of duplicateKeys(text, o)) this.add(place, w.start, w.end, "warning", w.code, w.message);
+    for (const w of loneSurrogates(text)) this.add(place, w.start, w.end, "warning", w.code, w.message);
     const a = analyzeRecord(o);
     const spans = a.issues.length ? new SpanCache(text) : null;
     for (const is of a.issues) {
@@ -184,7 +206,8 @@ export class RecordChecker {
     this.lastFormat = a.format;
     if (this.options.duplicates !== false) {
       const h = this.hasher;
-      hashAnalysis(a, h);
+      if (a.droppedTurns) hashWrittenTurns(o, a.format, h);
+      else hashAnalysis(a, h);
       this.lastH1 = h.h1;
       this.lastH2 = h.h2;
     }

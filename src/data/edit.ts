@@ -45,7 +45,7 @@ function member(node: JsonSpanNode, key: string) {
  * it (the container being edited, then its parents): a compact record stays compact, a spaced one
  * spaced. With nothing to copy a comma follows the colon's style.
  */
-function styleOf(text: string, ...nodes: (JsonSpanNode | undefined)[]): { colon: string; comma: string } {
+export function styleOf(text: string, ...nodes: (JsonSpanNode | undefined)[]): { colon: string; comma: string } {
   let colon: string | undefined;
   let comma: string | undefined;
   for (const node of nodes) {

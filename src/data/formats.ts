@@ -30,6 +30,8 @@ export interface Analysis {
   entities: string[];
   perturbations: SeatPerturbation[];
   issues: Issue[];
+  /** Turns of a chat/ShareGPT record left out of `turns` (no known role, not an object). */
+  droppedTurns: number;
 }
 
 /** The record as a conversation ending with the answer. */
@@ -127,7 +129,7 @@ function checkTurns(roles: Array<Role | null>, arrayKey: string, roleKey: string
   }
 }
 
-function analyzeTurns(o: Obj, fmt: "chat" | "sharegpt", issues: Issue[]): ChatMessage[] {
+function analyzeTurns(o: Obj, fmt: "chat" | "sharegpt", issues: Issue[], a: Analysis): ChatMessage[] {
   const arrayKey = fmt === "chat" ? "messages" : "conversations";
   const roleKey = fmt === "chat" ? "role" : "from";
   const contentKey = fmt === "chat" ? "content" : "value";
@@ -147,6 +149,7 @@ function analyzeTurns(o: Obj, fmt: "chat" | "sharegpt", issues: Issue[]): ChatMe
     if (typeof m !== "object" || m === null || Array.isArray(m)) {
       issues.push({ path: [arrayKey, i], severity: "error", code: "wrong-type", message: `turn ${i + 1} must be an object {${roleKey}, ${contentKey}}, found ${typeName(m)}` });
       roles.push(null);
+      a.droppedTurns++;
       continue;
     }
     const mo = m as Obj;
@@ -171,6 +174,7 @@ function analyzeTurns(o: Obj, fmt: "chat" | "sharegpt", issues: Issue[]): ChatMe
     roles.push(role);
     const content = checkString(mo, contentKey, false, issues, [arrayKey, i]);
     if (role) messages.push({ role, content });
+    else a.droppedTurns++;
   }
   checkTurns(roles, arrayKey, roleKey, issues);
   return messages;
@@ -222,7 +226,7 @@ const NONE: readonly never[] = Object.freeze([]);
 export function analyzeRecord(o: Obj): Analysis {
   const issues: Issue[] = [];
   const format = detectFormat(o);
-  const a: Analysis = { format, question: "", answer: "", system: "", turns: null, seat: NO_SEAT, entities: NONE as never, perturbations: NONE as never, issues };
+  const a: Analysis = { format, question: "", answer: "", system: "", turns: null, seat: NO_SEAT, entities: NONE as never, perturbations: NONE as never, issues, droppedTurns: 0 };
   switch (format) {
     case "qa":
       a.question = checkString(o, "question", false, issues);
@@ -248,7 +252,7 @@ export function analyzeRecord(o: Obj): Analysis {
     }
     case "chat":
     case "sharegpt": {
-      const messages = analyzeTurns(o, format, issues);
+      const messages = analyzeTurns(o, format, issues, a);
       if (format === "sharegpt" && typeof o.system === "string" && o.system.length && messages[0]?.role !== "system") messages.unshift({ role: "system", content: o.system });
       a.turns = messages;
       const last = messages[messages.length - 1];

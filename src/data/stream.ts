@@ -91,11 +91,18 @@ async function streamJsonl(fh: Handle, path: string, size: number, options: Stre
   return { path, container: "jsonl", problems: lines.sink.list, summary: lines.summary(size) };
 }
 
-/** The binary-file problem when the file's first bytes hold a NUL (then nothing else is checked). */
+/** The utf16 or binary-file problem when the file's first bytes are UTF-16 or hold a NUL (then nothing else is checked). */
 async function binaryProblem(fh: Handle, size: number): Promise<Problem | null> {
   if (size === 0) return null;
   const sniff = Buffer.alloc(Math.min(size, BINARY_SNIFF_BYTES));
   await fh.read(sniff, 0, sniff.length, 0);
+  const utf16 = utf16Kind(sniff);
+  if (utf16) {
+    return {
+      line: 1, column: 1, endLine: 1, endColumn: 2, severity: "error", code: "utf16",
+      message: `this file is UTF-16 (${utf16}) text, not UTF-8: a JSONL dataset is UTF-8; convert it to UTF-8 (in VS Code the quick fix "Convert to UTF-8", or iconv -f UTF-16${utf16 === "little-endian" ? "LE" : "BE"} -t UTF-8)`,
+    };
+  }
   const nul = sniff.indexOf(0);
   if (nul < 0) return null;
   let l = 1;
@@ -103,6 +110,26 @@ async function binaryProblem(fh: Handle, size: number): Promise<Problem | null> 
   for (let i = 0; i < nul; i++) if (sniff[i] === 10) { l++; lastNl = i; }
   const column = nul - lastNl;
   return { line: l, column, endLine: l, endColumn: column + 1, severity: "error", code: "binary-file", message: `this is not a text file (NUL byte at offset ${nul}): a JSONL dataset is UTF-8 text, one JSON record per line` };
+}
+
+/**
+ * "little-endian" / "big-endian" when the sniffed bytes are UTF-16: a byte order mark, or (without
+ * one) text whose every other byte is NUL, as UTF-16 writes ASCII; null otherwise.
+ */
+export function utf16Kind(b: Uint8Array): "little-endian" | "big-endian" | null {
+  if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe) return "little-endian";
+  if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return "big-endian";
+  const pairs = Math.floor(b.length / 2);
+  if (pairs < 2) return null;
+  let evenNul = 0, oddNul = 0;
+  for (let i = 0; i < pairs * 2; i += 2) {
+    if (b[i] === 0) evenNul++;
+    if (b[i + 1] === 0) oddNul++;
+  }
+  // ASCII in UTF-16: one half of the bytes all NUL, the other half none.
+  if (oddNul >= pairs * 0.9 && evenNul === 0) return "little-endian";
+  if (evenNul >= pairs * 0.9 && oddNul === 0) return "big-endian";
+  return null;
 }
 
 function emptySummary(sink: { errors: number; warnings: number; infos: number }, bytes: number): DatasetSummary {

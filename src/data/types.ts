@@ -92,6 +92,7 @@ export type Severity = "error" | "warning" | "info";
 
 export type ProblemCode =
   | "binary-file"
+  | "utf16"
   | "invalid-utf8"
   | "bom"
   | "crlf"
@@ -99,6 +100,8 @@ export type ProblemCode =
   | "blank-line"
   | "line-too-long"
   | "invalid-json"
+  | "duplicate-key"
+  | "lone-surrogate"
   | "not-an-object"
   | "unknown-format"
   | "mixed-formats"
@@ -131,7 +134,7 @@ export interface QuickFix {
   /** Edits to the document text. */
   edits?: TextEdit[];
   /** Whole-file fixes the editor does through its own machinery (line endings, BOM). */
-  file?: "eol-lf" | "strip-bom";
+  file?: "eol-lf" | "strip-bom" | "utf8-copy";
 }
 
 /**

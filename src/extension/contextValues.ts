@@ -20,6 +20,8 @@ export const CONTEXT_KEY = {
 
 export const VIEW = {
   datasets: "seat.datasets",
+  /** The record editor: a webview view, the form of the record under the cursor. */
+  record: "seat.record",
   models: "seat.models",
   runs: "seat.runs",
 } as const;

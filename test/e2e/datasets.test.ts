@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ARTIFACTS, openEditor, openFile, openSeatSidebar, viewPane, waitUntil, type Editor } from "./harness";
+import { ARTIFACTS, expectCount, expectText, expectTexts, openEditor, openFile, openSeatSidebar, viewPane, waitUntil, type Editor } from "./harness";
 
 describe("datasets: diagnostics and the Datasets view", { timeout: 300_000 }, () => {
   let ed: Editor;
@@ -31,14 +31,14 @@ describe("datasets: diagnostics and the Datasets view", { timeout: 300_000 }, ()
     const rows = page.locator(".markers-panel .monaco-list-row");
     await rows.filter({ hasText: "invalid JSON" }).first().waitFor({ timeout: 60_000 });
     await rows.filter({ hasText: "is empty" }).first().waitFor({ timeout: 15_000 });
-    const texts = (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, " "));
+    const texts = await expectTexts("the Problems view lists both problems", 15_000, rows, (ts) => ts.some((t) => /invalid JSON/.test(t)) && ts.some((t) => /"question" is empty/.test(t)));
     const invalid = texts.find((t) => /invalid JSON/.test(t));
     const empty = texts.find((t) => /"question" is empty/.test(t));
     assert.match(invalid ?? "", /\[Ln 2, Col 91\]/, `invalid JSON at 2:91: ${texts.join(" | ")}`);
     assert.match(empty ?? "", /\[Ln 3, Col 14\]/, `empty question at 3:14: ${texts.join(" | ")}`);
     assert.equal(texts.filter((t) => /\[Ln 1,/.test(t)).length, 0, "the valid first record has no problem");
-    // The editor marks the same places.
-    assert.ok((await page.locator(".monaco-editor .squiggly-error").count()) >= 2, "error squiggles in the editor");
+    // The editor marks the same places (the squiggles are painted a moment after the markers arrive).
+    await expectCount("error squiggles in the editor", 15_000, page.locator(".monaco-editor .squiggly-error"), (n) => n >= 2);
     // The records were parsed on the dataset worker thread, not on the extension host.
     assert.match(ed.extensionLog(), /dataset worker started/);
     assert.doesNotMatch(ed.extensionLog(), /dataset worker unavailable/);
@@ -64,9 +64,7 @@ describe("datasets: diagnostics and the Datasets view", { timeout: 300_000 }, ()
     await page.keyboard.press("Enter");
     await page.keyboard.type("Who wrote this?");
     await rows.filter({ hasText: "is empty" }).first().waitFor({ state: "detached", timeout: 30_000 });
-    const texts = (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, " "));
-    assert.equal(texts.filter((t) => /invalid JSON/.test(t)).length, 2, texts.join(" | "));
-    assert.ok(texts.some((t) => /\[Ln 3, Col 91\]/.test(t)), texts.join(" | "));
+    await expectTexts("two invalid-JSON problems remain, one at 3:91", 15_000, rows, (ts) => ts.filter((t) => /invalid JSON/.test(t)).length === 2 && ts.some((t) => /\[Ln 3, Col 91\]/.test(t)));
     await ed.screenshot("01b-diagnostics-after-edits");
     // Leave the file as it was for the next test (the view counts its problems).
     await page.keyboard.press("Control+z");
@@ -83,8 +81,8 @@ describe("datasets: diagnostics and the Datasets view", { timeout: 300_000 }, ()
     const people = pane.locator(".monaco-list-row", { hasText: "people.jsonl" });
     await broken.filter({ hasText: "2 errors" }).waitFor({ timeout: 60_000 });
     await people.filter({ hasText: "no problems" }).waitFor({ timeout: 15_000 });
-    assert.match(await broken.innerText(), /2 records/);
-    assert.match(await people.innerText(), /2 records/);
+    await expectText("broken.jsonl's record count", 15_000, broken, /2 records/);
+    await expectText("people.jsonl's record count", 15_000, people, /2 records/);
     await ed.screenshot("02-datasets-view");
   });
   test("a 1M-line dataset (about 45 MB): validated on open and after an edit, the host's responsiveness logged", async () => {

@@ -237,3 +237,43 @@ function findFiles(dir: string, name: string): string[] {
   }
   return out;
 }
+
+// ---- Waiting assertions: editor state settles asynchronously (activation, validation, rendering), so
+// every check of it polls its condition until a named timeout instead of reading it once.
+
+/** Polls `read()` every 200 ms until `ok(value)`; after `timeoutMs` fails naming `what` and the last value. */
+export async function eventually<T>(what: string, timeoutMs: number, read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await read();
+    if (ok(last)) return last;
+    if (Date.now() > end) throw new Error(`${what}: not so within ${timeoutMs} ms (last seen: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Waits until `loc` matches a number of elements that satisfies `ok`. */
+export function expectCount(what: string, timeoutMs: number, loc: Locator, ok: (n: number) => boolean): Promise<number> {
+  return eventually(what, timeoutMs, () => loc.count(), ok);
+}
+
+/** Waits until the first element of `loc` has inner text matching (or, with `negate`, not matching) `re`. */
+export function expectText(what: string, timeoutMs: number, loc: Locator, re: RegExp, negate = false): Promise<string> {
+  return eventually(what, timeoutMs, () => loc.first().innerText({ timeout: 1000 }).catch(() => ""), (t) => re.test(t) !== negate);
+}
+
+/** Waits until the inner texts of all of `loc`'s elements (whitespace collapsed) satisfy `ok`. */
+export function expectTexts(what: string, timeoutMs: number, loc: Locator, ok: (texts: string[]) => boolean): Promise<string[]> {
+  return eventually(what, timeoutMs, async () => (await loc.allInnerTexts()).map((t) => t.replace(/\s+/g, " ")), ok);
+}
+
+/** Checks that `loc` matches nothing, and still nothing after `holdMs` (an absence can't be waited for). */
+export async function expectNone(what: string, holdMs: number, loc: Locator): Promise<void> {
+  const end = Date.now() + holdMs;
+  do {
+    const n = await loc.count();
+    if (n !== 0) throw new Error(`${what}: expected none, found ${n}`);
+    await new Promise((r) => setTimeout(r, 200));
+  } while (Date.now() < end);
+}

@@ -1,8 +1,7 @@
 // The extension in a real VS Code (code-server) in a real browser: activation, the SEAT sidebar and
 // its views, palette commands, opening a dataset. One editor for the whole file (starting one costs ~15 s).
 import { after, afterEach, before, describe, test } from "node:test";
-import assert from "node:assert/strict";
-import { openEditor, openFile, openSeatSidebar, runCommand, viewPane, activeTab, type Editor } from "./harness";
+import { openEditor, openFile, openSeatSidebar, runCommand, viewPane, activeTab, expectText, expectTexts, type Editor } from "./harness";
 
 describe("SEAT Tuner in VS Code (trusted workspace)", { timeout: 300_000 }, () => {
   let ed: Editor;
@@ -27,7 +26,7 @@ describe("SEAT Tuner in VS Code (trusted workspace)", { timeout: 300_000 }, () =
     await openSeatSidebar(page);
     for (const title of ["Datasets", "Models", "Runs"]) {
       const pane = await viewPane(page, title);
-      assert.ok(await pane.isVisible(), `${title} view visible`);
+      await pane.waitFor({ state: "visible", timeout: 15_000 });
     }
     await ed.screenshot("01-sidebar");
   });
@@ -37,7 +36,7 @@ describe("SEAT Tuner in VS Code (trusted workspace)", { timeout: 300_000 }, () =
     const models = await viewPane(page, "Models");
     const row = models.locator(".monaco-list-row", { hasText: "seat-tiny-world" }).first();
     await row.waitFor({ timeout: 30_000 });
-    assert.match(await row.innerText(), /embedded · selected/);
+    await expectText("the embedded model is selected", 15_000, row, /embedded · selected/);
     await models.locator(".monaco-list-row", { hasText: /architecture\s*LlamaForCausalLM: \d+ layers/ }).waitFor({ timeout: 15_000 });
     await models.locator(".monaco-list-row", { hasText: /tokenizer\s*tokenizer\.json \+ chat template/ }).waitFor({ timeout: 15_000 });
     await ed.screenshot("01b-models");
@@ -50,10 +49,7 @@ describe("SEAT Tuner in VS Code (trusted workspace)", { timeout: 300_000 }, () =
     await runs.getByRole("button", { name: "Train…" }).click();
     const picker = page.locator(".quick-input-widget");
     await picker.locator(".quick-input-title", { hasText: "SEAT: Train (1/4): dataset" }).waitFor({ timeout: 30_000 });
-    const rows = await picker.locator(".quick-input-list .monaco-list-row").allInnerTexts();
-    const joined = rows.join("\n");
-    assert.match(joined, /broken\.jsonl/);
-    assert.match(joined, /train\.jsonl/);
+    await expectTexts("the dataset picker lists broken.jsonl and train.jsonl", 15_000, picker.locator(".quick-input-list .monaco-list-row"), (ts) => ts.some((t) => /broken\.jsonl/.test(t)) && ts.some((t) => /train\.jsonl/.test(t)));
     await ed.screenshot("02-train-picker");
     await page.keyboard.press("Escape");
   });
@@ -62,8 +58,7 @@ describe("SEAT Tuner in VS Code (trusted workspace)", { timeout: 300_000 }, () =
     const { page } = ed;
     await runCommand(page, "SEAT: Open Example Dataset");
     await activeTab(page, "train.jsonl").waitFor({ timeout: 30_000 });
-    const text = await page.locator(".monaco-editor .view-lines").first().innerText();
-    assert.match(text, /"question"|"messages"/, "the dataset's first records are shown");
+    await expectText("the dataset's first records are shown", 15_000, page.locator(".monaco-editor .view-lines"), /"question"|"messages"/);
     await ed.screenshot("03-example-dataset");
   });
 

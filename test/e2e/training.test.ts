@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { openEditor, openFile, openSeatSidebar, runCommand, viewPane, type Editor } from "./harness";
+import { expectCount, expectNone, expectText, openEditor, openFile, openSeatSidebar, runCommand, viewPane, type Editor } from "./harness";
 
 const quick = (page: Page) => page.locator(".quick-input-widget");
 
@@ -71,9 +71,9 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     const models = await viewPane(page, "Models");
     const row = models.locator(".monaco-list-row", { hasText: "tiny-llama" }).first();
     await row.waitFor({ timeout: 30_000 });
-    assert.match(await row.innerText(), /17K · BF16/);
-    assert.doesNotMatch(await row.innerText(), /selected/);
-    assert.match(await models.locator(".monaco-list-row", { hasText: "seat-tiny-world" }).first().innerText(), /embedded · selected/);
+    await expectText("tiny-llama's details", 15_000, row, /17K · BF16/);
+    await expectText("tiny-llama is not selected", 15_000, row, /selected/, true);
+    await expectText("the embedded model is selected", 15_000, models.locator(".monaco-list-row", { hasText: "seat-tiny-world" }), /embedded · selected/);
     // Expand without selecting (clicking the label would select the model).
     await row.locator(".monaco-tl-twistie").click();
     await models.locator(".monaco-list-row", { hasText: /LlamaForCausalLM: 2 layers, d=16/ }).waitFor({ timeout: 15_000 });
@@ -169,8 +169,8 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     const pane = await viewPane(page, "Datasets");
     await runCommand(page, "SEAT: Refresh Datasets");
     await pane.locator(".monaco-list-row", { hasText: "people.jsonl" }).waitFor({ timeout: 30_000 });
-    assert.equal(await pane.locator(".monaco-list-row", { hasText: "events.jsonl" }).count(), 0);
-    assert.equal(await pane.locator(".monaco-list-row", { hasText: /^\s*runs\// }).count(), 0);
+    await expectNone("events.jsonl rows in the Datasets view", 2000, pane.locator(".monaco-list-row", { hasText: "events.jsonl" }));
+    await expectNone("runs/ rows in the Datasets view", 2000, pane.locator(".monaco-list-row", { hasText: /^\s*runs\// }));
   });
 
   test("the probes panel shows per-example rows for the dataset, and the dataset shows inline verdicts", async () => {
@@ -180,13 +180,13 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     const frame = page.frameLocator("iframe.webview.ready").first().frameLocator("#active-frame");
     const rows = frame.locator("tr[data-key]");
     await rows.first().waitFor({ timeout: 240_000 });
-    assert.equal(await rows.count(), 2, "one row per training record");
-    assert.match(await rows.first().innerText(), /Nubrek Vokdev/);
+    await expectCount("one probes row per training record", 30_000, rows, (n) => n === 2);
+    await expectText("the first probes row names its entity", 15_000, rows, /Nubrek Vokdev/);
     await ed.screenshot("06-probes-rows");
     // Inline results: a verdict above each record of the dataset (CodeLens), e.g. "✗ learned · abstains 0/1".
     const verdicts = page.locator(".codelens-decoration", { hasText: /[✓✗] learned/ });
     await verdicts.first().waitFor({ timeout: 60_000 });
-    assert.equal(await verdicts.count(), 2);
+    await expectCount("a verdict lens above each of the 2 records", 30_000, verdicts, (n) => n === 2);
     await ed.screenshot("07-inline-verdicts");
   });
 });

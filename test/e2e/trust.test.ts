@@ -1,8 +1,7 @@
 // Restricted Mode: the folder opens untrusted. Datasets are still validated; models, training and
 // probing are off, and the views say why and how to trust the workspace.
 import { after, afterEach, before, describe, test } from "node:test";
-import assert from "node:assert/strict";
-import { openEditor, openFile, openSeatSidebar, runCommand, viewPane, notification, type Editor } from "./harness";
+import { expectNone, openEditor, openFile, openSeatSidebar, runCommand, viewPane, notification, type Editor } from "./harness";
 
 describe("Restricted Mode (untrusted workspace)", { timeout: 300_000 }, () => {
   let ed: Editor;
@@ -27,10 +26,10 @@ describe("Restricted Mode (untrusted workspace)", { timeout: 300_000 }, () => {
     await openSeatSidebar(page);
     const models = await viewPane(page, "Models");
     await models.locator(".welcome-view-content", { hasText: "Models are not read in Restricted Mode" }).waitFor({ timeout: 30_000 });
-    assert.ok(await models.getByRole("button", { name: "Manage Workspace Trust" }).isVisible());
+    await models.getByRole("button", { name: "Manage Workspace Trust" }).waitFor({ state: "visible", timeout: 15_000 });
     const runs = await viewPane(page, "Runs");
     await runs.locator(".welcome-view-content", { hasText: "Training is off in Restricted Mode" }).waitFor({ timeout: 15_000 });
-    assert.equal(await models.locator(".monaco-list-row").count(), 0, "no model listed");
+    await expectNone("model rows in Restricted Mode", 2000, models.locator(".monaco-list-row"));
     await ed.screenshot("01-restricted-views");
   });
 
@@ -39,7 +38,7 @@ describe("Restricted Mode (untrusted workspace)", { timeout: 300_000 }, () => {
     await runCommand(page, "SEAT: Train…");
     const toast = notification(page, /training is off in Restricted Mode/);
     await toast.waitFor({ timeout: 30_000 });
-    assert.ok(await toast.getByRole("button", { name: "Manage Workspace Trust" }).isVisible());
+    await toast.getByRole("button", { name: "Manage Workspace Trust" }).waitFor({ state: "visible", timeout: 15_000 });
     await ed.screenshot("02-train-refused");
   });
 

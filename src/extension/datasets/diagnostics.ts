@@ -197,6 +197,15 @@ export class DatasetDiagnostics implements vscode.Disposable {
       // The editor's text has no "\r" (it keeps the EOL apart): a zero-width range at line 1's end.
       problems.unshift(FILE_RULES.crlf(1, len, n, 0));
     }
+    // The editor decodes UTF-16 itself, so the lines check clean; the file on disk is what training
+    // and every other JSONL tool read.
+    if (/^utf16/.test(doc.encoding)) {
+      problems.unshift({
+        line: 1, column: 1, endLine: 1, endColumn: 1, severity: "error", code: "utf16",
+        message: `this file is UTF-16 (${doc.encoding === "utf16be" ? "big" : "little"}-endian) text, not UTF-8: a JSONL dataset is UTF-8; use the quick fix "Convert to UTF-8" (it writes a UTF-8 copy next to it)`,
+        fix: { title: "Convert to UTF-8 (new file)", file: "utf8-copy" },
+      });
+    }
     this.publish(doc.uri, problems);
     if (big) this.log(big.finish(doc.lineCount, problems.length, performance.now() - published));
     return problems;
@@ -236,6 +245,11 @@ export class DatasetQuickFixes implements vscode.CodeActionProvider {
       if (!p?.fix) continue;
       const edit = new vscode.WorkspaceEdit();
       if (p.fix.file === "eol-lf") edit.set(doc.uri, [vscode.TextEdit.setEndOfLine(vscode.EndOfLine.LF)]);
+      else if (p.fix.file === "utf8-copy") {
+        // A new file (undoable, the original untouched): the editor's text, encoded as UTF-8 without a BOM.
+        const target = doc.uri.with({ path: doc.uri.path.replace(/(\.jsonl)?$/i, ".utf8.jsonl") });
+        edit.createFile(target, { contents: new TextEncoder().encode(doc.getText().replace(/^\uFEFF/, "")), ignoreIfExists: false });
+      }
       else if (p.fix.edits?.length && !p.fix.file) {
         for (const e of p.fix.edits) edit.replace(doc.uri, new vscode.Range(e.line - 1, e.column - 1, e.endLine - 1, e.endColumn - 1), e.newText);
       } else continue; // a BOM is not part of the editor text: nothing to edit here

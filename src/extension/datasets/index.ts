@@ -14,6 +14,7 @@ import { DatasetWorker, DatasetWorkerUnavailable } from "./datasetWorkerClient";
 import { toValidateOptions, type PlainValidateOptions } from "./datasetWorkerProtocol";
 import { convertedName, datasetDetails, describeDataset } from "./model";
 import { DatasetItem, DatasetsTree } from "./tree";
+import { RECORD_VIEW_ID, RecordView } from "../record/recordView";
 
 const SELECTOR: vscode.DocumentSelector = [{ language: "jsonl" }, { pattern: "**/*.jsonl" }];
 
@@ -50,10 +51,19 @@ export function activateDatasets(context: vscode.ExtensionContext, shell?: SeatS
   const tree = new DatasetsTree(() => shell?.runsRoot(), worker);
   const view = vscode.window.createTreeView(VIEW.datasets, { treeDataProvider: tree, showCollapseAll: true });
 
+  const record = new RecordView(context, shell);
+
   context.subscriptions.push(
     diagnostics,
     tree,
     view,
+    record,
+    vscode.window.registerWebviewViewProvider(RECORD_VIEW_ID, record),
+    vscode.commands.registerCommand(COMMANDS.nextRecord, () => record.command("next")),
+    vscode.commands.registerCommand(COMMANDS.previousRecord, () => record.command("previous")),
+    vscode.commands.registerCommand(COMMANDS.addRecord, () => record.command("add")),
+    vscode.commands.registerCommand(COMMANDS.duplicateRecord, () => record.command("duplicate")),
+    vscode.commands.registerCommand(COMMANDS.deleteRecord, () => record.command("delete")),
     vscode.languages.registerCodeActionsProvider(SELECTOR, new DatasetQuickFixes(diagnostics), { providedCodeActionKinds: DatasetQuickFixes.kinds }),
     vscode.workspace.onDidSaveTextDocument((d) => { if (isDatasetDocument(d)) tree.invalidate(d.uri); }),
 

@@ -13,6 +13,8 @@ export interface PanelHtmlInput {
   scriptUri: string;
   styleUri: string;
   nonce: string;
+  /** The document title (default "SEAT probes"). */
+  title?: string;
 }
 
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {
@@ -40,7 +42,7 @@ export function panelHtml(i: PanelHtmlInput): string {
 <meta property="csp-nonce" content="${i.nonce}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${attr(i.styleUri)}">
-<title>SEAT probes</title>
+<title>${attr(i.title ?? "SEAT probes")}</title>
 </head>
 <body>
 <div id="app"></div>

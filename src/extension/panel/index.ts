@@ -9,11 +9,13 @@ import { ProbesController, VIEW_TYPE } from "./controller";
 import { InlineVerdicts } from "./inline";
 
 let controller: ProbesController | undefined;
+let verdicts: InlineVerdicts | undefined;
 
 export { VIEW_TYPE as PROBES_VIEW_TYPE };
 
 export function activatePanel(context: vscode.ExtensionContext, shell: SeatShell): void {
   const inline = new InlineVerdicts();
+  verdicts = inline;
   const c = new ProbesController(context, shell, inline);
   controller = c;
   context.subscriptions.push(
@@ -26,7 +28,7 @@ export function activatePanel(context: vscode.ExtensionContext, shell: SeatShell
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
       deserializeWebviewPanel: (panel, state) => c.restore(panel, state),
     }),
-    { dispose: () => { if (controller === c) controller = undefined; } },
+    { dispose: () => { if (controller === c) controller = undefined; if (verdicts === inline) verdicts = undefined; } },
   );
 }
 
@@ -43,4 +45,15 @@ export function postTrainEvent(runDir: string | undefined, event: TrainEvent): v
 /** What the panel holds now (for end-to-end tests and other areas). */
 export function probesPanelState(): ProbesController["state"] | undefined {
   return controller?.state;
+}
+
+/** The latest probe verdict of the record on `line` (0-based), for the record editor. */
+export function recordVerdict(doc: vscode.TextDocument, line: number): { text: string; details: string[] } | undefined {
+  const v = verdicts?.verdictAt(doc, line);
+  return v ? { text: v.text, details: v.hover } : undefined;
+}
+
+/** Fires when probe verdicts change (a report was loaded or cleared). */
+export function onDidChangeVerdicts(listener: () => void): vscode.Disposable {
+  return verdicts?.onDidChangeCodeLenses(listener) ?? { dispose: () => undefined };
 }

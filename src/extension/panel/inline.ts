@@ -60,6 +60,11 @@ export class InlineVerdicts implements vscode.CodeLensProvider, vscode.HoverProv
     this.decorate();
   }
 
+  /** The verdict placed on `line` (0-based) of the document, if its dataset was probed. */
+  verdictAt(doc: vscode.TextDocument, line: number): LineVerdict | undefined {
+    return this.placed(doc)?.get(line);
+  }
+
   private placed(doc: vscode.TextDocument): Map<number, LineVerdict> | undefined {
     const key = [...this.byDataset.keys()].find((k) => sameFile(k, doc.uri.fsPath));
     const verdicts = key ? this.byDataset.get(key) : undefined;

@@ -28,6 +28,13 @@ test("seat validate: file:line:col lines, exit 1 on errors and 0 on warnings onl
   assert.equal(parsed.length, 2);
   assert.deepEqual(parsed[0].problems.map((p: { line: number; column: number; code: string }) => [p.line, p.column, p.code]), [[2, 36, "invalid-json"]]);
   assert.equal(j.code, 1);
+  // The held-out bad inputs of issue 19, located the same way as in the editor.
+  const held = await run(["validate", "duplicate-key.jsonl", "lone-surrogate.jsonl", "utf16le.jsonl", "--no-entities"], FIXTURES);
+  assert.equal(held.code, 1);
+  const lines = held.out.split("\n");
+  assert.ok(lines.includes('duplicate-key.jsonl:1:51: warning duplicate-key: duplicate key "answer": JSON readers keep only this last value and silently drop the earlier one; remove one of them'), held.out);
+  assert.ok(lines.includes("lone-surrogate.jsonl:1:28: warning lone-surrogate: lone surrogate \\ud800 in a string: it is not valid Unicode, and tokenizers and UTF-8 tools fail on it; remove it or complete the pair"), held.out);
+  assert.ok(lines.includes('utf16le.jsonl:1:1: error utf16: this file is UTF-16 (little-endian) text, not UTF-8: a JSONL dataset is UTF-8; convert it to UTF-8 (in VS Code the quick fix "Convert to UTF-8", or iconv -f UTF-16LE -t UTF-8)'), held.out);
   const missing = await run(["validate", "nope.jsonl"], FIXTURES);
   assert.equal(missing.code, 2);
   assert.match(missing.err, /nope.jsonl: no such file/);

@@ -49,7 +49,7 @@ test("incremental problems equal full validation after random edits", () => {
 });
 
 test("incremental equals full on every fixture, and on empty / trailing-newline documents", () => {
-  for (const name of ["bad-syntax.jsonl", "bad-fields.jsonl", "bad-chat.jsonl", "duplicates-mixed.jsonl", "bom-crlf.jsonl", "seat-meta.jsonl", "qa.jsonl", "chat.jsonl"]) {
+  for (const name of ["bad-syntax.jsonl", "bad-fields.jsonl", "bad-chat.jsonl", "duplicates-mixed.jsonl", "bom-crlf.jsonl", "seat-meta.jsonl", "qa.jsonl", "chat.jsonl", "duplicate-key.jsonl", "unknown-role-vs-empty.jsonl", "lone-surrogate.jsonl"]) {
     const text = readFileSync(join(FIXTURES, name), "utf8");
     assert.deepEqual(new IncrementalValidator({}, text).problems(), full(text), name);
   }

@@ -69,6 +69,28 @@ const EXPECTED: Record<string, string[]> = {
     "1:187 error invalid-seat: perturbation 2 must be a replacement name or {entity: string, replacement: string, ...}",
     '2:67 error invalid-seat: "seat" must be an object {entities, perturbations, ...}, found array',
   ],
+  // Held-out bad inputs (issue 19): what JSON.parse hides, a false duplicate, UTF-16.
+  "duplicate-key.jsonl": [
+    '1:51 warning duplicate-key: duplicate key "answer": JSON readers keep only this last value and silently drop the earlier one; remove one of them',
+    "2:1 warning mixed-formats: this record is chat, but the first record (line 1) is qa",
+    '2:83 warning duplicate-key: duplicate key "content": JSON readers keep only this last value and silently drop the earlier one; remove one of them',
+  ],
+  "unknown-role-vs-empty.jsonl": [
+    '1:13 error empty-field: "messages" is empty',
+    '2:22 error unknown-role: unknown role "narrator" (expected system, user, assistant)',
+    "3:1 warning duplicate-record: duplicate record: same content as line 2",
+    '3:22 error unknown-role: unknown role "narrator" (expected system, user, assistant)',
+  ],
+  "lone-surrogate.jsonl": [
+    "1:28 warning lone-surrogate: lone surrogate \\ud800 in a string: it is not valid Unicode, and tokenizers and UTF-8 tools fail on it; remove it or complete the pair",
+    "2:67 warning lone-surrogate: lone surrogate \\udc00 in a string: it is not valid Unicode, and tokenizers and UTF-8 tools fail on it; remove it or complete the pair",
+  ],
+  "utf16le.jsonl": [
+    '1:1 error utf16: this file is UTF-16 (little-endian) text, not UTF-8: a JSONL dataset is UTF-8; convert it to UTF-8 (in VS Code the quick fix "Convert to UTF-8", or iconv -f UTF-16LE -t UTF-8)',
+  ],
+  "utf16be-nobom.jsonl": [
+    '1:1 error utf16: this file is UTF-16 (big-endian) text, not UTF-8: a JSONL dataset is UTF-8; convert it to UTF-8 (in VS Code the quick fix "Convert to UTF-8", or iconv -f UTF-16BE -t UTF-8)',
+  ],
   "array.json": [
     '3:16 error empty-field: "question" is empty',
     '6:15 error wrong-type: "answer" must be a string, found number',
@@ -83,7 +105,7 @@ for (const [name, expected] of Object.entries(EXPECTED)) {
 
 test("in-memory parsing reports the same problems as the streamed file reader", async () => {
   for (const name of Object.keys(EXPECTED)) {
-    if (name === "binary.jsonl" || name === "invalid-utf8.jsonl") continue; // byte-level checks need bytes
+    if (name === "binary.jsonl" || name === "invalid-utf8.jsonl" || name.startsWith("utf16")) continue; // byte-level checks need bytes
     const v = await validateFile(fx(name));
     const d = parseDatasetText(readFileSync(fx(name), "utf8"), { path: fx(name) });
     assert.deepEqual(show(d.problems), show(v.problems), name);
@@ -101,6 +123,38 @@ test("fixes are exact text edits at the reported range", async () => {
   assert.equal(trim.fix?.edits?.[0].newText, '"Who is Qorvath Lintel?"');
   const crlf = (await validateFile(fx("bom-crlf.jsonl"))).problems.find((p) => p.code === "crlf")!;
   assert.equal(crlf.fix?.file, "eol-lf");
+});
+
+test("duplicate keys: every object of the record, escaped quotes before ':' are no key, clean records cost one regex", () => {
+  const text = [
+    '{"question":"Who wrote \\"a\\": b?","answer":"Me."}',
+    '{"question":"q","answer":"a","seat":{"entities":["q"],"entities":["q"]}}',
+    '{"question":"q", "answer" :"a",  "answer"\t: "b"}',
+  ].join("\n");
+  assert.deepEqual(show(parseDatasetText(text).problems), [
+    '2:55 warning duplicate-key: duplicate key "entities": JSON readers keep only this last value and silently drop the earlier one; remove one of them',
+    '3:34 warning duplicate-key: duplicate key "answer": JSON readers keep only this last value and silently drop the earlier one; remove one of them',
+  ]);
+  const p = parseDatasetText(text).problems.find((x) => x.line === 3)!;
+  assert.equal(text.split("\n")[2].slice(p.column - 1, p.endColumn - 1), '"answer"', "the range is the second key");
+});
+
+test("a valid surrogate pair, an escaped backslash before u, and raw astral characters are not lone surrogates", () => {
+  const text = '{"question":"\\ud83d\\ude00 \\\\ud800 🙂","answer":"a"}\n{"question":"raw \ud800 here","answer":"a"}\n';
+  assert.deepEqual(show(parseDatasetText(text).problems), [
+    "2:18 warning lone-surrogate: lone surrogate \\ud800 in a string: it is not valid Unicode, and tokenizers and UTF-8 tools fail on it; remove it or complete the pair",
+  ]);
+});
+
+test("duplicates are compared as written: turns with unknown roles are part of the record", () => {
+  const empty = '{"messages":[]}';
+  const narrator = '{"messages":[{"role":"narrator","content":"Once."}]}';
+  const other = '{"messages":[{"role":"narrator","content":"Twice."}]}';
+  const codes = (t: string) => parseDatasetText(t).problems.filter((p) => p.code === "duplicate-record").map((p) => `${p.line}: ${p.message}`);
+  assert.deepEqual(codes([empty, narrator, other].join("\n")), []);
+  assert.deepEqual(codes([empty, narrator, narrator].join("\n")), ["3: duplicate record: same content as line 2"]);
+  // Known turns still compare as conversations, whatever the format they are written in.
+  assert.deepEqual(codes('{"question":"q","answer":"a"}\n{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}'), ["2: duplicate record: same content as line 1"]);
 });
 
 test("token-length check uses the given counter and context", () => {
