@@ -37,6 +37,8 @@ export const COMMANDS = {
   setupGpu: "seat.setupGpu",
   openExample: "seat.openExample",
   openRunFolder: "seat.openRunFolder",
+  runElsewhere: "seat.runElsewhere",
+  importRun: "seat.importRun",
 } as const;
 
 export type CommandKey = keyof typeof COMMANDS;
@@ -75,6 +77,8 @@ export const COMMAND_AREA: Record<CommandId, CommandArea> = {
   "seat.setupGpu": "shell",
   "seat.openExample": "shell",
   "seat.openRunFolder": "shell",
+  "seat.runElsewhere": "shell",
+  "seat.importRun": "shell",
 };
 
 export const ALL_COMMAND_IDS: readonly CommandId[] = Object.values(COMMANDS);
@@ -89,4 +93,5 @@ export const NEEDS_TRUST: ReadonlySet<CommandId> = new Set<CommandId>([
   "seat.runDemo",
   "seat.setupGpu",
   "seat.runProbes",
+  "seat.runElsewhere",
 ]);

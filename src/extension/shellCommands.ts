@@ -10,6 +10,7 @@ import { ModelsView, ortBinaryDir } from "./models/modelsView";
 import { RunsView } from "./runs/runsView";
 import { TrainingManager, TASK_TYPE, type SeatTaskDefinition } from "./training/trainTask";
 import { pickTraining } from "./training/trainPicks";
+import { newRunName } from "./training/trainArgs";
 import { setupGpu } from "./gpuSetup";
 import type { RunDetails } from "./runs/runFolders";
 
@@ -76,9 +77,34 @@ export function registerShellCommands(context: vscode.ExtensionContext, shell: S
   });
 
   register(COMMANDS.train, "training", async (arg?: unknown) => {
-    const def = await pickTraining(shell, models, uriOf(arg));
-    if (!def) return;
-    await vscode.tasks.executeTask(training.createTask(def));
+    const picked = await pickTraining(shell, models, uriOf(arg));
+    if (!picked) return;
+    if (picked.elsewhere) return exportJob(shell, training, picked.def);
+    await vscode.tasks.executeTask(training.createTask(picked.def));
+  });
+
+  // Run Elsewhere…: from a run (its config.json, the settings it trained with) or a fresh Train flow.
+  register(COMMANDS.runElsewhere, "exporting a torchrun job", async (arg?: unknown) => {
+    const run = runOf(arg);
+    if (run) {
+      const dir = await pickJobFolder(run.name);
+      if (dir) await runCliTask(shell, `export-job ${run.name}`, ["export-job", "--config", path.join(run.dir, "config.json"), "--target", "torchrun", "--out", dir]);
+      return;
+    }
+    const picked = await pickTraining(shell, models, uriOf(arg), { elsewhere: true });
+    if (picked) await exportJob(shell, training, picked.def);
+  });
+
+  // A run folder trained elsewhere (a job's run/): checked, copied under the runs folder, listed here.
+  register(COMMANDS.importRun, "importing a run folder", async () => {
+    const root = shell.runsRoot();
+    if (!root) throw new Error("open a workspace folder first: imported runs go to its runs/ folder");
+    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: "Import run", title: "A run folder from a torchrun job (config.json, events.jsonl, model/)" });
+    if (!picked?.[0]) return;
+    const { importRun } = await import("../job/importRun");
+    const r = importRun(picked[0].fsPath, root.fsPath);
+    runs.refresh();
+    void vscode.window.showInformationMessage(`SEAT: imported ${path.basename(r.dir)} (${r.method}, ${r.steps} steps); it is in the Runs view.`);
   });
 
   register(COMMANDS.cancelRun, "cancelling a run", (arg?: unknown) => {
@@ -133,6 +159,19 @@ export function registerShellCommands(context: vscode.ExtensionContext, shell: S
   });
 
   return { models, runs, training };
+}
+
+async function pickJobFolder(name: string): Promise<string | undefined> {
+  const out = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: "Write job here", title: "Folder to write the torchrun job into (a new subfolder is created)" });
+  return out?.[0] ? path.join(out[0].fsPath, `${name}-job`) : undefined;
+}
+
+/** Writes the picked run as a job folder with `seat export-job` in a terminal (it prints the memory estimate and the commands). */
+async function exportJob(shell: ShellImpl, training: TrainingManager, def: SeatTaskDefinition): Promise<void> {
+  const dir = await pickJobFolder(newRunName(def.method ?? "seat"));
+  if (!dir) return;
+  const inv = training.exportJobInvocation(def, dir);
+  await runCliTask(shell, inv.summary, inv.args);
 }
 
 /** A command argument from a tree item, explorer or editor: Uri, {uri}, {resourceUri}. */

@@ -198,7 +198,7 @@ function plannedEpochs(config: SeatConfig, examples: number, from: number): numb
   return Array.from({ length: Math.max(0, last - from + 1) }, (_, i) => from + i);
 }
 
-async function loadRecords(config: SeatConfig): Promise<{ train: DatasetRecord[]; heldout: DatasetRecord[] }> {
+export async function loadRecords(config: SeatConfig): Promise<{ train: DatasetRecord[]; heldout: DatasetRecord[] }> {
   const ds = await readDataset(config.dataset);
   const errors = ds.problems.filter((p) => p.severity === "error");
   if (errors.length) {

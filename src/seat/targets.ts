@@ -188,7 +188,7 @@ export class KlSequences {
 }
 
 /** The perturbed conversation up to (not including) the answer. */
-function promptMessages(r: DatasetRecord, p: PerturbationCandidate): { role: string; content: string }[] {
+export function promptMessages(r: DatasetRecord, p: PerturbationCandidate): { role: string; content: string }[] {
   if (p.messages) return p.messages.filter((m, i, a) => !(i === a.length - 1 && m.role === "assistant"));
   return [...r.messages.filter((m) => m.role === "system"), { role: "user", content: p.question! }];
 }

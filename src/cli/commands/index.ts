@@ -18,4 +18,6 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   demo: async () => (await import("./demo")).default,
   models: async () => (await import("./models")).default,
   bench: async () => (await import("./bench")).default,
+  "export-job": async () => (await import("./export-job")).default,
+  "import-run": async () => (await import("./import-run")).default,
 };

@@ -76,3 +76,14 @@ export function newRunName(method: string, now = new Date()): string {
   const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
   return `${stamp}-${method.replace(/[^\w-]+/g, "_")}`;
 }
+
+/**
+ * The same run as `buildTrainInvocation`, written out as a torchrun job folder instead of trained here
+ * (`seat export-job`): the same layers and `--set` values, so the job resolves the same config.
+ */
+export function buildExportJobInvocation(def: SeatTaskDefinitionLike, userSettings: Record<string, unknown>, jobDir: string): TrainInvocation {
+  if (def.resume) throw new Error("a resumed run cannot be exported as a job; export the run's config instead");
+  const train = buildTrainInvocation({ ...def, outDir: undefined }, userSettings);
+  const args = ["export-job", ...train.args.slice(1).filter((a) => a !== "--events-json" && a !== "--quiet"), "--target", "torchrun", "--out", jobDir];
+  return { args, summary: train.summary.replace(/^train/, "torchrun job for") };
+}

@@ -16,8 +16,15 @@ const METHOD_DETAIL: Record<Method, string> = {
   replay: "Mix abstention examples into training (baseline)",
 };
 
-export async function pickTraining(shell: ShellImpl, models: ModelsView, datasetArg?: vscode.Uri): Promise<SeatTaskDefinition | undefined> {
-  const title = "SEAT: Train";
+/** Where the picked run goes: trained here as a task, or written out as a torchrun job (Run Elsewhere…). */
+export interface PickedTraining {
+  def: SeatTaskDefinition;
+  elsewhere: boolean;
+}
+
+/** `opts.elsewhere`: the flow of SEAT: Run Elsewhere… (the result is always exported as a job). */
+export async function pickTraining(shell: ShellImpl, models: ModelsView, datasetArg?: vscode.Uri, opts: { elsewhere?: boolean } = {}): Promise<PickedTraining | undefined> {
+  const title = opts.elsewhere ? "SEAT: Run Elsewhere" : "SEAT: Train";
   const dataset = datasetArg ?? (await pickDataset(title));
   if (!dataset) return undefined;
 
@@ -39,16 +46,18 @@ export async function pickTraining(shell: ShellImpl, models: ModelsView, dataset
   const method = await vscode.window.showQuickPick(methodItems, { title: `${title} (3/4): method`, placeHolder: "Training method" });
   if (!method) return undefined;
 
-  type How = vscode.QuickPickItem & { how: "defaults" | "adjust" | "config" };
+  type How = vscode.QuickPickItem & { how: "defaults" | "adjust" | "config" | "elsewhere" };
   const how = await vscode.window.showQuickPick<How>(
     [
-      { how: "defaults", label: "Start", detail: "With the seatTuner.training.* settings and the method's preset" },
+      { how: "defaults", label: opts.elsewhere ? "Export" : "Start", detail: "With the seatTuner.training.* settings and the method's preset" },
       { how: "adjust", label: "Adjust key settings…", detail: method.method === "seat" ? "epochs, learning rate, mask ratio, KL weight" : "epochs, learning rate" },
       { how: "config", label: "Use a saved config…", detail: "A JSON training config file" },
+      ...(opts.elsewhere ? [] : [{ how: "elsewhere" as const, label: "Run Elsewhere…", detail: "Write a torchrun job folder (PyTorch DDP/FSDP, Slurm) for GPU machines, with these settings" }]),
     ],
     { title: `${title} (4/4): settings` },
   );
   if (!how) return undefined;
+  const elsewhere = Boolean(opts.elsewhere) || how.how === "elsewhere";
 
   const def: SeatTaskDefinition = {
     type: TASK_TYPE,
@@ -101,7 +110,7 @@ export async function pickTraining(shell: ShellImpl, models: ModelsView, dataset
     }
     def.settings = settings;
   }
-  return def;
+  return { def, elsewhere };
 }
 
 async function pickDataset(title: string): Promise<vscode.Uri | undefined> {

@@ -7,7 +7,7 @@ import type { TrainEvent } from "../../protocol/events";
 import { CONTEXT_KEY } from "../contextValues";
 import type { ShellImpl } from "../shellImpl";
 import { resolveWorkspacePath } from "../shellImpl";
-import { buildTrainInvocation, newRunName, SETTING_TO_CONFIG, type SeatTaskDefinitionLike } from "./trainArgs";
+import { buildExportJobInvocation, buildTrainInvocation, newRunName, SETTING_TO_CONFIG, type SeatTaskDefinitionLike, type TrainInvocation } from "./trainArgs";
 import { TrainerProcess, describeEvent, formatDuration } from "./trainerProcess";
 
 export const TASK_TYPE = "seat";
@@ -174,6 +174,11 @@ export class TrainingManager implements vscode.TaskProvider {
     this.status.text = `$(sync~spin) SEAT ${r.lastLine ?? "starting…"}${runs.length > 1 ? ` (+${runs.length - 1})` : ""}`;
     this.status.tooltip = "SEAT training in progress: click to show the terminal; SEAT: Cancel Run stops it (resumable).";
     this.status.show();
+  }
+
+  /** The same run as a task of `def` would train, as `seat export-job` arguments writing `jobDir`. */
+  exportJobInvocation(def: SeatTaskDefinition, jobDir: string): TrainInvocation {
+    return buildExportJobInvocation(this.resolvePaths(def), this.userSettings(), jobDir);
   }
 
   private resolvePaths(def: SeatTaskDefinition): SeatTaskDefinitionLike {

@@ -31,7 +31,7 @@ test("a child npm started with cleanNpmEnv reads its own user agent, not the par
 });
 
 test(".ci/run installs the same Debian package list; the tool table installs Node 24 before code-server", () => {
-  assert.deepEqual(APT_PACKAGES, ["chromium", "libkrb5-dev", "build-essential", "python3", "ca-certificates"]);
+  assert.deepEqual(APT_PACKAGES, ["chromium", "libkrb5-dev", "build-essential", "python3", "ca-certificates", "python3-torch"]);
   assert.match(readFileSync(join(ROOT, ".ci/run"), "utf8"), /scripts\/e2e-apt-packages\.txt/);
   const keys = (TOOLS as Array<{ key: string; buildNode?: string }>).map((t) => t.key);
   for (const [i, t] of (TOOLS as Array<{ key: string; buildNode?: string }>).entries()) {
