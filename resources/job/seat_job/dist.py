@@ -3,6 +3,7 @@ all-reduces gradients; FSDP (full shard, bf16 mixed precision on GPU) shards par
 and optimizer state when the model does not fit one device. FSDP needs torch >= 2.1 here
 (use_orig_params with frozen and trainable tensors in one unit; and torch 1.13's
 torch.distributed.fsdp does not even import under Python 3.11)."""
+import importlib
 import os
 
 import torch
@@ -20,7 +21,7 @@ def fsdp_supported():
     if torch_version() < FSDP_MIN:
         return False, f"torch {torch.__version__} < {FSDP_MIN[0]}.{FSDP_MIN[1]}"
     try:
-        import torch.distributed.fsdp  # noqa: F401
+        importlib.import_module("torch.distributed.fsdp")
     except Exception as e:  # pragma: no cover - depends on the installed torch
         return False, f"torch.distributed.fsdp does not import ({e})"
     return True, ""
