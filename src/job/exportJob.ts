@@ -24,7 +24,7 @@ import { BaseTargets } from "../seat/targets";
 import { weightSpecs, trainableMatrices } from "../seat/specs";
 import { gradientSquares } from "../seat/fisher";
 import { readTensorF32 } from "../model/index";
-import { estimateMemory, type MemoryEstimate } from "./memory";
+import { estimateMemory, formatEstimate, type MemoryEstimate } from "./memory";
 
 export const JOB_FILES = {
   plan: "plan.json", config: "config.json", masks: "masks.safetensors", lora: "lora_init.safetensors",
@@ -177,7 +177,27 @@ export async function exportJob(config: SeatConfig, outDir: string, opts: { sign
     estimateMemory(folder.config, config, totalParams, trainableParams, shape, 8, "ddp"),
     estimateMemory(folder.config, config, totalParams, trainableParams, shape, 8, "fsdp"),
   ];
+  writeFileSync(join(dir, "README.md"), jobReadme(config, examples.length, trainableParams, totalParams, memory));
   return { dir, examples: examples.length, trainableParams, totalParams, memory, warnings };
+}
+
+function jobReadme(config: SeatConfig, examples: number, trainable: number, total: number, memory: MemoryEstimate[]): string {
+  return `# SEAT training job (${config.method})
+
+Written by \`seat export-job\` from ${basename(config.dataset)} (${examples} examples) and ${basename(config.model)}:
+${trainable.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} weights trainable. Needs Python with torch
+(transformers optional); \`PYTHON=...\` picks the interpreter.
+
+Memory per GPU (estimate): ${memory.map((m) => formatEstimate(m)).join("; ")}.
+
+    ./run_local.sh [N]        one machine, N processes (default 1): torchrun --standalone
+    NNODES=2 NPROC_PER_NODE=8 RDZV_ENDPOINT=host:29500 ./run_multinode.sh    on every node
+    sbatch slurm.sbatch       Slurm (edit its #SBATCH lines first)
+
+Options after the script go to the job: --out DIR (default run/), --strategy auto|ddp|fsdp, --zero,
+--backend auto|hf|plain. The run folder (run/) is in SEAT Tuner's format: copy it back and
+\`seat import-run run\` (or Import Run Folder… in the editor's Runs view).
+`;
 }
 
 /** The model folder's files, hard-linked when the job is on the same file system (no 16 GB copies). */

@@ -63,15 +63,16 @@ class Dist:
             dist.destroy_process_group()
 
 
-def choose_strategy(requested, trainable_bytes, total_bytes, dev):
+def choose_strategy(requested, trainable_bytes, weight_bytes, dev):
     """'ddp' when one device holds the weights, the trainable state (values + grads + 2 moments,
-    float32) and a margin for activations; otherwise 'fsdp'. CPU processes always use DDP."""
+    float32) and a 30% margin for activations; otherwise 'fsdp'. CPU processes always use DDP
+    (FSDP would be requested explicitly)."""
     if requested in ("ddp", "fsdp"):
         return requested
     if not dev.cuda:
         return "ddp"
     free = torch.cuda.get_device_properties(dev.device).total_memory
-    need = total_bytes + 4 * trainable_bytes
+    need = weight_bytes + 4 * trainable_bytes
     return "ddp" if need < 0.7 * free else "fsdp"
 
 

@@ -52,9 +52,12 @@ def _run(dev, plan, cfg, c, parts, model_dir, job_dir, out_dir, sink, strategy, 
         write_json_atomic(os.path.join(out_dir, "config.json"), stored)
     sink.emit("phase", phase="load", message=f"loading {model_dir} on {dev.world} process(es)")
     torch.manual_seed(0)
-    # Frozen weights in bf16 on GPU for masked and LoRA methods (trainable values stay float32);
-    # float32 on CPU (as the TypeScript trainer computes) and for dense methods (float32 masters).
-    dtype = torch.bfloat16 if dev.cuda and parts["params"] != "dense" else torch.float32
+    # DDP or FSDP, decided before loading: FSDP flattens each layer's tensors into one float32 buffer
+    # (one dtype per unit) and computes in bf16 through MixedPrecision; DDP on GPU keeps the frozen
+    # weights of masked and LoRA methods in bf16 (their trainable values stay float32). CPU runs and
+    # dense methods hold float32 weights, as the TypeScript trainer computes.
+    strategy = jdist.choose_strategy(strategy, 4 * plan["trainableParams"], 2 * plan["totalParams"], dev)
+    dtype = torch.bfloat16 if dev.cuda and strategy == "ddp" and parts["params"] != "dense" else torch.float32
     fwd_model, layer_cls, backend_used = backend.load(model_dir, dtype, backend_name)
     inner = fwd_model.inner
     pad, stops = plan["padId"], plan["stopIds"]
@@ -95,6 +98,8 @@ def _run(dev, plan, cfg, c, parts, model_dir, job_dir, out_dir, sink, strategy, 
             ex["line"] = x["line"]
             examples.append(ex)
             kept += 1
+        if lead:  # what replay trains on, for inspection (and the tests' comparison with the local trainer)
+            write_json_atomic(os.path.join(out_dir, "cache", "replay.json"), [{"record": e["record"], "ids": e["ids"], "targetMask": e["targetMask"]} for e in examples[len(plan["examples"]):]])
         sink.emit("log", level="warn" if kept == 0 else "info", message=f"replay: {kept} of {len(replies)} base replies to perturbed prompts abstain; {kept} abstention examples mixed into {len(plan['examples'])} training examples")
 
     B = c["batchSize"]
@@ -159,7 +164,6 @@ def _run(dev, plan, cfg, c, parts, model_dir, job_dir, out_dir, sink, strategy, 
     n_total = plan["totalParams"]
 
     sink.emit("phase", phase="compile", message=f"wrapping the model ({backend_used})")
-    strategy = jdist.choose_strategy(strategy, 4 * n_trainable, dtype.itemsize * n_total if hasattr(dtype, "itemsize") else 4 * n_total, dev)
     paths = {n: _param_path(inner, p) for n, p in trainable.items()}
     wrapped, _ = jdist.wrap(fwd_model, strategy, dev, layer_cls)
     names = list(trainable)
@@ -207,7 +211,15 @@ def _run(dev, plan, cfg, c, parts, model_dir, job_dir, out_dir, sink, strategy, 
     def save():
         st["rng"]["data"] = data_rng.state()
         st["extra"]["accWindow"] = list(acc_window)
-        tensors = _snapshot(trainable, names, optim, order, masks, zero and dev.world > 1, strategy, wrapped)
+        if strategy == "fsdp":
+            # Full values gathered on every rank; AdamW's moments stay sharded and are not saved, so an
+            # FSDP checkpoint holds the trained values (for export and inspection), not a resumable state.
+            from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+            with FSDP.summon_full_params(wrapped, writeback=False):
+                tensors = _snapshot(trainable, names, None, order, masks, False, strategy, wrapped)
+            st["extra"]["moments"] = "not saved (FSDP)"
+        else:
+            tensors = _snapshot(trainable, names, optim, order, masks, zero and dev.world > 1, strategy, wrapped)
         if lead:
             write_checkpoint(os.path.join(out_dir, "checkpoints"), st, tensors, cfg["checkpoint"]["keep"])
             sink.emit("checkpoint", step=st["step"], path=os.path.join("checkpoints", checkpoint_name(st["step"])))
@@ -384,6 +396,8 @@ def _snapshot(trainable, names, optim, order, masks, zero, strategy, wrapped):
             return {}
         sd = optim.state_dict()["state"]
         moments = {pid: sd.get(i, {}) for i, pid in enumerate(order)}
+    elif optim is None:
+        moments = {}
     else:
         moments = {id(p): optim.state.get(p, {}) for p in trainable.values()}
     for n in names:

@@ -45,7 +45,7 @@ test("a lora job folder holds its config, plan, LoRA init, model, dataset, packa
     const job = join(dir, "job");
     const r = await cli(["export-job", DATA, "--model", MODEL, "--method", "lora", "--target", "torchrun", "--out", job]);
     assert.equal(r.code, 0, r.err);
-    for (const f of ["config.json", "plan.json", "lora_init.safetensors", "model/model.safetensors", "model/tokenizer.json", "data/train.jsonl", "seat_job/train.py", "run_local.sh", "run_multinode.sh", "slurm.sbatch"]) {
+    for (const f of ["config.json", "plan.json", "lora_init.safetensors", "model/model.safetensors", "model/tokenizer.json", "data/train.jsonl", "seat_job/train.py", "run_local.sh", "run_multinode.sh", "slurm.sbatch", "README.md"]) {
       assert.ok(existsSync(join(job, f)), f);
     }
     // The job's config is the local run's config (same resolution), with job-relative paths.
