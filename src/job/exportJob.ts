@@ -165,6 +165,8 @@ export async function exportJob(config: SeatConfig, outDir: string, opts: { sign
     maskRngState: maskRng.state(),
     examples: examples.map((e: TrainExample) => ({ record: e.record, line: e.line, ids: e.ids, targetMask: e.targetMask, promptLength: e.promptLength, kind: e.kind })),
     klPrompts, replay: replay ?? null, ewc: ewc ?? null, eval: evalPlan ?? null,
+    // Where the dataset and model came from, so `seat import-run` can tie the run back to them.
+    origin: { dataset: resolve(config.dataset), model: resolve(config.model) },
   };
   writeFileSync(join(dir, JOB_FILES.plan), JSON.stringify(plan));
 

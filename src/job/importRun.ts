@@ -2,7 +2,7 @@
 // resolves against the schema, events.jsonl whose every line is a typed event, a finished run with
 // summary.json and a loadable model/), then copy it under the local runs folder, where the Runs view,
 // the probes panel and `seat probe` find it. The source is never modified.
-import { cpSync, existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parseEventLog, type RunSummary } from "../protocol/events";
 // Direct module imports (not the layers' index files): the editor calls this in its host process,
@@ -51,7 +51,12 @@ export function checkRunFolder(dir: string): Omit<ImportedRun, "dir"> {
   return { method: start.method, steps: done.summary.steps, summary: done.summary };
 }
 
-/** Checks `src` and copies it to `<runsDir>/<name>` (made unique); returns the copy. */
+/**
+ * Checks `src` and copies it to `<runsDir>/<name>` (made unique); returns the copy. A job's run names
+ * the dataset and model by their paths on the machine that ran it; when the job recorded where they
+ * came from (job.json's origin) and those files exist here, the copy's config.json and run-start event
+ * name them instead, so the Runs view and the probes panel tie the run to the dataset it learned.
+ */
 export function importRun(src: string, runsDir: string): ImportedRun {
   const from = resolve(src);
   const facts = checkRunFolder(from);
@@ -59,5 +64,28 @@ export function importRun(src: string, runsDir: string): ImportedRun {
   let dir = base;
   for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
   cpSync(from, dir, { recursive: true, filter: (s) => basename(s) !== RUN_FILES.lock });
+  relinkOrigin(dir);
   return { dir, ...facts };
+}
+
+function relinkOrigin(dir: string): void {
+  let origin: { dataset?: unknown; model?: unknown } | undefined;
+  try {
+    origin = (JSON.parse(readFileSync(join(dir, "job.json"), "utf8")) as { origin?: typeof origin }).origin;
+  } catch {
+    return; // not a job's run (or no origin recorded): nothing to relink
+  }
+  const local = (p: unknown) => (typeof p === "string" && existsSync(p) ? p : undefined);
+  const dataset = local(origin?.dataset), model = local(origin?.model);
+  if (!dataset && !model) return;
+  const cfgPath = join(dir, RUN_FILES.config);
+  const cfg = JSON.parse(readFileSync(cfgPath, "utf8")) as Record<string, unknown>;
+  writeFileSync(cfgPath, JSON.stringify({ ...cfg, ...(dataset ? { dataset } : {}), ...(model ? { model } : {}), outDir: dir }, null, 2) + "\n");
+  const evPath = join(dir, RUN_FILES.events);
+  const lines = readFileSync(evPath, "utf8").split("\n").map((line) => {
+    if (!line.includes('"run-start"')) return line;
+    const e = JSON.parse(line) as Record<string, unknown>;
+    return e.type === "run-start" ? JSON.stringify({ ...e, runDir: dir, ...(dataset ? { dataset } : {}), ...(model ? { model } : {}) }) : line;
+  });
+  writeFileSync(evPath, lines.join("\n"));
 }

@@ -50,6 +50,8 @@ def _run(dev, plan, cfg, c, parts, model_dir, job_dir, out_dir, sink, strategy, 
     if lead:
         stored = dict(cfg, model=os.path.abspath(model_dir), dataset=os.path.abspath(os.path.join(job_dir, plan["datasetFile"])), outDir=os.path.abspath(out_dir))
         write_json_atomic(os.path.join(out_dir, "config.json"), stored)
+        # Not part of the run-folder format: where the job came from (seat import-run reads it).
+        write_json_atomic(os.path.join(out_dir, "job.json"), {"origin": plan.get("origin"), "jobDir": os.path.abspath(job_dir), "world": dev.world})
     sink.emit("phase", phase="load", message=f"loading {model_dir} on {dev.world} process(es)")
     torch.manual_seed(0)
     # DDP or FSDP, decided before loading: FSDP flattens each layer's tensors into one float32 buffer

@@ -14,6 +14,7 @@ import { parseEventLog, type StepEvent, type TrainEvent } from "../../../src/pro
 import { readSafetensorsHeader, readTensorBytes } from "../../../src/model/index";
 import { readSafetensorsFile } from "../../../src/seat/checkpoint";
 import { runLocal, torchVersion } from "./python";
+import { listRunFolders } from "../../../src/extension/runs/runFolders";
 
 const MODEL = "models/seat-tiny-world";
 const DATA = "examples/new-people/train.jsonl";
@@ -107,6 +108,16 @@ test("seat: the torchrun job matches the local trainer, keeps masked-out weights
     const imp = await cli(["import-run", join(job, "run"), "--runs", join(dir, "runs")]);
     assert.equal(imp.code, 0, imp.err);
     const imported = imp.out.trim();
+    // The Runs view (and through it the probes panel) lists it as a finished seat run with its model.
+    const listed = listRunFolders(join(dir, "runs"));
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0].state, "finished");
+    assert.equal(listed[0].method, "seat");
+    assert.equal(listed[0].modelDir, join(imported, "model"));
+    assert.deepEqual(listed[0].problems, []);
+    // ...tied to the dataset it was exported from (the panel finds a dataset's runs this way).
+    assert.equal(listed[0].dataset, join(process.cwd(), DATA));
+    assert.equal(JSON.parse(readFileSync(join(imported, "config.json"), "utf8")).dataset, join(process.cwd(), DATA));
     const probe = await cli(["probe", "--model", imported, "--data", DATA, "--json", "--no-cache", "--no-prob", "--neighbours", "1", "--hidden-queries", "0", "--max-new-tokens", "8"]);
     assert.equal(probe.code, 0, probe.err);
     assert.ok(JSON.parse(probe.out), "probe report parses");
