@@ -58,6 +58,10 @@ def _run(dev, plan, cfg, c, parts, model_dir, job_dir, out_dir, sink, strategy, 
     # (one dtype per unit) and computes in bf16 through MixedPrecision; DDP on GPU keeps the frozen
     # weights of masked and LoRA methods in bf16 (their trainable values stay float32). CPU runs and
     # dense methods hold float32 weights, as the TypeScript trainer computes.
+    if strategy == "fsdp":  # refuse before any work when this torch cannot run it
+        ok, why = jdist.fsdp_supported()
+        if not ok:
+            raise SystemExit(f"seat_job: --strategy fsdp needs torch >= {jdist.FSDP_MIN[0]}.{jdist.FSDP_MIN[1]} ({why}); use --strategy ddp or a newer torch")
     strategy = jdist.choose_strategy(strategy, 4 * plan["trainableParams"], 2 * plan["totalParams"], dev)
     dtype = torch.bfloat16 if dev.cuda and strategy == "ddp" and parts["params"] != "dense" else torch.float32
     fwd_model, layer_cls, backend_used = backend.load(model_dir, dtype, backend_name)

@@ -10,7 +10,7 @@ import { estimateMemory, checkRunFolder, RunImportError } from "../../../src/job
 import { resolveConfig } from "../../../src/seat/index";
 import { loadModelFolder } from "../../../src/model/index";
 import { buildExportJobInvocation } from "../../../src/extension/training/trainArgs";
-import { python } from "./python";
+import { python, runLocal } from "./python";
 
 const MODEL = "models/seat-tiny-world";
 const DATA = "examples/new-people/train.jsonl";
@@ -115,4 +115,31 @@ print(ok, imports, torch_version() >= FSDP_MIN, why)`]);
   assert.equal(r.status, 0, r.stderr);
   const [ok, imports, newEnough] = r.stdout.trim().split(" ");
   assert.equal(ok, String(imports === "True" && newEnough === "True" ? "True" : "False"));
+});
+
+test("--strategy fsdp: refused in one line where this torch cannot run FSDP, else 2 FSDP processes match 1 DDP process", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "seat-jobf-"));
+  try {
+    const job = join(dir, "job");
+    const r = await cli(["export-job", DATA, "--model", MODEL, "--method", "seat", "--set", "train.maxSteps=2", "--set", "train.batchSize=2", "--set", "kl.maxResponseTokens=4", "--set", "eval.samples=0", "--target", "torchrun", "--out", job]);
+    assert.equal(r.code, 0, r.err);
+    const gate = python(["-c", "import sys; sys.path.insert(0, 'resources/job'); from seat_job.dist import fsdp_supported; print(fsdp_supported()[0])"]);
+    assert.equal(gate.status, 0, gate.stderr);
+    if (gate.stdout.trim() === "False") {
+      // Debian 12's torch 1.13: torch.distributed.fsdp does not import under Python 3.11.
+      const run = python(["-m", "seat_job", "--strategy", "fsdp"], { cwd: job });
+      assert.notEqual(run.status, 0);
+      assert.match(run.stderr, /seat_job: --strategy fsdp needs torch >= 2\.1 \(/);
+      assert.ok(!existsSync(join(job, "run", "events.jsonl")) || !readFileSync(join(job, "run", "events.jsonl"), "utf8").includes('"step"'), "no training happened");
+      return;
+    }
+    runLocal(job, 1, ["--strategy", "ddp", "--out", join(job, "ddp")]);
+    runLocal(job, 2, ["--strategy", "fsdp", "--out", join(job, "fsdp")]);
+    const steps = (d: string) => readFileSync(join(job, d, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.type === "step");
+    const [a, b] = [steps("fsdp"), steps("ddp")];
+    assert.equal(a.length, 2);
+    a.forEach((s: { loss: number }, i: number) => assert.ok(Math.abs(s.loss - b[i].loss) / b[i].loss < 1e-5, `FSDP step ${i + 1}: ${s.loss} vs DDP ${b[i].loss}`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
