@@ -100,32 +100,25 @@ test("import-run refuses folders that are not finished runs of ours, naming the 
   }
 });
 
-test("FSDP is gated on torch >= 2.1 and a clean import; the gate's verdict matches this torch", () => {
-  const r = python(["-c", `
-import sys; sys.path.insert(0, "resources/job")
-import torch
-from seat_job.dist import fsdp_supported, torch_version, FSDP_MIN
-ok, why = fsdp_supported()
-try:
-    import torch.distributed.fsdp
-    imports = True
-except Exception:
-    imports = False
-print(ok, imports, torch_version() >= FSDP_MIN, why)`]);
-  assert.equal(r.status, 0, r.stderr);
-  const [ok, imports, newEnough] = r.stdout.trim().split(" ");
-  assert.equal(ok, String(imports === "True" && newEnough === "True" ? "True" : "False"));
-});
-
 test("--strategy fsdp: refused in one line where this torch cannot run FSDP, else 2 FSDP processes match 1 DDP process", async () => {
   const dir = mkdtempSync(join(tmpdir(), "seat-jobf-"));
   try {
     const job = join(dir, "job");
     const r = await cli(["export-job", DATA, "--model", MODEL, "--method", "seat", "--set", "train.maxSteps=2", "--set", "train.batchSize=2", "--set", "kl.maxResponseTokens=4", "--set", "eval.samples=0", "--target", "torchrun", "--out", job]);
     assert.equal(r.code, 0, r.err);
-    const gate = python(["-c", "import sys; sys.path.insert(0, 'resources/job'); from seat_job.dist import fsdp_supported; print(fsdp_supported()[0])"]);
+    // The gate (torch >= 2.1 and a clean import of torch.distributed.fsdp) agrees with this torch.
+    const gate = python(["-c", `
+import importlib, sys; sys.path.insert(0, "resources/job")
+from seat_job.dist import fsdp_supported, torch_version, FSDP_MIN
+try:
+    importlib.import_module("torch.distributed.fsdp"); imports = True
+except Exception:
+    imports = False
+print(fsdp_supported()[0], imports and torch_version() >= FSDP_MIN)`]);
     assert.equal(gate.status, 0, gate.stderr);
-    if (gate.stdout.trim() === "False") {
+    const [verdict, expected] = gate.stdout.trim().split(" ");
+    assert.equal(verdict, expected, "the FSDP gate's verdict");
+    if (verdict === "False") {
       // Debian 12's torch 1.13: torch.distributed.fsdp does not import under Python 3.11.
       const run = python(["-m", "seat_job", "--strategy", "fsdp"], { cwd: job });
       assert.notEqual(run.status, 0);

@@ -13,7 +13,7 @@ import { resolveConfig, train } from "../../../src/seat/index";
 import { parseEventLog, type StepEvent, type TrainEvent } from "../../../src/protocol/events";
 import { readSafetensorsHeader, readTensorBytes } from "../../../src/model/index";
 import { readSafetensorsFile } from "../../../src/seat/checkpoint";
-import { runLocal, torchVersion } from "./python";
+import { python, runLocal, torchVersion } from "./python";
 import { listRunFolders } from "../../../src/extension/runs/runFolders";
 
 const MODEL = "models/seat-tiny-world";
@@ -131,7 +131,9 @@ test("full: the torchrun job matches the local trainer; 2 processes with ZeRO-sh
   const dir = mkdtempSync(join(tmpdir(), "seat-job-"));
   try {
     const { job, local } = await exportAndLocal(dir, "full");
-    runLocal(job, 1);
+    // One process without the launcher (seat's test covers run_local.sh 1).
+    const solo = python(["-m", "seat_job"], { cwd: job });
+    assert.equal(solo.status, 0, (solo.stdout + solo.stderr).slice(-3000));
     const one = steps(events(join(job, "run")));
     sameSteps(one, steps(local), 1e-4, "full 1 process vs engine");
     runLocal(job, 2, ["--zero", "--out", join(job, "run2")]);
