@@ -61,4 +61,5 @@ export { packPrefix, packedVisible, packedScoreFeeds, ropeFeeds, type PackedRow 
 export { exportMergedModel, exportOnnx, EXPORT_RECORD } from "./export";
 export { exportGguf, ggufTensorName, permuteForPairRope, type GgufExportOptions, type GgufFileType } from "./ggufExport";
 export { ggufPreTokenizer } from "./ggufTokenizer";
+export { chatPieces, renderFromPieces, ollamaModelfile, type ChatPieces, type ModelfileOptions } from "./modelfile";
 export { writeGguf, quantizeQ8_0, ggmlByteLength, type GgufTensor, type GgufValue, type GgmlType } from "./gguf";

@@ -14,5 +14,5 @@ export { lrAt, type LrSchedule } from "./schedule";
 export { writeCheckpoint, readCheckpoint, listCheckpoints, CheckpointError, type CheckpointState } from "./checkpoint";
 export { train, resume, latestCheckpoint, TrainError, type TrainOptions, type TrainResult, type RunStatus } from "./trainer";
 export { DatasetError } from "./prepare";
-export { exportRun, type ExportOptions } from "./exportRun";
+export { exportRun, runBaseModel, EXPORT_FORMATS, ExportFormatError, type ExportOptions, type ExportFormat, type ExportResult } from "./exportRun";
 export { RUN_FILES, RunFolderError, acquireRunLock } from "./runFolder";
