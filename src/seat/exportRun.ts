@@ -77,6 +77,12 @@ function loadRun(runDir: string, step?: number): LoadedRun {
   return { dir, config, folder, params: model.params, values, step: state.step };
 }
 
+/** A run's tuned model without writing it: the base folder and the merged weights of a checkpoint. */
+export function runTunedWeights(runDir: string, step?: number): { folder: ModelFolder; merged: Map<string, Float32Array>; step: number; method: string } {
+  const run = loadRun(runDir, step);
+  return { folder: run.folder, merged: mergeTrained(run.folder, run.params, run.values), step: run.step, method: run.config.method };
+}
+
 /** The base model folder a run was trained from (its config's `model`). */
 export function runBaseModel(runDir: string): string {
   const dir = resolve(runDir);
