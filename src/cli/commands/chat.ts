@@ -29,6 +29,7 @@ const command: Command = {
     "top-k": { type: "string", arg: "K", help: "Sample from the K most likely tokens (0 = all)" },
     "max-tokens": { type: "string", arg: "N", help: "Longest answer in tokens (default: generation_config.json max_new_tokens, else 128)" },
     seed: { type: "string", arg: "S", help: "Sampler seed (same seed, same answer)" },
+    serve: { type: "boolean", help: "For the editor: read {id, prompt, system?} / {stop: id} JSON lines on stdin, stream JSON events on stdout" },
   },
   details: "Exit codes: 0 answered, 2 bad arguments or model folder, 3 generation failed, 130 cancelled.",
   async run(args, io) {
@@ -74,6 +75,7 @@ const command: Command = {
         io.err(`seat chat: tuned P(abstain) ${t.pAbstain.toFixed(3)}${b ? `, base P(abstain) ${b.pAbstain.toFixed(3)}` : ""}\n`);
         return ExitCode.ok;
       }
+      if (args.values.serve) return await serve(io, chat, tuned, base, settings);
       return await repl(io, chat, tuned, base, settings, system);
     } catch (e) {
       if (io.signal.aborted) return ExitCode.cancelled;
@@ -85,7 +87,7 @@ const command: Command = {
   },
 };
 
-async function repl(io: CliIo, chat: typeof import("../../seat/chat"), tuned: import("../../seat/chat").ChatModel, base: import("../../seat/chat").ChatModel | undefined, settings: import("../../seat/chat").ChatSettings, system?: string): Promise<number> {
+async function repl(io: CliIo, chat: ChatModule, tuned: ChatModel, base: ChatModel | undefined, settings: import("../../seat/chat").ChatSettings, system?: string): Promise<number> {
   io.err(`seat chat: ${base ? "tuned and base" : "tuned"} ready (${settings.sampling.temperature === 0 ? "greedy" : `temperature ${settings.sampling.temperature}`}, up to ${settings.maxNewTokens} tokens). Empty line or Ctrl-D to quit.\n`);
   const rl = createInterface({ input: process.stdin, terminal: false });
   io.signal.addEventListener("abort", () => rl.close(), { once: true });
@@ -103,6 +105,46 @@ async function repl(io: CliIo, chat: typeof import("../../seat/chat"), tuned: im
     io.err("> ");
   }
   rl.close();
+  return ExitCode.ok;
+}
+
+type ChatModule = typeof import("../../seat/chat");
+type ChatModel = import("../../seat/chat").ChatModel;
+
+/**
+ * The editor's chat backend (one process per tuned/base pair, so generation never runs on the extension
+ * host): each request streams `{id, who, text}` as tokens arrive, for tuned and base at once, then
+ * `{id, who, done: true, text, pAbstain, finish}`; `{stop: id}` cancels a request; errors are
+ * `{id, error}`. The first line out is `{ready: true, settings}`.
+ */
+async function serve(io: CliIo, chat: ChatModule, tuned: ChatModel, base: ChatModel | undefined, settings: import("../../seat/chat").ChatSettings): Promise<number> {
+  const send = (m: unknown) => io.out(JSON.stringify(m) + "\n");
+  send({ ready: true, settings, tuned: tuned.dir, ...(base ? { base: base.dir } : {}) });
+  const running = new Map<string, AbortController>();
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  io.signal.addEventListener("abort", () => rl.close(), { once: true });
+  const work: Promise<void>[] = [];
+  for await (const line of rl) {
+    if (!line.trim()) continue;
+    let msg: { id?: unknown; prompt?: unknown; system?: unknown; stop?: unknown };
+    try { msg = JSON.parse(line) as typeof msg; } catch { send({ error: `not a JSON line: ${line.slice(0, 80)}` }); continue; }
+    if (typeof msg.stop === "string") { running.get(msg.stop)?.abort(); continue; }
+    if (typeof msg.id !== "string" || typeof msg.prompt !== "string" || !msg.prompt.trim()) { send({ error: "a request needs a string id and a non-empty prompt" }); continue; }
+    const id = msg.id, prompt = msg.prompt, system = typeof msg.system === "string" && msg.system ? msg.system : undefined;
+    const ac = new AbortController();
+    running.set(id, ac);
+    const one = async (m: ChatModel) => {
+      try {
+        const a = await chat.answer(m, prompt, settings, { system, signal: ac.signal, onText: (text) => send({ id, who: m.label, text }) });
+        send({ id, who: m.label, done: true, ...a });
+      } catch (e) {
+        send({ id, who: m.label, error: (e as Error).message });
+      }
+    };
+    work.push(Promise.all((base ? [tuned, base] : [tuned]).map(one)).then(() => { running.delete(id); }));
+  }
+  for (const ac of running.values()) ac.abort();
+  await Promise.all(work);
   return ExitCode.ok;
 }
 

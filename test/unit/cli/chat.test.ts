@@ -66,3 +66,45 @@ test("chat settings: generation_config.json supplies defaults, flags override th
   assert.deepEqual(chatSettings(EMBEDDED), { maxNewTokens: 32, sampling: { temperature: 0, topP: 1, topK: 0 } });
   assert.deepEqual(chatSettings(EMBEDDED, { temperature: 0.7, topK: 5, seed: 1, maxNewTokens: 9 }), { maxNewTokens: 9, sampling: { temperature: 0.7, topP: 1, topK: 5, seed: 1 } });
 });
+
+test("seat chat --serve: streams both answers as JSON lines, stops a request on {stop}", { timeout: 300_000 }, async () => {
+  const { spawn } = await import("node:child_process");
+  const child = spawn(process.execPath, ["--import", "tsx", join(__dirname, "..", "..", "..", "src", "cli", "main.ts"), "chat", "--model", EMBEDDED, "--base", EMBEDDED, "--serve"], { stdio: ["pipe", "pipe", "pipe"] });
+  const events: Record<string, unknown>[] = [];
+  let buf = "";
+  const done = new Promise<void>((resolve) => child.on("close", () => resolve()));
+  const waitFor = (pred: (e: Record<string, unknown>) => boolean, what: string) => new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(events).slice(0, 500)}`)), 120_000);
+    const check = () => { if (events.some(pred)) { clearTimeout(t); resolve(); } else setTimeout(check, 20); };
+    check();
+  });
+  child.stdout.on("data", (b: Buffer) => {
+    buf += b.toString();
+    const lines = buf.split("\n");
+    buf = lines.pop()!;
+    for (const l of lines) if (l.trim()) events.push(JSON.parse(l) as Record<string, unknown>);
+  });
+  await waitFor((e) => e["ready"] === true, "ready");
+  child.stdin.write(JSON.stringify({ id: "q1", prompt: "Where does Greifes Meizei work?" }) + "\n");
+  await waitFor((e) => e["id"] === "q1" && e["who"] === "base" && e["done"] === true, "q1 base done");
+  await waitFor((e) => e["id"] === "q1" && e["who"] === "tuned" && e["done"] === true, "q1 tuned done");
+  const m = await LlamaModel.load(EMBEDDED, { provider: "cpu" });
+  const [want] = await m.generateText(["Where does Greifes Meizei work?"], { maxNewTokens: 32 });
+  await m.dispose();
+  for (const who of ["tuned", "base"]) {
+    const partial = events.filter((e) => e["id"] === "q1" && e["who"] === who && !e["done"]).map((e) => e["text"] as string);
+    assert.ok(partial.length >= 2, `${who}: streamed in pieces`);
+    for (let i = 1; i < partial.length; i++) assert.ok(partial[i]!.startsWith(partial[i - 1]!), `${who}: each piece extends the last`);
+    const fin = events.find((e) => e["id"] === "q1" && e["who"] === who && e["done"])!;
+    assert.equal(fin["text"], want!.text);
+    assert.ok((fin["pAbstain"] as number) >= 0 && (fin["pAbstain"] as number) <= 1);
+  }
+  child.stdin.write(JSON.stringify({ id: "q2", prompt: "Tell me everything about Vlipruk Thov." }) + "\n");
+  await waitFor((e) => e["id"] === "q2" && typeof e["text"] === "string", "q2 first token");
+  child.stdin.write(JSON.stringify({ stop: "q2" }) + "\n");
+  await waitFor((e) => e["id"] === "q2" && e["who"] === "tuned" && e["done"] === true, "q2 stopped");
+  const q2 = events.find((e) => e["id"] === "q2" && e["who"] === "tuned" && e["done"])!;
+  assert.ok(q2["finish"] === "cancelled" || q2["finish"] === "eos", `q2 finish ${String(q2["finish"])}`);
+  child.stdin.end();
+  await done;
+});
