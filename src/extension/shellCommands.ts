@@ -12,6 +12,7 @@ import { TrainingManager, TASK_TYPE, type SeatTaskDefinition } from "./training/
 import { pickTraining } from "./training/trainPicks";
 import { newRunName } from "./training/trainArgs";
 import { setupGpu } from "./gpuSetup";
+import { EXPORT_PICKS, runExport } from "./deploy/exportModel";
 import type { RunDetails } from "./runs/runFolders";
 
 export interface ShellParts {
@@ -132,9 +133,18 @@ export function registerShellCommands(context: vscode.ExtensionContext, shell: S
       run = pick?.run;
     }
     if (!run) return;
-    const out = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: "Export here", title: "Folder to write the Hugging Face model into (a new subfolder is created)" });
+    const format = await vscode.window.showQuickPick(EXPORT_PICKS, { title: `SEAT: Export Model — ${run.name} as…` });
+    if (!format) return;
+    const out = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: "Export here", title: "Folder to export into (a new subfolder is created)" });
     if (!out?.[0]) return;
-    await runCliTask(shell, `export ${run.name}`, ["export", run.dir, "--out", path.join(out[0].fsPath, `${run.name}-model`)]);
+    const target = path.join(out[0].fsPath, `${run.name}-${format.format}${format.quant ? `-${format.quant}` : ""}`);
+    const written = await runExport(shell.cliCommand(), run, format, target, (l) => shell.log.info(l));
+    if (written === undefined) {
+      void vscode.window.showInformationMessage(`SEAT: export of ${run.name} cancelled; nothing was left half-written.`);
+      return;
+    }
+    const open = await vscode.window.showInformationMessage(`SEAT: exported ${run.name} (${format.label}) to ${written}`, "Reveal");
+    if (open === "Reveal") await vscode.commands.executeCommand("revealInExplorer", vscode.Uri.file(written));
   });
 
   register(COMMANDS.runDemo, "running the demo", async () => {

@@ -26,6 +26,23 @@ export interface GenerateOptions {
   stopStrings?: readonly string[];
   /** Checked between decode steps; generation stops with finish "cancelled". */
   signal?: AbortSignal;
+  /** Keep going past EOS / end-of-turn ids (only `stopIds` stop): fixed-length runs for comparisons. */
+  ignoreEos?: boolean;
+  /** Sampling instead of greedy decoding (greedy when absent or temperature is 0). */
+  sampling?: SamplingOptions;
+  /** Called after each decode step with the text so far of every row that got a new token (streaming). */
+  onToken?: (row: number, id: number, text: string) => void;
+}
+
+export interface SamplingOptions {
+  /** Softmax temperature; 0 means greedy. */
+  temperature: number;
+  /** Keep the smallest set of most likely tokens whose probabilities sum to at least topP (1 = all). */
+  topP?: number;
+  /** Keep only the topK most likely tokens (0 = all). */
+  topK?: number;
+  /** Seed of the sampler's random numbers (same seed, same prompt, same model: same answer). */
+  seed?: number;
 }
 
 export interface GenerateResult {

@@ -13,10 +13,14 @@ import { float32ToBytes, readSafetensorsHeader, readTensorBytes, writeSafetensor
 import { INDEX_FILE } from "./weights";
 import { copyFileAtomic, writeFileAtomic } from "../util/files";
 
-/** Files copied unchanged when present (everything a loader needs besides the weights, and the card). */
+/**
+ * Files copied unchanged when present: everything a loader needs besides the weights (every tokenizer
+ * file, since loaders differ in which they read), and the card (`seat export` replaces it with one
+ * describing the run).
+ */
 const SIDE_FILES = [
-  "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
-  "vocab.json", "merges.txt", "README.md", INDEX_FILE,
+  "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+  "chat_template.jinja", "chat_template.json", "vocab.json", "vocab.txt", "merges.txt", "tokenizer.model", "spiece.model", "README.md", INDEX_FILE,
 ];
 
 /** Merged weights by HF name: a Map, or a lazy view that merges a tensor only when it is read. */

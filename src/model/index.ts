@@ -47,7 +47,7 @@ export {
   type ReferenceOutput, type ReferenceOptions, type WeightLookup,
 } from "./reference";
 export type {
-  WeightSpec, WeightSpecs, GenerateOptions, GenerateResult, ScoreRequest, ScoreResult, HiddenRequest,
+  WeightSpec, WeightSpecs, GenerateOptions, SamplingOptions, GenerateResult, ScoreRequest, ScoreResult, HiddenRequest,
 } from "./api";
 export {
   createModelGraph, llamaForward, applyLinear, mergeTrained, mergeTrainedLazy,
@@ -56,6 +56,10 @@ export {
 } from "./graph";
 export { openModelSession, type ModelSessionOptions } from "./sessions";
 export { buildInferenceGraph, inferenceFeeds, INFERENCE_INPUTS, pastName, presentName, type StepRows } from "./inference";
-export { LlamaModel, logSoftmax, type LoadOptions } from "./llamaModel";
+export { LlamaModel, logSoftmax, sampler, type LoadOptions } from "./llamaModel";
 export { packPrefix, packedVisible, packedScoreFeeds, ropeFeeds, type PackedRow } from "./prefixPack";
 export { exportMergedModel, exportOnnx, EXPORT_RECORD, type MergedWeights } from "./export";
+export { exportGguf, ggufTensorName, permuteForPairRope, type GgufExportOptions, type GgufFileType } from "./ggufExport";
+export { ggufPreTokenizer } from "./ggufTokenizer";
+export { chatPieces, renderFromPieces, ollamaModelfile, type ChatPieces, type ModelfileOptions } from "./modelfile";
+export { writeGguf, quantizeQ8_0, ggmlByteLength, type GgufTensor, type GgufValue, type GgmlType } from "./gguf";

@@ -4,7 +4,7 @@
 // column, so one decode step serves all rows.
 import type { HostTensor } from "../engine";
 import type { Provider, Session } from "../runtime";
-import type { GenerateOptions, GenerateResult, HiddenRequest, ScoreRequest, ScoreResult } from "./api";
+import type { GenerateOptions, GenerateResult, HiddenRequest, SamplingOptions, ScoreRequest, ScoreResult } from "./api";
 import type { LlamaConfig } from "./config";
 import { loadModelFolder, type ModelFolder } from "./folder";
 import { buildInferenceGraph, cacheCarry, emptyCache, inferenceFeeds, pastName, type StepRows } from "./inference";
@@ -208,7 +208,7 @@ export class LlamaModel {
 
   private async generateLocked(prompts: readonly (readonly number[])[], opts: GenerateOptions & { useCache?: boolean }): Promise<GenerateResult[]> {
     const maxNew = opts.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
-    const stopIds = new Set([...this.tokenizer.stopIds, ...(opts.stopIds ?? [])]);
+    const stopIds = new Set([...(opts.ignoreEos ? [] : this.tokenizer.stopIds), ...(opts.stopIds ?? [])]);
     const stopStrings = (opts.stopStrings ?? []).filter((s) => s.length > 0);
     const B = prompts.length, V = this.config.vocabSize;
     const out = prompts.map(() => ({ ids: [] as number[], text: "", finish: null as GenerateResult["finish"] | null }));
@@ -245,11 +245,12 @@ export class LlamaModel {
   }, firstLogits: Float32Array): Promise<GenerateResult[]> {
     const { B, V, maxNew, stopIds, stopStrings, out, seqs, keyValid, carry, opts } = st;
     let logits = firstLogits;
+    const pick = opts.sampling && opts.sampling.temperature > 0 ? sampler(opts.sampling) : argmax;
     for (let step = 0; step < maxNew; step++) {
       const next: number[] = [];
       for (let b = 0; b < B; b++) {
         const o = out[b]!;
-        const tok = argmax(logits.subarray(b * V, (b + 1) * V));
+        const tok = pick(logits.subarray(b * V, (b + 1) * V));
         next.push(o.finish ? this.padId() : tok);
         if (o.finish) continue;
         if (stopIds.has(tok)) { o.finish = "eos"; continue; }
@@ -259,6 +260,7 @@ export class LlamaModel {
         const hit = stopStrings.map((s) => o.text.indexOf(s)).filter((x) => x >= 0);
         if (hit.length) { o.text = o.text.slice(0, Math.min(...hit)); o.finish = "stop-string"; }
         else if (o.ids.length >= maxNew) o.finish = "length";
+        opts.onToken?.(b, tok, o.text);
       }
       if (out.every((o) => o.finish)) break;
       if (opts.signal?.aborted) {
@@ -283,6 +285,36 @@ export class LlamaModel {
     for (const o of out) if (!o.finish) o.finish = "length";
     return out.map((o) => ({ ids: o.ids, text: o.text, finish: o.finish! }));
   }
+}
+
+/**
+ * Temperature / top-k / top-p sampling (the order transformers applies them: temperature, then top-k,
+ * then top-p on what is left), with a seeded generator so a seed reproduces an answer.
+ */
+export function sampler(o: SamplingOptions): (logits: Float32Array) => number {
+  let s = (o.seed ?? Date.now()) >>> 0;
+  const random = () => {
+    // mulberry32: small, fast, good enough to pick tokens.
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return (logits) => {
+    const order = Array.from(logits.keys()).sort((a, b) => logits[b]! - logits[a]!);
+    const k = o.topK && o.topK > 0 ? Math.min(o.topK, order.length) : order.length;
+    const max = logits[order[0]!]!;
+    const p = order.slice(0, k).map((i) => Math.exp((logits[i]! - max) / o.temperature));
+    const z = p.reduce((a, x) => a + x, 0);
+    let keep = p.length, acc = 0;
+    const topP = o.topP ?? 1;
+    if (topP < 1) for (let i = 0; i < p.length; i++) { acc += p[i]! / z; if (acc >= topP) { keep = i + 1; break; } }
+    const zz = p.slice(0, keep).reduce((a, x) => a + x, 0);
+    let r = random() * zz;
+    for (let i = 0; i < keep; i++) { r -= p[i]!; if (r <= 0) return order[i]!; }
+    return order[keep - 1]!;
+  };
 }
 
 function argmax(x: Float32Array): number {

@@ -15,5 +15,5 @@ export { writeCheckpoint, readCheckpoint, listCheckpoints, CheckpointError, type
 export { train, resume, latestCheckpoint, TrainError, type TrainOptions, type TrainResult, type RunStatus } from "./trainer";
 export { DatasetError, MemoryPlanError } from "./prepare";
 export { planMemory, describePlan, planRefusal, type MemoryPlan } from "./memoryPlan";
-export { exportRun, type ExportOptions } from "./exportRun";
+export { exportRun, runBaseModel, EXPORT_FORMATS, ExportFormatError, type ExportOptions, type ExportFormat, type ExportResult } from "./exportRun";
 export { RUN_FILES, RunFolderError, acquireRunLock } from "./runFolder";

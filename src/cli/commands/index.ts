@@ -8,6 +8,7 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   eval: async () => (await import("./eval")).default,
   probe: async () => (await import("./probe")).default,
   export: async () => (await import("./export")).default,
+  chat: async () => (await import("./chat")).default,
   validate: async () => (await import("./validate")).default,
   convert: async () => (await import("./convert")).default,
   "import-csv": async () => (await import("./import-csv")).default,

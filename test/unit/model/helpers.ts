@@ -25,7 +25,7 @@ export function scratchDir(): { dir: string; cleanup: () => void } {
 
 const realCache = new Map<string, ModelTokenizer>();
 /** A real tokenizer shipped (gzip-compressed) under test/fixtures/models/tokenizers/<name>. */
-export function realTokenizer(name: "sp-bpe-32k" | "qwen3"): ModelTokenizer {
+export function realTokenizer(name: "sp-bpe-32k" | "qwen3" | "llama3"): ModelTokenizer {
   let t = realCache.get(name);
   if (!t) {
     const dir = join(FIXTURES, "tokenizers", name);
