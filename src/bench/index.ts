@@ -32,6 +32,8 @@ export interface BenchPlan {
   quick: boolean;
   /** Run the real-shape rows alone (`--scale`); the full run includes them, `--quick` does not. */
   scale?: boolean;
+  /** Real shapes to run (default all). */
+  only?: string[];
   threads: number;
   root: string;
 }
@@ -201,7 +203,7 @@ export async function runBench(plan: BenchPlan, self: string[], log: (line: stri
   }
   if (plan.scale || !plan.quick) {
     await runScaleRows({
-      root: plan.root, report, log, signal, maskRatio: SEAT_MASK_RATIO, checkpoint: () => checkpoint(report),
+      root: plan.root, report, log, signal, maskRatio: SEAT_MASK_RATIO, checkpoint: () => checkpoint(report), ...(plan.only ? { only: plan.only } : {}),
       ours, peer: (job, watch) => torchCase(plan, job, signal, watch),
     });
   }

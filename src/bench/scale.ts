@@ -40,6 +40,9 @@ export const SCALE_TRAIN: readonly ScaleTrainCase[] = [
   { model: "1b", method: "lora", B: 4, T: 128, steps: 1, warmup: 1 },
 ];
 
+/** The order rows run in: the 0.5B reference workload and the rows most targets need first. */
+export const SCALE_ORDER = ["train:0.5b:seat", "train:135m:seat", "generate:0.5b", "probe:0.5b", "train:0.5b:full", "train:1b:seat", "train:1b:lora", "train:135m:full"] as const;
+
 export const SCALE_GENERATE = { model: "0.5b" as ScaleModel, B: 4, promptLen: 24, newTokens: 32, reps: 2 };
 /** Probe rows: records (each with `neighbours` generated look-alike questions), with and without P(abstain). */
 export const SCALE_PROBE = { model: "0.5b" as ScaleModel, records: 8, neighbours: 2 };

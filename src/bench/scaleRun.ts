@@ -12,7 +12,7 @@ import { modelHf, writeFixedLengthDataset } from "./train";
 import { loadModelFolder } from "../model";
 import type { ChildWatch } from "./stats";
 import {
-  SCALE_TRAIN, SCALE_GENERATE, SCALE_PROBE, MEM_FLOOR_MB, ensureScaleFolder, estimateTrainPeakMb, estimateInferencePeakMb,
+  SCALE_TRAIN, SCALE_GENERATE, SCALE_PROBE, SCALE_ORDER, MEM_FLOOR_MB, ensureScaleFolder, estimateTrainPeakMb, estimateInferencePeakMb,
   memAvailableMb, memoryRefusal, type ScaleModel, type ScaleTrainCase,
 } from "./scale";
 
@@ -28,6 +28,8 @@ export interface ScaleContext {
   checkpoint: () => void;
   signal?: AbortSignal;
   maskRatio: number;
+  /** Real shapes to run (default all). */
+  only?: readonly string[];
 }
 
 const WATCH: ChildWatch = { floorMb: MEM_FLOOR_MB, memAvailableMb };
@@ -85,14 +87,14 @@ export async function runScaleRows(ctx: ScaleContext): Promise<void> {
     }
   };
 
-  for (const c of SCALE_TRAIN) {
+  const trainRow = async (c: ScaleTrainCase) => {
     const key = `${c.model}:${c.method}`;
     let f;
     try {
       f = folder(c.model);
     } catch (e) {
       report.errors[`train:${key}`] = oneLine(e);
-      continue;
+      return;
     }
     const need = estimateTrainPeakMb(f.hf, c.method, c.B, c.T);
     const our = await side(`train:${key} (ours)`, need, () => ctx.ours(`train:${key}`, WATCH));
@@ -105,32 +107,42 @@ export async function runScaleRows(ctx: ScaleContext): Promise<void> {
     if (our && torch) report.train[key] = trainEntry(c.model, c.method, [{ our, torch }], report.matmulCeilingGflops);
     else if (torch) {
       const t: PeerTrain = { ...torch, peakRssMb: peakOf(torch) };
-      report.peers[key] = { model: c.model, method: c.method, batch: shape.B, seq: shape.T, ...(shape.Tk ? { klSeq: shape.Tk } : {}), torch: t };
+      report.peers![key] = { model: c.model, method: c.method, batch: shape.B, seq: shape.T, ...(shape.Tk ? { klSeq: shape.Tk } : {}), torch: t };
     }
+  };
+  const generateRow = async () => {
+    const g = SCALE_GENERATE;
+    try {
+      const f = folder(g.model);
+      const need = estimateInferencePeakMb(f.hf);
+      const our = await side(`generate:${g.model} (ours)`, need, () => ctx.ours(`generate:${g.model}`, WATCH));
+      log(`bench: torch generate ${g.model} …`);
+      const torch = await side(`generate:${g.model} (PyTorch)`, need, () => ctx.peer({
+        kind: "generate", config: f.hf, qkv_bias: f.qkvBias, model_dir: f.dir, batch: g.B, prompt: g.promptLen, new_tokens: our?.newTokens ?? g.newTokens, steps: g.reps, warmup: 1,
+      }, WATCH));
+      if (our && torch) report.generate[g.model] = generateEntry(g.model, g, [{ our, torch }]);
+    } catch (e) {
+      report.errors[`generate:${g.model}`] = oneLine(e);
+    }
+  };
+  const probeRow = async () => {
+    try {
+      const f = folder(SCALE_PROBE.model);
+      const our = await side(`probe:${SCALE_PROBE.model}`, estimateInferencePeakMb(f.hf) + 1024, () => ctx.ours(`probe:${SCALE_PROBE.model}`, WATCH));
+      if (our) report.probe![SCALE_PROBE.model] = { model: SCALE_PROBE.model, ...our, peakRssMb: peakOf(our) };
+    } catch (e) {
+      report.errors[`probe:${SCALE_PROBE.model}`] = oneLine(e);
+    }
+  };
+
+  // Most of the issue's targets first, so a run cut short (its report is rewritten after every row) has them.
+  const wanted = (m: string) => !ctx.only || ctx.only.includes(m);
+  for (const row of SCALE_ORDER) {
+    const [kind, model, method] = row.split(":");
+    if (!wanted(model)) continue;
+    if (kind === "train") await trainRow(SCALE_TRAIN.find((c) => c.model === model && c.method === method)!);
+    else if (kind === "generate") await generateRow();
+    else await probeRow();
     ctx.checkpoint();
   }
-
-  const g = SCALE_GENERATE;
-  try {
-    const f = folder(g.model);
-    const need = estimateInferencePeakMb(f.hf);
-    const our = await side(`generate:${g.model} (ours)`, need, () => ctx.ours(`generate:${g.model}`, WATCH));
-    log(`bench: torch generate ${g.model} …`);
-    const torch = await side(`generate:${g.model} (PyTorch)`, need, () => ctx.peer({
-      kind: "generate", config: f.hf, qkv_bias: f.qkvBias, model_dir: f.dir, batch: g.B, prompt: g.promptLen, new_tokens: our?.newTokens ?? g.newTokens, steps: g.reps, warmup: 1,
-    }, WATCH));
-    if (our && torch) report.generate[g.model] = generateEntry(g.model, g, [{ our, torch }]);
-  } catch (e) {
-    report.errors[`generate:${g.model}`] = oneLine(e);
-  }
-  ctx.checkpoint();
-
-  try {
-    const f = folder(SCALE_PROBE.model);
-    const our = await side(`probe:${SCALE_PROBE.model}`, estimateInferencePeakMb(f.hf) + 1024, () => ctx.ours(`probe:${SCALE_PROBE.model}`, WATCH));
-    if (our) report.probe[SCALE_PROBE.model] = { model: SCALE_PROBE.model, ...our, peakRssMb: peakOf(our) };
-  } catch (e) {
-    report.errors[`probe:${SCALE_PROBE.model}`] = oneLine(e);
-  }
-  ctx.checkpoint();
 }

@@ -4,15 +4,17 @@ import { join, resolve } from "node:path";
 import { type Command, ExitCode, UserError } from "../command";
 import { runBench, runCase, writeBenchReport, benchMarkdown } from "../../bench";
 import { summarizeProfileFile } from "../../bench/profile";
+import { isScaleModel, SCALE_MODELS } from "../../bench/scale";
 import { PROFILE_ENV } from "../../runtime";
 
 const command: Command = {
   name: "bench",
   summary: "Measure training, generation, validation and activation speed against PyTorch and the MatMul ceiling",
-  usage: "[--quick | --scale] [--out DIR] [--threads N] | --case ID [--profile DIR]",
+  usage: "[--quick | --scale [--only MODELS]] [--out DIR] [--threads N] | --case ID [--profile DIR]",
   options: {
     quick: { type: "boolean", help: "Reduced set (embedded model only, fewer repetitions): under ~2 minutes" },
     scale: { type: "boolean", help: "The real-shape rows alone (135M, 0.5B, 1B; fixture folders written once under .cache/real-shapes)" },
+    only: { type: "string", arg: "MODELS", help: "With --scale: only these real shapes, comma-separated (135m,0.5b,1b)" },
     out: { type: "string", arg: "DIR", default: "bench/results", help: "Where latest.json and latest.md go (scale.json and scale.md with --scale)" },
     threads: { type: "string", arg: "N", default: "2", help: "Intra-op threads for ours and PyTorch alike" },
     case: { type: "string", arg: "ID", help: "Run one case in this process and print its JSON (used by the orchestrator), e.g. train:100m:seat" },
@@ -23,7 +25,11 @@ const command: Command = {
     const threads = Number(args.values.threads);
     if (!Number.isInteger(threads) || threads < 1) throw new UserError(`--threads must be a positive integer, got '${args.values.threads}'`);
     if (args.values.quick && args.values.scale) throw new UserError("--quick and --scale exclude each other: --quick is the embedded model only, --scale the real-shape rows only");
-    const plan = { quick: Boolean(args.values.quick), scale: Boolean(args.values.scale), threads, root: io.cwd };
+    const only = typeof args.values.only === "string" ? args.values.only.split(",").map((x) => x.trim()).filter(Boolean) : undefined;
+    const unknown = only?.find((m) => !isScaleModel(m));
+    if (unknown !== undefined) throw new UserError(`--only: unknown real shape '${unknown}' (known: ${Object.keys(SCALE_MODELS).join(", ")})`);
+    if (only && !args.values.scale) throw new UserError("--only selects real-shape rows: use it with --scale");
+    const plan = { quick: Boolean(args.values.quick), scale: Boolean(args.values.scale), threads, root: io.cwd, ...(only ? { only } : {}) };
     if (typeof args.values.case === "string") {
       const id = args.values.case;
       if (typeof args.values.profile !== "string") {

@@ -3,7 +3,7 @@
 // stops a child before the machine runs out, and the issue's targets in the report. No timing here.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { paramCounts, estimateTrainPeakMb, parseMemAvailableMb, memoryRefusal, MEM_FLOOR_MB, SCALE_TRAIN, SCALE_MODELS } from "../../../src/bench/scale";
+import { paramCounts, estimateTrainPeakMb, parseMemAvailableMb, memoryRefusal, MEM_FLOOR_MB, SCALE_TRAIN, SCALE_MODELS, SCALE_ORDER, SCALE_GENERATE, SCALE_PROBE } from "../../../src/bench/scale";
 import { hfConfigOf } from "../../../src/bench/train";
 import { stepFlops, type HfLlamaConfig } from "../../../src/bench/flops";
 import { parseVmHwmMb, runJsonChild } from "../../../src/bench/stats";
@@ -96,4 +96,9 @@ test("a child's failure becomes one line: exit status and its first stderr line"
   assert.equal(oneLine(new Error("/usr/bin/node dist/cli.js bench --case x exited with 1: \n  seat: model.safetensors: too big\n    at foo (x.js:1)")), "exit 1: seat: model.safetensors: too big");
   assert.equal(oneLine(new Error("not run\nmore")), "not run");
   assert.equal(oneLine(new Error("x".repeat(400))).length, 300);
+});
+
+test("the run order covers every real-shape row exactly once", () => {
+  const rows = [...SCALE_TRAIN.map((c) => `train:${c.model}:${c.method}`), `generate:${SCALE_GENERATE.model}`, `probe:${SCALE_PROBE.model}`].sort();
+  assert.deepEqual([...SCALE_ORDER].sort(), rows);
 });
