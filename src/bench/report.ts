@@ -236,8 +236,7 @@ export function benchMarkdown(r: BenchReport): string {
   const peer = Object.values(r.train).find((e) => e.torch?.torch)?.torch;
   if (peer) lines.push(`- PyTorch peer: torch ${peer.torch} eager, BLAS ${peer.blas ?? "unknown"}`);
   lines.push(
-    "",
-    `MatMul ceiling (fp32 ${r.matmulCeilingGflops?.shape.join("×") ?? "?"} through onnxruntime): median ${fmt(r.matmulCeilingGflops?.median)} GFLOP/s, best ${fmt(r.matmulCeilingGflops?.best)}, ${fmt(r.matmulCeilingGflops?.perCpuSecond)} GFLOP per CPU-second${r.matmulCeilingGflops?.peer ? `; the same product through PyTorch's BLAS: median ${fmt(r.matmulCeilingGflops.peer.median)} GFLOP/s, ${fmt(r.matmulCeilingGflops.peer.perCpuSecond)} per CPU-second` : ""}.`,
+    ...(r.matmulCeilingGflops ? ["", `MatMul ceiling (fp32 ${r.matmulCeilingGflops.shape.join("×")} through onnxruntime): median ${fmt(r.matmulCeilingGflops.median)} GFLOP/s, best ${fmt(r.matmulCeilingGflops.best)}, ${fmt(r.matmulCeilingGflops.perCpuSecond)} GFLOP per CPU-second${r.matmulCeilingGflops.peer ? `; the same product through PyTorch's BLAS: median ${fmt(r.matmulCeilingGflops.peer.median)} GFLOP/s, ${fmt(r.matmulCeilingGflops.peer.perCpuSecond)} per CPU-second` : ""}.`] : []),
     "",
     "| training step | batch×seq (+ perturbed) | ours tok/s | PyTorch tok/s | ours/PyTorch | same, CPU time | ours GFLOP/s | of ceiling (CPU time) | ours peak RSS MB | PyTorch peak RSS MB |",
     "|---|---|---|---|---|---|---|---|---|---|",
