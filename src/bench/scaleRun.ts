@@ -102,7 +102,7 @@ export async function runScaleRows(ctx: ScaleContext): Promise<void> {
     log(`bench: torch train ${key} …`);
     const torch = await side(`train:${key} (PyTorch)`, estimateTrainPeakMb(f.hf, c.method, shape.B, shape.T, shape.Tk), () => ctx.peer({
       kind: "train", config: f.hf, qkv_bias: f.qkvBias, model_dir: f.dir, method: c.method, batch: shape.B, seq: shape.T, kl_seq: shape.Tk ?? shape.T,
-      steps: c.steps, warmup: c.peerWarmup ?? c.warmup, mask_ratio: ctx.maskRatio, kl_lambda: 1, lora_r: 8, lora_alpha: 16,
+      steps: c.steps, warmup: c.peerWarmup ?? c.warmup, mask_ratio: ctx.maskRatio, kl_lambda: 1, lora_r: 8, lora_alpha: 32,
     }, WATCH));
     if (our && torch) report.train[key] = trainEntry(c.model, c.method, [{ our, torch }], report.matmulCeilingGflops);
     else if (torch) {
