@@ -56,10 +56,11 @@ export interface StepFlops {
  * 2 x their weights; attention's QK^T and AV cost 4 x T x D (all T keys: neither side skips the masked
  * half). The tied lm_head costs 2 x D x V. Backward = input gradients (same as forward) + attention's
  * second half (same as forward attention) + weight gradients of what is trained (2 x weights per
- * token): full trains everything, SEAT the linear projections only (dense dW, masked afterwards).
+ * token): full trains everything, SEAT the linear projections only (dense dW, masked afterwards), LoRA
+ * no base weight at all (its rank-r adapters, under 1 % of the work at r = 8, are not counted).
  * Elementwise work (norms, softmax, losses, AdamW) is not counted: it is memory-bound, not FLOPs.
  */
-export function stepFlops(hf: HfLlamaConfig, method: "seat" | "full", shape: StepShape): StepFlops {
+export function stepFlops(hf: HfLlamaConfig, method: "seat" | "full" | "lora", shape: StepShape): StepFlops {
   const D = hf.hidden_size;
   const hd = D / hf.num_attention_heads;
   const kvD = hd * hf.num_key_value_heads;
@@ -67,10 +68,10 @@ export function stepFlops(hf: HfLlamaConfig, method: "seat" | "full", shape: Ste
   const linear = L * (2 * D * D + 2 * D * kvD + 3 * D * hf.intermediate_size);
   const head = D * hf.vocab_size;
   const fwdTok = (T: number) => 2 * linear + 2 * head + L * 4 * T * D;
-  const bwdTok = (T: number, trainHead: boolean) => fwdTok(T) + L * 4 * T * D + 2 * linear + (trainHead ? 2 * head : 0);
+  const bwdTok = (T: number, trainHead: boolean, trainLinear = true) => fwdTok(T) + L * 4 * T * D + (trainLinear ? 2 * linear : 0) + (trainHead ? 2 * head : 0);
   const seat = method === "seat";
   const forward = shape.B * shape.T * fwdTok(shape.T);
-  const backward = shape.B * shape.T * bwdTok(shape.T, !seat);
+  const backward = shape.B * shape.T * bwdTok(shape.T, method === "full", method !== "lora");
   let baseForward = 0;
   let perturbed = 0;
   if (seat) {

@@ -2,10 +2,14 @@
 // is a ratio against a peer measured in the same run. Each case runs in its own child process so peak
 // RSS belongs to that case alone and one case's memory arena cannot speed up or slow down the next.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { checkTargets, type BenchReport, type TrainEntry, type GenerateEntry } from "./report";
+import { checkTargets, type BenchReport } from "./report";
 import { join, resolve } from "node:path";
 import { tmpdir, cpus, loadavg } from "node:os";
-import { runJsonChild, median } from "./stats";
+import { runJsonChild, type ChildWatch } from "./stats";
+import { trainEntry, generateEntry } from "./entries";
+import { SCALE_TRAIN, SCALE_GENERATE, SCALE_PROBE, isScaleModel, scaleFolder, memAvailableMb } from "./scale";
+import { runScaleRows } from "./scaleRun";
+import { benchOurProbe } from "./probe";
 import { matmulCeiling } from "./ceiling";
 import { benchOurTraining, modelHf, writeRandomModel, LLAMA_100M, type HfLlamaConfig } from "./train";
 import { benchOurGeneration } from "./generate";
@@ -26,6 +30,10 @@ const SEAT_MASK_RATIO = 0.05;
 
 export interface BenchPlan {
   quick: boolean;
+  /** Run the real-shape rows alone (`--scale`); the full run includes them, `--quick` does not. */
+  scale?: boolean;
+  /** Real shapes to run (default all). */
+  only?: string[];
   threads: number;
   root: string;
 }
@@ -46,6 +54,7 @@ function shapes(plan: BenchPlan) {
 export async function runCase(id: string, plan: BenchPlan): Promise<unknown> {
   const s = shapes(plan);
   const [kind, model, method] = id.split(":");
+  if (isScaleModel(model)) return runScaleCase(kind, model, method, plan);
   const withModel = async <T>(fn: (dir: string, hf: HfLlamaConfig) => Promise<T>): Promise<T> => {
     const embedded = embeddedSource(plan.root);
     if (model === "embedded") return fn(embedded.dir, embedded.hf);
@@ -85,6 +94,21 @@ export async function runCase(id: string, plan: BenchPlan): Promise<unknown> {
   }
 }
 
+/** The child side of a real-shape case: the fixture folder must exist (the orchestrator writes it). */
+async function runScaleCase(kind: string, model: string, method: string | undefined, plan: BenchPlan): Promise<unknown> {
+  if (!isScaleModel(model)) throw new Error(`unknown real-shape model '${model}'`);
+  const dir = scaleFolder(plan.root, model);
+  if (!existsSync(join(dir, ".fixture-version"))) throw new Error(`${dir} is missing: write it with \`npx tsx scripts/real-shapes.ts\` (the full bench does this itself)`);
+  if (kind === "train") {
+    const c = SCALE_TRAIN.find((x) => x.model === model && x.method === method);
+    if (!c) throw new Error(`no real-shape training case '${model}:${method}' (known: ${SCALE_TRAIN.map((x) => `${x.model}:${x.method}`).join(", ")})`);
+    return benchOurTraining({ modelDir: dir, hf: modelHf(dir), method: c.method, threads: plan.threads, B: c.B, T: c.T, steps: c.steps, warmup: c.warmup });
+  }
+  if (kind === "generate" && model === SCALE_GENERATE.model) return benchOurGeneration({ modelDir: dir, threads: plan.threads, ...SCALE_GENERATE });
+  if (kind === "probe" && model === SCALE_PROBE.model) return benchOurProbe({ modelDir: dir, root: plan.root, threads: plan.threads, records: SCALE_PROBE.records, neighbours: SCALE_PROBE.neighbours });
+  throw new Error(`unknown benchmark case '${kind}:${model}${method ? `:${method}` : ""}'`);
+}
+
 function python(): string {
   return existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 }
@@ -100,8 +124,8 @@ export function torchEnv(threads: number): Record<string, string> {
 }
 
 /** Runs one peer job; refuses a peer on the reference BLAS (a ratio against it would be meaningless). */
-async function torchCase(plan: BenchPlan, job: Record<string, unknown>, signal?: AbortSignal): Promise<any> {
-  const out = await runJsonChild(python(), [join(plan.root, "bench", "torch_peer.py")], { threads: plan.threads, ...job }, signal, torchEnv(plan.threads));
+async function torchCase(plan: BenchPlan, job: Record<string, unknown>, signal?: AbortSignal, watch?: ChildWatch): Promise<any> {
+  const out = await runJsonChild(python(), [join(plan.root, "bench", "torch_peer.py")], { threads: plan.threads, ...job }, signal, torchEnv(plan.threads), watch);
   if (typeof out.blas === "string" && /\/blas\/libblas\.so/.test(out.blas)) {
     throw new Error(`the PyTorch peer runs on the reference BLAS (${out.blas}), ~20x slower than an optimized one: install libopenblas0-pthread (Debian) so the comparison means something`);
   }
@@ -109,17 +133,17 @@ async function torchCase(plan: BenchPlan, job: Record<string, unknown>, signal?:
 }
 
 /** Orchestrates all cases, each in a child process; `self` is argv to re-run this CLI with `--case`. */
-export async function runBench(plan: BenchPlan, self: string[], log: (line: string) => void, signal?: AbortSignal): Promise<BenchReport> {
+export async function runBench(plan: BenchPlan, self: string[], log: (line: string) => void, signal?: AbortSignal, checkpoint: (r: BenchReport) => void = () => {}): Promise<BenchReport> {
   const s = shapes(plan);
   const report: BenchReport = {
-    machine: { cpus: cpus()[0]?.model ?? "unknown", cores: cpus().length, threads: plan.threads, node: process.version, quick: plan.quick, date: new Date().toISOString(), loadAverage: loadavg() },
-    models: { embedded: `${EMBEDDED_MODEL} (the model shipped with the extension)`, "100m": "random weights, LLAMA_100M config (src/bench/train.ts)" },
+    machine: { cpus: cpus()[0]?.model ?? "unknown", cores: cpus().length, threads: plan.threads, node: process.version, quick: plan.quick, date: new Date().toISOString(), loadAverage: loadavg(), scale: Boolean(plan.scale) || !plan.quick, memAvailableMb: memAvailableMb() },
+    models: plan.scale ? {} : { embedded: `${EMBEDDED_MODEL} (the model shipped with the extension)`, "100m": "random weights, LLAMA_100M config (src/bench/train.ts)" },
     matmulCeilingGflops: null, train: {}, generate: {}, jsonl: null, activationMs: null, errors: {},
   };
-  const ours = async (id: string) => {
+  const ours = async (id: string, watch?: ChildWatch) => {
     log(`bench: ${id} …`);
     const args = [...self, "bench", "--case", id, "--threads", String(plan.threads), ...(plan.quick ? ["--quick"] : [])];
-    return runJsonChild(args[0], args.slice(1), {}, signal);
+    return runJsonChild(args[0], args.slice(1), {}, signal, undefined, watch);
   };
   const attempt = async (key: string, fn: () => Promise<void>) => {
     try {
@@ -131,86 +155,60 @@ export async function runBench(plan: BenchPlan, self: string[], log: (line: stri
     }
   };
 
-  await attempt("ceiling", async () => {
-    const c = await ours("ceiling");
-    report.matmulCeilingGflops = { best: c.bestGflops, median: c.medianGflops, perCpuSecond: c.cpuGflops, shape: c.shape };
-    // the same product through the peer's BLAS: where the kernels themselves differ
-    const p = await torchCase(plan, { kind: "matmul", shape: c.shape, reps: plan.quick ? 5 : 15 }, signal);
-    report.matmulCeilingGflops.peer = { median: p.medianGflops, best: p.bestGflops, perCpuSecond: p.cpuGflops };
-  });
-  // Ours and the peer alternate, round after round: the neighbours' load drifts over minutes, so a
-  // pair measured back to back shares it; the reported ratio is the median of the per-round ratios.
-  const rounds = plan.quick ? 1 : 2;
-  const models = plan.quick ? ["embedded"] : ["embedded", "100m"];
-  for (const model of models) {
-    const shape = model === "embedded" ? s.embedded : s.big;
-    const hf = model === "embedded" ? embeddedSource(plan.root).hf : LLAMA_100M;
-    for (const method of ["seat", "full"]) {
-      const key = `${model}:${method}`;
-      await attempt(`train:${key}`, async () => {
+  if (!plan.scale) {
+    await attempt("ceiling", async () => {
+      const c = await ours("ceiling");
+      report.matmulCeilingGflops = { best: c.bestGflops, median: c.medianGflops, perCpuSecond: c.cpuGflops, shape: c.shape };
+      // the same product through the peer's BLAS: where the kernels themselves differ
+      const p = await torchCase(plan, { kind: "matmul", shape: c.shape, reps: plan.quick ? 5 : 15 }, signal);
+      report.matmulCeilingGflops.peer = { median: p.medianGflops, best: p.bestGflops, perCpuSecond: p.cpuGflops };
+    });
+    // Ours and the peer alternate, round after round: the neighbours' load drifts over minutes, so a
+    // pair measured back to back shares it; the reported ratio is the median of the per-round ratios.
+    const rounds = plan.quick ? 1 : 2;
+    const models = plan.quick ? ["embedded"] : ["embedded", "100m"];
+    for (const model of models) {
+      const shape = model === "embedded" ? s.embedded : s.big;
+      const hf = model === "embedded" ? embeddedSource(plan.root).hf : LLAMA_100M;
+      for (const method of ["seat", "full"]) {
+        const key = `${model}:${method}`;
+        await attempt(`train:${key}`, async () => {
+          const pairs: { our: any; torch: any }[] = [];
+          for (let round = 0; round < rounds; round++) {
+            const our = await ours(`train:${model}:${method}`);
+            log(`bench: torch train ${key} …`);
+            // the peer runs the shapes our trainer actually padded to (see src/bench/train.ts)
+            const torch = await torchCase(plan, {
+              kind: "train", config: hf, method, batch: our.shape.B, seq: our.shape.T, kl_seq: our.shape.Tk ?? our.shape.T,
+              steps: shape.steps, warmup: shape.warmup, mask_ratio: SEAT_MASK_RATIO, kl_lambda: 1,
+            }, signal);
+            pairs.push({ our, torch });
+          }
+          report.train[key] = trainEntry(model, method, pairs, report.matmulCeilingGflops);
+        });
+      }
+      await attempt(`generate:${model}`, async () => {
         const pairs: { our: any; torch: any }[] = [];
         for (let round = 0; round < rounds; round++) {
-          const our = await ours(`train:${model}:${method}`);
-          log(`bench: torch train ${key} …`);
-          // the peer runs the shapes our trainer actually padded to (see src/bench/train.ts)
-          const torch = await torchCase(plan, {
-            kind: "train", config: hf, method, batch: our.shape.B, seq: our.shape.T, kl_seq: our.shape.Tk ?? our.shape.T,
-            steps: shape.steps, warmup: shape.warmup, mask_ratio: SEAT_MASK_RATIO, kl_lambda: 1,
-          }, signal);
+          const our = await ours(`generate:${model}`);
+          log(`bench: torch generate ${model} …`);
+          const torch = await torchCase(plan, { kind: "generate", config: hf, batch: s.gen.B, prompt: s.gen.promptLen, new_tokens: our.newTokens, steps: s.gen.reps, warmup: 1 }, signal);
           pairs.push({ our, torch });
         }
-        report.train[key] = trainEntry(model, method, pairs, report.matmulCeilingGflops);
+        report.generate[model] = generateEntry(model, s.gen, pairs);
       });
     }
-    await attempt(`generate:${model}`, async () => {
-      const pairs: { our: any; torch: any }[] = [];
-      for (let round = 0; round < rounds; round++) {
-        const our = await ours(`generate:${model}`);
-        log(`bench: torch generate ${model} …`);
-        const torch = await torchCase(plan, { kind: "generate", config: hf, batch: s.gen.B, prompt: s.gen.promptLen, new_tokens: our.newTokens, steps: s.gen.reps, warmup: 1 }, signal);
-        pairs.push({ our, torch });
-      }
-      report.generate[model] = generateEntry(model, s.gen, pairs);
+    await attempt("jsonl", async () => { report.jsonl = await ours("jsonl"); });
+    await attempt("activation", async () => { report.activationMs = await ours("activation"); });
+  }
+  if (plan.scale || !plan.quick) {
+    await runScaleRows({
+      root: plan.root, report, log, signal, maskRatio: SEAT_MASK_RATIO, checkpoint: () => checkpoint(report), ...(plan.only ? { only: plan.only } : {}),
+      ours, peer: (job, watch) => torchCase(plan, job, signal, watch),
     });
   }
-  await attempt("jsonl", async () => { report.jsonl = await ours("jsonl"); });
-  await attempt("activation", async () => { report.activationMs = await ours("activation"); });
   report.targets = checkTargets(report);
   return report;
-}
-
-/** Medians over rounds: per-side figures, and the ratio as the median of per-round ratios. */
-function trainEntry(model: string, method: string, pairs: { our: any; torch: any }[], ceiling: BenchReport["matmulCeilingGflops"]): TrainEntry {
-  const last = pairs[pairs.length - 1];
-  const med = (f: (p: { our: any; torch: any }) => number) => median(pairs.map(f));
-  const ours = { ...last.our, stepSeconds: med((p) => p.our.stepSeconds), stepCpuSeconds: med((p) => p.our.stepCpuSeconds), tokensPerSec: med((p) => p.our.tokensPerSec), gflops: med((p) => p.our.gflops), peakRssMb: Math.max(...pairs.map((p) => p.our.peakRssMb)) };
-  const flops = last.our.flops.total as number;
-  const torch = { ...last.torch, stepSeconds: med((p) => p.torch.stepSeconds), stepCpuSeconds: med((p) => p.torch.stepCpuSeconds), tokensPerSec: med((p) => p.torch.tokensPerSec), peakRssMb: Math.max(...pairs.map((p) => p.torch.peakRssMb)) };
-  torch.gflops = flops / torch.stepSeconds / 1e9;
-  const entry: TrainEntry = {
-    model, method, batch: last.our.shape.B, seq: last.our.shape.T, ours, torch,
-    ratioVsTorch: med((p) => p.our.tokensPerSec / p.torch.tokensPerSec),
-    cpuRatioVsTorch: med((p) => p.torch.stepCpuSeconds / p.our.stepCpuSeconds),
-    rounds: pairs.map((p) => ({ ours: p.our.tokensPerSec, torch: p.torch.tokensPerSec, oursCpuSeconds: p.our.stepCpuSeconds, torchCpuSeconds: p.torch.stepCpuSeconds })),
-  };
-  if (last.our.shape.Tk) entry.klSeq = last.our.shape.Tk;
-  if (ceiling) {
-    entry.ceilingFraction = ours.gflops / ceiling.median;
-    if (ceiling.perCpuSecond) entry.cpuCeilingFraction = flops / ours.stepCpuSeconds / 1e9 / ceiling.perCpuSecond;
-  }
-  return entry;
-}
-
-function generateEntry(model: string, gen: { B: number; promptLen: number }, pairs: { our: any; torch: any }[]): GenerateEntry {
-  const last = pairs[pairs.length - 1];
-  const med = (f: (p: { our: any; torch: any }) => number) => median(pairs.map(f));
-  return {
-    model, batch: gen.B, prompt: gen.promptLen, newTokens: last.our.newTokens,
-    ours: { ...last.our, seconds: med((p) => p.our.seconds), cpuSeconds: med((p) => p.our.cpuSeconds), tokensPerSec: med((p) => p.our.tokensPerSec) },
-    torch: { ...last.torch, seconds: med((p) => p.torch.seconds), cpuSeconds: med((p) => p.torch.cpuSeconds), tokensPerSec: med((p) => p.torch.tokensPerSec) },
-    ratioVsTorch: med((p) => p.our.tokensPerSec / p.torch.tokensPerSec),
-    cpuRatioVsTorch: med((p) => p.torch.cpuSeconds / p.our.cpuSeconds),
-  };
 }
 
 export { benchMarkdown, writeBenchReport, checkTargets, type BenchReport } from "./report";

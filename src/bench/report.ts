@@ -61,8 +61,29 @@ export interface JsonlRun {
   startRssBytes: number;
 }
 
+/** A real-shape row where only the peer ran (ours failed or was not started). */
+export interface PeerOnlyEntry {
+  model: string;
+  method: string;
+  batch: number;
+  seq: number;
+  klSeq?: number;
+  torch: PeerTrain;
+}
+
+/** Probe throughput without and with P(abstain), one loaded model (src/bench/probe.ts). */
+export interface ProbeEntry {
+  model: string;
+  records: number;
+  without: { seconds: number; cpuSeconds: number; queries: number; queriesPerSec: number };
+  with: { seconds: number; cpuSeconds: number; queries: number; queriesPerSec: number };
+  abstainTimeRatio: number;
+  peakRssMb: number;
+}
+
 export interface BenchReport {
-  machine: { cpus: string; cores: number; threads: number; node: string; quick: boolean; date: string; loadAverage?: number[] };
+  /** scale: the real-shape rows ran (their targets are listed even when a row failed). */
+  machine: { cpus: string; cores: number; threads: number; node: string; quick: boolean; date: string; loadAverage?: number[]; scale?: boolean; memAvailableMb?: number };
   /** What "embedded" and "100m" were in this run (the embedded one may be a labelled stand-in). */
   models: Record<string, string>;
   /** perCpuSecond: GFLOP per CPU-second of all threads (see src/bench/ceiling.ts). */
@@ -76,6 +97,11 @@ export interface BenchReport {
   jsonl: JsonlEntry | null;
   activationMs: { medianMs: number; requireMs: number; activateMs: number; reps: number } | null;
   errors: Record<string, string>;
+  /** Real-shape peers whose own side has no numbers, keyed like `train`. */
+  peers?: Record<string, PeerOnlyEntry>;
+  probe?: Record<string, ProbeEntry>;
+  /** Cases not started, with the reason ("not run: needs ~X GB, Y GB available"). */
+  skipped?: Record<string, string>;
   targets?: TargetCheck[];
 }
 
@@ -95,6 +121,7 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
   const out: TargetCheck[] = [];
   const at = (v: number | undefined, ok: (v: number) => boolean) => (v === undefined || !Number.isFinite(v) ? undefined : ok(v));
   for (const [key, e] of Object.entries(r.train)) {
+    if (SCALE_KEYS.has(key)) continue; // the real-shape rows' targets are the issue's list below
     if (e.method === "seat") {
       out.push({ target: `${key}: SEAT step >= 1.2x PyTorch eager tokens/s`, value: e.ratioVsTorch, met: at(e.ratioVsTorch, (v) => v >= 1.2), detail: `${fmt(e.ratioVsTorch, 2)}x (CPU-time ratio ${fmt(e.cpuRatioVsTorch, 2)}x)` });
     }
@@ -103,6 +130,7 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
     }
   }
   for (const [key, e] of Object.entries(r.generate)) {
+    if (SCALE_KEYS.has(`generate:${key}`)) continue;
     out.push({ target: `generate ${key}: >= PyTorch eager tokens/s`, value: e.ratioVsTorch, met: at(e.ratioVsTorch, (v) => v >= 1), detail: `${fmt(e.ratioVsTorch, 2)}x (CPU-time ratio ${fmt(e.cpuRatioVsTorch, 2)}x)` });
   }
   if (r.jsonl) {
@@ -113,9 +141,75 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
       detail: `${fmt(r.jsonl.mbPerSec)} MB/s wall, ${fmt(r.jsonl.mbPerCpuSec)} MB per CPU-second, RSS +${fmt(growth, 0)} MB${r.jsonl.threads ? `, ${r.jsonl.threads} threads` : ""}`,
     });
   }
+  if (r.machine.scale) out.push(...scaleTargets(r));
   if (r.activationMs) {
     out.push({ target: "activation < 150 ms", value: r.activationMs.medianMs, met: r.activationMs.medianMs < 150, detail: `${fmt(r.activationMs.medianMs)} ms` });
   }
+  return out;
+}
+
+/** Rows whose targets come from the real-size list (issue 15), not from the generic per-row rules. */
+const SCALE_KEYS = new Set(["135m:seat", "135m:full", "0.5b:seat", "0.5b:full", "1b:seat", "1b:lora", "generate:0.5b"]);
+
+const GB = 1024; // MB per GB in the targets (2^30 bytes)
+
+/** Why a row has no figure: its recorded error or skip reason, first line. */
+function missing(r: BenchReport, ...keys: string[]): string {
+  for (const k of keys) {
+    const why = r.errors[k] ?? r.skipped?.[k];
+    if (why) return `${k}: ${why.split("\n")[0]}`;
+  }
+  return "not measured in this run";
+}
+
+/** The real-size targets of issue 15, each listed whether or not its row produced numbers. */
+export function scaleTargets(r: BenchReport): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const ratio = (key: string, min: number) => {
+    const e = r.train[key];
+    const v = e?.ratioVsTorch;
+    const ok = v !== undefined && Number.isFinite(v);
+    out.push({
+      target: `${key}: ${e?.method === "full" || key.endsWith(":full") ? "full FT" : "SEAT"} step >= ${min.toFixed(1)}x PyTorch eager tokens/s`, value: ok ? v : undefined, met: ok ? v >= min : undefined,
+      detail: ok ? `${fmt(v, 2)}x (CPU-time ratio ${fmt(e.cpuRatioVsTorch, 2)}x)` : missing(r, `train:${key}`, `train:${key} (ours)`, `train:${key} (PyTorch)`),
+    });
+  };
+  const seat05 = r.train["0.5b:seat"];
+  const peer05 = seat05?.torch ?? r.peers?.["0.5b:seat"]?.torch;
+  const rss = seat05?.ours.peakRssMb;
+  out.push({
+    target: "0.5b:seat (4 x 256 + perturbed copies): peak RSS <= 8 GB", value: rss, met: rss === undefined ? undefined : rss <= 8 * GB,
+    detail: rss === undefined ? missing(r, "train:0.5b:seat", "train:0.5b:seat (ours)") : `${fmt(rss / GB, 2)} GB`,
+  });
+  const rel = rss !== undefined && peer05 ? rss / peer05.peakRssMb : undefined;
+  out.push({
+    target: "0.5b:seat: peak RSS <= 0.8x PyTorch's", value: rel, met: rel === undefined ? undefined : rel <= 0.8,
+    detail: rel === undefined ? missing(r, "train:0.5b:seat", "train:0.5b:seat (ours)", "train:0.5b:seat (PyTorch)") : `${fmt(rel, 2)}x (${fmt(rss! / GB, 2)} vs ${fmt(peer05!.peakRssMb / GB, 2)} GB)`,
+  });
+  ratio("135m:seat", 1.2);
+  ratio("0.5b:seat", 1.2);
+  const rss1b = r.train["1b:seat"]?.ours.peakRssMb;
+  out.push({
+    target: "1b:seat: peak RSS <= 14 GB", value: rss1b, met: rss1b === undefined ? undefined : rss1b <= 14 * GB,
+    detail: rss1b === undefined ? missing(r, "train:1b:seat", "train:1b:seat (ours)") : `${fmt(rss1b / GB, 2)} GB`,
+  });
+  ratio("0.5b:full", 1.0);
+  const full = r.train["0.5b:full"];
+  const fullRel = full?.torch ? full.ours.peakRssMb / full.torch.peakRssMb : undefined;
+  out.push({
+    target: "0.5b:full: peak RSS <= PyTorch's", value: fullRel, met: fullRel === undefined ? undefined : fullRel <= 1,
+    detail: fullRel === undefined ? missing(r, "train:0.5b:full", "train:0.5b:full (ours)", "train:0.5b:full (PyTorch)") : `${fmt(fullRel, 2)}x (${fmt(full!.ours.peakRssMb / GB, 2)} vs ${fmt(full!.torch!.peakRssMb / GB, 2)} GB)`,
+  });
+  const gen = r.generate["0.5b"];
+  out.push({
+    target: "generate 0.5b: >= PyTorch eager tokens/s", value: gen?.ratioVsTorch, met: gen?.ratioVsTorch === undefined ? undefined : gen.ratioVsTorch >= 1,
+    detail: gen?.ratioVsTorch === undefined ? missing(r, "generate:0.5b", "generate:0.5b (ours)", "generate:0.5b (PyTorch)") : `${fmt(gen.ratioVsTorch, 2)}x (CPU-time ratio ${fmt(gen.cpuRatioVsTorch, 2)}x)`,
+  });
+  const probe = r.probe?.["0.5b"];
+  out.push({
+    target: "probe 0.5b: P(abstain) adds <= 50% to the probe's time", value: probe?.abstainTimeRatio, met: probe ? probe.abstainTimeRatio <= 1.5 : undefined,
+    detail: probe ? `+${fmt(100 * (probe.abstainTimeRatio - 1), 0)}% (${fmt(probe.with.seconds)} s vs ${fmt(probe.without.seconds)} s)` : missing(r, "probe:0.5b"),
+  });
   return out;
 }
 
@@ -142,8 +236,7 @@ export function benchMarkdown(r: BenchReport): string {
   const peer = Object.values(r.train).find((e) => e.torch?.torch)?.torch;
   if (peer) lines.push(`- PyTorch peer: torch ${peer.torch} eager, BLAS ${peer.blas ?? "unknown"}`);
   lines.push(
-    "",
-    `MatMul ceiling (fp32 ${r.matmulCeilingGflops?.shape.join("×") ?? "?"} through onnxruntime): median ${fmt(r.matmulCeilingGflops?.median)} GFLOP/s, best ${fmt(r.matmulCeilingGflops?.best)}, ${fmt(r.matmulCeilingGflops?.perCpuSecond)} GFLOP per CPU-second${r.matmulCeilingGflops?.peer ? `; the same product through PyTorch's BLAS: median ${fmt(r.matmulCeilingGflops.peer.median)} GFLOP/s, ${fmt(r.matmulCeilingGflops.peer.perCpuSecond)} per CPU-second` : ""}.`,
+    ...(r.matmulCeilingGflops ? ["", `MatMul ceiling (fp32 ${r.matmulCeilingGflops.shape.join("×")} through onnxruntime): median ${fmt(r.matmulCeilingGflops.median)} GFLOP/s, best ${fmt(r.matmulCeilingGflops.best)}, ${fmt(r.matmulCeilingGflops.perCpuSecond)} GFLOP per CPU-second${r.matmulCeilingGflops.peer ? `; the same product through PyTorch's BLAS: median ${fmt(r.matmulCeilingGflops.peer.median)} GFLOP/s, ${fmt(r.matmulCeilingGflops.peer.perCpuSecond)} per CPU-second` : ""}.`] : []),
     "",
     "| training step | batch×seq (+ perturbed) | ours tok/s | PyTorch tok/s | ours/PyTorch | same, CPU time | ours GFLOP/s | of ceiling (CPU time) | ours peak RSS MB | PyTorch peak RSS MB |",
     "|---|---|---|---|---|---|---|---|---|---|",
@@ -152,10 +245,22 @@ export function benchMarkdown(r: BenchReport): string {
     const shape = `${e.batch}×${e.seq}${e.klSeq ? ` (+ ${e.batch}×${e.klSeq})` : ""}`;
     lines.push(`| ${cell(key)} | ${shape} | ${fmt(e.ours.tokensPerSec, 0)} | ${fmt(e.torch?.tokensPerSec, 0)} | ${fmt(e.ratioVsTorch, 2)}× | ${fmt(e.cpuRatioVsTorch, 2)}× | ${fmt(e.ours.gflops)} | ${pct(e.ceilingFraction)} (${pct(e.cpuCeilingFraction)}) | ${fmt(e.ours.peakRssMb, 0)} | ${fmt(e.torch?.peakRssMb, 0)} |`);
   }
+  for (const [key, e] of Object.entries(r.peers ?? {})) {
+    const shape = `${e.batch}×${e.seq}${e.klSeq ? ` (+ ${e.batch}×${e.klSeq})` : ""}`;
+    const why = r.errors[`train:${key}`] || r.errors[`train:${key} (ours)`] ? "failed" : "not run";
+    lines.push(`| ${cell(key)} | ${shape} | ${why} | ${fmt(e.torch.tokensPerSec, 0)} | – | – | – | – | ${why} | ${fmt(e.torch.peakRssMb, 0)} |`);
+  }
   if (Object.keys(r.generate).length) {
     lines.push("", "| generation (KV cache, greedy) | batch, prompt → new | ours tok/s | PyTorch tok/s | ours/PyTorch | same, CPU time |", "|---|---|---|---|---|---|");
     for (const [key, e] of Object.entries(r.generate)) {
       lines.push(`| ${cell(key)} | ${e.batch}, ${e.prompt} → ${e.newTokens} | ${fmt(e.ours.tokensPerSec, 0)} | ${fmt(e.torch?.tokensPerSec, 0)} | ${fmt(e.ratioVsTorch, 2)}× | ${fmt(e.cpuRatioVsTorch, 2)}× |`);
+    }
+  }
+  if (Object.keys(r.probe ?? {}).length) {
+    lines.push("", "| probe (greedy answers + verdicts + hidden states) | records, questions | without P(abstain) | with P(abstain) | added | peak RSS MB |", "|---|---|---|---|---|---|");
+    for (const [key, e] of Object.entries(r.probe ?? {})) {
+      const run = (x: ProbeEntry["with"]) => `${fmt(x.seconds)} s (${fmt(x.queriesPerSec, 2)} questions/s, ${fmt(x.cpuSeconds)} CPU-s)`;
+      lines.push(`| ${cell(key)} | ${e.records}, ${e.with.queries} | ${run(e.without)} | ${run(e.with)} | +${fmt(100 * (e.abstainTimeRatio - 1), 0)}% | ${fmt(e.peakRssMb, 0)} |`);
     }
   }
   if (r.jsonl) {
@@ -172,13 +277,15 @@ export function benchMarkdown(r: BenchReport): string {
     for (const t of targets) lines.push(`| ${cell(t.target)} | ${cell(t.detail)} | ${t.met === undefined ? "not measured" : t.met ? "yes" : "**no**"} |`);
   }
   for (const [k, e] of Object.entries(r.errors)) lines.push("", `**${k} failed:** ${e.split("\n")[0]}`);
+  for (const [k, e] of Object.entries(r.skipped ?? {})) lines.push("", `**${k}** ${e}`);
   return lines.join("\n") + "\n";
 }
 
-export function writeBenchReport(r: BenchReport, dir: string): { json: string; md: string } {
+/** Writes `<name>.json` + `<name>.md` (`latest` for a full or quick run, `scale` for `--scale`). */
+export function writeBenchReport(r: BenchReport, dir: string, name = "latest"): { json: string; md: string } {
   mkdirSync(dir, { recursive: true });
-  const json = join(dir, "latest.json");
-  const md = join(dir, "latest.md");
+  const json = join(dir, `${name}.json`);
+  const md = join(dir, `${name}.md`);
   writeFileSync(json, JSON.stringify({ ...r, targets: r.targets ?? checkTargets(r) }, null, 2) + "\n");
   writeFileSync(md, benchMarkdown(r));
   return { json, md };

@@ -88,7 +88,7 @@ export function writeFixedLengthDataset(file: string, modelDir: string, count: n
 export interface TrainBenchCase {
   modelDir: string;
   hf: HfLlamaConfig;
-  method: "seat" | "full";
+  method: "seat" | "full" | "lora";
   B: number;
   T: number;
   steps: number;

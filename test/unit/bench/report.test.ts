@@ -143,3 +143,40 @@ test("markdown: JSONL on worker threads with its one-thread row from the same ru
   assert.match(md, /270 MB on 2 worker threads at 250\.0 MB\/s \(260\.0 MB per CPU-second\), peak RSS 200 MB \(start 100 MB\); on one thread, same run: 120\.0 MB\/s \(118\.0 MB per CPU-second\), peak RSS 140 MB \(start 110 MB\)\./);
   assert.match(md, /RSS \+100 MB, 2 threads \| \*\*no\*\* \|/);
 });
+
+test("real-size targets: measured rows checked, missing rows listed with their recorded reason", () => {
+  const r = report();
+  r.machine.scale = true;
+  r.train["0.5b:seat"] = {
+    model: "0.5b", method: "seat", batch: 4, seq: 256, klSeq: 60,
+    ours: { stepSeconds: 10, tokensPerSec: 102.4, gflops: 100, peakRssMb: 7 * 1024 },
+    torch: { stepSeconds: 13, tokensPerSec: 78.8, peakRssMb: 10 * 1024 },
+    ratioVsTorch: 1.3, cpuRatioVsTorch: 1.4,
+  };
+  r.errors["train:1b:seat (ours)"] = "exit 1: seat: out of memory\nstack";
+  r.skipped = { "train:0.5b:full (ours)": "not run: needs ~14.0 GB, 9.0 GB available (keeping 1.5 GB free)" };
+  r.peers = { "0.5b:full": { model: "0.5b", method: "full", batch: 4, seq: 128, torch: { stepSeconds: 5, tokensPerSec: 102.4, peakRssMb: 12000 } } };
+  r.probe = { "0.5b": { model: "0.5b", records: 8, without: { seconds: 10, cpuSeconds: 18, queries: 24, queriesPerSec: 2.4 }, with: { seconds: 16, cpuSeconds: 30, queries: 24, queriesPerSec: 1.5 }, abstainTimeRatio: 1.6, peakRssMb: 3000 } };
+  const t = checkTargets(r);
+  const by = (s: string) => t.filter((x) => x.target.startsWith(s));
+  assert.equal(by("0.5b:seat (4 x 256 + perturbed copies): peak RSS <= 8 GB")[0].met, true);
+  assert.equal(by("0.5b:seat: peak RSS <= 0.8x")[0].met, true); // 7 / 10 = 0.70
+  assert.equal(by("0.5b:seat: SEAT step >= 1.2x")[0].met, true);
+  // the generic per-row rule does not add a second line for a real-shape row
+  assert.equal(t.filter((x) => x.target.startsWith("0.5b:seat: SEAT")).length, 1);
+  assert.equal(by("1b:seat: peak RSS <= 14 GB")[0].met, undefined);
+  assert.equal(by("1b:seat: peak RSS <= 14 GB")[0].detail, "train:1b:seat (ours): exit 1: seat: out of memory");
+  assert.equal(by("0.5b:full: full FT step >= 1.0x")[0].detail, "train:0.5b:full (ours): not run: needs ~14.0 GB, 9.0 GB available (keeping 1.5 GB free)");
+  assert.equal(by("135m:seat: SEAT step")[0].detail, "not measured in this run");
+  const probe = by("probe 0.5b")[0];
+  assert.equal(probe.met, false);
+  assert.equal(probe.detail, "+60% (16.0 s vs 10.0 s)");
+  const md = benchMarkdown(r);
+  assert.match(md, /\| 0\.5b:full \| 4×128 \| not run \| 102 \| – \| – \| – \| – \| not run \| 12000 \|/);
+  assert.match(md, /\| 0\.5b \| 8, 24 \| 10\.0 s \(2\.40 questions\/s, 18\.0 CPU-s\) \| 16\.0 s \(1\.50 questions\/s, 30\.0 CPU-s\) \| \+60% \| 3000 \|/);
+  assert.match(md, /\*\*train:0\.5b:full \(ours\)\*\* not run: needs ~14\.0 GB/);
+  assert.match(md, /\*\*train:1b:seat \(ours\) failed:\*\* exit 1: seat: out of memory\n/);
+  // without the real-shape rows in the run, their targets are not listed at all
+  r.machine.scale = false;
+  assert.equal(checkTargets(r).filter((x) => x.target.startsWith("1b:")).length, 0);
+});
