@@ -121,7 +121,13 @@ export const LogSoftmaxOp = defineOp({
   },
 });
 
-function idx(t: Tensor): void { if (t.dtype !== "int64") throw new Error(`indices must be int64, got ${t}`); }
+/**
+ * ONNX allows int32 indices for GatherElements and ScatterElements (int64 only for Gather's gradient
+ * ScatterND and GatherND): int32 keeps index tensors on GPU providers that lack int64 kernels.
+ */
+function idx(t: Tensor, int32 = false): void {
+  if (t.dtype !== "int64" && !(int32 && t.dtype === "int32")) throw new Error(`indices must be int64${int32 ? " or int32" : ""}, got ${t}`);
+}
 
 /** Row lookup: data[V, ...] at int64 ids -> ids.shape ++ data.shape[1:] (ONNX Gather, axis 0). */
 export const GatherOp = defineOp({
@@ -135,7 +141,7 @@ export const GatherOp = defineOp({
 export const GatherElementsOp = defineOp({
   name: "GatherElements",
   infer: ([d, i], a) => {
-    idx(i!);
+    idx(i!, true);
     if (d!.rank !== i!.rank) throw new Error("data and indices need the same rank");
     normAxis(a.axis as number, d!.rank);
     return [{ dtype: d!.dtype, shape: [...i!.shape] }];
@@ -154,8 +160,8 @@ export const GatherNDOp = defineOp({
   vjp: ([g], n) => [scatterND(zerosLike(n.inputs[0]!), n.inputs[1]!, g!, "add"), null],
 });
 
-function scatterInfer([d, i, u]: readonly Tensor[]): InferredOutput[] {
-  idx(i!);
+function scatterInfer([d, i, u]: readonly Tensor[], int32 = false): InferredOutput[] {
+  idx(i!, int32);
   sameDtype([d!, u!]);
   return [{ dtype: d!.dtype, shape: [...d!.shape] }];
 }
@@ -179,7 +185,7 @@ export const ScatterNDOp = defineOp({
 
 export const ScatterElementsOp = defineOp({
   name: "ScatterElements",
-  infer: scatterInfer,
+  infer: (xs) => scatterInfer(xs, true),
   vjp: ([g], n) => {
     const [, i, u] = n.inputs as [Tensor, Tensor, Tensor];
     const ax = n.attrs.axis as number;
