@@ -15,6 +15,8 @@ export interface PlacedNode {
    * kernels. Anything else on the CPU is a fallback: a kernel the GPU provider lacks.
    */
   shape: boolean;
+  /** No floating-point input: integer/bool index work (labels, positions), cheap but a copy each way. */
+  integer: boolean;
 }
 
 export interface Placement {
@@ -24,11 +26,15 @@ export interface Placement {
   cpuNodes: PlacedNode[];
   /** cpuNodes that are not shape arithmetic: real work the GPU provider had no kernel for. */
   fallbacks: PlacedNode[];
+  /** fallbacks with a floating-point input: model computation that left the GPU. */
+  floatFallbacks: PlacedNode[];
   /** Host<->device copies onnxruntime inserted (each CPU node and each host-side input costs one). */
   copies: number;
 }
 
 const INT = new Set(["int64", "int32"]);
+const NON_FLOAT = new Set(["int64", "int32", "bool", "uint8", "int8"]);
+const allNonFloat = (l: Record<string, number[]>[] | undefined) => (l ?? []).every((o) => Object.keys(o).every((t) => NON_FLOAT.has(t)));
 function isShapeArithmetic(l: Record<string, number[]>[] | undefined): boolean {
   return !!l && l.length > 0 && l.every((o) => Object.entries(o).every(([t, d]) => INT.has(t) && d.length <= 1));
 }
@@ -50,9 +56,10 @@ export function parseProfile(events: readonly ProfileEvent[]): Placement {
     seen.add(name);
     if (op === "MemcpyFromHost" || op === "MemcpyToHost") { copies++; continue; }
     nodes++;
-    if (e.args?.provider === "CPUExecutionProvider") cpuNodes.push({ name, op, inputs: shapes(e.args.input_type_shape), shape: isShapeArithmetic(e.args.input_type_shape) });
+    if (e.args?.provider === "CPUExecutionProvider") cpuNodes.push({ name, op, inputs: shapes(e.args.input_type_shape), shape: isShapeArithmetic(e.args.input_type_shape), integer: allNonFloat(e.args.input_type_shape) });
   }
-  return { nodes, cpuNodes, fallbacks: cpuNodes.filter((n) => !n.shape), copies };
+  const fallbacks = cpuNodes.filter((n) => !n.shape);
+  return { nodes, cpuNodes, fallbacks, floatFallbacks: fallbacks.filter((n) => !n.integer), copies };
 }
 
 /** Reads and deletes the profile files onnxruntime wrote for `prefix` (`<prefix>_<time>.json`). */
@@ -82,5 +89,6 @@ export function describePlacement(provider: string, p: Placement): string {
   const byOp = new Map<string, PlacedNode[]>();
   for (const n of p.fallbacks) byOp.set(n.op, [...(byOp.get(n.op) ?? []), n]);
   const list = [...byOp].map(([op, ns]) => `${op} x${ns.length} (${ns.slice(0, 2).map((n) => `${n.name}: ${n.inputs}`).join("; ")}${ns.length > 2 ? "; ..." : ""})`);
-  return `${p.fallbacks.length} of ${p.nodes} nodes fell back to CPU: ${list.join(", ")}${tail}`;
+  const kind = p.floatFallbacks.length ? `${p.floatFallbacks.length} with floating-point inputs` : "none with floating-point inputs";
+  return `${p.fallbacks.length} of ${p.nodes} nodes fell back to CPU (${kind}): ${list.join(", ")}${tail}`;
 }

@@ -23,13 +23,14 @@ test("placement: CPU nodes of a GPU session's profile, copies counted apart, rep
     { cat: "Node", name: "MatMul_0_fence_before", args: {} },
   ];
   const p = parseProfile(events);
-  const cast = { name: "Cast_1", op: "Cast", inputs: "float[2,3]", shape: false };
-  const equal = { name: "Equal_4", op: "Equal", inputs: "int64[2,8], int64[]", shape: false };
-  const concat = { name: "Concat_9", op: "Concat", inputs: "int64[2], int64[1]", shape: true };
-  assert.deepEqual(p, { nodes: 4, cpuNodes: [cast, equal, concat], fallbacks: [cast, equal], copies: 1 });
+  const cast = { name: "Cast_1", op: "Cast", inputs: "float[2,3]", shape: false, integer: false };
+  const equal = { name: "Equal_4", op: "Equal", inputs: "int64[2,8], int64[]", shape: false, integer: true };
+  const concat = { name: "Concat_9", op: "Concat", inputs: "int64[2], int64[1]", shape: true, integer: true };
+  assert.deepEqual(p, { nodes: 4, cpuNodes: [cast, equal, concat], fallbacks: [cast, equal], floatFallbacks: [cast], copies: 1 });
   assert.equal(describePlacement("webgpu", p),
-    "2 of 4 nodes fell back to CPU: Cast x1 (Cast_1: float[2,3]), Equal x1 (Equal_4: int64[2,8], int64[]); 1 shape computations on the CPU as onnxruntime intends; 1 host<->device copies");
-  assert.equal(describePlacement("webgpu", { nodes: 7, cpuNodes: [concat], fallbacks: [], copies: 2 }),
+    "2 of 4 nodes fell back to CPU (1 with floating-point inputs): Cast x1 (Cast_1: float[2,3]), Equal x1 (Equal_4: int64[2,8], int64[]); 1 shape computations on the CPU as onnxruntime intends; 1 host<->device copies");
+  assert.match(describePlacement("webgpu", { ...p, fallbacks: [equal], floatFallbacks: [] }), /^1 of 4 nodes fell back to CPU \(none with floating-point inputs\): Equal x1/);
+  assert.equal(describePlacement("webgpu", { nodes: 7, cpuNodes: [concat], fallbacks: [], floatFallbacks: [], copies: 2 }),
     "no node fell back: all 6 compute nodes on webgpu; 1 shape computations on the CPU as onnxruntime intends; 2 host<->device copies");
 });
 
