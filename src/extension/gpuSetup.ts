@@ -4,20 +4,24 @@
 // command copies beside the onnxruntime binding after asking.
 import * as vscode from "vscode";
 import * as fs from "node:fs";
-import * as path from "node:path";
 import type { ShellImpl } from "./shellImpl";
 import { installedProviders } from "./models/modelInfo";
+import { cudaLibraryNames, findCudaLibraries, installCudaLibraries } from "./gpuProviderFiles";
+// what kind of Vulkan driver WebGPU would get
+import { webgpuAdapterKind } from "../protocol/vulkanDrivers";
 
-const CUDA_LIBS = process.platform === "win32"
-  ? ["onnxruntime_providers_shared.dll", "onnxruntime_providers_cuda.dll"]
-  : ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"];
+const CUDA_LIBS = cudaLibraryNames();
 
 export async function setupGpu(context: vscode.ExtensionContext, shell: ShellImpl, ortBin: string): Promise<void> {
   const eps = installedProviders(ortBin);
   const vulkan = process.platform === "linux" ? ["/usr/lib/x86_64-linux-gnu/libvulkan.so.1", "/usr/lib/aarch64-linux-gnu/libvulkan.so.1", "/usr/lib64/libvulkan.so.1"].some((f) => fs.existsSync(f)) : true;
+  const adapter = webgpuAdapterKind();
   type Pick = vscode.QuickPickItem & { action: "webgpu" | "cuda" | "cpu" | "docs" };
   const items: Pick[] = [
-    { action: "webgpu", label: "Use WebGPU", description: vulkan ? "built in" : "built in; no Vulkan loader found", detail: vulkan ? "Runs on any GPU with a Vulkan (Linux), D3D12 (Windows) or Metal (macOS) driver. Falls back to CPU when no adapter is found." : "Install your GPU's Vulkan driver and libvulkan1 first; without an adapter SEAT falls back to CPU." },
+    { action: "webgpu", label: "Use WebGPU", description: !vulkan ? "built in; no Vulkan loader found" : adapter === "software" ? "built in; only a software Vulkan driver found" : "built in",
+      detail: !vulkan ? "Install your GPU's Vulkan driver and libvulkan1 first; without an adapter SEAT falls back to CPU."
+        : adapter === "software" ? "Only SwiftShader/lavapipe (software) is installed: ~100x slower than CPU, so Auto keeps to the CPU. Install your GPU's Vulkan driver."
+          : "Runs on any GPU with a Vulkan (Linux), D3D12 (Windows) or Metal (macOS) driver. Auto uses it once a one-time self-test against the CPU passes." },
     { action: "cuda", label: eps.includes("cuda") ? "Use CUDA" : "Install CUDA provider libraries…", description: eps.includes("cuda") ? "installed" : "NVIDIA, CUDA 12 + cuDNN 9", detail: eps.includes("cuda") ? "The CUDA provider libraries are beside the onnxruntime binding." : `Copies ${CUDA_LIBS.join(" and ")} from a folder you choose (from the onnxruntime 1.30 GPU release for your platform) beside the binding.` },
     { action: "cpu", label: "Use CPU only", detail: "Always works; slowest." },
     { action: "docs", label: "Read the GPU setup notes", detail: "What each provider needs and how SEAT chooses one." },
@@ -45,9 +49,9 @@ export async function setupGpu(context: vscode.ExtensionContext, shell: ShellImp
 async function installCuda(shell: ShellImpl, ortBin: string): Promise<boolean> {
   const src = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: `Folder containing ${CUDA_LIBS.join(" and ")}` });
   if (!src?.[0]) return false;
-  const missing = CUDA_LIBS.filter((f) => !fs.existsSync(path.join(src[0].fsPath, f)));
-  if (missing.length) {
-    void vscode.window.showErrorMessage(`SEAT: ${src[0].fsPath} lacks ${missing.join(", ")}.`);
+  const found = findCudaLibraries(src[0].fsPath);
+  if (!found.ok) {
+    void vscode.window.showErrorMessage(`SEAT: ${found.message}.`);
     return false;
   }
   const ok = await vscode.window.showWarningMessage(
@@ -56,7 +60,12 @@ async function installCuda(shell: ShellImpl, ortBin: string): Promise<boolean> {
     "Copy",
   );
   if (ok !== "Copy") return false;
-  for (const f of CUDA_LIBS) fs.copyFileSync(path.join(src[0].fsPath, f), path.join(ortBin, f));
-  shell.log.info(`copied CUDA provider libraries from ${src[0].fsPath} to ${ortBin}`);
+  try {
+    installCudaLibraries(found, ortBin);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`SEAT: could not copy the CUDA provider libraries: ${(e as Error).message}`);
+    return false;
+  }
+  shell.log.info(`copied CUDA provider libraries from ${found.dir} to ${ortBin}`);
   return true;
 }

@@ -4,7 +4,8 @@
 // copy of external weights per session). Row-dependent things (positions after left padding, masks)
 // are host-computed inputs, which keeps the graph free of shape arithmetic.
 //   inputs:  ids int64 (B, T); mask bool (B, 1, T, P+T); rope_cos/rope_sin (B, 1, T, Dh/2);
-//            select int64 (B, K) positions in 0..T-1 whose logits/hidden states are returned;
+//            select int32 (B, K) positions in 0..T-1 whose logits/hidden states are returned (int32:
+//            WebGPU has no int64 Reshape/Expand kernels, so int64 indices would run on the CPU);
 //            past_key.<l>/past_value.<l> (B, KV, P, Dh)
 //   outputs: logits (B, K, V); hidden (B, K, (L+1)*D) (layer l at columns l*D..); present_key.<l>/present_value.<l> (B, KV, P+T, Dh)
 import * as E from "../engine";
@@ -25,7 +26,7 @@ export function buildInferenceGraph(src: ModelSource, opts: WeightOptions = {}):
   const mask = g.input(INFERENCE_INPUTS.mask, "bool", ["B", 1, "T", "P+T"]);
   const cos = g.input(INFERENCE_INPUTS.cos, "float32", ["B", 1, "T", half]);
   const sin = g.input(INFERENCE_INPUTS.sin, "float32", ["B", 1, "T", half]);
-  const select = g.input(INFERENCE_INPUTS.select, "int64", ["B", "K"]);
+  const select = g.input(INFERENCE_INPUTS.select, "int32", ["B", "K"]);
   const past = Array.from({ length: c.numLayers }, (_, l) => ({
     k: g.input(pastName("key", l), "float32", ["B", c.numKvHeads, "P", c.headDim]),
     v: g.input(pastName("value", l), "float32", ["B", c.numKvHeads, "P", c.headDim]),
@@ -86,7 +87,7 @@ export function inferenceFeeds(c: LlamaConfig, rows: StepRows, past: Record<stri
     [INFERENCE_INPUTS.mask]: { dtype: "bool", dims: [B, 1, T, S], data: mask },
     [INFERENCE_INPUTS.cos]: rope.cos,
     [INFERENCE_INPUTS.sin]: rope.sin,
-    [INFERENCE_INPUTS.select]: E.hostTensor("int64", [B, K], rows.select.flat()),
+    [INFERENCE_INPUTS.select]: E.hostTensor("int32", [B, K], rows.select.flat()),
   };
   if (past === "held") return feeds;
   for (let l = 0; l < c.numLayers; l++) {

@@ -45,6 +45,8 @@ export class LlamaModel {
     const session = await openModelSession(serialized, folder.weights, {
       provider: opts.provider ?? "auto", intraOpThreads: opts.intraOpThreads, log: opts.log, label: `${folder.dir} (inference)`, worker: opts.worker,
       ...(opts.foldWeights !== undefined ? { foldWeights: opts.foldWeights } : {}),
+      // WebGPU: the KV cache stays on the device between decode steps (only logits come back)
+      keepOnDevice: Object.keys(cacheCarry(folder.config)),
     });
     return new LlamaModel(folder, session, Math.max(1, opts.batchSize ?? 8));
   }
@@ -54,6 +56,11 @@ export class LlamaModel {
   /** The execution provider in use and why a preferred one was not (undefined when it was). */
   get provider(): string { return this.session.provider; }
   get fallbackReason(): string | undefined { return this.session.fallbackReason; }
+  /** Where the last generation's KV cache lived ("gpu-buffer" on WebGPU, else "cpu"). */
+  get kvCacheLocation(): string | undefined { return this.cacheAt; }
+  private cacheAt: string | undefined;
+  /** Which nodes of the inference graph ran on the CPU on a GPU provider (after the first run). */
+  placement() { return this.session.placement(); }
 
   async dispose(): Promise<void> {
     await this.session.release();
@@ -230,6 +237,7 @@ export class LlamaModel {
       };
       const r = await this.session.step(inferenceFeeds(this.config, rows, null), { carry, fetch: ["logits"] });
       logits = r.logits!.data as Float32Array;
+      this.cacheAt = (await this.session.stateLocations())[pastName("key", 0)];
     }
     try {
       return await this.decodeLoop({ B, V, maxNew, stopIds, stopStrings, out, seqs, keyValid, carry, opts }, logits);

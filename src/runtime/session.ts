@@ -3,9 +3,14 @@
 // step's inputs without crossing back to the caller). run() blocks the calling thread: the extension
 // host must use createWorkerSession (worker.ts); the CLI/trainer process may use this directly.
 import * as ort from "onnxruntime-node";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { HostTensor, SerializedModel } from "../engine";
+import { webgpuAdapterKind } from "../protocol/vulkanDrivers";
+import { readToHost } from "./deviceRead";
+import { describePlacement, takeProfile, type Placement } from "./placement";
+import { gpuVerdict } from "./selfTest";
 import { checkFeeds, FeedError, fromOrt, InputMeta, toOrt } from "./tensors";
 import { nestDotted } from "../util/dotted";
 
@@ -13,7 +18,10 @@ export type Provider = "auto" | "cpu" | "webgpu" | "cuda" | "dml" | "coreml";
 export const PROVIDERS: readonly Provider[] = ["auto", "cpu", "webgpu", "cuda", "dml", "coreml"];
 
 export interface SessionOptions {
-  /** Default "auto": the machine's GPU provider if one works, else CPU (the reason is logged). */
+  /**
+   * Default "auto": a GPU provider only when its adapter is hardware and its one-time self-test on this
+   * machine passed (selfTest.ts), else CPU; the reason is logged and kept in fallbackReason.
+   */
   provider?: Provider;
   intraOpThreads?: number;
   interOpThreads?: number;
@@ -21,7 +29,10 @@ export interface SessionOptions {
   externalData?: { path: string; data: Uint8Array }[];
   /** Where a byte-model's external `location`s are resolved (default: current directory). */
   modelDir?: string;
-  /** Outputs to keep on the device between steps (WebGPU only; ignored elsewhere). */
+  /**
+   * Outputs kept on the device (WebGPU only; ignored elsewhere): carried ones stay there from step to
+   * step; fetching one, or getState on the input it feeds, reads it back through deviceRead.ts.
+   */
   keepOnDevice?: string[];
   /** Progress and fallback messages for the user. */
   log?: (message: string) => void;
@@ -70,13 +81,22 @@ export interface Session {
   setState(values: Record<string, HostTensor>): Promise<void>;
   step(feeds: Record<string, HostTensor>, opts: StepOptions): Promise<Record<string, HostTensor>>;
   /**
-   * Reads session-held state back (CPU-resident state only), as copies. With `view`, an in-process
+   * Which nodes ran on the CPU although the session is on a GPU provider: known after the first run
+   * (read from onnxruntime's profile of that run); undefined on CPU sessions and before the first run.
+   */
+  placement(): Promise<Placement | undefined>;
+  /** Where each session-held tensor lives ("cpu" or "gpu-buffer"): proves device residency. */
+  stateLocations(): Promise<Record<string, string>>;
+  /**
+   * Reads session-held state back (device-resident state through deviceRead.ts), as copies. With `view`, an in-process
    * session returns its own buffers instead, valid until its next step() (which recycles carried
    * buffers): for handing state straight to another session without a copy. Worker sessions copy.
    */
   getState(names?: string[], opts?: { view?: boolean }): Promise<Record<string, HostTensor>>;
   release(): Promise<void>;
 }
+
+export type { Placement } from "./placement";
 
 /** Provider order for "auto" on this platform (GPU first; CPU is always the last resort). */
 export function autoOrder(platform = process.platform): Exclude<Provider, "auto">[] {
@@ -102,13 +122,14 @@ function vulkanLoaderPresent(): boolean {
 
 
 /** CUDA's provider libraries are not bundled; checking first avoids onnxruntime's loud load failure. */
-function missingCudaLibrary(): string | null {
+export function missingCudaLibrary(): string | null {
   if (process.platform !== "linux" && process.platform !== "win32") return "a CUDA build for this platform";
   try {
     const root = dirname(dirname(require.resolve("onnxruntime-node")));
     const dir = join(root, "bin", "napi-v6", process.platform, process.arch);
-    const lib = process.platform === "win32" ? "onnxruntime_providers_cuda.dll" : "libonnxruntime_providers_cuda.so";
-    return existsSync(join(dir, lib)) ? null : join(dir, lib);
+    const libs = process.platform === "win32" ? ["onnxruntime_providers_shared.dll", "onnxruntime_providers_cuda.dll"] : ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"];
+    const missing = libs.filter((l) => !existsSync(join(dir, l)));
+    return missing.length ? missing.map((l) => join(dir, l)).join(", ") : null;
   } catch {
     return null; // unknown layout: let onnxruntime try
   }
@@ -176,6 +197,17 @@ export async function createSession(model: ModelSource, options: SessionOptions 
     }
     const known = failedProviders.get(ep);
     if (known) { reasons.push(known); continue; }
+    if (ep !== "cpu" && wanted === "auto") {
+      const v = await gpuVerdict(ep);
+      if (!v.ok) { reasons.push(`${ep}: ${v.reason}`); continue; }
+    }
+    if (ep === "webgpu" && wanted === "webgpu" && webgpuAdapterKind() === "software") {
+      log("onnxruntime: webgpu was requested but only a software Vulkan driver is installed: expect it to be ~100x slower than cpu");
+    }
+    // A GPU session profiles its first run to learn which nodes onnxruntime put on the CPU.
+    const placementDir = ep !== "cpu" && !opts.profilePrefix ? mkdtempSync(join(tmpdir(), "seat-placement-")) : undefined;
+    const profilePrefix = opts.profilePrefix ?? (placementDir ? join(placementDir, "run") : undefined);
+    const device = ep === "webgpu" ? opts.keepOnDevice ?? [] : [];
     const o: ort.InferenceSession.SessionOptions = {
       executionProviders: [ep],
       graphOptimizationLevel: "all",
@@ -185,19 +217,21 @@ export async function createSession(model: ModelSource, options: SessionOptions 
       ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
       ...(opts.interOpThreads ? { interOpNumThreads: opts.interOpThreads } : {}),
       extra: nestDotted({ "session.intra_op.allow_spinning": opts.allowSpinning ? "1" : "0", "session.inter_op.allow_spinning": opts.allowSpinning ? "1" : "0", ...opts.config }),
-      ...(opts.profilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profilePrefix } : {}),
+      ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
       ...(external ? { externalData: external.map((e) => ({ path: e.path, data: e.data })) } : {}),
-      ...(ep === "webgpu" && opts.keepOnDevice?.length ? { preferredOutputLocation: Object.fromEntries(opts.keepOnDevice.map((n) => [n, "gpu-buffer" as const])) } : {}),
+      ...(device.length ? { preferredOutputLocation: Object.fromEntries(device.map((n) => [n, "gpu-buffer" as const])) } : {}),
     };
     try {
       const s = typeof arg === "string" ? await ort.InferenceSession.create(arg, o) : await ort.InferenceSession.create(arg, o);
       const reason = reasons.length ? reasons.join("; ") : undefined;
       if (reason) log(`onnxruntime: using ${ep} (${wanted === "auto" ? "auto" : `requested ${wanted}`} fell back: ${reason})`);
       else log(`onnxruntime: using ${ep}`);
-      const local = new LocalSession(s, ep, reason, opts.label ?? (typeof model === "string" ? model : "model"));
+      const label = opts.label ?? (typeof model === "string" ? model : "model");
+      const local = new LocalSession(s, ep, reason, label, { deviceOutputs: device, log, ...(placementDir ? { placementDir } : {}) });
       if ("profileOnRelease" in opts) local.profileOnRelease = true;
       return local;
     } catch (e) {
+      if (placementDir) rmSync(placementDir, { recursive: true, force: true });
       if (ep === "cpu") throw new Error(`could not create an onnxruntime session for ${opts.label ?? "the model"}: ${(e as Error).message}${reasons.length ? ` (after: ${reasons.join("; ")})` : ""}`);
       const reason = readableProviderError(ep, e);
       // a provider that cannot start will not start later in this process: don't retry (and re-log) it
@@ -206,6 +240,14 @@ export async function createSession(model: ModelSource, options: SessionOptions 
     }
   }
   throw new Error(`no execution provider worked: ${reasons.join("; ")}`);
+}
+
+export interface LocalSessionExtras {
+  /** keepOnDevice outputs that were actually requested as gpu-buffer (WebGPU sessions only). */
+  deviceOutputs?: readonly string[];
+  /** A private folder the first run's profile is written to (GPU sessions): read, then removed. */
+  placementDir?: string;
+  log?: (message: string) => void;
 }
 
 export class LocalSession implements Session {
@@ -219,15 +261,40 @@ export class LocalSession implements Session {
   private spare = new Map<string, ort.Tensor>();
   private readonly meta: InputMeta[];
   private recyclable = new WeakSet<ort.Tensor>();
+  /** Tensors another session owns (shareStateWith): never freed here. */
+  private borrowed = new WeakSet<ort.Tensor>();
+  private readonly onDevice: ReadonlySet<string>;
+  private placementDir: string | undefined;
+  private placed: Placement | undefined;
+  private readonly log: (message: string) => void;
 
-  constructor(private s: ort.InferenceSession, readonly provider: Exclude<Provider, "auto">, readonly fallbackReason: string | undefined, private label: string) {
+  constructor(private s: ort.InferenceSession, readonly provider: Exclude<Provider, "auto">, readonly fallbackReason: string | undefined, private label: string, extras: LocalSessionExtras = {}) {
     this.meta = s.inputNames.map((name, i) => {
       const m = s.inputMetadata?.[i];
       return m && m.isTensor ? { name, type: m.type, shape: m.shape } : { name };
     });
+    this.onDevice = new Set(extras.deviceOutputs ?? []);
+    this.placementDir = extras.placementDir;
+    this.log = extras.log ?? (() => {});
   }
   get inputNames(): readonly string[] { return this.s.inputNames; }
   get outputNames(): readonly string[] { return this.s.outputNames; }
+
+  async placement(): Promise<Placement | undefined> { return this.placed; }
+
+  /** After the first run of a GPU session: stop profiling, read where each node ran, log it. */
+  private notePlacement(): void {
+    const dir = this.placementDir;
+    if (!dir) return;
+    this.placementDir = undefined;
+    try {
+      this.s.endProfiling();
+      this.placed = takeProfile(join(dir, "run"));
+      if (this.placed) this.log(`onnxruntime: ${this.label} on ${this.provider}: ${describePlacement(this.provider, this.placed)}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 
   private feeds(feeds: Record<string, HostTensor>): Record<string, ort.Tensor> {
     const all: Record<string, ort.Tensor> = {};
@@ -247,11 +314,45 @@ export class LocalSession implements Session {
     if (bad.length) throw new FeedError(`${this.label}: unknown output${bad.length > 1 ? "s" : ""} ${bad.join(", ")} (the model returns ${this.s.outputNames.join(", ")})`);
   }
 
+  /** A host view of an output; a device-resident one is read back (and, unless kept, freed). */
+  private async host(name: string, t: ort.Tensor, keep: boolean): Promise<HostTensor> {
+    if (t.location === "cpu") return fromOrt(name, t);
+    const h = fromOrt(name, await readToHost(this.provider, t));
+    if (!keep) t.dispose();
+    return h;
+  }
+
+  /**
+   * onnxruntime-node 1.30 applies preferredOutputLocation by the position in the fetch list, not by
+   * the output's own index (measured: fetching [logits, present_key.0, ...] of a model whose outputs are
+   * [logits, hidden, present_key.0, ...] returned present_key.0 on the CPU and hidden's neighbour on
+   * the device). With device outputs, fetch a prefix of the outputs in the model's order, so both agree;
+   * the extra outputs are dropped (CPU ones cost a copy, device ones are freed).
+   */
+  private fetchOrder(names: readonly string[]): string[] {
+    if (this.onDevice.size === 0) return [...names];
+    const all = this.s.outputNames;
+    const last = Math.max(...names.map((n) => all.indexOf(n)));
+    return all.slice(0, last + 1);
+  }
+
+  private dropExtra(out: Record<string, unknown>, wanted: ReadonlySet<string>): void {
+    for (const [k, v] of Object.entries(out)) {
+      if (wanted.has(k)) continue;
+      const t = v as ort.Tensor;
+      if (t.location === "gpu-buffer") t.dispose();
+      delete out[k];
+    }
+  }
+
   async run(feeds: Record<string, HostTensor>, fetch?: string[]): Promise<Record<string, HostTensor>> {
     if (fetch) this.checkOutputs(fetch);
-    const out = await this.s.run(this.feeds(feeds), fetch ?? (this.s.outputNames as string[]));
+    const wanted = fetch ?? (this.s.outputNames as string[]);
+    const out = await this.s.run(this.feeds(feeds), this.fetchOrder(wanted));
+    this.notePlacement();
+    this.dropExtra(out, new Set(wanted));
     const res: Record<string, HostTensor> = {};
-    for (const [k, v] of Object.entries(out)) res[k] = fromOrt(k, v as ort.Tensor);
+    for (const [k, v] of Object.entries(out)) res[k] = await this.host(k, v as ort.Tensor, false);
     return res;
   }
 
@@ -264,7 +365,7 @@ export class LocalSession implements Session {
 
   private replace(name: string, t: ort.Tensor): void {
     const prev = this.state.get(name);
-    if (prev && prev !== t && prev.location === "gpu-buffer") prev.dispose();
+    if (prev && prev !== t && prev.location === "gpu-buffer" && !this.borrowed.has(prev)) prev.dispose();
     this.state.set(name, t);
   }
 
@@ -275,18 +376,22 @@ export class LocalSession implements Session {
       if (!this.s.inputNames.includes(i)) throw new FeedError(`${this.label}: carry ${o} -> ${i}: ${i} is not an input`);
     }
     const fetches: Record<string, ort.Tensor | null> = {};
-    for (const n of names) fetches[n] = null;
+    for (const n of this.fetchOrder(names)) fetches[n] = null;
     for (const [o, i] of Object.entries(opts.carry)) {
+      if (this.onDevice.has(o)) continue; // onnxruntime allocates device outputs itself
       const sp = this.spare.get(i), cur = this.state.get(i);
       if (sp && cur && sp.location === "cpu" && cur.location === "cpu" && sp.dims.length === cur.dims.length && sp.dims.every((d, k) => d === cur.dims[k])) fetches[o] = sp;
     }
     const out = await this.s.run(this.feeds(feeds), fetches);
+    this.notePlacement();
+    this.dropExtra(out, new Set(names));
     const res: Record<string, HostTensor> = {};
     const carried = new Set(Object.keys(opts.carry));
     for (const n of opts.fetch) {
-      const h = fromOrt(n, out[n] as ort.Tensor);
-      // a fetched carried value is copied: its buffer will be recycled two steps later
-      res[n] = carried.has(n) ? { ...h, data: h.data.slice() as HostTensor["data"] } : h;
+      const t = out[n] as ort.Tensor;
+      const h = await this.host(n, t, carried.has(n));
+      // a fetched carried CPU value is copied: its buffer will be recycled two steps later
+      res[n] = carried.has(n) && t.location === "cpu" ? { ...h, data: h.data.slice() as HostTensor["data"] } : h;
     }
     for (const [o, i] of Object.entries(opts.carry)) {
       const prev = this.state.get(i);
@@ -297,10 +402,15 @@ export class LocalSession implements Session {
       if (pre) next = pre;
       this.replace(i, next);
       this.spare.delete(i);
-      if (prev && this.recyclable.has(prev) && prev !== next) this.spare.set(i, prev);
-      this.recyclable.add(next);
+      if (prev && this.recyclable.has(prev) && prev !== next && prev.location === "cpu") this.spare.set(i, prev);
+      if (next.location === "cpu") this.recyclable.add(next);
     }
     return res;
+  }
+
+  /** Where each held state tensor lives ("cpu" or "gpu-buffer"): lets tests and logs prove residency. */
+  async stateLocations(): Promise<Record<string, string>> {
+    return Object.fromEntries([...this.state].map(([k, t]) => [k, t.location]));
   }
 
   async getState(names?: string[], opts: { view?: boolean } = {}): Promise<Record<string, HostTensor>> {
@@ -308,13 +418,26 @@ export class LocalSession implements Session {
     for (const n of names ?? [...this.state.keys()]) {
       const t = this.state.get(n);
       if (!t) throw new Error(`${this.label}: no state named ${n} (held: ${[...this.state.keys()].join(", ") || "none"})`);
+      if (t.location !== "cpu") { res[n] = await this.host(n, t, true); continue; } // already a fresh copy
       const h = fromOrt(n, t);
       res[n] = opts.view ? h : { ...h, data: h.data.slice() as HostTensor["data"] }; // state buffers are recycled
-
     }
     return res;
   }
 
+  /**
+   * Hands state tensors to another in-process session on the same device without a host round trip
+   * (gradient accumulation: the gradient session reads the apply session's weights). The receiver
+   * only borrows them: it never frees a borrowed tensor, the owner does when it replaces it.
+   */
+  shareStateWith(other: LocalSession, names: readonly string[]): void {
+    for (const n of names) {
+      const t = this.state.get(n);
+      if (!t) throw new Error(`${this.label}: no state named ${n}`);
+      other.borrowed.add(t);
+      other.state.set(n, t);
+    }
+  }
   /** Stops profiling (when profilePrefix was set); onnxruntime writes the JSON file. */
   endProfiling(): void { this.s.endProfiling(); }
 
@@ -323,10 +446,10 @@ export class LocalSession implements Session {
 
   async release(): Promise<void> {
     if (this.profileOnRelease) this.s.endProfiling();
-    for (const t of this.state.values()) if (t.location === "gpu-buffer") t.dispose();
+    for (const t of this.state.values()) if (t.location === "gpu-buffer" && !this.borrowed.has(t)) t.dispose();
     this.state.clear();
     this.spare.clear();
+    if (this.placementDir) rmSync(this.placementDir, { recursive: true, force: true });
     await this.s.release();
   }
 }
-

@@ -25,6 +25,8 @@ async function handle(req: WorkerRequest): Promise<{ value: unknown; transfer?: 
     case "step": { const r = await session.step(req.feeds, req.opts); return { value: r, transfer: transferables(r, Object.keys(req.opts.carry)) }; }
     case "setState": await session.setState(req.values); return { value: null };
     case "getState": { const r = await session.getState(req.names); return { value: r }; }
+    case "stateLocations": return { value: await session.stateLocations() };
+    case "placement": return { value: await session.placement() };
     case "release": await session.release(); session = null; return { value: null };
   }
 }

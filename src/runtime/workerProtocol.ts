@@ -9,6 +9,8 @@ export type WorkerRequest = { id: number } & (
   | { op: "step"; feeds: Record<string, HostTensor>; opts: StepOptions }
   | { op: "setState"; values: Record<string, HostTensor> }
   | { op: "getState"; names?: string[] }
+  | { op: "placement" }
+  | { op: "stateLocations" }
   | { op: "release" }
 );
 

@@ -37,6 +37,8 @@ class WorkerSession implements Session {
   run(feeds: Record<string, HostTensor>, fetch?: string[]) { return this.call<Record<string, HostTensor>>({ op: "run", feeds, ...(fetch ? { fetch } : {}) }); }
   setState(values: Record<string, HostTensor>) { return this.call<void>({ op: "setState", values }); }
   step(feeds: Record<string, HostTensor>, opts: StepOptions) { return this.call<Record<string, HostTensor>>({ op: "step", feeds, opts }); }
+  stateLocations() { return this.call<Record<string, string>>({ op: "stateLocations" }); }
+  placement() { return this.call<import("./placement").Placement | undefined>({ op: "placement" }); }
   getState(names?: string[]) { return this.call<Record<string, HostTensor>>({ op: "getState", ...(names ? { names } : {}) }); }
   async release(): Promise<void> {
     if (!this.rpc.failed) await this.call<void>({ op: "release" }).catch(() => {});

@@ -131,20 +131,20 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
   // longer bit-identical to an uninterrupted one. ---
   sink.emit({ type: "phase", phase: "compile", message: "building the training graph" });
   const specs = weightSpecs(config, folder, mask);
-  const logs: string[] = [];
+  // Live, not collected: GPU sessions log where their nodes ran after the first step, long after this.
+  const log = (m: string) => sink.emit({ type: "log", level: "info", message: m });
   const stepper = await openStepper(folder, specs, {
     B, T, A,
     ...(klShape ? { kl: { ...klShape, lambda: config.kl.lambda, direction: config.kl.direction } } : {}),
     ...(fisher ? { ewc: { lambda: config.ewc.lambda, fisher } } : {}),
-  }, config, { provider: config.device.provider, ...(config.device.threads ? { threads: config.device.threads } : {}), log: (m) => logs.push(m) });
+  }, config, { provider: config.device.provider, ...(config.device.threads ? { threads: config.device.threads } : {}), log });
   fisher = undefined; // the training graph holds it now
   memoryLog(sink, "training session");
-  for (const m of logs) sink.emit({ type: "log", level: "info", message: m });
   const evalPrompts = config.eval.samples > 0
     ? [...heldout.slice(0, config.eval.samples).map((r) => tok.encodePrompt(r.question)), ...targets.quickEvalPrompts(Math.max(0, config.eval.samples - heldout.length))]
     : [];
   const scorer = QuickEvalScorer.create(folder, specs, evalPrompts, padId);
-  await scorer?.open(config);
+  await scorer?.open(config, log);
   await stepper.setState(restored ? restoredState(stepper, restored.tensors) : stepper.initialState());
   memoryLog(sink, "quick-eval session + trainable state");
 

@@ -41,11 +41,12 @@ export class QuickEvalScorer {
     return new QuickEvalScorer(folder, specs, prompts, openings, padId);
   }
 
-  async open(config: SeatConfig): Promise<void> {
+  /** `log` receives the session's provider choice and, on a GPU, where its nodes ran. */
+  async open(config: SeatConfig, log?: (message: string) => void): Promise<void> {
     if (this.session) return;
     const g = buildScoreGraph(this.folder, this.specs, this.rows.length, this.T, this.S);
     this.session = await openModelSession(toOnnx(g.graph, { externalThreshold: 1 << 20 }), this.folder.weights, {
-      provider: config.device.provider, ...(config.device.threads ? { intraOpThreads: config.device.threads } : {}), label: "quick-eval graph",
+      provider: config.device.provider, ...(config.device.threads ? { intraOpThreads: config.device.threads } : {}), label: "quick-eval graph", ...(log ? { log } : {}),
     });
   }
 

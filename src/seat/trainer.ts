@@ -29,6 +29,8 @@ export interface TrainOptions {
   cwd?: string;
   /** Non-fatal remarks from config resolution, logged as warn events at the start. */
   warnings?: string[];
+  /** resume only: run on this execution provider instead of the run's own (e.g. cpu after a GPU failure). */
+  provider?: SeatConfig["device"]["provider"];
 }
 
 export type RunStatus = "done" | "cancelled" | "early-stop";
@@ -118,6 +120,7 @@ ${e.message}`, configFile);
   const release = acquireRunLock(dir);
   try {
     const { restored, warnings } = newestIntactCheckpoint(dir);
+    if (opts.provider) config = { ...config, device: { ...config.device, provider: opts.provider } };
     return await runLoop(dir, config, restored, { ...opts, warnings: [...(opts.warnings ?? []), ...warnings] });
   } finally {
     release();
@@ -306,6 +309,16 @@ async function runLoop(runDir: string, config: SeatConfig, restored: Restored | 
       // The abort surfaced inside an await (the teacher's generation, a quick eval, preparation): the
       // finished steps still get their checkpoint, as a cancel between steps does.
       return await cancelled(runDir, sink, step, await checkpointOnCancel());
+    }
+    if (run && run.provider !== "cpu" && !(e instanceof TrainError)) {
+      // A GPU that fails mid-run (driver reset, out of device memory, a kernel onnxruntime lacks)
+      // must not cost the finished steps: checkpoint them and say how to go on without the GPU.
+      let ckpt: string | undefined;
+      try { ckpt = await checkpointOnCancel(); } catch { ckpt = undefined; }
+      const where = ckpt ? `the finished steps are checkpointed (${ckpt})` : "no step had finished";
+      const gpuErr = new TrainError(`the ${run.provider} execution provider failed (${err.message.split("\n")[0]}); ${where}; continue on CPU with \`seat resume ${runDir} --device cpu\``, step);
+      sink.emit({ type: "error", message: gpuErr.message, step });
+      throw gpuErr;
     }
     sink.emit({ type: "error", message: err.message, ...(step > 0 || e instanceof TrainError ? { step: e instanceof TrainError && e.step !== undefined ? e.step : step } : {}), ...(e instanceof TrainError && e.term ? { term: e.term } : {}) });
     throw e;

@@ -21,6 +21,26 @@ export interface ModelListing {
   hiddenSize?: number;
   chatTemplate?: "own" | "fallback";
   executionProvider?: string;
+  /** With --placement: where onnxruntime ran the inference graph's nodes (GPU providers only). */
+  placement?: string;
+}
+
+/**
+ * Opens the model's inference graph on `device`, runs one token through it and reports which nodes
+ * onnxruntime ran on the CPU (a GPU session learns this from its first run).
+ */
+async function placementOf(dir: string, device: string): Promise<string> {
+  const { LlamaModel } = await import("../../model/index");
+  const { describePlacement } = await import("../../runtime/index");
+  const m = await LlamaModel.load(dir, { provider: device as never });
+  try {
+    if (m.provider === "cpu") return `cpu${m.fallbackReason ? ` (${m.fallbackReason})` : ""}: every node on the CPU`;
+    await m.nextTokenLogProbs([[m.tokenizer.bosId ?? 0]]);
+    const p = await m.placement();
+    return p ? `${m.provider}: ${describePlacement(m.provider, p)}` : `${m.provider}: placement unknown`;
+  } finally {
+    await m.dispose();
+  }
 }
 
 export async function describeModel(dir: string, bundled: boolean): Promise<ModelListing> {
@@ -92,6 +112,8 @@ const command: Command = {
   usage: "[DIR...] [--json]",
   options: {
     json: { type: "boolean", help: "Print JSON instead of a table" },
+    placement: { type: "boolean", help: "Load each model on its execution provider and list the nodes onnxruntime runs on the CPU" },
+    device: { type: "string", arg: "PROVIDER", help: "With --placement: the execution provider to load on (default auto)" },
   },
   details: "Without DIR, lists the bundled model (models/seat-tiny-world). Each DIR is a Hugging Face\nmodel folder: config.json, *.safetensors, tokenizer.json (+ tokenizer_config.json).",
   async run(args, io) {
@@ -103,6 +125,10 @@ const command: Command = {
     const listings: ModelListing[] = [];
     if (existsSync(EMBEDDED_MODEL_DIR)) listings.push(await describeModel(EMBEDDED_MODEL_DIR, true));
     for (const d of dirs) if (resolve(d) !== EMBEDDED_MODEL_DIR) listings.push(await describeModel(d, false));
+    if (args.values["placement"]) {
+      const device = (args.values["device"] as string | undefined) ?? "auto";
+      for (const m of listings) if (m.ok) m.placement = await placementOf(m.dir, device).catch((e: Error) => `could not run it: ${e.message.split("\n")[0]}`);
+    }
     if (args.values["json"]) {
       io.out(JSON.stringify(listings, null, 2) + "\n");
     } else {
@@ -116,6 +142,7 @@ const command: Command = {
           `${m.layers} layers x ${m.hiddenSize}\n`);
         io.out(`  tokenizer: ${m.tokenizer}, vocab ${m.vocabSize}, chat template: ${m.chatTemplate}; context ${m.context} tokens\n`);
         io.out(`  execution provider: ${m.executionProvider}\n`);
+        if (m.placement) io.out(`  node placement: ${m.placement}\n`);
       }
       if (listings.length === 0) io.out("No models found. Pass a model folder: seat models DIR\n");
     }

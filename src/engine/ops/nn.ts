@@ -2,7 +2,7 @@
 // MatMul/Gemm backward follows the validated form: weights stay 2-D and the activation is flattened to
 // [rows, K], so no [B, K, N] intermediates appear and Gemm's trans flags avoid Transpose copies.
 import { ONNX_DTYPE } from "../dtype";
-import { Attrs, defineOp, Dim, dimMul, InferredOutput, normAxis, sameDtype, Tensor } from "../graph";
+import { Attrs, defineOp, Dim, dimMul, type EmitCtx, InferredOutput, normAxis, sameDtype, Tensor } from "../graph";
 import { add, cast, equal, exp, mul, neg, not, sub, where } from "./elementwise";
 import { reduceSum } from "./reduce";
 import { reshape, transpose, unsqueeze, zerosLike } from "./shape";
@@ -112,16 +112,37 @@ export const SoftmaxOp = defineOp({
     return [mul(y, sub(g!, reduceSum(mul(g!, y), [n.attrs.axis as number], true)))];
   },
 });
+/**
+ * log softmax as x - max - log(sum(exp(x - max))), in primitive ops: onnxruntime's WebGPU provider has
+ * no LogSoftmax kernel (measured with 1.30: every LogSoftmax of a training graph ran on the CPU, with a
+ * copy of the logits each way); the primitive ops run on every provider. On the CPU the logits this
+ * runs over are only those at labelled positions, so the fused kernel's speed no longer matters.
+ */
+function emitLogSoftmax(ctx: EmitCtx, x: string, axis: number, out: string): void {
+  const axes = ctx.ints([axis]);
+  const [m] = ctx.node("ReduceMax", [x, axes], { keepdims: 1 });
+  const [z] = ctx.node("Sub", [x, m!]);
+  const [s] = ctx.node("ReduceSum", [ctx.node("Exp", [z!])[0]!, axes], { keepdims: 1 });
+  ctx.node("Sub", [z!, ctx.node("Log", [s!])[0]!], {}, [out]);
+}
+
 export const LogSoftmaxOp = defineOp({
   name: "LogSoftmax",
   infer: ([x]) => [{ dtype: x!.dtype, shape: [...x!.shape] }],
+  emit: (ctx, n, [out]) => emitLogSoftmax(ctx, ctx.name(n.inputs[0]!), n.attrs.axis as number, out!),
   vjp: ([g], n) => { // dx = g - softmax(x) * sum(g)
     const y = n.outputs[0]!;
     return [sub(g!, mul(exp(y), reduceSum(g!, [n.attrs.axis as number], true)))];
   },
 });
 
-function idx(t: Tensor): void { if (t.dtype !== "int64") throw new Error(`indices must be int64, got ${t}`); }
+/**
+ * ONNX allows int32 indices for GatherElements and ScatterElements (int64 only for Gather's gradient
+ * ScatterND and GatherND): int32 keeps index tensors on GPU providers that lack int64 kernels.
+ */
+function idx(t: Tensor, int32 = false): void {
+  if (t.dtype !== "int64" && !(int32 && t.dtype === "int32")) throw new Error(`indices must be int64${int32 ? " or int32" : ""}, got ${t}`);
+}
 
 /** Row lookup: data[V, ...] at int64 ids -> ids.shape ++ data.shape[1:] (ONNX Gather, axis 0). */
 export const GatherOp = defineOp({
@@ -135,7 +156,7 @@ export const GatherOp = defineOp({
 export const GatherElementsOp = defineOp({
   name: "GatherElements",
   infer: ([d, i], a) => {
-    idx(i!);
+    idx(i!, true);
     if (d!.rank !== i!.rank) throw new Error("data and indices need the same rank");
     normAxis(a.axis as number, d!.rank);
     return [{ dtype: d!.dtype, shape: [...i!.shape] }];
@@ -154,8 +175,8 @@ export const GatherNDOp = defineOp({
   vjp: ([g], n) => [scatterND(zerosLike(n.inputs[0]!), n.inputs[1]!, g!, "add"), null],
 });
 
-function scatterInfer([d, i, u]: readonly Tensor[]): InferredOutput[] {
-  idx(i!);
+function scatterInfer([d, i, u]: readonly Tensor[], int32 = false): InferredOutput[] {
+  idx(i!, int32);
   sameDtype([d!, u!]);
   return [{ dtype: d!.dtype, shape: [...d!.shape] }];
 }
@@ -179,7 +200,7 @@ export const ScatterNDOp = defineOp({
 
 export const ScatterElementsOp = defineOp({
   name: "ScatterElements",
-  infer: scatterInfer,
+  infer: (xs) => scatterInfer(xs, true),
   vjp: ([g], n) => {
     const [, i, u] = n.inputs as [Tensor, Tensor, Tensor];
     const ax = n.attrs.axis as number;
@@ -205,7 +226,7 @@ export const SoftmaxCrossEntropyOp = defineOp({
   },
   emit: (ctx, n, [nll, lp]) => {
     const [x, y] = n.inputs.map((t) => ctx.name(t)) as [string, string];
-    ctx.node("LogSoftmax", [x], { axis: 1 }, [lp!]);
+    emitLogSoftmax(ctx, x, 1, lp!);
     const [valid] = ctx.node("Not", ctx.node("Equal", [y, ctx.scalar(n.attrs.ignore_index as number, "int64")]));
     const [safe] = ctx.node("Where", [valid!, y, ctx.scalar(0, "int64")]);
     const [col] = ctx.node("Unsqueeze", [safe!, ctx.ints([1])]);
@@ -247,8 +268,8 @@ export const KLDivLogitsOp = defineOp({
   },
   emit: (ctx, n, [kl, lp, lq]) => {
     const ax = n.inputs[0]!.rank - 1;
-    ctx.node("LogSoftmax", [ctx.name(n.inputs[0]!)], { axis: ax }, [lp!]);
-    ctx.node("LogSoftmax", [ctx.name(n.inputs[1]!)], { axis: ax }, [lq!]);
+    emitLogSoftmax(ctx, ctx.name(n.inputs[0]!), ax, lp!);
+    emitLogSoftmax(ctx, ctx.name(n.inputs[1]!), ax, lq!);
     const [p] = ctx.node("Exp", [lp!]);
     const [d] = ctx.node("Sub", [lp!, lq!]);
     const [pd] = ctx.node("Mul", [p!, d!]);

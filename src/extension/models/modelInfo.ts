@@ -6,6 +6,7 @@ import * as path from "node:path";
 // never load on the extension host.
 import { loadConfig, type LlamaConfig } from "../../model/config";
 import { readSafetensorsHeader, numel } from "../../model/safetensors";
+import type { GpuVerdict } from "../../protocol/gpuVerdicts";
 
 export interface ModelInfo {
   dir: string;
@@ -125,6 +126,32 @@ export function installedProviders(ortBinDir: string | undefined, platform = pro
   if (platform === "linux" || platform === "win32") eps.push("webgpu");
   if (platform === "win32") eps.push("dml");
   if (platform === "darwin") eps.push("coreml");
-  if ([...files].some((f) => /onnxruntime_providers_cuda\.(so|dll)$/.test(f))) eps.push("cuda");
+  // cuda needs both provider libraries (shared + cuda) beside the binding
+  const lib = (n: string) => files.has(platform === "win32" ? `onnxruntime_providers_${n}.dll` : `libonnxruntime_providers_${n}.so`);
+  if (lib("cuda") && lib("shared")) eps.push("cuda");
   return eps;
+}
+
+/**
+ * What `auto` does here, from the installed GPU providers, the self-test verdicts the trainer cached
+ * (src/runtime/verdictCache.ts) and the kind of Vulkan driver: "auto: webgpu (self-test passed: ...)"
+ * or "auto: cpu (webgpu: ...; cuda: ...)".
+ */
+export function autoProviderText(gpus: readonly string[], verdicts: Record<string, GpuVerdict>, webgpuKind: "hardware" | "software" | "none"): string {
+  const latest = new Map<string, GpuVerdict>();
+  for (const v of Object.values(verdicts)) {
+    const prev = latest.get(v.provider);
+    if (!prev || prev.at < v.at) latest.set(v.provider, v);
+  }
+  const why: string[] = [];
+  for (const p of gpus) {
+    if (p === "webgpu" && webgpuKind !== "hardware") {
+      why.push(webgpuKind === "software" ? "webgpu: only a software Vulkan driver (~100x slower than CPU)" : "webgpu: no Vulkan driver");
+      continue;
+    }
+    const v = latest.get(p);
+    if (v?.ok) return `auto: ${p} (${v.reason})`;
+    why.push(v ? `${p}: ${v.reason}` : `${p}: not self-tested yet (the first training or inference session tests it)`);
+  }
+  return `auto: cpu (${why.join("; ") || "no GPU provider installed"})`;
 }

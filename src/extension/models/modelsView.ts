@@ -8,7 +8,10 @@ import { CONTEXT_VALUE } from "../contextValues";
 import { COMMANDS } from "../commands";
 import type { ShellImpl } from "../shellImpl";
 import { bundledModelsDir, resolveWorkspacePath } from "../shellImpl";
-import { discoverModelFolders, formatBytes, formatCount, inspectModelFolder, installedProviders, type ModelInfo } from "./modelInfo";
+import { autoProviderText, discoverModelFolders, formatBytes, formatCount, inspectModelFolder, installedProviders, type ModelInfo } from "./modelInfo";
+// shared with the trainer, without the runtime layer (the extension host never loads onnxruntime)
+import { readVerdicts } from "../../protocol/gpuVerdicts";
+import { webgpuAdapterKind } from "../../protocol/vulkanDrivers";
 
 type Node = { kind: "model"; info: ModelInfo; bundled: boolean } | { kind: "detail"; label: string; value: string; icon: string };
 
@@ -92,7 +95,7 @@ export class ModelsView implements vscode.TreeDataProvider<Node> {
   private providerText(): string {
     const configured = vscode.workspace.getConfiguration("seatTuner").get<string>("executionProvider", "auto");
     const eps = installedProviders(ortBinaryDir(this.context));
-    if (configured === "auto") return `auto: ${eps.filter((e) => e !== "cpu").join(", ") || "no GPU provider"} if an adapter is found, else cpu`;
+    if (configured === "auto") return autoProviderText(eps.filter((e) => e !== "cpu"), readVerdicts(), webgpuAdapterKind());
     return eps.includes(configured) ? configured : `${configured} (not installed here: falls back to cpu)`;
   }
 }

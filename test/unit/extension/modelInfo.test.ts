@@ -83,6 +83,9 @@ test("formatting and installed providers", () => {
   try {
     assert.deepEqual(installedProviders(dir, "linux"), ["cpu", "webgpu"]);
     writeFileSync(join(dir, "libonnxruntime_providers_cuda.so"), "");
+    // without providers_shared onnxruntime cannot load the cuda provider
+    assert.deepEqual(installedProviders(dir, "linux"), ["cpu", "webgpu"]);
+    writeFileSync(join(dir, "libonnxruntime_providers_shared.so"), "");
     assert.deepEqual(installedProviders(dir, "linux"), ["cpu", "webgpu", "cuda"]);
   } finally {
     rmSync(dir, { recursive: true });
