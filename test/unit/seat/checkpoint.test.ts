@@ -45,3 +45,27 @@ test("a half-written checkpoint (left by a kill) is ignored and cleaned up by th
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a checkpoint over 2 GiB (a 0.5B full fine-tune writes 5.9 GB) is written and read back by ranges", () => {
+  const dir = mkdtempSync(join(tmpdir(), "seat-ckpt-big-"));
+  try {
+    // four 576 MiB tensors: 2.25 GiB in all, past Node's 2 GiB single-read limit
+    const n = 151 * 2 ** 20;
+    const tensors = new Map<string, CkptTensor>();
+    for (let k = 0; k < 4; k++) {
+      const d = new Float32Array(n);
+      for (let i = 0; i < n; i += 4099) d[i] = k + i / n;
+      d[n - 1] = -k;
+      tensors.set(`state/t${k}`, { shape: [n], data: d });
+    }
+    writeCheckpoint(dir, state(1), tensors, 1);
+    const back = readCheckpoint(join(dir, checkpointName(1)));
+    for (const [name, t] of tensors) {
+      const b = back.tensors.get(name)!;
+      assert.deepEqual(b.shape, t.shape);
+      assert.ok(Buffer.from(b.data.buffer).equals(Buffer.from(t.data.buffer)), `${name} differs`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
