@@ -2,7 +2,10 @@
 // settings < task definition < CLI flags) are merged as plain objects, then validated once against
 // SCHEMA; every error names the key, the layer it came from and what was expected.
 import { SCHEMA, PRESETS, PRETRAINED_PRESETS, PRETRAINED_MIN_PARAMS, METHODS, type LeafSpec, type LeafValue, type Method } from "./configSchema";
-import { expectedTensors, loadConfig } from "../model/index";
+// Direct modules, not ../model/index: the editor host reads configs through this file (seat import-run)
+// and must never load the runtime layer that model/index pulls in.
+import { loadConfig } from "../model/config";
+import { expectedTensors } from "../model/weights";
 import { flattenDotted, nestDotted, setDotted } from "../util/dotted";
 
 export { METHODS, SCHEMA, PRESETS, PRETRAINED_PRESETS, PRETRAINED_MIN_PARAMS, LINEAR_MODULES, type Method, type LeafSpec } from "./configSchema";
