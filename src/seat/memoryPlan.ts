@@ -104,8 +104,8 @@ export function planRefusal(p: MemoryPlan, available: number, config: SeatConfig
   if (act > 0.2 * need) tips.push(`--max-seq-len ${Math.max(64, Math.floor(config.train.maxSeqLen / 2))}`);
   const parts = methodParts(config.method);
   if (parts.params === "dense") tips.push("--method seat or lora (optimizer state only for the trainable entries)");
-  tips.push("or export a job for a bigger machine (seat export-job)");
-  return `this run needs about ${GB(need)} of memory and ${GB(available)} is available (largest part: ${largest?.name ?? "?"} ${GB(largest?.bytes ?? 0)}); try ${tips.join(", ")}`;
+  const job = "export a job for a bigger machine (seat export-job)";
+  return `this run needs about ${GB(need)} of memory and ${GB(available)} is available (largest part: ${largest?.name ?? "?"} ${GB(largest?.bytes ?? 0)}); ${tips.length ? `try ${tips.join(", ")}, or ${job}` : job}`;
 }
 
 /** Memory the system can give this process now: Linux's MemAvailable, else the free memory. */
