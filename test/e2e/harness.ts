@@ -258,9 +258,12 @@ export function expectCount(what: string, timeoutMs: number, loc: Locator, ok: (
   return eventually(what, timeoutMs, () => loc.count(), ok);
 }
 
-/** Waits until the first element of `loc` has inner text matching (or, with `negate`, not matching) `re`. */
+/**
+ * Waits until the first element of `loc` has inner text matching (or, with `negate`, not matching) `re`.
+ * No-break spaces (the editor renders every space of a line as one) read as plain spaces.
+ */
 export function expectText(what: string, timeoutMs: number, loc: Locator, re: RegExp, negate = false): Promise<string> {
-  return eventually(what, timeoutMs, () => loc.first().innerText({ timeout: 1000 }).catch(() => ""), (t) => re.test(t) !== negate);
+  return eventually(what, timeoutMs, () => loc.first().innerText({ timeout: 1000 }).then((t) => t.replace(/\u00a0/g, " "), () => ""), (t) => re.test(t) !== negate);
 }
 
 /** Waits until the inner texts of all of `loc`'s elements (whitespace collapsed) satisfy `ok`. */
