@@ -163,4 +163,30 @@ describe("record editor (SEAT sidebar)", { timeout: 420_000 }, () => {
     await expectText("the form shows the last record again", 15_000, form.locator("#where"), /record 5 of 5/);
     await ed.screenshot("08-record-deleted");
   });
+
+  test("Check with the base model runs seat perturb --verify in a child process; a checked stand-in is stored with its abstention", async () => {
+    const { page } = ed;
+    await goToLine(page, 2);
+    await expectText("the form shows record 2", 15_000, form.locator("#where"), /· line 2$/);
+    const verify = form.locator("#verify");
+    await expectText("Check names the selected (embedded) model", 15_000, verify, /Check with seat-tiny-world/);
+    await verify.click();
+    const first = form.locator("#suggestions li").first();
+    const text = await expectText("the checked stand-ins carry the base model's abstention", 120_000, first, /→ .+ · base abstains \d\.\d\d/);
+    await ed.screenshot("09-checked-stand-ins");
+    const replacement = text.split("→")[1].split("·")[0].trim();
+    await form.locator("#sug-0-accept").click();
+    const file = join(ed.workspace, FILE);
+    const line2 = await eventually("the checked stand-in is stored in line 2", 30_000, async () => {
+      await focusEditor(page);
+      await page.keyboard.press("Control+s");
+      return readFileSync(file, "utf8").split("\n")[1];
+    }, (l) => l.includes(`"replacement": "${replacement}"`));
+    const stored = JSON.parse(line2).seat.perturbations;
+    assert.equal(stored.length, 1);
+    assert.ok(typeof stored[0].abstention === "number" && stored[0].abstention >= 0.5 && stored[0].abstention <= 1, `abstention ${stored[0].abstention}`);
+    assert.ok(line2.startsWith(lines[1].slice(0, -1)), "the record's own text is kept; seat is added at its end");
+    await undo(ed, 1);
+    await expectOnDisk(ed, "undo restores the file byte for byte", original);
+  });
 });
