@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FrameLocator, Page } from "playwright-core";
-import { eventually, expectText, openEditor, openFile, openSeatSidebar, viewPane, type Editor } from "./harness";
+import { eventually, expectText, openEditor, openFile, openSeatSidebar, viewPane, webviewWith, type Editor } from "./harness";
 
 const FILE = "formats.jsonl";
 
@@ -57,7 +57,7 @@ describe("record editor (SEAT sidebar)", { timeout: 420_000 }, () => {
       if ((await header.getAttribute("aria-expanded")) === "true") await header.click();
     }
     await viewPane(page, "Record");
-    form = page.frameLocator("iframe.webview.ready").first().frameLocator("#active-frame");
+    form = await webviewWith(page, ".toolbar #next", 60_000);
   });
   afterEach(async (t) => {
     await ed?.screenshot(`last-${t.name.slice(0, 40).replace(/[^\w]+/g, "-")}`).catch(() => undefined);

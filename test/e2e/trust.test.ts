@@ -1,7 +1,7 @@
 // Restricted Mode: the folder opens untrusted. Datasets are still validated; models, training and
 // probing are off, and the views say why and how to trust the workspace.
 import { after, afterEach, before, describe, test } from "node:test";
-import { eventually, expectNone, expectText, openEditor, openFile, openSeatSidebar, runCommand, viewPane, notification, type Editor } from "./harness";
+import { eventually, expectNone, expectText, openEditor, openFile, openSeatSidebar, runCommand, viewPane, notification, webviewWith, type Editor } from "./harness";
 
 describe("Restricted Mode (untrusted workspace)", { timeout: 300_000 }, () => {
   let ed: Editor;
@@ -57,7 +57,7 @@ describe("Restricted Mode (untrusted workspace)", { timeout: 300_000 }, () => {
     await page.keyboard.press("Control+Home");
     await openSeatSidebar(page);
     await viewPane(page, "Record");
-    const form = page.frameLocator("iframe.webview.ready").first().frameLocator("#active-frame");
+    const form = await webviewWith(page, ".toolbar #next", 60_000);
     await expectText("the form shows line 1", 60_000, form.locator("#where"), /· line 1$/);
     await expectText("the reason checking is off", 15_000, form.locator("#verify-reason"), /Restricted Mode/);
     await eventually("the Check button is disabled", 15_000, () => form.locator("#verify").getAttribute("disabled"), (v) => v !== null);
