@@ -53,6 +53,14 @@ function entityRefName(e: EntityRef): string {
   return typeof e === "string" ? e : e.name;
 }
 
+/**
+ * The entries of a record's seat.entities that are names or {name} objects: the list comes from the
+ * user's file as written, and the validator reports the others (a number, null) at their place.
+ */
+function validRefs(list: readonly EntityRef[] | undefined): EntityRef[] {
+  return (list ?? []).filter((e) => typeof e === "string" || (typeof e === "object" && e !== null && typeof (e as { name?: unknown }).name === "string"));
+}
+
 /** Adds one record's evidence to an index (for streaming over big files). */
 export function addToIndex(index: DatasetIndex, r: EntityRecordView): void {
   index.records++;
@@ -70,8 +78,13 @@ export function addToIndex(index: DatasetIndex, r: EntityRecordView): void {
   };
   for (const t of prompt) for (const s of candidateSpans(t)) note(s.text, "prompt", kindFromSpan(s).kind);
   for (const t of answer) for (const s of candidateSpans(t)) note(s.text, "answer", kindFromSpan(s).kind);
-  for (const e of r.seat?.entities ?? []) index.names.add(entityRefName(e));
-  for (const p of r.seat?.perturbations ?? []) index.names.add(typeof p === "string" ? p : p.replacement);
+  // The seat lists come from the user's file as written: skip entries that are not names (a number in
+  // seat.perturbations is reported by the validator; here it must not crash the name guard).
+  for (const e of validRefs(r.seat?.entities)) index.names.add(entityRefName(e));
+  for (const p of r.seat?.perturbations ?? []) {
+    const name = typeof p === "string" ? p : (p as { replacement?: unknown } | null)?.replacement;
+    if (typeof name === "string") index.names.add(name);
+  }
   for (const [k, v] of seen) {
     let st = index.stats.get(k);
     if (!st) index.stats.set(k, (st = { records: 0, inPrompt: 0, answerOnly: 0, kinds: new Map() }));
@@ -165,7 +178,7 @@ function parseKind(k: string | undefined): EntityKind | undefined {
 export function detectEntities(r: EntityRecordView, opts: DetectOptions = {}): DetectedEntity[] {
   const { prompt, answer } = recordTexts(r);
   const out: DetectedEntity[] = [];
-  const declared = r.seat?.entities ?? [];
+  const declared = validRefs(r.seat?.entities);
   const found = new Map<string, { span: Span; inPrompt: boolean; order: number; count: number }>();
   let order = 0;
   for (const [side, texts] of [["prompt", prompt], ["answer", answer]] as const) {

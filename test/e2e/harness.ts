@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { tmpdir } from "node:os";
-import { chromium, type Browser, type Page, type Locator } from "playwright-core";
+import { chromium, type Browser, type Page, type Locator, type FrameLocator } from "playwright-core";
 // @ts-expect-error plain ESM script without types
 import { ensureTools } from "../../scripts/e2e-tools.mjs";
 
@@ -258,9 +258,12 @@ export function expectCount(what: string, timeoutMs: number, loc: Locator, ok: (
   return eventually(what, timeoutMs, () => loc.count(), ok);
 }
 
-/** Waits until the first element of `loc` has inner text matching (or, with `negate`, not matching) `re`. */
+/**
+ * Waits until the first element of `loc` has inner text matching (or, with `negate`, not matching) `re`.
+ * No-break spaces (the editor renders every space of a line as one) read as plain spaces.
+ */
 export function expectText(what: string, timeoutMs: number, loc: Locator, re: RegExp, negate = false): Promise<string> {
-  return eventually(what, timeoutMs, () => loc.first().innerText({ timeout: 1000 }).catch(() => ""), (t) => re.test(t) !== negate);
+  return eventually(what, timeoutMs, () => loc.first().innerText({ timeout: 1000 }).then((t) => t.replace(/\u00a0/g, " "), () => ""), (t) => re.test(t) !== negate);
 }
 
 /** Waits until the inner texts of all of `loc`'s elements (whitespace collapsed) satisfy `ok`. */
@@ -276,4 +279,21 @@ export async function expectNone(what: string, holdMs: number, loc: Locator): Pr
     if (n !== 0) throw new Error(`${what}: expected none, found ${n}`);
     await new Promise((r) => setTimeout(r, 200));
   } while (Date.now() < end);
+}
+
+/**
+ * The webview (its inner frame) that shows `selector`: the sidebar's record editor and the probes panel
+ * are both webviews, so "the first webview" is not a way to find either.
+ */
+export async function webviewWith(page: Page, selector: string, timeoutMs: number): Promise<FrameLocator> {
+  const frames = page.locator("iframe.webview.ready");
+  const found = await eventually(`a webview showing ${selector}`, timeoutMs, async () => {
+    const n = await frames.count();
+    for (let i = 0; i < n; i++) {
+      const inner = frames.nth(i).contentFrame().locator("#active-frame").contentFrame();
+      if ((await inner.locator(selector).count().catch(() => 0)) > 0) return inner;
+    }
+    return null;
+  }, (f) => f !== null);
+  return found!;
 }

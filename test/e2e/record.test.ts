@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FrameLocator, Page } from "playwright-core";
-import { eventually, expectText, openEditor, openFile, openSeatSidebar, viewPane, type Editor } from "./harness";
+import { eventually, expectText, openEditor, openFile, openSeatSidebar, viewPane, webviewWith, type Editor } from "./harness";
 
 const FILE = "formats.jsonl";
 
@@ -57,7 +57,7 @@ describe("record editor (SEAT sidebar)", { timeout: 420_000 }, () => {
       if ((await header.getAttribute("aria-expanded")) === "true") await header.click();
     }
     await viewPane(page, "Record");
-    form = page.frameLocator("iframe.webview.ready").first().frameLocator("#active-frame");
+    form = await webviewWith(page, ".toolbar #next", 60_000);
   });
   afterEach(async (t) => {
     await ed?.screenshot(`last-${t.name.slice(0, 40).replace(/[^\w]+/g, "-")}`).catch(() => undefined);
@@ -162,5 +162,31 @@ describe("record editor (SEAT sidebar)", { timeout: 420_000 }, () => {
     await expectOnDisk(ed, "Delete removes the added record", original);
     await expectText("the form shows the last record again", 15_000, form.locator("#where"), /record 5 of 5/);
     await ed.screenshot("08-record-deleted");
+  });
+
+  test("Check with the base model runs seat perturb --verify in a child process; a checked stand-in is stored with its abstention", async () => {
+    const { page } = ed;
+    await goToLine(page, 2);
+    await expectText("the form shows record 2", 15_000, form.locator("#where"), /· line 2$/);
+    const verify = form.locator("#verify");
+    await expectText("Check names the selected (embedded) model", 15_000, verify, /Check with seat-tiny-world/);
+    await verify.click();
+    const first = form.locator("#suggestions li").first();
+    const text = await expectText("the checked stand-ins carry the base model's abstention", 120_000, first, /→ .+ · base abstains \d\.\d\d/);
+    await ed.screenshot("09-checked-stand-ins");
+    const replacement = text.split("→")[1].split("·")[0].trim();
+    await form.locator("#sug-0-accept").click();
+    const file = join(ed.workspace, FILE);
+    const line2 = await eventually("the checked stand-in is stored in line 2", 30_000, async () => {
+      await focusEditor(page);
+      await page.keyboard.press("Control+s");
+      return readFileSync(file, "utf8").split("\n")[1];
+    }, (l) => l.includes(`"replacement": "${replacement}"`));
+    const stored = JSON.parse(line2).seat.perturbations;
+    assert.equal(stored.length, 1);
+    assert.ok(typeof stored[0].abstention === "number" && stored[0].abstention >= 0.5 && stored[0].abstention <= 1, `abstention ${stored[0].abstention}`);
+    assert.ok(line2.startsWith(lines[1].slice(0, -1)), "the record's own text is kept; seat is added at its end");
+    await undo(ed, 1);
+    await expectOnDisk(ed, "undo restores the file byte for byte", original);
   });
 });

@@ -1,7 +1,7 @@
 // The extension in a real VS Code (code-server) in a real browser: activation, the SEAT sidebar and
 // its views, palette commands, opening a dataset. One editor for the whole file (starting one costs ~15 s).
 import { after, afterEach, before, describe, test } from "node:test";
-import { openEditor, openFile, openSeatSidebar, runCommand, viewPane, activeTab, expectText, expectTexts, type Editor } from "./harness";
+import { openEditor, openFile, openSeatSidebar, runCommand, viewPane, activeTab, expectText, expectTexts, webviewWith, type Editor } from "./harness";
 
 describe("SEAT Tuner in VS Code (trusted workspace)", { timeout: 300_000 }, () => {
   let ed: Editor;
@@ -73,9 +73,9 @@ describe("SEAT Tuner in VS Code (trusted workspace)", { timeout: 300_000 }, () =
   test("SEAT: Open Probes Panel renders the webview panel (nonce'd script ran inside the nested frames)", async () => {
     const { page } = ed;
     await runCommand(page, "SEAT: Open Probes Panel");
-    const frame = page.frameLocator("iframe.webview.ready").first().frameLocator("#active-frame");
     // The heading is created by dist/webview.js, so it proves the script loaded under the panel's CSP.
-    await frame.locator("h1", { hasText: "SEAT probes" }).waitFor({ timeout: 60_000 });
+    const frame = await webviewWith(page, "h1", 60_000);
+    await frame.locator("h1", { hasText: "SEAT probes" }).waitFor({ timeout: 15_000 });
     await ed.screenshot("05-probes-panel");
   });
 

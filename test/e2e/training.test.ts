@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { expectCount, expectNone, expectText, openEditor, openFile, openSeatSidebar, runCommand, viewPane, type Editor } from "./harness";
+import { expectCount, expectNone, expectText, openEditor, webviewWith, openFile, openSeatSidebar, runCommand, viewPane, type Editor } from "./harness";
 
 const quick = (page: Page) => page.locator(".quick-input-widget");
 
@@ -177,9 +177,8 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     const { page } = ed;
     await openFile(page, "people.jsonl");
     await runCommand(page, "SEAT: Open Probes Panel");
-    const frame = page.frameLocator("iframe.webview.ready").first().frameLocator("#active-frame");
+    const frame = await webviewWith(page, "tr[data-key]", 240_000);
     const rows = frame.locator("tr[data-key]");
-    await rows.first().waitFor({ timeout: 240_000 });
     await expectCount("one probes row per training record", 30_000, rows, (n) => n === 2);
     await expectText("the first probes row names its entity", 15_000, rows, /Nubrek Vokdev/);
     await ed.screenshot("06-probes-rows");

@@ -1,7 +1,7 @@
 // Restricted Mode: the folder opens untrusted. Datasets are still validated; models, training and
 // probing are off, and the views say why and how to trust the workspace.
 import { after, afterEach, before, describe, test } from "node:test";
-import { expectNone, openEditor, openFile, openSeatSidebar, runCommand, viewPane, notification, type Editor } from "./harness";
+import { eventually, expectNone, expectText, openEditor, openFile, openSeatSidebar, runCommand, viewPane, notification, webviewWith, type Editor } from "./harness";
 
 describe("Restricted Mode (untrusted workspace)", { timeout: 300_000 }, () => {
   let ed: Editor;
@@ -48,5 +48,27 @@ describe("Restricted Mode (untrusted workspace)", { timeout: 300_000 }, () => {
     await page.keyboard.press("Control+Shift+M");
     await page.locator(".markers-panel .monaco-list-row", { hasText: "invalid JSON" }).first().waitFor({ timeout: 60_000 });
     await ed.screenshot("03-restricted-diagnostics");
+  });
+
+  test("the record editor edits in Restricted Mode; checking stand-ins with the model is off, with the reason", async () => {
+    const { page } = ed;
+    await openFile(page, "broken.jsonl");
+    await page.locator(".monaco-editor .view-lines").first().click();
+    await page.keyboard.press("Control+Home");
+    await openSeatSidebar(page);
+    await viewPane(page, "Record");
+    const form = await webviewWith(page, ".toolbar #next", 60_000);
+    await expectText("the form shows line 1", 60_000, form.locator("#where"), /· line 1$/);
+    await expectText("the reason checking is off", 15_000, form.locator("#verify-reason"), /Restricted Mode/);
+    await eventually("the Check button is disabled", 15_000, () => form.locator("#verify").getAttribute("disabled"), (v) => v !== null);
+    const box = form.locator("#field-answer textarea");
+    await box.fill("Ilse Morrow.");
+    await box.press("Tab");
+    await expectText("the edit reached the editor", 15_000, page.locator(".monaco-editor .view-lines"), /"answer": "Ilse Morrow\."/);
+    await form.locator("#verify-reason").scrollIntoViewIfNeeded();
+    await ed.screenshot("04-restricted-record-editor");
+    await page.locator(".monaco-editor .view-lines").first().click();
+    await page.keyboard.press("Control+z");
+    await expectText("undo restores the line", 15_000, page.locator(".monaco-editor .view-lines"), /"answer": "Ilse Morrow founded Wnzatj SAS\."/);
   });
 });

@@ -131,3 +131,16 @@ test("--verify scores each stand-in with the base model (tiny fixture) and keeps
   assert.equal(missing.code, 2);
   assert.match(missing.err, /--model .*no-such-model: not a folder/);
 });
+
+test("a seat list entry that is not a name (a number, null) is reported by the validator, not a crash of the name guard", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "seat-perturb-"));
+  const file = join(dir, "odd.jsonl");
+  writeFileSync(file, '{"question": "Where was Nubrek Vokdev born?", "answer": "Rarekivo.", "seat": {"entities": [null], "perturbations": [42]}}\n');
+  const r = await seat(["perturb", file, "--json", "--k", "2"]);
+  assert.equal(r.code, 0, r.err);
+  assert.doesNotMatch(r.err, /TypeError|at \w+ \(/, "no stack trace");
+  assert.match(r.err, /line 1, column \d+: /);
+  const doc = JSON.parse(r.out);
+  assert.equal(doc.records[0].entity.name, "Nubrek Vokdev");
+  assert.equal(doc.records[0].candidates.length, 2);
+});
