@@ -5,13 +5,12 @@ import * as vscode from "vscode";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ProbeReport } from "../../eval/types";
-import { reportToCsv, reportToHtml, reportToJson } from "../../eval/report";
-import { seriesFromEvents } from "../../eval/curves";
+import { reportToCsv, reportToHtml, reportToJson, seriesFromEvents } from "../../presentation/index";
 import { parseEventLog, type TrainEvent } from "../../protocol/events";
 import {
   validatePanelViewState, validateWebviewMessage,
   type CurveSeries, type ExportFormat, type HostMessage, type PanelSession, type WebviewMessage,
-} from "../../protocol/webview";
+} from "../../presentation/webview";
 import type { SeatShell, RunSummary } from "../shell";
 import { makeNonce, panelHtml } from "./html";
 import type { InlineVerdicts, OpenAtRecordArgs } from "./inline";
