@@ -15,9 +15,9 @@ const ortRule = {
 
 /** The core's layers, lowest first: what each is, so a refused import says what it would mix up. */
 const LAYERS = [
-  { dirs: ["util"], what: "small helpers with no domain: files, PRNG, dotted keys, worker threads" },
+  { dirs: ["util", "platform"], what: "helpers with no domain (files, PRNG, dotted keys, worker threads) and facts about the machine (GPU drivers, GPU self-test verdicts)" },
   { dirs: ["engine"], what: "the tensor graph compiler: graph, autodiff, ONNX emission" },
-  { dirs: ["runtime", "model"], what: "onnxruntime sessions, GPU checks and Hugging Face model folders" },
+  { dirs: ["runtime", "model"], what: "onnxruntime sessions and Hugging Face model folders" },
   { dirs: ["data", "protocol"], what: "dataset records and the typed messages (trainer events, record view)" },
   { dirs: ["entities"], what: "entity detection and look-alike names, built on the dataset records" },
   { dirs: ["seat", "eval"], what: "training and probing" },

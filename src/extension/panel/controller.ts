@@ -242,8 +242,8 @@ export class ProbesController implements vscode.Disposable {
     else this.post({ type: "trust", trusted: false });
   }
 
+  /** seat.runProbes (trust is checked by the command table's wrapper). */
   async run(arg?: unknown): Promise<void> {
-    if (!this.shell.requireTrust("Running probes")) return;
     const { session } = await this.sessionFrom(arg);
     if (!session) return;
     this.session = session;
@@ -251,8 +251,8 @@ export class ProbesController implements vscode.Disposable {
     await this.runProbes();
   }
 
+  /** seat.compareRuns (trust is checked by the command table's wrapper). */
   async compareRuns(arg?: unknown): Promise<void> {
-    if (!this.shell.requireTrust("Comparing runs")) return;
     const all = (await this.shell.listRuns()).filter((r) => r.state === "finished");
     if (all.length === 0) {
       void vscode.window.showInformationMessage("SEAT: no finished runs to compare yet.");

@@ -16,7 +16,7 @@ async function importErrors(file: string, source: string): Promise<string[]> {
 test("an upward import is refused with both layers named; lower and same-layer imports pass", async () => {
   const up = await importErrors("src/data/probe.ts", `import { train as x } from "../seat/index";`);
   assert.equal(up.length, 1);
-  assert.match(up[0], /src\/data \(dataset records.*\) sits below src\/seat \(training and probing\) in the layer order util < engine < /);
+  assert.match(up[0], /src\/data \(dataset records.*\) sits below src\/seat \(training and probing\) in the layer order util\/platform < engine < /);
   const deep = await importErrors("src/engine/ops/probe.ts", `import * as x from "../../model/index";`);
   assert.match(deep[0] ?? "", /src\/engine .* sits below src\/model/);
   assert.match((await importErrors("src/data/probe.ts", `import * as x from "../entities/index";`))[0] ?? "", /sits below src\/entities/);
