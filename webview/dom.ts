@@ -10,7 +10,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<s
 }
 
 /**
- * Parses an SVG string produced by src/eval/svg.ts (which escapes every text) as an SVG document and
+ * Parses an SVG string produced by src/presentation/svg.ts (which escapes every text) as an SVG document and
  * imports its root: the markup comes from our own renderer, and an SVG parsed this way cannot run script.
  */
 export function svgNode(markup: string): Node {

@@ -1,11 +1,11 @@
 // The probes panel: per-example table (filter, sort, search, click to reveal the dataset line), method
 // summary, live training curves and the activation PCA. Talks to the extension only through the typed
-// protocol in src/protocol/webview.ts; keeps its view state with setState so a reload restores it.
+// protocol in src/presentation/webview.ts; keeps its view state with setState so a reload restores it.
 import "./styles.css";
-import { validatePanelViewState, DEFAULT_VIEW_STATE, RECORD_FILTERS, type HostMessage, type PanelViewState, type WebviewMessage, type CurveSeries, type RecordFilter, type SortKey, type PanelTab } from "../src/protocol/webview";
+import { validatePanelViewState, DEFAULT_VIEW_STATE, RECORD_FILTERS, type HostMessage, type PanelViewState, type WebviewMessage, type CurveSeries, type RecordFilter, type SortKey, type PanelTab } from "../src/presentation/webview";
 import type { ProbeReport, ModelProbeResult, RunComparison, AbstentionRates } from "../src/eval/types";
-import { applyTrainEvent } from "../src/eval/curves";
-import { lineChartSvg, pcaSvg } from "../src/eval/svg";
+import { applyTrainEvent } from "../src/presentation/curves";
+import { lineChartSvg, pcaSvg } from "../src/presentation/svg";
 import { buildRows, visibleRows, meanAbstentionProb, type TableRow } from "./model";
 import { h, svgNode, fmt, pct } from "./dom";
 import * as ui from "./toolkit";

@@ -1,7 +1,7 @@
 // The panel's view logic as pure functions (no DOM): which rows the per-example table shows, in which
 // order, and the training curves built from events. Unit-tested under node.
 import type { ProbeReport, QueryProbe, RecordFlags, RecordProbe } from "../src/eval/types";
-import type { PanelViewState } from "../src/protocol/webview";
+import type { PanelViewState } from "../src/presentation/webview";
 
 export interface TableRow {
   key: string;

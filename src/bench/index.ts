@@ -14,7 +14,7 @@ import { matmulCeiling } from "./ceiling";
 import { benchOurTraining, modelHf, writeRandomModel, LLAMA_100M, type HfLlamaConfig } from "./train";
 import { benchOurGeneration } from "./generate";
 import { activationTime } from "./activation";
-import { writeBenchDataset, benchValidation } from "../data/bench";
+import { writeBenchDataset, benchValidation } from "./validation";
 
 export const EMBEDDED_MODEL = "models/seat-tiny-world";
 

@@ -24,11 +24,10 @@ export { convertRecordText, convertJsonlText, ConversionError, FORMAT_FIELDS, ty
 export { scanJson, type JsonScanResult, type JsonSpanNode } from "./jsonScan";
 export { contentHash } from "./check";
 export { FILE_RULES, crlfMessage, type Span } from "./fileRules";
-export { writeBenchDataset, benchValidation, type ValidationBenchResult } from "./bench";
 export {
   exportCsvFile, importCsvFile, recordsToCsv, csvToJsonl, JSON_SUFFIX, CsvInputError,
   type CsvIssue, type CsvExportResult, type CsvImportResult,
 } from "./csv";
-export { toValidateOptions, type PlainValidateOptions } from "./plainOptions";
+export type { PlainValidateOptions } from "./plainOptions";
 export { IncrementalValidator, LineChecker, type LineBatch, type LineReader, type LineResults } from "./incremental";
 export { datasetStats, StatsBuilder, type DatasetStats, type LengthStats } from "./stats";

@@ -8,7 +8,7 @@
 // parts not merged yet.
 import { Worker, isMainThread } from "node:worker_threads";
 import { availableParallelism } from "node:os";
-import { detectSubjects } from "../entities/detect";
+import { join } from "node:path";
 import { workerScript } from "../util/workerScript";
 import { JsonlLines, type PartResult } from "./lines";
 import type { PlainValidateOptions } from "./plainOptions";
@@ -72,7 +72,7 @@ export function defaultValidationThreads(): number {
  */
 export async function planParts(fh: Handle, size: number, options: StreamOptions): Promise<PartPlan | null> {
   if (!isMainThread || options.onRecord || options.onProblem || options.countTokens) return null;
-  if (options.detectEntities && options.detectEntities !== detectSubjects) return null;
+  if (options.detectEntities && !options.detectEntities.builtin) return null;
   const threads = options.threads ?? defaultValidationThreads();
   if (threads <= 1) return null;
   const partBytes = Math.max(1, options.partBytes ?? Math.max(MIN_PART_BYTES, Math.ceil(size / (threads * PARTS_PER_THREAD))));
@@ -106,9 +106,12 @@ async function nextNewline(fh: Handle, from: number, size: number, probe: Buffer
   return -1;
 }
 
-/** The worker script: validateWorker.js beside the bundle (dist/), or validateWorker.ts run from source. */
+/**
+ * The worker script: validateWorker.js beside the bundle (dist/), or src/entities/validateWorker.ts run
+ * from source (it sits above this layer because it rebuilds the built-in entity detector).
+ */
 export function validationWorkerEntry(): { code: string; eval: boolean } {
-  return workerScript(__dirname, "validateWorker", "validation worker");
+  return workerScript(__dirname, "validateWorker", "validation worker", join(__dirname, "..", "entities"));
 }
 
 /**
@@ -125,7 +128,7 @@ export function validateParts(path: string, size: number, plan: PartPlan, option
     path,
     options: {
       maxProblems: options.maxProblems, maxLineBytes: options.maxLineBytes, duplicates: options.duplicates, maxTokens: options.maxTokens,
-      chunkBytes, detectEntities: options.detectEntities === detectSubjects,
+      chunkBytes, detectEntities: options.detectEntities?.builtin === true,
     },
   };
   const whole = new JsonlLines(options);

@@ -1,7 +1,6 @@
 // ValidateOptions as plain data, for validation on another thread: functions cannot cross, so the
-// built-in entity detector goes by name (a tokenizer's countTokens or another detector cannot go at all).
-import { detectSubjects } from "../entities/detect";
-import type { ValidateOptions } from "./types";
+// built-in entity detector goes as a flag (a tokenizer's countTokens or another detector cannot go at
+// all). src/entities' toValidateOptions turns it back into ValidateOptions.
 
 export interface PlainValidateOptions {
   maxProblems?: number;
@@ -10,9 +9,4 @@ export interface PlainValidateOptions {
   maxTokens?: number;
   /** Warn about records whose question names no subject entity (the built-in detector). */
   detectEntities?: boolean;
-}
-
-export function toValidateOptions(o: PlainValidateOptions): ValidateOptions {
-  const { detectEntities, ...rest } = o;
-  return detectEntities ? { ...rest, detectEntities: detectSubjects } : rest;
 }

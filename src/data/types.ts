@@ -156,8 +156,15 @@ export interface Problem {
 
 /** Counts a text's tokens with the selected model's tokenizer. */
 export type TokenCounter = (text: string) => number;
-/** Finds subject entities in a text (E's detector, or any other). */
-export type EntityDetector = (text: string) => string[];
+/**
+ * Finds subject entities in a text (src/entities' detector, or any other). `builtin` marks the built-in
+ * detector: the one a worker thread can rebuild (from PlainValidateOptions), so validation of a big file
+ * with it can run in parallel; any other detector keeps validation on the calling thread.
+ */
+export interface EntityDetector {
+  (text: string): string[];
+  readonly builtin?: true;
+}
 
 export interface ValidateOptions {
   /** Token counter plus context length: records whose rendered text exceeds it are errors. */

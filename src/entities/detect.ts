@@ -1,6 +1,7 @@
 // Subject-entity detection: candidates from one record's text (spans.ts), ranked with evidence from the
 // whole dataset (how often a name recurs, whether it is asked about or only given as an answer, whether
 // its words also occur in lower case, i.e. are ordinary words capitalised at a sentence start).
+import type { EntityDetector } from "../data/index";
 import type { DetectedEntity, EntityKind, EntityRecordView, EntityRef } from "./types";
 import { capitalisedSpans, quotedSpans, tokenize, type Span } from "./spans";
 import {
@@ -252,6 +253,7 @@ export function subjectEntity(r: EntityRecordView, opts: DetectOptions = {}): De
 }
 
 /** Detector over plain text in the shape src/data's validator takes: names, best first. */
-export function detectSubjects(text: string): string[] {
-  return detectEntities({ question: text }).filter((e) => e.score >= MIN_SUBJECT_SCORE).map((e) => e.name);
-}
+export const detectSubjects: EntityDetector = Object.assign(
+  (text: string): string[] => detectEntities({ question: text }).filter((e) => e.score >= MIN_SUBJECT_SCORE).map((e) => e.name),
+  { builtin: true as const },
+);

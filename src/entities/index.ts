@@ -19,3 +19,4 @@ export {
 export { verifyUnknown, DEFAULT_ABSTENTION_THRESHOLD, type AbstentionScorer, type VerifyOptions, type VerifyResult } from "./verify";
 export { applyRecordEdits, type RecordEdit } from "./fileEdit";
 export { editDistance, tooClose } from "./distance";
+export { toValidateOptions } from "./validateOptions";

@@ -25,13 +25,10 @@ export { buildReport, compareRun, recordFlags, pcaView, type HiddenLoader } from
 export {
   contentHash, cacheEntryPath, writeProbeResult, readProbeResult, readHiddenFor, readCached, encodeHidden, decodeHidden,
 } from "./cache";
-export { reportToJson, reportToCsv, reportToHtml, reportToText, csvField, CSV_COLUMNS } from "./report";
 export { probeDataset, addGeneratedNeighbours, ProbeInputError, type ProbeDatasetOptions, type ProbeDatasetResult, type ProbeModelLoader } from "./probeDataset";
 export { probeInputs, toProbeRecord, toUnknownQuery, isUnknownQuery } from "./inputs";
 export { modelContentHash, modelFiles } from "./modelHash";
 export { referenceProbeModel } from "./referenceModel";
 export { runtimeProbeModel, runtimeProbeLoader } from "./runtimeModel";
 export { makeProbeModelLoader, loadProbeModel } from "./loadModel";
-export { pcaSvg, lineChartSvg, escapeXml, type ChartSeries } from "./svg";
-export { applyTrainEvent, seriesFromEvents } from "./curves";
 export * from "./types";

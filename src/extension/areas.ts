@@ -1,5 +1,5 @@
-// The editor areas that plug into the shell. An entry is undefined while that area is not built yet;
-// its commands then answer "not built yet" (see extension.ts) and its view shows a placeholder.
+// The editor areas that plug into the shell, each registering its views and its commands of the
+// command table (commands.ts).
 import type * as vscode from "vscode";
 import type { CommandArea } from "./commands";
 import type { SeatShell } from "./shell";
@@ -9,7 +9,7 @@ import { activatePanel } from "./panel/index";
 
 export type AreaActivator = (context: vscode.ExtensionContext, shell: SeatShell) => void | Promise<void>;
 
-export const areaActivators: Record<Exclude<CommandArea, "shell">, AreaActivator | undefined> = {
+export const areaActivators: Record<Exclude<CommandArea, "shell">, AreaActivator> = {
   datasets: activateDatasets,
   perturb: activatePerturbations,
   panel: activatePanel,

@@ -2,10 +2,10 @@
 // registers the shell's commands and views, then lets each editor area plug in. Anything heavy (model
 // weights, training, probing) runs in a child process started through shell.cliCommand().
 import * as vscode from "vscode";
-import { ALL_COMMAND_IDS, COMMAND_AREA, type CommandArea, type CommandId } from "./commands";
+import { COMMAND_TABLE, type CommandArea } from "./commands";
 import { createShell } from "./shellImpl";
 import { registerShellCommands } from "./shellCommands";
-import { areaActivators } from "./areas";
+import { areaActivators, type AreaActivator } from "./areas";
 import { VIEW } from "./contextValues";
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -13,11 +13,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerShellCommands(context, shell);
 
   const failed = new Map<CommandArea, string>();
-  for (const [area, activateArea] of Object.entries(areaActivators) as [CommandArea, (typeof areaActivators)[keyof typeof areaActivators]][]) {
-    if (!activateArea) {
-      registerPlaceholderView(context, area, "Datasets view not built yet");
-      continue;
-    }
+  for (const [area, activateArea] of Object.entries(areaActivators) as [CommandArea, AreaActivator][]) {
     try {
       await activateArea(context, shell);
     } catch (err) {
@@ -32,13 +28,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   shell.log.info(`SEAT Tuner activated (${vscode.workspace.isTrusted ? "trusted" : "Restricted Mode"})`);
 }
 
-/** Commands in the table that no area registered get a handler that says so, instead of VS Code's "command not found". */
+/**
+ * The commands of an area that failed to start get a handler that says why, instead of VS Code's
+ * "command not found".
+ */
 async function registerMissing(context: vscode.ExtensionContext, failed: Map<CommandArea, string>): Promise<void> {
+  if (failed.size === 0) return;
   const registered = new Set(await vscode.commands.getCommands(true));
-  for (const id of ALL_COMMAND_IDS) {
-    if (registered.has(id)) continue;
-    const area = COMMAND_AREA[id as CommandId];
-    const why = failed.has(area) ? `the ${area} part failed to start: ${failed.get(area)}` : `the ${area} part is not built yet`;
+  for (const { id, area } of COMMAND_TABLE) {
+    if (registered.has(id) || !failed.has(area)) continue;
+    const why = `the ${area} part failed to start: ${failed.get(area)}`;
     context.subscriptions.push(
       vscode.commands.registerCommand(id, () => {
         void vscode.window.showErrorMessage(`SEAT: '${id}' is unavailable: ${why}.`);
@@ -47,7 +46,7 @@ async function registerMissing(context: vscode.ExtensionContext, failed: Map<Com
   }
 }
 
-/** A view whose area is missing or broken says so (instead of VS Code's "no data provider"). */
+/** A view whose area failed to start says so (instead of VS Code's "no data provider"). */
 function registerPlaceholderView(context: vscode.ExtensionContext, area: CommandArea, text: string): void {
   if (area !== "datasets") return;
   const item = new vscode.TreeItem(text);

@@ -8,7 +8,7 @@ import type { ShellImpl } from "./shellImpl";
 import { installedProviders } from "./models/modelInfo";
 import { cudaLibraryNames, findCudaLibraries, installCudaLibraries } from "./gpuProviderFiles";
 // what kind of Vulkan driver WebGPU would get
-import { webgpuAdapterKind } from "../protocol/vulkanDrivers";
+import { webgpuAdapterKind } from "../platform/vulkanDrivers";
 
 const CUDA_LIBS = cudaLibraryNames();
 

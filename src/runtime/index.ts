@@ -3,9 +3,9 @@
 export { createSession, autoOrder, builtProviders, PROVIDERS, LocalSession, readableProviderError, PROFILE_ENV, missingCudaLibrary } from "./session";
 export type { Session, SessionOptions, StepOptions, Provider, ModelSource, Placement } from "./session";
 export { describePlacement, parseProfile } from "./placement";
-export { webgpuAdapterKind, vulkanDrivers, softwareAdapterEnv, CHROMIUM_LIB_DIR } from "../protocol/vulkanDrivers";
+export { webgpuAdapterKind, vulkanDrivers, softwareAdapterEnv, CHROMIUM_LIB_DIR } from "../platform/vulkanDrivers";
 export { gpuVerdict, selfTest, type GpuVerdict } from "./selfTest";
-export { VERDICT_CACHE_ENV, readVerdicts, verdictCacheFile } from "../protocol/gpuVerdicts";
+export { VERDICT_CACHE_ENV, readVerdicts, verdictCacheFile } from "../platform/gpuVerdicts";
 export { readToHost, releaseReaders } from "./deviceRead";
 export { createWorkerSession, workerEntry } from "./workerSession";
 export { FeedError, checkFeeds } from "./tensors";

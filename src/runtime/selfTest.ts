@@ -5,11 +5,11 @@ import { readFileSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import * as ort from "onnxruntime-node";
 import * as E from "../engine";
-import { driverFingerprint, webgpuAdapterKind } from "../protocol/vulkanDrivers";
+import { driverFingerprint, webgpuAdapterKind } from "../platform/vulkanDrivers";
 import { createSession, type Provider } from "./session";
-import { readVerdicts, writeVerdict, type GpuVerdict } from "../protocol/gpuVerdicts";
+import { readVerdicts, writeVerdict, type GpuVerdict } from "../platform/gpuVerdicts";
 
-export type { GpuVerdict } from "../protocol/gpuVerdicts";
+export type { GpuVerdict } from "../platform/gpuVerdicts";
 
 type Gpu = Exclude<Provider, "auto" | "cpu">;
 /** Results must agree this closely (fp32 on both sides; summation order differs). */

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { HostTensor, SerializedModel } from "../engine";
-import { webgpuAdapterKind } from "../protocol/vulkanDrivers";
+import { webgpuAdapterKind } from "../platform/vulkanDrivers";
 import { readToHost } from "./deviceRead";
 import { describePlacement, takeProfile, type Placement } from "./placement";
 import { gpuVerdict } from "./selfTest";

@@ -1,7 +1,7 @@
 // The validated training configuration. Layers (defaults < method preset < config file < VS Code
 // settings < task definition < CLI flags) are merged as plain objects, then validated once against
 // SCHEMA; every error names the key, the layer it came from and what was expected.
-import { SCHEMA, PRESETS, PRETRAINED_PRESETS, PRETRAINED_MIN_PARAMS, METHODS, type LeafSpec, type LeafValue, type Method } from "./configSchema";
+import { SCHEMA, PRESETS, PRETRAINED_PRESETS, PRETRAINED_MIN_PARAMS, METHODS, SETTING_TO_CONFIG, type LeafSpec, type LeafValue, type Method } from "./configSchema";
 // Direct modules, not ../model/index: the editor host reads configs through this file (seat import-run)
 // and must never load the runtime layer that model/index pulls in.
 import { loadConfig } from "../model/config";
@@ -306,17 +306,16 @@ export function layerFromTask(def: SeatTaskDefinition): { configFile?: string; l
 }
 
 /**
- * VS Code settings: every schema key is the setting `seat.train.<path>` (e.g. `seat.train.mask.ratio`).
- * `get` returns undefined for settings the user has not set (use `inspect()` on the editor side so that
- * contributed defaults do not shadow method presets).
+ * VS Code settings: the `seatTuner.<key>` settings of SETTING_TO_CONFIG, and only those. `get` returns
+ * undefined for settings the user has not set (use `inspect()` on the editor side so that contributed
+ * defaults do not shadow method presets).
  */
-export const SETTINGS_PREFIX = "seat.train.";
+export const SETTINGS_PREFIX = "seatTuner.";
 export function layerFromSettings(get: (key: string) => unknown): SourcedLayer {
   const layer: ConfigLayer = {};
-  for (const s of SCHEMA) {
-    if (s.path === "model" || s.path === "dataset" || s.path === "outDir") continue;
-    const v = get(SETTINGS_PREFIX + s.path);
-    if (v !== undefined) setDotted(layer, s.path, v);
+  for (const [setting, path] of Object.entries(SETTING_TO_CONFIG)) {
+    const v = get(SETTINGS_PREFIX + setting);
+    if (v !== undefined) setDotted(layer, path, v);
   }
   return { source: "settings", layer };
 }

@@ -1,12 +1,18 @@
 // CONFIG.md, generated from the schema so the documented defaults and reasons cannot drift from the
 // code (a unit test compares the file with this function's output).
-import { SCHEMA, PRESETS, PRETRAINED_PRESETS, PRETRAINED_MIN_PARAMS, METHODS } from "./configSchema";
+import { SCHEMA, PRESETS, PRETRAINED_PRESETS, PRETRAINED_MIN_PARAMS, METHODS, SETTING_TO_CONFIG } from "./configSchema";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|");
 
+/** Config path -> the VS Code setting that sets it (only the mapped ones). */
+const SETTING_OF = new Map(Object.entries(SETTING_TO_CONFIG).map(([setting, path]) => [path, `seatTuner.${setting}`]));
+
 function settingsTable(): string {
-  const rows = ["| key | flag | default | why |", "|---|---|---|---|"];
-  for (const s of SCHEMA) rows.push(`| \`${s.path}\` | ${s.flag ? `\`--${s.flag}\`` : ""} | \`${JSON.stringify(s.default) ?? "unset"}\` | ${cell(s.reason)} |`);
+  const rows = ["| key | flag | VS Code setting | default | why |", "|---|---|---|---|---|"];
+  for (const s of SCHEMA) {
+    const setting = SETTING_OF.get(s.path);
+    rows.push(`| \`${s.path}\` | ${s.flag ? `\`--${s.flag}\`` : ""} | ${setting ? `\`${setting}\`` : ""} | \`${JSON.stringify(s.default) ?? "unset"}\` | ${cell(s.reason)} |`);
+  }
   return rows.join("\n");
 }
 
@@ -18,8 +24,9 @@ export function configDocMarkdown(): string {
   return `# Training configuration
 
 One schema (\`src/seat/configSchema.ts\`) serves the CLI flags, config files, \`seat\` tasks in tasks.json
-(\`{"type": "seat", "dataset", "model", "method", "config", "settings": {...}}\`) and VS Code settings
-(\`seat.train.<key>\`). Layers, later wins: defaults < method preset < config file < settings < task
+(\`{"type": "seat", "dataset", "model", "method", "config", "settings": {...}}\`) and the VS Code
+settings in the table's setting column (only those keys have one; set the others in a config file or
+a task's \`settings\`). Layers, later wins: defaults < method preset < config file < settings < task
 definition < CLI flags < \`--set KEY=VALUE\`. Every error names the key, where the value came from and
 what was expected. Generated from the schema; a unit test keeps this file in step with it.
 

@@ -181,3 +181,22 @@ export const PRESETS: Record<Method, { values: Record<string, LeafValue>; reason
   replay: { values: { "optim.lr": 1e-3 }, reason: "Full fine-tuning on the data mixed with base-model abstentions (dense lr)." },
   lora: { values: { "optim.lr": 1e-2 }, reason: "LoRA r=8; adapters start at zero: measured (SWEEP.md), 1e-2 reaches FT 0.95 in the demo's 12 epochs where 1e-3 reaches 0.87." },
 };
+
+/**
+ * The editor settings that reach the trainer: `seatTuner.<key>` -> config path. Only these; every other
+ * key is set through a config file, a task's `settings` or `--set`. CONFIG.md lists them per key.
+ */
+export const SETTING_TO_CONFIG: Readonly<Record<string, string>> = {
+  "training.method": "method",
+  "training.epochs": "train.epochs",
+  "training.lr": "optim.lr",
+  "training.batchSize": "train.batchSize",
+  "training.gradAccum": "train.gradAccum",
+  "training.maskRatio": "mask.ratio",
+  "training.maskType": "mask.type",
+  "training.klLambda": "kl.lambda",
+  "training.seed": "train.seed",
+  "training.maxSteps": "train.maxSteps",
+  executionProvider: "device.provider",
+  threads: "device.threads",
+};

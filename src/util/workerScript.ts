@@ -6,11 +6,14 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
-/** `dir`: the caller's `__dirname`; `what`: the worker's name for the error when neither file exists. */
-export function workerScript(dir: string, name: string, what: string): { code: string; eval: boolean } {
+/**
+ * `dir`: the caller's `__dirname`; `what`: the worker's name for the error when neither file exists;
+ * `sourceDir`: where `<name>.ts` is when it is not beside the caller's source.
+ */
+export function workerScript(dir: string, name: string, what: string, sourceDir = dir): { code: string; eval: boolean } {
   const js = join(dir, `${name}.js`);
   if (existsSync(js)) return { code: js, eval: false };
-  const ts = join(dir, `${name}.ts`);
+  const ts = join(sourceDir, `${name}.ts`);
   if (existsSync(ts)) return { code: `require("tsx/cjs"); require(${JSON.stringify(ts)});`, eval: true };
-  throw new Error(`${what} not found next to ${dir} (expected ${name}.js or ${name}.ts)`);
+  throw new Error(`${what} not found (expected ${js} or ${ts})`);
 }

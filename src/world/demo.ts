@@ -3,7 +3,8 @@
 // held-out unknowns?), print a table and write runs/demo/report.json + report.html.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { loadAbstentionLists, probeDataset, runtimeProbeLoader, reportToHtml, reportToJson, type AbstentionRates, type ProbeReport, type RunComparison } from "../eval/index";
+import { reportToHtml, reportToJson } from "../presentation/index";
+import { loadAbstentionLists, probeDataset, runtimeProbeLoader, type AbstentionRates, type ProbeReport, type RunComparison } from "../eval/index";
 import type { TrainEvent } from "../protocol/events";
 import { resolveConfig, train, type ConfigLayer, type Method } from "../seat/index";
 

@@ -7,6 +7,7 @@ import { basename, extname, join, resolve } from "node:path";
 import { type Command, type CliIo, ExitCode, UserError } from "../command";
 import { parseEventLog } from "../../protocol/events";
 import { writeFileAtomic } from "../../util/files";
+import { reportToCsv, reportToHtml, reportToJson, reportToText } from "../../presentation/index";
 
 /** The method a run folder was trained with (its run-start event), for labelling comparisons. */
 function runMethod(runDir: string): string | undefined {
@@ -131,11 +132,11 @@ its answer starts with a listed opening. Exit code 0 when probing finished.`,
     }
 
     if (out) {
-      const text = format === "html" ? ev.reportToHtml(report) : format === "csv" ? ev.reportToCsv(report) : ev.reportToJson(report);
+      const text = format === "html" ? reportToHtml(report) : format === "csv" ? reportToCsv(report) : reportToJson(report);
       writeFileAtomic(out, text);
     }
-    if (v.json) io.out(ev.reportToJson(report));
-    else io.out(ev.reportToText(report) + (out ? `\nreport written to ${out}\n` : ""));
+    if (v.json) io.out(reportToJson(report));
+    else io.out(reportToText(report) + (out ? `\nreport written to ${out}\n` : ""));
     return ExitCode.ok;
   },
 };

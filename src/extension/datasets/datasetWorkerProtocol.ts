@@ -1,8 +1,9 @@
 // Messages between the extension host and the dataset worker thread. Validation options travel as
-// PlainValidateOptions (src/data/plainOptions.ts).
+// PlainValidateOptions (src/data/plainOptions.ts), rebuilt by src/entities' toValidateOptions.
 import type { DatasetStats, FileValidation, LineResults, PlainValidateOptions } from "../../data/index";
 
-export { toValidateOptions, type PlainValidateOptions } from "../../data/index";
+export type { PlainValidateOptions } from "../../data/index";
+export { toValidateOptions } from "../../entities/index";
 
 export type DatasetWorkerRequest =
   | { id: number; op: "check"; options: PlainValidateOptions; texts: string[]; firstIndex: number }

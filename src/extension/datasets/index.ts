@@ -6,7 +6,8 @@ import { basename, dirname, join } from "node:path";
 import {
   convertJsonlText, datasetStats, exportCsvFile, importCsvFile, validateFile, TARGET_FORMATS, type TargetFormat,
 } from "../../data/index";
-import { COMMANDS } from "../commands";
+import type { CommandFactories } from "../commands";
+import { registerAreaCommands } from "../register";
 import { VIEW } from "../contextValues";
 import type { SeatShell } from "../shell";
 import { DatasetDiagnostics, DatasetQuickFixes, isDatasetDocument } from "./diagnostics";
@@ -42,13 +43,13 @@ function withProgress<T>(title: string, work: (signal: AbortSignal) => Promise<T
 
 const validationOptions = (): PlainValidateOptions => ({ detectEntities: true });
 
-export function activateDatasets(context: vscode.ExtensionContext, shell?: SeatShell): void {
-  const log = (m: string) => shell?.log.info(m);
+export function activateDatasets(context: vscode.ExtensionContext, shell: SeatShell): void {
+  const log = (m: string) => shell.log.info(m);
   // Parsing records (JSON.parse, per line) happens on a worker thread, never on the extension host's.
   const worker = new DatasetWorker(undefined, log);
   context.subscriptions.push({ dispose: () => void worker.dispose() });
   const diagnostics = new DatasetDiagnostics(validationOptions, worker, log);
-  const tree = new DatasetsTree(() => shell?.runsRoot(), worker);
+  const tree = new DatasetsTree(() => shell.runsRoot(), worker);
   const view = vscode.window.createTreeView(VIEW.datasets, { treeDataProvider: tree, showCollapseAll: true });
 
   const record = new RecordView(context, shell);
@@ -59,15 +60,18 @@ export function activateDatasets(context: vscode.ExtensionContext, shell?: SeatS
     view,
     record,
     vscode.window.registerWebviewViewProvider(RECORD_VIEW_ID, record),
-    vscode.commands.registerCommand(COMMANDS.nextRecord, () => record.command("next")),
-    vscode.commands.registerCommand(COMMANDS.previousRecord, () => record.command("previous")),
-    vscode.commands.registerCommand(COMMANDS.addRecord, () => record.command("add")),
-    vscode.commands.registerCommand(COMMANDS.duplicateRecord, () => record.command("duplicate")),
-    vscode.commands.registerCommand(COMMANDS.deleteRecord, () => record.command("delete")),
     vscode.languages.registerCodeActionsProvider(SELECTOR, new DatasetQuickFixes(diagnostics), { providedCodeActionKinds: DatasetQuickFixes.kinds }),
     vscode.workspace.onDidSaveTextDocument((d) => { if (isDatasetDocument(d)) tree.invalidate(d.uri); }),
+  );
 
-    vscode.commands.registerCommand(COMMANDS.validateDataset, async (arg?: unknown) => {
+  const factories: CommandFactories<"datasets", void> = {
+    nextRecord: () => () => record.command("next"),
+    previousRecord: () => () => record.command("previous"),
+    addRecord: () => () => record.command("add"),
+    duplicateRecord: () => () => record.command("duplicate"),
+    deleteRecord: () => () => record.command("delete"),
+
+    validateDataset: () => async (arg?: unknown) => {
       const uri = requireTarget(arg, "validate it");
       if (!uri) return;
       const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
@@ -95,9 +99,9 @@ export function activateDatasets(context: vscode.ExtensionContext, shell?: SeatS
         const choice = await vscode.window.showWarningMessage(`SEAT: ${msg}`, "Show Problems");
         if (choice) await vscode.commands.executeCommand("workbench.actions.view.problems");
       } else void vscode.window.showInformationMessage(`SEAT: ${msg}`);
-    }),
+    },
 
-    vscode.commands.registerCommand(COMMANDS.convertDataset, async (arg?: unknown) => {
+    convertDataset: () => async (arg?: unknown) => {
       const uri = requireTarget(arg, "convert it");
       if (!uri) return;
       const pick = await vscode.window.showQuickPick(TARGET_FORMATS.map((f) => ({ label: f, description: f === "chat" ? '{"messages": [...]}' : f === "qa" ? '{"question", "answer"}' : '{"instruction", "input", "output"}' })), { title: "Convert dataset to" });
@@ -120,9 +124,9 @@ export function activateDatasets(context: vscode.ExtensionContext, shell?: SeatS
         const first = r.failures[0];
         void vscode.window.showWarningMessage(`SEAT: ${note}; ${r.failures.length} copied unchanged (first at line ${first.line}: ${first.message}).`);
       } else void vscode.window.showInformationMessage(`SEAT: ${note}.`);
-    }),
+    },
 
-    vscode.commands.registerCommand(COMMANDS.importCsv, async (arg?: unknown) => {
+    importCsv: () => async (arg?: unknown) => {
       let src = arg instanceof vscode.Uri && /\.csv$/i.test(arg.fsPath) ? arg : undefined;
       if (!src) {
         const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { CSV: ["csv"] }, title: "Import CSV as dataset" });
@@ -137,9 +141,9 @@ export function activateDatasets(context: vscode.ExtensionContext, shell?: SeatS
       await vscode.window.showTextDocument(out);
       const skipped = r.skipped.length ? `; ${r.skipped.length} skipped (first: row ${r.skipped[0].line}: ${r.skipped[0].message})` : "";
       void (skipped ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(`SEAT: imported ${r.records} records from ${r.rows} rows${skipped}.`);
-    }),
+    },
 
-    vscode.commands.registerCommand(COMMANDS.exportCsv, async (arg?: unknown) => {
+    exportCsv: () => async (arg?: unknown) => {
       const uri = requireTarget(arg, "export it");
       if (!uri) return;
       const out = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(uri.fsPath.replace(/\.jsonl?$/i, "") + ".csv"), filters: { CSV: ["csv"] }, title: "Export dataset as CSV" });
@@ -147,9 +151,9 @@ export function activateDatasets(context: vscode.ExtensionContext, shell?: SeatS
       const r = await withProgress(`Exporting ${basename(uri.fsPath)}`, (signal) => exportCsvFile(uri.fsPath, out.fsPath, { signal, overwrite: true }));
       const skipped = r.skipped.length ? `; ${r.skipped.length} problem(s), records left out (first: line ${r.skipped[0].line}${r.skipped[0].col ? `:${r.skipped[0].col}` : ""}: ${r.skipped[0].message})` : "";
       void (skipped ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(`SEAT: exported ${r.rows} rows to ${basename(out.fsPath)}${skipped}.`);
-    }),
+    },
 
-    vscode.commands.registerCommand(COMMANDS.datasetStats, async (arg?: unknown) => {
+    datasetStats: () => async (arg?: unknown) => {
       const uri = requireTarget(arg, "see its statistics");
       if (!uri) return;
       const s = await withProgress(`Reading ${basename(uri.fsPath)}`, (signal) => datasetStats(uri.fsPath, { signal, chunkBytes: 512 * 1024 }));
@@ -164,8 +168,9 @@ export function activateDatasets(context: vscode.ExtensionContext, shell?: SeatS
       // An untitled document: nothing is written to disk unless the user saves it.
       const doc = await vscode.workspace.openTextDocument({ content: md, language: "markdown" });
       await vscode.window.showTextDocument(doc, { preview: true });
-    }),
+    },
 
-    vscode.commands.registerCommand(COMMANDS.refreshDatasets, () => tree.refresh()),
-  );
+    refreshDatasets: () => () => tree.refresh(),
+  };
+  registerAreaCommands(context, shell, "datasets", factories, undefined);
 }

@@ -6,7 +6,7 @@ import * as path from "node:path";
 // never load on the extension host.
 import { loadConfig, type LlamaConfig } from "../../model/config";
 import { readSafetensorsHeader, numel } from "../../model/safetensors";
-import type { GpuVerdict } from "../../protocol/gpuVerdicts";
+import type { GpuVerdict } from "../../platform/gpuVerdicts";
 
 export interface ModelInfo {
   dir: string;

@@ -10,8 +10,8 @@ import type { ShellImpl } from "../shellImpl";
 import { bundledModelsDir, resolveWorkspacePath } from "../shellImpl";
 import { autoProviderText, discoverModelFolders, formatBytes, formatCount, inspectModelFolder, installedProviders, type ModelInfo } from "./modelInfo";
 // shared with the trainer, without the runtime layer (the extension host never loads onnxruntime)
-import { readVerdicts } from "../../protocol/gpuVerdicts";
-import { webgpuAdapterKind } from "../../protocol/vulkanDrivers";
+import { readVerdicts } from "../../platform/gpuVerdicts";
+import { webgpuAdapterKind } from "../../platform/vulkanDrivers";
 
 type Node = { kind: "model"; info: ModelInfo; bundled: boolean } | { kind: "detail"; label: string; value: string; icon: string };
 

@@ -5,13 +5,12 @@ import * as vscode from "vscode";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ProbeReport } from "../../eval/types";
-import { reportToCsv, reportToHtml, reportToJson } from "../../eval/report";
-import { seriesFromEvents } from "../../eval/curves";
+import { reportToCsv, reportToHtml, reportToJson, seriesFromEvents } from "../../presentation/index";
 import { parseEventLog, type TrainEvent } from "../../protocol/events";
 import {
   validatePanelViewState, validateWebviewMessage,
   type CurveSeries, type ExportFormat, type HostMessage, type PanelSession, type WebviewMessage,
-} from "../../protocol/webview";
+} from "../../presentation/webview";
 import type { SeatShell, RunSummary } from "../shell";
 import { makeNonce, panelHtml } from "./html";
 import type { InlineVerdicts, OpenAtRecordArgs } from "./inline";
@@ -243,8 +242,8 @@ export class ProbesController implements vscode.Disposable {
     else this.post({ type: "trust", trusted: false });
   }
 
+  /** seat.runProbes (trust is checked by the command table's wrapper). */
   async run(arg?: unknown): Promise<void> {
-    if (!this.shell.requireTrust("Running probes")) return;
     const { session } = await this.sessionFrom(arg);
     if (!session) return;
     this.session = session;
@@ -252,8 +251,8 @@ export class ProbesController implements vscode.Disposable {
     await this.runProbes();
   }
 
+  /** seat.compareRuns (trust is checked by the command table's wrapper). */
   async compareRuns(arg?: unknown): Promise<void> {
-    if (!this.shell.requireTrust("Comparing runs")) return;
     const all = (await this.shell.listRuns()).filter((r) => r.state === "finished");
     if (all.length === 0) {
       void vscode.window.showInformationMessage("SEAT: no finished runs to compare yet.");

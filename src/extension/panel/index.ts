@@ -1,9 +1,10 @@
-// The probes panel area: registers seat.openProbes / runProbes / compareRuns / exportReport, the panel
+// The probes panel area: the panel commands (open, run, compare, export; see commands.ts), the panel
 // serializer (the panel survives a reload) and the inline verdicts in dataset editors. The shell calls
 // activatePanel; the training runner calls postTrainEvent so an open panel draws live curves.
 import * as vscode from "vscode";
 import type { TrainEvent } from "../../protocol/events";
-import { COMMANDS } from "../commands";
+import type { CommandFactories } from "../commands";
+import { registerAreaCommands } from "../register";
 import type { SeatShell } from "../shell";
 import { ProbesController, VIEW_TYPE } from "./controller";
 import { InlineVerdicts } from "./inline";
@@ -21,16 +22,20 @@ export function activatePanel(context: vscode.ExtensionContext, shell: SeatShell
   context.subscriptions.push(
     inline,
     c,
-    vscode.commands.registerCommand(COMMANDS.openProbes, (arg?: unknown) => c.open(arg)),
-    vscode.commands.registerCommand(COMMANDS.runProbes, (arg?: unknown) => c.run(arg)),
-    vscode.commands.registerCommand(COMMANDS.compareRuns, (arg?: unknown) => c.compareRuns(arg)),
-    vscode.commands.registerCommand(COMMANDS.exportReport, (arg?: unknown) => c.exportReport(undefined, arg)),
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
       deserializeWebviewPanel: (panel, state) => c.restore(panel, state),
     }),
     { dispose: () => { if (controller === c) controller = undefined; if (verdicts === inline) verdicts = undefined; } },
   );
+  registerAreaCommands(context, shell, "panel", PANEL_COMMANDS, c);
 }
+
+const PANEL_COMMANDS: CommandFactories<"panel", ProbesController> = {
+  openProbes: (c) => (arg?: unknown) => c.open(arg),
+  runProbes: (c) => (arg?: unknown) => c.run(arg),
+  compareRuns: (c) => (arg?: unknown) => c.compareRuns(arg),
+  exportReport: (c) => (arg?: unknown) => c.exportReport(undefined, arg),
+};
 
 /**
  * Sends one training event to the probes panel, if it is open (cheap no-op otherwise). Wire it to the

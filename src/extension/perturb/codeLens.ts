@@ -7,7 +7,6 @@ import type { DatasetContext } from "../../entities/index";
 import { COMMANDS } from "../commands";
 import { buildContextCooperatively, isRecordLine, lensContent, lensCount, lensWindows, SuggestionCache, type InsertArgs } from "./lensModel";
 
-export const INSERT_COMMAND = COMMANDS.insertPerturbation;
 /** Stand-ins offered per record. Matches `seat perturb`'s default, so the lens and the CLI agree. */
 export const LENS_K = 3;
 export const LENS_SEED = 0;
@@ -86,7 +85,7 @@ export class PerturbationLensProvider implements vscode.CodeLensProvider, vscode
     const c = lensContent(s, lens.slot);
     if (c.entries || c.subject) {
       const args: InsertArgs = { uri: lens.uri, line: lens.line, expected: lens.text, entries: c.entries ?? [], subject: c.subject };
-      lens.command = { title: c.title, tooltip: c.tooltip, command: INSERT_COMMAND, arguments: [args] };
+      lens.command = { title: c.title, tooltip: c.tooltip, command: COMMANDS.insertPerturbation, arguments: [args] };
     } else {
       lens.command = { title: c.title, command: "" };
     }

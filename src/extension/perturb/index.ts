@@ -2,12 +2,12 @@
 // command they call, and the whole-file suggestion command. Called by the extension shell.
 import * as vscode from "vscode";
 import type { SeatShell } from "../shell";
-import { COMMANDS } from "../commands";
-import { PerturbationLensProvider, INSERT_COMMAND } from "./codeLens";
+import type { CommandFactories } from "../commands";
+import { registerAreaCommands } from "../register";
+import { PerturbationLensProvider } from "./codeLens";
 import { insertionFor, subjectEditFor, type InsertArgs } from "./lensModel";
 import { suggestForFile } from "./suggestFile";
 
-export const SUGGEST_COMMAND = COMMANDS.suggestPerturbations;
 const SELECTOR: vscode.DocumentSelector = [{ language: "jsonl" }, { pattern: "**/*.jsonl" }];
 
 /** Asks which entity is the record's subject: the detected names, or one the user types. */
@@ -50,12 +50,16 @@ export async function insertPerturbation(args: InsertArgs | undefined): Promise<
   return vscode.workspace.applyEdit(edit);
 }
 
-export function activatePerturbations(context: vscode.ExtensionContext, shell?: SeatShell): void {
+export function activatePerturbations(context: vscode.ExtensionContext, shell: SeatShell): void {
   const provider = new PerturbationLensProvider();
   context.subscriptions.push(
     provider,
     vscode.languages.registerCodeLensProvider(SELECTOR, provider),
-    vscode.commands.registerCommand(INSERT_COMMAND, (args?: InsertArgs) => insertPerturbation(args)),
-    vscode.commands.registerCommand(SUGGEST_COMMAND, (arg?: unknown) => suggestForFile(context, shell, arg)),
   );
+  registerAreaCommands(context, shell, "perturb", PERTURB_COMMANDS, { context, shell });
 }
+
+const PERTURB_COMMANDS: CommandFactories<"perturb", { context: vscode.ExtensionContext; shell: SeatShell }> = {
+  insertPerturbation: () => (args?: InsertArgs) => insertPerturbation(args),
+  suggestPerturbations: ({ context, shell }) => (arg?: unknown) => suggestForFile(context, shell, arg),
+};

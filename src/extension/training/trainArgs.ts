@@ -3,22 +3,9 @@
 // extension merges settings and the task definition itself and passes the result as `--set` values,
 // so the trainer sees one flags layer above the config file. No vscode import: unit-tested.
 import { flattenDotted } from "../../util/dotted";
+import { SETTING_TO_CONFIG } from "../../seat/configSchema";
 
-/** `seatTuner.<key>` setting -> trainer config path (src/seat/configSchema.ts). */
-export const SETTING_TO_CONFIG: Readonly<Record<string, string>> = {
-  "training.method": "method",
-  "training.epochs": "train.epochs",
-  "training.lr": "optim.lr",
-  "training.batchSize": "train.batchSize",
-  "training.gradAccum": "train.gradAccum",
-  "training.maskRatio": "mask.ratio",
-  "training.maskType": "mask.type",
-  "training.klLambda": "kl.lambda",
-  "training.seed": "train.seed",
-  "training.maxSteps": "train.maxSteps",
-  executionProvider: "device.provider",
-  threads: "device.threads",
-};
+export { SETTING_TO_CONFIG };
 
 export interface SeatTaskDefinitionLike {
   dataset?: string;

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { writeBenchDataset, benchValidation, validateFile } from "../../../src/data/index";
+import { validateFile } from "../../../src/data/index";
+import { writeBenchDataset, benchValidation } from "../../../src/bench/validation";
 
 test("bench dataset is valid, distinct records; the timing reports bytes, lines and memory", async () => {
   const dir = mkdtempSync(join(tmpdir(), "seat-bench-"));

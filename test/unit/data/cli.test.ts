@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, copyFileSync, appendF
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { main } from "../../../src/cli/main";
-import { writeBenchDataset } from "../../../src/data/index";
+import { writeBenchDataset } from "../../../src/bench/validation";
 
 const FIXTURES = join(__dirname, "../../fixtures/datasets");
 

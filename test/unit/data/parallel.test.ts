@@ -10,7 +10,8 @@ import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { Worker } from "node:worker_threads";
-import { validateFile, writeBenchDataset, type StreamOptions } from "../../../src/data/index";
+import { validateFile, type StreamOptions } from "../../../src/data/index";
+import { writeBenchDataset } from "../../../src/bench/validation";
 import { planParts, validateParts, type PartPlan } from "../../../src/data/parallel";
 import { detectSubjects } from "../../../src/entities/index";
 
@@ -199,7 +200,7 @@ test("abort: the promise rejects with the reason and every worker stops", withTe
   await fh.close();
   // the real worker, plus a heartbeat written to a file while its thread lives
   const beats = join(dir, "beats");
-  const worker = join(__dirname, "../../../src/data/validateWorker.ts");
+  const worker = join(__dirname, "../../../src/entities/validateWorker.ts");
   const entry = {
     code: `require("tsx/cjs"); const fs = require("fs"); const { threadId } = require("worker_threads"); let n = 0;
       setInterval(() => fs.writeFileSync(${JSON.stringify(beats)} + threadId, String(++n)), 2); require(${JSON.stringify(worker)});`,

@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildRows, visibleRows } from "../../../webview/model";
-import { applyTrainEvent, seriesFromEvents } from "../../../src/eval/curves";
-import { lineChartSvg, pcaSvg } from "../../../src/eval/svg";
-import { DEFAULT_VIEW_STATE } from "../../../src/protocol/webview";
+import { applyTrainEvent, seriesFromEvents } from "../../../src/presentation/curves";
+import { lineChartSvg, pcaSvg } from "../../../src/presentation/svg";
+import { DEFAULT_VIEW_STATE } from "../../../src/presentation/webview";
 import { makeEvent, type TrainEvent } from "../../../src/protocol/events";
 import { sampleReport } from "./sampleReport";
 

@@ -6,9 +6,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
-  probeDataset, referenceProbeModel, loadAbstentionLists, scorerFromNextToken, reportToText,
+  probeDataset, referenceProbeModel, loadAbstentionLists, scorerFromNextToken,
   type ProbeModelLoader,
 } from "../../../src/eval/index";
+import { reportToText } from "../../../src/presentation/index";
 import { loadModelFolder, allWeightsF32, referenceForward, logSoftmaxRows } from "../../../src/model/index";
 
 const MODEL = resolve("test/fixtures/models/tiny-llama");

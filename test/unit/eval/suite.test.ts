@@ -4,10 +4,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  runProbeSuite, makeAbstentionDetector, buildReport, reportToCsv, reportToHtml, reportToJson, csvField,
+  runProbeSuite, makeAbstentionDetector, buildReport,
   writeProbeResult, readProbeResult, readHiddenFor, readCached, cacheEntryPath, contentHash,
   type ProbeRecordInput, type UnknownQueryInput, type ModelProbeResult,
 } from "../../../src/eval/index";
+import { reportToCsv, reportToHtml, reportToJson, csvField } from "../../../src/presentation/index";
 import { fakeModel } from "./fakeModel";
 
 const detector = makeAbstentionDetector(["I don't know", "not familiar with"]);

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { validateWebviewMessage, validatePanelViewState, DEFAULT_VIEW_STATE } from "../../../src/protocol/webview";
+import { validateWebviewMessage, validatePanelViewState, DEFAULT_VIEW_STATE } from "../../../src/presentation/webview";
 
 test("well-formed webview messages are accepted as-is", () => {
   const good = [

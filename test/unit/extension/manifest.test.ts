@@ -5,8 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ALL_COMMAND_IDS, COMMAND_AREA, NEEDS_TRUST } from "../../../src/extension/commands";
 import { CONTEXT_VALUE, CONTEXT_KEY, VIEW } from "../../../src/extension/contextValues";
-import { SETTING_TO_CONFIG } from "../../../src/extension/training/trainArgs";
-import { SCHEMA, METHODS } from "../../../src/seat/configSchema";
+import { SCHEMA, METHODS, SETTING_TO_CONFIG } from "../../../src/seat/configSchema";
 
 const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "../../../package.json"), "utf8"));
 const contributes = pkg.contributes;

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync, statSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateFile, parseDatasetText, IncrementalValidator, type Problem, type ProblemCode } from "../../../src/data/index";
-import { writeLinesFile } from "../../../src/data/bench";
+import { writeLinesFile } from "../../../src/bench/validation";
 import { relCase, seat, seatChild, sha256File, measure, withWatchdog } from "./helpers";
 
 const dir = mkdtempSync(join(tmpdir(), "seat-rel-data-"));

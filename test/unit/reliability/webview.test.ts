@@ -9,12 +9,12 @@ import { after } from "node:test";
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { validateWebviewMessage, validatePanelViewState, DEFAULT_VIEW_STATE, EXPORT_FORMATS } from "../../../src/protocol/webview";
+import { validateWebviewMessage, validatePanelViewState, DEFAULT_VIEW_STATE, EXPORT_FORMATS } from "../../../src/presentation/webview";
 import { panelHtml, contentSecurityPolicy, makeNonce } from "../../../src/extension/panel/html";
 import { confinePath } from "../../../src/extension/panel/paths";
 import { NEEDS_TRUST, ALL_COMMAND_IDS } from "../../../src/extension/commands";
-import { reportToHtml, escapeXml } from "../../../src/eval/index";
-import { lineChartSvg } from "../../../src/eval/svg";
+import { reportToHtml, escapeXml } from "../../../src/presentation/index";
+import { lineChartSvg } from "../../../src/presentation/svg";
 import { sampleReport } from "../eval/sampleReport";
 import { relCase, REPO } from "./helpers";
 
@@ -34,7 +34,7 @@ const VALID: Record<string, Record<string, unknown>> = {
 
 relCase("trust-webview", "every WebviewMessage type in the protocol has a validated example here", () => {
   // Read the union from the source, so a new message type without a reliability case fails here.
-  const src = readFileSync(join(REPO, "src/protocol/webview.ts"), "utf8");
+  const src = readFileSync(join(REPO, "src/presentation/webview.ts"), "utf8");
   const union = src.slice(src.indexOf("export type WebviewMessage"), src.indexOf("export type Validation"));
   const types = [...union.matchAll(/type: "([^"]+)"/g)].map((m) => m[1]).sort();
   assert.ok(types.length >= 5, `parsed ${types.join(", ")}`);
@@ -49,7 +49,7 @@ relCase("trust-webview", "every WebviewMessage type in the protocol has a valida
 /** "type.field" of the fields the protocol marks optional (`field?:` in the WebviewMessage union). */
 const OPTIONAL = new Set<string>();
 {
-  const src = readFileSync(join(REPO, "src/protocol/webview.ts"), "utf8");
+  const src = readFileSync(join(REPO, "src/presentation/webview.ts"), "utf8");
   const union = src.slice(src.indexOf("export type WebviewMessage"), src.indexOf("export type Validation"));
   for (const member of union.matchAll(/\{\s*type: "([^"]+)"([^}]*)\}/g)) {
     for (const f of member[2].matchAll(/(\w+)\?:/g)) OPTIONAL.add(`${member[1]}.${f[1]}`);

@@ -83,7 +83,7 @@ test("task definitions, settings and config files map onto the same schema", () 
   const t = layerFromTask({ type: "seat", dataset: "x.jsonl", model: "models/tiny", method: "lora", config: "c.json", settings: { "lora.r": 16, optim: { lr: 0.01 } } });
   assert.equal(t.configFile, "c.json");
   const file = layerFromConfigText('{"lora": {"alpha": 32}}', "c.json");
-  const settings = layerFromSettings((k) => (k === "seat.train.train.epochs" ? 3 : undefined));
+  const settings = layerFromSettings((k) => (k === "seatTuner.training.epochs" ? 3 : k === "seat.train.lora.r" ? 99 : undefined));
   const { config } = resolveConfig([file, settings, t.layer]);
   assert.deepEqual([config.method, config.lora.r, config.lora.alpha, config.optim.lr, config.train.epochs], ["lora", 16, 32, 0.01, 3]);
   assert.throws(() => layerFromConfigText("{oops", "c.json"), /config file c.json: \(file\): not valid JSON/);

@@ -1,6 +1,6 @@
 // SVG drawings shared by the HTML report and the panel: plain strings, every text escaped, colours from
 // CSS classes/variables so the panel can theme them (the report defines the classes itself).
-import type { PcaView } from "./types";
+import type { PcaView } from "../eval/types";
 
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);

@@ -1,7 +1,7 @@
 // Report export: JSON (the ProbeReport itself), CSV (one row per model x query) and a self-contained
 // HTML page (inline CSS and SVG, no scripts, a CSP that forbids every remote load).
 import { escapeXml, pcaSvg } from "./svg";
-import type { AbstentionRates, ModelProbeResult, ProbeReport, RecordFlags } from "./types";
+import type { AbstentionRates, ModelProbeResult, ProbeReport, RecordFlags } from "../eval/types";
 
 export function reportToJson(report: ProbeReport): string {
   return JSON.stringify(report, null, 1) + "\n";

@@ -3,7 +3,7 @@
 // goes through validateWebviewMessage before the extension acts on it. Pure TypeScript, no node/vscode:
 // the webview bundle imports this file too.
 import type { ProbeReport } from "../eval/types";
-import type { TrainEvent } from "./events";
+import type { TrainEvent } from "../protocol/events";
 
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 

@@ -5,8 +5,8 @@
 import { createWriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { once } from "node:events";
-import { defaultValidationThreads } from "./parallel";
-import { validateFile, type StreamOptions } from "./stream";
+import { validateFile, type StreamOptions } from "../data/index";
+import { defaultValidationThreads } from "../data/parallel";
 
 /** Streams `n` lines produced by `line(i)` to `path` in batches (flat memory for millions of lines). */
 export async function writeLinesFile(path: string, n: number, line: (i: number) => string): Promise<void> {

@@ -1,13 +1,15 @@
 // Worker-thread entry (bundled as dist/validateWorker.js): validates byte ranges of one file for
 // validateFile's parallel path (parallel.ts), one range at a time, and sends back what the merge needs.
 // The file and options come once in workerData; ranges come as messages until the worker is terminated.
+// It is the data layer's worker but lives here, above it, because it rebuilds the built-in entity
+// detector from the plain options.
 import { parentPort, workerData } from "node:worker_threads";
 import { open } from "node:fs/promises";
-import { JsonlLines } from "./lines";
-import { toValidateOptions } from "./plainOptions";
-import { readLines } from "./reader";
-import type { StreamOptions } from "./stream";
-import type { PartJob, PartReply, PartRequest } from "./parallel";
+import { JsonlLines } from "../data/lines";
+import { readLines } from "../data/reader";
+import type { StreamOptions } from "../data/stream";
+import type { PartJob, PartReply, PartRequest } from "../data/parallel";
+import { toValidateOptions } from "./validateOptions";
 
 const job = workerData as PartJob;
 const { chunkBytes, ...plain } = job.options;

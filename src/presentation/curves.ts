@@ -2,7 +2,7 @@
 // typed events: from a finished run's events.jsonl, or one live event at a time. Shared by the panel
 // host and the webview.
 import type { TrainEvent } from "../protocol/events";
-import type { CurveSeries } from "../protocol/webview";
+import type { CurveSeries } from "./webview";
 
 /** Appends one training event to the series of its run (creating it); returns the series list. */
 export function applyTrainEvent(series: CurveSeries[], runDir: string, label: string, e: TrainEvent): CurveSeries[] {

@@ -2,14 +2,14 @@
 // learning-rate checks, and one-knob-at-a-time points on top of the SEAT defaults, on the embedded world,
 // each point trained and probed exactly as `seat demo` does, written as the markdown table in
 // src/seat/SWEEP.md. A standalone script (not part of the library API):
-//   node --import tsx src/seat/sweep.ts [--ratios 0.01,0.05,0.2] [--lambdas 0,1,3] [--variants V,..]
+//   node --import tsx scripts/sweep.ts [--ratios 0.01,0.05,0.2] [--lambdas 0,1,3] [--variants V,..]
 //     [--lrs METHOD@LR,..] [--defaults] [--set "KEY=VALUE [KEY=VALUE..]"]... [--epochs N] [--out DIR]
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { runDemo, type DemoMethodRow } from "../world/demo";
-import { EMBEDDED_MODEL_DIR, EXAMPLES_DIR } from "../world/paths";
-import { layerFromFlags, resolveConfig, type ConfigLayer, type Method } from "./config";
+import { runDemo, type DemoMethodRow } from "../src/world/demo";
+import { EMBEDDED_MODEL_DIR, EXAMPLES_DIR } from "../src/world/paths";
+import { layerFromFlags, resolveConfig, type ConfigLayer, type Method } from "../src/seat/config";
 
 interface Point { label: string; method: Method; layer: ConfigLayer; row?: DemoMethodRow }
 
