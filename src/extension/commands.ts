@@ -24,6 +24,7 @@ export const COMMANDS = {
   runProbes: "seat.runProbes",
   compareRuns: "seat.compareRuns",
   exportReport: "seat.exportReport",
+  chatWithModel: "seat.chatWithModel",
   // shell: models, runs, training, setup
   selectModel: "seat.selectModel",
   addModelFolder: "seat.addModelFolder",
@@ -65,6 +66,7 @@ export const COMMAND_AREA: Record<CommandId, CommandArea> = {
   "seat.runProbes": "panel",
   "seat.compareRuns": "panel",
   "seat.exportReport": "panel",
+  "seat.chatWithModel": "panel",
   "seat.selectModel": "shell",
   "seat.addModelFolder": "shell",
   "seat.refreshModels": "shell",
@@ -94,4 +96,5 @@ export const NEEDS_TRUST: ReadonlySet<CommandId> = new Set<CommandId>([
   "seat.setupGpu",
   "seat.runProbes",
   "seat.runElsewhere",
+  "seat.chatWithModel",
 ]);

@@ -1,4 +1,4 @@
-// The probes panel area: registers seat.openProbes / runProbes / compareRuns / exportReport, the panel
+// The probes panel area: registers seat.openProbes / runProbes / compareRuns / exportReport / chatWithModel, the panel
 // serializer (the panel survives a reload) and the inline verdicts in dataset editors. The shell calls
 // activatePanel; the training runner calls postTrainEvent so an open panel draws live curves.
 import * as vscode from "vscode";
@@ -25,6 +25,7 @@ export function activatePanel(context: vscode.ExtensionContext, shell: SeatShell
     vscode.commands.registerCommand(COMMANDS.runProbes, (arg?: unknown) => c.run(arg)),
     vscode.commands.registerCommand(COMMANDS.compareRuns, (arg?: unknown) => c.compareRuns(arg)),
     vscode.commands.registerCommand(COMMANDS.exportReport, (arg?: unknown) => c.exportReport(undefined, arg)),
+    vscode.commands.registerCommand(COMMANDS.chatWithModel, (arg?: unknown) => c.openChat(arg)),
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
       deserializeWebviewPanel: (panel, state) => c.restore(panel, state),
     }),
