@@ -64,11 +64,12 @@ describe("chat and export from the editor", { timeout: 600_000 }, () => {
     await quick(page).locator(".quick-input-title", { hasText: "as…" }).waitFor({ timeout: 30_000 });
     await quick(page).locator(".quick-input-box input").fill("GGUF (f16)");
     await page.keyboard.press("Enter");
+    // The folder dialog (code-server's own) opens on the dataset's folder: accept it.
     await quick(page).locator(".quick-input-box input").waitFor({ timeout: 30_000 });
-    await quick(page).locator(".quick-input-box input").fill(ed.workspace + "/");
     await page.keyboard.press("Enter");
-    const out = join(ed.workspace, "deploy-run-gguf-f16");
+    const out = join(ed.workspace, "data", "deploy-run-gguf-f16");
     await waitUntil(() => existsSync(join(out, "model-f16.gguf")) && existsSync(join(out, "Modelfile")), 120_000, `GGUF and Modelfile in ${out}`);
+    assert.match(ed.extensionLog(), /seat export: tensor \d+\/\d+/, "progress lines from the export child");
     await page.locator(".notifications-toasts", { hasText: "exported deploy-run" }).waitFor({ timeout: 60_000 });
     assert.equal(readFileSync(join(out, "model-f16.gguf")).subarray(0, 4).toString("latin1"), "GGUF");
     assert.match(readFileSync(join(out, "Modelfile"), "utf8"), /^FROM \.\/model-f16\.gguf$/m);
