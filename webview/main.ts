@@ -9,6 +9,7 @@ import { lineChartSvg, pcaSvg } from "../src/presentation/svg";
 import { buildRows, visibleRows, meanAbstentionProb, type TableRow } from "./model";
 import { h, svgNode, fmt, pct } from "./dom";
 import * as ui from "./toolkit";
+import { createChat } from "./chat";
 
 interface VsCodeApi {
   postMessage(m: WebviewMessage): void;
@@ -243,13 +244,18 @@ const tabViews: Record<PanelTab, HTMLElement> = {
   summary: h("div", { id: "summary-view" }),
   training: h("div", { id: "training-view" }),
   activations: h("div", { id: "activations-view" }),
+  chat: h("div", { id: "chat-tab" }),
 };
-const TAB_RENDER: Record<PanelTab, () => HTMLElement> = { examples: examplesView, summary: summaryView, training: trainingView, activations: activationsView };
+// The chat keeps its own state and renders itself as answers stream; the page only hosts it.
+const chat = createChat(post);
+tabViews.chat.replaceChildren(chat.el);
+const TAB_RENDER: Record<Exclude<PanelTab, "chat">, () => HTMLElement> = { examples: examplesView, summary: summaryView, training: trainingView, activations: activationsView };
 const tabBar = ui.tabs([
   { id: "examples", title: "Examples", content: tabViews.examples },
   { id: "summary", title: "Summary", content: tabViews.summary },
   { id: "training", title: "Training", content: tabViews.training },
   { id: "activations", title: "Activations", content: tabViews.activations },
+  { id: "chat", title: "Chat", content: tabViews.chat },
 ], view.tab, (id) => {
   view = { ...view, tab: id as PanelTab };
   save();
@@ -260,7 +266,7 @@ function renderHeader(): void {
 }
 
 function renderTab(t: PanelTab): void {
-  tabViews[t].replaceChildren(TAB_RENDER[t]());
+  if (t !== "chat") tabViews[t].replaceChildren(TAB_RENDER[t]());
 }
 
 function render(): void {
@@ -302,6 +308,14 @@ window.addEventListener("message", (ev: MessageEvent) => {
     case "trust":
       trusted = m.trusted;
       renderHeader();
+      break;
+    case "show-tab":
+      update({ tab: m.tab });
+      break;
+    case "chat-status":
+    case "chat-token":
+    case "chat-added":
+      chat.onMessage(m);
       break;
   }
 });

@@ -37,6 +37,7 @@ const TABLE = {
   runProbes: { area: "panel", needsTrust: true, what: "running probes" },
   compareRuns: { area: "panel", needsTrust: true, what: "comparing runs" },
   exportReport: { area: "panel", needsTrust: false, what: "exporting the report" },
+  chatWithModel: { area: "panel", needsTrust: true, what: "chatting with a model" },
   // shell: models, runs, training, setup (src/extension/shellCommands.ts)
   selectModel: { area: "shell", needsTrust: true, what: "selecting a model" },
   addModelFolder: { area: "shell", needsTrust: true, what: "adding a model folder" },

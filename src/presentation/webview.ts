@@ -12,8 +12,19 @@ export type RecordFilter = "all" | "regressed" | "not-learned" | "hallucinating"
 export const RECORD_FILTERS: readonly RecordFilter[] = ["all", "regressed", "not-learned", "hallucinating"];
 export type SortKey = "line" | "rouge" | "abstention" | "abstention-prob";
 export const SORT_KEYS: readonly SortKey[] = ["line", "rouge", "abstention", "abstention-prob"];
-export type PanelTab = "examples" | "summary" | "training" | "activations";
-export const PANEL_TABS: readonly PanelTab[] = ["examples", "summary", "training", "activations"];
+export type PanelTab = "examples" | "summary" | "training" | "activations" | "chat";
+export const PANEL_TABS: readonly PanelTab[] = ["examples", "summary", "training", "activations", "chat"];
+
+/** One streamed piece of a chat answer: the text so far, and when done its P(abstain). */
+export interface ChatToken {
+  id: string;
+  who: "tuned" | "base";
+  text: string;
+  done?: boolean;
+  pAbstain?: number;
+  finish?: string;
+  error?: string;
+}
 export type ExportFormat = "html" | "json" | "csv";
 export const EXPORT_FORMATS: readonly ExportFormat[] = ["html", "json", "csv"];
 
@@ -71,7 +82,11 @@ export type HostMessage =
   /** One live training event for a run (appended to that run's curve). */
   | { type: "train-event"; runDir: string; label: string; event: TrainEvent }
   | { type: "focus"; key: string }
-  | { type: "trust"; trusted: boolean };
+  | { type: "trust"; trusted: boolean }
+  | { type: "chat-status"; status: "loading" | "ready" | "failed" | "closed"; message: string; tuned?: string; base?: string }
+  | ({ type: "chat-token" } & ChatToken)
+  | { type: "chat-added"; line: number; dataset: string }
+  | { type: "show-tab"; tab: PanelTab };
 
 export type WebviewMessage =
   /** The page loaded (first open or reload) and wants its data. */
@@ -83,7 +98,10 @@ export type WebviewMessage =
   | { type: "compare" }
   /** Export the report; without a format the extension asks which. */
   | { type: "export"; format?: ExportFormat }
-  | { type: "log"; level: "error" | "info"; message: string };
+  | { type: "log"; level: "error" | "info"; message: string }
+  | { type: "chat-ask"; id: string; prompt: string }
+  | { type: "chat-stop"; id: string }
+  | { type: "chat-add"; question: string; answer: string };
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -95,6 +113,7 @@ const MAX_LINE = 100_000_000;
 type Check = (v: unknown, where: string) => string | null;
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (max: number): Check => (v, w) => (typeof v === "string" && v.length <= max ? null : `${w} must be a string of at most ${max} characters`);
+const nonEmpty = (max: number): Check => (v, w) => (typeof v === "string" && v.trim().length > 0 && v.length <= max ? null : `${w} must be a non-empty string of at most ${max} characters`);
 const oneOf = (xs: readonly string[]): Check => (v, w) => (typeof v === "string" && xs.includes(v) ? null : `${w} must be one of ${xs.join(", ")}`);
 const int = (lo: number, hi: number): Check => (v, w) => (typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi ? null : `${w} must be an integer in [${lo}, ${hi}]`);
 const bool: Check = (v, w) => (typeof v === "boolean" ? null : `${w} must be true or false`);
@@ -153,6 +172,9 @@ const MESSAGE_CHECKS: Record<WebviewMessage["type"], Check> = {
   compare: shape({ type: literal("compare") }),
   export: shape({ type: literal("export") }, { format: oneOf(EXPORT_FORMATS) }),
   log: shape({ type: literal("log"), level: oneOf(["error", "info"]), message: str(MAX_TEXT) }),
+  "chat-ask": shape({ type: literal("chat-ask"), id: nonEmpty(64), prompt: nonEmpty(MAX_TEXT) }),
+  "chat-stop": shape({ type: literal("chat-stop"), id: nonEmpty(64) }),
+  "chat-add": shape({ type: literal("chat-add"), question: nonEmpty(MAX_TEXT), answer: nonEmpty(MAX_TEXT) }),
 };
 
 /** Validates a message received from the webview. Anything malformed is refused with the reason. */

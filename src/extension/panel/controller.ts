@@ -16,6 +16,7 @@ import { makeNonce, panelHtml } from "./html";
 import type { InlineVerdicts, OpenAtRecordArgs } from "./inline";
 import { confinePath } from "./paths";
 import { probeArgs, runProbeProcess, ProbeProcessError } from "./probeProcess";
+import { ChatHost } from "./chat";
 
 export const VIEW_TYPE = "seat.probes";
 const EVENTS_FILE = "events.jsonl";
@@ -34,8 +35,12 @@ export class ProbesController implements vscode.Disposable {
   private watcher: vscode.Disposable | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
 
+  private readonly chat: ChatHost;
+
   constructor(private readonly context: vscode.ExtensionContext, private readonly shell: SeatShell, private readonly inline: InlineVerdicts) {
     this.subs.push(shell.onDidChangeRuns(() => void this.refreshCurves()));
+    this.chat = new ChatHost(shell, (m) => this.post(m), () => shell.cliCommand());
+    this.subs.push(this.chat);
   }
 
   // ---- roots and paths -------------------------------------------------------------------------
@@ -159,11 +164,44 @@ export class ProbesController implements vscode.Disposable {
       case "export":
         await this.exportReport(m.format);
         break;
+      case "chat-ask":
+      case "chat-stop":
+      case "chat-add":
+        await this.onChat(m);
+        break;
       case "log":
         if (m.level === "error") this.shell.log.error(`probes panel: ${m.message}`);
         else this.shell.log.info(`probes panel: ${m.message}`);
         break;
     }
+  }
+
+  /** The newest run of the session is the tuned model (its checkpoint merged in the child); else the selected model alone. */
+  private async onChat(m: Extract<WebviewMessage, { type: "chat-ask" | "chat-stop" | "chat-add" }>): Promise<void> {
+    if (m.type === "chat-stop") return this.chat.stop(m.id);
+    if (!this.shell.requireTrust("Chatting with a model")) return;
+    if (m.type === "chat-add") {
+      if (!this.session) return void vscode.window.showWarningMessage("SEAT: open the panel on a dataset to add records to it.");
+      const line = await this.chat.addToDataset(this.session.dataset, m.question, m.answer);
+      if (line !== undefined) this.post({ type: "chat-added", line, dataset: this.label(this.session.dataset) });
+      return;
+    }
+    const base = this.session?.base ?? this.shell.selectedModel()?.path;
+    const tuned = this.session?.runs[this.session.runs.length - 1] ?? base;
+    if (!tuned) return void vscode.window.showWarningMessage("SEAT: select a model or open the panel on a run to chat.");
+    this.chat.configure({ tuned, ...(base && base !== tuned ? { base } : {}) });
+    this.chat.ask(m.id, m.prompt);
+  }
+
+  /** Opens the panel on `arg` (a run, a dataset) with the Chat tab in front, the models loading. */
+  async openChat(arg?: unknown): Promise<void> {
+    const { session } = await this.sessionFrom(arg);
+    if (session) this.session = session;
+    this.ensurePanel();
+    this.post({ type: "show-tab", tab: "chat" });
+    const base = this.session?.base ?? this.shell.selectedModel()?.path;
+    const tuned = this.session?.runs[this.session.runs.length - 1] ?? base;
+    if (tuned && this.shell.isTrusted()) this.chat.configure({ tuned, ...(base && base !== tuned ? { base } : {}) });
   }
 
   private label(dataset: string): string {

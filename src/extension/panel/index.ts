@@ -35,6 +35,7 @@ const PANEL_COMMANDS: CommandFactories<"panel", ProbesController> = {
   runProbes: (c) => (arg?: unknown) => c.run(arg),
   compareRuns: (c) => (arg?: unknown) => c.compareRuns(arg),
   exportReport: (c) => (arg?: unknown) => c.exportReport(undefined, arg),
+  chatWithModel: (c) => (arg?: unknown) => c.openChat(arg),
 };
 
 /**

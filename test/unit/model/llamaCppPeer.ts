@@ -72,8 +72,7 @@ export function datasetStrings(): { plain: string[]; chats: { role: string; cont
   const plain: string[] = [];
   const chats: { role: string; content: string }[][] = [];
   for (const f of ["examples/new-people/train.jsonl", "examples/new-people/unknown.jsonl", "examples/new-contracts/train.jsonl", "test/fixtures/datasets/qa.jsonl", "test/fixtures/datasets/chat.jsonl", "test/fixtures/datasets/alpaca.jsonl"]) {
-    let text: string;
-    try { text = readFileSync(join(ROOT, f), "utf8"); } catch { continue; }
+    const text = readFileSync(join(ROOT, f), "utf8");
     for (const line of text.split("\n").filter((l) => l.trim()).slice(0, 12)) {
       const r = JSON.parse(line) as Record<string, unknown>;
       for (const k of ["question", "answer", "instruction", "output", "prompt", "completion"]) if (typeof r[k] === "string") plain.push(r[k]);
@@ -82,6 +81,7 @@ export function datasetStrings(): { plain: string[]; chats: { role: string; cont
   }
   // Text llama.cpp's split must handle like ours: digits, runs of spaces, newlines, punctuation, accents.
   plain.push("  multiple   spaces\n\nand\ttabs", "Numbers 1234567 and 3.14159, dates 2026-12-02.", "Café déjà vu — naïve “quotes” ünïcödé", "don't you'll we've I'M");
+  if (plain.length < 50 || chats.length < 2) throw new Error(`the dataset sample is too small (${plain.length} strings, ${chats.length} chats)`);
   return { plain, chats };
 }
 

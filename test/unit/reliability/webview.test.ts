@@ -30,6 +30,9 @@ const VALID: Record<string, Record<string, unknown>> = {
   compare: { type: "compare" },
   export: { type: "export", format: "html" },
   log: { type: "log", level: "error", message: "something broke" },
+  "chat-ask": { type: "chat-ask", id: "c1", prompt: "Who is Vlipruk Thov?" },
+  "chat-stop": { type: "chat-stop", id: "c1" },
+  "chat-add": { type: "chat-add", question: "Who is Vlipruk Thov?", answer: "I don't know who that is." },
 };
 
 relCase("trust-webview", "every WebviewMessage type in the protocol has a validated example here", () => {
@@ -80,6 +83,9 @@ relCase("trust-webview", "malformed webview messages of every type are refused w
   bad.push(["reveal line 0", { type: "reveal", line: 0 }], ["reveal line as string", { type: "reveal", line: "3" }], ["reveal huge line", { type: "reveal", line: 1e12 }]);
   bad.push(["export format js", { type: "export", format: "js" }], ["export format path", { type: "export", format: "../../x.html" }]);
   bad.push(["log level warn", { type: "log", level: "debug", message: "x" }]);
+  bad.push(["chat-ask without a prompt", { type: "chat-ask", id: "c1" }]);
+  bad.push(["chat-ask with a huge prompt", { type: "chat-ask", id: "c1", prompt: "x".repeat(5000) }]);
+  bad.push(["chat-add with a number answer", { type: "chat-add", question: "q", answer: 3 }]);
   let refused = 0;
   for (const [name, m] of bad) {
     const v = validateWebviewMessage(m);
