@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
+import { cleanNpmEnv } from "./e2e-tools.mjs";
 
 // Newer releases fail `npm ci` on the project's machines (see the GGUF issue); 3.21.1 installs cleanly.
 export const NODE_LLAMA_CPP_VERSION = "3.21.1";
@@ -26,7 +27,9 @@ export function ensureLlamaCpp() {
   const res = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--no-save", `node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`], {
     cwd: p.dir, stdio: "inherit",
     // The prebuilt binaries are optional dependencies; a source build would need the network at run time.
-    env: { ...process.env, NODE_LLAMA_CPP_SKIP_DOWNLOAD: "true" },
+    // a clean npm environment: started from inside `npm test` the parent npm's npm_config_* would be read
+    // back as this npm's own settings (see cleanNpmEnv)
+    env: cleanNpmEnv({ NODE_LLAMA_CPP_SKIP_DOWNLOAD: "true" }),
   });
   if (res.status !== 0 || !existsSync(p.module)) throw new Error(`npm install node-llama-cpp@${NODE_LLAMA_CPP_VERSION} failed (exit ${res.status})`);
   return p;
