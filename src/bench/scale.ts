@@ -47,10 +47,10 @@ export const SCALE_TRAIN: readonly ScaleTrainCase[] = [
 ];
 
 /**
- * The order rows run in: the 0.5B reference workload first (three targets), then the rest by how many
- * targets they carry; a run cut short keeps the rows it finished.
+ * The order rows run in: the cheap generation row, then the 0.5B reference workload (three targets),
+ * then the rest by how many targets they carry; a run cut short keeps the rows it finished.
  */
-export const SCALE_ORDER = ["train:0.5b:seat", "generate:0.5b", "probe:0.5b", "train:135m:seat", "train:0.5b:full", "train:1b:seat", "train:1b:lora", "train:135m:full"] as const;
+export const SCALE_ORDER = ["generate:0.5b", "train:0.5b:seat", "probe:0.5b", "train:135m:seat", "train:0.5b:full", "train:1b:seat", "train:1b:lora", "train:135m:full"] as const;
 
 export const SCALE_GENERATE = { model: "0.5b" as ScaleModel, B: 4, promptLen: 24, newTokens: 32, reps: 2 };
 /** Probe rows: records (each with `neighbours` generated look-alike questions), with and without P(abstain). */
