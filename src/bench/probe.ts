@@ -24,6 +24,8 @@ export interface ProbeBenchResult {
   with: ProbeRun;
   /** with / without seconds: what P(abstain) adds to a probe's time. */
   abstainTimeRatio: number;
+  /** The same in CPU seconds: the two runs are minutes apart, so on a shared machine this is the fair one. */
+  abstainCpuRatio: number;
   peakRssMb: number;
 }
 
@@ -51,7 +53,7 @@ export async function benchOurProbe(opts: { modelDir: string; root: string; reco
     await runProbeSuite(model, { dataset: { path: data, hash: "bench" }, records: inputs.records.slice(0, 1), unknown: [] }, { detector, openings: lists.openings, settings: { abstentionProbability: true, maxNewTokens: 4 } });
     const without = await run(false);
     const withP = await run(true);
-    return { records: inputs.records.length, without, with: withP, abstainTimeRatio: withP.seconds / without.seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+    return { records: inputs.records.length, without, with: withP, abstainTimeRatio: withP.seconds / without.seconds, abstainCpuRatio: withP.cpuSeconds / without.cpuSeconds, peakRssMb: process.resourceUsage().maxRSS / 1024 };
   } finally {
     await model.dispose();
     rmSync(work, { recursive: true, force: true });

@@ -78,6 +78,8 @@ export interface ProbeEntry {
   without: { seconds: number; cpuSeconds: number; queries: number; queriesPerSec: number };
   with: { seconds: number; cpuSeconds: number; queries: number; queriesPerSec: number };
   abstainTimeRatio: number;
+  /** with / without CPU seconds (the target's measure: the runs are minutes apart on a shared machine). */
+  abstainCpuRatio?: number;
   peakRssMb: number;
 }
 
@@ -206,9 +208,10 @@ export function scaleTargets(r: BenchReport): TargetCheck[] {
     detail: gen?.ratioVsTorch === undefined ? missing(r, "generate:0.5b", "generate:0.5b (ours)", "generate:0.5b (PyTorch)") : `${fmt(gen.ratioVsTorch, 2)}x (CPU-time ratio ${fmt(gen.cpuRatioVsTorch, 2)}x)`,
   });
   const probe = r.probe?.["0.5b"];
+  const added = probe ? (probe.abstainCpuRatio ?? probe.abstainTimeRatio) : undefined;
   out.push({
-    target: "probe 0.5b: P(abstain) adds <= 50% to the probe's time", value: probe?.abstainTimeRatio, met: probe ? probe.abstainTimeRatio <= 1.5 : undefined,
-    detail: probe ? `+${fmt(100 * (probe.abstainTimeRatio - 1), 0)}% (${fmt(probe.with.seconds)} s vs ${fmt(probe.without.seconds)} s)` : missing(r, "probe:0.5b"),
+    target: "probe 0.5b: P(abstain) adds <= 50% to the probe's time (CPU time)", value: added, met: added === undefined ? undefined : added <= 1.5,
+    detail: probe ? `+${fmt(100 * (added! - 1), 0)}% CPU time (${fmt(probe.with.cpuSeconds)} vs ${fmt(probe.without.cpuSeconds)} CPU-s); wall ${fmt(probe.with.seconds)} s vs ${fmt(probe.without.seconds)} s` : missing(r, "probe:0.5b"),
   });
   return out;
 }
@@ -257,10 +260,11 @@ export function benchMarkdown(r: BenchReport): string {
     }
   }
   if (Object.keys(r.probe ?? {}).length) {
-    lines.push("", "| probe (greedy answers + verdicts + hidden states) | records, questions | without P(abstain) | with P(abstain) | added | peak RSS MB |", "|---|---|---|---|---|---|");
+    lines.push("", "| probe (greedy answers + verdicts + hidden states) | records, questions | without P(abstain) | with P(abstain) | added (CPU time) | added (wall) | peak RSS MB |", "|---|---|---|---|---|---|---|");
     for (const [key, e] of Object.entries(r.probe ?? {})) {
       const run = (x: ProbeEntry["with"]) => `${fmt(x.seconds)} s (${fmt(x.queriesPerSec, 2)} questions/s, ${fmt(x.cpuSeconds)} CPU-s)`;
-      lines.push(`| ${cell(key)} | ${e.records}, ${e.with.queries} | ${run(e.without)} | ${run(e.with)} | +${fmt(100 * (e.abstainTimeRatio - 1), 0)}% | ${fmt(e.peakRssMb, 0)} |`);
+      const pctOf = (x: number | undefined) => (x === undefined ? "–" : `${x >= 1 ? "+" : ""}${fmt(100 * (x - 1), 0)}%`);
+      lines.push(`| ${cell(key)} | ${e.records}, ${e.with.queries} | ${run(e.without)} | ${run(e.with)} | ${pctOf(e.abstainCpuRatio)} | ${pctOf(e.abstainTimeRatio)} | ${fmt(e.peakRssMb, 0)} |`);
     }
   }
   if (r.jsonl) {

@@ -54,7 +54,7 @@ export const SCALE_ORDER = ["generate:0.5b", "train:0.5b:seat", "probe:0.5b", "t
 
 export const SCALE_GENERATE = { model: "0.5b" as ScaleModel, B: 4, promptLen: 24, newTokens: 32, reps: 2 };
 /** Probe rows: records (each with `neighbours` generated look-alike questions), with and without P(abstain). */
-export const SCALE_PROBE = { model: "0.5b" as ScaleModel, records: 4, neighbours: 2 };
+export const SCALE_PROBE = { model: "0.5b" as ScaleModel, records: 4, neighbours: 1 };
 
 export function isScaleModel(m: string): m is ScaleModel {
   return Object.hasOwn(SCALE_MODELS, m);

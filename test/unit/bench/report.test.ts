@@ -156,7 +156,7 @@ test("real-size targets: measured rows checked, missing rows listed with their r
   r.errors["train:1b:seat (ours)"] = "exit 1: seat: out of memory\nstack";
   r.skipped = { "train:0.5b:full (ours)": "not run: needs ~14.0 GB, 9.0 GB available (keeping 1.5 GB free)" };
   r.peers = { "0.5b:full": { model: "0.5b", method: "full", batch: 4, seq: 128, torch: { stepSeconds: 5, tokensPerSec: 102.4, peakRssMb: 12000 } } };
-  r.probe = { "0.5b": { model: "0.5b", records: 8, without: { seconds: 10, cpuSeconds: 18, queries: 24, queriesPerSec: 2.4 }, with: { seconds: 16, cpuSeconds: 30, queries: 24, queriesPerSec: 1.5 }, abstainTimeRatio: 1.6, peakRssMb: 3000 } };
+  r.probe = { "0.5b": { model: "0.5b", records: 8, without: { seconds: 10, cpuSeconds: 18, queries: 24, queriesPerSec: 2.4 }, with: { seconds: 16, cpuSeconds: 30, queries: 24, queriesPerSec: 1.5 }, abstainTimeRatio: 1.6, abstainCpuRatio: 30 / 18, peakRssMb: 3000 } };
   const t = checkTargets(r);
   const by = (s: string) => t.filter((x) => x.target.startsWith(s));
   assert.equal(by("0.5b:seat (4 x 256 + perturbed copies): peak RSS <= 8 GB")[0].met, true);
@@ -170,10 +170,10 @@ test("real-size targets: measured rows checked, missing rows listed with their r
   assert.equal(by("135m:seat: SEAT step")[0].detail, "not measured in this run");
   const probe = by("probe 0.5b")[0];
   assert.equal(probe.met, false);
-  assert.equal(probe.detail, "+60% (16.0 s vs 10.0 s)");
+  assert.equal(probe.detail, "+67% CPU time (30.0 vs 18.0 CPU-s); wall 16.0 s vs 10.0 s");
   const md = benchMarkdown(r);
   assert.match(md, /\| 0\.5b:full \| 4×128 \| not run \| 102 \| – \| – \| – \| – \| not run \| 12000 \|/);
-  assert.match(md, /\| 0\.5b \| 8, 24 \| 10\.0 s \(2\.40 questions\/s, 18\.0 CPU-s\) \| 16\.0 s \(1\.50 questions\/s, 30\.0 CPU-s\) \| \+60% \| 3000 \|/);
+  assert.match(md, /\| 0\.5b \| 8, 24 \| 10\.0 s \(2\.40 questions\/s, 18\.0 CPU-s\) \| 16\.0 s \(1\.50 questions\/s, 30\.0 CPU-s\) \| \+67% \| \+60% \| 3000 \|/);
   assert.match(md, /\*\*train:0\.5b:full \(ours\)\*\* not run: needs ~14\.0 GB/);
   assert.match(md, /\*\*train:1b:seat \(ours\) failed:\*\* exit 1: seat: out of memory\n/);
   // without the real-shape rows in the run, their targets are not listed at all
