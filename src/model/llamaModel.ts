@@ -44,7 +44,9 @@ export class LlamaModel {
     const serialized = E.toOnnx(graph, { externalThreshold: 1 << 16, externalFile: "overrides.data" });
     const session = await openModelSession(serialized, folder.weights, {
       provider: opts.provider ?? "auto", intraOpThreads: opts.intraOpThreads, log: opts.log, label: `${folder.dir} (inference)`, worker: opts.worker,
-      ...(opts.foldWeights !== undefined ? { foldWeights: opts.foldWeights } : {}),
+      // Folded by default: an inference session decodes ~2.8x faster with its own fp32 copy of bf16
+      // weights (measured on the 135M shape); training sessions share the file's pages instead.
+      foldWeights: opts.foldWeights ?? true,
       // WebGPU: the KV cache stays on the device between decode steps (only logits come back)
       keepOnDevice: Object.keys(cacheCarry(folder.config)),
     });
