@@ -16,7 +16,7 @@ function host(trusted: boolean) {
 test("an untrusted call of every trust-needing command is refused before its handler runs", async () => {
   const trusting = COMMAND_TABLE.filter((c) => c.needsTrust);
   assert.deepEqual(trusting.map((c) => c.id).sort(), [
-    COMMANDS.addModelFolder, COMMANDS.compareRuns, COMMANDS.exportModel, COMMANDS.resumeRun, COMMANDS.runDemo,
+    COMMANDS.addModelFolder, COMMANDS.chatWithModel, COMMANDS.compareRuns, COMMANDS.exportModel, COMMANDS.resumeRun, COMMANDS.runDemo,
     COMMANDS.runElsewhere, COMMANDS.runProbes, COMMANDS.selectModel, COMMANDS.setupGpu, COMMANDS.train,
   ].sort());
   for (const c of trusting) {
