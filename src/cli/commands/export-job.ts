@@ -1,10 +1,9 @@
 // `seat export-job`: writes a SEAT run as a torchrun job folder (src/job/exportJob.ts) that runs
 // unchanged from one CPU process to many GPUs; `seat import-run` brings its run folder back.
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type Command, type OptionSpec, ExitCode, UserError } from "../command";
 import { configFlagSpecs } from "../../seat/config";
-import { runTraining } from "./train";
+import { datasetFromPositional, resolveFromFlags, runTraining } from "./train";
 
 function options(): Record<string, OptionSpec> {
   const opts: Record<string, OptionSpec> = {
@@ -39,23 +38,9 @@ It writes its run folder to <job>/run; bring it back with \`seat import-run DIR\
     const out = resolve(io.cwd, values.out);
     delete values.out;
     delete values.target;
-    if (args.positionals.length > 1) throw new UserError(`expected at most one dataset, got ${args.positionals.join(", ")}`);
-    if (args.positionals[0]) {
-      if (values.data !== undefined) throw new UserError("give the dataset either as an argument or with --data, not both");
-      values.data = args.positionals[0];
-    }
+    datasetFromPositional(values, args.positionals);
     return runTraining(async () => {
-      const layers = [];
-      if (typeof values.config === "string") {
-        const file = resolve(io.cwd, values.config);
-        let text: string;
-        try { text = readFileSync(file, "utf8"); } catch (e) {
-          throw new UserError(`cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
-        layers.push(seat.layerFromConfigText(text, values.config));
-      }
-      layers.push(...seat.layerFromFlags(values));
-      const { config, warnings } = seat.resolveConfig(layers);
+      const { config, warnings } = resolveFromFlags(seat, values, io.cwd);
       const abs = { ...config, model: resolve(io.cwd, config.model), dataset: resolve(io.cwd, config.dataset) };
       for (const w of warnings) io.err(`  warning: ${w}\n`);
       let r;

@@ -137,28 +137,40 @@ Exit codes: 0 done, 2 bad flags/config/files, 3 training failed, 130 cancelled (
   async run(args, io) {
     const seat = await import("../../seat/index");
     const values = { ...args.values };
-    if (args.positionals.length > 1) throw new UserError(`expected at most one dataset, got ${args.positionals.join(", ")}`);
-    if (args.positionals[0]) {
-      if (values.data !== undefined) throw new UserError("give the dataset either as an argument or with --data, not both");
-      values.data = args.positionals[0];
-    }
+    datasetFromPositional(values, args.positionals);
     return runTraining(async () => {
-      const layers = [];
-      if (typeof values.config === "string") {
-        const file = resolve(io.cwd, values.config);
-        let text: string;
-        try {
-          text = readFileSync(file, "utf8");
-        } catch (e) {
-          throw new UserError(`cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
-        layers.push(seat.layerFromConfigText(text, values.config));
-      }
-      layers.push(...seat.layerFromFlags(values));
-      const { config, warnings } = seat.resolveConfig(layers);
+      const { config, warnings } = resolveFromFlags(seat, values, io.cwd);
       const result = await seat.train(config, { signal: io.signal, onEvent: cliEventSink(io, values), cwd: io.cwd, warnings });
       return result.status === "cancelled" ? ExitCode.cancelled : ExitCode.ok;
     });
   },
 };
 export default command;
+
+type SeatModule = typeof import("../../seat/index");
+
+/** `seat train DATASET` and `--data DATASET` are the same; both at once is a usage error. */
+export function datasetFromPositional(values: Record<string, unknown>, positionals: readonly string[]): void {
+  if (positionals.length > 1) throw new UserError(`expected at most one dataset, got ${positionals.join(", ")}`);
+  if (positionals[0]) {
+    if (values.data !== undefined) throw new UserError("give the dataset either as an argument or with --data, not both");
+    values.data = positionals[0];
+  }
+}
+
+/** The run's config from --config FILE and the flags (as `seat train` resolves it; export-job too). */
+export function resolveFromFlags(seat: SeatModule, values: Record<string, unknown>, cwd: string): ReturnType<SeatModule["resolveConfig"]> {
+  const layers = [];
+  if (typeof values.config === "string") {
+    const file = resolve(cwd, values.config);
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new UserError(`cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    layers.push(seat.layerFromConfigText(text, values.config));
+  }
+  layers.push(...seat.layerFromFlags(values as never));
+  return seat.resolveConfig(layers);
+}
