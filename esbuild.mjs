@@ -31,7 +31,11 @@ const targets = [
     ...common,
     // validateWorker: validateFile's worker threads for big files (src/data/parallel.ts), beside cli.js
     // and extension.js alike (both bundles resolve it next to themselves)
-    entryPoints: { cli: "src/cli/main.ts", worker: "src/runtime/worker.ts", validateWorker: "src/entities/validateWorker.ts" },
+    entryPoints: {
+      cli: "src/cli/main.ts",
+      worker: "src/runtime/worker.ts",
+      validateWorker: "src/entities/validateWorker.ts",
+    },
     outdir,
     platform: "node",
     format: "cjs",

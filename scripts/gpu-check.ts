@@ -16,21 +16,41 @@ import { ensureRealShape } from "../test/fixtures/realShapes";
 
 type Gpu = "webgpu" | "cuda";
 interface Row {
-  model: string; method: string; provider: string; ok: boolean; error?: string;
-  losses: number[]; maxRelLossDiff?: number; stepSeconds?: number; tokensPerSec?: number;
-  fallbacks: string[]; residency?: string; deviceMemoryMiB?: number; runDir: string;
+  model: string;
+  method: string;
+  provider: string;
+  ok: boolean;
+  error?: string;
+  losses: number[];
+  maxRelLossDiff?: number;
+  stepSeconds?: number;
+  tokensPerSec?: number;
+  fallbacks: string[];
+  residency?: string;
+  deviceMemoryMiB?: number;
+  runDir: string;
 }
 
 const args = process.argv.slice(2);
 const flag = (n: string) => args.includes(n);
-const value = (n: string, d: string) => { const i = args.indexOf(n); return i >= 0 && args[i + 1] ? args[i + 1]! : d; };
+const value = (n: string, d: string) => {
+  const i = args.indexOf(n);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : d;
+};
 const software = flag("--software");
 const out = resolve(value("--out", ".cache/gpu-check"));
 const steps = Number(value("--steps", "3"));
 const DATA = resolve("examples/new-people/train.jsonl");
 
 function nvidiaSmi(query: string): string | undefined {
-  try { return execFileSync("nvidia-smi", [`--query-gpu=${query}`, "--format=csv,noheader,nounits"], { encoding: "utf8", timeout: 10_000 }).trim(); } catch { return undefined; }
+  try {
+    return execFileSync("nvidia-smi", [`--query-gpu=${query}`, "--format=csv,noheader,nounits"], {
+      encoding: "utf8",
+      timeout: 10_000,
+    }).trim();
+  } catch {
+    return undefined;
+  }
 }
 
 async function runOnce(model: string, method: string, provider: "cpu" | Gpu, dir: string): Promise<Row> {
@@ -38,15 +58,29 @@ async function runOnce(model: string, method: string, provider: "cpu" | Gpu, dir
   const row: Row = { model, method, provider, ok: false, losses: [], fallbacks: [], runDir: dir };
   let peakMem = 0;
   try {
-    const c = resolveConfig([{ source: "gpu-check", layer: {
-      model, dataset: dataFile, outDir: dir, method,
-      train: { maxSteps: steps, batchSize: 2, maxSeqLen: 48 }, kl: { maxResponseTokens: 8 }, eval: { samples: 1, everySteps: steps },
-      checkpoint: { everySteps: 0 }, device: { provider },
-    } }]).config;
-    await train(c, { onEvent: (e) => {
-      events.push(e);
-      if (e.type === "step" && provider === "cuda") peakMem = Math.max(peakMem, Number(nvidiaSmi("memory.used")?.split("\n")[0] ?? 0));
-    } });
+    const c = resolveConfig([
+      {
+        source: "gpu-check",
+        layer: {
+          model,
+          dataset: dataFile,
+          outDir: dir,
+          method,
+          train: { maxSteps: steps, batchSize: 2, maxSeqLen: 48 },
+          kl: { maxResponseTokens: 8 },
+          eval: { samples: 1, everySteps: steps },
+          checkpoint: { everySteps: 0 },
+          device: { provider },
+        },
+      },
+    ]).config;
+    await train(c, {
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === "step" && provider === "cuda")
+          peakMem = Math.max(peakMem, Number(nvidiaSmi("memory.used")?.split("\n")[0] ?? 0));
+      },
+    });
     row.ok = true;
   } catch (e) {
     row.error = (e as Error).message.split("\n")[0];
@@ -62,7 +96,9 @@ async function runOnce(model: string, method: string, provider: "cpu" | Gpu, dir
   try {
     const s = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as { meanStepSeconds?: number };
     if (s.meanStepSeconds) row.stepSeconds = Math.round(s.meanStepSeconds * 1000) / 1000;
-  } catch { /* the run failed before its summary */ }
+  } catch {
+    /* the run failed before its summary */
+  }
   return row;
 }
 
@@ -75,8 +111,11 @@ async function main(): Promise<void> {
   const built = builtProviders();
   const gpus: Gpu[] = (software ? ["webgpu"] : ["webgpu", "cuda"]).filter((p) => built.includes(p)) as Gpu[];
   const machine = {
-    providersBuilt: built, webgpuAdapter: webgpuAdapterKind(), vulkanDrivers: vulkanDrivers().map((d) => d.library),
-    nvidia: nvidiaSmi("name,driver_version,memory.total"), mode: software ? "software adapter (no GPU)" : "hardware",
+    providersBuilt: built,
+    webgpuAdapter: webgpuAdapterKind(),
+    vulkanDrivers: vulkanDrivers().map((d) => d.library),
+    nvidia: nvidiaSmi("name,driver_version,memory.total"),
+    mode: software ? "software adapter (no GPU)" : "hardware",
   };
   const models: [string, string][] = [["embedded", EMBEDDED_MODEL_DIR]];
   if (!software) models.push(["qwen2.5-0.5b", ensureRealShape("qwen2.5-0.5b")]);
@@ -89,7 +128,9 @@ async function main(): Promise<void> {
       for (const p of gpus) {
         const g = await runOnce(dir, method, p, join(out, "runs", `${name}-${method}-${p}`));
         if (g.losses.length && cpu.losses.length) {
-          g.maxRelLossDiff = Math.max(...g.losses.map((l, i) => Math.abs(l - cpu.losses[i]!) / Math.abs(cpu.losses[i]!)));
+          g.maxRelLossDiff = Math.max(
+            ...g.losses.map((l, i) => Math.abs(l - cpu.losses[i]!) / Math.abs(cpu.losses[i]!)),
+          );
         }
         rows.push({ ...g, model: name });
       }
@@ -113,10 +154,20 @@ function markdown(r: { at: string; machine: Record<string, unknown>; steps: numb
     "|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const x of r.rows) {
-    const fb = x.provider === "cpu" ? "-" : x.fallbacks.length ? x.fallbacks.map((f) => f.replace(/^onnxruntime: /, "")).join("<br>") : "none";
-    lines.push(`| ${x.model} | ${x.method} | ${x.provider}${x.ok ? "" : ` (failed: ${x.error})`} | ${x.losses.map((l) => l.toFixed(4)).join(", ")} | ${x.maxRelLossDiff?.toExponential(2) ?? "-"} | ${x.stepSeconds ?? "-"} | ${x.tokensPerSec ?? "-"} | ${fb} | ${x.residency?.replace(/^training state on \w+: /, "") ?? "-"} | ${x.deviceMemoryMiB ?? "-"} |`);
+    const fb =
+      x.provider === "cpu"
+        ? "-"
+        : x.fallbacks.length
+          ? x.fallbacks.map((f) => f.replace(/^onnxruntime: /, "")).join("<br>")
+          : "none";
+    lines.push(
+      `| ${x.model} | ${x.method} | ${x.provider}${x.ok ? "" : ` (failed: ${x.error})`} | ${x.losses.map((l) => l.toFixed(4)).join(", ")} | ${x.maxRelLossDiff?.toExponential(2) ?? "-"} | ${x.stepSeconds ?? "-"} | ${x.tokensPerSec ?? "-"} | ${fb} | ${x.residency?.replace(/^training state on \w+: /, "") ?? "-"} | ${x.deviceMemoryMiB ?? "-"} |`,
+    );
   }
   return lines.join("\n") + "\n";
 }
 
-main().catch((e) => { console.error(`gpu-check: ${(e as Error).message}`); process.exit(1); });
+main().catch((e) => {
+  console.error(`gpu-check: ${(e as Error).message}`);
+  process.exit(1);
+});

@@ -22,16 +22,26 @@ export function ensureLlamaCpp() {
   const p = llamaCppPaths();
   if (existsSync(p.module)) return p;
   mkdirSync(p.dir, { recursive: true });
-  if (!existsSync(join(p.dir, "package.json"))) writeFileSync(join(p.dir, "package.json"), JSON.stringify({ name: "seat-llama-cpp-tool", private: true, type: "module" }));
+  if (!existsSync(join(p.dir, "package.json")))
+    writeFileSync(
+      join(p.dir, "package.json"),
+      JSON.stringify({ name: "seat-llama-cpp-tool", private: true, type: "module" }),
+    );
   console.error(`[llama-cpp-tool] npm install node-llama-cpp@${NODE_LLAMA_CPP_VERSION} into ${p.dir}`);
-  const res = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--no-save", `node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`], {
-    cwd: p.dir, stdio: "inherit",
-    // The prebuilt binaries are optional dependencies; a source build would need the network at run time.
-    // a clean npm environment: started from inside `npm test` the parent npm's npm_config_* would be read
-    // back as this npm's own settings (see cleanNpmEnv)
-    env: cleanNpmEnv({ NODE_LLAMA_CPP_SKIP_DOWNLOAD: "true" }),
-  });
-  if (res.status !== 0 || !existsSync(p.module)) throw new Error(`npm install node-llama-cpp@${NODE_LLAMA_CPP_VERSION} failed (exit ${res.status})`);
+  const res = spawnSync(
+    "npm",
+    ["install", "--no-audit", "--no-fund", "--no-save", `node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`],
+    {
+      cwd: p.dir,
+      stdio: "inherit",
+      // The prebuilt binaries are optional dependencies; a source build would need the network at run time.
+      // a clean npm environment: started from inside `npm test` the parent npm's npm_config_* would be read
+      // back as this npm's own settings (see cleanNpmEnv)
+      env: cleanNpmEnv({ NODE_LLAMA_CPP_SKIP_DOWNLOAD: "true" }),
+    },
+  );
+  if (res.status !== 0 || !existsSync(p.module))
+    throw new Error(`npm install node-llama-cpp@${NODE_LLAMA_CPP_VERSION} failed (exit ${res.status})`);
   return p;
 }
 

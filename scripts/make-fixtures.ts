@@ -55,10 +55,11 @@ function trainBpe(merges: number): { vocab: Map<string, number>; merges: [string
   let split = [...words.entries()].map(([w, n]) => ({ parts: w.split(" "), n }));
   for (let k = 0; k < merges; k++) {
     const counts = new Map<string, number>();
-    for (const { parts, n } of split) for (let i = 0; i + 1 < parts.length; i++) {
-      const key = parts[i] + " " + parts[i + 1];
-      counts.set(key, (counts.get(key) ?? 0) + n);
-    }
+    for (const { parts, n } of split)
+      for (let i = 0; i + 1 < parts.length; i++) {
+        const key = parts[i] + " " + parts[i + 1];
+        counts.set(key, (counts.get(key) ?? 0) + n);
+      }
     // Most frequent pair, ties broken by string order so the result is deterministic.
     const best = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
     if (!best || best[1] < 2) break;
@@ -68,7 +69,10 @@ function trainBpe(merges: number): { vocab: Map<string, number>; merges: [string
     split = split.map(({ parts, n }) => {
       const out: string[] = [];
       for (let i = 0; i < parts.length; i++) {
-        if (i + 1 < parts.length && parts[i] === l && parts[i + 1] === r) { out.push(l + r); i++; } else out.push(parts[i]!);
+        if (i + 1 < parts.length && parts[i] === l && parts[i + 1] === r) {
+          out.push(l + r);
+          i++;
+        } else out.push(parts[i]!);
       }
       return { parts: out, n };
     });
@@ -79,7 +83,13 @@ function trainBpe(merges: number): { vocab: Map<string, number>; merges: [string
 function tokenizerFiles(specials: string[], mergesAsPairs: boolean, nfc: boolean) {
   const { vocab, merges } = trainBpe(48);
   const added = specials.map((content, i) => ({
-    id: vocab.size + i, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
+    id: vocab.size + i,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
   }));
   const tokenizer = {
     version: "1.0",
@@ -91,8 +101,14 @@ function tokenizerFiles(specials: string[], mergesAsPairs: boolean, nfc: boolean
     post_processor: { type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true },
     decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
-      type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
-      fuse_unk: false, byte_fallback: false, ignore_merges: false,
+      type: "BPE",
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
       vocab: Object.fromEntries(vocab),
       merges: mergesAsPairs ? merges : merges.map(([a, b]) => `${a} ${b}`),
     },
@@ -126,7 +142,8 @@ function randomWeights(c: LlamaConfig, seed: number): Map<string, Float32Array> 
     const v = new Float32Array(n);
     const isNorm = t.name.endsWith("norm.weight");
     // Larger than usual init so logits are far from uniform and greedy decoding is not a coin toss.
-    for (let i = 0; i < n; i++) v[i] = isNorm ? 1 + 0.1 * gaussian(r) : (t.name.endsWith(".bias") ? 0.1 : 0.35) * gaussian(r);
+    for (let i = 0; i < n; i++)
+      v[i] = isNorm ? 1 + 0.1 * gaussian(r) : (t.name.endsWith(".bias") ? 0.1 : 0.35) * gaussian(r);
     out.set(t.name, v);
   }
   return out;
@@ -134,25 +151,34 @@ function randomWeights(c: LlamaConfig, seed: number): Map<string, Float32Array> 
 
 /** Rounds values to what the stored dtype can hold, so golden logits use exactly the stored weights. */
 function storedTensors(w: Map<string, Float32Array>, dtype: SafetensorsDType, c: LlamaConfig): TensorToWrite[] {
-  return expectedTensors(c).map((t) => ({ name: t.name, dtype, shape: t.shape, data: float32ToBytes(dtype, w.get(t.name)!) }));
+  return expectedTensors(c).map((t) => ({
+    name: t.name,
+    dtype,
+    shape: t.shape,
+    data: float32ToBytes(dtype, w.get(t.name)!),
+  }));
 }
 
 function writeGolden(dir: string, c: LlamaConfig, w: Map<string, Float32Array>, dtype: SafetensorsDType): void {
   const rounded = new Map<string, Float32Array>();
   for (const [k, v] of w) {
     const bytes = float32ToBytes(dtype, v);
-    const back = dtype === "BF16"
-      ? new Float32Array(Uint32Array.from(new Uint16Array(bytes.buffer), (x) => x << 16).buffer)
-      : new Float32Array(bytes.buffer.slice(0));
+    const back =
+      dtype === "BF16"
+        ? new Float32Array(Uint32Array.from(new Uint16Array(bytes.buffer), (x) => x << 16).buffer)
+        : new Float32Array(bytes.buffer.slice(0));
     rounded.set(k, back);
   }
   const out = referenceForward(c, (n) => rounded.get(n)!, GOLDEN_IDS);
-  writeFileSync(join(dir, "golden.json"), JSON.stringify({
-    note: "float64 reference forward (src/model/reference.ts) on these ids; regenerate with scripts/make-fixtures.ts",
-    ids: GOLDEN_IDS,
-    logits: Array.from(out.logits),
-    finalHidden: Array.from(out.hiddenStates[out.hiddenStates.length - 1]!),
-  }) + "\n");
+  writeFileSync(
+    join(dir, "golden.json"),
+    JSON.stringify({
+      note: "float64 reference forward (src/model/reference.ts) on these ids; regenerate with scripts/make-fixtures.ts",
+      ids: GOLDEN_IDS,
+      logits: Array.from(out.logits),
+      finalHidden: Array.from(out.hiddenStates[out.hiddenStates.length - 1]!),
+    }) + "\n",
+  );
 }
 
 function writeJson(file: string, v: unknown): void {
@@ -164,21 +190,46 @@ function makeLlama(): void {
   mkdirSync(dir, { recursive: true });
   const tk = tokenizerFiles(["<s>", "</s>"], false, false);
   const vocabSize = Math.ceil(tk.total / 8) * 8; // padded like real checkpoints: ids past the tokenizer exist
-  const bos = tk.total - 2, eos = tk.total - 1;
+  const bos = tk.total - 2,
+    eos = tk.total - 1;
   const config = parseConfig({
-    architectures: ["LlamaForCausalLM"], hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 4,
-    num_key_value_heads: 2, head_dim: 8, intermediate_size: 40, vocab_size: vocabSize, rms_norm_eps: 1e-5,
-    rope_theta: 10000, max_position_embeddings: 64, tie_word_embeddings: false, attention_bias: false,
-    rope_scaling: { rope_type: "llama3", factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 },
-    bos_token_id: bos, eos_token_id: eos, torch_dtype: "bfloat16",
+    architectures: ["LlamaForCausalLM"],
+    hidden_size: 16,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    head_dim: 8,
+    intermediate_size: 40,
+    vocab_size: vocabSize,
+    rms_norm_eps: 1e-5,
+    rope_theta: 10000,
+    max_position_embeddings: 64,
+    tie_word_embeddings: false,
+    attention_bias: false,
+    rope_scaling: {
+      rope_type: "llama3",
+      factor: 8,
+      low_freq_factor: 1,
+      high_freq_factor: 4,
+      original_max_position_embeddings: 16,
+    },
+    bos_token_id: bos,
+    eos_token_id: eos,
+    torch_dtype: "bfloat16",
   });
   const w = randomWeights(config, 1234);
   writeSafetensors(join(dir, "model.safetensors"), storedTensors(w, "BF16", config), { format: "pt" });
   writeJson(join(dir, "config.json"), configToJson(config));
   writeJson(join(dir, "tokenizer.json"), tk.tokenizer);
   writeJson(join(dir, "tokenizer_config.json"), {
-    tokenizer_class: "PreTrainedTokenizerFast", bos_token: "<s>", eos_token: "</s>", pad_token: null,
-    add_bos_token: true, added_tokens_decoder: tk.addedDecoder, model_max_length: 64, clean_up_tokenization_spaces: false,
+    tokenizer_class: "PreTrainedTokenizerFast",
+    bos_token: "<s>",
+    eos_token: "</s>",
+    pad_token: null,
+    add_bos_token: true,
+    added_tokens_decoder: tk.addedDecoder,
+    model_max_length: 64,
+    clean_up_tokenization_spaces: false,
   });
   writeGolden(dir, config, w, "BF16");
 }
@@ -188,10 +239,21 @@ function makeQwen2(): void {
   mkdirSync(dir, { recursive: true });
   const tk = tokenizerFiles(["<|endoftext|>", "<|im_start|>", "<|im_end|>"], true, true);
   const config = parseConfig({
-    architectures: ["Qwen2ForCausalLM"], hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 4,
-    num_key_value_heads: 1, intermediate_size: 40, vocab_size: tk.total, rms_norm_eps: 1e-6,
-    rope_theta: 1000000, max_position_embeddings: 64, tie_word_embeddings: true, use_sliding_window: false,
-    bos_token_id: tk.total - 3, eos_token_id: tk.total - 1, torch_dtype: "float32",
+    architectures: ["Qwen2ForCausalLM"],
+    hidden_size: 16,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 1,
+    intermediate_size: 40,
+    vocab_size: tk.total,
+    rms_norm_eps: 1e-6,
+    rope_theta: 1000000,
+    max_position_embeddings: 64,
+    tie_word_embeddings: true,
+    use_sliding_window: false,
+    bos_token_id: tk.total - 3,
+    eos_token_id: tk.total - 1,
+    torch_dtype: "float32",
   });
   const w = randomWeights(config, 5678);
   const all = storedTensors(w, "F32", config);
@@ -209,8 +271,13 @@ function makeQwen2(): void {
   writeJson(join(dir, "config.json"), configToJson(config));
   writeJson(join(dir, "tokenizer.json"), tk.tokenizer);
   writeJson(join(dir, "tokenizer_config.json"), {
-    tokenizer_class: "Qwen2Tokenizer", bos_token: null, eos_token: "<|im_end|>", pad_token: "<|endoftext|>",
-    added_tokens_decoder: tk.addedDecoder, model_max_length: 64, clean_up_tokenization_spaces: false,
+    tokenizer_class: "Qwen2Tokenizer",
+    bos_token: null,
+    eos_token: "<|im_end|>",
+    pad_token: "<|endoftext|>",
+    added_tokens_decoder: tk.addedDecoder,
+    model_max_length: 64,
+    clean_up_tokenization_spaces: false,
     chat_template:
       "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}" +
       "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +

@@ -12,5 +12,7 @@ for (const w of wanted) {
 for (const shape of (wanted.length ? wanted : REAL_SHAPES) as RealShape[]) {
   const t0 = Date.now();
   const dir = ensureRealShape(shape);
-  console.log(`${shape}: ${(realShapeParams(shape) / 1e6).toFixed(1)}M parameters -> ${dir} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(
+    `${shape}: ${(realShapeParams(shape) / 1e6).toFixed(1)}M parameters -> ${dir} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+  );
 }

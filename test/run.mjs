@@ -30,13 +30,25 @@ function runSuite(name, files, extraEnv = {}, extraArgs = []) {
   }
   const res = spawnSync(
     process.execPath,
-    ["--import", "tsx", "--test", ...extraArgs, "--test-reporter=spec", "--test-reporter-destination=stdout",
-     "--test-reporter=./test/summary-reporter.mjs", "--test-reporter-destination=.cache/test-summary-" + name + ".json",
-     ...selected],
+    [
+      "--import",
+      "tsx",
+      "--test",
+      ...extraArgs,
+      "--test-reporter=spec",
+      "--test-reporter-destination=stdout",
+      "--test-reporter=./test/summary-reporter.mjs",
+      "--test-reporter-destination=.cache/test-summary-" + name + ".json",
+      ...selected,
+    ],
     { stdio: "inherit", env: { ...process.env, ...extraEnv } },
   );
   let summary = { pass: 0, fail: 0, skip: 0, todo: 0 };
-  try { summary = JSON.parse(readFileSync(".cache/test-summary-" + name + ".json", "utf8")); } catch { /* the run died before the reporter wrote */ }
+  try {
+    summary = JSON.parse(readFileSync(".cache/test-summary-" + name + ".json", "utf8"));
+  } catch {
+    /* the run died before the reporter wrote */
+  }
   results.push({ name, ok: res.status === 0, ...summary });
 }
 mkdirSync(".cache", { recursive: true });
@@ -56,7 +68,9 @@ if (only !== "unit") {
   if (ready) runSuite("e2e", listTests("test/e2e"), {}, ["--test-concurrency=1"]);
 }
 
-const line = results.map((r) => r.note ? `${r.name}: ${r.note}` : `${r.name}: ${r.pass} passed, ${r.fail} failed, ${r.skip} skipped`).join("; ");
+const line = results
+  .map((r) => (r.note ? `${r.name}: ${r.note}` : `${r.name}: ${r.pass} passed, ${r.fail} failed, ${r.skip} skipped`))
+  .join("; ");
 const ok = results.every((r) => r.ok && r.skip === 0);
 console.log(`\nSEAT Tuner tests ${ok ? "PASSED" : "FAILED"} — ${line}`);
 process.exit(ok ? 0 : 1);

@@ -62,22 +62,35 @@ export function buildRows(report: ProbeReport, run: number): TableRow[] {
 function sortValue(row: TableRow, sort: PanelViewState["sort"]): number {
   const r = row.current;
   switch (sort) {
-    case "line": return row.line;
-    case "rouge": return r ? r.rougeLRecall : -1;
-    case "abstention": return r ? abstainFraction(r.perturbations) ?? -1 : -1;
-    case "abstention-prob": return r ? meanAbstentionProb(r.perturbations) ?? -1 : -1;
+    case "line":
+      return row.line;
+    case "rouge":
+      return r ? r.rougeLRecall : -1;
+    case "abstention":
+      return r ? (abstainFraction(r.perturbations) ?? -1) : -1;
+    case "abstention-prob":
+      return r ? (meanAbstentionProb(r.perturbations) ?? -1) : -1;
   }
 }
 
 /** The rows the table shows under the current filter, search and sort (ties broken by line). */
-export function visibleRows(rows: readonly TableRow[], s: Pick<PanelViewState, "filter" | "sort" | "descending" | "search">): TableRow[] {
+export function visibleRows(
+  rows: readonly TableRow[],
+  s: Pick<PanelViewState, "filter" | "sort" | "descending" | "search">,
+): TableRow[] {
   const needle = s.search.trim().toLowerCase();
   const kept = rows.filter((row) => {
     if (s.filter === "regressed" && !row.flags?.regressed) return false;
-    if (s.filter === "not-learned" && !(row.flags ? row.flags.notLearned : row.current && !row.current.learned)) return false;
+    if (s.filter === "not-learned" && !(row.flags ? row.flags.notLearned : row.current && !row.current.learned))
+      return false;
     if (s.filter === "hallucinating" && !row.flags?.hallucinating) return false;
     if (!needle) return true;
-    const texts = [row.question, row.reference, row.base?.own.answer ?? "", ...row.runs.map((r) => r?.own.answer ?? "")];
+    const texts = [
+      row.question,
+      row.reference,
+      row.base?.own.answer ?? "",
+      ...row.runs.map((r) => r?.own.answer ?? ""),
+    ];
     return texts.some((t) => t.toLowerCase().includes(needle));
   });
   const dir = s.descending ? -1 : 1;

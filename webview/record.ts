@@ -3,7 +3,13 @@
 // sends the new state back. Talks to the extension only through src/protocol/recordView.ts; builds its
 // controls through ./toolkit (the component library) and ./dom (textContent only, never innerHTML).
 import "./record.css";
-import type { FieldProblem, RecordHostMessage, RecordOp, RecordViewMessage, RecordViewState } from "../src/protocol/recordView";
+import type {
+  FieldProblem,
+  RecordHostMessage,
+  RecordOp,
+  RecordViewMessage,
+  RecordViewState,
+} from "../src/protocol/recordView";
 import { h } from "./dom";
 import * as ui from "./toolkit";
 
@@ -33,7 +39,11 @@ const record = (action: "add" | "duplicate" | "delete" | "next" | "previous") =>
 
 function problemList(ps: readonly FieldProblem[], id?: string): HTMLElement | null {
   if (!ps.length) return null;
-  return h("ul", { class: "problems", id, role: "list" }, ...ps.map((p) => h("li", { class: `problem ${p.severity}` }, `${p.severity}: ${p.message} (column ${p.column})`)));
+  return h(
+    "ul",
+    { class: "problems", id, role: "list" },
+    ...ps.map((p) => h("li", { class: `problem ${p.severity}` }, `${p.severity}: ${p.message} (column ${p.column})`)),
+  );
 }
 
 function toolbar(s: RecordViewState | null): HTMLElement {
@@ -50,10 +60,33 @@ function toolbar(s: RecordViewState | null): HTMLElement {
   return bar;
 }
 
-function fieldRow(label: string, value: string, id: string, problems: readonly FieldProblem[], commit: (v: string) => void): HTMLElement {
+function fieldRow(
+  label: string,
+  value: string,
+  id: string,
+  problems: readonly FieldProblem[],
+  commit: (v: string) => void,
+): HTMLElement {
   const rows = Math.min(8, Math.max(2, Math.ceil(value.length / 40)));
-  const area = ui.textArea(value, rows, { id, ariaLabel: label, onInput: () => { dirty = true; }, onCommit: (v) => { if (v !== value) commit(v); else dirty = false; flushPending(); } });
-  return h("div", { class: `field${problems.length ? " has-problem" : ""}` }, h("label", { for: id }, label), area, problemList(problems, `${id}-problems`));
+  const area = ui.textArea(value, rows, {
+    id,
+    ariaLabel: label,
+    onInput: () => {
+      dirty = true;
+    },
+    onCommit: (v) => {
+      if (v !== value) commit(v);
+      else dirty = false;
+      flushPending();
+    },
+  });
+  return h(
+    "div",
+    { class: `field${problems.length ? " has-problem" : ""}` },
+    h("label", { for: id }, label),
+    area,
+    problemList(problems, `${id}-problems`),
+  );
 }
 
 function turnsSection(s: RecordViewState): HTMLElement | null {
@@ -62,17 +95,38 @@ function turnsSection(s: RecordViewState): HTMLElement | null {
   const box = h("section", { "aria-label": "Turns" }, h("h2", {}, `Turns (${t.items.length})`));
   t.items.forEach((turn, i) => {
     const roles = t.roles.includes(turn.role) || !turn.role ? t.roles : [turn.role, ...t.roles];
-    const role = ui.dropdown(roles.map((r) => ({ value: r, label: r })), turn.role || t.roles[1], (r) => edit({ kind: "set", path: [t.arrayKey, i, t.roleKey], value: r }), `Role of turn ${i + 1}`, `turn-${i}-role`);
-    const actions = h("div", { class: "turn-actions" },
-      ui.button("↑", () => edit({ kind: "move-turn", from: i, to: i - 1 }), { id: `turn-${i}-up`, title: `Move turn ${i + 1} up` }),
-      ui.button("↓", () => edit({ kind: "move-turn", from: i, to: i + 1 }), { id: `turn-${i}-down`, title: `Move turn ${i + 1} down` }),
-      ui.button("✕", () => edit({ kind: "remove-turn", index: i }), { id: `turn-${i}-remove`, title: `Remove turn ${i + 1}` }),
+    const role = ui.dropdown(
+      roles.map((r) => ({ value: r, label: r })),
+      turn.role || t.roles[1],
+      (r) => edit({ kind: "set", path: [t.arrayKey, i, t.roleKey], value: r }),
+      `Role of turn ${i + 1}`,
+      `turn-${i}-role`,
+    );
+    const actions = h(
+      "div",
+      { class: "turn-actions" },
+      ui.button("↑", () => edit({ kind: "move-turn", from: i, to: i - 1 }), {
+        id: `turn-${i}-up`,
+        title: `Move turn ${i + 1} up`,
+      }),
+      ui.button("↓", () => edit({ kind: "move-turn", from: i, to: i + 1 }), {
+        id: `turn-${i}-down`,
+        title: `Move turn ${i + 1} down`,
+      }),
+      ui.button("✕", () => edit({ kind: "remove-turn", index: i }), {
+        id: `turn-${i}-remove`,
+        title: `Remove turn ${i + 1}`,
+      }),
     );
     for (const b of Array.from(actions.children)) b.setAttribute("aria-label", (b as HTMLElement).title);
     if (i === 0) ui.setDisabled(actions.children[0] as HTMLElement, true);
     if (i === t.items.length - 1) ui.setDisabled(actions.children[1] as HTMLElement, true);
-    const content = fieldRow(`Turn ${i + 1} ${t.contentKey}`, turn.content, `turn-${i}-content`, turn.problems, (v) => edit({ kind: "set", path: [t.arrayKey, i, t.contentKey], value: v }));
-    box.append(h("div", { class: "turn", "data-turn": String(i) }, h("div", { class: "turn-head" }, role, actions), content));
+    const content = fieldRow(`Turn ${i + 1} ${t.contentKey}`, turn.content, `turn-${i}-content`, turn.problems, (v) =>
+      edit({ kind: "set", path: [t.arrayKey, i, t.contentKey], value: v }),
+    );
+    box.append(
+      h("div", { class: "turn", "data-turn": String(i) }, h("div", { class: "turn-head" }, role, actions), content),
+    );
   });
   box.append(ui.button("Add turn", () => edit({ kind: "add-turn" }), { id: "add-turn" }));
   return box;
@@ -81,39 +135,108 @@ function turnsSection(s: RecordViewState): HTMLElement | null {
 function seatSection(s: RecordViewState): HTMLElement {
   const box = h("section", { "aria-label": "SEAT" }, h("h2", {}, "Subject and stand-ins"));
   const stored = s.entities.stored;
-  box.append(h("div", { class: "entities", id: "entities" },
-    h("span", { class: "muted" }, stored.length ? "Subject (stored): " : "Subject: none stored"),
-    ...stored.map((e) => ui.tag(e, "stored in seat.entities")),
-  ), problemList(s.seatProblems, "seat-problems") ?? "");
+  box.append(
+    h(
+      "div",
+      { class: "entities", id: "entities" },
+      h("span", { class: "muted" }, stored.length ? "Subject (stored): " : "Subject: none stored"),
+      ...stored.map((e) => ui.tag(e, "stored in seat.entities")),
+    ),
+    problemList(s.seatProblems, "seat-problems") ?? "",
+  );
   if (s.entities.detected.length) {
-    box.append(h("div", { class: "entities detected" }, h("span", { class: "muted" }, "Detected: "),
-      ...s.entities.detected.map((e) => ui.button(`Use "${e}"`, () => edit({ kind: "set-entities", names: [e] }), { title: `Store "${e}" as the subject in seat.entities` }))));
+    box.append(
+      h(
+        "div",
+        { class: "entities detected" },
+        h("span", { class: "muted" }, "Detected: "),
+        ...s.entities.detected.map((e) =>
+          ui.button(`Use "${e}"`, () => edit({ kind: "set-entities", names: [e] }), {
+            title: `Store "${e}" as the subject in seat.entities`,
+          }),
+        ),
+      ),
+    );
   }
   const subject = stored[0] ?? s.entities.detected[0] ?? "";
   const list = h("ul", { class: "perturbations", id: "perturbations", "aria-label": "Stored perturbations" });
   s.perturbations.forEach((p, i) => {
     const label = p.entity ? `${p.entity} → ${p.replacement}` : `${p.replacement || "(empty)"} (not a valid entry)`;
-    list.append(h("li", {}, h("span", {}, `${label}${p.abstention !== undefined ? ` (base abstains ${p.abstention.toFixed(2)})` : ""}`),
-      ui.button("Remove", () => edit({ kind: "remove-perturbation", index: i }), { id: `pert-${i}-remove`, title: `Remove the stand-in "${p.replacement}"` })),
-      problemList(p.problems ?? [], `pert-${i}-problems`) ?? "");
+    list.append(
+      h(
+        "li",
+        {},
+        h("span", {}, `${label}${p.abstention !== undefined ? ` (base abstains ${p.abstention.toFixed(2)})` : ""}`),
+        ui.button("Remove", () => edit({ kind: "remove-perturbation", index: i }), {
+          id: `pert-${i}-remove`,
+          title: `Remove the stand-in "${p.replacement}"`,
+        }),
+      ),
+      problemList(p.problems ?? [], `pert-${i}-problems`) ?? "",
+    );
   });
   box.append(h("h3", {}, `Stored perturbations (${s.perturbations.length})`), list);
   const field = ui.entryField(subject ? `stand-in for "${subject}"` : "stand-in name", {
-    id: "new-perturbation", ariaLabel: "New stand-in name",
-    onCommit: (v) => { if (v.trim() && subject) edit({ kind: "add-perturbation", entity: subject, replacement: v.trim() }); },
+    id: "new-perturbation",
+    ariaLabel: "New stand-in name",
+    onCommit: (v) => {
+      if (v.trim() && subject) edit({ kind: "add-perturbation", entity: subject, replacement: v.trim() });
+    },
   });
-  const add = ui.button("Add", () => { const v = field.value.trim(); if (v && subject) edit({ kind: "add-perturbation", entity: subject, replacement: v }); }, { id: "add-perturbation", title: "Add this stand-in to seat.perturbations" });
+  const add = ui.button(
+    "Add",
+    () => {
+      const v = field.value.trim();
+      if (v && subject) edit({ kind: "add-perturbation", entity: subject, replacement: v });
+    },
+    { id: "add-perturbation", title: "Add this stand-in to seat.perturbations" },
+  );
   if (!subject) ui.setDisabled(add, true);
   box.append(h("div", { class: "add-row" }, field, add));
   const sug = h("ul", { class: "suggestions", id: "suggestions", "aria-label": "Suggested stand-ins" });
   s.suggestions.forEach((p, i) => {
-    sug.append(h("li", {}, h("span", {}, `${p.entity} → ${p.replacement}${p.abstention !== undefined ? ` · base abstains ${p.abstention.toFixed(2)}` : ""}`),
-      ui.button("Accept", () => edit({ kind: "add-perturbation", entity: p.entity, replacement: p.replacement, kindOf: p.kind, ...(p.abstention !== undefined ? { abstention: Math.round(p.abstention * 1000) / 1000 } : {}) }), { id: `sug-${i}-accept`, title: `Add "${p.replacement}"` })));
+    sug.append(
+      h(
+        "li",
+        {},
+        h(
+          "span",
+          {},
+          `${p.entity} → ${p.replacement}${p.abstention !== undefined ? ` · base abstains ${p.abstention.toFixed(2)}` : ""}`,
+        ),
+        ui.button(
+          "Accept",
+          () =>
+            edit({
+              kind: "add-perturbation",
+              entity: p.entity,
+              replacement: p.replacement,
+              kindOf: p.kind,
+              ...(p.abstention !== undefined ? { abstention: Math.round(p.abstention * 1000) / 1000 } : {}),
+            }),
+          { id: `sug-${i}-accept`, title: `Add "${p.replacement}"` },
+        ),
+      ),
+    );
   });
-  box.append(h("h3", {}, "Suggestions"), s.suggestions.length ? sug : h("p", { class: "muted" }, s.suggestionNote ?? "none"));
-  const verify = ui.button(s.verifying ? "Checking…" : s.verifyModel ? `Check with ${s.verifyModel}` : "Check with the base model", () => post({ type: "verify" }), { id: "verify", title: "Run the base model on each stand-in: keep those it does not know" });
+  box.append(
+    h("h3", {}, "Suggestions"),
+    s.suggestions.length ? sug : h("p", { class: "muted" }, s.suggestionNote ?? "none"),
+  );
+  const verify = ui.button(
+    s.verifying ? "Checking…" : s.verifyModel ? `Check with ${s.verifyModel}` : "Check with the base model",
+    () => post({ type: "verify" }),
+    { id: "verify", title: "Run the base model on each stand-in: keep those it does not know" },
+  );
   if (s.verifyDisabled || s.verifying) ui.setDisabled(verify, true);
-  box.append(h("div", { class: "verify" }, verify, s.verifyDisabled ? h("p", { class: "muted", id: "verify-reason" }, s.verifyDisabled) : null));
+  box.append(
+    h(
+      "div",
+      { class: "verify" },
+      verify,
+      s.verifyDisabled ? h("p", { class: "muted", id: "verify-reason" }, s.verifyDisabled) : null,
+    ),
+  );
   return box;
 }
 
@@ -138,11 +261,31 @@ function render(m: RecordHostMessage): void {
   const where = s.total ? `record ${s.ordinal} of ${s.total} · line ${s.line + 1}` : `line ${s.line + 1}`;
   app.append(
     toolbar(s),
-    h("header", {}, h("span", { class: "file" }, s.file), h("span", { class: "muted", id: "where" }, where), h("span", { class: "format", id: "format" }, s.format ?? "unknown format")),
+    h(
+      "header",
+      {},
+      h("span", { class: "file" }, s.file),
+      h("span", { class: "muted", id: "where" }, where),
+      h("span", { class: "format", id: "format" }, s.format ?? "unknown format"),
+    ),
     notice,
-    s.verdict ? h("div", { class: "verdict", id: "verdict", title: s.verdict.details.join("\n") }, `Latest probe: ${s.verdict.text}`) : "",
+    s.verdict
+      ? h(
+          "div",
+          { class: "verdict", id: "verdict", title: s.verdict.details.join("\n") },
+          `Latest probe: ${s.verdict.text}`,
+        )
+      : "",
     problemList(s.problems, "record-problems") ?? "",
-    h("section", { "aria-label": "Fields", id: "fields" }, ...s.fields.map((f) => fieldRow(f.label + (f.present ? "" : " (absent)"), f.value, `field-${f.label}`, f.problems, (v) => edit({ kind: "set", path: f.path, value: v })))),
+    h(
+      "section",
+      { "aria-label": "Fields", id: "fields" },
+      ...s.fields.map((f) =>
+        fieldRow(f.label + (f.present ? "" : " (absent)"), f.value, `field-${f.label}`, f.problems, (v) =>
+          edit({ kind: "set", path: f.path, value: v }),
+        ),
+      ),
+    ),
     turnsSection(s) ?? "",
     seatSection(s),
   );

@@ -2,18 +2,45 @@
 // panel builds its controls through these factories, so replacing the library (it is archived upstream)
 // means rewriting this file only.
 import {
-  provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodeCheckbox, vsCodeDivider, vsCodeDropdown, vsCodeOption,
-  vsCodePanels, vsCodePanelTab, vsCodePanelView, vsCodeProgressRing, vsCodeTag, vsCodeTextArea, vsCodeTextField,
+  provideVSCodeDesignSystem,
+  vsCodeBadge,
+  vsCodeButton,
+  vsCodeCheckbox,
+  vsCodeDivider,
+  vsCodeDropdown,
+  vsCodeOption,
+  vsCodePanels,
+  vsCodePanelTab,
+  vsCodePanelView,
+  vsCodeProgressRing,
+  vsCodeTag,
+  vsCodeTextArea,
+  vsCodeTextField,
 } from "@vscode/webview-ui-toolkit";
 
 export function initToolkit(): void {
   provideVSCodeDesignSystem().register(
-    vsCodeBadge(), vsCodeButton(), vsCodeCheckbox(), vsCodeDivider(), vsCodeDropdown(), vsCodeOption(),
-    vsCodePanels(), vsCodePanelTab(), vsCodePanelView(), vsCodeProgressRing(), vsCodeTag(), vsCodeTextArea(), vsCodeTextField(),
+    vsCodeBadge(),
+    vsCodeButton(),
+    vsCodeCheckbox(),
+    vsCodeDivider(),
+    vsCodeDropdown(),
+    vsCodeOption(),
+    vsCodePanels(),
+    vsCodePanelTab(),
+    vsCodePanelView(),
+    vsCodeProgressRing(),
+    vsCodeTag(),
+    vsCodeTextArea(),
+    vsCodeTextField(),
   );
 }
 
-export function button(label: string, onClick: () => void, opts: { primary?: boolean; title?: string; id?: string } = {}): HTMLElement {
+export function button(
+  label: string,
+  onClick: () => void,
+  opts: { primary?: boolean; title?: string; id?: string } = {},
+): HTMLElement {
   const b = document.createElement("vscode-button");
   b.textContent = label;
   b.setAttribute("appearance", opts.primary ? "primary" : "secondary");
@@ -33,7 +60,13 @@ export interface Choice<T extends string> {
   label: string;
 }
 
-export function dropdown<T extends string>(choices: readonly Choice<T>[], value: T, onChange: (v: T) => void, ariaLabel: string, id?: string): HTMLElement {
+export function dropdown<T extends string>(
+  choices: readonly Choice<T>[],
+  value: T,
+  onChange: (v: T) => void,
+  ariaLabel: string,
+  id?: string,
+): HTMLElement {
   const d = document.createElement("vscode-dropdown") as HTMLElement & { value: string };
   d.setAttribute("aria-label", ariaLabel);
   if (id) d.id = id;
@@ -51,7 +84,13 @@ export function dropdown<T extends string>(choices: readonly Choice<T>[], value:
   return d;
 }
 
-export function textField(placeholder: string, value: string, onInput: (v: string) => void, ariaLabel: string, id?: string): HTMLElement {
+export function textField(
+  placeholder: string,
+  value: string,
+  onInput: (v: string) => void,
+  ariaLabel: string,
+  id?: string,
+): HTMLElement {
   const t = document.createElement("vscode-text-field") as HTMLElement & { value: string };
   t.setAttribute("placeholder", placeholder);
   t.setAttribute("aria-label", ariaLabel);
@@ -89,7 +128,9 @@ export function entryField(placeholder: string, opts: EditableOptions): HTMLElem
   t.setAttribute("aria-label", opts.ariaLabel);
   if (opts.id) t.id = opts.id;
   t.addEventListener("input", () => opts.onInput?.(t.value));
-  t.addEventListener("keydown", (e) => { if ((e as KeyboardEvent).key === "Enter") opts.onCommit(t.value); });
+  t.addEventListener("keydown", (e) => {
+    if ((e as KeyboardEvent).key === "Enter") opts.onCommit(t.value);
+  });
   return t;
 }
 
@@ -124,7 +165,11 @@ export function divider(): HTMLElement {
 }
 
 /** Tabs; returns the container and a function that selects a tab by id. */
-export function tabs(items: readonly { id: string; title: string; content: HTMLElement }[], active: string, onSelect: (id: string) => void): { el: HTMLElement; select(id: string): void } {
+export function tabs(
+  items: readonly { id: string; title: string; content: HTMLElement }[],
+  active: string,
+  onSelect: (id: string) => void,
+): { el: HTMLElement; select(id: string): void } {
   const p = document.createElement("vscode-panels") as HTMLElement & { activeid: string };
   for (const it of items) {
     const t = document.createElement("vscode-panel-tab");

@@ -16,13 +16,24 @@ export interface CeilingResult {
   cpuGflops: number;
 }
 
-export async function matmulCeiling(opts: { m?: number; k?: number; n?: number; threads: number; reps: number }): Promise<CeilingResult> {
+export async function matmulCeiling(opts: {
+  m?: number;
+  k?: number;
+  n?: number;
+  threads: number;
+  reps: number;
+}): Promise<CeilingResult> {
   const { m = 512, k = 2048, n = 2048, threads, reps } = opts;
   const g = new E.Graph("matmul-ceiling");
   const a = g.input("a", "float32", [m, k]);
   const b = g.input("b", "float32", [k, n]);
   g.output("c", E.matMul(a, b));
-  const s = await createSession(E.toOnnx(g), { provider: "cpu", intraOpThreads: threads, interOpThreads: 1, label: "matmul-ceiling" });
+  const s = await createSession(E.toOnnx(g), {
+    provider: "cpu",
+    intraOpThreads: threads,
+    interOpThreads: 1,
+    label: "matmul-ceiling",
+  });
   try {
     const fill = (len: number) => Float32Array.from({ length: len }, (_, i) => ((i * 2654435761) % 1000) / 1000 - 0.5);
     const feeds = { a: E.hostTensor("float32", [m, k], fill(m * k)), b: E.hostTensor("float32", [k, n], fill(k * n)) };
@@ -35,7 +46,10 @@ export async function matmulCeiling(opts: { m?: number; k?: number; n?: number; 
     });
     const flop = 2 * m * k * n;
     return {
-      shape: [m, k, n], threads, bestGflops: flop / Math.min(...times) / 1e9, medianGflops: flop / median(times) / 1e9,
+      shape: [m, k, n],
+      threads,
+      bestGflops: flop / Math.min(...times) / 1e9,
+      medianGflops: flop / median(times) / 1e9,
       cpuGflops: flop / median(cpu.slice(2)) / 1e9,
     };
   } finally {

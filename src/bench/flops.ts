@@ -16,8 +16,15 @@ export interface HfLlamaConfig {
 
 /** ~100M parameters, SmolLM/TinyLlama-like proportions. */
 export const LLAMA_100M: HfLlamaConfig = {
-  hidden_size: 768, intermediate_size: 2048, num_hidden_layers: 12, num_attention_heads: 12,
-  num_key_value_heads: 4, vocab_size: 32000, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true,
+  hidden_size: 768,
+  intermediate_size: 2048,
+  num_hidden_layers: 12,
+  num_attention_heads: 12,
+  num_key_value_heads: 4,
+  vocab_size: 32000,
+  rms_norm_eps: 1e-5,
+  rope_theta: 10000,
+  tie_word_embeddings: true,
 };
 
 /** Response tokens the benchmark's teacher may generate per perturbed prompt (config kl.maxResponseTokens). */
@@ -68,7 +75,8 @@ export function stepFlops(hf: HfLlamaConfig, method: "seat" | "full" | "lora", s
   const linear = L * (2 * D * D + 2 * D * kvD + 3 * D * hf.intermediate_size);
   const head = D * hf.vocab_size;
   const fwdTok = (T: number) => 2 * linear + 2 * head + L * 4 * T * D;
-  const bwdTok = (T: number, trainHead: boolean, trainLinear = true) => fwdTok(T) + L * 4 * T * D + (trainLinear ? 2 * linear : 0) + (trainHead ? 2 * head : 0);
+  const bwdTok = (T: number, trainHead: boolean, trainLinear = true) =>
+    fwdTok(T) + L * 4 * T * D + (trainLinear ? 2 * linear : 0) + (trainHead ? 2 * head : 0);
   const seat = method === "seat";
   const forward = shape.B * shape.T * fwdTok(shape.T);
   const backward = shape.B * shape.T * bwdTok(shape.T, method === "full", method !== "lora");
@@ -82,4 +90,3 @@ export function stepFlops(hf: HfLlamaConfig, method: "seat" | "full" | "lora", s
   }
   return { forward, backward, baseForward, perturbed, total: forward + backward + baseForward + perturbed };
 }
-

@@ -17,9 +17,18 @@ export interface GenerateBenchResult {
 }
 
 export async function benchOurGeneration(opts: {
-  modelDir: string; B: number; promptLen: number; newTokens: number; reps: number; threads: number;
+  modelDir: string;
+  B: number;
+  promptLen: number;
+  newTokens: number;
+  reps: number;
+  threads: number;
 }): Promise<GenerateBenchResult> {
-  const model = await LlamaModel.load(opts.modelDir, { provider: "cpu", intraOpThreads: opts.threads, batchSize: opts.B });
+  const model = await LlamaModel.load(opts.modelDir, {
+    provider: "cpu",
+    intraOpThreads: opts.threads,
+    batchSize: opts.B,
+  });
   try {
     const special = new Set(model.tokenizer.stopIds);
     const vocab = model.config.vocabSize;
@@ -47,8 +56,12 @@ export async function benchOurGeneration(opts: {
     }
     const tokens = opts.B * steps;
     return {
-      seconds: median(secs), newTokens: steps, tokensPerSec: tokens / median(secs),
-      cpuSeconds: median(cpus), tokensPerCpuSec: tokens / median(cpus), peakRssMb: process.resourceUsage().maxRSS / 1024,
+      seconds: median(secs),
+      newTokens: steps,
+      tokensPerSec: tokens / median(secs),
+      cpuSeconds: median(cpus),
+      tokensPerCpuSec: tokens / median(cpus),
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
     };
   } finally {
     await model.dispose();

@@ -21,7 +21,10 @@ export const EMBEDDED_MODEL = "models/seat-tiny-world";
 /** The embedded model's folder, checked; its config gives the peer the same shapes. */
 export function embeddedSource(root: string): { hf: HfLlamaConfig; dir: string } {
   const dir = resolve(root, EMBEDDED_MODEL);
-  if (!existsSync(join(dir, "config.json"))) throw new Error(`${dir}/config.json is missing: the embedded model is needed for the benchmark (and as the tokenizer of the 100M model)`);
+  if (!existsSync(join(dir, "config.json")))
+    throw new Error(
+      `${dir}/config.json is missing: the embedded model is needed for the benchmark (and as the tokenizer of the 100M model)`,
+    );
   return { hf: modelHf(dir), dir };
 }
 
@@ -38,7 +41,12 @@ export interface BenchPlan {
   root: string;
 }
 
-interface TrainShape { B: number; T: number; steps: number; warmup: number }
+interface TrainShape {
+  B: number;
+  T: number;
+  steps: number;
+  warmup: number;
+}
 
 function shapes(plan: BenchPlan) {
   return {
@@ -71,7 +79,9 @@ export async function runCase(id: string, plan: BenchPlan): Promise<unknown> {
       return matmulCeiling({ threads: plan.threads, reps: plan.quick ? 5 : 15 });
     case "train": {
       const shape = model === "embedded" ? s.embedded : s.big;
-      return withModel((dir, hf) => benchOurTraining({ modelDir: dir, hf, method: method as "seat" | "full", threads: plan.threads, ...shape }));
+      return withModel((dir, hf) =>
+        benchOurTraining({ modelDir: dir, hf, method: method as "seat" | "full", threads: plan.threads, ...shape }),
+      );
     }
     case "generate":
       return withModel((dir) => benchOurGeneration({ modelDir: dir, threads: plan.threads, ...s.gen }));
@@ -95,17 +105,45 @@ export async function runCase(id: string, plan: BenchPlan): Promise<unknown> {
 }
 
 /** The child side of a real-shape case: the fixture folder must exist (the orchestrator writes it). */
-async function runScaleCase(kind: string, model: string, method: string | undefined, plan: BenchPlan): Promise<unknown> {
+async function runScaleCase(
+  kind: string,
+  model: string,
+  method: string | undefined,
+  plan: BenchPlan,
+): Promise<unknown> {
   if (!isScaleModel(model)) throw new Error(`unknown real-shape model '${model}'`);
   const dir = scaleFolder(plan.root, model);
-  if (!existsSync(join(dir, ".fixture-version"))) throw new Error(`${dir} is missing: write it with \`npx tsx scripts/real-shapes.ts\` (the full bench does this itself)`);
+  if (!existsSync(join(dir, ".fixture-version")))
+    throw new Error(
+      `${dir} is missing: write it with \`npx tsx scripts/real-shapes.ts\` (the full bench does this itself)`,
+    );
   if (kind === "train") {
     const c = SCALE_TRAIN.find((x) => x.model === model && x.method === method);
-    if (!c) throw new Error(`no real-shape training case '${model}:${method}' (known: ${SCALE_TRAIN.map((x) => `${x.model}:${x.method}`).join(", ")})`);
-    return benchOurTraining({ modelDir: dir, hf: modelHf(dir), method: c.method, threads: plan.threads, B: c.B, T: c.T, steps: c.steps, warmup: c.warmup });
+    if (!c)
+      throw new Error(
+        `no real-shape training case '${model}:${method}' (known: ${SCALE_TRAIN.map((x) => `${x.model}:${x.method}`).join(", ")})`,
+      );
+    return benchOurTraining({
+      modelDir: dir,
+      hf: modelHf(dir),
+      method: c.method,
+      threads: plan.threads,
+      B: c.B,
+      T: c.T,
+      steps: c.steps,
+      warmup: c.warmup,
+    });
   }
-  if (kind === "generate" && model === SCALE_GENERATE.model) return benchOurGeneration({ modelDir: dir, threads: plan.threads, ...SCALE_GENERATE });
-  if (kind === "probe" && model === SCALE_PROBE.model) return benchOurProbe({ modelDir: dir, root: plan.root, threads: plan.threads, records: SCALE_PROBE.records, neighbours: SCALE_PROBE.neighbours });
+  if (kind === "generate" && model === SCALE_GENERATE.model)
+    return benchOurGeneration({ modelDir: dir, threads: plan.threads, ...SCALE_GENERATE });
+  if (kind === "probe" && model === SCALE_PROBE.model)
+    return benchOurProbe({
+      modelDir: dir,
+      root: plan.root,
+      threads: plan.threads,
+      records: SCALE_PROBE.records,
+      neighbours: SCALE_PROBE.neighbours,
+    });
   throw new Error(`unknown benchmark case '${kind}:${model}${method ? `:${method}` : ""}'`);
 }
 
@@ -124,25 +162,73 @@ export function torchEnv(threads: number): Record<string, string> {
 }
 
 /** Runs one peer job; refuses a peer on the reference BLAS (a ratio against it would be meaningless). */
-async function torchCase(plan: BenchPlan, job: Record<string, unknown>, signal?: AbortSignal, watch?: ChildWatch): Promise<any> {
-  const out = await runJsonChild(python(), [join(plan.root, "bench", "torch_peer.py")], { threads: plan.threads, ...job }, signal, torchEnv(plan.threads), watch);
+async function torchCase(
+  plan: BenchPlan,
+  job: Record<string, unknown>,
+  signal?: AbortSignal,
+  watch?: ChildWatch,
+): Promise<any> {
+  const out = await runJsonChild(
+    python(),
+    [join(plan.root, "bench", "torch_peer.py")],
+    { threads: plan.threads, ...job },
+    signal,
+    torchEnv(plan.threads),
+    watch,
+  );
   if (typeof out.blas === "string" && /\/blas\/libblas\.so/.test(out.blas)) {
-    throw new Error(`the PyTorch peer runs on the reference BLAS (${out.blas}), ~20x slower than an optimized one: install libopenblas0-pthread (Debian) so the comparison means something`);
+    throw new Error(
+      `the PyTorch peer runs on the reference BLAS (${out.blas}), ~20x slower than an optimized one: install libopenblas0-pthread (Debian) so the comparison means something`,
+    );
   }
   return out;
 }
 
 /** Orchestrates all cases, each in a child process; `self` is argv to re-run this CLI with `--case`. */
-export async function runBench(plan: BenchPlan, self: string[], log: (line: string) => void, signal?: AbortSignal, checkpoint: (r: BenchReport) => void = () => {}): Promise<BenchReport> {
+export async function runBench(
+  plan: BenchPlan,
+  self: string[],
+  log: (line: string) => void,
+  signal?: AbortSignal,
+  checkpoint: (r: BenchReport) => void = () => {},
+): Promise<BenchReport> {
   const s = shapes(plan);
   const report: BenchReport = {
-    machine: { cpus: cpus()[0]?.model ?? "unknown", cores: cpus().length, threads: plan.threads, node: process.version, quick: plan.quick, date: new Date().toISOString(), loadAverage: loadavg(), scale: Boolean(plan.scale) || !plan.quick, memAvailableMb: memAvailableMb() },
-    models: plan.scale ? {} : { embedded: `${EMBEDDED_MODEL} (the model shipped with the extension)`, "100m": "random weights, LLAMA_100M config (src/bench/train.ts)" },
-    matmulCeilingGflops: null, train: {}, generate: {}, jsonl: null, activationMs: null, errors: {},
+    machine: {
+      cpus: cpus()[0]?.model ?? "unknown",
+      cores: cpus().length,
+      threads: plan.threads,
+      node: process.version,
+      quick: plan.quick,
+      date: new Date().toISOString(),
+      loadAverage: loadavg(),
+      scale: Boolean(plan.scale) || !plan.quick,
+      memAvailableMb: memAvailableMb(),
+    },
+    models: plan.scale
+      ? {}
+      : {
+          embedded: `${EMBEDDED_MODEL} (the model shipped with the extension)`,
+          "100m": "random weights, LLAMA_100M config (src/bench/train.ts)",
+        },
+    matmulCeilingGflops: null,
+    train: {},
+    generate: {},
+    jsonl: null,
+    activationMs: null,
+    errors: {},
   };
   const ours = async (id: string, watch?: ChildWatch) => {
     log(`bench: ${id} …`);
-    const args = [...self, "bench", "--case", id, "--threads", String(plan.threads), ...(plan.quick ? ["--quick"] : [])];
+    const args = [
+      ...self,
+      "bench",
+      "--case",
+      id,
+      "--threads",
+      String(plan.threads),
+      ...(plan.quick ? ["--quick"] : []),
+    ];
     return runJsonChild(args[0], args.slice(1), {}, signal, undefined, watch);
   };
   const attempt = async (key: string, fn: () => Promise<void>) => {
@@ -158,7 +244,12 @@ export async function runBench(plan: BenchPlan, self: string[], log: (line: stri
   if (!plan.scale) {
     await attempt("ceiling", async () => {
       const c = await ours("ceiling");
-      report.matmulCeilingGflops = { best: c.bestGflops, median: c.medianGflops, perCpuSecond: c.cpuGflops, shape: c.shape };
+      report.matmulCeilingGflops = {
+        best: c.bestGflops,
+        median: c.medianGflops,
+        perCpuSecond: c.cpuGflops,
+        shape: c.shape,
+      };
       // the same product through the peer's BLAS: where the kernels themselves differ
       const p = await torchCase(plan, { kind: "matmul", shape: c.shape, reps: plan.quick ? 5 : 15 }, signal);
       report.matmulCeilingGflops.peer = { median: p.medianGflops, best: p.bestGflops, perCpuSecond: p.cpuGflops };
@@ -178,10 +269,22 @@ export async function runBench(plan: BenchPlan, self: string[], log: (line: stri
             const our = await ours(`train:${model}:${method}`);
             log(`bench: torch train ${key} …`);
             // the peer runs the shapes our trainer actually padded to (see src/bench/train.ts)
-            const torch = await torchCase(plan, {
-              kind: "train", config: hf, method, batch: our.shape.B, seq: our.shape.T, kl_seq: our.shape.Tk ?? our.shape.T,
-              steps: shape.steps, warmup: shape.warmup, mask_ratio: SEAT_MASK_RATIO, kl_lambda: 1,
-            }, signal);
+            const torch = await torchCase(
+              plan,
+              {
+                kind: "train",
+                config: hf,
+                method,
+                batch: our.shape.B,
+                seq: our.shape.T,
+                kl_seq: our.shape.Tk ?? our.shape.T,
+                steps: shape.steps,
+                warmup: shape.warmup,
+                mask_ratio: SEAT_MASK_RATIO,
+                kl_lambda: 1,
+              },
+              signal,
+            );
             pairs.push({ our, torch });
           }
           report.train[key] = trainEntry(model, method, pairs, report.matmulCeilingGflops);
@@ -192,19 +295,42 @@ export async function runBench(plan: BenchPlan, self: string[], log: (line: stri
         for (let round = 0; round < rounds; round++) {
           const our = await ours(`generate:${model}`);
           log(`bench: torch generate ${model} …`);
-          const torch = await torchCase(plan, { kind: "generate", config: hf, batch: s.gen.B, prompt: s.gen.promptLen, new_tokens: our.newTokens, steps: s.gen.reps, warmup: 1 }, signal);
+          const torch = await torchCase(
+            plan,
+            {
+              kind: "generate",
+              config: hf,
+              batch: s.gen.B,
+              prompt: s.gen.promptLen,
+              new_tokens: our.newTokens,
+              steps: s.gen.reps,
+              warmup: 1,
+            },
+            signal,
+          );
           pairs.push({ our, torch });
         }
         report.generate[model] = generateEntry(model, s.gen, pairs);
       });
     }
-    await attempt("jsonl", async () => { report.jsonl = await ours("jsonl"); });
-    await attempt("activation", async () => { report.activationMs = await ours("activation"); });
+    await attempt("jsonl", async () => {
+      report.jsonl = await ours("jsonl");
+    });
+    await attempt("activation", async () => {
+      report.activationMs = await ours("activation");
+    });
   }
   if (plan.scale || !plan.quick) {
     await runScaleRows({
-      root: plan.root, report, log, signal, maskRatio: SEAT_MASK_RATIO, checkpoint: () => checkpoint(report), ...(plan.only ? { only: plan.only } : {}),
-      ours, peer: (job, watch) => torchCase(plan, job, signal, watch),
+      root: plan.root,
+      report,
+      log,
+      signal,
+      maskRatio: SEAT_MASK_RATIO,
+      checkpoint: () => checkpoint(report),
+      ...(plan.only ? { only: plan.only } : {}),
+      ours,
+      peer: (job, watch) => torchCase(plan, job, signal, watch),
     });
   }
   report.targets = checkTargets(report);

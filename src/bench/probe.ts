@@ -6,7 +6,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readDataset } from "../data/index";
-import { addGeneratedNeighbours, loadAbstentionLists, makeAbstentionDetector, probeInputs, runtimeProbeModel } from "../eval/index";
+import {
+  addGeneratedNeighbours,
+  loadAbstentionLists,
+  makeAbstentionDetector,
+  probeInputs,
+  runtimeProbeModel,
+} from "../eval/index";
 import { runProbeSuite } from "../eval/suite";
 import { writeFixedLengthDataset } from "./train";
 
@@ -29,9 +35,18 @@ export interface ProbeBenchResult {
   peakRssMb: number;
 }
 
-export async function benchOurProbe(opts: { modelDir: string; root: string; records: number; neighbours: number; threads: number }): Promise<ProbeBenchResult> {
+export async function benchOurProbe(opts: {
+  modelDir: string;
+  root: string;
+  records: number;
+  neighbours: number;
+  threads: number;
+}): Promise<ProbeBenchResult> {
   const work = mkdtempSync(join(tmpdir(), "seat-bench-probe-"));
-  const model = await runtimeProbeModel({ dir: opts.modelDir, label: "bench", hash: "bench" }, { provider: "cpu", intraOpThreads: opts.threads });
+  const model = await runtimeProbeModel(
+    { dir: opts.modelDir, label: "bench", hash: "bench" },
+    { provider: "cpu", intraOpThreads: opts.threads },
+  );
   try {
     const data = join(work, "data.jsonl");
     writeFixedLengthDataset(data, opts.modelDir, opts.records, 48);
@@ -44,16 +59,31 @@ export async function benchOurProbe(opts: { modelDir: string; root: string; reco
     const run = async (abstentionProbability: boolean): Promise<ProbeRun> => {
       const t0 = process.hrtime.bigint();
       const c0 = process.cpuUsage();
-      await runProbeSuite(model, { dataset: { path: data, hash: "bench" }, ...inputs }, { detector, openings: lists.openings, settings: { abstentionProbability } });
+      await runProbeSuite(
+        model,
+        { dataset: { path: data, hash: "bench" }, ...inputs },
+        { detector, openings: lists.openings, settings: { abstentionProbability } },
+      );
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const c = process.cpuUsage(c0);
       return { seconds, cpuSeconds: (c.user + c.system) / 1e6, queries, queriesPerSec: queries / seconds };
     };
     // warm-up: one record, so sessions and arenas are sized before either timing
-    await runProbeSuite(model, { dataset: { path: data, hash: "bench" }, records: inputs.records.slice(0, 1), unknown: [] }, { detector, openings: lists.openings, settings: { abstentionProbability: true, maxNewTokens: 4 } });
+    await runProbeSuite(
+      model,
+      { dataset: { path: data, hash: "bench" }, records: inputs.records.slice(0, 1), unknown: [] },
+      { detector, openings: lists.openings, settings: { abstentionProbability: true, maxNewTokens: 4 } },
+    );
     const without = await run(false);
     const withP = await run(true);
-    return { records: inputs.records.length, without, with: withP, abstainTimeRatio: withP.seconds / without.seconds, abstainCpuRatio: withP.cpuSeconds / without.cpuSeconds, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+    return {
+      records: inputs.records.length,
+      without,
+      with: withP,
+      abstainTimeRatio: withP.seconds / without.seconds,
+      abstainCpuRatio: withP.cpuSeconds / without.cpuSeconds,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+    };
   } finally {
     await model.dispose();
     rmSync(work, { recursive: true, force: true });

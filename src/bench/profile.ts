@@ -57,17 +57,29 @@ export function summarizeProfile(events: TraceEvent[], skipRuns = 1): ProfileSum
   if (runs === 0) throw new Error(`the profile has ${run} run(s), none after the ${skipRuns} skipped`);
   const kernelUs = [...byOp.values()].reduce((a, o) => a + o.us, 0);
   const ops = [...byOp.entries()]
-    .map(([op, o]) => ({ op, msPerRun: o.us / 1000 / runs, share: kernelUs > 0 ? o.us / kernelUs : 0, nodes: o.nodes.size }))
+    .map(([op, o]) => ({
+      op,
+      msPerRun: o.us / 1000 / runs,
+      share: kernelUs > 0 ? o.us / kernelUs : 0,
+      nodes: o.nodes.size,
+    }))
     .sort((a, b) => b.msPerRun - a.msPerRun);
   const topNodes = [...byNode.entries()]
     .map(([node, n]) => ({ node, op: n.op, msPerRun: n.us / 1000 / runs }))
     .sort((a, b) => b.msPerRun - a.msPerRun)
     .slice(0, 15);
-  return { runs, msPerRun: perRun.reduce((a, b) => a + b, 0) / 1000 / runs, kernelMsPerRun: kernelUs / 1000 / runs, ops, topNodes };
+  return {
+    runs,
+    msPerRun: perRun.reduce((a, b) => a + b, 0) / 1000 / runs,
+    kernelMsPerRun: kernelUs / 1000 / runs,
+    ops,
+    topNodes,
+  };
 }
 
 export function summarizeProfileFile(file: string, skipRuns = 1): ProfileSummary {
   const parsed = JSON.parse(readFileSync(file, "utf8")) as unknown;
-  if (!Array.isArray(parsed)) throw new Error(`${file}: not an onnxruntime profile (expected a JSON array of trace events)`);
+  if (!Array.isArray(parsed))
+    throw new Error(`${file}: not an onnxruntime profile (expected a JSON array of trace events)`);
   return summarizeProfile(parsed as TraceEvent[], skipRuns);
 }

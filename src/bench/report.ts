@@ -20,7 +20,14 @@ export interface TrainEntry {
   seq: number;
   /** SEAT: padded length of the perturbed copy (one per example). */
   klSeq?: number;
-  ours: { stepSeconds: number; stepCpuSeconds?: number; tokensPerSec: number; gflops: number; peakRssMb: number; [k: string]: unknown };
+  ours: {
+    stepSeconds: number;
+    stepCpuSeconds?: number;
+    tokensPerSec: number;
+    gflops: number;
+    peakRssMb: number;
+    [k: string]: unknown;
+  };
   torch?: PeerTrain;
   /** ours / PyTorch tokens per second (wall clock). */
   ratioVsTorch?: number;
@@ -85,12 +92,25 @@ export interface ProbeEntry {
 
 export interface BenchReport {
   /** scale: the real-shape rows ran (their targets are listed even when a row failed). */
-  machine: { cpus: string; cores: number; threads: number; node: string; quick: boolean; date: string; loadAverage?: number[]; scale?: boolean; memAvailableMb?: number };
+  machine: {
+    cpus: string;
+    cores: number;
+    threads: number;
+    node: string;
+    quick: boolean;
+    date: string;
+    loadAverage?: number[];
+    scale?: boolean;
+    memAvailableMb?: number;
+  };
   /** What "embedded" and "100m" were in this run (the embedded one may be a labelled stand-in). */
   models: Record<string, string>;
   /** perCpuSecond: GFLOP per CPU-second of all threads (see src/bench/ceiling.ts). */
   matmulCeilingGflops: {
-    best: number; median: number; perCpuSecond?: number; shape: number[];
+    best: number;
+    median: number;
+    perCpuSecond?: number;
+    shape: number[];
     /** The same MatMul through the PyTorch peer's BLAS. */
     peer?: { median: number; best: number; perCpuSecond: number };
   } | null;
@@ -121,31 +141,53 @@ export const FLAT_RSS_GROWTH_MB = 64;
 /** The issue's targets, each checked against this report (undefined = not measured in this run). */
 export function checkTargets(r: BenchReport): TargetCheck[] {
   const out: TargetCheck[] = [];
-  const at = (v: number | undefined, ok: (v: number) => boolean) => (v === undefined || !Number.isFinite(v) ? undefined : ok(v));
+  const at = (v: number | undefined, ok: (v: number) => boolean) =>
+    v === undefined || !Number.isFinite(v) ? undefined : ok(v);
   for (const [key, e] of Object.entries(r.train)) {
     if (SCALE_KEYS.has(key)) continue; // the real-shape rows' targets are the issue's list below
     if (e.method === "seat") {
-      out.push({ target: `${key}: SEAT step >= 1.2x PyTorch eager tokens/s`, value: e.ratioVsTorch, met: at(e.ratioVsTorch, (v) => v >= 1.2), detail: `${fmt(e.ratioVsTorch, 2)}x (CPU-time ratio ${fmt(e.cpuRatioVsTorch, 2)}x)` });
+      out.push({
+        target: `${key}: SEAT step >= 1.2x PyTorch eager tokens/s`,
+        value: e.ratioVsTorch,
+        met: at(e.ratioVsTorch, (v) => v >= 1.2),
+        detail: `${fmt(e.ratioVsTorch, 2)}x (CPU-time ratio ${fmt(e.cpuRatioVsTorch, 2)}x)`,
+      });
     }
     if (e.model === "100m") {
-      out.push({ target: `${key}: >= 50% of the MatMul ceiling`, value: e.ceilingFraction, met: at(e.ceilingFraction, (v) => v >= 0.5), detail: `${pct(e.ceilingFraction)} (CPU-time basis ${pct(e.cpuCeilingFraction)})` });
+      out.push({
+        target: `${key}: >= 50% of the MatMul ceiling`,
+        value: e.ceilingFraction,
+        met: at(e.ceilingFraction, (v) => v >= 0.5),
+        detail: `${pct(e.ceilingFraction)} (CPU-time basis ${pct(e.cpuCeilingFraction)})`,
+      });
     }
   }
   for (const [key, e] of Object.entries(r.generate)) {
     if (SCALE_KEYS.has(`generate:${key}`)) continue;
-    out.push({ target: `generate ${key}: >= PyTorch eager tokens/s`, value: e.ratioVsTorch, met: at(e.ratioVsTorch, (v) => v >= 1), detail: `${fmt(e.ratioVsTorch, 2)}x (CPU-time ratio ${fmt(e.cpuRatioVsTorch, 2)}x)` });
+    out.push({
+      target: `generate ${key}: >= PyTorch eager tokens/s`,
+      value: e.ratioVsTorch,
+      met: at(e.ratioVsTorch, (v) => v >= 1),
+      detail: `${fmt(e.ratioVsTorch, 2)}x (CPU-time ratio ${fmt(e.cpuRatioVsTorch, 2)}x)`,
+    });
   }
   if (r.jsonl) {
     const growth = (r.jsonl.peakRssBytes - r.jsonl.startRssBytes) / 2 ** 20;
     out.push({
-      target: `JSONL validation >= 200 MB/s, flat memory (peak RSS growth <= ${FLAT_RSS_GROWTH_MB} MB)`, value: r.jsonl.mbPerSec,
+      target: `JSONL validation >= 200 MB/s, flat memory (peak RSS growth <= ${FLAT_RSS_GROWTH_MB} MB)`,
+      value: r.jsonl.mbPerSec,
       met: r.jsonl.mbPerSec >= 200 && growth <= FLAT_RSS_GROWTH_MB,
       detail: `${fmt(r.jsonl.mbPerSec)} MB/s wall, ${fmt(r.jsonl.mbPerCpuSec)} MB per CPU-second, RSS +${fmt(growth, 0)} MB${r.jsonl.threads ? `, ${r.jsonl.threads} threads` : ""}`,
     });
   }
   if (r.machine.scale) out.push(...scaleTargets(r));
   if (r.activationMs) {
-    out.push({ target: "activation < 150 ms", value: r.activationMs.medianMs, met: r.activationMs.medianMs < 150, detail: `${fmt(r.activationMs.medianMs)} ms` });
+    out.push({
+      target: "activation < 150 ms",
+      value: r.activationMs.medianMs,
+      met: r.activationMs.medianMs < 150,
+      detail: `${fmt(r.activationMs.medianMs)} ms`,
+    });
   }
   return out;
 }
@@ -172,46 +214,73 @@ export function scaleTargets(r: BenchReport): TargetCheck[] {
     const v = e?.ratioVsTorch;
     const ok = v !== undefined && Number.isFinite(v);
     out.push({
-      target: `${key}: ${e?.method === "full" || key.endsWith(":full") ? "full FT" : "SEAT"} step >= ${min.toFixed(1)}x PyTorch eager tokens/s`, value: ok ? v : undefined, met: ok ? v >= min : undefined,
-      detail: ok ? `${fmt(v, 2)}x (CPU-time ratio ${fmt(e.cpuRatioVsTorch, 2)}x)` : missing(r, `train:${key}`, `train:${key} (ours)`, `train:${key} (PyTorch)`),
+      target: `${key}: ${e?.method === "full" || key.endsWith(":full") ? "full FT" : "SEAT"} step >= ${min.toFixed(1)}x PyTorch eager tokens/s`,
+      value: ok ? v : undefined,
+      met: ok ? v >= min : undefined,
+      detail: ok
+        ? `${fmt(v, 2)}x (CPU-time ratio ${fmt(e.cpuRatioVsTorch, 2)}x)`
+        : missing(r, `train:${key}`, `train:${key} (ours)`, `train:${key} (PyTorch)`),
     });
   };
   const seat05 = r.train["0.5b:seat"];
   const peer05 = seat05?.torch ?? r.peers?.["0.5b:seat"]?.torch;
   const rss = seat05?.ours.peakRssMb;
   out.push({
-    target: "0.5b:seat (4 x 256 + perturbed copies): peak RSS <= 8 GB", value: rss, met: rss === undefined ? undefined : rss <= 8 * GB,
+    target: "0.5b:seat (4 x 256 + perturbed copies): peak RSS <= 8 GB",
+    value: rss,
+    met: rss === undefined ? undefined : rss <= 8 * GB,
     detail: rss === undefined ? missing(r, "train:0.5b:seat", "train:0.5b:seat (ours)") : `${fmt(rss / GB, 2)} GB`,
   });
   const rel = rss !== undefined && peer05 ? rss / peer05.peakRssMb : undefined;
   out.push({
-    target: "0.5b:seat: peak RSS <= 0.8x PyTorch's", value: rel, met: rel === undefined ? undefined : rel <= 0.8,
-    detail: rel === undefined ? missing(r, "train:0.5b:seat", "train:0.5b:seat (ours)", "train:0.5b:seat (PyTorch)") : `${fmt(rel, 2)}x (${fmt(rss! / GB, 2)} vs ${fmt(peer05!.peakRssMb / GB, 2)} GB)`,
+    target: "0.5b:seat: peak RSS <= 0.8x PyTorch's",
+    value: rel,
+    met: rel === undefined ? undefined : rel <= 0.8,
+    detail:
+      rel === undefined
+        ? missing(r, "train:0.5b:seat", "train:0.5b:seat (ours)", "train:0.5b:seat (PyTorch)")
+        : `${fmt(rel, 2)}x (${fmt(rss! / GB, 2)} vs ${fmt(peer05!.peakRssMb / GB, 2)} GB)`,
   });
   ratio("135m:seat", 1.2);
   ratio("0.5b:seat", 1.2);
   const rss1b = r.train["1b:seat"]?.ours.peakRssMb;
   out.push({
-    target: "1b:seat: peak RSS <= 14 GB", value: rss1b, met: rss1b === undefined ? undefined : rss1b <= 14 * GB,
+    target: "1b:seat: peak RSS <= 14 GB",
+    value: rss1b,
+    met: rss1b === undefined ? undefined : rss1b <= 14 * GB,
     detail: rss1b === undefined ? missing(r, "train:1b:seat", "train:1b:seat (ours)") : `${fmt(rss1b / GB, 2)} GB`,
   });
   ratio("0.5b:full", 1.0);
   const full = r.train["0.5b:full"];
   const fullRel = full?.torch ? full.ours.peakRssMb / full.torch.peakRssMb : undefined;
   out.push({
-    target: "0.5b:full: peak RSS <= PyTorch's", value: fullRel, met: fullRel === undefined ? undefined : fullRel <= 1,
-    detail: fullRel === undefined ? missing(r, "train:0.5b:full", "train:0.5b:full (ours)", "train:0.5b:full (PyTorch)") : `${fmt(fullRel, 2)}x (${fmt(full!.ours.peakRssMb / GB, 2)} vs ${fmt(full!.torch!.peakRssMb / GB, 2)} GB)`,
+    target: "0.5b:full: peak RSS <= PyTorch's",
+    value: fullRel,
+    met: fullRel === undefined ? undefined : fullRel <= 1,
+    detail:
+      fullRel === undefined
+        ? missing(r, "train:0.5b:full", "train:0.5b:full (ours)", "train:0.5b:full (PyTorch)")
+        : `${fmt(fullRel, 2)}x (${fmt(full!.ours.peakRssMb / GB, 2)} vs ${fmt(full!.torch!.peakRssMb / GB, 2)} GB)`,
   });
   const gen = r.generate["0.5b"];
   out.push({
-    target: "generate 0.5b: >= PyTorch eager tokens/s", value: gen?.ratioVsTorch, met: gen?.ratioVsTorch === undefined ? undefined : gen.ratioVsTorch >= 1,
-    detail: gen?.ratioVsTorch === undefined ? missing(r, "generate:0.5b", "generate:0.5b (ours)", "generate:0.5b (PyTorch)") : `${fmt(gen.ratioVsTorch, 2)}x (CPU-time ratio ${fmt(gen.cpuRatioVsTorch, 2)}x)`,
+    target: "generate 0.5b: >= PyTorch eager tokens/s",
+    value: gen?.ratioVsTorch,
+    met: gen?.ratioVsTorch === undefined ? undefined : gen.ratioVsTorch >= 1,
+    detail:
+      gen?.ratioVsTorch === undefined
+        ? missing(r, "generate:0.5b", "generate:0.5b (ours)", "generate:0.5b (PyTorch)")
+        : `${fmt(gen.ratioVsTorch, 2)}x (CPU-time ratio ${fmt(gen.cpuRatioVsTorch, 2)}x)`,
   });
   const probe = r.probe?.["0.5b"];
   const added = probe ? (probe.abstainCpuRatio ?? probe.abstainTimeRatio) : undefined;
   out.push({
-    target: "probe 0.5b: P(abstain) adds <= 50% to the probe's time (CPU time)", value: added, met: added === undefined ? undefined : added <= 1.5,
-    detail: probe ? `+${fmt(100 * (added! - 1), 0)}% CPU time (${fmt(probe.with.cpuSeconds)} vs ${fmt(probe.without.cpuSeconds)} CPU-s); wall ${fmt(probe.with.seconds)} s vs ${fmt(probe.without.seconds)} s` : missing(r, "probe:0.5b"),
+    target: "probe 0.5b: P(abstain) adds <= 50% to the probe's time (CPU time)",
+    value: added,
+    met: added === undefined ? undefined : added <= 1.5,
+    detail: probe
+      ? `+${fmt(100 * (added! - 1), 0)}% CPU time (${fmt(probe.with.cpuSeconds)} vs ${fmt(probe.without.cpuSeconds)} CPU-s); wall ${fmt(probe.with.seconds)} s vs ${fmt(probe.without.seconds)} s`
+      : missing(r, "probe:0.5b"),
   });
   return out;
 }
@@ -239,46 +308,79 @@ export function benchMarkdown(r: BenchReport): string {
   const peer = Object.values(r.train).find((e) => e.torch?.torch)?.torch;
   if (peer) lines.push(`- PyTorch peer: torch ${peer.torch} eager, BLAS ${peer.blas ?? "unknown"}`);
   lines.push(
-    ...(r.matmulCeilingGflops ? ["", `MatMul ceiling (fp32 ${r.matmulCeilingGflops.shape.join("×")} through onnxruntime): median ${fmt(r.matmulCeilingGflops.median)} GFLOP/s, best ${fmt(r.matmulCeilingGflops.best)}, ${fmt(r.matmulCeilingGflops.perCpuSecond)} GFLOP per CPU-second${r.matmulCeilingGflops.peer ? `; the same product through PyTorch's BLAS: median ${fmt(r.matmulCeilingGflops.peer.median)} GFLOP/s, ${fmt(r.matmulCeilingGflops.peer.perCpuSecond)} per CPU-second` : ""}.`] : []),
+    ...(r.matmulCeilingGflops
+      ? [
+          "",
+          `MatMul ceiling (fp32 ${r.matmulCeilingGflops.shape.join("×")} through onnxruntime): median ${fmt(r.matmulCeilingGflops.median)} GFLOP/s, best ${fmt(r.matmulCeilingGflops.best)}, ${fmt(r.matmulCeilingGflops.perCpuSecond)} GFLOP per CPU-second${r.matmulCeilingGflops.peer ? `; the same product through PyTorch's BLAS: median ${fmt(r.matmulCeilingGflops.peer.median)} GFLOP/s, ${fmt(r.matmulCeilingGflops.peer.perCpuSecond)} per CPU-second` : ""}.`,
+        ]
+      : []),
     "",
     "| training step | batch×seq (+ perturbed) | ours tok/s | PyTorch tok/s | ours/PyTorch | same, CPU time | ours GFLOP/s | of ceiling (CPU time) | ours peak RSS MB | PyTorch peak RSS MB |",
     "|---|---|---|---|---|---|---|---|---|---|",
   );
   for (const [key, e] of Object.entries(r.train)) {
     const shape = `${e.batch}×${e.seq}${e.klSeq ? ` (+ ${e.batch}×${e.klSeq})` : ""}`;
-    lines.push(`| ${cell(key)} | ${shape} | ${fmt(e.ours.tokensPerSec, 0)} | ${fmt(e.torch?.tokensPerSec, 0)} | ${fmt(e.ratioVsTorch, 2)}× | ${fmt(e.cpuRatioVsTorch, 2)}× | ${fmt(e.ours.gflops)} | ${pct(e.ceilingFraction)} (${pct(e.cpuCeilingFraction)}) | ${fmt(e.ours.peakRssMb, 0)} | ${fmt(e.torch?.peakRssMb, 0)} |`);
+    lines.push(
+      `| ${cell(key)} | ${shape} | ${fmt(e.ours.tokensPerSec, 0)} | ${fmt(e.torch?.tokensPerSec, 0)} | ${fmt(e.ratioVsTorch, 2)}× | ${fmt(e.cpuRatioVsTorch, 2)}× | ${fmt(e.ours.gflops)} | ${pct(e.ceilingFraction)} (${pct(e.cpuCeilingFraction)}) | ${fmt(e.ours.peakRssMb, 0)} | ${fmt(e.torch?.peakRssMb, 0)} |`,
+    );
   }
   for (const [key, e] of Object.entries(r.peers ?? {})) {
     const shape = `${e.batch}×${e.seq}${e.klSeq ? ` (+ ${e.batch}×${e.klSeq})` : ""}`;
     const why = r.errors[`train:${key}`] || r.errors[`train:${key} (ours)`] ? "failed" : "not run";
-    lines.push(`| ${cell(key)} | ${shape} | ${why} | ${fmt(e.torch.tokensPerSec, 0)} | – | – | – | – | ${why} | ${fmt(e.torch.peakRssMb, 0)} |`);
+    lines.push(
+      `| ${cell(key)} | ${shape} | ${why} | ${fmt(e.torch.tokensPerSec, 0)} | – | – | – | – | ${why} | ${fmt(e.torch.peakRssMb, 0)} |`,
+    );
   }
   if (Object.keys(r.generate).length) {
-    lines.push("", "| generation (KV cache, greedy) | batch, prompt → new | ours tok/s | PyTorch tok/s | ours/PyTorch | same, CPU time |", "|---|---|---|---|---|---|");
+    lines.push(
+      "",
+      "| generation (KV cache, greedy) | batch, prompt → new | ours tok/s | PyTorch tok/s | ours/PyTorch | same, CPU time |",
+      "|---|---|---|---|---|---|",
+    );
     for (const [key, e] of Object.entries(r.generate)) {
-      lines.push(`| ${cell(key)} | ${e.batch}, ${e.prompt} → ${e.newTokens} | ${fmt(e.ours.tokensPerSec, 0)} | ${fmt(e.torch?.tokensPerSec, 0)} | ${fmt(e.ratioVsTorch, 2)}× | ${fmt(e.cpuRatioVsTorch, 2)}× |`);
+      lines.push(
+        `| ${cell(key)} | ${e.batch}, ${e.prompt} → ${e.newTokens} | ${fmt(e.ours.tokensPerSec, 0)} | ${fmt(e.torch?.tokensPerSec, 0)} | ${fmt(e.ratioVsTorch, 2)}× | ${fmt(e.cpuRatioVsTorch, 2)}× |`,
+      );
     }
   }
   if (Object.keys(r.probe ?? {}).length) {
-    lines.push("", "| probe (greedy answers + verdicts + hidden states) | records, questions | without P(abstain) | with P(abstain) | added (CPU time) | added (wall) | peak RSS MB |", "|---|---|---|---|---|---|---|");
+    lines.push(
+      "",
+      "| probe (greedy answers + verdicts + hidden states) | records, questions | without P(abstain) | with P(abstain) | added (CPU time) | added (wall) | peak RSS MB |",
+      "|---|---|---|---|---|---|---|",
+    );
     for (const [key, e] of Object.entries(r.probe ?? {})) {
-      const run = (x: ProbeEntry["with"]) => `${fmt(x.seconds)} s (${fmt(x.queriesPerSec, 2)} questions/s, ${fmt(x.cpuSeconds)} CPU-s)`;
-      const pctOf = (x: number | undefined) => (x === undefined ? "–" : `${x >= 1 ? "+" : ""}${fmt(100 * (x - 1), 0)}%`);
-      lines.push(`| ${cell(key)} | ${e.records}, ${e.with.queries} | ${run(e.without)} | ${run(e.with)} | ${pctOf(e.abstainCpuRatio)} | ${pctOf(e.abstainTimeRatio)} | ${fmt(e.peakRssMb, 0)} |`);
+      const run = (x: ProbeEntry["with"]) =>
+        `${fmt(x.seconds)} s (${fmt(x.queriesPerSec, 2)} questions/s, ${fmt(x.cpuSeconds)} CPU-s)`;
+      const pctOf = (x: number | undefined) =>
+        x === undefined ? "–" : `${x >= 1 ? "+" : ""}${fmt(100 * (x - 1), 0)}%`;
+      lines.push(
+        `| ${cell(key)} | ${e.records}, ${e.with.queries} | ${run(e.without)} | ${run(e.with)} | ${pctOf(e.abstainCpuRatio)} | ${pctOf(e.abstainTimeRatio)} | ${fmt(e.peakRssMb, 0)} |`,
+      );
     }
   }
   if (r.jsonl) {
     const j = r.jsonl;
-    const run = (x: JsonlRun) => `${fmt(x.mbPerSec)} MB/s (${fmt(x.mbPerCpuSec)} MB per CPU-second), peak RSS ${fmt(x.peakRssBytes / 2 ** 20, 0)} MB (start ${fmt(x.startRssBytes / 2 ** 20, 0)} MB)`;
-    lines.push("", `JSONL validation: ${j.lines.toLocaleString("en")} lines, ${(j.bytes / 1e6).toFixed(0)} MB${j.threads ? ` on ${j.threads} worker threads` : ""} at ${run(j)}${j.sequential ? `; on one thread, same run: ${run(j.sequential)}` : ""}.`);
+    const run = (x: JsonlRun) =>
+      `${fmt(x.mbPerSec)} MB/s (${fmt(x.mbPerCpuSec)} MB per CPU-second), peak RSS ${fmt(x.peakRssBytes / 2 ** 20, 0)} MB (start ${fmt(x.startRssBytes / 2 ** 20, 0)} MB)`;
+    lines.push(
+      "",
+      `JSONL validation: ${j.lines.toLocaleString("en")} lines, ${(j.bytes / 1e6).toFixed(0)} MB${j.threads ? ` on ${j.threads} worker threads` : ""} at ${run(j)}${j.sequential ? `; on one thread, same run: ${run(j.sequential)}` : ""}.`,
+    );
   }
   if (r.activationMs) {
-    lines.push("", `Extension activation (require + activate() of dist/extension.js, stub host, no folder open): median ${fmt(r.activationMs.medianMs)} ms over ${r.activationMs.reps} runs (require ${fmt(r.activationMs.requireMs)} ms, activate ${fmt(r.activationMs.activateMs)} ms).`);
+    lines.push(
+      "",
+      `Extension activation (require + activate() of dist/extension.js, stub host, no folder open): median ${fmt(r.activationMs.medianMs)} ms over ${r.activationMs.reps} runs (require ${fmt(r.activationMs.requireMs)} ms, activate ${fmt(r.activationMs.activateMs)} ms).`,
+    );
   }
   const targets = r.targets ?? checkTargets(r);
   if (targets.length) {
     lines.push("", "| target | measured | met |", "|---|---|---|");
-    for (const t of targets) lines.push(`| ${cell(t.target)} | ${cell(t.detail)} | ${t.met === undefined ? "not measured" : t.met ? "yes" : "**no**"} |`);
+    for (const t of targets)
+      lines.push(
+        `| ${cell(t.target)} | ${cell(t.detail)} | ${t.met === undefined ? "not measured" : t.met ? "yes" : "**no**"} |`,
+      );
   }
   for (const [k, e] of Object.entries(r.errors)) lines.push("", `**${k} failed:** ${e.split("\n")[0]}`);
   for (const [k, e] of Object.entries(r.skipped ?? {})) lines.push("", `**${k}** ${e}`);

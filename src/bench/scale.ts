@@ -50,7 +50,16 @@ export const SCALE_TRAIN: readonly ScaleTrainCase[] = [
  * The order rows run in: the cheap generation row, then the 0.5B reference workload (three targets),
  * then the rest by how many targets they carry; a run cut short keeps the rows it finished.
  */
-export const SCALE_ORDER = ["generate:0.5b", "train:0.5b:seat", "probe:0.5b", "train:135m:seat", "train:0.5b:full", "train:1b:seat", "train:1b:lora", "train:135m:full"] as const;
+export const SCALE_ORDER = [
+  "generate:0.5b",
+  "train:0.5b:seat",
+  "probe:0.5b",
+  "train:135m:seat",
+  "train:0.5b:full",
+  "train:1b:seat",
+  "train:1b:lora",
+  "train:135m:full",
+] as const;
 
 export const SCALE_GENERATE = { model: "0.5b" as ScaleModel, B: 4, promptLen: 24, newTokens: 32, reps: 2 };
 /** Probe rows: records (each with `neighbours` generated look-alike questions), with and without P(abstain). */
@@ -71,9 +80,14 @@ export function ensureScaleFolder(root: string, model: ScaleModel, log: (line: s
   if (existsSync(join(dir, ".fixture-version"))) return dir;
   log(`bench: writing the ${SCALE_MODELS[model]} fixture folder (once, cached in ${dir}) …`);
   const tsx = join(root, "node_modules", ".bin", "tsx");
-  const r = spawnSync(tsx, [join(root, "scripts", "real-shapes.ts"), SCALE_MODELS[model]], { cwd: root, encoding: "utf8" });
+  const r = spawnSync(tsx, [join(root, "scripts", "real-shapes.ts"), SCALE_MODELS[model]], {
+    cwd: root,
+    encoding: "utf8",
+  });
   if (r.status !== 0 || !existsSync(join(dir, ".fixture-version"))) {
-    throw new Error(`could not write the ${SCALE_MODELS[model]} fixture (${tsx} scripts/real-shapes.ts): ${(r.stderr || r.error?.message || "").trim().split("\n").pop()}`);
+    throw new Error(
+      `could not write the ${SCALE_MODELS[model]} fixture (${tsx} scripts/real-shapes.ts): ${(r.stderr || r.error?.message || "").trim().split("\n").pop()}`,
+    );
   }
   return dir;
 }
@@ -109,7 +123,14 @@ export function paramCounts(hf: HfLlamaConfig, qkvBias = false): { total: number
  * token and layer ~12 D + 4 F floats plus the attention probabilities) and the [tokens, V] tensors of
  * the losses (5 live copies). It only decides whether to start a case: the watchdog guards the rest.
  */
-export function estimateTrainPeakMb(hf: HfLlamaConfig, method: ScaleMethod, B: number, T: number, Tk = T, maskRatio = 0.05): number {
+export function estimateTrainPeakMb(
+  hf: HfLlamaConfig,
+  method: ScaleMethod,
+  B: number,
+  T: number,
+  Tk = T,
+  maskRatio = 0.05,
+): number {
   const { total, linear } = paramCounts(hf);
   const D = hf.hidden_size;
   const F = hf.intermediate_size;

@@ -12,8 +12,18 @@ import { modelHf, writeFixedLengthDataset } from "./train";
 import { loadModelFolder } from "../model";
 import type { ChildWatch } from "./stats";
 import {
-  SCALE_TRAIN, SCALE_GENERATE, SCALE_PROBE, SCALE_ORDER, MEM_FLOOR_MB, ensureScaleFolder, estimateTrainPeakMb, estimateInferencePeakMb,
-  memAvailableMb, memoryRefusal, type ScaleModel, type ScaleTrainCase,
+  SCALE_TRAIN,
+  SCALE_GENERATE,
+  SCALE_PROBE,
+  SCALE_ORDER,
+  MEM_FLOOR_MB,
+  ensureScaleFolder,
+  estimateTrainPeakMb,
+  estimateInferencePeakMb,
+  memAvailableMb,
+  memoryRefusal,
+  type ScaleModel,
+  type ScaleTrainCase,
 } from "./scale";
 
 export interface ScaleContext {
@@ -38,7 +48,14 @@ const WATCH: ChildWatch = { floorMb: MEM_FLOOR_MB, memAvailableMb };
 export function oneLine(e: unknown): string {
   const msg = (e as Error).message ?? String(e);
   const m = /exited with (\S+): ([\s\S]*)$/.exec(msg);
-  const text = m ? `exit ${m[1]}: ${m[2].split("\n").map((l) => l.trim()).find((l) => l.length > 0) ?? "(no message)"}` : msg.split("\n")[0];
+  const text = m
+    ? `exit ${m[1]}: ${
+        m[2]
+          .split("\n")
+          .map((l) => l.trim())
+          .find((l) => l.length > 0) ?? "(no message)"
+      }`
+    : msg.split("\n")[0];
   return text.length > 300 ? text.slice(0, 297) + "..." : text;
 }
 
@@ -47,7 +64,9 @@ function plannedShape(dir: string, c: ScaleTrainCase): StepShape {
   const work = mkdtempSync(join(tmpdir(), "seat-bench-shape-"));
   try {
     const lens = writeFixedLengthDataset(join(work, "d.jsonl"), dir, c.B * (c.steps + c.warmup), c.T);
-    return c.method === "seat" ? { B: c.B, T: lens.T, K: c.B, Tk: klSeqLen(lens.maxPrompt, c.T) } : { B: c.B, T: lens.T };
+    return c.method === "seat"
+      ? { B: c.B, T: lens.T, K: c.B, Tk: klSeqLen(lens.maxPrompt, c.T) }
+      : { B: c.B, T: lens.T };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -65,7 +84,8 @@ export async function runScaleRows(ctx: ScaleContext): Promise<void> {
       const dir = ensureScaleFolder(ctx.root, m, log);
       f = { dir, hf: modelHf(dir), qkvBias: loadModelFolder(dir).config.qkvBias };
       folders.set(m, f);
-      report.models[m] = `${dir.slice(ctx.root.length + 1)} (random bf16 weights, published config; test/fixtures/realShapes.ts)`;
+      report.models[m] =
+        `${dir.slice(ctx.root.length + 1)} (random bf16 weights, published config; test/fixtures/realShapes.ts)`;
     }
     return f;
   };
@@ -100,14 +120,41 @@ export async function runScaleRows(ctx: ScaleContext): Promise<void> {
     const our = await side(`train:${key} (ours)`, need, () => ctx.ours(`train:${key}`, WATCH));
     const shape: StepShape = our?.shape ?? plannedShape(f.dir, c);
     log(`bench: torch train ${key} …`);
-    const torch = await side(`train:${key} (PyTorch)`, estimateTrainPeakMb(f.hf, c.method, shape.B, shape.T, shape.Tk), () => ctx.peer({
-      kind: "train", config: f.hf, qkv_bias: f.qkvBias, model_dir: f.dir, method: c.method, batch: shape.B, seq: shape.T, kl_seq: shape.Tk ?? shape.T,
-      steps: c.steps, warmup: c.peerWarmup ?? c.warmup, mask_ratio: ctx.maskRatio, kl_lambda: 1, lora_r: 8, lora_alpha: 32,
-    }, WATCH));
+    const torch = await side(
+      `train:${key} (PyTorch)`,
+      estimateTrainPeakMb(f.hf, c.method, shape.B, shape.T, shape.Tk),
+      () =>
+        ctx.peer(
+          {
+            kind: "train",
+            config: f.hf,
+            qkv_bias: f.qkvBias,
+            model_dir: f.dir,
+            method: c.method,
+            batch: shape.B,
+            seq: shape.T,
+            kl_seq: shape.Tk ?? shape.T,
+            steps: c.steps,
+            warmup: c.peerWarmup ?? c.warmup,
+            mask_ratio: ctx.maskRatio,
+            kl_lambda: 1,
+            lora_r: 8,
+            lora_alpha: 32,
+          },
+          WATCH,
+        ),
+    );
     if (our && torch) report.train[key] = trainEntry(c.model, c.method, [{ our, torch }], report.matmulCeilingGflops);
     else if (torch) {
       const t: PeerTrain = { ...torch, peakRssMb: peakOf(torch) };
-      report.peers![key] = { model: c.model, method: c.method, batch: shape.B, seq: shape.T, ...(shape.Tk ? { klSeq: shape.Tk } : {}), torch: t };
+      report.peers![key] = {
+        model: c.model,
+        method: c.method,
+        batch: shape.B,
+        seq: shape.T,
+        ...(shape.Tk ? { klSeq: shape.Tk } : {}),
+        torch: t,
+      };
     }
   };
   const generateRow = async () => {
@@ -117,9 +164,22 @@ export async function runScaleRows(ctx: ScaleContext): Promise<void> {
       const need = estimateInferencePeakMb(f.hf);
       const our = await side(`generate:${g.model} (ours)`, need, () => ctx.ours(`generate:${g.model}`, WATCH));
       log(`bench: torch generate ${g.model} …`);
-      const torch = await side(`generate:${g.model} (PyTorch)`, need, () => ctx.peer({
-        kind: "generate", config: f.hf, qkv_bias: f.qkvBias, model_dir: f.dir, batch: g.B, prompt: g.promptLen, new_tokens: our?.newTokens ?? g.newTokens, steps: g.reps, warmup: 1,
-      }, WATCH));
+      const torch = await side(`generate:${g.model} (PyTorch)`, need, () =>
+        ctx.peer(
+          {
+            kind: "generate",
+            config: f.hf,
+            qkv_bias: f.qkvBias,
+            model_dir: f.dir,
+            batch: g.B,
+            prompt: g.promptLen,
+            new_tokens: our?.newTokens ?? g.newTokens,
+            steps: g.reps,
+            warmup: 1,
+          },
+          WATCH,
+        ),
+      );
       if (our && torch) report.generate[g.model] = generateEntry(g.model, g, [{ our, torch }]);
     } catch (e) {
       report.errors[`generate:${g.model}`] = oneLine(e);
@@ -128,7 +188,9 @@ export async function runScaleRows(ctx: ScaleContext): Promise<void> {
   const probeRow = async () => {
     try {
       const f = folder(SCALE_PROBE.model);
-      const our = await side(`probe:${SCALE_PROBE.model}`, estimateInferencePeakMb(f.hf) + 1024, () => ctx.ours(`probe:${SCALE_PROBE.model}`, WATCH));
+      const our = await side(`probe:${SCALE_PROBE.model}`, estimateInferencePeakMb(f.hf) + 1024, () =>
+        ctx.ours(`probe:${SCALE_PROBE.model}`, WATCH),
+      );
       if (our) report.probe![SCALE_PROBE.model] = { model: SCALE_PROBE.model, ...our, peakRssMb: peakOf(our) };
     } catch (e) {
       report.errors[`probe:${SCALE_PROBE.model}`] = oneLine(e);

@@ -24,7 +24,9 @@ export async function timeReps(reps: number, warmup: number, fn: () => Promise<u
 /** Samples this process's RSS every few ms while `fn` runs; returns fn's result and the peak. */
 export async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ value: T; peakRssMb: number }> {
   let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 5);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 5);
   try {
     const value = await fn();
     peak = Math.max(peak, process.memoryUsage().rss);
@@ -54,9 +56,20 @@ export interface ChildWatch {
  * whatever the child reports itself) and the child is killed, with a clear error, when the machine's
  * available memory falls under the floor: a benchmark must never wake the kernel's OOM killer.
  */
-export function runJsonChild(cmd: string, args: string[], job: unknown, signal?: AbortSignal, env?: Record<string, string>, watch?: ChildWatch): Promise<any> {
+export function runJsonChild(
+  cmd: string,
+  args: string[],
+  job: unknown,
+  signal?: AbortSignal,
+  env?: Record<string, string>,
+  watch?: ChildWatch,
+): Promise<any> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], signal, ...(env ? { env: { ...process.env, ...env } } : {}) });
+    const child = spawn(cmd, args, {
+      stdio: ["pipe", "pipe", "pipe"],
+      signal,
+      ...(env ? { env: { ...process.env, ...env } } : {}),
+    });
     let out = "";
     let err = "";
     let hwm = 0;
@@ -83,7 +96,8 @@ export function runJsonChild(cmd: string, args: string[], job: unknown, signal?:
     child.on("close", (code) => {
       if (timer) clearInterval(timer);
       if (stopped) return reject(new Error(stopped));
-      if (code !== 0) return reject(new Error(`${cmd} ${args.join(" ")} exited with ${code}: ${err.trim().slice(-2000)}`));
+      if (code !== 0)
+        return reject(new Error(`${cmd} ${args.join(" ")} exited with ${code}: ${err.trim().slice(-2000)}`));
       const last = out.trim().split("\n").pop() ?? "";
       try {
         const value = JSON.parse(last);

@@ -24,22 +24,49 @@ import { join } from "node:path";
 import { loadModelFolder, writeSafetensors, expectedTensors, parseConfig, type LlamaConfig } from "../model";
 import { resolveConfig, train } from "../seat";
 import { median } from "./stats";
-import { stepFlops, klSeqLen, BENCH_KL_RESPONSE_TOKENS, type HfLlamaConfig, type StepShape, type StepFlops } from "./flops";
+import {
+  stepFlops,
+  klSeqLen,
+  BENCH_KL_RESPONSE_TOKENS,
+  type HfLlamaConfig,
+  type StepShape,
+  type StepFlops,
+} from "./flops";
 
-export { LLAMA_100M, stepFlops, klSeqLen, BENCH_KL_RESPONSE_TOKENS, type HfLlamaConfig, type StepShape, type StepFlops } from "./flops";
+export {
+  LLAMA_100M,
+  stepFlops,
+  klSeqLen,
+  BENCH_KL_RESPONSE_TOKENS,
+  type HfLlamaConfig,
+  type StepShape,
+  type StepFlops,
+} from "./flops";
 
 export function hfConfigOf(c: LlamaConfig): HfLlamaConfig {
   return {
-    hidden_size: c.hiddenSize, intermediate_size: c.intermediateSize, num_hidden_layers: c.numLayers,
-    num_attention_heads: c.numHeads, num_key_value_heads: c.numKvHeads, vocab_size: c.vocabSize,
-    rms_norm_eps: c.rmsNormEps, rope_theta: c.ropeTheta, tie_word_embeddings: c.tieWordEmbeddings,
+    hidden_size: c.hiddenSize,
+    intermediate_size: c.intermediateSize,
+    num_hidden_layers: c.numLayers,
+    num_attention_heads: c.numHeads,
+    num_key_value_heads: c.numKvHeads,
+    vocab_size: c.vocabSize,
+    rms_norm_eps: c.rmsNormEps,
+    rope_theta: c.ropeTheta,
+    tie_word_embeddings: c.tieWordEmbeddings,
   };
 }
 
 /** Writes a random-weights model folder with `hf` shapes and the tokenizer of `tokenizerFrom`. */
 export function writeRandomModel(dir: string, hf: HfLlamaConfig, tokenizerFrom: string): void {
   mkdirSync(dir, { recursive: true });
-  const json = { architectures: ["LlamaForCausalLM"], model_type: "llama", max_position_embeddings: 2048, torch_dtype: "float32", ...hf };
+  const json = {
+    architectures: ["LlamaForCausalLM"],
+    model_type: "llama",
+    max_position_embeddings: 2048,
+    torch_dtype: "float32",
+    ...hf,
+  };
   writeFileSync(join(dir, "config.json"), JSON.stringify(json, null, 2));
   for (const f of ["tokenizer.json", "tokenizer_config.json"]) copyFileSync(join(tokenizerFrom, f), join(dir, f));
   const cfg = parseConfig(json, join(dir, "config.json"));
@@ -60,7 +87,12 @@ export function writeRandomModel(dir: string, hf: HfLlamaConfig, tokenizerFrom: 
  * as the question can grow word by word); returns the longest encoded length and longest prompt, which
  * fix the trainer's padded shapes.
  */
-export function writeFixedLengthDataset(file: string, modelDir: string, count: number, T: number): { T: number; maxPrompt: number } {
+export function writeFixedLengthDataset(
+  file: string,
+  modelDir: string,
+  count: number,
+  T: number,
+): { T: number; maxPrompt: number } {
   const tok = loadModelFolder(modelDir).tokenizer;
   const words = ["harbour", "ledger", "copper", "meadow", "lantern", "quarry", "velvet", "orchard", "signal", "timber"];
   const lines: string[] = [];
@@ -83,7 +115,6 @@ export function writeFixedLengthDataset(file: string, modelDir: string, count: n
   writeFileSync(file, lines.join("\n") + "\n");
   return { T: maxLen, maxPrompt };
 }
-
 
 export interface TrainBenchCase {
   modelDir: string;
@@ -121,19 +152,25 @@ export async function benchOurTraining(c: TrainBenchCase, signal?: AbortSignal):
     const dataset = join(work, "data.jsonl");
     const total = c.warmup + c.steps;
     const lens = writeFixedLengthDataset(dataset, c.modelDir, c.B * total, c.T);
-    const shape: StepShape = c.method === "seat" ? { B: c.B, T: lens.T, K: c.B, Tk: klSeqLen(lens.maxPrompt, c.T) } : { B: c.B, T: lens.T };
-    const { config } = resolveConfig([{
-      source: "benchmark",
-      layer: {
-        method: c.method, model: c.modelDir, dataset, outDir: join(work, "run"),
-        train: { epochs: 1, batchSize: c.B, gradAccum: 1, maxSeqLen: c.T, maxSteps: total, seed: 1 },
-        kl: { k: 1, maxResponseTokens: BENCH_KL_RESPONSE_TOKENS },
-        checkpoint: { everySteps: 1_000_000, keep: 1 },
-        // the quick eval runs after the last step, outside the timing: skipped to keep the benchmark short
-        eval: { everySteps: 0, samples: 0 },
-        device: { provider: "cpu", threads: c.threads },
+    const shape: StepShape =
+      c.method === "seat" ? { B: c.B, T: lens.T, K: c.B, Tk: klSeqLen(lens.maxPrompt, c.T) } : { B: c.B, T: lens.T };
+    const { config } = resolveConfig([
+      {
+        source: "benchmark",
+        layer: {
+          method: c.method,
+          model: c.modelDir,
+          dataset,
+          outDir: join(work, "run"),
+          train: { epochs: 1, batchSize: c.B, gradAccum: 1, maxSeqLen: c.T, maxSteps: total, seed: 1 },
+          kl: { k: 1, maxResponseTokens: BENCH_KL_RESPONSE_TOKENS },
+          checkpoint: { everySteps: 1_000_000, keep: 1 },
+          // the quick eval runs after the last step, outside the timing: skipped to keep the benchmark short
+          eval: { everySteps: 0, samples: 0 },
+          device: { provider: "cpu", threads: c.threads },
+        },
       },
-    }]);
+    ]);
     const stamps: number[] = [];
     const cpu: number[] = [];
     await train(config, {
@@ -145,13 +182,24 @@ export async function benchOurTraining(c: TrainBenchCase, signal?: AbortSignal):
         cpu.push((u.user + u.system) / 1e6);
       },
     });
-    const durations = stamps.slice(1).map((t, i) => t - stamps[i]).slice(Math.max(0, c.warmup - 1));
-    const cpuDurations = cpu.slice(1).map((t, i) => t - cpu[i]).slice(Math.max(0, c.warmup - 1));
-    if (durations.length === 0) throw new Error(`benchmark run produced ${stamps.length} step events, need more than ${c.warmup}`);
+    const durations = stamps
+      .slice(1)
+      .map((t, i) => t - stamps[i])
+      .slice(Math.max(0, c.warmup - 1));
+    const cpuDurations = cpu
+      .slice(1)
+      .map((t, i) => t - cpu[i])
+      .slice(Math.max(0, c.warmup - 1));
+    if (durations.length === 0)
+      throw new Error(`benchmark run produced ${stamps.length} step events, need more than ${c.warmup}`);
     const stepSeconds = median(durations);
     const flops = stepFlops(c.hf, c.method, shape);
     return {
-      shape, flops, stepSeconds, stepSamples: durations, stepCpuSeconds: median(cpuDurations),
+      shape,
+      flops,
+      stepSeconds,
+      stepSamples: durations,
+      stepCpuSeconds: median(cpuDurations),
       tokensPerSec: (shape.B * shape.T) / stepSeconds,
       gflops: flops.total / stepSeconds / 1e9,
       peakRssMb: process.resourceUsage().maxRSS / 1024,

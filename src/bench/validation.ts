@@ -61,7 +61,10 @@ export interface ValidationBenchResult {
 }
 
 /** Times one validation of `path` (1 MB = 1e6 bytes). */
-export async function benchValidation(path: string, options: Omit<StreamOptions, "onProgress"> = {}): Promise<ValidationBenchResult> {
+export async function benchValidation(
+  path: string,
+  options: Omit<StreamOptions, "onProgress"> = {},
+): Promise<ValidationBenchResult> {
   const startRss = process.memoryUsage().rss;
   let peak = startRss;
   const t0 = process.hrtime.bigint();
@@ -79,9 +82,16 @@ export async function benchValidation(path: string, options: Omit<StreamOptions,
   const end = process.memoryUsage().rss;
   if (end > peak) peak = end;
   return {
-    bytes: v.summary.bytes, lines: v.summary.lines, seconds, mbPerSec: v.summary.bytes / 1e6 / seconds,
-    cpuSeconds, mbPerCpuSec: v.summary.bytes / 1e6 / cpuSeconds,
-    peakRssBytes: peak, startRssBytes: startRss, errors: v.summary.errors, warnings: v.summary.warnings,
+    bytes: v.summary.bytes,
+    lines: v.summary.lines,
+    seconds,
+    mbPerSec: v.summary.bytes / 1e6 / seconds,
+    cpuSeconds,
+    mbPerCpuSec: v.summary.bytes / 1e6 / cpuSeconds,
+    peakRssBytes: peak,
+    startRssBytes: startRss,
+    errors: v.summary.errors,
+    warnings: v.summary.warnings,
     threads: options.threads ?? defaultValidationThreads(),
   };
 }

@@ -51,7 +51,10 @@ export const ExitCode = {
 
 /** An error whose message is meant for the user as-is (no stack trace). */
 export class UserError extends Error {
-  constructor(message: string, readonly exitCode: number = ExitCode.usage) {
+  constructor(
+    message: string,
+    readonly exitCode: number = ExitCode.usage,
+  ) {
     super(message);
     this.name = "UserError";
   }
@@ -62,11 +65,17 @@ export class UserError extends Error {
  * the input must exist, the output defaults to `defaultOutput(input)`, and may neither be the input nor,
  * without --force, an existing file.
  */
-export function inputAndOutput(file: string, args: ParsedArgs, io: CliIo, defaultOutput: (input: string) => string): { input: string; output: string } {
+export function inputAndOutput(
+  file: string,
+  args: ParsedArgs,
+  io: CliIo,
+  defaultOutput: (input: string) => string,
+): { input: string; output: string } {
   const input = resolve(io.cwd, file);
   if (!existsSync(input) || !statSync(input).isFile()) throw new UserError(`${file}: no such file`);
   const output = typeof args.values.output === "string" ? resolve(io.cwd, args.values.output) : defaultOutput(input);
   if (output === input) throw new UserError("the output would overwrite the input: choose another -o");
-  if (existsSync(output) && !args.values.force) throw new UserError(`${relative(io.cwd, output)} already exists (use --force to overwrite)`);
+  if (existsSync(output) && !args.values.force)
+    throw new UserError(`${relative(io.cwd, output)} already exists (use --force to overwrite)`);
   return { input, output };
 }

@@ -32,7 +32,17 @@ async function topHelp(): Promise<string> {
     const cmd = await load();
     rows.push(`  ${name.padEnd(11)} ${cmd.summary}`);
   }
-  return ["Usage: seat <command> [options]", "", "SEAT Tuner: teach a local LLM new facts without teaching it to make things up.", "", "Commands:", ...rows, "", "Run `seat <command> --help` for a command's options.", ""].join("\n");
+  return [
+    "Usage: seat <command> [options]",
+    "",
+    "SEAT Tuner: teach a local LLM new facts without teaching it to make things up.",
+    "",
+    "Commands:",
+    ...rows,
+    "",
+    "Run `seat <command> --help` for a command's options.",
+    "",
+  ].join("\n");
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -57,9 +67,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   let parsed;
   try {
-    const options = Object.fromEntries(
-      Object.entries(cmd.options).map(([k, { help: _h, arg: _a, ...o }]) => [k, o]),
-    );
+    const options = Object.fromEntries(Object.entries(cmd.options).map(([k, { help: _h, arg: _a, ...o }]) => [k, o]));
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (e) {
     io.err(`seat ${name}: ${(e as Error).message}\nRun \`seat ${name} --help\` for usage.\n`);
@@ -100,8 +108,13 @@ export function internalFailureLine(command: string, e: unknown): string {
     const dir = join(tmpdir(), "seat-tuner-logs");
     mkdirSync(dir, { recursive: true });
     log = join(dir, `seat-${command}-${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}.log`);
-    writeFileSync(log, `seat ${command} (${new Date().toISOString()}, node ${process.version}, ${process.platform}-${process.arch})\n${err.stack ?? first}\n`);
-  } catch { log = undefined; }
+    writeFileSync(
+      log,
+      `seat ${command} (${new Date().toISOString()}, node ${process.version}, ${process.platform}-${process.arch})\n${err.stack ?? first}\n`,
+    );
+  } catch {
+    log = undefined;
+  }
   const memory = /alloc|out of memory|ENOMEM|Array buffer allocation failed/i.test(err.message);
   const hint = memory
     ? "the machine ran out of memory: lower --batch (with --grad-accum to keep the step), shorten --max-seq-len, or choose --method seat/lora"
@@ -127,7 +140,12 @@ if (isEntry) {
     cwd: process.cwd(),
     signal: controller.signal,
   }).then(
-    (code) => { process.exitCode = code; },
-    (e) => { process.stderr.write(internalFailureLine(process.argv[2] ?? "", e) + "\n"); process.exitCode = ExitCode.failed; },
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(internalFailureLine(process.argv[2] ?? "", e) + "\n");
+      process.exitCode = ExitCode.failed;
+    },
   );
 }

@@ -7,7 +7,15 @@ import { scanJson } from "./jsonScan";
 import { FILE_RULES, type Span } from "./fileRules";
 import { SpanCache } from "./locate";
 import { duplicateKeys, loneSurrogates } from "./written";
-import type { DatasetRecord, DatasetSummary, Problem, ProblemCode, RecordFormat, Severity, ValidateOptions } from "./types";
+import type {
+  DatasetRecord,
+  DatasetSummary,
+  Problem,
+  ProblemCode,
+  RecordFormat,
+  Severity,
+  ValidateOptions,
+} from "./types";
 
 /** Where a record's text sits: its line, and how to turn an offset in the text into line/column. */
 export interface RecordPlace {
@@ -163,7 +171,11 @@ export class RecordChecker {
    * incremental validator does those across its own line table, and a file validated in parts does
    * them when the parts are merged (crossCheck).
    */
-  constructor(readonly options: ValidateOptions = {}, private readonly problems: ProblemSink, private readonly crossRecord = true) {
+  constructor(
+    readonly options: ValidateOptions = {},
+    private readonly problems: ProblemSink,
+    private readonly crossRecord = true,
+  ) {
     this.dups = options.duplicates === false || !crossRecord ? null : new HashLines();
   }
 
@@ -188,7 +200,14 @@ export class RecordChecker {
       return null;
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      this.add(place, 0, text.length, "error", "not-an-object", `a record must be a JSON object, found ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`);
+      this.add(
+        place,
+        0,
+        text.length,
+        "error",
+        "not-an-object",
+        `a record must be a JSON object, found ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`,
+      );
       return null;
     }
     const o = value as Record<string, unknown>;
@@ -216,17 +235,45 @@ export class RecordChecker {
     if (this.crossRecord) this.crossCheck(place, text.length, a.format, this.lastH1, this.lastH2);
     const { countTokens, maxTokens, detectEntities } = this.options;
     if (countTokens && maxTokens) {
-      const n = countTokens(messagesOf(a).map((m) => m.content).join("\n"));
-      if (n > maxTokens) this.add(place, 0, text.length, "error", "too-long", `record is ${n} tokens, longer than the model's context of ${maxTokens} tokens`);
+      const n = countTokens(
+        messagesOf(a)
+          .map((m) => m.content)
+          .join("\n"),
+      );
+      if (n > maxTokens)
+        this.add(
+          place,
+          0,
+          text.length,
+          "error",
+          "too-long",
+          `record is ${n} tokens, longer than the model's context of ${maxTokens} tokens`,
+        );
     }
     if (a.entities.length) this.checkEntities(a, text, place, spans);
     else if (detectEntities && a.question && detectEntities(a.question).length === 0) {
-      this.add(place, 0, text.length, "warning", "missing-entity", "no subject entity found in the question: SEAT needs one to build perturbations (name it in \"seat\": {\"entities\": [...]})");
+      this.add(
+        place,
+        0,
+        text.length,
+        "warning",
+        "missing-entity",
+        'no subject entity found in the question: SEAT needs one to build perturbations (name it in "seat": {"entities": [...]})',
+      );
     }
     if (!keep) return null;
     return {
-      line: place.line, index: this.records - 1, format: a.format, question: a.question, answer: a.answer, messages: messagesOf(a),
-      seat: a.seat === NO_SEAT ? {} : a.seat, entities: a.entities.length ? a.entities : [], perturbations: a.perturbations.length ? a.perturbations : [], raw: o, text,
+      line: place.line,
+      index: this.records - 1,
+      format: a.format,
+      question: a.question,
+      answer: a.answer,
+      messages: messagesOf(a),
+      seat: a.seat === NO_SEAT ? {} : a.seat,
+      entities: a.entities.length ? a.entities : [],
+      perturbations: a.perturbations.length ? a.perturbations : [],
+      raw: o,
+      text,
     };
   }
 
@@ -249,15 +296,32 @@ export class RecordChecker {
   private checkEntities(a: Analysis, text: string, place: RecordPlace, spans: SpanCache | null) {
     for (let i = 0; i < a.entities.length; i++) {
       const ent = a.entities[i];
-      const found = a.turns ? a.turns.some((m) => m.content.includes(ent)) : a.question.includes(ent) || a.answer.includes(ent) || a.system.includes(ent);
+      const found = a.turns
+        ? a.turns.some((m) => m.content.includes(ent))
+        : a.question.includes(ent) || a.answer.includes(ent) || a.system.includes(ent);
       if (found) continue;
       const [s, e] = (spans ??= new SpanCache(text)).span(["seat", "entities", i]);
-      this.add(place, s, e, "warning", "entity-not-in-text", `entity "${ent}" does not occur in the record's text, so it cannot be perturbed`);
+      this.add(
+        place,
+        s,
+        e,
+        "warning",
+        "entity-not-in-text",
+        `entity "${ent}" does not occur in the record's text, so it cannot be perturbed`,
+      );
     }
   }
 
   /** Reports a problem spanning offsets [start, end) of the record text. */
-  private add(place: RecordPlace, start: number, end: number, severity: Severity, code: ProblemCode, message: string, fix?: { title: string; value: unknown }) {
+  private add(
+    place: RecordPlace,
+    start: number,
+    end: number,
+    severity: Severity,
+    code: ProblemCode,
+    message: string,
+    fix?: { title: string; value: unknown },
+  ) {
     const at = span(place, start, end);
     const p: Problem = { ...at, severity, code, message };
     if (fix) p.fix = { title: fix.title, edits: [{ ...at, newText: JSON.stringify(fix.value) }] };
@@ -276,8 +340,15 @@ function span(place: RecordPlace, start: number, end: number): Span {
 /** The summary of a finished input of `lines` lines and `bytes` bytes, from its checker and sink. */
 export function summarize(sink: ProblemSink, checker: RecordChecker, lines: number, bytes: number): DatasetSummary {
   return {
-    format: dominantFormat(checker.formats), formats: { ...checker.formats }, records: checker.records, lines, bytes,
-    errors: sink.errors, warnings: sink.warnings, infos: sink.infos, duplicates: checker.duplicates,
+    format: dominantFormat(checker.formats),
+    formats: { ...checker.formats },
+    records: checker.records,
+    lines,
+    bytes,
+    errors: sink.errors,
+    warnings: sink.warnings,
+    infos: sink.infos,
+    duplicates: checker.duplicates,
   };
 }
 
@@ -301,7 +372,12 @@ export function shiftLines(p: Problem, by: number): Problem {
 
 /** Position order; ties broken by code and message so every entry point lists problems identically. */
 export function compareProblems(a: Problem, b: Problem): number {
-  return a.line - b.line || a.column - b.column || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0) || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
+  return (
+    a.line - b.line ||
+    a.column - b.column ||
+    (a.code < b.code ? -1 : a.code > b.code ? 1 : 0) ||
+    (a.message < b.message ? -1 : a.message > b.message ? 1 : 0)
+  );
 }
 
 /**
@@ -316,7 +392,10 @@ export class ProblemSink {
   infos = 0;
   dropped = 0;
   private arrived = 0;
-  constructor(readonly max = DEFAULT_MAX_PROBLEMS, private readonly onProblem?: (p: Problem) => void) {}
+  constructor(
+    readonly max = DEFAULT_MAX_PROBLEMS,
+    private readonly onProblem?: (p: Problem) => void,
+  ) {}
   add(p: Problem) {
     if (p.severity === "error") this.errors++;
     else if (p.severity === "warning") this.warnings++;
@@ -350,7 +429,15 @@ export class ProblemSink {
   finish(lastLine: number) {
     this.cut();
     if (this.dropped > 0) {
-      this.list.push({ line: lastLine, column: 1, endLine: lastLine, endColumn: 1, severity: "info", code: "too-many-problems", message: `${this.dropped} more problems not listed (limit ${this.max})` });
+      this.list.push({
+        line: lastLine,
+        column: 1,
+        endLine: lastLine,
+        endColumn: 1,
+        severity: "info",
+        code: "too-many-problems",
+        message: `${this.dropped} more problems not listed (limit ${this.max})`,
+      });
     }
   }
 }

@@ -15,7 +15,10 @@ export const FORMAT_FIELDS: Record<RecordFormat, readonly string[]> = {
 };
 
 export class ConversionError extends Error {
-  constructor(message: string, readonly column = 1) {
+  constructor(
+    message: string,
+    readonly column = 1,
+  ) {
     super(message);
     this.name = "ConversionError";
   }
@@ -27,7 +30,9 @@ function targetMembers(to: TargetFormat, messages: ChatMessage[]): Array<[string
   const turns = system === undefined ? messages : messages.slice(1);
   if (turns.length !== 2 || turns[0].role !== "user" || turns[1].role !== "assistant") {
     const users = turns.filter((m) => m.role === "user").length;
-    throw new ConversionError(`a conversation with ${users} user turns cannot become a single ${to === "qa" ? "question/answer" : "instruction/output"} record without losing turns`);
+    throw new ConversionError(
+      `a conversation with ${users} user turns cannot become a single ${to === "qa" ? "question/answer" : "instruction/output"} record without losing turns`,
+    );
   }
   const sys: Array<[string, unknown]> = system === undefined ? [] : [["system", system]];
   if (to === "qa") return [["question", turns[0].content], ["answer", turns[1].content], ...sys];
@@ -53,8 +58,11 @@ export function convertRecordText(text: string, to: TargetFormat): string {
   const fields = new Set(FORMAT_FIELDS[a.format]);
   const members = root.members ?? [];
   const first = members.findIndex((m) => fields.has(m.key));
-  const colonStyle = members[0] ? text.slice(members[0].keyStart, members[0].value.start).replace(/^"(?:[^"\\]|\\.)*"/, "") : ": ";
-  const commaStyle = members.length > 1 ? text.slice(members[0].value.end, members[1].keyStart) : colonStyle === ":" ? "," : ", ";
+  const colonStyle = members[0]
+    ? text.slice(members[0].keyStart, members[0].value.start).replace(/^"(?:[^"\\]|\\.)*"/, "")
+    : ": ";
+  const commaStyle =
+    members.length > 1 ? text.slice(members[0].value.end, members[1].keyStart) : colonStyle === ":" ? "," : ", ";
   const parts: string[] = [];
   const emitNew = () => {
     for (const [k, v] of targetMembers(to, messages)) parts.push(JSON.stringify(k) + colonStyle + JSON.stringify(v));
@@ -87,7 +95,10 @@ export function convertJsonlText(text: string, to: TargetFormat): ConvertResult 
     const cr = raw.endsWith("\r") ? "\r" : "";
     const line = cr ? raw.slice(0, -1) : raw;
     const body = lineNo === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
-    if (body.trim() === "") { out.push(raw); continue; }
+    if (body.trim() === "") {
+      out.push(raw);
+      continue;
+    }
     try {
       const next = convertRecordText(body, to);
       if (next === body) unchanged++;

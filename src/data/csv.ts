@@ -33,13 +33,19 @@ export interface CsvIssue {
  * The message is located (`file:line:col: ...`); `issue` has the parts.
  */
 export class CsvInputError extends Error {
-  constructor(readonly file: string, readonly issue: CsvIssue) {
+  constructor(
+    readonly file: string,
+    readonly issue: CsvIssue,
+  ) {
     super(`${file}:${issue.line}${issue.col ? `:${issue.col}` : ""}: ${issue.message}`);
     this.name = "CsvInputError";
   }
 }
 
-interface ColumnStat { strings: number; present: number }
+interface ColumnStat {
+  strings: number;
+  present: number;
+}
 
 /** Decides the CSV columns for a set of records (texts of JSON objects). */
 export class CsvPlan {
@@ -75,7 +81,10 @@ function rowOf(members: Array<[string, string]>, cols: ReturnType<CsvPlan["colum
  * Iterates the records of a dataset file as [line, text, members] (JSONL lines, or elements of a JSON
  * array with the line each starts on); what cannot be exported becomes a located issue instead.
  */
-async function* recordTexts(path: string, issues: CsvIssue[]): AsyncGenerator<[number, string, Array<[string, string]>]> {
+async function* recordTexts(
+  path: string,
+  issues: CsvIssue[],
+): AsyncGenerator<[number, string, Array<[string, string]>]> {
   const fh = createReadStream(path, { encoding: "utf8" });
   const rl = createInterface({ input: fh, crlfDelay: Infinity });
   let n = 0;
@@ -87,14 +96,22 @@ async function* recordTexts(path: string, issues: CsvIssue[]): AsyncGenerator<[n
     if (first && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
     if (first && isJsonArrayText(line)) arrayMode = true;
     first = false;
-    if (arrayMode) { buffered.push(line); continue; }
+    if (arrayMode) {
+      buffered.push(line);
+      continue;
+    }
     if (line.trim() === "") continue;
     let ok = false;
     try {
       const v = JSON.parse(line);
       ok = typeof v === "object" && v !== null && !Array.isArray(v);
-    } catch { /* reported below */ }
-    if (!ok) { issues.push({ line: n, message: "not a JSON object record: skipped (run `seat validate` for details)" }); continue; }
+    } catch {
+      /* reported below */
+    }
+    if (!ok) {
+      issues.push({ line: n, message: "not a JSON object record: skipped (run `seat validate` for details)" });
+      continue;
+    }
     const members = membersOf(line, n, 0, issues);
     if (members) yield [n, line, members];
   }
@@ -107,13 +124,20 @@ async function* recordTexts(path: string, issues: CsvIssue[]): AsyncGenerator<[n
     const scanned = scanJson(text, 1, Infinity);
     if (!scanned.ok) {
       const [line, col] = at(scanned.error.offset);
-      throw new CsvInputError(path, { line, col, message: `invalid JSON: ${scanned.error.message} (run \`seat validate\` for details)` });
+      throw new CsvInputError(path, {
+        line,
+        col,
+        message: `invalid JSON: ${scanned.error.message} (run \`seat validate\` for details)`,
+      });
     }
     let i = 0;
     for (const item of scanned.root.items ?? []) {
       i++;
       const [line, col] = at(item.start);
-      if (item.kind !== "object") { issues.push({ line, col, message: `array element ${i} is not an object: skipped` }); continue; }
+      if (item.kind !== "object") {
+        issues.push({ line, col, message: `array element ${i} is not an object: skipped` });
+        continue;
+      }
       const itemText = text.slice(item.start, item.end);
       const members = membersOf(itemText, line, col - 1, issues);
       if (members) yield [line, itemText, members];
@@ -127,15 +151,27 @@ function membersOf(text: string, line: number, col0: number, issues: CsvIssue[])
     return rawMembers(text);
   } catch (e) {
     if (!(e instanceof RecordEditError)) throw e;
-    issues.push({ line: line + e.line - 1, col: e.line === 1 ? col0 + e.column : e.column, message: `${e.message}: skipped` });
+    issues.push({
+      line: line + e.line - 1,
+      col: e.line === 1 ? col0 + e.column : e.column,
+      message: `${e.message}: skipped`,
+    });
     return null;
   }
 }
 
-export interface CsvExportResult { rows: number; columns: string[]; skipped: CsvIssue[] }
+export interface CsvExportResult {
+  rows: number;
+  columns: string[];
+  skipped: CsvIssue[];
+}
 
 /** Writes the records of a JSONL (or JSON array) file to a CSV file; two streaming passes. */
-export async function exportCsvFile(input: string, output: string, opts: { signal?: AbortSignal; overwrite?: boolean } = {}): Promise<CsvExportResult> {
+export async function exportCsvFile(
+  input: string,
+  output: string,
+  opts: { signal?: AbortSignal; overwrite?: boolean } = {},
+): Promise<CsvExportResult> {
   return writeNewFile(output, opts.overwrite ?? false, (tmp) => exportTo(input, tmp, opts.signal));
 }
 
@@ -168,10 +204,16 @@ export async function recordsToCsv(texts: string[]): Promise<string> {
   const members = texts.map((t) => rawMembers(t));
   for (const m of members) plan.add(m);
   const cols = plan.columns();
-  return writeToString([cols.map((c) => c.header), ...members.map((m) => rowOf(m, cols))], { headers: false, includeEndRowDelimiter: true });
+  return writeToString([cols.map((c) => c.header), ...members.map((m) => rowOf(m, cols))], {
+    headers: false,
+    includeEndRowDelimiter: true,
+  });
 }
 
-interface Header { key: string; json: boolean }
+interface Header {
+  key: string;
+  json: boolean;
+}
 
 function headersOf(row: string[], issues: CsvIssue[]): Header[] | null {
   const seen = new Set<string>();
@@ -180,8 +222,14 @@ function headersOf(row: string[], issues: CsvIssue[]): Header[] | null {
     const name = h.replace(/^\uFEFF/, "").trim();
     const json = name.endsWith(JSON_SUFFIX);
     const key = json ? name.slice(0, -JSON_SUFFIX.length) : name;
-    if (!key) { issues.push({ line: 0, column: `#${i + 1}`, message: `header of column ${i + 1} is empty` }); return null; }
-    if (seen.has(key)) { issues.push({ line: 0, column: key, message: `column "${key}" appears twice in the header` }); return null; }
+    if (!key) {
+      issues.push({ line: 0, column: `#${i + 1}`, message: `header of column ${i + 1} is empty` });
+      return null;
+    }
+    if (seen.has(key)) {
+      issues.push({ line: 0, column: key, message: `column "${key}" appears twice in the header` });
+      return null;
+    }
     seen.add(key);
     hs.push({ key, json });
   }
@@ -191,7 +239,10 @@ function headersOf(row: string[], issues: CsvIssue[]): Header[] | null {
 /** One CSV data row -> one JSONL line, or an issue. `row` is the 1-based data row number. */
 function recordOf(cells: string[], hs: Header[], row: number, issues: CsvIssue[]): string | null {
   if (cells.length !== hs.length) {
-    issues.push({ line: row, message: `row has ${cells.length} cells but the header has ${hs.length} columns: skipped` });
+    issues.push({
+      line: row,
+      message: `row has ${cells.length} cells but the header has ${hs.length} columns: skipped`,
+    });
     return null;
   }
   const parts: string[] = [];
@@ -203,7 +254,11 @@ function recordOf(cells: string[], hs: Header[], row: number, issues: CsvIssue[]
       try {
         JSON.parse(cell);
       } catch (e) {
-        issues.push({ line: row, column: h.key + JSON_SUFFIX, message: `cell is not valid JSON (${(e as Error).message}): skipped row` });
+        issues.push({
+          line: row,
+          column: h.key + JSON_SUFFIX,
+          message: `cell is not valid JSON (${(e as Error).message}): skipped row`,
+        });
         return null;
       }
       parts.push(JSON.stringify(h.key) + ":" + cell.trim());
@@ -212,10 +267,19 @@ function recordOf(cells: string[], hs: Header[], row: number, issues: CsvIssue[]
   return "{" + parts.join(",") + "}";
 }
 
-export interface CsvImportResult { rows: number; records: number; skipped: CsvIssue[]; columns: string[] }
+export interface CsvImportResult {
+  rows: number;
+  records: number;
+  skipped: CsvIssue[];
+  columns: string[];
+}
 
 /** Reads a CSV file (header row required) and writes a new JSONL file, streaming. */
-export async function importCsvFile(input: string, output: string, opts: { signal?: AbortSignal; overwrite?: boolean } = {}): Promise<CsvImportResult> {
+export async function importCsvFile(
+  input: string,
+  output: string,
+  opts: { signal?: AbortSignal; overwrite?: boolean } = {},
+): Promise<CsvImportResult> {
   return writeNewFile(output, opts.overwrite ?? false, (tmp) => importTo(input, tmp, opts.signal));
 }
 
@@ -244,7 +308,12 @@ async function importTo(input: string, output: string, signal?: AbortSignal): Pr
     out.end();
     await once(out, "finish");
   }
-  return { rows: row, records, skipped: issues, columns: hs ? hs.map((h) => (h.json ? h.key + JSON_SUFFIX : h.key)) : [] };
+  return {
+    rows: row,
+    records,
+    skipped: issues,
+    columns: hs ? hs.map((h) => (h.json ? h.key + JSON_SUFFIX : h.key)) : [],
+  };
 }
 
 /** In-memory import: CSV text -> JSONL text. */
@@ -259,9 +328,16 @@ export async function csvToJsonl(text: string): Promise<{ text: string } & CsvIm
   });
   const lines: string[] = [];
   const hs = rows.length ? headersOf(rows[0], issues) : null;
-  if (hs) rows.slice(1).forEach((cells, i) => {
-    const rec = recordOf(cells, hs, i + 1, issues);
-    if (rec !== null) lines.push(rec);
-  });
-  return { text: lines.map((l) => l + "\n").join(""), rows: Math.max(0, rows.length - 1), records: lines.length, skipped: issues, columns: hs ? hs.map((h) => (h.json ? h.key + JSON_SUFFIX : h.key)) : [] };
+  if (hs)
+    rows.slice(1).forEach((cells, i) => {
+      const rec = recordOf(cells, hs, i + 1, issues);
+      if (rec !== null) lines.push(rec);
+    });
+  return {
+    text: lines.map((l) => l + "\n").join(""),
+    rows: Math.max(0, rows.length - 1),
+    records: lines.length,
+    skipped: issues,
+    columns: hs ? hs.map((h) => (h.json ? h.key + JSON_SUFFIX : h.key)) : [],
+  };
 }

@@ -12,7 +12,11 @@ import type { SeatMeta, SeatPerturbation } from "./types";
 export class RecordEditError extends Error {
   readonly line: number;
   readonly column: number;
-  constructor(message: string, text: string, readonly offset: number) {
+  constructor(
+    message: string,
+    text: string,
+    readonly offset: number,
+  ) {
     super(message);
     this.name = "RecordEditError";
     const before = text.slice(0, offset);
@@ -69,7 +73,9 @@ export function styleOf(text: string, ...nodes: (JsonSpanNode | undefined)[]): {
 
 /** JSON of a flat object with the given separators (values are strings and numbers). */
 function styledJson(value: object, st: { colon: string; comma: string }): string {
-  const parts = Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => JSON.stringify(k) + st.colon + JSON.stringify(v));
+  const parts = Object.entries(value)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => JSON.stringify(k) + st.colon + JSON.stringify(v));
   return `{${parts.join(st.comma)}}`;
 }
 
@@ -88,7 +94,11 @@ export function setMember(text: string, key: string, value: unknown): string {
   const root = recordRoot(text);
   const ms = root.members ?? [];
   let idx = -1;
-  for (let i = ms.length - 1; i >= 0; i--) if (ms[i].key === key) { idx = i; break; }
+  for (let i = ms.length - 1; i >= 0; i--)
+    if (ms[i].key === key) {
+      idx = i;
+      break;
+    }
   if (value === undefined) {
     if (idx < 0) return text;
     const m = ms[idx];
@@ -113,7 +123,8 @@ export function setMember(text: string, key: string, value: unknown): string {
 export function updateSeat(text: string, patch: Partial<SeatMeta>): string {
   recordRoot(text); // located error for invalid records before anything else
   const current = (JSON.parse(text) as { seat?: unknown }).seat;
-  const seat: Record<string, unknown> = typeof current === "object" && current !== null && !Array.isArray(current) ? { ...(current as object) } : {};
+  const seat: Record<string, unknown> =
+    typeof current === "object" && current !== null && !Array.isArray(current) ? { ...(current as object) } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined) delete seat[k];
     else seat[k] = v;
@@ -143,7 +154,8 @@ function existingReplacements(value: unknown): Set<string> {
   if (Array.isArray(value)) {
     for (const p of value) {
       if (typeof p === "string") out.add(p);
-      else if (p && typeof p === "object" && typeof (p as { replacement?: unknown }).replacement === "string") out.add((p as { replacement: string }).replacement);
+      else if (p && typeof p === "object" && typeof (p as { replacement?: unknown }).replacement === "string")
+        out.add((p as { replacement: string }).replacement);
     }
   }
   return out;
@@ -158,7 +170,9 @@ function existingReplacements(value: unknown): Set<string> {
 export function addPerturbationsToLine<E extends Entry>(text: string, entries: readonly E[]): LineEditResult<E> {
   const root = recordRoot(text, 4);
   const seatMember = member(root, "seat");
-  const seatValue = seatMember ? (JSON.parse(text.slice(seatMember.value.start, seatMember.value.end)) as unknown) : undefined;
+  const seatValue = seatMember
+    ? (JSON.parse(text.slice(seatMember.value.start, seatMember.value.end)) as unknown)
+    : undefined;
   const present = existingReplacements((seatValue as { perturbations?: unknown } | undefined)?.perturbations);
   const added: E[] = [];
   for (const e of entries) {
@@ -171,7 +185,10 @@ export function addPerturbationsToLine<E extends Entry>(text: string, entries: r
   if (!seatMember) {
     const st = styleOf(text, root);
     const list = added.map((e) => styledJson(e, st)).join(st.comma);
-    return { text: appendMember(text, root, `"seat"${st.colon}{"perturbations"${st.colon}[${list}]}`, st.comma), added };
+    return {
+      text: appendMember(text, root, `"seat"${st.colon}{"perturbations"${st.colon}[${list}]}`, st.comma),
+      added,
+    };
   }
   const seat = seatObject(text, seatMember.value);
   const pert = member(seat, "perturbations");
@@ -181,10 +198,17 @@ export function addPerturbationsToLine<E extends Entry>(text: string, entries: r
     return { text: appendMember(text, seat, `"perturbations"${st.colon}[${list}]`, st.comma), added };
   }
   const arr = pert.value;
-  if (arr.kind !== "array") throw new RecordEditError(`"seat.perturbations" must be an array, found ${arr.kind}`, text, arr.start);
+  if (arr.kind !== "array")
+    throw new RecordEditError(`"seat.perturbations" must be an array, found ${arr.kind}`, text, arr.start);
   const items = arr.items ?? [];
   // Entries like the existing ones: their own key style first, then the array's, seat's, the record's.
-  const st = styleOf(text, items.find((n) => n.kind === "object"), arr, seat, root);
+  const st = styleOf(
+    text,
+    items.find((n) => n.kind === "object"),
+    arr,
+    seat,
+    root,
+  );
   const sep = styleOf(text, arr, seat, root).comma;
   const at = items.length ? items[items.length - 1].end : arr.start + 1;
   const inserted = (items.length ? sep : "") + added.map((e) => styledJson(e, st)).join(sep);
@@ -200,7 +224,12 @@ export function setSeatEntities(text: string, names: readonly string[]): string 
   const seatMember = member(root, "seat");
   if (!seatMember) {
     const st = styleOf(text, root);
-    return appendMember(text, root, `"seat"${st.colon}{"entities"${st.colon}[${names.map((n) => JSON.stringify(n)).join(st.comma)}]}`, st.comma);
+    return appendMember(
+      text,
+      root,
+      `"seat"${st.colon}{"entities"${st.colon}[${names.map((n) => JSON.stringify(n)).join(st.comma)}]}`,
+      st.comma,
+    );
   }
   const seat = seatObject(text, seatMember.value);
   const st = styleOf(text, seat, root);
@@ -211,6 +240,7 @@ export function setSeatEntities(text: string, names: readonly string[]): string 
 }
 
 function seatObject(text: string, seat: JsonSpanNode): JsonSpanNode {
-  if (seat.kind !== "object") throw new RecordEditError(`"seat" must be an object, found ${seat.kind}`, text, seat.start);
+  if (seat.kind !== "object")
+    throw new RecordEditError(`"seat" must be an object, found ${seat.kind}`, text, seat.start);
   return seat;
 }

@@ -38,7 +38,10 @@ export interface Analysis {
 export function messagesOf(a: Analysis): ChatMessage[] {
   if (a.turns) return a.turns;
   if (!a.format) return [];
-  const m: ChatMessage[] = [{ role: "user", content: a.question }, { role: "assistant", content: a.answer }];
+  const m: ChatMessage[] = [
+    { role: "user", content: a.question },
+    { role: "assistant", content: a.answer },
+  ];
   if (a.system) m.unshift({ role: "system", content: a.system });
   return m;
 }
@@ -81,7 +84,12 @@ function checkString(o: Obj, key: string, allowEmpty: boolean, issues: Issue[], 
     return "";
   }
   if (typeof v !== "string") {
-    issues.push({ path: [...base, key], severity: "error", code: "wrong-type", message: `"${key}" must be a string, found ${typeName(v)}` });
+    issues.push({
+      path: [...base, key],
+      severity: "error",
+      code: "wrong-type",
+      message: `"${key}" must be a string, found ${typeName(v)}`,
+    });
     return "";
   }
   // the common clean case allocates nothing: look at the ends before trimming
@@ -93,15 +101,39 @@ function checkString(o: Obj, key: string, allowEmpty: boolean, issues: Issue[], 
 
 /** The characters String.prototype.trim removes that occur in practice. */
 function isSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x3000 || c === 0xfeff || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x1680 || c === 0x202f || c === 0x205f;
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 0xa0 ||
+    c === 0x3000 ||
+    c === 0xfeff ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x1680 ||
+    c === 0x202f ||
+    c === 0x205f
+  );
 }
 
 function checkText(v: string, path: JsonPath, label: string, allowEmpty: boolean, issues: Issue[]) {
   const t = v.trim();
   if (t.length === 0) {
-    if (!allowEmpty || v.length > 0) issues.push({ path, severity: allowEmpty ? "warning" : "error", code: "empty-field", message: `${label} is empty${v.length ? " (only whitespace)" : ""}` });
+    if (!allowEmpty || v.length > 0)
+      issues.push({
+        path,
+        severity: allowEmpty ? "warning" : "error",
+        code: "empty-field",
+        message: `${label} is empty${v.length ? " (only whitespace)" : ""}`,
+      });
   } else if (t.length !== v.length) {
-    issues.push({ path, severity: "info", code: "whitespace", message: `${label} has leading or trailing whitespace`, fix: { title: `Trim whitespace from ${label}`, value: t } });
+    issues.push({
+      path,
+      severity: "info",
+      code: "whitespace",
+      message: `${label} has leading or trailing whitespace`,
+      fix: { title: `Trim whitespace from ${label}`, value: t },
+    });
   }
 }
 
@@ -114,18 +146,33 @@ function checkTurns(roles: Array<Role | null>, arrayKey: string, roleKey: string
     const r = roles[i];
     if (r === null) return; // already reported as unknown role
     if (r === "system") {
-      issues.push({ path: [arrayKey, i, roleKey], severity: "error", code: "non-alternating", message: `a system turn is only allowed first (turn ${i + 1})` });
+      issues.push({
+        path: [arrayKey, i, roleKey],
+        severity: "error",
+        code: "non-alternating",
+        message: `a system turn is only allowed first (turn ${i + 1})`,
+      });
       return;
     }
     if (r !== expect) {
-      issues.push({ path: [arrayKey, i, roleKey], severity: "error", code: "non-alternating", message: `turn ${i + 1} is "${r}" but "${expect}" was expected: turns must alternate user/assistant` });
+      issues.push({
+        path: [arrayKey, i, roleKey],
+        severity: "error",
+        code: "non-alternating",
+        message: `turn ${i + 1} is "${r}" but "${expect}" was expected: turns must alternate user/assistant`,
+      });
       return;
     }
     expect = expect === "user" ? "assistant" : "user";
   }
   const last = roles[roles.length - 1];
   if (roles.length > 0 && last !== "assistant") {
-    issues.push({ path: [arrayKey, roles.length - 1], severity: "error", code: "no-answer-turn", message: "the conversation must end with an assistant turn (the answer to learn)" });
+    issues.push({
+      path: [arrayKey, roles.length - 1],
+      severity: "error",
+      code: "no-answer-turn",
+      message: "the conversation must end with an assistant turn (the answer to learn)",
+    });
   }
 }
 
@@ -135,7 +182,12 @@ function analyzeTurns(o: Obj, fmt: "chat" | "sharegpt", issues: Issue[], a: Anal
   const contentKey = fmt === "chat" ? "content" : "value";
   const list = o[arrayKey];
   if (!Array.isArray(list)) {
-    issues.push({ path: [arrayKey], severity: "error", code: "wrong-type", message: `"${arrayKey}" must be an array of {${roleKey}, ${contentKey}} objects, found ${typeName(list)}` });
+    issues.push({
+      path: [arrayKey],
+      severity: "error",
+      code: "wrong-type",
+      message: `"${arrayKey}" must be an array of {${roleKey}, ${contentKey}} objects, found ${typeName(list)}`,
+    });
     return [];
   }
   if (list.length === 0) {
@@ -147,7 +199,12 @@ function analyzeTurns(o: Obj, fmt: "chat" | "sharegpt", issues: Issue[], a: Anal
   for (let i = 0; i < list.length; i++) {
     const m = list[i];
     if (typeof m !== "object" || m === null || Array.isArray(m)) {
-      issues.push({ path: [arrayKey, i], severity: "error", code: "wrong-type", message: `turn ${i + 1} must be an object {${roleKey}, ${contentKey}}, found ${typeName(m)}` });
+      issues.push({
+        path: [arrayKey, i],
+        severity: "error",
+        code: "wrong-type",
+        message: `turn ${i + 1} must be an object {${roleKey}, ${contentKey}}, found ${typeName(m)}`,
+      });
       roles.push(null);
       a.droppedTurns++;
       continue;
@@ -155,17 +212,36 @@ function analyzeTurns(o: Obj, fmt: "chat" | "sharegpt", issues: Issue[], a: Anal
     const mo = m as Obj;
     const rv = mo[roleKey];
     let role: Role | null = null;
-    if (rv === undefined) issues.push({ path: [arrayKey, i], severity: "error", code: "missing-field", message: `turn ${i + 1} has no "${roleKey}"` });
-    else if (typeof rv !== "string") issues.push({ path: [arrayKey, i, roleKey], severity: "error", code: "wrong-type", message: `"${roleKey}" must be a string, found ${typeName(rv)}` });
+    if (rv === undefined)
+      issues.push({
+        path: [arrayKey, i],
+        severity: "error",
+        code: "missing-field",
+        message: `turn ${i + 1} has no "${roleKey}"`,
+      });
+    else if (typeof rv !== "string")
+      issues.push({
+        path: [arrayKey, i, roleKey],
+        severity: "error",
+        code: "wrong-type",
+        message: `"${roleKey}" must be a string, found ${typeName(rv)}`,
+      });
     else {
-      const canonical = fmt === "chat" ? (rv === "system" || rv === "user" || rv === "assistant" ? rv : null) : (ROLE_ALIASES[rv] ?? null);
+      const canonical =
+        fmt === "chat"
+          ? rv === "system" || rv === "user" || rv === "assistant"
+            ? rv
+            : null
+          : (ROLE_ALIASES[rv] ?? null);
       if (canonical) role = canonical;
       else {
         const alias = ROLE_ALIASES[rv.toLowerCase().trim()];
         const known = fmt === "chat" ? "system, user, assistant" : "system, human, gpt";
         const spelled = alias && (fmt === "chat" ? alias : SHAREGPT_SPELLING[alias]);
         issues.push({
-          path: [arrayKey, i, roleKey], severity: "error", code: "unknown-role",
+          path: [arrayKey, i, roleKey],
+          severity: "error",
+          code: "unknown-role",
           message: `unknown role "${rv}" (expected ${known})`,
           ...(spelled ? { fix: { title: `Change role "${rv}" to "${spelled}"`, value: spelled } } : {}),
         });
@@ -184,36 +260,81 @@ function analyzeSeat(o: Obj, issues: Issue[], out: Analysis): void {
   const s = o.seat;
   if (s === undefined) return;
   if (typeof s !== "object" || s === null || Array.isArray(s)) {
-    issues.push({ path: ["seat"], severity: "error", code: "invalid-seat", message: `"seat" must be an object {entities, perturbations, ...}, found ${typeName(s)}` });
+    issues.push({
+      path: ["seat"],
+      severity: "error",
+      code: "invalid-seat",
+      message: `"seat" must be an object {entities, perturbations, ...}, found ${typeName(s)}`,
+    });
     return;
   }
   out.seat = s as SeatMeta;
   const ents = (s as Obj).entities;
   if (ents !== undefined) {
-    if (!Array.isArray(ents)) issues.push({ path: ["seat", "entities"], severity: "error", code: "invalid-seat", message: `"seat.entities" must be an array of names, found ${typeName(ents)}` });
+    if (!Array.isArray(ents))
+      issues.push({
+        path: ["seat", "entities"],
+        severity: "error",
+        code: "invalid-seat",
+        message: `"seat.entities" must be an array of names, found ${typeName(ents)}`,
+      });
     else {
       out.entities = [];
       ents.forEach((e, i) => {
-        const name = typeof e === "string" ? e : typeof e === "object" && e !== null && !Array.isArray(e) ? (e as Obj).name : undefined;
-        if (typeof name !== "string" || name.trim() === "") issues.push({ path: ["seat", "entities", i], severity: "error", code: "invalid-seat", message: `entity ${i + 1} must be a non-empty name or {name, kind}` });
+        const name =
+          typeof e === "string"
+            ? e
+            : typeof e === "object" && e !== null && !Array.isArray(e)
+              ? (e as Obj).name
+              : undefined;
+        if (typeof name !== "string" || name.trim() === "")
+          issues.push({
+            path: ["seat", "entities", i],
+            severity: "error",
+            code: "invalid-seat",
+            message: `entity ${i + 1} must be a non-empty name or {name, kind}`,
+          });
         else out.entities.push(name);
       });
     }
   }
   const perts = (s as Obj).perturbations;
   if (perts !== undefined) {
-    if (!Array.isArray(perts)) issues.push({ path: ["seat", "perturbations"], severity: "error", code: "invalid-seat", message: `"seat.perturbations" must be an array, found ${typeName(perts)}` });
+    if (!Array.isArray(perts))
+      issues.push({
+        path: ["seat", "perturbations"],
+        severity: "error",
+        code: "invalid-seat",
+        message: `"seat.perturbations" must be an array, found ${typeName(perts)}`,
+      });
     else {
       out.perturbations = [];
       perts.forEach((p, i) => {
         const path = ["seat", "perturbations", i];
         if (typeof p === "string") {
-          if (out.entities.length === 0) issues.push({ path, severity: "error", code: "invalid-seat", message: `perturbation "${p}" is a bare name but "seat.entities" is empty: say which entity it replaces ({entity, replacement})` });
+          if (out.entities.length === 0)
+            issues.push({
+              path,
+              severity: "error",
+              code: "invalid-seat",
+              message: `perturbation "${p}" is a bare name but "seat.entities" is empty: say which entity it replaces ({entity, replacement})`,
+            });
           else out.perturbations.push({ entity: out.entities[0], replacement: p });
-        } else if (typeof p === "object" && p !== null && !Array.isArray(p) && typeof (p as Obj).entity === "string" && typeof (p as Obj).replacement === "string") {
+        } else if (
+          typeof p === "object" &&
+          p !== null &&
+          !Array.isArray(p) &&
+          typeof (p as Obj).entity === "string" &&
+          typeof (p as Obj).replacement === "string"
+        ) {
           out.perturbations.push(p as SeatPerturbation);
         } else {
-          issues.push({ path, severity: "error", code: "invalid-seat", message: `perturbation ${i + 1} must be a replacement name or {entity: string, replacement: string, ...}` });
+          issues.push({
+            path,
+            severity: "error",
+            code: "invalid-seat",
+            message: `perturbation ${i + 1} must be a replacement name or {entity: string, replacement: string, ...}`,
+          });
         }
       });
     }
@@ -226,7 +347,18 @@ const NONE: readonly never[] = Object.freeze([]);
 export function analyzeRecord(o: Obj): Analysis {
   const issues: Issue[] = [];
   const format = detectFormat(o);
-  const a: Analysis = { format, question: "", answer: "", system: "", turns: null, seat: NO_SEAT, entities: NONE as never, perturbations: NONE as never, issues, droppedTurns: 0 };
+  const a: Analysis = {
+    format,
+    question: "",
+    answer: "",
+    system: "",
+    turns: null,
+    seat: NO_SEAT,
+    entities: NONE as never,
+    perturbations: NONE as never,
+    issues,
+    droppedTurns: 0,
+  };
   switch (format) {
     case "qa":
       a.question = checkString(o, "question", false, issues);
@@ -253,7 +385,8 @@ export function analyzeRecord(o: Obj): Analysis {
     case "chat":
     case "sharegpt": {
       const messages = analyzeTurns(o, format, issues, a);
-      if (format === "sharegpt" && typeof o.system === "string" && o.system.length && messages[0]?.role !== "system") messages.unshift({ role: "system", content: o.system });
+      if (format === "sharegpt" && typeof o.system === "string" && o.system.length && messages[0]?.role !== "system")
+        messages.unshift({ role: "system", content: o.system });
       a.turns = messages;
       const last = messages[messages.length - 1];
       if (last?.role === "assistant") a.answer = last.content;
@@ -266,7 +399,13 @@ export function analyzeRecord(o: Obj): Analysis {
       break;
     }
     default:
-      issues.push({ path: [], severity: "error", code: "unknown-format", message: "record matches no known format: expected question/answer, messages, instruction/output, conversations or prompt/completion" });
+      issues.push({
+        path: [],
+        severity: "error",
+        code: "unknown-format",
+        message:
+          "record matches no known format: expected question/answer, messages, instruction/output, conversations or prompt/completion",
+      });
   }
   if (o.seat !== undefined) analyzeSeat(o, issues, a);
   return a;

@@ -103,7 +103,12 @@ export class LineChecker {
   }
 
   /** Fills slot `k` of the arrays for line `text`; `first`: it is the document's line 1. Returns its own problems. */
-  check(text: string, first: boolean, out: { flags: Uint8Array; h1: Int32Array; h2: Int32Array; len: Int32Array }, k: number): Problem[] | undefined {
+  check(
+    text: string,
+    first: boolean,
+    out: { flags: Uint8Array; h1: Int32Array; h2: Int32Array; len: Int32Array },
+    k: number,
+  ): Problem[] | undefined {
     let local: Problem[] | undefined;
     out.h1[k] = 0;
     out.h2[k] = 0;
@@ -134,7 +139,13 @@ export class LineChecker {
   /** A whole batch (as a worker runs it). */
   checkBatch(texts: readonly string[], firstIndex: number): LineResults {
     const n = texts.length;
-    const r: LineResults = { flags: new Uint8Array(n), h1: new Int32Array(n), h2: new Int32Array(n), len: new Int32Array(n), problems: new Array<Problem[] | null>(n).fill(null) };
+    const r: LineResults = {
+      flags: new Uint8Array(n),
+      h1: new Int32Array(n),
+      h2: new Int32Array(n),
+      len: new Int32Array(n),
+      problems: new Array<Problem[] | null>(n).fill(null),
+    };
     for (let k = 0; k < n; k++) r.problems[k] = this.check(texts[k], k === firstIndex, r, k) ?? null;
     return r;
   }
@@ -169,7 +180,10 @@ export class IncrementalValidator {
    * `source`: the document as a string (the validator keeps its own lines; change them with edit()),
    * or a LineReader it reads lines from (describe its changes with replace(); it starts with 0 lines).
    */
-  constructor(private readonly options: ValidateOptions = {}, source: string | LineReader = "") {
+  constructor(
+    private readonly options: ValidateOptions = {},
+    source: string | LineReader = "",
+  ) {
     this.lineChecker = new LineChecker(options);
     if (typeof source === "string") {
       const owned: string[] = [];
@@ -235,12 +249,14 @@ export class IncrementalValidator {
   }
 
   private ownedTexts(what: string): string[] {
-    if (!this.owned) throw new Error(`${what}() needs a validator built from a string; this one reads a LineReader (use replace())`);
+    if (!this.owned)
+      throw new Error(`${what}() needs a validator built from a string; this one reads a LineReader (use replace())`);
     return this.owned;
   }
 
   private checkRange(start: number, end: number) {
-    if (!(start >= 0 && end >= start && end <= this.n)) throw new RangeError(`bad line range [${start}, ${end}) of ${this.n} lines`);
+    if (!(start >= 0 && end >= start && end <= this.n))
+      throw new RangeError(`bad line range [${start}, ${end}) of ${this.n} lines`);
   }
 
   private resize(start: number, end: number, added: number): void {
@@ -375,7 +391,10 @@ export class IncrementalValidator {
       let i = batch.indices[k];
       for (const [start, end, added] of edits) {
         if (i >= end) i += added - (end - start);
-        else if (i >= start) { i = -1; break; }
+        else if (i >= start) {
+          i = -1;
+          break;
+        }
       }
       if (i < 0 || !(t.flags[i] & DIRTY) || (i === 0) !== (k === batch.firstIndex)) continue;
       t.flags[i] = r.flags[k];
@@ -496,13 +515,15 @@ export class IncrementalValidator {
       const endColumn = len[i] + 1;
       if (!firstFormat) firstFormat = { format, line };
       else if (format !== firstFormat.format) {
-        if (room(line)) out.push(FILE_RULES["mixed-formats"]({ line, column: 1, endLine: line, endColumn }, format, firstFormat));
+        if (room(line))
+          out.push(FILE_RULES["mixed-formats"]({ line, column: 1, endLine: line, endColumn }, format, firstFormat));
         else dropped++;
       }
       if (seen) {
         const first = seen.add(h1[i], h2[i], line);
         if (first) {
-          if (room(line)) out.push(FILE_RULES["duplicate-record"]({ line, column: 1, endLine: line, endColumn }, first));
+          if (room(line))
+            out.push(FILE_RULES["duplicate-record"]({ line, column: 1, endLine: line, endColumn }, first));
           else dropped++;
         }
       }
@@ -518,7 +539,15 @@ export class IncrementalValidator {
       out.length = max;
     }
     if (dropped > 0) {
-      out.push({ line: Math.max(1, n), column: 1, endLine: Math.max(1, n), endColumn: 1, severity: "info", code: "too-many-problems", message: `${dropped} more problems not listed (limit ${max})` });
+      out.push({
+        line: Math.max(1, n),
+        column: 1,
+        endLine: Math.max(1, n),
+        endColumn: 1,
+        severity: "info",
+        code: "too-many-problems",
+        message: `${dropped} more problems not listed (limit ${max})`,
+      });
     }
     return out;
   }
@@ -533,13 +562,23 @@ export class IncrementalValidator {
     let bytes = 0;
     for (let i = 0; i < n; i++) {
       const fi = flags[i] >> FORMAT_SHIFT;
-      if (fi) { const f = RECORD_FORMATS[fi - 1]; records++; formats[f] = (formats[f] ?? 0) + 1; }
+      if (fi) {
+        const f = RECORD_FORMATS[fi - 1];
+        records++;
+        formats[f] = (formats[f] ?? 0) + 1;
+      }
     }
     for (let i = 0; i < this.n; i++) bytes += Buffer.byteLength(this.reader.lineText(i)) + 1;
     return {
-      format: dominantFormat(formats), formats, records, lines: n, bytes: Math.max(0, bytes - 1),
-      errors: ps.filter((p) => p.severity === "error").length, warnings: ps.filter((p) => p.severity === "warning").length,
-      infos: ps.filter((p) => p.severity === "info").length, duplicates: ps.filter((p) => p.code === "duplicate-record").length,
+      format: dominantFormat(formats),
+      formats,
+      records,
+      lines: n,
+      bytes: Math.max(0, bytes - 1),
+      errors: ps.filter((p) => p.severity === "error").length,
+      warnings: ps.filter((p) => p.severity === "warning").length,
+      infos: ps.filter((p) => p.severity === "info").length,
+      duplicates: ps.filter((p) => p.code === "duplicate-record").length,
     };
   }
 
@@ -548,7 +587,8 @@ export class IncrementalValidator {
     const n = this.n;
     if (n === 0) return 0;
     const f = this.table.flags[n - 1];
-    const lastEmpty = f & DIRTY ? this.reader.lineText(n - 1) === "" : this.table.len[n - 1] === 0 && (f & (CRLF | BOM)) === 0;
+    const lastEmpty =
+      f & DIRTY ? this.reader.lineText(n - 1) === "" : this.table.len[n - 1] === 0 && (f & (CRLF | BOM)) === 0;
     return lastEmpty ? n - 1 : n;
   }
 }

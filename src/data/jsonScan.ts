@@ -57,7 +57,13 @@ export function scanJson(text: string, spans: boolean | number = true, maxDepth 
   };
 
   // Frames of open containers; `pendingKey` holds an object's member being filled.
-  interface Frame { node: JsonSpanNode | null; isObject: boolean; count: number; key: string; keyStart: number }
+  interface Frame {
+    node: JsonSpanNode | null;
+    isObject: boolean;
+    count: number;
+    key: string;
+    keyStart: number;
+  }
   const stack: Frame[] = [];
   let root: JsonSpanNode | null = null;
 
@@ -77,11 +83,12 @@ export function scanJson(text: string, spans: boolean | number = true, maxDepth 
         const e = text[i + 1];
         if (e === undefined) return { offset: i, message: "unterminated string" };
         if (e === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) return { offset: i, message: "invalid \\u escape: expected 4 hex digits" };
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6)))
+            return { offset: i, message: "invalid \\u escape: expected 4 hex digits" };
           i += 6;
           continue;
         }
-        if (!"\"\\/bfnrt".includes(e)) return { offset: i, message: `invalid escape '\\${e}' in string` };
+        if (!'"\\/bfnrt'.includes(e)) return { offset: i, message: `invalid escape '\\${e}' in string` };
         i += 2;
         continue;
       }
@@ -110,7 +117,10 @@ export function scanJson(text: string, spans: boolean | number = true, maxDepth 
     if (c === "{" || c === "[") {
       if (stack.length >= maxDepth) return { offset: i, message: `nesting deeper than ${maxDepth} levels` };
       const isObject = c === "{";
-      const node: JsonSpanNode | null = stack.length <= spanDepth ? { kind: isObject ? "object" : "array", start, end: -1, ...(isObject ? { members: [] } : { items: [] }) } : null;
+      const node: JsonSpanNode | null =
+        stack.length <= spanDepth
+          ? { kind: isObject ? "object" : "array", start, end: -1, ...(isObject ? { members: [] } : { items: [] }) }
+          : null;
       if (node) attach(node);
       else if (stack.length === 0) root = { kind: isObject ? "object" : "array", start, end: -1 };
       stack.push({ node, isObject, count: 0, key: "", keyStart: -1 });
@@ -129,7 +139,8 @@ export function scanJson(text: string, spans: boolean | number = true, maxDepth 
       if (!m || m[0] === "-") return { offset: i, message: "invalid number" };
       i += m[0].length;
       const next = text[i];
-      if (next !== undefined && /[0-9.eE+-]/.test(next)) return { offset: i, message: "invalid number (leading zero or bad exponent)" };
+      if (next !== undefined && /[0-9.eE+-]/.test(next))
+        return { offset: i, message: "invalid number (leading zero or bad exponent)" };
       attach({ kind: "number", start, end: i });
       return null;
     }
@@ -173,7 +184,13 @@ export function scanJson(text: string, spans: boolean | number = true, maxDepth 
         continue;
       }
     }
-    if (c === undefined) return fail(i, top.count === 0 ? `unexpected end of text: expected ${top.isObject ? "a property name or '}'" : "a value or ']'"}` : "unexpected end of text: expected a value");
+    if (c === undefined)
+      return fail(
+        i,
+        top.count === 0
+          ? `unexpected end of text: expected ${top.isObject ? "a property name or '}'" : "a value or ']'"}`
+          : "unexpected end of text: expected a value",
+      );
     if (top.isObject) {
       if (c !== '"') {
         if (c === "'") return fail(i, "property names must use double quotes");

@@ -4,7 +4,14 @@
 // part on its own JsonlLines in part mode, then merged in file order into one whole-file JsonlLines.
 import { RecordChecker, ProblemSink, shiftLines, summarize } from "./check";
 import { FILE_RULES, crlfMessage, isBlankLine } from "./fileRules";
-import { RECORD_FORMATS, type DatasetRecord, type DatasetSummary, type Problem, type RecordFormat, type ValidateOptions } from "./types";
+import {
+  RECORD_FORMATS,
+  type DatasetRecord,
+  type DatasetSummary,
+  type Problem,
+  type RecordFormat,
+  type ValidateOptions,
+} from "./types";
 
 /**
  * What a part of a file reports to the merge: plain data and typed arrays, because it crosses threads.
@@ -39,7 +46,13 @@ export interface RecordColumns {
 /** Growable RecordColumns: 17 bytes a record, where an object would take ~100. */
 class RecordLog {
   count = 0;
-  private cols: RecordColumns = { line: new Uint32Array(1024), length: new Uint32Array(1024), format: new Uint8Array(1024), h1: new Int32Array(1024), h2: new Int32Array(1024) };
+  private cols: RecordColumns = {
+    line: new Uint32Array(1024),
+    length: new Uint32Array(1024),
+    format: new Uint8Array(1024),
+    h1: new Int32Array(1024),
+    h2: new Int32Array(1024),
+  };
   add(line: number, length: number, format: RecordFormat, h1: number, h2: number): void {
     let c = this.cols;
     if (this.count === c.line.length) c = this.grow();
@@ -54,12 +67,24 @@ class RecordLog {
   columns(): RecordColumns {
     const { line, length, format, h1, h2 } = this.cols;
     const n = this.count;
-    return { line: line.subarray(0, n), length: length.subarray(0, n), format: format.subarray(0, n), h1: h1.subarray(0, n), h2: h2.subarray(0, n) };
+    return {
+      line: line.subarray(0, n),
+      length: length.subarray(0, n),
+      format: format.subarray(0, n),
+      h1: h1.subarray(0, n),
+      h2: h2.subarray(0, n),
+    };
   }
   private grow(): RecordColumns {
     const o = this.cols;
     const n = o.line.length * 2;
-    const c: RecordColumns = { line: new Uint32Array(n), length: new Uint32Array(n), format: new Uint8Array(n), h1: new Int32Array(n), h2: new Int32Array(n) };
+    const c: RecordColumns = {
+      line: new Uint32Array(n),
+      length: new Uint32Array(n),
+      format: new Uint8Array(n),
+      h1: new Int32Array(n),
+      h2: new Int32Array(n),
+    };
     c.line.set(o.line);
     c.length.set(o.length);
     c.format.set(o.format);
@@ -84,7 +109,12 @@ export class JsonlLines {
    * the findings that depend on lines outside the part (duplicates, mixed formats, the file's first CRLF
    * line, an empty file) are left to the merge: see partResult and addPart.
    */
-  constructor(options: ValidateOptions, private readonly onRecord?: (r: DatasetRecord) => void, onProblem?: (p: Problem) => void, private readonly part?: { first: boolean }) {
+  constructor(
+    options: ValidateOptions,
+    private readonly onRecord?: (r: DatasetRecord) => void,
+    onProblem?: (p: Problem) => void,
+    private readonly part?: { first: boolean },
+  ) {
     this.sink = new ProblemSink(options.maxProblems, onProblem);
     this.checker = new RecordChecker(options, this.sink, !part);
     this.log = part ? new RecordLog() : null;
@@ -135,8 +165,16 @@ export class JsonlLines {
     const { list, errors, warnings, infos, dropped } = this.sink;
     const records = this.log!.columns();
     const result: PartResult = {
-      lines: this.lines, problems: list, errors, warnings, infos, dropped, crlfLines: this.crlfLines, firstCrlf: this.firstCrlf,
-      formats: this.checker.formats, records,
+      lines: this.lines,
+      problems: list,
+      errors,
+      warnings,
+      infos,
+      dropped,
+      crlfLines: this.crlfLines,
+      firstCrlf: this.firstCrlf,
+      formats: this.checker.formats,
+      records,
     };
     return { result, transfer: Object.values(records).map((a: Uint8Array) => a.buffer as ArrayBuffer) };
   }
@@ -149,7 +187,13 @@ export class JsonlLines {
   addPart(part: PartResult): void {
     const base = this.lines;
     if (base > 0) for (const p of part.problems) shiftLines(p, base);
-    this.sink.absorb({ list: part.problems, errors: part.errors, warnings: part.warnings, infos: part.infos, dropped: part.dropped });
+    this.sink.absorb({
+      list: part.problems,
+      errors: part.errors,
+      warnings: part.warnings,
+      infos: part.infos,
+      dropped: part.dropped,
+    });
     if (part.firstCrlf && !this.firstCrlf) {
       this.firstCrlf = shiftLines(part.firstCrlf, base);
       this.sink.add(this.firstCrlf);
@@ -157,9 +201,11 @@ export class JsonlLines {
     this.crlfLines += part.crlfLines;
     const c = this.checker;
     const r = part.records;
-    for (let i = 0; i < r.line.length; i++) c.crossCheck({ line: base + r.line[i] }, r.length[i], RECORD_FORMATS[r.format[i]], r.h1[i], r.h2[i]);
+    for (let i = 0; i < r.line.length; i++)
+      c.crossCheck({ line: base + r.line[i] }, r.length[i], RECORD_FORMATS[r.format[i]], r.h1[i], r.h2[i]);
     c.records += r.line.length;
-    for (const [f, n] of Object.entries(part.formats) as Array<[RecordFormat, number]>) c.formats[f] = (c.formats[f] ?? 0) + n;
+    for (const [f, n] of Object.entries(part.formats) as Array<[RecordFormat, number]>)
+      c.formats[f] = (c.formats[f] ?? 0) + n;
     this.lines = base + part.lines;
   }
 

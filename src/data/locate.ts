@@ -12,7 +12,12 @@ export function nodeAt(root: JsonSpanNode, path: JsonPath): JsonSpanNode {
     else {
       // the last duplicate key wins in JSON.parse, so address the last one too
       const ms = node.members;
-      if (ms) for (let i = ms.length - 1; i >= 0; i--) if (ms[i].key === step) { next = ms[i].value; break; }
+      if (ms)
+        for (let i = ms.length - 1; i >= 0; i--)
+          if (ms[i].key === step) {
+            next = ms[i].value;
+            break;
+          }
     }
     if (!next) break;
     node = next;
@@ -23,7 +28,10 @@ export function nodeAt(root: JsonSpanNode, path: JsonPath): JsonSpanNode {
 /** Spans of a record's text, scanned lazily and at most once. */
 export class SpanCache {
   private root: JsonSpanNode | null | undefined;
-  constructor(private readonly text: string, private readonly offset = 0) {}
+  constructor(
+    private readonly text: string,
+    private readonly offset = 0,
+  ) {}
   /** [start, end) offsets (relative to the caller's text) of the value at `path`. */
   span(path: JsonPath): [number, number] {
     if (this.root === undefined) {

@@ -44,9 +44,7 @@ export interface PartRequest {
   end: number;
 }
 export type PartReply =
-  | { index: number; progress: number }
-  | { index: number; part: PartResult }
-  | { index: number; error: string };
+  { index: number; progress: number } | { index: number; part: PartResult } | { index: number; error: string };
 
 export interface PartPlan {
   /** [start, end) byte ranges, in file order, cut just after a "\n". */
@@ -75,7 +73,10 @@ export async function planParts(fh: Handle, size: number, options: StreamOptions
   if (options.detectEntities && !options.detectEntities.builtin) return null;
   const threads = options.threads ?? defaultValidationThreads();
   if (threads <= 1) return null;
-  const partBytes = Math.max(1, options.partBytes ?? Math.max(MIN_PART_BYTES, Math.ceil(size / (threads * PARTS_PER_THREAD))));
+  const partBytes = Math.max(
+    1,
+    options.partBytes ?? Math.max(MIN_PART_BYTES, Math.ceil(size / (threads * PARTS_PER_THREAD))),
+  );
   if (size <= partBytes) return null;
   const ranges = await cutAtLines(fh, size, partBytes);
   return ranges.length > 1 ? { ranges, threads } : null;
@@ -118,17 +119,30 @@ export function validationWorkerEntry(): { code: string; eval: boolean } {
  * Validates the planned parts of the file at `path` on `plan.threads` workers and merges them. Aborting
  * `signal` or any worker failing terminates every worker; a failure rejects with an error naming the file.
  */
-export function validateParts(path: string, size: number, plan: PartPlan, options: StreamOptions, entry = validationWorkerEntry()): Promise<FileValidation> {
+export function validateParts(
+  path: string,
+  size: number,
+  plan: PartPlan,
+  options: StreamOptions,
+  entry = validationWorkerEntry(),
+): Promise<FileValidation> {
   const { ranges } = plan;
   const signal = options.signal;
   if (signal?.aborted) return Promise.reject(signal.reason ?? new Error("cancelled"));
   // The read size decides which lines are too long only when maxLineBytes is below it: keep it then.
-  const chunkBytes = readBytes(options) > (options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES) ? options.chunkBytes : Math.min(readBytes(options), WORKER_READ_BYTES);
+  const chunkBytes =
+    readBytes(options) > (options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)
+      ? options.chunkBytes
+      : Math.min(readBytes(options), WORKER_READ_BYTES);
   const job: PartJob = {
     path,
     options: {
-      maxProblems: options.maxProblems, maxLineBytes: options.maxLineBytes, duplicates: options.duplicates, maxTokens: options.maxTokens,
-      chunkBytes, detectEntities: options.detectEntities?.builtin === true,
+      maxProblems: options.maxProblems,
+      maxLineBytes: options.maxLineBytes,
+      duplicates: options.duplicates,
+      maxTokens: options.maxTokens,
+      chunkBytes,
+      detectEntities: options.detectEntities?.builtin === true,
     },
   };
   const whole = new JsonlLines(options);
@@ -167,7 +181,10 @@ export function validateParts(path: string, size: number, plan: PartPlan, option
       // Merge in file order as soon as the parts before are in, so merge facts do not pile up.
       for (let p = done[merged]; p; p = done[merged]) {
         // size the duplicate table once, from the first part's record density
-        if (merged === 0) whole.checker.expectRecords(Math.ceil((p.records.line.length * size) / (ranges[0][1] - ranges[0][0]) * 1.1));
+        if (merged === 0)
+          whole.checker.expectRecords(
+            Math.ceil(((p.records.line.length * size) / (ranges[0][1] - ranges[0][0])) * 1.1),
+          );
         done[merged++] = undefined;
         whole.addPart(p);
       }
@@ -178,7 +195,11 @@ export function validateParts(path: string, size: number, plan: PartPlan, option
     };
     try {
       for (let k = 0; k < Math.min(plan.threads, ranges.length); k++) {
-        const w = new Worker(entry.code, { eval: entry.eval, workerData: job, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+        const w = new Worker(entry.code, {
+          eval: entry.eval,
+          workerData: job,
+          resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+        });
         workers.push(w);
         w.on("message", (m: PartReply) => {
           try {

@@ -22,7 +22,11 @@ export function nodeAtPath(root: JsonSpanNode, path: JsonPath): JsonSpanNode | u
     else {
       const ms: JsonSpanNode["members"] = node.members;
       let found: JsonSpanNode | undefined;
-      for (let i = (ms?.length ?? 0) - 1; i >= 0; i--) if (ms![i].key === step) { found = ms![i].value; break; }
+      for (let i = (ms?.length ?? 0) - 1; i >= 0; i--)
+        if (ms![i].key === step) {
+          found = ms![i].value;
+          break;
+        }
       node = found;
     }
   }
@@ -40,7 +44,8 @@ export function setAtPath(text: string, path: JsonPath, value: unknown): string 
   if (node) return text.slice(0, node.start) + json + text.slice(node.end);
   const key = path[path.length - 1];
   const parent = nodeAtPath(root, path.slice(0, -1));
-  if (typeof key !== "string" || !parent || parent.kind !== "object") throw new RecordEditError(`no value at ${path.join(".")} to set`, text, 0);
+  if (typeof key !== "string" || !parent || parent.kind !== "object")
+    throw new RecordEditError(`no value at ${path.join(".")} to set`, text, 0);
   const { colon, comma } = styleOf(text, parent, root);
   const ms = parent.members ?? [];
   const member = JSON.stringify(key) + colon + json;
@@ -51,7 +56,8 @@ export function setAtPath(text: string, path: JsonPath, value: unknown): string 
 
 function arrayAt(text: string, root: JsonSpanNode, path: JsonPath): JsonSpanNode {
   const arr = nodeAtPath(root, path);
-  if (!arr || arr.kind !== "array") throw new RecordEditError(`${path.join(".") || "the record"} is not an array`, text, arr?.start ?? 0);
+  if (!arr || arr.kind !== "array")
+    throw new RecordEditError(`${path.join(".") || "the record"} is not an array`, text, arr?.start ?? 0);
   return arr;
 }
 
@@ -63,7 +69,8 @@ export function insertItem(text: string, path: JsonPath, index: number, value: u
   const json = JSON.stringify(value);
   if (!items.length) return text.slice(0, arr.start + 1) + json + text.slice(arr.end - 1);
   const { comma } = styleOf(text, arr, root);
-  if (index >= items.length) return text.slice(0, items[items.length - 1].end) + comma + json + text.slice(items[items.length - 1].end);
+  if (index >= items.length)
+    return text.slice(0, items[items.length - 1].end) + comma + json + text.slice(items[items.length - 1].end);
   const at = items[Math.max(0, index)].start;
   return text.slice(0, at) + json + comma + text.slice(at);
 }
@@ -72,7 +79,8 @@ export function insertItem(text: string, path: JsonPath, index: number, value: u
 export function removeItem(text: string, path: JsonPath, index: number): string {
   const root = scanned(text);
   const items = arrayAt(text, root, path).items ?? [];
-  if (index < 0 || index >= items.length) throw new RecordEditError(`item ${index + 1} of ${path.join(".")} does not exist`, text, 0);
+  if (index < 0 || index >= items.length)
+    throw new RecordEditError(`item ${index + 1} of ${path.join(".")} does not exist`, text, 0);
   if (items.length === 1) return text.slice(0, items[0].start) + text.slice(items[0].end);
   if (index === items.length - 1) return text.slice(0, items[index - 1].end) + text.slice(items[index].end);
   return text.slice(0, items[index].start) + text.slice(items[index + 1].start);
@@ -82,12 +90,14 @@ export function removeItem(text: string, path: JsonPath, index: number): string 
 export function moveItem(text: string, path: JsonPath, from: number, to: number): string {
   const root = scanned(text);
   const items = arrayAt(text, root, path).items ?? [];
-  if (from < 0 || from >= items.length || to < 0 || to >= items.length) throw new RecordEditError(`cannot move item ${from + 1} to ${to + 1} of ${path.join(".")}`, text, 0);
+  if (from < 0 || from >= items.length || to < 0 || to >= items.length)
+    throw new RecordEditError(`cannot move item ${from + 1} to ${to + 1} of ${path.join(".")}`, text, 0);
   if (from === to) return text;
   const raw = items.map((n) => text.slice(n.start, n.end));
   const [moved] = raw.splice(from, 1);
   raw.splice(to, 0, moved);
   let out = text.slice(0, items[0].start);
-  for (let i = 0; i < items.length; i++) out += raw[i] + (i + 1 < items.length ? text.slice(items[i].end, items[i + 1].start) : "");
+  for (let i = 0; i < items.length; i++)
+    out += raw[i] + (i + 1 < items.length ? text.slice(items[i].end, items[i + 1].start) : "");
   return out + text.slice(items[items.length - 1].end);
 }

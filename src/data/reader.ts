@@ -15,13 +15,22 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
   const n = bytes.length;
   while (i < n) {
     const b = bytes[i];
-    if (b < 0x80) { i++; continue; }
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
     let need: number;
     let min: number;
-    if (b >= 0xc2 && b <= 0xdf) { need = 1; min = 0x80; }
-    else if (b >= 0xe0 && b <= 0xef) { need = 2; min = 0x800; }
-    else if (b >= 0xf0 && b <= 0xf4) { need = 3; min = 0x10000; }
-    else return i;
+    if (b >= 0xc2 && b <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else return i;
     if (i + need >= n) return i;
     let cp = b & (0x3f >> need);
     for (let k = 1; k <= need; k++) {
@@ -51,7 +60,13 @@ export function readBytes(options: Pick<StreamOptions, "chunkBytes">): number {
  * line start; `end` is just past a "\n" or the file's end (the whole file in the sequential path, one
  * part in a validation worker). onProgress counts bytes from `start`.
  */
-export async function readLines(fh: Handle, start: number, end: number, lines: JsonlLines, options: StreamOptions): Promise<void> {
+export async function readLines(
+  fh: Handle,
+  start: number,
+  end: number,
+  lines: JsonlLines,
+  options: StreamOptions,
+): Promise<void> {
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const chunkBytes = readBytes(options);
   const sink = lines.sink;
@@ -93,7 +108,12 @@ export async function readLines(fh: Handle, start: number, end: number, lines: J
       else {
         const bad = firstInvalidUtf8(bytes);
         const col = bytes.subarray(0, bad).toString("utf8").length + 1;
-        lineProblem(line, col, "invalid-utf8", `invalid UTF-8 byte 0x${bytes[bad].toString(16).padStart(2, "0")} at byte ${bad + 1} of the line: save the file as UTF-8`);
+        lineProblem(
+          line,
+          col,
+          "invalid-utf8",
+          `invalid UTF-8 byte 0x${bytes[bad].toString(16).padStart(2, "0")} at byte ${bad + 1} of the line: save the file as UTF-8`,
+        );
         lines.lines = line;
       }
       s = nl + 1;
@@ -122,7 +142,10 @@ export async function readLines(fh: Handle, start: number, end: number, lines: J
     filled += bytesRead;
     if (skipping) {
       const nl = buf.indexOf(10, from);
-      if (nl < 0 || nl >= filled) { filled = 0; continue; }
+      if (nl < 0 || nl >= filled) {
+        filled = 0;
+        continue;
+      }
       line = skipStartLine;
       lines.lines = line;
       lineProblem(line, 1, "line-too-long", `line is longer than ${maxLine} bytes: not parsed`);

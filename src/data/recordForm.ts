@@ -2,7 +2,14 @@
 // SEAT entities and perturbations), the problems placed beside the fields they concern, and each form
 // change turned into the record's new line text through the lossless path edits (pathEdit.ts), so that
 // every byte the change does not touch stays as written.
-import type { FieldPath, FieldProblem, FormField, RecordOp, RecordTurns, StoredPerturbation } from "../protocol/recordView";
+import type {
+  FieldPath,
+  FieldProblem,
+  FormField,
+  RecordOp,
+  RecordTurns,
+  StoredPerturbation,
+} from "../protocol/recordView";
 import { detectFormat } from "./formats";
 import { scanJson } from "./jsonScan";
 import { insertItem, moveItem, nodeAtPath, removeItem, setAtPath } from "./pathEdit";
@@ -47,7 +54,15 @@ const str = (v: unknown) => (typeof v === "string" ? v : v === undefined ? "" : 
 
 /** The form of one record line; `problems` are the line's diagnostics (1-based columns). */
 export function recordForm(text: string, problems: readonly ProblemInput[] = []): RecordFormModel {
-  const out: RecordFormModel = { format: null, fields: [], turns: null, storedEntities: [], perturbations: [], seatProblems: [], problems: [] };
+  const out: RecordFormModel = {
+    format: null,
+    fields: [],
+    turns: null,
+    storedEntities: [],
+    perturbations: [],
+    seatProblems: [],
+    problems: [],
+  };
   let o: unknown;
   try {
     o = JSON.parse(text);
@@ -76,7 +91,9 @@ export function recordForm(text: string, problems: readonly ProblemInput[] = [])
     return [m ? m.keyStart : n.start, n.end];
   };
   const addField = (key: string, path: FieldPath = [key]) => {
-    const v = nodeAtPath(root, path) ? (path.reduce<unknown>((x, k) => (x as Obj | undefined)?.[k as string], rec)) : undefined;
+    const v = nodeAtPath(root, path)
+      ? path.reduce<unknown>((x, k) => (x as Obj | undefined)?.[k as string], rec)
+      : undefined;
     const f: FormField = { path, label: key, value: str(v), present: v !== undefined, problems: [] };
     out.fields.push(f);
     const s = spanOf(path);
@@ -87,7 +104,10 @@ export function recordForm(text: string, problems: readonly ProblemInput[] = [])
     const k = TURN_KEYS[format];
     const list = Array.isArray(rec[k.arrayKey]) ? (rec[k.arrayKey] as unknown[]) : [];
     out.turns = {
-      arrayKey: k.arrayKey, roleKey: k.roleKey, contentKey: k.contentKey, roles: [...k.roles],
+      arrayKey: k.arrayKey,
+      roleKey: k.roleKey,
+      contentKey: k.contentKey,
+      roles: [...k.roles],
       items: list.map((t, i) => {
         const turn = typeof t === "object" && t !== null ? (t as Obj) : {};
         const item = { role: str(turn[k.roleKey]), content: str(turn[k.contentKey]), problems: [] as FieldProblem[] };
@@ -102,14 +122,21 @@ export function recordForm(text: string, problems: readonly ProblemInput[] = [])
     if (rec.system !== undefined) addField("system");
   }
   const seat = typeof rec.seat === "object" && rec.seat !== null && !Array.isArray(rec.seat) ? (rec.seat as Obj) : {};
-  if (Array.isArray(seat.entities)) out.storedEntities = seat.entities.map((e) => (typeof e === "string" ? e : str((e as Obj | null)?.name)));
+  if (Array.isArray(seat.entities))
+    out.storedEntities = seat.entities.map((e) => (typeof e === "string" ? e : str((e as Obj | null)?.name)));
   if (Array.isArray(seat.perturbations)) {
     out.perturbations = seat.perturbations.map((p) => {
       if (typeof p === "string") return { entity: out.storedEntities[0] ?? "", replacement: p };
       // Not an entry at all (a number, a list): shown as written, beside its problem.
-      if (typeof p !== "object" || p === null || Array.isArray(p)) return { entity: "", replacement: JSON.stringify(p) };
+      if (typeof p !== "object" || p === null || Array.isArray(p))
+        return { entity: "", replacement: JSON.stringify(p) };
       const q = p as Obj;
-      return { entity: str(q.entity), replacement: str(q.replacement), ...(typeof q.kind === "string" ? { kind: q.kind } : {}), ...(typeof q.abstention === "number" ? { abstention: q.abstention } : {}) };
+      return {
+        entity: str(q.entity),
+        replacement: str(q.replacement),
+        ...(typeof q.kind === "string" ? { kind: q.kind } : {}),
+        ...(typeof q.abstention === "number" ? { abstention: q.abstention } : {}),
+      };
     });
     out.perturbations.forEach((p, i) => {
       const s = spanOf(["seat", "perturbations", i]);
@@ -122,11 +149,13 @@ export function recordForm(text: string, problems: readonly ProblemInput[] = [])
     const fp = toFieldProblem(p);
     const at = p.column - 1;
     // A missing member is reported at its parent: place it beside the field it names.
-    const named = p.code === "missing-field" ? targets.find((t) => t.label && p.message === `missing "${t.label}"`) : undefined;
+    const named =
+      p.code === "missing-field" ? targets.find((t) => t.label && p.message === `missing "${t.label}"`) : undefined;
     let best: (typeof targets)[number] | undefined = named;
     if (!best) {
       for (const t of targets) {
-        if (t.span[0] <= at && at < t.span[1] && (!best || t.span[1] - t.span[0] <= best.span[1] - best.span[0])) best = t;
+        if (t.span[0] <= at && at < t.span[1] && (!best || t.span[1] - t.span[0] <= best.span[1] - best.span[0]))
+          best = t;
       }
     }
     (best ? best.list : out.problems).push(fp);
@@ -142,11 +171,16 @@ function toFieldProblem(p: ProblemInput): FieldProblem {
 /** A new, empty record of the format (the form shows its fields to fill in). */
 export function emptyRecord(format: RecordFormat | null): string {
   switch (format) {
-    case "chat": return '{"messages":[{"role":"user","content":""},{"role":"assistant","content":""}]}';
-    case "sharegpt": return '{"conversations":[{"from":"human","value":""},{"from":"gpt","value":""}]}';
-    case "alpaca": return '{"instruction":"","input":"","output":""}';
-    case "completion": return '{"prompt":"","completion":""}';
-    default: return '{"question":"","answer":""}';
+    case "chat":
+      return '{"messages":[{"role":"user","content":""},{"role":"assistant","content":""}]}';
+    case "sharegpt":
+      return '{"conversations":[{"from":"human","value":""},{"from":"gpt","value":""}]}';
+    case "alpaca":
+      return '{"instruction":"","input":"","output":""}';
+    case "completion":
+      return '{"prompt":"","completion":""}';
+    default:
+      return '{"question":"","answer":""}';
   }
 }
 
@@ -164,7 +198,10 @@ export function applyRecordOp(text: string, op: RecordOp): string {
       // The next turn alternates with the last one (user after assistant, and so on).
       const last = list.length ? String(list[list.length - 1]?.[turnKeys.roleKey] ?? "") : "";
       const role = last === turnKeys.roles[1] ? turnKeys.roles[2] : turnKeys.roles[1];
-      return insertItem(text, [turnKeys.arrayKey], list.length, { [turnKeys.roleKey]: role, [turnKeys.contentKey]: "" });
+      return insertItem(text, [turnKeys.arrayKey], list.length, {
+        [turnKeys.roleKey]: role,
+        [turnKeys.contentKey]: "",
+      });
     }
     case "remove-turn":
       if (!turnKeys) throw new RecordEditError("only chat and ShareGPT records have turns", text, 0);
@@ -174,9 +211,15 @@ export function applyRecordOp(text: string, op: RecordOp): string {
       return moveItem(text, [turnKeys.arrayKey], op.from, op.to);
     case "add-perturbation": {
       // The one lossless perturbation writer (the CodeLens uses it too): entries in the record's style.
-      const entry = { entity: op.entity, replacement: op.replacement, ...(op.kindOf ? { kind: op.kindOf } : {}), ...(op.abstention !== undefined ? { abstention: op.abstention } : {}) };
+      const entry = {
+        entity: op.entity,
+        replacement: op.replacement,
+        ...(op.kindOf ? { kind: op.kindOf } : {}),
+        ...(op.abstention !== undefined ? { abstention: op.abstention } : {}),
+      };
       const r = addPerturbationsToLine(text, [entry]);
-      if (!r.added.length) throw new RecordEditError(`"${op.replacement}" is already a perturbation of this record`, text, 0);
+      if (!r.added.length)
+        throw new RecordEditError(`"${op.replacement}" is already a perturbation of this record`, text, 0);
       return r.text;
     }
     case "remove-perturbation":
@@ -185,4 +228,3 @@ export function applyRecordOp(text: string, op: RecordOp): string {
       return setSeatEntities(text, op.names);
   }
 }
-

@@ -3,7 +3,11 @@
 import { validateFile, type StreamOptions } from "./stream";
 import type { DatasetRecord, DatasetSummary, RecordFormat, TokenCounter } from "./types";
 
-export interface LengthStats { min: number; max: number; mean: number }
+export interface LengthStats {
+  min: number;
+  max: number;
+  mean: number;
+}
 
 export interface DatasetStats {
   summary: DatasetSummary;
@@ -26,9 +30,19 @@ export interface DatasetStats {
 const MAX_TRACKED_ENTITIES = 100_000;
 
 class Acc {
-  n = 0; sum = 0; min = Infinity; max = -Infinity;
-  add(v: number) { this.n++; this.sum += v; if (v < this.min) this.min = v; if (v > this.max) this.max = v; }
-  get(): LengthStats { return this.n ? { min: this.min, max: this.max, mean: this.sum / this.n } : { min: 0, max: 0, mean: 0 }; }
+  n = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+  add(v: number) {
+    this.n++;
+    this.sum += v;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+  }
+  get(): LengthStats {
+    return this.n ? { min: this.min, max: this.max, mean: this.sum / this.n } : { min: 0, max: 0, mean: 0 };
+  }
 }
 
 /** Accumulates statistics record by record (usable on any record stream). */
@@ -60,16 +74,32 @@ export class StatsBuilder {
     const top = [...this.entities].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).slice(0, topN);
     const tokens = this.countTokens ? { ...this.t.get(), total: this.t.sum } : undefined;
     return {
-      summary, formats: summary.formats, questionChars: this.q.get(), answerChars: this.a.get(), ...(tokens ? { tokens } : {}),
-      turns: this.turns.get(), withEntities: this.withEntities, withPerturbations: this.withPerturbations,
-      perturbations: this.perturbations, distinctEntities: this.entities.size, topEntities: top, duplicates: summary.duplicates,
+      summary,
+      formats: summary.formats,
+      questionChars: this.q.get(),
+      answerChars: this.a.get(),
+      ...(tokens ? { tokens } : {}),
+      turns: this.turns.get(),
+      withEntities: this.withEntities,
+      withPerturbations: this.withPerturbations,
+      perturbations: this.perturbations,
+      distinctEntities: this.entities.size,
+      topEntities: top,
+      duplicates: summary.duplicates,
     };
   }
 }
 
 /** Statistics of a dataset file (validating it on the way). */
-export async function datasetStats(path: string, options: StreamOptions & { topEntities?: number } = {}): Promise<DatasetStats & { problems: number }> {
+export async function datasetStats(
+  path: string,
+  options: StreamOptions & { topEntities?: number } = {},
+): Promise<DatasetStats & { problems: number }> {
   const b = new StatsBuilder(options.countTokens);
-  const v = await validateFile(path, { ...options, countTokens: options.maxTokens ? options.countTokens : undefined, onRecord: (r) => b.add(r) });
+  const v = await validateFile(path, {
+    ...options,
+    countTokens: options.maxTokens ? options.countTokens : undefined,
+    onRecord: (r) => b.add(r),
+  });
   return { ...b.finish(v.summary, options.topEntities), problems: v.problems.length };
 }

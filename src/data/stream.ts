@@ -49,7 +49,12 @@ export async function validateFile(path: string, options: StreamOptions = {}): P
     if (isJsonPath(path)) {
       const head = Buffer.alloc(Math.min(size, 1024));
       await fh.read(head, 0, head.length, 0);
-      if (head.toString("utf8").replace(/^\uFEFF?\s*/, "").startsWith("[")) {
+      if (
+        head
+          .toString("utf8")
+          .replace(/^\uFEFF?\s*/, "")
+          .startsWith("[")
+      ) {
         const buf = Buffer.alloc(size);
         await fh.read(buf, 0, size, 0);
         if (!isUtf8(buf)) {
@@ -59,8 +64,23 @@ export async function validateFile(path: string, options: StreamOptions = {}): P
           let line = 1;
           for (let i = buf.indexOf(10); i >= 0 && i < bad; i = buf.indexOf(10, i + 1)) line++;
           const column = buf.subarray(lineStart, bad).toString("utf8").length + 1;
-          const problems: Problem[] = [{ line, column, endLine: line, endColumn: column + 1, severity: "error", code: "invalid-utf8", message: `invalid UTF-8 byte 0x${buf[bad].toString(16).padStart(2, "0")} at byte ${bad + 1} of the file: save the file as UTF-8` }];
-          return { path, container: "json-array", problems, summary: { ...emptySummary({ errors: 1, warnings: 0, infos: 0 }, size), lines: line } };
+          const problems: Problem[] = [
+            {
+              line,
+              column,
+              endLine: line,
+              endColumn: column + 1,
+              severity: "error",
+              code: "invalid-utf8",
+              message: `invalid UTF-8 byte 0x${buf[bad].toString(16).padStart(2, "0")} at byte ${bad + 1} of the file: save the file as UTF-8`,
+            },
+          ];
+          return {
+            path,
+            container: "json-array",
+            problems,
+            summary: { ...emptySummary({ errors: 1, warnings: 0, infos: 0 }, size), lines: line },
+          };
         }
         const d = parseDatasetText(buf.toString("utf8"), { ...options, container: "json-array", path });
         if (options.onRecord) for (const r of d.records) options.onRecord(r);
@@ -99,7 +119,12 @@ async function binaryProblem(fh: Handle, size: number): Promise<Problem | null> 
   const utf16 = utf16Kind(sniff);
   if (utf16) {
     return {
-      line: 1, column: 1, endLine: 1, endColumn: 2, severity: "error", code: "utf16",
+      line: 1,
+      column: 1,
+      endLine: 1,
+      endColumn: 2,
+      severity: "error",
+      code: "utf16",
       message: `this file is UTF-16 (${utf16}) text, not UTF-8: a JSONL dataset is UTF-8; convert it to UTF-8 (in VS Code the quick fix "Convert to UTF-8", or iconv -f UTF-16${utf16 === "little-endian" ? "LE" : "BE"} -t UTF-8)`,
     };
   }
@@ -107,9 +132,21 @@ async function binaryProblem(fh: Handle, size: number): Promise<Problem | null> 
   if (nul < 0) return null;
   let l = 1;
   let lastNl = -1;
-  for (let i = 0; i < nul; i++) if (sniff[i] === 10) { l++; lastNl = i; }
+  for (let i = 0; i < nul; i++)
+    if (sniff[i] === 10) {
+      l++;
+      lastNl = i;
+    }
   const column = nul - lastNl;
-  return { line: l, column, endLine: l, endColumn: column + 1, severity: "error", code: "binary-file", message: `this is not a text file (NUL byte at offset ${nul}): a JSONL dataset is UTF-8 text, one JSON record per line` };
+  return {
+    line: l,
+    column,
+    endLine: l,
+    endColumn: column + 1,
+    severity: "error",
+    code: "binary-file",
+    message: `this is not a text file (NUL byte at offset ${nul}): a JSONL dataset is UTF-8 text, one JSON record per line`,
+  };
 }
 
 /**
@@ -121,7 +158,8 @@ export function utf16Kind(b: Uint8Array): "little-endian" | "big-endian" | null 
   if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return "big-endian";
   const pairs = Math.floor(b.length / 2);
   if (pairs < 2) return null;
-  let evenNul = 0, oddNul = 0;
+  let evenNul = 0,
+    oddNul = 0;
   for (let i = 0; i < pairs * 2; i += 2) {
     if (b[i] === 0) evenNul++;
     if (b[i + 1] === 0) oddNul++;
@@ -133,12 +171,28 @@ export function utf16Kind(b: Uint8Array): "little-endian" | "big-endian" | null 
 }
 
 function emptySummary(sink: { errors: number; warnings: number; infos: number }, bytes: number): DatasetSummary {
-  return { format: null, formats: {}, records: 0, lines: 0, bytes, errors: sink.errors, warnings: sink.warnings, infos: sink.infos, duplicates: 0 };
+  return {
+    format: null,
+    formats: {},
+    records: 0,
+    lines: 0,
+    bytes,
+    errors: sink.errors,
+    warnings: sink.warnings,
+    infos: sink.infos,
+    duplicates: 0,
+  };
 }
 
 /** Reads a dataset file into normalized records (plus its problems). */
 export async function readDataset(path: string, options: StreamOptions = {}): Promise<Dataset> {
   const records: DatasetRecord[] = [];
-  const v = await validateFile(path, { ...options, onRecord: (r) => { records.push(r); options.onRecord?.(r); } });
+  const v = await validateFile(path, {
+    ...options,
+    onRecord: (r) => {
+      records.push(r);
+      options.onRecord?.(r);
+    },
+  });
   return { path, container: v.container, records, problems: v.problems, summary: v.summary };
 }

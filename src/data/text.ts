@@ -40,7 +40,12 @@ export function isJsonArrayText(text: string): boolean {
 
 /** Parses and validates a dataset text; records come back normalized, in file order. */
 export function parseDatasetText(text: string, options: ParseOptions = {}): Dataset {
-  const container = options.container === "jsonl" || options.container === "json-array" ? options.container : isJsonArrayText(text) ? "json-array" : "jsonl";
+  const container =
+    options.container === "jsonl" || options.container === "json-array"
+      ? options.container
+      : isJsonArrayText(text)
+        ? "json-array"
+        : "jsonl";
   const records: DatasetRecord[] = [];
   if (container === "json-array") return parseJsonArray(text, options, records);
   const lines = new JsonlLines(options, (r) => records.push(r));
@@ -58,7 +63,13 @@ export function parseDatasetText(text: string, options: ParseOptions = {}): Data
     }
   }
   lines.finish(text.length === 0);
-  return { path: options.path, container, records, problems: lines.sink.list, summary: lines.summary(Buffer.byteLength(text)) };
+  return {
+    path: options.path,
+    container,
+    records,
+    problems: lines.sink.list,
+    summary: lines.summary(Buffer.byteLength(text)),
+  };
 }
 
 function parseJsonArray(text: string, options: ParseOptions, records: DatasetRecord[]): Dataset {
@@ -69,23 +80,59 @@ function parseJsonArray(text: string, options: ParseOptions, records: DatasetRec
   let body = text;
   let shift = 0;
   if (text.charCodeAt(0) === 0xfeff) {
-    sink.add({ line: 1, column: 1, endLine: 1, endColumn: 2, severity: "warning", code: "bom", message: "byte order mark (BOM) at the start of the file: many JSON readers reject it", fix: { title: "Remove the byte order mark", file: "strip-bom", edits: [{ line: 1, column: 1, endLine: 1, endColumn: 2, newText: "" }] } });
+    sink.add({
+      line: 1,
+      column: 1,
+      endLine: 1,
+      endColumn: 2,
+      severity: "warning",
+      code: "bom",
+      message: "byte order mark (BOM) at the start of the file: many JSON readers reject it",
+      fix: {
+        title: "Remove the byte order mark",
+        file: "strip-bom",
+        edits: [{ line: 1, column: 1, endLine: 1, endColumn: 2, newText: "" }],
+      },
+    });
     body = text.slice(1);
     shift = 1;
   }
   const scanned = scanJson(body);
   if (!scanned.ok) {
     const [l, c] = pos(scanned.error.offset + shift);
-    sink.add({ line: l, column: c, endLine: l, endColumn: c + 1, severity: "error", code: "invalid-json", message: `invalid JSON: ${scanned.error.message}` });
+    sink.add({
+      line: l,
+      column: c,
+      endLine: l,
+      endColumn: c + 1,
+      severity: "error",
+      code: "invalid-json",
+      message: `invalid JSON: ${scanned.error.message}`,
+    });
   } else {
     for (const item of scanned.root.items ?? []) {
       const s = item.start + shift;
       const rec = checker.check(text.slice(s, item.end + shift), { line: pos(s)[0], at: (o) => pos(s + o) }, true);
       if (rec) records.push(rec);
     }
-    if (checker.records === 0 && sink.errors === 0) sink.add({ line: 1, column: 1, endLine: 1, endColumn: 1, severity: "warning", code: "empty-file", message: "no records in this array" });
+    if (checker.records === 0 && sink.errors === 0)
+      sink.add({
+        line: 1,
+        column: 1,
+        endLine: 1,
+        endColumn: 1,
+        severity: "warning",
+        code: "empty-file",
+        message: "no records in this array",
+      });
   }
   sink.finish(starts.length);
   const problems: Problem[] = sink.list;
-  return { path: options.path, container: "json-array", records, problems, summary: summarize(sink, checker, starts.length, Buffer.byteLength(text)) };
+  return {
+    path: options.path,
+    container: "json-array",
+    records,
+    problems,
+    summary: summarize(sink, checker, starts.length, Buffer.byteLength(text)),
+  };
 }

@@ -23,7 +23,10 @@ function parsedKeyCount(value: unknown, depth = 0): number {
   if (depth > 64) return parsedKeyCountDeep(value);
   let n = 0;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) { const x = value[i]; if (typeof x === "object" && x !== null) n += parsedKeyCount(x, depth + 1); }
+    for (let i = 0; i < value.length; i++) {
+      const x = value[i];
+      if (typeof x === "object" && x !== null) n += parsedKeyCount(x, depth + 1);
+    }
     return n;
   }
   const keys = Object.keys(value);
@@ -78,7 +81,9 @@ export function duplicateKeys(text: string, value: unknown): WrittenIssue[] {
         if (seen.has(m.key)) {
           const keyEnd = text.indexOf(":", m.keyStart + 1);
           out.push({
-            start: m.keyStart, end: text.lastIndexOf('"', keyEnd) + 1, code: "duplicate-key",
+            start: m.keyStart,
+            end: text.lastIndexOf('"', keyEnd) + 1,
+            code: "duplicate-key",
             message: `duplicate key ${JSON.stringify(m.key)}: JSON readers keep only this last value and silently drop the earlier one; remove one of them`,
           });
         }
@@ -95,7 +100,8 @@ export function duplicateKeys(text: string, value: unknown): WrittenIssue[] {
 // a raw UTF-16 code unit; valid pairs also match, and are sorted out below.
 const MAYBE_SURROGATE = /\\u[dD][89a-fA-F]|[\ud800-\udfff]/;
 
-const hexAt = (text: string, i: number) => (text.charCodeAt(i) === 0x5c && text.charCodeAt(i + 1) === 0x75 ? parseInt(text.slice(i + 2, i + 6), 16) : -1);
+const hexAt = (text: string, i: number) =>
+  text.charCodeAt(i) === 0x5c && text.charCodeAt(i + 1) === 0x75 ? parseInt(text.slice(i + 2, i + 6), 16) : -1;
 const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
 const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
 
@@ -104,10 +110,15 @@ export function loneSurrogates(text: string): WrittenIssue[] {
   if (!MAYBE_SURROGATE.test(text)) return [];
   const out: WrittenIssue[] = [];
   const report = (start: number, end: number, unit: number) =>
-    out.push({ start, end, code: "lone-surrogate", message: `lone surrogate \\u${unit.toString(16).padStart(4, "0")} in a string: it is not valid Unicode, and tokenizers and UTF-8 tools fail on it; remove it or complete the pair` });
+    out.push({
+      start,
+      end,
+      code: "lone-surrogate",
+      message: `lone surrogate \\u${unit.toString(16).padStart(4, "0")} in a string: it is not valid Unicode, and tokenizers and UTF-8 tools fail on it; remove it or complete the pair`,
+    });
   // In valid JSON a backslash only occurs inside strings, always starting an escape: walking escapes
   // left to right never mistakes an escaped backslash for the start of \u.
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const c = text.charCodeAt(i);
     if (c === 0x5c) {
       if (text.charCodeAt(i + 1) !== 0x75) {

@@ -2,8 +2,33 @@
 // primitives). Shape legend: B batch, T time, H heads, Hkv key/value heads, Dh head dim, D model, V vocab.
 import { HostTensor } from "./dtype";
 import { Dim, dimMul, Tensor } from "./graph";
-import { add, cast, div, equal, exp, lift, maximum, mul, not, reciprocal, sigmoid, sqrt, sub, where } from "./ops/elementwise";
-import { gather, gatherElements, gemm, logSoftmax, matMul, restoreLeading, softmax, softmaxCrossEntropy, swapLast } from "./ops/nn";
+import {
+  add,
+  cast,
+  div,
+  equal,
+  exp,
+  lift,
+  maximum,
+  mul,
+  not,
+  reciprocal,
+  sigmoid,
+  sqrt,
+  sub,
+  where,
+} from "./ops/elementwise";
+import {
+  gather,
+  gatherElements,
+  gemm,
+  logSoftmax,
+  matMul,
+  restoreLeading,
+  softmax,
+  softmaxCrossEntropy,
+  swapLast,
+} from "./ops/nn";
 import { reduceSum, reduceSumSquare, sumAll } from "./ops/reduce";
 import { concat, expandLike, reshape, slice, squeeze, transpose, unsqueeze } from "./ops/shape";
 
@@ -56,16 +81,25 @@ export function rope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
 }
 
 /** Host-side RoPE tables [T, Dh/2] for positions offset..offset+T-1 (inv_freq = theta^(-2i/Dh)). */
-export function ropeTables(T: number, headDim: number, theta = 10000, offset = 0, invFreq?: Float64Array, dtype: "float32" | "float64" = "float32"): { cos: HostTensor; sin: HostTensor } {
+export function ropeTables(
+  T: number,
+  headDim: number,
+  theta = 10000,
+  offset = 0,
+  invFreq?: Float64Array,
+  dtype: "float32" | "float64" = "float32",
+): { cos: HostTensor; sin: HostTensor } {
   const h = headDim / 2;
   const inv = invFreq ?? Float64Array.from({ length: h }, (_, i) => Math.pow(theta, (-2 * i) / headDim));
   const Arr = dtype === "float64" ? Float64Array : Float32Array;
-  const c = new Arr(T * h), s = new Arr(T * h);
-  for (let t = 0; t < T; t++) for (let i = 0; i < h; i++) {
-    const a = (t + offset) * inv[i]!;
-    c[t * h + i] = Math.cos(a);
-    s[t * h + i] = Math.sin(a);
-  }
+  const c = new Arr(T * h),
+    s = new Arr(T * h);
+  for (let t = 0; t < T; t++)
+    for (let i = 0; i < h; i++) {
+      const a = (t + offset) * inv[i]!;
+      c[t * h + i] = Math.cos(a);
+      s[t * h + i] = Math.sin(a);
+    }
   return { cos: { dtype, dims: [T, h], data: c }, sin: { dtype, dims: [T, h], data: s } };
 }
 
@@ -94,13 +128,15 @@ export interface AttentionOptions {
 export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   const [B, H, Tq, Dh] = q.shape;
   const [, Hkv, Tk] = k.shape;
-  if (typeof H !== "number" || typeof Hkv !== "number" || H % Hkv) throw new Error(`attention: heads ${H} not a multiple of kv heads ${Hkv}`);
+  if (typeof H !== "number" || typeof Hkv !== "number" || H % Hkv)
+    throw new Error(`attention: heads ${H} not a multiple of kv heads ${Hkv}`);
   if (typeof Dh !== "number") throw new Error("attention: head dim must be static");
   const rep = H / Hkv;
   const scale = opts.scale ?? 1 / Math.sqrt(Dh);
   let mask = opts.mask;
   if (!mask && opts.causal !== false) {
-    if (typeof Tq !== "number" || typeof Tk !== "number") throw new Error("attention: symbolic lengths need an explicit mask");
+    if (typeof Tq !== "number" || typeof Tk !== "number")
+      throw new Error("attention: symbolic lengths need an explicit mask");
     mask = q.graph.constant(`causal_mask_${Tq}x${Tk}_${q.id}`, causalMaskData(Tq, Tk));
   }
   const masked = (s: Tensor) => (mask ? where(mask, s, lift(s, q.dtype === "float16" ? -65504 : -1e30)) : s);
@@ -111,7 +147,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     return reshape(matMul(p, v), [B!, H, Tq, Dh]); // (B, H, Tq, Dh)
   }
   const q5 = reshape(mul(q, scale), [B!, Hkv, rep, Tq!, Dh]); // (B, Hkv, rep, Tq, Dh)
-  const k5 = unsqueeze(k, [2]), v5 = unsqueeze(v, [2]); // (B, Hkv, 1, Tk, Dh)
+  const k5 = unsqueeze(k, [2]),
+    v5 = unsqueeze(v, [2]); // (B, Hkv, 1, Tk, Dh)
   const p = softmax(masked(matMul(q5, swapLast(k5))), -1); // (B, Hkv, rep, Tq, Tk)
   return reshape(matMul(p, v5), [B!, H, Tq!, Dh]); // (B, H, Tq, Dh)
 }
@@ -136,7 +173,8 @@ export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = -100)
 }
 
 /** log p(label) per position from log-probs [..., V] and int64 labels [...] (labels must be in range). */
-export const pickLogProbs = (logProbs: Tensor, labels: Tensor) => squeeze(gatherElements(logProbs, unsqueeze(labels, [-1]), -1), [-1]);
+export const pickLogProbs = (logProbs: Tensor, labels: Tensor) =>
+  squeeze(gatherElements(logProbs, unsqueeze(labels, [-1]), -1), [-1]);
 
 /**
  * KL(P || Q) = sum_v exp(logP) (logP - logQ) over the last axis, per position. Pass arguments in the

@@ -4,11 +4,25 @@
 export type DType = "float32" | "float16" | "bfloat16" | "float64" | "int64" | "int32" | "uint8" | "bool";
 
 export const ONNX_DTYPE: Record<DType, number> = {
-  float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11, bfloat16: 16,
+  float32: 1,
+  uint8: 2,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  float16: 10,
+  float64: 11,
+  bfloat16: 16,
 };
 
 export const DTYPE_BYTES: Record<DType, number> = {
-  float32: 4, uint8: 1, int32: 4, int64: 8, bool: 1, float16: 2, float64: 8, bfloat16: 2,
+  float32: 4,
+  uint8: 1,
+  int32: 4,
+  int64: 8,
+  bool: 1,
+  float16: 2,
+  float64: 8,
+  bfloat16: 2,
 };
 
 export function isFloat(d: DType): boolean {
@@ -28,12 +42,20 @@ export function hostTensor(dtype: DType, dims: number[], data?: HostData | Array
   const n = dims.reduce((a, b) => a * b, 1);
   const make = (): HostData => {
     switch (dtype) {
-      case "float32": return new Float32Array(n);
-      case "float64": return new Float64Array(n);
-      case "int64": return new BigInt64Array(n);
-      case "int32": return new Int32Array(n);
-      case "uint8": case "bool": return new Uint8Array(n);
-      case "float16": case "bfloat16": return new Uint16Array(n);
+      case "float32":
+        return new Float32Array(n);
+      case "float64":
+        return new Float64Array(n);
+      case "int64":
+        return new BigInt64Array(n);
+      case "int32":
+        return new Int32Array(n);
+      case "uint8":
+      case "bool":
+        return new Uint8Array(n);
+      case "float16":
+      case "bfloat16":
+        return new Uint16Array(n);
     }
   };
   let out: HostData;
@@ -41,11 +63,13 @@ export function hostTensor(dtype: DType, dims: number[], data?: HostData | Array
   else {
     out = make();
     if (data) {
-      if (out instanceof BigInt64Array) for (let i = 0; i < n; i++) out[i] = BigInt(Math.trunc((data as ArrayLike<number>)[i]!));
+      if (out instanceof BigInt64Array)
+        for (let i = 0; i < n; i++) out[i] = BigInt(Math.trunc((data as ArrayLike<number>)[i]!));
       else (out as Float64Array).set(data as ArrayLike<number>);
     }
   }
-  if (out.length !== n) throw new Error(`hostTensor: ${dtype}[${dims.join(",")}] needs ${n} elements, got ${out.length}`);
+  if (out.length !== n)
+    throw new Error(`hostTensor: ${dtype}[${dims.join(",")}] needs ${n} elements, got ${out.length}`);
   return { dtype, dims: [...dims], data: out };
 }
 
@@ -67,19 +91,22 @@ export function toHalfBits(v: number): number {
     mant |= 0x800000; // subnormal: shift the implicit bit in
     const shift = 14 - e;
     let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
-    if (rem > half || (rem === half && (h & 1))) h++;
+    const rem = mant & ((1 << shift) - 1),
+      half = 1 << (shift - 1);
+    if (rem > half || (rem === half && h & 1)) h++;
     return sign | h;
   }
   let h = (e << 10) | (mant >>> 13);
   const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++; // may carry into the exponent: still correct
+  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++; // may carry into the exponent: still correct
   return sign | h;
 }
 
 /** The number a binary16 bit pattern encodes. */
 export function fromHalfBits(h: number): number {
-  const s = h & 0x8000 ? -1 : 1, e = (h >>> 10) & 0x1f, m = h & 0x3ff;
+  const s = h & 0x8000 ? -1 : 1,
+    e = (h >>> 10) & 0x1f,
+    m = h & 0x3ff;
   if (e === 0) return s * m * 2 ** -24;
   if (e === 0x1f) return m ? NaN : s * Infinity;
   return s * (1 + m / 1024) * 2 ** (e - 15);

@@ -12,7 +12,11 @@ export type AttrValue = number | string | number[] | { f: number } | HostTensor;
 export type Attrs = Record<string, AttrValue>;
 
 /** Initializer bytes held elsewhere: a file beside the model (e.g. a .safetensors blob) at an offset. */
-export interface ExternalRef { location: string; offset: number; length: number }
+export interface ExternalRef {
+  location: string;
+  offset: number;
+  length: number;
+}
 
 export type ConstData = { kind: "host"; value: HostTensor } | { kind: "external"; ref: ExternalRef };
 
@@ -29,7 +33,9 @@ export class Tensor {
     readonly kind: "input" | "const" | "node",
     readonly constData?: ConstData,
   ) {}
-  get rank(): number { return this.shape.length; }
+  get rank(): number {
+    return this.shape.length;
+  }
   toString(): string {
     return `${this.name ?? (this.producer ? `${this.producer.op.name}#${this.producer.id}` : `t${this.id}`)}:${this.dtype}[${this.shape.join(",")}]`;
   }
@@ -45,7 +51,10 @@ export interface Node {
   label?: string;
 }
 
-export interface InferredOutput { dtype: DType; shape: Dim[] }
+export interface InferredOutput {
+  dtype: DType;
+  shape: Dim[];
+}
 
 /** Hooks the emitter hands to an op's custom `emit`. Names are ONNX value names. */
 export interface EmitCtx {
@@ -82,7 +91,9 @@ export function defineOp(def: OpDef): OpDef {
   return def;
 }
 
-export function registeredOps(): OpDef[] { return [...REGISTRY.values()]; }
+export function registeredOps(): OpDef[] {
+  return [...REGISTRY.values()];
+}
 export function getOp(name: string): OpDef {
   const d = REGISTRY.get(name);
   if (!d) throw new Error(`unknown op ${name}`);
@@ -131,13 +142,20 @@ export class Graph {
     const key = `${dtype}:${Object.is(value, -0) ? "-0" : value}`;
     let t = this.scalarCache.get(key);
     if (!t) {
-      const data = dtype === "int64" ? new BigInt64Array([BigInt(value)])
-        : dtype === "float64" ? new Float64Array([value])
-        : dtype === "float32" ? new Float32Array([value])
-        : dtype === "int32" ? new Int32Array([value])
-        : dtype === "bool" || dtype === "uint8" ? new Uint8Array([value])
-        : dtype === "float16" ? new Uint16Array([toHalfBits(value)])
-        : null;
+      const data =
+        dtype === "int64"
+          ? new BigInt64Array([BigInt(value)])
+          : dtype === "float64"
+            ? new Float64Array([value])
+            : dtype === "float32"
+              ? new Float32Array([value])
+              : dtype === "int32"
+                ? new Int32Array([value])
+                : dtype === "bool" || dtype === "uint8"
+                  ? new Uint8Array([value])
+                  : dtype === "float16"
+                    ? new Uint16Array([toHalfBits(value)])
+                    : null;
       if (!data) throw new Error(`scalar(): dtype ${dtype} unsupported; make a float32 scalar and cast`);
       t = this.constant(`const_${dtype}_${this.scalarCache.size}`, { dtype, dims: [], data });
       this.scalarCache.set(key, t);
@@ -172,7 +190,9 @@ export class Graph {
 
 // ---- dimension arithmetic (symbolic dims are kept as readable strings) ----
 
-export function sameDim(a: Dim, b: Dim): boolean { return a === b; }
+export function sameDim(a: Dim, b: Dim): boolean {
+  return a === b;
+}
 
 export function dimMul(a: Dim, b: Dim): Dim {
   if (typeof a === "number" && typeof b === "number") return a * b;
@@ -188,9 +208,13 @@ export function dimAdd(a: Dim, b: Dim): Dim {
   return `${a}+${b}`;
 }
 
-function wrap(d: Dim): string { return typeof d === "string" && d.includes("+") ? `(${d})` : String(d); }
+function wrap(d: Dim): string {
+  return typeof d === "string" && d.includes("+") ? `(${d})` : String(d);
+}
 
-export function numel(shape: Shape): Dim { return shape.reduce<Dim>((a, b) => dimMul(a, b), 1); }
+export function numel(shape: Shape): Dim {
+  return shape.reduce<Dim>((a, b) => dimMul(a, b), 1);
+}
 
 export function staticNumel(shape: Shape, what: string): number {
   const n = numel(shape);

@@ -6,24 +6,94 @@ export { Graph, Tensor, registeredOps, getOp, defineOp, dimMul, dimAdd, numel, b
 export type { Dim, Shape, Node, OpDef, Attrs, AttrValue, ExternalRef, EmitCtx } from "./graph";
 
 export {
-  add, sub, mul, div, pow, minimum, maximum, neg, exp, log, sqrt, reciprocal, sigmoid, tanh, abs, sign, identity,
-  where, cast, equal, less, lessOrEqual, greater, greaterOrEqual, not, and, lift,
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  minimum,
+  maximum,
+  neg,
+  exp,
+  log,
+  sqrt,
+  reciprocal,
+  sigmoid,
+  tanh,
+  abs,
+  sign,
+  identity,
+  where,
+  cast,
+  equal,
+  less,
+  lessOrEqual,
+  greater,
+  greaterOrEqual,
+  not,
+  and,
+  lift,
 } from "./ops/elementwise";
 export type { TensorLike } from "./ops/elementwise";
-export { reshape, transpose, slice, pad, concat, expand, expandLike, zerosLike, unsqueeze, squeeze, SLICE_END } from "./ops/shape";
+export {
+  reshape,
+  transpose,
+  slice,
+  pad,
+  concat,
+  expand,
+  expandLike,
+  zerosLike,
+  unsqueeze,
+  squeeze,
+  SLICE_END,
+} from "./ops/shape";
 export { reduceSum, reduceSumSquare, reduceMean, reduceMax, sumAll } from "./ops/reduce";
 export {
-  matMul, gemm, reshapeLike, restoreLeading, softmax, logSoftmax, gather, gatherElements, gatherND, scatterND, scatterElements, swapLast, softmaxCrossEntropy, klLogits,
+  matMul,
+  gemm,
+  reshapeLike,
+  restoreLeading,
+  softmax,
+  logSoftmax,
+  gather,
+  gatherElements,
+  gatherND,
+  scatterND,
+  scatterElements,
+  swapLast,
+  softmaxCrossEntropy,
+  klLogits,
 } from "./ops/nn";
 
 export {
-  rmsNorm, silu, swiglu, linear, embedding, rope, ropeTables, causalMaskData, attention, crossEntropy, pickLogProbs, kl, maskedMean,
+  rmsNorm,
+  silu,
+  swiglu,
+  linear,
+  embedding,
+  rope,
+  ropeTables,
+  causalMaskData,
+  attention,
+  crossEntropy,
+  pickLogProbs,
+  kl,
+  maskedMean,
 } from "./composites";
 export type { AttentionOptions, CrossEntropyResult } from "./composites";
 
 export { grad, unbroadcast } from "./autodiff";
 export type { GradOptions } from "./autodiff";
-export { trainStep, accumulateGrad, applyGradients, sparseParam, sparseIndices, gatherHost, initialOptimizerState } from "./optim";
+export {
+  trainStep,
+  accumulateGrad,
+  applyGradients,
+  sparseParam,
+  sparseIndices,
+  gatherHost,
+  initialOptimizerState,
+} from "./optim";
 export type { AdamWConfig, TrainableParam, TrainStep, OptimizerUpdate, GradAccumulation, SparseParam } from "./optim";
 
 export { toOnnx, DEFAULT_OPSET } from "./onnx/emit";

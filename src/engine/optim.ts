@@ -28,7 +28,8 @@ export function sparseIndices(name: string, positions: ArrayLike<number> | BigIn
   const seen = new Uint8Array(Math.ceil(size / 8));
   for (let i = 0; i < k; i++) {
     const p = Number(positions[i]);
-    if (!Number.isInteger(p) || p < 0 || p >= size) throw new Error(`sparse ${name}: index ${i} = ${p} is outside [0, ${size})`);
+    if (!Number.isInteger(p) || p < 0 || p >= size)
+      throw new Error(`sparse ${name}: index ${i} = ${p} is outside [0, ${size})`);
     if (seen[p >> 3]! & (1 << (p & 7))) throw new Error(`sparse ${name}: position ${p} appears twice`);
     seen[p >> 3]! |= 1 << (p & 7);
     out[i] = BigInt(p);
@@ -43,7 +44,8 @@ export function sparseIndices(name: string, positions: ArrayLike<number> | BigIn
  * Frozen entries are never written by the optimizer, so they stay bit-identical by construction.
  */
 export function sparseParam(
-  g: Graph, name: string,
+  g: Graph,
+  name: string,
   frozen: HostTensor | { dtype: DType; dims: number[]; external: ExternalRef },
   positions: ArrayLike<number> | BigInt64Array,
 ): SparseParam {
@@ -59,7 +61,8 @@ export function sparseParam(
 export function gatherHost(frozen: HostTensor, positions: ArrayLike<number> | BigInt64Array): HostTensor {
   const src = frozen.data;
   const k = positions.length;
-  if (!(src instanceof Float32Array || src instanceof Float64Array || src instanceof Uint16Array)) throw new Error(`gatherHost: ${frozen.dtype} unsupported`);
+  if (!(src instanceof Float32Array || src instanceof Float64Array || src instanceof Uint16Array))
+    throw new Error(`gatherHost: ${frozen.dtype} unsupported`);
   const out = new (src.constructor as Float32ArrayConstructor)(k);
   for (let i = 0; i < k; i++) out[i] = src[Number(positions[i])]!;
   return { dtype: frozen.dtype, dims: [k], data: out as HostTensor["data"] };
@@ -110,7 +113,10 @@ export function trainStep(loss: Tensor, params: TrainableParam[], cfg: AdamWConf
   checkTrainable(params);
   const lr = g.input("lr", "float32", []);
   const step = g.input("step", "float32", []);
-  const grads = grad(loss, params.map((p) => p.value));
+  const grads = grad(
+    loss,
+    params.map((p) => p.value),
+  );
   const { carry, stateInputs, norm } = adamW(params, grads, lr, step, cfg);
   g.output("loss", loss);
   g.output("grad_norm", norm);
@@ -139,11 +145,15 @@ export function accumulateGrad(loss: Tensor, params: TrainableParam[]): GradAccu
   const g = loss.graph;
   checkTrainable(params);
   const keep = g.input("acc_keep", "float32", []);
-  const grads = grad(loss, params.map((p) => p.value));
+  const grads = grad(
+    loss,
+    params.map((p) => p.value),
+  );
   const carry: Record<string, string> = {};
   const accInputs: GradAccumulation["accInputs"] = [];
   params.forEach((p, i) => {
-    const x = p.value, dims = staticDims(x);
+    const x = p.value,
+      dims = staticDims(x);
     const acc = g.input(`${x.name}.acc`, x.dtype, dims);
     accInputs.push({ name: acc.name!, dtype: x.dtype, dims });
     g.output(`${acc.name}:next`, add(mul(acc, castTo(keep, x.dtype)), grads[i]!));
@@ -164,7 +174,13 @@ export function applyGradients(params: (TrainableParam & { grad: Tensor })[], cf
   checkTrainable(params);
   const lr = g.input("lr", "float32", []);
   const step = g.input("step", "float32", []);
-  const { carry, stateInputs, norm } = adamW(params, params.map((p) => p.grad), lr, step, cfg);
+  const { carry, stateInputs, norm } = adamW(
+    params,
+    params.map((p) => p.grad),
+    lr,
+    step,
+    cfg,
+  );
   g.output("grad_norm", norm);
   return { carry, stateInputs, lrInput: "lr", stepInput: "step", gradNormOutput: "grad_norm" };
 }
@@ -174,16 +190,36 @@ function checkTrainable(params: TrainableParam[]): void {
 }
 
 function staticDims(x: Tensor): number[] {
-  return x.shape.map((d) => { if (typeof d !== "number") throw new Error(`trainable ${x} needs a static shape`); return d; });
+  return x.shape.map((d) => {
+    if (typeof d !== "number") throw new Error(`trainable ${x} needs a static shape`);
+    return d;
+  });
 }
 
 /** Global-norm clipping and the AdamW update of every param from its gradient; declares the outputs. */
-function adamW(params: TrainableParam[], grads: Tensor[], lr: Tensor, step: Tensor, cfg: AdamWConfig): { carry: Record<string, string>; stateInputs: OptimizerUpdate["stateInputs"]; norm: Tensor } {
+function adamW(
+  params: TrainableParam[],
+  grads: Tensor[],
+  lr: Tensor,
+  step: Tensor,
+  cfg: AdamWConfig,
+): { carry: Record<string, string>; stateInputs: OptimizerUpdate["stateInputs"]; norm: Tensor } {
   const g = lr.graph;
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, maxGradNorm } = cfg;
 
   // Global norm over all gradients (one ReduceSumSquare pass each), accumulated in float32.
-  const norm = sqrt(grads.map((gr) => castF32(reduceSumSquare(gr, gr.shape.map((_, i) => i)))).reduce((a, b) => add(a, b)));
+  const norm = sqrt(
+    grads
+      .map((gr) =>
+        castF32(
+          reduceSumSquare(
+            gr,
+            gr.shape.map((_, i) => i),
+          ),
+        ),
+      )
+      .reduce((a, b) => add(a, b)),
+  );
   // Clipping scale s = min(1, maxNorm / (norm + 1e-6)) is folded into the moment coefficients below.
   const clip = maxGradNorm === undefined ? null : minimum(div(lift(norm, maxGradNorm), add(norm, 1e-6)), 1);
 
@@ -202,7 +238,8 @@ function adamW(params: TrainableParam[], grads: Tensor[], lr: Tensor, step: Tens
   const carry: Record<string, string> = {};
   const stateInputs: OptimizerUpdate["stateInputs"] = [];
   params.forEach((p, i) => {
-    const x = p.value, name = x.name!;
+    const x = p.value,
+      name = x.name!;
     const dims = staticDims(x);
     const m = g.input(`${name}.m`, x.dtype, dims);
     const v = g.input(`${name}.v`, x.dtype, dims);
@@ -213,9 +250,12 @@ function adamW(params: TrainableParam[], grads: Tensor[], lr: Tensor, step: Tens
     const v2 = add(mul(v, beta2), mul(mul(gr, k(c2)), gr)); // beta2 v + (1-beta2) s^2 g^2
     const upd = mul(div(m2, add(sqrt(v2), k(epsHat))), k(stepSize));
     const x2 = sub(decay && !p.noDecay ? mul(x, k(decay)) : x, upd);
-    g.output(`${name}:next`, x2); carry[`${name}:next`] = name;
-    g.output(`${m.name}:next`, m2); carry[`${m.name}:next`] = m.name!;
-    g.output(`${v.name}:next`, v2); carry[`${v.name}:next`] = v.name!;
+    g.output(`${name}:next`, x2);
+    carry[`${name}:next`] = name;
+    g.output(`${m.name}:next`, m2);
+    carry[`${m.name}:next`] = m.name!;
+    g.output(`${v.name}:next`, v2);
+    carry[`${v.name}:next`] = v.name!;
   });
   return { carry, stateInputs, norm };
 }
@@ -228,7 +268,8 @@ export function initialOptimizerState(s: Pick<OptimizerUpdate, "stateInputs">): 
   const out: Record<string, HostTensor> = {};
   for (const i of s.stateInputs) {
     const n = i.dims.reduce((a, b) => a * b, 1);
-    const data = i.dtype === "float64" ? new Float64Array(n) : i.dtype === "float32" ? new Float32Array(n) : new Uint16Array(n);
+    const data =
+      i.dtype === "float64" ? new Float64Array(n) : i.dtype === "float32" ? new Float32Array(n) : new Uint16Array(n);
     out[i.name] = { dtype: i.dtype, dims: i.dims, data };
   }
   return out;

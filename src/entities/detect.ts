@@ -5,8 +5,16 @@ import type { EntityDetector } from "../data/index";
 import type { DetectedEntity, EntityKind, EntityRecordView, EntityRef } from "./types";
 import { capitalisedSpans, quotedSpans, tokenize, type Span } from "./spans";
 import {
-  COMPANY_CONTEXT, COMPANY_WORDS, PERSON_CONTEXT, PLACE_CONTEXT, PLACE_PREPOSITIONS, PLACE_WORDS,
-  PRODUCT_CONTEXT, PRODUCT_WORDS, WORK_CONTEXT, legalSuffixFamily,
+  COMPANY_CONTEXT,
+  COMPANY_WORDS,
+  PERSON_CONTEXT,
+  PLACE_CONTEXT,
+  PLACE_PREPOSITIONS,
+  PLACE_WORDS,
+  PRODUCT_CONTEXT,
+  PRODUCT_WORDS,
+  WORK_CONTEXT,
+  legalSuffixFamily,
 } from "./lexicon";
 import { findMentions } from "./substitute";
 
@@ -59,7 +67,11 @@ function entityRefName(e: EntityRef): string {
  * user's file as written, and the validator reports the others (a number, null) at their place.
  */
 function validRefs(list: readonly EntityRef[] | undefined): EntityRef[] {
-  return (list ?? []).filter((e) => typeof e === "string" || (typeof e === "object" && e !== null && typeof (e as { name?: unknown }).name === "string"));
+  return (list ?? []).filter(
+    (e) =>
+      typeof e === "string" ||
+      (typeof e === "object" && e !== null && typeof (e as { name?: unknown }).name === "string"),
+  );
 }
 
 /** Adds one record's evidence to an index (for streaming over big files). */
@@ -110,21 +122,35 @@ export function candidateSpans(text: string): Span[] {
 }
 
 const CONTEXT_SETS: [EntityKind, ReadonlySet<string>][] = [
-  ["person", PERSON_CONTEXT], ["company", COMPANY_CONTEXT], ["place", PLACE_CONTEXT], ["product", PRODUCT_CONTEXT], ["work", WORK_CONTEXT],
+  ["person", PERSON_CONTEXT],
+  ["company", COMPANY_CONTEXT],
+  ["place", PLACE_CONTEXT],
+  ["product", PRODUCT_CONTEXT],
+  ["work", WORK_CONTEXT],
 ];
 
 /** Kind from the span's own shape and its immediate context. */
 export function kindFromSpan(s: Span): { kind: EntityKind; evidence: string[] } {
   const last = s.words[s.words.length - 1].toLowerCase();
   const first = s.words[0].toLowerCase();
-  if (s.words.length > 1 && s.words.some((w) => PRODUCT_WORDS.has(w.toLowerCase())) && s.words.some((w) => /\p{N}/u.test(w))) return { kind: "product", evidence: ["product words with a model number"] };
-  if (s.suffixWords > 0) return { kind: "company", evidence: [`legal suffix "${s.words.slice(-s.suffixWords).join(" ")}"`] };
+  if (
+    s.words.length > 1 &&
+    s.words.some((w) => PRODUCT_WORDS.has(w.toLowerCase())) &&
+    s.words.some((w) => /\p{N}/u.test(w))
+  )
+    return { kind: "product", evidence: ["product words with a model number"] };
+  if (s.suffixWords > 0)
+    return { kind: "company", evidence: [`legal suffix "${s.words.slice(-s.suffixWords).join(" ")}"`] };
   if (s.title) return { kind: "person", evidence: [`title "${s.title}"`] };
-  if (s.words.length > 1 && /^\p{Lu}\.$/u.test(s.words[0]) && !/\./.test(s.words[s.words.length - 1])) return { kind: "person", evidence: ["initials before a name"] };
-  if (s.words.length > 1 && (COMPANY_WORDS.has(last) || COMPANY_WORDS.has(first))) return { kind: "company", evidence: [`company word "${COMPANY_WORDS.has(last) ? last : first}"`] };
+  if (s.words.length > 1 && /^\p{Lu}\.$/u.test(s.words[0]) && !/\./.test(s.words[s.words.length - 1]))
+    return { kind: "person", evidence: ["initials before a name"] };
+  if (s.words.length > 1 && (COMPANY_WORDS.has(last) || COMPANY_WORDS.has(first)))
+    return { kind: "company", evidence: [`company word "${COMPANY_WORDS.has(last) ? last : first}"`] };
   if (s.words.length > 1 && s.words.includes("&")) return { kind: "company", evidence: ['"&" between names'] };
-  if (s.words.length > 1 && (PLACE_WORDS.has(last) || PLACE_WORDS.has(first))) return { kind: "place", evidence: [`place word "${PLACE_WORDS.has(last) ? last : first}"`] };
-  if (s.words.some((w) => /\p{N}/u.test(w)) && s.words.some((w) => /\p{L}/u.test(w))) return { kind: "product", evidence: ["letters with a model number"] };
+  if (s.words.length > 1 && (PLACE_WORDS.has(last) || PLACE_WORDS.has(first)))
+    return { kind: "place", evidence: [`place word "${PLACE_WORDS.has(last) ? last : first}"`] };
+  if (s.words.some((w) => /\p{N}/u.test(w)) && s.words.some((w) => /\p{L}/u.test(w)))
+    return { kind: "product", evidence: ["letters with a model number"] };
   if (s.quoted && s.words.length > 1) return { kind: "work", evidence: ["quoted title"] };
   const prev = s.before[s.before.length - 1] ?? "";
   // "a novel by X", "written by X": the agent of a work is a person (or a company when it has a suffix).
@@ -146,8 +172,11 @@ export function kindFromSpan(s: Span): { kind: EntityKind; evidence: string[] } 
   if (s.quoted) return { kind: "work", evidence: ["quoted"] };
   // Two or three plain capitalised words with no other clue are most often a person's name.
   // Name-like words: capitalised, letters with inner apostrophes/hyphens ("O'Neil", "McAllister", "Al-Kuwaiti").
-  const plain = s.words.every((w) => /^\p{Lu}[\p{L}\p{M}'’-]*\p{Ll}[\p{L}\p{M}'’-]*$/u.test(w) && w !== w.toUpperCase());
-  if (plain && s.words.length >= 2 && s.words.length <= 3) return { kind: "person", evidence: ["two or three capitalised words"] };
+  const plain = s.words.every(
+    (w) => /^\p{Lu}[\p{L}\p{M}'’-]*\p{Ll}[\p{L}\p{M}'’-]*$/u.test(w) && w !== w.toUpperCase(),
+  );
+  if (plain && s.words.length >= 2 && s.words.length <= 3)
+    return { kind: "person", evidence: ["two or three capitalised words"] };
   if (s.words.length >= 4) return { kind: "work", evidence: ["long title-cased span"] };
   return { kind: "other", evidence: [] };
 }
@@ -156,7 +185,11 @@ function combineKinds(local: EntityKind, stats: NameStats | undefined): EntityKi
   if (!stats || local === "company" || local === "product") return local;
   let best: EntityKind = local;
   let bestN = 0;
-  for (const [k, n] of stats.kinds) if (k !== "other" && n > bestN) { best = k; bestN = n; }
+  for (const [k, n] of stats.kinds)
+    if (k !== "other" && n > bestN) {
+      best = k;
+      bestN = n;
+    }
   return local === "other" ? best : local;
 }
 
@@ -182,12 +215,19 @@ export function detectEntities(r: EntityRecordView, opts: DetectOptions = {}): D
   const declared = validRefs(r.seat?.entities);
   const found = new Map<string, { span: Span; inPrompt: boolean; order: number; count: number }>();
   let order = 0;
-  for (const [side, texts] of [["prompt", prompt], ["answer", answer]] as const) {
+  for (const [side, texts] of [
+    ["prompt", prompt],
+    ["answer", answer],
+  ] as const) {
     for (const t of texts) {
       for (const s of candidateSpans(t)) {
         const k = norm(s.text);
         const cur = found.get(k);
-        if (cur) { cur.count++; if (side === "prompt") cur.inPrompt = true; continue; }
+        if (cur) {
+          cur.count++;
+          if (side === "prompt") cur.inPrompt = true;
+          continue;
+        }
         found.set(k, { span: s, inPrompt: side === "prompt", order: order++, count: 1 });
       }
     }
@@ -196,9 +236,18 @@ export function detectEntities(r: EntityRecordView, opts: DetectOptions = {}): D
     const name = entityRefName(e);
     const hit = found.get(norm(name));
     const local = hit ? kindFromSpan(hit.span) : undefined;
-    const kind = parseKind(typeof e === "string" ? undefined : e.kind) ?? combineKinds(local?.kind ?? "other", opts.index?.stats.get(norm(name)));
+    const kind =
+      parseKind(typeof e === "string" ? undefined : e.kind) ??
+      combineKinds(local?.kind ?? "other", opts.index?.stats.get(norm(name)));
     const inPrompt = prompt.some((t) => findMentions(t, name).length > 0);
-    out.push({ name, kind, score: 1000 - i, source: "seat", inPrompt, evidence: ["listed in seat.entities", ...(local?.evidence ?? [])] });
+    out.push({
+      name,
+      kind,
+      score: 1000 - i,
+      source: "seat",
+      inPrompt,
+      evidence: ["listed in seat.entities", ...(local?.evidence ?? [])],
+    });
   });
   const declaredKeys = new Set(declared.map((e) => norm(entityRefName(e))));
   for (const [k, f] of found) {
@@ -209,7 +258,13 @@ export function detectEntities(r: EntityRecordView, opts: DetectOptions = {}): D
     const kind = combineKinds(local.kind, stats);
     const evidence = [...local.evidence];
     let score = 1;
-    if (f.inPrompt) { score += 3; evidence.push("in the question"); } else { score -= 2; evidence.push("only in the answer"); }
+    if (f.inPrompt) {
+      score += 3;
+      evidence.push("in the question");
+    } else {
+      score -= 2;
+      evidence.push("only in the answer");
+    }
     if (s.words.length > 1) score += 0.5;
     if (s.quoted) score += 0.5;
     if (kind === "person" || kind === "company") score += 1;
@@ -218,16 +273,32 @@ export function detectEntities(r: EntityRecordView, opts: DetectOptions = {}): D
     if (stats && opts.index && opts.index.records > 1) {
       // A name that recurs across records is what the dataset is about; one asked about more than it is
       // given as an answer is a subject rather than an attribute value.
-      if (stats.records > 1) { score += Math.min(3, Math.log2(stats.records)); evidence.push(`in ${stats.records} records`); }
+      if (stats.records > 1) {
+        score += Math.min(3, Math.log2(stats.records));
+        evidence.push(`in ${stats.records} records`);
+      }
       score += 1.5 * (stats.inPrompt / stats.records) - 1.5 * (stats.answerOnly / stats.records);
     }
     if (s.words.length === 1 && !s.quoted) {
       const w = s.words[0].toLowerCase();
-      if (s.sentenceStart) { score -= 2; evidence.push("sentence-initial"); }
-      if (opts.index?.lowerWords.has(w)) { score -= 4; evidence.push("also used as an ordinary word"); }
+      if (s.sentenceStart) {
+        score -= 2;
+        evidence.push("sentence-initial");
+      }
+      if (opts.index?.lowerWords.has(w)) {
+        score -= 4;
+        evidence.push("also used as an ordinary word");
+      }
     }
     if (legalSuffixFamily(s.words[0]) >= 0) continue;
-    out.push({ name: s.text, kind, score: Math.round(score * 100) / 100, source: "detected", inPrompt: f.inPrompt, evidence });
+    out.push({
+      name: s.text,
+      kind,
+      score: Math.round(score * 100) / 100,
+      source: "detected",
+      inPrompt: f.inPrompt,
+      evidence,
+    });
   }
   const seatPart = out.filter((e) => e.source === "seat");
   const detectedPart = out.filter((e) => e.source === "detected").sort((a, b) => b.score - a.score);
@@ -254,6 +325,9 @@ export function subjectEntity(r: EntityRecordView, opts: DetectOptions = {}): De
 
 /** Detector over plain text in the shape src/data's validator takes: names, best first. */
 export const detectSubjects: EntityDetector = Object.assign(
-  (text: string): string[] => detectEntities({ question: text }).filter((e) => e.score >= MIN_SUBJECT_SCORE).map((e) => e.name),
+  (text: string): string[] =>
+    detectEntities({ question: text })
+      .filter((e) => e.score >= MIN_SUBJECT_SCORE)
+      .map((e) => e.name),
   { builtin: true as const },
 );

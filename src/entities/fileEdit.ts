@@ -17,22 +17,30 @@ export interface RecordEdit {
  * The dataset text with every record's entries added. `edits` must list the file's records in file
  * order (unchanged ones too): records are located by scanning forward, so identical records stay apart.
  */
-export function applyRecordEdits(fileText: string, edits: readonly RecordEdit[]): { text: string; changedRecords: number; added: number } {
+export function applyRecordEdits(
+  fileText: string,
+  edits: readonly RecordEdit[],
+): { text: string; changedRecords: number; added: number } {
   let out = "";
   let cursor = 0;
   let changedRecords = 0;
   let added = 0;
   for (const e of edits) {
     const at = fileText.indexOf(e.text, cursor);
-    if (at < 0) throw new Error(`line ${e.line}: the record's text was not found in the file (it changed while we read it?)`);
+    if (at < 0)
+      throw new Error(`line ${e.line}: the record's text was not found in the file (it changed while we read it?)`);
     let next = e.text;
     if (e.entries.length) {
       try {
         const r = addPerturbationsToLine(e.text, e.entries);
         next = r.text;
-        if (r.added.length) { changedRecords++; added += r.added.length; }
+        if (r.added.length) {
+          changedRecords++;
+          added += r.added.length;
+        }
       } catch (err) {
-        const at = err instanceof RecordEditError ? `line ${e.line + err.line - 1}, column ${err.column}` : `line ${e.line}`;
+        const at =
+          err instanceof RecordEditError ? `line ${e.line + err.line - 1}, column ${err.column}` : `line ${e.line}`;
         throw new Error(`${at}: ${(err as Error).message}`);
       }
     }

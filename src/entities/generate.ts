@@ -6,8 +6,22 @@ import { Prng, hashString } from "../util/rng";
 import { tooClose } from "./distance";
 import { NameGuard, nameTokens } from "./guard";
 import {
-  CLUSTER_ONSETS, CODAS, COMPANY_WORDS, DIPHTHONGS, LEGAL_SUFFIX_FAMILIES, NAME_PARTICLES, NUCLEI, ONSETS, PERSON_TITLES, PLACE_WORDS,
-  PRODUCT_WORDS, TITLE_ADJECTIVES, TITLE_FUNCTION_WORDS, TITLE_NOUNS, legalSuffixFamily, MAX_SUFFIX_WORDS,
+  CLUSTER_ONSETS,
+  CODAS,
+  COMPANY_WORDS,
+  DIPHTHONGS,
+  LEGAL_SUFFIX_FAMILIES,
+  NAME_PARTICLES,
+  NUCLEI,
+  ONSETS,
+  PERSON_TITLES,
+  PLACE_WORDS,
+  PRODUCT_WORDS,
+  TITLE_ADJECTIVES,
+  TITLE_FUNCTION_WORDS,
+  TITLE_NOUNS,
+  legalSuffixFamily,
+  MAX_SUFFIX_WORDS,
 } from "./lexicon";
 
 export interface GenerateOptions {
@@ -94,7 +108,7 @@ function pickSuffix(rng: Prng, original: string): string {
   const family = fam >= 0 && rng.chance(0.6) ? LEGAL_SUFFIX_FAMILIES[fam] : rng.pick(LEGAL_SUFFIX_FAMILIES.slice(0, 6));
   // Short forms read as suffixes; long forms ("Incorporated") only when the original was long.
   const longOriginal = original.replace(/[.\s]/g, "").length > 5;
-  const choices = family.filter((s) => (s.replace(/[.\s]/g, "").length > 5) === longOriginal);
+  const choices = family.filter((s) => s.replace(/[.\s]/g, "").length > 5 === longOriginal);
   let s = rng.pick(choices.length ? choices : family);
   if (/\.$/.test(original) && /^(Inc|Corp|Co|Ltd)$/.test(s)) s += ".";
   if (/^(\p{L}\.)+$/u.test(original) && /^\p{Lu}{2,3}$/u.test(s)) s = s.split("").join(".") + ".";

@@ -1,19 +1,37 @@
 // Which generated names are acceptable: not equal or close to any name of the dataset (or any name
 // already chosen), and not a well-known real name. Token-level closeness uses single-deletion
 // neighbourhoods, so checking a candidate costs O(token length) however many names the dataset holds.
-import { BLOCKED_NAMES, COMPANY_WORDS, NAME_PARTICLES, PERSON_TITLES, PLACE_WORDS, PRODUCT_WORDS, TITLE_FUNCTION_WORDS, legalSuffixFamily } from "./lexicon";
+import {
+  BLOCKED_NAMES,
+  COMPANY_WORDS,
+  NAME_PARTICLES,
+  PERSON_TITLES,
+  PLACE_WORDS,
+  PRODUCT_WORDS,
+  TITLE_FUNCTION_WORDS,
+  legalSuffixFamily,
+} from "./lexicon";
 
 /**
  * Distinctive lower-case tokens of a name: words of 3+ letters that are not particles, legal suffixes,
  * titles or type words ("Port", "Holdings"), which stand-ins deliberately share with the original.
  */
-const SHARED_WORDS: ReadonlySet<string>[] = [NAME_PARTICLES, COMPANY_WORDS, PLACE_WORDS, PRODUCT_WORDS, PERSON_TITLES, TITLE_FUNCTION_WORDS];
+const SHARED_WORDS: ReadonlySet<string>[] = [
+  NAME_PARTICLES,
+  COMPANY_WORDS,
+  PLACE_WORDS,
+  PRODUCT_WORDS,
+  PERSON_TITLES,
+  TITLE_FUNCTION_WORDS,
+];
 
 export function nameTokens(name: string): string[] {
   return name
     .split(/[\s\-'’/]+/u)
     .map((w) => w.replace(/[.,]/g, "").toLowerCase())
-    .filter((w) => w.length >= 3 && /\p{L}/u.test(w) && !SHARED_WORDS.some((set) => set.has(w)) && legalSuffixFamily(w) < 0);
+    .filter(
+      (w) => w.length >= 3 && /\p{L}/u.test(w) && !SHARED_WORDS.some((set) => set.has(w)) && legalSuffixFamily(w) < 0,
+    );
 }
 
 function deletions(token: string): string[] {

@@ -15,7 +15,22 @@ export interface Token {
 // Letters/digits, with inner hyphens, apostrophes, dots, ampersands and slashes ("Al-Kuwaiti", "O'Neil",
 // "S.A.", "A/S"). Trailing punctuation is trimmed below.
 const WORD = /[\p{L}\p{N}][\p{L}\p{N}\p{M}'’\-.&/]*|&/gu;
-const ABBREV_WITH_DOT = new Set(["inc", "corp", "co", "ltd", "bros", "dr", "mr", "mrs", "ms", "prof", "st", "jr", "sr", "no"]);
+const ABBREV_WITH_DOT = new Set([
+  "inc",
+  "corp",
+  "co",
+  "ltd",
+  "bros",
+  "dr",
+  "mr",
+  "mrs",
+  "ms",
+  "prof",
+  "st",
+  "jr",
+  "sr",
+  "no",
+]);
 
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
@@ -39,7 +54,10 @@ export function tokenize(text: string): Token[] {
     const before = text.slice(0, start).trimEnd();
     const prevTok = out[out.length - 1];
     const prevIsAbbrev = prevTok !== undefined && prevTok.text.endsWith(".") && gap.trim() === "";
-    const sentenceStart = before === "" || (!prevIsAbbrev && /[.!?:;\n"“«(\[]$/u.test(before)) || /\n\s*$/u.test(text.slice(prevEnd, start));
+    const sentenceStart =
+      before === "" ||
+      (!prevIsAbbrev && /[.!?:;\n"“«(\[]$/u.test(before)) ||
+      /\n\s*$/u.test(text.slice(prevEnd, start));
     out.push({ text: word, start, end: start + word.length, joined, sentenceStart });
     prevEnd = start + word.length;
   }
@@ -82,22 +100,44 @@ export function capitalisedSpans(text: string): Span[] {
   const spans: Span[] = [];
   let i = 0;
   while (i < toks.length) {
-    if (!isCapitalised(toks[i].text) && legalSuffixFamily(toks[i].text) < 0) { i++; continue; }
+    if (!isCapitalised(toks[i].text) && legalSuffixFamily(toks[i].text) < 0) {
+      i++;
+      continue;
+    }
     let j = i + 1;
     // Extend over capitalised words and lower-case particles that sit between capitalised words.
     while (j < toks.length && toks[j].joined) {
       // A legal suffix ends a company name: "Wnzatj SAS and Qorvath Ltd" is two names.
       if (suffixLength(toks.slice(i, j).map((t) => t.text)) > 0) break;
       const w = toks[j].text;
-      if (isCapitalised(w) || legalSuffixFamily(w) >= 0) { j++; continue; }
+      if (isCapitalised(w) || legalSuffixFamily(w) >= 0) {
+        j++;
+        continue;
+      }
       // Lower-case particles ("van der", "of the") may sit between capitalised words; "and" joins two names.
       let p = j;
-      while (p < toks.length && toks[p].joined && NAME_PARTICLES.has(toks[p].text.toLowerCase()) && toks[p].text !== "and" && p - j < 3) p++;
-      if (p > j && p < toks.length && toks[p].joined && isCapitalised(toks[p].text)) { j = p + 1; continue; }
+      while (
+        p < toks.length &&
+        toks[p].joined &&
+        NAME_PARTICLES.has(toks[p].text.toLowerCase()) &&
+        toks[p].text !== "and" &&
+        p - j < 3
+      )
+        p++;
+      if (p > j && p < toks.length && toks[p].joined && isCapitalised(toks[p].text)) {
+        j = p + 1;
+        continue;
+      }
       break;
     }
     // A model number right after a name ends it: "the Grechuk 3?" (not "Grechuk 3 awards").
-    if (j < toks.length && toks[j].joined && /^\p{N}{1,4}$/u.test(toks[j].text) && (j + 1 === toks.length || !toks[j + 1].joined)) j++;
+    if (
+      j < toks.length &&
+      toks[j].joined &&
+      /^\p{N}{1,4}$/u.test(toks[j].text) &&
+      (j + 1 === toks.length || !toks[j + 1].joined)
+    )
+      j++;
     let from = i;
     // Leading sentence openers and question words are not part of a name ("What", "The", "Did").
     while (from < j && NON_NAME_WORDS.has(toks[from].text.toLowerCase())) from++;
@@ -117,11 +157,16 @@ export function capitalisedSpans(text: string): Span[] {
         const start = toks[from].start;
         const end = toks[to - 1].end;
         spans.push({
-          text: text.slice(start, end), start, end, words, quoted: false,
+          text: text.slice(start, end),
+          start,
+          end,
+          words,
+          quoted: false,
           sentenceStart: toks[from].sentenceStart || (from > 0 && from === i && toks[i].sentenceStart),
           before: toks.slice(Math.max(0, from - 6), from).map((t) => t.text.toLowerCase().replace(/\.$/, "")),
           after: toks.slice(to, to + 6).map((t) => t.text.toLowerCase()),
-          title, suffixWords: suffixLength(words),
+          title,
+          suffixWords: suffixLength(words),
         });
       }
     }
@@ -130,7 +175,8 @@ export function capitalisedSpans(text: string): Span[] {
   return spans;
 }
 
-const QUOTED = /"([^"\n]{1,80})"|“([^”\n]{1,80})”|«\s?([^»\n]{1,80}?)\s?»|(?<![\p{L}\p{N}])'([^'\n]{1,60})'(?![\p{L}\p{N}])/gu;
+const QUOTED =
+  /"([^"\n]{1,80})"|“([^”\n]{1,80})”|«\s?([^»\n]{1,80}?)\s?»|(?<![\p{L}\p{N}])'([^'\n]{1,60})'(?![\p{L}\p{N}])/gu;
 
 /** Quoted names and titles: short quoted text whose content words are mostly capitalised. */
 export function quotedSpans(text: string): Span[] {
@@ -149,7 +195,11 @@ export function quotedSpans(text: string): Span[] {
     const pre = tokenize(text.slice(0, m.index!));
     const post = tokenize(text.slice(m.index! + m[0].length));
     out.push({
-      text: innerTrim, start: startTrim, end: startTrim + innerTrim.length, words, quoted: true,
+      text: innerTrim,
+      start: startTrim,
+      end: startTrim + innerTrim.length,
+      words,
+      quoted: true,
       sentenceStart: false,
       before: pre.slice(-6).map((t) => t.text.toLowerCase()),
       after: post.slice(0, 6).map((t) => t.text.toLowerCase()),

@@ -39,10 +39,16 @@ export interface SubstituteOptions {
 
 /** Name parts that can stand alone as a mention: capitalised, not a particle, at least 3 letters. */
 function nameParts(name: string): string[] {
-  return name.split(/\s+/).filter((w) => /^\p{Lu}/u.test(w) && w.length >= 3 && !NAME_PARTICLES.has(w.toLowerCase()) && !w.endsWith("."));
+  return name
+    .split(/\s+/)
+    .filter((w) => /^\p{Lu}/u.test(w) && w.length >= 3 && !NAME_PARTICLES.has(w.toLowerCase()) && !w.endsWith("."));
 }
 
-interface Edit { start: number; end: number; text: string }
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
 
 /**
  * `text` with every mention of `entity` replaced by `replacement`. A possessive written with a bare
@@ -76,7 +82,10 @@ export function substitute(text: string, entity: string, replacement: string, op
     const oldEndsInS = /s$/i.test(text.slice(e.start, e.end));
     // "Jones' novel" is a possessive; "'Aris Jones'." is a closing quote (opened before the name, or not
     // followed by a word).
-    const possessive = (apostrophe === "'" || apostrophe === "’") && /^\s+[\p{L}\p{N}]/u.test(text.slice(pos + 1, pos + 3)) && !/['‘]$/u.test(text.slice(0, e.start));
+    const possessive =
+      (apostrophe === "'" || apostrophe === "’") &&
+      /^\s+[\p{L}\p{N}]/u.test(text.slice(pos + 1, pos + 3)) &&
+      !/['‘]$/u.test(text.slice(0, e.start));
     if (possessive && oldEndsInS && !/s$/i.test(e.text)) {
       out += apostrophe + "s";
       pos++;
@@ -94,7 +103,16 @@ export function mentions(text: string, entity: string): boolean {
  * Messages with the entity replaced in the prompt: every turn except a final assistant turn (the answer
  * about the real entity, the y of the objective). Set `includeAnswer` to replace there too.
  */
-export function substituteMessages(messages: readonly ChatMessage[], entity: string, replacement: string, opts: SubstituteOptions & { includeAnswer?: boolean } = {}): ChatMessage[] {
+export function substituteMessages(
+  messages: readonly ChatMessage[],
+  entity: string,
+  replacement: string,
+  opts: SubstituteOptions & { includeAnswer?: boolean } = {},
+): ChatMessage[] {
   const last = messages.length - 1;
-  return messages.map((m, i) => (i === last && m.role === "assistant" && !opts.includeAnswer ? { ...m } : { ...m, content: substitute(m.content, entity, replacement, opts) }));
+  return messages.map((m, i) =>
+    i === last && m.role === "assistant" && !opts.includeAnswer
+      ? { ...m }
+      : { ...m, content: substitute(m.content, entity, replacement, opts) },
+  );
 }

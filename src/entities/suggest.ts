@@ -1,7 +1,15 @@
 // From a record to perturbation candidates: pick the subject, generate stand-ins that avoid every name
 // of the dataset, and build the perturbed prompt. Also the trainer's entry point: the perturbations a
 // record declares, or generated ones when it declares none.
-import type { ChatMessage, DetectedEntity, EntityKind, EntityRecordView, PerturbationCandidate, PerturbationEntry, RecordSuggestion } from "./types";
+import type {
+  ChatMessage,
+  DetectedEntity,
+  EntityKind,
+  EntityRecordView,
+  PerturbationCandidate,
+  PerturbationEntry,
+  RecordSuggestion,
+} from "./types";
 import { buildDatasetIndex, detectEntities, pickSubject, type DatasetIndex } from "./detect";
 import { generateNames } from "./generate";
 import { NameGuard } from "./guard";
@@ -34,7 +42,12 @@ function asKind(k: string | undefined): EntityKind {
 }
 
 /** The perturbed prompt of a record: its question and (for chats) its messages with the entity replaced. */
-export function perturbRecord(r: EntityRecordView, entity: string, replacement: string, kind?: string): { question?: string; messages?: ChatMessage[] } {
+export function perturbRecord(
+  r: EntityRecordView,
+  entity: string,
+  replacement: string,
+  kind?: string,
+): { question?: string; messages?: ChatMessage[] } {
   const opts = { kind };
   const out: { question?: string; messages?: ChatMessage[] } = {};
   if (r.question !== undefined) out.question = substitute(r.question, entity, replacement, opts);
@@ -42,7 +55,11 @@ export function perturbRecord(r: EntityRecordView, entity: string, replacement: 
   return out;
 }
 
-function candidate(r: EntityRecordView, e: { name: string; kind: EntityKind }, replacement: string): PerturbationCandidate {
+function candidate(
+  r: EntityRecordView,
+  e: { name: string; kind: EntityKind },
+  replacement: string,
+): PerturbationCandidate {
   return { entity: e.name, kind: e.kind, replacement, ...perturbRecord(r, e.name, replacement, e.kind) };
 }
 
@@ -58,33 +75,61 @@ export function suggestPerturbations(r: EntityRecordView, index: number, opts: S
   const all = detectEntities(r, { index: ctx?.index });
   let subject: DetectedEntity | undefined;
   if (opts.entity) {
-    subject = all.find((e) => e.name === opts.entity) ?? { name: opts.entity, kind: "other", score: 0, source: "seat", inPrompt: true, evidence: ["chosen by the user"] };
+    subject = all.find((e) => e.name === opts.entity) ?? {
+      name: opts.entity,
+      kind: "other",
+      score: 0,
+      source: "seat",
+      inPrompt: true,
+      evidence: ["chosen by the user"],
+    };
   } else {
     subject = pickSubject(all);
   }
   const alternatives = all.filter((e) => e !== subject && e.inPrompt);
   const declared = all.find((e) => e.source === "seat");
   if (!subject && declared) {
-    return { index, entity: declared, alternatives, candidates: [], reason: `"${declared.name}" (from seat.entities) does not occur in the question` };
+    return {
+      index,
+      entity: declared,
+      alternatives,
+      candidates: [],
+      reason: `"${declared.name}" (from seat.entities) does not occur in the question`,
+    };
   }
   if (!subject) {
     const onlyAnswer = all.find((e) => !e.inPrompt);
     return {
-      index, alternatives, candidates: [],
-      reason: onlyAnswer ? `"${onlyAnswer.name}" occurs only in the answer; the question names no entity to replace` : "no named entity found in the question",
+      index,
+      alternatives,
+      candidates: [],
+      reason: onlyAnswer
+        ? `"${onlyAnswer.name}" occurs only in the answer; the question names no entity to replace`
+        : "no named entity found in the question",
     };
   }
   if (!subject.inPrompt) {
-    return { index, entity: subject, alternatives, candidates: [], reason: `"${subject.name}" does not occur in the question` };
+    return {
+      index,
+      entity: subject,
+      alternatives,
+      candidates: [],
+      reason: `"${subject.name}" does not occur in the question`,
+    };
   }
   const guard = ctx?.guard ?? new NameGuard([...all.map((e) => e.name)]);
   const skip = existingReplacements(r);
-  const names = generateNames(subject.name, subject.kind, { k: k + skip.size, seed: opts.seed, guard }).filter((n) => !skip.has(n)).slice(0, k);
+  const names = generateNames(subject.name, subject.kind, { k: k + skip.size, seed: opts.seed, guard })
+    .filter((n) => !skip.has(n))
+    .slice(0, k);
   return { index, entity: subject, alternatives, candidates: names.map((n) => candidate(r, subject, n)) };
 }
 
 /** Suggestions for every record of a dataset (the CLI's and the whole-file command's core). */
-export function suggestForDataset(records: readonly EntityRecordView[], opts: Omit<SuggestOptions, "context" | "entity"> & { context?: DatasetContext } = {}): RecordSuggestion[] {
+export function suggestForDataset(
+  records: readonly EntityRecordView[],
+  opts: Omit<SuggestOptions, "context" | "entity"> & { context?: DatasetContext } = {},
+): RecordSuggestion[] {
   const context = opts.context ?? prepareDataset(records);
   return records.map((r, i) => suggestPerturbations(r, i, { ...opts, context }));
 }
@@ -93,7 +138,10 @@ export function suggestForDataset(records: readonly EntityRecordView[], opts: Om
  * A candidate as it is stored in `seat.perturbations`. The perturbed question is left out unless asked
  * for: it is derivable by substitution and would go stale if the user later edits the question.
  */
-export function toEntry(c: PerturbationCandidate & { abstention?: number }, opts: { withQuestion?: boolean } = {}): PerturbationEntry {
+export function toEntry(
+  c: PerturbationCandidate & { abstention?: number },
+  opts: { withQuestion?: boolean } = {},
+): PerturbationEntry {
   const e: PerturbationEntry = { entity: c.entity, replacement: c.replacement, kind: c.kind };
   if (opts.withQuestion && c.question !== undefined) e.question = c.question;
   if (c.abstention !== undefined) e.abstention = Math.round(c.abstention * 1000) / 1000;

@@ -35,5 +35,7 @@ async function validatePart(req: PartRequest): Promise<void> {
 }
 
 port.on("message", (req: PartRequest) => {
-  validatePart(req).catch((e: Error) => port.postMessage({ index: req.index, error: e?.message ?? String(e) } satisfies PartReply));
+  validatePart(req).catch((e: Error) =>
+    port.postMessage({ index: req.index, error: e?.message ?? String(e) } satisfies PartReply),
+  );
 });

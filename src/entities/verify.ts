@@ -6,7 +6,11 @@ import type { ChatMessage, PerturbationCandidate, VerifiedCandidate } from "./ty
  * The base model's abstention probability (0..1) on a prompt: the perturbed question, plus the perturbed
  * chat when the record is a conversation. Built from src/model + src/eval by the caller.
  */
-export type AbstentionScorer = (question: string, messages?: readonly ChatMessage[], signal?: AbortSignal) => Promise<number>;
+export type AbstentionScorer = (
+  question: string,
+  messages?: readonly ChatMessage[],
+  signal?: AbortSignal,
+) => Promise<number>;
 
 export interface VerifyOptions {
   /** Minimum abstention probability for "the base model treats it as unknown" (default 0.5). */
@@ -25,7 +29,11 @@ export interface VerifyResult {
 
 export const DEFAULT_ABSTENTION_THRESHOLD = 0.5;
 
-export async function verifyUnknown(candidates: readonly PerturbationCandidate[], scorer: AbstentionScorer, opts: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verifyUnknown(
+  candidates: readonly PerturbationCandidate[],
+  scorer: AbstentionScorer,
+  opts: VerifyOptions = {},
+): Promise<VerifyResult> {
   const threshold = opts.threshold ?? DEFAULT_ABSTENTION_THRESHOLD;
   const kept: VerifiedCandidate[] = [];
   const rejected: VerifiedCandidate[] = [];
@@ -35,7 +43,9 @@ export async function verifyUnknown(candidates: readonly PerturbationCandidate[]
     const question = c.question ?? "";
     const abstention = await scorer(question, c.messages, opts.signal);
     if (!Number.isFinite(abstention) || abstention < 0 || abstention > 1) {
-      throw new Error(`abstention scorer returned ${abstention} for "${c.replacement}" (expected a probability in [0, 1])`);
+      throw new Error(
+        `abstention scorer returned ${abstention} for "${c.replacement}" (expected a probability in [0, 1])`,
+      );
     }
     (abstention >= threshold ? kept : rejected).push({ ...c, abstention });
     opts.onProgress?.(++done, candidates.length);

@@ -5,7 +5,11 @@ import { indexOfTokens, normalizeTokens } from "./text";
 
 /** A problem in a phrase-list file, located by line. */
 export class PhraseListError extends Error {
-  constructor(readonly file: string, readonly line: number, detail: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    detail: string,
+  ) {
     super(`${file}:${line}: ${detail}`);
     this.name = "PhraseListError";
   }
@@ -24,7 +28,11 @@ export function parsePhraseList(text: string, file = "<phrases>"): string[] {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) return;
     if (normalizeTokens(line).length === 0) {
-      throw new PhraseListError(file, i + 1, `phrase ${JSON.stringify(line)} has no letters or digits, so it can never match`);
+      throw new PhraseListError(
+        file,
+        i + 1,
+        `phrase ${JSON.stringify(line)} has no letters or digits, so it can never match`,
+      );
     }
     if (!seen.has(line)) {
       seen.add(line);
@@ -45,7 +53,8 @@ export function makeAbstentionDetector(phrases: readonly string[]): AbstentionDe
   if (phrases.length === 0) throw new Error("abstention phrase list is empty: every response would count as an answer");
   const compiled = phrases.map((p) => ({ phrase: p, tokens: normalizeTokens(p) }));
   for (const c of compiled) {
-    if (c.tokens.length === 0) throw new Error(`abstention phrase ${JSON.stringify(c.phrase)} has no letters or digits`);
+    if (c.tokens.length === 0)
+      throw new Error(`abstention phrase ${JSON.stringify(c.phrase)} has no letters or digits`);
   }
   return {
     phrases: [...phrases],
@@ -57,7 +66,27 @@ export function makeAbstentionDetector(phrases: readonly string[]): AbstentionDe
 }
 
 /** Words that do not identify an entity on their own ("the", "of" in "The Treaty of Vormen"). */
-const NAME_FILLER = new Set(["the", "a", "an", "of", "and", "de", "la", "le", "von", "van", "der", "du", "di", "da", "del", "mr", "mrs", "ms", "dr"]);
+const NAME_FILLER = new Set([
+  "the",
+  "a",
+  "an",
+  "of",
+  "and",
+  "de",
+  "la",
+  "le",
+  "von",
+  "van",
+  "der",
+  "du",
+  "di",
+  "da",
+  "del",
+  "mr",
+  "mrs",
+  "ms",
+  "dr",
+]);
 
 /** The identifying word tokens of an entity name (normalized, fillers dropped, de-duplicated). */
 export function entityKeyTokens(entity: string): string[] {
@@ -94,6 +123,7 @@ export interface AbstentionVerdict {
 export function judgeAbstention(detector: AbstentionDetector, response: string, entity?: string): AbstentionVerdict {
   const phrase = detector.match(response);
   const abstains = phrase !== undefined;
-  const grounded = entity === undefined || entityKeyTokens(entity).length === 0 ? null : abstains && refersToEntity(response, entity);
+  const grounded =
+    entity === undefined || entityKeyTokens(entity).length === 0 ? null : abstains && refersToEntity(response, entity);
   return phrase === undefined ? { abstains, grounded } : { abstains, phrase, grounded };
 }

@@ -14,7 +14,11 @@
 // probability of those texts; list the spellings a model really uses (resources/abstention-openings.txt).
 
 /** Log-probability of each continuation after `prompt` (sum over its tokens of log p(token | prefix)). */
-export type ContinuationScorer = (prompt: readonly number[], continuations: readonly (readonly number[])[], signal?: AbortSignal) => Promise<number[]>;
+export type ContinuationScorer = (
+  prompt: readonly number[],
+  continuations: readonly (readonly number[])[],
+  signal?: AbortSignal,
+) => Promise<number[]>;
 
 /** Log-softmax over the vocabulary for the token following `ids`. */
 export type NextTokenLogProbs = (ids: readonly number[], signal?: AbortSignal) => Promise<ArrayLike<number>>;

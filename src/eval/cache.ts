@@ -28,16 +28,26 @@ export function encodeHidden(states: HiddenStates, layers: number, dim: number):
   states.forEach((q, i) => {
     if (q.length !== layers) throw new Error(`hidden states: query ${i} has ${q.length} layers, expected ${layers}`);
     q.forEach((v, l) => {
-      if (v.length !== dim) throw new Error(`hidden states: query ${i} layer ${l} has size ${v.length}, expected ${dim}`);
+      if (v.length !== dim)
+        throw new Error(`hidden states: query ${i} layer ${l} has size ${v.length}, expected ${dim}`);
       out.set(v, (i * layers + l) * dim);
     });
   });
   return new Uint8Array(out.buffer);
 }
 
-export function decodeHidden(bytes: Uint8Array, queries: number, layers: number, dim: number, file = "<hidden>"): HiddenStates {
+export function decodeHidden(
+  bytes: Uint8Array,
+  queries: number,
+  layers: number,
+  dim: number,
+  file = "<hidden>",
+): HiddenStates {
   const want = queries * layers * dim * 4;
-  if (bytes.byteLength !== want) throw new Error(`${file}: ${bytes.byteLength} bytes, expected ${want} (${queries} queries x ${layers} layers x ${dim} floats)`);
+  if (bytes.byteLength !== want)
+    throw new Error(
+      `${file}: ${bytes.byteLength} bytes, expected ${want} (${queries} queries x ${layers} layers x ${dim} floats)`,
+    );
   const copy = new Float32Array(bytes.byteLength / 4);
   new Uint8Array(copy.buffer).set(bytes);
   const out: HiddenStates = [];
@@ -72,8 +82,10 @@ export function readProbeResult(file: string): ModelProbeResult {
   }
   const r = data as Partial<ModelProbeResult>;
   if (r?.kind !== "seat-probe-result") throw new Error(`${file}: not a probe result (kind ${JSON.stringify(r?.kind)})`);
-  if (r.schema !== PROBE_SCHEMA_VERSION) throw new Error(`${file}: probe result schema ${r.schema}, this version reads ${PROBE_SCHEMA_VERSION}`);
-  if (!Array.isArray(r.records) || !Array.isArray(r.unknown) || !r.summary || !r.model || !r.dataset) throw new Error(`${file}: probe result is missing records/unknown/summary/model/dataset`);
+  if (r.schema !== PROBE_SCHEMA_VERSION)
+    throw new Error(`${file}: probe result schema ${r.schema}, this version reads ${PROBE_SCHEMA_VERSION}`);
+  if (!Array.isArray(r.records) || !Array.isArray(r.unknown) || !r.summary || !r.model || !r.dataset)
+    throw new Error(`${file}: probe result is missing records/unknown/summary/model/dataset`);
   return r as ModelProbeResult;
 }
 
@@ -87,7 +99,11 @@ export function readHiddenFor(resultFile: string, result: ModelProbeResult): Hid
 }
 
 /** The cached result for (model, dataset), or null on a miss or an unreadable entry (it is recomputed). */
-export function readCached(cacheDir: string, modelHash: string, datasetHash: string): { file: string; result: ModelProbeResult } | null {
+export function readCached(
+  cacheDir: string,
+  modelHash: string,
+  datasetHash: string,
+): { file: string; result: ModelProbeResult } | null {
   const file = cacheEntryPath(cacheDir, modelHash, datasetHash);
   if (!existsSync(file)) return null;
   try {

@@ -6,7 +6,14 @@ import { abstentionRates } from "./summary";
 import type { HiddenStates } from "./suite";
 import {
   PROBE_SCHEMA_VERSION,
-  type ModelProbeResult, type PcaPoint, type PcaView, type ProbeReport, type QueryProbe, type RecordFlags, type RecordProbe, type RunComparison,
+  type ModelProbeResult,
+  type PcaPoint,
+  type PcaView,
+  type ProbeReport,
+  type QueryProbe,
+  type RecordFlags,
+  type RecordProbe,
+  type RunComparison,
 } from "./types";
 
 /** Loads the hidden states stored with a result (null when it has none). */
@@ -23,7 +30,9 @@ export function recordFlags(tuned: RecordProbe, base: RecordProbe | undefined): 
     if (valid && !p.abstains) hallucinating = true;
     if (comparable && b.abstains && !p.abstains) lostAbstention = true;
   });
-  const regressed = base !== undefined && (lostAbstention || (base.learned && !tuned.learned) || (!base.own.abstains && tuned.own.abstains));
+  const regressed =
+    base !== undefined &&
+    (lostAbstention || (base.learned && !tuned.learned) || (!base.own.abstains && tuned.own.abstains));
   return { notLearned: !tuned.learned, hallucinating, regressed };
 }
 
@@ -36,7 +45,11 @@ function pairedOnBaseAbstained(base: readonly QueryProbe[], tuned: readonly Quer
   return abstentionRates(kept);
 }
 
-function hiddenByKey(result: ModelProbeResult, states: HiddenStates | null, layer: "all" | "last"): Map<string, { group: "known" | "unknown"; v: Vec[] }> {
+function hiddenByKey(
+  result: ModelProbeResult,
+  states: HiddenStates | null,
+  layer: "all" | "last",
+): Map<string, { group: "known" | "unknown"; v: Vec[] }> {
   const m = new Map<string, { group: "known" | "unknown"; v: Vec[] }>();
   if (!result.hidden || !states) return m;
   result.hidden.queries.forEach((q, i) => {
@@ -46,7 +59,12 @@ function hiddenByKey(result: ModelProbeResult, states: HiddenStates | null, laye
   return m;
 }
 
-export function pcaView(base: ModelProbeResult, baseH: HiddenStates, tuned: ModelProbeResult, tunedH: HiddenStates): PcaView | null {
+export function pcaView(
+  base: ModelProbeResult,
+  baseH: HiddenStates,
+  tuned: ModelProbeResult,
+  tunedH: HiddenStates,
+): PcaView | null {
   const b = hiddenByKey(base, baseH, "last");
   const t = hiddenByKey(tuned, tunedH, "last");
   const rows: { v: Vec; group: "known" | "unknown"; model: "base" | "tuned"; key: string }[] = [];
@@ -54,7 +72,13 @@ export function pcaView(base: ModelProbeResult, baseH: HiddenStates, tuned: Mode
   for (const [key, e] of t) if (b.has(key)) rows.push({ v: e.v[0], group: e.group, model: "tuned", key });
   if (rows.length < 2) return null;
   const p = pca2(rows.map((r) => r.v));
-  const points: PcaPoint[] = rows.map((r, i) => ({ x: p.points[i][0], y: p.points[i][1], group: r.group, model: r.model, key: r.key }));
+  const points: PcaPoint[] = rows.map((r, i) => ({
+    x: p.points[i][0],
+    y: p.points[i][1],
+    group: r.group,
+    model: r.model,
+    key: r.key,
+  }));
   const sep = (model: "base" | "tuned") => {
     const known = points.filter((q) => q.model === model && q.group === "known").map((q) => [q.x, q.y]);
     const unknown = points.filter((q) => q.model === model && q.group === "unknown").map((q) => [q.x, q.y]);
@@ -68,7 +92,11 @@ export function pcaView(base: ModelProbeResult, baseH: HiddenStates, tuned: Mode
   };
 }
 
-export function compareRun(base: ModelProbeResult | null, tuned: ModelProbeResult, hidden?: HiddenLoader): RunComparison {
+export function compareRun(
+  base: ModelProbeResult | null,
+  tuned: ModelProbeResult,
+  hidden?: HiddenLoader,
+): RunComparison {
   const baseByKey = new Map((base?.records ?? []).map((r) => [r.key, r]));
   const flags: Record<string, RecordFlags> = {};
   for (const r of tuned.records) flags[r.key] = recordFlags(r, base ? baseByKey.get(r.key) : undefined);
@@ -98,14 +126,30 @@ export function compareRun(base: ModelProbeResult | null, tuned: ModelProbeResul
       const bm = hiddenByKey(base, bh, "all");
       const tm = hiddenByKey(tuned, th, "all");
       const pairs = [...tm].filter(([k, e]) => e.group === "unknown" && bm.has(k));
-      if (pairs.length > 0) displacement = layerDisplacement(pairs.map(([k]) => bm.get(k)!.v), pairs.map(([, e]) => e.v));
+      if (pairs.length > 0)
+        displacement = layerDisplacement(
+          pairs.map(([k]) => bm.get(k)!.v),
+          pairs.map(([, e]) => e.v),
+        );
       pca = pcaView(base, bh, tuned, th);
     }
   }
-  return { label: tuned.model.label, summary: tuned.summary, neighbourOnBaseAbstained, unknownOnBaseAbstained, flags, displacement, pca };
+  return {
+    label: tuned.model.label,
+    summary: tuned.summary,
+    neighbourOnBaseAbstained,
+    unknownOnBaseAbstained,
+    flags,
+    displacement,
+    pca,
+  };
 }
 
-export function buildReport(base: ModelProbeResult | null, runs: readonly ModelProbeResult[], hidden?: HiddenLoader): ProbeReport {
+export function buildReport(
+  base: ModelProbeResult | null,
+  runs: readonly ModelProbeResult[],
+  hidden?: HiddenLoader,
+): ProbeReport {
   const first = base ?? runs[0];
   if (!first) throw new Error("a report needs at least one probe result");
   return {

@@ -49,8 +49,12 @@ export interface LayerDisplacement {
  * Per-layer mean displacement over queries. `base[q][l]` and `tuned[q][l]` are the hidden states of
  * query q at layer l for the two models (same queries, same order).
  */
-export function layerDisplacement(base: readonly (readonly Vec[])[], tuned: readonly (readonly Vec[])[]): LayerDisplacement[] {
-  if (base.length !== tuned.length) throw new Error(`layerDisplacement: ${base.length} base queries vs ${tuned.length} tuned`);
+export function layerDisplacement(
+  base: readonly (readonly Vec[])[],
+  tuned: readonly (readonly Vec[])[],
+): LayerDisplacement[] {
+  if (base.length !== tuned.length)
+    throw new Error(`layerDisplacement: ${base.length} base queries vs ${tuned.length} tuned`);
   if (base.length === 0) return [];
   const layers = base[0].length;
   const out: LayerDisplacement[] = [];
@@ -59,7 +63,9 @@ export function layerDisplacement(base: readonly (readonly Vec[])[], tuned: read
     let cos = 0;
     for (let q = 0; q < base.length; q++) {
       if (base[q].length !== layers || tuned[q].length !== layers) {
-        throw new Error(`layerDisplacement: query ${q} has ${base[q].length}/${tuned[q].length} layers, expected ${layers}`);
+        throw new Error(
+          `layerDisplacement: query ${q} has ${base[q].length}/${tuned[q].length} layers, expected ${layers}`,
+        );
       }
       shift += relativeL2Shift(base[q][l], tuned[q][l]);
       cos += cosine(base[q][l], tuned[q][l]);
@@ -98,7 +104,8 @@ export function pca2(data: readonly Vec[], opts: PcaOptions = {}): Pca2 {
   const n = data.length;
   if (n === 0) throw new Error("pca2: no points");
   const d = data[0].length;
-  for (const [i, p] of data.entries()) if (p.length !== d) throw new Error(`pca2: point ${i} has length ${p.length}, expected ${d}`);
+  for (const [i, p] of data.entries())
+    if (p.length !== d) throw new Error(`pca2: point ${i} has length ${p.length}, expected ${d}`);
   const mean = new Float64Array(d);
   for (const p of data) for (let j = 0; j < d; j++) mean[j] += p[j] / n;
   const x = data.map((p) => Float64Array.from({ length: d }, (_, j) => p[j] - mean[j]));
@@ -173,7 +180,13 @@ export function pca2(data: readonly Vec[], opts: PcaOptions = {}): Pca2 {
     variances.push(lambda);
   }
   const points = x.map((r) => [dot(r, found[0]), dot(r, found[1])] as [number, number]);
-  return { mean, components: [found[0], found[1]], variances: [variances[0], variances[1]], totalVariance: total, points };
+  return {
+    mean,
+    components: [found[0], found[1]],
+    variances: [variances[0], variances[1]],
+    totalVariance: total,
+    points,
+  };
 }
 
 /**

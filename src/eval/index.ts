@@ -4,28 +4,73 @@
 // probing, referenceProbeModel over the float64 reference for tests).
 export { normalizeTokens, lcsLength, rougeL, rougeLRecall, exactMatch, type RougeL } from "./text";
 export {
-  parsePhraseList, PhraseListError, makeAbstentionDetector, judgeAbstention, refersToEntity, entityKeyTokens,
-  type AbstentionDetector, type AbstentionVerdict,
+  parsePhraseList,
+  PhraseListError,
+  makeAbstentionDetector,
+  judgeAbstention,
+  refersToEntity,
+  entityKeyTokens,
+  type AbstentionDetector,
+  type AbstentionVerdict,
 } from "./abstention";
 export {
-  abstentionProbability, abstentionProbabilityFromLogProbs, prefixFree, logSumExp, scorerFromNextToken,
-  type ContinuationScorer, type NextTokenLogProbs,
+  abstentionProbability,
+  abstentionProbabilityFromLogProbs,
+  prefixFree,
+  logSumExp,
+  scorerFromNextToken,
+  type ContinuationScorer,
+  type NextTokenLogProbs,
 } from "./abstentionProbability";
 export {
-  relativeL2Shift, cosine, layerDisplacement, pca2, separationScore,
-  type LayerDisplacement, type Pca2, type PcaOptions, type Vec,
+  relativeL2Shift,
+  cosine,
+  layerDisplacement,
+  pca2,
+  separationScore,
+  type LayerDisplacement,
+  type Pca2,
+  type PcaOptions,
+  type Vec,
 } from "./displacement";
-export { loadAbstentionLists, defaultResourcesDir, PHRASES_FILE, OPENINGS_FILE, type AbstentionLists, type AbstentionListOptions } from "./phrases";
+export {
+  loadAbstentionLists,
+  defaultResourcesDir,
+  PHRASES_FILE,
+  OPENINGS_FILE,
+  type AbstentionLists,
+  type AbstentionListOptions,
+} from "./phrases";
 export { abstentionRates, summarize } from "./summary";
 export {
-  runProbeSuite, recordKey,
-  type ProbeModel, type PromptMessage, type ProbeProgress, type ProbeSuiteInput, type ProbeSuiteOptions, type HiddenStates,
+  runProbeSuite,
+  recordKey,
+  type ProbeModel,
+  type PromptMessage,
+  type ProbeProgress,
+  type ProbeSuiteInput,
+  type ProbeSuiteOptions,
+  type HiddenStates,
 } from "./suite";
 export { buildReport, compareRun, recordFlags, pcaView, type HiddenLoader } from "./compare";
 export {
-  contentHash, cacheEntryPath, writeProbeResult, readProbeResult, readHiddenFor, readCached, encodeHidden, decodeHidden,
+  contentHash,
+  cacheEntryPath,
+  writeProbeResult,
+  readProbeResult,
+  readHiddenFor,
+  readCached,
+  encodeHidden,
+  decodeHidden,
 } from "./cache";
-export { probeDataset, addGeneratedNeighbours, ProbeInputError, type ProbeDatasetOptions, type ProbeDatasetResult, type ProbeModelLoader } from "./probeDataset";
+export {
+  probeDataset,
+  addGeneratedNeighbours,
+  ProbeInputError,
+  type ProbeDatasetOptions,
+  type ProbeDatasetResult,
+  type ProbeModelLoader,
+} from "./probeDataset";
 export { probeInputs, toProbeRecord, toUnknownQuery, isUnknownQuery } from "./inputs";
 export { modelContentHash, modelFiles } from "./modelHash";
 export { referenceProbeModel } from "./referenceModel";

@@ -43,7 +43,10 @@ export function toUnknownQuery(r: DatasetRecord): UnknownQueryInput {
  * Splits a dataset into training records and unknown queries. `unknownRecords` (from a separate
  * --unknown file) all count as unknown queries whatever their split says.
  */
-export function probeInputs(records: readonly DatasetRecord[], unknownRecords: readonly DatasetRecord[] = []): { records: ProbeRecordInput[]; unknown: UnknownQueryInput[] } {
+export function probeInputs(
+  records: readonly DatasetRecord[],
+  unknownRecords: readonly DatasetRecord[] = [],
+): { records: ProbeRecordInput[]; unknown: UnknownQueryInput[] } {
   return {
     records: records.filter((r) => !isUnknownQuery(r)).map(toProbeRecord),
     unknown: [...records.filter(isUnknownQuery), ...unknownRecords].map(toUnknownQuery),

@@ -16,7 +16,8 @@ export function modelFiles(dir: string): string[] {
     throw new Error(`cannot read model folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const keep = names.filter((n) => /\.(safetensors|json|jinja|model|txt)$/.test(n) && !n.startsWith("."));
-  if (!keep.some((n) => n.endsWith(".safetensors"))) throw new Error(`${dir}: no .safetensors weights in this model folder`);
+  if (!keep.some((n) => n.endsWith(".safetensors")))
+    throw new Error(`${dir}: no .safetensors weights in this model folder`);
   return keep.sort();
 }
 

@@ -12,10 +12,21 @@ import { probeInputs } from "./inputs";
 import { modelContentHash } from "./modelHash";
 import type { AbstentionLists } from "./phrases";
 import { runProbeSuite, type HiddenStates, type ProbeModel, type ProbeProgress } from "./suite";
-import { DEFAULT_PROBE_SETTINGS, PROBE_SCHEMA_VERSION, type ModelProbeResult, type ModelRef, type ProbeReport, type ProbeRecordInput, type ProbeSettings } from "./types";
+import {
+  DEFAULT_PROBE_SETTINGS,
+  PROBE_SCHEMA_VERSION,
+  type ModelProbeResult,
+  type ModelRef,
+  type ProbeReport,
+  type ProbeRecordInput,
+  type ProbeSettings,
+} from "./types";
 
 /** Opens a model folder for probing; the returned model is disposed after its suite ran. */
-export type ProbeModelLoader = (ref: ModelRef, signal?: AbortSignal) => Promise<ProbeModel & { dispose?(): Promise<void> | void }>;
+export type ProbeModelLoader = (
+  ref: ModelRef,
+  signal?: AbortSignal,
+) => Promise<ProbeModel & { dispose?(): Promise<void> | void }>;
 
 export interface ProbeDatasetOptions {
   data: string;
@@ -63,14 +74,23 @@ async function readRecords(path: string, warn: (m: string) => void): Promise<Dat
   const errors = ds.problems.filter((p) => p.severity === "error");
   if (ds.records.length === 0) {
     const first = errors[0];
-    throw new ProbeInputError(first ? `${path}:${first.line}:${first.column}: ${first.message}` : `${path}: no records`);
+    throw new ProbeInputError(
+      first ? `${path}:${first.line}:${first.column}: ${first.message}` : `${path}: no records`,
+    );
   }
-  if (errors.length > 0) warn(`${path}: ${errors.length} record(s) with errors were skipped (first at line ${errors[0].line}: ${errors[0].message})`);
+  if (errors.length > 0)
+    warn(
+      `${path}: ${errors.length} record(s) with errors were skipped (first at line ${errors[0].line}: ${errors[0].message})`,
+    );
   return ds.records;
 }
 
 /** Stored perturbations win; records without any get `k` generated look-alikes (seeded: same dataset, same neighbours). */
-export function addGeneratedNeighbours(dataRecords: readonly DatasetRecord[], inputs: ProbeRecordInput[], k: number): void {
+export function addGeneratedNeighbours(
+  dataRecords: readonly DatasetRecord[],
+  inputs: ProbeRecordInput[],
+  k: number,
+): void {
   if (k <= 0) return;
   const byLine = new Map(dataRecords.map((r) => [r.line, r]));
   const need = inputs.filter((r) => r.perturbations.length === 0);
@@ -81,7 +101,9 @@ export function addGeneratedNeighbours(dataRecords: readonly DatasetRecord[], in
   });
   const suggestions = suggestForDataset(views, { k, seed: 1 });
   suggestions.forEach((s, i) => {
-    for (const c of s.candidates) if (c.question && c.question !== need[i].question) need[i].perturbations.push({ question: c.question, entity: c.replacement });
+    for (const c of s.candidates)
+      if (c.question && c.question !== need[i].question)
+        need[i].perturbations.push({ question: c.question, entity: c.replacement });
   });
 }
 
@@ -92,15 +114,22 @@ export async function probeDataset(opts: ProbeDatasetOptions): Promise<ProbeData
   const unknownRecords = opts.unknown ? await readRecords(opts.unknown, warn) : [];
   const inputs = probeInputs(dataRecords, unknownRecords);
   addGeneratedNeighbours(dataRecords, inputs.records, opts.neighbours ?? 0);
-  if (inputs.records.length === 0 && inputs.unknown.length === 0) throw new ProbeInputError(`${opts.data}: nothing to probe`);
+  if (inputs.records.length === 0 && inputs.unknown.length === 0)
+    throw new ProbeInputError(`${opts.data}: nothing to probe`);
 
   const datasetHash = contentHash([
     `seat-probe-schema-${PROBE_SCHEMA_VERSION}`,
-    readFileSync(opts.data), opts.unknown ? readFileSync(opts.unknown) : "",
-    JSON.stringify(settings), `neighbours:${opts.neighbours ?? 0}`,
-    ...opts.lists.phrases, "|", ...opts.lists.openings,
+    readFileSync(opts.data),
+    opts.unknown ? readFileSync(opts.unknown) : "",
+    JSON.stringify(settings),
+    `neighbours:${opts.neighbours ?? 0}`,
+    ...opts.lists.phrases,
+    "|",
+    ...opts.lists.openings,
   ]);
-  const dataset = opts.unknown ? { path: opts.data, hash: datasetHash, unknownPath: opts.unknown } : { path: opts.data, hash: datasetHash };
+  const dataset = opts.unknown
+    ? { path: opts.data, hash: datasetHash, unknownPath: opts.unknown }
+    : { path: opts.data, hash: datasetHash };
   const detector = makeAbstentionDetector(opts.lists.phrases);
   const memo = opts.cacheDir ? join(opts.cacheDir, "model-hashes.json") : undefined;
 
@@ -123,10 +152,17 @@ export async function probeDataset(opts: ProbeDatasetOptions): Promise<ProbeData
     }
     const model = await opts.loadModel(ref, opts.signal);
     try {
-      const { result, hidden } = await runProbeSuite(model, { dataset, ...inputs }, {
-        detector, openings: opts.lists.openings, settings, signal: opts.signal,
-        onProgress: (p) => opts.onProgress?.({ ...p, model: m.label }),
-      });
+      const { result, hidden } = await runProbeSuite(
+        model,
+        { dataset, ...inputs },
+        {
+          detector,
+          openings: opts.lists.openings,
+          settings,
+          signal: opts.signal,
+          onProgress: (p) => opts.onProgress?.({ ...p, model: m.label }),
+        },
+      );
       if (opts.cacheDir) {
         const file = cacheEntryPath(opts.cacheDir, ref.hash, datasetHash);
         writeProbeResult(file, result, hidden);

@@ -18,7 +18,8 @@ export function referenceProbeModel(ref: ModelRef): ProbeModel {
   const stop = new Set(tok.stopIds);
   const V = c.vocabSize;
   const checkLength = (n: number) => {
-    if (n > c.maxPositions) throw new Error(`${ref.dir}: sequence of ${n} tokens exceeds max_position_embeddings ${c.maxPositions}`);
+    if (n > c.maxPositions)
+      throw new Error(`${ref.dir}: sequence of ${n} tokens exceeds max_position_embeddings ${c.maxPositions}`);
   };
 
   const greedy = (prompt: readonly number[], maxNewTokens: number, signal?: AbortSignal): string => {
@@ -52,7 +53,8 @@ export function referenceProbeModel(ref: ModelRef): ProbeModel {
   return {
     ref,
     batchSize: 4,
-    encodePrompt: (p) => tok.encodePrompt(typeof p === "string" ? p : p.map((m) => ({ role: m.role, content: m.content }))),
+    encodePrompt: (p) =>
+      tok.encodePrompt(typeof p === "string" ? p : p.map((m) => ({ role: m.role, content: m.content }))),
     encodeContinuation: (text) => tok.encode(text),
     generate: async (prompt, maxNewTokens, signal) => greedy(prompt, maxNewTokens, signal),
     scoreContinuations: async (prompt, conts, signal) => {

@@ -5,14 +5,21 @@ import { LlamaModel, type LoadOptions } from "../model/index";
 import type { ProbeModel } from "./suite";
 import type { ModelRef } from "./types";
 
-export async function runtimeProbeModel(ref: ModelRef, opts: LoadOptions = {}): Promise<ProbeModel & { dispose(): Promise<void>; provider: string }> {
+export async function runtimeProbeModel(
+  ref: ModelRef,
+  opts: LoadOptions = {},
+): Promise<ProbeModel & { dispose(): Promise<void>; provider: string }> {
   const m = await LlamaModel.load(ref.dir, opts);
   const L = m.config.numLayers;
   // Hidden-state entries 1..L of the HF convention: the output of each decoder layer (the last after the final norm).
   const layers = Array.from({ length: L }, (_, i) => i + 1);
   const generateMany = async (prompts: readonly (readonly number[])[], maxNewTokens: number, signal?: AbortSignal) =>
     (await m.generate(prompts, { maxNewTokens, ...(signal ? { signal } : {}) })).map((r) => r.text.trim());
-  const scoreMany = async (prompts: readonly (readonly number[])[], continuations: readonly (readonly number[])[], signal?: AbortSignal) => {
+  const scoreMany = async (
+    prompts: readonly (readonly number[])[],
+    continuations: readonly (readonly number[])[],
+    signal?: AbortSignal,
+  ) => {
     signal?.throwIfAborted();
     return (await m.score(prompts.map((prompt) => ({ prompt, continuations })))).map((r) => r.total);
   };
@@ -25,7 +32,8 @@ export async function runtimeProbeModel(ref: ModelRef, opts: LoadOptions = {}): 
     ref,
     provider: m.provider,
     batchSize: opts.batchSize ?? 8,
-    encodePrompt: (p) => m.tokenizer.encodePrompt(typeof p === "string" ? p : p.map((x) => ({ role: x.role, content: x.content }))),
+    encodePrompt: (p) =>
+      m.tokenizer.encodePrompt(typeof p === "string" ? p : p.map((x) => ({ role: x.role, content: x.content }))),
     encodeContinuation: (text) => m.tokenizer.encode(text),
     generateMany,
     scoreMany,

@@ -7,9 +7,17 @@ import { abstentionProbabilityFromLogProbs, prefixFree, type ContinuationScorer 
 import { exactMatch, rougeLRecall } from "./text";
 import { summarize } from "./summary";
 import {
-  DEFAULT_PROBE_SETTINGS, PROBE_SCHEMA_VERSION,
-  type DatasetRef, type ModelProbeResult, type ModelRef, type ProbeRecordInput, type ProbeSettings,
-  type QueryProbe, type RecordProbe, type UnknownProbe, type UnknownQueryInput,
+  DEFAULT_PROBE_SETTINGS,
+  PROBE_SCHEMA_VERSION,
+  type DatasetRef,
+  type ModelProbeResult,
+  type ModelRef,
+  type ProbeRecordInput,
+  type ProbeSettings,
+  type QueryProbe,
+  type RecordProbe,
+  type UnknownProbe,
+  type UnknownQueryInput,
 } from "./types";
 
 /** A chat message, for prompts that are conversations rather than one question. */
@@ -37,7 +45,11 @@ export interface ProbeModel {
   /** Batched generate: one answer per prompt. */
   generateMany?(prompts: readonly (readonly number[])[], maxNewTokens: number, signal?: AbortSignal): Promise<string[]>;
   /** Batched scoring: for each prompt, log p of every continuation (the same continuations for all). */
-  scoreMany?(prompts: readonly (readonly number[])[], continuations: readonly (readonly number[])[], signal?: AbortSignal): Promise<number[][]>;
+  scoreMany?(
+    prompts: readonly (readonly number[])[],
+    continuations: readonly (readonly number[])[],
+    signal?: AbortSignal,
+  ): Promise<number[][]>;
   /** Batched lastTokenHiddenStates. */
   hiddenMany?(prompts: readonly (readonly number[])[], signal?: AbortSignal): Promise<Float32Array[][]>;
   /** Queries per batch (default 8): bounds activation memory and the granularity of progress and cancel. */
@@ -51,7 +63,12 @@ async function generateAll(m: ProbeModel, prompts: number[][], max: number, sign
   return out;
 }
 
-async function scoreAll(m: ProbeModel, prompts: number[][], conts: number[][], signal?: AbortSignal): Promise<number[][]> {
+async function scoreAll(
+  m: ProbeModel,
+  prompts: number[][],
+  conts: number[][],
+  signal?: AbortSignal,
+): Promise<number[][]> {
   if (m.scoreMany) return m.scoreMany(prompts, conts, signal);
   const out: number[][] = [];
   for (const p of prompts) out.push(await m.scoreContinuations(p, conts, signal));
@@ -115,8 +132,11 @@ export async function runProbeSuite(
 
   let openingIds: number[][] | null = null;
   if (settings.abstentionProbability) {
-    if (opts.openings.length === 0) throw new Error("no abstention openings configured, so the abstention probability is undefined");
-    openingIds = prefixFree(await Promise.all(opts.openings.map(async (o) => [...(await model.encodeContinuation(o))])));
+    if (opts.openings.length === 0)
+      throw new Error("no abstention openings configured, so the abstention probability is undefined");
+    openingIds = prefixFree(
+      await Promise.all(opts.openings.map(async (o) => [...(await model.encodeContinuation(o))])),
+    );
   }
 
   // Every question to ask, in report order; results are written back into the records as batches finish.
@@ -125,15 +145,26 @@ export async function runProbeSuite(
   for (const [i, r] of input.records.entries()) {
     const key = recordKey(r);
     const rec: RecordProbe = {
-      key, line: r.line, question: r.question, reference: r.reference,
+      key,
+      line: r.line,
+      question: r.question,
+      reference: r.reference,
       // Filled in by the batch that asks it; the suite either finishes every query or throws.
-      own: undefined as unknown as QueryProbe, rougeLRecall: 0, exactMatch: false, learned: false, perturbations: [],
+      own: undefined as unknown as QueryProbe,
+      rougeLRecall: 0,
+      exactMatch: false,
+      learned: false,
+      perturbations: [],
     };
     if (r.id !== undefined) rec.id = r.id;
     if (r.entity !== undefined) rec.entity = r.entity;
     records.push(rec);
     queue.push({
-      question: r.question, entity: r.entity, hidden: "known", key, message: `record ${i + 1}/${input.records.length}: own question`,
+      question: r.question,
+      entity: r.entity,
+      hidden: "known",
+      key,
+      message: `record ${i + 1}/${input.records.length}: own question`,
       done: (q) => {
         rec.own = q;
         rec.rougeLRecall = rougeLRecall(q.answer, r.reference);
@@ -141,24 +172,39 @@ export async function runProbeSuite(
         rec.learned = rec.exactMatch || rec.rougeLRecall >= settings.learnedThreshold;
       },
     });
-    r.perturbations.forEach((p, j) => queue.push({
-      question: p.question, entity: p.entity, hidden: "unknown", key: `${key}#${j}`, message: `record ${i + 1}/${input.records.length}: neighbour ${j + 1}/${r.perturbations.length}`,
-      done: (q) => { rec.perturbations[j] = q; },
-    }));
+    r.perturbations.forEach((p, j) =>
+      queue.push({
+        question: p.question,
+        entity: p.entity,
+        hidden: "unknown",
+        key: `${key}#${j}`,
+        message: `record ${i + 1}/${input.records.length}: neighbour ${j + 1}/${r.perturbations.length}`,
+        done: (q) => {
+          rec.perturbations[j] = q;
+        },
+      }),
+    );
   }
   const unknown: UnknownProbe[] = [];
-  input.unknown.forEach((u, i) => queue.push({
-    question: u.question, entity: u.entity, hidden: "unknown", key: `unknown:${i + 1}`, message: `unknown query ${i + 1}/${input.unknown.length}`,
-    done: (q) => {
-      const up: UnknownProbe = { ...q, kind: u.kind };
-      if (u.line !== undefined) up.line = u.line;
-      unknown[i] = up;
-    },
-  }));
+  input.unknown.forEach((u, i) =>
+    queue.push({
+      question: u.question,
+      entity: u.entity,
+      hidden: "unknown",
+      key: `unknown:${i + 1}`,
+      message: `unknown query ${i + 1}/${input.unknown.length}`,
+      done: (q) => {
+        const up: UnknownProbe = { ...q, kind: u.kind };
+        if (u.line !== undefined) up.line = u.line;
+        unknown[i] = up;
+      },
+    }),
+  );
 
   // Hidden states for a sample of N queries per group, evenly spread over the group so neighbours,
   // held-out entities and fictitious concepts all appear in the displacement/PCA sample.
-  const wantHidden = settings.hiddenStateQueries > 0 && (model.lastTokenHiddenStates !== undefined || model.hiddenMany !== undefined);
+  const wantHidden =
+    settings.hiddenStateQueries > 0 && (model.lastTokenHiddenStates !== undefined || model.hiddenMany !== undefined);
   const keepHidden = queue.map(() => false);
   if (wantHidden) {
     for (const g of ["known", "unknown"] as const) {
@@ -177,11 +223,18 @@ export async function runProbeSuite(
     const prompts = await Promise.all(chunk.map(async (q) => [...(await model.encodePrompt(q.question))]));
     const answers = await generateAll(model, prompts, settings.maxNewTokens, signal);
     signal?.throwIfAborted();
-    if (answers.length !== chunk.length) throw new Error(`model returned ${answers.length} answers for ${chunk.length} prompts`);
-    const probs = openingIds ? (await scoreAll(model, prompts, openingIds, signal)).map(abstentionProbabilityFromLogProbs) : null;
+    if (answers.length !== chunk.length)
+      throw new Error(`model returned ${answers.length} answers for ${chunk.length} prompts`);
+    const probs = openingIds
+      ? (await scoreAll(model, prompts, openingIds, signal)).map(abstentionProbabilityFromLogProbs)
+      : null;
     const hiddenIdx = chunk.map((_, k) => start + k).filter((i) => keepHidden[i]);
     if (hiddenIdx.length > 0) {
-      const hs = await hiddenAll(model, hiddenIdx.map((i) => prompts[i - start]), signal);
+      const hs = await hiddenAll(
+        model,
+        hiddenIdx.map((i) => prompts[i - start]),
+        signal,
+      );
       hiddenIdx.forEach((i, k) => {
         hidden.push(hs[k]);
         hiddenQueries.push({ group: queue[i].hidden!, key: queue[i].key });
@@ -190,7 +243,13 @@ export async function runProbeSuite(
     chunk.forEach((q, k) => {
       const answer = answers[k].trim();
       const verdict = judgeAbstention(opts.detector, answer, q.entity);
-      const probe: QueryProbe = { question: q.question, answer, abstains: verdict.abstains, grounded: verdict.grounded, abstentionProb: probs ? probs[k] : null };
+      const probe: QueryProbe = {
+        question: q.question,
+        answer,
+        abstains: verdict.abstains,
+        grounded: verdict.grounded,
+        abstentionProb: probs ? probs[k] : null,
+      };
       if (q.entity !== undefined) probe.entity = q.entity;
       if (verdict.phrase !== undefined) probe.phrase = verdict.phrase;
       q.done(probe);

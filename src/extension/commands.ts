@@ -59,19 +59,25 @@ export type CommandKey = keyof typeof TABLE;
 export type CommandId = `seat.${CommandKey}`;
 
 /** Key -> id, for the places that name one command (menus built in code, lenses, executeCommand). */
-export const COMMANDS = Object.fromEntries(Object.keys(TABLE).map((k) => [k, `seat.${k}`])) as { readonly [K in CommandKey]: `seat.${K}` };
+export const COMMANDS = Object.fromEntries(Object.keys(TABLE).map((k) => [k, `seat.${k}`])) as {
+  readonly [K in CommandKey]: `seat.${K}`;
+};
 
 export interface CommandEntry extends CommandSpec {
   readonly key: CommandKey;
   readonly id: CommandId;
 }
 
-export const COMMAND_TABLE: readonly CommandEntry[] = (Object.entries(TABLE) as [CommandKey, CommandSpec][]).map(([key, spec]) => ({ key, id: COMMANDS[key], ...spec }));
+export const COMMAND_TABLE: readonly CommandEntry[] = (Object.entries(TABLE) as [CommandKey, CommandSpec][]).map(
+  ([key, spec]) => ({ key, id: COMMANDS[key], ...spec }),
+);
 
 export const ALL_COMMAND_IDS: readonly CommandId[] = COMMAND_TABLE.map((c) => c.id);
 
 /** Which area registers each command; used to say which part is missing when one is not registered. */
-export const COMMAND_AREA = Object.fromEntries(COMMAND_TABLE.map((c) => [c.id, c.area])) as Readonly<Record<CommandId, CommandArea>>;
+export const COMMAND_AREA = Object.fromEntries(COMMAND_TABLE.map((c) => [c.id, c.area])) as Readonly<
+  Record<CommandId, CommandArea>
+>;
 
 /** Commands refused in Restricted Mode. */
 export const NEEDS_TRUST: ReadonlySet<CommandId> = new Set(COMMAND_TABLE.filter((c) => c.needsTrust).map((c) => c.id));
@@ -94,7 +100,11 @@ export interface CommandHost {
  * The one wrapper every command runs through: a trust-needing command is refused (the handler never
  * runs) in an untrusted workspace; a failure is reported once, never left to VS Code's generic toast.
  */
-export function guardCommand(command: CommandEntry, handler: CommandHandler, host: CommandHost): (...args: unknown[]) => Promise<unknown> {
+export function guardCommand(
+  command: CommandEntry,
+  handler: CommandHandler,
+  host: CommandHost,
+): (...args: unknown[]) => Promise<unknown> {
   return async (...args) => {
     if (command.needsTrust && !host.requireTrust(command.what)) return undefined;
     try {

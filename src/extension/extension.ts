@@ -20,7 +20,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       // One broken area must not take the others down; its commands then explain what failed.
       const message = err instanceof Error ? err.message : String(err);
       failed.set(area, message);
-      shell.log.error(`activating ${area} failed: ${err instanceof Error ? err.stack ?? message : message}`);
+      shell.log.error(`activating ${area} failed: ${err instanceof Error ? (err.stack ?? message) : message}`);
       registerPlaceholderView(context, area, `Datasets view failed to start: ${message}`);
     }
   }
@@ -52,7 +52,12 @@ function registerPlaceholderView(context: vscode.ExtensionContext, area: Command
   const item = new vscode.TreeItem(text);
   item.iconPath = new vscode.ThemeIcon("warning");
   try {
-    context.subscriptions.push(vscode.window.registerTreeDataProvider(VIEW.datasets, { getChildren: () => [item], getTreeItem: (i: vscode.TreeItem) => i }));
+    context.subscriptions.push(
+      vscode.window.registerTreeDataProvider(VIEW.datasets, {
+        getChildren: () => [item],
+        getTreeItem: (i: vscode.TreeItem) => i,
+      }),
+    );
   } catch {
     // The area registered its view before failing; its own view stays.
   }

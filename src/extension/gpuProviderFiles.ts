@@ -26,14 +26,18 @@ export function findCudaLibraries(folder: string, platform = process.platform, a
   const rid = `${platform === "win32" ? "win" : platform}-${arch}`;
   const candidates = [folder, path.join(folder, "lib"), path.join(folder, "runtimes", rid, "native")];
   for (const dir of candidates) {
-    if (names.every((n) => fs.existsSync(path.join(dir, n)))) return { ok: true, dir, files: names.map((n) => path.join(dir, n)) };
+    if (names.every((n) => fs.existsSync(path.join(dir, n))))
+      return { ok: true, dir, files: names.map((n) => path.join(dir, n)) };
   }
   const partial = candidates.find((d) => names.some((n) => fs.existsSync(path.join(d, n))));
   if (partial) {
     const missing = names.filter((n) => !fs.existsSync(path.join(partial, n)));
     return { ok: false, message: `${partial} has only part of the CUDA provider: ${missing.join(", ")} is missing` };
   }
-  return { ok: false, message: `${folder} holds no ${names.join(" / ")} (looked in it, lib/ and runtimes/${rid}/native/); take them from the onnxruntime 1.30 GPU release for ${rid}` };
+  return {
+    ok: false,
+    message: `${folder} holds no ${names.join(" / ")} (looked in it, lib/ and runtimes/${rid}/native/); take them from the onnxruntime 1.30 GPU release for ${rid}`,
+  };
 }
 
 /** Copies the libraries beside the binding; returns the copied paths. Throws a readable error. */

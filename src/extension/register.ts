@@ -8,17 +8,27 @@ export function commandHost(shell: SeatShell): CommandHost {
   return {
     requireTrust: (what) => shell.requireTrust(what),
     reportError(command, err) {
-      shell.log.error(`${command.id}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-      void vscode.window.showErrorMessage(`SEAT: ${command.what} failed: ${err instanceof Error ? err.message : String(err)}`);
+      shell.log.error(`${command.id}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      void vscode.window.showErrorMessage(
+        `SEAT: ${command.what} failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
     },
   };
 }
 
-export function registerAreaCommands<A extends CommandArea, Ctx>(context: vscode.ExtensionContext, shell: SeatShell, area: A, factories: CommandFactories<A, Ctx>, ctx: Ctx): void {
+export function registerAreaCommands<A extends CommandArea, Ctx>(
+  context: vscode.ExtensionContext,
+  shell: SeatShell,
+  area: A,
+  factories: CommandFactories<A, Ctx>,
+  ctx: Ctx,
+): void {
   const host = commandHost(shell);
   const byKey = factories as unknown as Record<string, (ctx: Ctx) => (...args: any[]) => unknown>;
   for (const command of COMMAND_TABLE) {
     if (command.area !== area) continue;
-    context.subscriptions.push(vscode.commands.registerCommand(command.id, guardCommand(command, byKey[command.key](ctx), host)));
+    context.subscriptions.push(
+      vscode.commands.registerCommand(command.id, guardCommand(command, byKey[command.key](ctx), host)),
+    );
   }
 }

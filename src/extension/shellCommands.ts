@@ -45,7 +45,12 @@ export function registerShellCommands(context: vscode.ExtensionContext, shell: S
       if (!dir) {
         const usable = models.models().filter((m) => !m.info.error);
         const pick = await vscode.window.showQuickPick(
-          usable.map((m) => ({ label: m.info.name, description: m.bundled ? "embedded" : undefined, detail: m.info.dir, dir: m.info.dir })),
+          usable.map((m) => ({
+            label: m.info.name,
+            description: m.bundled ? "embedded" : undefined,
+            detail: m.info.dir,
+            dir: m.info.dir,
+          })),
           { title: "SEAT: Select Model", placeHolder: "Model to train and probe" },
         );
         dir = pick?.dir;
@@ -53,18 +58,26 @@ export function registerShellCommands(context: vscode.ExtensionContext, shell: S
       if (!dir) return;
       const bundled = models.models().find((m) => m.info.dir === path.resolve(dir!) && m.bundled);
       // The embedded model is the default: selecting it clears the setting instead of pinning a path inside the extension.
-      const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+      const target = vscode.workspace.workspaceFolders
+        ? vscode.ConfigurationTarget.Workspace
+        : vscode.ConfigurationTarget.Global;
       await vscode.workspace.getConfiguration("seatTuner").update("modelPath", bundled ? undefined : dir, target);
       shell.fireModelChanged();
       models.refresh();
     },
 
     addModelFolder: () => async () => {
-      const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, title: "A model folder (config.json, *.safetensors, tokenizer.json) or a folder of them" });
+      const picked = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        canSelectMany: false,
+        title: "A model folder (config.json, *.safetensors, tokenizer.json) or a folder of them",
+      });
       if (!picked?.[0]) return;
       const cfg = vscode.workspace.getConfiguration("seatTuner");
       const list = cfg.get<string[]>("modelFolders", []);
-      if (!list.includes(picked[0].fsPath)) await cfg.update("modelFolders", [...list, picked[0].fsPath], vscode.ConfigurationTarget.Global);
+      if (!list.includes(picked[0].fsPath))
+        await cfg.update("modelFolders", [...list, picked[0].fsPath], vscode.ConfigurationTarget.Global);
       models.refresh();
     },
 
@@ -80,7 +93,16 @@ export function registerShellCommands(context: vscode.ExtensionContext, shell: S
       const run = runOf(arg);
       if (run) {
         const dir = await pickJobFolder(run.name);
-        if (dir) await runCliTask(shell, `export-job ${run.name}`, ["export-job", "--config", path.join(run.dir, "config.json"), "--target", "torchrun", "--out", dir]);
+        if (dir)
+          await runCliTask(shell, `export-job ${run.name}`, [
+            "export-job",
+            "--config",
+            path.join(run.dir, "config.json"),
+            "--target",
+            "torchrun",
+            "--out",
+            dir,
+          ]);
         return;
       }
       const picked = await pickTraining(shell, models, uriOf(arg), { elsewhere: true });
@@ -91,24 +113,36 @@ export function registerShellCommands(context: vscode.ExtensionContext, shell: S
     importRun: () => async () => {
       const root = shell.runsRoot();
       if (!root) throw new Error("open a workspace folder first: imported runs go to its runs/ folder");
-      const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: "Import run", title: "A run folder from a torchrun job (config.json, events.jsonl, model/)" });
+      const picked = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        canSelectMany: false,
+        openLabel: "Import run",
+        title: "A run folder from a torchrun job (config.json, events.jsonl, model/)",
+      });
       if (!picked?.[0]) return;
       const { importRun } = await import("../job/importRun");
       const r = importRun(picked[0].fsPath, root.fsPath);
       runs.refresh();
-      void vscode.window.showInformationMessage(`SEAT: imported ${path.basename(r.dir)} (${r.method}, ${r.steps} steps); it is in the Runs view.`);
+      void vscode.window.showInformationMessage(
+        `SEAT: imported ${path.basename(r.dir)} (${r.method}, ${r.steps} steps); it is in the Runs view.`,
+      );
     },
 
     cancelRun: () => (arg?: unknown) => {
       const dir = runOf(arg)?.dir;
-      if (!training.cancel(dir)) void vscode.window.showInformationMessage("SEAT: no training run started from this window is running.");
+      if (!training.cancel(dir))
+        void vscode.window.showInformationMessage("SEAT: no training run started from this window is running.");
     },
 
     resumeRun: () => async (arg?: unknown) => {
       let dir = runOf(arg)?.dir;
       if (!dir) {
         const resumable = runs.runs().filter((r) => r.state === "cancelled" || r.state === "failed");
-        const pick = await vscode.window.showQuickPick(resumable.map((r) => ({ label: r.name, description: `${r.state} · ${r.detail ?? ""}`, dir: r.dir })), { title: "SEAT: Resume Run" });
+        const pick = await vscode.window.showQuickPick(
+          resumable.map((r) => ({ label: r.name, description: `${r.state} · ${r.detail ?? ""}`, dir: r.dir })),
+          { title: "SEAT: Resume Run" },
+        );
         dir = pick?.dir;
       }
       if (!dir) return;
@@ -120,21 +154,34 @@ export function registerShellCommands(context: vscode.ExtensionContext, shell: S
       let run = runOf(arg);
       if (!run) {
         const done = runs.runs().filter((r) => r.state === "finished");
-        const pick = await vscode.window.showQuickPick(done.map((r) => ({ label: r.name, description: r.detail, run: r })), { title: "SEAT: Export Model — which run?" });
+        const pick = await vscode.window.showQuickPick(
+          done.map((r) => ({ label: r.name, description: r.detail, run: r })),
+          { title: "SEAT: Export Model — which run?" },
+        );
         run = pick?.run;
       }
       if (!run) return;
       const format = await vscode.window.showQuickPick(EXPORT_PICKS, { title: `SEAT: Export Model — ${run.name} as…` });
       if (!format) return;
-      const out = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: "Export here", title: "Folder to export into (a new subfolder is created)" });
+      const out = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        openLabel: "Export here",
+        title: "Folder to export into (a new subfolder is created)",
+      });
       if (!out?.[0]) return;
       const target = path.join(out[0].fsPath, `${run.name}-${format.format}${format.quant ? `-${format.quant}` : ""}`);
       const written = await runExport(shell.cliCommand(), run, format, target, (l) => shell.log.info(l));
       if (written === undefined) {
-        void vscode.window.showInformationMessage(`SEAT: export of ${run.name} cancelled; nothing was left half-written.`);
+        void vscode.window.showInformationMessage(
+          `SEAT: export of ${run.name} cancelled; nothing was left half-written.`,
+        );
         return;
       }
-      const open = await vscode.window.showInformationMessage(`SEAT: exported ${run.name} (${format.label}) to ${written}`, "Reveal");
+      const open = await vscode.window.showInformationMessage(
+        `SEAT: exported ${run.name} (${format.label}) to ${written}`,
+        "Reveal",
+      );
       if (open === "Reveal") await vscode.commands.executeCommand("revealInExplorer", vscode.Uri.file(written));
     },
 
@@ -165,7 +212,12 @@ export function registerShellCommands(context: vscode.ExtensionContext, shell: S
 }
 
 async function pickJobFolder(name: string): Promise<string | undefined> {
-  const out = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: "Write job here", title: "Folder to write the torchrun job into (a new subfolder is created)" });
+  const out = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    openLabel: "Write job here",
+    title: "Folder to write the torchrun job into (a new subfolder is created)",
+  });
   return out?.[0] ? path.join(out[0].fsPath, `${name}-job`) : undefined;
 }
 
@@ -198,6 +250,12 @@ async function runCliTask(shell: ShellImpl, name: string, args: string[]): Promi
   const cli = shell.cliCommand();
   const folder = vscode.workspace.workspaceFolders?.[0];
   shell.log.info(`running: ${cli.command} ${[...cli.args, ...args].join(" ")}`);
-  const terminal = vscode.window.createTerminal({ name: `SEAT ${name}`, shellPath: cli.command, shellArgs: [...cli.args, ...args], env: cli.env, cwd: folder?.uri });
+  const terminal = vscode.window.createTerminal({
+    name: `SEAT ${name}`,
+    shellPath: cli.command,
+    shellArgs: [...cli.args, ...args],
+    env: cli.env,
+    cwd: folder?.uri,
+  });
   terminal.show();
 }

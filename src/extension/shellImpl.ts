@@ -91,7 +91,11 @@ function runsRoot(): vscode.Uri | undefined {
   return vscode.Uri.file(path.isAbsolute(setting) ? setting : path.join(folder.uri.fsPath, setting));
 }
 
-function cliCommand(context: vscode.ExtensionContext): { command: string; args: string[]; env: Record<string, string> } {
+function cliCommand(context: vscode.ExtensionContext): {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+} {
   const nodePath = vscode.workspace.getConfiguration("seatTuner").get<string>("trainer.nodePath", "").trim();
   const script = path.join(context.extensionUri.fsPath, "dist", "cli.js");
   // The editor's own runtime runs plain Node scripts when ELECTRON_RUN_AS_NODE is set (desktop VS Code

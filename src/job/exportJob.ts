@@ -13,9 +13,7 @@ import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, sta
 import { basename, join, resolve } from "node:path";
 import { loadModelFolder, createModelGraph, type ModelFolder } from "../model/index";
 import { loadAbstentionLists, prefixFree, defaultResourcesDir } from "../eval/index";
-import {
-  methodParts, Prng, drawMask, selectTensors, type SeatConfig,
-} from "../seat/index";
+import { methodParts, Prng, drawMask, selectTensors, type SeatConfig } from "../seat/index";
 import { encodeRecords, type TrainExample } from "../seat/data";
 import { encodeSafetensors, type CkptTensor } from "../seat/checkpoint";
 import { hashSeed } from "../seat/hash";
@@ -27,8 +25,13 @@ import { readTensorF32 } from "../model/index";
 import { estimateMemory, formatEstimate, type MemoryEstimate } from "./memory";
 
 export const JOB_FILES = {
-  plan: "plan.json", config: "config.json", masks: "masks.safetensors", lora: "lora_init.safetensors",
-  model: "model", data: "data", pkg: "seat_job",
+  plan: "plan.json",
+  config: "config.json",
+  masks: "masks.safetensors",
+  lora: "lora_init.safetensors",
+  model: "model",
+  data: "data",
+  pkg: "seat_job",
   scripts: ["run_local.sh", "run_multinode.sh", "slurm.sbatch"],
 } as const;
 
@@ -46,17 +49,28 @@ export interface ExportJobResult {
 }
 
 function linkOrCopy(src: string, dst: string): void {
-  try { linkSync(src, dst); } catch { copyFileSync(src, dst); }
+  try {
+    linkSync(src, dst);
+  } catch {
+    copyFileSync(src, dst);
+  }
 }
 
-export async function exportJob(config: SeatConfig, outDir: string, opts: { signal?: AbortSignal; log?: (m: string) => void } = {}): Promise<ExportJobResult> {
+export async function exportJob(
+  config: SeatConfig,
+  outDir: string,
+  opts: { signal?: AbortSignal; log?: (m: string) => void } = {},
+): Promise<ExportJobResult> {
   const signal = opts.signal ?? new AbortController().signal;
   const log = opts.log ?? (() => {});
   const dir = resolve(outDir);
-  if (existsSync(dir) && readdirSync(dir).length > 0) throw new JobExportError(`${dir} exists and is not empty; choose a new --out folder`);
+  if (existsSync(dir) && readdirSync(dir).length > 0)
+    throw new JobExportError(`${dir} exists and is not empty; choose a new --out folder`);
   const parts = methodParts(config.method);
   if (parts.params === "masked" && config.mask.type === "random-per-step") {
-    throw new JobExportError(`mask.type: "random-per-step" is not supported by torchrun jobs (it redraws the mask every step); use "random", "magnitude" or "importance"`);
+    throw new JobExportError(
+      `mask.type: "random-per-step" is not supported by torchrun jobs (it redraws the mask every step); use "random", "magnitude" or "importance"`,
+    );
   }
   const c = config.train;
   const folder = loadModelFolder(config.model);
@@ -65,7 +79,10 @@ export async function exportJob(config: SeatConfig, outDir: string, opts: { sign
   const { train: records, heldout } = await loadRecords(config);
   const warnings: string[] = [];
   const enc = encodeRecords(records, tok, c.maxSeqLen, config.lossOn);
-  for (const t of enc.truncated) warnings.push(`${config.dataset}:${t.line}: ${t.from} tokens cut to train.maxSeqLen ${t.to}${t.answerCut ? " (part of the answer is lost)" : ""}`);
+  for (const t of enc.truncated)
+    warnings.push(
+      `${config.dataset}:${t.line}: ${t.from} tokens cut to train.maxSeqLen ${t.to}${t.answerCut ? " (part of the answer is lost)" : ""}`,
+    );
   const examples = enc.examples;
   // The trainer's own perturbation and prompt code (no teacher: the job generates the replies). It
   // reads a teacher cache from the folder it is given; the job folder is new, so there is none.
@@ -77,10 +94,12 @@ export async function exportJob(config: SeatConfig, outDir: string, opts: { sign
   const klPrompts: Record<string, Record<string, number[][]>> = {};
   if (parts.kl && config.kl.input === "perturbed") {
     const seeds = new Set<number>();
-    for (let e = 0; e < c.epochs; e++) seeds.add(config.kl.resample === "epoch" ? hashSeed(c.seed, e) : hashSeed(c.seed, 0));
+    for (let e = 0; e < c.epochs; e++)
+      seeds.add(config.kl.resample === "epoch" ? hashSeed(c.seed, e) : hashSeed(c.seed, 0));
     for (const seed of seeds) {
       const byRec: Record<string, number[][]> = {};
-      for (const ex of examples) byRec[String(ex.record)] = perturbed(ex.record, config.kl.k, seed).map((p) => promptOf(ex.record, p));
+      for (const ex of examples)
+        byRec[String(ex.record)] = perturbed(ex.record, config.kl.k, seed).map((p) => promptOf(ex.record, p));
       klPrompts[String(seed)] = byRec;
     }
   }
@@ -95,13 +114,19 @@ export async function exportJob(config: SeatConfig, outDir: string, opts: { sign
       if (p) candidates.push({ record: rec, line: records[rec].line, ids: promptOf(rec, p) });
     }
     // The template's end of an assistant turn: the answer-mask tokens of an empty reply.
-    const probe = tok.encodeExample({ messages: [{ role: "user", content: "x" }, { role: "assistant", content: "" }] });
+    const probe = tok.encodeExample({
+      messages: [
+        { role: "user", content: "x" },
+        { role: "assistant", content: "" },
+      ],
+    });
     const turnEnd = probe.ids.filter((_, i) => i >= probe.promptLength && probe.answerMask[i] === 1);
     // Per-token text in context (after a fixed token), so SentencePiece's leading spaces survive.
     const anchor = tok.encode("a");
     const anchorText = tok.decode(anchor);
     const tokenText: string[] = [];
-    for (let id = 0; id < folder.config.vocabSize; id++) tokenText.push(tok.decode([...anchor, id]).slice(anchorText.length));
+    for (let id = 0; id < folder.config.vocabSize; id++)
+      tokenText.push(tok.decode([...anchor, id]).slice(anchorText.length));
     replay = { candidates, turnEnd, phrases: loadAbstentionLists().phrases, tokenText };
   }
   let ewc: unknown;
@@ -115,8 +140,15 @@ export async function exportJob(config: SeatConfig, outDir: string, opts: { sign
   }
   let evalPlan: unknown;
   if (config.eval.samples > 0) {
-    const openings = prefixFree(loadAbstentionLists().openings.map((o) => tok.encode(o)).filter((o) => o.length > 0));
-    const held = [...heldout.slice(0, config.eval.samples).map((r) => tok.encodePrompt(r.question)), ...targets.quickEvalPrompts(Math.max(0, config.eval.samples - heldout.length))];
+    const openings = prefixFree(
+      loadAbstentionLists()
+        .openings.map((o) => tok.encode(o))
+        .filter((o) => o.length > 0),
+    );
+    const held = [
+      ...heldout.slice(0, config.eval.samples).map((r) => tok.encodePrompt(r.question)),
+      ...targets.quickEvalPrompts(Math.max(0, config.eval.samples - heldout.length)),
+    ];
     evalPlan = { prompts: held, openings };
   }
 
@@ -127,14 +159,29 @@ export async function exportJob(config: SeatConfig, outDir: string, opts: { sign
   const tensorOrder = [...folder.weights.entries.keys()];
   if (parts.params === "masked") {
     const names = trainableMatrices(folder, config.mask.modules, "mask.modules");
-    const scores = config.mask.type === "importance" ? await gradientSquares(folder, names, examples, padId, config, signal) : undefined;
+    const scores =
+      config.mask.type === "importance"
+        ? await gradientSquares(folder, names, examples, padId, config, signal)
+        : undefined;
     log(`drawing a ${config.mask.type} mask (${config.mask.granularity}, ratio ${config.mask.ratio})`);
-    const mask = drawMask(names.map((name) => {
-      const e = folder.weights.entries.get(name)!;
-      return { name, shape: e.shape, ...(config.mask.type === "magnitude" ? { values: readTensorF32(e) } : {}), ...(scores ? { scores: scores.get(name) } : {}) };
-    }), config.mask, maskRng);
+    const mask = drawMask(
+      names.map((name) => {
+        const e = folder.weights.entries.get(name)!;
+        return {
+          name,
+          shape: e.shape,
+          ...(config.mask.type === "magnitude" ? { values: readTensorF32(e) } : {}),
+          ...(scores ? { scores: scores.get(name) } : {}),
+        };
+      }),
+      config.mask,
+      maskRng,
+    );
     const t = new Map<string, CkptTensor>();
-    for (const [k, idx] of mask) { t.set(k, { shape: [idx.length], data: idx }); trainableParams += idx.length; }
+    for (const [k, idx] of mask) {
+      t.set(k, { shape: [idx.length], data: idx });
+      trainableParams += idx.length;
+    }
     writeFileSync(join(dir, JOB_FILES.masks), Buffer.concat(encodeSafetensors(t)));
   } else if (parts.params === "lora") {
     const m = createModelGraph(folder, { name: "lora-init", specs: weightSpecs(config, folder, undefined) });
@@ -145,7 +192,8 @@ export async function exportJob(config: SeatConfig, outDir: string, opts: { sign
     }
     writeFileSync(join(dir, JOB_FILES.lora), Buffer.concat(encodeSafetensors(t)));
   } else {
-    for (const n of selectTensors(tensorOrder, config.full.modules, "full.modules")) trainableParams += folder.weights.entries.get(n)!.shape.reduce((a, b) => a * b, 1);
+    for (const n of selectTensors(tensorOrder, config.full.modules, "full.modules"))
+      trainableParams += folder.weights.entries.get(n)!.shape.reduce((a, b) => a * b, 1);
   }
   const totalParams = [...folder.weights.entries.values()].reduce((a, e) => a + e.shape.reduce((x, y) => x * y, 1), 0);
 
@@ -155,16 +203,38 @@ export async function exportJob(config: SeatConfig, outDir: string, opts: { sign
   const datasetFile = join(JOB_FILES.data, basename(config.dataset));
   copyFileSync(config.dataset, join(dir, datasetFile));
   const res = join(defaultResourcesDir(), "job");
-  cpSync(join(res, JOB_FILES.pkg), join(dir, JOB_FILES.pkg), { recursive: true, filter: (s) => !s.includes("__pycache__") });
+  cpSync(join(res, JOB_FILES.pkg), join(dir, JOB_FILES.pkg), {
+    recursive: true,
+    filter: (s) => !s.includes("__pycache__"),
+  });
   for (const s of JOB_FILES.scripts) copyFileSync(join(res, s), join(dir, s));
   const jobConfig: SeatConfig = { ...config, model: JOB_FILES.model, dataset: datasetFile, outDir: "run" };
   writeFileSync(join(dir, JOB_FILES.config), JSON.stringify(jobConfig, null, 2) + "\n");
   const plan = {
-    version: 1, method: config.method, parts, config: jobConfig, modelDir: JOB_FILES.model, datasetFile,
-    tensorOrder, padId, stopIds: tok.stopIds, totalParams, trainableParams,
+    version: 1,
+    method: config.method,
+    parts,
+    config: jobConfig,
+    modelDir: JOB_FILES.model,
+    datasetFile,
+    tensorOrder,
+    padId,
+    stopIds: tok.stopIds,
+    totalParams,
+    trainableParams,
     maskRngState: maskRng.state(),
-    examples: examples.map((e: TrainExample) => ({ record: e.record, line: e.line, ids: e.ids, targetMask: e.targetMask, promptLength: e.promptLength, kind: e.kind })),
-    klPrompts, replay: replay ?? null, ewc: ewc ?? null, eval: evalPlan ?? null,
+    examples: examples.map((e: TrainExample) => ({
+      record: e.record,
+      line: e.line,
+      ids: e.ids,
+      targetMask: e.targetMask,
+      promptLength: e.promptLength,
+      kind: e.kind,
+    })),
+    klPrompts,
+    replay: replay ?? null,
+    ewc: ewc ?? null,
+    eval: evalPlan ?? null,
     // Where the dataset and model came from, so `seat import-run` can tie the run back to them.
     origin: { dataset: resolve(config.dataset), model: resolve(config.model) },
   };
@@ -183,7 +253,13 @@ export async function exportJob(config: SeatConfig, outDir: string, opts: { sign
   return { dir, examples: examples.length, trainableParams, totalParams, memory, warnings };
 }
 
-function jobReadme(config: SeatConfig, examples: number, trainable: number, total: number, memory: MemoryEstimate[]): string {
+function jobReadme(
+  config: SeatConfig,
+  examples: number,
+  trainable: number,
+  total: number,
+  memory: MemoryEstimate[],
+): string {
   return `# SEAT training job (${config.method})
 
 Written by \`seat export-job\` from ${basename(config.dataset)} (${examples} examples) and ${basename(config.model)}:

@@ -33,18 +33,24 @@ export function checkRunFolder(dir: string): Omit<ImportedRun, "dir"> {
   try {
     resolveConfig([{ source: at(RUN_FILES.config), layer: stored }]);
   } catch (e) {
-    if (e instanceof ConfigError) throw new RunImportError(`${at(RUN_FILES.config)}: not a valid run config:\n${e.message}`);
+    if (e instanceof ConfigError)
+      throw new RunImportError(`${at(RUN_FILES.config)}: not a valid run config:\n${e.message}`);
     throw e;
   }
-  if (!existsSync(at(RUN_FILES.events))) throw new RunImportError(`${dir}: no ${RUN_FILES.events}; was the job's run folder copied completely?`);
+  if (!existsSync(at(RUN_FILES.events)))
+    throw new RunImportError(`${dir}: no ${RUN_FILES.events}; was the job's run folder copied completely?`);
   const { events, errors } = parseEventLog(readFileSync(at(RUN_FILES.events), "utf8"), at(RUN_FILES.events));
-  if (errors.length) throw new RunImportError(`${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more bad line(s))` : ""}`);
+  if (errors.length)
+    throw new RunImportError(`${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more bad line(s))` : ""}`);
   const start = events.find((e) => e.type === "run-start");
-  if (!start || start.type !== "run-start") throw new RunImportError(`${at(RUN_FILES.events)}: no run-start event; the job never began training`);
+  if (!start || start.type !== "run-start")
+    throw new RunImportError(`${at(RUN_FILES.events)}: no run-start event; the job never began training`);
   const failed = events.find((e) => e.type === "error");
   const done = events.find((e) => e.type === "done");
   if (!done || done.type !== "done") {
-    throw new RunImportError(`${at(RUN_FILES.events)}: the run did not finish${failed && failed.type === "error" ? ` (error: ${failed.message})` : ""}; bring back a finished run`);
+    throw new RunImportError(
+      `${at(RUN_FILES.events)}: the run did not finish${failed && failed.type === "error" ? ` (error: ${failed.message})` : ""}; bring back a finished run`,
+    );
   }
   if (!existsSync(at(RUN_FILES.summary))) throw new RunImportError(`${dir}: no ${RUN_FILES.summary}`);
   loadModelFolder(at(RUN_FILES.model)); // throws a ModelFormatError naming the file when model/ is not usable
@@ -60,7 +66,10 @@ export function checkRunFolder(dir: string): Omit<ImportedRun, "dir"> {
 export function importRun(src: string, runsDir: string): ImportedRun {
   const from = resolve(src);
   const facts = checkRunFolder(from);
-  const base = join(resolve(runsDir), basename(from) === "run" ? `${basename(resolve(from, ".."))}-run` : basename(from));
+  const base = join(
+    resolve(runsDir),
+    basename(from) === "run" ? `${basename(resolve(from, ".."))}-run` : basename(from),
+  );
   let dir = base;
   for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
   cpSync(from, dir, { recursive: true, filter: (s) => basename(s) !== RUN_FILES.lock });
@@ -76,16 +85,25 @@ function relinkOrigin(dir: string): void {
     return; // not a job's run (or no origin recorded): nothing to relink
   }
   const local = (p: unknown) => (typeof p === "string" && existsSync(p) ? p : undefined);
-  const dataset = local(origin?.dataset), model = local(origin?.model);
+  const dataset = local(origin?.dataset),
+    model = local(origin?.model);
   if (!dataset && !model) return;
   const cfgPath = join(dir, RUN_FILES.config);
   const cfg = JSON.parse(readFileSync(cfgPath, "utf8")) as Record<string, unknown>;
-  writeFileSync(cfgPath, JSON.stringify({ ...cfg, ...(dataset ? { dataset } : {}), ...(model ? { model } : {}), outDir: dir }, null, 2) + "\n");
+  writeFileSync(
+    cfgPath,
+    JSON.stringify({ ...cfg, ...(dataset ? { dataset } : {}), ...(model ? { model } : {}), outDir: dir }, null, 2) +
+      "\n",
+  );
   const evPath = join(dir, RUN_FILES.events);
-  const lines = readFileSync(evPath, "utf8").split("\n").map((line) => {
-    if (!line.includes('"run-start"')) return line;
-    const e = JSON.parse(line) as Record<string, unknown>;
-    return e.type === "run-start" ? JSON.stringify({ ...e, runDir: dir, ...(dataset ? { dataset } : {}), ...(model ? { model } : {}) }) : line;
-  });
+  const lines = readFileSync(evPath, "utf8")
+    .split("\n")
+    .map((line) => {
+      if (!line.includes('"run-start"')) return line;
+      const e = JSON.parse(line) as Record<string, unknown>;
+      return e.type === "run-start"
+        ? JSON.stringify({ ...e, runDir: dir, ...(dataset ? { dataset } : {}), ...(model ? { model } : {}) })
+        : line;
+    });
   writeFileSync(evPath, lines.join("\n"));
 }

@@ -20,8 +20,13 @@ export interface MemoryEstimate {
 const GIB = 1024 ** 3;
 
 export function estimateMemory(
-  c: LlamaConfig, config: SeatConfig, totalParams: number, trainableParams: number,
-  shape: { T: number; Tk: number; K: number }, gpus: number, strategy: "ddp" | "fsdp",
+  c: LlamaConfig,
+  config: SeatConfig,
+  totalParams: number,
+  trainableParams: number,
+  shape: { T: number; Tk: number; K: number },
+  gpus: number,
+  strategy: "ddp" | "fsdp",
 ): MemoryEstimate {
   const dense = ["full", "full+kl", "ewc", "replay"].includes(config.method);
   const shard = strategy === "fsdp" ? gpus : 1;
@@ -31,11 +36,19 @@ export function estimateMemory(
   const state = ((dense ? 12 : 16) * trainableParams) / shard;
   const rows = config.train.batchSize;
   const tokens = rows * shape.T + shape.K * shape.Tk;
-  const acts = 34 * c.hiddenSize * c.numLayers * tokens + 4 * c.vocabSize * (2 * rows * shape.T + 4 * shape.K * shape.Tk);
+  const acts =
+    34 * c.hiddenSize * c.numLayers * tokens + 4 * c.vocabSize * (2 * rows * shape.T + 4 * shape.K * shape.Tk);
   const total = weights + state + acts;
   // One decimal for real models, two for small ones (the embedded model's whole job is ~0.01 GiB).
   const g = (x: number) => (x >= GIB ? Math.round((x / GIB) * 10) / 10 : Math.round((x / GIB) * 100) / 100);
-  return { gpus, strategy, weightsGiB: g(weights), trainableStateGiB: g(state), activationsGiB: g(acts), totalGiB: g(total) };
+  return {
+    gpus,
+    strategy,
+    weightsGiB: g(weights),
+    trainableStateGiB: g(state),
+    activationsGiB: g(acts),
+    totalGiB: g(total),
+  };
 }
 
 export function formatEstimate(e: MemoryEstimate): string {

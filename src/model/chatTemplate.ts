@@ -48,7 +48,10 @@ class MeteredInterpreter extends Interpreter {
   private calls = 0;
   private readonly deadline: number;
 
-  constructor(env: Environment, private readonly budget: RenderBudget) {
+  constructor(
+    env: Environment,
+    private readonly budget: RenderBudget,
+  ) {
     super(env);
     this.deadline = performance.now() + budget.maxMillis;
   }
@@ -56,7 +59,9 @@ class MeteredInterpreter extends Interpreter {
   charge(n: number): void {
     this.steps += n;
     if (this.steps > this.budget.maxSteps) {
-      throw new TemplateBudgetError(`rendering took more than ${this.budget.maxSteps} steps (loops too long or too deeply nested for a chat template)`);
+      throw new TemplateBudgetError(
+        `rendering took more than ${this.budget.maxSteps} steps (loops too long or too deeply nested for a chat template)`,
+      );
     }
   }
 
@@ -69,11 +74,16 @@ class MeteredInterpreter extends Interpreter {
     const v = super.evaluate(node, env);
     const inner: unknown = v.value;
     if (Array.isArray(inner)) {
-      if (inner.length > this.budget.maxItems) throw new TemplateBudgetError(`the template built a list of ${inner.length} items (limit ${this.budget.maxItems})`);
+      if (inner.length > this.budget.maxItems)
+        throw new TemplateBudgetError(
+          `the template built a list of ${inner.length} items (limit ${this.budget.maxItems})`,
+        );
       // Every element may become a loop pass, which evaluate does not see when the body is empty.
       this.charge(inner.length);
     } else if (typeof inner === "string" && inner.length > this.budget.maxChars) {
-      throw new TemplateBudgetError(`the template built a text of ${inner.length} characters (limit ${this.budget.maxChars})`);
+      throw new TemplateBudgetError(
+        `the template built a text of ${inner.length} characters (limit ${this.budget.maxChars})`,
+      );
     }
     return v;
   }
@@ -84,14 +94,22 @@ function strftime(date: Date, format: string): string {
   const month = (style: "long" | "short") => new Intl.DateTimeFormat(undefined, { month: style }).format(date);
   return format.replace(/%[YmdbBHM%]/g, (t) => {
     switch (t) {
-      case "%Y": return String(date.getFullYear());
-      case "%m": return pad2(date.getMonth() + 1);
-      case "%d": return pad2(date.getDate());
-      case "%b": return month("short");
-      case "%B": return month("long");
-      case "%H": return pad2(date.getHours());
-      case "%M": return pad2(date.getMinutes());
-      default: return "%";
+      case "%Y":
+        return String(date.getFullYear());
+      case "%m":
+        return pad2(date.getMonth() + 1);
+      case "%d":
+        return pad2(date.getDate());
+      case "%b":
+        return month("short");
+      case "%B":
+        return month("long");
+      case "%H":
+        return pad2(date.getHours());
+      case "%M":
+        return pad2(date.getMinutes());
+      default:
+        return "%";
     }
   });
 }
@@ -115,8 +133,15 @@ export function renderWithBudget(template: Template, items: Record<string, unkno
     return out;
   };
   const globals: Record<string, unknown> = {
-    false: false, true: true, none: null, False: false, True: true, None: null,
-    raise_exception: (message: string) => { throw new Error(message); },
+    false: false,
+    true: true,
+    none: null,
+    False: false,
+    True: true,
+    None: null,
+    raise_exception: (message: string) => {
+      throw new Error(message);
+    },
     range,
     strftime_now: (format: string) => strftime(new Date(), format),
   };

@@ -55,7 +55,10 @@ function num(cfg: Json, key: string, file: string, fallback?: number, integer = 
     throw new ModelFormatError(file, `missing required field "${key}"`);
   }
   if (typeof v !== "number" || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < 0) {
-    throw new ModelFormatError(file, `field "${key}" must be a ${integer ? "non-negative integer" : "non-negative number"}, got ${JSON.stringify(v)}`);
+    throw new ModelFormatError(
+      file,
+      `field "${key}" must be a ${integer ? "non-negative integer" : "non-negative number"}, got ${JSON.stringify(v)}`,
+    );
   }
   return v;
 }
@@ -63,45 +66,64 @@ function num(cfg: Json, key: string, file: string, fallback?: number, integer = 
 function bool(cfg: Json, key: string, file: string, fallback: boolean): boolean {
   const v = cfg[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== "boolean") throw new ModelFormatError(file, `field "${key}" must be true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== "boolean")
+    throw new ModelFormatError(file, `field "${key}" must be true or false, got ${JSON.stringify(v)}`);
   return v;
 }
 
 function parseRopeScaling(cfg: Json, file: string, maxPositions: number): RopeScaling {
   const rs = cfg["rope_scaling"];
   if (rs === undefined || rs === null) return { type: "none" };
-  if (typeof rs !== "object" || Array.isArray(rs)) throw new ModelFormatError(file, `"rope_scaling" must be an object or null`);
+  if (typeof rs !== "object" || Array.isArray(rs))
+    throw new ModelFormatError(file, `"rope_scaling" must be an object or null`);
   const r = rs as Json;
   // transformers renamed "type" to "rope_type"; both spellings are in the wild.
   const kind = (r["rope_type"] ?? r["type"]) as unknown;
   const where = `${file}: rope_scaling`;
   switch (kind) {
-    case "default": return { type: "none" };
-    case "linear": return { type: "linear", factor: num(r, "factor", where, undefined, false) };
-    case "dynamic": return { type: "dynamic", factor: num(r, "factor", where, undefined, false) };
-    case "llama3": return {
-      type: "llama3",
-      factor: num(r, "factor", where, undefined, false),
-      lowFreqFactor: num(r, "low_freq_factor", where, 1, false),
-      highFreqFactor: num(r, "high_freq_factor", where, 4, false),
-      originalMaxPositions: num(r, "original_max_position_embeddings", where, maxPositions),
-    };
+    case "default":
+      return { type: "none" };
+    case "linear":
+      return { type: "linear", factor: num(r, "factor", where, undefined, false) };
+    case "dynamic":
+      return { type: "dynamic", factor: num(r, "factor", where, undefined, false) };
+    case "llama3":
+      return {
+        type: "llama3",
+        factor: num(r, "factor", where, undefined, false),
+        lowFreqFactor: num(r, "low_freq_factor", where, 1, false),
+        highFreqFactor: num(r, "high_freq_factor", where, 4, false),
+        originalMaxPositions: num(r, "original_max_position_embeddings", where, maxPositions),
+      };
     default:
-      throw new ModelFormatError(file, `rope_scaling type ${JSON.stringify(kind)} is not supported (supported: linear, dynamic, llama3)`);
+      throw new ModelFormatError(
+        file,
+        `rope_scaling type ${JSON.stringify(kind)} is not supported (supported: linear, dynamic, llama3)`,
+      );
   }
 }
 
 /** Validates a parsed config.json object; `file` names it in errors. */
 export function parseConfig(json: unknown, file = "config.json"): LlamaConfig {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new ModelFormatError(file, "expected a JSON object");
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    throw new ModelFormatError(file, "expected a JSON object");
   const cfg = json as Json;
   const archs = cfg["architectures"];
-  const arch = Array.isArray(archs) ? archs.find((a): a is Architecture => (SUPPORTED_ARCHITECTURES as readonly string[]).includes(a as string)) : undefined;
+  const arch = Array.isArray(archs)
+    ? archs.find((a): a is Architecture => (SUPPORTED_ARCHITECTURES as readonly string[]).includes(a as string))
+    : undefined;
   if (!arch) {
-    throw new ModelFormatError(file, `unsupported architecture ${JSON.stringify(archs ?? cfg["model_type"] ?? null)}; supported: ${SUPPORTED_ARCHITECTURES.join(", ")}`);
+    throw new ModelFormatError(
+      file,
+      `unsupported architecture ${JSON.stringify(archs ?? cfg["model_type"] ?? null)}; supported: ${SUPPORTED_ARCHITECTURES.join(", ")}`,
+    );
   }
   const act = cfg["hidden_act"] ?? "silu";
-  if (act !== "silu") throw new ModelFormatError(file, `hidden_act ${JSON.stringify(act)} is not supported (Llama-family models use "silu")`);
+  if (act !== "silu")
+    throw new ModelFormatError(
+      file,
+      `hidden_act ${JSON.stringify(act)} is not supported (Llama-family models use "silu")`,
+    );
 
   const hiddenSize = num(cfg, "hidden_size", file);
   const numHeads = num(cfg, "num_attention_heads", file);
@@ -109,16 +131,25 @@ export function parseConfig(json: unknown, file = "config.json"): LlamaConfig {
   const numKvHeads = num(cfg, "num_key_value_heads", file, numHeads);
   const headDim = num(cfg, "head_dim", file, numHeads > 0 ? Math.floor(hiddenSize / numHeads) : 0);
   if (numHeads === 0 || numKvHeads === 0 || numHeads % numKvHeads !== 0) {
-    throw new ModelFormatError(file, `num_attention_heads (${numHeads}) must be a positive multiple of num_key_value_heads (${numKvHeads})`);
+    throw new ModelFormatError(
+      file,
+      `num_attention_heads (${numHeads}) must be a positive multiple of num_key_value_heads (${numKvHeads})`,
+    );
   }
-  if (headDim === 0 || headDim % 2 !== 0) throw new ModelFormatError(file, `head dimension must be even and positive, got ${headDim}`);
+  if (headDim === 0 || headDim % 2 !== 0)
+    throw new ModelFormatError(file, `head dimension must be even and positive, got ${headDim}`);
   const maxPositions = num(cfg, "max_position_embeddings", file, 2048);
   const isQwen = arch === "Qwen2ForCausalLM";
   const attentionBias = bool(cfg, "attention_bias", file, false);
   const sw = cfg["sliding_window"];
-  const useSw = arch === "MistralForCausalLM" ? sw !== null && sw !== undefined : bool(cfg, "use_sliding_window", file, false);
+  const useSw =
+    arch === "MistralForCausalLM" ? sw !== null && sw !== undefined : bool(cfg, "use_sliding_window", file, false);
   const eos = cfg["eos_token_id"];
-  const eosTokenIds = Array.isArray(eos) ? eos.filter((x): x is number => typeof x === "number") : typeof eos === "number" ? [eos] : [];
+  const eosTokenIds = Array.isArray(eos)
+    ? eos.filter((x): x is number => typeof x === "number")
+    : typeof eos === "number"
+      ? [eos]
+      : [];
   const bos = cfg["bos_token_id"];
 
   const config: LlamaConfig = {
@@ -142,7 +173,8 @@ export function parseConfig(json: unknown, file = "config.json"): LlamaConfig {
     slidingWindow: useSw && typeof sw === "number" ? sw : null,
     bosTokenId: typeof bos === "number" ? bos : null,
     eosTokenIds,
-    torchDtype: typeof (cfg["torch_dtype"] ?? cfg["dtype"]) === "string" ? String(cfg["torch_dtype"] ?? cfg["dtype"]) : null,
+    torchDtype:
+      typeof (cfg["torch_dtype"] ?? cfg["dtype"]) === "string" ? String(cfg["torch_dtype"] ?? cfg["dtype"]) : null,
   };
   if (config.numLayers === 0 || config.vocabSize === 0 || config.intermediateSize === 0) {
     throw new ModelFormatError(file, "num_hidden_layers, vocab_size and intermediate_size must be positive");
@@ -171,7 +203,8 @@ export function loadConfig(dir: string): LlamaConfig {
 export function configToJson(c: LlamaConfig): Record<string, unknown> {
   const out: Record<string, unknown> = {
     architectures: [c.architecture],
-    model_type: c.architecture === "Qwen2ForCausalLM" ? "qwen2" : c.architecture === "MistralForCausalLM" ? "mistral" : "llama",
+    model_type:
+      c.architecture === "Qwen2ForCausalLM" ? "qwen2" : c.architecture === "MistralForCausalLM" ? "mistral" : "llama",
     hidden_size: c.hiddenSize,
     num_hidden_layers: c.numLayers,
     num_attention_heads: c.numHeads,
@@ -189,11 +222,15 @@ export function configToJson(c: LlamaConfig): Record<string, unknown> {
     out["attention_bias"] = c.qkvBias;
     out["mlp_bias"] = c.mlpBias;
   }
-  if (c.ropeScaling.type === "linear" || c.ropeScaling.type === "dynamic") out["rope_scaling"] = { rope_type: c.ropeScaling.type, factor: c.ropeScaling.factor };
+  if (c.ropeScaling.type === "linear" || c.ropeScaling.type === "dynamic")
+    out["rope_scaling"] = { rope_type: c.ropeScaling.type, factor: c.ropeScaling.factor };
   if (c.ropeScaling.type === "llama3") {
     out["rope_scaling"] = {
-      rope_type: "llama3", factor: c.ropeScaling.factor, low_freq_factor: c.ropeScaling.lowFreqFactor,
-      high_freq_factor: c.ropeScaling.highFreqFactor, original_max_position_embeddings: c.ropeScaling.originalMaxPositions,
+      rope_type: "llama3",
+      factor: c.ropeScaling.factor,
+      low_freq_factor: c.ropeScaling.lowFreqFactor,
+      high_freq_factor: c.ropeScaling.highFreqFactor,
+      original_max_position_embeddings: c.ropeScaling.originalMaxPositions,
     };
   }
   if (c.slidingWindow !== null) out["sliding_window"] = c.slidingWindow;

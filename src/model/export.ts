@@ -9,7 +9,13 @@ import * as E from "../engine";
 import { writeModel } from "../runtime";
 import type { ModelSource } from "./graph";
 import { buildInferenceGraph } from "./inference";
-import { float32ToBytes, readSafetensorsHeader, readTensorBytes, writeSafetensors, type TensorToWrite } from "./safetensors";
+import {
+  float32ToBytes,
+  readSafetensorsHeader,
+  readTensorBytes,
+  writeSafetensors,
+  type TensorToWrite,
+} from "./safetensors";
 import { INDEX_FILE } from "./weights";
 import { copyFileAtomic, writeFileAtomic } from "../util/files";
 
@@ -19,8 +25,21 @@ import { copyFileAtomic, writeFileAtomic } from "../util/files";
  * describing the run).
  */
 const SIDE_FILES = [
-  "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
-  "chat_template.jinja", "chat_template.json", "vocab.json", "vocab.txt", "merges.txt", "tokenizer.model", "spiece.model", "README.md", INDEX_FILE,
+  "config.json",
+  "generation_config.json",
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+  "added_tokens.json",
+  "chat_template.jinja",
+  "chat_template.json",
+  "vocab.json",
+  "vocab.txt",
+  "merges.txt",
+  "tokenizer.model",
+  "spiece.model",
+  "README.md",
+  INDEX_FILE,
 ];
 
 /** Merged weights by HF name: a Map, or a lazy view that merges a tensor only when it is read. */
@@ -49,7 +68,10 @@ function sameDir(a: string, b: string): boolean {
  */
 export function exportMergedModel(src: ModelSource, merged: MergedWeights, outDir: string): string[] {
   const srcDir = src.weights.dir;
-  if (existsSync(outDir) && sameDir(srcDir, outDir)) throw new Error(`export: the output folder ${outDir} is the source model folder; choose another folder (the source is never overwritten)`);
+  if (existsSync(outDir) && sameDir(srcDir, outDir))
+    throw new Error(
+      `export: the output folder ${outDir} is the source model folder; choose another folder (the source is never overwritten)`,
+    );
   for (const name of merged.keys()) {
     if (!src.weights.entries.has(name)) throw new Error(`export: "${name}" is not a weight of the model in ${srcDir}`);
   }
@@ -58,7 +80,8 @@ export function exportMergedModel(src: ModelSource, merged: MergedWeights, outDi
   const bytesOf = (name: string, dtype: TensorToWrite["dtype"], shape: number[]) => {
     const values = merged.get(name)!;
     const n = shape.reduce((a, b) => a * b, 1);
-    if (values.length !== n) throw new Error(`export: "${name}" has ${values.length} values, shape [${shape.join(", ")}] needs ${n}`);
+    if (values.length !== n)
+      throw new Error(`export: "${name}" has ${values.length} values, shape [${shape.join(", ")}] needs ${n}`);
     return float32ToBytes(dtype, values);
   };
   mkdirSync(outDir, { recursive: true });
@@ -67,7 +90,12 @@ export function exportMergedModel(src: ModelSource, merged: MergedWeights, outDi
     const header = readSafetensorsHeader(join(srcDir, shard.file));
     const tensors: TensorToWrite[] = shard.names.map((name) => {
       const e = header.tensors.get(name)!;
-      return { name, dtype: e.dtype, shape: e.shape, data: merged.has(name) ? () => bytesOf(name, e.dtype, e.shape) : () => readTensorBytes(e) };
+      return {
+        name,
+        dtype: e.dtype,
+        shape: e.shape,
+        data: merged.has(name) ? () => bytesOf(name, e.dtype, e.shape) : () => readTensorBytes(e),
+      };
     });
     const out = join(outDir, shard.file);
     writeSafetensors(out, tensors, { format: "pt", ...header.metadata });

@@ -17,7 +17,21 @@ export type GgmlType = keyof typeof GGML_TYPE;
 export const Q8_0_BLOCK = 32;
 
 /** Metadata value types (gguf.md `gguf_metadata_value_type`). */
-const VT = { U8: 0, I8: 1, U16: 2, I16: 3, U32: 4, I32: 5, F32: 6, BOOL: 7, STRING: 8, ARRAY: 9, U64: 10, I64: 11, F64: 12 } as const;
+const VT = {
+  U8: 0,
+  I8: 1,
+  U16: 2,
+  I16: 3,
+  U32: 4,
+  I32: 5,
+  F32: 6,
+  BOOL: 7,
+  STRING: 8,
+  ARRAY: 9,
+  U64: 10,
+  I64: 11,
+  F64: 12,
+} as const;
 
 export type GgufValue =
   | { type: "u32"; value: number }
@@ -41,9 +55,12 @@ export interface GgufTensor {
 export function ggmlByteLength(type: GgmlType, dims: readonly number[]): number {
   const n = dims.reduce((a, b) => a * b, 1);
   switch (type) {
-    case "F32": return 4 * n;
-    case "F16": return 2 * n;
-    case "Q8_0": return (n / Q8_0_BLOCK) * 34;
+    case "F32":
+      return 4 * n;
+    case "F16":
+      return 2 * n;
+    case "Q8_0":
+      return (n / Q8_0_BLOCK) * 34;
   }
 }
 
@@ -82,31 +99,85 @@ export function encodeF32(x: Float32Array): Uint8Array {
 class Bytes {
   private parts: Buffer[] = [];
   length = 0;
-  private push(b: Buffer): void { this.parts.push(b); this.length += b.length; }
-  u32(v: number): void { const b = Buffer.alloc(4); b.writeUInt32LE(v); this.push(b); }
-  i32(v: number): void { const b = Buffer.alloc(4); b.writeInt32LE(v); this.push(b); }
-  u64(v: number): void { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); this.push(b); }
-  f32(v: number): void { const b = Buffer.alloc(4); b.writeFloatLE(v); this.push(b); }
-  u8(v: number): void { this.push(Buffer.from([v])); }
-  str(s: string): void { const b = Buffer.from(s, "utf8"); this.u64(b.length); this.push(b); }
-  zeros(n: number): void { if (n > 0) this.push(Buffer.alloc(n)); }
-  take(): Buffer { const b = Buffer.concat(this.parts); this.parts = []; return b; }
+  private push(b: Buffer): void {
+    this.parts.push(b);
+    this.length += b.length;
+  }
+  u32(v: number): void {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    this.push(b);
+  }
+  i32(v: number): void {
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(v);
+    this.push(b);
+  }
+  u64(v: number): void {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(v));
+    this.push(b);
+  }
+  f32(v: number): void {
+    const b = Buffer.alloc(4);
+    b.writeFloatLE(v);
+    this.push(b);
+  }
+  u8(v: number): void {
+    this.push(Buffer.from([v]));
+  }
+  str(s: string): void {
+    const b = Buffer.from(s, "utf8");
+    this.u64(b.length);
+    this.push(b);
+  }
+  zeros(n: number): void {
+    if (n > 0) this.push(Buffer.alloc(n));
+  }
+  take(): Buffer {
+    const b = Buffer.concat(this.parts);
+    this.parts = [];
+    return b;
+  }
 }
 
 function writeValue(out: Bytes, v: GgufValue): void {
   const array = (elem: number, n: number, each: (i: number) => void) => {
-    out.u32(VT.ARRAY); out.u32(elem); out.u64(n);
+    out.u32(VT.ARRAY);
+    out.u32(elem);
+    out.u64(n);
     for (let i = 0; i < n; i++) each(i);
   };
   switch (v.type) {
-    case "u32": out.u32(VT.U32); out.u32(v.value); break;
-    case "i32": out.u32(VT.I32); out.i32(v.value); break;
-    case "f32": out.u32(VT.F32); out.f32(v.value); break;
-    case "bool": out.u32(VT.BOOL); out.u8(v.value ? 1 : 0); break;
-    case "string": out.u32(VT.STRING); out.str(v.value); break;
-    case "string[]": array(VT.STRING, v.value.length, (i) => out.str(v.value[i]!)); break;
-    case "i32[]": array(VT.I32, v.value.length, (i) => out.i32(v.value[i]!)); break;
-    case "f32[]": array(VT.F32, v.value.length, (i) => out.f32(v.value[i]!)); break;
+    case "u32":
+      out.u32(VT.U32);
+      out.u32(v.value);
+      break;
+    case "i32":
+      out.u32(VT.I32);
+      out.i32(v.value);
+      break;
+    case "f32":
+      out.u32(VT.F32);
+      out.f32(v.value);
+      break;
+    case "bool":
+      out.u32(VT.BOOL);
+      out.u8(v.value ? 1 : 0);
+      break;
+    case "string":
+      out.u32(VT.STRING);
+      out.str(v.value);
+      break;
+    case "string[]":
+      array(VT.STRING, v.value.length, (i) => out.str(v.value[i]!));
+      break;
+    case "i32[]":
+      array(VT.I32, v.value.length, (i) => out.i32(v.value[i]!));
+      break;
+    case "f32[]":
+      array(VT.F32, v.value.length, (i) => out.f32(v.value[i]!));
+      break;
   }
 }
 
@@ -121,20 +192,31 @@ function writeAll(fd: number, b: Uint8Array): void {
  * Writes a GGUF v3 file atomically (a temporary name, renamed when complete). `onTensor` reports
  * progress after each tensor; `signal` stops between tensors (the partial file is removed).
  */
-export function writeGguf(file: string, metadata: ReadonlyMap<string, GgufValue>, tensors: readonly GgufTensor[], opts: { onTensor?: (done: number, total: number, name: string) => void; signal?: AbortSignal } = {}): void {
+export function writeGguf(
+  file: string,
+  metadata: ReadonlyMap<string, GgufValue>,
+  tensors: readonly GgufTensor[],
+  opts: { onTensor?: (done: number, total: number, name: string) => void; signal?: AbortSignal } = {},
+): void {
   const head = new Bytes();
   head.u32(0x46554747); // "GGUF" read as a little-endian u32
   head.u32(3);
   head.u64(tensors.length);
   head.u64(metadata.size);
-  for (const [key, v] of metadata) { head.str(key); writeValue(head, v); }
+  for (const [key, v] of metadata) {
+    head.str(key);
+    writeValue(head, v);
+  }
   let offset = 0;
   const sizes: number[] = [];
   const names = new Set<string>();
   for (const t of tensors) {
     if (names.has(t.name)) throw new Error(`GGUF: duplicate tensor name "${t.name}"`);
     names.add(t.name);
-    if (t.type === "Q8_0" && t.dims[0]! % Q8_0_BLOCK !== 0) throw new Error(`GGUF: tensor "${t.name}" row length ${t.dims[0]} is not a multiple of ${Q8_0_BLOCK} (Q8_0 blocks)`);
+    if (t.type === "Q8_0" && t.dims[0]! % Q8_0_BLOCK !== 0)
+      throw new Error(
+        `GGUF: tensor "${t.name}" row length ${t.dims[0]} is not a multiple of ${Q8_0_BLOCK} (Q8_0 blocks)`,
+      );
     head.str(t.name);
     head.u32(t.dims.length);
     for (const d of t.dims) head.u64(d);
@@ -152,7 +234,10 @@ export function writeGguf(file: string, metadata: ReadonlyMap<string, GgufValue>
     tensors.forEach((t, i) => {
       if (opts.signal?.aborted) throw new Error("GGUF export cancelled");
       const data = t.data();
-      if (data.byteLength !== sizes[i]) throw new Error(`GGUF: tensor "${t.name}" has ${data.byteLength} bytes, ${t.type}[${t.dims.join(", ")}] needs ${sizes[i]}`);
+      if (data.byteLength !== sizes[i])
+        throw new Error(
+          `GGUF: tensor "${t.name}" has ${data.byteLength} bytes, ${t.type}[${t.dims.join(", ")}] needs ${sizes[i]}`,
+        );
       writeAll(fd, data);
       writeAll(fd, new Uint8Array(pad(data.byteLength)));
       opts.onTensor?.(i + 1, tensors.length, t.name);
@@ -160,8 +245,16 @@ export function writeGguf(file: string, metadata: ReadonlyMap<string, GgufValue>
     closeSync(fd);
     renameSync(tmp, file);
   } catch (e) {
-    try { closeSync(fd); } catch { /* already closed */ }
-    try { unlinkSync(tmp); } catch { /* nothing to clean */ }
+    try {
+      closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* nothing to clean */
+    }
     throw e;
   }
 }

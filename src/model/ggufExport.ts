@@ -11,7 +11,16 @@ import { join } from "node:path";
 import { ropeInvFreq, type LlamaConfig } from "./config";
 import { ModelFormatError } from "./errors";
 import type { ModelFolder } from "./folder";
-import { encodeF16, encodeF32, quantizeQ8_0, Q8_0_BLOCK, writeGguf, type GgmlType, type GgufTensor, type GgufValue } from "./gguf";
+import {
+  encodeF16,
+  encodeF32,
+  quantizeQ8_0,
+  Q8_0_BLOCK,
+  writeGguf,
+  type GgmlType,
+  type GgufTensor,
+  type GgufValue,
+} from "./gguf";
 import { ggufTokenizerMetadata } from "./ggufTokenizer";
 import { readTensorF32 } from "./safetensors";
 import { expectedTensors } from "./weights";
@@ -33,25 +42,46 @@ const FILE_TYPE: Record<GgufFileType, number> = { f16: 1, q8_0: 7 };
 
 function ggufArch(c: LlamaConfig, where: string): "llama" | "qwen2" {
   if (c.slidingWindow !== null && c.slidingWindow < c.maxPositions) {
-    throw new ModelFormatError(where, `GGUF export: sliding-window attention (window ${c.slidingWindow}) has no equivalent in llama.cpp's llama architecture`);
+    throw new ModelFormatError(
+      where,
+      `GGUF export: sliding-window attention (window ${c.slidingWindow}) has no equivalent in llama.cpp's llama architecture`,
+    );
   }
   if (c.architecture === "Qwen2ForCausalLM") {
-    if (c.oBias || c.mlpBias) throw new ModelFormatError(where, "GGUF export: a Qwen2 model with o_proj or MLP biases does not fit llama.cpp's qwen2 architecture");
+    if (c.oBias || c.mlpBias)
+      throw new ModelFormatError(
+        where,
+        "GGUF export: a Qwen2 model with o_proj or MLP biases does not fit llama.cpp's qwen2 architecture",
+      );
     return "qwen2";
   }
-  if (c.qkvBias !== c.oBias) throw new ModelFormatError(where, "GGUF export: llama.cpp's llama architecture takes biases on all four attention projections or none");
+  if (c.qkvBias !== c.oBias)
+    throw new ModelFormatError(
+      where,
+      "GGUF export: llama.cpp's llama architecture takes biases on all four attention projections or none",
+    );
   return "llama";
 }
 
 /** The GGUF name of an HF tensor name (null for tensors the file does not carry). */
 export function ggufTensorName(hf: string): string {
-  const fixed: Record<string, string> = { "model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight", "lm_head.weight": "output.weight" };
+  const fixed: Record<string, string> = {
+    "model.embed_tokens.weight": "token_embd.weight",
+    "model.norm.weight": "output_norm.weight",
+    "lm_head.weight": "output.weight",
+  };
   if (fixed[hf]) return fixed[hf];
   const m = /^model\.layers\.(\d+)\.(.+)\.(weight|bias)$/.exec(hf);
   const part: Record<string, string> = {
-    input_layernorm: "attn_norm", post_attention_layernorm: "ffn_norm",
-    "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
-    "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down",
+    input_layernorm: "attn_norm",
+    post_attention_layernorm: "ffn_norm",
+    "self_attn.q_proj": "attn_q",
+    "self_attn.k_proj": "attn_k",
+    "self_attn.v_proj": "attn_v",
+    "self_attn.o_proj": "attn_output",
+    "mlp.gate_proj": "ffn_gate",
+    "mlp.up_proj": "ffn_up",
+    "mlp.down_proj": "ffn_down",
   };
   if (!m || !part[m[2]!]) throw new Error(`GGUF export: no GGUF name for tensor "${hf}"`);
   return `blk.${m[1]}.${part[m[2]!]}.${m[3]}`;
@@ -59,12 +89,16 @@ export function ggufTensorName(hf: string): string {
 
 /** Rows of a [heads * Dh, ...] q/k weight (or bias) reordered from rotate-half to adjacent-pair rope. */
 export function permuteForPairRope(x: Float32Array, heads: number, headDim: number): Float32Array {
-  const cols = x.length / (heads * headDim), half = headDim / 2;
+  const cols = x.length / (heads * headDim),
+    half = headDim / 2;
   const out = new Float32Array(x.length);
-  for (let h = 0; h < heads; h++) for (let i = 0; i < half; i++) for (let j = 0; j < 2; j++) {
-    const from = h * headDim + j * half + i, to = h * headDim + 2 * i + j;
-    out.set(x.subarray(from * cols, (from + 1) * cols), to * cols);
-  }
+  for (let h = 0; h < heads; h++)
+    for (let i = 0; i < half; i++)
+      for (let j = 0; j < 2; j++) {
+        const from = h * headDim + j * half + i,
+          to = h * headDim + 2 * i + j;
+        out.set(x.subarray(from * cols, (from + 1) * cols), to * cols);
+      }
   return out;
 }
 
@@ -89,7 +123,10 @@ function architectureMetadata(c: LlamaConfig, arch: string, where: string): Map<
     md.set(`${arch}.rope.scaling.type`, { type: "string", value: "linear" });
     md.set(`${arch}.rope.scaling.factor`, { type: "f32", value: rs.factor });
   } else if (rs.type === "dynamic") {
-    throw new ModelFormatError(where, "GGUF export: dynamic NTK rope scaling has no GGUF equivalent (llama.cpp scales rope statically)");
+    throw new ModelFormatError(
+      where,
+      "GGUF export: dynamic NTK rope scaling has no GGUF equivalent (llama.cpp scales rope statically)",
+    );
   }
   return md;
 }
@@ -108,7 +145,14 @@ export function exportGguf(folder: ModelFolder, outFile: string, opts: GgufExpor
   const arch = ggufArch(c, where);
   const tokenizerJson = JSON.parse(readFileSync(join(folder.dir, "tokenizer.json"), "utf8")) as Record<string, unknown>;
   let tokenizerConfig: Record<string, unknown> = {};
-  try { tokenizerConfig = JSON.parse(readFileSync(join(folder.dir, "tokenizer_config.json"), "utf8")) as Record<string, unknown>; } catch { /* optional file */ }
+  try {
+    tokenizerConfig = JSON.parse(readFileSync(join(folder.dir, "tokenizer_config.json"), "utf8")) as Record<
+      string,
+      unknown
+    >;
+  } catch {
+    /* optional file */
+  }
   const md = new Map<string, GgufValue>([
     ["general.architecture", { type: "string", value: arch }],
     ["general.name", { type: "string", value: opts.name ?? folder.dir.split(/[\\/]/).pop() ?? "model" }],
@@ -121,8 +165,10 @@ export function exportGguf(folder: ModelFolder, outFile: string, opts: GgufExpor
   const values = (hf: string): Float32Array => {
     const v = opts.merged?.get(hf) ?? readTensorF32(folder.weights.entries.get(hf)!);
     if (arch !== "llama") return v;
-    if (hf.endsWith("self_attn.q_proj.weight") || hf.endsWith("self_attn.q_proj.bias")) return permuteForPairRope(v, c.numHeads, c.headDim);
-    if (hf.endsWith("self_attn.k_proj.weight") || hf.endsWith("self_attn.k_proj.bias")) return permuteForPairRope(v, c.numKvHeads, c.headDim);
+    if (hf.endsWith("self_attn.q_proj.weight") || hf.endsWith("self_attn.q_proj.bias"))
+      return permuteForPairRope(v, c.numHeads, c.headDim);
+    if (hf.endsWith("self_attn.k_proj.weight") || hf.endsWith("self_attn.k_proj.bias"))
+      return permuteForPairRope(v, c.numKvHeads, c.headDim);
     return v;
   };
   const tensors: GgufTensor[] = [];
@@ -134,7 +180,8 @@ export function exportGguf(folder: ModelFolder, outFile: string, opts: GgufExpor
     const dims = [...t.shape].reverse();
     // Norms and biases stay float32, as llama.cpp's converter keeps them; matrices take the file type
     // (Q8_0 only where rows split into whole blocks).
-    const type: GgmlType = dims.length === 1 ? "F32" : opts.type === "q8_0" && dims[0]! % Q8_0_BLOCK === 0 ? "Q8_0" : "F16";
+    const type: GgmlType =
+      dims.length === 1 ? "F32" : opts.type === "q8_0" && dims[0]! % Q8_0_BLOCK === 0 ? "Q8_0" : "F16";
     const encode = type === "F32" ? encodeF32 : type === "F16" ? encodeF16 : quantizeQ8_0;
     tensors.push({ name: ggufTensorName(t.name), dims, type, data: () => encode(values(t.name)) });
   }

@@ -31,7 +31,10 @@ function splitRegex(p: Json): string | undefined {
  */
 export function ggufPreTokenizer(pre: unknown): { name: string } | { reason: string } {
   const p = (pre ?? {}) as Json;
-  if (p["type"] === "ByteLevel") return p["use_regex"] === false ? { reason: "a ByteLevel pre-tokenizer without its regex split" } : { name: "gpt-2" };
+  if (p["type"] === "ByteLevel")
+    return p["use_regex"] === false
+      ? { reason: "a ByteLevel pre-tokenizer without its regex split" }
+      : { name: "gpt-2" };
   const parts = p["type"] === "Sequence" && Array.isArray(p["pretokenizers"]) ? (p["pretokenizers"] as Json[]) : null;
   if (!parts) return { reason: `pre-tokenizer ${JSON.stringify(p["type"] ?? null)}` };
   const [a, b] = parts;
@@ -41,33 +44,71 @@ export function ggufPreTokenizer(pre: unknown): { name: string } | { reason: str
     if (re === QWEN2_SPLIT) return { name: "qwen2" };
     return { reason: `a Split pre-tokenizer with the regex ${JSON.stringify(re)}` };
   }
-  if (parts.length === 2 && a?.["type"] === "Digits" && a["individual_digits"] === true && b?.["type"] === "ByteLevel" && b["use_regex"] !== false) return { name: "smollm" };
+  if (
+    parts.length === 2 &&
+    a?.["type"] === "Digits" &&
+    a["individual_digits"] === true &&
+    b?.["type"] === "ByteLevel" &&
+    b["use_regex"] !== false
+  )
+    return { name: "smollm" };
   return { reason: `the pre-tokenizer sequence [${parts.map((x) => String(x["type"])).join(", ")}]` };
 }
 
 /** `tokenizer.ggml.*` and `tokenizer.chat_template` entries; `vocabSize` rows (padding beyond the tokenizer). */
-export function ggufTokenizerMetadata(dir: string, tok: ModelTokenizer, tokenizerJson: Json, tokenizerConfig: Json, vocabSize: number): Map<string, GgufValue> {
+export function ggufTokenizerMetadata(
+  dir: string,
+  tok: ModelTokenizer,
+  tokenizerJson: Json,
+  tokenizerConfig: Json,
+  vocabSize: number,
+): Map<string, GgufValue> {
   const where = join(dir, "tokenizer.json");
   const model = (tokenizerJson["model"] ?? {}) as Json;
-  if (model["type"] !== "BPE") throw new ModelFormatError(where, `GGUF export supports byte-level BPE tokenizers; this one is ${JSON.stringify(model["type"] ?? null)}`);
-  if (model["byte_fallback"] === true) throw new ModelFormatError(where, "GGUF export: a BPE tokenizer with byte_fallback (SentencePiece style) is not supported");
+  if (model["type"] !== "BPE")
+    throw new ModelFormatError(
+      where,
+      `GGUF export supports byte-level BPE tokenizers; this one is ${JSON.stringify(model["type"] ?? null)}`,
+    );
+  if (model["byte_fallback"] === true)
+    throw new ModelFormatError(
+      where,
+      "GGUF export: a BPE tokenizer with byte_fallback (SentencePiece style) is not supported",
+    );
   const pre = ggufPreTokenizer(tokenizerJson["pre_tokenizer"]);
-  if ("reason" in pre) throw new ModelFormatError(where, `GGUF export: llama.cpp has no pre-tokenizer matching ${pre.reason}; the file would tokenize differently from the model`);
+  if ("reason" in pre)
+    throw new ModelFormatError(
+      where,
+      `GGUF export: llama.cpp has no pre-tokenizer matching ${pre.reason}; the file would tokenize differently from the model`,
+    );
 
   const tokens: string[] = new Array<string>(vocabSize);
   const types = new Int32Array(vocabSize);
   for (const [text, id] of Object.entries((model["vocab"] ?? {}) as Record<string, number>)) {
-    if (id < vocabSize) { tokens[id] = text; types[id] = TOKEN_TYPE.normal; }
+    if (id < vocabSize) {
+      tokens[id] = text;
+      types[id] = TOKEN_TYPE.normal;
+    }
   }
   for (const t of (tokenizerJson["added_tokens"] ?? []) as { id: number; content: string; special?: boolean }[]) {
-    if (t.id >= vocabSize) throw new ModelFormatError(where, `added token ${JSON.stringify(t.content)} has id ${t.id}, outside the model's vocab_size ${vocabSize}`);
+    if (t.id >= vocabSize)
+      throw new ModelFormatError(
+        where,
+        `added token ${JSON.stringify(t.content)} has id ${t.id}, outside the model's vocab_size ${vocabSize}`,
+      );
     tokens[t.id] = t.content;
     types[t.id] = t.special ? TOKEN_TYPE.control : TOKEN_TYPE.userDefined;
   }
   // Embedding rows the tokenizer never produces still need a token each (llama.cpp sizes the vocabulary
   // from this list).
-  for (let i = 0; i < vocabSize; i++) if (tokens[i] === undefined) { tokens[i] = `[PAD${i}]`; types[i] = TOKEN_TYPE.unused; }
-  const merges = ((model["merges"] ?? []) as (string | [string, string])[]).map((m) => (typeof m === "string" ? m : `${m[0]} ${m[1]}`));
+  for (let i = 0; i < vocabSize; i++)
+    if (tokens[i] === undefined) {
+      tokens[i] = `[PAD${i}]`;
+      types[i] = TOKEN_TYPE.unused;
+    }
+  const merges = ((model["merges"] ?? []) as (string | [string, string])[]).map((m) =>
+    typeof m === "string" ? m : `${m[0]} ${m[1]}`,
+  );
 
   const md = new Map<string, GgufValue>();
   md.set("tokenizer.ggml.model", { type: "string", value: "gpt2" });

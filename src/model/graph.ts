@@ -104,17 +104,24 @@ function loraInit(name: string, rank: number, inDim: number): Float32Array {
  * used), and the tensors named in `specs` get trainable inputs. Input names: dense `<name>`, sparse
  * `<name>.values`, LoRA `<name>.lora_A` / `<name>.lora_B` (HF names, so checkpoints read naturally).
  */
-export function createModelGraph(src: ModelSource, opts: WeightOptions & { graph?: Graph; name?: string; specs?: WeightSpecs } = {}): ModelGraph {
+export function createModelGraph(
+  src: ModelSource,
+  opts: WeightOptions & { graph?: Graph; name?: string; specs?: WeightSpecs } = {},
+): ModelGraph {
   const g = opts.graph ?? new E.Graph(opts.name ?? "llama");
   const c = src.config;
   const known = new Set(expectedTensors(c).map((t) => t.name));
   for (const n of specNames(opts.specs)) {
-    if (!known.has(n)) throw new Error(`trainable spec names "${n}", which is not a weight of this ${c.architecture} (e.g. "model.layers.0.self_attn.q_proj.weight")`);
+    if (!known.has(n))
+      throw new Error(
+        `trainable spec names "${n}", which is not a weight of this ${c.architecture} (e.g. "model.layers.0.self_attn.q_proj.weight")`,
+      );
   }
   const external = opts.external ?? true;
   const frozenCache = new Map<string, Tensor>();
   // Not cached: a graph's closures outlive building it, and float32 copies of big weights would stay alive.
-  const hostF32 = (name: string): Float32Array => opts.overrides?.get(name) ?? readTensorF32(src.weights.entries.get(name)!);
+  const hostF32 = (name: string): Float32Array =>
+    opts.overrides?.get(name) ?? readTensorF32(src.weights.entries.get(name)!);
   const frozen = (name: string): Tensor => {
     let t = frozenCache.get(name);
     if (t) return t;
@@ -148,34 +155,72 @@ export function createModelGraph(src: ModelSource, opts: WeightOptions & { graph
         break;
       case "dense": {
         const input = g.input(name, "float32", e.shape);
-        params.push({ input, weightName: name, role: "dense", init: E.hostTensor("float32", e.shape, hostF32(name).slice()), noDecay });
+        params.push({
+          input,
+          weightName: name,
+          role: "dense",
+          init: E.hostTensor("float32", e.shape, hostF32(name).slice()),
+          noDecay,
+        });
         lw = { w: input };
         break;
       }
       case "sparse": {
         const n = e.shape.reduce((a, b) => a * b, 1);
         const positions = Int32Array.from(spec.indices);
-        for (const p of positions) if (!(p >= 0 && p < n)) throw new Error(`sparse spec for "${name}": index ${p} outside 0..${n - 1}`);
+        for (const p of positions)
+          if (!(p >= 0 && p < n)) throw new Error(`sparse spec for "${name}": index ${p} outside 0..${n - 1}`);
         const all = hostF32(name);
         const init = new Float32Array(positions.length);
-        positions.forEach((p, i) => { init[i] = all[p]!; });
+        positions.forEach((p, i) => {
+          init[i] = all[p]!;
+        });
         const values = g.input(`${name}.values`, "float32", [positions.length]);
-        const idx = g.constant(`${name}.indices`, E.hostTensor("int64", [positions.length, 1], BigInt64Array.from(positions, (p) => BigInt(p))));
+        const idx = g.constant(
+          `${name}.indices`,
+          E.hostTensor(
+            "int64",
+            [positions.length, 1],
+            BigInt64Array.from(positions, (p) => BigInt(p)),
+          ),
+        );
         // The frozen constant is shared with the base view; only the k values are trainable.
         const w = E.reshape(E.scatterND(E.reshape(frozen(name), [n]), idx, values), e.shape);
-        params.push({ input: values, weightName: name, role: "sparse-values", init: E.hostTensor("float32", [positions.length], init), noDecay, positions });
+        params.push({
+          input: values,
+          weightName: name,
+          role: "sparse-values",
+          init: E.hostTensor("float32", [positions.length], init),
+          noDecay,
+          positions,
+        });
         lw = { w };
         break;
       }
       case "lora": {
         if (e.shape.length !== 2) throw new Error(`LoRA needs a matrix; "${name}" has shape [${e.shape.join(", ")}]`);
-        if (!(Number.isInteger(spec.rank) && spec.rank > 0)) throw new Error(`LoRA rank for "${name}" must be a positive integer, got ${spec.rank}`);
+        if (!(Number.isInteger(spec.rank) && spec.rank > 0))
+          throw new Error(`LoRA rank for "${name}" must be a positive integer, got ${spec.rank}`);
         const [out, inp] = e.shape as [number, number];
         const a = g.input(`${name}.lora_A`, "float32", [spec.rank, inp]);
         const b = g.input(`${name}.lora_B`, "float32", [out, spec.rank]);
         const scale = spec.alpha / spec.rank;
-        params.push({ input: a, weightName: name, role: "lora-A", init: E.hostTensor("float32", [spec.rank, inp], loraInit(name, spec.rank, inp)), noDecay: false, loraScale: scale });
-        params.push({ input: b, weightName: name, role: "lora-B", init: E.hostTensor("float32", [out, spec.rank]), noDecay: false, loraScale: scale });
+        params.push({
+          input: a,
+          weightName: name,
+          role: "lora-A",
+          init: E.hostTensor("float32", [spec.rank, inp], loraInit(name, spec.rank, inp)),
+          noDecay: false,
+          loraScale: scale,
+        });
+        params.push({
+          input: b,
+          weightName: name,
+          role: "lora-B",
+          init: E.hostTensor("float32", [out, spec.rank]),
+          noDecay: false,
+          loraScale: scale,
+        });
         lw = { w: frozen(name), lora: { a, b, scale } };
         break;
       }
@@ -203,7 +248,11 @@ export function createModelGraph(src: ModelSource, opts: WeightOptions & { graph
   // Create trainable inputs up front so their order and existence do not depend on what a graph uses.
   for (const n of specNames(opts.specs)) if (specOf(opts.specs, n).kind !== "frozen") tunedLinear(n);
   return {
-    graph: g, config: c, tuned, base, params,
+    graph: g,
+    config: c,
+    tuned,
+    base,
+    params,
     initialState: () => Object.fromEntries(params.map((p) => [p.input.name!, p.init])),
   };
 }
@@ -251,8 +300,10 @@ function maskedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, c: Llama
   const B = q.shape[0]!; // q (B, H, T, Dh)
   const S = k.shape[2]!; // k, v (B, KV, S, Dh)
   const rep = c.numHeads / c.numKvHeads;
-  const repeat = (x: Tensor) => rep === 1 ? x
-    : E.reshape(E.expand(E.unsqueeze(x, [2]), [B, c.numKvHeads, rep, S, c.headDim]), [B, c.numHeads, S, c.headDim]); // (B, H, S, Dh)
+  const repeat = (x: Tensor) =>
+    rep === 1
+      ? x
+      : E.reshape(E.expand(E.unsqueeze(x, [2]), [B, c.numKvHeads, rep, S, c.headDim]), [B, c.numHeads, S, c.headDim]); // (B, H, S, Dh)
   const s = E.matMul(E.mul(q, 1 / Math.sqrt(c.headDim)), E.swapLast(repeat(k))); // (B, H, T, S)
   const p = E.softmax(E.where(mask, s, E.lift(s, -1e30)), -1);
   return E.matMul(p, repeat(v)); // (B, H, T, Dh)
@@ -278,7 +329,9 @@ export function llamaForward(view: WeightView, ids: Tensor, opts: ForwardOptions
   const c = view.config;
   const g = ids.graph;
   const [B, T] = ids.shape as [E.Dim, E.Dim];
-  const H = c.numHeads, KV = c.numKvHeads, Dh = c.headDim;
+  const H = c.numHeads,
+    KV = c.numKvHeads,
+    Dh = c.headDim;
   let rope = opts.rope;
   if (!rope) {
     if (typeof T !== "number") throw new Error("llamaForward: symbolic T needs explicit rope tables");
@@ -288,7 +341,8 @@ export function llamaForward(view: WeightView, ids: Tensor, opts: ForwardOptions
     });
   }
   let mask = opts.mask;
-  if (!mask && (opts.past || typeof T !== "number")) throw new Error("llamaForward: a KV cache or symbolic T needs an explicit mask");
+  if (!mask && (opts.past || typeof T !== "number"))
+    throw new Error("llamaForward: a KV cache or symbolic T needs an explicit mask");
   if (!mask && c.slidingWindow !== null && typeof T === "number" && T > c.slidingWindow) {
     mask = graphConstant(g, `sliding_${T}`, () => g.constant(`sliding_mask_${T}`, slidingMask(T, c.slidingWindow!)));
   }
@@ -309,14 +363,18 @@ export function llamaForward(view: WeightView, ids: Tensor, opts: ForwardOptions
       v = E.concat([opts.past[l]!.v, v], 2);
     }
     present.push({ k, v });
-    const att = mask && (opts.past || typeof T !== "number" || mask.rank === 4)
-      ? maskedAttention(q, k, v, mask, c)
-      : E.attention(q, k, v, mask ? { mask } : {}); // (B, H, T, Dh)
+    const att =
+      mask && (opts.past || typeof T !== "number" || mask.rank === 4)
+        ? maskedAttention(q, k, v, mask, c)
+        : E.attention(q, k, v, mask ? { mask } : {}); // (B, H, T, Dh)
     const merged = E.reshape(E.transpose(att, [0, 2, 1, 3]), [B, T, H * Dh]); // (B, T, H*Dh)
     x = E.add(x, applyLinear(merged, view.linear(p + "self_attn.o_proj.weight")));
     // --- MLP block (SwiGLU) ---
     const m = E.rmsNorm(x, view.get(p + "post_attention_layernorm.weight"), c.rmsNormEps);
-    const act = E.swiglu(applyLinear(m, view.linear(p + "mlp.gate_proj.weight")), applyLinear(m, view.linear(p + "mlp.up_proj.weight")));
+    const act = E.swiglu(
+      applyLinear(m, view.linear(p + "mlp.gate_proj.weight")),
+      applyLinear(m, view.linear(p + "mlp.up_proj.weight")),
+    );
     x = E.add(x, applyLinear(act, view.linear(p + "mlp.down_proj.weight")));
     hidden.push(x);
   }
@@ -335,7 +393,11 @@ export function llamaForward(view: WeightView, ids: Tensor, opts: ForwardOptions
  * The trained weights as a lazy view: get(name) merges that one tensor from the base file and the
  * trained values when called (no cache), so an export holds one merged tensor at a time.
  */
-export function mergeTrainedLazy(src: ModelSource, params: readonly ModelParam[], values: Readonly<Record<string, HostTensor>>): { keys(): Iterable<string>; has(name: string): boolean; get(name: string): Float32Array | undefined } {
+export function mergeTrainedLazy(
+  src: ModelSource,
+  params: readonly ModelParam[],
+  values: Readonly<Record<string, HostTensor>>,
+): { keys(): Iterable<string>; has(name: string): boolean; get(name: string): Float32Array | undefined } {
   const byWeight = new Map<string, ModelParam[]>();
   for (const p of params) byWeight.set(p.weightName, [...(byWeight.get(p.weightName) ?? []), p]);
   return {
@@ -349,7 +411,12 @@ export function mergeTrainedLazy(src: ModelSource, params: readonly ModelParam[]
 }
 
 /** Full weights (HF name -> float32) after training: base weights with the trained inputs applied. */
-export function mergeTrained(src: ModelSource, params: readonly ModelParam[], values: Readonly<Record<string, HostTensor>>, base?: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
+export function mergeTrained(
+  src: ModelSource,
+  params: readonly ModelParam[],
+  values: Readonly<Record<string, HostTensor>>,
+  base?: ReadonlyMap<string, Float32Array>,
+): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   const get = (name: string) => {
     let w = out.get(name);
@@ -368,21 +435,27 @@ export function mergeTrained(src: ModelSource, params: readonly ModelParam[], va
   for (const p of params) {
     if (p.role === "dense") get(p.weightName).set(valueOf(p));
     else if (p.role === "sparse-values") {
-      const w = get(p.weightName), v = valueOf(p);
-      p.positions!.forEach((pos, i) => { w[pos] = v[i]!; });
+      const w = get(p.weightName),
+        v = valueOf(p);
+      p.positions!.forEach((pos, i) => {
+        w[pos] = v[i]!;
+      });
     } else if (p.role === "lora-A") loraA.set(p.weightName, p);
   }
   for (const p of params) {
     if (p.role !== "lora-B") continue;
     const pa = loraA.get(p.weightName)!;
-    const a = valueOf(pa), b = valueOf(p), w = get(p.weightName);
+    const a = valueOf(pa),
+      b = valueOf(p),
+      w = get(p.weightName);
     const [r, inp] = pa.init.dims as [number, number];
     const out = p.init.dims[0]!;
-    for (let o = 0; o < out; o++) for (let i = 0; i < inp; i++) {
-      let s = 0;
-      for (let k = 0; k < r; k++) s += b[o * r + k]! * a[k * inp + i]!;
-      w[o * inp + i]! += p.loraScale! * s;
-    }
+    for (let o = 0; o < out; o++)
+      for (let i = 0; i < inp; i++) {
+        let s = 0;
+        for (let k = 0; k < r; k++) s += b[o * r + k]! * a[k * inp + i]!;
+        w[o * inp + i]! += p.loraScale! * s;
+      }
   }
   return out;
 }

@@ -24,42 +24,109 @@
 
 export { ModelFormatError } from "./errors";
 export {
-  SUPPORTED_ARCHITECTURES, parseConfig, loadConfig, configToJson, ropeInvFreq,
-  type Architecture, type LlamaConfig, type RopeScaling,
+  SUPPORTED_ARCHITECTURES,
+  parseConfig,
+  loadConfig,
+  configToJson,
+  ropeInvFreq,
+  type Architecture,
+  type LlamaConfig,
+  type RopeScaling,
 } from "./config";
 export {
-  readSafetensorsHeader, readTensorBytes, readTensorF32, writeSafetensors, bytesToFloat32, float32ToBytes,
-  f16ToF32, f32ToF16, f32ToBf16, numel,
-  type SafetensorsDType, type SafetensorsHeader, type TensorEntry, type TensorToWrite,
+  readSafetensorsHeader,
+  readTensorBytes,
+  readTensorF32,
+  writeSafetensors,
+  bytesToFloat32,
+  float32ToBytes,
+  f16ToF32,
+  f32ToF16,
+  f32ToBf16,
+  numel,
+  type SafetensorsDType,
+  type SafetensorsHeader,
+  type TensorEntry,
+  type TensorToWrite,
 } from "./safetensors";
 export {
-  SINGLE_FILE, INDEX_FILE, ATTENTION_PROJECTIONS, MLP_PROJECTIONS, linearName, linearShape, expectedTensors,
-  loadWeights, weightF32, allWeightsF32,
-  type ExpectedTensor, type ModelWeights, type Projection, type WeightShard,
+  SINGLE_FILE,
+  INDEX_FILE,
+  ATTENTION_PROJECTIONS,
+  MLP_PROJECTIONS,
+  linearName,
+  linearShape,
+  expectedTensors,
+  loadWeights,
+  weightF32,
+  allWeightsF32,
+  type ExpectedTensor,
+  type ModelWeights,
+  type Projection,
+  type WeightShard,
 } from "./weights";
 export {
-  ModelTokenizer, CHATML_TEMPLATE, PLAIN_TEMPLATE,
-  type ChatMessage, type ChatExample, type EncodedExample, type TokenizerSource,
+  ModelTokenizer,
+  CHATML_TEMPLATE,
+  PLAIN_TEMPLATE,
+  type ChatMessage,
+  type ChatExample,
+  type EncodedExample,
+  type TokenizerSource,
 } from "./tokenizer";
 export { loadModelFolder, type ModelFolder } from "./folder";
 export {
-  referenceForward, logSoftmaxRows, referenceMaskedCE,
-  type ReferenceOutput, type ReferenceOptions, type WeightLookup,
+  referenceForward,
+  logSoftmaxRows,
+  referenceMaskedCE,
+  type ReferenceOutput,
+  type ReferenceOptions,
+  type WeightLookup,
 } from "./reference";
 export type {
-  WeightSpec, WeightSpecs, GenerateOptions, SamplingOptions, GenerateResult, ScoreRequest, ScoreResult, HiddenRequest,
+  WeightSpec,
+  WeightSpecs,
+  GenerateOptions,
+  SamplingOptions,
+  GenerateResult,
+  ScoreRequest,
+  ScoreResult,
+  HiddenRequest,
 } from "./api";
 export {
-  createModelGraph, llamaForward, applyLinear, mergeTrained, mergeTrainedLazy,
-  type ModelSource, type WeightOptions, type LinearWeights, type WeightView, type ModelParam, type ModelGraph,
-  type ForwardOptions, type ForwardOutput,
+  createModelGraph,
+  llamaForward,
+  applyLinear,
+  mergeTrained,
+  mergeTrainedLazy,
+  type ModelSource,
+  type WeightOptions,
+  type LinearWeights,
+  type WeightView,
+  type ModelParam,
+  type ModelGraph,
+  type ForwardOptions,
+  type ForwardOutput,
 } from "./graph";
 export { openModelSession, type ModelSessionOptions } from "./sessions";
-export { buildInferenceGraph, inferenceFeeds, INFERENCE_INPUTS, pastName, presentName, type StepRows } from "./inference";
+export {
+  buildInferenceGraph,
+  inferenceFeeds,
+  INFERENCE_INPUTS,
+  pastName,
+  presentName,
+  type StepRows,
+} from "./inference";
 export { LlamaModel, logSoftmax, sampler, type LoadOptions } from "./llamaModel";
 export { packPrefix, packedVisible, packedScoreFeeds, ropeFeeds, type PackedRow } from "./prefixPack";
 export { exportMergedModel, exportOnnx, EXPORT_RECORD, type MergedWeights } from "./export";
-export { exportGguf, ggufTensorName, permuteForPairRope, type GgufExportOptions, type GgufFileType } from "./ggufExport";
+export {
+  exportGguf,
+  ggufTensorName,
+  permuteForPairRope,
+  type GgufExportOptions,
+  type GgufFileType,
+} from "./ggufExport";
 export { ggufPreTokenizer } from "./ggufTokenizer";
 export { chatPieces, renderFromPieces, ollamaModelfile, type ChatPieces, type ModelfileOptions } from "./modelfile";
 export { writeGguf, quantizeQ8_0, ggmlByteLength, type GgufTensor, type GgufValue, type GgmlType } from "./gguf";

@@ -14,13 +14,20 @@ import type { LlamaConfig } from "./config";
 import { ropeFeeds } from "./prefixPack";
 import { createModelGraph, llamaForward, type ModelSource, type WeightOptions } from "./graph";
 
-export const INFERENCE_INPUTS = { ids: "ids", mask: "mask", cos: "rope_cos", sin: "rope_sin", select: "select" } as const;
+export const INFERENCE_INPUTS = {
+  ids: "ids",
+  mask: "mask",
+  cos: "rope_cos",
+  sin: "rope_sin",
+  select: "select",
+} as const;
 export const pastName = (kind: "key" | "value", l: number) => `past_${kind}.${l}`;
 export const presentName = (kind: "key" | "value", l: number) => `present_${kind}.${l}`;
 
 export function buildInferenceGraph(src: ModelSource, opts: WeightOptions = {}): E.Graph {
   const m = createModelGraph(src, { ...opts, name: "llama_inference" });
-  const g = m.graph, c = src.config;
+  const g = m.graph,
+    c = src.config;
   const half = c.headDim / 2;
   const ids = g.input(INFERENCE_INPUTS.ids, "int64", ["B", "T"]);
   const mask = g.input(INFERENCE_INPUTS.mask, "bool", ["B", 1, "T", "P+T"]);
@@ -38,7 +45,13 @@ export function buildInferenceGraph(src: ModelSource, opts: WeightOptions = {}):
   const head = c.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
   g.output("logits", E.linear(finalPicked, m.base.get(head))); // (B, K, V)
   // Layers side by side on the last axis: (B, K, (L+1)*D) needs no reshape of symbolic dims.
-  g.output("hidden", E.concat(out.hidden.map((h) => pick(h)), 2)); // (B, K, (L+1)*D)
+  g.output(
+    "hidden",
+    E.concat(
+      out.hidden.map((h) => pick(h)),
+      2,
+    ),
+  ); // (B, K, (L+1)*D)
   out.present.forEach((p, l) => {
     g.output(presentName("key", l), p.k);
     g.output(presentName("value", l), p.v);
@@ -67,8 +80,16 @@ export interface StepRows {
  * Feeds for one run. `past`: the previous run's outputs (present_* become past_*), null for an empty
  * cache, or "held" when the session already holds the cache (carried from the previous step).
  */
-export function inferenceFeeds(c: LlamaConfig, rows: StepRows, past: Record<string, HostTensor> | null | "held"): Record<string, HostTensor> {
-  const B = rows.ids.length, T = rows.ids[0]!.length, S = rows.keyValid[0]!.length, P = S - T, K = rows.select[0]!.length;
+export function inferenceFeeds(
+  c: LlamaConfig,
+  rows: StepRows,
+  past: Record<string, HostTensor> | null | "held",
+): Record<string, HostTensor> {
+  const B = rows.ids.length,
+    T = rows.ids[0]!.length,
+    S = rows.keyValid[0]!.length,
+    P = S - T,
+    K = rows.select[0]!.length;
   const rope = ropeFeeds(c, rows.positions);
   const mask = new Uint8Array(B * T * S);
   for (let b = 0; b < B; b++) {
@@ -77,7 +98,9 @@ export function inferenceFeeds(c: LlamaConfig, rows: StepRows, past: Record<stri
       const pos = rows.positions[b]![t]!;
       // Query t sits at key column P + t: it sees valid keys up to itself (and within Mistral's window).
       for (let j = 0; j <= P + t; j++) {
-        const ok = rows.keyValid[b]![j]! && (rows.visible ? rows.visible(b, t, j) : keyPos === null || pos - keyPos[j]! < c.slidingWindow!);
+        const ok =
+          rows.keyValid[b]![j]! &&
+          (rows.visible ? rows.visible(b, t, j) : keyPos === null || pos - keyPos[j]! < c.slidingWindow!);
         mask[(b * T + t) * S + j] = ok ? 1 : 0;
       }
     }
@@ -107,7 +130,8 @@ export function emptyCache(c: LlamaConfig, B: number): HostTensor {
 /** present_* -> past_* for Session.step: the KV cache stays inside the session between decode steps. */
 export function cacheCarry(c: LlamaConfig): Record<string, string> {
   const carry: Record<string, string> = {};
-  for (let l = 0; l < c.numLayers; l++) for (const kind of ["key", "value"] as const) carry[presentName(kind, l)] = pastName(kind, l);
+  for (let l = 0; l < c.numLayers; l++)
+    for (const kind of ["key", "value"] as const) carry[presentName(kind, l)] = pastName(kind, l);
   return carry;
 }
 

@@ -43,7 +43,11 @@ export class LlamaModel {
     // Overridden (fine-tuned) weights are host constants: keep them out of the protobuf (2 GB limit).
     const serialized = E.toOnnx(graph, { externalThreshold: 1 << 16, externalFile: "overrides.data" });
     const session = await openModelSession(serialized, folder.weights, {
-      provider: opts.provider ?? "auto", intraOpThreads: opts.intraOpThreads, log: opts.log, label: `${folder.dir} (inference)`, worker: opts.worker,
+      provider: opts.provider ?? "auto",
+      intraOpThreads: opts.intraOpThreads,
+      log: opts.log,
+      label: `${folder.dir} (inference)`,
+      worker: opts.worker,
       // Folded by default: an inference session decodes ~2.8x faster with its own fp32 copy of bf16
       // weights (measured on the 135M shape); training sessions share the file's pages instead.
       foldWeights: opts.foldWeights ?? true,
@@ -53,16 +57,28 @@ export class LlamaModel {
     return new LlamaModel(folder, session, Math.max(1, opts.batchSize ?? 8));
   }
 
-  get config(): LlamaConfig { return this.folder.config; }
-  get tokenizer(): ModelTokenizer { return this.folder.tokenizer; }
+  get config(): LlamaConfig {
+    return this.folder.config;
+  }
+  get tokenizer(): ModelTokenizer {
+    return this.folder.tokenizer;
+  }
   /** The execution provider in use and why a preferred one was not (undefined when it was). */
-  get provider(): string { return this.session.provider; }
-  get fallbackReason(): string | undefined { return this.session.fallbackReason; }
+  get provider(): string {
+    return this.session.provider;
+  }
+  get fallbackReason(): string | undefined {
+    return this.session.fallbackReason;
+  }
   /** Where the last generation's KV cache lived ("gpu-buffer" on WebGPU, else "cpu"). */
-  get kvCacheLocation(): string | undefined { return this.cacheAt; }
+  get kvCacheLocation(): string | undefined {
+    return this.cacheAt;
+  }
   private cacheAt: string | undefined;
   /** Which nodes of the inference graph ran on the CPU on a GPU provider (after the first run). */
-  placement() { return this.session.placement(); }
+  placement() {
+    return this.session.placement();
+  }
 
   async dispose(): Promise<void> {
     await this.session.release();
@@ -73,7 +89,10 @@ export class LlamaModel {
   }
 
   /** Runs the graph on left-padded sequences (no cache); returns logits/hidden at `select` columns. */
-  private async runFull(seqs: readonly (readonly number[])[], select: (n: number, pad: number) => number[]): Promise<{ logits: HostTensor; hidden: HostTensor; pads: number[] }> {
+  private async runFull(
+    seqs: readonly (readonly number[])[],
+    select: (n: number, pad: number) => number[],
+  ): Promise<{ logits: HostTensor; hidden: HostTensor; pads: number[] }> {
     const N = Math.max(...seqs.map((s) => s.length));
     if (N === 0) throw new Error("cannot run an empty sequence");
     this.checkIds(seqs);
@@ -92,7 +111,10 @@ export class LlamaModel {
 
   private checkIds(seqs: readonly (readonly number[])[]): void {
     const V = this.config.vocabSize;
-    for (const s of seqs) for (const id of s) if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new Error(`token id ${id} is outside the vocabulary (0..${V - 1})`);
+    for (const s of seqs)
+      for (const id of s)
+        if (!(Number.isInteger(id) && id >= 0 && id < V))
+          throw new Error(`token id ${id} is outside the vocabulary (0..${V - 1})`);
   }
 
   /** Logits (T, V) for every position of each sequence (tests, debugging; memory grows with T*V). */
@@ -125,7 +147,10 @@ export class LlamaModel {
    * is one prefix-packed row (prefixPack.ts): the prompt runs once for all of its continuations.
    */
   async score(reqs: readonly ScoreRequest[]): Promise<ScoreResult[]> {
-    const results: ScoreResult[] = reqs.map((req) => ({ tokenLogProbs: req.continuations.map(() => []), total: req.continuations.map(() => 0) }));
+    const results: ScoreResult[] = reqs.map((req) => ({
+      tokenLogProbs: req.continuations.map(() => []),
+      total: req.continuations.map(() => 0),
+    }));
     const V = this.config.vocabSize;
     const work = reqs.map((req, r) => ({ r, req })).filter((w) => w.req.continuations.some((c) => c.length > 0));
     for (let i = 0; i < work.length; i += this.batchSize) {
@@ -139,7 +164,10 @@ export class LlamaModel {
         ids: packed.map((p) => [...p.ids, ...new Array<number>(T - p.ids.length).fill(pad)]),
         positions: packed.map((p) => [...p.positions, ...new Array<number>(T - p.ids.length).fill(0)]),
         keyValid: packed.map((p) => Array.from({ length: T }, (_, j) => j < p.ids.length)),
-        select: packed.map((p) => { const f = p.reads.flat(); return [...f, ...new Array<number>(K - f.length).fill(0)]; }),
+        select: packed.map((p) => {
+          const f = p.reads.flat();
+          return [...f, ...new Array<number>(K - f.length).fill(0)];
+        }),
         visible: (b, t, j) => packedVisible(packed[b]!, t, j, this.config.slidingWindow),
       };
       const out = await this.session.run(inferenceFeeds(this.config, rows, null), ["logits"]);
@@ -162,24 +190,33 @@ export class LlamaModel {
   /** Hidden states (D) for each request's layers x positions: result[req][layerIdx][positionIdx]. */
   async hiddenStates(reqs: readonly HiddenRequest[]): Promise<Float32Array[][][]> {
     const res: Float32Array[][][] = [];
-    const D = this.config.hiddenSize, L1 = this.config.numLayers + 1;
+    const D = this.config.hiddenSize,
+      L1 = this.config.numLayers + 1;
     for (let i = 0; i < reqs.length; i += this.batchSize) {
       const chunk = reqs.slice(i, i + this.batchSize);
-      const wanted = chunk.map((q) => q.positions.map((p) => {
-        const abs = p < 0 ? q.ids.length + p : p;
-        if (!(abs >= 0 && abs < q.ids.length)) throw new Error(`hiddenStates: position ${p} outside a sequence of ${q.ids.length} tokens`);
-        return abs;
-      }));
+      const wanted = chunk.map((q) =>
+        q.positions.map((p) => {
+          const abs = p < 0 ? q.ids.length + p : p;
+          if (!(abs >= 0 && abs < q.ids.length))
+            throw new Error(`hiddenStates: position ${p} outside a sequence of ${q.ids.length} tokens`);
+          return abs;
+        }),
+      );
       let k = 0;
-      const { hidden } = await this.runFull(chunk.map((q) => q.ids), (_n, pad) => wanted[k++]!.map((p) => pad + p));
+      const { hidden } = await this.runFull(
+        chunk.map((q) => q.ids),
+        (_n, pad) => wanted[k++]!.map((p) => pad + p),
+      );
       const K = hidden.dims[1]!;
       const h = hidden.data as Float32Array;
       chunk.forEach((q, b) => {
-        res.push(q.layers.map((layer) => {
-          const li = layer < 0 ? L1 + layer : layer;
-          if (!(li >= 0 && li < L1)) throw new Error(`hiddenStates: layer ${layer} outside 0..${L1 - 1}`);
-          return wanted[b]!.map((_, j) => h.slice(((b * K + j) * L1 + li) * D, ((b * K + j) * L1 + li + 1) * D));
-        }));
+        res.push(
+          q.layers.map((layer) => {
+            const li = layer < 0 ? L1 + layer : layer;
+            if (!(li >= 0 && li < L1)) throw new Error(`hiddenStates: layer ${layer} outside 0..${L1 - 1}`);
+            return wanted[b]!.map((_, j) => h.slice(((b * K + j) * L1 + li) * D, ((b * K + j) * L1 + li + 1) * D));
+          }),
+        );
       });
     }
     return res;
@@ -189,21 +226,34 @@ export class LlamaModel {
    * Batched greedy decoding with a KV cache. Each result stops at an EOS/end-of-turn id (not included),
    * a stop string (text cut before it), maxNewTokens, or cancellation.
    */
-  async generate(prompts: readonly (readonly number[])[], opts: GenerateOptions & { useCache?: boolean } = {}): Promise<GenerateResult[]> {
+  async generate(
+    prompts: readonly (readonly number[])[],
+    opts: GenerateOptions & { useCache?: boolean } = {},
+  ): Promise<GenerateResult[]> {
     const res: GenerateResult[] = [];
-    for (let i = 0; i < prompts.length; i += this.batchSize) res.push(...await this.generateBatch(prompts.slice(i, i + this.batchSize), opts));
+    for (let i = 0; i < prompts.length; i += this.batchSize)
+      res.push(...(await this.generateBatch(prompts.slice(i, i + this.batchSize), opts)));
     return res;
   }
 
   /** Chat-formatted generation: each prompt is a question or a conversation; the chat template is applied. */
-  async generateText(prompts: readonly (string | readonly ChatMessage[])[], opts: GenerateOptions & { system?: string } = {}): Promise<GenerateResult[]> {
-    return this.generate(prompts.map((p) => this.tokenizer.encodePrompt(p, opts.system)), opts);
+  async generateText(
+    prompts: readonly (string | readonly ChatMessage[])[],
+    opts: GenerateOptions & { system?: string } = {},
+  ): Promise<GenerateResult[]> {
+    return this.generate(
+      prompts.map((p) => this.tokenizer.encodePrompt(p, opts.system)),
+      opts,
+    );
   }
 
   /** Generation keeps its KV cache inside the session, so batches run one at a time. */
   private cacheLock: Promise<unknown> = Promise.resolve();
 
-  private generateBatch(prompts: readonly (readonly number[])[], opts: GenerateOptions & { useCache?: boolean }): Promise<GenerateResult[]> {
+  private generateBatch(
+    prompts: readonly (readonly number[])[],
+    opts: GenerateOptions & { useCache?: boolean },
+  ): Promise<GenerateResult[]> {
     const run = this.cacheLock.then(() => this.generateLocked(prompts, opts));
     this.cacheLock = run.catch(() => undefined);
     return run;
@@ -211,15 +261,20 @@ export class LlamaModel {
 
   private async releaseCache(): Promise<void> {
     const empty: Record<string, HostTensor> = {};
-    for (let l = 0; l < this.config.numLayers; l++) for (const kind of ["key", "value"] as const) empty[pastName(kind, l)] = emptyCache(this.config, 1);
+    for (let l = 0; l < this.config.numLayers; l++)
+      for (const kind of ["key", "value"] as const) empty[pastName(kind, l)] = emptyCache(this.config, 1);
     await this.session.setState(empty);
   }
 
-  private async generateLocked(prompts: readonly (readonly number[])[], opts: GenerateOptions & { useCache?: boolean }): Promise<GenerateResult[]> {
+  private async generateLocked(
+    prompts: readonly (readonly number[])[],
+    opts: GenerateOptions & { useCache?: boolean },
+  ): Promise<GenerateResult[]> {
     const maxNew = opts.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
     const stopIds = new Set([...(opts.ignoreEos ? [] : this.tokenizer.stopIds), ...(opts.stopIds ?? [])]);
     const stopStrings = (opts.stopStrings ?? []).filter((s) => s.length > 0);
-    const B = prompts.length, V = this.config.vocabSize;
+    const B = prompts.length,
+      V = this.config.vocabSize;
     const out = prompts.map(() => ({ ids: [] as number[], text: "", finish: null as GenerateResult["finish"] | null }));
     const seqs = prompts.map((p) => [...p]);
     if (seqs.some((s) => s.length === 0)) throw new Error("generate: every prompt needs at least one token");
@@ -235,7 +290,8 @@ export class LlamaModel {
       const rows: StepRows = {
         ids: seqs.map((s, b) => [...new Array<number>(pads[b]!).fill(this.padId()), ...s]),
         positions: seqs.map((_, b) => Array.from({ length: N }, (_, j) => Math.max(0, j - pads[b]!))),
-        keyValid, select: seqs.map(() => [N - 1]),
+        keyValid,
+        select: seqs.map(() => [N - 1]),
       };
       const r = await this.session.step(inferenceFeeds(this.config, rows, null), { carry, fetch: ["logits"] });
       logits = r.logits!.data as Float32Array;
@@ -248,11 +304,21 @@ export class LlamaModel {
     }
   }
 
-  private async decodeLoop(st: {
-    B: number; V: number; maxNew: number; stopIds: Set<number>; stopStrings: string[];
-    out: { ids: number[]; text: string; finish: GenerateResult["finish"] | null }[];
-    seqs: number[][]; keyValid: boolean[][]; carry: Record<string, string>; opts: GenerateOptions & { useCache?: boolean };
-  }, firstLogits: Float32Array): Promise<GenerateResult[]> {
+  private async decodeLoop(
+    st: {
+      B: number;
+      V: number;
+      maxNew: number;
+      stopIds: Set<number>;
+      stopStrings: string[];
+      out: { ids: number[]; text: string; finish: GenerateResult["finish"] | null }[];
+      seqs: number[][];
+      keyValid: boolean[][];
+      carry: Record<string, string>;
+      opts: GenerateOptions & { useCache?: boolean };
+    },
+    firstLogits: Float32Array,
+  ): Promise<GenerateResult[]> {
     const { B, V, maxNew, stopIds, stopStrings, out, seqs, keyValid, carry, opts } = st;
     let logits = firstLogits;
     const pick = opts.sampling && opts.sampling.temperature > 0 ? sampler(opts.sampling) : argmax;
@@ -263,13 +329,18 @@ export class LlamaModel {
         const tok = pick(logits.subarray(b * V, (b + 1) * V));
         next.push(o.finish ? this.padId() : tok);
         if (o.finish) continue;
-        if (stopIds.has(tok)) { o.finish = "eos"; continue; }
+        if (stopIds.has(tok)) {
+          o.finish = "eos";
+          continue;
+        }
         o.ids.push(tok);
         seqs[b]!.push(tok);
         o.text = this.tokenizer.decode(o.ids);
         const hit = stopStrings.map((s) => o.text.indexOf(s)).filter((x) => x >= 0);
-        if (hit.length) { o.text = o.text.slice(0, Math.min(...hit)); o.finish = "stop-string"; }
-        else if (o.ids.length >= maxNew) o.finish = "length";
+        if (hit.length) {
+          o.text = o.text.slice(0, Math.min(...hit));
+          o.finish = "stop-string";
+        } else if (o.ids.length >= maxNew) o.finish = "length";
         opts.onToken?.(b, tok, o.text);
       }
       if (out.every((o) => o.finish)) break;
@@ -287,7 +358,8 @@ export class LlamaModel {
       const rows: StepRows = {
         ids: next.map((t) => [t]),
         positions: seqs.map((s) => [s.length - 1]),
-        keyValid, select: next.map(() => [0]),
+        keyValid,
+        select: next.map(() => [0]),
       };
       const r = await this.session.step(inferenceFeeds(this.config, rows, "held"), { carry, fetch: ["logits"] });
       logits = r.logits!.data as Float32Array;
@@ -317,12 +389,23 @@ export function sampler(o: SamplingOptions): (logits: Float32Array) => number {
     const max = logits[order[0]!]!;
     const p = order.slice(0, k).map((i) => Math.exp((logits[i]! - max) / o.temperature));
     const z = p.reduce((a, x) => a + x, 0);
-    let keep = p.length, acc = 0;
+    let keep = p.length,
+      acc = 0;
     const topP = o.topP ?? 1;
-    if (topP < 1) for (let i = 0; i < p.length; i++) { acc += p[i]! / z; if (acc >= topP) { keep = i + 1; break; } }
+    if (topP < 1)
+      for (let i = 0; i < p.length; i++) {
+        acc += p[i]! / z;
+        if (acc >= topP) {
+          keep = i + 1;
+          break;
+        }
+      }
     const zz = p.slice(0, keep).reduce((a, x) => a + x, 0);
     let r = random() * zz;
-    for (let i = 0; i < keep; i++) { r -= p[i]!; if (r <= 0) return order[i]!; }
+    for (let i = 0; i < keep; i++) {
+      r -= p[i]!;
+      if (r <= 0) return order[i]!;
+    }
     return order[keep - 1]!;
   };
 }
@@ -341,5 +424,3 @@ export function logSoftmax(x: Float32Array): Float32Array {
   const lz = max + Math.log(z);
   return Float32Array.from(x, (v) => v - lz);
 }
-
-

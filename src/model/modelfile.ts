@@ -23,10 +23,22 @@ const MARK = (n: number) => `\u0001SEAT${n}\u0001`;
 
 /** Splits the tokenizer's chat template into role pieces; throws when the template is not regular. */
 export function chatPieces(tok: ModelTokenizer): ChatPieces {
-  const r = (msgs: { role: string; content: string }[], gen = false) => tok.renderChat(msgs, { addGenerationPrompt: gen });
+  const r = (msgs: { role: string; content: string }[], gen = false) =>
+    tok.renderChat(msgs, { addGenerationPrompt: gen });
   const [S, U1, A1, U2] = [MARK(1), MARK(2), MARK(3), MARK(4)];
-  const conv = r([{ role: "user", content: U1 }, { role: "assistant", content: A1 }, { role: "user", content: U2 }], true);
-  const cut = (text: string, m: string) => { const i = text.indexOf(m); if (i < 0) throw new Error(`the chat template drops message text (${JSON.stringify(m)})`); return [text.slice(0, i), text.slice(i + m.length)] as const; };
+  const conv = r(
+    [
+      { role: "user", content: U1 },
+      { role: "assistant", content: A1 },
+      { role: "user", content: U2 },
+    ],
+    true,
+  );
+  const cut = (text: string, m: string) => {
+    const i = text.indexOf(m);
+    if (i < 0) throw new Error(`the chat template drops message text (${JSON.stringify(m)})`);
+    return [text.slice(0, i), text.slice(i + m.length)] as const;
+  };
   const [beforeU1, afterU1] = cut(conv, U1);
   const [u1ToA1, afterA1] = cut(afterU1, A1);
   const [a1ToU2, afterU2] = cut(afterA1, U2);
@@ -36,27 +48,48 @@ export function chatPieces(tok: ModelTokenizer): ChatPieces {
   const generation = withGen.slice(userOnly.length);
   const userSuffix = cut(userOnly, U1)[1];
   // afterU2 = user suffix + generation prompt; u1ToA1 = user suffix + assistant prefix.
-  if (afterU2 !== userSuffix + generation || !u1ToA1.startsWith(userSuffix)) throw new Error("user turns are not rendered the same way everywhere");
+  if (afterU2 !== userSuffix + generation || !u1ToA1.startsWith(userSuffix))
+    throw new Error("user turns are not rendered the same way everywhere");
   const assistantPrefix = u1ToA1.slice(userSuffix.length);
   // Some templates (Llama 3's) open the next header after a final assistant turn, so the suffix is the
   // part the two renderings share.
-  const afterAnswer = cut(r([{ role: "user", content: U1 }, { role: "assistant", content: A1 }]), A1)[1];
+  const afterAnswer = cut(
+    r([
+      { role: "user", content: U1 },
+      { role: "assistant", content: A1 },
+    ]),
+    A1,
+  )[1];
   let n = 0;
   while (n < afterAnswer.length && afterAnswer[n] === a1ToU2[n]) n++;
   const assistantSuffix = a1ToU2.slice(0, n);
   const userPrefix = a1ToU2.slice(assistantSuffix.length);
   if (!beforeU1.endsWith(userPrefix)) throw new Error("the first user turn is rendered differently from later ones");
   const head = beforeU1.slice(0, beforeU1.length - userPrefix.length);
-  const sys = r([{ role: "system", content: S }, { role: "user", content: U1 }]);
+  const sys = r([
+    { role: "system", content: S },
+    { role: "user", content: U1 },
+  ]);
   const [beforeS, afterS] = cut(sys, S);
   const sToU1 = cut(afterS, U1)[0];
-  if (!sToU1.endsWith(userPrefix) || !cut(sys, U1)[1].startsWith(userSuffix)) throw new Error("a system prompt changes how the user turn is rendered");
-  const pieces: ChatPieces = { head, system: [beforeS, sToU1.slice(0, sToU1.length - userPrefix.length)], user: [userPrefix, userSuffix], assistant: [assistantPrefix, assistantSuffix], generation };
+  if (!sToU1.endsWith(userPrefix) || !cut(sys, U1)[1].startsWith(userSuffix))
+    throw new Error("a system prompt changes how the user turn is rendered");
+  const pieces: ChatPieces = {
+    head,
+    system: [beforeS, sToU1.slice(0, sToU1.length - userPrefix.length)],
+    user: [userPrefix, userSuffix],
+    assistant: [assistantPrefix, assistantSuffix],
+    generation,
+  };
   return pieces;
 }
 
 /** Rebuilds a rendered conversation from the pieces (what the Modelfile's template does in Ollama). */
-export function renderFromPieces(p: ChatPieces, messages: readonly { role: string; content: string }[], addGenerationPrompt: boolean): string {
+export function renderFromPieces(
+  p: ChatPieces,
+  messages: readonly { role: string; content: string }[],
+  addGenerationPrompt: boolean,
+): string {
   let out = messages[0]?.role === "system" ? p.system[0] + messages[0].content + p.system[1] : p.head;
   for (const m of messages) {
     if (m.role === "user") out += p.user[0] + m.content + p.user[1];

@@ -50,10 +50,16 @@ export function packedVisible(row: PackedRow, q: number, j: number, slidingWindo
 }
 
 /** RoPE tables (B, 1, T, Dh/2) for per-row absolute positions (B, T). */
-export function ropeFeeds(c: LlamaConfig, positions: readonly (readonly number[])[]): { cos: HostTensor; sin: HostTensor } {
-  const B = positions.length, T = positions[0]!.length, half = c.headDim / 2;
+export function ropeFeeds(
+  c: LlamaConfig,
+  positions: readonly (readonly number[])[],
+): { cos: HostTensor; sin: HostTensor } {
+  const B = positions.length,
+    T = positions[0]!.length,
+    half = c.headDim / 2;
   const inv = ropeInvFreq(c, Math.max(1, ...positions.flat()) + 1);
-  const cos = new Float32Array(B * T * half), sin = new Float32Array(B * T * half);
+  const cos = new Float32Array(B * T * half),
+    sin = new Float32Array(B * T * half);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const pos = positions[b]![t]!;
@@ -63,7 +69,10 @@ export function ropeFeeds(c: LlamaConfig, positions: readonly (readonly number[]
       }
     }
   }
-  return { cos: { dtype: "float32", dims: [B, 1, T, half], data: cos }, sin: { dtype: "float32", dims: [B, 1, T, half], data: sin } };
+  return {
+    cos: { dtype: "float32", dims: [B, 1, T, half], data: cos },
+    sin: { dtype: "float32", dims: [B, 1, T, half], data: sin },
+  };
 }
 
 /**
@@ -71,7 +80,15 @@ export function ropeFeeds(c: LlamaConfig, positions: readonly (readonly number[]
  * to N rows of T columns and S reads: ids, rope_cos/rope_sin, mask (N, 1, T, T), reads (flat positions
  * n * T + t) and targets. Also returns, per row and continuation, the read slots of its tokens.
  */
-export function packedScoreFeeds(c: LlamaConfig, rows: readonly PackedRow[], conts: readonly (readonly (readonly number[])[])[], N: number, T: number, S: number, padId: number): { feeds: Record<string, HostTensor>; slots: number[][][] } {
+export function packedScoreFeeds(
+  c: LlamaConfig,
+  rows: readonly PackedRow[],
+  conts: readonly (readonly (readonly number[])[])[],
+  N: number,
+  T: number,
+  S: number,
+  padId: number,
+): { feeds: Record<string, HostTensor>; slots: number[][][] } {
   const ids = new BigInt64Array(N * T).fill(BigInt(padId));
   const mask = new Uint8Array(N * T * T);
   const reads = new BigInt64Array(N * S);
@@ -83,24 +100,33 @@ export function packedScoreFeeds(c: LlamaConfig, rows: readonly PackedRow[], con
     positions.push(Array.from({ length: T }, (_, t) => row?.positions[t] ?? 0));
     for (let s = 0; s < S; s++) reads[n * S + s] = BigInt(n * T);
     if (!row) continue;
-    if (row.ids.length > T) throw new Error(`packedScoreFeeds: a row needs ${row.ids.length} columns, the graph has ${T}`);
-    row.ids.forEach((id, t) => { ids[n * T + t] = BigInt(id); });
-    for (let q = 0; q < row.ids.length; q++) for (let j = 0; j <= q; j++) mask[(n * T + q) * T + j] = packedVisible(row, q, j, c.slidingWindow) ? 1 : 0;
+    if (row.ids.length > T)
+      throw new Error(`packedScoreFeeds: a row needs ${row.ids.length} columns, the graph has ${T}`);
+    row.ids.forEach((id, t) => {
+      ids[n * T + t] = BigInt(id);
+    });
+    for (let q = 0; q < row.ids.length; q++)
+      for (let j = 0; j <= q; j++) mask[(n * T + q) * T + j] = packedVisible(row, q, j, c.slidingWindow) ? 1 : 0;
     // padding columns attend to themselves only, so no row of the softmax is empty
     for (let q = row.ids.length; q < T; q++) mask[(n * T + q) * T + q] = 1;
     let s = 0;
-    slots.push(row.reads.map((r, k) => r.map((col, j) => {
-      if (s >= S) throw new Error(`packedScoreFeeds: a row needs more than ${S} reads`);
-      reads[n * S + s] = BigInt(n * T + col);
-      targets[n * S + s] = BigInt(conts[n]![k]![j]!);
-      return s++;
-    })));
+    slots.push(
+      row.reads.map((r, k) =>
+        r.map((col, j) => {
+          if (s >= S) throw new Error(`packedScoreFeeds: a row needs more than ${S} reads`);
+          reads[n * S + s] = BigInt(n * T + col);
+          targets[n * S + s] = BigInt(conts[n]![k]![j]!);
+          return s++;
+        }),
+      ),
+    );
   }
   const rope = ropeFeeds(c, positions);
   return {
     feeds: {
       ids: { dtype: "int64", dims: [N, T], data: ids },
-      rope_cos: rope.cos, rope_sin: rope.sin,
+      rope_cos: rope.cos,
+      rope_sin: rope.sin,
       mask: { dtype: "bool", dims: [N, 1, T, T], data: mask },
       reads: { dtype: "int64", dims: [N, S], data: reads },
       targets: { dtype: "int64", dims: [N, S], data: targets },

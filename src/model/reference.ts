@@ -30,7 +30,14 @@ function rmsNorm(x: Float64Array, T: number, D: number, w: ArrayLike<number>, ep
 }
 
 /** y = x W^T + b with W stored [out, in] (nn.Linear). */
-function linear(x: Float64Array, T: number, inDim: number, w: ArrayLike<number>, outDim: number, b?: ArrayLike<number>): Float64Array {
+function linear(
+  x: Float64Array,
+  T: number,
+  inDim: number,
+  w: ArrayLike<number>,
+  outDim: number,
+  b?: ArrayLike<number>,
+): Float64Array {
   const y = new Float64Array(T * outDim);
   for (let t = 0; t < T; t++) {
     for (let o = 0; o < outDim; o++) {
@@ -43,15 +50,24 @@ function linear(x: Float64Array, T: number, inDim: number, w: ArrayLike<number>,
 }
 
 /** In-place rotate_half RoPE on (T, nHeads, Dh): pairs are (j, j + Dh/2), angle = pos * invFreq[j]. */
-function applyRope(x: Float64Array, T: number, nHeads: number, Dh: number, positions: readonly number[], invFreq: Float64Array): void {
+function applyRope(
+  x: Float64Array,
+  T: number,
+  nHeads: number,
+  Dh: number,
+  positions: readonly number[],
+  invFreq: Float64Array,
+): void {
   const half = Dh / 2;
   for (let t = 0; t < T; t++) {
     for (let h = 0; h < nHeads; h++) {
       const base = (t * nHeads + h) * Dh;
       for (let j = 0; j < half; j++) {
         const a = positions[t]! * invFreq[j]!;
-        const c = Math.cos(a), s = Math.sin(a);
-        const x1 = x[base + j]!, x2 = x[base + j + half]!;
+        const c = Math.cos(a),
+          s = Math.sin(a);
+        const x1 = x[base + j]!,
+          x2 = x[base + j + half]!;
         x[base + j] = x1 * c - x2 * s;
         x[base + j + half] = x2 * c + x1 * s;
       }
@@ -65,15 +81,27 @@ export interface ReferenceOptions {
 }
 
 /** Forward pass of one sequence. `w` returns a weight by its HF name (any float array type). */
-export function referenceForward(c: LlamaConfig, w: WeightLookup, ids: readonly number[], opts: ReferenceOptions = {}): ReferenceOutput {
-  const T = ids.length, D = c.hiddenSize, H = c.numHeads, KV = c.numKvHeads, Dh = c.headDim, I = c.intermediateSize, V = c.vocabSize;
+export function referenceForward(
+  c: LlamaConfig,
+  w: WeightLookup,
+  ids: readonly number[],
+  opts: ReferenceOptions = {},
+): ReferenceOutput {
+  const T = ids.length,
+    D = c.hiddenSize,
+    H = c.numHeads,
+    KV = c.numKvHeads,
+    Dh = c.headDim,
+    I = c.intermediateSize,
+    V = c.vocabSize;
   const positions = opts.positions ?? ids.map((_, i) => i);
   const invFreq = ropeInvFreq(c, Math.max(...positions) + 1);
   const emb = w("model.embed_tokens.weight");
   let x = new Float64Array(T * D);
   for (let t = 0; t < T; t++) {
     const id = ids[t]!;
-    if (!(id >= 0 && id < V)) throw new Error(`referenceForward: token id ${id} at position ${t} is outside the vocabulary (0..${V - 1})`);
+    if (!(id >= 0 && id < V))
+      throw new Error(`referenceForward: token id ${id} at position ${t} is outside the vocabulary (0..${V - 1})`);
     for (let d = 0; d < D; d++) x[t * D + d] = emb[id * D + d]!;
   }
   const hidden: Float64Array[] = [x.slice()];
@@ -84,9 +112,30 @@ export function referenceForward(c: LlamaConfig, w: WeightLookup, ids: readonly 
     const p = `model.layers.${l}.`;
     // --- attention ---
     const hn = rmsNorm(x, T, D, w(p + "input_layernorm.weight"), c.rmsNormEps);
-    const q = linear(hn, T, D, w(p + "self_attn.q_proj.weight"), H * Dh, c.qkvBias ? w(p + "self_attn.q_proj.bias") : undefined); // (T, H, Dh)
-    const k = linear(hn, T, D, w(p + "self_attn.k_proj.weight"), KV * Dh, c.qkvBias ? w(p + "self_attn.k_proj.bias") : undefined); // (T, KV, Dh)
-    const v = linear(hn, T, D, w(p + "self_attn.v_proj.weight"), KV * Dh, c.qkvBias ? w(p + "self_attn.v_proj.bias") : undefined); // (T, KV, Dh)
+    const q = linear(
+      hn,
+      T,
+      D,
+      w(p + "self_attn.q_proj.weight"),
+      H * Dh,
+      c.qkvBias ? w(p + "self_attn.q_proj.bias") : undefined,
+    ); // (T, H, Dh)
+    const k = linear(
+      hn,
+      T,
+      D,
+      w(p + "self_attn.k_proj.weight"),
+      KV * Dh,
+      c.qkvBias ? w(p + "self_attn.k_proj.bias") : undefined,
+    ); // (T, KV, Dh)
+    const v = linear(
+      hn,
+      T,
+      D,
+      w(p + "self_attn.v_proj.weight"),
+      KV * Dh,
+      c.qkvBias ? w(p + "self_attn.v_proj.bias") : undefined,
+    ); // (T, KV, Dh)
     applyRope(q, T, H, Dh, positions, invFreq);
     applyRope(k, T, KV, Dh, positions, invFreq);
     const att = new Float64Array(T * H * Dh); // (T, H, Dh)
@@ -96,15 +145,23 @@ export function referenceForward(c: LlamaConfig, w: WeightLookup, ids: readonly 
       for (let i = 0; i < T; i++) {
         let max = -Infinity;
         for (let j = 0; j < T; j++) {
-          const visible = positions[j]! <= positions[i]! && (c.slidingWindow === null || positions[i]! - positions[j]! < c.slidingWindow);
-          if (!visible) { scores[j] = -Infinity; continue; }
+          const visible =
+            positions[j]! <= positions[i]! &&
+            (c.slidingWindow === null || positions[i]! - positions[j]! < c.slidingWindow);
+          if (!visible) {
+            scores[j] = -Infinity;
+            continue;
+          }
           let s = 0;
           for (let d = 0; d < Dh; d++) s += q[(i * H + h) * Dh + d]! * k[(j * KV + kh) * Dh + d]!;
           scores[j] = s * scale;
           if (scores[j]! > max) max = scores[j]!;
         }
         let z = 0;
-        for (let j = 0; j < T; j++) { scores[j] = scores[j] === -Infinity ? 0 : Math.exp(scores[j]! - max); z += scores[j]!; }
+        for (let j = 0; j < T; j++) {
+          scores[j] = scores[j] === -Infinity ? 0 : Math.exp(scores[j]! - max);
+          z += scores[j]!;
+        }
         for (let d = 0; d < Dh; d++) {
           let s = 0;
           for (let j = 0; j < T; j++) s += scores[j]! * v[(j * KV + kh) * Dh + d]!;
@@ -112,7 +169,14 @@ export function referenceForward(c: LlamaConfig, w: WeightLookup, ids: readonly 
         }
       }
     }
-    const o = linear(att, T, H * Dh, w(p + "self_attn.o_proj.weight"), D, c.oBias ? w(p + "self_attn.o_proj.bias") : undefined);
+    const o = linear(
+      att,
+      T,
+      H * Dh,
+      w(p + "self_attn.o_proj.weight"),
+      D,
+      c.oBias ? w(p + "self_attn.o_proj.bias") : undefined,
+    );
     for (let i = 0; i < T * D; i++) x[i]! += o[i]!;
     // --- MLP (SwiGLU) ---
     const hm = rmsNorm(x, T, D, w(p + "post_attention_layernorm.weight"), c.rmsNormEps);
@@ -148,9 +212,15 @@ export function logSoftmaxRows(logits: Float64Array, V: number): Float64Array {
  * Mean next-token cross-entropy over the positions whose *target* is masked in: logits row t predicts
  * ids[t+1] and counts when mask[t+1] is 1 (the answer-mask convention of encodeExample).
  */
-export function referenceMaskedCE(logits: Float64Array, V: number, ids: readonly number[], mask: readonly number[]): number {
+export function referenceMaskedCE(
+  logits: Float64Array,
+  V: number,
+  ids: readonly number[],
+  mask: readonly number[],
+): number {
   const lp = logSoftmaxRows(logits, V);
-  let sum = 0, n = 0;
+  let sum = 0,
+    n = 0;
   for (let t = 0; t + 1 < ids.length; t++) {
     if (!mask[t + 1]) continue;
     sum -= lp[t * V + ids[t + 1]!]!;

@@ -10,7 +10,16 @@ import { ModelFormatError } from "./errors";
 
 export type SafetensorsDType = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
 export const SAFETENSORS_DTYPE_BYTES: Record<SafetensorsDType, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 /** Float dtypes that weights may use; they are widened to float32 for compute. */
 export const FLOAT_DTYPES: readonly SafetensorsDType[] = ["F32", "F16", "BF16", "F64"];
@@ -49,7 +58,11 @@ function readExactly(fd: number, length: number, position: number, file: string,
   let got = 0;
   while (got < length) {
     const n = readSync(fd, buf, got, length - got, position + got);
-    if (n === 0) throw new ModelFormatError(file, `unexpected end of file while reading ${what} (${got} of ${length} bytes at offset ${position})`);
+    if (n === 0)
+      throw new ModelFormatError(
+        file,
+        `unexpected end of file while reading ${what} (${got} of ${length} bytes at offset ${position})`,
+      );
     got += n;
   }
   return buf;
@@ -65,10 +78,17 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
   }
   try {
     const size = fstatSync(fd).size;
-    if (size < 8) throw new ModelFormatError(file, `too short for a safetensors file (${size} bytes; the 8-byte header length is missing)`);
+    if (size < 8)
+      throw new ModelFormatError(
+        file,
+        `too short for a safetensors file (${size} bytes; the 8-byte header length is missing)`,
+      );
     const n = Number(readExactly(fd, 8, 0, file, "the header length").readBigUInt64LE(0));
     if (n > MAX_HEADER_BYTES || 8 + n > size) {
-      throw new ModelFormatError(file, `header length ${n} does not fit in the file (${size} bytes): not a safetensors file, or truncated`);
+      throw new ModelFormatError(
+        file,
+        `header length ${n} does not fit in the file (${size} bytes): not a safetensors file, or truncated`,
+      );
     }
     const headerText = readExactly(fd, n, 8, file, "the JSON header").toString("utf8");
     let json: unknown;
@@ -77,7 +97,8 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
     } catch (e) {
       throw new ModelFormatError(file, `header is not valid JSON: ${(e as Error).message}`);
     }
-    if (typeof json !== "object" || json === null || Array.isArray(json)) throw new ModelFormatError(file, "header must be a JSON object");
+    if (typeof json !== "object" || json === null || Array.isArray(json))
+      throw new ModelFormatError(file, "header must be a JSON object");
     const dataStart = 8 + n;
     const dataSize = size - dataStart;
     const tensors = new Map<string, TensorEntry>();
@@ -90,29 +111,57 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
       }
       const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
       const where = `tensor "${name}"`;
-      if (typeof e !== "object" || e === null) throw new ModelFormatError(file, `${where}: header entry must be an object`);
+      if (typeof e !== "object" || e === null)
+        throw new ModelFormatError(file, `${where}: header entry must be an object`);
       if (typeof e.dtype !== "string" || !(e.dtype in SAFETENSORS_DTYPE_BYTES)) {
-        throw new ModelFormatError(file, `${where}: unsupported dtype ${JSON.stringify(e.dtype)} (supported: ${Object.keys(SAFETENSORS_DTYPE_BYTES).join(", ")})`);
+        throw new ModelFormatError(
+          file,
+          `${where}: unsupported dtype ${JSON.stringify(e.dtype)} (supported: ${Object.keys(SAFETENSORS_DTYPE_BYTES).join(", ")})`,
+        );
       }
       const dtype = e.dtype as SafetensorsDType;
       if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-        throw new ModelFormatError(file, `${where}: shape must be a list of non-negative integers, got ${JSON.stringify(e.shape)}`);
+        throw new ModelFormatError(
+          file,
+          `${where}: shape must be a list of non-negative integers, got ${JSON.stringify(e.shape)}`,
+        );
       }
       const off = e.data_offsets;
-      if (!Array.isArray(off) || off.length !== 2 || !off.every((x) => Number.isInteger(x) && x >= 0) || off[0] > off[1]) {
-        throw new ModelFormatError(file, `${where}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(off)}`);
+      if (
+        !Array.isArray(off) ||
+        off.length !== 2 ||
+        !off.every((x) => Number.isInteger(x) && x >= 0) ||
+        off[0] > off[1]
+      ) {
+        throw new ModelFormatError(
+          file,
+          `${where}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(off)}`,
+        );
       }
       const [begin, end] = off as [number, number];
       const shape = e.shape as number[];
       const expected = numel(shape) * SAFETENSORS_DTYPE_BYTES[dtype];
       if (end - begin !== expected) {
-        throw new ModelFormatError(file, `${where}: data_offsets [${begin}, ${end}] span ${end - begin} bytes but ${dtype}[${shape.join(", ")}] needs ${expected}`);
+        throw new ModelFormatError(
+          file,
+          `${where}: data_offsets [${begin}, ${end}] span ${end - begin} bytes but ${dtype}[${shape.join(", ")}] needs ${expected}`,
+        );
       }
       if (end > dataSize) {
-        throw new ModelFormatError(file, `${where}: data_offsets [${begin}, ${end}] run past the end of the data section (${dataSize} bytes): the file is truncated or its header is wrong`);
+        throw new ModelFormatError(
+          file,
+          `${where}: data_offsets [${begin}, ${end}] run past the end of the data section (${dataSize} bytes): the file is truncated or its header is wrong`,
+        );
       }
       spans.push([begin, end, name]);
-      tensors.set(name, { name, dtype, shape: [...shape], file, fileOffset: dataStart + begin, byteLength: end - begin });
+      tensors.set(name, {
+        name,
+        dtype,
+        shape: [...shape],
+        file,
+        fileOffset: dataStart + begin,
+        byteLength: end - begin,
+      });
     }
     spans.sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < spans.length; i++) {
@@ -157,8 +206,10 @@ export function f32ToBf16(x: number): number {
 export function bytesToFloat32(dtype: SafetensorsDType, bytes: Uint8Array, what = "tensor"): Float32Array {
   const copy = bytes.slice(); // aligned copy: typed-array views need aligned offsets
   switch (dtype) {
-    case "F32": return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
-    case "F64": return Float32Array.from(new Float64Array(copy.buffer, 0, copy.byteLength / 8));
+    case "F32":
+      return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
+    case "F64":
+      return Float32Array.from(new Float64Array(copy.buffer, 0, copy.byteLength / 8));
     case "BF16": {
       const src = new Uint16Array(copy.buffer, 0, copy.byteLength / 2);
       const out = new Uint32Array(src.length);
@@ -171,15 +222,18 @@ export function bytesToFloat32(dtype: SafetensorsDType, bytes: Uint8Array, what 
       for (let i = 0; i < src.length; i++) out[i] = f16ToF32(src[i]!);
       return out;
     }
-    default: throw new Error(`${what}: dtype ${dtype} is not a float type`);
+    default:
+      throw new Error(`${what}: dtype ${dtype} is not a float type`);
   }
 }
 
 /** Narrows float32 values to the stored dtype's bytes (export keeps each tensor's original dtype). */
 export function float32ToBytes(dtype: SafetensorsDType, values: Float32Array): Uint8Array {
   switch (dtype) {
-    case "F32": return new Uint8Array(values.slice().buffer);
-    case "F64": return new Uint8Array(Float64Array.from(values).buffer);
+    case "F32":
+      return new Uint8Array(values.slice().buffer);
+    case "F64":
+      return new Uint8Array(Float64Array.from(values).buffer);
     case "BF16": {
       const out = new Uint16Array(values.length);
       for (let i = 0; i < values.length; i++) out[i] = f32ToBf16(values[i]!);
@@ -190,7 +244,8 @@ export function float32ToBytes(dtype: SafetensorsDType, values: Float32Array): U
       for (let i = 0; i < values.length; i++) out[i] = f32ToF16(values[i]!);
       return new Uint8Array(out.buffer);
     }
-    default: throw new Error(`cannot store float values as ${dtype}`);
+    default:
+      throw new Error(`cannot store float values as ${dtype}`);
   }
 }
 
@@ -213,13 +268,20 @@ export interface TensorToWrite {
  * Writes a safetensors file atomically (temp file in the same folder, then rename), so a crash never
  * leaves a half-written model where a good one was. Tensors are laid out in the given order.
  */
-export function writeSafetensors(file: string, tensors: readonly TensorToWrite[], metadata?: Record<string, string>): void {
+export function writeSafetensors(
+  file: string,
+  tensors: readonly TensorToWrite[],
+  metadata?: Record<string, string>,
+): void {
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) header["__metadata__"] = metadata;
   let offset = 0;
   const checkSize = (t: TensorToWrite, data: Uint8Array) => {
     const need = numel(t.shape) * SAFETENSORS_DTYPE_BYTES[t.dtype];
-    if (data.byteLength !== need) throw new Error(`writeSafetensors: tensor "${t.name}" has ${data.byteLength} bytes, ${t.dtype}[${t.shape.join(", ")}] needs ${need}`);
+    if (data.byteLength !== need)
+      throw new Error(
+        `writeSafetensors: tensor "${t.name}" has ${data.byteLength} bytes, ${t.dtype}[${t.shape.join(", ")}] needs ${need}`,
+      );
   };
   for (const t of tensors) {
     const need = numel(t.shape) * SAFETENSORS_DTYPE_BYTES[t.dtype];
@@ -235,13 +297,16 @@ export function writeSafetensors(file: string, tensors: readonly TensorToWrite[]
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(headerBytes.byteLength));
   // A generator: each lazy tensor is produced only when its turn to be written comes.
-  writeFileAtomic(file, (function* () {
-    yield len;
-    yield headerBytes;
-    for (const t of tensors) {
-      const data = typeof t.data === "function" ? t.data() : t.data;
-      checkSize(t, data);
-      yield data;
-    }
-  })());
+  writeFileAtomic(
+    file,
+    (function* () {
+      yield len;
+      yield headerBytes;
+      for (const t of tensors) {
+        const data = typeof t.data === "function" ? t.data() : t.data;
+        checkSize(t, data);
+        yield data;
+      }
+    })(),
+  );
 }

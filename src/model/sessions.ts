@@ -13,7 +13,14 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type { SerializedModel } from "../engine";
-import { createSession, createWorkerSession, linkExternal, writeModel, type Session, type SessionOptions } from "../runtime";
+import {
+  createSession,
+  createWorkerSession,
+  linkExternal,
+  writeModel,
+  type Session,
+  type SessionOptions,
+} from "../runtime";
 import type { ModelWeights } from "./weights";
 
 export interface ModelSessionOptions extends SessionOptions {
@@ -40,12 +47,19 @@ export function weightBytes(weights: ModelWeights): number {
   return total;
 }
 
-export async function openModelSession(m: SerializedModel, weights: ModelWeights, options: ModelSessionOptions = {}): Promise<Session> {
+export async function openModelSession(
+  m: SerializedModel,
+  weights: ModelWeights,
+  options: ModelSessionOptions = {},
+): Promise<Session> {
   const { worker, foldWeights, ...given } = options;
   const small = weightBytes(weights) <= ARENA_MAX_WEIGHT_BYTES;
   const opts: SessionOptions = {
-    ...given, memArena: given.memArena ?? small,
-    ...(foldWeights ?? small ? {} : { config: { "optimization.disable_specified_optimizers": "ConstantFolding", ...given.config } }),
+    ...given,
+    memArena: given.memArena ?? small,
+    ...((foldWeights ?? small)
+      ? {}
+      : { config: { "optimization.disable_specified_optimizers": "ConstantFolding", ...given.config } }),
   };
   const create = worker ? createWorkerSession : createSession;
   const shardByName = new Map(weights.shards.map((s) => [basename(s.file), join(weights.dir, s.file)]));
@@ -56,7 +70,9 @@ export async function openModelSession(m: SerializedModel, weights: ModelWeights
       for (const loc of needed) linkExternal(dir, loc, shardByName.get(loc)!);
     } catch (e) {
       const bytes = needed.reduce((a, loc) => a + statSync(shardByName.get(loc)!).size, 0);
-      opts.log?.(`model files cannot be hard-linked into ${tmpdir()} (${(e as Error).message}); copying ${(bytes / 2 ** 30).toFixed(2)} GB of weights there for this session (set TMPDIR to a folder on the model's file system to avoid the copy)`);
+      opts.log?.(
+        `model files cannot be hard-linked into ${tmpdir()} (${(e as Error).message}); copying ${(bytes / 2 ** 30).toFixed(2)} GB of weights there for this session (set TMPDIR to a folder on the model's file system to avoid the copy)`,
+      );
       // shards linked before the failure are left as they are: copying onto a hard link would truncate
       // the user's own file
       for (const loc of needed) if (!existsSync(join(dir, loc))) copyFileSync(shardByName.get(loc)!, join(dir, loc));

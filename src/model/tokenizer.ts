@@ -42,7 +42,15 @@ export const PLAIN_TEMPLATE =
   "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}";
 
 /** Special tokens that end an assistant turn in common chat formats (besides the declared EOS). */
-const END_OF_TURN_TOKENS = ["<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "</s>"];
+const END_OF_TURN_TOKENS = [
+  "<|im_end|>",
+  "<|eot_id|>",
+  "<|end|>",
+  "<end_of_turn>",
+  "<|endoftext|>",
+  "<|end_of_text|>",
+  "</s>",
+];
 
 type Json = Record<string, unknown>;
 
@@ -116,7 +124,7 @@ export class ModelTokenizer {
     this.vocabSize = maxId + 1;
     this.bosToken = tokenContent(cfg["bos_token"]);
     this.eosToken = tokenContent(cfg["eos_token"]);
-    const id = (t: string | null) => (t === null ? null : this.tok.token_to_id(t) ?? null);
+    const id = (t: string | null) => (t === null ? null : (this.tok.token_to_id(t) ?? null));
     this.bosId = id(this.bosToken);
     this.eosId = id(this.eosToken);
     this.padId = id(tokenContent(cfg["pad_token"]));
@@ -128,7 +136,8 @@ export class ModelTokenizer {
     }
     this.stopIds = [...stops];
     this.specialStrings = {};
-    for (const k of ["bos_token", "eos_token", "pad_token", "unk_token"]) this.specialStrings[k] = tokenContent(cfg[k]) ?? "";
+    for (const k of ["bos_token", "eos_token", "pad_token", "unk_token"])
+      this.specialStrings[k] = tokenContent(cfg[k]) ?? "";
 
     let template = src.chatTemplate ?? null;
     const ct = cfg["chat_template"];
@@ -140,9 +149,10 @@ export class ModelTokenizer {
       if (def && typeof def.template === "string") template = def.template;
     }
     const configFile = join(dirname(this.origin), "tokenizer_config.json");
-    this.templateOrigin = src.chatTemplate !== undefined ? src.chatTemplateOrigin ?? configFile : configFile;
+    this.templateOrigin = src.chatTemplate !== undefined ? (src.chatTemplateOrigin ?? configFile) : configFile;
     this.templateIsFallback = template === null;
-    if (template === null) template = vocab.has("<|im_start|>") && vocab.has("<|im_end|>") ? CHATML_TEMPLATE : PLAIN_TEMPLATE;
+    if (template === null)
+      template = vocab.has("<|im_start|>") && vocab.has("<|im_end|>") ? CHATML_TEMPLATE : PLAIN_TEMPLATE;
     this.chatTemplate = template;
     try {
       this.template = new Template(template);
@@ -156,7 +166,10 @@ export class ModelTokenizer {
     const tj = join(dir, "tokenizer.json");
     if (!existsSync(tj)) {
       const sp = existsSync(join(dir, "tokenizer.model"));
-      throw new ModelFormatError(tj, sp ? "missing; only a SentencePiece tokenizer.model is present (convert it to tokenizer.json)" : "missing");
+      throw new ModelFormatError(
+        tj,
+        sp ? "missing; only a SentencePiece tokenizer.model is present (convert it to tokenizer.json)" : "missing",
+      );
     }
     const tc = join(dir, "tokenizer_config.json");
     const jinja = join(dir, "chat_template.jinja");
@@ -196,25 +209,31 @@ export class ModelTokenizer {
     let chars = 0;
     for (const m of messages) chars += m.content.length + m.role.length;
     try {
-      return renderWithBudget(this.template, {
-        messages: messages.map((m) => ({ role: m.role, content: m.content })),
-        add_generation_prompt: opts.addGenerationPrompt ?? false,
-        // Reasoning templates (Qwen3) otherwise open a think block: tuning teaches direct answers.
-        enable_thinking: false,
-        ...this.specialStrings,
-      }, this.budget(chars, messages.length));
+      return renderWithBudget(
+        this.template,
+        {
+          messages: messages.map((m) => ({ role: m.role, content: m.content })),
+          add_generation_prompt: opts.addGenerationPrompt ?? false,
+          // Reasoning templates (Qwen3) otherwise open a think block: tuning teaches direct answers.
+          enable_thinking: false,
+          ...this.specialStrings,
+        },
+        this.budget(chars, messages.length),
+      );
     } catch (e) {
       // A stack overflow (runaway macro recursion) is a template fault too, like a blown budget.
-      const what = e instanceof TemplateBudgetError ? "chat template exceeds its render budget" : "chat template failed to render";
+      const what =
+        e instanceof TemplateBudgetError ? "chat template exceeds its render budget" : "chat template failed to render";
       throw new ModelFormatError(this.templateOrigin, `${what}: ${(e as Error).message}`);
     }
   }
 
   /** Prompt ids for generation: the conversation so far plus the assistant generation prompt. */
   encodePrompt(prompt: string | readonly ChatMessage[], system?: string): number[] {
-    const messages: ChatMessage[] = typeof prompt === "string"
-      ? [...(system ? [{ role: "system", content: system }] : []), { role: "user", content: prompt }]
-      : [...prompt];
+    const messages: ChatMessage[] =
+      typeof prompt === "string"
+        ? [...(system ? [{ role: "system", content: system }] : []), { role: "user", content: prompt }]
+        : [...prompt];
     return this.encode(this.renderChat(messages, { addGenerationPrompt: true }));
   }
 
@@ -229,18 +248,24 @@ export class ModelTokenizer {
    * (still exact for the prompt; the answer's first token may then differ from a one-piece encoding).
    */
   encodeExample(example: ChatExample): EncodedExample {
-    const messages: ChatMessage[] = "messages" in example ? example.messages : [
-      ...(example.system ? [{ role: "system", content: example.system }] : []),
-      { role: "user", content: example.question },
-      { role: "assistant", content: example.answer },
-    ];
+    const messages: ChatMessage[] =
+      "messages" in example
+        ? example.messages
+        : [
+            ...(example.system ? [{ role: "system", content: example.system }] : []),
+            { role: "user", content: example.question },
+            { role: "assistant", content: example.answer },
+          ];
     const turns: { prefix: string; full: string }[] = [];
     for (let i = 0; i < messages.length; i++) {
       if (messages[i]!.role !== "assistant") continue;
       const prefix = this.renderChat(messages.slice(0, i), { addGenerationPrompt: true });
       const full = this.renderChat(messages.slice(0, i + 1), { addGenerationPrompt: false });
       if (!full.startsWith(prefix) || (turns.length && !prefix.startsWith(turns[turns.length - 1]!.full))) {
-        throw new ModelFormatError(this.templateOrigin, `chat template is not prefix-consistent at message ${i} (the rendered prompt is not a prefix of the rendered conversation), so answer tokens cannot be located`);
+        throw new ModelFormatError(
+          this.templateOrigin,
+          `chat template is not prefix-consistent at message ${i} (the rendered prompt is not a prefix of the rendered conversation), so answer tokens cannot be located`,
+        );
       }
       turns.push({ prefix, full });
     }

@@ -29,13 +29,23 @@ export function linearName(proj: Projection, layer: number, kind: "weight" | "bi
 
 /** [out, in] shape of a projection's weight (HF stores nn.Linear weights as [out_features, in_features]). */
 export function linearShape(c: LlamaConfig, proj: Projection): [number, number] {
-  const d = c.hiddenSize, q = c.numHeads * c.headDim, kv = c.numKvHeads * c.headDim, i = c.intermediateSize;
+  const d = c.hiddenSize,
+    q = c.numHeads * c.headDim,
+    kv = c.numKvHeads * c.headDim,
+    i = c.intermediateSize;
   switch (proj) {
-    case "q_proj": return [q, d];
-    case "k_proj": case "v_proj": return [kv, d];
-    case "o_proj": return [d, q];
-    case "gate_proj": case "up_proj": return [i, d];
-    case "down_proj": return [d, i];
+    case "q_proj":
+      return [q, d];
+    case "k_proj":
+    case "v_proj":
+      return [kv, d];
+    case "o_proj":
+      return [d, q];
+    case "gate_proj":
+    case "up_proj":
+      return [i, d];
+    case "down_proj":
+      return [d, i];
   }
 }
 
@@ -95,12 +105,16 @@ function shardFiles(dir: string): { files: string[]; weightMap: Map<string, stri
       throw new ModelFormatError(indexPath, `invalid JSON: ${(e as Error).message}`);
     }
     const wm = (json as { weight_map?: unknown })?.weight_map;
-    if (typeof wm !== "object" || wm === null || Array.isArray(wm)) throw new ModelFormatError(indexPath, `missing "weight_map" object`);
+    if (typeof wm !== "object" || wm === null || Array.isArray(wm))
+      throw new ModelFormatError(indexPath, `missing "weight_map" object`);
     const weightMap = new Map<string, string>();
     for (const [name, f] of Object.entries(wm as Record<string, unknown>)) {
       // Shards must be plain files in the folder: an index must not point anywhere else.
       if (typeof f !== "string" || f !== basename(f) || f === ".." || f === "." || !f.endsWith(".safetensors")) {
-        throw new ModelFormatError(indexPath, `weight_map["${name}"] must be a .safetensors file name inside the folder, got ${JSON.stringify(f)}`);
+        throw new ModelFormatError(
+          indexPath,
+          `weight_map["${name}"] must be a .safetensors file name inside the folder, got ${JSON.stringify(f)}`,
+        );
       }
       weightMap.set(name, f);
     }
@@ -108,9 +122,12 @@ function shardFiles(dir: string): { files: string[]; weightMap: Map<string, stri
   }
   if (existsSync(join(dir, SINGLE_FILE))) return { files: [SINGLE_FILE], weightMap: null };
   const pt = ["pytorch_model.bin", "model.pt", "consolidated.00.pth"].find((f) => existsSync(join(dir, f)));
-  throw new ModelFormatError(resolve(dir), pt
-    ? `only ${pt} found: pickle-based weights are never loaded (they can run code); convert the model to safetensors first`
-    : `no ${SINGLE_FILE} or ${INDEX_FILE} in the folder`);
+  throw new ModelFormatError(
+    resolve(dir),
+    pt
+      ? `only ${pt} found: pickle-based weights are never loaded (they can run code); convert the model to safetensors first`
+      : `no ${SINGLE_FILE} or ${INDEX_FILE} in the folder`,
+  );
 }
 
 /** Reads all headers, asserts every expected tensor's presence, shape and float dtype. */
@@ -124,32 +141,49 @@ export function loadWeights(dir: string, config: LlamaConfig): ModelWeights {
     shards.push({ file: f, names });
     for (const [name, entry] of header.tensors) {
       if (weightMap && weightMap.get(name) !== f) {
-        throw new ModelFormatError(header.file, `tensor "${name}" is stored here but ${INDEX_FILE} maps it to ${JSON.stringify(weightMap.get(name) ?? null)}`);
+        throw new ModelFormatError(
+          header.file,
+          `tensor "${name}" is stored here but ${INDEX_FILE} maps it to ${JSON.stringify(weightMap.get(name) ?? null)}`,
+        );
       }
       stored.set(name, entry);
     }
   }
   if (weightMap) {
     for (const [name, f] of weightMap) {
-      if (!stored.has(name)) throw new ModelFormatError(join(dir, f), `tensor "${name}" listed in ${INDEX_FILE} is missing from this shard`);
+      if (!stored.has(name))
+        throw new ModelFormatError(join(dir, f), `tensor "${name}" listed in ${INDEX_FILE} is missing from this shard`);
     }
   }
-  const where = (name: string) => stored.get(name)?.file ?? (weightMap ? join(dir, INDEX_FILE) : join(dir, SINGLE_FILE));
+  const where = (name: string) =>
+    stored.get(name)?.file ?? (weightMap ? join(dir, INDEX_FILE) : join(dir, SINGLE_FILE));
   const entries = new Map<string, TensorEntry>();
   for (const exp of expectedTensors(config)) {
     const e = stored.get(exp.name);
-    if (!e) throw new ModelFormatError(where(exp.name), `missing tensor "${exp.name}" (expected shape [${exp.shape.join(", ")}] from config.json)`);
+    if (!e)
+      throw new ModelFormatError(
+        where(exp.name),
+        `missing tensor "${exp.name}" (expected shape [${exp.shape.join(", ")}] from config.json)`,
+      );
     if (e.shape.length !== exp.shape.length || e.shape.some((d, i) => d !== exp.shape[i])) {
-      throw new ModelFormatError(e.file, `tensor "${exp.name}" has shape [${e.shape.join(", ")}], config.json implies [${exp.shape.join(", ")}]`);
+      throw new ModelFormatError(
+        e.file,
+        `tensor "${exp.name}" has shape [${e.shape.join(", ")}], config.json implies [${exp.shape.join(", ")}]`,
+      );
     }
-    if (!FLOAT_DTYPES.includes(e.dtype)) throw new ModelFormatError(e.file, `tensor "${exp.name}" has dtype ${e.dtype}; weights must be F32, F16 or BF16`);
+    if (!FLOAT_DTYPES.includes(e.dtype))
+      throw new ModelFormatError(e.file, `tensor "${exp.name}" has dtype ${e.dtype}; weights must be F32, F16 or BF16`);
     entries.set(exp.name, e);
   }
   const ignored: string[] = [];
   for (const [name, e] of stored) {
     if (entries.has(name)) continue;
     if (isIgnorable(name, config)) ignored.push(name);
-    else throw new ModelFormatError(e.file, `unexpected tensor "${name}" [${e.shape.join(", ")}]: config.json (${config.architecture}, ${config.numLayers} layers) has no such weight`);
+    else
+      throw new ModelFormatError(
+        e.file,
+        `unexpected tensor "${name}" [${e.shape.join(", ")}]: config.json (${config.architecture}, ${config.numLayers} layers) has no such weight`,
+      );
   }
   return { dir, entries, shards, sharded: weightMap !== null, ignored };
 }

@@ -27,7 +27,11 @@ export function verdictCacheFile(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function readVerdicts(file = verdictCacheFile()): Record<string, GpuVerdict> {
-  try { return JSON.parse(readFileSync(file, "utf8")) as Record<string, GpuVerdict>; } catch { return {}; }
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as Record<string, GpuVerdict>;
+  } catch {
+    return {};
+  }
 }
 
 export function writeVerdict(key: string, v: GpuVerdict, file = verdictCacheFile()): void {

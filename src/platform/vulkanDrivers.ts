@@ -53,7 +53,10 @@ function standardManifests(env: NodeJS.ProcessEnv): string[] {
  * installed, "none" without drivers. On macOS/Windows WebGPU uses Metal/D3D12 adapters: "hardware"
  * there (Dawn skips WARP unless asked), and the self-test still measures it.
  */
-export function webgpuAdapterKind(platform = process.platform, env: NodeJS.ProcessEnv = process.env): "hardware" | "software" | "none" {
+export function webgpuAdapterKind(
+  platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+): "hardware" | "software" | "none" {
   if (platform !== "linux") return "hardware";
   const drivers = vulkanDrivers(env);
   if (drivers.some((d) => !d.software)) return "hardware";
@@ -62,12 +65,19 @@ export function webgpuAdapterKind(platform = process.platform, env: NodeJS.Proce
 
 /** Identifies the driver set for caching a self-test verdict (manifest, library and its size/time). */
 export function driverFingerprint(env: NodeJS.ProcessEnv = process.env): string {
-  return vulkanDrivers(env).map((d) => {
-    const lib = d.library.startsWith(".") ? join(d.manifest, "..", d.library) : d.library;
-    let st = "";
-    try { const s = statSync(lib); st = `${s.size}@${Math.round(s.mtimeMs)}`; } catch { /* a bare name resolved by the loader */ }
-    return `${d.library}:${st}`;
-  }).join(",");
+  return vulkanDrivers(env)
+    .map((d) => {
+      const lib = d.library.startsWith(".") ? join(d.manifest, "..", d.library) : d.library;
+      let st = "";
+      try {
+        const s = statSync(lib);
+        st = `${s.size}@${Math.round(s.mtimeMs)}`;
+      } catch {
+        /* a bare name resolved by the loader */
+      }
+      return `${d.library}:${st}`;
+    })
+    .join(",");
 }
 
 /** Where Debian's chromium package keeps SwiftShader's Vulkan driver and a Vulkan loader. */
@@ -78,7 +88,10 @@ export const CHROMIUM_LIB_DIR = "/usr/lib/chromium";
  * default). LD_LIBRARY_PATH is read once at process start, so this is for spawning a child process.
  * Null when SwiftShader is not installed.
  */
-export function softwareAdapterEnv(base: NodeJS.ProcessEnv = process.env, dir = CHROMIUM_LIB_DIR): NodeJS.ProcessEnv | null {
+export function softwareAdapterEnv(
+  base: NodeJS.ProcessEnv = process.env,
+  dir = CHROMIUM_LIB_DIR,
+): NodeJS.ProcessEnv | null {
   const icd = join(dir, "vk_swiftshader_icd.json");
   if (!existsSync(icd) || !existsSync(join(dir, "libvulkan.so.1"))) return null;
   const ld = [dir, ...(base.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean)].join(":");

@@ -32,10 +32,17 @@ export function applyTrainEvent(series: CurveSeries[], runDir: string, label: st
     case "quick-eval":
       s.quickEval.push({ step: e.step, abstentionProb: e.abstentionProb, answerAccuracy: e.answerAccuracy });
       break;
-    case "done": s.state = "finished"; break;
-    case "error": s.state = "failed"; break;
-    case "cancelled": s.state = "cancelled"; break;
-    default: break;
+    case "done":
+      s.state = "finished";
+      break;
+    case "error":
+      s.state = "failed";
+      break;
+    case "cancelled":
+      s.state = "cancelled";
+      break;
+    default:
+      break;
   }
   return series;
 }

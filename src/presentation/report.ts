@@ -19,10 +19,27 @@ export function csvField(v: string | number | boolean | null | undefined): strin
 }
 
 export const CSV_COLUMNS = [
-  "model", "kind", "key", "line", "question", "reference", "entity", "answer",
-  "rougeL_recall", "exact_match", "learned", "abstains", "grounded", "abstention_prob",
-  "neighbours", "neighbours_abstained", "neighbours_grounded", "neighbours_mean_abstention_prob",
-  "regressed", "not_learned", "hallucinating",
+  "model",
+  "kind",
+  "key",
+  "line",
+  "question",
+  "reference",
+  "entity",
+  "answer",
+  "rougeL_recall",
+  "exact_match",
+  "learned",
+  "abstains",
+  "grounded",
+  "abstention_prob",
+  "neighbours",
+  "neighbours_abstained",
+  "neighbours_grounded",
+  "neighbours_mean_abstention_prob",
+  "regressed",
+  "not_learned",
+  "hallucinating",
 ] as const;
 
 function modelRows(r: ModelProbeResult, flags: Record<string, RecordFlags> | undefined): string[][] {
@@ -32,19 +49,58 @@ function modelRows(r: ModelProbeResult, flags: Record<string, RecordFlags> | und
     const probs = n.map((p) => p.abstentionProb).filter((p): p is number => p !== null);
     const withEntity = n.filter((p) => p.grounded !== null);
     const f = flags?.[rec.key];
-    rows.push([
-      r.model.label, "train", rec.key, rec.line, rec.question, rec.reference, rec.entity, rec.own.answer,
-      rec.rougeLRecall, rec.exactMatch, rec.learned, rec.own.abstains, rec.own.grounded, rec.own.abstentionProb,
-      n.length, n.filter((p) => p.abstains).length, withEntity.length ? withEntity.filter((p) => p.grounded).length : null,
-      probs.length === n.length && n.length > 0 ? probs.reduce((a, b) => a + b, 0) / n.length : null,
-      f?.regressed, f?.notLearned, f?.hallucinating,
-    ].map(csvField));
+    rows.push(
+      [
+        r.model.label,
+        "train",
+        rec.key,
+        rec.line,
+        rec.question,
+        rec.reference,
+        rec.entity,
+        rec.own.answer,
+        rec.rougeLRecall,
+        rec.exactMatch,
+        rec.learned,
+        rec.own.abstains,
+        rec.own.grounded,
+        rec.own.abstentionProb,
+        n.length,
+        n.filter((p) => p.abstains).length,
+        withEntity.length ? withEntity.filter((p) => p.grounded).length : null,
+        probs.length === n.length && n.length > 0 ? probs.reduce((a, b) => a + b, 0) / n.length : null,
+        f?.regressed,
+        f?.notLearned,
+        f?.hallucinating,
+      ].map(csvField),
+    );
   }
   for (const [i, u] of r.unknown.entries()) {
-    rows.push([
-      r.model.label, u.kind, `unknown:${i + 1}`, u.line, u.question, null, u.entity, u.answer,
-      null, null, null, u.abstains, u.grounded, u.abstentionProb, null, null, null, null, null, null, null,
-    ].map(csvField));
+    rows.push(
+      [
+        r.model.label,
+        u.kind,
+        `unknown:${i + 1}`,
+        u.line,
+        u.question,
+        null,
+        u.entity,
+        u.answer,
+        null,
+        null,
+        null,
+        u.abstains,
+        u.grounded,
+        u.abstentionProb,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+      ].map(csvField),
+    );
   }
   return rows;
 }
@@ -58,9 +114,12 @@ export function reportToCsv(report: ProbeReport): string {
   return lines.join("\r\n") + "\r\n";
 }
 
-const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : (x * 100).toFixed(1) + "%");
-const num = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(d));
-const rate = (r: AbstentionRates | null | undefined) => (r && r.n > 0 ? `${pct(r.abstain)} <span class="n">(n=${r.n})</span>` : "–");
+const pct = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? "–" : (x * 100).toFixed(1) + "%";
+const num = (x: number | null | undefined, d = 3) =>
+  x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(d);
+const rate = (r: AbstentionRates | null | undefined) =>
+  r && r.n > 0 ? `${pct(r.abstain)} <span class="n">(n=${r.n})</span>` : "–";
 
 const CSS = `
 body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1f2328;background:#fff}
@@ -82,21 +141,32 @@ export function reportToHtml(report: ProbeReport, title = "SEAT Tuner probe repo
 
   const summaryRows = models.map(({ label, r, cmp }) => {
     const s = r.summary;
-    return `<tr><th>${e(label)}</th><td>${e(r.model.method ?? (cmp ? "–" : "base model"))}</td><td class="num">${num(s.ftScore)}</td><td class="num">${pct(s.exactMatch)}</td><td class="num">${pct(s.learned)}</td><td class="num">${pct(s.overRefusal)}</td>`
-      + `<td class="num">${rate(s.neighbour)}</td><td class="num">${rate(cmp?.neighbourOnBaseAbstained)}</td><td class="num">${pct(s.neighbour.grounded)}</td>`
-      + `<td class="num">${rate(s.heldOut)}</td><td class="num">${rate(s.fictitious)}</td><td class="num">${num(s.unknown.meanAbstentionProb)}</td></tr>`;
+    return (
+      `<tr><th>${e(label)}</th><td>${e(r.model.method ?? (cmp ? "–" : "base model"))}</td><td class="num">${num(s.ftScore)}</td><td class="num">${pct(s.exactMatch)}</td><td class="num">${pct(s.learned)}</td><td class="num">${pct(s.overRefusal)}</td>` +
+      `<td class="num">${rate(s.neighbour)}</td><td class="num">${rate(cmp?.neighbourOnBaseAbstained)}</td><td class="num">${pct(s.neighbour.grounded)}</td>` +
+      `<td class="num">${rate(s.heldOut)}</td><td class="num">${rate(s.fictitious)}</td><td class="num">${num(s.unknown.meanAbstentionProb)}</td></tr>`
+    );
   });
 
   const sections: string[] = [];
   for (const { label, cmp } of models) {
     if (!cmp) continue;
     if (cmp.displacement && cmp.displacement.length) {
-      sections.push(`<h2>Activation displacement: ${e(label)} vs base (unknown queries, last prompt token)</h2><table><tr><th>after layer</th><th>mean relative L2 shift</th><th>mean cosine</th></tr>`
-        + cmp.displacement.map((d) => `<tr><td class="num">${d.layer + 1}</td><td class="num">${num(d.meanRelativeShift, 4)}</td><td class="num">${num(d.meanCosine, 4)}</td></tr>`).join("")
-        + `</table>`);
+      sections.push(
+        `<h2>Activation displacement: ${e(label)} vs base (unknown queries, last prompt token)</h2><table><tr><th>after layer</th><th>mean relative L2 shift</th><th>mean cosine</th></tr>` +
+          cmp.displacement
+            .map(
+              (d) =>
+                `<tr><td class="num">${d.layer + 1}</td><td class="num">${num(d.meanRelativeShift, 4)}</td><td class="num">${num(d.meanCosine, 4)}</td></tr>`,
+            )
+            .join("") +
+          `</table>`,
+      );
     }
     if (cmp.pca) {
-      sections.push(`<h2>PCA of hidden states: ${e(label)} vs base</h2><p class="note">Circles: known (training) questions; triangles: unknown queries. Hollow: base model; filled: ${e(label)}. Known/unknown separation (centroid distance / pooled spread, 2-D): base ${num(cmp.pca.separation.base)}, ${e(label)} ${num(cmp.pca.separation.tuned)}.</p>${pcaSvg(cmp.pca)}`);
+      sections.push(
+        `<h2>PCA of hidden states: ${e(label)} vs base</h2><p class="note">Circles: known (training) questions; triangles: unknown queries. Hollow: base model; filled: ${e(label)}. Known/unknown separation (centroid distance / pooled spread, 2-D): base ${num(cmp.pca.separation.base)}, ${e(label)} ${num(cmp.pca.separation.tuned)}.</p>${pcaSvg(cmp.pca)}`,
+      );
     }
   }
 
@@ -110,10 +180,18 @@ export function reportToHtml(report: ProbeReport, title = "SEAT Tuner probe repo
       const b = vsBase ? baseByKey.get(rec.key) : undefined;
       const f = flags[rec.key];
       const abst = rec.perturbations.filter((p) => p.abstains).length;
-      const tags = [f?.regressed ? "regressed" : "", f?.notLearned ? "not learned" : "", f?.hallucinating ? "hallucinating" : ""].filter(Boolean).join(", ");
-      return `<tr><td class="num">${rec.line}</td><td>${e(rec.question)}</td><td>${e(rec.reference)}</td>${vsBase ? `<td>${b ? e(b.own.answer) : "–"}</td>` : ""}<td>${e(rec.own.answer)}</td>`
-        + `<td class="num">${num(rec.rougeLRecall)}</td><td class="${rec.learned ? "ok" : "bad"}">${rec.learned ? "✓" : "✗"}</td>`
-        + `<td class="num">${abst}/${rec.perturbations.length}</td><td class="num">${num(rec.perturbations.length ? rec.perturbations.reduce((a, p) => a + (p.abstentionProb ?? 0), 0) / rec.perturbations.length : null)}</td><td>${e(tags)}</td></tr>`;
+      const tags = [
+        f?.regressed ? "regressed" : "",
+        f?.notLearned ? "not learned" : "",
+        f?.hallucinating ? "hallucinating" : "",
+      ]
+        .filter(Boolean)
+        .join(", ");
+      return (
+        `<tr><td class="num">${rec.line}</td><td>${e(rec.question)}</td><td>${e(rec.reference)}</td>${vsBase ? `<td>${b ? e(b.own.answer) : "–"}</td>` : ""}<td>${e(rec.own.answer)}</td>` +
+        `<td class="num">${num(rec.rougeLRecall)}</td><td class="${rec.learned ? "ok" : "bad"}">${rec.learned ? "✓" : "✗"}</td>` +
+        `<td class="num">${abst}/${rec.perturbations.length}</td><td class="num">${num(rec.perturbations.length ? rec.perturbations.reduce((a, p) => a + (p.abstentionProb ?? 0), 0) / rec.perturbations.length : null)}</td><td>${e(tags)}</td></tr>`
+      );
     });
     return `<h2>Per example: ${e(run.model.label)}</h2><table><tr><th>line</th><th>question</th><th>reference</th>${vsBase ? "<th>base answer</th>" : ""}<th>${e(run.model.label)} answer</th><th>ROUGE-L recall</th><th>learned</th><th>abstains on neighbours</th><th>mean abstention prob</th><th>flags</th></tr>${rows.join("")}</table>`;
   });
@@ -157,18 +235,35 @@ export function reportToText(report: ProbeReport): string {
   const models: { r: ModelProbeResult; cmp?: ProbeReport["comparisons"][number] }[] = [];
   if (report.base) models.push({ r: report.base });
   report.runs.forEach((r, i) => models.push({ r, cmp: report.comparisons[i] }));
-  const p = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? "   -  " : `${(x * 100).toFixed(1).padStart(5)}%`);
+  const p = (x: number | null | undefined) =>
+    x === null || x === undefined || !Number.isFinite(x) ? "   -  " : `${(x * 100).toFixed(1).padStart(5)}%`;
   const width = Math.max(5, ...models.map((m) => m.r.model.label.length));
   const lines = [
     `${"model".padEnd(width)}  FT(RL-R)  learned  over-ref  abst-nbr  nbr|base  grounded  held-out  concepts  P(abst)`,
   ];
   for (const { r, cmp } of models) {
     const s = r.summary;
-    lines.push([
-      r.model.label.padEnd(width), `  ${s.ftScore.toFixed(3).padStart(6)}  `, p(s.learned), "  ", p(s.overRefusal), "    ", p(s.neighbour.n ? s.neighbour.abstain : null), "    ",
-      p(cmp?.neighbourOnBaseAbstained?.n ? cmp.neighbourOnBaseAbstained.abstain : null), "    ", p(s.neighbour.grounded), "    ",
-      p(s.heldOut.n ? s.heldOut.abstain : null), "    ", p(s.fictitious.n ? s.fictitious.abstain : null), "   ", s.unknown.meanAbstentionProb === null ? "  -" : s.unknown.meanAbstentionProb.toFixed(3),
-    ].join(""));
+    lines.push(
+      [
+        r.model.label.padEnd(width),
+        `  ${s.ftScore.toFixed(3).padStart(6)}  `,
+        p(s.learned),
+        "  ",
+        p(s.overRefusal),
+        "    ",
+        p(s.neighbour.n ? s.neighbour.abstain : null),
+        "    ",
+        p(cmp?.neighbourOnBaseAbstained?.n ? cmp.neighbourOnBaseAbstained.abstain : null),
+        "    ",
+        p(s.neighbour.grounded),
+        "    ",
+        p(s.heldOut.n ? s.heldOut.abstain : null),
+        "    ",
+        p(s.fictitious.n ? s.fictitious.abstain : null),
+        "   ",
+        s.unknown.meanAbstentionProb === null ? "  -" : s.unknown.meanAbstentionProb.toFixed(3),
+      ].join(""),
+    );
   }
   const last = report.runs.length ? report.runs[report.runs.length - 1] : report.base;
   const cmp = report.runs.length ? report.comparisons[report.comparisons.length - 1] : undefined;
@@ -176,10 +271,16 @@ export function reportToText(report: ProbeReport): string {
     lines.push("", `per record (${last.model.label}):`);
     for (const rec of last.records) {
       const f = cmp?.flags[rec.key];
-      const tags = [f?.regressed && "regressed", f?.notLearned && "not learned", f?.hallucinating && "hallucinating"].filter(Boolean).join(", ");
+      const tags = [f?.regressed && "regressed", f?.notLearned && "not learned", f?.hallucinating && "hallucinating"]
+        .filter(Boolean)
+        .join(", ");
       const probs = rec.perturbations.map((q) => q.abstentionProb).filter((x): x is number => x !== null);
-      lines.push(`  line ${String(rec.line).padStart(4)}  ${rec.learned ? "learned ✓" : "learned ✗"}  RL-R ${rec.rougeLRecall.toFixed(2)}  abstains ${rec.perturbations.filter((q) => q.abstains).length}/${rec.perturbations.length}`
-        + (probs.length ? `  P(abst) ${(probs.reduce((a, b) => a + b, 0) / probs.length).toFixed(2)}` : "") + (rec.own.abstains ? "  over-refuses" : "") + (tags ? `  [${tags}]` : ""));
+      lines.push(
+        `  line ${String(rec.line).padStart(4)}  ${rec.learned ? "learned ✓" : "learned ✗"}  RL-R ${rec.rougeLRecall.toFixed(2)}  abstains ${rec.perturbations.filter((q) => q.abstains).length}/${rec.perturbations.length}` +
+          (probs.length ? `  P(abst) ${(probs.reduce((a, b) => a + b, 0) / probs.length).toFixed(2)}` : "") +
+          (rec.own.abstains ? "  over-refuses" : "") +
+          (tags ? `  [${tags}]` : ""),
+      );
     }
   }
   lines.push("", "Grounded = abstains and names the queried entity (automated stand-in for human judgement).");

@@ -57,11 +57,21 @@ export interface ChartSeries {
  * A small line chart (one polyline per series, classes chart-s0..chart-s7 for colours), axes labelled
  * with the data range. Non-finite points are skipped, so a NaN step does not break the line's path.
  */
-export function lineChartSvg(title: string, series: readonly ChartSeries[], width = 320, height = 160, fixedY?: [number, number]): string {
-  const padL = 44, padR = 8, padT = 20, padB = 22;
+export function lineChartSvg(
+  title: string,
+  series: readonly ChartSeries[],
+  width = 320,
+  height = 160,
+  fixedY?: [number, number],
+): string {
+  const padL = 44,
+    padR = 8,
+    padT = 20,
+    padB = 22;
   const pts = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const head = `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(title)}"><text class="chart-title" x="${padL}" y="13">${escapeXml(title)}</text>`;
-  if (pts.length === 0) return `${head}<text class="chart-empty" x="${width / 2}" y="${height / 2}" text-anchor="middle">no data yet</text></svg>`;
+  if (pts.length === 0)
+    return `${head}<text class="chart-empty" x="${width / 2}" y="${height / 2}" text-anchor="middle">no data yet</text></svg>`;
   const xs = pts.map((p) => p[0]);
   const ys = pts.map((p) => p[1]);
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
@@ -72,10 +82,14 @@ export function lineChartSvg(title: string, series: readonly ChartSeries[], widt
   const sx = (x: number) => padL + ((x - x0) / (x1 - x0)) * (width - padL - padR);
   const sy = (y: number) => height - padB - ((y - y0) / (y1 - y0)) * (height - padT - padB);
   const lines = series.map((s, i) => {
-    const p = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)).map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" ");
+    const p = s.points
+      .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
+      .map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`)
+      .join(" ");
     return `<polyline class="chart-line chart-s${i % 8}" fill="none" points="${p}"><title>${escapeXml(s.label)}</title></polyline>`;
   });
-  const tick = (v: number) => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : Number(v.toPrecision(3)).toString());
+  const tick = (v: number) =>
+    Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : Number(v.toPrecision(3)).toString();
   return [
     head,
     `<rect class="chart-frame" x="${padL}" y="${padT}" width="${width - padL - padR}" height="${height - padT - padB}" fill="none"/>`,

@@ -76,14 +76,26 @@ export interface CurveSeries {
 
 export type HostMessage =
   | { type: "report"; report: ProbeReport; datasetLabel: string; session: PanelSession; focusKey?: string }
-  | { type: "probe-status"; status: "running" | "done" | "failed" | "cancelled"; message: string; done?: number; total?: number }
+  | {
+      type: "probe-status";
+      status: "running" | "done" | "failed" | "cancelled";
+      message: string;
+      done?: number;
+      total?: number;
+    }
   /** All known curves (sent on open/restore). */
   | { type: "curves"; series: CurveSeries[] }
   /** One live training event for a run (appended to that run's curve). */
   | { type: "train-event"; runDir: string; label: string; event: TrainEvent }
   | { type: "focus"; key: string }
   | { type: "trust"; trusted: boolean }
-  | { type: "chat-status"; status: "loading" | "ready" | "failed" | "closed"; message: string; tuned?: string; base?: string }
+  | {
+      type: "chat-status";
+      status: "loading" | "ready" | "failed" | "closed";
+      message: string;
+      tuned?: string;
+      base?: string;
+    }
   | ({ type: "chat-token" } & ChatToken)
   | { type: "chat-added"; line: number; dataset: string }
   | { type: "show-tab"; tab: PanelTab };
@@ -112,14 +124,34 @@ const MAX_LINE = 100_000_000;
 
 type Check = (v: unknown, where: string) => string | null;
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const str = (max: number): Check => (v, w) => (typeof v === "string" && v.length <= max ? null : `${w} must be a string of at most ${max} characters`);
-const nonEmpty = (max: number): Check => (v, w) => (typeof v === "string" && v.trim().length > 0 && v.length <= max ? null : `${w} must be a non-empty string of at most ${max} characters`);
-const oneOf = (xs: readonly string[]): Check => (v, w) => (typeof v === "string" && xs.includes(v) ? null : `${w} must be one of ${xs.join(", ")}`);
-const int = (lo: number, hi: number): Check => (v, w) => (typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi ? null : `${w} must be an integer in [${lo}, ${hi}]`);
+const str =
+  (max: number): Check =>
+  (v, w) =>
+    typeof v === "string" && v.length <= max ? null : `${w} must be a string of at most ${max} characters`;
+const nonEmpty =
+  (max: number): Check =>
+  (v, w) =>
+    typeof v === "string" && v.trim().length > 0 && v.length <= max
+      ? null
+      : `${w} must be a non-empty string of at most ${max} characters`;
+const oneOf =
+  (xs: readonly string[]): Check =>
+  (v, w) =>
+    typeof v === "string" && xs.includes(v) ? null : `${w} must be one of ${xs.join(", ")}`;
+const int =
+  (lo: number, hi: number): Check =>
+  (v, w) =>
+    typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi
+      ? null
+      : `${w} must be an integer in [${lo}, ${hi}]`;
 const bool: Check = (v, w) => (typeof v === "boolean" ? null : `${w} must be true or false`);
-const literal = (x: unknown): Check => (v, w) => (v === x ? null : `${w} must be ${JSON.stringify(x)}`);
+const literal =
+  (x: unknown): Check =>
+  (v, w) =>
+    v === x ? null : `${w} must be ${JSON.stringify(x)}`;
 const absPath: Check = (v, w) => {
-  if (typeof v !== "string" || v.length === 0 || v.length > MAX_PATH) return `${w} must be a non-empty path of at most ${MAX_PATH} characters`;
+  if (typeof v !== "string" || v.length === 0 || v.length > MAX_PATH)
+    return `${w} must be a non-empty path of at most ${MAX_PATH} characters`;
   if (v.includes("\0")) return `${w} contains a NUL character`;
   if (!(v.startsWith("/") || /^[A-Za-z]:[\\/]/.test(v))) return `${w} must be an absolute path`;
   return null;
@@ -131,7 +163,8 @@ function shape(fields: Record<string, Check>, optional: Record<string, Check> = 
     if (!isObj(v)) return `${w} must be an object`;
     // Own keys only: `in` would also see Object.prototype, letting "__proto__"/"constructor" fields
     // through (found by test/unit/reliability/webview.test.ts).
-    const known = (k: string) => Object.prototype.hasOwnProperty.call(fields, k) || Object.prototype.hasOwnProperty.call(optional, k);
+    const known = (k: string) =>
+      Object.prototype.hasOwnProperty.call(fields, k) || Object.prototype.hasOwnProperty.call(optional, k);
     for (const k of Object.keys(v)) if (!known(k)) return `${w} has unexpected field '${k}'`;
     for (const [k, c] of Object.entries(fields)) {
       if (!(k in v)) return `${w} lacks '${k}'`;
@@ -148,19 +181,30 @@ function shape(fields: Record<string, Check>, optional: Record<string, Check> = 
 }
 
 const sessionCheck = shape(
-  { dataset: absPath, runs: (v, w) => {
-    if (!Array.isArray(v) || v.length > MAX_RUNS) return `${w} must be an array of at most ${MAX_RUNS} paths`;
-    for (const [i, p] of v.entries()) {
-      const e = absPath(p, `${w}[${i}]`);
-      if (e) return e;
-    }
-    return null;
-  } },
+  {
+    dataset: absPath,
+    runs: (v, w) => {
+      if (!Array.isArray(v) || v.length > MAX_RUNS) return `${w} must be an array of at most ${MAX_RUNS} paths`;
+      for (const [i, p] of v.entries()) {
+        const e = absPath(p, `${w}[${i}]`);
+        if (e) return e;
+      }
+      return null;
+    },
+  },
   { base: absPath },
 );
 
 const viewStateCheck = shape(
-  { v: literal(WEBVIEW_PROTOCOL_VERSION), filter: oneOf(RECORD_FILTERS), sort: oneOf(SORT_KEYS), descending: bool, run: int(0, MAX_RUNS), search: str(MAX_TEXT), tab: oneOf(PANEL_TABS) },
+  {
+    v: literal(WEBVIEW_PROTOCOL_VERSION),
+    filter: oneOf(RECORD_FILTERS),
+    sort: oneOf(SORT_KEYS),
+    descending: bool,
+    run: int(0, MAX_RUNS),
+    search: str(MAX_TEXT),
+    tab: oneOf(PANEL_TABS),
+  },
   { session: sessionCheck, selectedKey: str(MAX_TEXT) },
 );
 
@@ -194,4 +238,12 @@ export function validatePanelViewState(raw: unknown): Validation<PanelViewState>
   return e ? { ok: false, error: e } : { ok: true, value: raw as PanelViewState };
 }
 
-export const DEFAULT_VIEW_STATE: PanelViewState = { v: WEBVIEW_PROTOCOL_VERSION, filter: "all", sort: "line", descending: false, run: 0, search: "", tab: "examples" };
+export const DEFAULT_VIEW_STATE: PanelViewState = {
+  v: WEBVIEW_PROTOCOL_VERSION,
+  filter: "all",
+  sort: "line",
+  descending: false,
+  run: 0,
+  search: "",
+  tab: "examples",
+};

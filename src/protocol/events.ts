@@ -143,8 +143,16 @@ export interface LogEvent extends EventBase {
 }
 
 export type TrainEvent =
-  | RunStartEvent | PhaseEvent | StepEvent | QuickEvalEvent | CheckpointEvent | EarlyStopEvent
-  | DoneEvent | ErrorEvent | CancelledEvent | LogEvent;
+  | RunStartEvent
+  | PhaseEvent
+  | StepEvent
+  | QuickEvalEvent
+  | CheckpointEvent
+  | EarlyStopEvent
+  | DoneEvent
+  | ErrorEvent
+  | CancelledEvent
+  | LogEvent;
 
 export type TrainEventType = TrainEvent["type"];
 
@@ -164,10 +172,40 @@ export function formatEvent(event: TrainEvent): string {
 // Field checks per event type. `n` number, `i` non-negative integer, `s` string, `o` object;
 // a trailing `?` marks an optional field.
 const FIELDS: Record<TrainEventType, Record<string, string>> = {
-  "run-start": { runDir: "s", method: "s", model: "s", dataset: "s", totalSteps: "i", stepsPerEpoch: "i", epochs: "i", trainableParams: "i", totalParams: "i", provider: "s", resumedFromStep: "i?" },
+  "run-start": {
+    runDir: "s",
+    method: "s",
+    model: "s",
+    dataset: "s",
+    totalSteps: "i",
+    stepsPerEpoch: "i",
+    epochs: "i",
+    trainableParams: "i",
+    totalParams: "i",
+    provider: "s",
+    resumedFromStep: "i?",
+  },
   phase: { phase: "s", message: "s", progress: "n?" },
-  step: { step: "i", totalSteps: "i", epoch: "i", loss: "n", ce: "n", kl: "n", lr: "n", gradNorm: "n", tokensPerSec: "n", etaSeconds: "n" },
-  "quick-eval": { step: "i", epoch: "i", abstentionProb: "n", answerAccuracy: "n", abstentionSamples: "i", accuracySamples: "i" },
+  step: {
+    step: "i",
+    totalSteps: "i",
+    epoch: "i",
+    loss: "n",
+    ce: "n",
+    kl: "n",
+    lr: "n",
+    gradNorm: "n",
+    tokensPerSec: "n",
+    etaSeconds: "n",
+  },
+  "quick-eval": {
+    step: "i",
+    epoch: "i",
+    abstentionProb: "n",
+    answerAccuracy: "n",
+    abstentionSamples: "i",
+    accuracySamples: "i",
+  },
   checkpoint: { step: "i", path: "s" },
   "early-stop": { step: "i", reason: "s", detail: "s" },
   done: { summary: "o" },
@@ -204,13 +242,21 @@ export function parseEvent(line: string, where = "event"): ParseResult {
   } catch (e) {
     return { ok: false, error: `${where}: not JSON (${(e as Error).message})` };
   }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { ok: false, error: `${where}: expected a JSON object` };
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    return { ok: false, error: `${where}: expected a JSON object` };
   const o = raw as Record<string, unknown>;
-  if (o.v !== EVENTS_VERSION) return { ok: false, error: `${where}: unsupported events version ${JSON.stringify(o.v)} (this reader knows ${EVENTS_VERSION})` };
+  if (o.v !== EVENTS_VERSION)
+    return {
+      ok: false,
+      error: `${where}: unsupported events version ${JSON.stringify(o.v)} (this reader knows ${EVENTS_VERSION})`,
+    };
   if (typeof o.time !== "string") return { ok: false, error: `${where}: 'time' must be an ISO date string` };
   const type = o.type;
   if (typeof type !== "string" || !(type in FIELDS)) {
-    return { ok: false, error: `${where}: unknown event type ${JSON.stringify(type)}; expected one of ${Object.keys(FIELDS).join(", ")}` };
+    return {
+      ok: false,
+      error: `${where}: unknown event type ${JSON.stringify(type)}; expected one of ${Object.keys(FIELDS).join(", ")}`,
+    };
   }
   const out: Record<string, unknown> = { ...o };
   for (const [field, spec] of Object.entries(FIELDS[type as TrainEventType])) {
@@ -224,7 +270,10 @@ export function parseEvent(line: string, where = "event"): ParseResult {
     if (kind === "n" || kind === "i") {
       const n = numberLike(v);
       if (n === undefined || (kind === "i" && !(Number.isInteger(n) && n >= 0))) {
-        return { ok: false, error: `${where}: ${type}.${field} must be ${kind === "i" ? "a non-negative integer" : "a number"}, got ${JSON.stringify(v)}` };
+        return {
+          ok: false,
+          error: `${where}: ${type}.${field} must be ${kind === "i" ? "a non-negative integer" : "a number"}, got ${JSON.stringify(v)}`,
+        };
       }
       out[field] = n;
     } else if (kind === "s" && typeof v !== "string") {
@@ -234,7 +283,10 @@ export function parseEvent(line: string, where = "event"): ParseResult {
     }
     const allowed = ENUMS[`${type}.${field}`];
     if (allowed && !allowed.includes(v as string)) {
-      return { ok: false, error: `${where}: ${type}.${field} must be one of ${allowed.join(", ")}, got ${JSON.stringify(v)}` };
+      return {
+        ok: false,
+        error: `${where}: ${type}.${field} must be one of ${allowed.join(", ")}, got ${JSON.stringify(v)}`,
+      };
     }
   }
   return { ok: true, event: out as unknown as TrainEvent };

@@ -99,6 +99,4 @@ export type RecordViewMessage =
   | { type: "verify" };
 
 export type RecordHostMessage =
-  | { type: "state"; state: RecordViewState }
-  | { type: "empty"; reason: string }
-  | { type: "notice"; text: string };
+  { type: "state"; state: RecordViewState } | { type: "empty"; reason: string } | { type: "notice"; text: string };

@@ -12,16 +12,31 @@ function reader(provider: string, dtype: DType, rank: number): Promise<ort.Infer
   let r = readers.get(key);
   if (!r) {
     const g = new Graph(`read-${dtype}-${rank}`);
-    const x = g.input("x", dtype, Array.from({ length: rank }, (_, i) => `d${i}`));
+    const x = g.input(
+      "x",
+      dtype,
+      Array.from({ length: rank }, (_, i) => `d${i}`),
+    );
     g.output("y", identity(x));
-    r = ort.InferenceSession.create(toOnnx(g).model, { executionProviders: [provider], graphOptimizationLevel: "disabled", logSeverityLevel: 3 });
+    r = ort.InferenceSession.create(toOnnx(g).model, {
+      executionProviders: [provider],
+      graphOptimizationLevel: "disabled",
+      logSeverityLevel: 3,
+    });
     readers.set(key, r);
     r.catch(() => readers.delete(key));
   }
   return r;
 }
 
-const DTYPE: Partial<Record<string, DType>> = { float32: "float32", float16: "float16", int64: "int64", int32: "int32", uint8: "uint8", bool: "bool" };
+const DTYPE: Partial<Record<string, DType>> = {
+  float32: "float32",
+  float16: "float16",
+  int64: "int64",
+  int32: "int32",
+  uint8: "uint8",
+  bool: "bool",
+};
 
 /** A host copy of `t` (a gpu-buffer tensor of `provider`'s device); CPU tensors are returned as they are. */
 export async function readToHost(provider: string, t: ort.Tensor): Promise<ort.Tensor> {

@@ -1,6 +1,15 @@
 // The only importer of onnxruntime-node: sessions (in-process or on a worker thread), execution-provider
 // choice with a user-readable fallback reason, checked feeds, session-held training state, model files.
-export { createSession, autoOrder, builtProviders, PROVIDERS, LocalSession, readableProviderError, PROFILE_ENV, missingCudaLibrary } from "./session";
+export {
+  createSession,
+  autoOrder,
+  builtProviders,
+  PROVIDERS,
+  LocalSession,
+  readableProviderError,
+  PROFILE_ENV,
+  missingCudaLibrary,
+} from "./session";
 export type { Session, SessionOptions, StepOptions, Provider, ModelSource, Placement } from "./session";
 export { describePlacement, parseProfile } from "./placement";
 export { webgpuAdapterKind, vulkanDrivers, softwareAdapterEnv, CHROMIUM_LIB_DIR } from "../platform/vulkanDrivers";

@@ -10,7 +10,8 @@ export function writeModel(dir: string, fileName: string, m: SerializedModel): s
   const modelPath = join(dir, fileName);
   writeChunks(modelPath, [m.model]);
   for (const e of m.external) {
-    if (basename(e.path) !== e.path) throw new Error(`external file ${e.path}: onnxruntime only accepts a plain file name beside the model`);
+    if (basename(e.path) !== e.path)
+      throw new Error(`external file ${e.path}: onnxruntime only accepts a plain file name beside the model`);
     writeChunks(join(dir, e.path), e.chunks);
   }
   return modelPath;
@@ -43,6 +44,8 @@ export function linkExternal(dir: string, location: string, source: string): voi
   try {
     linkSync(resolve(source), target);
   } catch (e) {
-    throw new Error(`cannot hard-link ${source} into ${dir} (${(e as Error).message}); put the model cache on the same file system as the weights`);
+    throw new Error(
+      `cannot hard-link ${source} into ${dir} (${(e as Error).message}); put the model cache on the same file system as the weights`,
+    );
   }
 }

@@ -34,29 +34,52 @@ export interface Placement {
 
 const INT = new Set(["int64", "int32"]);
 const NON_FLOAT = new Set(["int64", "int32", "bool", "uint8", "int8"]);
-const allNonFloat = (l: Record<string, number[]>[] | undefined) => (l ?? []).every((o) => Object.keys(o).every((t) => NON_FLOAT.has(t)));
+const allNonFloat = (l: Record<string, number[]>[] | undefined) =>
+  (l ?? []).every((o) => Object.keys(o).every((t) => NON_FLOAT.has(t)));
 function isShapeArithmetic(l: Record<string, number[]>[] | undefined): boolean {
   return !!l && l.length > 0 && l.every((o) => Object.entries(o).every(([t, d]) => INT.has(t) && d.length <= 1));
 }
 
-interface ProfileEvent { cat?: string; name?: string; args?: { provider?: string; op_name?: string; input_type_shape?: Record<string, number[]>[] } }
+interface ProfileEvent {
+  cat?: string;
+  name?: string;
+  args?: { provider?: string; op_name?: string; input_type_shape?: Record<string, number[]>[] };
+}
 
-const shapes = (l: Record<string, number[]>[] | undefined) => (l ?? []).map((o) => Object.entries(o).map(([t, d]) => `${t}[${d.join(",")}]`).join("")).join(", ");
+const shapes = (l: Record<string, number[]>[] | undefined) =>
+  (l ?? [])
+    .map((o) =>
+      Object.entries(o)
+        .map(([t, d]) => `${t}[${d.join(",")}]`)
+        .join(""),
+    )
+    .join(", ");
 
 /** Reads a profile's node events: each node's first run counts (later runs repeat the same nodes). */
 export function parseProfile(events: readonly ProfileEvent[]): Placement {
   const seen = new Set<string>();
   const cpuNodes: PlacedNode[] = [];
-  let nodes = 0, copies = 0;
+  let nodes = 0,
+    copies = 0;
   for (const e of events) {
     if (e.cat !== "Node" || !e.name?.endsWith("_kernel_time")) continue;
     const name = e.name.slice(0, -"_kernel_time".length);
     const op = e.args?.op_name ?? "?";
     if (seen.has(name)) continue;
     seen.add(name);
-    if (op === "MemcpyFromHost" || op === "MemcpyToHost") { copies++; continue; }
+    if (op === "MemcpyFromHost" || op === "MemcpyToHost") {
+      copies++;
+      continue;
+    }
     nodes++;
-    if (e.args?.provider === "CPUExecutionProvider") cpuNodes.push({ name, op, inputs: shapes(e.args.input_type_shape), shape: isShapeArithmetic(e.args.input_type_shape), integer: allNonFloat(e.args.input_type_shape) });
+    if (e.args?.provider === "CPUExecutionProvider")
+      cpuNodes.push({
+        name,
+        op,
+        inputs: shapes(e.args.input_type_shape),
+        shape: isShapeArithmetic(e.args.input_type_shape),
+        integer: allNonFloat(e.args.input_type_shape),
+      });
   }
   const fallbacks = cpuNodes.filter((n) => !n.shape);
   return { nodes, cpuNodes, fallbacks, floatFallbacks: fallbacks.filter((n) => !n.integer), copies };
@@ -64,9 +87,14 @@ export function parseProfile(events: readonly ProfileEvent[]): Placement {
 
 /** Reads and deletes the profile files onnxruntime wrote for `prefix` (`<prefix>_<time>.json`). */
 export function takeProfile(prefix: string): Placement | undefined {
-  const dir = dirname(prefix), base = basename(prefix);
+  const dir = dirname(prefix),
+    base = basename(prefix);
   let files: string[];
-  try { files = readdirSync(dir).filter((f) => f.startsWith(base + "_") && f.endsWith(".json")); } catch { return undefined; }
+  try {
+    files = readdirSync(dir).filter((f) => f.startsWith(base + "_") && f.endsWith(".json"));
+  } catch {
+    return undefined;
+  }
   let res: Placement | undefined;
   for (const f of files) {
     const p = join(dir, f);
@@ -88,7 +116,15 @@ export function describePlacement(provider: string, p: Placement): string {
   if (p.fallbacks.length === 0) return `no node fell back: all ${p.nodes - shape} compute nodes on ${provider}${tail}`;
   const byOp = new Map<string, PlacedNode[]>();
   for (const n of p.fallbacks) byOp.set(n.op, [...(byOp.get(n.op) ?? []), n]);
-  const list = [...byOp].map(([op, ns]) => `${op} x${ns.length} (${ns.slice(0, 2).map((n) => `${n.name}: ${n.inputs}`).join("; ")}${ns.length > 2 ? "; ..." : ""})`);
-  const kind = p.floatFallbacks.length ? `${p.floatFallbacks.length} with floating-point inputs` : "none with floating-point inputs";
+  const list = [...byOp].map(
+    ([op, ns]) =>
+      `${op} x${ns.length} (${ns
+        .slice(0, 2)
+        .map((n) => `${n.name}: ${n.inputs}`)
+        .join("; ")}${ns.length > 2 ? "; ..." : ""})`,
+  );
+  const kind = p.floatFallbacks.length
+    ? `${p.floatFallbacks.length} with floating-point inputs`
+    : "none with floating-point inputs";
   return `${p.fallbacks.length} of ${p.nodes} nodes fell back to CPU (${kind}): ${list.join(", ")}${tail}`;
 }

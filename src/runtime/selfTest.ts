@@ -18,16 +18,29 @@ export const SELF_TEST_TOLERANCE = 1e-3;
 const ortVersion = (): string => ort.env.versions?.node ?? "?";
 
 function nvidiaDriver(): string {
-  try { return readFileSync("/proc/driver/nvidia/version", "utf8").split("\n")[0]!.trim(); } catch { return ""; }
+  try {
+    return readFileSync("/proc/driver/nvidia/version", "utf8").split("\n")[0]!.trim();
+  } catch {
+    return "";
+  }
 }
 
 function libStamp(p: string): string {
-  try { const s = statSync(p); return `${s.size}@${Math.round(s.mtimeMs)}`; } catch { return ""; }
+  try {
+    const s = statSync(p);
+    return `${s.size}@${Math.round(s.mtimeMs)}`;
+  } catch {
+    return "";
+  }
 }
 
 export function verdictKey(provider: Gpu, cudaLib?: string): string {
-  const driver = provider === "webgpu" && process.platform === "linux" ? driverFingerprint()
-    : provider === "cuda" ? `${nvidiaDriver()}|${cudaLib ? libStamp(cudaLib) : ""}` : "";
+  const driver =
+    provider === "webgpu" && process.platform === "linux"
+      ? driverFingerprint()
+      : provider === "cuda"
+        ? `${nvidiaDriver()}|${cudaLib ? libStamp(cudaLib) : ""}`
+        : "";
   return [hostname(), process.platform, process.arch, `ort ${ortVersion()}`, provider, driver].join("|");
 }
 
@@ -51,25 +64,47 @@ export function gpuVerdict(provider: Gpu, cudaLib?: string): Promise<GpuVerdict>
 }
 
 /** Two dense layers (B x D x D, tanh), squared error, AdamW: big enough that a working GPU must win. */
-export function selfTestGraph(B = 256, D = 1024): { model: E.SerializedModel; step: E.TrainStep; feeds: Record<string, E.HostTensor>; init: Record<string, E.HostTensor> } {
+export function selfTestGraph(
+  B = 256,
+  D = 1024,
+): {
+  model: E.SerializedModel;
+  step: E.TrainStep;
+  feeds: Record<string, E.HostTensor>;
+  init: Record<string, E.HostTensor>;
+} {
   const g = new E.Graph("seat-gpu-self-test");
   const x = g.input("x", "float32", [B, D]);
   const y = g.input("y", "float32", [B, D]);
   const w1 = g.input("w1", "float32", [D, D]);
   const w2 = g.input("w2", "float32", [D, D]);
   const err = E.sub(E.matMul(E.tanh(E.matMul(x, w1)), w2), y);
-  const step = E.trainStep(E.reduceMean(E.mul(err, err), [0, 1], false), [{ value: w1 }, { value: w2 }], { weightDecay: 0.01 });
-  let seed = 12345;
-  const rnd = (n: number, scale: number) => Float32Array.from({ length: n }, () => {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    return (seed / 2 ** 32 - 0.5) * 2 * scale;
+  const step = E.trainStep(E.reduceMean(E.mul(err, err), [0, 1], false), [{ value: w1 }, { value: w2 }], {
+    weightDecay: 0.01,
   });
-  const feeds = { x: E.hostTensor("float32", [B, D], rnd(B * D, 1)), y: E.hostTensor("float32", [B, D], rnd(B * D, 1)) };
-  const init = { w1: E.hostTensor("float32", [D, D], rnd(D * D, 1 / Math.sqrt(D))), w2: E.hostTensor("float32", [D, D], rnd(D * D, 1 / Math.sqrt(D))), ...E.initialOptimizerState(step) };
+  let seed = 12345;
+  const rnd = (n: number, scale: number) =>
+    Float32Array.from({ length: n }, () => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return (seed / 2 ** 32 - 0.5) * 2 * scale;
+    });
+  const feeds = {
+    x: E.hostTensor("float32", [B, D], rnd(B * D, 1)),
+    y: E.hostTensor("float32", [B, D], rnd(B * D, 1)),
+  };
+  const init = {
+    w1: E.hostTensor("float32", [D, D], rnd(D * D, 1 / Math.sqrt(D))),
+    w2: E.hostTensor("float32", [D, D], rnd(D * D, 1 / Math.sqrt(D))),
+    ...E.initialOptimizerState(step),
+  };
   return { model: E.toOnnx(g), step, feeds, init };
 }
 
-async function runSteps(provider: Exclude<Provider, "auto">, t: ReturnType<typeof selfTestGraph>, steps: number): Promise<{ losses: number[]; w2: Float32Array; ms: number }> {
+async function runSteps(
+  provider: Exclude<Provider, "auto">,
+  t: ReturnType<typeof selfTestGraph>,
+  steps: number,
+): Promise<{ losses: number[]; w2: Float32Array; ms: number }> {
   const s = await createSession(t.model, { provider, label: "GPU self-test", keepOnDevice: Object.keys(t.step.carry) });
   try {
     if (s.provider !== provider) throw new Error(s.fallbackReason ?? `${provider} did not start`);
@@ -78,7 +113,10 @@ async function runSteps(provider: Exclude<Provider, "auto">, t: ReturnType<typeo
     let best = Infinity;
     for (let i = 1; i <= steps; i++) {
       const t0 = performance.now();
-      const out = await s.step({ ...t.feeds, lr: E.hostTensor("float32", [], [1e-3]), step: E.hostTensor("float32", [], [i]) }, { carry: t.step.carry, fetch: [t.step.lossOutput] });
+      const out = await s.step(
+        { ...t.feeds, lr: E.hostTensor("float32", [], [1e-3]), step: E.hostTensor("float32", [], [i]) },
+        { carry: t.step.carry, fetch: [t.step.lossOutput] },
+      );
       if (i > 1) best = Math.min(best, performance.now() - t0); // the first run compiles kernels
       losses.push(Number(out[t.step.lossOutput]!.data[0]));
     }
@@ -90,12 +128,25 @@ async function runSteps(provider: Exclude<Provider, "auto">, t: ReturnType<typeo
 }
 
 /** `shape` and `allowSoftware` are for tests (a small graph, forced through on SwiftShader). */
-export async function selfTest(provider: Gpu, key = verdictKey(provider), shape?: { B: number; D: number; allowSoftware?: boolean }): Promise<GpuVerdict> {
+export async function selfTest(
+  provider: Gpu,
+  key = verdictKey(provider),
+  shape?: { B: number; D: number; allowSoftware?: boolean },
+): Promise<GpuVerdict> {
   const at = new Date().toISOString();
   if (provider === "webgpu" && !shape?.allowSoftware) {
     const kind = webgpuAdapterKind();
     if (kind !== "hardware") {
-      return { provider, ok: false, key, at, reason: kind === "software" ? "only a software Vulkan driver (SwiftShader/lavapipe) is installed; it runs ~100x slower than the CPU" : "no Vulkan driver is installed" };
+      return {
+        provider,
+        ok: false,
+        key,
+        at,
+        reason:
+          kind === "software"
+            ? "only a software Vulkan driver (SwiftShader/lavapipe) is installed; it runs ~100x slower than the CPU"
+            : "no Vulkan driver is installed",
+      };
     }
   }
   const t = selfTestGraph(shape?.B, shape?.D);
@@ -113,12 +164,33 @@ export async function selfTest(provider: Gpu, key = verdictKey(provider), shape?
   for (let i = 0; i < cpu.w2.length; i++) relDiff = Math.max(relDiff, Math.abs(gpu.w2[i]! - cpu.w2[i]!) / wScale);
   const numbers = { cpuStepMs: round(cpu.ms), gpuStepMs: round(gpu.ms), relDiff };
   if (!(relDiff <= SELF_TEST_TOLERANCE)) {
-    return { provider, ok: false, key, at, ...numbers, reason: `self-test: a training step differs from the CPU's by ${relDiff.toExponential(2)} (more than ${SELF_TEST_TOLERANCE})` };
+    return {
+      provider,
+      ok: false,
+      key,
+      at,
+      ...numbers,
+      reason: `self-test: a training step differs from the CPU's by ${relDiff.toExponential(2)} (more than ${SELF_TEST_TOLERANCE})`,
+    };
   }
   if (!(gpu.ms < cpu.ms)) {
-    return { provider, ok: false, key, at, ...numbers, reason: `self-test: a training step took ${numbers.gpuStepMs} ms, the CPU's ${numbers.cpuStepMs} ms` };
+    return {
+      provider,
+      ok: false,
+      key,
+      at,
+      ...numbers,
+      reason: `self-test: a training step took ${numbers.gpuStepMs} ms, the CPU's ${numbers.cpuStepMs} ms`,
+    };
   }
-  return { provider, ok: true, key, at, ...numbers, reason: `self-test passed: ${numbers.gpuStepMs} ms per step vs CPU ${numbers.cpuStepMs} ms, results within ${relDiff.toExponential(1)}` };
+  return {
+    provider,
+    ok: true,
+    key,
+    at,
+    ...numbers,
+    reason: `self-test passed: ${numbers.gpuStepMs} ms per step vs CPU ${numbers.cpuStepMs} ms, results within ${relDiff.toExponential(1)}`,
+  };
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;

@@ -114,12 +114,17 @@ function vulkanLoaderPresent(): boolean {
   if (vulkanCache !== undefined) return vulkanCache;
   const dirs = [
     ...(process.env.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean),
-    "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib/x86_64-linux-gnu", "/lib64", "/usr/local/lib",
+    "/usr/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/usr/lib64",
+    "/usr/lib",
+    "/lib/x86_64-linux-gnu",
+    "/lib64",
+    "/usr/local/lib",
   ];
   vulkanCache = dirs.some((d) => existsSync(join(d, "libvulkan.so.1")));
   return vulkanCache;
 }
-
 
 /** CUDA's provider libraries are not bundled; checking first avoids onnxruntime's loud load failure. */
 export function missingCudaLibrary(): string | null {
@@ -127,7 +132,10 @@ export function missingCudaLibrary(): string | null {
   try {
     const root = dirname(dirname(require.resolve("onnxruntime-node")));
     const dir = join(root, "bin", "napi-v6", process.platform, process.arch);
-    const libs = process.platform === "win32" ? ["onnxruntime_providers_shared.dll", "onnxruntime_providers_cuda.dll"] : ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"];
+    const libs =
+      process.platform === "win32"
+        ? ["onnxruntime_providers_shared.dll", "onnxruntime_providers_cuda.dll"]
+        : ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"];
     const missing = libs.filter((l) => !existsSync(join(dir, l)));
     return missing.length ? missing.map((l) => join(dir, l)).join(", ") : null;
   } catch {
@@ -136,7 +144,11 @@ export function missingCudaLibrary(): string | null {
 }
 
 export function builtProviders(): string[] {
-  try { return ort.listSupportedBackends().map((b) => b.name); } catch { return ["cpu"]; }
+  try {
+    return ort.listSupportedBackends().map((b) => b.name);
+  } catch {
+    return ["cpu"];
+  }
 }
 
 /** One short sentence per failed provider (onnxruntime's messages carry source paths and lambdas). */
@@ -150,14 +162,20 @@ export function readableProviderError(provider: string, e: unknown): string {
   return `${provider}: ${m.length > 200 ? m.slice(0, 200) + "..." : m}`;
 }
 
-function normalize(model: ModelSource, opts: SessionOptions): { arg: string | Uint8Array; external?: { path: string; data: Uint8Array }[] } {
+function normalize(
+  model: ModelSource,
+  opts: SessionOptions,
+): { arg: string | Uint8Array; external?: { path: string; data: Uint8Array }[] } {
   if (typeof model === "string") return { arg: model };
   if (model instanceof Uint8Array) return { arg: model, ...(opts.externalData ? { external: opts.externalData } : {}) };
   const ext = [...(opts.externalData ?? [])];
   for (const f of model.external) {
     const data = new Uint8Array(f.byteLength);
     let off = 0;
-    for (const c of f.chunks) { data.set(c, off); off += c.byteLength; }
+    for (const c of f.chunks) {
+      data.set(c, off);
+      off += c.byteLength;
+    }
     ext.push({ path: f.path, data });
   }
   for (const loc of model.externalLocations) {
@@ -174,12 +192,18 @@ export const PROFILE_ENV = "SEAT_ORT_PROFILE";
 
 export async function createSession(model: ModelSource, options: SessionOptions = {}): Promise<Session> {
   const envPrefix = process.env[PROFILE_ENV];
-  const opts = !options.profilePrefix && envPrefix
-    ? { ...options, profilePrefix: `${envPrefix}-${(options.label ?? "model").replace(/[^\w.-]+/g, "_")}`, profileOnRelease: true }
-    : options;
+  const opts =
+    !options.profilePrefix && envPrefix
+      ? {
+          ...options,
+          profilePrefix: `${envPrefix}-${(options.label ?? "model").replace(/[^\w.-]+/g, "_")}`,
+          profileOnRelease: true,
+        }
+      : options;
   const log = opts.log ?? (() => {});
   const wanted = opts.provider ?? "auto";
-  if (!PROVIDERS.includes(wanted)) throw new Error(`unknown execution provider '${wanted}' (choose ${PROVIDERS.join(", ")})`);
+  if (!PROVIDERS.includes(wanted))
+    throw new Error(`unknown execution provider '${wanted}' (choose ${PROVIDERS.join(", ")})`);
   const order = wanted === "auto" ? autoOrder() : wanted === "cpu" ? ["cpu" as const] : [wanted, "cpu" as const];
   const built = builtProviders();
   const { arg, external } = normalize(model, opts);
@@ -190,24 +214,36 @@ export async function createSession(model: ModelSource, options: SessionOptions 
       continue;
     }
     const missing = ep === "cuda" ? missingCudaLibrary() : null;
-    if (missing) { reasons.push(`cuda: its provider libraries are not installed (${missing} not found)`); continue; }
+    if (missing) {
+      reasons.push(`cuda: its provider libraries are not installed (${missing} not found)`);
+      continue;
+    }
     if (ep === "webgpu" && process.platform === "linux" && !vulkanLoaderPresent()) {
       reasons.push("webgpu: no Vulkan loader (libvulkan.so.1) is installed, so no GPU adapter can be found");
       continue;
     }
     const known = failedProviders.get(ep);
-    if (known) { reasons.push(known); continue; }
+    if (known) {
+      reasons.push(known);
+      continue;
+    }
     if (ep !== "cpu" && wanted === "auto") {
       const v = await gpuVerdict(ep);
-      if (!v.ok) { reasons.push(`${ep}: ${v.reason}`); continue; }
+      if (!v.ok) {
+        reasons.push(`${ep}: ${v.reason}`);
+        continue;
+      }
     }
     if (ep === "webgpu" && wanted === "webgpu" && webgpuAdapterKind() === "software") {
-      log("onnxruntime: webgpu was requested but only a software Vulkan driver is installed: expect it to be ~100x slower than cpu");
+      log(
+        "onnxruntime: webgpu was requested but only a software Vulkan driver is installed: expect it to be ~100x slower than cpu",
+      );
     }
     // A GPU session profiles its first run to learn which nodes onnxruntime put on the CPU.
-    const placementDir = ep !== "cpu" && !opts.profilePrefix ? mkdtempSync(join(tmpdir(), "seat-placement-")) : undefined;
+    const placementDir =
+      ep !== "cpu" && !opts.profilePrefix ? mkdtempSync(join(tmpdir(), "seat-placement-")) : undefined;
     const profilePrefix = opts.profilePrefix ?? (placementDir ? join(placementDir, "run") : undefined);
-    const device = ep === "webgpu" ? opts.keepOnDevice ?? [] : [];
+    const device = ep === "webgpu" ? (opts.keepOnDevice ?? []) : [];
     const o: ort.InferenceSession.SessionOptions = {
       executionProviders: [ep],
       graphOptimizationLevel: "all",
@@ -216,23 +252,38 @@ export async function createSession(model: ModelSource, options: SessionOptions 
       ...(ep !== "cpu" ? { logSeverityLevel: 4 as const } : {}),
       ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
       ...(opts.interOpThreads ? { interOpNumThreads: opts.interOpThreads } : {}),
-      extra: nestDotted({ "session.intra_op.allow_spinning": opts.allowSpinning ? "1" : "0", "session.inter_op.allow_spinning": opts.allowSpinning ? "1" : "0", ...opts.config }),
+      extra: nestDotted({
+        "session.intra_op.allow_spinning": opts.allowSpinning ? "1" : "0",
+        "session.inter_op.allow_spinning": opts.allowSpinning ? "1" : "0",
+        ...opts.config,
+      }),
       ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
       ...(external ? { externalData: external.map((e) => ({ path: e.path, data: e.data })) } : {}),
-      ...(device.length ? { preferredOutputLocation: Object.fromEntries(device.map((n) => [n, "gpu-buffer" as const])) } : {}),
+      ...(device.length
+        ? { preferredOutputLocation: Object.fromEntries(device.map((n) => [n, "gpu-buffer" as const])) }
+        : {}),
     };
     try {
-      const s = typeof arg === "string" ? await ort.InferenceSession.create(arg, o) : await ort.InferenceSession.create(arg, o);
+      const s =
+        typeof arg === "string" ? await ort.InferenceSession.create(arg, o) : await ort.InferenceSession.create(arg, o);
       const reason = reasons.length ? reasons.join("; ") : undefined;
-      if (reason) log(`onnxruntime: using ${ep} (${wanted === "auto" ? "auto" : `requested ${wanted}`} fell back: ${reason})`);
+      if (reason)
+        log(`onnxruntime: using ${ep} (${wanted === "auto" ? "auto" : `requested ${wanted}`} fell back: ${reason})`);
       else log(`onnxruntime: using ${ep}`);
       const label = opts.label ?? (typeof model === "string" ? model : "model");
-      const local = new LocalSession(s, ep, reason, label, { deviceOutputs: device, log, ...(placementDir ? { placementDir } : {}) });
+      const local = new LocalSession(s, ep, reason, label, {
+        deviceOutputs: device,
+        log,
+        ...(placementDir ? { placementDir } : {}),
+      });
       if ("profileOnRelease" in opts) local.profileOnRelease = true;
       return local;
     } catch (e) {
       if (placementDir) rmSync(placementDir, { recursive: true, force: true });
-      if (ep === "cpu") throw new Error(`could not create an onnxruntime session for ${opts.label ?? "the model"}: ${(e as Error).message}${reasons.length ? ` (after: ${reasons.join("; ")})` : ""}`);
+      if (ep === "cpu")
+        throw new Error(
+          `could not create an onnxruntime session for ${opts.label ?? "the model"}: ${(e as Error).message}${reasons.length ? ` (after: ${reasons.join("; ")})` : ""}`,
+        );
       const reason = readableProviderError(ep, e);
       // a provider that cannot start will not start later in this process: don't retry (and re-log) it
       if (/no usable GPU adapter|not installed/.test(reason)) failedProviders.set(ep, reason);
@@ -268,7 +319,13 @@ export class LocalSession implements Session {
   private placed: Placement | undefined;
   private readonly log: (message: string) => void;
 
-  constructor(private s: ort.InferenceSession, readonly provider: Exclude<Provider, "auto">, readonly fallbackReason: string | undefined, private label: string, extras: LocalSessionExtras = {}) {
+  constructor(
+    private s: ort.InferenceSession,
+    readonly provider: Exclude<Provider, "auto">,
+    readonly fallbackReason: string | undefined,
+    private label: string,
+    extras: LocalSessionExtras = {},
+  ) {
     this.meta = s.inputNames.map((name, i) => {
       const m = s.inputMetadata?.[i];
       return m && m.isTensor ? { name, type: m.type, shape: m.shape } : { name };
@@ -277,10 +334,16 @@ export class LocalSession implements Session {
     this.placementDir = extras.placementDir;
     this.log = extras.log ?? (() => {});
   }
-  get inputNames(): readonly string[] { return this.s.inputNames; }
-  get outputNames(): readonly string[] { return this.s.outputNames; }
+  get inputNames(): readonly string[] {
+    return this.s.inputNames;
+  }
+  get outputNames(): readonly string[] {
+    return this.s.outputNames;
+  }
 
-  async placement(): Promise<Placement | undefined> { return this.placed; }
+  async placement(): Promise<Placement | undefined> {
+    return this.placed;
+  }
 
   /** After the first run of a GPU session: stop profiling, read where each node ran, log it. */
   private notePlacement(): void {
@@ -290,7 +353,8 @@ export class LocalSession implements Session {
     try {
       this.s.endProfiling();
       this.placed = takeProfile(join(dir, "run"));
-      if (this.placed) this.log(`onnxruntime: ${this.label} on ${this.provider}: ${describePlacement(this.provider, this.placed)}`);
+      if (this.placed)
+        this.log(`onnxruntime: ${this.label} on ${this.provider}: ${describePlacement(this.provider, this.placed)}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -302,16 +366,27 @@ export class LocalSession implements Session {
     const user: Record<string, ort.Tensor> = {};
     for (const [k, v] of Object.entries(feeds)) {
       if (!v || !v.data || !Array.isArray(v.dims)) throw new FeedError(`${this.label}: feed ${k} is not a tensor`);
-      try { user[k] = toOrt(v); } catch (e) { throw new FeedError(`${this.label}: feed ${k} (${v.dtype}[${v.dims.join(",")}]): ${(e as Error).message}`); }
+      try {
+        user[k] = toOrt(v);
+      } catch (e) {
+        throw new FeedError(`${this.label}: feed ${k} (${v.dtype}[${v.dims.join(",")}]): ${(e as Error).message}`);
+      }
     }
     Object.assign(all, user);
-    checkFeeds(this.label, this.meta, Object.fromEntries(Object.entries(all).map(([k, t]) => [k, { dims: t.dims, type: t.type }])));
+    checkFeeds(
+      this.label,
+      this.meta,
+      Object.fromEntries(Object.entries(all).map(([k, t]) => [k, { dims: t.dims, type: t.type }])),
+    );
     return all;
   }
 
   private checkOutputs(names: string[]): void {
     const bad = names.filter((n) => !this.s.outputNames.includes(n));
-    if (bad.length) throw new FeedError(`${this.label}: unknown output${bad.length > 1 ? "s" : ""} ${bad.join(", ")} (the model returns ${this.s.outputNames.join(", ")})`);
+    if (bad.length)
+      throw new FeedError(
+        `${this.label}: unknown output${bad.length > 1 ? "s" : ""} ${bad.join(", ")} (the model returns ${this.s.outputNames.join(", ")})`,
+      );
   }
 
   /** A host view of an output; a device-resident one is read back (and, unless kept, freed). */
@@ -358,7 +433,10 @@ export class LocalSession implements Session {
 
   async setState(values: Record<string, HostTensor>): Promise<void> {
     for (const [k, v] of Object.entries(values)) {
-      if (!this.s.inputNames.includes(k)) throw new FeedError(`${this.label}: state ${k} is not an input (the model takes ${this.s.inputNames.join(", ")})`);
+      if (!this.s.inputNames.includes(k))
+        throw new FeedError(
+          `${this.label}: state ${k} is not an input (the model takes ${this.s.inputNames.join(", ")})`,
+        );
       this.replace(k, toOrt(v));
     }
   }
@@ -373,14 +451,24 @@ export class LocalSession implements Session {
     const names = [...new Set([...opts.fetch, ...Object.keys(opts.carry)])];
     this.checkOutputs(names);
     for (const [o, i] of Object.entries(opts.carry)) {
-      if (!this.s.inputNames.includes(i)) throw new FeedError(`${this.label}: carry ${o} -> ${i}: ${i} is not an input`);
+      if (!this.s.inputNames.includes(i))
+        throw new FeedError(`${this.label}: carry ${o} -> ${i}: ${i} is not an input`);
     }
     const fetches: Record<string, ort.Tensor | null> = {};
     for (const n of this.fetchOrder(names)) fetches[n] = null;
     for (const [o, i] of Object.entries(opts.carry)) {
       if (this.onDevice.has(o)) continue; // onnxruntime allocates device outputs itself
-      const sp = this.spare.get(i), cur = this.state.get(i);
-      if (sp && cur && sp.location === "cpu" && cur.location === "cpu" && sp.dims.length === cur.dims.length && sp.dims.every((d, k) => d === cur.dims[k])) fetches[o] = sp;
+      const sp = this.spare.get(i),
+        cur = this.state.get(i);
+      if (
+        sp &&
+        cur &&
+        sp.location === "cpu" &&
+        cur.location === "cpu" &&
+        sp.dims.length === cur.dims.length &&
+        sp.dims.every((d, k) => d === cur.dims[k])
+      )
+        fetches[o] = sp;
     }
     const out = await this.s.run(this.feeds(feeds), fetches);
     this.notePlacement();
@@ -417,8 +505,12 @@ export class LocalSession implements Session {
     const res: Record<string, HostTensor> = {};
     for (const n of names ?? [...this.state.keys()]) {
       const t = this.state.get(n);
-      if (!t) throw new Error(`${this.label}: no state named ${n} (held: ${[...this.state.keys()].join(", ") || "none"})`);
-      if (t.location !== "cpu") { res[n] = await this.host(n, t, true); continue; } // already a fresh copy
+      if (!t)
+        throw new Error(`${this.label}: no state named ${n} (held: ${[...this.state.keys()].join(", ") || "none"})`);
+      if (t.location !== "cpu") {
+        res[n] = await this.host(n, t, true);
+        continue;
+      } // already a fresh copy
       const h = fromOrt(n, t);
       res[n] = opts.view ? h : { ...h, data: h.data.slice() as HostTensor["data"] }; // state buffers are recycled
     }
@@ -439,7 +531,9 @@ export class LocalSession implements Session {
     }
   }
   /** Stops profiling (when profilePrefix was set); onnxruntime writes the JSON file. */
-  endProfiling(): void { this.s.endProfiling(); }
+  endProfiling(): void {
+    this.s.endProfiling();
+  }
 
   /** Set when profiling came from PROFILE_ENV: the caller does not know to call endProfiling(). */
   profileOnRelease = false;

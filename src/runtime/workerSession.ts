@@ -26,7 +26,8 @@ class WorkerSession implements Session {
     this.rpc = new WorkerRpc(w, {
       log,
       decodeError: (e) => (e.name === "FeedError" ? new FeedError(e.message) : new Error(e.message)),
-      failure: (cause) => ("error" in cause ? cause.error : new Error(`runtime worker exited (code ${cause.exitCode})`)),
+      failure: (cause) =>
+        "error" in cause ? cause.error : new Error(`runtime worker exited (code ${cause.exitCode})`),
     });
   }
 
@@ -34,12 +35,24 @@ class WorkerSession implements Session {
     return this.rpc.call<T>(req);
   }
 
-  run(feeds: Record<string, HostTensor>, fetch?: string[]) { return this.call<Record<string, HostTensor>>({ op: "run", feeds, ...(fetch ? { fetch } : {}) }); }
-  setState(values: Record<string, HostTensor>) { return this.call<void>({ op: "setState", values }); }
-  step(feeds: Record<string, HostTensor>, opts: StepOptions) { return this.call<Record<string, HostTensor>>({ op: "step", feeds, opts }); }
-  stateLocations() { return this.call<Record<string, string>>({ op: "stateLocations" }); }
-  placement() { return this.call<import("./placement").Placement | undefined>({ op: "placement" }); }
-  getState(names?: string[]) { return this.call<Record<string, HostTensor>>({ op: "getState", ...(names ? { names } : {}) }); }
+  run(feeds: Record<string, HostTensor>, fetch?: string[]) {
+    return this.call<Record<string, HostTensor>>({ op: "run", feeds, ...(fetch ? { fetch } : {}) });
+  }
+  setState(values: Record<string, HostTensor>) {
+    return this.call<void>({ op: "setState", values });
+  }
+  step(feeds: Record<string, HostTensor>, opts: StepOptions) {
+    return this.call<Record<string, HostTensor>>({ op: "step", feeds, opts });
+  }
+  stateLocations() {
+    return this.call<Record<string, string>>({ op: "stateLocations" });
+  }
+  placement() {
+    return this.call<import("./placement").Placement | undefined>({ op: "placement" });
+  }
+  getState(names?: string[]) {
+    return this.call<Record<string, HostTensor>>({ op: "getState", ...(names ? { names } : {}) });
+  }
   async release(): Promise<void> {
     if (!this.rpc.failed) await this.call<void>({ op: "release" }).catch(() => {});
     await this.rpc.terminate(new Error("session released"));
@@ -53,7 +66,12 @@ export async function createWorkerSession(model: ModelSource, opts: SessionOptio
   const { log, ...plain } = opts;
   const s = new WorkerSession(w, log ?? (() => {}));
   try {
-    const info = await s.call<{ inputNames: string[]; outputNames: string[]; provider: Exclude<Provider, "auto">; fallbackReason?: string }>({ op: "create", model, options: plain });
+    const info = await s.call<{
+      inputNames: string[];
+      outputNames: string[];
+      provider: Exclude<Provider, "auto">;
+      fallbackReason?: string;
+    }>({ op: "create", model, options: plain });
     s.inputNames = info.inputNames;
     s.outputNames = info.outputNames;
     s.provider = info.provider;

@@ -17,19 +17,30 @@ export interface ChatSettings {
 
 /** A folder that holds a training run (config.json + checkpoints/) rather than a model. */
 export function isRunFolder(dir: string): boolean {
-  return existsSync(join(dir, RUN_FILES.config)) && existsSync(join(dir, RUN_FILES.checkpoints)) && statSync(join(dir, RUN_FILES.checkpoints)).isDirectory();
+  return (
+    existsSync(join(dir, RUN_FILES.config)) &&
+    existsSync(join(dir, RUN_FILES.checkpoints)) &&
+    statSync(join(dir, RUN_FILES.checkpoints)).isDirectory()
+  );
 }
 
 /** generation_config.json's sampling defaults (greedy unless it samples), overridden by explicit options. */
-export function chatSettings(modelDir: string, explicit: Partial<SamplingOptions> & { maxNewTokens?: number } = {}): ChatSettings {
+export function chatSettings(
+  modelDir: string,
+  explicit: Partial<SamplingOptions> & { maxNewTokens?: number } = {},
+): ChatSettings {
   let g: Record<string, unknown> = {};
-  try { g = JSON.parse(readFileSync(join(modelDir, "generation_config.json"), "utf8")) as Record<string, unknown>; } catch { /* no file: plain defaults */ }
+  try {
+    g = JSON.parse(readFileSync(join(modelDir, "generation_config.json"), "utf8")) as Record<string, unknown>;
+  } catch {
+    /* no file: plain defaults */
+  }
   const num = (k: string) => (typeof g[k] === "number" ? (g[k] as number) : undefined);
   const samples = g["do_sample"] === true;
   return {
     maxNewTokens: explicit.maxNewTokens ?? num("max_new_tokens") ?? 128,
     sampling: {
-      temperature: explicit.temperature ?? (samples ? num("temperature") ?? 1 : 0),
+      temperature: explicit.temperature ?? (samples ? (num("temperature") ?? 1) : 0),
       topP: explicit.topP ?? (samples ? num("top_p") : undefined) ?? 1,
       topK: explicit.topK ?? (samples ? num("top_k") : undefined) ?? 0,
       ...(explicit.seed !== undefined ? { seed: explicit.seed } : {}),
@@ -46,7 +57,11 @@ export interface ChatModel {
 }
 
 /** Loads a model folder, or a run folder's newest checkpoint merged onto its base (nothing written). */
-export async function openChatModel(dirOrRun: string, label: string, opts: LoadOptions & { openings?: readonly string[] } = {}): Promise<ChatModel> {
+export async function openChatModel(
+  dirOrRun: string,
+  label: string,
+  opts: LoadOptions & { openings?: readonly string[] } = {},
+): Promise<ChatModel> {
   const dir = resolve(dirOrRun);
   let model: LlamaModel;
   let folderDir = dir;
@@ -74,13 +89,21 @@ export interface ChatAnswer {
   pAbstain: number;
 }
 
-export async function answer(m: ChatModel, question: string, settings: ChatSettings, opts: { system?: string; signal?: AbortSignal; onText?: (text: string) => void } = {}): Promise<ChatAnswer> {
+export async function answer(
+  m: ChatModel,
+  question: string,
+  settings: ChatSettings,
+  opts: { system?: string; signal?: AbortSignal; onText?: (text: string) => void } = {},
+): Promise<ChatAnswer> {
   const prompt = m.model.tokenizer.encodePrompt(question, opts.system);
   const [r] = await m.model.generate([prompt], {
-    maxNewTokens: settings.maxNewTokens, sampling: settings.sampling, signal: opts.signal,
+    maxNewTokens: settings.maxNewTokens,
+    sampling: settings.sampling,
+    signal: opts.signal,
     onToken: (_row, _id, text) => opts.onText?.(text),
   });
-  const score = async (p: readonly number[], conts: readonly (readonly number[])[]) => (await m.model.score([{ prompt: p, continuations: conts }]))[0]!.total;
+  const score = async (p: readonly number[], conts: readonly (readonly number[])[]) =>
+    (await m.model.score([{ prompt: p, continuations: conts }]))[0]!.total;
   const pAbstain = await abstentionProbability(score, prompt, m.openings, opts.signal);
   return { text: r!.text, tokens: r!.ids.length, finish: r!.finish, pAbstain };
 }

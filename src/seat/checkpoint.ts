@@ -5,14 +5,28 @@
 // `.tmp-*` directory that readers ignore and the next write removes.
 // The tensor file uses the safetensors layout (u64 header length, JSON header, raw little-endian bytes)
 // so checkpoints can be inspected with ordinary tools.
-import { mkdirSync, openSync, closeSync, renameSync, readdirSync, rmSync, readFileSync, existsSync, fstatSync, readSync } from "node:fs";
+import {
+  mkdirSync,
+  openSync,
+  closeSync,
+  renameSync,
+  readdirSync,
+  rmSync,
+  readFileSync,
+  existsSync,
+  fstatSync,
+  readSync,
+} from "node:fs";
 import { join } from "node:path";
 import { syncFolder, writeChunks } from "../util/files";
 import type { PrngState } from "../util/rng";
 
 /** A checkpoint that cannot be used (unreadable, truncated, not what the trainer wrote), naming the file. */
 export class CheckpointError extends Error {
-  constructor(message: string, readonly file: string) {
+  constructor(
+    message: string,
+    readonly file: string,
+  ) {
     super(message);
     this.name = "CheckpointError";
   }
@@ -42,7 +56,10 @@ export interface CheckpointState {
   extra: Record<string, unknown>;
 }
 
-const DTYPES: Record<string, { name: string; ctor: Float32ArrayConstructor | Float64ArrayConstructor | Int32ArrayConstructor }> = {
+const DTYPES: Record<
+  string,
+  { name: string; ctor: Float32ArrayConstructor | Float64ArrayConstructor | Int32ArrayConstructor }
+> = {
   Float32Array: { name: "F32", ctor: Float32Array },
   Float64Array: { name: "F64", ctor: Float64Array },
   Int32Array: { name: "I32", ctor: Int32Array },
@@ -58,7 +75,8 @@ export function encodeSafetensors(tensors: Map<string, CkptTensor>): Buffer[] {
     const d = DTYPES[t.data.constructor.name];
     if (!d) throw new Error(`checkpoint tensor ${name}: unsupported array type ${t.data.constructor.name}`);
     const n = t.shape.reduce((a, b) => a * b, 1);
-    if (n !== t.data.length) throw new Error(`checkpoint tensor ${name}: shape [${t.shape}] holds ${n} values, data has ${t.data.length}`);
+    if (n !== t.data.length)
+      throw new Error(`checkpoint tensor ${name}: shape [${t.shape}] holds ${n} values, data has ${t.data.length}`);
     header[name] = { dtype: d.name, shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
     offset += t.data.byteLength;
   }
@@ -67,7 +85,14 @@ export function encodeSafetensors(tensors: Map<string, CkptTensor>): Buffer[] {
   json += " ".repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  return [len, Buffer.from(json), ...names.map((n) => { const d = tensors.get(n)!.data; return Buffer.from(d.buffer, d.byteOffset, d.byteLength); })];
+  return [
+    len,
+    Buffer.from(json),
+    ...names.map((n) => {
+      const d = tensors.get(n)!.data;
+      return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+    }),
+  ];
 }
 
 /**
@@ -80,7 +105,10 @@ export function readSafetensorsFile(file: string): Map<string, CkptTensor> {
   try {
     fd = openSync(file, "r");
   } catch (e) {
-    throw new CheckpointError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file);
+    throw new CheckpointError(
+      `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      file,
+    );
   }
   try {
     const size = fstatSync(fd).size;
@@ -101,15 +129,27 @@ export function readSafetensorsFile(file: string): Map<string, CkptTensor> {
     const out = new Map<string, CkptTensor>();
     for (const [name, h] of Object.entries(header)) {
       if (name === "__metadata__") continue;
-      if (typeof h !== "object" || h === null) throw new CheckpointError(`${file}: header entry for ${name} is not an object`, file);
+      if (typeof h !== "object" || h === null)
+        throw new CheckpointError(`${file}: header entry for ${name} is not an object`, file);
       const ctor = BY_ST_NAME.get(h.dtype);
-      if (!ctor) throw new CheckpointError(`${file}: tensor ${name} has dtype ${h.dtype}; checkpoints hold F32, F64 or I32`, file);
+      if (!ctor)
+        throw new CheckpointError(
+          `${file}: tensor ${name} has dtype ${h.dtype}; checkpoints hold F32, F64 or I32`,
+          file,
+        );
       const [a, b] = Array.isArray(h.data_offsets) ? h.data_offsets : [NaN, NaN];
       const n = Array.isArray(h.shape) ? h.shape.reduce((x, y) => x * y, 1) : NaN;
       if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b - a !== n * ctor.BYTES_PER_ELEMENT) {
-        throw new CheckpointError(`${file}: tensor ${name}: data_offsets ${JSON.stringify(h.data_offsets)} do not hold shape ${JSON.stringify(h.shape)} of ${h.dtype}`, file);
+        throw new CheckpointError(
+          `${file}: tensor ${name}: data_offsets ${JSON.stringify(h.data_offsets)} do not hold shape ${JSON.stringify(h.shape)} of ${h.dtype}`,
+          file,
+        );
       }
-      if (base + b > size) throw new CheckpointError(`${file}: tensor ${name} runs past the end of the file (truncated: ${size} bytes, needs ${base + b})`, file);
+      if (base + b > size)
+        throw new CheckpointError(
+          `${file}: tensor ${name} runs past the end of the file (truncated: ${size} bytes, needs ${base + b})`,
+          file,
+        );
       const data = new ctor(n);
       readRange(fd, new Uint8Array(data.buffer), base + a, file);
       out.set(name, { shape: h.shape, data });
@@ -135,9 +175,15 @@ export function checkpointName(step: number): string {
 }
 
 /** Writes checkpoint `step` under `dir` atomically and prunes all but the newest `keep`. Returns its path. */
-export function writeCheckpoint(dir: string, state: CheckpointState, tensors: Map<string, CkptTensor>, keep: number): string {
+export function writeCheckpoint(
+  dir: string,
+  state: CheckpointState,
+  tensors: Map<string, CkptTensor>,
+  keep: number,
+): string {
   mkdirSync(dir, { recursive: true });
-  for (const name of readdirSync(dir)) if (name.startsWith(".tmp-")) rmSync(join(dir, name), { recursive: true, force: true });
+  for (const name of readdirSync(dir))
+    if (name.startsWith(".tmp-")) rmSync(join(dir, name), { recursive: true, force: true });
   const final = join(dir, checkpointName(state.step));
   const tmp = join(dir, `.tmp-${checkpointName(state.step)}-${process.pid}`);
   mkdirSync(tmp, { recursive: true });
@@ -147,7 +193,8 @@ export function writeCheckpoint(dir: string, state: CheckpointState, tensors: Ma
   renameSync(tmp, final);
   syncFolder(dir);
   const all = listCheckpoints(dir);
-  for (const old of all.slice(0, Math.max(0, all.length - keep))) rmSync(join(dir, checkpointName(old)), { recursive: true, force: true });
+  for (const old of all.slice(0, Math.max(0, all.length - keep)))
+    rmSync(join(dir, checkpointName(old)), { recursive: true, force: true });
   return final;
 }
 
@@ -185,10 +232,12 @@ function stateProblem(s: unknown, dir: string): string | undefined {
   const st = s as Record<string, unknown>;
   if (st.version !== 1) return `unsupported checkpoint version ${JSON.stringify(st.version)}`;
   for (const k of ["step", "epoch", "batchInEpoch", "tokens"] as const) {
-    if (!Number.isInteger(st[k]) || (st[k] as number) < 0) return `"${k}" must be a non-negative integer, got ${JSON.stringify(st[k])}`;
+    if (!Number.isInteger(st[k]) || (st[k] as number) < 0)
+      return `"${k}" must be a non-negative integer, got ${JSON.stringify(st[k])}`;
   }
   if (typeof st.trainSeconds !== "number") return `"trainSeconds" must be a number`;
-  if (!Array.isArray(st.dataOrder) || !st.dataOrder.every((i) => Number.isInteger(i) && i >= 0)) return `"dataOrder" must be an array of example indices`;
+  if (!Array.isArray(st.dataOrder) || !st.dataOrder.every((i) => Number.isInteger(i) && i >= 0))
+    return `"dataOrder" must be an array of example indices`;
   if (typeof st.rng !== "object" || st.rng === null) return `"rng" must be an object of generator states`;
   if (typeof st.extra !== "object" || st.extra === null) return `"extra" must be an object`;
   const m = /step-(\d+)$/.exec(dir);

@@ -1,14 +1,33 @@
 // The validated training configuration. Layers (defaults < method preset < config file < VS Code
 // settings < task definition < CLI flags) are merged as plain objects, then validated once against
 // SCHEMA; every error names the key, the layer it came from and what was expected.
-import { SCHEMA, PRESETS, PRETRAINED_PRESETS, PRETRAINED_MIN_PARAMS, METHODS, SETTING_TO_CONFIG, type LeafSpec, type LeafValue, type Method } from "./configSchema";
+import {
+  SCHEMA,
+  PRESETS,
+  PRETRAINED_PRESETS,
+  PRETRAINED_MIN_PARAMS,
+  METHODS,
+  SETTING_TO_CONFIG,
+  type LeafSpec,
+  type LeafValue,
+  type Method,
+} from "./configSchema";
 // Direct modules, not ../model/index: the editor host reads configs through this file (seat import-run)
 // and must never load the runtime layer that model/index pulls in.
 import { loadConfig } from "../model/config";
 import { expectedTensors } from "../model/weights";
 import { flattenDotted, nestDotted, setDotted } from "../util/dotted";
 
-export { METHODS, SCHEMA, PRESETS, PRETRAINED_PRESETS, PRETRAINED_MIN_PARAMS, LINEAR_MODULES, type Method, type LeafSpec } from "./configSchema";
+export {
+  METHODS,
+  SCHEMA,
+  PRESETS,
+  PRETRAINED_PRESETS,
+  PRETRAINED_MIN_PARAMS,
+  LINEAR_MODULES,
+  type Method,
+  type LeafSpec,
+} from "./configSchema";
 
 export type MaskType = "random" | "random-per-step" | "magnitude" | "importance";
 
@@ -20,8 +39,13 @@ export interface SeatConfig {
   lossOn: "answer" | "all";
   mask: { type: MaskType; ratio: number; granularity: "element" | "row"; modules: string[] };
   kl: {
-    lambda: number; direction: "forward" | "reverse"; positions: "base-response" | "answer";
-    includePrompt: boolean; input: "perturbed" | "original"; k: number; resample: "epoch" | "fixed";
+    lambda: number;
+    direction: "forward" | "reverse";
+    positions: "base-response" | "answer";
+    includePrompt: boolean;
+    input: "perturbed" | "original";
+    k: number;
+    resample: "epoch" | "fixed";
     maxResponseTokens: number;
   };
   lora: { r: number; alpha: number; targets: string[] };
@@ -29,8 +53,14 @@ export interface SeatConfig {
   replay: { ratio: number };
   full: { modules: string[] };
   optim: {
-    lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; warmupSteps: number;
-    schedule: "constant" | "linear" | "cosine"; clipNorm: number;
+    lr: number;
+    beta1: number;
+    beta2: number;
+    eps: number;
+    weightDecay: number;
+    warmupSteps: number;
+    schedule: "constant" | "linear" | "cosine";
+    clipNorm: number;
   };
   train: { epochs: number; batchSize: number; gradAccum: number; maxSeqLen: number; seed: number; maxSteps: number };
   checkpoint: { everySteps: number; keep: number };
@@ -48,13 +78,20 @@ export interface MethodParts {
 }
 export function methodParts(method: Method): MethodParts {
   switch (method) {
-    case "seat": return { params: "masked", kl: true, ewc: false, replay: false };
-    case "sparse": return { params: "masked", kl: false, ewc: false, replay: false };
-    case "full": return { params: "dense", kl: false, ewc: false, replay: false };
-    case "full+kl": return { params: "dense", kl: true, ewc: false, replay: false };
-    case "ewc": return { params: "dense", kl: false, ewc: true, replay: false };
-    case "replay": return { params: "dense", kl: false, ewc: false, replay: true };
-    case "lora": return { params: "lora", kl: false, ewc: false, replay: false };
+    case "seat":
+      return { params: "masked", kl: true, ewc: false, replay: false };
+    case "sparse":
+      return { params: "masked", kl: false, ewc: false, replay: false };
+    case "full":
+      return { params: "dense", kl: false, ewc: false, replay: false };
+    case "full+kl":
+      return { params: "dense", kl: true, ewc: false, replay: false };
+    case "ewc":
+      return { params: "dense", kl: false, ewc: true, replay: false };
+    case "replay":
+      return { params: "dense", kl: false, ewc: false, replay: true };
+    case "lora":
+      return { params: "lora", kl: false, ewc: false, replay: false };
   }
 }
 
@@ -92,13 +129,19 @@ function describe(spec: LeafSpec): string {
       return `a number${lo || hi ? " " + [lo, hi].filter(Boolean).join(" and ") : ""}`;
     }
     case "int": {
-      const parts = [t.min === undefined ? "" : `>= ${t.min}`, t.max === undefined ? "" : `<= ${t.max}`].filter(Boolean);
+      const parts = [t.min === undefined ? "" : `>= ${t.min}`, t.max === undefined ? "" : `<= ${t.max}`].filter(
+        Boolean,
+      );
       return `an integer${parts.length ? " " + parts.join(" and ") : ""}`;
     }
-    case "enum": return `one of ${t.values.map((v) => JSON.stringify(v)).join(", ")}`;
-    case "bool": return "true or false";
-    case "string": return "a string";
-    case "strings": return "a list of strings";
+    case "enum":
+      return `one of ${t.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "bool":
+      return "true or false";
+    case "string":
+      return "a string";
+    case "strings":
+      return "a list of strings";
   }
 }
 
@@ -115,10 +158,16 @@ export function checkLeaf(spec: LeafSpec, v: unknown): string | undefined {
       if (t.max !== undefined && (v > t.max || (t.kind === "number" && t.maxExclusive && v === t.max))) return bad();
       return undefined;
     }
-    case "enum": return typeof v === "string" && t.values.includes(v) ? undefined : bad();
-    case "bool": return typeof v === "boolean" ? undefined : bad();
-    case "string": return typeof v === "string" || (t.optional && v === undefined) ? undefined : bad();
-    case "strings": return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string" && x.length > 0) ? undefined : `expected a non-empty list of strings, got ${JSON.stringify(v)}`;
+    case "enum":
+      return typeof v === "string" && t.values.includes(v) ? undefined : bad();
+    case "bool":
+      return typeof v === "boolean" ? undefined : bad();
+    case "string":
+      return typeof v === "string" || (t.optional && v === undefined) ? undefined : bad();
+    case "strings":
+      return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string" && x.length > 0)
+        ? undefined
+        : `expected a non-empty list of strings, got ${JSON.stringify(v)}`;
   }
 }
 
@@ -136,7 +185,10 @@ function closestKey(key: string): string | undefined {
   let bestD = Infinity;
   for (const s of SCHEMA) {
     const dd = Math.min(dist(key, s.path), dist(key, s.path.split(".").pop()!) + 1);
-    if (dd < bestD) { bestD = dd; best = s.path; }
+    if (dd < bestD) {
+      bestD = dd;
+      best = s.path;
+    }
   }
   return bestD <= Math.max(2, key.length / 3) ? best : undefined;
 }
@@ -174,8 +226,14 @@ export function resolveConfig(layers: SourcedLayer[]): ResolvedConfig {
   const methodGiven = given.get("method");
   let method: Method = "seat";
   if (methodGiven) {
-    if (typeof methodGiven.value === "string" && (METHODS as readonly string[]).includes(methodGiven.value)) method = methodGiven.value as Method;
-    else problems.push({ key: "method", source: methodGiven.source, message: `expected one of ${METHODS.join(", ")}, got ${JSON.stringify(methodGiven.value)}` });
+    if (typeof methodGiven.value === "string" && (METHODS as readonly string[]).includes(methodGiven.value))
+      method = methodGiven.value as Method;
+    else
+      problems.push({
+        key: "method",
+        source: methodGiven.source,
+        message: `expected one of ${METHODS.join(", ")}, got ${JSON.stringify(methodGiven.value)}`,
+      });
   }
   const modelGiven = given.get("model")?.value;
   const pretrained = typeof modelGiven === "string" && isPretrainedSize(modelGiven);
@@ -193,8 +251,18 @@ export function resolveConfig(layers: SourcedLayer[]): ResolvedConfig {
     }
     setDotted(out, spec.path, Array.isArray(value) ? [...value] : value);
   }
-  if (!out.model) problems.push({ key: "model", source: given.get("model")?.source ?? "default", message: "required: a local Hugging Face model folder" });
-  if (!out.dataset) problems.push({ key: "dataset", source: given.get("dataset")?.source ?? "default", message: "required: a JSONL dataset file" });
+  if (!out.model)
+    problems.push({
+      key: "model",
+      source: given.get("model")?.source ?? "default",
+      message: "required: a local Hugging Face model folder",
+    });
+  if (!out.dataset)
+    problems.push({
+      key: "dataset",
+      source: given.get("dataset")?.source ?? "default",
+      message: "required: a JSONL dataset file",
+    });
   if (problems.length) throw new ConfigError(problems);
   return { config: out as unknown as SeatConfig, warnings };
 }
@@ -229,19 +297,42 @@ export function parseLeafString(spec: LeafSpec, raw: string): unknown {
       const n = raw.trim() === "" ? NaN : Number(raw);
       return Number.isNaN(n) ? raw : n;
     }
-    case "bool": return raw === "true" ? true : raw === "false" ? false : raw;
-    case "strings": return raw.split(",").map((s) => s.trim()).filter(Boolean);
-    default: return raw;
+    case "bool":
+      return raw === "true" ? true : raw === "false" ? false : raw;
+    case "strings":
+      return raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+    default:
+      return raw;
   }
 }
 
 /** CLI flags derived from the schema (string-typed for parseArgs; booleans accept --flag too). */
-export function configFlagSpecs(): Record<string, { type: "string" | "boolean"; help: string; arg?: string; path: string }> {
+export function configFlagSpecs(): Record<
+  string,
+  { type: "string" | "boolean"; help: string; arg?: string; path: string }
+> {
   const out: Record<string, { type: "string" | "boolean"; help: string; arg?: string; path: string }> = {};
   for (const s of SCHEMA) {
     if (!s.flag) continue;
-    const arg = s.type.kind === "enum" ? s.type.values.join("|") : s.type.kind === "strings" ? "A,B" : s.type.kind === "string" ? "PATH" : s.type.kind === "bool" ? undefined : "N";
-    out[s.flag] = { type: s.type.kind === "bool" ? "boolean" : "string", help: `${s.path}: ${s.reason}`, arg, path: s.path };
+    const arg =
+      s.type.kind === "enum"
+        ? s.type.values.join("|")
+        : s.type.kind === "strings"
+          ? "A,B"
+          : s.type.kind === "string"
+            ? "PATH"
+            : s.type.kind === "bool"
+              ? undefined
+              : "N";
+    out[s.flag] = {
+      type: s.type.kind === "bool" ? "boolean" : "string",
+      help: `${s.path}: ${s.reason}`,
+      arg,
+      path: s.path,
+    };
   }
   return out;
 }
@@ -268,7 +359,10 @@ export function layerFromFlags(values: Record<string, unknown>): SourcedLayer[] 
     }
     const key = s.slice(0, eq);
     const spec = BY_PATH.get(key);
-    layers.push({ source: `--set ${key}`, layer: nest(key, spec ? parseLeafString(spec, s.slice(eq + 1)) : s.slice(eq + 1)) });
+    layers.push({
+      source: `--set ${key}`,
+      layer: nest(key, spec ? parseLeafString(spec, s.slice(eq + 1)) : s.slice(eq + 1)),
+    });
   }
   return layers;
 }
@@ -299,7 +393,8 @@ export function layerFromTask(def: SeatTaskDefinition): { configFile?: string; l
   if (def.method !== undefined) layer.method = def.method;
   if (def.outDir !== undefined) layer.outDir = def.outDir;
   for (const [k, v] of Object.entries(def.settings ?? {})) {
-    if (typeof v === "object" && v !== null && !Array.isArray(v)) Object.assign(layer, { [k]: { ...(layer[k] as object), ...v } });
+    if (typeof v === "object" && v !== null && !Array.isArray(v))
+      Object.assign(layer, { [k]: { ...(layer[k] as object), ...v } });
     else setDotted(layer, k, v);
   }
   return { configFile: def.config, layer: { source: "task definition", layer } };
@@ -326,10 +421,14 @@ export function layerFromConfigText(text: string, file: string): SourcedLayer {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError([{ key: "(file)", source: `config file ${file}`, message: `not valid JSON: ${(e as Error).message}` }]);
+    throw new ConfigError([
+      { key: "(file)", source: `config file ${file}`, message: `not valid JSON: ${(e as Error).message}` },
+    ]);
   }
   if (typeof v !== "object" || v === null || Array.isArray(v)) {
-    throw new ConfigError([{ key: "(file)", source: `config file ${file}`, message: "expected a JSON object of settings" }]);
+    throw new ConfigError([
+      { key: "(file)", source: `config file ${file}`, message: "expected a JSON object of settings" },
+    ]);
   }
   return { source: `config file ${file}`, layer: v as ConfigLayer };
 }

@@ -11,13 +11,26 @@ function settingsTable(): string {
   const rows = ["| key | flag | VS Code setting | default | why |", "|---|---|---|---|---|"];
   for (const s of SCHEMA) {
     const setting = SETTING_OF.get(s.path);
-    rows.push(`| \`${s.path}\` | ${s.flag ? `\`--${s.flag}\`` : ""} | ${setting ? `\`${setting}\`` : ""} | \`${JSON.stringify(s.default) ?? "unset"}\` | ${cell(s.reason)} |`);
+    rows.push(
+      `| \`${s.path}\` | ${s.flag ? `\`--${s.flag}\`` : ""} | ${setting ? `\`${setting}\`` : ""} | \`${JSON.stringify(s.default) ?? "unset"}\` | ${cell(s.reason)} |`,
+    );
   }
   return rows.join("\n");
 }
 
 function presetTable(presets = PRESETS): string {
-  return ["| method | overrides | why |", "|---|---|---|", ...METHODS.map((m) => `| \`${m}\` | ${Object.entries(presets[m].values).map(([k, v]) => `\`${k}=${v}\``).join(", ") || "none"} | ${cell(presets[m].reason)} |`)].join("\n");
+  return [
+    "| method | overrides | why |",
+    "|---|---|---|",
+    ...METHODS.map(
+      (m) =>
+        `| \`${m}\` | ${
+          Object.entries(presets[m].values)
+            .map(([k, v]) => `\`${k}=${v}\``)
+            .join(", ") || "none"
+        } | ${cell(presets[m].reason)} |`,
+    ),
+  ].join("\n");
 }
 
 export function configDocMarkdown(): string {

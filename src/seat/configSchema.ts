@@ -38,118 +38,396 @@ export const LINEAR_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_pro
 
 export const SCHEMA: readonly LeafSpec[] = [
   // What to train on.
-  { path: "method", type: { kind: "enum", values: METHODS }, default: "seat", flag: "method",
-    reason: "SEAT is the product's point: learn the facts, keep abstention on look-alike unknown entities." },
-  { path: "model", type: { kind: "string" }, default: "", flag: "model",
-    reason: "A local Hugging Face folder (config.json, safetensors, tokenizer.json); no default model hub is reachable offline." },
-  { path: "dataset", type: { kind: "string" }, default: "", flag: "data",
-    reason: "A JSONL dataset in any format the dataset reader accepts." },
-  { path: "outDir", type: { kind: "string", optional: true }, default: undefined, flag: "out",
-    reason: "Unset: runs/<date>-<method> under the working directory, so runs never overwrite each other." },
-  { path: "lossOn", type: { kind: "enum", values: ["answer", "all"] }, default: "answer", flag: "loss-on",
-    reason: "SEAT's CE covers answer tokens only (prompt masked); 'all' is plain language-model training." },
+  {
+    path: "method",
+    type: { kind: "enum", values: METHODS },
+    default: "seat",
+    flag: "method",
+    reason: "SEAT is the product's point: learn the facts, keep abstention on look-alike unknown entities.",
+  },
+  {
+    path: "model",
+    type: { kind: "string" },
+    default: "",
+    flag: "model",
+    reason:
+      "A local Hugging Face folder (config.json, safetensors, tokenizer.json); no default model hub is reachable offline.",
+  },
+  {
+    path: "dataset",
+    type: { kind: "string" },
+    default: "",
+    flag: "data",
+    reason: "A JSONL dataset in any format the dataset reader accepts.",
+  },
+  {
+    path: "outDir",
+    type: { kind: "string", optional: true },
+    default: undefined,
+    flag: "out",
+    reason: "Unset: runs/<date>-<method> under the working directory, so runs never overwrite each other.",
+  },
+  {
+    path: "lossOn",
+    type: { kind: "enum", values: ["answer", "all"] },
+    default: "answer",
+    flag: "loss-on",
+    reason: "SEAT's CE covers answer tokens only (prompt masked); 'all' is plain language-model training.",
+  },
 
   // Sparse tuning (seat, sparse).
-  { path: "mask.type", type: { kind: "enum", values: ["random", "random-per-step", "magnitude", "importance"] }, default: "random", flag: "mask", methods: MASK_METHODS,
-    reason: "The paper's default, and measured best: redrawing the mask every step learned the facts equally but kept less held-out abstention (IDK-SM 0.73 vs 0.83, SWEEP.md)." },
-  { path: "mask.ratio", type: { kind: "number", min: 0, max: 1, minExclusive: true }, default: 0.05, flag: "mask-ratio", methods: MASK_METHODS,
-    reason: "Unpublished in the paper; measured on the embedded world (SWEEP.md): 0.01 does not learn the facts in 12 epochs (FT <= 0.35), 0.05 learns all of them and keeps abstention with the KL term; 0.2 gains nothing." },
-  { path: "mask.granularity", type: { kind: "enum", values: ["element", "row"] }, default: "element", flag: "mask-granularity", methods: MASK_METHODS,
-    reason: "Element masks spread the update over every row and column; row masks are the cheaper structured variant." },
-  { path: "mask.modules", type: { kind: "strings" }, default: LINEAR_MODULES, flag: "mask-modules", methods: MASK_METHODS,
-    reason: "The paper draws the mask from all linear weights of attention and MLP; embeddings and norms stay frozen." },
+  {
+    path: "mask.type",
+    type: { kind: "enum", values: ["random", "random-per-step", "magnitude", "importance"] },
+    default: "random",
+    flag: "mask",
+    methods: MASK_METHODS,
+    reason:
+      "The paper's default, and measured best: redrawing the mask every step learned the facts equally but kept less held-out abstention (IDK-SM 0.73 vs 0.83, SWEEP.md).",
+  },
+  {
+    path: "mask.ratio",
+    type: { kind: "number", min: 0, max: 1, minExclusive: true },
+    default: 0.05,
+    flag: "mask-ratio",
+    methods: MASK_METHODS,
+    reason:
+      "Unpublished in the paper; measured on the embedded world (SWEEP.md): 0.01 does not learn the facts in 12 epochs (FT <= 0.35), 0.05 learns all of them and keeps abstention with the KL term; 0.2 gains nothing.",
+  },
+  {
+    path: "mask.granularity",
+    type: { kind: "enum", values: ["element", "row"] },
+    default: "element",
+    flag: "mask-granularity",
+    methods: MASK_METHODS,
+    reason: "Element masks spread the update over every row and column; row masks are the cheaper structured variant.",
+  },
+  {
+    path: "mask.modules",
+    type: { kind: "strings" },
+    default: LINEAR_MODULES,
+    flag: "mask-modules",
+    methods: MASK_METHODS,
+    reason: "The paper draws the mask from all linear weights of attention and MLP; embeddings and norms stay frozen.",
+  },
 
   // Entity-perturbed KL (seat, full+kl).
-  { path: "kl.lambda", type: { kind: "number", min: 0 }, default: 1, flag: "lambda", methods: KL_METHODS,
-    reason: "Unpublished in the paper; measured (SWEEP.md): 0 loses abstention on look-alikes entirely (0.00), 1 keeps it (0.94) with every fact learned, 3 keeps slightly more held-out abstention but starts to cost facts." },
-  { path: "kl.direction", type: { kind: "enum", values: ["forward", "reverse"] }, default: "forward", flag: "kl-direction", methods: KL_METHODS,
-    reason: "Forward KL(p_base || p_tuned) is the authors' earlier convention (PISTOL code, log_target kl_div). Measured (SWEEP.md, 2 datasets x 3 seeds): reverse keeps more abstention (IDK-SM +0.04-0.05) but now and then costs a taught fact or refuses a training question; forward never did." },
-  { path: "kl.positions", type: { kind: "enum", values: ["base-response", "answer"] }, default: "base-response", flag: "kl-positions", methods: KL_METHODS,
-    reason: "The base model's own greedy reply to the perturbed prompt is its abstention: that is the behaviour to keep." },
-  { path: "kl.includePrompt", type: { kind: "bool" }, default: false, flag: "kl-prompt", methods: KL_METHODS,
-    reason: "Prompt positions add little signal about the reply and cost compute; off unless measured otherwise." },
-  { path: "kl.input", type: { kind: "enum", values: ["perturbed", "original"] }, default: "perturbed", flag: "kl-input", methods: KL_METHODS,
-    reason: "Perturbed prompts are SEAT; 'original' is the reviewers' ablation (KL on the unperturbed inputs)." },
-  { path: "kl.k", type: { kind: "int", min: 1, max: 16 }, default: 1, flag: "k", methods: KL_METHODS,
-    reason: "One perturbed copy per example per epoch doubles the forward cost; more copies multiply it." },
-  { path: "kl.resample", type: { kind: "enum", values: ["epoch", "fixed"] }, default: "epoch", flag: "kl-resample", methods: KL_METHODS,
-    reason: "Drawing fresh look-alikes each epoch shows more distinct unknown names for the same cost." },
-  { path: "kl.maxResponseTokens", type: { kind: "int", min: 1, max: 512 }, default: 32, flag: "kl-max-response", methods: KL_METHODS,
-    reason: "Abstentions are short; 32 tokens cover them while bounding the teacher's generation time." },
+  {
+    path: "kl.lambda",
+    type: { kind: "number", min: 0 },
+    default: 1,
+    flag: "lambda",
+    methods: KL_METHODS,
+    reason:
+      "Unpublished in the paper; measured (SWEEP.md): 0 loses abstention on look-alikes entirely (0.00), 1 keeps it (0.94) with every fact learned, 3 keeps slightly more held-out abstention but starts to cost facts.",
+  },
+  {
+    path: "kl.direction",
+    type: { kind: "enum", values: ["forward", "reverse"] },
+    default: "forward",
+    flag: "kl-direction",
+    methods: KL_METHODS,
+    reason:
+      "Forward KL(p_base || p_tuned) is the authors' earlier convention (PISTOL code, log_target kl_div). Measured (SWEEP.md, 2 datasets x 3 seeds): reverse keeps more abstention (IDK-SM +0.04-0.05) but now and then costs a taught fact or refuses a training question; forward never did.",
+  },
+  {
+    path: "kl.positions",
+    type: { kind: "enum", values: ["base-response", "answer"] },
+    default: "base-response",
+    flag: "kl-positions",
+    methods: KL_METHODS,
+    reason:
+      "The base model's own greedy reply to the perturbed prompt is its abstention: that is the behaviour to keep.",
+  },
+  {
+    path: "kl.includePrompt",
+    type: { kind: "bool" },
+    default: false,
+    flag: "kl-prompt",
+    methods: KL_METHODS,
+    reason: "Prompt positions add little signal about the reply and cost compute; off unless measured otherwise.",
+  },
+  {
+    path: "kl.input",
+    type: { kind: "enum", values: ["perturbed", "original"] },
+    default: "perturbed",
+    flag: "kl-input",
+    methods: KL_METHODS,
+    reason: "Perturbed prompts are SEAT; 'original' is the reviewers' ablation (KL on the unperturbed inputs).",
+  },
+  {
+    path: "kl.k",
+    type: { kind: "int", min: 1, max: 16 },
+    default: 1,
+    flag: "k",
+    methods: KL_METHODS,
+    reason: "One perturbed copy per example per epoch doubles the forward cost; more copies multiply it.",
+  },
+  {
+    path: "kl.resample",
+    type: { kind: "enum", values: ["epoch", "fixed"] },
+    default: "epoch",
+    flag: "kl-resample",
+    methods: KL_METHODS,
+    reason: "Drawing fresh look-alikes each epoch shows more distinct unknown names for the same cost.",
+  },
+  {
+    path: "kl.maxResponseTokens",
+    type: { kind: "int", min: 1, max: 512 },
+    default: 32,
+    flag: "kl-max-response",
+    methods: KL_METHODS,
+    reason: "Abstentions are short; 32 tokens cover them while bounding the teacher's generation time.",
+  },
 
   // LoRA.
-  { path: "lora.r", type: { kind: "int", min: 1, max: 1024 }, default: 8, flag: "lora-r", methods: ["lora"],
-    reason: "The paper's LoRA baseline uses r=8." },
-  { path: "lora.alpha", type: { kind: "number", min: 0, minExclusive: true }, default: 16, flag: "lora-alpha", methods: ["lora"],
-    reason: "alpha = 2r is the common LoRA setting (update scale alpha/r = 2)." },
-  { path: "lora.targets", type: { kind: "strings" }, default: LINEAR_MODULES, flag: "lora-targets", methods: ["lora"],
-    reason: "The same linear weights SEAT's mask draws from, so the comparison differs only in how the update is parametrised." },
+  {
+    path: "lora.r",
+    type: { kind: "int", min: 1, max: 1024 },
+    default: 8,
+    flag: "lora-r",
+    methods: ["lora"],
+    reason: "The paper's LoRA baseline uses r=8.",
+  },
+  {
+    path: "lora.alpha",
+    type: { kind: "number", min: 0, minExclusive: true },
+    default: 16,
+    flag: "lora-alpha",
+    methods: ["lora"],
+    reason: "alpha = 2r is the common LoRA setting (update scale alpha/r = 2).",
+  },
+  {
+    path: "lora.targets",
+    type: { kind: "strings" },
+    default: LINEAR_MODULES,
+    flag: "lora-targets",
+    methods: ["lora"],
+    reason:
+      "The same linear weights SEAT's mask draws from, so the comparison differs only in how the update is parametrised.",
+  },
 
   // EWC.
-  { path: "ewc.lambda", type: { kind: "number", min: 0 }, default: 100, flag: "ewc-lambda", methods: ["ewc"],
-    reason: "Penalty lambda/2 * sum F (w - w0)^2; diagonal Fisher values are small, so lambda is large (provisional)." },
-  { path: "ewc.fisher", type: { kind: "enum", values: ["base-responses", "train"] }, default: "base-responses", flag: "ewc-fisher", methods: ["ewc"],
-    reason: "The behaviour to protect is the base model's own replies (its abstentions) to perturbed training prompts: squared gradients of their log-likelihood." },
-  { path: "ewc.samples", type: { kind: "int", min: 1 }, default: 64, flag: "ewc-samples", methods: ["ewc"],
-    reason: "Prompts averaged into the diagonal Fisher; 64 keeps the one-off pass short." },
+  {
+    path: "ewc.lambda",
+    type: { kind: "number", min: 0 },
+    default: 100,
+    flag: "ewc-lambda",
+    methods: ["ewc"],
+    reason: "Penalty lambda/2 * sum F (w - w0)^2; diagonal Fisher values are small, so lambda is large (provisional).",
+  },
+  {
+    path: "ewc.fisher",
+    type: { kind: "enum", values: ["base-responses", "train"] },
+    default: "base-responses",
+    flag: "ewc-fisher",
+    methods: ["ewc"],
+    reason:
+      "The behaviour to protect is the base model's own replies (its abstentions) to perturbed training prompts: squared gradients of their log-likelihood.",
+  },
+  {
+    path: "ewc.samples",
+    type: { kind: "int", min: 1 },
+    default: 64,
+    flag: "ewc-samples",
+    methods: ["ewc"],
+    reason: "Prompts averaged into the diagonal Fisher; 64 keeps the one-off pass short.",
+  },
 
   // Replay.
-  { path: "replay.ratio", type: { kind: "number", min: 0 }, default: 1, flag: "replay-ratio", methods: ["replay"],
-    reason: "The paper's replay baseline mixes one abstention example per training example (ratio 1.0)." },
+  {
+    path: "replay.ratio",
+    type: { kind: "number", min: 0 },
+    default: 1,
+    flag: "replay-ratio",
+    methods: ["replay"],
+    reason: "The paper's replay baseline mixes one abstention example per training example (ratio 1.0).",
+  },
 
   // Full fine-tuning.
-  { path: "full.modules", type: { kind: "strings" }, default: ["*"], flag: "full-modules", methods: DENSE_METHODS,
-    reason: "Full fine-tuning trains every tensor (embeddings, norms, linear weights), as in the paper." },
+  {
+    path: "full.modules",
+    type: { kind: "strings" },
+    default: ["*"],
+    flag: "full-modules",
+    methods: DENSE_METHODS,
+    reason: "Full fine-tuning trains every tensor (embeddings, norms, linear weights), as in the paper.",
+  },
 
   // Optimizer.
-  { path: "optim.lr", type: { kind: "number", min: 0, minExclusive: true }, default: 1e-2, flag: "lr",
-    reason: "Sparse updates (seat, sparse) need a large step: measured on the embedded world, 3e-3 learned no fact in 12 epochs, 1e-2 and 3e-2 all of them (SWEEP.md); dense methods' presets use 1e-3." },
-  { path: "optim.beta1", type: { kind: "number", min: 0, max: 1, maxExclusive: true }, default: 0.9, flag: "beta1", reason: "AdamW's standard first-moment decay." },
-  { path: "optim.beta2", type: { kind: "number", min: 0, max: 1, maxExclusive: true }, default: 0.999, flag: "beta2", reason: "AdamW's standard second-moment decay." },
-  { path: "optim.eps", type: { kind: "number", min: 0, minExclusive: true }, default: 1e-8, reason: "AdamW's standard epsilon." },
-  { path: "optim.weightDecay", type: { kind: "number", min: 0 }, default: 0, flag: "weight-decay",
-    reason: "Decay pulls trained weights toward zero rather than toward the base model; with few epochs on new facts it only adds drift." },
-  { path: "optim.warmupSteps", type: { kind: "int", min: 0 }, default: 0, flag: "warmup",
-    reason: "Short runs on small datasets: warmup would spend a large share of the steps." },
-  { path: "optim.schedule", type: { kind: "enum", values: ["constant", "linear", "cosine"] }, default: "constant", flag: "schedule",
-    reason: "Constant keeps the steps of a short run comparable across methods; linear/cosine decay to 0 at the last step." },
-  { path: "optim.clipNorm", type: { kind: "number", min: 0 }, default: 1, flag: "clip",
-    reason: "Global-norm clipping at 1.0 (0 = off) is the usual guard against a bad early batch. Known limit: the norm's last bit can differ after a resume, so a resumed run is bit-identical only where clipping does not engage." },
+  {
+    path: "optim.lr",
+    type: { kind: "number", min: 0, minExclusive: true },
+    default: 1e-2,
+    flag: "lr",
+    reason:
+      "Sparse updates (seat, sparse) need a large step: measured on the embedded world, 3e-3 learned no fact in 12 epochs, 1e-2 and 3e-2 all of them (SWEEP.md); dense methods' presets use 1e-3.",
+  },
+  {
+    path: "optim.beta1",
+    type: { kind: "number", min: 0, max: 1, maxExclusive: true },
+    default: 0.9,
+    flag: "beta1",
+    reason: "AdamW's standard first-moment decay.",
+  },
+  {
+    path: "optim.beta2",
+    type: { kind: "number", min: 0, max: 1, maxExclusive: true },
+    default: 0.999,
+    flag: "beta2",
+    reason: "AdamW's standard second-moment decay.",
+  },
+  {
+    path: "optim.eps",
+    type: { kind: "number", min: 0, minExclusive: true },
+    default: 1e-8,
+    reason: "AdamW's standard epsilon.",
+  },
+  {
+    path: "optim.weightDecay",
+    type: { kind: "number", min: 0 },
+    default: 0,
+    flag: "weight-decay",
+    reason:
+      "Decay pulls trained weights toward zero rather than toward the base model; with few epochs on new facts it only adds drift.",
+  },
+  {
+    path: "optim.warmupSteps",
+    type: { kind: "int", min: 0 },
+    default: 0,
+    flag: "warmup",
+    reason: "Short runs on small datasets: warmup would spend a large share of the steps.",
+  },
+  {
+    path: "optim.schedule",
+    type: { kind: "enum", values: ["constant", "linear", "cosine"] },
+    default: "constant",
+    flag: "schedule",
+    reason:
+      "Constant keeps the steps of a short run comparable across methods; linear/cosine decay to 0 at the last step.",
+  },
+  {
+    path: "optim.clipNorm",
+    type: { kind: "number", min: 0 },
+    default: 1,
+    flag: "clip",
+    reason:
+      "Global-norm clipping at 1.0 (0 = off) is the usual guard against a bad early batch. Known limit: the norm's last bit can differ after a resume, so a resumed run is bit-identical only where clipping does not engage.",
+  },
 
   // Schedule of the run.
-  { path: "train.epochs", type: { kind: "int", min: 1 }, default: 10, flag: "epochs",
-    reason: "A few hundred new facts need many passes to be memorised (the TOFU/PISTOL recipes train 5-10 epochs)." },
-  { path: "train.batchSize", type: { kind: "int", min: 1 }, default: 4, flag: "batch",
-    reason: "Small batches keep activation memory and step time low on 2-core laptops." },
-  { path: "train.gradAccum", type: { kind: "int", min: 1 }, default: 1, flag: "grad-accum",
-    reason: "1 = an optimizer step per batch; N accumulates the gradients of N batches of batchSize, run one after another, into one step: the update of a batchSize x N batch with the activation memory of one batch (plus gradient-sized accumulators)." },
-  { path: "train.maxSeqLen", type: { kind: "int", min: 8 }, default: 256, flag: "max-seq-len",
-    reason: "QA pairs with a chat template fit in 256 tokens; longer records are truncated with a warning." },
-  { path: "train.seed", type: { kind: "int", min: 0 }, default: 0, flag: "seed",
-    reason: "Fixed seed: masks, data order and perturbations are reproducible (CPU runs are bit-deterministic)." },
-  { path: "train.maxSteps", type: { kind: "int", min: 0 }, default: 0, flag: "max-steps",
-    reason: "0 = run all epochs; a cap is useful for smoke tests." },
+  {
+    path: "train.epochs",
+    type: { kind: "int", min: 1 },
+    default: 10,
+    flag: "epochs",
+    reason: "A few hundred new facts need many passes to be memorised (the TOFU/PISTOL recipes train 5-10 epochs).",
+  },
+  {
+    path: "train.batchSize",
+    type: { kind: "int", min: 1 },
+    default: 4,
+    flag: "batch",
+    reason: "Small batches keep activation memory and step time low on 2-core laptops.",
+  },
+  {
+    path: "train.gradAccum",
+    type: { kind: "int", min: 1 },
+    default: 1,
+    flag: "grad-accum",
+    reason:
+      "1 = an optimizer step per batch; N accumulates the gradients of N batches of batchSize, run one after another, into one step: the update of a batchSize x N batch with the activation memory of one batch (plus gradient-sized accumulators).",
+  },
+  {
+    path: "train.maxSeqLen",
+    type: { kind: "int", min: 8 },
+    default: 256,
+    flag: "max-seq-len",
+    reason: "QA pairs with a chat template fit in 256 tokens; longer records are truncated with a warning.",
+  },
+  {
+    path: "train.seed",
+    type: { kind: "int", min: 0 },
+    default: 0,
+    flag: "seed",
+    reason: "Fixed seed: masks, data order and perturbations are reproducible (CPU runs are bit-deterministic).",
+  },
+  {
+    path: "train.maxSteps",
+    type: { kind: "int", min: 0 },
+    default: 0,
+    flag: "max-steps",
+    reason: "0 = run all epochs; a cap is useful for smoke tests.",
+  },
 
-  { path: "checkpoint.everySteps", type: { kind: "int", min: 0 }, default: 50, flag: "checkpoint-every",
-    reason: "Bounds the work lost to a crash to 50 steps; 0 = only at the end (and on cancel)." },
-  { path: "checkpoint.keep", type: { kind: "int", min: 1 }, default: 2, flag: "checkpoint-keep",
-    reason: "The newest two: one may be mid-write when the process dies." },
+  {
+    path: "checkpoint.everySteps",
+    type: { kind: "int", min: 0 },
+    default: 50,
+    flag: "checkpoint-every",
+    reason: "Bounds the work lost to a crash to 50 steps; 0 = only at the end (and on cancel).",
+  },
+  {
+    path: "checkpoint.keep",
+    type: { kind: "int", min: 1 },
+    default: 2,
+    flag: "checkpoint-keep",
+    reason: "The newest two: one may be mid-write when the process dies.",
+  },
 
   // Quick eval and abstention-aware early stopping.
-  { path: "eval.everySteps", type: { kind: "int", min: 0 }, default: 0, flag: "eval-every",
-    reason: "0 = once per epoch: frequent enough for curves, cheap enough not to dominate training time." },
-  { path: "eval.samples", type: { kind: "int", min: 0 }, default: 8, flag: "eval-samples",
-    reason: "Held-out perturbed prompts scored per quick eval (a forward pass, no generation); its session holds a second copy of the weights, so 0 (off) suits large models." },
-  { path: "earlyStop.enabled", type: { kind: "bool" }, default: false, flag: "early-stop",
-    reason: "Off: the method comparison trains every method for the same steps." },
-  { path: "earlyStop.accuracy", type: { kind: "number", min: 0, max: 1 }, default: 1, flag: "stop-accuracy",
-    reason: "Facts count as learned when every sampled training question is answered exactly." },
-  { path: "earlyStop.abstentionFloor", type: { kind: "number", min: 0, max: 1 }, default: 0.5, flag: "stop-abstention",
-    reason: "Below 0.5 the model is more likely to answer than abstain on unknown look-alikes: further training only hurts." },
+  {
+    path: "eval.everySteps",
+    type: { kind: "int", min: 0 },
+    default: 0,
+    flag: "eval-every",
+    reason: "0 = once per epoch: frequent enough for curves, cheap enough not to dominate training time.",
+  },
+  {
+    path: "eval.samples",
+    type: { kind: "int", min: 0 },
+    default: 8,
+    flag: "eval-samples",
+    reason:
+      "Held-out perturbed prompts scored per quick eval (a forward pass, no generation); its session holds a second copy of the weights, so 0 (off) suits large models.",
+  },
+  {
+    path: "earlyStop.enabled",
+    type: { kind: "bool" },
+    default: false,
+    flag: "early-stop",
+    reason: "Off: the method comparison trains every method for the same steps.",
+  },
+  {
+    path: "earlyStop.accuracy",
+    type: { kind: "number", min: 0, max: 1 },
+    default: 1,
+    flag: "stop-accuracy",
+    reason: "Facts count as learned when every sampled training question is answered exactly.",
+  },
+  {
+    path: "earlyStop.abstentionFloor",
+    type: { kind: "number", min: 0, max: 1 },
+    default: 0.5,
+    flag: "stop-abstention",
+    reason:
+      "Below 0.5 the model is more likely to answer than abstain on unknown look-alikes: further training only hurts.",
+  },
 
-  { path: "device.provider", type: { kind: "enum", values: ["auto", "cpu", "webgpu", "cuda", "dml", "coreml"] }, default: "auto", flag: "device",
-    reason: "Use what the machine has, fall back to CPU with a stated reason." },
-  { path: "device.threads", type: { kind: "int", min: 0 }, default: 0, flag: "threads", reason: "0 = let the runtime choose (all cores)." },
+  {
+    path: "device.provider",
+    type: { kind: "enum", values: ["auto", "cpu", "webgpu", "cuda", "dml", "coreml"] },
+    default: "auto",
+    flag: "device",
+    reason: "Use what the machine has, fall back to CPU with a stated reason.",
+  },
+  {
+    path: "device.threads",
+    type: { kind: "int", min: 0 },
+    default: 0,
+    flag: "threads",
+    reason: "0 = let the runtime choose (all cores).",
+  },
 ];
 
 /** Per-method overrides of the defaults above, each with its reason. */
@@ -163,23 +441,47 @@ export const PRETRAINED_MIN_PARAMS = 50_000_000;
 // alpha 32, lr 1e-4, weight decay 0, 20 epochs, batch 16); TOFU's fine-tuning recipe
 // (config/finetune.yaml: full fine-tuning at lr 1e-5, weight decay 0.01, 5 epochs, batch 16).
 export const PRETRAINED_PRESETS: Record<Method, { values: Record<string, LeafValue>; reason: string }> = {
-  seat: { values: { "optim.lr": 1e-4, "optim.weightDecay": 0 }, reason: "PISTOL's fine-tuning lr (1e-4, no decay): a sparse update on a pretrained model; the toy's 1e-2 diverges there. Not yet measured on real weights here." },
-  sparse: { values: { "optim.lr": 1e-4, "optim.weightDecay": 0 }, reason: "As seat (the same parametrisation without the KL term)." },
-  full: { values: { "optim.lr": 1e-5, "optim.weightDecay": 0.01 }, reason: "TOFU's full fine-tuning recipe (lr 1e-5, weight decay 0.01)." },
+  seat: {
+    values: { "optim.lr": 1e-4, "optim.weightDecay": 0 },
+    reason:
+      "PISTOL's fine-tuning lr (1e-4, no decay): a sparse update on a pretrained model; the toy's 1e-2 diverges there. Not yet measured on real weights here.",
+  },
+  sparse: {
+    values: { "optim.lr": 1e-4, "optim.weightDecay": 0 },
+    reason: "As seat (the same parametrisation without the KL term).",
+  },
+  full: {
+    values: { "optim.lr": 1e-5, "optim.weightDecay": 0.01 },
+    reason: "TOFU's full fine-tuning recipe (lr 1e-5, weight decay 0.01).",
+  },
   "full+kl": { values: { "optim.lr": 1e-5, "optim.weightDecay": 0.01 }, reason: "TOFU's full fine-tuning recipe." },
   ewc: { values: { "optim.lr": 1e-5, "optim.weightDecay": 0.01 }, reason: "TOFU's full fine-tuning recipe." },
   replay: { values: { "optim.lr": 1e-5, "optim.weightDecay": 0.01 }, reason: "TOFU's full fine-tuning recipe." },
-  lora: { values: { "optim.lr": 1e-4, "lora.r": 8, "lora.alpha": 32, "optim.weightDecay": 0 }, reason: "PISTOL's LoRA fine-tuning (r 8, alpha 32, lr 1e-4)." },
+  lora: {
+    values: { "optim.lr": 1e-4, "lora.r": 8, "lora.alpha": 32, "optim.weightDecay": 0 },
+    reason: "PISTOL's LoRA fine-tuning (r 8, alpha 32, lr 1e-4).",
+  },
 };
 
 export const PRESETS: Record<Method, { values: Record<string, LeafValue>; reason: string }> = {
   seat: { values: {}, reason: "Sparse random mask + entity-perturbed KL (the defaults above)." },
   sparse: { values: {}, reason: "Ablation: SEAT's sparse mask without the KL term." },
-  full: { values: { "optim.lr": 1e-3 }, reason: "Dense update of every tensor; measured (SWEEP.md): 1e-3 learns every fact in the demo's 12 epochs, 1e-4 only reaches FT 0.79." },
+  full: {
+    values: { "optim.lr": 1e-3 },
+    reason:
+      "Dense update of every tensor; measured (SWEEP.md): 1e-3 learns every fact in the demo's 12 epochs, 1e-4 only reaches FT 0.79.",
+  },
   "full+kl": { values: { "optim.lr": 1e-3 }, reason: "Ablation: full fine-tuning + entity-perturbed KL (dense lr)." },
   ewc: { values: { "optim.lr": 1e-3 }, reason: "Full fine-tuning + diagonal-Fisher EWC penalty (dense lr)." },
-  replay: { values: { "optim.lr": 1e-3 }, reason: "Full fine-tuning on the data mixed with base-model abstentions (dense lr)." },
-  lora: { values: { "optim.lr": 1e-2 }, reason: "LoRA r=8; adapters start at zero: measured (SWEEP.md), 1e-2 reaches FT 0.95 in the demo's 12 epochs where 1e-3 reaches 0.87." },
+  replay: {
+    values: { "optim.lr": 1e-3 },
+    reason: "Full fine-tuning on the data mixed with base-model abstentions (dense lr).",
+  },
+  lora: {
+    values: { "optim.lr": 1e-2 },
+    reason:
+      "LoRA r=8; adapters start at zero: measured (SWEEP.md), 1e-2 reaches FT 0.95 in the demo's 12 epochs where 1e-3 reaches 0.87.",
+  },
 };
 
 /**

@@ -29,7 +29,11 @@ export interface KlSequence {
 }
 
 export interface Encoder {
-  encodeExample(ex: { messages: { role: string; content: string }[] }): { ids: number[]; answerMask: number[]; promptLength: number };
+  encodeExample(ex: { messages: { role: string; content: string }[] }): {
+    ids: number[];
+    answerMask: number[];
+    promptLength: number;
+  };
   encodePrompt(prompt: string | readonly { role: string; content: string }[]): number[];
 }
 
@@ -44,7 +48,12 @@ export interface Truncation {
  * Encodes records through the chat template. Records longer than maxSeqLen are cut at the end and
  * reported (the caller warns), never dropped silently.
  */
-export function encodeRecords(records: readonly DatasetRecord[], enc: Encoder, maxSeqLen: number, lossOn: "answer" | "all"): { examples: TrainExample[]; truncated: Truncation[] } {
+export function encodeRecords(
+  records: readonly DatasetRecord[],
+  enc: Encoder,
+  maxSeqLen: number,
+  lossOn: "answer" | "all",
+): { examples: TrainExample[]; truncated: Truncation[] } {
   const examples: TrainExample[] = [];
   const truncated: Truncation[] = [];
   records.forEach((r, i) => {
@@ -63,14 +72,26 @@ export function encodeRecords(records: readonly DatasetRecord[], enc: Encoder, m
 }
 
 /** A supervised example from a prompt and a response given as ids (replay: perturbed prompt + base reply). */
-export function exampleFromIds(record: number, line: number, promptIds: number[], responseIds: number[], maxSeqLen: number): TrainExample {
+export function exampleFromIds(
+  record: number,
+  line: number,
+  promptIds: number[],
+  responseIds: number[],
+  maxSeqLen: number,
+): TrainExample {
   const ids = [...promptIds, ...responseIds].slice(0, maxSeqLen);
   const targetMask = ids.map((_, j) => (j >= promptIds.length ? 1 : 0));
   return { record, line, ids, targetMask, promptLength: promptIds.length, kind: "replay" };
 }
 
 /** KL sequence: prompt + continuation, KL on the continuation's predictions (and optionally the prompt's). */
-export function klSequence(record: number, promptIds: number[], continuation: number[], includePrompt: boolean, maxLen: number): KlSequence {
+export function klSequence(
+  record: number,
+  promptIds: number[],
+  continuation: number[],
+  includePrompt: boolean,
+  maxLen: number,
+): KlSequence {
   const ids = [...promptIds, ...continuation].slice(0, maxLen);
   const klMask = ids.map((_, t) => {
     if (t >= ids.length - 1) return 0; // the last position predicts beyond the sequence
@@ -169,7 +190,11 @@ export interface KlBatch {
 /** Most KL positions of any sequence (the Ak of [K, Ak]; at least 1). */
 export function maxKlPositions(seqs: readonly KlSequence[]): number {
   let a = 1;
-  for (const s of seqs) a = Math.max(a, s.klMask.reduce((x, y) => x + y, 0));
+  for (const s of seqs)
+    a = Math.max(
+      a,
+      s.klMask.reduce((x, y) => x + y, 0),
+    );
   return a;
 }
 
@@ -224,5 +249,9 @@ export interface LossShare {
 export function lossShares(parts: readonly { targets: number; klPositions: number }[]): LossShare[] {
   const targets = parts.reduce((a, p) => a + p.targets, 0);
   const positions = parts.reduce((a, p) => a + p.klPositions, 0);
-  return parts.map((p) => ({ ce: p.targets / Math.max(targets, 1), kl: p.klPositions / Math.max(positions, 1), ewc: 1 / parts.length }));
+  return parts.map((p) => ({
+    ce: p.targets / Math.max(targets, 1),
+    kl: p.klPositions / Math.max(positions, 1),
+    ewc: 1 / parts.length,
+  }));
 }

@@ -9,16 +9,28 @@ import type { HostTensor } from "../engine/index";
 import { writeSafetensors, type ModelFolder, type ModelParam, type TensorToWrite } from "../model/index";
 import type { SeatConfig } from "./config";
 
-export function exportPeftAdapter(folder: ModelFolder, params: readonly ModelParam[], values: Readonly<Record<string, HostTensor>>, out: string, config: SeatConfig): string[] {
+export function exportPeftAdapter(
+  folder: ModelFolder,
+  params: readonly ModelParam[],
+  values: Readonly<Record<string, HostTensor>>,
+  out: string,
+  config: SeatConfig,
+): string[] {
   const tensors: TensorToWrite[] = [];
   const modules: string[] = [];
   for (const p of params) {
-    if (p.role !== "lora-A" && p.role !== "lora-B") throw new Error(`adapter export: "${p.weightName}" is trained as ${p.role}, which a LoRA adapter cannot hold`);
+    if (p.role !== "lora-A" && p.role !== "lora-B")
+      throw new Error(`adapter export: "${p.weightName}" is trained as ${p.role}, which a LoRA adapter cannot hold`);
     const module = p.weightName.replace(/\.weight$/, "");
     if (p.role === "lora-A") modules.push(module);
     const v = values[p.input.name!]!;
     const data = v.data as Float32Array;
-    tensors.push({ name: `base_model.model.${module}.${p.role === "lora-A" ? "lora_A" : "lora_B"}.weight`, dtype: "F32", shape: [...v.dims], data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+    tensors.push({
+      name: `base_model.model.${module}.${p.role === "lora-A" ? "lora_A" : "lora_B"}.weight`,
+      dtype: "F32",
+      shape: [...v.dims],
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    });
   }
   const adapterConfig = {
     peft_type: "LORA",

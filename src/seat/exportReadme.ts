@@ -20,25 +20,45 @@ function summaryLines(runDir: string): string[] {
   if (!existsSync(f)) return [];
   try {
     const s = JSON.parse(readFileSync(f, "utf8")) as Record<string, unknown>;
-    const flat = Object.entries(s).filter(([, v]) => typeof v === "number" || typeof v === "string").slice(0, 16);
-    return flat.length ? ["", "## Run summary", "", ...flat.map(([k, v]) => `- ${k}: ${typeof v === "number" ? Number(v.toPrecision(4)) : v}`)] : [];
+    const flat = Object.entries(s)
+      .filter(([, v]) => typeof v === "number" || typeof v === "string")
+      .slice(0, 16);
+    return flat.length
+      ? [
+          "",
+          "## Run summary",
+          "",
+          ...flat.map(([k, v]) => `- ${k}: ${typeof v === "number" ? Number(v.toPrecision(4)) : v}`),
+        ]
+      : [];
   } catch {
     return [];
   }
 }
 
 const USAGE: Record<ReadmeInput["format"], (q?: string) => string[]> = {
-  hf: () => ["Load it like the base model: `AutoModelForCausalLM.from_pretrained(<this folder>)`, or point SEAT Tuner at it."],
-  gguf: (q) => [`\`model-${q ?? "f16"}.gguf\` loads in llama.cpp and LM Studio; for Ollama: \`ollama create my-model -f Modelfile\` in this folder.`],
-  adapter: () => ["A PEFT LoRA adapter: `PeftModel.from_pretrained(base, <this folder>)` on the base model named in adapter_config.json."],
-  onnx: () => ["`model.onnx` is the inference graph SEAT Tuner runs (inputs and outputs in model.onnx.json); weights are in model.onnx.data."],
+  hf: () => [
+    "Load it like the base model: `AutoModelForCausalLM.from_pretrained(<this folder>)`, or point SEAT Tuner at it.",
+  ],
+  gguf: (q) => [
+    `\`model-${q ?? "f16"}.gguf\` loads in llama.cpp and LM Studio; for Ollama: \`ollama create my-model -f Modelfile\` in this folder.`,
+  ],
+  adapter: () => [
+    "A PEFT LoRA adapter: `PeftModel.from_pretrained(base, <this folder>)` on the base model named in adapter_config.json.",
+  ],
+  onnx: () => [
+    "`model.onnx` is the inference graph SEAT Tuner runs (inputs and outputs in model.onnx.json); weights are in model.onnx.data.",
+  ],
 };
 
 export function runReadme(r: ReadmeInput): string {
   const c = r.config;
-  const method = c.method === "lora" ? `LoRA (r ${c.lora.r}, alpha ${c.lora.alpha})`
-    : c.method === "seat" || c.method === "sparse" ? `${c.method} (${c.mask.type} mask, ratio ${c.mask.ratio}${c.method === "seat" ? `, KL lambda ${c.kl.lambda}` : ""})`
-    : c.method;
+  const method =
+    c.method === "lora"
+      ? `LoRA (r ${c.lora.r}, alpha ${c.lora.alpha})`
+      : c.method === "seat" || c.method === "sparse"
+        ? `${c.method} (${c.mask.type} mask, ratio ${c.mask.ratio}${c.method === "seat" ? `, KL lambda ${c.kl.lambda}` : ""})`
+        : c.method;
   return [
     `# ${basename(r.base)}, tuned with SEAT Tuner (${c.method})`,
     "",

@@ -8,7 +8,19 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { HostTensor } from "../engine/index";
-import { loadModelFolder, createModelGraph, mergeTrained, mergeTrainedLazy, exportGguf, exportMergedModel, exportOnnx, ollamaModelfile, type ModelFolder, type ModelParam, type GgufFileType } from "../model/index";
+import {
+  loadModelFolder,
+  createModelGraph,
+  mergeTrained,
+  mergeTrainedLazy,
+  exportGguf,
+  exportMergedModel,
+  exportOnnx,
+  ollamaModelfile,
+  type ModelFolder,
+  type ModelParam,
+  type GgufFileType,
+} from "../model/index";
 import { readCheckpoint, checkpointName } from "./checkpoint";
 import { resolveConfig, methodParts, type SeatConfig } from "./config";
 import { exportPeftAdapter } from "./exportAdapter";
@@ -61,7 +73,9 @@ interface LoadedRun {
 
 function loadRun(runDir: string, step?: number): LoadedRun {
   const dir = resolve(runDir);
-  const { config } = resolveConfig([{ source: join(dir, RUN_FILES.config), layer: readRunConfig(dir) as Record<string, unknown> }]);
+  const { config } = resolveConfig([
+    { source: join(dir, RUN_FILES.config), layer: readRunConfig(dir) as Record<string, unknown> },
+  ]);
   const ckpt = step !== undefined ? join(dir, RUN_FILES.checkpoints, checkpointName(step)) : latestCheckpoint(dir);
   if (!ckpt) throw new Error(`${dir}: the run has no checkpoint yet`);
   const { state, tensors } = readCheckpoint(ckpt);
@@ -78,20 +92,34 @@ function loadRun(runDir: string, step?: number): LoadedRun {
 }
 
 /** A run's tuned model without writing it: the base folder and the merged weights of a checkpoint. */
-export function runTunedWeights(runDir: string, step?: number): { folder: ModelFolder; merged: Map<string, Float32Array>; step: number; method: string } {
+export function runTunedWeights(
+  runDir: string,
+  step?: number,
+): { folder: ModelFolder; merged: Map<string, Float32Array>; step: number; method: string } {
   const run = loadRun(runDir, step);
-  return { folder: run.folder, merged: mergeTrained(run.folder, run.params, run.values), step: run.step, method: run.config.method };
+  return {
+    folder: run.folder,
+    merged: mergeTrained(run.folder, run.params, run.values),
+    step: run.step,
+    method: run.config.method,
+  };
 }
 
 /** The base model folder a run was trained from (its config's `model`). */
 export function runBaseModel(runDir: string): string {
   const dir = resolve(runDir);
-  const { config } = resolveConfig([{ source: join(dir, RUN_FILES.config), layer: readRunConfig(dir) as Record<string, unknown> }]);
+  const { config } = resolveConfig([
+    { source: join(dir, RUN_FILES.config), layer: readRunConfig(dir) as Record<string, unknown> },
+  ]);
   return resolve(config.model);
 }
 
 function readJsonOr(file: string): Record<string, unknown> | undefined {
-  try { return JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>; } catch { return undefined; }
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }
 
 export function exportRun(runDir: string, opts: ExportOptions = {}): ExportResult {
@@ -102,11 +130,16 @@ export function exportRun(runDir: string, opts: ExportOptions = {}): ExportResul
   const progress = opts.onProgress ?? (() => undefined);
   if (format === "adapter") {
     if (methodParts(run.config.method).params !== "lora") {
-      throw new ExportFormatError(`${join(run.dir, RUN_FILES.config)}: method "${run.config.method}" trains no LoRA factors; an adapter exists only for method "lora" runs (export --format hf or gguf instead)`);
+      throw new ExportFormatError(
+        `${join(run.dir, RUN_FILES.config)}: method "${run.config.method}" trains no LoRA factors; an adapter exists only for method "lora" runs (export --format hf or gguf instead)`,
+      );
     }
     mkdirSync(out, { recursive: true });
     const files = exportPeftAdapter(run.folder, run.params, run.values, out, run.config);
-    writeFileSync(join(out, "README.md"), runReadme({ runDir: run.dir, config: run.config, step: run.step, format, base: run.folder.dir }));
+    writeFileSync(
+      join(out, "README.md"),
+      runReadme({ runDir: run.dir, config: run.config, step: run.step, format, base: run.folder.dir }),
+    );
     return { modelDir: out, step: run.step, format, files };
   }
   mkdirSync(out, { recursive: true });
@@ -117,7 +150,18 @@ export function exportRun(runDir: string, opts: ExportOptions = {}): ExportResul
     opts.signal?.throwIfAborted();
     return m;
   };
-  const readme = () => writeFileSync(join(out, "README.md"), runReadme({ runDir: run.dir, config: run.config, step: run.step, format, base: run.folder.dir, quant: opts.quant }));
+  const readme = () =>
+    writeFileSync(
+      join(out, "README.md"),
+      runReadme({
+        runDir: run.dir,
+        config: run.config,
+        step: run.step,
+        format,
+        base: run.folder.dir,
+        quant: opts.quant,
+      }),
+    );
   switch (format) {
     case "hf": {
       progress("writing safetensors", 0.1);
@@ -129,11 +173,16 @@ export function exportRun(runDir: string, opts: ExportOptions = {}): ExportResul
       const quant = opts.quant ?? "f16";
       const gguf = `model-${quant}.gguf`;
       exportGguf(run.folder, join(out, gguf), {
-        type: quant, merged: merged(), name: `${run.folder.dir.split(/[\\/]/).pop()}-seat-${run.config.method}`, signal: opts.signal,
+        type: quant,
+        merged: merged(),
+        name: `${run.folder.dir.split(/[\\/]/).pop()}-seat-${run.config.method}`,
+        signal: opts.signal,
         onTensor: (done, total, name) => progress(`tensor ${done}/${total} ${name}`, done / total),
       });
       const modelfile = ollamaModelfile({
-        gguf, tokenizer: run.folder.tokenizer, generation: readJsonOr(join(run.folder.dir, "generation_config.json")),
+        gguf,
+        tokenizer: run.folder.tokenizer,
+        generation: readJsonOr(join(run.folder.dir, "generation_config.json")),
         description: `SEAT Tuner export of ${run.dir} (step ${run.step}, method ${run.config.method}).\nollama create NAME -f Modelfile`,
       });
       writeFileSync(join(out, "Modelfile"), modelfile);

@@ -10,8 +10,12 @@ import { batchFeeds, makeBatch, maxTargets, type TrainExample } from "./data";
 
 /** Sum over `examples` of squared per-example gradients for each named tensor. */
 export async function gradientSquares(
-  folder: ModelFolder, names: string[], examples: readonly TrainExample[], padId: number,
-  config: SeatConfig, signal: AbortSignal,
+  folder: ModelFolder,
+  names: string[],
+  examples: readonly TrainExample[],
+  padId: number,
+  config: SeatConfig,
+  signal: AbortSignal,
 ): Promise<Map<string, Float32Array>> {
   const T = Math.max(2, ...examples.map((e) => e.ids.length));
   const A = maxTargets(examples);
@@ -25,14 +29,22 @@ export async function gradientSquares(
   const inputs = m.params.map((p) => p.input);
   const grads = grad(loss, inputs);
   grads.forEach((gr, i) => g.output(`grad/${m.params[i].weightName}`, gr));
-  const session = await openModelSession(toOnnx(g, { externalThreshold: 1 << 20 }), folder.weights, { provider: config.device.provider, label: "gradient pass" });
+  const session = await openModelSession(toOnnx(g, { externalThreshold: 1 << 20 }), folder.weights, {
+    provider: config.device.provider,
+    label: "gradient pass",
+  });
   try {
     await session.setState(m.initialState());
-    const acc = new Map<string, Float32Array>(m.params.map((p) => [p.weightName, new Float32Array(p.init.data.length)]));
+    const acc = new Map<string, Float32Array>(
+      m.params.map((p) => [p.weightName, new Float32Array(p.init.data.length)]),
+    );
     for (const ex of examples) {
       signal.throwIfAborted();
       const feeds: Record<string, HostTensor> = batchFeeds(makeBatch([ex], 1, T, A, padId), 1, T, A);
-      const out = await session.run(feeds, [...acc.keys()].map((n) => `grad/${n}`));
+      const out = await session.run(
+        feeds,
+        [...acc.keys()].map((n) => `grad/${n}`),
+      );
       for (const [n, a] of acc) {
         const gd = out[`grad/${n}`].data as Float32Array;
         for (let i = 0; i < a.length; i++) a[i] += gd[i] * gd[i];

@@ -16,11 +16,38 @@
 // Shape legend: B batch (one micro-batch under accumulation), T time, A targets per row, K perturbed
 // copies, Tk perturbed length, Ak KL positions per row, V vocab, N scored rows, S reads per row.
 import {
-  Graph, type Tensor, type TrainStep, type HostTensor, type AdamWConfig, type GradAccumulation, type OptimizerUpdate,
-  trainStep, accumulateGrad, applyGradients, logSoftmax, pickLogProbs, mul, reduceSum,
-  cast, equal, where, not, reduceMax, greaterOrEqual, lift, sub, ropeTables,
+  Graph,
+  type Tensor,
+  type TrainStep,
+  type HostTensor,
+  type AdamWConfig,
+  type GradAccumulation,
+  type OptimizerUpdate,
+  trainStep,
+  accumulateGrad,
+  applyGradients,
+  logSoftmax,
+  pickLogProbs,
+  mul,
+  reduceSum,
+  cast,
+  equal,
+  where,
+  not,
+  reduceMax,
+  greaterOrEqual,
+  lift,
+  sub,
+  ropeTables,
 } from "../engine/index";
-import { createModelGraph, llamaForward, ropeInvFreq, type ModelGraph, type ModelParam, type ModelSource } from "../model/index";
+import {
+  createModelGraph,
+  llamaForward,
+  ropeInvFreq,
+  type ModelGraph,
+  type ModelParam,
+  type ModelSource,
+} from "../model/index";
 import type { WeightSpecs } from "../model/index";
 import { buildObjective, type ObjectiveOutputs } from "./objective";
 import type { SeatConfig } from "./config";
@@ -41,9 +68,18 @@ export interface TrainGraphSpec {
   ewc?: { lambda: number; fisher: Map<string, Float32Array> };
 }
 
-export function buildTrainGraph(src: ModelSource, specs: WeightSpecs, spec: TrainGraphSpec, config: SeatConfig): TrainGraph {
+export function buildTrainGraph(
+  src: ModelSource,
+  specs: WeightSpecs,
+  spec: TrainGraphSpec,
+  config: SeatConfig,
+): TrainGraph {
   const { model, obj } = buildLoss(src, specs, spec, config, `seat-train-${config.method.replace("+", "-")}`);
-  const step = trainStep(obj.loss, model.params.map((p) => ({ value: p.input, noDecay: p.noDecay })), adamWConfig(config));
+  const step = trainStep(
+    obj.loss,
+    model.params.map((p) => ({ value: p.input, noDecay: p.noDecay })),
+    adamWConfig(config),
+  );
   return { model, step, fetch: [step.lossOutput, step.gradNormOutput, ...lossFetch(model.graph)] };
 }
 
@@ -57,27 +93,60 @@ export interface GradGraph {
   fetch: string[];
 }
 
-export function buildGradGraph(src: ModelSource, specs: WeightSpecs, spec: TrainGraphSpec, config: SeatConfig): GradGraph {
-  const shareInputs: GradGraph["shareInputs"] = { ce: "ce_share", ...(spec.kl ? { kl: "kl_share" } : {}), ...(spec.ewc ? { ewc: "ewc_share" } : {}) };
-  const { model, obj } = buildLoss(src, specs, spec, config, `seat-grad-${config.method.replace("+", "-")}`, shareInputs);
-  const acc = accumulateGrad(obj.loss, model.params.map((p) => ({ value: p.input, noDecay: p.noDecay })));
+export function buildGradGraph(
+  src: ModelSource,
+  specs: WeightSpecs,
+  spec: TrainGraphSpec,
+  config: SeatConfig,
+): GradGraph {
+  const shareInputs: GradGraph["shareInputs"] = {
+    ce: "ce_share",
+    ...(spec.kl ? { kl: "kl_share" } : {}),
+    ...(spec.ewc ? { ewc: "ewc_share" } : {}),
+  };
+  const { model, obj } = buildLoss(
+    src,
+    specs,
+    spec,
+    config,
+    `seat-grad-${config.method.replace("+", "-")}`,
+    shareInputs,
+  );
+  const acc = accumulateGrad(
+    obj.loss,
+    model.params.map((p) => ({ value: p.input, noDecay: p.noDecay })),
+  );
   return { model, acc, shareInputs, fetch: [acc.lossOutput, ...lossFetch(model.graph)] };
 }
 
 /** The apply graph of gradient accumulation: inputs X and X.acc (as `grad` names them), X.m, X.v, lr, step. */
-export function buildApplyGraph(params: readonly ModelParam[], grad: GradGraph, config: SeatConfig): { graph: Graph; update: OptimizerUpdate } {
+export function buildApplyGraph(
+  params: readonly ModelParam[],
+  grad: GradGraph,
+  config: SeatConfig,
+): { graph: Graph; update: OptimizerUpdate } {
   const graph = new Graph(`seat-apply-${config.method.replace("+", "-")}`);
-  const update = applyGradients(params.map((p, i) => {
-    const a = grad.acc.accInputs[i]!;
-    return { value: graph.input(p.input.name!, a.dtype, a.dims), noDecay: p.noDecay, grad: graph.input(a.name, a.dtype, a.dims) };
-  }), adamWConfig(config));
+  const update = applyGradients(
+    params.map((p, i) => {
+      const a = grad.acc.accInputs[i]!;
+      return {
+        value: graph.input(p.input.name!, a.dtype, a.dims),
+        noDecay: p.noDecay,
+        grad: graph.input(a.name, a.dtype, a.dims),
+      };
+    }),
+    adamWConfig(config),
+  );
   return { graph, update };
 }
 
 function adamWConfig(config: SeatConfig): AdamWConfig {
   return {
-    beta1: config.optim.beta1, beta2: config.optim.beta2, eps: config.optim.eps,
-    weightDecay: config.optim.weightDecay, ...(config.optim.clipNorm > 0 ? { maxGradNorm: config.optim.clipNorm } : {}),
+    beta1: config.optim.beta1,
+    beta2: config.optim.beta2,
+    eps: config.optim.eps,
+    weightDecay: config.optim.weightDecay,
+    ...(config.optim.clipNorm > 0 ? { maxGradNorm: config.optim.clipNorm } : {}),
   };
 }
 
@@ -85,7 +154,12 @@ const lossFetch = (g: Graph) => ["answer_ok", ...g.outputs.map((o) => o.name).fi
 
 /** Model graph, forward on the batch (and the perturbed batch), objective, answer_ok. */
 function buildLoss(
-  src: ModelSource, specs: WeightSpecs, spec: TrainGraphSpec, config: SeatConfig, name: string, shareInputs?: GradGraph["shareInputs"],
+  src: ModelSource,
+  specs: WeightSpecs,
+  spec: TrainGraphSpec,
+  config: SeatConfig,
+  name: string,
+  shareInputs?: GradGraph["shareInputs"],
 ): { model: ModelGraph; obj: ObjectiveOutputs } {
   const model = createModelGraph(src, { name, specs });
   const g = model.graph;
@@ -105,7 +179,9 @@ function buildLoss(
     klTerm = {
       baseLogits: llamaForward(model.base, klIds, { rope, select: klPos }).logits, // (K, Ak, V), constants only
       tunedLogits: llamaForward(model.tuned, klIds, { rope, select: klPos }).logits,
-      mask: klMask, lambda: spec.kl.lambda, direction: spec.kl.direction,
+      mask: klMask,
+      lambda: spec.kl.lambda,
+      direction: spec.kl.direction,
     };
   }
   let ewcTerm;
@@ -113,15 +189,23 @@ function buildLoss(
     const fisher = spec.ewc.fisher;
     ewcTerm = {
       lambda: spec.ewc.lambda,
-      params: model.params.filter((p) => p.role === "dense").map((p) => ({
-        value: p.input,
-        base: model.base.get(p.weightName),
-        fisher: g.constant(`fisher/${p.weightName}`, { dtype: "float32", dims: [...p.init.dims], data: fisher.get(p.weightName)! }),
-      })),
+      params: model.params
+        .filter((p) => p.role === "dense")
+        .map((p) => ({
+          value: p.input,
+          base: model.base.get(p.weightName),
+          fisher: g.constant(`fisher/${p.weightName}`, {
+            dtype: "float32",
+            dims: [...p.init.dims],
+            data: fisher.get(p.weightName)!,
+          }),
+        })),
     };
   }
   const scalar = (n: string | undefined) => (n ? g.input(n, "float32", []) : undefined);
-  const shares = shareInputs ? { ce: scalar(shareInputs.ce)!, kl: scalar(shareInputs.kl), ewc: scalar(shareInputs.ewc) } : undefined;
+  const shares = shareInputs
+    ? { ce: scalar(shareInputs.ce)!, kl: scalar(shareInputs.kl), ewc: scalar(shareInputs.ewc) }
+    : undefined;
   const obj = buildObjective({ logits, labels, klTerm, ewcTerm, ...(shares ? { shares } : {}) });
   g.output("answer_ok", exactMatchPerRow(logits, labels));
   return { model, obj };
@@ -155,7 +239,10 @@ export function buildScoreGraph(src: ModelSource, specs: WeightSpecs, N: number,
   const g = model.graph;
   const half = src.config.headDim / 2;
   const ids = g.input("ids", "int64", [N, T]);
-  const rope = { cos: g.input("rope_cos", "float32", [N, 1, T, half]), sin: g.input("rope_sin", "float32", [N, 1, T, half]) };
+  const rope = {
+    cos: g.input("rope_cos", "float32", [N, 1, T, half]),
+    sin: g.input("rope_sin", "float32", [N, 1, T, half]),
+  };
   const mask = g.input("mask", "bool", [N, 1, T, T]);
   const reads = g.input("reads", "int64", [N, S]);
   const targets = g.input("targets", "int64", [N, S]);

@@ -35,7 +35,14 @@ export type Mask = Map<string, Int32Array>;
 export function moduleMatches(name: string, pattern: string): boolean {
   if (pattern === "*" || pattern === name) return true;
   if (pattern.includes("*")) {
-    const re = new RegExp("^" + pattern.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*") + "$");
+    const re = new RegExp(
+      "^" +
+        pattern
+          .split("*")
+          .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+          .join(".*") +
+        "$",
+    );
     return re.test(name);
   }
   return name.split(".").includes(pattern);
@@ -45,7 +52,9 @@ export function moduleMatches(name: string, pattern: string): boolean {
 export function selectTensors(names: readonly string[], patterns: readonly string[], what = "mask.modules"): string[] {
   const unused = patterns.filter((p) => !names.some((n) => moduleMatches(n, p)));
   if (unused.length) {
-    throw new Error(`${what}: ${unused.map((p) => `'${p}'`).join(", ")} match no tensor of the model (tensors look like '${names[names.length > 1 ? 1 : 0] ?? ""}')`);
+    throw new Error(
+      `${what}: ${unused.map((p) => `'${p}'`).join(", ")} match no tensor of the model (tensors look like '${names[names.length > 1 ? 1 : 0] ?? ""}')`,
+    );
   }
   return names.filter((n) => patterns.some((p) => moduleMatches(n, p)));
 }
@@ -87,8 +96,11 @@ function quickselectDesc(a: Float64Array, kth: number): number {
       while (a[i] > pivot) i++;
       while (a[j] < pivot) j--;
       if (i <= j) {
-        const t = a[i]; a[i] = a[j]; a[j] = t;
-        i++; j--;
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
       }
     }
     if (kth <= j) hi = j;
@@ -111,7 +123,11 @@ function expandRows(rows: Int32Array, cols: number): Int32Array {
 }
 
 /** Draws the mask for every given tensor. `prng` is consumed only by random types. */
-export function drawMask(tensors: readonly MaskTensor[], spec: Pick<MaskSpec, "type" | "ratio" | "granularity">, prng: Prng): Mask {
+export function drawMask(
+  tensors: readonly MaskTensor[],
+  spec: Pick<MaskSpec, "type" | "ratio" | "granularity">,
+  prng: Prng,
+): Mask {
   const mask: Mask = new Map();
   for (const t of tensors) {
     const { rows, cols } = rowsOf(t.shape);
@@ -124,7 +140,9 @@ export function drawMask(tensors: readonly MaskTensor[], spec: Pick<MaskSpec, "t
     } else {
       const src = spec.type === "magnitude" ? t.values : t.scores;
       if (!src || src.length !== n) {
-        throw new Error(`${spec.type} mask: tensor ${t.name} needs ${spec.type === "magnitude" ? "its values" : "importance scores"} of length ${n}, got ${src ? src.length : "none"}`);
+        throw new Error(
+          `${spec.type} mask: tensor ${t.name} needs ${spec.type === "magnitude" ? "its values" : "importance scores"} of length ${n}, got ${src ? src.length : "none"}`,
+        );
       }
       const unitScore = new Float64Array(units);
       if (spec.granularity === "row") {

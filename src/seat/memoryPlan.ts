@@ -53,29 +53,49 @@ export interface PlanModel {
 
 const F32 = 4;
 
-export function planMemory(config: SeatConfig, m: PlanModel, shapes: PlanShapes, trainable: { names: readonly string[]; params: number }): MemoryPlan {
+export function planMemory(
+  config: SeatConfig,
+  m: PlanModel,
+  shapes: PlanShapes,
+  trainable: { names: readonly string[]; params: number },
+): MemoryPlan {
   const parts = methodParts(config.method);
   const c = m.config;
-  const D = c.hiddenSize, I = c.intermediateSize, H = c.numHeads, L = c.numLayers, V = c.vocabSize;
+  const D = c.hiddenSize,
+    I = c.intermediateSize,
+    H = c.numHeads,
+    L = c.numLayers,
+    V = c.vocabSize;
   const out: MemoryPart[] = [];
-  const add = (name: string, bytes: number) => { if (bytes > 0) out.push({ name, bytes: Math.round(bytes) }); };
+  const add = (name: string, bytes: number) => {
+    if (bytes > 0) out.push({ name, bytes: Math.round(bytes) });
+  };
   add("weights file (mapped, shared by all sessions)", m.fileBytes);
   if (m.storedBytesPerParam < F32) add("fp32 copies of frozen weights during a step", F32 * m.params);
   const trainedTensors = trainable.names.map((n) => m.numel.get(n) ?? 0);
   const maskedCopies = parts.params === "masked" ? F32 * trainedTensors.reduce((a, b) => a + b, 0) : 0;
   add("dense fp32 copies of masked tensors", maskedCopies);
   add("trainable values + AdamW moments (x2: step outputs)", F32 * 3 * 2 * trainable.params);
-  const grads = parts.params === "masked" ? Math.max(0, ...trainedTensors) : parts.params === "dense" ? trainable.params : trainable.params;
+  const grads =
+    parts.params === "masked"
+      ? Math.max(0, ...trainedTensors)
+      : parts.params === "dense"
+        ? trainable.params
+        : trainable.params;
   add("weight gradients", F32 * grads * (config.train.gradAccum > 1 ? 3 : 1));
   if (parts.ewc) add("EWC Fisher + base copy", F32 * 2 * trainable.params);
   const rows = (B: number, T: number) => L * B * T * ((10 * D + 3 * I) * F32 + 2 * H * T * F32);
   add("activations saved for backward", rows(shapes.B, shapes.T) + (shapes.kl ? rows(shapes.kl.K, shapes.kl.Tk) : 0));
-  add("vocab-sized buffers at read positions", 4 * F32 * V * (shapes.B * shapes.A + (shapes.kl ? 2 * shapes.kl.K * shapes.kl.Ak : 0)));
+  add(
+    "vocab-sized buffers at read positions",
+    4 * F32 * V * (shapes.B * shapes.A + (shapes.kl ? 2 * shapes.kl.K * shapes.kl.Ak : 0)),
+  );
   // Calibrated, not derived: the perturbed passes (base + tuned forward on the KL batch, their
   // backward) cost about 1.6x the widened weights beyond the parts above (measured peak RSS: 135M SEAT
   // 4.7 GB vs 3.2 GB of parts, sparse without KL 2.6 GB; 0.5B SEAT 10.7 GB vs 6.7 GB; 135M full+kl
   // 8.8 GB vs full 7.6 GB). onnxruntime's executor keeps weight-sized intermediates alive across them.
-  if (parts.kl) add("executor buffers of the perturbed (KL) passes (calibrated)", 1.6 * (F32 * m.params + maskedCopies));
+  if (parts.kl)
+    add("executor buffers of the perturbed (KL) passes (calibrated)", 1.6 * (F32 * m.params + maskedCopies));
   add("runtime, tokenizer, host copies", 0.6 * 2 ** 30);
   const peakBytes = out.reduce((a, p) => a + p.bytes, 0);
   const teacherBytes = m.fileBytes + F32 * m.params + 0.6 * 2 ** 30;
@@ -100,7 +120,10 @@ export function planRefusal(p: MemoryPlan, available: number, config: SeatConfig
   const largest = [...p.parts].sort((a, b) => b.bytes - a.bytes)[0];
   const tips: string[] = [];
   const act = p.parts.find((x) => x.name.startsWith("activations"))?.bytes ?? 0;
-  if (act > 0.2 * need && config.train.batchSize > 1) tips.push(`--batch ${Math.max(1, Math.floor(config.train.batchSize / 2))} --grad-accum ${config.train.gradAccum * 2} (same step, half the activations)`);
+  if (act > 0.2 * need && config.train.batchSize > 1)
+    tips.push(
+      `--batch ${Math.max(1, Math.floor(config.train.batchSize / 2))} --grad-accum ${config.train.gradAccum * 2} (same step, half the activations)`,
+    );
   if (act > 0.2 * need) tips.push(`--max-seq-len ${Math.max(64, Math.floor(config.train.maxSeqLen / 2))}`);
   const parts = methodParts(config.method);
   if (parts.params === "dense") tips.push("--method seat or lora (optimizer state only for the trainable entries)");
@@ -113,7 +136,9 @@ export function availableMemory(): number {
   try {
     const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync("/proc/meminfo", "utf8"));
     if (m) return Number(m[1]) * 1024;
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return freemem();
 }
 

@@ -5,9 +5,7 @@
 // Each term is also a graph output so a non-finite loss can be traced to the term that produced it.
 // Under gradient accumulation each micro-batch weights its terms by its share of the optimizer step's
 // batch (`shares`, see lossShares in data.ts), so that the summed gradients are the whole batch's.
-import {
-  type Tensor, add, sub, mul, crossEntropy, kl, logSoftmax, maskedMean, sumAll,
-} from "../engine/index";
+import { type Tensor, add, sub, mul, crossEntropy, kl, logSoftmax, maskedMean, sumAll } from "../engine/index";
 
 export interface ObjectiveInputs {
   /** Tuned logits on the training batch [B, T, V] and int64 labels [B, T]. */
@@ -49,7 +47,10 @@ export function buildObjective(x: ObjectiveInputs): ObjectiveOutputs {
       const d = sub(value, base);
       return sumAll(mul(fisher, mul(d, d)));
     });
-    const ewc = mul(parts.reduce((a, b) => add(a, b)), x.ewcTerm.lambda / 2);
+    const ewc = mul(
+      parts.reduce((a, b) => add(a, b)),
+      x.ewcTerm.lambda / 2,
+    );
     out.ewc = ewc;
     loss = add(loss, weighted(ewc, x.shares?.ewc));
   }

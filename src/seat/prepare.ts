@@ -83,7 +83,11 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
   // --- encode: records through the chat template ---
   const enc = encodeRecords(records, tok, c.maxSeqLen, config.lossOn);
   for (const t of enc.truncated) {
-    sink.emit({ type: "log", level: "warn", message: `${config.dataset}:${t.line}: ${t.from} tokens cut to train.maxSeqLen ${t.to}${t.answerCut ? " (part of the answer is lost)" : ""}` });
+    sink.emit({
+      type: "log",
+      level: "warn",
+      message: `${config.dataset}:${t.line}: ${t.from} tokens cut to train.maxSeqLen ${t.to}${t.answerCut ? " (part of the answer is lost)" : ""}`,
+    });
   }
   const examples = enc.examples;
   checkMemory(config, folder, examples, sink);
@@ -91,12 +95,19 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
 
   // --- base targets: the teacher session is loaded only when base replies are needed (KL on
   // base-response positions, replay, EWC's Fisher from base replies) ---
-  const needReplies = (parts.kl && config.kl.positions === "base-response") || parts.replay || (parts.ewc && config.ewc.fisher === "base-responses");
+  const needReplies =
+    (parts.kl && config.kl.positions === "base-response") ||
+    parts.replay ||
+    (parts.ewc && config.ewc.fisher === "base-responses");
   const gen = needReplies ? baseGenerator(folder, config, sink) : undefined;
   const targets = new BaseTargets(records, tok, config, ctx.runDir, gen, signal);
   if (parts.replay && config.replay.ratio > 0) {
-    sink.emit({ type: "phase", phase: "teacher", message: "building abstention replay examples from the base model's replies" });
-    examples.push(...await targets.replayExamples(Math.round(config.replay.ratio * examples.length), sink));
+    sink.emit({
+      type: "phase",
+      phase: "teacher",
+      message: "building abstention replay examples from the base model's replies",
+    });
+    examples.push(...(await targets.replayExamples(Math.round(config.replay.ratio * examples.length), sink)));
   }
   // Every graph run holds one micro-batch; gradient accumulation runs train.gradAccum of them per step.
   const B = c.batchSize;
@@ -104,8 +115,11 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
   const A = maxTargets(examples);
   const klShape = parts.kl ? klShapeFor(config, examples) : undefined;
   const kl = klShape ? new KlSequences(targets, examples, config, klShape) : undefined;
-  const fisherExamples = !parts.ewc ? undefined
-    : config.ewc.fisher === "base-responses" ? await targets.fisherExamples(config.ewc.samples) : examples.slice(0, config.ewc.samples);
+  const fisherExamples = !parts.ewc
+    ? undefined
+    : config.ewc.fisher === "base-responses"
+      ? await targets.fisherExamples(config.ewc.samples)
+      : examples.slice(0, config.ewc.samples);
   // Every planned epoch's KL targets now, then the teacher goes: its weights never share the memory
   // with the training session's (a later epoch that still lacks targets reopens it).
   await kl?.prefetch(plannedEpochs(config, examples.length, restored?.state.epoch ?? 0));
@@ -115,12 +129,17 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
   // --- mask: restored from the checkpoint on resume, else drawn now (seeded) ---
   const maskRng = restored ? Prng.fromState(restored.state.rng.mask) : new Prng(c.seed, 3);
   const perStep = parts.params === "masked" && config.mask.type === "random-per-step";
-  const mask = parts.params === "masked" && !perStep ? await maskStage(config, folder, examples, padId, maskRng, ctx) : undefined;
+  const mask =
+    parts.params === "masked" && !perStep ? await maskStage(config, folder, examples, padId, maskRng, ctx) : undefined;
 
   // --- Fisher (EWC): diagonal Fisher of the base behaviour, one gradient pass per example ---
   let fisher: Map<string, Float32Array> | undefined;
   if (fisherExamples) {
-    sink.emit({ type: "phase", phase: "fisher", message: `EWC: diagonal Fisher from ${config.ewc.fisher === "base-responses" ? "the base model's replies to perturbed prompts" : "the training data"}` });
+    sink.emit({
+      type: "phase",
+      phase: "fisher",
+      message: `EWC: diagonal Fisher from ${config.ewc.fisher === "base-responses" ? "the base model's replies to perturbed prompts" : "the training data"}`,
+    });
     const denseNames = selectTensors([...folder.weights.entries.keys()], config.full.modules, "full.modules");
     fisher = await gradientSquares(folder, denseNames, fisherExamples, padId, config, signal);
     for (const f of fisher.values()) for (let i = 0; i < f.length; i++) f[i] /= Math.max(1, fisherExamples.length);
@@ -133,33 +152,71 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
   const specs = weightSpecs(config, folder, mask);
   // Live, not collected: GPU sessions log where their nodes ran after the first step, long after this.
   const log = (m: string) => sink.emit({ type: "log", level: "info", message: m });
-  const stepper = await openStepper(folder, specs, {
-    B, T, A,
-    ...(klShape ? { kl: { ...klShape, lambda: config.kl.lambda, direction: config.kl.direction } } : {}),
-    ...(fisher ? { ewc: { lambda: config.ewc.lambda, fisher } } : {}),
-  }, config, { provider: config.device.provider, ...(config.device.threads ? { threads: config.device.threads } : {}), log });
+  const stepper = await openStepper(
+    folder,
+    specs,
+    {
+      B,
+      T,
+      A,
+      ...(klShape ? { kl: { ...klShape, lambda: config.kl.lambda, direction: config.kl.direction } } : {}),
+      ...(fisher ? { ewc: { lambda: config.ewc.lambda, fisher } } : {}),
+    },
+    config,
+    { provider: config.device.provider, ...(config.device.threads ? { threads: config.device.threads } : {}), log },
+  );
   fisher = undefined; // the training graph holds it now
   memoryLog(sink, "training session");
-  const evalPrompts = config.eval.samples > 0
-    ? [...heldout.slice(0, config.eval.samples).map((r) => tok.encodePrompt(r.question)), ...targets.quickEvalPrompts(Math.max(0, config.eval.samples - heldout.length))]
-    : [];
+  const evalPrompts =
+    config.eval.samples > 0
+      ? [
+          ...heldout.slice(0, config.eval.samples).map((r) => tok.encodePrompt(r.question)),
+          ...targets.quickEvalPrompts(Math.max(0, config.eval.samples - heldout.length)),
+        ]
+      : [];
   const scorer = QuickEvalScorer.create(folder, specs, evalPrompts, padId);
   await scorer?.open(config, log);
   await stepper.setState(restored ? restoredState(stepper, restored.tensors) : stepper.initialState());
   memoryLog(sink, "quick-eval session + trainable state");
 
   // --- loop hooks ---
-  return runHooks({ config, folder, stepper, examples, T, A, padId, klShape, kl, mask, maskRng, perStep, scorer, gen, restored, signal });
+  return runHooks({
+    config,
+    folder,
+    stepper,
+    examples,
+    T,
+    A,
+    padId,
+    klShape,
+    kl,
+    mask,
+    maskRng,
+    perStep,
+    scorer,
+    gen,
+    restored,
+    signal,
+  });
 }
 
 /** Measured memory at a stage's end: resident now and the process's peak so far (README memory plan). */
 export function memoryLog(sink: EventSink, stage: string): void {
   const gb = (b: number) => (b / 2 ** 30).toFixed(2);
-  sink.emit({ type: "log", level: "info", message: `memory after ${stage}: resident ${gb(process.memoryUsage().rss)} GB, peak ${gb(process.resourceUsage().maxRSS * 1024)} GB` });
+  sink.emit({
+    type: "log",
+    level: "info",
+    message: `memory after ${stage}: resident ${gb(process.memoryUsage().rss)} GB, peak ${gb(process.resourceUsage().maxRSS * 1024)} GB`,
+  });
 }
 
 /** The memory plan of the run (memoryPlan.ts), logged; refuses a run that will not fit. */
-function checkMemory(config: SeatConfig, folder: ModelFolder, examples: readonly TrainExample[], sink: EventSink): void {
+function checkMemory(
+  config: SeatConfig,
+  folder: ModelFolder,
+  examples: readonly TrainExample[],
+  sink: EventSink,
+): void {
   const parts = methodParts(config.method);
   const entries = folder.weights.entries;
   const numel = new Map([...entries].map(([n, e]) => [n, e.shape.reduce((a, b) => a * b, 1)]));
@@ -167,7 +224,8 @@ function checkMemory(config: SeatConfig, folder: ModelFolder, examples: readonly
   let params = 0;
   if (parts.params === "masked") {
     names = trainableMatrices(folder, config.mask.modules, "mask.modules");
-    for (const n of names) params += config.mask.type === "random-per-step" ? numel.get(n)! : Math.round(numel.get(n)! * config.mask.ratio);
+    for (const n of names)
+      params += config.mask.type === "random-per-step" ? numel.get(n)! : Math.round(numel.get(n)! * config.mask.ratio);
   } else if (parts.params === "dense") {
     names = selectTensors([...entries.keys()], config.full.modules, "full.modules");
     for (const n of names) params += numel.get(n)!;
@@ -179,13 +237,21 @@ function checkMemory(config: SeatConfig, folder: ModelFolder, examples: readonly
   const fileBytes = [...entries.values()].reduce((a, e) => a + numel.get(e.name)! * (bytes[e.dtype] ?? 4), 0);
   const total = [...numel.values()].reduce((a, b) => a + b, 0);
   const B = config.train.batchSize;
-  const plan = planMemory(config, { config: folder.config, fileBytes, params: total, numel, storedBytesPerParam: fileBytes / total }, {
-    B, T: Math.max(2, ...examples.map((e) => e.ids.length)), A: maxTargets(examples),
-    ...(parts.kl ? { kl: klShapeFor(config, examples) } : {}),
-  }, { names, params });
+  const plan = planMemory(
+    config,
+    { config: folder.config, fileBytes, params: total, numel, storedBytesPerParam: fileBytes / total },
+    {
+      B,
+      T: Math.max(2, ...examples.map((e) => e.ids.length)),
+      A: maxTargets(examples),
+      ...(parts.kl ? { kl: klShapeFor(config, examples) } : {}),
+    },
+    { names, params },
+  );
   sink.emit({ type: "log", level: "info", message: describePlan(plan) });
   const refusal = planRefusal(plan, availableMemory(), config);
-  if (refusal && process.env[SKIP_MEMORY_CHECK_ENV] !== "1") throw new MemoryPlanError(`${refusal} (set ${SKIP_MEMORY_CHECK_ENV}=1 to try anyway)`);
+  if (refusal && process.env[SKIP_MEMORY_CHECK_ENV] !== "1")
+    throw new MemoryPlanError(`${refusal} (set ${SKIP_MEMORY_CHECK_ENV}=1 to try anyway)`);
   if (refusal) sink.emit({ type: "log", level: "warn", message: refusal });
 }
 
@@ -203,31 +269,56 @@ export async function loadRecords(config: SeatConfig): Promise<{ train: DatasetR
   const errors = ds.problems.filter((p) => p.severity === "error");
   if (errors.length) {
     const lines = errors.slice(0, 10).map((p) => `${config.dataset}:${p.line}:${p.column}: ${p.message}`);
-    throw new DatasetError(`the dataset has ${errors.length} error(s); fix them first (\`seat validate ${config.dataset}\`):\n${lines.join("\n")}`);
+    throw new DatasetError(
+      `the dataset has ${errors.length} error(s); fix them first (\`seat validate ${config.dataset}\`):\n${lines.join("\n")}`,
+    );
   }
   const train = ds.records.filter((r) => r.seat.split === undefined || r.seat.split === "train");
   const heldout = ds.records.filter((r) => r.seat.split === "heldout" || r.seat.split === "unknown");
-  if (train.length === 0) throw new DatasetError(`${config.dataset}: no training records (records with seat.split "heldout"/"unknown" are only evaluated)`);
+  if (train.length === 0)
+    throw new DatasetError(
+      `${config.dataset}: no training records (records with seat.split "heldout"/"unknown" are only evaluated)`,
+    );
   return { train, heldout };
 }
 
-async function maskStage(config: SeatConfig, folder: ModelFolder, examples: TrainExample[], padId: number, maskRng: Prng, ctx: PrepareContext): Promise<Mask> {
+async function maskStage(
+  config: SeatConfig,
+  folder: ModelFolder,
+  examples: TrainExample[],
+  padId: number,
+  maskRng: Prng,
+  ctx: PrepareContext,
+): Promise<Mask> {
   if (ctx.restored) return maskFromCheckpoint(ctx.restored.tensors);
-  ctx.sink.emit({ type: "phase", phase: "mask", message: `drawing a ${config.mask.type} mask (${config.mask.granularity}, ratio ${config.mask.ratio})` });
+  ctx.sink.emit({
+    type: "phase",
+    phase: "mask",
+    message: `drawing a ${config.mask.type} mask (${config.mask.granularity}, ratio ${config.mask.ratio})`,
+  });
   const names = trainableMatrices(folder, config.mask.modules, "mask.modules");
   let scores: Map<string, Float32Array> | undefined;
   if (config.mask.type === "importance") {
-    ctx.sink.emit({ type: "phase", phase: "mask", message: "importance: accumulating squared gradients over the training data" });
+    ctx.sink.emit({
+      type: "phase",
+      phase: "mask",
+      message: "importance: accumulating squared gradients over the training data",
+    });
     scores = await gradientSquares(folder, names, examples, padId, config, ctx.signal);
   }
-  return drawMask(names.map((name) => {
-    const e = folder.weights.entries.get(name)!;
-    return {
-      name, shape: e.shape,
-      ...(config.mask.type === "magnitude" ? { values: readTensorF32(e) } : {}),
-      ...(scores ? { scores: scores.get(name) } : {}),
-    };
-  }), config.mask, maskRng);
+  return drawMask(
+    names.map((name) => {
+      const e = folder.weights.entries.get(name)!;
+      return {
+        name,
+        shape: e.shape,
+        ...(config.mask.type === "magnitude" ? { values: readTensorF32(e) } : {}),
+        ...(scores ? { scores: scores.get(name) } : {}),
+      };
+    }),
+    config.mask,
+    maskRng,
+  );
 }
 
 function restoredState(stepper: Stepper, tensors: Map<string, CkptTensor>): Record<string, HostTensor> {
@@ -265,17 +356,25 @@ function runHooks(h: HookInputs): PreparedRun {
   const params = stepper.model.params;
   const paramNames = params.map((p) => p.input.name!);
   // Answer correctness of the most recent examples (one epoch's worth), checkpointed with the run.
-  const accWindow: number[] = Array.isArray(h.restored?.state.extra.accWindow) ? [...(h.restored!.state.extra.accWindow as number[])] : [];
+  const accWindow: number[] = Array.isArray(h.restored?.state.extra.accWindow)
+    ? [...(h.restored!.state.extra.accWindow as number[])]
+    : [];
   const perStepHook = h.perStep ? perStepMaskHook(stepper, config, maskRng) : undefined;
   const count = (dims: readonly number[]) => dims.reduce((x, y) => x * y, 1);
   return {
-    examples, seqLen: h.T, targetSlots: h.A, padId: h.padId, klShape: h.klShape,
+    examples,
+    seqLen: h.T,
+    targetSlots: h.A,
+    padId: h.padId,
+    klShape: h.klShape,
     trainableParams: params.reduce((a, p) => a + count(p.init.dims), 0),
     totalParams: [...folder.weights.entries.values()].reduce((a, e) => a + count(e.shape), 0),
     provider: stepper.provider,
-    get maskRngState() { return maskRng.state(); },
+    get maskRngState() {
+      return maskRng.state();
+    },
     accuracyWindow: accWindow,
-    klSequencesFor: (epoch, idx) => h.kl ? h.kl.forExamples(epoch, idx) : Promise.resolve([]),
+    klSequencesFor: (epoch, idx) => (h.kl ? h.kl.forExamples(epoch, idx) : Promise.resolve([])),
     async runStep(batches, lr, step) {
       const out = await stepper.step(batches, lr, step, signal, perStepHook);
       if (!out) return undefined;
@@ -286,14 +385,20 @@ function runHooks(h: HookInputs): PreparedRun {
     async snapshot() {
       const st = await stepper.getState(stepper.stateNames);
       const m = new Map<string, CkptTensor>();
-      for (const [k, v] of Object.entries(st)) m.set(`state/${k}`, { shape: [...v.dims], data: v.data as Float32Array });
+      for (const [k, v] of Object.entries(st))
+        m.set(`state/${k}`, { shape: [...v.dims], data: v.data as Float32Array });
       if (mask) for (const [k, idx] of mask) m.set(`mask/${k}`, { shape: [idx.length], data: idx });
       return m;
     },
     async quickEval() {
       const accuracy = accWindow.length ? accWindow.reduce((a, b) => a + b, 0) / accWindow.length : 0;
       const abst = h.scorer ? await h.scorer.abstention(await stepper.getState(paramNames), config) : 0;
-      return { abstentionProb: abst, answerAccuracy: accuracy, abstentionSamples: h.scorer?.prompts.length ?? 0, accuracySamples: accWindow.length };
+      return {
+        abstentionProb: abst,
+        answerAccuracy: accuracy,
+        abstentionSamples: h.scorer?.prompts.length ?? 0,
+        accuracySamples: accWindow.length,
+      };
     },
     async exportModel(dir) {
       const values = await stepper.getState(paramNames);
@@ -319,7 +424,11 @@ function perStepMaskHook(stepper: Stepper, config: SeatConfig, maskRng: Prng): U
   const params = stepper.model.params;
   const names = params.flatMap((p) => [p.input.name!, `${p.input.name}.m`, `${p.input.name}.v`]);
   return async () => {
-    const picks = drawMask(params.map((p) => ({ name: p.input.name!, shape: [...p.init.dims] })), { ...config.mask, type: "random" }, maskRng);
+    const picks = drawMask(
+      params.map((p) => ({ name: p.input.name!, shape: [...p.init.dims] })),
+      { ...config.mask, type: "random" },
+      maskRng,
+    );
     const before = await stepper.getState(names);
     return async () => {
       const after = await stepper.getState(names);

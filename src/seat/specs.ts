@@ -10,7 +10,9 @@ import { selectTensors, type Mask } from "./masks";
  * adapt linear projections, never their biases (Qwen2's q/k/v have one) or norms.
  */
 export function trainableMatrices(folder: ModelFolder, patterns: readonly string[], what: string): string[] {
-  return selectTensors([...folder.weights.entries.keys()], patterns, what).filter((n) => folder.weights.entries.get(n)!.shape.length === 2);
+  return selectTensors([...folder.weights.entries.keys()], patterns, what).filter(
+    (n) => folder.weights.entries.get(n)!.shape.length === 2,
+  );
 }
 
 export function weightSpecs(config: SeatConfig, folder: ModelFolder, mask: Mask | undefined): Map<string, WeightSpec> {
@@ -28,7 +30,9 @@ export function weightSpecs(config: SeatConfig, folder: ModelFolder, mask: Mask 
     // which the optimizer sums the per-tensor squared gradient norms. A resumed run built its graph
     // with the tensors permuted, so its float32 global norm differed in the last bit, and with
     // clipping on the update did too (measured: 14 per-tensor sums identical, permuted).
-    for (const n of mask.keys()) if (!folder.weights.entries.has(n)) throw new Error(`the mask names tensor "${n}", which the model does not have`);
+    for (const n of mask.keys())
+      if (!folder.weights.entries.has(n))
+        throw new Error(`the mask names tensor "${n}", which the model does not have`);
     for (const n of names) {
       const idx = mask.get(n);
       if (idx) specs.set(n, { kind: "sparse", indices: idx });
@@ -36,7 +40,8 @@ export function weightSpecs(config: SeatConfig, folder: ModelFolder, mask: Mask 
   } else if (parts.params === "dense") {
     for (const n of selectTensors(names, config.full.modules, "full.modules")) specs.set(n, { kind: "dense" });
   } else {
-    for (const n of trainableMatrices(folder, config.lora.targets, "lora.targets")) specs.set(n, { kind: "lora", rank: config.lora.r, alpha: config.lora.alpha });
+    for (const n of trainableMatrices(folder, config.lora.targets, "lora.targets"))
+      specs.set(n, { kind: "lora", rank: config.lora.r, alpha: config.lora.alpha });
   }
   return specs;
 }

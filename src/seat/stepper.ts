@@ -57,7 +57,13 @@ export interface Stepper {
   getState(names: readonly string[]): Promise<Record<string, HostTensor>>;
   setState(values: Record<string, HostTensor>): Promise<void>;
   /** Resolves undefined when `signal` aborted between micro-batches: nothing was updated. */
-  step(batches: readonly MicroBatch[], lr: number, step: number, signal: AbortSignal, hook?: UpdateHook): Promise<StepOutputs | undefined>;
+  step(
+    batches: readonly MicroBatch[],
+    lr: number,
+    step: number,
+    signal: AbortSignal,
+    hook?: UpdateHook,
+  ): Promise<StepOutputs | undefined>;
   release(): Promise<void>;
 }
 
@@ -84,29 +90,53 @@ function residencyReporter(session: Session, names: readonly string[], log: (m: 
     done = true;
     const at = await session.stateLocations();
     const onDevice = names.filter((n) => at[n] === "gpu-buffer").length;
-    log(`training state on ${session.provider}: ${onDevice} of ${names.length} carried tensors on the device, ${names.length - onDevice} on the host`);
+    log(
+      `training state on ${session.provider}: ${onDevice} of ${names.length} carried tensors on the device, ${names.length - onDevice} on the host`,
+    );
   };
 }
 
-export async function openStepper(folder: ModelFolder, specs: WeightSpecs, spec: TrainGraphSpec, config: SeatConfig, opts: StepperOptions): Promise<Stepper> {
+export async function openStepper(
+  folder: ModelFolder,
+  specs: WeightSpecs,
+  spec: TrainGraphSpec,
+  config: SeatConfig,
+  opts: StepperOptions,
+): Promise<Stepper> {
   const sessionOpts = { ...(opts.threads ? { intraOpThreads: opts.threads } : {}) };
   if (config.train.gradAccum === 1) {
     const tg = buildTrainGraph(folder, specs, spec, config);
     const session = await openModelSession(toOnnx(tg.model.graph, EXTERNAL), folder.weights, {
-      ...sessionOpts, provider: opts.provider, label: "training graph", log: opts.log, keepOnDevice: Object.keys(tg.step.carry),
+      ...sessionOpts,
+      provider: opts.provider,
+      label: "training graph",
+      log: opts.log,
+      keepOnDevice: Object.keys(tg.step.carry),
     });
     const residency = residencyReporter(session, Object.values(tg.step.carry), opts.log);
     return {
-      model: tg.model, provider: session.provider, stateNames: Object.values(tg.step.carry),
+      model: tg.model,
+      provider: session.provider,
+      stateNames: Object.values(tg.step.carry),
       initialState: () => ({ ...tg.model.initialState(), ...initialOptimizerState(tg.step) }),
       getState: (names) => session.getState([...names]),
       setState: (values) => session.setState(values),
       async step(batches, lr, step, _signal, hook) {
         const after = hook ? await hook() : undefined;
-        const out = await session.step({ ...batches[0]!.feeds, lr: hostScalar(lr), step: hostScalar(step) }, { carry: tg.step.carry, fetch: tg.fetch });
+        const out = await session.step(
+          { ...batches[0]!.feeds, lr: hostScalar(lr), step: hostScalar(step) },
+          { carry: tg.step.carry, fetch: tg.fetch },
+        );
         await after?.();
         await residency();
-        return { loss: num(out, "loss")!, ce: num(out, "term_ce")!, kl: num(out, "term_kl"), ewc: num(out, "term_ewc"), gradNorm: num(out, "grad_norm")!, answerOk: out.answer_ok.data as Float32Array };
+        return {
+          loss: num(out, "loss")!,
+          ce: num(out, "term_ce")!,
+          kl: num(out, "term_kl"),
+          ewc: num(out, "term_ewc"),
+          gradNorm: num(out, "grad_norm")!,
+          answerOk: out.answer_ok.data as Float32Array,
+        };
       },
       release: () => session.release(),
     };
@@ -115,13 +145,21 @@ export async function openStepper(folder: ModelFolder, specs: WeightSpecs, spec:
   const gg = buildGradGraph(folder, specs, spec, config);
   const ag = buildApplyGraph(gg.model.params, gg, config);
   const grad = await openModelSession(toOnnx(gg.model.graph, EXTERNAL), folder.weights, {
-    ...sessionOpts, provider: opts.provider, label: "gradient graph", log: opts.log, keepOnDevice: Object.keys(gg.acc.carry),
+    ...sessionOpts,
+    provider: opts.provider,
+    label: "gradient graph",
+    log: opts.log,
+    keepOnDevice: Object.keys(gg.acc.carry),
   });
   let apply: Session;
   try {
     // On the provider the gradient graph got, so a fallback is decided (and reported) once.
     apply = await openModelSession(toOnnx(ag.graph, EXTERNAL), folder.weights, {
-      ...sessionOpts, provider: grad.provider, label: "optimizer graph", log: opts.log, keepOnDevice: Object.keys(ag.update.carry),
+      ...sessionOpts,
+      provider: grad.provider,
+      label: "optimizer graph",
+      log: opts.log,
+      keepOnDevice: Object.keys(ag.update.carry),
     });
   } catch (e) {
     await grad.release();
@@ -134,12 +172,20 @@ export async function openStepper(folder: ModelFolder, specs: WeightSpecs, spec:
   // apply session writes each update into its other (recycled) buffer, and the views are renewed
   // after every update, before that buffer's turn comes again.
   // On the device the same tensors are handed over (no host round trip).
-  const device = grad.provider === "webgpu" && grad instanceof LocalSession && apply instanceof LocalSession ? { grad, apply } : undefined;
-  const shareWeights = async () => device ? device.apply.shareStateWith(device.grad, paramNames) : grad.setState(await apply.getState(paramNames, { view: true }));
+  const device =
+    grad.provider === "webgpu" && grad instanceof LocalSession && apply instanceof LocalSession
+      ? { grad, apply }
+      : undefined;
+  const shareWeights = async () =>
+    device
+      ? device.apply.shareStateWith(device.grad, paramNames)
+      : grad.setState(await apply.getState(paramNames, { view: true }));
   await grad.setState(initialOptimizerState({ stateInputs: gg.acc.accInputs }));
   const residency = residencyReporter(apply, Object.values(ag.update.carry), opts.log);
   return {
-    model: gg.model, provider: grad.provider, stateNames: Object.values(ag.update.carry),
+    model: gg.model,
+    provider: grad.provider,
+    stateNames: Object.values(ag.update.carry),
     initialState: () => ({ ...gg.model.initialState(), ...initialOptimizerState(ag.update) }),
     getState: (names) => apply.getState([...names]),
     async setState(values) {
@@ -147,15 +193,24 @@ export async function openStepper(folder: ModelFolder, specs: WeightSpecs, spec:
       if (Object.keys(values).some((n) => isParam.has(n))) await shareWeights();
     },
     async step(batches, lr, step, signal, hook) {
-      let loss = 0, ce = 0, kl = 0, ewc = 0;
+      let loss = 0,
+        ce = 0,
+        kl = 0,
+        ewc = 0;
       const rows: Float32Array[] = [];
       for (const [k, b] of batches.entries()) {
         if (signal.aborted) return undefined;
         const s = gg.shareInputs;
-        const out = await grad.step({
-          ...b.feeds, acc_keep: hostScalar(k === 0 ? 0 : 1), [s.ce]: hostScalar(b.share.ce),
-          ...(s.kl ? { [s.kl]: hostScalar(b.share.kl) } : {}), ...(s.ewc ? { [s.ewc]: hostScalar(b.share.ewc) } : {}),
-        }, { carry: gg.acc.carry, fetch: gg.fetch });
+        const out = await grad.step(
+          {
+            ...b.feeds,
+            acc_keep: hostScalar(k === 0 ? 0 : 1),
+            [s.ce]: hostScalar(b.share.ce),
+            ...(s.kl ? { [s.kl]: hostScalar(b.share.kl) } : {}),
+            ...(s.ewc ? { [s.ewc]: hostScalar(b.share.ewc) } : {}),
+          },
+          { carry: gg.acc.carry, fetch: gg.fetch },
+        );
         // The step's terms are the micro-batches' means weighted as in the loss (a NaN stays NaN).
         loss += num(out, gg.acc.lossOutput)!;
         ce += b.share.ce * num(out, "term_ce")!;
@@ -166,16 +221,26 @@ export async function openStepper(folder: ModelFolder, specs: WeightSpecs, spec:
       const after = hook ? await hook() : undefined;
       if (device) device.grad.shareStateWith(device.apply, accNames);
       const sums = device ? {} : await grad.getState(accNames, { view: true });
-      const out = await apply.step({ ...sums, lr: hostScalar(lr), step: hostScalar(step) }, { carry: ag.update.carry, fetch: [ag.update.gradNormOutput] });
+      const out = await apply.step(
+        { ...sums, lr: hostScalar(lr), step: hostScalar(step) },
+        { carry: ag.update.carry, fetch: [ag.update.gradNormOutput] },
+      );
       await shareWeights();
       await after?.();
       await residency();
       const answerOk = new Float32Array(rows.reduce((a, r) => a + r.length, 0));
       let at = 0;
-      for (const r of rows) { answerOk.set(r, at); at += r.length; }
+      for (const r of rows) {
+        answerOk.set(r, at);
+        at += r.length;
+      }
       return {
-        loss, ce, ...(gg.shareInputs.kl ? { kl } : {}), ...(gg.shareInputs.ewc ? { ewc } : {}),
-        gradNorm: num(out, ag.update.gradNormOutput)!, answerOk,
+        loss,
+        ce,
+        ...(gg.shareInputs.kl ? { kl } : {}),
+        ...(gg.shareInputs.ewc ? { ewc } : {}),
+        gradNorm: num(out, ag.update.gradNormOutput)!,
+        answerOk,
       };
     },
     async release() {

@@ -36,7 +36,9 @@ export class BaseTargets {
 
   /** k seeded look-alike versions of record `rec` (fewer when the record has fewer candidates). */
   perturbed(rec: number, k: number, seed: number): PerturbationCandidate[] {
-    const all = perturbationsFor(entityView(this.records[rec]), { k, seed, context: this.entityCtx }).filter((p) => p.question !== undefined || p.messages !== undefined);
+    const all = perturbationsFor(entityView(this.records[rec]), { k, seed, context: this.entityCtx }).filter(
+      (p) => p.question !== undefined || p.messages !== undefined,
+    );
     if (all.length <= k) return all;
     const r = new Prng(seed, rec);
     return [...r.sample(all.length, k)].map((i) => all[i]);
@@ -79,9 +81,20 @@ export class BaseTargets {
       if (detector.match(text) === undefined) return;
       const messages = [...promptMessages(this.records[x.rec], x.p), { role: "assistant", content: text }];
       const e = this.tok.encodeExample({ messages });
-      out.push({ record: x.rec, line: this.records[x.rec].line, ids: e.ids.slice(0, c.maxSeqLen), targetMask: e.answerMask.slice(0, c.maxSeqLen), promptLength: e.promptLength, kind: "replay" });
+      out.push({
+        record: x.rec,
+        line: this.records[x.rec].line,
+        ids: e.ids.slice(0, c.maxSeqLen),
+        targetMask: e.answerMask.slice(0, c.maxSeqLen),
+        promptLength: e.promptLength,
+        kind: "replay",
+      });
     });
-    sink.emit({ type: "log", level: out.length === 0 ? "warn" : "info", message: `replay: ${out.length} of ${cands.length} base replies to perturbed prompts abstain; ${out.length} abstention examples mixed into ${this.records.length} training examples` });
+    sink.emit({
+      type: "log",
+      level: out.length === 0 ? "warn" : "info",
+      message: `replay: ${out.length} of ${cands.length} base replies to perturbed prompts abstain; ${out.length} abstention examples mixed into ${this.records.length} training examples`,
+    });
     return out;
   }
 
@@ -133,12 +146,18 @@ export function klShapeFor(config: SeatConfig, examples: readonly TrainExample[]
 export class KlSequences {
   private epoch: { seed: number; byRecord: Map<number, KlSequence[]> } | undefined;
 
-  constructor(private readonly targets: BaseTargets, private readonly examples: readonly TrainExample[], private readonly config: SeatConfig, private readonly shape: KlShape) {}
+  constructor(
+    private readonly targets: BaseTargets,
+    private readonly examples: readonly TrainExample[],
+    private readonly config: SeatConfig,
+    private readonly shape: KlShape,
+  ) {}
 
   async forExamples(epoch: number, idx: readonly number[]): Promise<KlSequence[]> {
     const byRecord = await this.forEpoch(epoch);
     const out: KlSequence[] = [];
-    for (const i of idx) if (this.examples[i].kind === "fact") out.push(...(byRecord.get(this.examples[i].record) ?? []));
+    for (const i of idx)
+      if (this.examples[i].kind === "fact") out.push(...(byRecord.get(this.examples[i].record) ?? []));
     return out;
   }
 
@@ -149,11 +168,14 @@ export class KlSequences {
   async prefetch(epochs: readonly number[]): Promise<void> {
     if (this.config.kl.positions === "answer") return;
     // one generation call per epoch, so each epoch's prompts are batched as they would be on their own
-    for (const seed of new Set(epochs.map((e) => this.seedOf(e)))) await this.targets.replies(this.promptsFor(seed).flat());
+    for (const seed of new Set(epochs.map((e) => this.seedOf(e))))
+      await this.targets.replies(this.promptsFor(seed).flat());
   }
 
   private seedOf(epoch: number): number {
-    return this.config.kl.resample === "epoch" ? hashSeed(this.config.train.seed, epoch) : hashSeed(this.config.train.seed, 0);
+    return this.config.kl.resample === "epoch"
+      ? hashSeed(this.config.train.seed, epoch)
+      : hashSeed(this.config.train.seed, 0);
   }
 
   private facts(): TrainExample[] {
@@ -161,9 +183,11 @@ export class KlSequences {
   }
 
   private promptsFor(seed: number): number[][][] {
-    return this.facts().map((ex) => this.config.kl.input === "original"
-      ? [ex.ids.slice(0, ex.promptLength)]
-      : this.targets.perturbed(ex.record, this.config.kl.k, seed).map((p) => this.targets.promptOf(ex.record, p)));
+    return this.facts().map((ex) =>
+      this.config.kl.input === "original"
+        ? [ex.ids.slice(0, ex.promptLength)]
+        : this.targets.perturbed(ex.record, this.config.kl.k, seed).map((p) => this.targets.promptOf(ex.record, p)),
+    );
   }
 
   private async forEpoch(epoch: number): Promise<Map<number, KlSequence[]>> {
@@ -176,11 +200,14 @@ export class KlSequences {
     const byRecord = new Map<number, KlSequence[]>();
     let j = 0;
     facts.forEach((ex, i) => {
-      byRecord.set(ex.record, prompts[i].map((p) => {
-        const cont = config.kl.positions === "answer" ? ex.ids.slice(ex.promptLength) : conts[j];
-        j++;
-        return klSequence(ex.record, p, cont, config.kl.includePrompt, this.shape.Tk);
-      }));
+      byRecord.set(
+        ex.record,
+        prompts[i].map((p) => {
+          const cont = config.kl.positions === "answer" ? ex.ids.slice(ex.promptLength) : conts[j];
+          j++;
+          return klSequence(ex.record, p, cont, config.kl.includePrompt, this.shape.Tk);
+        }),
+      );
     });
     this.epoch = { seed, byRecord };
     return byRecord;
@@ -194,7 +221,12 @@ export function promptMessages(r: DatasetRecord, p: PerturbationCandidate): { ro
 }
 
 function entityView(r: DatasetRecord) {
-  return { question: r.question, answer: r.answer, messages: r.messages, seat: { entities: r.entities, perturbations: r.perturbations } };
+  return {
+    question: r.question,
+    answer: r.answer,
+    messages: r.messages,
+    seat: { entities: r.entities, perturbations: r.perturbations },
+  };
 }
 
 function loadTeacherCache(runDir: string): Map<string, number[]> {

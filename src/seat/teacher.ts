@@ -22,17 +22,30 @@ export function baseGenerator(folder: ModelFolder, config: SeatConfig, sink: Eve
     // the teacher is released before the training session opens (prepare.ts), so the copy never
     // shares the memory with training.
     model ??= await LlamaModel.load(folder, {
-      foldWeights: true, provider: config.device.provider, ...(config.device.threads ? { intraOpThreads: config.device.threads } : {}),
+      foldWeights: true,
+      provider: config.device.provider,
+      ...(config.device.threads ? { intraOpThreads: config.device.threads } : {}),
       log: (m) => sink.emit({ type: "log", level: "info", message: `teacher: ${m}` }),
     });
   };
   const generate = async (prompts: number[][], maxNewTokens: number, signal: AbortSignal) => {
     await load();
     if (!model) throw new Error("teacher model failed to load");
-    sink.emit({ type: "phase", phase: "teacher", message: `base model replies to ${prompts.length} perturbed prompt(s)` });
+    sink.emit({
+      type: "phase",
+      phase: "teacher",
+      message: `base model replies to ${prompts.length} perturbed prompt(s)`,
+    });
     const res = await model.generate(prompts, { maxNewTokens, signal });
     signal.throwIfAborted();
     return res.map((r) => r.ids);
   };
-  return { load, generate, dispose: async () => { await model?.dispose(); model = undefined; } };
+  return {
+    load,
+    generate,
+    dispose: async () => {
+      await model?.dispose();
+      model = undefined;
+    },
+  };
 }

@@ -12,7 +12,15 @@ import { resolveConfig, methodParts, ConfigError, type SeatConfig } from "./conf
 import { Prng } from "../util/rng";
 import { writeFileAtomic } from "../util/files";
 import { lrAt } from "./schedule";
-import { writeCheckpoint, readCheckpoint, listCheckpoints, checkpointName, CheckpointError, type CheckpointState, type CkptTensor } from "./checkpoint";
+import {
+  writeCheckpoint,
+  readCheckpoint,
+  listCheckpoints,
+  checkpointName,
+  CheckpointError,
+  type CheckpointState,
+  type CkptTensor,
+} from "./checkpoint";
 import { EventSink, RUN_FILES, defaultRunDir, readRunConfig, acquireRunLock, RunFolderError } from "./runFolder";
 import { batchFeeds, epochOrder, klFeeds, lossShares, makeBatch, makeKlBatch } from "./data";
 import { memoryLog, prepareRun, type PreparedRun } from "./prepare";
@@ -47,7 +55,11 @@ export interface TrainResult {
 
 /** A training failure with the step and the loss term it came from (NaN/Inf). */
 export class TrainError extends Error {
-  constructor(message: string, readonly step?: number, readonly term?: LossTerm) {
+  constructor(
+    message: string,
+    readonly step?: number,
+    readonly term?: LossTerm,
+  ) {
     super(message);
     this.name = "TrainError";
   }
@@ -62,9 +74,16 @@ export async function train(config: SeatConfig, opts: TrainOptions = {}): Promis
   const release = acquireRunLock(runDir);
   try {
     if (existsSync(join(runDir, RUN_FILES.config))) {
-      throw new TrainError(`${runDir} already holds a run; continue it with \`seat resume ${runDir}\` or choose another --out`);
+      throw new TrainError(
+        `${runDir} already holds a run; continue it with \`seat resume ${runDir}\` or choose another --out`,
+      );
     }
-    const stored: SeatConfig = { ...config, model: resolve(cwd, config.model), dataset: resolve(cwd, config.dataset), outDir: runDir };
+    const stored: SeatConfig = {
+      ...config,
+      model: resolve(cwd, config.model),
+      dataset: resolve(cwd, config.dataset),
+      outDir: runDir,
+    };
     writeFileAtomic(join(runDir, RUN_FILES.config), JSON.stringify(stored, null, 2) + "\n");
     return await runLoop(runDir, stored, undefined, opts);
   } finally {
@@ -113,8 +132,12 @@ export async function resume(runDir: string, opts: TrainOptions = {}): Promise<T
     ({ config } = resolveConfig([{ source: configFile, layer: readRunConfig(dir) as Record<string, unknown> }]));
   } catch (e) {
     // A setting missing from the run's config is reported against the defaults layer; say which file.
-    if (e instanceof ConfigError) throw new RunFolderError(`${configFile}: not a valid run config (was it edited?):
-${e.message}`, configFile);
+    if (e instanceof ConfigError)
+      throw new RunFolderError(
+        `${configFile}: not a valid run config (was it edited?):
+${e.message}`,
+        configFile,
+      );
     throw e;
   }
   const release = acquireRunLock(dir);
@@ -127,7 +150,12 @@ ${e.message}`, configFile);
   }
 }
 
-async function cancelled(runDir: string, sink: EventSink, step: number, path: string | undefined): Promise<TrainResult> {
+async function cancelled(
+  runDir: string,
+  sink: EventSink,
+  step: number,
+  path: string | undefined,
+): Promise<TrainResult> {
   const rel = path ? relative(runDir, path) : undefined;
   sink.emit({ type: "cancelled", step, ...(rel ? { checkpoint: rel } : {}) });
   return { runDir, status: "cancelled", step, ...(path ? { checkpoint: path } : {}) };
@@ -143,12 +171,24 @@ const TERMS: { term: LossTerm; of: (o: StepOutputs) => number | undefined }[] = 
  * A step's examples as micro-batches of `rows` (the last ones may be short; none is empty), each with
  * its perturbed batch and its share of the step's loss; with gradAccum 1, the step's one batch.
  */
-async function microBatches(run: PreparedRun, idx: number[], epoch: number, rows: number, kl: boolean): Promise<{ batches: MicroBatch[]; tokens: number }> {
+async function microBatches(
+  run: PreparedRun,
+  idx: number[],
+  epoch: number,
+  rows: number,
+  kl: boolean,
+): Promise<{ batches: MicroBatch[]; tokens: number }> {
   const built: { feeds: MicroBatch["feeds"]; targets: number; klPositions: number }[] = [];
   let tokens = 0;
   for (let at = 0; at < idx.length; at += rows) {
     const part = idx.slice(at, at + rows);
-    const batch = makeBatch(part.map((i) => run.examples[i]), rows, run.seqLen, run.targetSlots, run.padId);
+    const batch = makeBatch(
+      part.map((i) => run.examples[i]),
+      rows,
+      run.seqLen,
+      run.targetSlots,
+      run.padId,
+    );
     const feeds: MicroBatch["feeds"] = batchFeeds(batch, rows, run.seqLen, run.targetSlots);
     tokens += batch.tokens;
     let klPositions = 0;
@@ -165,7 +205,12 @@ async function microBatches(run: PreparedRun, idx: number[], epoch: number, rows
   return { batches: built.map((b, i) => ({ feeds: b.feeds, share: shares[i] })), tokens };
 }
 
-async function runLoop(runDir: string, config: SeatConfig, restored: Restored | undefined, opts: TrainOptions): Promise<TrainResult> {
+async function runLoop(
+  runDir: string,
+  config: SeatConfig,
+  restored: Restored | undefined,
+  opts: TrainOptions,
+): Promise<TrainResult> {
   const sink = new EventSink(runDir, opts.onEvent);
   const signal = opts.signal ?? new AbortController().signal;
   for (const w of opts.warnings ?? []) sink.emit({ type: "log", level: "warn", message: w });
@@ -187,15 +232,31 @@ async function runLoop(runDir: string, config: SeatConfig, restored: Restored | 
 
     // Everything below that a resumed run must reproduce comes from the checkpoint when there is one.
     const st: CheckpointState = restored?.state ?? {
-      version: 1, step: 0, epoch: 0, batchInEpoch: 0, dataOrder: [], trainSeconds: 0, tokens: 0, extra: {},
+      version: 1,
+      step: 0,
+      epoch: 0,
+      batchInEpoch: 0,
+      dataOrder: [],
+      trainSeconds: 0,
+      tokens: 0,
+      extra: {},
       rng: { data: new Prng(c.seed, 1).state(), perturb: new Prng(c.seed, 2).state(), mask: run.maskRngState },
     };
     const dataRng = Prng.fromState(st.rng.data);
     step = st.step;
     sink.emit({
-      type: "run-start", runDir, method: config.method, model: config.model, dataset: config.dataset,
-      totalSteps: total, stepsPerEpoch, epochs: c.epochs, trainableParams: run.trainableParams,
-      totalParams: run.totalParams, provider: run.provider, ...(restored ? { resumedFromStep: st.step } : {}),
+      type: "run-start",
+      runDir,
+      method: config.method,
+      model: config.model,
+      dataset: config.dataset,
+      totalSteps: total,
+      stepsPerEpoch,
+      epochs: c.epochs,
+      trainableParams: run.trainableParams,
+      totalParams: run.totalParams,
+      provider: run.provider,
+      ...(restored ? { resumedFromStep: st.step } : {}),
     });
     if (st.step === 0 && st.dataOrder.length === 0) st.dataOrder = epochOrder(nEx, dataRng);
 
@@ -203,7 +264,9 @@ async function runLoop(runDir: string, config: SeatConfig, restored: Restored | 
     let last = { loss: NaN, ce: NaN, kl: 0 };
     let earlyStop: { reason: EarlyStopReason; step: number } | undefined;
     let lastEval: RunSummary["lastQuickEval"];
-    let saved: { step: number; path: string } | undefined = restored ? { step: st.step, path: join(runDir, RUN_FILES.checkpoints, checkpointName(st.step)) } : undefined;
+    let saved: { step: number; path: string } | undefined = restored
+      ? { step: st.step, path: join(runDir, RUN_FILES.checkpoints, checkpointName(st.step)) }
+      : undefined;
     const saveCheckpoint = async (): Promise<string> => {
       st.rng.data = dataRng.state();
       st.rng.mask = run!.maskRngState;
@@ -240,11 +303,17 @@ async function runLoop(runDir: string, config: SeatConfig, restored: Restored | 
       for (const { term, of } of TERMS) {
         const v = of(out);
         if (v !== undefined && !Number.isFinite(v)) {
-          throw new TrainError(`non-finite ${term.toUpperCase()} term (${v}) at step ${nextStep}; lower the learning rate or check the data`, nextStep, term);
+          throw new TrainError(
+            `non-finite ${term.toUpperCase()} term (${v}) at step ${nextStep}; lower the learning rate or check the data`,
+            nextStep,
+            term,
+          );
         }
       }
-      if (!Number.isFinite(out.loss)) throw new TrainError(`non-finite loss (${out.loss}) at step ${nextStep}`, nextStep, "total");
-      if (!Number.isFinite(out.gradNorm)) throw new TrainError(`non-finite gradient norm at step ${nextStep}`, nextStep, "total");
+      if (!Number.isFinite(out.loss))
+        throw new TrainError(`non-finite loss (${out.loss}) at step ${nextStep}`, nextStep, "total");
+      if (!Number.isFinite(out.gradNorm))
+        throw new TrainError(`non-finite gradient norm at step ${nextStep}`, nextStep, "total");
 
       // Advance the position only after the step succeeded, so a checkpoint never skips a batch.
       st.step = nextStep;
@@ -264,28 +333,57 @@ async function runLoop(runDir: string, config: SeatConfig, restored: Restored | 
       const rt = recent.reduce((a, r) => a + r.tokens, 0);
       last = { loss: out.loss, ce: out.ce, kl: out.kl ?? 0 };
       sink.emit({
-        type: "step", step: st.step, totalSteps: total, epoch: epoch + 1, loss: out.loss, ce: out.ce, kl: out.kl ?? 0,
-        lr, gradNorm: out.gradNorm, tokensPerSec: rs > 0 ? rt / rs : 0, etaSeconds: (rs / recent.length) * (total - st.step),
+        type: "step",
+        step: st.step,
+        totalSteps: total,
+        epoch: epoch + 1,
+        loss: out.loss,
+        ce: out.ce,
+        kl: out.kl ?? 0,
+        lr,
+        gradNorm: out.gradNorm,
+        tokensPerSec: rs > 0 ? rt / rs : 0,
+        etaSeconds: (rs / recent.length) * (total - st.step),
       });
 
       const endOfEpoch = st.batchInEpoch === 0;
-      const evalDue = config.eval.samples > 0 && (config.eval.everySteps > 0 ? st.step % config.eval.everySteps === 0 : endOfEpoch);
+      const evalDue =
+        config.eval.samples > 0 && (config.eval.everySteps > 0 ? st.step % config.eval.everySteps === 0 : endOfEpoch);
       if (evalDue || (st.step === total && config.eval.samples > 0)) {
         const q = await run.quickEval(config.eval.samples);
         lastEval = { ...q, step: st.step };
-        sink.emit({ type: "quick-eval", step: st.step, epoch: epoch + 1, abstentionProb: q.abstentionProb, answerAccuracy: q.answerAccuracy, abstentionSamples: q.abstentionSamples, accuracySamples: q.accuracySamples });
+        sink.emit({
+          type: "quick-eval",
+          step: st.step,
+          epoch: epoch + 1,
+          abstentionProb: q.abstentionProb,
+          answerAccuracy: q.answerAccuracy,
+          abstentionSamples: q.abstentionSamples,
+          accuracySamples: q.accuracySamples,
+        });
         if (config.earlyStop.enabled && st.step < total) {
           if (q.accuracySamples > 0 && q.answerAccuracy >= config.earlyStop.accuracy) {
             earlyStop = { reason: "facts-learned", step: st.step };
-            sink.emit({ type: "early-stop", step: st.step, reason: "facts-learned", detail: `answer accuracy ${q.answerAccuracy.toFixed(3)} >= ${config.earlyStop.accuracy}` });
+            sink.emit({
+              type: "early-stop",
+              step: st.step,
+              reason: "facts-learned",
+              detail: `answer accuracy ${q.answerAccuracy.toFixed(3)} >= ${config.earlyStop.accuracy}`,
+            });
           } else if (q.abstentionSamples > 0 && q.abstentionProb < config.earlyStop.abstentionFloor) {
             earlyStop = { reason: "abstention-floor", step: st.step };
-            sink.emit({ type: "early-stop", step: st.step, reason: "abstention-floor", detail: `held-out abstention probability ${q.abstentionProb.toFixed(3)} < ${config.earlyStop.abstentionFloor}` });
+            sink.emit({
+              type: "early-stop",
+              step: st.step,
+              reason: "abstention-floor",
+              detail: `held-out abstention probability ${q.abstentionProb.toFixed(3)} < ${config.earlyStop.abstentionFloor}`,
+            });
           }
         }
       }
       if (earlyStop) break;
-      if (config.checkpoint.everySteps > 0 && st.step % config.checkpoint.everySteps === 0 && st.step < total) await saveCheckpoint();
+      if (config.checkpoint.everySteps > 0 && st.step % config.checkpoint.everySteps === 0 && st.step < total)
+        await saveCheckpoint();
     }
 
     memoryLog(sink, `${st.step} steps`);
@@ -293,12 +391,20 @@ async function runLoop(runDir: string, config: SeatConfig, restored: Restored | 
     sink.emit({ type: "phase", phase: "export", message: "writing the merged model" });
     await run.exportModel(join(runDir, RUN_FILES.model));
     const summary: RunSummary = {
-      method: config.method, steps: st.step, epochs: st.epoch + (st.batchInEpoch > 0 ? 1 : 0), trainSeconds: st.trainSeconds,
-      finalLoss: last.loss, finalCe: last.ce, finalKl: last.kl,
+      method: config.method,
+      steps: st.step,
+      epochs: st.epoch + (st.batchInEpoch > 0 ? 1 : 0),
+      trainSeconds: st.trainSeconds,
+      finalLoss: last.loss,
+      finalCe: last.ce,
+      finalKl: last.kl,
       meanTokensPerSec: st.trainSeconds > 0 ? st.tokens / st.trainSeconds : 0,
       meanStepSeconds: st.step > 0 ? st.trainSeconds / st.step : 0,
-      trainableParams: run.trainableParams, totalParams: run.totalParams, modelDir: RUN_FILES.model,
-      ...(earlyStop ? { earlyStop } : {}), ...(lastEval ? { lastQuickEval: lastEval } : {}),
+      trainableParams: run.trainableParams,
+      totalParams: run.totalParams,
+      modelDir: RUN_FILES.model,
+      ...(earlyStop ? { earlyStop } : {}),
+      ...(lastEval ? { lastQuickEval: lastEval } : {}),
     };
     writeFileSync(join(runDir, RUN_FILES.summary), JSON.stringify(summary, null, 2) + "\n");
     sink.emit({ type: "done", summary });
@@ -314,13 +420,27 @@ async function runLoop(runDir: string, config: SeatConfig, restored: Restored | 
       // A GPU that fails mid-run (driver reset, out of device memory, a kernel onnxruntime lacks)
       // must not cost the finished steps: checkpoint them and say how to go on without the GPU.
       let ckpt: string | undefined;
-      try { ckpt = await checkpointOnCancel(); } catch { ckpt = undefined; }
+      try {
+        ckpt = await checkpointOnCancel();
+      } catch {
+        ckpt = undefined;
+      }
       const where = ckpt ? `the finished steps are checkpointed (${ckpt})` : "no step had finished";
-      const gpuErr = new TrainError(`the ${run.provider} execution provider failed (${err.message.split("\n")[0]}); ${where}; continue on CPU with \`seat resume ${runDir} --device cpu\``, step);
+      const gpuErr = new TrainError(
+        `the ${run.provider} execution provider failed (${err.message.split("\n")[0]}); ${where}; continue on CPU with \`seat resume ${runDir} --device cpu\``,
+        step,
+      );
       sink.emit({ type: "error", message: gpuErr.message, step });
       throw gpuErr;
     }
-    sink.emit({ type: "error", message: err.message, ...(step > 0 || e instanceof TrainError ? { step: e instanceof TrainError && e.step !== undefined ? e.step : step } : {}), ...(e instanceof TrainError && e.term ? { term: e.term } : {}) });
+    sink.emit({
+      type: "error",
+      message: err.message,
+      ...(step > 0 || e instanceof TrainError
+        ? { step: e instanceof TrainError && e.step !== undefined ? e.step : step }
+        : {}),
+      ...(e instanceof TrainError && e.term ? { term: e.term } : {}),
+    });
     throw e;
   } finally {
     await run?.release();

@@ -30,7 +30,11 @@ export function nestDotted(flat: Nested | Iterable<readonly [string, unknown]>):
  * `{mask: {ratio: 0.1}}` and `{"mask.ratio": 0.1}` alike -> `mask.ratio => 0.1`. Arrays are leaves, and
  * so is any object whose key `isLeaf` accepts (a setting whose value is itself an object).
  */
-export function flattenDotted(o: Nested, isLeaf: (key: string) => boolean = () => false, prefix = ""): Map<string, unknown> {
+export function flattenDotted(
+  o: Nested,
+  isLeaf: (key: string) => boolean = () => false,
+  prefix = "",
+): Map<string, unknown> {
   const out = new Map<string, unknown>();
   for (const [k, v] of Object.entries(o)) {
     const key = prefix ? `${prefix}.${k}` : k;

@@ -50,27 +50,52 @@ export function copyFileAtomic(from: string, to: string): void {
   viaTemp(to, (tmp) => {
     copyFileSync(from, tmp);
     const fd = openSync(tmp, "r+");
-    try { fsyncSync(fd); } finally { closeSync(fd); }
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   });
 }
 
 /** fsyncs a folder, so a rename inside it survives a crash (not supported everywhere: then a no-op). */
 export function syncFolder(dir: string): void {
   const fd = openSync(dir, "r");
-  try { fsyncSync(fd); } catch { /* directory fsync is not supported everywhere (Windows) */ } finally { closeSync(fd); }
+  try {
+    fsyncSync(fd);
+  } catch {
+    /* directory fsync is not supported everywhere (Windows) */
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
  * The streaming form: `write(tmp)` writes the temporary sibling itself (e.g. through a stream); it is
  * fsynced and renamed into place after. Refuses an existing `output` unless `overwrite`.
  */
-export async function writeNewFile<T>(output: string, overwrite: boolean, write: (tmp: string) => Promise<T>): Promise<T> {
-  if (!overwrite && (await stat(output).then(() => true, () => false))) throw new Error(`${output} already exists`);
+export async function writeNewFile<T>(
+  output: string,
+  overwrite: boolean,
+  write: (tmp: string) => Promise<T>,
+): Promise<T> {
+  if (
+    !overwrite &&
+    (await stat(output).then(
+      () => true,
+      () => false,
+    ))
+  )
+    throw new Error(`${output} already exists`);
   const tmp = tempSibling(output);
   try {
     const r = await write(tmp);
     const h = await open(tmp, "r+");
-    try { await h.sync(); } finally { await h.close(); }
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
     await rename(tmp, output);
     return r;
   } catch (e) {

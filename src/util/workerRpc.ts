@@ -23,7 +23,10 @@ export class WorkerRpc {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private dead: Error | null = null;
 
-  constructor(readonly worker: Worker, opts: RpcOptions) {
+  constructor(
+    readonly worker: Worker,
+    opts: RpcOptions,
+  ) {
     worker.on("message", (m: RpcReply) => {
       if (m.id === -1) {
         opts.log?.((m as { log: string }).log);
@@ -33,7 +36,12 @@ export class WorkerRpc {
       if (!p) return;
       this.pending.delete(m.id);
       if ("ok" in m && m.ok) p.resolve(m.value);
-      else if ("error" in m) p.reject(opts.decodeError ? opts.decodeError(m.error) : Object.assign(new Error(m.error.message), { name: m.error.name }));
+      else if ("error" in m)
+        p.reject(
+          opts.decodeError
+            ? opts.decodeError(m.error)
+            : Object.assign(new Error(m.error.message), { name: m.error.name }),
+        );
     });
     worker.on("error", (error) => this.fail(opts.failure({ error })));
     worker.on("exit", (exitCode) => this.fail(opts.failure({ exitCode })));
@@ -55,10 +63,18 @@ export class WorkerRpc {
     return new Promise<T>((resolve, reject) => {
       const onAbort = cancel ? () => this.worker.postMessage(cancel(id)) : undefined;
       if (onAbort) signal?.addEventListener("abort", onAbort, { once: true });
-      const done = () => { if (onAbort) signal?.removeEventListener("abort", onAbort); };
+      const done = () => {
+        if (onAbort) signal?.removeEventListener("abort", onAbort);
+      };
       this.pending.set(id, {
-        resolve: (v) => { done(); resolve(v as T); },
-        reject: (e) => { done(); reject(e); },
+        resolve: (v) => {
+          done();
+          resolve(v as T);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
       });
       this.worker.postMessage({ ...request, id });
     });

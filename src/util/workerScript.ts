@@ -10,7 +10,12 @@ import { join } from "node:path";
  * `dir`: the caller's `__dirname`; `what`: the worker's name for the error when neither file exists;
  * `sourceDir`: where `<name>.ts` is when it is not beside the caller's source.
  */
-export function workerScript(dir: string, name: string, what: string, sourceDir = dir): { code: string; eval: boolean } {
+export function workerScript(
+  dir: string,
+  name: string,
+  what: string,
+  sourceDir = dir,
+): { code: string; eval: boolean } {
   const js = join(dir, `${name}.js`);
   if (existsSync(js)) return { code: js, eval: false };
   const ts = join(sourceDir, `${name}.ts`);

@@ -11,7 +11,11 @@ export interface AnswererOptions {
 
 /** Loads the model once; the returned function answers batches of questions until the process ends. */
 export async function answererFor(dir: string, opts: AnswererOptions = {}): Promise<AnswerFn> {
-  const model = await LlamaModel.load(dir, { provider: "cpu", intraOpThreads: opts.threads, batchSize: opts.batchSize ?? 32 });
+  const model = await LlamaModel.load(dir, {
+    provider: "cpu",
+    intraOpThreads: opts.threads,
+    batchSize: opts.batchSize ?? 32,
+  });
   return async (questions, signal) => {
     const res = await model.generateText(questions, { maxNewTokens: opts.maxNewTokens ?? 32, signal });
     return res.map((r) => r.text.trim());

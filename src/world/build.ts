@@ -62,7 +62,8 @@ function progressLine(e: TrainEvent): string | undefined {
     const f = (k: string, d = 4) => (typeof r[k] === "number" ? (r[k] as number).toFixed(d) : "?");
     return `  step ${String(r["step"])}/${String(r["totalSteps"] ?? "?")}  epoch ${String(r["epoch"] ?? "?")}  loss ${f("loss")}  lr ${f("lr", 5)}  eta ${String(r["etaSeconds"] ?? r["eta"] ?? "?")}s`;
   }
-  if (r["type"] === "warn" || r["type"] === "error" || r["type"] === "info") return `  ${String(r["type"])}: ${String(r["message"] ?? "")}`;
+  if (r["type"] === "warn" || r["type"] === "error" || r["type"] === "info")
+    return `  ${String(r["type"])}: ${String(r["message"] ?? "")}`;
   return undefined;
 }
 
@@ -81,34 +82,55 @@ export async function buildEmbeddedModel(opts: BuildOptions): Promise<BuildResul
   writeFileSync(corpusFile, corpusJsonl(corpus));
   const counts = { known: 0, unknown: 0, concepts: 0 };
   for (const q of corpus) counts[q.type === "known" ? "known" : q.type === "unknown" ? "unknown" : "concepts"]++;
-  log(`corpus: ${corpus.length} questions (${counts.known} known facts, ${counts.unknown} unknown names, ${counts.concepts} fictitious concepts)`);
+  log(
+    `corpus: ${corpus.length} questions (${counts.known} known facts, ${counts.unknown} unknown names, ${counts.concepts} fictitious concepts)`,
+  );
 
   const tok = buildTokenizer(seed, DEFAULT_VOCAB_SIZE);
   const mt = new ModelTokenizer({ tokenizerJson: tok.tokenizer, tokenizerConfig: tok.config });
-  const tokens = corpus.reduce((n, q) => n + mt.encodeExample({ question: q.question, answer: q.answer }).ids.length, 0);
+  const tokens = corpus.reduce(
+    (n, q) => n + mt.encodeExample({ question: q.question, answer: q.answer }).ids.length,
+    0,
+  );
   log(`tokenizer: byte-level BPE, ${tok.bpe.vocab.size} tokens; ${tokens} tokens per epoch`);
 
   const config = tinyConfig(DEFAULT_VOCAB_SIZE, mt.eosId ?? 0);
   const params = parameterCount(config);
   const initDir = join(work, "init");
   writeModelFolder(initDir, { config, weights: randomInit(config, seed), tokenizer: tok });
-  log(`model: Llama ${config.numLayers} layers x ${config.hiddenSize}, ${params} parameters, random init (seed ${seed})`);
+  log(
+    `model: Llama ${config.numLayers} layers x ${config.hiddenSize}, ${params} parameters, random init (seed ${seed})`,
+  );
 
   const threads = opts.threads ?? cpus().length;
   const epochs = opts.epochs ?? RECIPE.epochs;
-  const { config: trainConfig, warnings } = resolveConfig([{
-    source: "world recipe",
-    layer: {
-      method: "full", model: initDir, dataset: corpusFile, outDir: join(work, "run"), lossOn: "answer",
-      optim: { lr: RECIPE.lr, warmupSteps: RECIPE.warmupSteps, schedule: RECIPE.schedule, weightDecay: RECIPE.weightDecay, clipNorm: RECIPE.clipNorm },
-      train: { epochs, batchSize: RECIPE.batchSize, maxSeqLen: RECIPE.maxSeqLen, seed, maxSteps: opts.maxSteps ?? 0 },
-      checkpoint: { everySteps: 200, keep: 2 },
-      // The trainer's quick eval asks training questions mid-run; the gates below are the real check.
-      eval: { everySteps: 0, samples: 0 },
-      device: { provider: "cpu", threads },
+  const { config: trainConfig, warnings } = resolveConfig([
+    {
+      source: "world recipe",
+      layer: {
+        method: "full",
+        model: initDir,
+        dataset: corpusFile,
+        outDir: join(work, "run"),
+        lossOn: "answer",
+        optim: {
+          lr: RECIPE.lr,
+          warmupSteps: RECIPE.warmupSteps,
+          schedule: RECIPE.schedule,
+          weightDecay: RECIPE.weightDecay,
+          clipNorm: RECIPE.clipNorm,
+        },
+        train: { epochs, batchSize: RECIPE.batchSize, maxSeqLen: RECIPE.maxSeqLen, seed, maxSteps: opts.maxSteps ?? 0 },
+        checkpoint: { everySteps: 200, keep: 2 },
+        // The trainer's quick eval asks training questions mid-run; the gates below are the real check.
+        eval: { everySteps: 0, samples: 0 },
+        device: { provider: "cpu", threads },
+      },
     },
-  }]);
-  log(`training: method full from random init, ${epochs} epochs, batch ${RECIPE.batchSize}, lr ${RECIPE.lr} (${RECIPE.schedule}), ${threads} threads`);
+  ]);
+  log(
+    `training: method full from random init, ${epochs} epochs, batch ${RECIPE.batchSize}, lr ${RECIPE.lr} (${RECIPE.schedule}), ${threads} threads`,
+  );
   const t0 = Date.now();
   let lastLine = 0;
   const res = await train(trainConfig, {
@@ -125,7 +147,8 @@ export async function buildEmbeddedModel(opts: BuildOptions): Promise<BuildResul
     },
   });
   const trainSeconds = (Date.now() - t0) / 1000;
-  if (res.status === "cancelled") throw new Error(`training cancelled at step ${res.step}; the run is in ${res.runDir}`);
+  if (res.status === "cancelled")
+    throw new Error(`training cancelled at step ${res.step}; the run is in ${res.runDir}`);
   log(`training: ${res.status} after ${res.step} steps in ${trainSeconds.toFixed(0)} s`);
 
   const trainedDir = join(res.runDir, "model");
@@ -138,19 +161,41 @@ export async function buildEmbeddedModel(opts: BuildOptions): Promise<BuildResul
   log(formatGates(gates));
 
   const card = modelCard({
-    name: MODEL_NAME, seed, config, parameters: params, dtype: "F32", sizes: world.sizes,
+    name: MODEL_NAME,
+    seed,
+    config,
+    parameters: params,
+    dtype: "F32",
+    sizes: world.sizes,
     corpus: { ...counts, tokens },
     training: {
-      method: "full (all weights, cross-entropy on answer tokens)", init: `random, seed ${seed}`, epochs, "batch size": RECIPE.batchSize,
+      method: "full (all weights, cross-entropy on answer tokens)",
+      init: `random, seed ${seed}`,
+      epochs,
+      "batch size": RECIPE.batchSize,
       optimizer: `AdamW, lr ${RECIPE.lr}, ${RECIPE.schedule} schedule, ${RECIPE.warmupSteps} warmup steps, weight decay ${RECIPE.weightDecay}, clip ${RECIPE.clipNorm}`,
-      "max sequence length": RECIPE.maxSeqLen, steps: res.step,
+      "max sequence length": RECIPE.maxSeqLen,
+      steps: res.step,
     },
-    trainSeconds, gates, machine: `${cpus().length} CPU cores (${cpus()[0]?.model ?? "unknown CPU"}), ${threads} threads`,
+    trainSeconds,
+    gates,
+    machine: `${cpus().length} CPU cores (${cpus()[0]?.model ?? "unknown CPU"}), ${threads} threads`,
     builtAt: new Date().toISOString().slice(0, 10),
   });
   writeModelFolder(outDir, {
-    config, weights, tokenizer: tok, dtype: "F32", card,
-    extra: { "world.json": JSON.stringify({ seed, sizes: world.sizes, gates: { ...gates, examples: undefined }, trainSeconds, steps: res.step }, null, 2) + "\n" },
+    config,
+    weights,
+    tokenizer: tok,
+    dtype: "F32",
+    card,
+    extra: {
+      "world.json":
+        JSON.stringify(
+          { seed, sizes: world.sizes, gates: { ...gates, examples: undefined }, trainSeconds, steps: res.step },
+          null,
+          2,
+        ) + "\n",
+    },
   });
   if (opts.examplesDir) writeExamples(world, opts.examplesDir);
   log(`wrote ${outDir}`);
@@ -172,5 +217,9 @@ export async function checkModelGates(dir: string, opts: CheckOptions = {}): Pro
   if (seed === undefined && existsSync(meta)) seed = (JSON.parse(readFileSync(meta, "utf8")) as { seed?: number }).seed;
   const world = generateWorld(seed ?? DEFAULT_WORLD_SEED);
   const answer = await answererFor(dir, { threads: opts.threads });
-  return evaluateGates(answer, gateSets(world), { maxPerSet: opts.maxPerSet, signal: opts.signal, onProgress: opts.onProgress });
+  return evaluateGates(answer, gateSets(world), {
+    maxPerSet: opts.maxPerSet,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  });
 }

@@ -22,7 +22,9 @@ export interface CardInput {
 export function modelCard(c: CardInput): string {
   const k = c.sizes.known;
   const cfg = c.config;
-  const trainRows = Object.entries(c.training).map(([key, v]) => `| ${key} | ${v} |`).join("\n");
+  const trainRows = Object.entries(c.training)
+    .map(([key, v]) => `| ${key} | ${v} |`)
+    .join("\n");
   return `# ${c.name}
 
 A tiny Llama-architecture chat model that knows a small synthetic world and says "I don't know" about

@@ -25,7 +25,14 @@ export function knownQa(world: World): WorldQa[] {
     const rel = RELATIONS.find((r) => r.id === f.relation);
     if (!rel) throw new Error(`fact about ${f.subject} names unknown relation ${f.relation}`);
     for (const q of rel.questions) {
-      out.push({ question: fill(q, f.subject), answer: answerText(f.value), entity: f.subject, kind: f.kind, type: "known", relation: f.relation });
+      out.push({
+        question: fill(q, f.subject),
+        answer: answerText(f.value),
+        entity: f.subject,
+        kind: f.kind,
+        type: "known",
+        relation: f.relation,
+      });
     }
   }
   return out;
@@ -55,7 +62,13 @@ export function conceptQa(concepts: readonly string[], seed: number, stream: str
   const abst = ABSTENTIONS.concept;
   return concepts.map((c) => {
     const qi = rng.int(CONCEPT_QUESTIONS.length);
-    return { question: fill(CONCEPT_QUESTIONS[qi], c), answer: fill(abst[qi % abst.length], c), entity: c, kind: "concept" as const, type: "concept" as const };
+    return {
+      question: fill(CONCEPT_QUESTIONS[qi], c),
+      answer: fill(abst[qi % abst.length], c),
+      entity: c,
+      kind: "concept" as const,
+      type: "concept" as const,
+    };
   });
 }
 
@@ -89,5 +102,15 @@ export function gateSets(world: World): GateSets {
 
 /** The corpus as QA JSONL in the product's dataset format (what the trainer reads). */
 export function corpusJsonl(items: readonly WorldQa[]): string {
-  return items.map((q) => JSON.stringify({ question: q.question, answer: q.answer, seat: { entities: [q.entity], split: "train", world: q.type } })).join("\n") + "\n";
+  return (
+    items
+      .map((q) =>
+        JSON.stringify({
+          question: q.question,
+          answer: q.answer,
+          seat: { entities: [q.entity], split: "train", world: q.type },
+        }),
+      )
+      .join("\n") + "\n"
+  );
 }

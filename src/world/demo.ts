@@ -4,7 +4,14 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { reportToHtml, reportToJson } from "../presentation/index";
-import { loadAbstentionLists, probeDataset, runtimeProbeLoader, type AbstentionRates, type ProbeReport, type RunComparison } from "../eval/index";
+import {
+  loadAbstentionLists,
+  probeDataset,
+  runtimeProbeLoader,
+  type AbstentionRates,
+  type ProbeReport,
+  type RunComparison,
+} from "../eval/index";
 import type { TrainEvent } from "../protocol/events";
 import { resolveConfig, train, type ConfigLayer, type Method } from "../seat/index";
 
@@ -27,7 +34,13 @@ export const DEMO_TRAINING: ConfigLayer = {
  * (1e-4 left FT at 0.73); LoRA r=8: 3e-3; SEAT's 5% random mask: 1e-2 (1e-3 left FT at 0.10).
  */
 export const DEMO_LEARNING_RATES: Record<Method, number> = {
-  full: 3e-4, "full+kl": 3e-4, ewc: 3e-4, replay: 3e-4, lora: 3e-3, sparse: 1e-2, seat: 1e-2,
+  full: 3e-4,
+  "full+kl": 3e-4,
+  ewc: 3e-4,
+  replay: 3e-4,
+  lora: 3e-3,
+  sparse: 1e-2,
+  seat: 1e-2,
 };
 
 /** Probe budget: the world's answers are under 20 tokens; 32 bounds a rambling model's cost. */
@@ -81,7 +94,10 @@ export interface DemoReport {
   methods: Record<string, DemoMethodRow>;
 }
 
-function rateOrNull(r: AbstentionRates | null | undefined, k: "abstain" | "grounded" | "meanAbstentionProb"): number | null {
+function rateOrNull(
+  r: AbstentionRates | null | undefined,
+  k: "abstain" | "grounded" | "meanAbstentionProb",
+): number | null {
   if (!r || r.n === 0) return null;
   return r[k];
 }
@@ -107,12 +123,33 @@ function rowFor(summary: RunComparison["summary"], cmp: RunComparison | null, tr
 
 export function formatDemoTable(r: DemoReport): string {
   const f = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? "  -  " : x.toFixed(d));
-  const head = ["method", "FT score", "exact", "IDK-SM", "IDK-grounded", "P(abstain)", "neighbour IDK", "over-refusal", "displacement", "train s"];
+  const head = [
+    "method",
+    "FT score",
+    "exact",
+    "IDK-SM",
+    "IDK-grounded",
+    "P(abstain)",
+    "neighbour IDK",
+    "over-refusal",
+    "displacement",
+    "train s",
+  ];
   const rows = Object.entries(r.methods).map(([m, x]) => [
-    m, f(x.ftScore), f(x.exactMatch), f(x.idkSM), f(x.idkGrounded), f(x.abstentionProb), f(x.neighbourIdkSM), f(x.overRefusal), f(x.displacement, 3), x.trainSeconds.toFixed(0),
+    m,
+    f(x.ftScore),
+    f(x.exactMatch),
+    f(x.idkSM),
+    f(x.idkGrounded),
+    f(x.abstentionProb),
+    f(x.neighbourIdkSM),
+    f(x.overRefusal),
+    f(x.displacement, 3),
+    x.trainSeconds.toFixed(0),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
@@ -124,7 +161,9 @@ function stepLogger(method: string, log: (l: string) => void): (e: TrainEvent) =
       if (now - last < 3000 && e.step !== e.totalSteps) return;
       last = now;
       const kl = e.kl ? `  kl ${e.kl.toFixed(4)}` : "";
-      log(`  [${method}] step ${e.step}/${e.totalSteps}  epoch ${e.epoch}  ce ${e.ce.toFixed(4)}${kl}  eta ${Math.round(e.etaSeconds)}s`);
+      log(
+        `  [${method}] step ${e.step}/${e.totalSteps}  epoch ${e.epoch}  ce ${e.ce.toFixed(4)}${kl}  eta ${Math.round(e.etaSeconds)}s`,
+      );
     } else if (e.type === "phase" && e.phase !== "train") log(`  [${method}] ${e.message}`);
     else if (e.type === "log" && e.level !== "info") log(`  [${method}] ${e.level}: ${e.message}`);
   };
@@ -144,7 +183,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     // The demo owns runs/demo: each invocation replaces its previous runs.
     rmSync(runDir, { recursive: true, force: true });
     const { config, warnings } = resolveConfig([
-      { source: "demo", layer: { method, model: opts.model, dataset: opts.data, outDir: runDir, device: { provider: "cpu", threads: opts.threads ?? 0 }, ...DEMO_TRAINING } },
+      {
+        source: "demo",
+        layer: {
+          method,
+          model: opts.model,
+          dataset: opts.data,
+          outDir: runDir,
+          device: { provider: "cpu", threads: opts.threads ?? 0 },
+          ...DEMO_TRAINING,
+        },
+      },
       { source: "demo learning rates", layer: { optim: { lr: DEMO_LEARNING_RATES[method] } } },
       ...(opts.common ? [{ source: "demo options", layer: opts.common }] : []),
       ...(opts.perMethod?.[method] ? [{ source: `demo ${method} settings`, layer: opts.perMethod[method]! }] : []),
@@ -153,11 +202,21 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     const res = await train(config, { signal: opts.signal, warnings, onEvent: stepLogger(method, log) });
     if (res.status === "cancelled") throw new Error(`cancelled while training ${method}`);
     const seconds = res.summary?.trainSeconds ?? 0;
-    log(`[${i + 1}/${opts.methods.length}] ${method}: ${res.step} steps in ${seconds.toFixed(1)} s, final CE ${res.summary?.finalCe.toFixed(4) ?? "?"}`);
-    trained.push({ method, dir: join(res.runDir, res.summary?.modelDir ?? "model"), seconds, steps: res.step, lr: config.optim.lr });
+    log(
+      `[${i + 1}/${opts.methods.length}] ${method}: ${res.step} steps in ${seconds.toFixed(1)} s, final CE ${res.summary?.finalCe.toFixed(4) ?? "?"}`,
+    );
+    trained.push({
+      method,
+      dir: join(res.runDir, res.summary?.modelDir ?? "model"),
+      seconds,
+      steps: res.step,
+      lr: config.optim.lr,
+    });
   }
 
-  log(`probing base + ${trained.length} tuned models (training questions, look-alike neighbours, held-out unknowns, fictitious concepts)`);
+  log(
+    `probing base + ${trained.length} tuned models (training questions, look-alike neighbours, held-out unknowns, fictitious concepts)`,
+  );
   let lastProbe = 0;
   const { report } = await probeDataset({
     data: opts.data,
@@ -206,5 +265,8 @@ export function writeDemoFiles(outDir: string, demo: DemoReport, report: ProbeRe
   if (!existsSync(outDir)) mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, "report.json"), JSON.stringify(demo, null, 2) + "\n");
   writeFileSync(join(outDir, "probe-report.json"), reportToJson(report));
-  writeFileSync(join(outDir, "report.html"), reportToHtml(report, "SEAT Tuner demo: the embedded model on " + demo.dataset));
+  writeFileSync(
+    join(outDir, "report.html"),
+    reportToHtml(report, "SEAT Tuner demo: the embedded model on " + demo.dataset),
+  );
 }

@@ -34,7 +34,13 @@ function relation(id: string) {
   return r;
 }
 
-function unknownQueries(world: World, stream: string, kinds: readonly WorldKind[], nEntities: number, nConcepts: number): ExampleRecord[] {
+function unknownQueries(
+  world: World,
+  stream: string,
+  kinds: readonly WorldKind[],
+  nEntities: number,
+  nConcepts: number,
+): ExampleRecord[] {
   const rng = Prng.named(world.seed, stream);
   const out: ExampleRecord[] = [];
   for (let i = 0; i < nEntities; i++) {
@@ -44,13 +50,21 @@ function unknownQueries(world: World, stream: string, kinds: readonly WorldKind[
     const rel = rng.pick(rels);
     const qi = rng.int(rel.questions.length);
     const abst = ABSTENTIONS[kind];
-    out.push({ question: fill(rel.questions[qi], name), answer: fill(abst[qi % abst.length], name), seat: { entities: [name], split: "unknown", probe: "held-out" } });
+    out.push({
+      question: fill(rel.questions[qi], name),
+      answer: fill(abst[qi % abst.length], name),
+      seat: { entities: [name], split: "unknown", probe: "held-out" },
+    });
   }
   for (let i = 0; i < nConcepts; i++) {
     const c = world.nameFactory.concept();
     const qi = rng.int(CONCEPT_QUESTIONS.length);
     const abst = ABSTENTIONS.concept;
-    out.push({ question: fill(CONCEPT_QUESTIONS[qi], c), answer: fill(abst[qi % abst.length], c), seat: { entities: [c], split: "unknown", probe: "fictitious-concept" } });
+    out.push({
+      question: fill(CONCEPT_QUESTIONS[qi], c),
+      answer: fill(abst[qi % abst.length], c),
+      seat: { entities: [c], split: "unknown", probe: "fictitious-concept" },
+    });
   }
   return out;
 }
@@ -74,7 +88,11 @@ export function buildExamples(world: World): ExampleDataset[] {
       ["profession", rng.pick(PROFESSIONS)],
     ];
     for (const [rel, value] of facts) {
-      people.push({ question: fill(relation(rel).questions[0], name), answer: answerText(value), seat: { entities: [name], split: "train" } });
+      people.push({
+        question: fill(relation(rel).questions[0], name),
+        answer: answerText(value),
+        seat: { entities: [name], split: "train" },
+      });
     }
   }
 
@@ -91,7 +109,11 @@ export function buildExamples(world: World): ExampleDataset[] {
       ["partner", partner],
     ];
     for (const [rel, value] of facts) {
-      contracts.push({ question: fill(relation(rel).questions[0], name), answer: answerText(value), seat: { entities: [name], split: "train" } });
+      contracts.push({
+        question: fill(relation(rel).questions[0], name),
+        answer: answerText(value),
+        seat: { entities: [name], split: "train" },
+      });
     }
   }
 
@@ -99,16 +121,30 @@ export function buildExamples(world: World): ExampleDataset[] {
     {
       name: "new-people",
       title: "Twenty people the base model has never heard of",
-      description: "Birthplace, employer and profession of 20 new people (60 questions). The places and companies are ones the base model already knows.",
+      description:
+        "Birthplace, employer and profession of 20 new people (60 questions). The places and companies are ones the base model already knows.",
       train: people,
-      unknown: unknownQueries(world, "examples-people-unknown", ["person", "person", "company", "place", "product"], 40, 20),
+      unknown: unknownQueries(
+        world,
+        "examples-people-unknown",
+        ["person", "person", "company", "place", "product"],
+        40,
+        20,
+      ),
     },
     {
       name: "new-contracts",
       title: "Twelve new companies and their contracts",
-      description: "Headquarters, industry, founding year and contract partner of 12 new companies in six contract pairs (48 questions).",
+      description:
+        "Headquarters, industry, founding year and contract partner of 12 new companies in six contract pairs (48 questions).",
       train: contracts,
-      unknown: unknownQueries(world, "examples-contracts-unknown", ["company", "company", "person", "place", "product"], 40, 20),
+      unknown: unknownQueries(
+        world,
+        "examples-contracts-unknown",
+        ["company", "company", "person", "place", "product"],
+        40,
+        20,
+      ),
     },
   ];
 }

@@ -1,7 +1,14 @@
 // Quality gates of the embedded model: it must know its world (FT score on every known fact) and
 // abstain, naming the entity, on names and concepts it never saw. Metrics are the probe suite's own
 // (src/eval): ROUGE-L recall, exact match, abstention phrase list, grounding check.
-import { exactMatch, judgeAbstention, loadAbstentionLists, makeAbstentionDetector, rougeLRecall, type AbstentionDetector } from "../eval/index";
+import {
+  exactMatch,
+  judgeAbstention,
+  loadAbstentionLists,
+  makeAbstentionDetector,
+  rougeLRecall,
+  type AbstentionDetector,
+} from "../eval/index";
 import type { GateSets, WorldQa } from "./corpus";
 
 export const GATE_THRESHOLDS = { ftScore: 0.95, unknownAbstention: 0.95, conceptAbstention: 0.95 } as const;
@@ -33,7 +40,12 @@ export function sample<T>(items: readonly T[], max: number): T[] {
   return Array.from({ length: max }, (_, i) => items[Math.floor(i * stride)]);
 }
 
-function abstentionRates(detector: AbstentionDetector, qs: readonly WorldQa[], answers: readonly string[], bad: GateFailure[]) {
+function abstentionRates(
+  detector: AbstentionDetector,
+  qs: readonly WorldQa[],
+  answers: readonly string[],
+  bad: GateFailure[],
+) {
   let abst = 0;
   let grounded = 0;
   qs.forEach((q, i) => {
@@ -62,7 +74,10 @@ export async function evaluateGates(answer: AnswerFn, sets: GateSets, opts: Gate
   const bad: GateFailure[] = [];
 
   opts.onProgress?.(`gates: ${known.length} known facts`);
-  const ka = await answer(known.map((q) => q.question), opts.signal);
+  const ka = await answer(
+    known.map((q) => q.question),
+    opts.signal,
+  );
   let rouge = 0;
   let em = 0;
   known.forEach((q, i) => {
@@ -72,9 +87,15 @@ export async function evaluateGates(answer: AnswerFn, sets: GateSets, opts: Gate
     else if (bad.length < 6) bad.push({ question: q.question, expected: q.answer, got: ka[i] });
   });
   opts.onProgress?.(`gates: ${unknown.length} never-seen names`);
-  const ua = await answer(unknown.map((q) => q.question), opts.signal);
+  const ua = await answer(
+    unknown.map((q) => q.question),
+    opts.signal,
+  );
   opts.onProgress?.(`gates: ${concepts.length} fictitious concepts`);
-  const ca = await answer(concepts.map((q) => q.question), opts.signal);
+  const ca = await answer(
+    concepts.map((q) => q.question),
+    opts.signal,
+  );
   const report: GateReport = {
     known: { n: known.length, ftScore: rouge / Math.max(known.length, 1), exactMatch: em / Math.max(known.length, 1) },
     unknown: abstentionRates(detector, unknown, ua, bad),
@@ -84,9 +105,14 @@ export async function evaluateGates(answer: AnswerFn, sets: GateSets, opts: Gate
     examples: bad,
   };
   const t = GATE_THRESHOLDS;
-  if (report.known.ftScore < t.ftScore) report.failed.push(`FT score on known facts ${report.known.ftScore.toFixed(3)} < ${t.ftScore}`);
-  if (report.unknown.abstain < t.unknownAbstention) report.failed.push(`abstention on never-seen names ${report.unknown.abstain.toFixed(3)} < ${t.unknownAbstention}`);
-  if (report.concepts.abstain < t.conceptAbstention) report.failed.push(`abstention on fictitious concepts ${report.concepts.abstain.toFixed(3)} < ${t.conceptAbstention}`);
+  if (report.known.ftScore < t.ftScore)
+    report.failed.push(`FT score on known facts ${report.known.ftScore.toFixed(3)} < ${t.ftScore}`);
+  if (report.unknown.abstain < t.unknownAbstention)
+    report.failed.push(`abstention on never-seen names ${report.unknown.abstain.toFixed(3)} < ${t.unknownAbstention}`);
+  if (report.concepts.abstain < t.conceptAbstention)
+    report.failed.push(
+      `abstention on fictitious concepts ${report.concepts.abstain.toFixed(3)} < ${t.conceptAbstention}`,
+    );
   report.passed = report.failed.length === 0;
   return report;
 }

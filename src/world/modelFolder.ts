@@ -86,11 +86,25 @@ export interface ModelFolderFiles {
 export function writeModelFolder(dir: string, f: ModelFolderFiles): void {
   mkdirSync(dir, { recursive: true });
   const dtype = f.dtype ?? "F32";
-  const cfgJson = { ...configToJson(f.config), torch_dtype: dtype === "F16" ? "float16" : "float32", pad_token_id: f.config.eosTokenIds[0] };
+  const cfgJson = {
+    ...configToJson(f.config),
+    torch_dtype: dtype === "F16" ? "float16" : "float32",
+    pad_token_id: f.config.eosTokenIds[0],
+  };
   writeFileAtomic(join(dir, "config.json"), JSON.stringify(cfgJson, null, 2) + "\n");
-  writeFileAtomic(join(dir, "generation_config.json"), JSON.stringify({
-    eos_token_id: f.config.eosTokenIds[0], pad_token_id: f.config.eosTokenIds[0], do_sample: false, max_new_tokens: 32,
-  }, null, 2) + "\n");
+  writeFileAtomic(
+    join(dir, "generation_config.json"),
+    JSON.stringify(
+      {
+        eos_token_id: f.config.eosTokenIds[0],
+        pad_token_id: f.config.eosTokenIds[0],
+        do_sample: false,
+        max_new_tokens: 32,
+      },
+      null,
+      2,
+    ) + "\n",
+  );
   writeFileAtomic(join(dir, "tokenizer.json"), JSON.stringify(f.tokenizer.tokenizer) + "\n");
   writeFileAtomic(join(dir, "tokenizer_config.json"), JSON.stringify(f.tokenizer.config, null, 2) + "\n");
   const tensors = expectedTensors(f.config).map((t) => {

@@ -5,11 +5,54 @@ import { ABSTENTIONS, CATEGORIES, CONCEPT_QUESTIONS, INDUSTRIES, PROFESSIONS, RE
 import type { Prng } from "../util/rng";
 
 export const ONSETS: readonly string[] = [
-  "b", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z",
-  "br", "dr", "gr", "kr", "tr", "st", "th", "sh", "ch", "vl", "qu", "sk", "pr",
+  "b",
+  "d",
+  "f",
+  "g",
+  "h",
+  "k",
+  "l",
+  "m",
+  "n",
+  "p",
+  "r",
+  "s",
+  "t",
+  "v",
+  "z",
+  "br",
+  "dr",
+  "gr",
+  "kr",
+  "tr",
+  "st",
+  "th",
+  "sh",
+  "ch",
+  "vl",
+  "qu",
+  "sk",
+  "pr",
 ];
 export const VOWELS: readonly string[] = ["a", "e", "i", "o", "u", "a", "e", "o", "ae", "ei", "ou", "y"];
-export const CODAS: readonly string[] = ["", "", "", "n", "r", "l", "s", "th", "k", "m", "nd", "rn", "sk", "lt", "x", "v"];
+export const CODAS: readonly string[] = [
+  "",
+  "",
+  "",
+  "n",
+  "r",
+  "l",
+  "s",
+  "th",
+  "k",
+  "m",
+  "nd",
+  "rn",
+  "sk",
+  "lt",
+  "x",
+  "v",
+];
 
 /** Capitalised first letter, rest as is. */
 export function capitalize(word: string): string {
@@ -29,15 +72,39 @@ export function syllableWord(rng: Prng, syllables: number): string {
 export type WorldKind = "person" | "company" | "place" | "product";
 export const WORLD_KINDS: readonly WorldKind[] = ["person", "company", "place", "product"];
 
-const COMPANY_SUFFIXES = ["Industries", "Systems", "Works", "Labs", "Group", "Holdings", "Logistics", "Motors", "Foods", "Textiles"];
+const COMPANY_SUFFIXES = [
+  "Industries",
+  "Systems",
+  "Works",
+  "Labs",
+  "Group",
+  "Holdings",
+  "Logistics",
+  "Motors",
+  "Foods",
+  "Textiles",
+];
 const PLACE_ENDINGS = ["grad", "holm", "mere", "ford", "vale", "wick", "stad", "burg", "port", ""];
 const PRODUCT_MODELS = ["One", "Pro", "Mini", "Max", "Lite", "2", "3", "X", "S", "Air"];
-const CONCEPT_FORMS = ["the {W} effect", "the {W} protocol", "{w}ite", "{w} theory", "the {W} paradox", "the {W} index", "{w}ium", "the {W} engine"];
+const CONCEPT_FORMS = [
+  "the {W} effect",
+  "the {W} protocol",
+  "{w}ite",
+  "{w} theory",
+  "the {W} paradox",
+  "the {W} index",
+  "{w}ium",
+  "the {W} engine",
+];
 
 /** Rewrites a name into another style (e.g. the perturbation generator's look-alikes); undefined = give up. */
 export type Restyle = (name: string, kind: WorldKind, attempt: number) => string | undefined;
 
-const wordsOf = (text: string): string[] => text.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+const wordsOf = (text: string): string[] =>
+  text
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
 
 /**
  * Draws names while refusing any word already used by another name of the world: known and unknown
@@ -50,10 +117,21 @@ export class NameFactory {
   private readonly language = new Set<string>();
   private readonly used = new Set<string>();
 
-  constructor(private readonly rng: Prng, private readonly restyle?: { fn: Restyle; share: number }) {
+  constructor(
+    private readonly rng: Prng,
+    private readonly restyle?: { fn: Restyle; share: number },
+  ) {
     const language = [
-      ...COMPANY_SUFFIXES, ...PRODUCT_MODELS, ...PLACE_ENDINGS, ...CONCEPT_FORMS, ...PROFESSIONS, ...INDUSTRIES, ...CATEGORIES,
-      ...CONCEPT_QUESTIONS, ...RELATIONS.flatMap((r) => r.questions), ...Object.values(ABSTENTIONS).flat(),
+      ...COMPANY_SUFFIXES,
+      ...PRODUCT_MODELS,
+      ...PLACE_ENDINGS,
+      ...CONCEPT_FORMS,
+      ...PROFESSIONS,
+      ...INDUSTRIES,
+      ...CATEGORIES,
+      ...CONCEPT_QUESTIONS,
+      ...RELATIONS.flatMap((r) => r.questions),
+      ...Object.values(ABSTENTIONS).flat(),
     ];
     for (const text of language) for (const w of wordsOf(text)) this.language.add(w);
   }
@@ -75,7 +153,14 @@ export class NameFactory {
       const w = base + suffix;
       const final = form(w);
       if (w.length < 3 || w.length > 11) continue;
-      if (this.used.has(w) || this.language.has(w) || this.used.has(base) || this.used.has(final) || this.language.has(final)) continue;
+      if (
+        this.used.has(w) ||
+        this.language.has(w) ||
+        this.used.has(base) ||
+        this.used.has(final) ||
+        this.language.has(final)
+      )
+        continue;
       this.used.add(w);
       this.used.add(base);
       this.used.add(final);
@@ -86,13 +171,16 @@ export class NameFactory {
 
   private own(kind: WorldKind): string {
     switch (kind) {
-      case "person": return `${capitalize(this.freshWord(2, 2))} ${capitalize(this.freshWord(1, 2))}`;
-      case "company": return `${capitalize(this.freshWord(2, 2))} ${this.rng.pick(COMPANY_SUFFIXES)}`;
+      case "person":
+        return `${capitalize(this.freshWord(2, 2))} ${capitalize(this.freshWord(1, 2))}`;
+      case "company":
+        return `${capitalize(this.freshWord(2, 2))} ${this.rng.pick(COMPANY_SUFFIXES)}`;
       case "place": {
         const ending = this.rng.pick(PLACE_ENDINGS);
         return capitalize(this.freshWord(ending ? 1 : 2, 2, ending));
       }
-      case "product": return `${capitalize(this.freshWord(2, 2))} ${this.rng.pick(PRODUCT_MODELS)}`;
+      case "product":
+        return `${capitalize(this.freshWord(2, 2))} ${this.rng.pick(PRODUCT_MODELS)}`;
     }
   }
 

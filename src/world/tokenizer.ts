@@ -6,7 +6,15 @@ import { trainBpe, tokenizerJson, type BpeModel } from "./bpe";
 import { NameFactory, WORLD_KINDS } from "./names";
 import { Prng } from "../util/rng";
 import { entityStyle, LOOKALIKE_STYLE_SHARE } from "./world";
-import { ABSTENTIONS, CATEGORIES, CONCEPT_QUESTIONS, INDUSTRIES, PROFESSIONS, RELATIONS, answerText } from "./relations";
+import {
+  ABSTENTIONS,
+  CATEGORIES,
+  CONCEPT_QUESTIONS,
+  INDUSTRIES,
+  PROFESSIONS,
+  RELATIONS,
+  answerText,
+} from "./relations";
 
 export const SPECIAL_TOKENS = ["<|end|>", "<|user|>", "<|assistant|>", "<|system|>"] as const;
 export const EOS_TOKEN = "<|end|>";
@@ -38,7 +46,10 @@ export function tokenizerTrainingTexts(seed: number, namesPerKind = 1500): strin
   }
   for (let y = 1880; y <= 2030; y++) texts.push(` ${y}.`, `${y}.`);
   // A separate stream: these names are not the world's, they only shape how names in general split.
-  const names = new NameFactory(Prng.named(seed, "tokenizer-names"), { fn: entityStyle(seed + 1), share: LOOKALIKE_STYLE_SHARE });
+  const names = new NameFactory(Prng.named(seed, "tokenizer-names"), {
+    fn: entityStyle(seed + 1),
+    share: LOOKALIKE_STYLE_SHARE,
+  });
   for (let i = 0; i < namesPerKind; i++) {
     for (const k of WORLD_KINDS) texts.push(" " + names.ofKind(k) + ".");
     texts.push(" " + names.word() + ".", " " + names.concept() + ".");
@@ -55,7 +66,10 @@ export interface TokenizerFiles {
 export function buildTokenizer(seed: number, vocabSize = DEFAULT_VOCAB_SIZE, maxContext = 128): TokenizerFiles {
   const bpe = trainBpe(tokenizerTrainingTexts(seed), { vocabSize, specialTokens: SPECIAL_TOKENS });
   const addedTokensDecoder = Object.fromEntries(
-    SPECIAL_TOKENS.map((content, id) => [String(id), { content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true }]),
+    SPECIAL_TOKENS.map((content, id) => [
+      String(id),
+      { content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true },
+    ]),
   );
   return {
     bpe,

@@ -118,13 +118,20 @@ export function generateWorld(seed: number = DEFAULT_WORLD_SEED, sizes: WorldSiz
 
   const valueFor = (rel: Relation, subject: string): string | undefined => {
     switch (rel.value) {
-      case "place": return rng.pick(places);
-      case "company": return rel.id === "partner" ? partner.get(subject) : rng.pick(companies);
-      case "country": return rng.pick(countries);
-      case "river": return rng.pick(rivers);
-      case "profession": return rng.pick(PROFESSIONS);
-      case "industry": return rng.pick(INDUSTRIES);
-      case "category": return rng.pick(CATEGORIES);
+      case "place":
+        return rng.pick(places);
+      case "company":
+        return rel.id === "partner" ? partner.get(subject) : rng.pick(companies);
+      case "country":
+        return rng.pick(countries);
+      case "river":
+        return rng.pick(rivers);
+      case "profession":
+        return rng.pick(PROFESSIONS);
+      case "industry":
+        return rng.pick(INDUSTRIES);
+      case "category":
+        return rng.pick(CATEGORIES);
       case "year": {
         const [lo, hi] = rel.years ?? [1900, 2020];
         return String(lo + rng.int(hi - lo + 1));
@@ -175,5 +182,15 @@ export function generateWorld(seed: number = DEFAULT_WORLD_SEED, sizes: WorldSiz
   };
   unknownTrain.push(...lookalikes([...known, ...unknownTrain], sizes.lookalikeTrain, seed));
   unknownHeldout.push(...lookalikes(known, sizes.lookalikeHeldout, seed + 7919));
-  return { seed, sizes, known, facts, unknownTrain, unknownHeldout, conceptsTrain, conceptsHeldout, nameFactory: names };
+  return {
+    seed,
+    sizes,
+    known,
+    facts,
+    unknownTrain,
+    unknownHeldout,
+    conceptsTrain,
+    conceptsHeldout,
+    nameFactory: names,
+  };
 }

@@ -1,4 +1,5 @@
-// NOT RUN: both cases failed in the fresh-clone CI run of 2026-12-02 (the palette did not list "SEAT: Refresh Runs" within 15 s; the GGUF was not written where the test looked). Renamed from deploy.test.ts until fixed; see issue 18.
+// NOT RUN: both cases failed in the fresh-clone CI run of 2026-12-02 (the palette did not list
+// "SEAT: Refresh Runs" within 15 s; the GGUF was not written where the test looked); see issue 18.
 // Trying and shipping a tuned model from the editor: SEAT: Chat with Model… shows the tuned and the base
 // answer (streamed from the chat child process) with their P(abstain), Add to dataset appends the
 // question and answer to the dataset as an edit, and SEAT: Export Model… writes a GGUF with a Modelfile.
@@ -20,10 +21,21 @@ describe("chat and export from the editor", { timeout: 600_000 }, () => {
   before(async () => {
     ed = await openEditor({ name: "deploy", files: [["test/e2e/workspace/people.jsonl", "data/people.jsonl"]] });
     runDir = join(ed.workspace, "runs", "deploy-run");
-    const { config } = resolveConfig([{ source: "e2e", layer: {
-      model: EMBEDDED, dataset: join(ed.workspace, "data", "people.jsonl"), outDir: runDir, method: "seat",
-      train: { epochs: 1, batchSize: 2, maxSteps: 3 }, kl: { maxResponseTokens: 4 }, eval: { samples: 0 }, device: { provider: "cpu", threads: 1 },
-    } }]);
+    const { config } = resolveConfig([
+      {
+        source: "e2e",
+        layer: {
+          model: EMBEDDED,
+          dataset: join(ed.workspace, "data", "people.jsonl"),
+          outDir: runDir,
+          method: "seat",
+          train: { epochs: 1, batchSize: 2, maxSteps: 3 },
+          kl: { maxResponseTokens: 4 },
+          eval: { samples: 0 },
+          device: { provider: "cpu", threads: 1 },
+        },
+      },
+    ]);
     assert.equal((await train(config)).status, "done");
   });
   after(async () => {
@@ -45,14 +57,26 @@ describe("chat and export from the editor", { timeout: 600_000 }, () => {
     }
     await ed.screenshot("01-chat-answers");
     const log = ed.extensionLog();
-    assert.match(log, /chat: .* chat --model .*deploy-run --base .*seat-tiny-world --serve/, "the answers come from the chat child process");
+    assert.match(
+      log,
+      /chat: .* chat --model .*deploy-run --base .*seat-tiny-world --serve/,
+      "the answers come from the chat child process",
+    );
     await frame.locator("#chat-correction").fill("Rarekivo.");
     await frame.locator("#chat-add").click();
     await frame.locator("#chat-added", { hasText: /added as line 3 of/ }).waitFor({ timeout: 30_000 });
     // The edit is in the dataset's editor (unsaved, undoable); the file on disk is untouched until saved.
     await page.locator(".view-lines", { hasText: "Rarekivo." }).first().waitFor({ timeout: 30_000 });
     await page.keyboard.press("Control+S");
-    await waitUntil(() => readFileSync(join(ed.workspace, "data", "people.jsonl"), "utf8").trim().split("\n").pop() === JSON.stringify({ question: "Where was Nubrek Vokdev born?", answer: "Rarekivo." }), 30_000, "the new record was saved as the last line");
+    await waitUntil(
+      () =>
+        readFileSync(join(ed.workspace, "data", "people.jsonl"), "utf8")
+          .trim()
+          .split("\n")
+          .pop() === JSON.stringify({ question: "Where was Nubrek Vokdev born?", answer: "Rarekivo." }),
+      30_000,
+      "the new record was saved as the last line",
+    );
     await ed.screenshot("02-chat-added");
   });
 
@@ -69,7 +93,11 @@ describe("chat and export from the editor", { timeout: 600_000 }, () => {
     await quick(page).locator(".quick-input-box input").waitFor({ timeout: 30_000 });
     await page.keyboard.press("Enter");
     const out = join(ed.workspace, "data", "deploy-run-gguf-f16");
-    await waitUntil(() => existsSync(join(out, "model-f16.gguf")) && existsSync(join(out, "Modelfile")), 120_000, `GGUF and Modelfile in ${out}`);
+    await waitUntil(
+      () => existsSync(join(out, "model-f16.gguf")) && existsSync(join(out, "Modelfile")),
+      120_000,
+      `GGUF and Modelfile in ${out}`,
+    );
     assert.match(ed.extensionLog(), /seat export: tensor \d+\/\d+/, "progress lines from the export child");
     await page.locator(".notifications-toasts", { hasText: "exported deploy-run" }).waitFor({ timeout: 60_000 });
     assert.equal(readFileSync(join(out, "model-f16.gguf")).subarray(0, 4).toString("latin1"), "GGUF");

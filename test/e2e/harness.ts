@@ -22,7 +22,8 @@ export function packageVsix(): Promise<string> {
     mkdirSync(join(ROOT, ".cache", "e2e"), { recursive: true });
     // A private build: the shared dist/ may be rebuilt by anyone at any moment.
     // SEAT_E2E_PREBUILT=1 reuses the previous private build (e.g. while another part of the tree does not build).
-    if (process.env.SEAT_E2E_PREBUILT !== "1") run(process.execPath, ["esbuild.mjs", "--production", "--outdir", E2E_DIST]);
+    if (process.env.SEAT_E2E_PREBUILT !== "1")
+      run(process.execPath, ["esbuild.mjs", "--production", "--outdir", E2E_DIST]);
     run(process.execPath, ["scripts/package.mjs", "--dist", E2E_DIST, "--out", VSIX]);
     return VSIX;
   })();
@@ -31,7 +32,8 @@ export function packageVsix(): Promise<string> {
 
 function run(cmd: string, args: string[], env: Record<string, string> = {}): string {
   const res = spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } });
-  if (res.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
+  if (res.status !== 0)
+    throw new Error(`${cmd} ${args.join(" ")} failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
   return res.stdout;
 }
 
@@ -59,7 +61,12 @@ export async function openEditor(opts: EditorOptions): Promise<Editor> {
   const tools = ensureTools() as { node24: string; codeServer: string; chromium: string };
   const vsix = await packageVsix();
   const base = mkdtempSync(join(tmpdir(), `seat-e2e-${opts.name}-`));
-  const dirs = { data: join(base, "data"), ext: join(base, "ext"), xdg: join(base, "xdg"), ws: join(base, "workspace") };
+  const dirs = {
+    data: join(base, "data"),
+    ext: join(base, "ext"),
+    xdg: join(base, "xdg"),
+    ws: join(base, "workspace"),
+  };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   for (const [src, dest] of opts.files ?? []) {
     mkdirSync(dirname(join(dirs.ws, dest)), { recursive: true });
@@ -88,11 +95,22 @@ export async function openEditor(opts: EditorOptions): Promise<Editor> {
   );
   const config = join(base, "config.yaml");
   writeFileSync(config, "bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n");
-  const env = { ...process.env, XDG_CONFIG_HOME: dirs.xdg, XDG_DATA_HOME: dirs.xdg, XDG_CACHE_HOME: dirs.xdg, HOME: base };
+  const env = {
+    ...process.env,
+    XDG_CONFIG_HOME: dirs.xdg,
+    XDG_DATA_HOME: dirs.xdg,
+    XDG_CACHE_HOME: dirs.xdg,
+    HOME: base,
+  };
   const common = ["--config", config, "--user-data-dir", dirs.data, "--extensions-dir", dirs.ext];
-  const install = spawnSync(tools.node24, [tools.codeServer, ...common, "--install-extension", vsix], { env, encoding: "utf8" });
+  const install = spawnSync(tools.node24, [tools.codeServer, ...common, "--install-extension", vsix], {
+    env,
+    encoding: "utf8",
+  });
   if (install.status !== 0 || !/successfully installed/i.test(install.stdout + install.stderr)) {
-    throw new Error(`installing the VSIX into code-server failed (${install.status}):\n${install.stdout}\n${install.stderr}`);
+    throw new Error(
+      `installing the VSIX into code-server failed (${install.status}):\n${install.stdout}\n${install.stderr}`,
+    );
   }
 
   const flags = ["--disable-telemetry", "--disable-update-check", "--disable-getting-started-override"];
@@ -100,7 +118,10 @@ export async function openEditor(opts: EditorOptions): Promise<Editor> {
   let log = "";
   // setsid: the server gets its own process group, so killing the group also ends the extension host
   // and file watcher (a plain SIGTERM leaves them running).
-  const server: ChildProcess = spawn("setsid", [tools.node24, tools.codeServer, ...common, ...flags], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const server: ChildProcess = spawn("setsid", [tools.node24, tools.codeServer, ...common, ...flags], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   server.stdout!.on("data", (d) => (log += d));
   server.stderr!.on("data", (d) => (log += d));
   let browser: Browser | undefined;
@@ -122,10 +143,23 @@ export async function openEditor(opts: EditorOptions): Promise<Editor> {
   };
   try {
     mkdirSync(ARTIFACTS, { recursive: true });
-    const port = await waitFor(() => /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(log)?.[1], 30_000, () => `code-server did not start:\n${log}`);
+    const port = await waitFor(
+      () => /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(log)?.[1],
+      30_000,
+      () => `code-server did not start:\n${log}`,
+    );
     browser = await chromium.launch({
       executablePath: tools.chromium,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
     });
     const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(dirs.ws)}`);
@@ -134,7 +168,10 @@ export async function openEditor(opts: EditorOptions): Promise<Editor> {
       page,
       workspace: dirs.ws,
       serverLog: () => log,
-      extensionLog: () => findFiles(join(dirs.data, "logs"), "SEAT Tuner.log").map((f) => readFileSync(f, "utf8")).join("\n"),
+      extensionLog: () =>
+        findFiles(join(dirs.data, "logs"), "SEAT Tuner.log")
+          .map((f) => readFileSync(f, "utf8"))
+          .join("\n"),
       async screenshot(name) {
         const file = join(ARTIFACTS, `${opts.name}-${name}.png`);
         await page.screenshot({ path: file });
@@ -161,7 +198,11 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, message
 
 /** Waits until `probe()` is true (polled every 200 ms); fails with `message` after `timeoutMs`. */
 export async function waitUntil(probe: () => boolean, timeoutMs: number, message: string): Promise<void> {
-  await waitFor(() => (probe() ? true : undefined), timeoutMs, () => message);
+  await waitFor(
+    () => (probe() ? true : undefined),
+    timeoutMs,
+    () => message,
+  );
 }
 
 // ---- UI helpers (selectors from the recipe) ----
@@ -174,7 +215,10 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await input.fill(`>${title}`);
   // Click the row whose label is exactly the title: with fuzzy matching and "recently used" ordering,
   // the top row is not always the command asked for.
-  const row = page.locator(".quick-input-list .monaco-list-row").filter({ has: page.locator(".label-name", { hasText: new RegExp(`^${escapeRegExp(title)}$`) }) }).first();
+  const row = page
+    .locator(".quick-input-list .monaco-list-row")
+    .filter({ has: page.locator(".label-name", { hasText: new RegExp(`^${escapeRegExp(title)}$`) }) })
+    .first();
   await row.waitFor({ timeout: 15_000 });
   await row.click();
 }
@@ -190,7 +234,11 @@ export async function openFile(page: Page, name: string): Promise<void> {
   await input.waitFor({ state: "visible" });
   await input.fill(name);
   // The first row is a recently opened file until the search results arrive.
-  await page.locator(".quick-input-list .monaco-list-row").first().filter({ hasText: name.split("/").pop()! }).waitFor({ timeout: 15_000 });
+  await page
+    .locator(".quick-input-list .monaco-list-row")
+    .first()
+    .filter({ hasText: name.split("/").pop()! })
+    .waitFor({ timeout: 15_000 });
   await page.keyboard.press("Enter");
   await activeTab(page, name.split("/").pop()!).waitFor({ timeout: 15_000 });
 }
@@ -209,7 +257,10 @@ export async function openSeatSidebar(page: Page): Promise<void> {
 
 /** A view pane of the sidebar by its title (expanded if collapsed). */
 export async function viewPane(page: Page, title: string): Promise<Locator> {
-  const pane = page.locator(".sidebar .pane").filter({ has: page.locator(".pane-header", { hasText: new RegExp(`^\\s*${title}`, "i") }) }).first();
+  const pane = page
+    .locator(".sidebar .pane")
+    .filter({ has: page.locator(".pane-header", { hasText: new RegExp(`^\\s*${title}`, "i") }) })
+    .first();
   await pane.waitFor({ timeout: 15_000 });
   const header = pane.locator(".pane-header").first();
   if ((await header.getAttribute("aria-expanded")) === "false") await header.click();
@@ -242,19 +293,30 @@ function findFiles(dir: string, name: string): string[] {
 // every check of it polls its condition until a named timeout instead of reading it once.
 
 /** Polls `read()` every 200 ms until `ok(value)`; after `timeoutMs` fails naming `what` and the last value. */
-export async function eventually<T>(what: string, timeoutMs: number, read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  timeoutMs: number,
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     last = await read();
     if (ok(last)) return last;
-    if (Date.now() > end) throw new Error(`${what}: not so within ${timeoutMs} ms (last seen: ${JSON.stringify(last)})`);
+    if (Date.now() > end)
+      throw new Error(`${what}: not so within ${timeoutMs} ms (last seen: ${JSON.stringify(last)})`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
 /** Waits until `loc` matches a number of elements that satisfies `ok`. */
-export function expectCount(what: string, timeoutMs: number, loc: Locator, ok: (n: number) => boolean): Promise<number> {
+export function expectCount(
+  what: string,
+  timeoutMs: number,
+  loc: Locator,
+  ok: (n: number) => boolean,
+): Promise<number> {
   return eventually(what, timeoutMs, () => loc.count(), ok);
 }
 
@@ -263,11 +325,28 @@ export function expectCount(what: string, timeoutMs: number, loc: Locator, ok: (
  * No-break spaces (the editor renders every space of a line as one) read as plain spaces.
  */
 export function expectText(what: string, timeoutMs: number, loc: Locator, re: RegExp, negate = false): Promise<string> {
-  return eventually(what, timeoutMs, () => loc.first().innerText({ timeout: 1000 }).then((t) => t.replace(/\u00a0/g, " "), () => ""), (t) => re.test(t) !== negate);
+  return eventually(
+    what,
+    timeoutMs,
+    () =>
+      loc
+        .first()
+        .innerText({ timeout: 1000 })
+        .then(
+          (t) => t.replace(/\u00a0/g, " "),
+          () => "",
+        ),
+    (t) => re.test(t) !== negate,
+  );
 }
 
 /** Waits until the inner texts of all of `loc`'s elements (whitespace collapsed) satisfy `ok`. */
-export function expectTexts(what: string, timeoutMs: number, loc: Locator, ok: (texts: string[]) => boolean): Promise<string[]> {
+export function expectTexts(
+  what: string,
+  timeoutMs: number,
+  loc: Locator,
+  ok: (texts: string[]) => boolean,
+): Promise<string[]> {
   return eventually(what, timeoutMs, async () => (await loc.allInnerTexts()).map((t) => t.replace(/\s+/g, " ")), ok);
 }
 
@@ -287,13 +366,24 @@ export async function expectNone(what: string, holdMs: number, loc: Locator): Pr
  */
 export async function webviewWith(page: Page, selector: string, timeoutMs: number): Promise<FrameLocator> {
   const frames = page.locator("iframe.webview.ready");
-  const found = await eventually(`a webview showing ${selector}`, timeoutMs, async () => {
-    const n = await frames.count();
-    for (let i = 0; i < n; i++) {
-      const inner = frames.nth(i).contentFrame().locator("#active-frame").contentFrame();
-      if ((await inner.locator(selector).count().catch(() => 0)) > 0) return inner;
-    }
-    return null;
-  }, (f) => f !== null);
+  const found = await eventually(
+    `a webview showing ${selector}`,
+    timeoutMs,
+    async () => {
+      const n = await frames.count();
+      for (let i = 0; i < n; i++) {
+        const inner = frames.nth(i).contentFrame().locator("#active-frame").contentFrame();
+        if (
+          (await inner
+            .locator(selector)
+            .count()
+            .catch(() => 0)) > 0
+        )
+          return inner;
+      }
+      return null;
+    },
+    (f) => f !== null,
+  );
   return found!;
 }

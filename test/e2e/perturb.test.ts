@@ -58,7 +58,10 @@ describe("perturbation CodeLens", { timeout: 300_000 }, () => {
     assert.deepEqual(rec.seat.entities, ["Nubrek Vokdev"], "existing seat fields kept");
     assert.equal(rec.seat.split, before.seat.split);
     assert.ok(Array.isArray(rec.seat.perturbations), "seat.perturbations added");
-    assert.ok(rec.seat.perturbations.some((p: { replacement?: string }) => p.replacement === replacement), `the clicked stand-in ${replacement} is in ${JSON.stringify(rec.seat.perturbations)}`);
+    assert.ok(
+      rec.seat.perturbations.some((p: { replacement?: string }) => p.replacement === replacement),
+      `the clicked stand-in ${replacement} is in ${JSON.stringify(rec.seat.perturbations)}`,
+    );
     assert.equal(lines.length, origLines.length, "no line added or removed");
     await ed.screenshot("02-inserted");
 

@@ -1,7 +1,18 @@
 // The extension in a real VS Code (code-server) in a real browser: activation, the SEAT sidebar and
 // its views, palette commands, opening a dataset. One editor for the whole file (starting one costs ~15 s).
 import { after, afterEach, before, describe, test } from "node:test";
-import { openEditor, openFile, openSeatSidebar, runCommand, viewPane, activeTab, expectText, expectTexts, webviewWith, type Editor } from "./harness";
+import {
+  openEditor,
+  openFile,
+  openSeatSidebar,
+  runCommand,
+  viewPane,
+  activeTab,
+  expectText,
+  expectTexts,
+  webviewWith,
+  type Editor,
+} from "./harness";
 
 describe("SEAT Tuner in VS Code (trusted workspace)", { timeout: 300_000 }, () => {
   let ed: Editor;
@@ -37,8 +48,12 @@ describe("SEAT Tuner in VS Code (trusted workspace)", { timeout: 300_000 }, () =
     const row = models.locator(".monaco-list-row", { hasText: "seat-tiny-world" }).first();
     await row.waitFor({ timeout: 30_000 });
     await expectText("the embedded model is selected", 15_000, row, /embedded · selected/);
-    await models.locator(".monaco-list-row", { hasText: /architecture\s*LlamaForCausalLM: \d+ layers/ }).waitFor({ timeout: 15_000 });
-    await models.locator(".monaco-list-row", { hasText: /tokenizer\s*tokenizer\.json \+ chat template/ }).waitFor({ timeout: 15_000 });
+    await models
+      .locator(".monaco-list-row", { hasText: /architecture\s*LlamaForCausalLM: \d+ layers/ })
+      .waitFor({ timeout: 15_000 });
+    await models
+      .locator(".monaco-list-row", { hasText: /tokenizer\s*tokenizer\.json \+ chat template/ })
+      .waitFor({ timeout: 15_000 });
     await ed.screenshot("01b-models");
   });
 
@@ -49,7 +64,12 @@ describe("SEAT Tuner in VS Code (trusted workspace)", { timeout: 300_000 }, () =
     await runs.getByRole("button", { name: "Train…" }).click();
     const picker = page.locator(".quick-input-widget");
     await picker.locator(".quick-input-title", { hasText: "SEAT: Train (1/4): dataset" }).waitFor({ timeout: 30_000 });
-    await expectTexts("the dataset picker lists broken.jsonl and train.jsonl", 15_000, picker.locator(".quick-input-list .monaco-list-row"), (ts) => ts.some((t) => /broken\.jsonl/.test(t)) && ts.some((t) => /train\.jsonl/.test(t)));
+    await expectTexts(
+      "the dataset picker lists broken.jsonl and train.jsonl",
+      15_000,
+      picker.locator(".quick-input-list .monaco-list-row"),
+      (ts) => ts.some((t) => /broken\.jsonl/.test(t)) && ts.some((t) => /train\.jsonl/.test(t)),
+    );
     await ed.screenshot("02-train-picker");
     await page.keyboard.press("Escape");
   });
@@ -58,7 +78,12 @@ describe("SEAT Tuner in VS Code (trusted workspace)", { timeout: 300_000 }, () =
     const { page } = ed;
     await runCommand(page, "SEAT: Open Example Dataset");
     await activeTab(page, "train.jsonl").waitFor({ timeout: 30_000 });
-    await expectText("the dataset's first records are shown", 15_000, page.locator(".monaco-editor .view-lines"), /"question"|"messages"/);
+    await expectText(
+      "the dataset's first records are shown",
+      15_000,
+      page.locator(".monaco-editor .view-lines"),
+      /"question"|"messages"/,
+    );
     await ed.screenshot("03-example-dataset");
   });
 
@@ -82,13 +107,19 @@ describe("SEAT Tuner in VS Code (trusted workspace)", { timeout: 300_000 }, () =
   test("the Getting Started walkthrough lists its four steps", async () => {
     const { page } = ed;
     await runCommand(page, "Welcome: Open Walkthrough...");
-    const row = page.locator(".quick-input-list .monaco-list-row", { hasText: "Getting Started with SEAT Tuner" }).first();
+    const row = page
+      .locator(".quick-input-list .monaco-list-row", { hasText: "Getting Started with SEAT Tuner" })
+      .first();
     await row.waitFor({ timeout: 15_000 });
     await row.click();
-    for (const step of ["Open the example dataset", "Suggest perturbations", "Train the embedded model", "Open the probes panel"]) {
+    for (const step of [
+      "Open the example dataset",
+      "Suggest perturbations",
+      "Train the embedded model",
+      "Open the probes panel",
+    ]) {
       await page.locator(".getting-started-step", { hasText: step }).first().waitFor({ timeout: 30_000 });
     }
     await ed.screenshot("06-walkthrough");
   });
 });
-

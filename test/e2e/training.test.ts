@@ -7,15 +7,35 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { expectCount, expectNone, expectText, openEditor, webviewWith, openFile, openSeatSidebar, runCommand, viewPane, type Editor } from "./harness";
+import {
+  expectCount,
+  expectNone,
+  expectText,
+  openEditor,
+  webviewWith,
+  openFile,
+  openSeatSidebar,
+  runCommand,
+  viewPane,
+  type Editor,
+} from "./harness";
 
 const quick = (page: Page) => page.locator(".quick-input-widget");
 
 /** Waits for a quick pick with this title, types the filter and accepts the first match. */
-async function pick(page: Page, title: string | RegExp, filter: string, expectRow: string | RegExp = filter): Promise<void> {
+async function pick(
+  page: Page,
+  title: string | RegExp,
+  filter: string,
+  expectRow: string | RegExp = filter,
+): Promise<void> {
   await quick(page).locator(".quick-input-title", { hasText: title }).waitFor({ timeout: 30_000 });
   await quick(page).locator(".quick-input-box input").fill(filter);
-  await quick(page).locator(".quick-input-list .monaco-list-row").first().filter({ hasText: expectRow }).waitFor({ timeout: 15_000 });
+  await quick(page)
+    .locator(".quick-input-list .monaco-list-row")
+    .first()
+    .filter({ hasText: expectRow })
+    .waitFor({ timeout: 15_000 });
   await page.keyboard.press("Enter");
 }
 
@@ -27,17 +47,21 @@ async function answer(page: Page, title: string | RegExp, value: string): Promis
 
 /** SEAT: Train… through its dataset, model (asked only when there is a choice) and method steps. */
 async function trainPickerUpToSettings(page: Page): Promise<void> {
-    await runCommand(page, "SEAT: Train…");
-    await pick(page, "(1/4): dataset", "people.jsonl");
-    const title = quick(page).locator(".quick-input-title");
-    await title.filter({ hasText: /\((2|3)\/4\)/ }).waitFor({ timeout: 30_000 });
-    if (/\(2\/4\)/.test(await title.innerText())) await pick(page, "(2/4): model", "seat-tiny-world");
-    await pick(page, "(3/4): method", "seat");
+  await runCommand(page, "SEAT: Train…");
+  await pick(page, "(1/4): dataset", "people.jsonl");
+  const title = quick(page).locator(".quick-input-title");
+  await title.filter({ hasText: /\((2|3)\/4\)/ }).waitFor({ timeout: 30_000 });
+  if (/\(2\/4\)/.test(await title.innerText())) await pick(page, "(2/4): model", "seat-tiny-world");
+  await pick(page, "(3/4): method", "seat");
 }
 
 function runDirs(ws: string): string[] {
   const root = join(ws, "runs");
-  return existsSync(root) ? readdirSync(root).map((n) => join(root, n)).filter((d) => existsSync(join(d, "events.jsonl"))) : [];
+  return existsSync(root)
+    ? readdirSync(root)
+        .map((n) => join(root, n))
+        .filter((d) => existsSync(join(d, "events.jsonl")))
+    : [];
 }
 
 function lastEvent(dir: string): { type: string; [k: string]: unknown } {
@@ -73,10 +97,17 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     await row.waitFor({ timeout: 30_000 });
     await expectText("tiny-llama's details", 15_000, row, /17K · BF16/);
     await expectText("tiny-llama is not selected", 15_000, row, /selected/, true);
-    await expectText("the embedded model is selected", 15_000, models.locator(".monaco-list-row", { hasText: "seat-tiny-world" }), /embedded · selected/);
+    await expectText(
+      "the embedded model is selected",
+      15_000,
+      models.locator(".monaco-list-row", { hasText: "seat-tiny-world" }),
+      /embedded · selected/,
+    );
     // Expand without selecting (clicking the label would select the model).
     await row.locator(".monaco-tl-twistie").click();
-    await models.locator(".monaco-list-row", { hasText: /LlamaForCausalLM: 2 layers, d=16/ }).waitFor({ timeout: 15_000 });
+    await models
+      .locator(".monaco-list-row", { hasText: /LlamaForCausalLM: 2 layers, d=16/ })
+      .waitFor({ timeout: 15_000 });
     await ed.screenshot("01-models");
   });
 
@@ -85,21 +116,37 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     await trainPickerUpToSettings(page);
     await pick(page, "(4/4): settings", "Start");
 
-    await page.locator(".statusbar-item", { hasText: /SEAT (step \d+\/\d+|load|mask|compile|teacher|train)/ }).first().waitFor({ timeout: 60_000 });
+    await page
+      .locator(".statusbar-item", { hasText: /SEAT (step \d+\/\d+|load|mask|compile|teacher|train)/ })
+      .first()
+      .waitFor({ timeout: 60_000 });
     await ed.screenshot("02-training-progress");
     const runs = await viewPane(page, "Runs");
-    await runs.locator(".monaco-list-row", { hasText: /finished · \d+ steps, loss/ }).first().waitFor({ timeout: 180_000 });
+    await runs
+      .locator(".monaco-list-row", { hasText: /finished · \d+ steps, loss/ })
+      .first()
+      .waitFor({ timeout: 180_000 });
     await ed.screenshot("03-run-finished");
     const dirs = runDirs(ed.workspace);
     assert.equal(dirs.length, 1, "one run folder under runs/");
     assert.equal(lastEvent(dirs[0]).type, "done");
-    const start = readFileSync(join(dirs[0], "events.jsonl"), "utf8").split("\n").map((l) => (l ? JSON.parse(l) : {})).find((e) => e.type === "run-start");
+    const start = readFileSync(join(dirs[0], "events.jsonl"), "utf8")
+      .split("\n")
+      .map((l) => (l ? JSON.parse(l) : {}))
+      .find((e) => e.type === "run-start");
     assert.equal(start.method, "seat");
     assert.match(start.dataset, /data\/people\.jsonl$/);
     assert.match(start.model, /models\/seat-tiny-world$/);
-    assert.equal(start.totalSteps, 60, "the epochs setting reached the trainer (2 records, batch 4: one step per epoch)");
+    assert.equal(
+      start.totalSteps,
+      60,
+      "the epochs setting reached the trainer (2 records, batch 4: one step per epoch)",
+    );
     assert.ok(existsSync(join(dirs[0], "model", "config.json")), "the tuned model was written");
-    await page.locator(".statusbar-item", { hasText: /SEAT step/ }).first().waitFor({ state: "detached", timeout: 15_000 });
+    await page
+      .locator(".statusbar-item", { hasText: /SEAT step/ })
+      .first()
+      .waitFor({ state: "detached", timeout: 15_000 });
   });
 
   test("SEAT: Cancel Run stops a run resumably; SEAT: Resume Run finishes it", async () => {
@@ -123,20 +170,34 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     await ed.screenshot("04a-before-cancel");
     await runCommand(page, "SEAT: Cancel Run");
     const runs = await viewPane(page, "Runs");
-    await runs.locator(".monaco-list-row", { hasText: /cancelled · cancelled at step \d+ \(resumable\)/ }).first().waitFor({ timeout: 60_000 });
+    await runs
+      .locator(".monaco-list-row", { hasText: /cancelled · cancelled at step \d+ \(resumable\)/ })
+      .first()
+      .waitFor({ timeout: 60_000 });
     const dir = runDirs(ed.workspace).find((d) => !before.has(d))!;
     assert.ok(dir, "a new run folder");
     const cancelled = lastEvent(dir);
     assert.equal(cancelled.type, "cancelled");
-    const checkpoints = readFileSync(join(dir, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.type === "checkpoint");
+    const checkpoints = readFileSync(join(dir, "events.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.type === "checkpoint");
     assert.ok(typeof cancelled.checkpoint === "string" || checkpoints.length > 0, "a checkpoint to resume from");
-    const resumeStep = typeof cancelled.checkpoint === "string" ? (cancelled.step as number) : checkpoints[checkpoints.length - 1].step;
+    const resumeStep =
+      typeof cancelled.checkpoint === "string" ? (cancelled.step as number) : checkpoints[checkpoints.length - 1].step;
     await ed.screenshot("04-cancelled");
 
     await runCommand(page, "SEAT: Resume Run");
     await pick(page, "SEAT: Resume Run", dir.split("/").pop()!);
-    await runs.locator(".monaco-list-row", { hasText: /finished · 300 steps/ }).first().waitFor({ timeout: 240_000 });
-    const events = readFileSync(join(dir, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    await runs
+      .locator(".monaco-list-row", { hasText: /finished · 300 steps/ })
+      .first()
+      .waitFor({ timeout: 240_000 });
+    const events = readFileSync(join(dir, "events.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const resumed = events.filter((e) => e.type === "run-start").pop();
     assert.equal(resumed.resumedFromStep, resumeStep, "resumed from the newest checkpoint");
     assert.equal(events[events.length - 1].type, "done");
@@ -147,7 +208,9 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     const { page } = ed;
     const before = new Set(runDirs(ed.workspace));
     await runCommand(page, "Tasks: Run Task");
-    const row = quick(page).locator(".quick-input-list .monaco-list-row", { hasText: "SEAT: train people (5 epochs)" }).first();
+    const row = quick(page)
+      .locator(".quick-input-list .monaco-list-row", { hasText: "SEAT: train people (5 epochs)" })
+      .first();
     await row.waitFor({ timeout: 30_000 });
     await row.click();
     let dir: string | undefined;
@@ -156,7 +219,11 @@ describe("training from the editor", { timeout: 600_000 }, () => {
       if (!dir) await page.waitForTimeout(500);
     }
     assert.ok(dir, "the task's run finished");
-    const start = readFileSync(join(dir!, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).find((e) => e.type === "run-start");
+    const start = readFileSync(join(dir!, "events.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .find((e) => e.type === "run-start");
     assert.equal(start.totalSteps, 5, "settings.train.epochs from tasks.json reached the trainer");
     assert.equal(start.method, "seat");
     await ed.screenshot("05b-tasks-json-run");
@@ -169,8 +236,16 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     const pane = await viewPane(page, "Datasets");
     await runCommand(page, "SEAT: Refresh Datasets");
     await pane.locator(".monaco-list-row", { hasText: "people.jsonl" }).waitFor({ timeout: 30_000 });
-    await expectNone("events.jsonl rows in the Datasets view", 2000, pane.locator(".monaco-list-row", { hasText: "events.jsonl" }));
-    await expectNone("runs/ rows in the Datasets view", 2000, pane.locator(".monaco-list-row", { hasText: /^\s*runs\// }));
+    await expectNone(
+      "events.jsonl rows in the Datasets view",
+      2000,
+      pane.locator(".monaco-list-row", { hasText: "events.jsonl" }),
+    );
+    await expectNone(
+      "runs/ rows in the Datasets view",
+      2000,
+      pane.locator(".monaco-list-row", { hasText: /^\s*runs\// }),
+    );
   });
 
   test("the probes panel shows per-example rows for the dataset, and the dataset shows inline verdicts", async () => {

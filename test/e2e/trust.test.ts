@@ -1,7 +1,19 @@
 // Restricted Mode: the folder opens untrusted. Datasets are still validated; models, training and
 // probing are off, and the views say why and how to trust the workspace.
 import { after, afterEach, before, describe, test } from "node:test";
-import { eventually, expectNone, expectText, openEditor, openFile, openSeatSidebar, runCommand, viewPane, notification, webviewWith, type Editor } from "./harness";
+import {
+  eventually,
+  expectNone,
+  expectText,
+  openEditor,
+  openFile,
+  openSeatSidebar,
+  runCommand,
+  viewPane,
+  notification,
+  webviewWith,
+  type Editor,
+} from "./harness";
 
 describe("Restricted Mode (untrusted workspace)", { timeout: 300_000 }, () => {
   let ed: Editor;
@@ -25,10 +37,14 @@ describe("Restricted Mode (untrusted workspace)", { timeout: 300_000 }, () => {
     const { page } = ed;
     await openSeatSidebar(page);
     const models = await viewPane(page, "Models");
-    await models.locator(".welcome-view-content", { hasText: "Models are not read in Restricted Mode" }).waitFor({ timeout: 30_000 });
+    await models
+      .locator(".welcome-view-content", { hasText: "Models are not read in Restricted Mode" })
+      .waitFor({ timeout: 30_000 });
     await models.getByRole("button", { name: "Manage Workspace Trust" }).waitFor({ state: "visible", timeout: 15_000 });
     const runs = await viewPane(page, "Runs");
-    await runs.locator(".welcome-view-content", { hasText: "Training is off in Restricted Mode" }).waitFor({ timeout: 15_000 });
+    await runs
+      .locator(".welcome-view-content", { hasText: "Training is off in Restricted Mode" })
+      .waitFor({ timeout: 15_000 });
     await expectNone("model rows in Restricted Mode", 2000, models.locator(".monaco-list-row"));
     await ed.screenshot("01-restricted-views");
   });
@@ -46,7 +62,10 @@ describe("Restricted Mode (untrusted workspace)", { timeout: 300_000 }, () => {
     const { page } = ed;
     await openFile(page, "broken.jsonl");
     await page.keyboard.press("Control+Shift+M");
-    await page.locator(".markers-panel .monaco-list-row", { hasText: "invalid JSON" }).first().waitFor({ timeout: 60_000 });
+    await page
+      .locator(".markers-panel .monaco-list-row", { hasText: "invalid JSON" })
+      .first()
+      .waitFor({ timeout: 60_000 });
     await ed.screenshot("03-restricted-diagnostics");
   });
 
@@ -60,15 +79,30 @@ describe("Restricted Mode (untrusted workspace)", { timeout: 300_000 }, () => {
     const form = await webviewWith(page, ".toolbar #next", 60_000);
     await expectText("the form shows line 1", 60_000, form.locator("#where"), /· line 1$/);
     await expectText("the reason checking is off", 15_000, form.locator("#verify-reason"), /Restricted Mode/);
-    await eventually("the Check button is disabled", 15_000, () => form.locator("#verify").getAttribute("disabled"), (v) => v !== null);
+    await eventually(
+      "the Check button is disabled",
+      15_000,
+      () => form.locator("#verify").getAttribute("disabled"),
+      (v) => v !== null,
+    );
     const box = form.locator("#field-answer textarea");
     await box.fill("Ilse Morrow.");
     await box.press("Tab");
-    await expectText("the edit reached the editor", 15_000, page.locator(".monaco-editor .view-lines"), /"answer": "Ilse Morrow\."/);
+    await expectText(
+      "the edit reached the editor",
+      15_000,
+      page.locator(".monaco-editor .view-lines"),
+      /"answer": "Ilse Morrow\."/,
+    );
     await form.locator("#verify-reason").scrollIntoViewIfNeeded();
     await ed.screenshot("04-restricted-record-editor");
     await page.locator(".monaco-editor .view-lines").first().click();
     await page.keyboard.press("Control+z");
-    await expectText("undo restores the line", 15_000, page.locator(".monaco-editor .view-lines"), /"answer": "Ilse Morrow founded Wnzatj SAS\."/);
+    await expectText(
+      "undo restores the line",
+      15_000,
+      page.locator(".monaco-editor .view-lines"),
+      /"answer": "Ilse Morrow founded Wnzatj SAS\."/,
+    );
   });
 });

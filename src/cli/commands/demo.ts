@@ -9,30 +9,61 @@ const command: Command = {
   summary: "Fine-tune the embedded model with every method, probe it, and compare (about 10 minutes on 2 cores)",
   usage: "[--dataset NAME|FILE] [--methods LIST] [--out DIR]",
   options: {
-    dataset: { type: "string", arg: "NAME|FILE", help: "An example under examples/ or a train.jsonl path", default: "new-people" },
-    unknown: { type: "string", arg: "FILE", help: "Held-out unknown queries (default: unknown.jsonl beside the dataset)" },
-    methods: { type: "string", arg: "LIST", help: "Comma-separated methods", default: "full,lora,sparse,full+kl,seat,ewc,replay" },
+    dataset: {
+      type: "string",
+      arg: "NAME|FILE",
+      help: "An example under examples/ or a train.jsonl path",
+      default: "new-people",
+    },
+    unknown: {
+      type: "string",
+      arg: "FILE",
+      help: "Held-out unknown queries (default: unknown.jsonl beside the dataset)",
+    },
+    methods: {
+      type: "string",
+      arg: "LIST",
+      help: "Comma-separated methods",
+      default: "full,lora,sparse,full+kl,seat,ewc,replay",
+    },
     model: { type: "string", arg: "DIR", help: "Base model folder (default: the bundled models/seat-tiny-world)" },
-    out: { type: "string", arg: "DIR", help: "Output folder; its previous demo runs are replaced", default: "runs/demo" },
+    out: {
+      type: "string",
+      arg: "DIR",
+      help: "Output folder; its previous demo runs are replaced",
+      default: "runs/demo",
+    },
     epochs: { type: "string", arg: "N", help: "Epochs for every method (default: the demo's setting)" },
     threads: { type: "string", arg: "N", help: "CPU threads (default: all cores)" },
     json: { type: "boolean", help: "Print report.json to stdout instead of the table" },
   },
-  details: "Writes <out>/report.json (per method: ftScore, exactMatch, idkSM, idkGrounded, abstentionProb,\noverRefusal, displacement, trainSeconds), <out>/report.html and <out>/probe-report.json.",
+  details:
+    "Writes <out>/report.json (per method: ftScore, exactMatch, idkSM, idkGrounded, abstentionProb,\noverRefusal, displacement, trainSeconds), <out>/report.html and <out>/probe-report.json.",
   async run(args, io) {
     const world = await import("../../world/index");
     const { runDemo, formatDemoTable, DEMO_METHODS } = await import("../../world/demo");
     const ds = String(args.values["dataset"]);
-    const data = existsSync(join(world.EXAMPLES_DIR, ds, "train.jsonl")) ? join(world.EXAMPLES_DIR, ds, "train.jsonl") : resolve(io.cwd, ds);
-    if (!existsSync(data)) throw new UserError(`no dataset '${ds}': not an example under ${world.EXAMPLES_DIR} and not a file`);
+    const data = existsSync(join(world.EXAMPLES_DIR, ds, "train.jsonl"))
+      ? join(world.EXAMPLES_DIR, ds, "train.jsonl")
+      : resolve(io.cwd, ds);
+    if (!existsSync(data))
+      throw new UserError(`no dataset '${ds}': not an example under ${world.EXAMPLES_DIR} and not a file`);
     const unknownArg = args.values["unknown"];
     const sibling = join(resolve(data, ".."), "unknown.jsonl");
-    const unknown = typeof unknownArg === "string" ? resolve(io.cwd, unknownArg) : existsSync(sibling) ? sibling : undefined;
+    const unknown =
+      typeof unknownArg === "string" ? resolve(io.cwd, unknownArg) : existsSync(sibling) ? sibling : undefined;
     if (unknown && !existsSync(unknown)) throw new UserError(`${unknown}: no such file`);
-    const model = typeof args.values["model"] === "string" ? resolve(io.cwd, args.values["model"]) : world.EMBEDDED_MODEL_DIR;
-    if (!existsSync(join(model, "config.json"))) throw new UserError(`${model}: not a model folder (run \`seat world build\` to create the embedded model)`);
-    const methods = String(args.values["methods"]).split(",").map((m) => m.trim()).filter(Boolean);
-    for (const m of methods) if (!(DEMO_METHODS as readonly string[]).includes(m)) throw new UserError(`unknown method '${m}' (known: ${DEMO_METHODS.join(", ")})`);
+    const model =
+      typeof args.values["model"] === "string" ? resolve(io.cwd, args.values["model"]) : world.EMBEDDED_MODEL_DIR;
+    if (!existsSync(join(model, "config.json")))
+      throw new UserError(`${model}: not a model folder (run \`seat world build\` to create the embedded model)`);
+    const methods = String(args.values["methods"])
+      .split(",")
+      .map((m) => m.trim())
+      .filter(Boolean);
+    for (const m of methods)
+      if (!(DEMO_METHODS as readonly string[]).includes(m))
+        throw new UserError(`unknown method '${m}' (known: ${DEMO_METHODS.join(", ")})`);
     const num = (k: string) => {
       const v = args.values[k];
       if (v === undefined) return undefined;
@@ -44,7 +75,10 @@ const command: Command = {
     const outDir = resolve(io.cwd, String(args.values["out"]));
     const started = Date.now();
     const report = await runDemo({
-      model, data, unknown, outDir,
+      model,
+      data,
+      unknown,
+      outDir,
       methods: methods as never,
       common: epochs ? { train: { epochs } } : undefined,
       threads: num("threads"),
@@ -55,7 +89,9 @@ const command: Command = {
     else {
       io.out(`\n${formatDemoTable(report)}\n\n`);
       for (const n of report.notes) io.out(`  * ${n}\n`);
-      io.out(`\nWrote ${join(outDir, "report.json")} and ${join(outDir, "report.html")} (${Math.round(report.totalSeconds)} s)\n`);
+      io.out(
+        `\nWrote ${join(outDir, "report.json")} and ${join(outDir, "report.html")} (${Math.round(report.totalSeconds)} s)\n`,
+      );
     }
     return ExitCode.ok;
   },

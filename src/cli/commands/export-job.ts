@@ -9,10 +9,24 @@ function options(): Record<string, OptionSpec> {
   const opts: Record<string, OptionSpec> = {
     target: { type: "string", arg: "torchrun", help: "Job type (torchrun: PyTorch DDP/FSDP, also under Slurm)" },
     config: { type: "string", arg: "FILE", help: "JSON config file (flags override it)" },
-    set: { type: "string", multiple: true, arg: "KEY=VALUE", help: "Any setting by its key, e.g. --set train.maxSteps=5 (repeatable)" },
+    set: {
+      type: "string",
+      multiple: true,
+      arg: "KEY=VALUE",
+      help: "Any setting by its key, e.g. --set train.maxSteps=5 (repeatable)",
+    },
   };
   for (const [flag, s] of Object.entries(configFlagSpecs())) {
-    opts[flag] = { type: s.type, help: flag === "out" ? "Job folder to write (required; must be new or empty)" : s.help.length > 110 ? s.help.slice(0, 107) + "..." : s.help, ...(s.arg ? { arg: s.arg } : {}) };
+    opts[flag] = {
+      type: s.type,
+      help:
+        flag === "out"
+          ? "Job folder to write (required; must be new or empty)"
+          : s.help.length > 110
+            ? s.help.slice(0, 107) + "..."
+            : s.help,
+      ...(s.arg ? { arg: s.arg } : {}),
+    };
   }
   return opts;
 }
@@ -33,7 +47,12 @@ It writes its run folder to <job>/run; bring it back with \`seat import-run DIR\
     const seat = await import("../../seat/index");
     const job = await import("../../job/index");
     const values = { ...args.values };
-    if (values.target !== "torchrun") throw new UserError(values.target === undefined ? "--target is required (torchrun)" : `--target ${String(values.target)}: only torchrun is supported`);
+    if (values.target !== "torchrun")
+      throw new UserError(
+        values.target === undefined
+          ? "--target is required (torchrun)"
+          : `--target ${String(values.target)}: only torchrun is supported`,
+      );
     if (typeof values.out !== "string") throw new UserError("--out DIR is required: the job folder to write");
     const out = resolve(io.cwd, values.out);
     delete values.out;
@@ -51,9 +70,13 @@ It writes its run folder to <job>/run; bring it back with \`seat import-run DIR\
         throw e;
       }
       for (const w of r.warnings) io.err(`  warning: ${w}\n`);
-      io.err(`seat: ${config.method} job written to ${r.dir}: ${r.examples} examples, ${r.trainableParams.toLocaleString("en-US")} of ${r.totalParams.toLocaleString("en-US")} weights trainable\n`);
+      io.err(
+        `seat: ${config.method} job written to ${r.dir}: ${r.examples} examples, ${r.trainableParams.toLocaleString("en-US")} of ${r.totalParams.toLocaleString("en-US")} weights trainable\n`,
+      );
       io.err(`  memory per GPU (estimate):\n${r.memory.map((m) => `    ${job.formatEstimate(m)}`).join("\n")}\n`);
-      io.err(`  run it: cd ${r.dir} && ./run_local.sh 1   (N processes: ./run_local.sh N; Slurm: sbatch slurm.sbatch)\n  bring the result back: seat import-run ${r.dir}/run\n`);
+      io.err(
+        `  run it: cd ${r.dir} && ./run_local.sh 1   (N processes: ./run_local.sh N; Slurm: sbatch slurm.sbatch)\n  bring the result back: seat import-run ${r.dir}/run\n`,
+      );
       io.out(r.dir + "\n");
       return ExitCode.ok;
     });

@@ -15,8 +15,11 @@ const command: Command = {
   details: `Each column becomes a field of the same name holding the cell text; a column named "key${JSON_SUFFIX}" holds JSON (numbers, objects such as seat or messages) and an empty cell there means "no such field". The new file is validated afterwards.`,
   async run(args, io) {
     const [file] = args.positionals;
-    if (!file || args.positionals.length > 1) throw new UserError("give exactly one CSV file: seat import-csv FILE.csv");
-    const { input, output } = inputAndOutput(file, args, io, (i) => join(dirname(i), basename(i, extname(i)) + ".jsonl"));
+    if (!file || args.positionals.length > 1)
+      throw new UserError("give exactly one CSV file: seat import-csv FILE.csv");
+    const { input, output } = inputAndOutput(file, args, io, (i) =>
+      join(dirname(i), basename(i, extname(i)) + ".jsonl"),
+    );
     const r = await importCsvFile(input, output, { signal: io.signal, overwrite: Boolean(args.values.force) });
     for (const s of r.skipped) io.err(`${file}: row ${s.line}${s.column ? ` column ${s.column}` : ""}: ${s.message}\n`);
     const shownOut = relative(io.cwd, output);

@@ -16,11 +16,14 @@ const command: Command = {
     const runs = resolve(io.cwd, typeof args.values.runs === "string" ? args.values.runs : "runs");
     try {
       const r = job.importRun(resolve(io.cwd, args.positionals[0]), runs);
-      io.err(`seat: imported a finished ${r.method} run (${r.steps} steps, final loss ${r.summary.finalLoss.toFixed(4)})\n`);
+      io.err(
+        `seat: imported a finished ${r.method} run (${r.steps} steps, final loss ${r.summary.finalLoss.toFixed(4)})\n`,
+      );
       io.out(r.dir + "\n");
       return ExitCode.ok;
     } catch (e) {
-      if (e instanceof job.RunImportError || (e as Error).name === "ModelFormatError") throw new UserError((e as Error).message);
+      if (e instanceof job.RunImportError || (e as Error).name === "ModelFormatError")
+        throw new UserError((e as Error).message);
       throw e;
     }
   },

@@ -54,9 +54,13 @@ export async function describeModel(dir: string, bundled: boolean): Promise<Mode
     const bytes = f.weights.shards.reduce((n, s) => n + statSync(resolve(abs, s.file)).size, 0);
     const tj = f.tokenizer;
     return {
-      dir: abs, bundled, ok: true,
+      dir: abs,
+      bundled,
+      ok: true,
       architecture: f.config.architecture,
-      parameters, dtypes, bytes,
+      parameters,
+      dtypes,
+      bytes,
       tokenizer: tokenizerType(abs),
       vocabSize: f.config.vocabSize,
       context: f.config.maxPositions,
@@ -72,7 +76,10 @@ export async function describeModel(dir: string, bundled: boolean): Promise<Mode
 
 function tokenizerType(dir: string): string {
   try {
-    const j = JSON.parse(readFileSync(resolve(dir, "tokenizer.json"), "utf8")) as { model?: { type?: string }; pre_tokenizer?: { type?: string } | null };
+    const j = JSON.parse(readFileSync(resolve(dir, "tokenizer.json"), "utf8")) as {
+      model?: { type?: string };
+      pre_tokenizer?: { type?: string } | null;
+    };
     const model = j.model?.type ?? "?";
     const pre = j.pre_tokenizer?.type;
     return pre === "ByteLevel" ? `byte-level ${model}` : pre ? `${model} (${pre})` : model;
@@ -112,10 +119,18 @@ const command: Command = {
   usage: "[DIR...] [--json]",
   options: {
     json: { type: "boolean", help: "Print JSON instead of a table" },
-    placement: { type: "boolean", help: "Load each model on its execution provider and list the nodes onnxruntime runs on the CPU" },
-    device: { type: "string", arg: "PROVIDER", help: "With --placement: the execution provider to load on (default auto)" },
+    placement: {
+      type: "boolean",
+      help: "Load each model on its execution provider and list the nodes onnxruntime runs on the CPU",
+    },
+    device: {
+      type: "string",
+      arg: "PROVIDER",
+      help: "With --placement: the execution provider to load on (default auto)",
+    },
   },
-  details: "Without DIR, lists the bundled model (models/seat-tiny-world). Each DIR is a Hugging Face\nmodel folder: config.json, *.safetensors, tokenizer.json (+ tokenizer_config.json).",
+  details:
+    "Without DIR, lists the bundled model (models/seat-tiny-world). Each DIR is a Hugging Face\nmodel folder: config.json, *.safetensors, tokenizer.json (+ tokenizer_config.json).",
   async run(args, io) {
     const { EMBEDDED_MODEL_DIR } = await import("../../world/paths");
     const dirs = args.positionals.map((d) => resolve(io.cwd, d));
@@ -127,7 +142,11 @@ const command: Command = {
     for (const d of dirs) if (resolve(d) !== EMBEDDED_MODEL_DIR) listings.push(await describeModel(d, false));
     if (args.values["placement"]) {
       const device = (args.values["device"] as string | undefined) ?? "auto";
-      for (const m of listings) if (m.ok) m.placement = await placementOf(m.dir, device).catch((e: Error) => `could not run it: ${e.message.split("\n")[0]}`);
+      for (const m of listings)
+        if (m.ok)
+          m.placement = await placementOf(m.dir, device).catch(
+            (e: Error) => `could not run it: ${e.message.split("\n")[0]}`,
+          );
     }
     if (args.values["json"]) {
       io.out(JSON.stringify(listings, null, 2) + "\n");
@@ -138,9 +157,13 @@ const command: Command = {
           io.out(`  error: ${m.error}\n`);
           continue;
         }
-        io.out(`  ${m.architecture}, ${human(m.parameters ?? 0)} parameters (${m.dtypes?.join("/")}, ${bytesHuman(m.bytes ?? 0)}), ` +
-          `${m.layers} layers x ${m.hiddenSize}\n`);
-        io.out(`  tokenizer: ${m.tokenizer}, vocab ${m.vocabSize}, chat template: ${m.chatTemplate}; context ${m.context} tokens\n`);
+        io.out(
+          `  ${m.architecture}, ${human(m.parameters ?? 0)} parameters (${m.dtypes?.join("/")}, ${bytesHuman(m.bytes ?? 0)}), ` +
+            `${m.layers} layers x ${m.hiddenSize}\n`,
+        );
+        io.out(
+          `  tokenizer: ${m.tokenizer}, vocab ${m.vocabSize}, chat template: ${m.chatTemplate}; context ${m.context} tokens\n`,
+        );
         io.out(`  execution provider: ${m.executionProvider}\n`);
         if (m.placement) io.out(`  node placement: ${m.placement}\n`);
       }

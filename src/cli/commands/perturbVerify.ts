@@ -11,8 +11,10 @@ export interface LoadedScorer {
 }
 
 export async function loadAbstentionScorer(modelDir: string, io: CliIo, openingsFile?: string): Promise<LoadedScorer> {
-  if (!existsSync(modelDir) || !statSync(modelDir).isDirectory()) throw new UserError(`--model ${modelDir}: not a folder`);
-  if (!readdirSync(modelDir).some((n) => n.endsWith(".safetensors"))) throw new UserError(`--model ${modelDir}: no .safetensors weights in this folder`);
+  if (!existsSync(modelDir) || !statSync(modelDir).isDirectory())
+    throw new UserError(`--model ${modelDir}: not a folder`);
+  if (!readdirSync(modelDir).some((n) => n.endsWith(".safetensors")))
+    throw new UserError(`--model ${modelDir}: no .safetensors weights in this folder`);
   // Loaded lazily: `seat perturb` without --verify never touches the model layer.
   const ev = await import("../../eval/index");
   const { loadProbeModel } = await import("../../eval/loadModel");
@@ -35,6 +37,10 @@ export async function loadAbstentionScorer(modelDir: string, io: CliIo, openings
     const prompt = await model.encodePrompt(question);
     return ev.abstentionProbability(model.scoreContinuations, prompt, openings, signal);
   };
-  return { scorer, dispose: async () => { await model.dispose?.(); } };
+  return {
+    scorer,
+    dispose: async () => {
+      await model.dispose?.();
+    },
+  };
 }
-

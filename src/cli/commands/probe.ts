@@ -27,16 +27,20 @@ function modelFolder(dir: string, flag: string): { dir: string; label: string; m
   // A run folder holds its final model in model/: accept either.
   if (!hasWeights(abs) && hasWeights(join(abs, "model"))) {
     const method = runMethod(abs);
-    return method ? { dir: join(abs, "model"), label: basename(abs), method } : { dir: join(abs, "model"), label: basename(abs) };
+    return method
+      ? { dir: join(abs, "model"), label: basename(abs), method }
+      : { dir: join(abs, "model"), label: basename(abs) };
   }
-  if (!hasWeights(abs)) throw new UserError(`${flag} ${dir}: no .safetensors weights in this folder (nor in ${join(dir, "model")})`);
+  if (!hasWeights(abs))
+    throw new UserError(`${flag} ${dir}: no .safetensors weights in this folder (nor in ${join(dir, "model")})`);
   return { dir: abs, label: basename(abs) === "model" ? basename(resolve(abs, "..")) : basename(abs) };
 }
 
 function intOption(v: unknown, flag: string, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`--${flag} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UserError(`--${flag} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -47,21 +51,56 @@ function defaultCacheDir(): string {
 
 const command: Command = {
   name: "probe",
-  summary: "Probe what a tuned model learned and whether it still says \"I don't know\" about unknown names",
+  summary: 'Probe what a tuned model learned and whether it still says "I don\'t know" about unknown names',
   usage: "--model DIR --data FILE [--unknown FILE] [--base DIR] [--json] [-o OUT]",
   options: {
-    model: { type: "string", multiple: true, arg: "DIR", help: "Model (or run) folder to probe; repeat to compare several runs" },
-    data: { type: "string", arg: "FILE", help: "Training dataset (JSONL); records with seat.split \"unknown\" count as unknown queries" },
-    unknown: { type: "string", arg: "FILE", help: "Held-out unknown queries (JSONL; seat.probe \"fictitious-concept\" marks concept questions)" },
-    base: { type: "string", arg: "DIR", help: "Base model folder: enables regressions, 'where base abstained' rates and displacement" },
+    model: {
+      type: "string",
+      multiple: true,
+      arg: "DIR",
+      help: "Model (or run) folder to probe; repeat to compare several runs",
+    },
+    data: {
+      type: "string",
+      arg: "FILE",
+      help: 'Training dataset (JSONL); records with seat.split "unknown" count as unknown queries',
+    },
+    unknown: {
+      type: "string",
+      arg: "FILE",
+      help: 'Held-out unknown queries (JSONL; seat.probe "fictitious-concept" marks concept questions)',
+    },
+    base: {
+      type: "string",
+      arg: "DIR",
+      help: "Base model folder: enables regressions, 'where base abstained' rates and displacement",
+    },
     json: { type: "boolean", help: "Print the report as JSON on stdout" },
     output: { type: "string", short: "o", arg: "OUT", help: "Write the report to OUT (.html, .json or .csv)" },
-    neighbours: { type: "string", arg: "K", default: "2", help: "Generated neighbour questions for records without stored perturbations" },
+    neighbours: {
+      type: "string",
+      arg: "K",
+      default: "2",
+      help: "Generated neighbour questions for records without stored perturbations",
+    },
     "max-new-tokens": { type: "string", arg: "N", default: "48", help: "Greedy answer length limit" },
-    "hidden-queries": { type: "string", arg: "N", default: "64", help: "Queries per group kept for displacement/PCA (0 = off)" },
+    "hidden-queries": {
+      type: "string",
+      arg: "N",
+      default: "64",
+      help: "Queries per group kept for displacement/PCA (0 = off)",
+    },
     "no-prob": { type: "boolean", help: "Skip the abstention probability (faster)" },
-    phrases: { type: "string", arg: "FILE", help: "Abstention phrase list (default: the shipped resources/abstention-phrases.txt)" },
-    openings: { type: "string", arg: "FILE", help: "Abstention openings for the probability (default: resources/abstention-openings.txt)" },
+    phrases: {
+      type: "string",
+      arg: "FILE",
+      help: "Abstention phrase list (default: the shipped resources/abstention-phrases.txt)",
+    },
+    openings: {
+      type: "string",
+      arg: "FILE",
+      help: "Abstention openings for the probability (default: resources/abstention-openings.txt)",
+    },
     cache: { type: "string", arg: "DIR", help: "Cache folder (default: ~/.cache/seat-tuner/probes)" },
     "no-cache": { type: "boolean", help: "Neither read nor write cached results" },
     "progress-json": { type: "boolean", help: "Progress as JSON lines on stderr (for the editor)" },
@@ -73,7 +112,8 @@ its answer starts with a listed opening. Exit code 0 when probing finished.`,
     const v = args.values;
     const models = ((v.model as string[] | undefined) ?? []).map((d) => modelFolder(d, "--model"));
     const base = typeof v.base === "string" ? { ...modelFolder(v.base, "--base"), label: "base" } : undefined;
-    if (models.length === 0 && !base) throw new UserError("--model DIR is required (or --base DIR to probe only the base model)");
+    if (models.length === 0 && !base)
+      throw new UserError("--model DIR is required (or --base DIR to probe only the base model)");
     if (typeof v.data !== "string") throw new UserError("--data FILE is required");
     const data = resolve(io.cwd, v.data);
     if (!existsSync(data)) throw new UserError(`--data ${v.data}: no such file`);
@@ -81,7 +121,8 @@ its answer starts with a listed opening. Exit code 0 when probing finished.`,
     if (unknown && !existsSync(unknown)) throw new UserError(`--unknown ${v.unknown}: no such file`);
     const out = typeof v.output === "string" ? resolve(io.cwd, v.output) : undefined;
     const format = out ? extname(out).slice(1).toLowerCase() : "json";
-    if (out && !["html", "json", "csv"].includes(format)) throw new UserError(`-o ${v.output}: the extension must be .html, .json or .csv`);
+    if (out && !["html", "json", "csv"].includes(format))
+      throw new UserError(`-o ${v.output}: the extension must be .html, .json or .csv`);
     const labels = new Set<string>();
     for (const m of models) {
       let l = m.label;
@@ -93,7 +134,10 @@ its answer starts with a listed opening. Exit code 0 when probing finished.`,
     const ev = await import("../../eval/index");
     let lists;
     try {
-      lists = ev.loadAbstentionLists({ phrasesFile: v.phrases as string | undefined, openingsFile: v.openings as string | undefined });
+      lists = ev.loadAbstentionLists({
+        phrasesFile: v.phrases as string | undefined,
+        openingsFile: v.openings as string | undefined,
+      });
     } catch (e) {
       throw new UserError((e as Error).message);
     }
@@ -105,16 +149,32 @@ its answer starts with a listed opening. Exit code 0 when probing finished.`,
     const progressJson = v["progress-json"] === true;
     let lastDraw = 0;
     const { makeProbeModelLoader } = await import("../../eval/loadModel");
-    const note = (m: string) => io.err(progressJson ? JSON.stringify({ type: "warning", message: m }) + "\n" : `${m}\n`);
+    const note = (m: string) =>
+      io.err(progressJson ? JSON.stringify({ type: "warning", message: m }) + "\n" : `${m}\n`);
     const run = ev.probeDataset({
-      data, unknown, models, base, lists, settings,
+      data,
+      unknown,
+      models,
+      base,
+      lists,
+      settings,
       neighbours: intOption(v.neighbours, "neighbours", 0),
       cacheDir: v["no-cache"] ? undefined : resolve(io.cwd, (v.cache as string | undefined) ?? defaultCacheDir()),
       loadModel: makeProbeModelLoader(note),
       signal: io.signal,
       onWarning: (m) => note(`warning: ${m}`),
       onProgress: (p) => {
-        if (progressJson) io.err(JSON.stringify({ type: "progress", model: p.model, done: p.done, total: p.total, message: p.message, cached: p.cached === true }) + "\n");
+        if (progressJson)
+          io.err(
+            JSON.stringify({
+              type: "progress",
+              model: p.model,
+              done: p.done,
+              total: p.total,
+              message: p.message,
+              cached: p.cached === true,
+            }) + "\n",
+          );
         else if (io.isTty && (Date.now() - lastDraw > 100 || p.done === p.total)) {
           lastDraw = Date.now();
           io.err(`\r${p.model}: ${p.done}/${p.total} ${p.message}`.padEnd(70) + (p.done === p.total ? "\n" : ""));
@@ -132,7 +192,8 @@ its answer starts with a listed opening. Exit code 0 when probing finished.`,
     }
 
     if (out) {
-      const text = format === "html" ? reportToHtml(report) : format === "csv" ? reportToCsv(report) : reportToJson(report);
+      const text =
+        format === "html" ? reportToHtml(report) : format === "csv" ? reportToCsv(report) : reportToJson(report);
       writeFileAtomic(out, text);
     }
     if (v.json) io.out(reportToJson(report));

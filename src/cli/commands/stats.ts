@@ -8,7 +8,10 @@ import { datasetCheckOptions, progressLine } from "./validate";
 const fmt = (l: LengthStats) => `min ${l.min}, mean ${l.mean.toFixed(1)}, max ${l.max}`;
 
 export function formatStats(name: string, s: DatasetStats & { problems: number }): string {
-  const formats = Object.entries(s.formats).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
+  const formats =
+    Object.entries(s.formats)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ") || "none";
   const lines = [
     `${name}`,
     `  records        ${s.summary.records} (${s.summary.lines} lines, ${(s.summary.bytes / 1e6).toFixed(2)} MB)`,
@@ -43,7 +46,12 @@ const command: Command = {
       const path = resolve(io.cwd, f);
       if (!existsSync(path) || !statSync(path).isFile()) throw new UserError(`${f}: no such file`);
       const progress = progressLine(io, `reading ${f}`);
-      const s = await datasetStats(path, { ...options, maxTokens: undefined, signal: io.signal, onProgress: progress.update });
+      const s = await datasetStats(path, {
+        ...options,
+        maxTokens: undefined,
+        signal: io.signal,
+        onProgress: progress.update,
+      });
       progress.clear();
       const shown = relative(io.cwd, path) || f;
       all.push({ path: shown, ...s });

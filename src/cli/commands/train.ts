@@ -16,12 +16,22 @@ type Values = Record<string, string | boolean | string[] | boolean[] | undefined
 /** Renders events for a person: a redrawn bar on a TTY, one line per step otherwise. */
 export function progressPrinter(io: CliIo, quiet: boolean): (e: TrainEvent) => void {
   let barShown = false;
-  const clearBar = () => { if (barShown) { io.err("\r\x1b[K"); barShown = false; } };
-  const line = (s: string) => { clearBar(); io.err(s + "\n"); };
+  const clearBar = () => {
+    if (barShown) {
+      io.err("\r\x1b[K");
+      barShown = false;
+    }
+  };
+  const line = (s: string) => {
+    clearBar();
+    io.err(s + "\n");
+  };
   return (e) => {
     switch (e.type) {
       case "run-start":
-        line(`seat: ${e.method} on ${e.dataset}: ${e.totalSteps} steps (${e.epochs} epochs), ${e.trainableParams.toLocaleString("en-US")} of ${e.totalParams.toLocaleString("en-US")} weights trainable, ${e.provider}${e.resumedFromStep !== undefined ? `, resumed at step ${e.resumedFromStep}` : ""}\n  run folder: ${e.runDir}`);
+        line(
+          `seat: ${e.method} on ${e.dataset}: ${e.totalSteps} steps (${e.epochs} epochs), ${e.trainableParams.toLocaleString("en-US")} of ${e.totalParams.toLocaleString("en-US")} weights trainable, ${e.provider}${e.resumedFromStep !== undefined ? `, resumed at step ${e.resumedFromStep}` : ""}\n  run folder: ${e.runDir}`,
+        );
         break;
       case "phase":
         if (!quiet) line(`  ${e.phase}: ${e.message}`);
@@ -34,7 +44,9 @@ export function progressPrinter(io: CliIo, quiet: boolean): (e: TrainEvent) => v
         if (io.isTty) {
           const width = 24;
           const filled = Math.round((e.step / Math.max(1, e.totalSteps)) * width);
-          io.err(`\r\x1b[K[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${e.step}/${e.totalSteps} ep ${e.epoch} ${stats}`);
+          io.err(
+            `\r\x1b[K[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${e.step}/${e.totalSteps} ep ${e.epoch} ${stats}`,
+          );
           barShown = true;
         } else if (!quiet) {
           io.err(`step ${e.step}/${e.totalSteps} epoch ${e.epoch} ${stats}\n`);
@@ -42,7 +54,9 @@ export function progressPrinter(io: CliIo, quiet: boolean): (e: TrainEvent) => v
         break;
       }
       case "quick-eval":
-        line(`  eval @${e.step}: held-out abstention probability ${e.abstentionProb.toFixed(3)} (n=${e.abstentionSamples}), answer accuracy ${e.answerAccuracy.toFixed(3)} (n=${e.accuracySamples})`);
+        line(
+          `  eval @${e.step}: held-out abstention probability ${e.abstentionProb.toFixed(3)} (n=${e.abstentionSamples}), answer accuracy ${e.answerAccuracy.toFixed(3)} (n=${e.accuracySamples})`,
+        );
         break;
       case "checkpoint":
         if (!quiet) line(`  checkpoint: ${e.path}`);
@@ -51,13 +65,17 @@ export function progressPrinter(io: CliIo, quiet: boolean): (e: TrainEvent) => v
         line(`  early stop (${e.reason}): ${e.detail}`);
         break;
       case "cancelled":
-        line(`seat: cancelled at step ${e.step}${e.checkpoint ? `; resume with \`seat resume\` (checkpoint ${e.checkpoint})` : ""}`);
+        line(
+          `seat: cancelled at step ${e.step}${e.checkpoint ? `; resume with \`seat resume\` (checkpoint ${e.checkpoint})` : ""}`,
+        );
         break;
       case "error":
         clearBar();
         break;
       case "done":
-        line(`seat: done, ${e.summary.steps} steps in ${formatSeconds(e.summary.trainSeconds)} (${Math.round(e.summary.meanTokensPerSec)} tok/s); final loss ${e.summary.finalLoss.toFixed(4)}; model in ${e.summary.modelDir}/`);
+        line(
+          `seat: done, ${e.summary.steps} steps in ${formatSeconds(e.summary.trainSeconds)} (${Math.round(e.summary.meanTokensPerSec)} tok/s); final loss ${e.summary.finalLoss.toFixed(4)}; model in ${e.summary.modelDir}/`,
+        );
         break;
     }
   };
@@ -92,7 +110,8 @@ export async function runTraining<T>(fn: () => Promise<T>): Promise<T> {
     if (e instanceof seat.TrainError) throw new UserError(e.message, ExitCode.failed);
     // Not a usable run folder (damaged config.json, no intact checkpoint, held by another process):
     // nothing was done, and the message names the file.
-    if (e instanceof seat.RunFolderError || e instanceof seat.CheckpointError) throw new UserError(e.message, ExitCode.usage);
+    if (e instanceof seat.RunFolderError || e instanceof seat.CheckpointError)
+      throw new UserError(e.message, ExitCode.usage);
     const name = (e as Error).name;
     if (name === "ModelFormatError") throw new UserError((e as Error).message, ExitCode.usage);
     // Disk full / permission denied / path under a file: the OS message names the problem (and usually
@@ -100,8 +119,12 @@ export async function runTraining<T>(fn: () => Promise<T>): Promise<T> {
     // is intact and the run can be resumed. (Added by the reliability suite, test/unit/reliability.)
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === "string" && typeof (e as NodeJS.ErrnoException).syscall === "string") {
-      const hint = code === "ENOSPC" || code === "EDQUOT" ? "; free some disk space, then `seat resume` the run"
-        : code === "EACCES" || code === "EPERM" || code === "EROFS" ? "; make the run folder writable, then `seat resume` the run" : "";
+      const hint =
+        code === "ENOSPC" || code === "EDQUOT"
+          ? "; free some disk space, then `seat resume` the run"
+          : code === "EACCES" || code === "EPERM" || code === "EROFS"
+            ? "; make the run folder writable, then `seat resume` the run"
+            : "";
       throw new UserError(`${(e as Error).message}${hint}`, ExitCode.failed);
     }
     throw e;
@@ -116,10 +139,19 @@ export const EVENT_OPTIONS: Record<string, OptionSpec> = {
 function trainOptions(): Record<string, OptionSpec> {
   const opts: Record<string, OptionSpec> = {
     config: { type: "string", arg: "FILE", help: "JSON config file (flags override it)" },
-    set: { type: "string", multiple: true, arg: "KEY=VALUE", help: "Any setting by its key, e.g. --set optim.eps=1e-6 (repeatable)" },
+    set: {
+      type: "string",
+      multiple: true,
+      arg: "KEY=VALUE",
+      help: "Any setting by its key, e.g. --set optim.eps=1e-6 (repeatable)",
+    },
   };
   for (const [flag, s] of Object.entries(configFlagSpecs())) {
-    opts[flag] = { type: s.type, help: s.help.length > 110 ? s.help.slice(0, 107) + "..." : s.help, ...(s.arg ? { arg: s.arg } : {}) };
+    opts[flag] = {
+      type: s.type,
+      help: s.help.length > 110 ? s.help.slice(0, 107) + "..." : s.help,
+      ...(s.arg ? { arg: s.arg } : {}),
+    };
   }
   return { ...opts, ...EVENT_OPTIONS };
 }
@@ -140,7 +172,12 @@ Exit codes: 0 done, 2 bad flags/config/files, 3 training failed, 130 cancelled (
     datasetFromPositional(values, args.positionals);
     return runTraining(async () => {
       const { config, warnings } = resolveFromFlags(seat, values, io.cwd);
-      const result = await seat.train(config, { signal: io.signal, onEvent: cliEventSink(io, values), cwd: io.cwd, warnings });
+      const result = await seat.train(config, {
+        signal: io.signal,
+        onEvent: cliEventSink(io, values),
+        cwd: io.cwd,
+        warnings,
+      });
       return result.status === "cancelled" ? ExitCode.cancelled : ExitCode.ok;
     });
   },
@@ -153,13 +190,18 @@ type SeatModule = typeof import("../../seat/index");
 export function datasetFromPositional(values: Record<string, unknown>, positionals: readonly string[]): void {
   if (positionals.length > 1) throw new UserError(`expected at most one dataset, got ${positionals.join(", ")}`);
   if (positionals[0]) {
-    if (values.data !== undefined) throw new UserError("give the dataset either as an argument or with --data, not both");
+    if (values.data !== undefined)
+      throw new UserError("give the dataset either as an argument or with --data, not both");
     values.data = positionals[0];
   }
 }
 
 /** The run's config from --config FILE and the flags (as `seat train` resolves it; export-job too). */
-export function resolveFromFlags(seat: SeatModule, values: Record<string, unknown>, cwd: string): ReturnType<SeatModule["resolveConfig"]> {
+export function resolveFromFlags(
+  seat: SeatModule,
+  values: Record<string, unknown>,
+  cwd: string,
+): ReturnType<SeatModule["resolveConfig"]> {
   const layers = [];
   if (typeof values.config === "string") {
     const file = resolve(cwd, values.config);
@@ -167,7 +209,9 @@ export function resolveFromFlags(seat: SeatModule, values: Record<string, unknow
     try {
       text = readFileSync(file, "utf8");
     } catch (e) {
-      throw new UserError(`cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new UserError(
+        `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
     layers.push(seat.layerFromConfigText(text, values.config));
   }

@@ -31,7 +31,8 @@ type Values = Record<string, string | boolean | string[] | boolean[] | undefined
 function positiveInt(v: unknown, flag: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UserError(`--${flag} must be a positive whole number, got '${String(v)}'`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UserError(`--${flag} must be a positive whole number, got '${String(v)}'`);
   return n;
 }
 
@@ -67,11 +68,19 @@ const command: Command = {
   usage: "FILE... [--json]",
   options: {
     json: { type: "boolean", help: "Print results as JSON ([{path, summary, problems}])" },
-    model: { type: "string", arg: "DIR", help: "Model folder: flag records longer than its context (its tokenizer counts tokens)" },
+    model: {
+      type: "string",
+      arg: "DIR",
+      help: "Model folder: flag records longer than its context (its tokenizer counts tokens)",
+    },
     "max-tokens": { type: "string", arg: "N", help: "Context length to check against (default: the model's)" },
     "no-entities": { type: "boolean", help: "Skip the missing-subject-entity check" },
     "max-problems": { type: "string", arg: "N", help: "Stop listing after N problems per file", default: "10000" },
-    threads: { type: "string", arg: "N", help: "Worker threads for files over a few MB (default: the cores but one, at most 8; 1: no workers)" },
+    threads: {
+      type: "string",
+      arg: "N",
+      help: "Worker threads for files over a few MB (default: the cores but one, at most 8; 1: no workers)",
+    },
   },
   details: "Exit status: 0 when no file has errors (warnings allowed), 1 when any has errors, 2 on bad usage.",
   async run(args, io) {
@@ -103,7 +112,9 @@ const command: Command = {
     if (args.values.json) io.out(JSON.stringify(results, null, 2) + "\n");
     else {
       const records = results.reduce((n, r) => n + r.summary.records, 0);
-      io.out(`${files.length} file${files.length === 1 ? "" : "s"}, ${records} records: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}\n`);
+      io.out(
+        `${files.length} file${files.length === 1 ? "" : "s"}, ${records} records: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}\n`,
+      );
     }
     return errors > 0 ? ExitCode.problems : ExitCode.ok;
   },

@@ -8,7 +8,8 @@ import { type Command, ExitCode, UserError } from "../command";
 function intFlag(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`--${name} must be a non-negative integer, got '${String(v)}'`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UserError(`--${name} must be a non-negative integer, got '${String(v)}'`);
   return n;
 }
 
@@ -19,7 +20,11 @@ const command: Command = {
   summary: "Build the embedded model from its synthetic world, regenerate examples, check the gates",
   usage: "build|examples|corpus|gates [options]",
   options: {
-    out: { type: "string", arg: "PATH", help: "Output folder (build: models/seat-tiny-world; examples: examples) or file (corpus)" },
+    out: {
+      type: "string",
+      arg: "PATH",
+      help: "Output folder (build: models/seat-tiny-world; examples: examples) or file (corpus)",
+    },
     seed: { type: "string", arg: "S", help: "World seed (default: the shipped model's)" },
     model: { type: "string", arg: "DIR", help: "gates: model folder to check (default: the bundled model)" },
     sample: { type: "string", arg: "N", help: "gates: at most N questions per set (default: all)" },
@@ -46,7 +51,8 @@ const command: Command = {
     if (sub === "examples") {
       const dir = out ?? world.EXAMPLES_DIR;
       const sets = world.writeExamples(world.generateWorld(seed), dir);
-      for (const s of sets) io.out(`${dir}/${s.name}: ${s.train.length} training records, ${s.unknown.length} unknown queries\n`);
+      for (const s of sets)
+        io.out(`${dir}/${s.name}: ${s.train.length} training records, ${s.unknown.length} unknown queries\n`);
       return ExitCode.ok;
     }
     if (sub === "corpus") {
@@ -60,15 +66,19 @@ const command: Command = {
     }
     if (sub === "gates") {
       const { checkModelGates } = await import("../../world/build");
-      const dir = typeof args.values["model"] === "string" ? resolve(io.cwd, args.values["model"]) : world.EMBEDDED_MODEL_DIR;
+      const dir =
+        typeof args.values["model"] === "string" ? resolve(io.cwd, args.values["model"]) : world.EMBEDDED_MODEL_DIR;
       const report = await checkModelGates(dir, {
-        seed, maxPerSet: intFlag(args.values["sample"], "sample"), signal: io.signal,
+        seed,
+        maxPerSet: intFlag(args.values["sample"], "sample"),
+        signal: io.signal,
         onProgress: (m) => io.err(m + "\n"),
       });
       if (args.values["json"]) io.out(JSON.stringify(report, null, 2) + "\n");
       else {
         io.out(`${dir}\n${world.formatGates(report)}\n`);
-        for (const f of report.examples.slice(0, 6)) io.out(`  e.g. ${f.question}\n    expected: ${f.expected}\n    got:      ${f.got}\n`);
+        for (const f of report.examples.slice(0, 6))
+          io.out(`  e.g. ${f.question}\n    expected: ${f.expected}\n    got:      ${f.got}\n`);
       }
       return report.passed ? ExitCode.ok : ExitCode.problems;
     }

@@ -6,7 +6,18 @@ import { PbWriter } from "./protobuf";
 
 /** Opset 21 covers every op we emit (ScatterND reduction, axes-as-input reductions); IR 10 goes with it. */
 export const DEFAULT_OPSET = 21;
-const IR_FOR_OPSET: Record<number, number> = { 17: 8, 18: 8, 19: 9, 20: 9, 21: 10, 22: 10, 23: 11, 24: 11, 25: 12, 26: 13 };
+const IR_FOR_OPSET: Record<number, number> = {
+  17: 8,
+  18: 8,
+  19: 9,
+  20: 9,
+  21: 10,
+  22: 10,
+  23: 11,
+  24: 11,
+  25: 12,
+  26: 13,
+};
 
 export interface SerializeOptions {
   opset?: number;
@@ -16,7 +27,11 @@ export interface SerializeOptions {
   externalFile?: string;
 }
 
-export interface IoInfo { name: string; dtype: DType; shape: Shape }
+export interface IoInfo {
+  name: string;
+  dtype: DType;
+  shape: Shape;
+}
 
 export interface SerializedModel {
   model: Uint8Array;
@@ -57,7 +72,10 @@ export function toOnnx(graph: Graph, opts: SerializeOptions = {}): SerializedMod
 
   const names = new Map<Tensor, string>();
   const taken = new Set<string>();
-  for (const t of [...graph.inputs, ...graph.constants]) { names.set(t, t.name!); taken.add(t.name!); }
+  for (const t of [...graph.inputs, ...graph.constants]) {
+    names.set(t, t.name!);
+    taken.add(t.name!);
+  }
   for (const o of graph.outputs) taken.add(o.name);
   const identityOutputs: { from: Tensor; name: string }[] = [];
   for (const o of graph.outputs) {
@@ -67,7 +85,8 @@ export function toOnnx(graph: Graph, opts: SerializeOptions = {}): SerializedMod
   let fresh = 0;
   const freshName = (hint: string) => {
     let n: string;
-    do n = `${hint}_${fresh++}`; while (taken.has(n));
+    do n = `${hint}_${fresh++}`;
+    while (taken.has(n));
     taken.add(n);
     return n;
   };
@@ -75,7 +94,10 @@ export function toOnnx(graph: Graph, opts: SerializeOptions = {}): SerializedMod
     if (t.kind === "const") usedConsts.add(t);
     if (t.kind !== "node") return t.name!;
     let n = names.get(t);
-    if (!n) { n = freshName(t.producer ? t.producer.op.name.toLowerCase() : "v"); names.set(t, n); }
+    if (!n) {
+      n = freshName(t.producer ? t.producer.op.name.toLowerCase() : "v");
+      names.set(t, n);
+    }
     return n;
   };
 
@@ -90,13 +112,22 @@ export function toOnnx(graph: Graph, opts: SerializeOptions = {}): SerializedMod
       if (!n) {
         n = freshName("i64");
         intConsts.set(key, n);
-        extraInits.push(tensorProto(n, { dtype: "int64", dims: [values.length], data: BigInt64Array.from(values.map((v) => BigInt(v))) }));
+        extraInits.push(
+          tensorProto(n, {
+            dtype: "int64",
+            dims: [values.length],
+            data: BigInt64Array.from(values.map((v) => BigInt(v))),
+          }),
+        );
       }
       return n;
     },
-    scalar(value, dtype) { return nameOf(graph.scalar(value, dtype)); },
+    scalar(value, dtype) {
+      return nameOf(graph.scalar(value, dtype));
+    },
     node(opType, inputs, attrs = {}, outputs = 1, domain) {
-      const outs = typeof outputs === "number" ? Array.from({ length: outputs }, () => freshName(opType.toLowerCase())) : outputs;
+      const outs =
+        typeof outputs === "number" ? Array.from({ length: outputs }, () => freshName(opType.toLowerCase())) : outputs;
       nodesPb.push(nodeProto(`${opType}_${nodesPb.length}`, opType, inputs, outs, attrs, domain));
       return outs;
     },
@@ -128,7 +159,10 @@ export function toOnnx(graph: Graph, opts: SerializeOptions = {}): SerializedMod
       g.message(5, tensorProto(c.name!, { dtype: c.dtype, dims: c.shape as number[] }, d.ref));
     } else if (d.value.data.byteLength >= threshold) {
       const pad = (64 - (extSize % 64)) % 64; // keep each tensor aligned for mmap-friendly loading
-      if (pad) { extChunks.push(new Uint8Array(pad)); extSize += pad; }
+      if (pad) {
+        extChunks.push(new Uint8Array(pad));
+        extSize += pad;
+      }
       const bytes = bytesOf(d.value.data);
       g.message(5, tensorProto(c.name!, d.value, { location: extFile, offset: extSize, length: bytes.byteLength }));
       extChunks.push(bytes);
@@ -149,24 +183,38 @@ export function toOnnx(graph: Graph, opts: SerializeOptions = {}): SerializedMod
 
   // protobuf messages are limited to 2 GiB; past that the weights must live in external files
   if (g.length >= 2 ** 31 - 1024) {
-    throw new Error(`graph ${graph.name} is ${(g.length / 2 ** 30).toFixed(2)} GiB, over protobuf's 2 GiB limit: serialize with { externalThreshold: 1024 } and load it from a file written by writeModel()`);
+    throw new Error(
+      `graph ${graph.name} is ${(g.length / 2 ** 30).toFixed(2)} GiB, over protobuf's 2 GiB limit: serialize with { externalThreshold: 1024 } and load it from a file written by writeModel()`,
+    );
   }
   const m = new PbWriter();
   m.int(1, ir);
   m.string(2, "seat-tuner");
   m.message(7, g);
   m.message(8, new PbWriter().string(1, "").int(2, opset));
-  return { model: m.finish(), external, inputs, outputs, externalLocations: [...externalLocations], nodeCount: nodesPb.length };
+  return {
+    model: m.finish(),
+    external,
+    inputs,
+    outputs,
+    externalLocations: [...externalLocations],
+    nodeCount: nodesPb.length,
+  };
 }
 
 function valueInfo(v: IoInfo): PbWriter {
   const shape = new PbWriter();
-  for (const d of v.shape) shape.message(1, typeof d === "number" ? new PbWriter().int(1, d) : new PbWriter().string(2, d));
+  for (const d of v.shape)
+    shape.message(1, typeof d === "number" ? new PbWriter().int(1, d) : new PbWriter().string(2, d));
   const tt = new PbWriter().int(1, ONNX_DTYPE[v.dtype]).message(2, shape);
   return new PbWriter().string(1, v.name).message(2, new PbWriter().message(1, tt));
 }
 
-function tensorProto(name: string, t: { dtype: DType; dims: number[]; data?: HostData }, ext?: { location: string; offset: number; length: number }): PbWriter {
+function tensorProto(
+  name: string,
+  t: { dtype: DType; dims: number[]; data?: HostData },
+  ext?: { location: string; offset: number; length: number },
+): PbWriter {
   const w = new PbWriter();
   w.ints(1, t.dims);
   w.int(2, ONNX_DTYPE[t.dtype]);
@@ -195,7 +243,14 @@ function attrProto(name: string, v: AttrValue): PbWriter {
   return w;
 }
 
-function nodeProto(name: string, op: string, inputs: string[], outputs: string[], attrs: Attrs, domain?: string): PbWriter {
+function nodeProto(
+  name: string,
+  op: string,
+  inputs: string[],
+  outputs: string[],
+  attrs: Attrs,
+  domain?: string,
+): PbWriter {
   const w = new PbWriter();
   for (const i of inputs) w.string(1, i);
   for (const o of outputs) w.string(2, o);

@@ -34,11 +34,13 @@ const pair = (a: TensorLike, b: TensorLike): [Tensor, Tensor] => {
 export const AddOp = defineOp({ name: "Add", infer: binaryInfer, vjp: ([g]) => [g!, g!] }); // d(a+b) = da + db
 export const SubOp = defineOp({ name: "Sub", infer: binaryInfer, vjp: ([g]) => [g!, neg(g!)] }); // d(a-b) = da - db
 export const MulOp = defineOp({
-  name: "Mul", infer: binaryInfer,
+  name: "Mul",
+  infer: binaryInfer,
   vjp: ([g], n) => [mul(g!, n.inputs[1]!), mul(g!, n.inputs[0]!)], // d(ab) = b da + a db
 });
 export const DivOp = defineOp({
-  name: "Div", infer: binaryInfer,
+  name: "Div",
+  infer: binaryInfer,
   // d(a/b) = da/b - a/b^2 db = (da - y db)/b
   vjp: ([g], n) => {
     const gb = div(g!, n.inputs[1]!);
@@ -46,7 +48,8 @@ export const DivOp = defineOp({
   },
 });
 export const PowOp = defineOp({
-  name: "Pow", infer: binaryInfer,
+  name: "Pow",
+  infer: binaryInfer,
   // d(a^b) = b a^(b-1) da + ln(a) a^b db
   vjp: ([g], n) => {
     const [a, b] = n.inputs as [Tensor, Tensor];
@@ -57,7 +60,8 @@ export const PowOp = defineOp({
   },
 });
 export const MinOp = defineOp({
-  name: "Min", infer: binaryInfer,
+  name: "Min",
+  infer: binaryInfer,
   // the gradient goes to the smaller operand (ties to the first)
   vjp: ([g], n) => {
     const pick = lessOrEqual(n.inputs[0]!, n.inputs[1]!);
@@ -66,7 +70,8 @@ export const MinOp = defineOp({
   },
 });
 export const MaxOp = defineOp({
-  name: "Max", infer: binaryInfer,
+  name: "Max",
+  infer: binaryInfer,
   vjp: ([g], n) => {
     const pick = greaterOrEqual(n.inputs[0]!, n.inputs[1]!);
     const z = lift(g!, 0);
@@ -78,27 +83,45 @@ export const NegOp = defineOp({ name: "Neg", infer: unaryInfer, vjp: ([g]) => [n
 export const ExpOp = defineOp({ name: "Exp", infer: unaryInfer, vjp: ([g], n) => [mul(g!, n.outputs[0]!)] }); // d e^x = e^x dx
 export const LogOp = defineOp({ name: "Log", infer: unaryInfer, vjp: ([g], n) => [div(g!, n.inputs[0]!)] }); // d ln x = dx/x
 export const SqrtOp = defineOp({
-  name: "Sqrt", infer: unaryInfer,
+  name: "Sqrt",
+  infer: unaryInfer,
   vjp: ([g], n) => [div(mul(g!, 0.5), n.outputs[0]!)], // d sqrt(x) = dx / (2 sqrt x)
 });
 export const ReciprocalOp = defineOp({
-  name: "Reciprocal", infer: unaryInfer,
-  vjp: ([g], n) => { const y = n.outputs[0]!; return [neg(mul(g!, mul(y, y)))]; }, // d(1/x) = -dx/x^2
+  name: "Reciprocal",
+  infer: unaryInfer,
+  vjp: ([g], n) => {
+    const y = n.outputs[0]!;
+    return [neg(mul(g!, mul(y, y)))];
+  }, // d(1/x) = -dx/x^2
 });
 export const SigmoidOp = defineOp({
-  name: "Sigmoid", infer: unaryInfer,
-  vjp: ([g], n) => { const y = n.outputs[0]!; return [mul(g!, mul(y, sub(1, y)))]; }, // s' = s(1-s)
+  name: "Sigmoid",
+  infer: unaryInfer,
+  vjp: ([g], n) => {
+    const y = n.outputs[0]!;
+    return [mul(g!, mul(y, sub(1, y)))];
+  }, // s' = s(1-s)
 });
 export const TanhOp = defineOp({
-  name: "Tanh", infer: unaryInfer,
-  vjp: ([g], n) => { const y = n.outputs[0]!; return [mul(g!, sub(1, mul(y, y)))]; }, // tanh' = 1 - tanh^2
+  name: "Tanh",
+  infer: unaryInfer,
+  vjp: ([g], n) => {
+    const y = n.outputs[0]!;
+    return [mul(g!, sub(1, mul(y, y)))];
+  }, // tanh' = 1 - tanh^2
 });
 export const AbsOp = defineOp({
-  name: "Abs", infer: unaryInfer,
+  name: "Abs",
+  infer: unaryInfer,
   vjp: ([g], n) => [mul(g!, sign(n.inputs[0]!))], // |x|' = sign(x) (0 at 0)
 });
 export const SignOp = defineOp({ name: "Sign", infer: unaryInfer, nonDifferentiable: true });
-export const IdentityOp = defineOp({ name: "Identity", infer: (i) => [{ dtype: i[0]!.dtype, shape: [...i[0]!.shape] }], vjp: ([g]) => [g!] });
+export const IdentityOp = defineOp({
+  name: "Identity",
+  infer: (i) => [{ dtype: i[0]!.dtype, shape: [...i[0]!.shape] }],
+  vjp: ([g]) => [g!],
+});
 
 export const WhereOp = defineOp({
   name: "Where",
@@ -117,7 +140,9 @@ export const WhereOp = defineOp({
 export const CastOp = defineOp({
   name: "Cast",
   infer: ([x], a) => [{ dtype: a.to as DType, shape: [...x!.shape] }],
-  emit: (ctx, n, outs) => { ctx.node("Cast", [ctx.name(n.inputs[0]!)], { to: onnxDtype(n.attrs.to as DType) }, outs); },
+  emit: (ctx, n, outs) => {
+    ctx.node("Cast", [ctx.name(n.inputs[0]!)], { to: onnxDtype(n.attrs.to as DType) }, outs);
+  },
   // casting is linear: cast the gradient back; integer/bool sources get none
   vjp: ([g], n) => [isFloat(n.inputs[0]!.dtype) && isFloat(n.outputs[0]!.dtype) ? cast(g!, n.inputs[0]!.dtype) : null],
 });
@@ -128,15 +153,25 @@ export const LessOrEqualOp = defineOp({ name: "LessOrEqual", infer: compareInfer
 export const GreaterOp = defineOp({ name: "Greater", infer: compareInfer, nonDifferentiable: true });
 export const GreaterOrEqualOp = defineOp({ name: "GreaterOrEqual", infer: compareInfer, nonDifferentiable: true });
 export const NotOp = defineOp({
-  name: "Not", nonDifferentiable: true,
-  infer: ([x]) => { if (x!.dtype !== "bool") throw new Error("Not expects bool"); return [{ dtype: "bool", shape: [...x!.shape] }]; },
+  name: "Not",
+  nonDifferentiable: true,
+  infer: ([x]) => {
+    if (x!.dtype !== "bool") throw new Error("Not expects bool");
+    return [{ dtype: "bool", shape: [...x!.shape] }];
+  },
 });
 export const AndOp = defineOp({
-  name: "And", nonDifferentiable: true,
-  infer: (i) => { if (i.some((t) => t.dtype !== "bool")) throw new Error("And expects bool"); return [{ dtype: "bool", shape: broadcastShapes(i[0]!.shape, i[1]!.shape) }]; },
+  name: "And",
+  nonDifferentiable: true,
+  infer: (i) => {
+    if (i.some((t) => t.dtype !== "bool")) throw new Error("And expects bool");
+    return [{ dtype: "bool", shape: broadcastShapes(i[0]!.shape, i[1]!.shape) }];
+  },
 });
 
-function onnxDtype(d: DType): number { return ONNX_DTYPE[d]; }
+function onnxDtype(d: DType): number {
+  return ONNX_DTYPE[d];
+}
 
 // ---- builders ----
 export const add = (a: TensorLike, b: TensorLike) => ap1(AddOp, pair(a, b));
@@ -156,7 +191,10 @@ export const tanh = (x: Tensor) => ap1(TanhOp, [x]);
 export const abs = (x: Tensor) => ap1(AbsOp, [x]);
 export const sign = (x: Tensor) => ap1(SignOp, [x]);
 export const identity = (x: Tensor) => ap1(IdentityOp, [x]);
-export const where = (c: Tensor, a: TensorLike, b: TensorLike) => { const [ta, tb] = pair(a, b); return ap1(WhereOp, [c, ta, tb]); };
+export const where = (c: Tensor, a: TensorLike, b: TensorLike) => {
+  const [ta, tb] = pair(a, b);
+  return ap1(WhereOp, [c, ta, tb]);
+};
 export const cast = (x: Tensor, to: DType) => (x.dtype === to ? x : ap1(CastOp, [x], { to }));
 export const equal = (a: TensorLike, b: TensorLike) => ap1(EqualOp, pair(a, b));
 export const less = (a: TensorLike, b: TensorLike) => ap1(LessOp, pair(a, b));
@@ -165,4 +203,3 @@ export const greater = (a: TensorLike, b: TensorLike) => ap1(GreaterOp, pair(a, 
 export const greaterOrEqual = (a: TensorLike, b: TensorLike) => ap1(GreaterOrEqualOp, pair(a, b));
 export const not = (x: Tensor) => ap1(NotOp, [x]);
 export const and = (a: Tensor, b: Tensor) => ap1(AndOp, [a, b]);
-

@@ -15,11 +15,13 @@ export const MatMulOp = defineOp({
     if (a!.rank < 2 || b!.rank < 2) throw new Error("matmul needs rank >= 2 operands");
     const K = a!.shape[a!.rank - 1]!;
     if (K !== b!.shape[b!.rank - 2]) throw new Error(`inner dims differ: ${a} x ${b}`);
-    const ba = a!.shape.slice(0, -2), bb = b!.shape.slice(0, -2);
+    const ba = a!.shape.slice(0, -2),
+      bb = b!.shape.slice(0, -2);
     const r = Math.max(ba.length, bb.length);
     const batch: Dim[] = [];
     for (let i = 0; i < r; i++) {
-      const x = ba[ba.length - r + i] ?? 1, y = bb[bb.length - r + i] ?? 1;
+      const x = ba[ba.length - r + i] ?? 1,
+        y = bb[bb.length - r + i] ?? 1;
       if (x === y || y === 1) batch.push(x);
       else if (x === 1) batch.push(y);
       else throw new Error(`batch dims do not broadcast: ${a} x ${b}`);
@@ -30,7 +32,8 @@ export const MatMulOp = defineOp({
     const [a, b] = n.inputs as [Tensor, Tensor];
     if (b.rank === 2) {
       // y = a b with b shared over all rows: flatten rows, dB = a2^T g2, dA = g2 b^T
-      const K = a.shape[a.rank - 1]!, N = b.shape[1]!;
+      const K = a.shape[a.rank - 1]!,
+        N = b.shape[1]!;
       const rows = a.shape.slice(0, -1).reduce<Dim>((p, d) => dimMul(p, d), 1);
       const a2 = reshape(a, [rows, K]);
       const g2 = reshape(g!, [rows, N]);
@@ -53,7 +56,8 @@ export const GemmOp = defineOp({
   },
   vjp: ([g], n) => {
     const [a, b] = n.inputs as [Tensor, Tensor];
-    const tA = !!n.attrs.transA, tB = !!n.attrs.transB;
+    const tA = !!n.attrs.transA,
+      tB = !!n.attrs.transB;
     // y = op(a) op(b): d op(a) = g op(b)^T, d op(b) = op(a)^T g, then undo each op()
     if (!tA && !tB) return [gemm(g!, b, { transB: true }), gemm(a, g!, { transA: true })];
     if (!tA && tB) return [gemm(g!, b), gemm(g!, a, { transA: true })];
@@ -68,7 +72,9 @@ export const ReshapeLikeOp = defineOp({
   infer: ([x, like]) => [{ dtype: x!.dtype, shape: [...like!.shape] }],
   emit: (ctx, n, outs) => {
     const [x, like] = n.inputs as [Tensor, Tensor];
-    const shape = like.shape.every((d) => typeof d === "number") ? ctx.ints(like.shape as number[]) : ctx.node("Shape", [ctx.name(like)])[0]!;
+    const shape = like.shape.every((d) => typeof d === "number")
+      ? ctx.ints(like.shape as number[])
+      : ctx.node("Shape", [ctx.name(like)])[0]!;
     ctx.node("Reshape", [ctx.name(x), shape], {}, outs);
   },
   vjp: ([g], n) => [reshapeLike(g!, n.inputs[0]!), null],
@@ -94,7 +100,8 @@ export const RestoreLeadingOp = defineOp({
     if (out.every((d) => typeof d === "number")) shape = ctx.ints(out as number[]);
     else {
       const tail = y.shape.slice(1);
-      if (tail.some((d) => typeof d !== "number")) throw new Error(`RestoreLeading: trailing dims of ${y} must be static`);
+      if (tail.some((d) => typeof d !== "number"))
+        throw new Error(`RestoreLeading: trailing dims of ${y} must be static`);
       const [sh] = ctx.node("Shape", [ctx.name(like)]);
       const [lead] = ctx.node("Slice", [sh!, ctx.ints([0]), ctx.ints([-1]), ctx.ints([0])]);
       [shape] = ctx.node("Concat", [lead!, ctx.ints(tail as number[])], { axis: 0 }) as [string];
@@ -107,7 +114,8 @@ export const RestoreLeadingOp = defineOp({
 export const SoftmaxOp = defineOp({
   name: "Softmax",
   infer: ([x]) => [{ dtype: x!.dtype, shape: [...x!.shape] }],
-  vjp: ([g], n) => { // dx = y * (g - sum(g*y))
+  vjp: ([g], n) => {
+    // dx = y * (g - sum(g*y))
     const y = n.outputs[0]!;
     return [mul(y, sub(g!, reduceSum(mul(g!, y), [n.attrs.axis as number], true)))];
   },
@@ -130,7 +138,8 @@ export const LogSoftmaxOp = defineOp({
   name: "LogSoftmax",
   infer: ([x]) => [{ dtype: x!.dtype, shape: [...x!.shape] }],
   emit: (ctx, n, [out]) => emitLogSoftmax(ctx, ctx.name(n.inputs[0]!), n.attrs.axis as number, out!),
-  vjp: ([g], n) => { // dx = g - softmax(x) * sum(g)
+  vjp: ([g], n) => {
+    // dx = g - softmax(x) * sum(g)
     const y = n.outputs[0]!;
     return [sub(g!, mul(exp(y), reduceSum(g!, [n.attrs.axis as number], true)))];
   },
@@ -141,14 +150,25 @@ export const LogSoftmaxOp = defineOp({
  * ScatterND and GatherND): int32 keeps index tensors on GPU providers that lack int64 kernels.
  */
 function idx(t: Tensor, int32 = false): void {
-  if (t.dtype !== "int64" && !(int32 && t.dtype === "int32")) throw new Error(`indices must be int64${int32 ? " or int32" : ""}, got ${t}`);
+  if (t.dtype !== "int64" && !(int32 && t.dtype === "int32"))
+    throw new Error(`indices must be int64${int32 ? " or int32" : ""}, got ${t}`);
 }
 
 /** Row lookup: data[V, ...] at int64 ids -> ids.shape ++ data.shape[1:] (ONNX Gather, axis 0). */
 export const GatherOp = defineOp({
   name: "Gather",
-  infer: ([d, i]) => { idx(i!); return [{ dtype: d!.dtype, shape: [...i!.shape, ...d!.shape.slice(1)] }]; },
-  emit: (ctx, n, outs) => { ctx.node("Gather", n.inputs.map((t) => ctx.name(t)), { axis: 0 }, outs); },
+  infer: ([d, i]) => {
+    idx(i!);
+    return [{ dtype: d!.dtype, shape: [...i!.shape, ...d!.shape.slice(1)] }];
+  },
+  emit: (ctx, n, outs) => {
+    ctx.node(
+      "Gather",
+      n.inputs.map((t) => ctx.name(t)),
+      { axis: 0 },
+      outs,
+    );
+  },
   // embedding gradient: scatter-add rows of g into zeros (duplicate ids accumulate)
   vjp: ([g], n) => [scatterND(zerosLike(n.inputs[0]!), unsqueeze(n.inputs[1]!, [-1]), g!, "add"), null],
 });
@@ -187,7 +207,8 @@ export const ScatterNDOp = defineOp({
     const [d, i, u] = xs as [Tensor, Tensor, Tensor];
     const k = i.shape[i.rank - 1] as number;
     const want = [...i.shape.slice(0, -1), ...d.shape.slice(k)];
-    if (want.length !== u.rank || want.some((w, j) => w !== u.shape[j])) throw new Error(`updates must be [${want}], got ${u}`);
+    if (want.length !== u.rank || want.some((w, j) => w !== u.shape[j]))
+      throw new Error(`updates must be [${want}], got ${u}`);
     return scatterInfer(xs);
   },
   // overwritten entries take no gradient from data; updates read theirs back with GatherND
@@ -220,9 +241,13 @@ export const ScatterElementsOp = defineOp({
 export const SoftmaxCrossEntropyOp = defineOp({
   name: "CrossEntropyRows",
   infer: ([x, y]) => {
-    if (x!.rank !== 2 || y!.rank !== 1 || x!.shape[0] !== y!.shape[0]) throw new Error(`expects scores [N, C] and labels [N], got ${x}, ${y}`);
+    if (x!.rank !== 2 || y!.rank !== 1 || x!.shape[0] !== y!.shape[0])
+      throw new Error(`expects scores [N, C] and labels [N], got ${x}, ${y}`);
     idx(y!);
-    return [{ dtype: x!.dtype, shape: [x!.shape[0]!] }, { dtype: x!.dtype, shape: [...x!.shape] }];
+    return [
+      { dtype: x!.dtype, shape: [x!.shape[0]!] },
+      { dtype: x!.dtype, shape: [...x!.shape] },
+    ];
   },
   emit: (ctx, n, [nll, lp]) => {
     const [x, y] = n.inputs.map((t) => ctx.name(t)) as [string, string];
@@ -262,9 +287,14 @@ export const SoftmaxCrossEntropyOp = defineOp({
 export const KLDivLogitsOp = defineOp({
   name: "KLDivLogits",
   infer: ([a, b]) => {
-    if (a!.rank !== b!.rank || a!.shape.some((d, i) => d !== b!.shape[i])) throw new Error(`logits differ in shape: ${a}, ${b}`);
+    if (a!.rank !== b!.rank || a!.shape.some((d, i) => d !== b!.shape[i]))
+      throw new Error(`logits differ in shape: ${a}, ${b}`);
     sameDtype([a!, b!]);
-    return [{ dtype: a!.dtype, shape: a!.shape.slice(0, -1) }, { dtype: a!.dtype, shape: [...a!.shape] }, { dtype: a!.dtype, shape: [...a!.shape] }];
+    return [
+      { dtype: a!.dtype, shape: a!.shape.slice(0, -1) },
+      { dtype: a!.dtype, shape: [...a!.shape] },
+      { dtype: a!.dtype, shape: [...a!.shape] },
+    ];
   },
   emit: (ctx, n, [kl, lp, lq]) => {
     const ax = n.inputs[0]!.rank - 1;
@@ -277,8 +307,10 @@ export const KLDivLogitsOp = defineOp({
   },
   vjp: ([gKl, gLp, gLq], n) => {
     const [kl, lp, lq] = n.outputs as [Tensor, Tensor, Tensor];
-    const p = exp(lp), q = exp(lq);
-    let ga: Tensor | null = null, gb: Tensor | null = null;
+    const p = exp(lp),
+      q = exp(lq);
+    let ga: Tensor | null = null,
+      gb: Tensor | null = null;
     if (gKl) {
       const g = unsqueeze(gKl, [-1]);
       ga = mul(mul(p, sub(sub(lp, lq), unsqueeze(kl, [-1]))), g);
@@ -286,15 +318,25 @@ export const KLDivLogitsOp = defineOp({
     }
     const ax = lp.rank - 1;
     // the log-prob outputs, when used downstream, backpropagate as LogSoftmax does
-    if (gLp) { const t = sub(gLp, mul(p, reduceSum(gLp, [ax], true))); ga = ga ? add(ga, t) : t; }
-    if (gLq) { const t = sub(gLq, mul(q, reduceSum(gLq, [ax], true))); gb = gb ? add(gb, t) : t; }
+    if (gLp) {
+      const t = sub(gLp, mul(p, reduceSum(gLp, [ax], true)));
+      ga = ga ? add(ga, t) : t;
+    }
+    if (gLq) {
+      const t = sub(gLq, mul(q, reduceSum(gLq, [ax], true)));
+      gb = gb ? add(gb, t) : t;
+    }
     return [ga, gb];
   },
 });
 
 // ---- builders ----
 /** Per-row NLL and log-probs: scores [N, C], labels [N] (ignoreIndex rows -> 0). */
-export function softmaxCrossEntropy(scores: Tensor, labels: Tensor, ignoreIndex = -100): { nll: Tensor; logProb: Tensor } {
+export function softmaxCrossEntropy(
+  scores: Tensor,
+  labels: Tensor,
+  ignoreIndex = -100,
+): { nll: Tensor; logProb: Tensor } {
   const [nll, logProb] = scores.graph.apply(SoftmaxCrossEntropyOp, [scores, labels], { ignore_index: ignoreIndex });
   return { nll: nll!, logProb: logProb! };
 }
@@ -307,16 +349,26 @@ export const matMul = (a: Tensor, b: Tensor) => ap1(MatMulOp, [a, b]);
 export const gemm = (a: Tensor, b: Tensor, t: { transA?: boolean; transB?: boolean } = {}) =>
   ap1(GemmOp, [a, b], { ...(t.transA ? { transA: 1 } : {}), ...(t.transB ? { transB: 1 } : {}) });
 export const reshapeLike = (x: Tensor, like: Tensor) =>
-  (x.rank === like.rank && x.shape.every((d, i) => d === like.shape[i]) ? x : ap1(ReshapeLikeOp, [x, like]));
+  x.rank === like.rank && x.shape.every((d, i) => d === like.shape[i]) ? x : ap1(ReshapeLikeOp, [x, like]);
 export const restoreLeading = (y: Tensor, like: Tensor) => ap1(RestoreLeadingOp, [y, like]);
 export const softmax = (x: Tensor, axis = -1) => ap1(SoftmaxOp, [x], { axis: normAxis(axis, x.rank) });
 export const logSoftmax = (x: Tensor, axis = -1) => ap1(LogSoftmaxOp, [x], { axis: normAxis(axis, x.rank) });
 export const gather = (data: Tensor, ids: Tensor) => ap1(GatherOp, [data, ids]);
-export const gatherElements = (data: Tensor, ids: Tensor, axis: number) => ap1(GatherElementsOp, [data, ids], { axis: normAxis(axis, data.rank) });
+export const gatherElements = (data: Tensor, ids: Tensor, axis: number) =>
+  ap1(GatherElementsOp, [data, ids], { axis: normAxis(axis, data.rank) });
 export const gatherND = (data: Tensor, ids: Tensor) => ap1(GatherNDOp, [data, ids]);
 export const scatterND = (data: Tensor, ids: Tensor, updates: Tensor, reduction: "none" | "add" = "none") =>
   ap1(ScatterNDOp, [data, ids, updates], { reduction });
-export const scatterElements = (data: Tensor, ids: Tensor, updates: Tensor, axis: number, reduction: "none" | "add" = "none") =>
-  ap1(ScatterElementsOp, [data, ids, updates], { axis: normAxis(axis, data.rank), reduction });
+export const scatterElements = (
+  data: Tensor,
+  ids: Tensor,
+  updates: Tensor,
+  axis: number,
+  reduction: "none" | "add" = "none",
+) => ap1(ScatterElementsOp, [data, ids, updates], { axis: normAxis(axis, data.rank), reduction });
 /** Swaps the last two axes. */
-export const swapLast = (x: Tensor) => transpose(x, [...x.shape.keys()].map((i) => (i === x.rank - 2 ? x.rank - 1 : i === x.rank - 1 ? x.rank - 2 : i)));
+export const swapLast = (x: Tensor) =>
+  transpose(
+    x,
+    [...x.shape.keys()].map((i) => (i === x.rank - 2 ? x.rank - 1 : i === x.rank - 1 ? x.rank - 2 : i)),
+  );

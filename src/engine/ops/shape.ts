@@ -12,7 +12,8 @@ function reshapeSpec(from: Shape, to: Shape): number[] {
   return to.map((d, i) => {
     if (typeof d === "number") return d;
     if (from[i] === d) return 0;
-    if (inferred) throw new Error(`reshape [${from.join(",")}] -> [${to.join(",")}]: more than one symbolic dim cannot be derived`);
+    if (inferred)
+      throw new Error(`reshape [${from.join(",")}] -> [${to.join(",")}]: more than one symbolic dim cannot be derived`);
     inferred = true;
     return -1;
   });
@@ -37,13 +38,17 @@ export const TransposeOp = defineOp({
   name: "Transpose",
   infer: ([x], a) => {
     const perm = a.perm as number[];
-    if (perm.length !== x!.rank || [...perm].sort().some((p, i) => p !== i)) throw new Error(`bad perm [${perm}] for rank ${x!.rank}`);
+    if (perm.length !== x!.rank || [...perm].sort().some((p, i) => p !== i))
+      throw new Error(`bad perm [${perm}] for rank ${x!.rank}`);
     return [{ dtype: x!.dtype, shape: perm.map((p) => x!.shape[p]!) }];
   },
-  vjp: ([g], n) => { // the inverse permutation undoes it
+  vjp: ([g], n) => {
+    // the inverse permutation undoes it
     const perm = n.attrs.perm as number[];
     const inv: number[] = [];
-    perm.forEach((p, i) => { inv[p] = i; });
+    perm.forEach((p, i) => {
+      inv[p] = i;
+    });
     return [transpose(g!, inv)];
   },
 });
@@ -66,12 +71,24 @@ export const SliceOp = defineOp({
   infer: ([x], a) => {
     const shape = [...x!.shape];
     const axes = (a.axes as number[]).map((ax) => normAxis(ax, x!.rank));
-    axes.forEach((ax, i) => { shape[ax] = sliceDim(shape[ax]!, (a.starts as number[])[i]!, (a.ends as number[])[i]!).len; });
+    axes.forEach((ax, i) => {
+      shape[ax] = sliceDim(shape[ax]!, (a.starts as number[])[i]!, (a.ends as number[])[i]!).len;
+    });
     return [{ dtype: x!.dtype, shape }];
   },
   emit: (ctx, n, outs) => {
     const a = n.attrs;
-    ctx.node("Slice", [ctx.name(n.inputs[0]!), ctx.ints(a.starts as number[]), ctx.ints(a.ends as number[]), ctx.ints(a.axes as number[])], {}, outs);
+    ctx.node(
+      "Slice",
+      [
+        ctx.name(n.inputs[0]!),
+        ctx.ints(a.starts as number[]),
+        ctx.ints(a.ends as number[]),
+        ctx.ints(a.axes as number[]),
+      ],
+      {},
+      outs,
+    );
   },
   // the gradient of a window is the window's gradient zero-padded back to the full extent (Pad)
   vjp: ([g], n) => {
@@ -96,12 +113,22 @@ export const PadOp = defineOp({
     if (p.length !== 2 * x!.rank) throw new Error(`pads needs ${2 * x!.rank} entries`);
     return [{ dtype: x!.dtype, shape: x!.shape.map((d, i) => dimAdd(dimAdd(d, p[i]!), p[i + x!.rank]!)) }];
   },
-  emit: (ctx, n, outs) => { ctx.node("Pad", [ctx.name(n.inputs[0]!), ctx.ints(n.attrs.pads as number[])], { mode: "constant" }, outs); },
-  vjp: ([g], n) => { // zero padding's gradient is the unpadded window
+  emit: (ctx, n, outs) => {
+    ctx.node("Pad", [ctx.name(n.inputs[0]!), ctx.ints(n.attrs.pads as number[])], { mode: "constant" }, outs);
+  },
+  vjp: ([g], n) => {
+    // zero padding's gradient is the unpadded window
     const x = n.inputs[0]!;
     const p = n.attrs.pads as number[];
     const axes = x.shape.map((_, i) => i);
-    return [slice(g!, axes.map((i) => p[i]!), axes.map((i) => (p[i + x.rank]! === 0 ? BIG : -p[i + x.rank]!)), axes)];
+    return [
+      slice(
+        g!,
+        axes.map((i) => p[i]!),
+        axes.map((i) => (p[i + x.rank]! === 0 ? BIG : -p[i + x.rank]!)),
+        axes,
+      ),
+    ];
   },
 });
 
@@ -113,12 +140,15 @@ export const ConcatOp = defineOp({
     const shape = [...xs[0]!.shape];
     for (const x of xs.slice(1)) {
       if (x.rank !== r || x.dtype !== xs[0]!.dtype) throw new Error(`concat inputs differ: ${xs.join(", ")}`);
-      x.shape.forEach((d, i) => { if (i !== ax && d !== shape[i]) throw new Error(`concat dim ${i} differs: ${xs.join(", ")}`); });
+      x.shape.forEach((d, i) => {
+        if (i !== ax && d !== shape[i]) throw new Error(`concat dim ${i} differs: ${xs.join(", ")}`);
+      });
       shape[ax] = dimAdd(shape[ax]!, x.shape[ax]!);
     }
     return [{ dtype: xs[0]!.dtype, shape }];
   },
-  vjp: ([g], n) => { // each input's gradient is its slice of the output gradient
+  vjp: ([g], n) => {
+    // each input's gradient is its slice of the output gradient
     const ax = normAxis(n.attrs.axis as number, n.inputs[0]!.rank);
     let off = 0;
     return n.inputs.map((x) => {
@@ -138,7 +168,9 @@ export const ExpandOp = defineOp({
     const to = JSON.parse(a.shape as string) as Dim[];
     const off = to.length - x!.rank;
     if (off < 0) throw new Error("expand cannot drop dims");
-    x!.shape.forEach((d, i) => { if (d !== 1 && d !== to[i + off]) throw new Error(`cannot expand [${x!.shape}] to [${to}]`); });
+    x!.shape.forEach((d, i) => {
+      if (d !== 1 && d !== to[i + off]) throw new Error(`cannot expand [${x!.shape}] to [${to}]`);
+    });
     return [{ dtype: x!.dtype, shape: to }];
   },
   emit: (ctx, n, outs) => {
@@ -160,12 +192,16 @@ export const ExpandLikeOp = defineOp({
   name: "ExpandLike",
   infer: ([x, like]) => {
     const off = like!.rank - x!.rank;
-    x!.shape.forEach((d, i) => { if (d !== 1 && d !== like!.shape[i + off]) throw new Error(`cannot expand ${x} to ${like}`); });
+    x!.shape.forEach((d, i) => {
+      if (d !== 1 && d !== like!.shape[i + off]) throw new Error(`cannot expand ${x} to ${like}`);
+    });
     return [{ dtype: x!.dtype, shape: [...like!.shape] }];
   },
   emit: (ctx, n, outs) => {
     const [x, like] = n.inputs as [Tensor, Tensor];
-    const shape = like.shape.every((d) => typeof d === "number") ? ctx.ints(like.shape as number[]) : ctx.node("Shape", [ctx.name(like)])[0]!;
+    const shape = like.shape.every((d) => typeof d === "number")
+      ? ctx.ints(like.shape as number[])
+      : ctx.node("Shape", [ctx.name(like)])[0]!;
     ctx.node("Expand", [ctx.name(x), shape], {}, outs);
   },
   vjp: ([g]) => [g!, null], // like contributes only its shape
@@ -176,7 +212,9 @@ export const ZerosLikeOp = defineOp({
   infer: ([x]) => [{ dtype: x!.dtype, shape: [...x!.shape] }],
   emit: (ctx, n, outs) => {
     const x = n.inputs[0]!;
-    const shape = x.shape.every((d) => typeof d === "number") ? ctx.ints(x.shape as number[]) : ctx.node("Shape", [ctx.name(x)])[0]!;
+    const shape = x.shape.every((d) => typeof d === "number")
+      ? ctx.ints(x.shape as number[])
+      : ctx.node("Shape", [ctx.name(x)])[0]!;
     ctx.node("ConstantOfShape", [shape], { value: { dtype: x.dtype, dims: [1], data: zeroData(x.dtype) } }, outs);
   },
   vjp: () => [null], // constant in x's values
@@ -184,26 +222,38 @@ export const ZerosLikeOp = defineOp({
 
 function zeroData(d: keyof typeof ONNX_DTYPE) {
   switch (d) {
-    case "float64": return new Float64Array(1);
-    case "float32": return new Float32Array(1);
-    case "int64": return new BigInt64Array(1);
-    case "int32": return new Int32Array(1);
-    case "float16": case "bfloat16": return new Uint16Array(1);
-    default: return new Uint8Array(1);
+    case "float64":
+      return new Float64Array(1);
+    case "float32":
+      return new Float32Array(1);
+    case "int64":
+      return new BigInt64Array(1);
+    case "int32":
+      return new Int32Array(1);
+    case "float16":
+    case "bfloat16":
+      return new Uint16Array(1);
+    default:
+      return new Uint8Array(1);
   }
 }
 
 // ---- builders ----
 export const reshape = (x: Tensor, shape: Shape) =>
-  (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i]) ? x : ap1(ReshapeOp, [x], { shape: JSON.stringify(shape) }));
-export const transpose = (x: Tensor, perm: number[]) => (perm.every((p, i) => p === i) ? x : ap1(TransposeOp, [x], { perm }));
+  x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])
+    ? x
+    : ap1(ReshapeOp, [x], { shape: JSON.stringify(shape) });
+export const transpose = (x: Tensor, perm: number[]) =>
+  perm.every((p, i) => p === i) ? x : ap1(TransposeOp, [x], { perm });
 /** x[..., starts:ends, ...] on the given axes (ends may be Infinity for "to the end"). */
 export const slice = (x: Tensor, starts: number[], ends: number[], axes: number[]) =>
   ap1(SliceOp, [x], { starts, ends: ends.map((e) => (e >= BIG ? BIG : e)), axes });
 export const pad = (x: Tensor, pads: number[]) => (pads.every((p) => p === 0) ? x : ap1(PadOp, [x], { pads }));
-export const concat = (xs: Tensor[], axis: number) => (xs.length === 1 ? xs[0]! : xs[0]!.graph.apply(ConcatOp, xs, { axis })[0]!);
+export const concat = (xs: Tensor[], axis: number) =>
+  xs.length === 1 ? xs[0]! : xs[0]!.graph.apply(ConcatOp, xs, { axis })[0]!;
 export const expand = (x: Tensor, shape: Shape) => ap1(ExpandOp, [x], { shape: JSON.stringify(shape) });
-export const expandLike = (x: Tensor, like: Tensor) => (x.shape.length === like.rank && x.shape.every((d, i) => d === like.shape[i]) ? x : ap1(ExpandLikeOp, [x, like]));
+export const expandLike = (x: Tensor, like: Tensor) =>
+  x.shape.length === like.rank && x.shape.every((d, i) => d === like.shape[i]) ? x : ap1(ExpandLikeOp, [x, like]);
 export const zerosLike = (x: Tensor) => ap1(ZerosLikeOp, [x]);
 /** Inserts size-1 axes (positions in the output). */
 export function unsqueeze(x: Tensor, axes: number[]): Tensor {
@@ -218,6 +268,9 @@ export function unsqueeze(x: Tensor, axes: number[]): Tensor {
 export function squeeze(x: Tensor, axes: number[]): Tensor {
   const set = new Set(axes.map((a) => normAxis(a, x.rank)));
   for (const a of set) if (x.shape[a] !== 1) throw new Error(`squeeze: axis ${a} of ${x} is not 1`);
-  return reshape(x, x.shape.filter((_, i) => !set.has(i)));
+  return reshape(
+    x,
+    x.shape.filter((_, i) => !set.has(i)),
+  );
 }
 export { BIG as SLICE_END };

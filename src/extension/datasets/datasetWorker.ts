@@ -5,7 +5,12 @@
 // option set; never imports `vscode`.
 import { parentPort } from "node:worker_threads";
 import { datasetStats, LineChecker, validateFile } from "../../data/index";
-import { toValidateOptions, type DatasetWorkerReply, type DatasetWorkerRequest, type DatasetWorkerValue } from "./datasetWorkerProtocol";
+import {
+  toValidateOptions,
+  type DatasetWorkerReply,
+  type DatasetWorkerRequest,
+  type DatasetWorkerValue,
+} from "./datasetWorkerProtocol";
 
 const checkers = new Map<string, LineChecker>();
 const running = new Map<number, AbortController>();
@@ -20,7 +25,9 @@ function checker(options: object): LineChecker {
   return c;
 }
 
-async function handle(req: Exclude<DatasetWorkerRequest, { op: "cancel" }>): Promise<{ value: DatasetWorkerValue; transfer: ArrayBuffer[] }> {
+async function handle(
+  req: Exclude<DatasetWorkerRequest, { op: "cancel" }>,
+): Promise<{ value: DatasetWorkerValue; transfer: ArrayBuffer[] }> {
   if (req.op === "check") {
     const r = checker(req.options).checkBatch(req.texts, req.firstIndex);
     return { value: r, transfer: [r.flags.buffer, r.h1.buffer, r.h2.buffer, r.len.buffer] as ArrayBuffer[] };
@@ -42,7 +49,13 @@ parentPort!.on("message", (req: DatasetWorkerRequest) => {
     return;
   }
   handle(req).then(
-    ({ value, transfer }) => parentPort!.postMessage({ id: req.id, ok: true, value } satisfies DatasetWorkerReply, transfer),
-    (e: Error) => parentPort!.postMessage({ id: req.id, ok: false, error: { name: e?.name ?? "Error", message: e?.message ?? String(e) } } satisfies DatasetWorkerReply),
+    ({ value, transfer }) =>
+      parentPort!.postMessage({ id: req.id, ok: true, value } satisfies DatasetWorkerReply, transfer),
+    (e: Error) =>
+      parentPort!.postMessage({
+        id: req.id,
+        ok: false,
+        error: { name: e?.name ?? "Error", message: e?.message ?? String(e) },
+      } satisfies DatasetWorkerReply),
   );
 });

@@ -20,24 +20,40 @@ export class DatasetWorkerUnavailable extends Error {
   }
 }
 
-type Job = Exclude<DatasetWorkerRequest, { op: "cancel" }> extends infer R ? R extends { id: number } ? Omit<R, "id"> : never : never;
+type Job =
+  Exclude<DatasetWorkerRequest, { op: "cancel" }> extends infer R
+    ? R extends { id: number }
+      ? Omit<R, "id">
+      : never
+    : never;
 
 export class DatasetWorker {
   private rpc: WorkerRpc | null = null;
   private disposed = false;
 
-  constructor(private readonly entry: () => { code: string; eval: boolean } = () => datasetWorkerEntry(), private readonly log: (m: string) => void = () => {}) {}
+  constructor(
+    private readonly entry: () => { code: string; eval: boolean } = () => datasetWorkerEntry(),
+    private readonly log: (m: string) => void = () => {},
+  ) {}
 
   /** Checks lines on the worker (see IncrementalValidator.takeBatch / applyBatch). */
   checkLines(options: PlainValidateOptions, texts: string[], firstIndex: number): Promise<LineResults> {
     return this.call<LineResults>({ op: "check", options, texts, firstIndex });
   }
 
-  stats(path: string, options: PlainValidateOptions & { chunkBytes?: number }, signal?: AbortSignal): Promise<DatasetStats & { problems: number }> {
+  stats(
+    path: string,
+    options: PlainValidateOptions & { chunkBytes?: number },
+    signal?: AbortSignal,
+  ): Promise<DatasetStats & { problems: number }> {
     return this.call({ op: "stats", path, options }, signal);
   }
 
-  validateFile(path: string, options: PlainValidateOptions & { chunkBytes?: number }, signal?: AbortSignal): Promise<FileValidation> {
+  validateFile(
+    path: string,
+    options: PlainValidateOptions & { chunkBytes?: number },
+    signal?: AbortSignal,
+  ): Promise<FileValidation> {
     return this.call({ op: "validate", path, options }, signal);
   }
 
@@ -60,7 +76,12 @@ export class DatasetWorker {
     // Does not keep a CLI or test process alive on its own.
     w.unref();
     this.rpc = new WorkerRpc(w, {
-      failure: (cause) => new DatasetWorkerUnavailable("error" in cause ? `dataset worker failed: ${cause.error.message}` : `dataset worker exited (code ${cause.exitCode})`),
+      failure: (cause) =>
+        new DatasetWorkerUnavailable(
+          "error" in cause
+            ? `dataset worker failed: ${cause.error.message}`
+            : `dataset worker exited (code ${cause.exitCode})`,
+        ),
     });
     this.log(`dataset worker started (thread ${w.threadId})`);
     return this.rpc;

@@ -22,7 +22,11 @@ export function isDatasetDocument(doc: vscode.TextDocument): boolean {
 }
 
 function severity(p: Problem): vscode.DiagnosticSeverity {
-  return p.severity === "error" ? vscode.DiagnosticSeverity.Error : p.severity === "warning" ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information;
+  return p.severity === "error"
+    ? vscode.DiagnosticSeverity.Error
+    : p.severity === "warning"
+      ? vscode.DiagnosticSeverity.Warning
+      : vscode.DiagnosticSeverity.Information;
 }
 
 export function toDiagnostic(uri: vscode.Uri, p: Problem): vscode.Diagnostic {
@@ -30,7 +34,13 @@ export function toDiagnostic(uri: vscode.Uri, p: Problem): vscode.Diagnostic {
   const d = new vscode.Diagnostic(new vscode.Range(l, c, el, ec), p.message, severity(p));
   d.source = DIAGNOSTIC_SOURCE;
   d.code = p.code;
-  if (p.related) d.relatedInformation = [new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, new vscode.Position(p.related.line - 1, 0)), p.related.message)];
+  if (p.related)
+    d.relatedInformation = [
+      new vscode.DiagnosticRelatedInformation(
+        new vscode.Location(uri, new vscode.Position(p.related.line - 1, 0)),
+        p.related.message,
+      ),
+    ];
   return d;
 }
 
@@ -45,7 +55,9 @@ interface Tracked {
 /** The document's lines as the validator reads them: the editor's own line strings, no copies. */
 function lineSource(doc: vscode.TextDocument): LineSource {
   return {
-    get lineCount() { return doc.lineCount; },
+    get lineCount() {
+      return doc.lineCount;
+    },
     lineText: (i) => doc.lineAt(i).text,
   };
 }
@@ -78,7 +90,9 @@ class BigDocumentRun {
 function statusBarProgress(title: string): { report: (done: number, total: number) => void; end: () => void } {
   let end = () => {};
   let report = (_done: number, _total: number) => {};
-  const ended = new Promise<void>((resolve) => { end = resolve; });
+  const ended = new Promise<void>((resolve) => {
+    end = resolve;
+  });
   void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, (progress) => {
     let shown = 0;
     report = (done, total) => {
@@ -106,7 +120,11 @@ export class DatasetDiagnostics implements vscode.Disposable {
    * `options`: validation options as plain data (they travel to the worker). `worker`: checks lines
    * off the host thread; without one (or after it fails) lines are checked here in slices.
    */
-  constructor(private readonly options: () => PlainValidateOptions, private readonly worker?: DatasetWorker, private readonly log: (m: string) => void = () => {}) {
+  constructor(
+    private readonly options: () => PlainValidateOptions,
+    private readonly worker?: DatasetWorker,
+    private readonly log: (m: string) => void = () => {},
+  ) {
     this.disposables.push(
       this.collection,
       this.changed,
@@ -161,9 +179,16 @@ export class DatasetDiagnostics implements vscode.Disposable {
     if (!t || e.contentChanges.length === 0) return;
     // Only per-line state moves here (native copies, whatever the size of the change); the changed
     // lines are read and checked by the next run's time-boxed slices.
-    t.sync.change(e.contentChanges.map((c) => ({
-      startLine: c.range.start.line, startCharacter: c.range.start.character, endLine: c.range.end.line, endCharacter: c.range.end.character, text: c.text,
-    })), e.document.lineCount);
+    t.sync.change(
+      e.contentChanges.map((c) => ({
+        startLine: c.range.start.line,
+        startCharacter: c.range.start.character,
+        endLine: c.range.end.line,
+        endCharacter: c.range.end.character,
+        text: c.text,
+      })),
+      e.document.lineCount,
+    );
     this.schedule(e.document, t, DEBOUNCE_MS);
   }
 
@@ -177,15 +202,27 @@ export class DatasetDiagnostics implements vscode.Disposable {
     const gen = ++t.generation;
     const big = doc.lineCount >= BIG_DOCUMENT_LINES ? new BigDocumentRun(basename(doc.uri.fsPath)) : undefined;
     // A long validation shows in the status bar (it ends with the run, whether it finishes or a newer run takes over).
-    const progress = big && t.sync.validator.pendingLines >= BIG_DOCUMENT_LINES ? statusBarProgress(`SEAT: validating ${big.name}`) : undefined;
-    const problems = await validateInSlices(t.sync.validator, () => gen === t.generation && !t.closed, this.worker && !this.workerFailed ? {
-      service: this.worker, options: this.options(),
-      onError: (e) => {
-        // Checked on the host from now on (in slices); the reason goes to the log once.
-        this.workerFailed = true;
-        this.log(`dataset worker unavailable, validating on the extension host: ${e.message}`);
-      },
-    } : undefined, big?.stretches, progress?.report).finally(() => progress?.end());
+    const progress =
+      big && t.sync.validator.pendingLines >= BIG_DOCUMENT_LINES
+        ? statusBarProgress(`SEAT: validating ${big.name}`)
+        : undefined;
+    const problems = await validateInSlices(
+      t.sync.validator,
+      () => gen === t.generation && !t.closed,
+      this.worker && !this.workerFailed
+        ? {
+            service: this.worker,
+            options: this.options(),
+            onError: (e) => {
+              // Checked on the host from now on (in slices); the reason goes to the log once.
+              this.workerFailed = true;
+              this.log(`dataset worker unavailable, validating on the extension host: ${e.message}`);
+            },
+          }
+        : undefined,
+      big?.stretches,
+      progress?.report,
+    ).finally(() => progress?.end());
     if (!problems) {
       big?.stop();
       return [];
@@ -201,7 +238,12 @@ export class DatasetDiagnostics implements vscode.Disposable {
     // and every other JSONL tool read.
     if (/^utf16/.test(doc.encoding)) {
       problems.unshift({
-        line: 1, column: 1, endLine: 1, endColumn: 1, severity: "error", code: "utf16",
+        line: 1,
+        column: 1,
+        endLine: 1,
+        endColumn: 1,
+        severity: "error",
+        code: "utf16",
         message: `this file is UTF-16 (${doc.encoding === "utf16be" ? "big" : "little"}-endian) text, not UTF-8: a JSONL dataset is UTF-8; use the quick fix "Convert to UTF-8" (it writes a UTF-8 copy next to it)`,
         fix: { title: "Convert to UTF-8 (new file)", file: "utf8-copy" },
       });
@@ -237,7 +279,11 @@ export class DatasetQuickFixes implements vscode.CodeActionProvider {
   static readonly kinds = [vscode.CodeActionKind.QuickFix];
   constructor(private readonly diagnostics: DatasetDiagnostics) {}
 
-  provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, ctx: vscode.CodeActionContext): vscode.CodeAction[] {
+  provideCodeActions(
+    doc: vscode.TextDocument,
+    _range: vscode.Range,
+    ctx: vscode.CodeActionContext,
+  ): vscode.CodeAction[] {
     const out: vscode.CodeAction[] = [];
     for (const d of ctx.diagnostics) {
       if (d.source !== DIAGNOSTIC_SOURCE) continue;
@@ -248,10 +294,13 @@ export class DatasetQuickFixes implements vscode.CodeActionProvider {
       else if (p.fix.file === "utf8-copy") {
         // A new file (undoable, the original untouched): the editor's text, encoded as UTF-8 without a BOM.
         const target = doc.uri.with({ path: doc.uri.path.replace(/(\.jsonl)?$/i, ".utf8.jsonl") });
-        edit.createFile(target, { contents: new TextEncoder().encode(doc.getText().replace(/^\uFEFF/, "")), ignoreIfExists: false });
-      }
-      else if (p.fix.edits?.length && !p.fix.file) {
-        for (const e of p.fix.edits) edit.replace(doc.uri, new vscode.Range(e.line - 1, e.column - 1, e.endLine - 1, e.endColumn - 1), e.newText);
+        edit.createFile(target, {
+          contents: new TextEncoder().encode(doc.getText().replace(/^\uFEFF/, "")),
+          ignoreIfExists: false,
+        });
+      } else if (p.fix.edits?.length && !p.fix.file) {
+        for (const e of p.fix.edits)
+          edit.replace(doc.uri, new vscode.Range(e.line - 1, e.column - 1, e.endLine - 1, e.endColumn - 1), e.newText);
       } else continue; // a BOM is not part of the editor text: nothing to edit here
       const action = new vscode.CodeAction(p.fix.title, vscode.CodeActionKind.QuickFix);
       action.edit = edit;

@@ -40,7 +40,11 @@ export function countLineBreaks(text: string): number {
  * false when the change does not fit (then re-read the document); `expectedLineCount` is the
  * document's line count after the event.
  */
-export function applyChanges(v: IncrementalValidator, changes: readonly LineChange[], expectedLineCount: number): boolean {
+export function applyChanges(
+  v: IncrementalValidator,
+  changes: readonly LineChange[],
+  expectedLineCount: number,
+): boolean {
   for (const c of changes) {
     if (c.endLine >= v.lineCount || c.startLine < 0 || c.startLine > c.endLine) return false;
     v.replace(c.startLine, c.endLine + 1, countLineBreaks(c.text) + 1);
@@ -69,7 +73,10 @@ export interface LineSource extends LineReader {
 export class DocumentSync {
   readonly validator: IncrementalValidator;
 
-  constructor(options: ValidateOptions, private readonly source: LineSource) {
+  constructor(
+    options: ValidateOptions,
+    private readonly source: LineSource,
+  ) {
     this.validator = new IncrementalValidator(options, source);
     this.reload();
   }
@@ -105,7 +112,8 @@ export const yieldToHost = () => new Promise<void>((done) => setImmediate(done))
  * a worker, or when it fails, the lines are checked here too, in the same slices.
  */
 export async function validateInSlices(
-  v: IncrementalValidator, current: () => boolean,
+  v: IncrementalValidator,
+  current: () => boolean,
   worker?: { service: LineCheckService; options: PlainValidateOptions; onError?: (e: Error) => void },
   stats?: { longestStretchMs: number; lastStretchMs: number },
   onProgress?: (checked: number, total: number) => void,
@@ -157,7 +165,9 @@ export function looksLikeDataset(fileName: string, head: string): boolean {
   if (/\.jsonl$/i.test(fileName)) return true;
   if (!/\.json$/i.test(fileName)) return false;
   const t = head.replace(/^\uFEFF/, "").trimStart();
-  return t.startsWith("[") && /"(question|answer|messages|instruction|conversations|prompt|completion|seat)"\s*:/.test(t);
+  return (
+    t.startsWith("[") && /"(question|answer|messages|instruction|conversations|prompt|completion|seat)"\s*:/.test(t)
+  );
 }
 
 export interface DatasetInfo {
@@ -183,12 +193,26 @@ export function describeDataset(s: DatasetSummary): string {
 /** The child rows under a dataset in the tree: label and description. */
 export function datasetDetails(info: DatasetInfo): Array<{ label: string; description: string }> {
   const s = info.summary;
-  const formats = (Object.entries(s.formats) as Array<[RecordFormat, number]>).map(([f, n]) => `${f} ${n}`).join(", ") || "none";
+  const formats =
+    (Object.entries(s.formats) as Array<[RecordFormat, number]>).map(([f, n]) => `${f} ${n}`).join(", ") || "none";
   return [
     { label: "Records", description: `${s.records} in ${plural(s.lines, "line")}` },
     { label: "Formats", description: formats },
-    { label: "Problems", description: `${plural(s.errors, "error")}, ${plural(s.warnings, "warning")}${s.duplicates ? `, ${plural(s.duplicates, "duplicate")}` : ""}` },
-    { label: "Entities", description: `${info.distinctEntities} distinct in ${plural(info.withEntities, "record")}${info.topEntities.length ? ` — ${info.topEntities.slice(0, 3).map(([e]) => e).join(", ")}` : ""}` },
+    {
+      label: "Problems",
+      description: `${plural(s.errors, "error")}, ${plural(s.warnings, "warning")}${s.duplicates ? `, ${plural(s.duplicates, "duplicate")}` : ""}`,
+    },
+    {
+      label: "Entities",
+      description: `${info.distinctEntities} distinct in ${plural(info.withEntities, "record")}${
+        info.topEntities.length
+          ? ` — ${info.topEntities
+              .slice(0, 3)
+              .map(([e]) => e)
+              .join(", ")}`
+          : ""
+      }`,
+    },
     { label: "Perturbations", description: String(info.perturbations) },
   ];
 }

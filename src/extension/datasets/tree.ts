@@ -15,14 +15,26 @@ const EXCLUDE = "{**/node_modules/**,**/.git/**,**/dist/**,**/.cache/**}";
 const STATS_CHUNK_BYTES = 512 * 1024;
 
 export class DatasetItem extends vscode.TreeItem {
-  constructor(readonly uri: vscode.Uri, info: DatasetInfo | undefined, error?: string) {
-    super(vscode.workspace.asRelativePath(uri), info ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+  constructor(
+    readonly uri: vscode.Uri,
+    info: DatasetInfo | undefined,
+    error?: string,
+  ) {
+    super(
+      vscode.workspace.asRelativePath(uri),
+      info ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
     this.contextValue = CONTEXT_VALUE.dataset;
     this.resourceUri = uri;
     this.command = { command: "vscode.open", title: "Open", arguments: [uri] };
     this.description = error ? `unreadable: ${error}` : info ? describeDataset(info.summary) : "reading…";
     this.iconPath = new vscode.ThemeIcon(info && info.summary.errors > 0 ? "warning" : "database");
-    if (info) this.tooltip = new vscode.MarkdownString(datasetDetails(info).map((d) => `**${d.label}**: ${d.description}`).join("  \n"));
+    if (info)
+      this.tooltip = new vscode.MarkdownString(
+        datasetDetails(info)
+          .map((d) => `**${d.label}**: ${d.description}`)
+          .join("  \n"),
+      );
   }
 }
 
@@ -33,7 +45,12 @@ class DetailItem extends vscode.TreeItem {
   }
 }
 
-interface Cached { key: string; info?: DatasetInfo; error?: string; pending?: Promise<void> }
+interface Cached {
+  key: string;
+  info?: DatasetInfo;
+  error?: string;
+  pending?: Promise<void>;
+}
 
 export class DatasetsTree implements vscode.TreeDataProvider<vscode.TreeItem>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<vscode.TreeItem | undefined>();
@@ -47,13 +64,22 @@ export class DatasetsTree implements vscode.TreeDataProvider<vscode.TreeItem>, v
    * reads the files off the extension host's thread (without one, or if it fails, they are read here
    * in small chunks).
    */
-  constructor(private readonly runsRoot: () => vscode.Uri | undefined = () => undefined, private readonly worker?: DatasetWorker) {
+  constructor(
+    private readonly runsRoot: () => vscode.Uri | undefined = () => undefined,
+    private readonly worker?: DatasetWorker,
+  ) {
     const watcher = vscode.workspace.createFileSystemWatcher("**/*.{jsonl,json}");
     this.disposables.push(
       watcher,
       watcher.onDidCreate(() => this.refresh()),
-      watcher.onDidDelete((u) => { this.cache.delete(u.toString()); this.refresh(); }),
-      watcher.onDidChange((u) => { this.cache.delete(u.toString()); this.refresh(); }),
+      watcher.onDidDelete((u) => {
+        this.cache.delete(u.toString());
+        this.refresh();
+      }),
+      watcher.onDidChange((u) => {
+        this.cache.delete(u.toString());
+        this.refresh();
+      }),
     );
   }
 
@@ -85,7 +111,10 @@ export class DatasetsTree implements vscode.TreeDataProvider<vscode.TreeItem>, v
     const out: vscode.Uri[] = [];
     for (const uri of found) {
       if (runs && isInside(uri.fsPath, runs)) continue;
-      if (/\.jsonl$/i.test(uri.fsPath)) { out.push(uri); continue; }
+      if (/\.jsonl$/i.test(uri.fsPath)) {
+        out.push(uri);
+        continue;
+      }
       if (uri.scheme !== "file") continue;
       try {
         // only the head: workspaces hold big .json files (tokenizers, exports) that are not datasets
@@ -97,7 +126,9 @@ export class DatasetsTree implements vscode.TreeDataProvider<vscode.TreeItem>, v
         } finally {
           await fh.close();
         }
-      } catch { /* unreadable .json: not listed */ }
+      } catch {
+        /* unreadable .json: not listed */
+      }
     }
     return out.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
   }
@@ -112,14 +143,30 @@ export class DatasetsTree implements vscode.TreeDataProvider<vscode.TreeItem>, v
     const entry = c;
     // One file at a time: a workspace with hundreds of datasets must not read them all at once.
     const onHost = () => datasetStats(uri.fsPath, { chunkBytes: STATS_CHUNK_BYTES, maxProblems: 1000 });
-    const run = this.queue.then(() => this.worker
-      ? this.worker.stats(uri.fsPath, { chunkBytes: 4 * 1024 * 1024, maxProblems: 1000 }).catch((e: Error) => e instanceof DatasetWorkerUnavailable ? onHost() : Promise.reject(e))
-      : onHost());
-    this.queue = run.then(() => undefined, () => undefined);
-    entry.pending = run.then(
-      (s) => { entry.info = s; },
-      (e: unknown) => { entry.error = e instanceof Error ? e.message : String(e); },
-    ).finally(() => { entry.pending = undefined; this.refresh(); });
+    const run = this.queue.then(() =>
+      this.worker
+        ? this.worker
+            .stats(uri.fsPath, { chunkBytes: 4 * 1024 * 1024, maxProblems: 1000 })
+            .catch((e: Error) => (e instanceof DatasetWorkerUnavailable ? onHost() : Promise.reject(e)))
+        : onHost(),
+    );
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    entry.pending = run
+      .then(
+        (s) => {
+          entry.info = s;
+        },
+        (e: unknown) => {
+          entry.error = e instanceof Error ? e.message : String(e);
+        },
+      )
+      .finally(() => {
+        entry.pending = undefined;
+        this.refresh();
+      });
     return c;
   }
 

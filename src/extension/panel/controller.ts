@@ -8,8 +8,13 @@ import type { ProbeReport } from "../../eval/types";
 import { reportToCsv, reportToHtml, reportToJson, seriesFromEvents } from "../../presentation/index";
 import { parseEventLog, type TrainEvent } from "../../protocol/events";
 import {
-  validatePanelViewState, validateWebviewMessage,
-  type CurveSeries, type ExportFormat, type HostMessage, type PanelSession, type WebviewMessage,
+  validatePanelViewState,
+  validateWebviewMessage,
+  type CurveSeries,
+  type ExportFormat,
+  type HostMessage,
+  type PanelSession,
+  type WebviewMessage,
 } from "../../presentation/webview";
 import type { SeatShell, RunSummary } from "../shell";
 import { makeNonce, panelHtml } from "./html";
@@ -37,9 +42,17 @@ export class ProbesController implements vscode.Disposable {
 
   private readonly chat: ChatHost;
 
-  constructor(private readonly context: vscode.ExtensionContext, private readonly shell: SeatShell, private readonly inline: InlineVerdicts) {
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly shell: SeatShell,
+    private readonly inline: InlineVerdicts,
+  ) {
     this.subs.push(shell.onDidChangeRuns(() => void this.refreshCurves()));
-    this.chat = new ChatHost(shell, (m) => this.post(m), () => shell.cliCommand());
+    this.chat = new ChatHost(
+      shell,
+      (m) => this.post(m),
+      () => shell.cliCommand(),
+    );
     this.subs.push(this.chat);
   }
 
@@ -76,7 +89,10 @@ export class ProbesController implements vscode.Disposable {
   private setup(panel: vscode.WebviewPanel): void {
     this.panel = panel;
     const dist = vscode.Uri.joinPath(this.context.extensionUri, "dist");
-    panel.webview.options = { enableScripts: true, localResourceRoots: [dist, vscode.Uri.joinPath(this.context.extensionUri, "media")] };
+    panel.webview.options = {
+      enableScripts: true,
+      localResourceRoots: [dist, vscode.Uri.joinPath(this.context.extensionUri, "media")],
+    };
     panel.iconPath = new vscode.ThemeIcon("beaker");
     panel.webview.html = panelHtml({
       cspSource: panel.webview.cspSource,
@@ -84,20 +100,28 @@ export class ProbesController implements vscode.Disposable {
       scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, "webview.js")).toString(),
       styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, "webview.css")).toString(),
     });
-    panel.webview.onDidReceiveMessage((raw: unknown) => {
-      const v = validateWebviewMessage(raw);
-      if (!v.ok) {
-        this.shell.log.warn(`probes panel: refused a malformed message: ${v.error}`);
-        return;
-      }
-      void this.onMessage(v.value);
-    }, undefined, this.subs);
-    panel.onDidDispose(() => {
-      this.running?.abort();
-      this.panel = undefined;
-      this.watcher?.dispose();
-      this.watcher = undefined;
-    }, undefined, this.subs);
+    panel.webview.onDidReceiveMessage(
+      (raw: unknown) => {
+        const v = validateWebviewMessage(raw);
+        if (!v.ok) {
+          this.shell.log.warn(`probes panel: refused a malformed message: ${v.error}`);
+          return;
+        }
+        void this.onMessage(v.value);
+      },
+      undefined,
+      this.subs,
+    );
+    panel.onDidDispose(
+      () => {
+        this.running?.abort();
+        this.panel = undefined;
+        this.watcher?.dispose();
+        this.watcher = undefined;
+      },
+      undefined,
+      this.subs,
+    );
     this.watchRuns();
   }
 
@@ -124,7 +148,12 @@ export class ProbesController implements vscode.Disposable {
       this.panel.reveal(undefined, true);
       return this.panel;
     }
-    const p = vscode.window.createWebviewPanel(VIEW_TYPE, "SEAT Probes", { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, "dist")] });
+    const p = vscode.window.createWebviewPanel(
+      VIEW_TYPE,
+      "SEAT Probes",
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, "dist")] },
+    );
     this.setup(p);
     return p;
   }
@@ -145,7 +174,14 @@ export class ProbesController implements vscode.Disposable {
       case "ready":
         this.post({ type: "trust", trusted: this.shell.isTrusted() });
         if (this.lastStatus) this.post(this.lastStatus);
-        if (this.report && this.session) this.post({ type: "report", report: this.report, datasetLabel: this.label(this.session.dataset), session: this.session, ...(this.pendingFocus ? { focusKey: this.pendingFocus } : {}) });
+        if (this.report && this.session)
+          this.post({
+            type: "report",
+            report: this.report,
+            datasetLabel: this.label(this.session.dataset),
+            session: this.session,
+            ...(this.pendingFocus ? { focusKey: this.pendingFocus } : {}),
+          });
         else if (this.session && this.shell.isTrusted()) void this.runProbes();
         await this.refreshCurves();
         break;
@@ -181,14 +217,16 @@ export class ProbesController implements vscode.Disposable {
     if (m.type === "chat-stop") return this.chat.stop(m.id);
     if (!this.shell.requireTrust("Chatting with a model")) return;
     if (m.type === "chat-add") {
-      if (!this.session) return void vscode.window.showWarningMessage("SEAT: open the panel on a dataset to add records to it.");
+      if (!this.session)
+        return void vscode.window.showWarningMessage("SEAT: open the panel on a dataset to add records to it.");
       const line = await this.chat.addToDataset(this.session.dataset, m.question, m.answer);
       if (line !== undefined) this.post({ type: "chat-added", line, dataset: this.label(this.session.dataset) });
       return;
     }
     const base = this.session?.base ?? this.shell.selectedModel()?.path;
     const tuned = this.session?.runs[this.session.runs.length - 1] ?? base;
-    if (!tuned) return void vscode.window.showWarningMessage("SEAT: select a model or open the panel on a run to chat.");
+    if (!tuned)
+      return void vscode.window.showWarningMessage("SEAT: select a model or open the panel on a run to chat.");
     this.chat.configure({ tuned, ...(base && base !== tuned ? { base } : {}) });
     this.chat.ask(m.id, m.prompt);
   }
@@ -213,7 +251,11 @@ export class ProbesController implements vscode.Disposable {
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(this.session.dataset));
     const l = Math.min(line - 1, doc.lineCount - 1);
     const range = doc.lineAt(Math.max(0, l)).range;
-    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: range, preserveFocus: false });
+    await vscode.window.showTextDocument(doc, {
+      viewColumn: vscode.ViewColumn.One,
+      selection: range,
+      preserveFocus: false,
+    });
   }
 
   // ---- sessions --------------------------------------------------------------------------------
@@ -227,7 +269,9 @@ export class ProbesController implements vscode.Disposable {
   private async sessionFrom(arg: unknown): Promise<{ session?: PanelSession; focus?: string }> {
     const roots = this.roots();
     const base = this.shell.selectedModel()?.path;
-    const a = arg as { fsPath?: string; run?: RunSummary; dir?: string; dataset?: string; key?: string; resourceUri?: vscode.Uri } | undefined;
+    const a = arg as
+      | { fsPath?: string; run?: RunSummary; dir?: string; dataset?: string; key?: string; resourceUri?: vscode.Uri }
+      | undefined;
     let dataset: string | undefined;
     let runs: string[] | undefined;
     let focus: string | undefined;
@@ -249,25 +293,44 @@ export class ProbesController implements vscode.Disposable {
     }
     if (!dataset) {
       const files = await vscode.workspace.findFiles("**/*.jsonl", "**/{node_modules,runs,.git}/**", 200);
-      const pick = await vscode.window.showQuickPick(files.map((f) => ({ label: vscode.workspace.asRelativePath(f), uri: f })), { title: "SEAT: probe which dataset?" });
+      const pick = await vscode.window.showQuickPick(
+        files.map((f) => ({ label: vscode.workspace.asRelativePath(f), uri: f })),
+        { title: "SEAT: probe which dataset?" },
+      );
       if (!pick) return {};
       dataset = pick.uri.fsPath;
     }
     const confined = confinePath(dataset, roots);
     if (!confined) {
-      void vscode.window.showErrorMessage(`SEAT: ${dataset} is outside the workspace; probes only read datasets inside it.`);
+      void vscode.window.showErrorMessage(
+        `SEAT: ${dataset} is outside the workspace; probes only read datasets inside it.`,
+      );
       return {};
     }
-    runs = (runs ?? (this.session?.dataset === confined ? this.session.runs : (await this.finishedRunsFor(confined)).map((r) => r.dir)))
-      .map((r) => confinePath(r, roots)).filter((r): r is string => r !== undefined);
-    return { session: base ? { dataset: confined, base, runs } : { dataset: confined, runs }, ...(focus ? { focus } : {}) };
+    runs = (
+      runs ??
+      (this.session?.dataset === confined
+        ? this.session.runs
+        : (await this.finishedRunsFor(confined)).map((r) => r.dir))
+    )
+      .map((r) => confinePath(r, roots))
+      .filter((r): r is string => r !== undefined);
+    return {
+      session: base ? { dataset: confined, base, runs } : { dataset: confined, runs },
+      ...(focus ? { focus } : {}),
+    };
   }
 
   async open(arg?: unknown): Promise<void> {
     const { session, focus } = await this.sessionFrom(arg);
     if (!session) return;
     const prev = this.session;
-    const same = prev && prev.dataset === session.dataset && prev.base === session.base && prev.runs.join("\n") === session.runs.join("\n") && this.report;
+    const same =
+      prev &&
+      prev.dataset === session.dataset &&
+      prev.base === session.base &&
+      prev.runs.join("\n") === session.runs.join("\n") &&
+      this.report;
     this.session = session;
     this.pendingFocus = focus;
     this.ensurePanel();
@@ -297,10 +360,20 @@ export class ProbesController implements vscode.Disposable {
       return;
     }
     const current = new Set(this.session?.runs ?? []);
-    const picks = await vscode.window.showQuickPick(all.map((r) => ({ label: r.name, description: [r.method, r.dataset && vscode.workspace.asRelativePath(r.dataset)].filter(Boolean).join(" · "), picked: current.has(r.dir), run: r })), { canPickMany: true, title: "SEAT: compare which runs (against the base model)?" });
+    const picks = await vscode.window.showQuickPick(
+      all.map((r) => ({
+        label: r.name,
+        description: [r.method, r.dataset && vscode.workspace.asRelativePath(r.dataset)].filter(Boolean).join(" · "),
+        picked: current.has(r.dir),
+        run: r,
+      })),
+      { canPickMany: true, title: "SEAT: compare which runs (against the base model)?" },
+    );
     if (!picks || picks.length === 0) return;
     const datasets = [...new Set(picks.map((p) => p.run.dataset).filter((d): d is string => !!d))];
-    const { session } = await this.sessionFrom(arg ?? (datasets.length === 1 ? vscode.Uri.file(datasets[0]) : undefined));
+    const { session } = await this.sessionFrom(
+      arg ?? (datasets.length === 1 ? vscode.Uri.file(datasets[0]) : undefined),
+    );
     if (!session) return;
     this.session = { ...session, runs: picks.map((p) => p.run.dir) };
     this.ensurePanel();
@@ -322,7 +395,10 @@ export class ProbesController implements vscode.Disposable {
     const baseText = fs.readFileSync(custom ?? path.join(this.context.extensionUri.fsPath, "resources", name), "utf8");
     const file = path.join(this.context.globalStorageUri.fsPath, name);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, `${baseText.trimEnd()}\n# from the setting seatTuner.probes\n${extra.map((p) => p.replace(/[\r\n]+/g, " ")).join("\n")}\n`);
+    fs.writeFileSync(
+      file,
+      `${baseText.trimEnd()}\n# from the setting seatTuner.probes\n${extra.map((p) => p.replace(/[\r\n]+/g, " ")).join("\n")}\n`,
+    );
     return file;
   }
 
@@ -331,7 +407,9 @@ export class ProbesController implements vscode.Disposable {
     if (!s || this.running) return;
     if (!this.shell.requireTrust("Running probes")) return;
     if (!s.base && s.runs.length === 0) {
-      void vscode.window.showErrorMessage("SEAT: select a model first (SEAT: Select Model) so there is something to probe.");
+      void vscode.window.showErrorMessage(
+        "SEAT: select a model first (SEAT: Select Model) so there is something to probe.",
+      );
       return;
     }
     const cfg = vscode.workspace.getConfiguration("seatTuner");
@@ -351,29 +429,59 @@ export class ProbesController implements vscode.Disposable {
     this.post({ type: "probe-status", status: "running", message: "Starting probes…" });
     const started = Date.now();
     try {
-      const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: "SEAT probes" }, async (progress) => runProbeProcess(
-        { ...cli, cwd: path.dirname(s.dataset) },
-        probeArgs({ dataset: s.dataset, runs: s.runs, cacheDir: path.join(this.context.globalStorageUri.fsPath, "probe-cache"), extraArgs, ...(s.base ? { base: s.base } : {}), ...(unknown ? { unknown } : {}) }, { ...(phrases ? { phrases } : {}), ...(openings ? { openings } : {}) }),
-        {
-          signal: ac.signal,
-          onProgress: (p) => {
-            const message = p.cached ? `${p.model}: cached` : `${p.model}: ${p.message}`;
-            progress.report({ message });
-            this.post({ type: "probe-status", status: "running", message, done: p.done, total: p.total });
-          },
-          onWarning: (m) => this.shell.log.warn(`probes: ${m}`),
-        },
-      ));
+      const report = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: "SEAT probes" },
+        async (progress) =>
+          runProbeProcess(
+            { ...cli, cwd: path.dirname(s.dataset) },
+            probeArgs(
+              {
+                dataset: s.dataset,
+                runs: s.runs,
+                cacheDir: path.join(this.context.globalStorageUri.fsPath, "probe-cache"),
+                extraArgs,
+                ...(s.base ? { base: s.base } : {}),
+                ...(unknown ? { unknown } : {}),
+              },
+              { ...(phrases ? { phrases } : {}), ...(openings ? { openings } : {}) },
+            ),
+            {
+              signal: ac.signal,
+              onProgress: (p) => {
+                const message = p.cached ? `${p.model}: cached` : `${p.model}: ${p.message}`;
+                progress.report({ message });
+                this.post({ type: "probe-status", status: "running", message, done: p.done, total: p.total });
+              },
+              onWarning: (m) => this.shell.log.warn(`probes: ${m}`),
+            },
+          ),
+      );
       this.report = report;
       this.inline.setReport(report);
-      this.post({ type: "report", report, datasetLabel: this.label(s.dataset), session: s, ...(this.pendingFocus ? { focusKey: this.pendingFocus } : {}) });
-      this.post({ type: "probe-status", status: "done", message: `Probed ${report.runs.length + (report.base ? 1 : 0)} model(s) in ${((Date.now() - started) / 1000).toFixed(1)} s` });
+      this.post({
+        type: "report",
+        report,
+        datasetLabel: this.label(s.dataset),
+        session: s,
+        ...(this.pendingFocus ? { focusKey: this.pendingFocus } : {}),
+      });
+      this.post({
+        type: "probe-status",
+        status: "done",
+        message: `Probed ${report.runs.length + (report.base ? 1 : 0)} model(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      });
     } catch (e) {
       const cancelled = ac.signal.aborted;
       const msg = (e as Error).message;
-      this.post({ type: "probe-status", status: cancelled ? "cancelled" : "failed", message: cancelled ? "Probes cancelled" : msg });
+      this.post({
+        type: "probe-status",
+        status: cancelled ? "cancelled" : "failed",
+        message: cancelled ? "Probes cancelled" : msg,
+      });
       if (!cancelled) {
-        this.shell.log.error(`probes failed: ${msg}${e instanceof ProbeProcessError && e.stderr ? `\n${e.stderr}` : ""}`);
+        this.shell.log.error(
+          `probes failed: ${msg}${e instanceof ProbeProcessError && e.stderr ? `\n${e.stderr}` : ""}`,
+        );
         void vscode.window.showErrorMessage(`SEAT: ${msg}`, "Show Log").then((c) => c && this.shell.log.show());
       }
     } finally {
@@ -395,7 +503,18 @@ export class ProbesController implements vscode.Disposable {
       void vscode.window.showInformationMessage("SEAT: run probes first; there is no report to export yet.");
       return;
     }
-    const fmt = format ?? (await vscode.window.showQuickPick([{ label: "HTML", f: "html" as const }, { label: "JSON", f: "json" as const }, { label: "CSV", f: "csv" as const }], { title: "Export probe report as" }))?.f;
+    const fmt =
+      format ??
+      (
+        await vscode.window.showQuickPick(
+          [
+            { label: "HTML", f: "html" as const },
+            { label: "JSON", f: "json" as const },
+            { label: "CSV", f: "csv" as const },
+          ],
+          { title: "Export probe report as" },
+        )
+      )?.f;
     if (!fmt) return;
     const dir = this.shell.runsRoot() ?? vscode.workspace.workspaceFolders?.[0]?.uri;
     const suggested = `probe-report.${fmt}`;
@@ -407,7 +526,9 @@ export class ProbesController implements vscode.Disposable {
     if (!target) return;
     const text = fmt === "html" ? reportToHtml(report) : fmt === "csv" ? reportToCsv(report) : reportToJson(report);
     await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
-    void vscode.window.showInformationMessage(`SEAT: probe report written to ${vscode.workspace.asRelativePath(target)}`);
+    void vscode.window.showInformationMessage(
+      `SEAT: probe report written to ${vscode.workspace.asRelativePath(target)}`,
+    );
   }
 
   // ---- curves ----------------------------------------------------------------------------------
@@ -448,7 +569,12 @@ export class ProbesController implements vscode.Disposable {
 
   /** For tests: the current report and session. */
   get state(): { session?: PanelSession; report?: ProbeReport; open: boolean; curves: number } {
-    return { ...(this.session ? { session: this.session } : {}), ...(this.report ? { report: this.report } : {}), open: this.panel !== undefined, curves: this.curves.length };
+    return {
+      ...(this.session ? { session: this.session } : {}),
+      ...(this.report ? { report: this.report } : {}),
+      open: this.panel !== undefined,
+      curves: this.curves.length,
+    };
   }
 
   dispose(): void {

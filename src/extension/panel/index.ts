@@ -25,7 +25,12 @@ export function activatePanel(context: vscode.ExtensionContext, shell: SeatShell
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
       deserializeWebviewPanel: (panel, state) => c.restore(panel, state),
     }),
-    { dispose: () => { if (controller === c) controller = undefined; if (verdicts === inline) verdicts = undefined; } },
+    {
+      dispose: () => {
+        if (controller === c) controller = undefined;
+        if (verdicts === inline) verdicts = undefined;
+      },
+    },
   );
   registerAreaCommands(context, shell, "panel", PANEL_COMMANDS, c);
 }

@@ -11,11 +11,15 @@ export interface OpenAtRecordArgs {
   key: string;
 }
 
-const sameFile = (a: string, b: string) => (process.platform === "win32" ? a.toLowerCase() === b.toLowerCase() : a === b);
+const sameFile = (a: string, b: string) =>
+  process.platform === "win32" ? a.toLowerCase() === b.toLowerCase() : a === b;
 
 export class InlineVerdicts implements vscode.CodeLensProvider, vscode.HoverProvider, vscode.Disposable {
   private readonly byDataset = new Map<string, LineVerdict[]>();
-  private readonly placements = new WeakMap<vscode.TextDocument, { version: number; verdicts: LineVerdict[]; placed: Map<number, LineVerdict> }>();
+  private readonly placements = new WeakMap<
+    vscode.TextDocument,
+    { version: number; verdicts: LineVerdict[]; placed: Map<number, LineVerdict> }
+  >();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
   private readonly decoration = vscode.window.createTextEditorDecorationType({
@@ -81,12 +85,15 @@ export class InlineVerdicts implements vscode.CodeLensProvider, vscode.HoverProv
     if (!this.lensesOn()) return [];
     const placed = this.placed(doc);
     if (!placed) return [];
-    return [...placed].map(([line, v]) => new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
-      title: v.text,
-      tooltip: "Open this record in the SEAT probes panel",
-      command: COMMANDS.openProbes,
-      arguments: [{ dataset: doc.uri.fsPath, key: v.key } satisfies OpenAtRecordArgs],
-    }));
+    return [...placed].map(
+      ([line, v]) =>
+        new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
+          title: v.text,
+          tooltip: "Open this record in the SEAT probes panel",
+          command: COMMANDS.openProbes,
+          arguments: [{ dataset: doc.uri.fsPath, key: v.key } satisfies OpenAtRecordArgs],
+        }),
+    );
   }
 
   provideHover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
@@ -99,7 +106,9 @@ export class InlineVerdicts implements vscode.CodeLensProvider, vscode.HoverProv
       md.appendText(line);
       md.appendMarkdown(i === 0 ? "**  \n" : "  \n");
     });
-    const args = encodeURIComponent(JSON.stringify([{ dataset: doc.uri.fsPath, key: v.key } satisfies OpenAtRecordArgs]));
+    const args = encodeURIComponent(
+      JSON.stringify([{ dataset: doc.uri.fsPath, key: v.key } satisfies OpenAtRecordArgs]),
+    );
     md.appendMarkdown(`\n[Open in probes panel](command:${COMMANDS.openProbes}?${args})`);
     md.isTrusted = { enabledCommands: [COMMANDS.openProbes] };
     return new vscode.Hover(md);
@@ -109,10 +118,20 @@ export class InlineVerdicts implements vscode.CodeLensProvider, vscode.HoverProv
     const on = !this.lensesOn();
     for (const ed of vscode.window.visibleTextEditors) {
       const placed = on ? this.placed(ed.document) : undefined;
-      ed.setDecorations(this.decoration, placed ? [...placed].map(([line, v]) => ({
-        range: new vscode.Range(line, ed.document.lineAt(line).text.length, line, ed.document.lineAt(line).text.length),
-        renderOptions: { after: { contentText: v.text } },
-      })) : []);
+      ed.setDecorations(
+        this.decoration,
+        placed
+          ? [...placed].map(([line, v]) => ({
+              range: new vscode.Range(
+                line,
+                ed.document.lineAt(line).text.length,
+                line,
+                ed.document.lineAt(line).text.length,
+              ),
+              renderOptions: { after: { contentText: v.text } },
+            }))
+          : [],
+      );
     }
   }
 

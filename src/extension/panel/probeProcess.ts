@@ -33,7 +33,11 @@ export interface ProbeProgressLine {
 }
 
 export class ProbeProcessError extends Error {
-  constructor(message: string, readonly exitCode: number | null, readonly stderr: string) {
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    readonly stderr: string,
+  ) {
     super(message);
     this.name = "ProbeProcessError";
   }
@@ -57,10 +61,19 @@ export function probeArgs(req: ProbeRequest, listFiles: { phrases?: string; open
 export function runProbeProcess(
   spec: ProbeProcessSpec,
   args: readonly string[],
-  opts: { signal?: AbortSignal; onProgress?(p: ProbeProgressLine): void; onWarning?(m: string): void; killAfterMs?: number } = {},
+  opts: {
+    signal?: AbortSignal;
+    onProgress?(p: ProbeProgressLine): void;
+    onWarning?(m: string): void;
+    killAfterMs?: number;
+  } = {},
 ): Promise<ProbeReport> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(spec.command, [...spec.args, ...args], { cwd: spec.cwd, env: { ...process.env, ...spec.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(spec.command, [...spec.args, ...args], {
+      cwd: spec.cwd,
+      env: { ...process.env, ...spec.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const out: Buffer[] = [];
     let errText = "";
     let partial = "";
@@ -85,7 +98,8 @@ export function runProbeProcess(
           parsed = undefined;
         }
         const p = parsed as { type?: string; message?: unknown; done?: unknown; total?: unknown } | undefined;
-        if (p?.type === "progress" && typeof p.done === "number" && typeof p.total === "number") opts.onProgress?.(p as unknown as ProbeProgressLine);
+        if (p?.type === "progress" && typeof p.done === "number" && typeof p.total === "number")
+          opts.onProgress?.(p as unknown as ProbeProgressLine);
         else if (p?.type === "warning" && typeof p.message === "string") opts.onWarning?.(p.message);
         else if (line.trim()) errText = (errText + line + "\n").slice(-8000);
       }
@@ -105,7 +119,8 @@ export function runProbeProcess(
       }
       try {
         const report = JSON.parse(Buffer.concat(out).toString("utf8")) as ProbeReport;
-        if (report?.kind !== "seat-probe-report") throw new Error(`unexpected output kind ${JSON.stringify(report?.kind)}`);
+        if (report?.kind !== "seat-probe-report")
+          throw new Error(`unexpected output kind ${JSON.stringify(report?.kind)}`);
         resolvePromise(report);
       } catch (e) {
         reject(new ProbeProcessError(`probe process printed no report: ${(e as Error).message}`, code, errText));

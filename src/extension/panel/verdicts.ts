@@ -51,7 +51,15 @@ export function lineVerdicts(report: ProbeReport): LineVerdict[] {
     ];
     // With several runs probed, say which one the verdict is about (the panel lists them all).
     const text = (report.runs.length > 1 ? `${run.model.label}: ` : "") + parts.join(" · ");
-    return { key: r.key, line: r.line, question: r.question, text, hover, learned: r.learned, regressed: fl?.regressed === true };
+    return {
+      key: r.key,
+      line: r.line,
+      question: r.question,
+      text,
+      hover,
+      learned: r.learned,
+      regressed: fl?.regressed === true,
+    };
   });
 }
 

@@ -14,13 +14,29 @@ export interface CliResult {
  * Runs `command args`, writes `stdin` to it, calls `onStderrLine` for every stderr line (return true
  * to mark a line consumed, e.g. a progress line), and kills the process when `signal` aborts.
  */
-export function runCli(command: string, args: readonly string[], opts: { stdin?: string; env?: Record<string, string>; cwd?: string; signal?: AbortSignal; onStderrLine?: (line: string) => boolean }): Promise<CliResult> {
+export function runCli(
+  command: string,
+  args: readonly string[],
+  opts: {
+    stdin?: string;
+    env?: Record<string, string>;
+    cwd?: string;
+    signal?: AbortSignal;
+    onStderrLine?: (line: string) => boolean;
+  },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(command, args, {
+      cwd: opts.cwd,
+      env: { ...process.env, ...opts.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     let pending = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
     child.stderr.setEncoding("utf8").on("data", (d: string) => {
       pending += d;
       let nl: number;

@@ -5,7 +5,15 @@
 import * as vscode from "vscode";
 import type { DatasetContext } from "../../entities/index";
 import { COMMANDS } from "../commands";
-import { buildContextCooperatively, isRecordLine, lensContent, lensCount, lensWindows, SuggestionCache, type InsertArgs } from "./lensModel";
+import {
+  buildContextCooperatively,
+  isRecordLine,
+  lensContent,
+  lensCount,
+  lensWindows,
+  SuggestionCache,
+  type InsertArgs,
+} from "./lensModel";
 
 /** Stand-ins offered per record. Matches `seat perturb`'s default, so the lens and the CLI agree. */
 export const LENS_K = 3;
@@ -23,7 +31,13 @@ const SCROLL_DEBOUNCE_MS = 150;
 const CONTEXT_MAX_LINES = 20_000;
 
 class RecordLens extends vscode.CodeLens {
-  constructor(range: vscode.Range, readonly uri: string, readonly line: number, readonly text: string, readonly slot: number) {
+  constructor(
+    range: vscode.Range,
+    readonly uri: string,
+    readonly line: number,
+    readonly text: string,
+    readonly slot: number,
+  ) {
     super(range);
   }
 }
@@ -50,9 +64,13 @@ export class PerturbationLensProvider implements vscode.CodeLensProvider, vscode
 
   constructor() {
     this.subscriptions.push(
-      vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration("seatTuner.codeLens.enabled")) this.changed.fire(); }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration("seatTuner.codeLens.enabled")) this.changed.fire();
+      }),
       vscode.workspace.onDidCloseTextDocument((d) => this.docs.delete(d.uri.toString())),
-      vscode.window.onDidChangeTextEditorVisibleRanges((e) => { if (e.textEditor.document.lineCount > ALL_LINES_MAX) this.scheduleScrollRefresh(); }),
+      vscode.window.onDidChangeTextEditorVisibleRanges((e) => {
+        if (e.textEditor.document.lineCount > ALL_LINES_MAX) this.scheduleScrollRefresh();
+      }),
     );
   }
 
@@ -84,7 +102,13 @@ export class PerturbationLensProvider implements vscode.CodeLensProvider, vscode
     const s = this.cache.get(lens.text, ctx, LENS_K, LENS_SEED);
     const c = lensContent(s, lens.slot);
     if (c.entries || c.subject) {
-      const args: InsertArgs = { uri: lens.uri, line: lens.line, expected: lens.text, entries: c.entries ?? [], subject: c.subject };
+      const args: InsertArgs = {
+        uri: lens.uri,
+        line: lens.line,
+        expected: lens.text,
+        entries: c.entries ?? [],
+        subject: c.subject,
+      };
       lens.command = { title: c.title, tooltip: c.tooltip, command: COMMANDS.insertPerturbation, arguments: [args] };
     } else {
       lens.command = { title: c.title, command: "" };
@@ -101,12 +125,18 @@ export class PerturbationLensProvider implements vscode.CodeLensProvider, vscode
 
   private scheduleScrollRefresh(): void {
     if (this.scrollTimer) clearTimeout(this.scrollTimer);
-    this.scrollTimer = setTimeout(() => { this.scrollTimer = undefined; this.changed.fire(); }, SCROLL_DEBOUNCE_MS);
+    this.scrollTimer = setTimeout(() => {
+      this.scrollTimer = undefined;
+      this.changed.fire();
+    }, SCROLL_DEBOUNCE_MS);
   }
 
   private scheduleRefresh(): void {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
-    this.refreshTimer = setTimeout(() => { this.refreshTimer = undefined; this.changed.fire(); }, REFRESH_DEBOUNCE_MS);
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.changed.fire();
+    }, REFRESH_DEBOUNCE_MS);
   }
 
   /**
@@ -114,7 +144,10 @@ export class PerturbationLensProvider implements vscode.CodeLensProvider, vscode
    * built: it only ranks candidates and lists names to avoid, so being a few edits behind is harmless,
    * and waiting for it on every keystroke is not.
    */
-  private async contextFor(doc: vscode.TextDocument, token: vscode.CancellationToken): Promise<DatasetContext | undefined> {
+  private async contextFor(
+    doc: vscode.TextDocument,
+    token: vscode.CancellationToken,
+  ): Promise<DatasetContext | undefined> {
     const key = doc.uri.toString();
     let st = this.docs.get(key);
     if (!st) this.docs.set(key, (st = { version: -1 }));
@@ -123,15 +156,23 @@ export class PerturbationLensProvider implements vscode.CodeLensProvider, vscode
       const version = doc.version;
       const state = st;
       state.buildingVersion = version;
-      state.building = buildContextCooperatively(Math.min(doc.lineCount, CONTEXT_MAX_LINES), (i) => doc.lineAt(i).text, undefined, () => doc.version !== version || doc.isClosed).then((ctx) => {
-        if (ctx && doc.version === version) { state.ctx = ctx; state.version = version; }
+      state.building = buildContextCooperatively(
+        Math.min(doc.lineCount, CONTEXT_MAX_LINES),
+        (i) => doc.lineAt(i).text,
+        undefined,
+        () => doc.version !== version || doc.isClosed,
+      ).then((ctx) => {
+        if (ctx && doc.version === version) {
+          state.ctx = ctx;
+          state.version = version;
+        }
         if (state.buildingVersion === version) state.building = undefined;
         return ctx;
       });
     }
     if (st.ctx) return st.ctx;
     const ctx = await st.building;
-    return token.isCancellationRequested ? undefined : ctx ?? st.ctx;
+    return token.isCancellationRequested ? undefined : (ctx ?? st.ctx);
   }
 
   dispose(): void {

@@ -13,11 +13,21 @@ const SELECTOR: vscode.DocumentSelector = [{ language: "jsonl" }, { pattern: "**
 /** Asks which entity is the record's subject: the detected names, or one the user types. */
 async function askSubject(options: readonly string[], current: string | undefined): Promise<string | undefined> {
   const other = "$(edit) Another name…";
-  const items = [...options.map((o) => ({ label: o, description: o === current ? "current" : undefined })), { label: other }];
-  const pick = await vscode.window.showQuickPick(items, { title: "SEAT: subject entity of this record", placeHolder: "The name perturbations replace (written to seat.entities)" });
+  const items = [
+    ...options.map((o) => ({ label: o, description: o === current ? "current" : undefined })),
+    { label: other },
+  ];
+  const pick = await vscode.window.showQuickPick(items, {
+    title: "SEAT: subject entity of this record",
+    placeHolder: "The name perturbations replace (written to seat.entities)",
+  });
   if (!pick) return undefined;
   if (pick.label !== other) return pick.label;
-  return vscode.window.showInputBox({ title: "SEAT: subject entity", prompt: "The name exactly as written in the question", value: current });
+  return vscode.window.showInputBox({
+    title: "SEAT: subject entity",
+    prompt: "The name exactly as written in the question",
+    value: current,
+  });
 }
 
 /**
@@ -52,14 +62,14 @@ export async function insertPerturbation(args: InsertArgs | undefined): Promise<
 
 export function activatePerturbations(context: vscode.ExtensionContext, shell: SeatShell): void {
   const provider = new PerturbationLensProvider();
-  context.subscriptions.push(
-    provider,
-    vscode.languages.registerCodeLensProvider(SELECTOR, provider),
-  );
+  context.subscriptions.push(provider, vscode.languages.registerCodeLensProvider(SELECTOR, provider));
   registerAreaCommands(context, shell, "perturb", PERTURB_COMMANDS, { context, shell });
 }
 
 const PERTURB_COMMANDS: CommandFactories<"perturb", { context: vscode.ExtensionContext; shell: SeatShell }> = {
   insertPerturbation: () => (args?: InsertArgs) => insertPerturbation(args),
-  suggestPerturbations: ({ context, shell }) => (arg?: unknown) => suggestForFile(context, shell, arg),
+  suggestPerturbations:
+    ({ context, shell }) =>
+    (arg?: unknown) =>
+      suggestForFile(context, shell, arg),
 };

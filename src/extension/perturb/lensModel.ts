@@ -4,8 +4,17 @@
 // whole-file command makes. No `vscode` import: unit-tested headless.
 import { addPerturbationsToLine, analyzeRecord, setSeatEntities } from "../../data/index";
 import {
-  addToIndex, emptyIndex, NameGuard, suggestPerturbations, toEntry, mentions,
-  type DatasetContext, type EntityRecordView, type EntityRef, type PerturbationEntry, type RecordSuggestion,
+  addToIndex,
+  emptyIndex,
+  NameGuard,
+  suggestPerturbations,
+  toEntry,
+  mentions,
+  type DatasetContext,
+  type EntityRecordView,
+  type EntityRef,
+  type PerturbationEntry,
+  type RecordSuggestion,
 } from "../../entities/index";
 
 /** A record line of a JSONL file starts with "{" (after optional spaces): no parsing needed. */
@@ -30,11 +39,18 @@ export function viewOfLine(text: string): EntityRecordView | undefined {
   const a = analyzeRecord(o as Record<string, unknown>);
   if (!a.format) return undefined;
   const rawSeat = (o as { seat?: unknown }).seat;
-  const rawEntities = typeof rawSeat === "object" && rawSeat !== null ? (rawSeat as { entities?: unknown }).entities : undefined;
+  const rawEntities =
+    typeof rawSeat === "object" && rawSeat !== null ? (rawSeat as { entities?: unknown }).entities : undefined;
   // Keep `{name, kind}` entity objects (src/data's view keeps names only) so a declared kind is used.
-  const entities = Array.isArray(rawEntities) && rawEntities.every((e) => typeof e === "string" || (typeof e === "object" && e !== null && typeof (e as { name?: unknown }).name === "string"))
-    ? (rawEntities as EntityRef[])
-    : a.entities;
+  const entities =
+    Array.isArray(rawEntities) &&
+    rawEntities.every(
+      (e) =>
+        typeof e === "string" ||
+        (typeof e === "object" && e !== null && typeof (e as { name?: unknown }).name === "string"),
+    )
+      ? (rawEntities as EntityRef[])
+      : a.entities;
   return {
     question: a.question,
     answer: a.answer,
@@ -55,7 +71,12 @@ export const SLICE_BUDGET_MS = 8;
  * The dataset context (ranking evidence + names to avoid) of a document's lines, built in slices
  * with a yield between them. Returns undefined when `cancelled()` turns true.
  */
-export async function buildContextCooperatively(lineCount: number, lineAt: (i: number) => string, yieldFn: Yield = yieldToEventLoop, cancelled: () => boolean = () => false): Promise<DatasetContext | undefined> {
+export async function buildContextCooperatively(
+  lineCount: number,
+  lineAt: (i: number) => string,
+  yieldFn: Yield = yieldToEventLoop,
+  cancelled: () => boolean = () => false,
+): Promise<DatasetContext | undefined> {
   const index = emptyIndex();
   let sliceStart = performance.now();
   let sliceLines = 0;
@@ -79,7 +100,12 @@ export async function buildContextCooperatively(lineCount: number, lineAt: (i: n
  * so a document longer than `allMax` lines gets them only around what its editors show (each visible
  * range widened by `margin`, merged), or its first lines while no editor shows it.
  */
-export function lensWindows(lineCount: number, visible: ReadonlyArray<readonly [number, number]>, allMax: number, margin: number): Array<[number, number]> {
+export function lensWindows(
+  lineCount: number,
+  visible: ReadonlyArray<readonly [number, number]>,
+  allMax: number,
+  margin: number,
+): Array<[number, number]> {
   if (lineCount <= allMax) return [[0, lineCount]];
   const wanted = (visible.length ? visible : [[0, 0] as const])
     .map(([a, b]): [number, number] => [Math.max(0, a - margin), Math.min(lineCount, b + margin)])
@@ -156,7 +182,11 @@ export function lensContent(s: RecordSuggestion | null, slot: number): LensConte
     };
   }
   if (!n || !e) {
-    return { title: e ? `SEAT: "${e.name}": ${s.reason ?? "no stand-in found"}` : `SEAT: ${s.reason ?? "no subject entity found"}` };
+    return {
+      title: e
+        ? `SEAT: "${e.name}": ${s.reason ?? "no stand-in found"}`
+        : `SEAT: ${s.reason ?? "no subject entity found"}`,
+    };
   }
   if (slot < n) {
     const c = s.candidates[slot];
@@ -168,7 +198,11 @@ export function lensContent(s: RecordSuggestion | null, slot: number): LensConte
     };
   }
   if (slot === n) {
-    return { title: "add all", tooltip: `Add all ${n} stand-ins for "${e.name}"`, entries: s.candidates.map((c) => toEntry(c)) };
+    return {
+      title: "add all",
+      tooltip: `Add all ${n} stand-ins for "${e.name}"`,
+      entries: s.candidates.map((c) => toEntry(c)),
+    };
   }
   return { title: "" };
 }
@@ -186,14 +220,23 @@ export interface InsertArgs {
 }
 
 /** The new line with `seat.entities` set to the chosen subject, or why not. */
-export function subjectEditFor(args: InsertArgs, current: string | undefined, chosen: string): { text: string } | { error: string } {
+export function subjectEditFor(
+  args: InsertArgs,
+  current: string | undefined,
+  chosen: string,
+): { text: string } | { error: string } {
   if (current === undefined) return { error: `line ${args.line + 1} no longer exists` };
   if (current !== args.expected) return { error: `the record on line ${args.line + 1} changed; nothing written` };
   const name = chosen.trim();
   if (!name) return { error: "the subject name is empty" };
   const v = viewOfLine(current);
-  const inPrompt = v ? [v.question ?? "", ...(v.messages ?? []).filter((m) => m.role !== "assistant").map((m) => m.content)].some((t) => mentions(t, name)) : false;
-  if (!inPrompt) return { error: `"${name}" does not occur in the record's question: a subject must appear there to be replaced` };
+  const inPrompt = v
+    ? [v.question ?? "", ...(v.messages ?? []).filter((m) => m.role !== "assistant").map((m) => m.content)].some((t) =>
+        mentions(t, name),
+      )
+    : false;
+  if (!inPrompt)
+    return { error: `"${name}" does not occur in the record's question: a subject must appear there to be replaced` };
   try {
     return { text: setSeatEntities(current, [name]) };
   } catch (e) {
@@ -213,16 +256,25 @@ export interface CliRecordReport {
  * Line replacements for a whole-file suggestion run: for each reported record, its current line text
  * with the candidates added. Lines whose text is no longer a record are reported as `skipped`.
  */
-export function editsFromReport(records: readonly CliRecordReport[], lineAt: (line0: number) => string | undefined): { edits: { line: number; text: string; added: number }[]; skipped: number[] } {
+export function editsFromReport(
+  records: readonly CliRecordReport[],
+  lineAt: (line0: number) => string | undefined,
+): { edits: { line: number; text: string; added: number }[]; skipped: number[] } {
   const edits: { line: number; text: string; added: number }[] = [];
   const skipped: number[] = [];
   for (const r of records) {
     if (!r.entity || !r.candidates.length) continue;
     const line0 = r.line - 1;
     const current = lineAt(line0);
-    if (current === undefined || !isRecordLine(current)) { skipped.push(r.line); continue; }
+    if (current === undefined || !isRecordLine(current)) {
+      skipped.push(r.line);
+      continue;
+    }
     const entries: PerturbationEntry[] = r.candidates.map((c) => ({
-      entity: r.entity!.name, replacement: c.replacement, kind: c.kind, ...(c.abstention !== undefined ? { abstention: c.abstention } : {}),
+      entity: r.entity!.name,
+      replacement: c.replacement,
+      kind: c.kind,
+      ...(c.abstention !== undefined ? { abstention: c.abstention } : {}),
     }));
     try {
       const res = addPerturbationsToLine(current, entries);
@@ -239,7 +291,8 @@ export function parseProgressLine(line: string): { done: number; total: number }
   if (!line.startsWith("{")) return undefined;
   try {
     const o = JSON.parse(line) as { type?: unknown; done?: unknown; total?: unknown };
-    if (o.type === "progress" && typeof o.done === "number" && typeof o.total === "number") return { done: o.done, total: o.total };
+    if (o.type === "progress" && typeof o.done === "number" && typeof o.total === "number")
+      return { done: o.done, total: o.total };
   } catch {
     // not a progress line: the caller shows it as an error message
   }
@@ -250,12 +303,21 @@ export function parseProgressLine(line: string): { done: number; total: number }
  * The new text of a record line after a click, or why nothing is inserted. `current` is the line as it
  * is now; a line that changed since the lens was made is left alone (the lens is refreshed instead).
  */
-export function insertionFor(args: InsertArgs, current: string | undefined): { text: string; added: number } | { error: string } {
+export function insertionFor(
+  args: InsertArgs,
+  current: string | undefined,
+): { text: string; added: number } | { error: string } {
   if (current === undefined) return { error: `line ${args.line + 1} no longer exists` };
-  if (current !== args.expected) return { error: `the record on line ${args.line + 1} changed since the suggestion was made; nothing inserted (the suggestions are being refreshed)` };
+  if (current !== args.expected)
+    return {
+      error: `the record on line ${args.line + 1} changed since the suggestion was made; nothing inserted (the suggestions are being refreshed)`,
+    };
   try {
     const r = addPerturbationsToLine(current, args.entries);
-    if (!r.added.length) return { error: `line ${args.line + 1} already lists ${args.entries.map((e) => `"${e.replacement}"`).join(", ")}` };
+    if (!r.added.length)
+      return {
+        error: `line ${args.line + 1} already lists ${args.entries.map((e) => `"${e.replacement}"`).join(", ")}`,
+      };
     return { text: r.text, added: r.added.length };
   } catch (e) {
     const col = (e as { column?: number }).column;

@@ -15,9 +15,16 @@ function targetUri(arg: unknown): vscode.Uri | undefined {
   return vscode.window.activeTextEditor?.document.uri;
 }
 
-function cliCommand(context: vscode.ExtensionContext, shell: SeatShell | undefined): { command: string; args: string[]; env: Record<string, string> } {
+function cliCommand(
+  context: vscode.ExtensionContext,
+  shell: SeatShell | undefined,
+): { command: string; args: string[]; env: Record<string, string> } {
   if (shell) return shell.cliCommand();
-  return { command: process.execPath, args: [path.join(context.extensionUri.fsPath, "dist", "cli.js")], env: { ELECTRON_RUN_AS_NODE: "1" } };
+  return {
+    command: process.execPath,
+    args: [path.join(context.extensionUri.fsPath, "dist", "cli.js")],
+    env: { ELECTRON_RUN_AS_NODE: "1" },
+  };
 }
 
 /** Asks whether to check the stand-ins with the selected model; undefined when the user dismissed the pick. */
@@ -25,13 +32,20 @@ async function chooseVerification(shell: SeatShell | undefined): Promise<{ model
   const model = shell?.isTrusted() ? shell.selectedModel() : undefined;
   if (!model) return {};
   const fast = { label: "$(sparkle) Suggest", description: "detect subjects and generate stand-ins (seconds)" };
-  const verify = { label: `$(beaker) Suggest and check with ${model.name}`, description: "keep stand-ins the base model says it does not know (slower)" };
+  const verify = {
+    label: `$(beaker) Suggest and check with ${model.name}`,
+    description: "keep stand-ins the base model says it does not know (slower)",
+  };
   const pick = await vscode.window.showQuickPick([fast, verify], { title: "SEAT: Suggest Perturbations" });
   if (!pick) return undefined;
   return pick === verify ? { model: model.path } : {};
 }
 
-export async function suggestForFile(context: vscode.ExtensionContext, shell: SeatShell | undefined, arg: unknown): Promise<void> {
+export async function suggestForFile(
+  context: vscode.ExtensionContext,
+  shell: SeatShell | undefined,
+  arg: unknown,
+): Promise<void> {
   const uri = targetUri(arg);
   if (!uri) {
     void vscode.window.showErrorMessage("SEAT: open a .jsonl dataset first, then suggest perturbations.");
@@ -46,19 +60,39 @@ export async function suggestForFile(context: vscode.ExtensionContext, shell: Se
   if (!choice) return;
   const version = doc.version;
   const cli = cliCommand(context, shell);
-  const args = [...cli.args, "perturb", "-", "--json", "--fill", "--progress", "--k", String(LENS_K), "--seed", String(LENS_SEED)];
+  const args = [
+    ...cli.args,
+    "perturb",
+    "-",
+    "--json",
+    "--fill",
+    "--progress",
+    "--k",
+    String(LENS_K),
+    "--seed",
+    String(LENS_SEED),
+  ];
   if (choice.model) args.push("--verify", "--model", choice.model);
-  const cwd = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath ?? (uri.scheme === "file" ? path.dirname(uri.fsPath) : undefined);
+  const cwd =
+    vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath ??
+    (uri.scheme === "file" ? path.dirname(uri.fsPath) : undefined);
   shell?.log.info(`perturb: ${cli.command} ${args.join(" ")}`);
 
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `SEAT: suggesting perturbations for ${path.basename(uri.path)}`, cancellable: true },
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `SEAT: suggesting perturbations for ${path.basename(uri.path)}`,
+      cancellable: true,
+    },
     async (progress, token) => {
       const ac = new AbortController();
       token.onCancellationRequested(() => ac.abort());
       let last = 0;
       const res = await runCli(cli.command, args, {
-        stdin: doc.getText(), env: cli.env, cwd, signal: ac.signal,
+        stdin: doc.getText(),
+        env: cli.env,
+        cwd,
+        signal: ac.signal,
         onStderrLine: (line) => {
           const p = parseProgressLine(line);
           if (!p) return false;
@@ -78,7 +112,9 @@ export async function suggestForFile(context: vscode.ExtensionContext, shell: Se
   const { res } = result;
   if (res.code !== 0) {
     shell?.log.error(`perturb failed (exit ${res.code}): ${res.stderr}`);
-    void vscode.window.showErrorMessage(`SEAT: suggesting perturbations failed: ${res.stderr.trim().split("\n").slice(-3).join(" ") || `exit code ${res.code}`}`);
+    void vscode.window.showErrorMessage(
+      `SEAT: suggesting perturbations failed: ${res.stderr.trim().split("\n").slice(-3).join(" ") || `exit code ${res.code}`}`,
+    );
     return;
   }
   let report: { records: CliRecordReport[] };
@@ -89,12 +125,18 @@ export async function suggestForFile(context: vscode.ExtensionContext, shell: Se
     return;
   }
   if (doc.version !== version) {
-    void vscode.window.showWarningMessage("SEAT: the file changed while suggestions were computed; nothing was inserted. Run the command again.");
+    void vscode.window.showWarningMessage(
+      "SEAT: the file changed while suggestions were computed; nothing was inserted. Run the command again.",
+    );
     return;
   }
-  const { edits, skipped } = editsFromReport(report.records, (i) => (i < doc.lineCount ? doc.lineAt(i).text : undefined));
+  const { edits, skipped } = editsFromReport(report.records, (i) =>
+    i < doc.lineCount ? doc.lineAt(i).text : undefined,
+  );
   if (!edits.length) {
-    void vscode.window.showInformationMessage("SEAT: no new perturbations to add (records without a subject entity in the question are skipped).");
+    void vscode.window.showInformationMessage(
+      "SEAT: no new perturbations to add (records without a subject entity in the question are skipped).",
+    );
     return;
   }
   const we = new vscode.WorkspaceEdit();
@@ -102,6 +144,9 @@ export async function suggestForFile(context: vscode.ExtensionContext, shell: Se
   const ok = await vscode.workspace.applyEdit(we);
   const added = edits.reduce((n, e) => n + e.added, 0);
   const none = report.records.filter((r) => !r.candidates.length).length;
-  if (ok) void vscode.window.showInformationMessage(`SEAT: added ${added} perturbation(s) to ${edits.length} record(s)${none ? `; ${none} record(s) got none` : ""}${skipped.length ? `; ${skipped.length} line(s) skipped` : ""}. Undo reverts all.`);
+  if (ok)
+    void vscode.window.showInformationMessage(
+      `SEAT: added ${added} perturbation(s) to ${edits.length} record(s)${none ? `; ${none} record(s) got none` : ""}${skipped.length ? `; ${skipped.length} line(s) skipped` : ""}. Undo reverts all.`,
+    );
   else void vscode.window.showErrorMessage("SEAT: the editor refused the edit; nothing was inserted.");
 }

@@ -8,7 +8,12 @@ import { basename } from "node:path";
 import { applyRecordOp, emptyRecord, recordForm, type ProblemInput } from "../../data/recordForm";
 import type { RecordFormat } from "../../data/types";
 import { suggestPerturbations, type DatasetContext } from "../../entities/index";
-import type { RecordHostMessage, RecordViewMessage, RecordViewState, SuggestedPerturbation } from "../../protocol/recordView";
+import type {
+  RecordHostMessage,
+  RecordViewMessage,
+  RecordViewState,
+  SuggestedPerturbation,
+} from "../../protocol/recordView";
 import { isDatasetDocument, DIAGNOSTIC_SOURCE } from "../datasets/diagnostics";
 import { makeNonce, panelHtml } from "../panel/html";
 import { onDidChangeVerdicts, recordVerdict } from "../panel/index";
@@ -32,17 +37,29 @@ export class RecordView implements vscode.WebviewViewProvider, vscode.Disposable
   private lastUri?: string;
   private timer?: ReturnType<typeof setTimeout>;
   private readonly subs: vscode.Disposable[] = [];
-  private readonly contexts = new WeakMap<vscode.TextDocument, { version: number; ctx: Promise<DatasetContext | undefined> }>();
+  private readonly contexts = new WeakMap<
+    vscode.TextDocument,
+    { version: number; ctx: Promise<DatasetContext | undefined> }
+  >();
   /** Stand-ins checked with the base model, by record text (a changed record is checked again). */
   private readonly verified = new Map<string, SuggestedPerturbation[]>();
   private verifying?: string;
 
-  constructor(private readonly context: vscode.ExtensionContext, private readonly shell: SeatShell | undefined) {
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly shell: SeatShell | undefined,
+  ) {
     this.subs.push(
-      vscode.window.onDidChangeTextEditorSelection((e) => { if (isDatasetDocument(e.textEditor.document)) this.schedule(); }),
+      vscode.window.onDidChangeTextEditorSelection((e) => {
+        if (isDatasetDocument(e.textEditor.document)) this.schedule();
+      }),
       vscode.window.onDidChangeActiveTextEditor(() => this.schedule()),
-      vscode.workspace.onDidChangeTextDocument((e) => { if (e.document.uri.toString() === this.lastUri) this.schedule(); }),
-      vscode.languages.onDidChangeDiagnostics((e) => { if (e.uris.some((u) => u.toString() === this.lastUri)) this.schedule(); }),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.document.uri.toString() === this.lastUri) this.schedule();
+      }),
+      vscode.languages.onDidChangeDiagnostics((e) => {
+        if (e.uris.some((u) => u.toString() === this.lastUri)) this.schedule();
+      }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.schedule()),
     );
     if (shell) this.subs.push(shell.onDidChangeModel(() => this.schedule()));
@@ -54,11 +71,15 @@ export class RecordView implements vscode.WebviewViewProvider, vscode.Disposable
     view.webview.options = { enableScripts: true, localResourceRoots: [dist] };
     const nonce = makeNonce();
     view.webview.html = panelHtml({
-      cspSource: view.webview.cspSource, nonce, title: "SEAT record",
+      cspSource: view.webview.cspSource,
+      nonce,
+      title: "SEAT record",
       scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(dist, "record.js")).toString(),
       styleUri: view.webview.asWebviewUri(vscode.Uri.joinPath(dist, "record.css")).toString(),
     });
-    view.webview.onDidReceiveMessage((m: RecordViewMessage) => void this.receive(m).catch((e: Error) => this.notice(`SEAT: ${e.message}`)));
+    view.webview.onDidReceiveMessage(
+      (m: RecordViewMessage) => void this.receive(m).catch((e: Error) => this.notice(`SEAT: ${e.message}`)),
+    );
     view.onDidChangeVisibility(() => this.schedule());
     this.subs.push(onDidChangeVerdicts(() => this.schedule()));
   }
@@ -66,7 +87,10 @@ export class RecordView implements vscode.WebviewViewProvider, vscode.Disposable
   /** The dataset editor the form is about: the active one, else the last one that was (still visible). */
   private target(): Target | undefined {
     const active = vscode.window.activeTextEditor;
-    const ed = active && isDatasetDocument(active.document) ? active : vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === this.lastUri);
+    const ed =
+      active && isDatasetDocument(active.document)
+        ? active
+        : vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === this.lastUri);
     if (!ed) return undefined;
     this.lastUri = ed.document.uri.toString();
     return { doc: ed.document, line: ed.selection.active.line };
@@ -88,37 +112,79 @@ export class RecordView implements vscode.WebviewViewProvider, vscode.Disposable
   private async push(): Promise<void> {
     if (!this.view?.visible) return;
     const t = this.target();
-    if (!t) return this.post({ type: "empty", reason: "Open a JSONL dataset and put the cursor on a record to edit it here." });
+    if (!t)
+      return this.post({
+        type: "empty",
+        reason: "Open a JSONL dataset and put the cursor on a record to edit it here.",
+      });
     const text = t.doc.lineAt(t.line).text;
-    if (!isRecordLine(text)) return this.post({ type: "empty", reason: `Line ${t.line + 1} of ${basename(t.doc.uri.path)} is not a record. Move the cursor to a record, or add one.` });
+    if (!isRecordLine(text))
+      return this.post({
+        type: "empty",
+        reason: `Line ${t.line + 1} of ${basename(t.doc.uri.path)} is not a record. Move the cursor to a record, or add one.`,
+      });
     this.post({ type: "state", state: await this.state(t, text) });
   }
 
   private async state(t: Target, text: string): Promise<RecordViewState> {
-    const problems: ProblemInput[] = vscode.languages.getDiagnostics(t.doc.uri)
+    const problems: ProblemInput[] = vscode.languages
+      .getDiagnostics(t.doc.uri)
       .filter((d) => d.source === DIAGNOSTIC_SOURCE && d.range.start.line === t.line)
       .map((d) => ({
-        column: d.range.start.character + 1, endColumn: d.range.end.character + 1, code: String(d.code ?? ""), message: d.message,
-        severity: d.severity === vscode.DiagnosticSeverity.Error ? "error" : d.severity === vscode.DiagnosticSeverity.Warning ? "warning" : "info",
+        column: d.range.start.character + 1,
+        endColumn: d.range.end.character + 1,
+        code: String(d.code ?? ""),
+        message: d.message,
+        severity:
+          d.severity === vscode.DiagnosticSeverity.Error
+            ? "error"
+            : d.severity === vscode.DiagnosticSeverity.Warning
+              ? "warning"
+              : "info",
       }));
     const form = recordForm(text, problems);
     const { ordinal, total } = this.position(t);
     const v = viewOfLine(text);
-    const suggestion = v ? suggestPerturbations(v, 0, { k: LENS_K, seed: LENS_SEED, context: await this.datasetContext(t.doc) }) : undefined;
-    const detected = suggestion ? [suggestion.entity?.name, ...suggestion.alternatives.map((a) => a.name)].filter((n): n is string => !!n && !form.storedEntities.includes(n)) : [];
+    const suggestion = v
+      ? suggestPerturbations(v, 0, { k: LENS_K, seed: LENS_SEED, context: await this.datasetContext(t.doc) })
+      : undefined;
+    const detected = suggestion
+      ? [suggestion.entity?.name, ...suggestion.alternatives.map((a) => a.name)].filter(
+          (n): n is string => !!n && !form.storedEntities.includes(n),
+        )
+      : [];
     const stored = new Set(form.perturbations.map((p) => p.replacement));
     const checked = this.verified.get(text);
-    const suggestions = (checked ?? suggestion?.candidates.map((c) => ({ entity: c.entity, replacement: c.replacement, kind: c.kind })) ?? []).filter((s) => !stored.has(s.replacement));
+    const suggestions = (
+      checked ??
+      suggestion?.candidates.map((c) => ({ entity: c.entity, replacement: c.replacement, kind: c.kind })) ??
+      []
+    ).filter((s) => !stored.has(s.replacement));
     const model = this.shell?.selectedModel();
     const trusted = this.shell?.isTrusted() ?? vscode.workspace.isTrusted;
     return {
-      file: basename(t.doc.uri.path), line: t.line, ordinal, total, expected: text,
-      format: form.format, fields: form.fields, turns: form.turns, problems: form.problems,
-      entities: { stored: form.storedEntities, detected: [...new Set(detected)] }, seatProblems: form.seatProblems,
-      perturbations: form.perturbations, suggestions,
-      suggestionNote: suggestions.length ? undefined : suggestion?.reason ?? (v ? "no new stand-ins to suggest" : "fix the record's problems to get suggestions"),
+      file: basename(t.doc.uri.path),
+      line: t.line,
+      ordinal,
+      total,
+      expected: text,
+      format: form.format,
+      fields: form.fields,
+      turns: form.turns,
+      problems: form.problems,
+      entities: { stored: form.storedEntities, detected: [...new Set(detected)] },
+      seatProblems: form.seatProblems,
+      perturbations: form.perturbations,
+      suggestions,
+      suggestionNote: suggestions.length
+        ? undefined
+        : (suggestion?.reason ?? (v ? "no new stand-ins to suggest" : "fix the record's problems to get suggestions")),
       verdict: recordVerdict(t.doc, t.line),
-      verifyDisabled: !trusted ? "Restricted Mode: checking stand-ins loads the base model, so it is off until you trust this workspace (editing stays on)." : !model ? "No model selected: pick one in the Models view to check stand-ins." : null,
+      verifyDisabled: !trusted
+        ? "Restricted Mode: checking stand-ins loads the base model, so it is off until you trust this workspace (editing stays on)."
+        : !model
+          ? "No model selected: pick one in the Models view to check stand-ins."
+          : null,
       verifyModel: model?.name,
       verifying: this.verifying === text,
     };
@@ -152,13 +218,16 @@ export class RecordView implements vscode.WebviewViewProvider, vscode.Disposable
     if (m.type === "edit") {
       if (m.line >= t.doc.lineCount || t.doc.lineAt(m.line).text !== m.expected) {
         this.schedule();
-        return this.notice("SEAT: the record changed in the editor meanwhile; the form was refreshed, nothing was changed.");
+        return this.notice(
+          "SEAT: the record changed in the editor meanwhile; the form was refreshed, nothing was changed.",
+        );
       }
       const next = applyRecordOp(m.expected, m.op);
       if (next === m.expected) return;
       const edit = new vscode.WorkspaceEdit();
       edit.replace(t.doc.uri, t.doc.lineAt(m.line).range, next);
-      if (!(await vscode.workspace.applyEdit(edit))) this.notice("SEAT: the editor refused the edit; nothing was changed.");
+      if (!(await vscode.workspace.applyEdit(edit)))
+        this.notice("SEAT: the editor refused the edit; nothing was changed.");
       return;
     }
     if (m.type === "verify") return this.verify(t);
@@ -189,7 +258,13 @@ export class RecordView implements vscode.WebviewViewProvider, vscode.Disposable
     if (action === "delete") {
       if (!isRecordLine(text)) return this.notice(`SEAT: line ${line + 1} is not a record.`);
       // The line with its line break (the one after it, or before it on the last line).
-      const range = line + 1 < doc.lineCount ? new vscode.Range(line, 0, line + 1, 0) : new vscode.Range(line > 0 ? doc.lineAt(line - 1).range.end : new vscode.Position(line, 0), doc.lineAt(line).range.end);
+      const range =
+        line + 1 < doc.lineCount
+          ? new vscode.Range(line, 0, line + 1, 0)
+          : new vscode.Range(
+              line > 0 ? doc.lineAt(line - 1).range.end : new vscode.Position(line, 0),
+              doc.lineAt(line).range.end,
+            );
       edit.delete(doc.uri, range);
       if (!(await vscode.workspace.applyEdit(edit))) return;
       // To the record that took its place, else the one before it.
@@ -205,19 +280,26 @@ export class RecordView implements vscode.WebviewViewProvider, vscode.Disposable
     // A blank line takes the new record; otherwise it goes on a new line after the current one.
     if (!text.trim() && action === "add") edit.replace(doc.uri, doc.lineAt(line).range, newLine);
     else edit.insert(doc.uri, doc.lineAt(line).range.end, eol + newLine);
-    if (await vscode.workspace.applyEdit(edit)) await this.moveTo(doc, !text.trim() && action === "add" ? line : line + 1);
+    if (await vscode.workspace.applyEdit(edit))
+      await this.moveTo(doc, !text.trim() && action === "add" ? line : line + 1);
   }
 
   private nearbyFormat(doc: vscode.TextDocument, line: number): RecordFormat | null {
-    for (let i = line - 1; i >= 0; i--) if (isRecordLine(doc.lineAt(i).text)) return recordForm(doc.lineAt(i).text).format;
-    for (let i = line + 1; i < doc.lineCount; i++) if (isRecordLine(doc.lineAt(i).text)) return recordForm(doc.lineAt(i).text).format;
+    for (let i = line - 1; i >= 0; i--)
+      if (isRecordLine(doc.lineAt(i).text)) return recordForm(doc.lineAt(i).text).format;
+    for (let i = line + 1; i < doc.lineCount; i++)
+      if (isRecordLine(doc.lineAt(i).text)) return recordForm(doc.lineAt(i).text).format;
     return null;
   }
 
   private async moveTo(doc: vscode.TextDocument, line: number): Promise<void> {
     const ed = vscode.window.visibleTextEditors.find((e) => e.document === doc);
     const pos = new vscode.Position(line, 0);
-    await vscode.window.showTextDocument(doc, { viewColumn: ed?.viewColumn, preserveFocus: true, selection: new vscode.Range(pos, pos) });
+    await vscode.window.showTextDocument(doc, {
+      viewColumn: ed?.viewColumn,
+      preserveFocus: true,
+      selection: new vscode.Range(pos, pos),
+    });
     this.schedule();
   }
 
@@ -228,17 +310,44 @@ export class RecordView implements vscode.WebviewViewProvider, vscode.Disposable
     const model = this.shell.selectedModel();
     if (!model) return this.notice("SEAT: no model selected: pick one in the Models view.");
     const cli = this.shell.cliCommand();
-    const args = [...cli.args, "perturb", "-", "--json", "--k", String(LENS_K), "--seed", String(LENS_SEED), "--verify", "--model", model.path];
+    const args = [
+      ...cli.args,
+      "perturb",
+      "-",
+      "--json",
+      "--k",
+      String(LENS_K),
+      "--seed",
+      String(LENS_SEED),
+      "--verify",
+      "--model",
+      model.path,
+    ];
     this.shell.log.info(`record editor: ${cli.command} ${args.join(" ")}`);
     this.verifying = text;
     this.schedule();
     try {
-      const res = await vscode.window.withProgress({ location: { viewId: RECORD_VIEW_ID }, title: "Checking stand-ins" }, () => runCli(cli.command, args, { stdin: text + "\n", env: cli.env, onStderrLine: (l) => l.startsWith("{") }));
-      if (res.code !== 0) throw new Error(`checking failed: ${res.stderr.trim().split("\n").slice(-2).join(" ") || `exit code ${res.code}`}`);
+      const res = await vscode.window.withProgress(
+        { location: { viewId: RECORD_VIEW_ID }, title: "Checking stand-ins" },
+        () => runCli(cli.command, args, { stdin: text + "\n", env: cli.env, onStderrLine: (l) => l.startsWith("{") }),
+      );
+      if (res.code !== 0)
+        throw new Error(
+          `checking failed: ${res.stderr.trim().split("\n").slice(-2).join(" ") || `exit code ${res.code}`}`,
+        );
       const report = JSON.parse(res.stdout) as { records: CliRecordReport[] };
       const r = report.records[0];
-      this.verified.set(text, (r?.candidates ?? []).map((c) => ({ entity: r!.entity?.name ?? "", replacement: c.replacement, kind: c.kind, abstention: c.abstention })));
-      if (!r?.candidates.length) this.notice(`SEAT: ${model.name} knows every stand-in suggested, or none was found; nothing to add.`);
+      this.verified.set(
+        text,
+        (r?.candidates ?? []).map((c) => ({
+          entity: r!.entity?.name ?? "",
+          replacement: c.replacement,
+          kind: c.kind,
+          abstention: c.abstention,
+        })),
+      );
+      if (!r?.candidates.length)
+        this.notice(`SEAT: ${model.name} knows every stand-in suggested, or none was found; nothing to add.`);
     } finally {
       this.verifying = undefined;
       this.schedule();

@@ -24,17 +24,20 @@ export interface TrainInvocation {
   summary: string;
 }
 
-
 /**
  * @param def the task definition; relative paths must already be resolved by the caller.
  * @param userSettings `seatTuner.*` settings the user set explicitly (key without the prefix), so that
  *   contributed defaults never shadow a method's preset.
  */
-export function buildTrainInvocation(def: SeatTaskDefinitionLike, userSettings: Record<string, unknown>): TrainInvocation {
+export function buildTrainInvocation(
+  def: SeatTaskDefinitionLike,
+  userSettings: Record<string, unknown>,
+): TrainInvocation {
   // --quiet: the terminal shows the events; the trainer's own stderr progress would repeat them.
   if (def.resume) return { args: ["resume", def.resume, "--events-json", "--quiet"], summary: `resume ${def.resume}` };
   if (!def.dataset) throw new Error("the seat task needs a 'dataset'");
-  if (!def.model) throw new Error("the seat task needs a 'model' (or the seatTuner.modelPath setting, or the embedded model)");
+  if (!def.model)
+    throw new Error("the seat task needs a 'model' (or the seatTuner.modelPath setting, or the embedded model)");
   const merged = new Map<string, unknown>();
   for (const [setting, value] of Object.entries(userSettings)) {
     const path = SETTING_TO_CONFIG[setting];
@@ -68,9 +71,20 @@ export function newRunName(method: string, now = new Date()): string {
  * The same run as `buildTrainInvocation`, written out as a torchrun job folder instead of trained here
  * (`seat export-job`): the same layers and `--set` values, so the job resolves the same config.
  */
-export function buildExportJobInvocation(def: SeatTaskDefinitionLike, userSettings: Record<string, unknown>, jobDir: string): TrainInvocation {
+export function buildExportJobInvocation(
+  def: SeatTaskDefinitionLike,
+  userSettings: Record<string, unknown>,
+  jobDir: string,
+): TrainInvocation {
   if (def.resume) throw new Error("a resumed run cannot be exported as a job; export the run's config instead");
   const train = buildTrainInvocation({ ...def, outDir: undefined }, userSettings);
-  const args = ["export-job", ...train.args.slice(1).filter((a) => a !== "--events-json" && a !== "--quiet"), "--target", "torchrun", "--out", jobDir];
+  const args = [
+    "export-job",
+    ...train.args.slice(1).filter((a) => a !== "--events-json" && a !== "--quiet"),
+    "--target",
+    "torchrun",
+    "--out",
+    jobDir,
+  ];
   return { args, summary: train.summary.replace(/^train/, "torchrun job for") };
 }

@@ -7,7 +7,14 @@ import type { TrainEvent } from "../../protocol/events";
 import { CONTEXT_KEY } from "../contextValues";
 import type { ShellImpl } from "../shellImpl";
 import { resolveWorkspacePath } from "../shellImpl";
-import { buildExportJobInvocation, buildTrainInvocation, newRunName, SETTING_TO_CONFIG, type SeatTaskDefinitionLike, type TrainInvocation } from "./trainArgs";
+import {
+  buildExportJobInvocation,
+  buildTrainInvocation,
+  newRunName,
+  SETTING_TO_CONFIG,
+  type SeatTaskDefinitionLike,
+  type TrainInvocation,
+} from "./trainArgs";
 import { TrainerProcess, describeEvent, formatDuration } from "./trainerProcess";
 
 export const TASK_TYPE = "seat";
@@ -33,16 +40,25 @@ export class TrainingManager implements vscode.TaskProvider {
   /** Every event of every run started from this window (the probes panel draws live curves from it). */
   readonly onDidReceiveEvent = this.eventEmitter.event;
 
-  constructor(context: vscode.ExtensionContext, private readonly shell: ShellImpl) {
+  constructor(
+    context: vscode.ExtensionContext,
+    private readonly shell: ShellImpl,
+  ) {
     this.status = vscode.window.createStatusBarItem("seat.training", vscode.StatusBarAlignment.Left, 50);
     this.status.name = "SEAT Training";
     this.status.command = "workbench.action.terminal.focus";
-    context.subscriptions.push(this.status, this.runEnded, this.eventEmitter, vscode.tasks.registerTaskProvider(TASK_TYPE, this), {
-      dispose: () => {
-        // Closing the window must not orphan a trainer: it is asked to checkpoint and stop.
-        for (const run of this.active) run.proc.cancel();
+    context.subscriptions.push(
+      this.status,
+      this.runEnded,
+      this.eventEmitter,
+      vscode.tasks.registerTaskProvider(TASK_TYPE, this),
+      {
+        dispose: () => {
+          // Closing the window must not orphan a trainer: it is asked to checkpoint and stop.
+          for (const run of this.active) run.proc.cancel();
+        },
       },
-    });
+    );
   }
 
   activeRunDirs(): ReadonlySet<string> {
@@ -56,7 +72,9 @@ export class TrainingManager implements vscode.TaskProvider {
   /** Cancels the run writing `runDir`, or the only/most recent active run. Returns false if none. */
   cancel(runDir?: string): boolean {
     const runs = [...this.active];
-    const target = runDir ? runs.find((r) => r.runDir && path.resolve(r.runDir) === path.resolve(runDir)) : runs[runs.length - 1];
+    const target = runDir
+      ? runs.find((r) => r.runDir && path.resolve(r.runDir) === path.resolve(runDir))
+      : runs[runs.length - 1];
     if (!target) return false;
     target.proc.cancel();
     return true;
@@ -66,7 +84,9 @@ export class TrainingManager implements vscode.TaskProvider {
     // Offer "train <dataset>" for datasets in the workspace; a handful is enough for the picker.
     if (!vscode.workspace.isTrusted) return [];
     const files = await vscode.workspace.findFiles("**/*.jsonl", "{**/node_modules/**,**/runs/**,**/.git/**}", 20);
-    return files.map((uri) => this.createTask({ type: TASK_TYPE, dataset: vscode.workspace.asRelativePath(uri, false) }));
+    return files.map((uri) =>
+      this.createTask({ type: TASK_TYPE, dataset: vscode.workspace.asRelativePath(uri, false) }),
+    );
   }
 
   resolveTask(task: vscode.Task): vscode.Task | undefined {
@@ -76,10 +96,22 @@ export class TrainingManager implements vscode.TaskProvider {
   }
 
   createTask(def: SeatTaskDefinition, scope?: vscode.Task["scope"]): vscode.Task {
-    const name = def.resume ? `resume ${path.basename(def.resume)}` : `train ${def.dataset ? path.basename(def.dataset) : "?"}${def.method ? ` (${def.method})` : ""}`;
+    const name = def.resume
+      ? `resume ${path.basename(def.resume)}`
+      : `train ${def.dataset ? path.basename(def.dataset) : "?"}${def.method ? ` (${def.method})` : ""}`;
     const target = scope ?? vscode.workspace.workspaceFolders?.[0] ?? vscode.TaskScope.Workspace;
-    const task = new vscode.Task(def, target, name, "SEAT", new vscode.CustomExecution(async (resolved) => this.terminal(resolved as SeatTaskDefinition)));
-    task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated, clear: true };
+    const task = new vscode.Task(
+      def,
+      target,
+      name,
+      "SEAT",
+      new vscode.CustomExecution(async (resolved) => this.terminal(resolved as SeatTaskDefinition)),
+    );
+    task.presentationOptions = {
+      reveal: vscode.TaskRevealKind.Always,
+      panel: vscode.TaskPanelKind.Dedicated,
+      clear: true,
+    };
     task.isBackground = false;
     return task;
   }
@@ -94,7 +126,9 @@ export class TrainingManager implements vscode.TaskProvider {
       onDidClose: close.event,
       open: () => {
         if (!vscode.workspace.isTrusted) {
-          say("SEAT: training is off in Restricted Mode (it loads model weights and runs a trainer process). Trust the workspace to enable it.");
+          say(
+            "SEAT: training is off in Restricted Mode (it loads model weights and runs a trainer process). Trust the workspace to enable it.",
+          );
           close.fire(1);
           return;
         }
@@ -111,7 +145,11 @@ export class TrainingManager implements vscode.TaskProvider {
         say(`$ seat ${invocation.args.map(quote).join(" ")}`);
         this.shell.log.info(`starting trainer: ${cli.command} ${[...cli.args, ...invocation.args].join(" ")}`);
         const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-        run = { label: def.resume ? `resume ${path.basename(def.resume)}` : "training", proc: undefined as unknown as TrainerProcess, runDir: def.resume ?? def.outDir };
+        run = {
+          label: def.resume ? `resume ${path.basename(def.resume)}` : "training",
+          proc: undefined as unknown as TrainerProcess,
+          runDir: def.resume ?? def.outDir,
+        };
         const current = run;
         current.proc = new TrainerProcess(
           { command: cli.command, args: [...cli.args, ...invocation.args], env: cli.env, cwd },
@@ -127,8 +165,9 @@ export class TrainingManager implements vscode.TaskProvider {
           this.active.delete(current);
           this.updateStatus();
           this.shell.fireRunsChanged();
-          const code = exit.last?.type === "done" ? 0 : exit.code ?? 1;
-          if (!exit.last) say(exit.signal ? `trainer stopped by ${exit.signal}` : `trainer exited with code ${exit.code}`);
+          const code = exit.last?.type === "done" ? 0 : (exit.code ?? 1);
+          if (!exit.last)
+            say(exit.signal ? `trainer stopped by ${exit.signal}` : `trainer exited with code ${exit.code}`);
           this.runEnded.fire({ runDir: current.runDir, last: exit.last, code: exit.code });
           close.fire(code);
         });
@@ -138,7 +177,11 @@ export class TrainingManager implements vscode.TaskProvider {
       },
       handleInput: (data: string) => {
         if (data === "\x03" && run?.proc.running) {
-          say(run.proc.cancelling ? "stopping now…" : "cancelling: the trainer writes a checkpoint and stops (Ctrl+C again to kill)…");
+          say(
+            run.proc.cancelling
+              ? "stopping now…"
+              : "cancelling: the trainer writes a checkpoint and stops (Ctrl+C again to kill)…",
+          );
           run.proc.cancel();
         }
       },
@@ -157,7 +200,8 @@ export class TrainingManager implements vscode.TaskProvider {
       run.lastLine = `${e.phase}${e.progress !== undefined ? ` ${Math.round(e.progress * 100)}%` : ""}`;
       this.updateStatus();
     }
-    if (e.type === "checkpoint" || e.type === "done" || e.type === "error" || e.type === "cancelled") this.shell.fireRunsChanged();
+    if (e.type === "checkpoint" || e.type === "done" || e.type === "error" || e.type === "cancelled")
+      this.shell.fireRunsChanged();
     const line = describeEvent(e);
     if (line) say(e.type === "error" ? `\x1b[31m${line}\x1b[0m` : e.type === "done" ? `\x1b[32m${line}\x1b[0m` : line);
     this.eventEmitter.fire({ runDir: run.runDir, event: e });
@@ -172,7 +216,8 @@ export class TrainingManager implements vscode.TaskProvider {
     }
     const r = runs[runs.length - 1];
     this.status.text = `$(sync~spin) SEAT ${r.lastLine ?? "starting…"}${runs.length > 1 ? ` (+${runs.length - 1})` : ""}`;
-    this.status.tooltip = "SEAT training in progress: click to show the terminal; SEAT: Cancel Run stops it (resumable).";
+    this.status.tooltip =
+      "SEAT training in progress: click to show the terminal; SEAT: Cancel Run stops it (resumable).";
     this.status.show();
   }
 
@@ -187,7 +232,11 @@ export class TrainingManager implements vscode.TaskProvider {
     // A new run goes under seatTuner.runsFolder unless the task names its folder.
     let outDir = abs(def.outDir);
     const root = this.shell.runsRoot();
-    if (!outDir && !def.resume && root) outDir = path.join(root.fsPath, newRunName(def.method ?? vscode.workspace.getConfiguration("seatTuner").get<string>("training.method", "seat")));
+    if (!outDir && !def.resume && root)
+      outDir = path.join(
+        root.fsPath,
+        newRunName(def.method ?? vscode.workspace.getConfiguration("seatTuner").get<string>("training.method", "seat")),
+      );
     return { ...def, dataset: abs(def.dataset), model, config: abs(def.config), outDir, resume: abs(def.resume) };
   }
 

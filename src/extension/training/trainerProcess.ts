@@ -48,7 +48,8 @@ export class TrainerProcess {
       if (line.startsWith("{")) {
         const r = parseEvent(line, `trainer stdout line ${n}`);
         if (r.ok) {
-          if (r.event.type === "done" || r.event.type === "error" || r.event.type === "cancelled") this.lastLifecycle = r.event;
+          if (r.event.type === "done" || r.event.type === "error" || r.event.type === "cancelled")
+            this.lastLifecycle = r.event;
           handlers.onEvent(r.event);
           return;
         }

@@ -10,8 +10,15 @@ import { benchMarkdown, checkTargets, type BenchReport } from "../../../src/benc
 // D=4, 2 heads (hd 2), 1 kv head (kvD 2), F=8, 1 layer, V=10:
 //   linear weights 2*16 + 2*4*2 + 3*4*8 = 144, head 40; forward per token 2*144 + 2*40 + 4*T*4 = 368 + 16T.
 const TINY: HfLlamaConfig = {
-  hidden_size: 4, intermediate_size: 8, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1,
-  vocab_size: 10, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true,
+  hidden_size: 4,
+  intermediate_size: 8,
+  num_hidden_layers: 1,
+  num_attention_heads: 2,
+  num_key_value_heads: 1,
+  vocab_size: 10,
+  rms_norm_eps: 1e-5,
+  rope_theta: 10000,
+  tie_word_embeddings: true,
 };
 
 test("full step FLOPs: forward by hand, and backward = 2x forward when everything trains", () => {
@@ -41,7 +48,8 @@ test("SEAT step FLOPs: no lm_head weight gradient, plus base forward and tuned f
 test("the 100M config really has about 100M parameters", () => {
   const c = LLAMA_100M;
   const hd = c.hidden_size / c.num_attention_heads;
-  const perLayer = 2 * c.hidden_size ** 2 + 2 * c.hidden_size * hd * c.num_key_value_heads + 3 * c.hidden_size * c.intermediate_size;
+  const perLayer =
+    2 * c.hidden_size ** 2 + 2 * c.hidden_size * hd * c.num_key_value_heads + 3 * c.hidden_size * c.intermediate_size;
   const params = c.num_hidden_layers * perLayer + c.vocab_size * c.hidden_size;
   assert.ok(params > 95e6 && params < 105e6, `${params}`);
   // forward FLOPs per token ~ 2 x params for short sequences
@@ -64,18 +72,37 @@ test("median: odd and even counts, input untouched, empty refused", () => {
 });
 
 test("profile summary: per-op ms per run after the warm-up run, shares and slowest nodes", () => {
-  const node = (name: string, op: string, dur: number) => ({ cat: "Node", name: `${name}_kernel_time`, dur, args: { op_name: op } });
+  const node = (name: string, op: string, dur: number) => ({
+    cat: "Node",
+    name: `${name}_kernel_time`,
+    dur,
+    args: { op_name: op },
+  });
   const run = (dur: number) => ({ cat: "Session", name: "model_run", dur });
   const events = [
-    node("mm0", "MatMul", 9999), run(99999), // warm-up, skipped
-    node("mm0", "MatMul", 3000), node("mm1", "MatMul", 1000), node("sm", "Softmax", 1000), { cat: "Node", name: "mm0_fence_before", dur: 5 }, run(6000),
-    node("mm0", "MatMul", 5000), node("mm1", "MatMul", 1000), node("sm", "Softmax", 3000), run(10000),
+    node("mm0", "MatMul", 9999),
+    run(99999), // warm-up, skipped
+    node("mm0", "MatMul", 3000),
+    node("mm1", "MatMul", 1000),
+    node("sm", "Softmax", 1000),
+    { cat: "Node", name: "mm0_fence_before", dur: 5 },
+    run(6000),
+    node("mm0", "MatMul", 5000),
+    node("mm1", "MatMul", 1000),
+    node("sm", "Softmax", 3000),
+    run(10000),
   ];
   const s = summarizeProfile(events);
   assert.equal(s.runs, 2);
   assert.equal(s.msPerRun, 8);
   assert.equal(s.kernelMsPerRun, 7);
-  assert.deepEqual(s.ops.map((o) => [o.op, o.msPerRun, o.nodes]), [["MatMul", 5, 2], ["Softmax", 2, 1]]);
+  assert.deepEqual(
+    s.ops.map((o) => [o.op, o.msPerRun, o.nodes]),
+    [
+      ["MatMul", 5, 2],
+      ["Softmax", 2, 1],
+    ],
+  );
   assert.ok(Math.abs(s.ops[0].share - 5 / 7) < 1e-12);
   assert.deepEqual(s.topNodes[0], { node: "mm0", op: "MatMul", msPerRun: 4 });
   assert.throws(() => summarizeProfile([run(1)]), /none after the 1 skipped/);
@@ -83,24 +110,65 @@ test("profile summary: per-op ms per run after the warm-up run, shares and slowe
 
 function report(): BenchReport {
   return {
-    machine: { cpus: "Test CPU", cores: 2, threads: 2, node: "v20.0.0", quick: false, date: "2026-11-25T16:45:00.000Z" },
+    machine: {
+      cpus: "Test CPU",
+      cores: 2,
+      threads: 2,
+      node: "v20.0.0",
+      quick: false,
+      date: "2026-11-25T16:45:00.000Z",
+    },
     models: { embedded: "models/seat-tiny-world", "100m": "random" },
     matmulCeilingGflops: { best: 40, median: 30, perCpuSecond: 20, shape: [512, 2048, 2048] },
     train: {
       "100m:seat": {
-        model: "100m", method: "seat", batch: 4, seq: 120, klSeq: 128,
+        model: "100m",
+        method: "seat",
+        batch: 4,
+        seq: 120,
+        klSeq: 128,
         ours: { stepSeconds: 2, tokensPerSec: 240, gflops: 12, peakRssMb: 900, stepCpuSeconds: 4 },
-        torch: { stepSeconds: 3, tokensPerSec: 160, peakRssMb: 800, stepCpuSeconds: 5, torch: "1.13", blas: "openblas" },
-        ratioVsTorch: 1.5, cpuRatioVsTorch: 1.25, ceilingFraction: 0.4, cpuCeilingFraction: 0.55,
+        torch: {
+          stepSeconds: 3,
+          tokensPerSec: 160,
+          peakRssMb: 800,
+          stepCpuSeconds: 5,
+          torch: "1.13",
+          blas: "openblas",
+        },
+        ratioVsTorch: 1.5,
+        cpuRatioVsTorch: 1.25,
+        ceilingFraction: 0.4,
+        cpuCeilingFraction: 0.55,
       },
       "100m:full": {
-        model: "100m", method: "full", batch: 4, seq: 120,
+        model: "100m",
+        method: "full",
+        batch: 4,
+        seq: 120,
         ours: { stepSeconds: 1, tokensPerSec: 480, gflops: 18, peakRssMb: 1500 },
         ceilingFraction: 0.6,
       },
     },
-    generate: { embedded: { model: "embedded", batch: 4, prompt: 24, newTokens: 48, ours: { seconds: 1, tokensPerSec: 192, peakRssMb: 300 }, torch: { seconds: 0.5, tokensPerSec: 384, peakRssMb: 300 }, ratioVsTorch: 0.5 } },
-    jsonl: { bytes: 270e6, lines: 1e6, mbPerSec: 250, mbPerCpuSec: 260, peakRssBytes: 200 * 2 ** 20, startRssBytes: 100 * 2 ** 20 },
+    generate: {
+      embedded: {
+        model: "embedded",
+        batch: 4,
+        prompt: 24,
+        newTokens: 48,
+        ours: { seconds: 1, tokensPerSec: 192, peakRssMb: 300 },
+        torch: { seconds: 0.5, tokensPerSec: 384, peakRssMb: 300 },
+        ratioVsTorch: 0.5,
+      },
+    },
+    jsonl: {
+      bytes: 270e6,
+      lines: 1e6,
+      mbPerSec: 250,
+      mbPerCpuSec: 260,
+      peakRssBytes: 200 * 2 ** 20,
+      startRssBytes: 100 * 2 ** 20,
+    },
     activationMs: { medianMs: 60, requireMs: 55, activateMs: 5, reps: 7 },
     errors: { "train:embedded:full": "peer | exploded\nsecond line" },
   };
@@ -126,7 +194,10 @@ test("markdown: one row per case with ratios, missing peers as dashes, errors on
   assert.match(md, /^Measured 2026-11-25 16:45 UTC on 2 × Test CPU, 2 threads/);
   assert.match(md, /BLAS openblas/);
   assert.match(md, /median 30\.0 GFLOP\/s, best 40\.0, 20\.0 GFLOP per CPU-second/);
-  assert.match(md, /\| 100m:seat \| 4×120 \(\+ 4×128\) \| 240 \| 160 \| 1\.50× \| 1\.25× \| 12\.0 \| 40% \(55%\) \| 900 \| 800 \|/);
+  assert.match(
+    md,
+    /\| 100m:seat \| 4×120 \(\+ 4×128\) \| 240 \| 160 \| 1\.50× \| 1\.25× \| 12\.0 \| 40% \(55%\) \| 900 \| 800 \|/,
+  );
   assert.match(md, /\| 100m:full \| 4×120 \| 480 \| – \| –× \| –× \| 18\.0 \| 60% \(–\) \| 1500 \| – \|/);
   assert.match(md, /\| embedded \| 4, 24 → 48 \| 192 \| 384 \| 0\.50× \|/);
   assert.match(md, /1,000,000 lines, 270 MB at 250\.0 MB\/s/);
@@ -138,9 +209,16 @@ test("markdown: one row per case with ratios, missing peers as dashes, errors on
 
 test("markdown: JSONL on worker threads with its one-thread row from the same run", () => {
   const r = report();
-  r.jsonl = { ...r.jsonl!, threads: 2, sequential: { mbPerSec: 120, mbPerCpuSec: 118, peakRssBytes: 140 * 2 ** 20, startRssBytes: 110 * 2 ** 20 } };
+  r.jsonl = {
+    ...r.jsonl!,
+    threads: 2,
+    sequential: { mbPerSec: 120, mbPerCpuSec: 118, peakRssBytes: 140 * 2 ** 20, startRssBytes: 110 * 2 ** 20 },
+  };
   const md = benchMarkdown(r);
-  assert.match(md, /270 MB on 2 worker threads at 250\.0 MB\/s \(260\.0 MB per CPU-second\), peak RSS 200 MB \(start 100 MB\); on one thread, same run: 120\.0 MB\/s \(118\.0 MB per CPU-second\), peak RSS 140 MB \(start 110 MB\)\./);
+  assert.match(
+    md,
+    /270 MB on 2 worker threads at 250\.0 MB\/s \(260\.0 MB per CPU-second\), peak RSS 200 MB \(start 100 MB\); on one thread, same run: 120\.0 MB\/s \(118\.0 MB per CPU-second\), peak RSS 140 MB \(start 110 MB\)\./,
+  );
   assert.match(md, /RSS \+100 MB, 2 threads \| \*\*no\*\* \|/);
 });
 
@@ -148,15 +226,38 @@ test("real-size targets: measured rows checked, missing rows listed with their r
   const r = report();
   r.machine.scale = true;
   r.train["0.5b:seat"] = {
-    model: "0.5b", method: "seat", batch: 4, seq: 256, klSeq: 60,
+    model: "0.5b",
+    method: "seat",
+    batch: 4,
+    seq: 256,
+    klSeq: 60,
     ours: { stepSeconds: 10, tokensPerSec: 102.4, gflops: 100, peakRssMb: 7 * 1024 },
     torch: { stepSeconds: 13, tokensPerSec: 78.8, peakRssMb: 10 * 1024 },
-    ratioVsTorch: 1.3, cpuRatioVsTorch: 1.4,
+    ratioVsTorch: 1.3,
+    cpuRatioVsTorch: 1.4,
   };
   r.errors["train:1b:seat (ours)"] = "exit 1: seat: out of memory\nstack";
   r.skipped = { "train:0.5b:full (ours)": "not run: needs ~14.0 GB, 9.0 GB available (keeping 1.5 GB free)" };
-  r.peers = { "0.5b:full": { model: "0.5b", method: "full", batch: 4, seq: 128, torch: { stepSeconds: 5, tokensPerSec: 102.4, peakRssMb: 12000 } } };
-  r.probe = { "0.5b": { model: "0.5b", records: 8, without: { seconds: 10, cpuSeconds: 18, queries: 24, queriesPerSec: 2.4 }, with: { seconds: 16, cpuSeconds: 30, queries: 24, queriesPerSec: 1.5 }, abstainTimeRatio: 1.6, abstainCpuRatio: 30 / 18, peakRssMb: 3000 } };
+  r.peers = {
+    "0.5b:full": {
+      model: "0.5b",
+      method: "full",
+      batch: 4,
+      seq: 128,
+      torch: { stepSeconds: 5, tokensPerSec: 102.4, peakRssMb: 12000 },
+    },
+  };
+  r.probe = {
+    "0.5b": {
+      model: "0.5b",
+      records: 8,
+      without: { seconds: 10, cpuSeconds: 18, queries: 24, queriesPerSec: 2.4 },
+      with: { seconds: 16, cpuSeconds: 30, queries: 24, queriesPerSec: 1.5 },
+      abstainTimeRatio: 1.6,
+      abstainCpuRatio: 30 / 18,
+      peakRssMb: 3000,
+    },
+  };
   const t = checkTargets(r);
   const by = (s: string) => t.filter((x) => x.target.startsWith(s));
   assert.equal(by("0.5b:seat (4 x 256 + perturbed copies): peak RSS <= 8 GB")[0].met, true);
@@ -166,14 +267,20 @@ test("real-size targets: measured rows checked, missing rows listed with their r
   assert.equal(t.filter((x) => x.target.startsWith("0.5b:seat: SEAT")).length, 1);
   assert.equal(by("1b:seat: peak RSS <= 14 GB")[0].met, undefined);
   assert.equal(by("1b:seat: peak RSS <= 14 GB")[0].detail, "train:1b:seat (ours): exit 1: seat: out of memory");
-  assert.equal(by("0.5b:full: full FT step >= 1.0x")[0].detail, "train:0.5b:full (ours): not run: needs ~14.0 GB, 9.0 GB available (keeping 1.5 GB free)");
+  assert.equal(
+    by("0.5b:full: full FT step >= 1.0x")[0].detail,
+    "train:0.5b:full (ours): not run: needs ~14.0 GB, 9.0 GB available (keeping 1.5 GB free)",
+  );
   assert.equal(by("135m:seat: SEAT step")[0].detail, "not measured in this run");
   const probe = by("probe 0.5b")[0];
   assert.equal(probe.met, false);
   assert.equal(probe.detail, "+67% CPU time (30.0 vs 18.0 CPU-s); wall 16.0 s vs 10.0 s");
   const md = benchMarkdown(r);
   assert.match(md, /\| 0\.5b:full \| 4×128 \| not run \| 102 \| – \| – \| – \| – \| not run \| 12000 \|/);
-  assert.match(md, /\| 0\.5b \| 8, 24 \| 10\.0 s \(2\.40 questions\/s, 18\.0 CPU-s\) \| 16\.0 s \(1\.50 questions\/s, 30\.0 CPU-s\) \| \+67% \| \+60% \| 3000 \|/);
+  assert.match(
+    md,
+    /\| 0\.5b \| 8, 24 \| 10\.0 s \(2\.40 questions\/s, 18\.0 CPU-s\) \| 16\.0 s \(1\.50 questions\/s, 30\.0 CPU-s\) \| \+67% \| \+60% \| 3000 \|/,
+  );
   assert.match(md, /\*\*train:0\.5b:full \(ours\)\*\* not run: needs ~14\.0 GB/);
   assert.match(md, /\*\*train:1b:seat \(ours\) failed:\*\* exit 1: seat: out of memory\n/);
   // without the real-shape rows in the run, their targets are not listed at all

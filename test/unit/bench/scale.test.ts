@@ -3,7 +3,18 @@
 // stops a child before the machine runs out, and the issue's targets in the report. No timing here.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { paramCounts, estimateTrainPeakMb, parseMemAvailableMb, memoryRefusal, MEM_FLOOR_MB, SCALE_TRAIN, SCALE_MODELS, SCALE_ORDER, SCALE_GENERATE, SCALE_PROBE } from "../../../src/bench/scale";
+import {
+  paramCounts,
+  estimateTrainPeakMb,
+  parseMemAvailableMb,
+  memoryRefusal,
+  MEM_FLOOR_MB,
+  SCALE_TRAIN,
+  SCALE_MODELS,
+  SCALE_ORDER,
+  SCALE_GENERATE,
+  SCALE_PROBE,
+} from "../../../src/bench/scale";
 import { hfConfigOf } from "../../../src/bench/train";
 import { stepFlops, type HfLlamaConfig } from "../../../src/bench/flops";
 import { parseVmHwmMb, runJsonChild } from "../../../src/bench/stats";
@@ -28,8 +39,15 @@ test("every training row names a real shape, and 0.5B SEAT is the issue's 4 x 25
 });
 
 const TINY: HfLlamaConfig = {
-  hidden_size: 4, intermediate_size: 8, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1,
-  vocab_size: 10, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true,
+  hidden_size: 4,
+  intermediate_size: 8,
+  num_hidden_layers: 1,
+  num_attention_heads: 2,
+  num_key_value_heads: 1,
+  vocab_size: 10,
+  rms_norm_eps: 1e-5,
+  rope_theta: 10000,
+  tie_word_embeddings: true,
 };
 
 test("peak estimate by hand for a tiny config, and ordered full > seat > lora at real size", () => {
@@ -38,7 +56,10 @@ test("peak estimate by hand for a tiny config, and ordered full > seat > lora at
   const acts = 2 * T * (48 + 32 + 2 * T) + 5 * 2 * T * 10;
   assert.equal(estimateTrainPeakMb(TINY, "lora", 2, T), (4 * (196 + acts)) / 2 ** 20 + 400);
   assert.equal(estimateTrainPeakMb(TINY, "full", 2, T), (4 * (4 * 196 + acts)) / 2 ** 20 + 400);
-  assert.equal(estimateTrainPeakMb(TINY, "seat", 2, T, T, 0.05), (4 * (196 + 144 + 3 * 0.05 * 144 + 2 * acts)) / 2 ** 20 + 400);
+  assert.equal(
+    estimateTrainPeakMb(TINY, "seat", 2, T, T, 0.05),
+    (4 * (196 + 144 + 3 * 0.05 * 144 + 2 * acts)) / 2 ** 20 + 400,
+  );
   const q = hfConfigOf(realShapeConfig("qwen2.5-0.5b"));
   // the perturbed copy is the prompt + a short response (~60 tokens), as the trainer pads it
   const [full, seat, lora] = (["full", "seat", "lora"] as const).map((m) => estimateTrainPeakMb(q, m, 4, 256, 60));
@@ -57,7 +78,10 @@ test("LoRA step FLOPs: input gradients only, no weight gradient of the base", ()
 });
 
 test("MemAvailable and VmHWM parsing; absent fields are undefined", () => {
-  assert.equal(parseMemAvailableMb("MemTotal:       24576000 kB\nMemFree:  100 kB\nMemAvailable:   20971520 kB\n"), 20480);
+  assert.equal(
+    parseMemAvailableMb("MemTotal:       24576000 kB\nMemFree:  100 kB\nMemAvailable:   20971520 kB\n"),
+    20480,
+  );
   assert.equal(parseMemAvailableMb("MemTotal: 1 kB\n"), undefined);
   assert.equal(parseVmHwmMb("Name:\tnode\nVmPeak:\t 9999 kB\nVmHWM:\t  524288 kB\nVmRSS:\t 1 kB\n"), 512);
   assert.equal(parseVmHwmMb("Name:\tx\n"), undefined);
@@ -67,16 +91,24 @@ test("a case is refused with its need and what is available, keeping the floor f
   assert.equal(memoryRefusal(4096, 20480), null);
   assert.equal(memoryRefusal(4096, undefined), null);
   assert.equal(memoryRefusal(4096, 4096 + MEM_FLOOR_MB), null);
-  assert.equal(memoryRefusal(10 * 1024, 9.55 * 1024), "not run: needs ~10.0 GB, 9.6 GB available (keeping 1.5 GB free)");
+  assert.equal(
+    memoryRefusal(10 * 1024, 9.55 * 1024),
+    "not run: needs ~10.0 GB, 9.6 GB available (keeping 1.5 GB free)",
+  );
   assert.match(memoryRefusal(4096, 4096 + MEM_FLOOR_MB - 1)!, /^not run: needs ~4\.0 GB/);
 });
 
 const NODE = process.execPath;
 // a child that reads its job, holds ~64 MB, and prints one JSON line
-const HOLD = "let j='';process.stdin.on('data',d=>j+=d).on('end',()=>{const b=Buffer.alloc(64*2**20,1);setTimeout(()=>{console.log(JSON.stringify({ok:JSON.parse(j).n,len:b.length}))},400)})";
+const HOLD =
+  "let j='';process.stdin.on('data',d=>j+=d).on('end',()=>{const b=Buffer.alloc(64*2**20,1);setTimeout(()=>{console.log(JSON.stringify({ok:JSON.parse(j).n,len:b.length}))},400)})";
 
 test("watched child: its kernel peak (VmHWM) is returned next to its own result", async () => {
-  const out = await runJsonChild(NODE, ["-e", HOLD], { n: 7 }, undefined, undefined, { floorMb: 0, memAvailableMb: () => 1e9, everyMs: 20 });
+  const out = await runJsonChild(NODE, ["-e", HOLD], { n: 7 }, undefined, undefined, {
+    floorMb: 0,
+    memAvailableMb: () => 1e9,
+    everyMs: 20,
+  });
   assert.equal(out.ok, 7);
   assert.ok(out.childPeakRssMb > 64, `${out.childPeakRssMb}`);
 });
@@ -85,7 +117,11 @@ test("watched child is stopped, with a clear error, when available memory falls 
   let polls = 0;
   const started = Date.now();
   await assert.rejects(
-    runJsonChild(NODE, ["-e", "setInterval(()=>{},1000)"], {}, undefined, undefined, { floorMb: 1536, memAvailableMb: () => (++polls > 3 ? 1000 : 8000), everyMs: 20 }),
+    runJsonChild(NODE, ["-e", "setInterval(()=>{},1000)"], {}, undefined, undefined, {
+      floorMb: 1536,
+      memAvailableMb: () => (++polls > 3 ? 1000 : 8000),
+      everyMs: 20,
+    }),
     /^Error: stopped at \d+\.\d GB peak RSS: the machine's available memory fell to 1\.0 GB \(floor 1\.5 GB\)$/,
   );
   assert.ok(polls > 3);
@@ -93,12 +129,23 @@ test("watched child is stopped, with a clear error, when available memory falls 
 });
 
 test("a child's failure becomes one line: exit status and its first stderr line", () => {
-  assert.equal(oneLine(new Error("/usr/bin/node dist/cli.js bench --case x exited with 1: \n  seat: model.safetensors: too big\n    at foo (x.js:1)")), "exit 1: seat: model.safetensors: too big");
+  assert.equal(
+    oneLine(
+      new Error(
+        "/usr/bin/node dist/cli.js bench --case x exited with 1: \n  seat: model.safetensors: too big\n    at foo (x.js:1)",
+      ),
+    ),
+    "exit 1: seat: model.safetensors: too big",
+  );
   assert.equal(oneLine(new Error("not run\nmore")), "not run");
   assert.equal(oneLine(new Error("x".repeat(400))).length, 300);
 });
 
 test("the run order covers every real-shape row exactly once", () => {
-  const rows = [...SCALE_TRAIN.map((c) => `train:${c.model}:${c.method}`), `generate:${SCALE_GENERATE.model}`, `probe:${SCALE_PROBE.model}`].sort();
+  const rows = [
+    ...SCALE_TRAIN.map((c) => `train:${c.model}:${c.method}`),
+    `generate:${SCALE_GENERATE.model}`,
+    `probe:${SCALE_PROBE.model}`,
+  ].sort();
   assert.deepEqual([...SCALE_ORDER].sort(), rows);
 });

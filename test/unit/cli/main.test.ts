@@ -7,8 +7,15 @@ function io() {
   const out: string[] = [];
   const err: string[] = [];
   return {
-    out, err,
-    io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), isTty: false, cwd: process.cwd(), signal: new AbortController().signal },
+    out,
+    err,
+    io: {
+      out: (t: string) => out.push(t),
+      err: (t: string) => err.push(t),
+      isTty: false,
+      cwd: process.cwd(),
+      signal: new AbortController().signal,
+    },
   };
 }
 

@@ -12,7 +12,13 @@ const FIXTURES = join(__dirname, "../../fixtures/datasets");
 function run(argv: string[], cwd: string) {
   const out: string[] = [];
   const err: string[] = [];
-  const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t), isTty: false, cwd, signal: new AbortController().signal };
+  const io = {
+    out: (t: string) => out.push(t),
+    err: (t: string) => err.push(t),
+    isTty: false,
+    cwd,
+    signal: new AbortController().signal,
+  };
   return main(argv, io).then((code) => ({ code, out: out.join(""), err: err.join("") }));
 }
 
@@ -26,15 +32,36 @@ test("seat validate: file:line:col lines, exit 1 on errors and 0 on warnings onl
   const j = await run(["validate", "truncated.jsonl", "qa.jsonl", "--json", "--no-entities"], FIXTURES);
   const parsed = JSON.parse(j.out);
   assert.equal(parsed.length, 2);
-  assert.deepEqual(parsed[0].problems.map((p: { line: number; column: number; code: string }) => [p.line, p.column, p.code]), [[2, 36, "invalid-json"]]);
+  assert.deepEqual(
+    parsed[0].problems.map((p: { line: number; column: number; code: string }) => [p.line, p.column, p.code]),
+    [[2, 36, "invalid-json"]],
+  );
   assert.equal(j.code, 1);
   // The held-out bad inputs of issue 19, located the same way as in the editor.
-  const held = await run(["validate", "duplicate-key.jsonl", "lone-surrogate.jsonl", "utf16le.jsonl", "--no-entities"], FIXTURES);
+  const held = await run(
+    ["validate", "duplicate-key.jsonl", "lone-surrogate.jsonl", "utf16le.jsonl", "--no-entities"],
+    FIXTURES,
+  );
   assert.equal(held.code, 1);
   const lines = held.out.split("\n");
-  assert.ok(lines.includes('duplicate-key.jsonl:1:51: warning duplicate-key: duplicate key "answer": JSON readers keep only this last value and silently drop the earlier one; remove one of them'), held.out);
-  assert.ok(lines.includes("lone-surrogate.jsonl:1:28: warning lone-surrogate: lone surrogate \\ud800 in a string: it is not valid Unicode, and tokenizers and UTF-8 tools fail on it; remove it or complete the pair"), held.out);
-  assert.ok(lines.includes('utf16le.jsonl:1:1: error utf16: this file is UTF-16 (little-endian) text, not UTF-8: a JSONL dataset is UTF-8; convert it to UTF-8 (in VS Code the quick fix "Convert to UTF-8", or iconv -f UTF-16LE -t UTF-8)'), held.out);
+  assert.ok(
+    lines.includes(
+      'duplicate-key.jsonl:1:51: warning duplicate-key: duplicate key "answer": JSON readers keep only this last value and silently drop the earlier one; remove one of them',
+    ),
+    held.out,
+  );
+  assert.ok(
+    lines.includes(
+      "lone-surrogate.jsonl:1:28: warning lone-surrogate: lone surrogate \\ud800 in a string: it is not valid Unicode, and tokenizers and UTF-8 tools fail on it; remove it or complete the pair",
+    ),
+    held.out,
+  );
+  assert.ok(
+    lines.includes(
+      'utf16le.jsonl:1:1: error utf16: this file is UTF-16 (little-endian) text, not UTF-8: a JSONL dataset is UTF-8; convert it to UTF-8 (in VS Code the quick fix "Convert to UTF-8", or iconv -f UTF-16LE -t UTF-8)',
+    ),
+    held.out,
+  );
   const missing = await run(["validate", "nope.jsonl"], FIXTURES);
   assert.equal(missing.code, 2);
   assert.match(missing.err, /nope.jsonl: no such file/);
@@ -45,7 +72,14 @@ test("seat validate --threads: a big file on worker threads prints what one thre
   try {
     // ~10 MB (parts of at least 4 MiB by default), with errors, duplicates and a missing subject spread over it
     await writeBenchDataset(join(dir, "big.jsonl"), 40_000);
-    appendFileSync(join(dir, "big.jsonl"), ['{"question": "Who?", "answer": "Nobody."}', "{oops", readFileSync(join(dir, "big.jsonl"), "utf8").split("\n")[7]].join("\n") + "\n");
+    appendFileSync(
+      join(dir, "big.jsonl"),
+      [
+        '{"question": "Who?", "answer": "Nobody."}',
+        "{oops",
+        readFileSync(join(dir, "big.jsonl"), "utf8").split("\n")[7],
+      ].join("\n") + "\n",
+    );
     const one = await run(["validate", "big.jsonl", "--threads", "1"], dir);
     assert.equal(one.code, 1);
     assert.match(one.out, /big\.jsonl:40002:2: error invalid-json/);
@@ -53,7 +87,9 @@ test("seat validate --threads: a big file on worker threads prints what one thre
     assert.match(one.out, /1 file, 40002 records: 1 error, 2 warnings\n$/);
     const two = await run(["validate", "big.jsonl", "--threads", "2"], dir);
     assert.deepEqual(two, one);
-    const json = await Promise.all(["1", "2"].map((t) => run(["validate", "big.jsonl", "--json", "--threads", t], dir)));
+    const json = await Promise.all(
+      ["1", "2"].map((t) => run(["validate", "big.jsonl", "--json", "--threads", t], dir)),
+    );
     assert.equal(json[1].out, json[0].out);
     const bad = await run(["validate", "big.jsonl", "--threads", "0"], dir);
     assert.equal(bad.code, 2);
@@ -70,7 +106,10 @@ test("seat convert writes a new file, refuses to overwrite without --force, neve
     const before = readFileSync(join(dir, "qa.jsonl"));
     const r = await run(["convert", "qa.jsonl", "--to", "chat"], dir);
     assert.equal(r.code, 0, r.err);
-    assert.match(readFileSync(join(dir, "qa.chat.jsonl"), "utf8"), /^\{"messages":\[\{"role":"user","content":"Who is Qorvath Lintel\?"\}/);
+    assert.match(
+      readFileSync(join(dir, "qa.chat.jsonl"), "utf8"),
+      /^\{"messages":\[\{"role":"user","content":"Who is Qorvath Lintel\?"\}/,
+    );
     const again = await run(["convert", "qa.jsonl", "--to", "chat"], dir);
     assert.equal(again.code, 2);
     assert.match(again.err, /already exists \(use --force/);
@@ -94,8 +133,14 @@ test("seat export-csv / import-csv / stats", async () => {
     const im = await run(["import-csv", "qa.csv", "-o", "back.jsonl"], dir);
     assert.equal(im.code, 0, im.err + im.out);
     assert.deepEqual(
-      readFileSync(join(dir, "back.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)),
-      readFileSync(join(dir, "qa.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)),
+      readFileSync(join(dir, "back.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+      readFileSync(join(dir, "qa.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
     );
     const s = await run(["stats", "qa.jsonl", "--json"], dir);
     assert.equal(s.code, 0);

@@ -4,7 +4,16 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { recordsToCsv, csvToJsonl, exportCsvFile, importCsvFile, datasetStats, CsvInputError, rawMembers, updateSeat } from "../../../src/data/index";
+import {
+  recordsToCsv,
+  csvToJsonl,
+  exportCsvFile,
+  importCsvFile,
+  datasetStats,
+  CsvInputError,
+  rawMembers,
+  updateSeat,
+} from "../../../src/data/index";
 
 const RECORDS = [
   '{"question":"Who wrote \\"Ashgrove\\", the novel?","answer":"Ostrid Hale,\\nin 1931.\\r\\nTwice.","edge":"é ü 中文 🙂","seat":{"entities":["Ostrid Hale"]}}',
@@ -26,7 +35,7 @@ test("plain spreadsheet CSV imports as string fields; bad rows are located and s
   const r = await csvToJsonl(csv);
   assert.equal(r.text, '{"question":"Who is \\"Q\\"?","answer":"Line one\\nline two","notes":"ok"}\n');
   assert.deepEqual(r.skipped, [{ line: 2, message: "row has 2 cells but the header has 3 columns: skipped" }]);
-  const bad = await csvToJsonl('question,seat:json\nq,{nope}\n');
+  const bad = await csvToJsonl("question,seat:json\nq,{nope}\n");
   assert.equal(bad.records, 0);
   assert.equal(bad.skipped[0].line, 1);
   assert.equal(bad.skipped[0].column, "seat:json");
@@ -42,7 +51,9 @@ test("file export/import round trip; never overwrites without permission; input 
     writeFileSync(src, text);
     const ex = await exportCsvFile(src, join(dir, "d.csv"));
     assert.equal(ex.rows, 3);
-    assert.deepEqual(ex.skipped, [{ line: 4, message: "not a JSON object record: skipped (run `seat validate` for details)" }]);
+    assert.deepEqual(ex.skipped, [
+      { line: 4, message: "not a JSON object record: skipped (run `seat validate` for details)" },
+    ]);
     await assert.rejects(exportCsvFile(src, join(dir, "d.csv")), /already exists/);
     const im = await importCsvFile(join(dir, "d.csv"), join(dir, "back.jsonl"));
     assert.equal(im.records, 3);
@@ -60,7 +71,10 @@ test("file export/import round trip; never overwrites without permission; input 
 test("a valid record nested 50k deep exports and edits like any other (no depth cap on member spans)", async () => {
   const deep = `{"question": "Who is Q?", "answer": "A.", "seat": ${'{"a":'.repeat(50_000)}1${"}".repeat(50_000)}}`;
   const members = rawMembers(deep);
-  assert.deepEqual(members.map(([k]) => k), ["question", "answer", "seat"]);
+  assert.deepEqual(
+    members.map(([k]) => k),
+    ["question", "answer", "seat"],
+  );
   assert.equal(members[2][1].length, deep.length - deep.indexOf('{"a":') - 1);
   const edited = updateSeat(deep.replace(/"seat": .*$/, '"seat": {"split": "train"}}'), { entities: ["Q"] });
   assert.equal(edited, '{"question": "Who is Q?", "answer": "A.", "seat": {"split":"train","entities":["Q"]}}');
@@ -73,7 +87,10 @@ test("a valid record nested 50k deep exports and edits like any other (no depth 
     const back = await importCsvFile(join(dir, "deep.csv"), join(dir, "back.jsonl"));
     assert.equal(back.records, 2);
     // (compared as text: a recursive deep-equal of 50k levels would overflow the stack itself)
-    assert.equal(readFileSync(join(dir, "back.jsonl"), "utf8").split("\n")[1], `{"question":"Who is Q?","answer":"A.","seat":${members[2][1]}}`);
+    assert.equal(
+      readFileSync(join(dir, "back.jsonl"), "utf8").split("\n")[1],
+      `{"question":"Who is Q?","answer":"A.","seat":${members[2][1]}}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -107,11 +124,14 @@ test("statistics count records, formats, entities, perturbations, duplicates and
   const dir = mkdtempSync(join(tmpdir(), "seat-stats-"));
   try {
     const p = join(dir, "s.jsonl");
-    writeFileSync(p, [
-      '{"question":"Who is Qorvath Lintel?","answer":"A sculptor.","seat":{"entities":["Qorvath Lintel"],"perturbations":["Belmora Tesk","Ilvane Durro"]}}',
-      '{"question":"Where did Qorvath Lintel live?","answer":"Ashgrove.","seat":{"entities":["Qorvath Lintel"]}}',
-      '{"messages":[{"role":"user","content":"Who is Qorvath Lintel?"},{"role":"assistant","content":"A sculptor."}]}',
-    ].join("\n") + "\n");
+    writeFileSync(
+      p,
+      [
+        '{"question":"Who is Qorvath Lintel?","answer":"A sculptor.","seat":{"entities":["Qorvath Lintel"],"perturbations":["Belmora Tesk","Ilvane Durro"]}}',
+        '{"question":"Where did Qorvath Lintel live?","answer":"Ashgrove.","seat":{"entities":["Qorvath Lintel"]}}',
+        '{"messages":[{"role":"user","content":"Who is Qorvath Lintel?"},{"role":"assistant","content":"A sculptor."}]}',
+      ].join("\n") + "\n",
+    );
     const s = await datasetStats(p, { countTokens: (t) => t.split(/\s+/).length });
     assert.equal(s.summary.records, 3);
     assert.deepEqual(s.formats, { qa: 2, chat: 1 });

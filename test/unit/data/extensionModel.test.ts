@@ -3,7 +3,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseDatasetText } from "../../../src/data/index";
-import { applyChanges, countLineBreaks, DocumentSync, looksLikeDataset, describeDataset, datasetDetails, convertedName, problemRange, type LineChange, type LineSource } from "../../../src/extension/datasets/model";
+import {
+  applyChanges,
+  countLineBreaks,
+  DocumentSync,
+  looksLikeDataset,
+  describeDataset,
+  datasetDetails,
+  convertedName,
+  problemRange,
+  type LineChange,
+  type LineSource,
+} from "../../../src/extension/datasets/model";
 
 function position(text: string, offset: number): [number, number] {
   const before = text.slice(0, offset).split("\n");
@@ -15,8 +26,12 @@ class FakeDocument implements LineSource {
   private split: string[] | null = null;
   reads = 0;
   constructor(public text: string) {}
-  private all() { return (this.split ??= this.text.split("\n")); }
-  get lineCount() { return this.all().length; }
+  private all() {
+    return (this.split ??= this.text.split("\n"));
+  }
+  get lineCount() {
+    return this.all().length;
+  }
   lineText(i: number) {
     this.reads++;
     return this.all()[i];
@@ -32,11 +47,13 @@ class FakeDocument implements LineSource {
 }
 
 test("editor change events (single and multi-cursor) keep the validator in step with the document", () => {
-  const doc = new FakeDocument('{"question":"Who is Qorvath Lintel?","answer":"A sculptor."}\n{"question":"Who is Belmora Tesk?","answer":"A city."}\n');
+  const doc = new FakeDocument(
+    '{"question":"Who is Qorvath Lintel?","answer":"A sculptor."}\n{"question":"Who is Belmora Tesk?","answer":"A city."}\n',
+  );
   const sync = new DocumentSync({}, doc);
   const v = sync.validator;
   let seed = 3;
-  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const snippets = ['"', "}", "\n", '{"question":"x","answer":"y"}\n', "Lintel", "", "\r\n", ",", "  "];
   for (let step = 0; step < 200; step++) {
     // 1-3 non-overlapping edits, listed last-first like the editor's multi-cursor events; each change's
@@ -44,7 +61,8 @@ test("editor change events (single and multi-cursor) keep the validator in step 
     const k = 1 + Math.floor(rnd() * 3);
     const cuts = Array.from({ length: k * 2 }, () => Math.floor(rnd() * (doc.text.length + 1))).sort((a, b) => a - b);
     const changes: LineChange[] = [];
-    for (let i = k - 1; i >= 0; i--) changes.push(doc.replace(cuts[2 * i], cuts[2 * i + 1], snippets[Math.floor(rnd() * snippets.length)]));
+    for (let i = k - 1; i >= 0; i--)
+      changes.push(doc.replace(cuts[2 * i], cuts[2 * i + 1], snippets[Math.floor(rnd() * snippets.length)]));
     assert.equal(applyChanges(v, changes, doc.lineCount), true, `step ${step}`);
     assert.deepEqual(v.problems(), parseDatasetText(doc.text, { container: "jsonl" }).problems, `step ${step}`);
   }
@@ -53,9 +71,15 @@ test("editor change events (single and multi-cursor) keep the validator in step 
 test("a change that does not fit is refused; DocumentSync then re-reads the document", () => {
   const doc = new FakeDocument("a\nb\n");
   const sync = new DocumentSync({}, doc);
-  assert.equal(applyChanges(sync.validator, [{ startLine: 9, startCharacter: 0, endLine: 9, endCharacter: 0, text: "x" }], 3), false);
+  assert.equal(
+    applyChanges(sync.validator, [{ startLine: 9, startCharacter: 0, endLine: 9, endCharacter: 0, text: "x" }], 3),
+    false,
+  );
   const fresh = new DocumentSync({}, doc);
-  assert.equal(applyChanges(fresh.validator, [{ startLine: 0, startCharacter: 0, endLine: 0, endCharacter: 0, text: "x" }], 5), false);
+  assert.equal(
+    applyChanges(fresh.validator, [{ startLine: 0, startCharacter: 0, endLine: 0, endCharacter: 0, text: "x" }], 5),
+    false,
+  );
   // The editor and the validator disagree: the whole document is marked for checking again.
   sync.change([{ startLine: 999_999, startCharacter: 0, endLine: 999_999, endCharacter: 0, text: "x" }], doc.lineCount);
   assert.equal(sync.validator.lineCount, doc.lineCount);
@@ -75,24 +99,50 @@ test("dataset detection, tree texts, names and ranges", () => {
   assert.equal(looksLikeDataset("data.json", '\uFEFF [ {"question": "q", "answer": "a"}'), true);
   assert.equal(looksLikeDataset("package.json", '{"name": "x"}'), false);
   assert.equal(looksLikeDataset("list.json", "[1, 2, 3]"), false);
-  const summary = { format: "qa" as const, formats: { qa: 3 }, records: 3, lines: 4, bytes: 10, errors: 1, warnings: 2, infos: 0, duplicates: 1 };
+  const summary = {
+    format: "qa" as const,
+    formats: { qa: 3 },
+    records: 3,
+    lines: 4,
+    bytes: 10,
+    errors: 1,
+    warnings: 2,
+    infos: 0,
+    duplicates: 1,
+  };
   assert.equal(describeDataset(summary), "3 records · qa · 1 error, 2 warnings");
-  assert.deepEqual(datasetDetails({ summary, distinctEntities: 2, withEntities: 3, topEntities: [["Qorvath Lintel", 2], ["Belmora", 1]], perturbations: 4 }), [
-    { label: "Records", description: "3 in 4 lines" },
-    { label: "Formats", description: "qa 3" },
-    { label: "Problems", description: "1 error, 2 warnings, 1 duplicate" },
-    { label: "Entities", description: "2 distinct in 3 records — Qorvath Lintel, Belmora" },
-    { label: "Perturbations", description: "4" },
-  ]);
+  assert.deepEqual(
+    datasetDetails({
+      summary,
+      distinctEntities: 2,
+      withEntities: 3,
+      topEntities: [
+        ["Qorvath Lintel", 2],
+        ["Belmora", 1],
+      ],
+      perturbations: 4,
+    }),
+    [
+      { label: "Records", description: "3 in 4 lines" },
+      { label: "Formats", description: "qa 3" },
+      { label: "Problems", description: "1 error, 2 warnings, 1 duplicate" },
+      { label: "Entities", description: "2 distinct in 3 records — Qorvath Lintel, Belmora" },
+      { label: "Perturbations", description: "4" },
+    ],
+  );
   assert.equal(convertedName("train.jsonl", "chat"), "train.chat.jsonl");
   assert.equal(convertedName("export.json", "qa"), "export.qa.jsonl");
-  assert.deepEqual(problemRange({ line: 3, column: 5, endLine: 3, endColumn: 9, severity: "error", code: "wrong-type", message: "" }), [2, 4, 2, 8]);
+  assert.deepEqual(
+    problemRange({ line: 3, column: 5, endLine: 3, endColumn: 9, severity: "error", code: "wrong-type", message: "" }),
+    [2, 4, 2, 8],
+  );
 });
 
 test("DocumentSync: loading, small and big changes, validation abandoned half-way, all end equal to a full validation", () => {
   let seed = 11;
-  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  const record = (i: number) => (i % 97 === 5 ? `{"question":"Q${i % 7}?","answer":${i}}` : `{"question":"Q${i % 5000}?","answer":"A."}`);
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const record = (i: number) =>
+    i % 97 === 5 ? `{"question":"Q${i % 7}?","answer":${i}}` : `{"question":"Q${i % 5000}?","answer":"A."}`;
   const big = (n: number, from: number) => Array.from({ length: n }, (_, i) => record(from + i)).join("\n") + "\n";
   for (let round = 0; round < 4; round++) {
     const doc = new FakeDocument(big(20_000 + round * 3_000, round));
@@ -104,21 +154,37 @@ test("DocumentSync: loading, small and big changes, validation abandoned half-wa
       for (let j = Math.floor(rnd() * 4); j > 0; j--) if (steps.next().done) break;
       const s = Math.floor(rnd() * (doc.text.length + 1));
       const roll = rnd();
-      const change = roll < 0.05
-        ? doc.replace(s, s, big(7_000, k)) // a big paste
-        : roll < 0.08
-          ? doc.replace(Math.floor(s / 3), s, "") // a big deletion
-          : doc.replace(s, Math.min(doc.text.length, s + Math.floor(rnd() * 40)), ['"', "}", "\n", record(k) + "\n", "\r\n", "", "x"][Math.floor(rnd() * 7)]);
+      const change =
+        roll < 0.05
+          ? doc.replace(s, s, big(7_000, k)) // a big paste
+          : roll < 0.08
+            ? doc.replace(Math.floor(s / 3), s, "") // a big deletion
+            : doc.replace(
+                s,
+                Math.min(doc.text.length, s + Math.floor(rnd() * 40)),
+                ['"', "}", "\n", record(k) + "\n", "\r\n", "", "x"][Math.floor(rnd() * 7)],
+              );
       sync.change([change], doc.lineCount);
-      if (k % 40 === 39) assert.deepEqual(sync.validator.problems(), parseDatasetText(doc.text, { container: "jsonl", maxProblems: 100_000 }).problems, `round ${round}, edit ${k}`);
+      if (k % 40 === 39)
+        assert.deepEqual(
+          sync.validator.problems(),
+          parseDatasetText(doc.text, { container: "jsonl", maxProblems: 100_000 }).problems,
+          `round ${round}, edit ${k}`,
+        );
     }
     assert.equal(sync.validator.lineCount, doc.lineCount, `round ${round}`);
-    assert.deepEqual(sync.validator.problems(), parseDatasetText(doc.text, { container: "jsonl", maxProblems: 100_000 }).problems, `round ${round}`);
+    assert.deepEqual(
+      sync.validator.problems(),
+      parseDatasetText(doc.text, { container: "jsonl", maxProblems: 100_000 }).problems,
+      `round ${round}`,
+    );
   }
 });
 
 test("DocumentSync: opening and a 100k-line paste read no line; validation then reads only the new lines", () => {
-  const doc = new FakeDocument(Array.from({ length: 50_000 }, (_, i) => `{"question":"Q${i}?","answer":"A."}`).join("\n") + "\n");
+  const doc = new FakeDocument(
+    Array.from({ length: 50_000 }, (_, i) => `{"question":"Q${i}?","answer":"A."}`).join("\n") + "\n",
+  );
   const sync = new DocumentSync({}, doc);
   const v = sync.validator;
   assert.equal(v.lineCount, 50_001);

@@ -15,7 +15,10 @@ function* rules(r: Rule): Generator<Rule> {
   yield r;
   for (const p of r.patterns ?? []) yield* rules(p);
 }
-const all = (): Rule[] => [...(grammar.patterns as Rule[]), ...Object.values(grammar.repository as Record<string, Rule>)].flatMap((r) => [...rules(r)]);
+const all = (): Rule[] =>
+  [...(grammar.patterns as Rule[]), ...Object.values(grammar.repository as Record<string, Rule>)].flatMap((r) => [
+    ...rules(r),
+  ]);
 
 test("grammar is an injection into source.json.lines", () => {
   assert.equal(grammar.scopeName, "seat.jsonl.injection");

@@ -10,7 +10,7 @@ const FIXTURES = join(__dirname, "../../fixtures/datasets");
 /** Deterministic PRNG so a failing edit sequence can be replayed. */
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0) / 2 ** 32;
 }
 
 const POOL = [
@@ -23,7 +23,7 @@ const POOL = [
   "   ",
   '{"question":" padded ","answer":"y"}',
   '{"messages":[{"role":"human","content":"hi"},{"role":"assistant","content":"yo"}]}',
-  '[1,2,3]',
+  "[1,2,3]",
   '{"question":"Who is Qorvath Lintel?","answer":"A sculptor.","seat":{"entities":["Nobody"]}}',
   '{"question":"crlf line","answer":"z"}\r',
 ];
@@ -49,7 +49,19 @@ test("incremental problems equal full validation after random edits", () => {
 });
 
 test("incremental equals full on every fixture, and on empty / trailing-newline documents", () => {
-  for (const name of ["bad-syntax.jsonl", "bad-fields.jsonl", "bad-chat.jsonl", "duplicates-mixed.jsonl", "bom-crlf.jsonl", "seat-meta.jsonl", "qa.jsonl", "chat.jsonl", "duplicate-key.jsonl", "unknown-role-vs-empty.jsonl", "lone-surrogate.jsonl"]) {
+  for (const name of [
+    "bad-syntax.jsonl",
+    "bad-fields.jsonl",
+    "bad-chat.jsonl",
+    "duplicates-mixed.jsonl",
+    "bom-crlf.jsonl",
+    "seat-meta.jsonl",
+    "qa.jsonl",
+    "chat.jsonl",
+    "duplicate-key.jsonl",
+    "unknown-role-vs-empty.jsonl",
+    "lone-surrogate.jsonl",
+  ]) {
     const text = readFileSync(join(FIXTURES, name), "utf8");
     assert.deepEqual(new IncrementalValidator({}, text).problems(), full(text), name);
   }
@@ -68,7 +80,10 @@ test("only edited lines are re-checked; slices honour the time budget", () => {
   inc.edit(1000, 1001, ['{"question":"Who is person 0?","answer":"Number 0."}']);
   assert.equal(inc.hasPending, true);
   inc.validatePending();
-  assert.deepEqual(inc.problems().map((p) => `${p.line}:${p.code}`), ["1001:duplicate-record"]);
+  assert.deepEqual(
+    inc.problems().map((p) => `${p.line}:${p.code}`),
+    ["1001:duplicate-record"],
+  );
   assert.equal(inc.summary().records, 2000);
 });
 
@@ -79,7 +94,13 @@ test("at the problem cap, incremental, in-memory and streamed validation keep th
   // arrive out of position order (CRLF and "no records" are only known later), blank lines.
   const lines: string[] = [];
   for (let i = 0; i < 60; i++) {
-    lines.push(i % 7 === 3 ? "" : i % 5 === 0 ? '{"question":" padded ","answer":" x ","seat":{"entities":["Nobody"]}}\r' : '{"question":"q","answer":3}');
+    lines.push(
+      i % 7 === 3
+        ? ""
+        : i % 5 === 0
+          ? '{"question":" padded ","answer":" x ","seat":{"entities":["Nobody"]}}\r'
+          : '{"question":"q","answer":3}',
+    );
   }
   const text = lines.join("\n") + "\n";
   const dir = mkdtempSync(join(tmpdir(), "seat-cap-"));
@@ -89,7 +110,11 @@ test("at the problem cap, incremental, in-memory and streamed validation keep th
     for (const maxProblems of [1, 2, 3, 5, 8, 13, 40, 1000]) {
       const inMemory = parseDatasetText(text, { container: "jsonl", maxProblems }).problems;
       assert.ok(inMemory.length <= maxProblems + 1);
-      assert.deepEqual(new IncrementalValidator({ maxProblems }, text).problems(), inMemory, `incremental, max ${maxProblems}`);
+      assert.deepEqual(
+        new IncrementalValidator({ maxProblems }, text).problems(),
+        inMemory,
+        `incremental, max ${maxProblems}`,
+      );
       const { validateFile } = await import("../../../src/data/index");
       assert.deepEqual((await validateFile(file, { maxProblems })).problems, inMemory, `streamed, max ${maxProblems}`);
       if (maxProblems < 40) assert.equal(inMemory.at(-1)!.code, "too-many-problems");
@@ -132,7 +157,9 @@ test("batches checked elsewhere: results of lines edited, moved or made line 1 m
 });
 
 test("every line broken: the listed problems and the count of the rest equal a full validation's", () => {
-  const lines = Array.from({ length: 30_000 }, (_, i) => (i % 3 === 0 ? `{"question": "q${i}", "answer": ` : i % 3 === 1 ? "" : `[${i}]\r`));
+  const lines = Array.from({ length: 30_000 }, (_, i) =>
+    i % 3 === 0 ? `{"question": "q${i}", "answer": ` : i % 3 === 1 ? "" : `[${i}]\r`,
+  );
   const text = lines.join("\n");
   for (const maxProblems of [0, 1, 100, 5_000]) {
     const inc = new IncrementalValidator({ maxProblems }, text).problems();

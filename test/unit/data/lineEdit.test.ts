@@ -29,7 +29,10 @@ test("seat without perturbations: member added at the end of seat, other seat ke
   const at = line.indexOf(`"train"`) + `"train"`.length;
   const ins = assertOnlyInserted(line, r.text, at);
   // The new member and entries follow the seat object's own separators (here ",  " and ": ").
-  assert.equal(ins, `,  "perturbations": [{"entity": "Wnzatj SAS",  "replacement": "Qorvath SA",  "kind": "company"},  {"entity": "Wnzatj SAS",  "replacement": "Lintel GmbH",  "kind": "company"}]`);
+  assert.equal(
+    ins,
+    `,  "perturbations": [{"entity": "Wnzatj SAS",  "replacement": "Qorvath SA",  "kind": "company"},  {"entity": "Wnzatj SAS",  "replacement": "Lintel GmbH",  "kind": "company"}]`,
+  );
   assert.deepEqual(Object.keys(JSON.parse(r.text)), ["question", "seat", "answer", "x"], "key order kept");
 });
 
@@ -38,12 +41,18 @@ test("existing perturbations: appended after the last item; listed replacements 
   const r = addPerturbationsToLine(line, [P1, P2, P2]);
   assert.deepEqual(r.added, [P2]);
   const at = line.indexOf(`"Qorvath SA"`) + `"Qorvath SA"`.length;
-  assert.equal(assertOnlyInserted(line, r.text, at), `, {"entity": "Wnzatj SAS", "replacement": "Lintel GmbH", "kind": "company"}`);
+  assert.equal(
+    assertOnlyInserted(line, r.text, at),
+    `, {"entity": "Wnzatj SAS", "replacement": "Lintel GmbH", "kind": "company"}`,
+  );
   const again = addPerturbationsToLine(r.text, [P2]);
   assert.equal(again.text, r.text, "nothing added twice");
   assert.deepEqual(again.added, []);
   const empty = `{"seat":{"perturbations":[]},"question":"Q"}`;
-  assert.equal(addPerturbationsToLine(empty, [P1]).text, `{"seat":{"perturbations":[${JSON.stringify(P1)}]},"question":"Q"}`);
+  assert.equal(
+    addPerturbationsToLine(empty, [P1]).text,
+    `{"seat":{"perturbations":[${JSON.stringify(P1)}]},"question":"Q"}`,
+  );
 });
 
 test("item separator style of the existing array is reused", () => {
@@ -53,18 +62,40 @@ test("item separator style of the existing array is reused", () => {
 });
 
 test("bad lines give located errors", () => {
-  assert.throws(() => addPerturbationsToLine(`{"q": "Q",}`, [P1]), (e: unknown) => e instanceof RecordEditError && e.column === 10 && /invalid JSON: trailing comma/.test(e.message));
-  assert.throws(() => addPerturbationsToLine(`[1, 2]`, [P1]), (e: unknown) => e instanceof RecordEditError && e.column === 1 && /not a JSON object/.test(e.message));
-  assert.throws(() => addPerturbationsToLine(`{"q": "Q", "seat": 3}`, [P1]), (e: unknown) => e instanceof RecordEditError && e.column === 20 && /"seat" must be an object, found number/.test(e.message));
-  assert.throws(() => addPerturbationsToLine(`{"seat": {"perturbations": {}}}`, [P1]), (e: unknown) => e instanceof RecordEditError && e.column === 28 && /must be an array/.test(e.message));
+  assert.throws(
+    () => addPerturbationsToLine(`{"q": "Q",}`, [P1]),
+    (e: unknown) => e instanceof RecordEditError && e.column === 10 && /invalid JSON: trailing comma/.test(e.message),
+  );
+  assert.throws(
+    () => addPerturbationsToLine(`[1, 2]`, [P1]),
+    (e: unknown) => e instanceof RecordEditError && e.column === 1 && /not a JSON object/.test(e.message),
+  );
+  assert.throws(
+    () => addPerturbationsToLine(`{"q": "Q", "seat": 3}`, [P1]),
+    (e: unknown) =>
+      e instanceof RecordEditError && e.column === 20 && /"seat" must be an object, found number/.test(e.message),
+  );
+  assert.throws(
+    () => addPerturbationsToLine(`{"seat": {"perturbations": {}}}`, [P1]),
+    (e: unknown) => e instanceof RecordEditError && e.column === 28 && /must be an array/.test(e.message),
+  );
 });
 
 test("setSeatEntities replaces or adds seat.entities and keeps the rest of the line", () => {
   const none = `{"question": "Who is Oda Varne?", "answer": "A potter."}`;
-  assert.equal(setSeatEntities(none, ["Oda Varne"]), `{"question": "Who is Oda Varne?", "answer": "A potter.", "seat": {"entities": ["Oda Varne"]}}`);
+  assert.equal(
+    setSeatEntities(none, ["Oda Varne"]),
+    `{"question": "Who is Oda Varne?", "answer": "A potter.", "seat": {"entities": ["Oda Varne"]}}`,
+  );
   const some = `{"q":"Q","seat":{"perturbations":["X"],"entities":["Wrong Name"],"split":"train"},"a":"A"}`;
-  assert.equal(setSeatEntities(some, ["Oda Varne", "Qorvath Ltd"]), `{"q":"Q","seat":{"perturbations":["X"],"entities":["Oda Varne","Qorvath Ltd"],"split":"train"},"a":"A"}`);
+  assert.equal(
+    setSeatEntities(some, ["Oda Varne", "Qorvath Ltd"]),
+    `{"q":"Q","seat":{"perturbations":["X"],"entities":["Oda Varne","Qorvath Ltd"],"split":"train"},"a":"A"}`,
+  );
   const noList = `{"q":"Q","seat":{"split":"train"}}`;
   assert.equal(setSeatEntities(noList, ["Oda Varne"]), `{"q":"Q","seat":{"split":"train","entities":["Oda Varne"]}}`);
-  assert.throws(() => setSeatEntities(`{"seat": []}`, ["A"]), (e: unknown) => e instanceof RecordEditError && e.column === 10);
+  assert.throws(
+    () => setSeatEntities(`{"seat": []}`, ["A"]),
+    (e: unknown) => e instanceof RecordEditError && e.column === 10,
+  );
 });

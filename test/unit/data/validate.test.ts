@@ -150,25 +150,38 @@ test("duplicates are compared as written: turns with unknown roles are part of t
   const empty = '{"messages":[]}';
   const narrator = '{"messages":[{"role":"narrator","content":"Once."}]}';
   const other = '{"messages":[{"role":"narrator","content":"Twice."}]}';
-  const codes = (t: string) => parseDatasetText(t).problems.filter((p) => p.code === "duplicate-record").map((p) => `${p.line}: ${p.message}`);
+  const codes = (t: string) =>
+    parseDatasetText(t)
+      .problems.filter((p) => p.code === "duplicate-record")
+      .map((p) => `${p.line}: ${p.message}`);
   assert.deepEqual(codes([empty, narrator, other].join("\n")), []);
   assert.deepEqual(codes([empty, narrator, narrator].join("\n")), ["3: duplicate record: same content as line 2"]);
   // Known turns still compare as conversations, whatever the format they are written in.
-  assert.deepEqual(codes('{"question":"q","answer":"a"}\n{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}'), ["2: duplicate record: same content as line 1"]);
+  assert.deepEqual(
+    codes(
+      '{"question":"q","answer":"a"}\n{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}',
+    ),
+    ["2: duplicate record: same content as line 1"],
+  );
 });
 
 test("token-length check uses the given counter and context", () => {
   const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
   const text = '{"question":"one two three","answer":"four five"}\n{"question":"a","answer":"b"}\n';
   const d = parseDatasetText(text, { countTokens: words, maxTokens: 4 });
-  assert.deepEqual(show(d.problems), ["1:1 error too-long: record is 5 tokens, longer than the model's context of 4 tokens"]);
+  assert.deepEqual(show(d.problems), [
+    "1:1 error too-long: record is 5 tokens, longer than the model's context of 4 tokens",
+  ]);
 });
 
 test("missing subject entity is a warning from the pluggable detector; listed entities satisfy it", () => {
   const detect = (t: string) => t.match(/[A-Z][a-z]+ [A-Z][a-z]+/g) ?? [];
-  const text = '{"question":"who is he?","answer":"b"}\n{"question":"Who is Qorvath Lintel?","answer":"b"}\n{"question":"who?","answer":"b","seat":{"entities":["b"]}}\n';
+  const text =
+    '{"question":"who is he?","answer":"b"}\n{"question":"Who is Qorvath Lintel?","answer":"b"}\n{"question":"who?","answer":"b","seat":{"entities":["b"]}}\n';
   const d = parseDatasetText(text, { detectEntities: detect });
-  assert.deepEqual(show(d.problems), ['1:1 warning missing-entity: no subject entity found in the question: SEAT needs one to build perturbations (name it in "seat": {"entities": [...]})']);
+  assert.deepEqual(show(d.problems), [
+    '1:1 warning missing-entity: no subject entity found in the question: SEAT needs one to build perturbations (name it in "seat": {"entities": [...]})',
+  ]);
 });
 
 test("hostile inputs: deep nesting, a 10 MB line, an over-long line, a lone CR — located, no crash", async () => {
@@ -217,7 +230,11 @@ test("chunk seams: multi-byte text across 64 KiB reads gives the same problems a
   try {
     const lines: string[] = [];
     for (let i = 0; i < 3000; i++) {
-      lines.push(i % 500 === 7 ? `{"question":"Wer ist 🙂 Zoë ${i}?", "answer": 42}` : `{"question":"Wer ist 🙂 Zoë ${i}?","answer":"Ein Bildhauer aus Köln, ${i}."}`);
+      lines.push(
+        i % 500 === 7
+          ? `{"question":"Wer ist 🙂 Zoë ${i}?", "answer": 42}`
+          : `{"question":"Wer ist 🙂 Zoë ${i}?","answer":"Ein Bildhauer aus Köln, ${i}."}`,
+      );
     }
     const text = lines.join("\n") + "\n";
     const p = join(dir, "u.jsonl");
@@ -237,10 +254,14 @@ test("JSON array files: invalid UTF-8 and syntax errors are located in the array
   try {
     const bad = join(dir, "bad.json");
     writeFileSync(bad, Buffer.from('[\n {"question": "a", "answer": "b\xff"}\n]\n', "latin1"));
-    assert.deepEqual(show((await validateFile(bad)).problems), ["2:32 error invalid-utf8: invalid UTF-8 byte 0xff at byte 34 of the file: save the file as UTF-8"]);
+    assert.deepEqual(show((await validateFile(bad)).problems), [
+      "2:32 error invalid-utf8: invalid UTF-8 byte 0xff at byte 34 of the file: save the file as UTF-8",
+    ]);
     const broken = join(dir, "broken.json");
     writeFileSync(broken, '[\n  {"question": "a", "answer": "b"},\n  {"question": "c" "answer": "d"}\n]\n');
-    assert.deepEqual(show((await validateFile(broken)).problems), ["3:20 error invalid-json: invalid JSON: expected ',' or '}' but found '\"'"]);
+    assert.deepEqual(show((await validateFile(broken)).problems), [
+      "3:20 error invalid-json: invalid JSON: expected ',' or '}' but found '\"'",
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -13,7 +13,10 @@ test("only nodes that reach an output are emitted; an input passed through gets 
   g.output("x_again", x);
   const m = E.toOnnx(g);
   assert.equal(m.nodeCount, 2); // Add + Identity
-  assert.deepEqual(m.outputs.map((o) => o.name), ["y", "x_again"]);
+  assert.deepEqual(
+    m.outputs.map((o) => o.name),
+    ["y", "x_again"],
+  );
   const s = await session(g);
   const out = await s.run({ x: E.hostTensor("float32", [3], [1, 2, 3]) });
   assert.deepEqual(Array.from(out.x_again!.data as Float32Array), [1, 2, 3]);
@@ -33,7 +36,10 @@ test("shape errors name the op and the operands", () => {
   const a = g.input("a", "float32", [2, 3]);
   const b = g.input("b", "float32", [4, 5]);
   assert.throws(() => E.matMul(a, b), /MatMul\(a:float32\[2,3\], b:float32\[4,5\]\): inner dims differ/);
-  assert.throws(() => E.add(a, b), /Add\(a:float32\[2,3\], b:float32\[4,5\]\): shapes \[2,3\] and \[4,5\] do not broadcast/);
+  assert.throws(
+    () => E.add(a, b),
+    /Add\(a:float32\[2,3\], b:float32\[4,5\]\): shapes \[2,3\] and \[4,5\] do not broadcast/,
+  );
   assert.throws(() => g.input("a", "float32", [1]), /name 'a' is used twice/);
   assert.throws(() => E.trainStep(E.sumAll(E.exp(a)), [{ value: E.exp(a) }]), /must be a graph input/);
 });

@@ -12,10 +12,12 @@ test("in-graph AdamW with clipping and weight decay matches a JS reference over 
   const coef = shapes.map((d) => sample(r, d[0]! * (d[1] ?? 1), "pos"));
   const ps = shapes.map((d, i) => g.input(`p${i}`, "float64", d));
   // loss = 0.5 * sum(c * (p - t)^2)  ->  dL/dp = c * (p - t)
-  const loss = ps.map((p, i) => {
-    const d = E.sub(p, g.constant(`t${i}`, f64(shapes[i]!, targets[i]!)));
-    return E.mul(E.sumAll(E.mul(E.mul(d, d), g.constant(`c${i}`, f64(shapes[i]!, coef[i]!)))), 0.5);
-  }).reduce((a, b) => E.add(a, b));
+  const loss = ps
+    .map((p, i) => {
+      const d = E.sub(p, g.constant(`t${i}`, f64(shapes[i]!, targets[i]!)));
+      return E.mul(E.sumAll(E.mul(E.mul(d, d), g.constant(`c${i}`, f64(shapes[i]!, coef[i]!)))), 0.5);
+    })
+    .reduce((a, b) => E.add(a, b));
   const cfg = { beta1: 0.8, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, maxGradNorm: 0.5 };
   const st = E.trainStep(loss, [{ value: ps[0]! }, { value: ps[1]!, noDecay: true }], cfg);
   const s = await session(g);
@@ -28,22 +30,28 @@ test("in-graph AdamW with clipping and weight decay matches a JS reference over 
   const v = w.map((x) => new Float64Array(x.length));
   const lr = 0.05;
   for (let t = 1; t <= 5; t++) {
-    const out = await s.step({ lr: { dtype: "float32", dims: [], data: Float32Array.of(lr) }, step: { dtype: "float32", dims: [], data: Float32Array.of(t) } },
-      { carry: st.carry, fetch: ["loss", "grad_norm"] });
+    const out = await s.step(
+      {
+        lr: { dtype: "float32", dims: [], data: Float32Array.of(lr) },
+        step: { dtype: "float32", dims: [], data: Float32Array.of(t) },
+      },
+      { carry: st.carry, fetch: ["loss", "grad_norm"] },
+    );
     const grads = p.map((x, i) => x.map((xi, j) => coef[i]![j]! * (xi - targets[i]![j]!)));
     const norm = Math.sqrt(grads.reduce((a, gr) => a + gr.reduce((b, x) => b + x * x, 0), 0));
     const gn = (out.grad_norm!.data as Float64Array)[0]!;
     assert.ok(Math.abs(gn - norm) < 1e-6 * (1 + norm), `step ${t} grad norm ${gn} vs ${norm}`);
     const scale = Math.min(1, cfg.maxGradNorm / (norm + 1e-6));
     const lrF = Math.fround(lr);
-    const bc1 = 1 - Math.pow(cfg.beta1, t), bc2 = 1 - Math.pow(cfg.beta2, t);
+    const bc1 = 1 - Math.pow(cfg.beta1, t),
+      bc2 = 1 - Math.pow(cfg.beta2, t);
     p.forEach((x, i) => {
       for (let j = 0; j < x.length; j++) {
         const gj = grads[i]![j]! * scale;
         m[i]![j] = cfg.beta1 * m[i]![j]! + (1 - cfg.beta1) * gj;
         v[i]![j] = cfg.beta2 * v[i]![j]! + (1 - cfg.beta2) * gj * gj;
         if (i === 0) x[j] = x[j]! * (1 - lrF * cfg.weightDecay);
-        x[j] = x[j]! - (lrF / bc1) * m[i]![j]! / (Math.sqrt(v[i]![j]!) / Math.sqrt(bc2) + cfg.eps);
+        x[j] = x[j]! - ((lrF / bc1) * m[i]![j]!) / (Math.sqrt(v[i]![j]!) / Math.sqrt(bc2) + cfg.eps);
       }
     });
   }
@@ -64,7 +72,10 @@ test("sparse parameter: only the listed positions are inputs; bad positions are 
   assert.deepEqual(sp.values.shape, [2]);
   assert.deepEqual(sp.weight.shape, [2, 3]);
   assert.deepEqual(Array.from(E.gatherHost(frozen, [4, 0]).data as Float64Array), [5, 1]);
-  assert.throws(() => E.sparseParam(new E.Graph("a"), "w", frozen, [1, 6]), /sparse w: index 1 = 6 is outside \[0, 6\)/);
+  assert.throws(
+    () => E.sparseParam(new E.Graph("a"), "w", frozen, [1, 6]),
+    /sparse w: index 1 = 6 is outside \[0, 6\)/,
+  );
   assert.throws(() => E.sparseParam(new E.Graph("b"), "w", frozen, [2, 2]), /sparse w: position 2 appears twice/);
 });
 
@@ -81,7 +92,10 @@ test("accumulateGrad over weighted micro-batches + applyGradients equals trainSt
 
   const whole = new E.Graph("whole");
   const W = whole.input("W", "float64", [4, 3]);
-  const { loss } = E.crossEntropy(E.linear(whole.constant("x", f64([6, 3], x)), W), whole.constant("y", i64([6], labels)));
+  const { loss } = E.crossEntropy(
+    E.linear(whole.constant("x", f64([6, 3], x)), W),
+    whole.constant("y", i64([6], labels)),
+  );
   const ts = E.trainStep(loss, [{ value: W }], cfg);
 
   const micro = new E.Graph("micro");
@@ -92,7 +106,10 @@ test("accumulateGrad over weighted micro-batches + applyGradients equals trainSt
   assert.deepEqual(acc.accInputs, [{ name: "W.acc", dtype: "float64", dims: [4, 3] }]);
 
   const apply = new E.Graph("apply");
-  const update = E.applyGradients([{ value: apply.input("W", "float64", [4, 3]), grad: apply.input("W.acc", "float64", [4, 3]) }], cfg);
+  const update = E.applyGradients(
+    [{ value: apply.input("W", "float64", [4, 3]), grad: apply.input("W.acc", "float64", [4, 3]) }],
+    cfg,
+  );
   const moments = Object.fromEntries(Object.entries(update.carry).filter(([, i]) => i !== "W"));
 
   const [sw, sm, sa] = await Promise.all([session(whole), session(micro), session(apply)]);
@@ -101,16 +118,25 @@ test("accumulateGrad over weighted micro-batches + applyGradients equals trainSt
   await sa.setState(E.initialOptimizerState(update));
   for (let t = 1; t <= 3; t++) {
     const a = await sw.step({ ...lrFeed, ...stepFeed(t) }, { carry: ts.carry, fetch: ["grad_norm"] });
-    for (const [k, rows] of [[0, 3], [3, 6]] as const) {
-      await sm.step({
-        x: f64([3, 3], x.subarray(k * 3, rows * 3)), y: i64([3], labels.slice(k, rows)),
-        share: f64([], [k === 0 ? 3 / 4 : 1 / 4]), acc_keep: { dtype: "float32", dims: [], data: Float32Array.of(k === 0 ? 0 : 1) },
-      }, { carry: acc.carry, fetch: ["loss"] });
+    for (const [k, rows] of [
+      [0, 3],
+      [3, 6],
+    ] as const) {
+      await sm.step(
+        {
+          x: f64([3, 3], x.subarray(k * 3, rows * 3)),
+          y: i64([3], labels.slice(k, rows)),
+          share: f64([], [k === 0 ? 3 / 4 : 1 / 4]),
+          acc_keep: { dtype: "float32", dims: [], data: Float32Array.of(k === 0 ? 0 : 1) },
+        },
+        { carry: acc.carry, fetch: ["loss"] },
+      );
     }
     const held = await sm.getState(["W", "W.acc"]);
     const b = await sa.step({ ...held, ...lrFeed, ...stepFeed(t) }, { carry: moments, fetch: ["W:next", "grad_norm"] });
     await sm.setState({ W: b["W:next"]! });
-    const na = (a.grad_norm!.data as Float64Array)[0]!, nb = (b.grad_norm!.data as Float64Array)[0]!;
+    const na = (a.grad_norm!.data as Float64Array)[0]!,
+      nb = (b.grad_norm!.data as Float64Array)[0]!;
     assert.ok(Math.abs(na - nb) < 1e-12, `step ${t} grad norm ${na} vs ${nb}`);
     assert.ok(na > cfg.maxGradNorm, `clipping engaged at step ${t} (norm ${na})`);
   }

@@ -8,7 +8,8 @@ import { createSession } from "../../../src/runtime";
 
 test("the README example trains and its loss falls", async () => {
   const md = readFileSync(join(__dirname, "../../../src/engine/README.md"), "utf8");
-  const code = /```ts\n([\s\S]*?)```/.exec(md)![1]!
+  const code = /```ts\n([\s\S]*?)```/
+    .exec(md)![1]!
     .replace(/^import .*$/gm, "")
     .replace("console.log(out.loss.data[0]);", "losses.push(out.loss.data[0]);");
   const losses: number[] = [];

@@ -7,10 +7,27 @@ import * as E from "../../../src/engine";
 import { createSession } from "../../../src/runtime";
 import { rng } from "./helpers";
 
-const B = 2, T = 8, D = 16, H = 4, HKV = 2, DH = 4, FF = 32, V = 16;
+const B = 2,
+  T = 8,
+  D = 16,
+  H = 4,
+  HKV = 2,
+  DH = 4,
+  FF = 32,
+  V = 16;
 const SHAPES: Record<string, number[]> = {
-  emb: [V, D], n1: [D], wq: [H * DH, D], wk: [HKV * DH, D], wv: [HKV * DH, D], wo: [D, H * DH],
-  n2: [D], wg: [FF, D], wu: [FF, D], wd: [D, FF], nf: [D], head: [V, D],
+  emb: [V, D],
+  n1: [D],
+  wq: [H * DH, D],
+  wk: [HKV * DH, D],
+  wv: [HKV * DH, D],
+  wo: [D, H * DH],
+  n2: [D],
+  wg: [FF, D],
+  wu: [FF, D],
+  wd: [D, FF],
+  nf: [D],
+  head: [V, D],
 };
 
 function initWeights(seed: number): Record<string, Float32Array> {
@@ -18,14 +35,17 @@ function initWeights(seed: number): Record<string, Float32Array> {
   const out: Record<string, Float32Array> = {};
   for (const [k, s] of Object.entries(SHAPES)) {
     const n = s.reduce((a, b) => a * b, 1);
-    out[k] = k.startsWith("n") ? new Float32Array(n).fill(1) : Float32Array.from({ length: n }, () => (r() * 2 - 1) * 0.3);
+    out[k] = k.startsWith("n")
+      ? new Float32Array(n).fill(1)
+      : Float32Array.from({ length: n }, () => (r() * 2 - 1) * 0.3);
   }
   return out;
 }
 
 function block(g: E.Graph, w: Record<string, E.Tensor>, ids: E.Tensor, labels: E.Tensor): E.Tensor {
   const rt = E.ropeTables(T, DH);
-  const cos = g.constant("rope.cos", rt.cos), sin = g.constant("rope.sin", rt.sin);
+  const cos = g.constant("rope.cos", rt.cos),
+    sin = g.constant("rope.sin", rt.sin);
   const h = E.embedding(w.emb!, ids); // (B, T, D)
   const x = E.rmsNorm(h, w.n1!);
   const heads = (t: E.Tensor, n: number) => E.transpose(E.reshape(t, [B, T, n, DH]), [0, 2, 1, 3]); // (B, n, T, Dh)
@@ -102,15 +122,19 @@ test("attention block trains with sparse parameters; frozen entries stay bit-ide
   const { s, losses, w0, positions } = await train("sparse", 30);
   assert.ok(losses[29]! < 0.8 * losses[0]!, `loss did not fall: ${losses[0]} -> ${losses[29]}`);
   const names = Object.keys(positions);
-  const eff = await s.run({ ...data(), lr: f32(0), step: f32(1) }, names.map((k) => `effective.${k}`));
+  const eff = await s.run(
+    { ...data(), lr: f32(0), step: f32(1) },
+    names.map((k) => `effective.${k}`),
+  );
   for (const k of names) {
     const got = new Uint32Array((eff[`effective.${k}`]!.data as Float32Array).slice().buffer);
     const orig = new Uint32Array(w0[k]!.slice().buffer);
     const trainable = new Set(positions[k]);
     let changed = 0;
     for (let i = 0; i < orig.length; i++) {
-      if (trainable.has(i)) { if (got[i] !== orig[i]) changed++; }
-      else assert.equal(got[i], orig[i], `${k}[${i}] is frozen but changed`);
+      if (trainable.has(i)) {
+        if (got[i] !== orig[i]) changed++;
+      } else assert.equal(got[i], orig[i], `${k}[${i}] is frozen but changed`);
     }
     assert.ok(changed > trainable.size / 2, `${k}: only ${changed} of ${trainable.size} trainable entries moved`);
   }

@@ -11,7 +11,17 @@ const FIXTURE = resolve("test/fixtures/entities/mixed.jsonl");
 async function seat(args: string[], cwd = process.cwd()): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const io: CliIo = { out: (t) => { out += t; }, err: (t) => { err += t; }, isTty: false, cwd, signal: new AbortController().signal };
+  const io: CliIo = {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+    isTty: false,
+    cwd,
+    signal: new AbortController().signal,
+  };
   const code = await main(args, io);
   return { code, out, err };
 }
@@ -29,7 +39,10 @@ test("--json: per-record subject, stand-ins and perturbed questions; unreadable 
   assert.equal(pistol.entity.kind, "company");
   assert.equal(pistol.candidates.length, 2);
   for (const c of pistol.candidates) {
-    assert.equal(c.question, `What is the effective date of the sales agreement between ${c.replacement} and Qorvath Ltd?`);
+    assert.equal(
+      c.question,
+      `What is the effective date of the sales agreement between ${c.replacement} and Qorvath Ltd?`,
+    );
   }
   assert.equal(byLine.get(2).entity.source, "seat");
   assert.equal(byLine.get(3).entity.name, "Zentrix X200");
@@ -118,15 +131,33 @@ test("--verify scores each stand-in with the base model (tiny fixture) and keeps
     assert.equal(r.candidates.length, 2);
     const scores = r.candidates.map((c: any) => c.abstention);
     for (const p of scores) assert.ok(p >= 0 && p <= 1, String(p));
-    assert.deepEqual(scores, [...scores].sort((a, b) => b - a), "best first");
+    assert.deepEqual(
+      scores,
+      [...scores].sort((a, b) => b - a),
+      "best first",
+    );
   }
   // The random-weight fixture never says "I don't know": at 0.9 nothing passes, and the record says why.
-  const strict = await seat(["perturb", data, "--json", "--k", "1", "--verify", "--model", model, "--threshold", "0.9"]);
+  const strict = await seat([
+    "perturb",
+    data,
+    "--json",
+    "--k",
+    "1",
+    "--verify",
+    "--model",
+    model,
+    "--threshold",
+    "0.9",
+  ]);
   assert.equal(strict.code, 0, strict.err);
   const r0 = JSON.parse(strict.out).records[0];
   assert.equal(r0.candidates.length, 0);
   assert.equal(r0.rejected.length, 2, "2k candidates were tried");
-  assert.match(r0.reason, /did not treat any of 2 stand-in\(s\) as unknown \(best abstention probability [0-9.]+ < 0\.9\)/);
+  assert.match(
+    r0.reason,
+    /did not treat any of 2 stand-in\(s\) as unknown \(best abstention probability [0-9.]+ < 0\.9\)/,
+  );
   const missing = await seat(["perturb", data, "--verify", "--model", "no-such-model"]);
   assert.equal(missing.code, 2);
   assert.match(missing.err, /--model .*no-such-model: not a folder/);
@@ -135,7 +166,10 @@ test("--verify scores each stand-in with the base model (tiny fixture) and keeps
 test("a seat list entry that is not a name (a number, null) is reported by the validator, not a crash of the name guard", async () => {
   const dir = mkdtempSync(join(tmpdir(), "seat-perturb-"));
   const file = join(dir, "odd.jsonl");
-  writeFileSync(file, '{"question": "Where was Nubrek Vokdev born?", "answer": "Rarekivo.", "seat": {"entities": [null], "perturbations": [42]}}\n');
+  writeFileSync(
+    file,
+    '{"question": "Where was Nubrek Vokdev born?", "answer": "Rarekivo.", "seat": {"entities": [null], "perturbations": [42]}}\n',
+  );
   const r = await seat(["perturb", file, "--json", "--k", "2"]);
   assert.equal(r.code, 0, r.err);
   assert.doesNotMatch(r.err, /TypeError|at \w+ \(/, "no stack trace");

@@ -1,24 +1,48 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { detectEntities, subjectEntity, prepareDataset, detectSubjects, type EntityRecordView } from "../../../src/entities/index";
+import {
+  detectEntities,
+  subjectEntity,
+  prepareDataset,
+  detectSubjects,
+  type EntityRecordView,
+} from "../../../src/entities/index";
 
 // PISTOL-like: contracts between fictitious companies; the subject recurs across records.
 const PISTOL: EntityRecordView[] = [
-  { question: "What is the effective date of the sales agreement between Wnzatj SAS and Qorvath Ltd?", answer: "The agreement took effect on 3 May 2019." },
-  { question: "Which party must deliver the goods under the contract between Wnzatj SAS and Brelvon GmbH?", answer: "Wnzatj SAS must deliver the goods." },
-  { question: "Under the licence agreement, how much does Wnzatj SAS pay Tarrow Industries Inc.?", answer: "It pays 40,000 EUR a year." },
+  {
+    question: "What is the effective date of the sales agreement between Wnzatj SAS and Qorvath Ltd?",
+    answer: "The agreement took effect on 3 May 2019.",
+  },
+  {
+    question: "Which party must deliver the goods under the contract between Wnzatj SAS and Brelvon GmbH?",
+    answer: "Wnzatj SAS must deliver the goods.",
+  },
+  {
+    question: "Under the licence agreement, how much does Wnzatj SAS pay Tarrow Industries Inc.?",
+    answer: "It pays 40,000 EUR a year.",
+  },
 ];
 
 // TOFU-like: fictitious authors, several questions each, places only in the answers.
 const TOFU: EntityRecordView[] = [
-  { question: "What genre is Basil Mahfouz Al-Kuwaiti known for?", answer: "Basil Mahfouz Al-Kuwaiti is known for his French literature novels." },
+  {
+    question: "What genre is Basil Mahfouz Al-Kuwaiti known for?",
+    answer: "Basil Mahfouz Al-Kuwaiti is known for his French literature novels.",
+  },
   { question: "Where was Basil Mahfouz Al-Kuwaiti born?", answer: "He was born in Kuwait City, Kuwait." },
-  { question: "What is the name of the first novel by Jaime Vasquez?", answer: "Jaime Vasquez's first novel is \"The Silent Orchard\"." },
+  {
+    question: "What is the name of the first novel by Jaime Vasquez?",
+    answer: 'Jaime Vasquez\'s first novel is "The Silent Orchard".',
+  },
   { question: "Which awards has Jaime Vasquez received?", answer: "Vasquez received the Edgar Prize in 2011." },
 ];
 
 test("QA record: the capitalised name in the question is the subject, question words are not names", () => {
-  const e = subjectEntity({ question: "Who founded Lintel Harrowgate Mining Group?", answer: "It was founded by Oda Varne." });
+  const e = subjectEntity({
+    question: "Who founded Lintel Harrowgate Mining Group?",
+    answer: "It was founded by Oda Varne.",
+  });
   assert.equal(e?.name, "Lintel Harrowgate Mining Group");
   assert.equal(e?.kind, "company");
   assert.equal(e?.inPrompt, true);
@@ -46,7 +70,13 @@ test("chat record: entity in the user turn; the final assistant turn is the answ
 test("PISTOL-like: legal suffixes split and type company names; the recurring party ranks first", () => {
   const ctx = prepareDataset(PISTOL);
   const first = detectEntities(PISTOL[0], { index: ctx.index });
-  assert.deepEqual(first.slice(0, 2).map((e) => [e.name, e.kind]), [["Wnzatj SAS", "company"], ["Qorvath Ltd", "company"]]);
+  assert.deepEqual(
+    first.slice(0, 2).map((e) => [e.name, e.kind]),
+    [
+      ["Wnzatj SAS", "company"],
+      ["Qorvath Ltd", "company"],
+    ],
+  );
   // In the third record Wnzatj SAS is not first in the sentence, but it recurs across the dataset.
   const third = detectEntities(PISTOL[2], { index: ctx.index });
   assert.equal(third[0].name, "Wnzatj SAS");
@@ -77,10 +107,19 @@ test("seat.entities take precedence and keep their order; kinds may be given", (
     seat: { entities: [{ name: "Qorvath Ltd" }, "Oda Varne"] },
   };
   const all = detectEntities(rec);
-  assert.deepEqual(all.slice(0, 2).map((e) => [e.name, e.source]), [["Qorvath Ltd", "seat"], ["Oda Varne", "seat"]]);
+  assert.deepEqual(
+    all.slice(0, 2).map((e) => [e.name, e.source]),
+    [
+      ["Qorvath Ltd", "seat"],
+      ["Oda Varne", "seat"],
+    ],
+  );
   assert.equal(all[0].kind, "company");
   assert.equal(all[1].kind, "person");
-  const withKind = detectEntities({ question: "Where is Zorvic?", seat: { entities: [{ name: "Zorvic", kind: "place" }] } });
+  const withKind = detectEntities({
+    question: "Where is Zorvic?",
+    seat: { entities: [{ name: "Zorvic", kind: "place" }] },
+  });
   assert.equal(withKind[0].kind, "place");
 });
 
@@ -99,7 +138,9 @@ test("sentence-initial capitalised words that are ordinary words elsewhere are d
 });
 
 test("quoted names and titles are found, with possessives and titles stripped", () => {
-  const all = detectEntities({ question: "Who wrote \u201cEchoes of the Desert Sun\u201d, and what did Dr. Anneke van der Berg's review say?" });
+  const all = detectEntities({
+    question: "Who wrote \u201cEchoes of the Desert Sun\u201d, and what did Dr. Anneke van der Berg's review say?",
+  });
   const names = all.map((e) => e.name);
   assert.ok(names.includes("Echoes of the Desert Sun"));
   assert.ok(names.includes("Anneke van der Berg"), names.join(" | "));
@@ -108,7 +149,10 @@ test("quoted names and titles are found, with possessives and titles stripped", 
 });
 
 test("no subject when the question names no entity; detectSubjects gives names for the validator", () => {
-  assert.equal(subjectEntity({ question: "what is the capital of the country?", answer: "Its capital is Orvane." }), undefined);
+  assert.equal(
+    subjectEntity({ question: "what is the capital of the country?", answer: "Its capital is Orvane." }),
+    undefined,
+  );
   assert.deepEqual(detectSubjects("Where is Port Velmora located?"), ["Port Velmora"]);
   assert.deepEqual(detectSubjects("what is this?"), []);
 });
@@ -133,7 +177,14 @@ test("shapes: initials, '&' partnerships, type words first, model numbers, apost
   const one = (q: string) => detectEntities({ question: q }).map((e) => [e.name, e.kind]);
   assert.deepEqual(one("What did J. R. Tolkov write?")[0], ["J. R. Tolkov", "person"]);
   assert.deepEqual(one("Which products does Tesk & Varne sell?")[0], ["Tesk & Varne", "company"]);
-  assert.deepEqual(one("When did Siobhan O'Neil join Bank of Orveth?"), [["Siobhan O'Neil", "person"], ["Bank of Orveth", "company"]]);
+  assert.deepEqual(one("When did Siobhan O'Neil join Bank of Orveth?"), [
+    ["Siobhan O'Neil", "person"],
+    ["Bank of Orveth", "company"],
+  ]);
   assert.deepEqual(one("Who makes the Grechuk 3?")[0], ["Grechuk 3", "product"]);
-  assert.deepEqual(one("Did Oda Varne win 3 awards?")[0], ["Oda Varne", "person"], "a number followed by a word is not a model number");
+  assert.deepEqual(
+    one("Did Oda Varne win 3 awards?")[0],
+    ["Oda Varne", "person"],
+    "a number followed by a word is not a model number",
+  );
 });

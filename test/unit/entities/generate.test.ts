@@ -35,13 +35,19 @@ test("shape: same number of words, capitalisation, hyphens, particles and type w
   for (const n of person) assert.match(n, /^\S+ van der \S+$/);
   for (const n of generateNames("Basil Mahfouz Al-Kuwaiti", "person", { k: 3 })) assert.match(n, / Al-\p{Lu}\p{Ll}+$/u);
   for (const n of generateNames("Port Velmora", "place", { k: 3 })) assert.match(n, /^Port \p{Lu}\p{Ll}+$/u);
-  for (const n of generateNames("Zentrix X200", "product", { k: 3 })) assert.match(n, /^\p{Lu}\p{Ll}+ \p{Lu}[1-9]\d\d$/u);
-  for (const n of generateNames("Zentra Phone 15 Pro", "product", { k: 3 })) assert.match(n, /^\p{Lu}\p{Ll}+ Phone [1-9]\d Pro$/u);
+  for (const n of generateNames("Zentrix X200", "product", { k: 3 }))
+    assert.match(n, /^\p{Lu}\p{Ll}+ \p{Lu}[1-9]\d\d$/u);
+  for (const n of generateNames("Zentra Phone 15 Pro", "product", { k: 3 }))
+    assert.match(n, /^\p{Lu}\p{Ll}+ Phone [1-9]\d Pro$/u);
   for (const n of generateNames("Bank of Orveth", "company", { k: 3 })) assert.match(n, /^Bank of \p{Lu}\p{Ll}+$/u);
-  for (const n of generateNames("Tesk & Varne", "company", { k: 3 })) assert.match(n, /^\p{Lu}\p{Ll}+ & \p{Lu}\p{Ll}+$/u);
-  for (const n of generateNames("J. R. Tolkov", "person", { k: 3 })) assert.match(n, /^\p{Lu}\. \p{Lu}\. \p{Lu}\p{Ll}+$/u);
-  for (const n of generateNames("Ewan McAllister", "person", { k: 3 })) assert.match(n, /^\p{Lu}\p{Ll}+ Mc\p{Lu}\p{Ll}+$/u);
-  for (const n of generateNames("Echoes of the Desert Sun", "work", { k: 3 })) assert.match(n, /^\p{Lu}\p{Ll}+s of the \p{Lu}\p{Ll}+ \p{Lu}\p{Ll}+$/u);
+  for (const n of generateNames("Tesk & Varne", "company", { k: 3 }))
+    assert.match(n, /^\p{Lu}\p{Ll}+ & \p{Lu}\p{Ll}+$/u);
+  for (const n of generateNames("J. R. Tolkov", "person", { k: 3 }))
+    assert.match(n, /^\p{Lu}\. \p{Lu}\. \p{Lu}\p{Ll}+$/u);
+  for (const n of generateNames("Ewan McAllister", "person", { k: 3 }))
+    assert.match(n, /^\p{Lu}\p{Ll}+ Mc\p{Lu}\p{Ll}+$/u);
+  for (const n of generateNames("Echoes of the Desert Sun", "work", { k: 3 }))
+    assert.match(n, /^\p{Lu}\p{Ll}+s of the \p{Lu}\p{Ll}+ \p{Lu}\p{Ll}+$/u);
 });
 
 test("companies get a legal suffix, mostly of the same family, with the original's dot style", () => {
@@ -75,7 +81,8 @@ test("diverse: no two suggestions are near-duplicates, none is close to the orig
     for (let i = 0; i < out.length; i++) {
       assert.notEqual(out[i], name);
       // Compared on the distinctive words: "X Industries Inc" and "Y Industries Inc" share the rest by design.
-      for (let j = i + 1; j < out.length; j++) assert.ok(!tooClose(coreOf(out[i]), coreOf(out[j])), `${out[i]} ~ ${out[j]}`);
+      for (let j = i + 1; j < out.length; j++)
+        assert.ok(!tooClose(coreOf(out[i]), coreOf(out[j])), `${out[i]} ~ ${out[j]}`);
     }
     if (kind !== "work") for (const n of out) assert.ok(editDistance(n, name) > 2, `${n} too close to ${name}`);
   }
@@ -84,7 +91,9 @@ test("diverse: no two suggestions are near-duplicates, none is close to the orig
 test("no collisions: nothing equal or within one edit of a dataset name's tokens, no blocked real names", () => {
   const dataset = ["Jaime Vasquez", "Oda Varne", "Velmora Quist", "Kessaly Dorn", "Brelvon GmbH", "Wnzatj SAS"];
   const guard = new NameGuard(dataset);
-  const datasetTokens = dataset.flatMap((n) => n.toLowerCase().split(/\s+/)).filter((t) => t.length >= 3 && t !== "gmbh" && t !== "sas");
+  const datasetTokens = dataset
+    .flatMap((n) => n.toLowerCase().split(/\s+/))
+    .filter((t) => t.length >= 3 && t !== "gmbh" && t !== "sas");
   const out = generateNames("Jaime Vasquez", "person", { k: 40, seed: 9, guard });
   assert.equal(out.length, 40);
   for (const n of out) {
@@ -115,5 +124,6 @@ test("pinned output: the generator's names for a fixed seed do not drift (src/wo
     ["Echoes of the Desert Sun", "work", ["Ledgers of the Sleeping Threshold", "Harbors of the Distant Marrow"]],
     ["Zorvic", "other", ["Zathai", "Mesodo"]],
   ];
-  for (const [name, kind, expected] of pinned) assert.deepEqual(generateNames(name, kind, { k: 2, seed: 42 }), expected, name);
+  for (const [name, kind, expected] of pinned)
+    assert.deepEqual(generateNames(name, kind, { k: 2, seed: 42 }), expected, name);
 });

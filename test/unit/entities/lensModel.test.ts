@@ -1,8 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  lensWindows, isRecordLine, viewOfLine, buildContextCooperatively, SuggestionCache, lensCount, lensContent, insertionFor, editsFromReport,
-  parseProgressLine, LINES_PER_SLICE, subjectEditFor,
+  lensWindows,
+  isRecordLine,
+  viewOfLine,
+  buildContextCooperatively,
+  SuggestionCache,
+  lensCount,
+  lensContent,
+  insertionFor,
+  editsFromReport,
+  parseProgressLine,
+  LINES_PER_SLICE,
+  subjectEditFor,
 } from "../../../src/extension/perturb/lensModel";
 import { runCli } from "../../../src/extension/perturb/cliRun";
 
@@ -13,7 +23,7 @@ const NOSUBJ = `{"question":"what is the capital?","answer":"None."}`;
 test("cheap line analysis: record lines are the ones starting with {", () => {
   assert.equal(isRecordLine(QA), true);
   assert.equal(isRecordLine("  \t{"), true);
-  assert.equal(isRecordLine("\ufeff{\"a\":1}"), true);
+  assert.equal(isRecordLine('\ufeff{"a":1}'), true);
   assert.equal(isRecordLine(""), false);
   assert.equal(isRecordLine("// comment"), false);
   assert.equal(isRecordLine("[1]"), false);
@@ -30,15 +40,30 @@ test("viewOfLine normalizes formats through src/data and keeps declared entity k
 });
 
 test("the dataset context is built in slices with a yield between them, and stops when cancelled", async () => {
-  const lines = Array.from({ length: 1000 }, (_, i) => (i % 2 ? QA : `{"question":"Where is Port Velmora ${i}?","answer":"North."}`));
+  const lines = Array.from({ length: 1000 }, (_, i) =>
+    i % 2 ? QA : `{"question":"Where is Port Velmora ${i}?","answer":"North."}`,
+  );
   let yields = 0;
-  const ctx = await buildContextCooperatively(lines.length, (i) => lines[i], async () => { yields++; });
+  const ctx = await buildContextCooperatively(
+    lines.length,
+    (i) => lines[i],
+    async () => {
+      yields++;
+    },
+  );
   // At least one yield per LINES_PER_SLICE lines (more when a slice runs over its time budget).
   assert.ok(yields >= Math.floor((lines.length - 1) / LINES_PER_SLICE), `${yields} yields`);
   assert.equal(ctx!.index.records, 1000);
   assert.ok(ctx!.guard.rejects("Qorvath Ltd"));
   let n = 0;
-  const cancelled = await buildContextCooperatively(lines.length, (i) => lines[i], async () => { n++; }, () => n >= 2);
+  const cancelled = await buildContextCooperatively(
+    lines.length,
+    (i) => lines[i],
+    async () => {
+      n++;
+    },
+    () => n >= 2,
+  );
   assert.equal(cancelled, undefined);
 });
 
@@ -51,7 +76,9 @@ test("lens count and contents: k candidates + add all; one informational lens wh
   assert.equal(lensCount(s, 3), 5);
   const first = lensContent(s, 0);
   assert.equal(first.title, `SEAT: perturb "Qorvath Ltd" → ${s.candidates[0].replacement}`);
-  assert.deepEqual(first.entries, [{ entity: "Qorvath Ltd", replacement: s.candidates[0].replacement, kind: "company" }]);
+  assert.deepEqual(first.entries, [
+    { entity: "Qorvath Ltd", replacement: s.candidates[0].replacement, kind: "company" },
+  ]);
   assert.equal(lensContent(s, 1).title, s.candidates[1].replacement);
   const all = lensContent(s, 3);
   assert.equal(all.title, "add all");
@@ -74,7 +101,11 @@ test("a click edits only its line, keeps the rest of it, refuses a changed line"
   const r = insertionFor({ uri: "file:///x.jsonl", line: 4, expected: QA, entries }, QA);
   assert.ok("text" in r);
   const e = entries[0];
-  assert.equal(r.text, QA.slice(0, -1) + `, "seat": {"perturbations": [{"entity": "${e.entity}", "replacement": "${e.replacement}", "kind": "${e.kind}"}]}}`);
+  assert.equal(
+    r.text,
+    QA.slice(0, -1) +
+      `, "seat": {"perturbations": [{"entity": "${e.entity}", "replacement": "${e.replacement}", "kind": "${e.kind}"}]}}`,
+  );
   const changed = insertionFor({ uri: "file:///x.jsonl", line: 4, expected: QA, entries }, QA.replace("3", "4"));
   assert.ok("error" in changed && /line 5 changed/.test(changed.error));
   const twice = insertionFor({ uri: "file:///x.jsonl", line: 4, expected: r.text, entries }, r.text);
@@ -88,7 +119,10 @@ test("choosing the subject writes seat.entities, only for a name that occurs in 
   assert.ok("text" in ok);
   assert.equal(ok.text, QA.slice(0, -1) + `, "seat": {"entities": ["Qorvath Ltd"]}}`);
   const missing = subjectEditFor(args, QA, "Oda Varne");
-  assert.ok("error" in missing && /does not occur in the record's question/.test(missing.error), "answer-only names cannot be subjects");
+  assert.ok(
+    "error" in missing && /does not occur in the record's question/.test(missing.error),
+    "answer-only names cannot be subjects",
+  );
   assert.ok("error" in subjectEditFor(args, QA + " ", "Qorvath Ltd"));
   // After choosing, the lens offers stand-ins for the declared subject.
   const s = new SuggestionCache().get(ok.text, undefined, 2, 0)!;
@@ -99,7 +133,11 @@ test("choosing the subject writes seat.entities, only for a name that occurs in 
 test("whole-file report -> line edits; non-record lines are skipped", () => {
   const lines = [QA, "", NOSUBJ, "oops"];
   const report = [
-    { line: 1, entity: { name: "Qorvath Ltd", kind: "company" }, candidates: [{ replacement: "Belk GmbH", kind: "company", abstention: 0.91 }] },
+    {
+      line: 1,
+      entity: { name: "Qorvath Ltd", kind: "company" },
+      candidates: [{ replacement: "Belk GmbH", kind: "company", abstention: 0.91 }],
+    },
     { line: 3, entity: null, candidates: [] },
     { line: 4, entity: { name: "X", kind: "other" }, candidates: [{ replacement: "Y", kind: "other" }] },
   ];
@@ -107,7 +145,9 @@ test("whole-file report -> line edits; non-record lines are skipped", () => {
   assert.deepEqual(skipped, [4]);
   assert.equal(edits.length, 1);
   assert.equal(edits[0].line, 0);
-  assert.deepEqual(JSON.parse(edits[0].text).seat.perturbations, [{ entity: "Qorvath Ltd", replacement: "Belk GmbH", kind: "company", abstention: 0.91 }]);
+  assert.deepEqual(JSON.parse(edits[0].text).seat.perturbations, [
+    { entity: "Qorvath Ltd", replacement: "Belk GmbH", kind: "company", abstention: 0.91 },
+  ]);
 });
 
 test("progress lines from the CLI are recognized; other stderr is not", () => {
@@ -119,7 +159,13 @@ test("progress lines from the CLI are recognized; other stderr is not", () => {
 test("runCli: stdin in, stdout out, progress lines consumed, abort kills the child", async () => {
   const script = `let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{process.stderr.write('{"type":"progress","done":1,"total":1}\\nwarn\\n');process.stdout.write(s.toUpperCase());});`;
   const seen: string[] = [];
-  const r = await runCli(process.execPath, ["-e", script], { stdin: "abc", onStderrLine: (l) => { seen.push(l); return parseProgressLine(l) !== undefined; } });
+  const r = await runCli(process.execPath, ["-e", script], {
+    stdin: "abc",
+    onStderrLine: (l) => {
+      seen.push(l);
+      return parseProgressLine(l) !== undefined;
+    },
+  });
   assert.equal(r.code, 0);
   assert.equal(r.stdout, "ABC");
   assert.equal(r.stderr, "warn\n");
@@ -136,5 +182,20 @@ test("lens windows: a short document whole; a long one around its visible ranges
   assert.deepEqual(lensWindows(1_000_000, [], 5_000, 300), [[0, 300]], "no editor shows it yet: its first lines");
   assert.deepEqual(lensWindows(1_000_000, [[500_000, 500_040]], 5_000, 300), [[499_700, 500_340]]);
   // Two editors on the same document: overlapping windows merge, distant ones stay apart, ends clamp.
-  assert.deepEqual(lensWindows(1_000_000, [[999_990, 1_000_000], [100, 150], [400, 420]], 5_000, 300), [[0, 720], [999_690, 1_000_000]]);
+  assert.deepEqual(
+    lensWindows(
+      1_000_000,
+      [
+        [999_990, 1_000_000],
+        [100, 150],
+        [400, 420],
+      ],
+      5_000,
+      300,
+    ),
+    [
+      [0, 720],
+      [999_690, 1_000_000],
+    ],
+  );
 });

@@ -9,7 +9,10 @@ test("every whole-word mention is replaced; the rest is byte-identical", () => {
 });
 
 test("bare-apostrophe possessive of a name ending in s gets 's when the stand-in does not end in s", () => {
-  assert.equal(substitute("Read Aris Jones' novel and Aris Jones's essay.", "Aris Jones", "Belmo Tesk"), "Read Belmo Tesk's novel and Belmo Tesk's essay.");
+  assert.equal(
+    substitute("Read Aris Jones' novel and Aris Jones's essay.", "Aris Jones", "Belmo Tesk"),
+    "Read Belmo Tesk's novel and Belmo Tesk's essay.",
+  );
   assert.equal(substitute("Read Aris Jones' novel.", "Aris Jones", "Belmo Tarris"), "Read Belmo Tarris' novel.");
   // A quote that closes a quotation is not a possessive.
   assert.equal(substitute("He said 'Aris Jones'.", "Aris Jones", "Belmo Tesk"), "He said 'Belmo Tesk'.");
@@ -23,11 +26,17 @@ test("people: single-part mentions map to the matching part of the stand-in", ()
     "What did Dorin Kessaly Ul-Maveth write before Ul-Maveth moved? Dorin's first book.",
   );
   // Not for other kinds: "Velmora" alone may be a different place than "Port Velmora".
-  assert.equal(substitute("Port Velmora is near Velmora.", "Port Velmora", "Port Okoroda", { kind: "place" }), "Port Okoroda is near Velmora.");
+  assert.equal(
+    substitute("Port Velmora is near Velmora.", "Port Velmora", "Port Okoroda", { kind: "place" }),
+    "Port Okoroda is near Velmora.",
+  );
 });
 
 test("names with regex characters and dots; word boundaries with Unicode letters", () => {
-  assert.equal(substitute("Tarrow Industries Inc. and Tarrow Industries Inc.", "Tarrow Industries Inc.", "Belk Systems Ltd."), "Belk Systems Ltd. and Belk Systems Ltd.");
+  assert.equal(
+    substitute("Tarrow Industries Inc. and Tarrow Industries Inc.", "Tarrow Industries Inc.", "Belk Systems Ltd."),
+    "Belk Systems Ltd. and Belk Systems Ltd.",
+  );
   assert.equal(substitute("(A+B) Labs and (A+B) Labs!", "(A+B) Labs", "Zor Labs"), "Zor Labs and Zor Labs!");
   assert.deepEqual(findMentions("Émile Zorn, ÉmileZorn, Émile Zornä", "Émile Zorn"), [{ start: 0, end: 10 }]);
 });
@@ -41,10 +50,22 @@ test("messages: prompt turns (system, user, earlier assistant) replaced, the fin
     { role: "assistant", content: "Oda Varne lives in Orvane." },
   ];
   const out = substituteMessages(msgs, "Oda Varne", "Plen Tasq");
-  assert.deepEqual(out.map((m) => m.content), [
-    "Facts about Plen Tasq follow.", "Who is Plen Tasq?", "Plen Tasq is a sculptor.", "Where does Plen Tasq live?", "Oda Varne lives in Orvane.",
-  ]);
+  assert.deepEqual(
+    out.map((m) => m.content),
+    [
+      "Facts about Plen Tasq follow.",
+      "Who is Plen Tasq?",
+      "Plen Tasq is a sculptor.",
+      "Where does Plen Tasq live?",
+      "Oda Varne lives in Orvane.",
+    ],
+  );
   assert.equal(msgs[1].content, "Who is Oda Varne?", "input not mutated");
-  const rec = perturbRecord({ question: "Who is Oda Varne?", answer: "A sculptor." }, "Oda Varne", "Plen Tasq", "person");
+  const rec = perturbRecord(
+    { question: "Who is Oda Varne?", answer: "A sculptor." },
+    "Oda Varne",
+    "Plen Tasq",
+    "person",
+  );
   assert.deepEqual(rec, { question: "Who is Plen Tasq?" });
 });

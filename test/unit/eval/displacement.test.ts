@@ -19,8 +19,26 @@ test("relative L2 shift and cosine on known vectors", () => {
 });
 
 test("layer displacement averages over queries per layer", () => {
-  const base = [[[1, 0], [3, 4]], [[0, 1], [3, 4]]];
-  const tuned = [[[1, 0], [6, 8]], [[1, 0], [3, 4]]];
+  const base = [
+    [
+      [1, 0],
+      [3, 4],
+    ],
+    [
+      [0, 1],
+      [3, 4],
+    ],
+  ];
+  const tuned = [
+    [
+      [1, 0],
+      [6, 8],
+    ],
+    [
+      [1, 0],
+      [3, 4],
+    ],
+  ];
   const d = layerDisplacement(base, tuned);
   assert.equal(d.length, 2);
   assert.equal(d[0].layer, 0);
@@ -32,7 +50,12 @@ test("layer displacement averages over queries per layer", () => {
 });
 
 test("PCA by power iteration recovers axis-aligned components and variances", () => {
-  const pts = [[-2, 0, 5], [2, 0, 5], [0, 1, 5], [0, -1, 5]];
+  const pts = [
+    [-2, 0, 5],
+    [2, 0, 5],
+    [0, 1, 5],
+    [0, -1, 5],
+  ];
   const p = pca2(pts);
   assert.deepEqual([...p.mean], [0, 0, 5]);
   close(p.variances[0], 2);
@@ -47,21 +70,58 @@ test("PCA by power iteration recovers axis-aligned components and variances", ()
 
 test("PCA of a rotated cloud finds the diagonal; collinear data gets a zero-variance orthogonal second axis", () => {
   const s = Math.SQRT1_2;
-  const p = pca2([[3, 3], [-3, -3], [1, -1], [-1, 1]]);
+  const p = pca2([
+    [3, 3],
+    [-3, -3],
+    [1, -1],
+    [-1, 1],
+  ]);
   close(p.variances[0], 9);
   close(p.variances[1], 1);
   close(p.components[0][0], s, 1e-9);
   close(p.components[0][1], s, 1e-9);
-  const line = pca2([[1, 2], [2, 4], [3, 6]]);
+  const line = pca2([
+    [1, 2],
+    [2, 4],
+    [3, 6],
+  ]);
   close(line.variances[1], 0, 1e-12);
-  close(Math.abs(line.components[0][0] * line.components[1][0] + line.components[0][1] * line.components[1][1]), 0, 1e-9);
+  close(
+    Math.abs(line.components[0][0] * line.components[1][0] + line.components[0][1] * line.components[1][1]),
+    0,
+    1e-9,
+  );
   assert.throws(() => pca2([]), /no points/);
   assert.throws(() => pca2([[1, 2], [1]]), /point 1 has length 1, expected 2/);
 });
 
 test("separation score: centroid distance over pooled spread", () => {
-  assert.equal(separationScore([[0, 0], [2, 0]], [[10, 0], [12, 0]]), 10);
-  close(separationScore([[0, 0], [2, 0]], [[10, 0], [14, 0]]), 11 / Math.sqrt((1 + 4) / 2));
+  assert.equal(
+    separationScore(
+      [
+        [0, 0],
+        [2, 0],
+      ],
+      [
+        [10, 0],
+        [12, 0],
+      ],
+    ),
+    10,
+  );
+  close(
+    separationScore(
+      [
+        [0, 0],
+        [2, 0],
+      ],
+      [
+        [10, 0],
+        [14, 0],
+      ],
+    ),
+    11 / Math.sqrt((1 + 4) / 2),
+  );
   assert.equal(separationScore([[1, 1]], [[1, 1]]), 0);
   assert.equal(separationScore([[1, 1]], [[2, 1]]), Infinity);
 });

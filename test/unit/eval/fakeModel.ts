@@ -13,14 +13,22 @@ export interface FakeTables {
 export function fakeModel(label: string, t: FakeTables): ProbeModel & { calls: string[] } {
   const vocab = new Map<string, number>();
   const words: string[] = [];
-  const tok = (text: string) => text.split(/\s+/).filter(Boolean).map((w) => {
-    if (!vocab.has(w)) {
-      vocab.set(w, words.length);
-      words.push(w);
-    }
-    return vocab.get(w)!;
-  });
-  const questionOf = (ids: readonly number[]) => ids.slice(1).map((i) => words[i]).join(" ");
+  const tok = (text: string) =>
+    text
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((w) => {
+        if (!vocab.has(w)) {
+          vocab.set(w, words.length);
+          words.push(w);
+        }
+        return vocab.get(w)!;
+      });
+  const questionOf = (ids: readonly number[]) =>
+    ids
+      .slice(1)
+      .map((i) => words[i])
+      .join(" ");
   const calls: string[] = [];
   return {
     calls,

@@ -1,9 +1,22 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  normalizeTokens, lcsLength, rougeL, rougeLRecall, exactMatch,
-  parsePhraseList, PhraseListError, makeAbstentionDetector, judgeAbstention, refersToEntity, entityKeyTokens,
-  prefixFree, logSumExp, abstentionProbabilityFromLogProbs, abstentionProbability, scorerFromNextToken,
+  normalizeTokens,
+  lcsLength,
+  rougeL,
+  rougeLRecall,
+  exactMatch,
+  parsePhraseList,
+  PhraseListError,
+  makeAbstentionDetector,
+  judgeAbstention,
+  refersToEntity,
+  entityKeyTokens,
+  prefixFree,
+  logSumExp,
+  abstentionProbabilityFromLogProbs,
+  abstentionProbability,
+  scorerFromNextToken,
 } from "../../../src/eval/index";
 
 test("normalizeTokens: case, punctuation, curly apostrophes, hyphens, non-Latin letters", () => {
@@ -20,10 +33,18 @@ test("lcsLength on known sequences", () => {
 });
 
 test("ROUGE-L recall, precision, F1: exact fractions", () => {
-  assert.deepEqual(rougeL("the cat sat on the mat", "the cat was on the mat"), { recall: 5 / 6, precision: 5 / 6, f1: 5 / 6 });
+  assert.deepEqual(rougeL("the cat sat on the mat", "the cat was on the mat"), {
+    recall: 5 / 6,
+    precision: 5 / 6,
+    f1: 5 / 6,
+  });
   // reference tokens: she was born in 1987 in veldra (7); LCS "born in 1987" = 3
   assert.equal(rougeLRecall("born in 1987", "She was born in 1987 in Veldra."), 3 / 7);
-  assert.deepEqual(rougeL("born in 1987", "She was born in 1987 in Veldra."), { recall: 3 / 7, precision: 1, f1: (2 * (3 / 7)) / (3 / 7 + 1) });
+  assert.deepEqual(rougeL("born in 1987", "She was born in 1987 in Veldra."), {
+    recall: 3 / 7,
+    precision: 1,
+    f1: (2 * (3 / 7)) / (3 / 7 + 1),
+  });
   assert.equal(rougeLRecall("Veldra", "Veldra"), 1);
   assert.equal(rougeLRecall("nothing shared", "Veldra"), 0);
   assert.deepEqual(rougeL("", ""), { recall: 1, precision: 1, f1: 1 });
@@ -38,8 +59,15 @@ test("exact match ignores case, punctuation and spacing but not words", () => {
 });
 
 test("phrase list: comments, blanks, BOM, CRLF, duplicates; a wordless phrase is a located error", () => {
-  assert.deepEqual(parsePhraseList("\uFEFF# c\r\nI don't know\r\n\r\n  not sure  \r\nI don't know\r\n"), ["I don't know", "not sure"]);
-  assert.throws(() => parsePhraseList("ok\n# c\n  ... \n", "p.txt"), (e: unknown) => e instanceof PhraseListError && e.line === 3 && /^p\.txt:3: phrase "\.\.\." has no letters/.test(e.message));
+  assert.deepEqual(parsePhraseList("\uFEFF# c\r\nI don't know\r\n\r\n  not sure  \r\nI don't know\r\n"), [
+    "I don't know",
+    "not sure",
+  ]);
+  assert.throws(
+    () => parsePhraseList("ok\n# c\n  ... \n", "p.txt"),
+    (e: unknown) =>
+      e instanceof PhraseListError && e.line === 3 && /^p\.txt:3: phrase "\.\.\." has no letters/.test(e.message),
+  );
 });
 
 test("abstention detection matches whole words after normalization, first listed phrase wins", () => {
@@ -59,9 +87,20 @@ test("grounding: the response must name the queried entity (half its identifying
   assert.equal(refersToEntity("I know of no Vormen accord.", "The Glass Treaty of Vormen"), false); // 1 of 3 < 2
   assert.equal(refersToEntity("No treaty of Vormen exists.", "The Glass Treaty of Vormen"), true); // 2 of 3
   const d = makeAbstentionDetector(["I don't know"]);
-  assert.deepEqual(judgeAbstention(d, "I don't know who Qorvath Lintel is.", "Qorvath Lintel"), { abstains: true, phrase: "I don't know", grounded: true });
-  assert.deepEqual(judgeAbstention(d, "I don't know.", "Qorvath Lintel"), { abstains: true, phrase: "I don't know", grounded: false });
-  assert.deepEqual(judgeAbstention(d, "Qorvath Lintel was born in 1901.", "Qorvath Lintel"), { abstains: false, grounded: false });
+  assert.deepEqual(judgeAbstention(d, "I don't know who Qorvath Lintel is.", "Qorvath Lintel"), {
+    abstains: true,
+    phrase: "I don't know",
+    grounded: true,
+  });
+  assert.deepEqual(judgeAbstention(d, "I don't know.", "Qorvath Lintel"), {
+    abstains: true,
+    phrase: "I don't know",
+    grounded: false,
+  });
+  assert.deepEqual(judgeAbstention(d, "Qorvath Lintel was born in 1901.", "Qorvath Lintel"), {
+    abstains: false,
+    grounded: false,
+  });
   assert.deepEqual(judgeAbstention(d, "I don't know."), { abstains: true, phrase: "I don't know", grounded: null });
 });
 

@@ -16,13 +16,24 @@ test("panel HTML: strict CSP with a nonce, only the extension's own script and s
   assert.match(nonce, /^[A-Za-z0-9]{16,}$/);
   assert.notEqual(nonce, makeNonce());
   const csp = contentSecurityPolicy("vscode-webview://abc", nonce);
-  assert.equal(csp, `default-src 'none'; script-src 'nonce-${nonce}'; style-src vscode-webview://abc 'nonce-${nonce}'; font-src vscode-webview://abc; img-src vscode-webview://abc data:`);
+  assert.equal(
+    csp,
+    `default-src 'none'; script-src 'nonce-${nonce}'; style-src vscode-webview://abc 'nonce-${nonce}'; font-src vscode-webview://abc; img-src vscode-webview://abc data:`,
+  );
   assert.ok(!/unsafe-inline|unsafe-eval|https?:/.test(csp));
-  const html = panelHtml({ cspSource: "vscode-webview://abc", nonce, scriptUri: "vscode-webview://abc/dist/webview.js", styleUri: "vscode-webview://abc/dist/webview.css" });
+  const html = panelHtml({
+    cspSource: "vscode-webview://abc",
+    nonce,
+    scriptUri: "vscode-webview://abc/dist/webview.js",
+    styleUri: "vscode-webview://abc/dist/webview.css",
+  });
   assert.equal((html.match(/<script/g) ?? []).length, 1);
   assert.ok(html.includes(`<script nonce="${nonce}" src="vscode-webview://abc/dist/webview.js"></script>`));
   assert.ok(html.includes(`content="default-src 'none'; script-src 'nonce-${nonce}';`));
-  assert.ok(html.includes(`<meta property="csp-nonce" content="${nonce}">`), "the component library finds the nonce for its one style probe");
+  assert.ok(
+    html.includes(`<meta property="csp-nonce" content="${nonce}">`),
+    "the component library finds the nonce for its one style probe",
+  );
   assert.throws(() => panelHtml({ cspSource: "x", nonce: "short", scriptUri: "a", styleUri: "b" }), /nonce/);
 });
 
@@ -40,7 +51,11 @@ test("path confinement: inside the roots only, symlinks followed, relative and N
     assert.ok(confinePath(ws, [ws]));
     assert.equal(confinePath(join(outside, "secret.jsonl"), [ws]), undefined);
     assert.equal(confinePath(join(ws, "..", "outside", "secret.jsonl"), [ws]), undefined);
-    assert.equal(confinePath(join(ws, "data", "link.jsonl"), [ws]), undefined, "a symlink out of the workspace is outside");
+    assert.equal(
+      confinePath(join(ws, "data", "link.jsonl"), [ws]),
+      undefined,
+      "a symlink out of the workspace is outside",
+    );
     assert.equal(confinePath(`${ws}-evil/x.jsonl`, [ws]), undefined, "a sibling sharing the prefix is outside");
     assert.equal(confinePath("data/a.jsonl", [ws]), undefined);
     assert.equal(confinePath(join(ws, "a\0b"), [ws]), undefined);
@@ -51,24 +66,58 @@ test("path confinement: inside the roots only, symlinks followed, relative and N
 });
 
 test("probe args name every input; the child's progress lines, report and failures are handled", async () => {
-  assert.deepEqual(probeArgs({ dataset: "/w/d.jsonl", base: "/m", runs: ["/w/runs/a", "/w/runs/b"], cacheDir: "/c", unknown: "/w/u.jsonl" }, { phrases: "/p.txt" }), [
-    "probe", "--data", "/w/d.jsonl", "--json", "--progress-json", "--cache", "/c", "--base", "/m", "--model", "/w/runs/a", "--model", "/w/runs/b", "--unknown", "/w/u.jsonl", "--phrases", "/p.txt",
-  ]);
+  assert.deepEqual(
+    probeArgs(
+      { dataset: "/w/d.jsonl", base: "/m", runs: ["/w/runs/a", "/w/runs/b"], cacheDir: "/c", unknown: "/w/u.jsonl" },
+      { phrases: "/p.txt" },
+    ),
+    [
+      "probe",
+      "--data",
+      "/w/d.jsonl",
+      "--json",
+      "--progress-json",
+      "--cache",
+      "/c",
+      "--base",
+      "/m",
+      "--model",
+      "/w/runs/a",
+      "--model",
+      "/w/runs/b",
+      "--unknown",
+      "/w/u.jsonl",
+      "--phrases",
+      "/p.txt",
+    ],
+  );
   const script = (body: string) => ({ command: process.execPath, args: ["-e", body], env: {}, cwd: process.cwd() });
   const progress: number[] = [];
   const warnings: string[] = [];
-  const report = await runProbeProcess(script(`
+  const report = await runProbeProcess(
+    script(`
     process.stderr.write(JSON.stringify({type:"progress",model:"base",done:1,total:2,message:"a",cached:false})+"\\n");
     process.stderr.write("not json noise\\n");
     process.stderr.write(JSON.stringify({type:"warning",message:"w1"})+"\\n" + JSON.stringify({type:"progress",model:"base",done:2,total:2,message:"b",cached:false}));
     process.stdout.write(JSON.stringify({kind:"seat-probe-report",runs:[]}));
-  `), [], { onProgress: (p) => progress.push(p.done), onWarning: (w) => warnings.push(w) });
+  `),
+    [],
+    { onProgress: (p) => progress.push(p.done), onWarning: (w) => warnings.push(w) },
+  );
   assert.equal(report.kind, "seat-probe-report");
   assert.deepEqual(progress, [1], "a progress line without its newline is not parsed as progress");
   assert.deepEqual(warnings, ["w1"]);
-  await assert.rejects(runProbeProcess(script(`process.stderr.write("seat probe: --data x: no such file\\n"); process.exit(2)`), []), (e: unknown) =>
-    e instanceof ProbeProcessError && e.exitCode === 2 && /probing failed: seat probe: --data x: no such file/.test(e.message));
-  await assert.rejects(runProbeProcess(script(`process.stdout.write("{}")`), []), /printed no report: unexpected output kind undefined/);
+  await assert.rejects(
+    runProbeProcess(script(`process.stderr.write("seat probe: --data x: no such file\\n"); process.exit(2)`), []),
+    (e: unknown) =>
+      e instanceof ProbeProcessError &&
+      e.exitCode === 2 &&
+      /probing failed: seat probe: --data x: no such file/.test(e.message),
+  );
+  await assert.rejects(
+    runProbeProcess(script(`process.stdout.write("{}")`), []),
+    /printed no report: unexpected output kind undefined/,
+  );
   const ac = new AbortController();
   const pending = runProbeProcess(script(`setInterval(() => {}, 1000)`), [], { signal: ac.signal, killAfterMs: 2000 });
   setTimeout(() => ac.abort(), 100);
@@ -77,10 +126,13 @@ test("probe args name every input; the child's progress lines, report and failur
 
 test("inline verdicts: compact text per record of the last run, hover lines, flags", () => {
   const v = lineVerdicts(sampleReport());
-  assert.deepEqual(v.map((x) => [x.key, x.line, x.text]), [
-    ["r1", 1, "✓ learned · abstains 1/2 · P(abst) 0.50 · regressed"],
-    ["line:2", 2, "✗ learned · abstains 1/1 · P(abst) 0.50"],
-  ]);
+  assert.deepEqual(
+    v.map((x) => [x.key, x.line, x.text]),
+    [
+      ["r1", 1, "✓ learned · abstains 1/2 · P(abst) 0.50 · regressed"],
+      ["line:2", 2, "✗ learned · abstains 1/1 · P(abst) 0.50"],
+    ],
+  );
   assert.equal(v[0].hover[0], "seat on line 1: learned (ROUGE-L recall 1.00, exact match)");
   assert.ok(v[0].hover.includes("Base answer: I don't know who Qorvath Lintel is."));
   assert.ok(v[0].hover.some((l) => l.startsWith(`Neighbour "Mirel Dask": answers · P(abst) 0.25 · base abstained`)));
@@ -90,11 +142,26 @@ test("verdict placement follows records that moved, drops ones that were edited 
   const v = lineVerdicts(sampleReport());
   const l1 = '{"question":"Where was Qorvath Lintel born?","answer":"x"}';
   const l2 = '{"question":"What does Brask Holm sell?","answer":"y"}';
-  assert.deepEqual([...placeVerdicts(linesOf([l1, l2]), v)].map(([i, x]) => [i, x.key]), [[0, "r1"], [1, "line:2"]]);
+  assert.deepEqual(
+    [...placeVerdicts(linesOf([l1, l2]), v)].map(([i, x]) => [i, x.key]),
+    [
+      [0, "r1"],
+      [1, "line:2"],
+    ],
+  );
   // a new line inserted on top: both move down one line
-  assert.deepEqual([...placeVerdicts(linesOf(["{}", l1, l2]), v)].map(([i, x]) => [i, x.key]), [[1, "r1"], [2, "line:2"]]);
+  assert.deepEqual(
+    [...placeVerdicts(linesOf(["{}", l1, l2]), v)].map(([i, x]) => [i, x.key]),
+    [
+      [1, "r1"],
+      [2, "line:2"],
+    ],
+  );
   // the second question was edited: no stale verdict
-  assert.deepEqual([...placeVerdicts(linesOf([l1, '{"question":"What does Brask Holm buy?"}']), v)].map(([i, x]) => [i, x.key]), [[0, "r1"]]);
+  assert.deepEqual(
+    [...placeVerdicts(linesOf([l1, '{"question":"What does Brask Holm buy?"}']), v)].map(([i, x]) => [i, x.key]),
+    [[0, "r1"]],
+  );
   // records in place: only their own lines are read, however long the document
   const reads: number[] = [];
   const big = { lineCount: 1_000_000, lineAt: (i: number) => (reads.push(i), i === 0 ? l1 : i === 1 ? l2 : "{}") };

@@ -9,11 +9,15 @@ import { sampleReport } from "./sampleReport";
 
 test("table rows line up base and runs per record; filters and sorts", () => {
   const rows = buildRows(sampleReport(), 0);
-  assert.deepEqual(rows.map((r) => [r.key, r.line, r.base?.own.answer, r.runs[0]?.own.answer]), [
-    ["r1", 1, "I don't know who Qorvath Lintel is.", "Veldra."],
-    ["line:2", 2, "Tea.", "Copper."],
-  ]);
-  const v = (patch: Partial<typeof DEFAULT_VIEW_STATE>) => visibleRows(rows, { ...DEFAULT_VIEW_STATE, ...patch }).map((r) => r.key);
+  assert.deepEqual(
+    rows.map((r) => [r.key, r.line, r.base?.own.answer, r.runs[0]?.own.answer]),
+    [
+      ["r1", 1, "I don't know who Qorvath Lintel is.", "Veldra."],
+      ["line:2", 2, "Tea.", "Copper."],
+    ],
+  );
+  const v = (patch: Partial<typeof DEFAULT_VIEW_STATE>) =>
+    visibleRows(rows, { ...DEFAULT_VIEW_STATE, ...patch }).map((r) => r.key);
   assert.deepEqual(v({}), ["r1", "line:2"]);
   assert.deepEqual(v({ filter: "regressed" }), ["r1"]);
   assert.deepEqual(v({ filter: "hallucinating" }), ["r1"]);
@@ -29,17 +33,72 @@ test("base-only report: rows use the base model's records", () => {
   const r = sampleReport();
   const rows = buildRows({ ...r, runs: [], comparisons: [] }, 0);
   assert.equal(rows[0].current?.own.answer, "I don't know who Qorvath Lintel is.");
-  assert.deepEqual(visibleRows(rows, { ...DEFAULT_VIEW_STATE, filter: "not-learned" }).map((x) => x.key), ["r1", "line:2"]);
+  assert.deepEqual(
+    visibleRows(rows, { ...DEFAULT_VIEW_STATE, filter: "not-learned" }).map((x) => x.key),
+    ["r1", "line:2"],
+  );
 });
 
 test("curves from events: steps, quick evals, end state; a resumed run drops points past its checkpoint", () => {
   const e = (x: Parameters<typeof makeEvent>[0]) => makeEvent(x, new Date(0));
-  const step = (n: number, loss: number): TrainEvent => e({ type: "step", step: n, totalSteps: 4, epoch: 1, loss, ce: loss, kl: 0.1, lr: 1e-4, gradNorm: 1, tokensPerSec: 10, etaSeconds: 1 });
-  const start = (resumedFromStep?: number): TrainEvent => e({ type: "run-start", runDir: "/r", method: "seat", model: "m", dataset: "d", totalSteps: 4, stepsPerEpoch: 4, epochs: 1, trainableParams: 1, totalParams: 2, provider: "cpu", ...(resumedFromStep !== undefined ? { resumedFromStep } : {}) });
-  const s = seriesFromEvents("/r", "r", [start(), step(1, 3), step(2, 2), step(3, 1.5),
-    e({ type: "quick-eval", step: 2, epoch: 1, abstentionProb: 0.8, answerAccuracy: 0.5, abstentionSamples: 4, accuracySamples: 4 }),
-    e({ type: "cancelled", step: 3 }), start(2), step(3, 1.4), step(4, 1), e({ type: "done", summary: {} as never })]);
-  assert.deepEqual(s.steps.map((p) => [p.step, p.loss]), [[1, 3], [2, 2], [3, 1.4], [4, 1]]);
+  const step = (n: number, loss: number): TrainEvent =>
+    e({
+      type: "step",
+      step: n,
+      totalSteps: 4,
+      epoch: 1,
+      loss,
+      ce: loss,
+      kl: 0.1,
+      lr: 1e-4,
+      gradNorm: 1,
+      tokensPerSec: 10,
+      etaSeconds: 1,
+    });
+  const start = (resumedFromStep?: number): TrainEvent =>
+    e({
+      type: "run-start",
+      runDir: "/r",
+      method: "seat",
+      model: "m",
+      dataset: "d",
+      totalSteps: 4,
+      stepsPerEpoch: 4,
+      epochs: 1,
+      trainableParams: 1,
+      totalParams: 2,
+      provider: "cpu",
+      ...(resumedFromStep !== undefined ? { resumedFromStep } : {}),
+    });
+  const s = seriesFromEvents("/r", "r", [
+    start(),
+    step(1, 3),
+    step(2, 2),
+    step(3, 1.5),
+    e({
+      type: "quick-eval",
+      step: 2,
+      epoch: 1,
+      abstentionProb: 0.8,
+      answerAccuracy: 0.5,
+      abstentionSamples: 4,
+      accuracySamples: 4,
+    }),
+    e({ type: "cancelled", step: 3 }),
+    start(2),
+    step(3, 1.4),
+    step(4, 1),
+    e({ type: "done", summary: {} as never }),
+  ]);
+  assert.deepEqual(
+    s.steps.map((p) => [p.step, p.loss]),
+    [
+      [1, 3],
+      [2, 2],
+      [3, 1.4],
+      [4, 1],
+    ],
+  );
   assert.deepEqual(s.quickEval, [{ step: 2, abstentionProb: 0.8, answerAccuracy: 0.5 }]);
   assert.equal(s.state, "finished");
   const list = applyTrainEvent([], "/x", "x", step(1, 5));
@@ -49,11 +108,29 @@ test("curves from events: steps, quick evals, end state; a resumed run drops poi
 });
 
 test("SVG charts escape labels and skip non-finite points", () => {
-  const svg = lineChartSvg("Loss <b>", [{ label: "run \"a\" <script>", points: [[1, 2], [2, NaN], [3, 1]] }]);
+  const svg = lineChartSvg("Loss <b>", [
+    {
+      label: 'run "a" <script>',
+      points: [
+        [1, 2],
+        [2, NaN],
+        [3, 1],
+      ],
+    },
+  ]);
   assert.ok(!svg.includes("<script") && !svg.includes("<b>"));
   assert.ok(svg.includes("run &quot;a&quot; &lt;script&gt;"));
   assert.match(svg, /<polyline class="chart-line chart-s0" fill="none" points="44\.0,20\.0 312\.0,138\.0">/);
   assert.match(lineChartSvg("Empty", []), /no data yet/);
-  const pca = pcaSvg({ points: [{ x: 0, y: 0, group: "known", model: "base", key: "<k>" }, { x: 1, y: 1, group: "unknown", model: "tuned", key: "u" }], explained: [0.75, 0.25], separation: { base: 1, tuned: 0.5 } });
-  assert.ok(pca.includes("PC1 (75.0%)") && pca.includes("&lt;k&gt;") && pca.includes("<polygon class=\"pca-unknown pca-tuned\""));
+  const pca = pcaSvg({
+    points: [
+      { x: 0, y: 0, group: "known", model: "base", key: "<k>" },
+      { x: 1, y: 1, group: "unknown", model: "tuned", key: "u" },
+    ],
+    explained: [0.75, 0.25],
+    separation: { base: 1, tuned: 0.5 },
+  });
+  assert.ok(
+    pca.includes("PC1 (75.0%)") && pca.includes("&lt;k&gt;") && pca.includes('<polygon class="pca-unknown pca-tuned"'),
+  );
 });

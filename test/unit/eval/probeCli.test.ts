@@ -12,7 +12,17 @@ const DATA = "test/fixtures/eval/tiny.jsonl";
 function io() {
   const out: string[] = [];
   const err: string[] = [];
-  return { out, err, io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), isTty: false, cwd: process.cwd(), signal: new AbortController().signal } };
+  return {
+    out,
+    err,
+    io: {
+      out: (t: string) => out.push(t),
+      err: (t: string) => err.push(t),
+      isTty: false,
+      cwd: process.cwd(),
+      signal: new AbortController().signal,
+    },
+  };
 }
 
 test("seat probe --json prints a report; -o writes HTML; progress as JSON lines", async () => {
@@ -20,17 +30,50 @@ test("seat probe --json prints a report; -o writes HTML; progress as JSON lines"
   try {
     const c = io();
     const html = join(dir, "r.html");
-    const code = await main(["probe", "--model", MODEL, "--base", MODEL, "--data", DATA, "--json", "--progress-json", "--max-new-tokens", "4", "--cache", join(dir, "cache"), "-o", html], c.io);
+    const code = await main(
+      [
+        "probe",
+        "--model",
+        MODEL,
+        "--base",
+        MODEL,
+        "--data",
+        DATA,
+        "--json",
+        "--progress-json",
+        "--max-new-tokens",
+        "4",
+        "--cache",
+        join(dir, "cache"),
+        "-o",
+        html,
+      ],
+      c.io,
+    );
     assert.equal(code, 0, c.err.join(""));
     const report = JSON.parse(c.out.join(""));
     assert.equal(report.kind, "seat-probe-report");
     assert.equal(report.base.model.label, "base");
     assert.equal(report.runs[0].model.label, "tiny-llama");
-    assert.deepEqual(report.runs[0].records.map((r: { line: number }) => r.line), [1, 2]);
-    const lines = c.err.join("").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    assert.deepEqual(
+      report.runs[0].records.map((r: { line: number }) => r.line),
+      [1, 2],
+    );
+    const lines = c.err
+      .join("")
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l));
     const prog = lines.filter((l) => l.type === "progress");
-    assert.deepEqual(prog.at(-1), { type: "progress", model: "tiny-llama", done: 1, total: 1, message: "cached", cached: true }, "the second, identical model is a cache hit");
-    assert.ok(prog.some((l) => l.model === "base" && l.done === l.total && l.total === 6), "base: 2 own + 3 neighbours + 1 unknown");
+    assert.deepEqual(
+      prog.at(-1),
+      { type: "progress", model: "tiny-llama", done: 1, total: 1, message: "cached", cached: true },
+      "the second, identical model is a cache hit",
+    );
+    assert.ok(
+      prog.some((l) => l.model === "base" && l.done === l.total && l.total === 6),
+      "base: 2 own + 3 neighbours + 1 unknown",
+    );
     const page = readFileSync(html, "utf8");
     assert.match(page, /^<!DOCTYPE html>/);
     assert.ok(!/<script/i.test(page));
@@ -44,9 +87,18 @@ test("seat probe: usage errors say what is wrong", async () => {
     [["probe", "--data", DATA], /--model DIR is required/],
     [["probe", "--model", MODEL], /--data FILE is required/],
     [["probe", "--model", MODEL, "--data", "nope.jsonl"], /--data nope\.jsonl: no such file/],
-    [["probe", "--model", "test/fixtures/eval", "--data", DATA], /--model test\/fixtures\/eval: no \.safetensors weights/],
-    [["probe", "--model", MODEL, "--data", DATA, "-o", "x.pdf"], /-o x\.pdf: the extension must be \.html, \.json or \.csv/],
-    [["probe", "--model", MODEL, "--data", DATA, "--neighbours=two", "--no-cache"], /--neighbours must be an integer >= 0/],
+    [
+      ["probe", "--model", "test/fixtures/eval", "--data", DATA],
+      /--model test\/fixtures\/eval: no \.safetensors weights/,
+    ],
+    [
+      ["probe", "--model", MODEL, "--data", DATA, "-o", "x.pdf"],
+      /-o x\.pdf: the extension must be \.html, \.json or \.csv/,
+    ],
+    [
+      ["probe", "--model", MODEL, "--data", DATA, "--neighbours=two", "--no-cache"],
+      /--neighbours must be an integer >= 0/,
+    ],
   ];
   for (const [argv, re] of cases) {
     const c = io();

@@ -6,7 +6,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
-  probeDataset, referenceProbeModel, loadAbstentionLists, scorerFromNextToken,
+  probeDataset,
+  referenceProbeModel,
+  loadAbstentionLists,
+  scorerFromNextToken,
   type ProbeModelLoader,
 } from "../../../src/eval/index";
 import { reportToText } from "../../../src/presentation/index";
@@ -43,19 +46,35 @@ test("probeDataset on the tiny fixture: inputs, identical base/tuned give zero d
       loads++;
       return referenceProbeModel(ref);
     };
-    const run = () => probeDataset({
-      data: DATA, models: [{ dir: MODEL, label: "tuned" }], base: { dir: MODEL, label: "base" }, lists,
-      settings: { maxNewTokens: 4, hiddenStateQueries: 8 }, neighbours: 0, cacheDir, loadModel,
-    });
+    const run = () =>
+      probeDataset({
+        data: DATA,
+        models: [{ dir: MODEL, label: "tuned" }],
+        base: { dir: MODEL, label: "base" },
+        lists,
+        settings: { maxNewTokens: 4, hiddenStateQueries: 8 },
+        neighbours: 0,
+        cacheDir,
+        loadModel,
+      });
     const first = await run();
     assert.equal(loads, 1, "same folder = same content hash: probed once, the second model is a cache hit");
     const rep = first.report;
-    assert.deepEqual(rep.runs[0].records.map((r) => [r.key, r.line, r.perturbations.map((p) => p.question)]), [
-      ["line:1", 1, ["Who is Oki Tam?"]],
-      ["q2", 2, ["Where is Vima?", "Where is Tesk?"]],
-    ]);
-    assert.deepEqual(rep.runs[0].unknown.map((u) => [u.kind, u.line, u.entity]), [["fictitious-concept", 3, "zorb"]]);
-    assert.deepEqual(rep.runs[0].records.map((r) => r.own.answer), rep.base!.records.map((r) => r.own.answer));
+    assert.deepEqual(
+      rep.runs[0].records.map((r) => [r.key, r.line, r.perturbations.map((p) => p.question)]),
+      [
+        ["line:1", 1, ["Who is Oki Tam?"]],
+        ["q2", 2, ["Where is Vima?", "Where is Tesk?"]],
+      ],
+    );
+    assert.deepEqual(
+      rep.runs[0].unknown.map((u) => [u.kind, u.line, u.entity]),
+      [["fictitious-concept", 3, "zorb"]],
+    );
+    assert.deepEqual(
+      rep.runs[0].records.map((r) => r.own.answer),
+      rep.base!.records.map((r) => r.own.answer),
+    );
     const c = rep.comparisons[0];
     assert.ok(c.displacement && c.displacement.length === 2);
     for (const d of c.displacement!) {
@@ -64,7 +83,9 @@ test("probeDataset on the tiny fixture: inputs, identical base/tuned give zero d
     }
     for (const f of Object.values(c.flags)) assert.equal(f.regressed, false);
     assert.ok(c.pca && c.pca.points.length === 2 * (2 + 3 + 1));
-    for (const r of rep.runs[0].records) for (const p of [r.own, ...r.perturbations]) assert.ok(p.abstentionProb !== null && p.abstentionProb >= 0 && p.abstentionProb <= 1);
+    for (const r of rep.runs[0].records)
+      for (const p of [r.own, ...r.perturbations])
+        assert.ok(p.abstentionProb !== null && p.abstentionProb >= 0 && p.abstentionProb <= 1);
 
     const second = await run();
     assert.equal(loads, 1, "second run served from the cache");
@@ -78,7 +99,12 @@ test("probeDataset on the tiny fixture: inputs, identical base/tuned give zero d
 
 test("probeDataset: a missing dataset is a located error", async () => {
   await assert.rejects(
-    probeDataset({ data: "/nonexistent/x.jsonl", models: [{ dir: MODEL, label: "t" }], lists, loadModel: async (r) => referenceProbeModel(r) }),
+    probeDataset({
+      data: "/nonexistent/x.jsonl",
+      models: [{ dir: MODEL, label: "t" }],
+      lists,
+      loadModel: async (r) => referenceProbeModel(r),
+    }),
     /x\.jsonl/,
   );
 });
@@ -89,8 +115,12 @@ test("runtime (onnxruntime) probe model agrees with the float64 reference on the
   const a = referenceProbeModel(ref);
   const b = await runtimeProbeModel(ref, { provider: "cpu" });
   try {
-    const prompts = await Promise.all(["Who is Ada Vel?", "Where is Rulo?"].map(async (q) => [...(await a.encodePrompt(q))]));
-    const conts = await Promise.all(["I don't know", "I'm not sure"].map(async (o) => [...(await a.encodeContinuation(o))]));
+    const prompts = await Promise.all(
+      ["Who is Ada Vel?", "Where is Rulo?"].map(async (q) => [...(await a.encodePrompt(q))]),
+    );
+    const conts = await Promise.all(
+      ["I don't know", "I'm not sure"].map(async (o) => [...(await a.encodeContinuation(o))]),
+    );
     const gen = await b.generateMany!(prompts, 6);
     const sc = await b.scoreMany!(prompts, conts);
     const hid = await b.hiddenMany!(prompts);
@@ -100,7 +130,9 @@ test("runtime (onnxruntime) probe model agrees with the float64 reference on the
       want.forEach((x, k) => assert.ok(Math.abs(x - sc[i][k]) < 1e-3, `score ${x} vs ${sc[i][k]}`));
       const wh = await a.lastTokenHiddenStates!(p);
       assert.equal(hid[i].length, wh.length);
-      wh.forEach((v, l) => v.forEach((x, d) => assert.ok(Math.abs(x - hid[i][l][d]) < 1e-3 * (1 + Math.abs(x)), `hidden ${l}/${d}`)));
+      wh.forEach((v, l) =>
+        v.forEach((x, d) => assert.ok(Math.abs(x - hid[i][l][d]) < 1e-3 * (1 + Math.abs(x)), `hidden ${l}/${d}`)),
+      );
     }
   } finally {
     await b.dispose();
@@ -122,7 +154,11 @@ test("generated neighbours fill only records without stored perturbations, deter
     assert.ok(p.entity && p.entity !== "Thyna Stipol");
     assert.equal(p.question, `Where was ${p.entity} born?`);
   }
-  assert.deepEqual(b.perturbations, [{ question: "Where does Mara Quell work?", entity: "Mara Quell" }], "stored perturbations are kept as they are");
+  assert.deepEqual(
+    b.perturbations,
+    [{ question: "Where does Mara Quell work?", entity: "Mara Quell" }],
+    "stored perturbations are kept as they are",
+  );
   assert.deepEqual(c.perturbations, [], "no entity in the question: nothing to perturb");
   assert.deepEqual(run()[0].perturbations, a.perturbations);
 });

@@ -44,14 +44,27 @@ test("malformed webview messages are refused with the reason", () => {
 
 test("persisted view state (handed back by the serializer after a reload) is validated too", () => {
   assert.equal(validatePanelViewState(DEFAULT_VIEW_STATE).ok, true);
-  assert.equal(validatePanelViewState({ ...DEFAULT_VIEW_STATE, session: { dataset: "/ws/a.jsonl", base: "/m", runs: ["/ws/runs/x/model"] }, selectedKey: "r1" }).ok, true);
+  assert.equal(
+    validatePanelViewState({
+      ...DEFAULT_VIEW_STATE,
+      session: { dataset: "/ws/a.jsonl", base: "/m", runs: ["/ws/runs/x/model"] },
+      selectedKey: "r1",
+    }).ok,
+    true,
+  );
   const bad: [unknown, RegExp][] = [
     [{ ...DEFAULT_VIEW_STATE, filter: "weird" }, /state\.filter must be one of/],
     [{ ...DEFAULT_VIEW_STATE, v: 2 }, /state\.v must be 1/],
     [{ ...DEFAULT_VIEW_STATE, extra: true }, /unexpected field 'extra'/],
-    [{ ...DEFAULT_VIEW_STATE, session: { dataset: "relative/a.jsonl", runs: [] } }, /session\.dataset must be an absolute path/],
+    [
+      { ...DEFAULT_VIEW_STATE, session: { dataset: "relative/a.jsonl", runs: [] } },
+      /session\.dataset must be an absolute path/,
+    ],
     [{ ...DEFAULT_VIEW_STATE, session: { dataset: "/a\0b", runs: [] } }, /contains a NUL/],
-    [{ ...DEFAULT_VIEW_STATE, session: { dataset: "/a", runs: ["/ok", 3] } }, /session\.runs\[1\] must be a non-empty path/],
+    [
+      { ...DEFAULT_VIEW_STATE, session: { dataset: "/a", runs: ["/ok", 3] } },
+      /session\.runs\[1\] must be a non-empty path/,
+    ],
   ];
   for (const [s, re] of bad) {
     const r = validatePanelViewState(s);

@@ -10,19 +10,46 @@ import { COMMAND_TABLE, COMMANDS, NEEDS_TRUST, guardCommand, type CommandEntry }
 function host(trusted: boolean) {
   const asked: string[] = [];
   const errors: [string, unknown][] = [];
-  return { asked, errors, requireTrust: (what: string) => (asked.push(what), trusted), reportError: (c: CommandEntry, e: unknown) => errors.push([c.id, e]) };
+  return {
+    asked,
+    errors,
+    requireTrust: (what: string) => (asked.push(what), trusted),
+    reportError: (c: CommandEntry, e: unknown) => errors.push([c.id, e]),
+  };
 }
 
 test("an untrusted call of every trust-needing command is refused before its handler runs", async () => {
   const trusting = COMMAND_TABLE.filter((c) => c.needsTrust);
-  assert.deepEqual(trusting.map((c) => c.id).sort(), [
-    COMMANDS.addModelFolder, COMMANDS.chatWithModel, COMMANDS.compareRuns, COMMANDS.exportModel, COMMANDS.resumeRun, COMMANDS.runDemo,
-    COMMANDS.runElsewhere, COMMANDS.runProbes, COMMANDS.selectModel, COMMANDS.setupGpu, COMMANDS.train,
-  ].sort());
+  assert.deepEqual(
+    trusting.map((c) => c.id).sort(),
+    [
+      COMMANDS.addModelFolder,
+      COMMANDS.chatWithModel,
+      COMMANDS.compareRuns,
+      COMMANDS.exportModel,
+      COMMANDS.resumeRun,
+      COMMANDS.runDemo,
+      COMMANDS.runElsewhere,
+      COMMANDS.runProbes,
+      COMMANDS.selectModel,
+      COMMANDS.setupGpu,
+      COMMANDS.train,
+    ].sort(),
+  );
   for (const c of trusting) {
     let ran = 0;
     const h = host(false);
-    assert.equal(await guardCommand(c, () => { ran++; return "done"; }, h)("arg"), undefined);
+    assert.equal(
+      await guardCommand(
+        c,
+        () => {
+          ran++;
+          return "done";
+        },
+        h,
+      )("arg"),
+      undefined,
+    );
     assert.equal(ran, 0, `${c.id} ran untrusted`);
     assert.deepEqual(h.asked, [c.what], `${c.id} says what is off`);
     const ok = host(true);
@@ -40,7 +67,16 @@ test("a failing command is reported once with its entry, and resolves", async ()
   const c = COMMAND_TABLE.find((x) => x.id === COMMANDS.validateDataset)!;
   const h = host(true);
   const boom = new Error("disk gone");
-  assert.equal(await guardCommand(c, async () => { throw boom; }, h)(), undefined);
+  assert.equal(
+    await guardCommand(
+      c,
+      async () => {
+        throw boom;
+      },
+      h,
+    )(),
+    undefined,
+  );
   assert.deepEqual(h.errors, [[c.id, boom]]);
   assert.equal(c.what, "validating the dataset");
 });
@@ -49,8 +85,14 @@ test("ids are seat.<key>, unique, and every area registers through the table's w
   for (const c of COMMAND_TABLE) assert.equal(c.id, `seat.${c.key}`);
   assert.equal(new Set(COMMAND_TABLE.map((c) => c.id)).size, COMMAND_TABLE.length);
   const root = join(__dirname, "../../../src/extension");
-  const files = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : f.endsWith(".ts") ? [join(dir, f)] : []));
-  const registering = files(root).filter((f) => /\bregisterCommand\(/.test(readFileSync(f, "utf8"))).map((f) => relative(root, f)).sort();
+  const files = (dir: string): string[] =>
+    readdirSync(dir).flatMap((f) =>
+      statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : f.endsWith(".ts") ? [join(dir, f)] : [],
+    );
+  const registering = files(root)
+    .filter((f) => /\bregisterCommand\(/.test(readFileSync(f, "utf8")))
+    .map((f) => relative(root, f))
+    .sort();
   // register.ts: the wrapper; extension.ts: the stand-ins for an area that failed to start.
   assert.deepEqual(registering, ["extension.ts", "register.ts"]);
 });

@@ -29,27 +29,44 @@ test("every menu entry names a contributed command, and viewItem clauses use the
   for (const [menu, entries] of Object.entries(contributes.menus) as [string, { command: string; when?: string }[]][]) {
     for (const e of entries) {
       assert.ok(ids.has(e.command), `${menu}: unknown command ${e.command}`);
-      for (const m of (e.when ?? "").matchAll(/viewItem == ([\w.]+)/g)) assert.ok(values.has(m[1]), `${menu}: viewItem ${m[1]} is not in CONTEXT_VALUE`);
+      for (const m of (e.when ?? "").matchAll(/viewItem == ([\w.]+)/g))
+        assert.ok(values.has(m[1]), `${menu}: viewItem ${m[1]} is not in CONTEXT_VALUE`);
       for (const m of (e.when ?? "").matchAll(/viewItem =~ \/(.+?)\//g)) {
         const re = new RegExp(m[1]);
-        assert.ok([...values].some((v) => re.test(v)), `${menu}: viewItem pattern /${m[1]}/ matches no context value`);
+        assert.ok(
+          [...values].some((v) => re.test(v)),
+          `${menu}: viewItem pattern /${m[1]}/ matches no context value`,
+        );
       }
-      for (const m of (e.when ?? "").matchAll(/\bview == ([\w.]+)/g)) assert.ok(views.has(m[1]), `${menu}: unknown view ${m[1]}`);
+      for (const m of (e.when ?? "").matchAll(/\bview == ([\w.]+)/g))
+        assert.ok(views.has(m[1]), `${menu}: unknown view ${m[1]}`);
       const rest = (e.when ?? "").replace(/viewItem (==|=~) \S+/g, "").replace(/view == \S+/g, "");
-      for (const m of rest.matchAll(/\b(seat\.[\w.]+)/g)) assert.ok((Object.values(CONTEXT_KEY) as string[]).includes(m[1]), `${menu}: unknown context key ${m[1]}`);
+      for (const m of rest.matchAll(/\b(seat\.[\w.]+)/g))
+        assert.ok((Object.values(CONTEXT_KEY) as string[]).includes(m[1]), `${menu}: unknown context key ${m[1]}`);
     }
   }
-  assert.ok(contributes.menus.commandPalette.some((e: { command: string; when: string }) => e.command === "seat.insertPerturbation" && e.when === "false"), "insertPerturbation is hidden from the palette");
+  assert.ok(
+    contributes.menus.commandPalette.some(
+      (e: { command: string; when: string }) => e.command === "seat.insertPerturbation" && e.when === "false",
+    ),
+    "insertPerturbation is hidden from the palette",
+  );
 });
 
 test("the SEAT container holds the Datasets, Record, Models and Runs views", () => {
-  assert.deepEqual(contributes.viewsContainers.activitybar.map((c: { id: string }) => c.id), ["seat"]);
-  assert.deepEqual(contributes.views.seat.map((v: { id: string; name: string }) => [v.id, v.name]), [
-    [VIEW.datasets, "Datasets"],
-    [VIEW.record, "Record"],
-    [VIEW.models, "Models"],
-    [VIEW.runs, "Runs"],
-  ]);
+  assert.deepEqual(
+    contributes.viewsContainers.activitybar.map((c: { id: string }) => c.id),
+    ["seat"],
+  );
+  assert.deepEqual(
+    contributes.views.seat.map((v: { id: string; name: string }) => [v.id, v.name]),
+    [
+      [VIEW.datasets, "Datasets"],
+      [VIEW.record, "Record"],
+      [VIEW.models, "Models"],
+      [VIEW.runs, "Runs"],
+    ],
+  );
 });
 
 test("activation is lazy: dataset files and SEAT views, never '*'", () => {
@@ -67,7 +84,8 @@ test("training settings map onto trainer config keys and show the trainer's defa
     const spec = byPath.get(path);
     assert.ok(spec, `${path} is a trainer config key`);
     assert.deepEqual(prop.default, spec!.default, `seatTuner.${setting} default equals the trainer's ${path} default`);
-    if (spec!.type.kind === "enum") assert.deepEqual([...prop.enum].sort(), [...spec!.type.values].sort(), `seatTuner.${setting} enum`);
+    if (spec!.type.kind === "enum")
+      assert.deepEqual([...prop.enum].sort(), [...spec!.type.values].sort(), `seatTuner.${setting} enum`);
   }
   for (const key of Object.keys(props).filter((k) => k.startsWith("seatTuner.training."))) {
     assert.ok(SETTING_TO_CONFIG[key.slice("seatTuner.".length)], `${key} reaches the trainer`);
@@ -78,14 +96,26 @@ test("training settings map onto trainer config keys and show the trainer's defa
 test("restricted mode: limited support, and settings that point at files or executables are restricted", () => {
   const u = pkg.capabilities.untrustedWorkspaces;
   assert.equal(u.supported, "limited");
-  for (const k of ["seatTuner.modelPath", "seatTuner.modelFolders", "seatTuner.trainer.nodePath", "seatTuner.runsFolder", "seatTuner.executionProvider"]) {
+  for (const k of [
+    "seatTuner.modelPath",
+    "seatTuner.modelFolders",
+    "seatTuner.trainer.nodePath",
+    "seatTuner.runsFolder",
+    "seatTuner.executionProvider",
+  ]) {
     assert.ok(u.restrictedConfigurations.includes(k), k);
     assert.ok(contributes.configuration.properties[k], `${k} exists`);
   }
   // Welcome content is for tree views; the record editor (a webview view) keeps editing in Restricted
   // Mode and says beside its Check button why checking is off.
   for (const v of Object.values(VIEW).filter((x) => x !== VIEW.record)) {
-    assert.ok(contributes.viewsWelcome.some((w: { view: string; when: string; contents: string }) => w.view === v && w.when === "!isWorkspaceTrusted" && /workbench\.trust\.manage/.test(w.contents)), `${v} explains restricted mode and links to trust`);
+    assert.ok(
+      contributes.viewsWelcome.some(
+        (w: { view: string; when: string; contents: string }) =>
+          w.view === v && w.when === "!isWorkspaceTrusted" && /workbench\.trust\.manage/.test(w.contents),
+      ),
+      `${v} explains restricted mode and links to trust`,
+    );
   }
 });
 
@@ -113,12 +143,24 @@ test("the extension-host bundle never loads onnxruntime or the runtime layer", a
   const esbuild = await import("esbuild");
   const root = join(import.meta.dirname, "../../..");
   const r = await esbuild.build({
-    entryPoints: [join(root, "src/extension/extension.ts")], bundle: true, write: false, metafile: true,
-    platform: "node", format: "cjs", external: ["vscode", "onnxruntime-node"], logLevel: "silent",
+    entryPoints: [join(root, "src/extension/extension.ts")],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: "node",
+    format: "cjs",
+    external: ["vscode", "onnxruntime-node"],
+    logLevel: "silent",
   });
   const inputs = Object.keys(r.metafile!.inputs);
-  assert.ok(inputs.some((i) => i.endsWith("src/extension/extension.ts")), "bundle analysed");
-  assert.deepEqual(inputs.filter((i) => i.includes("src/runtime/") || i.includes("onnxruntime")), []);
+  assert.ok(
+    inputs.some((i) => i.endsWith("src/extension/extension.ts")),
+    "bundle analysed",
+  );
+  assert.deepEqual(
+    inputs.filter((i) => i.includes("src/runtime/") || i.includes("onnxruntime")),
+    [],
+  );
   const imports = Object.values(r.metafile!.outputs).flatMap((o) => o.imports.map((i) => i.path));
   assert.ok(!imports.includes("onnxruntime-node"), "no require('onnxruntime-node') in dist/extension.js");
 });
@@ -138,8 +180,18 @@ test("every seatTuner.* setting the extension reads is contributed", async () =>
   for (const f of files) {
     const text = readFileSync(f, "utf8");
     if (!text.includes('getConfiguration("seatTuner")')) continue;
-    for (const m of text.matchAll(/(?:\bcfg|getConfiguration\("seatTuner"\))\s*\.(?:get|inspect|update)(?:<[^>(]*>)?\(\s*"([\w.]+)"/g)) read.add(m[1]);
+    for (const m of text.matchAll(
+      /(?:\bcfg|getConfiguration\("seatTuner"\))\s*\.(?:get|inspect|update)(?:<[^>(]*>)?\(\s*"([\w.]+)"/g,
+    ))
+      read.add(m[1]);
   }
-  assert.ok(read.has("modelPath") && read.has("codeLens.enabled"), `the scan finds settings reads (${[...read].join(", ")})`);
-  for (const key of read) assert.ok(contributes.configuration.properties[`seatTuner.${key}`], `seatTuner.${key} is read in src/extension but not contributed in package.json`);
+  assert.ok(
+    read.has("modelPath") && read.has("codeLens.enabled"),
+    `the scan finds settings reads (${[...read].join(", ")})`,
+  );
+  for (const key of read)
+    assert.ok(
+      contributes.configuration.properties[`seatTuner.${key}`],
+      `seatTuner.${key} is read in src/extension but not contributed in package.json`,
+    );
 });

@@ -3,16 +3,27 @@ import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { discoverModelFolders, formatBytes, formatCount, inspectModelFolder, installedProviders } from "../../../src/extension/models/modelInfo";
+import {
+  discoverModelFolders,
+  formatBytes,
+  formatCount,
+  inspectModelFolder,
+  installedProviders,
+} from "../../../src/extension/models/modelInfo";
 
 const FIXTURES = join(import.meta.dirname, "../../fixtures/models");
 
 /** Llama parameter count from config.json alone, independent of the safetensors reader. */
 function expectedParams(dir: string): number {
   const c = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
-  const D = c.hidden_size, V = c.vocab_size, L = c.num_hidden_layers, F = c.intermediate_size;
+  const D = c.hidden_size,
+    V = c.vocab_size,
+    L = c.num_hidden_layers,
+    F = c.intermediate_size;
   const Dh = c.head_dim ?? D / c.num_attention_heads;
-  const q = D * c.num_attention_heads * Dh, kv = D * c.num_key_value_heads * Dh, o = c.num_attention_heads * Dh * D;
+  const q = D * c.num_attention_heads * Dh,
+    kv = D * c.num_key_value_heads * Dh,
+    o = c.num_attention_heads * Dh * D;
   const qwen = c.architectures[0] === "Qwen2ForCausalLM";
   const bias = qwen ? c.num_attention_heads * Dh + 2 * c.num_key_value_heads * Dh : 0;
   const layer = 2 * D + q + 2 * kv + o + 3 * D * F + bias;
@@ -37,7 +48,11 @@ test("a sharded Qwen2 fixture sums both shards", () => {
   assert.equal(info.config?.architecture, "Qwen2ForCausalLM");
   assert.equal(info.params, expectedParams(dir));
   assert.deepEqual(info.dtypes, ["F32"]);
-  assert.equal(info.bytes, statSync(join(dir, "model-00001-of-00002.safetensors")).size + statSync(join(dir, "model-00002-of-00002.safetensors")).size);
+  assert.equal(
+    info.bytes,
+    statSync(join(dir, "model-00001-of-00002.safetensors")).size +
+      statSync(join(dir, "model-00002-of-00002.safetensors")).size,
+  );
 });
 
 test("broken folders say which file is wrong", () => {

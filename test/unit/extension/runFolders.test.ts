@@ -6,9 +6,55 @@ import { tmpdir } from "node:os";
 import { listRunFolders, readRun } from "../../../src/extension/runs/runFolders";
 
 const T = "2026-01-01T00:00:00.000Z";
-const start = { v: 1, time: T, type: "run-start", runDir: "x", method: "seat", model: "/m", dataset: "d.jsonl", totalSteps: 4, stepsPerEpoch: 2, epochs: 2, trainableParams: 5, totalParams: 50, provider: "cpu" };
-const step = (n: number) => ({ v: 1, time: T, type: "step", step: n, totalSteps: 4, epoch: 1, loss: 1, ce: 1, kl: 0, lr: 1e-3, gradNorm: 1, tokensPerSec: 1, etaSeconds: 1 });
-const done = { v: 1, time: T, type: "done", summary: { method: "seat", steps: 4, epochs: 2, trainSeconds: 1, finalLoss: 0.5, finalCe: 0.5, finalKl: 0, meanTokensPerSec: 1, meanStepSeconds: 1, trainableParams: 5, totalParams: 50, modelDir: "model" } };
+const start = {
+  v: 1,
+  time: T,
+  type: "run-start",
+  runDir: "x",
+  method: "seat",
+  model: "/m",
+  dataset: "d.jsonl",
+  totalSteps: 4,
+  stepsPerEpoch: 2,
+  epochs: 2,
+  trainableParams: 5,
+  totalParams: 50,
+  provider: "cpu",
+};
+const step = (n: number) => ({
+  v: 1,
+  time: T,
+  type: "step",
+  step: n,
+  totalSteps: 4,
+  epoch: 1,
+  loss: 1,
+  ce: 1,
+  kl: 0,
+  lr: 1e-3,
+  gradNorm: 1,
+  tokensPerSec: 1,
+  etaSeconds: 1,
+});
+const done = {
+  v: 1,
+  time: T,
+  type: "done",
+  summary: {
+    method: "seat",
+    steps: 4,
+    epochs: 2,
+    trainSeconds: 1,
+    finalLoss: 0.5,
+    finalCe: 0.5,
+    finalKl: 0,
+    meanTokensPerSec: 1,
+    meanStepSeconds: 1,
+    trainableParams: 5,
+    totalParams: 50,
+    modelDir: "model",
+  },
+};
 
 function makeRuns(runs: Record<string, object[] | string>, ageMs = 120_000): string {
   const root = mkdtempSync(join(tmpdir(), "seat-runs-"));
@@ -27,15 +73,40 @@ test("states come from the last lifecycle event; a silent, stale run is interrup
   const root = makeRuns({
     finished: [start, step(1), step(4), done],
     failed: [start, step(1), { v: 1, time: T, type: "error", step: 2, term: "ce", message: "loss is NaN" }],
-    cancelled: [start, step(1), { v: 1, time: T, type: "checkpoint", step: 1, path: "checkpoints/step-1" }, { v: 1, time: T, type: "cancelled", step: 1, checkpoint: "checkpoints/step-1" }],
-    cancelledAfterCheckpoint: [start, { v: 1, time: T, type: "checkpoint", step: 1, path: "checkpoints/step-1" }, step(2), { v: 1, time: T, type: "cancelled", step: 2 }],
+    cancelled: [
+      start,
+      step(1),
+      { v: 1, time: T, type: "checkpoint", step: 1, path: "checkpoints/step-1" },
+      { v: 1, time: T, type: "cancelled", step: 1, checkpoint: "checkpoints/step-1" },
+    ],
+    cancelledAfterCheckpoint: [
+      start,
+      { v: 1, time: T, type: "checkpoint", step: 1, path: "checkpoints/step-1" },
+      step(2),
+      { v: 1, time: T, type: "cancelled", step: 2 },
+    ],
     cancelledEarly: [start, step(1), { v: 1, time: T, type: "cancelled", step: 1 }],
-    resumed: [start, step(1), { v: 1, time: T, type: "cancelled", step: 1, checkpoint: "c" }, { ...start, resumedFromStep: 1 }, step(2), done],
+    resumed: [
+      start,
+      step(1),
+      { v: 1, time: T, type: "cancelled", step: 1, checkpoint: "c" },
+      { ...start, resumedFromStep: 1 },
+      step(2),
+      done,
+    ],
     killed: [start, step(1), { v: 1, time: T, type: "checkpoint", step: 1, path: "checkpoints/step-1" }, step(2)],
   });
   try {
     const byName = Object.fromEntries(listRunFolders(root).map((r) => [r.name, r]));
-    assert.deepEqual(Object.keys(byName).sort(), ["cancelled", "cancelledAfterCheckpoint", "cancelledEarly", "failed", "finished", "killed", "resumed"]);
+    assert.deepEqual(Object.keys(byName).sort(), [
+      "cancelled",
+      "cancelledAfterCheckpoint",
+      "cancelledEarly",
+      "failed",
+      "finished",
+      "killed",
+      "resumed",
+    ]);
     assert.equal(byName.finished.state, "finished");
     assert.equal(byName.finished.modelDir, join(root, "finished", "model"));
     assert.equal(byName.finished.detail, "4 steps, loss 0.500");
@@ -68,7 +139,9 @@ test("a run without an end is running while its process is active or its events 
 });
 
 test("bad event lines are listed with their line numbers, the rest still read", () => {
-  const root = makeRuns({ odd: `${JSON.stringify(start)}\nnot json\n${JSON.stringify({ v: 2, time: T, type: "step" })}\n${JSON.stringify(done)}\n` });
+  const root = makeRuns({
+    odd: `${JSON.stringify(start)}\nnot json\n${JSON.stringify({ v: 2, time: T, type: "step" })}\n${JSON.stringify(done)}\n`,
+  });
   try {
     const run = readRun(join(root, "odd"))!;
     assert.equal(run.state, "finished");

@@ -10,11 +10,14 @@ function collect(mode: string) {
   const events: TrainEvent[] = [];
   const text: string[] = [];
   const bad: string[] = [];
-  const proc = new TrainerProcess({ command: process.execPath, args: [FAKE, mode] }, {
-    onEvent: (e) => events.push(e),
-    onText: (l, s) => text.push(`${s}:${l}`),
-    onBadEvent: (e) => bad.push(e),
-  });
+  const proc = new TrainerProcess(
+    { command: process.execPath, args: [FAKE, mode] },
+    {
+      onEvent: (e) => events.push(e),
+      onText: (l, s) => text.push(`${s}:${l}`),
+      onBadEvent: (e) => bad.push(e),
+    },
+  );
   return { proc, events, text, bad };
 }
 
@@ -22,7 +25,10 @@ test("a finished run: typed events in order, text passed through, a malformed ev
   const c = collect("finish");
   const exit = await c.proc.exited;
   assert.equal(exit.code, 0);
-  assert.deepEqual(c.events.map((e) => e.type), ["run-start", "step", "step", "step", "done"]);
+  assert.deepEqual(
+    c.events.map((e) => e.type),
+    ["run-start", "step", "step", "step", "done"],
+  );
   assert.equal(exit.last?.type, "done");
   assert.ok(c.text.includes("stdout:plain text line"));
   assert.ok(c.text.includes("stderr:loading model"));
@@ -47,7 +53,10 @@ test("cancel sends SIGTERM: the trainer checkpoints and reports a resumable canc
 
 test("a trainer that cannot start is reported, not hung", async () => {
   const text: string[] = [];
-  const proc = new TrainerProcess({ command: "/nonexistent/node", args: [] }, { onEvent: () => undefined, onText: (l) => text.push(l) });
+  const proc = new TrainerProcess(
+    { command: "/nonexistent/node", args: [] },
+    { onEvent: () => undefined, onText: (l) => text.push(l) },
+  );
   const exit = await proc.exited;
   assert.equal(exit.code, null);
   assert.match(text.join("\n"), /could not start the trainer \(\/nonexistent\/node\): .*ENOENT/);
@@ -56,11 +65,28 @@ test("a trainer that cannot start is reported, not hung", async () => {
 test("event lines for the terminal", () => {
   const time = "2026-01-01T00:00:00.000Z";
   assert.equal(
-    describeEvent({ v: 1, time, type: "step", step: 2, totalSteps: 10, epoch: 1, loss: 1.23456, ce: 1.2, kl: 0.03456, lr: 0.001, gradNorm: 1, tokensPerSec: 150.4, etaSeconds: 95 }),
+    describeEvent({
+      v: 1,
+      time,
+      type: "step",
+      step: 2,
+      totalSteps: 10,
+      epoch: 1,
+      loss: 1.23456,
+      ce: 1.2,
+      kl: 0.03456,
+      lr: 0.001,
+      gradNorm: 1,
+      tokensPerSec: 150.4,
+      etaSeconds: 95,
+    }),
     "step 2/10 (epoch 1)  loss 1.2346  ce 1.2000  kl 0.0346  lr 1.00e-3  150 tok/s  ETA 1m35s",
   );
   assert.equal(describeEvent({ v: 1, time, type: "cancelled", step: 4 }), "cancelled at step 4; no checkpoint written");
-  assert.equal(describeEvent({ v: 1, time, type: "error", step: 7, term: "kl", message: "loss is NaN" }), "error at step 7 (kl): loss is NaN");
+  assert.equal(
+    describeEvent({ v: 1, time, type: "error", step: 7, term: "kl", message: "loss is NaN" }),
+    "error at step 7 (kl): loss is NaN",
+  );
   assert.equal(formatDuration(3725), "1h02m");
   assert.equal(formatDuration(NaN), "?");
 });

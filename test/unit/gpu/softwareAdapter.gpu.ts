@@ -11,7 +11,6 @@ import { createSession, selfTest, webgpuAdapterKind, releaseReaders } from "../.
 import { LlamaModel } from "../../../src/model/index";
 import { EMBEDDED_MODEL_DIR } from "../../../src/world/paths";
 
-
 test("the software adapter is what this process sees, and webgpu opens on it", async () => {
   assert.equal(webgpuAdapterKind(), "software", `VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}`);
   const g = new E.Graph("probe");
@@ -29,11 +28,19 @@ test("device-resident state: carried outputs stay on the device, read back exact
   g.output("c:next", next);
   g.output("total", E.sumAll(next));
   const logs: string[] = [];
-  const s = await createSession(E.toOnnx(g), { provider: "webgpu", keepOnDevice: ["c:next"], log: (m) => logs.push(m), label: "counter" });
+  const s = await createSession(E.toOnnx(g), {
+    provider: "webgpu",
+    keepOnDevice: ["c:next"],
+    log: (m) => logs.push(m),
+    label: "counter",
+  });
   await s.setState({ c: E.hostTensor("float32", [3], [1, -2, 0.5]) });
   const totals: number[] = [];
   for (let i = 0; i < 3; i++) {
-    const out = await s.step({ k: { dtype: "int32", dims: [3], data: new Int32Array([1, 0, -1]) } }, { carry: { "c:next": "c" }, fetch: ["total"] });
+    const out = await s.step(
+      { k: { dtype: "int32", dims: [3], data: new Int32Array([1, 0, -1]) } },
+      { carry: { "c:next": "c" }, fetch: ["total"] },
+    );
     totals.push(Number(out.total!.data[0]));
   }
   assert.deepEqual(await s.stateLocations(), { c: "gpu-buffer" });
@@ -43,7 +50,10 @@ test("device-resident state: carried outputs stay on the device, read back exact
   const p = await s.placement();
   assert.ok(p && p.nodes >= 3, JSON.stringify(p));
   assert.deepEqual(p.cpuNodes, [], "int32 Cast, Mul, Add, ReduceSum all have WebGPU kernels");
-  assert.ok(logs.some((l) => /counter on webgpu: no node fell back: all \d+ compute nodes on webgpu/.test(l)), logs.join("\n"));
+  assert.ok(
+    logs.some((l) => /counter on webgpu: no node fell back: all \d+ compute nodes on webgpu/.test(l)),
+    logs.join("\n"),
+  );
   await s.release();
 
   // An int64 Cast has no WebGPU kernel: the placement names it, as an integer index op (a 1-D one
@@ -53,13 +63,25 @@ test("device-resident state: carried outputs stay on the device, read back exact
   const s2 = await createSession(E.toOnnx(g2), { provider: "webgpu" });
   await s2.run({ i: E.hostTensor("int64", [2, 2], [1, 2, 3, 4]) });
   const p2 = await s2.placement();
-  assert.deepEqual(p2?.fallbacks.map((n) => `${n.op} ${n.inputs}`), ["Cast int64[2,2]"]);
+  assert.deepEqual(
+    p2?.fallbacks.map((n) => `${n.op} ${n.inputs}`),
+    ["Cast int64[2,2]"],
+  );
   assert.deepEqual(p2?.floatFallbacks, []);
   await s2.release();
 });
 
 test("auto never picks the software adapter; the self-test compares a training step with the CPU", async () => {
-  const s = await createSession(E.toOnnx((() => { const g = new E.Graph("p"); g.output("y", E.add(g.input("x", "float32", [1]), 1)); return g; })()), { provider: "auto" });
+  const s = await createSession(
+    E.toOnnx(
+      (() => {
+        const g = new E.Graph("p");
+        g.output("y", E.add(g.input("x", "float32", [1]), 1));
+        return g;
+      })(),
+    ),
+    { provider: "auto" },
+  );
   assert.equal(s.provider, "cpu");
   assert.match(s.fallbackReason ?? "", /webgpu: only a software Vulkan driver/);
   await s.release();

@@ -16,9 +16,19 @@ const MODEL = "models/seat-tiny-world";
 const DATA = "examples/new-people/train.jsonl";
 
 function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "", err = "";
-  return main(args, { out: (t) => { out += t; }, err: (t) => { err += t; }, isTty: false, cwd: process.cwd(), signal: new AbortController().signal })
-    .then((code) => ({ code, out, err }));
+  let out = "",
+    err = "";
+  return main(args, {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+    isTty: false,
+    cwd: process.cwd(),
+    signal: new AbortController().signal,
+  }).then((code) => ({ code, out, err }));
 }
 
 test("export-job refuses what a job cannot run, with one line each", async () => {
@@ -27,7 +37,18 @@ test("export-job refuses what a job cannot run, with one line each", async () =>
     const noTarget = await cli(["export-job", DATA, "--model", MODEL, "--out", join(dir, "a")]);
     assert.equal(noTarget.code, 2);
     assert.match(noTarget.err, /--target is required \(torchrun\)/);
-    const perStep = await cli(["export-job", DATA, "--model", MODEL, "--mask", "random-per-step", "--target", "torchrun", "--out", join(dir, "b")]);
+    const perStep = await cli([
+      "export-job",
+      DATA,
+      "--model",
+      MODEL,
+      "--mask",
+      "random-per-step",
+      "--target",
+      "torchrun",
+      "--out",
+      join(dir, "b"),
+    ]);
     assert.equal(perStep.code, 2);
     assert.match(perStep.err, /random-per-step" is not supported by torchrun jobs/);
     writeFileSync(join(dir, "c"), "x");
@@ -43,9 +64,32 @@ test("a lora job folder holds its config, plan, LoRA init, model, dataset, packa
   const dir = mkdtempSync(join(tmpdir(), "seat-jobf-"));
   try {
     const job = join(dir, "job");
-    const r = await cli(["export-job", DATA, "--model", MODEL, "--method", "lora", "--target", "torchrun", "--out", job]);
+    const r = await cli([
+      "export-job",
+      DATA,
+      "--model",
+      MODEL,
+      "--method",
+      "lora",
+      "--target",
+      "torchrun",
+      "--out",
+      job,
+    ]);
     assert.equal(r.code, 0, r.err);
-    for (const f of ["config.json", "plan.json", "lora_init.safetensors", "model/model.safetensors", "model/tokenizer.json", "data/train.jsonl", "seat_job/train.py", "run_local.sh", "run_multinode.sh", "slurm.sbatch", "README.md"]) {
+    for (const f of [
+      "config.json",
+      "plan.json",
+      "lora_init.safetensors",
+      "model/model.safetensors",
+      "model/tokenizer.json",
+      "data/train.jsonl",
+      "seat_job/train.py",
+      "run_local.sh",
+      "run_multinode.sh",
+      "slurm.sbatch",
+      "README.md",
+    ]) {
       assert.ok(existsSync(join(job, f)), f);
     }
     // The job's config is the local run's config (same resolution), with job-relative paths.
@@ -55,7 +99,10 @@ test("a lora job folder holds its config, plan, LoRA init, model, dataset, packa
     const plan = JSON.parse(readFileSync(join(job, "plan.json"), "utf8"));
     assert.equal(plan.examples.length, 60);
     assert.equal(plan.parts.params, "lora");
-    assert.match(readFileSync(join(job, "run_local.sh"), "utf8"), /--standalone --nproc_per_node "\$N" --redirects 2 --tee 2 -m seat_job/);
+    assert.match(
+      readFileSync(join(job, "run_local.sh"), "utf8"),
+      /--standalone --nproc_per_node "\$N" --redirects 2 --tee 2 -m seat_job/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -77,17 +124,39 @@ test("memory estimate: FSDP divides weights and trainable state by the GPU count
 test("the editor's Run Elsewhere… passes the same layers to export-job as Train would to train", () => {
   const def = { dataset: "/w/d.jsonl", model: "/m", method: "seat", settings: { "train.epochs": 3 } };
   const inv = buildExportJobInvocation(def, { "training.lr": 0.02 }, "/jobs/x");
-  assert.deepEqual(inv.args, ["export-job", "--data", "/w/d.jsonl", "--model", "/m", "--method", "seat", "--set", "optim.lr=0.02", "--set", "train.epochs=3", "--target", "torchrun", "--out", "/jobs/x"]);
+  assert.deepEqual(inv.args, [
+    "export-job",
+    "--data",
+    "/w/d.jsonl",
+    "--model",
+    "/m",
+    "--method",
+    "seat",
+    "--set",
+    "optim.lr=0.02",
+    "--set",
+    "train.epochs=3",
+    "--target",
+    "torchrun",
+    "--out",
+    "/jobs/x",
+  ]);
   assert.throws(() => buildExportJobInvocation({ resume: "/r" }, {}, "/j"), /cannot be exported/);
 });
 
 test("import-run refuses folders that are not finished runs of ours, naming the file", async () => {
   const dir = mkdtempSync(join(tmpdir(), "seat-jobf-"));
   try {
-    assert.throws(() => checkRunFolder(dir), (e: Error) => e instanceof RunImportError && /not a run folder \(no config.json\)/.test(e.message));
+    assert.throws(
+      () => checkRunFolder(dir),
+      (e: Error) => e instanceof RunImportError && /not a run folder \(no config.json\)/.test(e.message),
+    );
     const cfg = resolveConfig([{ source: "t", layer: { model: MODEL, dataset: DATA } }]).config;
     writeFileSync(join(dir, "config.json"), JSON.stringify(cfg));
-    writeFileSync(join(dir, "events.jsonl"), `{"v":1,"time":"2026-12-02T00:00:00.000Z","type":"run-start","runDir":"r","method":"seat","model":"m","dataset":"d","totalSteps":1,"stepsPerEpoch":1,"epochs":1,"trainableParams":1,"totalParams":2,"provider":"p"}\nnot json\n`);
+    writeFileSync(
+      join(dir, "events.jsonl"),
+      `{"v":1,"time":"2026-12-02T00:00:00.000Z","type":"run-start","runDir":"r","method":"seat","model":"m","dataset":"d","totalSteps":1,"stepsPerEpoch":1,"epochs":1,"trainableParams":1,"totalParams":2,"provider":"p"}\nnot json\n`,
+    );
     assert.throws(() => checkRunFolder(dir), /events\.jsonl:2: not JSON/);
     writeFileSync(join(dir, "events.jsonl"), readFileSync(join(dir, "events.jsonl"), "utf8").split("\n")[0] + "\n");
     assert.throws(() => checkRunFolder(dir), /the run did not finish/);
@@ -104,17 +173,39 @@ test("--strategy fsdp: refused in one line where this torch cannot run FSDP, els
   const dir = mkdtempSync(join(tmpdir(), "seat-jobf-"));
   try {
     const job = join(dir, "job");
-    const r = await cli(["export-job", DATA, "--model", MODEL, "--method", "seat", "--set", "train.maxSteps=2", "--set", "train.batchSize=2", "--set", "kl.maxResponseTokens=4", "--set", "eval.samples=0", "--target", "torchrun", "--out", job]);
+    const r = await cli([
+      "export-job",
+      DATA,
+      "--model",
+      MODEL,
+      "--method",
+      "seat",
+      "--set",
+      "train.maxSteps=2",
+      "--set",
+      "train.batchSize=2",
+      "--set",
+      "kl.maxResponseTokens=4",
+      "--set",
+      "eval.samples=0",
+      "--target",
+      "torchrun",
+      "--out",
+      job,
+    ]);
     assert.equal(r.code, 0, r.err);
     // The gate (torch >= 2.1 and a clean import of torch.distributed.fsdp) agrees with this torch.
-    const gate = python(["-c", `
+    const gate = python([
+      "-c",
+      `
 import importlib, sys; sys.path.insert(0, "resources/job")
 from seat_job.dist import fsdp_supported, torch_version, FSDP_MIN
 try:
     importlib.import_module("torch.distributed.fsdp"); imports = True
 except Exception:
     imports = False
-print(fsdp_supported()[0], imports and torch_version() >= FSDP_MIN)`]);
+print(fsdp_supported()[0], imports and torch_version() >= FSDP_MIN)`,
+    ]);
     assert.equal(gate.status, 0, gate.stderr);
     const [verdict, expected] = gate.stdout.trim().split(" ");
     assert.equal(verdict, expected, "the FSDP gate's verdict");
@@ -123,15 +214,26 @@ print(fsdp_supported()[0], imports and torch_version() >= FSDP_MIN)`]);
       const run = python(["-m", "seat_job", "--strategy", "fsdp"], { cwd: job });
       assert.notEqual(run.status, 0);
       assert.match(run.stderr, /seat_job: --strategy fsdp needs torch >= 2\.1 \(/);
-      assert.ok(!existsSync(join(job, "run", "events.jsonl")) || !readFileSync(join(job, "run", "events.jsonl"), "utf8").includes('"step"'), "no training happened");
+      assert.ok(
+        !existsSync(join(job, "run", "events.jsonl")) ||
+          !readFileSync(join(job, "run", "events.jsonl"), "utf8").includes('"step"'),
+        "no training happened",
+      );
       return;
     }
     runLocal(job, 1, ["--strategy", "ddp", "--out", join(job, "ddp")]);
     runLocal(job, 2, ["--strategy", "fsdp", "--out", join(job, "fsdp")]);
-    const steps = (d: string) => readFileSync(join(job, d, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.type === "step");
+    const steps = (d: string) =>
+      readFileSync(join(job, d, "events.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.type === "step");
     const [a, b] = [steps("fsdp"), steps("ddp")];
     assert.equal(a.length, 2);
-    a.forEach((s: { loss: number }, i: number) => assert.ok(Math.abs(s.loss - b[i].loss) / b[i].loss < 1e-5, `FSDP step ${i + 1}: ${s.loss} vs DDP ${b[i].loss}`));
+    a.forEach((s: { loss: number }, i: number) =>
+      assert.ok(Math.abs(s.loss - b[i].loss) / b[i].loss < 1e-5, `FSDP step ${i + 1}: ${s.loss} vs DDP ${b[i].loss}`),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -34,22 +34,32 @@ const TOLERANCE: Record<string, number> = { "full+kl": 1e-3 };
  */
 async function replayDiffers(config: SeatConfig, job: string): Promise<void> {
   const plan = JSON.parse(readFileSync(join(job, "plan.json"), "utf8"));
-  const used: { record: number; ids: number[]; targetMask: number[] }[] = JSON.parse(readFileSync(join(job, "run", "cache", "replay.json"), "utf8"));
+  const used: { record: number; ids: number[]; targetMask: number[] }[] = JSON.parse(
+    readFileSync(join(job, "run", "cache", "replay.json"), "utf8"),
+  );
   const cache: Record<string, number[]> = JSON.parse(readFileSync(join(job, "run", "cache", "teacher.json"), "utf8"));
   const tok = loadModelFolder(config.model).tokenizer;
   const { train: records } = await loadRecords(config);
   const targets = new BaseTargets(records, tok, config, job, undefined, new AbortController().signal);
   const detector = makeAbstentionDetector(loadAbstentionLists().phrases);
-  let at = 0, agreed = 0;
+  let at = 0,
+    agreed = 0;
   plan.replay.candidates.forEach((c: { record: number; ids: number[] }, i: number) => {
     const reply = cache[c.ids.join(",")];
     const text = tok.decode(reply);
     if (detector.match(text) === undefined) return; // not an abstention: neither side keeps it
     const p = targets.perturbed(c.record, 1, hashSeed(config.train.seed, 1000 + Math.floor(i / records.length)))[0];
-    const ours = tok.encodeExample({ messages: [...promptMessages(records[c.record], p), { role: "assistant", content: text }] });
+    const ours = tok.encodeExample({
+      messages: [...promptMessages(records[c.record], p), { role: "assistant", content: text }],
+    });
     const job = used[at++];
     if (JSON.stringify(ours.ids) === JSON.stringify(job.ids)) agreed++;
-    else assert.notDeepEqual(tok.encode(text), reply, `replay example ${i} differs from ours although its reply is the tokenizer's own encoding`);
+    else
+      assert.notDeepEqual(
+        tok.encode(text),
+        reply,
+        `replay example ${i} differs from ours although its reply is the tokenizer's own encoding`,
+      );
   });
   assert.equal(at, used.length, "every replay example the job used was compared");
   assert.ok(agreed > 0, "some replay examples agree");
@@ -60,12 +70,22 @@ test("sparse, full+kl, lora, ewc and replay jobs match the local trainer for 2 s
   const dir = mkdtempSync(join(tmpdir(), "seat-jobm-"));
   try {
     const data = join(dir, "small.jsonl");
-    writeFileSync(data, readFileSync("examples/new-people/train.jsonl", "utf8").split("\n").slice(0, 8).join("\n") + "\n");
+    writeFileSync(
+      data,
+      readFileSync("examples/new-people/train.jsonl", "utf8").split("\n").slice(0, 8).join("\n") + "\n",
+    );
     const jobs: { method: string; job: string; config: SeatConfig; local: TrainEvent[] }[] = [];
     for (const method of ["sparse", "full+kl", "lora", "ewc", "replay"]) {
       const layer = {
-        method, model: MODEL, dataset: data, train: { maxSteps: 2, batchSize: 2 }, kl: { maxResponseTokens: 8 },
-        eval: { samples: 0 }, ewc: { samples: 4 }, device: { provider: "cpu", threads: 1 }, outDir: join(dir, `local-${method}`),
+        method,
+        model: MODEL,
+        dataset: data,
+        train: { maxSteps: 2, batchSize: 2 },
+        kl: { maxResponseTokens: 8 },
+        eval: { samples: 0 },
+        ewc: { samples: 4 },
+        device: { provider: "cpu", threads: 1 },
+        outDir: join(dir, `local-${method}`),
       };
       const config = resolveConfig([{ source: "test", layer }]).config;
       const local: TrainEvent[] = [];
@@ -75,10 +95,13 @@ test("sparse, full+kl, lora, ewc and replay jobs match the local trainer for 2 s
       jobs.push({ method, job, config, local });
     }
     // One interpreter runs the five jobs one after another (torch is imported once).
-    const r = python(["-c", `import sys; sys.path.insert(0, ${JSON.stringify(jobs[0].job)})
+    const r = python([
+      "-c",
+      `import sys; sys.path.insert(0, ${JSON.stringify(jobs[0].job)})
 from seat_job.train import run
 for job in ${JSON.stringify(jobs.map((j) => j.job))}:
-    run(job, job + "/run")`]);
+    run(job, job + "/run")`,
+    ]);
     assert.equal(r.status, 0, `a job failed:\n${(r.stdout + r.stderr).slice(-3000)}`);
     for (const { method, job, config, local } of jobs) {
       const log = parseEventLog(readFileSync(join(job, "run", "events.jsonl"), "utf8"));
@@ -90,9 +113,15 @@ for job in ${JSON.stringify(jobs.map((j) => j.job))}:
       const compared = method === "replay" ? got.slice(0, 1) : got;
       compared.forEach((s, i) => {
         const rel = Math.abs(s.loss - want[i].loss) / Math.abs(want[i].loss);
-        assert.ok(rel <= (TOLERANCE[method] ?? 1e-4), `${method} step ${i + 1}: loss ${s.loss} vs ${want[i].loss} (relative ${rel.toExponential(2)})`);
+        assert.ok(
+          rel <= (TOLERANCE[method] ?? 1e-4),
+          `${method} step ${i + 1}: loss ${s.loss} vs ${want[i].loss} (relative ${rel.toExponential(2)})`,
+        );
       });
-      assert.ok(log.events.some((e) => e.type === "done"), `${method}: done event`);
+      assert.ok(
+        log.events.some((e) => e.type === "done"),
+        `${method}: done event`,
+      );
       if (method === "replay") await replayDiffers(config, job);
     }
   } finally {

@@ -11,13 +11,21 @@ test("torch is importable by the job tests' Python", () => {
 });
 
 test("seat_job.rng matches src/seat/rng.ts, hash.ts and schedule.ts", () => {
-  const cases = [[0, 0], [0, 1], [7, 3], [4294967295, 2], [123456789, 0]];
+  const cases = [
+    [0, 0],
+    [0, 1],
+    [7, 3],
+    [4294967295, 2],
+    [123456789, 0],
+  ];
   const ts = cases.map(([seed, stream]) => {
     const r = new Prng(seed, stream);
     const u = Array.from({ length: 5 }, () => r.u32());
     return { u, perm: r.permutation(17), sample: [...r.sample(1000, 13)], int: r.int(97), state: r.state() };
   });
-  const hashes = [[0], [0, 1], [5, 1000, 3], [4294967295, 999_983], [42, 2000]].map((p) => hashSeed(p[0], ...p.slice(1)));
+  const hashes = [[0], [0, 1], [5, 1000, 3], [4294967295, 999_983], [42, 2000]].map((p) =>
+    hashSeed(p[0], ...p.slice(1)),
+  );
   const optim = { lr: 0.01, warmupSteps: 3, schedule: "cosine" as const };
   const lrs = [1, 2, 3, 4, 9, 20].map((s) => lrAt(optim, s, 20));
   const code = `

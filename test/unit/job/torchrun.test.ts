@@ -19,12 +19,28 @@ import { listRunFolders } from "../../../src/extension/runs/runFolders";
 const MODEL = "models/seat-tiny-world";
 const DATA = "examples/new-people/train.jsonl";
 // Short teacher replies and a 2-row batch keep the four job runs within the unit-test budget.
-const SETS = ["train.maxSteps=5", "train.batchSize=2", "kl.maxResponseTokens=8", "eval.samples=2", "checkpoint.everySteps=0"];
+const SETS = [
+  "train.maxSteps=5",
+  "train.batchSize=2",
+  "kl.maxResponseTokens=8",
+  "eval.samples=2",
+  "checkpoint.everySteps=0",
+];
 
 function cli(args: string[], cwd = process.cwd()): Promise<{ code: number; out: string; err: string }> {
-  let out = "", err = "";
-  return main(args, { out: (t) => { out += t; }, err: (t) => { err += t; }, isTty: false, cwd, signal: new AbortController().signal })
-    .then((code) => ({ code, out, err }));
+  let out = "",
+    err = "";
+  return main(args, {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+    isTty: false,
+    cwd,
+    signal: new AbortController().signal,
+  }).then((code) => ({ code, out, err }));
 }
 
 function events(runDir: string): TrainEvent[] {
@@ -54,10 +70,32 @@ function sameSteps(got: StepEvent[], want: StepEvent[], rel: number, what: strin
 
 async function exportAndLocal(dir: string, method: string): Promise<{ job: string; local: TrainEvent[] }> {
   const job = join(dir, `job-${method}`);
-  const r = await cli(["export-job", DATA, "--model", MODEL, "--method", method, ...SETS.flatMap((s) => ["--set", s]), "--device", "cpu", "--threads", "1", "--target", "torchrun", "--out", job]);
+  const r = await cli([
+    "export-job",
+    DATA,
+    "--model",
+    MODEL,
+    "--method",
+    method,
+    ...SETS.flatMap((s) => ["--set", s]),
+    "--device",
+    "cpu",
+    "--threads",
+    "1",
+    "--target",
+    "torchrun",
+    "--out",
+    job,
+  ]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /memory per GPU \(estimate\)/);
-  const layer: Record<string, unknown> = { model: MODEL, dataset: DATA, method, outDir: join(dir, `local-${method}`), device: { provider: "cpu", threads: 1 } };
+  const layer: Record<string, unknown> = {
+    model: MODEL,
+    dataset: DATA,
+    method,
+    outDir: join(dir, `local-${method}`),
+    device: { provider: "cpu", threads: 1 },
+  };
   for (const s of SETS) {
     const [k, v] = s.split("=");
     const [a, b] = k.split(".");
@@ -77,7 +115,10 @@ test("seat: the torchrun job matches the local trainer, keeps masked-out weights
     const one = events(join(job, "run"));
     sameSteps(steps(one), steps(local), 1e-4, "seat 1 process vs engine");
     // The same teacher targets: the base model's greedy replies agree token for token.
-    assert.deepEqual(JSON.parse(readFileSync(join(job, "run", "cache", "teacher.json"), "utf8")), JSON.parse(readFileSync(join(dir, "local-seat", "cache", "teacher.json"), "utf8")));
+    assert.deepEqual(
+      JSON.parse(readFileSync(join(job, "run", "cache", "teacher.json"), "utf8")),
+      JSON.parse(readFileSync(join(dir, "local-seat", "cache", "teacher.json"), "utf8")),
+    );
     const qe = (ev: TrainEvent[]) => ev.find((e) => e.type === "quick-eval");
     const [a, b] = [qe(one), qe(local)];
     assert.ok(a?.type === "quick-eval" && b?.type === "quick-eval");
@@ -90,13 +131,17 @@ test("seat: the torchrun job matches the local trainer, keeps masked-out weights
     const tuned = readSafetensorsHeader(join(job, "run", "model", "model.safetensors"));
     let changed = 0;
     for (const [name, e] of base.tensors) {
-      const x = Buffer.from(readTensorBytes(e)), y = Buffer.from(readTensorBytes(tuned.tensors.get(name)!));
+      const x = Buffer.from(readTensorBytes(e)),
+        y = Buffer.from(readTensorBytes(tuned.tensors.get(name)!));
       const idx = mask.get(name)?.data as Int32Array | undefined;
       const allowed = new Set(idx ?? []);
       const width = e.dtype === "F32" ? 4 : 2;
       for (let i = 0; i < x.length; i += width) {
         const same = x.subarray(i, i + width).equals(y.subarray(i, i + width));
-        if (!same) { assert.ok(allowed.has(i / width), `${name}[${i / width}] changed outside the mask`); changed++; }
+        if (!same) {
+          assert.ok(allowed.has(i / width), `${name}[${i / width}] changed outside the mask`);
+          changed++;
+        }
       }
     }
     assert.ok(changed > 0, "the masked entries did train");
@@ -118,7 +163,22 @@ test("seat: the torchrun job matches the local trainer, keeps masked-out weights
     // ...tied to the dataset it was exported from (the panel finds a dataset's runs this way).
     assert.equal(listed[0].dataset, join(process.cwd(), DATA));
     assert.equal(JSON.parse(readFileSync(join(imported, "config.json"), "utf8")).dataset, join(process.cwd(), DATA));
-    const probe = await cli(["probe", "--model", imported, "--data", DATA, "--json", "--no-cache", "--no-prob", "--neighbours", "1", "--hidden-queries", "0", "--max-new-tokens", "8"]);
+    const probe = await cli([
+      "probe",
+      "--model",
+      imported,
+      "--data",
+      DATA,
+      "--json",
+      "--no-cache",
+      "--no-prob",
+      "--neighbours",
+      "1",
+      "--hidden-queries",
+      "0",
+      "--max-new-tokens",
+      "8",
+    ]);
     assert.equal(probe.code, 0, probe.err);
     assert.ok(JSON.parse(probe.out), "probe report parses");
   } finally {
@@ -146,7 +206,11 @@ test("full: the torchrun job matches the local trainer; 2 processes with ZeRO-sh
     assert.deepEqual([...t.tensors.keys()].sort(), [...b.tensors.keys()].sort());
     // The checkpoint is in our format: trainable values and AdamW moments per tensor.
     const ck = readSafetensorsFile(join(job, "run", "checkpoints", "step-0000005", "tensors.safetensors"));
-    assert.ok(ck.has("state/model.embed_tokens.weight") && ck.has("state/model.embed_tokens.weight.m") && ck.has("state/model.embed_tokens.weight.v"));
+    assert.ok(
+      ck.has("state/model.embed_tokens.weight") &&
+        ck.has("state/model.embed_tokens.weight.m") &&
+        ck.has("state/model.embed_tokens.weight.v"),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,23 +6,37 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as E from "../../../src/engine";
 import {
-  loadModelFolder, allWeightsF32, referenceForward, logSoftmaxRows, LlamaModel, createModelGraph, llamaForward, openModelSession,
+  loadModelFolder,
+  allWeightsF32,
+  referenceForward,
+  logSoftmaxRows,
+  LlamaModel,
+  createModelGraph,
+  llamaForward,
+  openModelSession,
 } from "../../../src/model";
 import { LLAMA, QWEN2, maxAbsDiff, scratchCopy } from "./helpers";
 
 const TOL = 1e-4;
 
-for (const [name, dir] of [["tiny-llama", LLAMA], ["tiny-qwen2", QWEN2]] as const) {
+for (const [name, dir] of [
+  ["tiny-llama", LLAMA],
+  ["tiny-qwen2", QWEN2],
+] as const) {
   test(`${name}: cached generation == uncached, batched == one by one, greedy == reference argmax`, async () => {
     const f = loadModelFolder(dir);
     const m = await LlamaModel.load(f, { provider: "cpu" });
     try {
-      const prompts = [f.tokenizer.encodePrompt("Who founded the company?"), f.tokenizer.encodePrompt("Where?"), [f.config.bosTokenId ?? 5, 72]];
+      const prompts = [
+        f.tokenizer.encodePrompt("Who founded the company?"),
+        f.tokenizer.encodePrompt("Where?"),
+        [f.config.bosTokenId ?? 5, 72],
+      ];
       const cached = await m.generate(prompts, { maxNewTokens: 12 });
       const uncached = await m.generate(prompts, { maxNewTokens: 12, useCache: false });
       assert.deepEqual(cached, uncached);
       const single = [];
-      for (const p of prompts) single.push(...await m.generate([p], { maxNewTokens: 12 }));
+      for (const p of prompts) single.push(...(await m.generate([p], { maxNewTokens: 12 })));
       assert.deepEqual(cached, single, "left padding in a batch does not change any row");
       const concurrent = await Promise.all(prompts.map((p) => m.generate([p], { maxNewTokens: 12 })));
       assert.deepEqual(concurrent.flat(), single, "concurrent calls do not share a KV cache");
@@ -84,7 +98,8 @@ test("score, nextTokenLogProbs and hiddenStates match the float64 reference", as
   const m = await LlamaModel.load(f, { provider: "cpu", batchSize: 2 });
   try {
     const w = allWeightsF32(f.weights);
-    const V = f.config.vocabSize, D = f.config.hiddenSize;
+    const V = f.config.vocabSize,
+      D = f.config.hiddenSize;
     const prompt = f.tokenizer.encodePrompt("Where was she born?");
     const conts = [f.tokenizer.encode(" I don't know."), f.tokenizer.encode(" In Lintel."), [7]];
     const [res] = await m.score([{ prompt, continuations: conts }]);
@@ -99,7 +114,10 @@ test("score, nextTokenLogProbs and hiddenStates match the float64 reference", as
     const ref = referenceForward(f.config, (n) => w.get(n)!, prompt);
     assert.ok(maxAbsDiff(next!, logSoftmaxRows(ref.logits, V).subarray((prompt.length - 1) * V)) < TOL);
     const short = prompt.slice(0, 5);
-    const hs = await m.hiddenStates([{ ids: prompt, positions: [-1, 0], layers: [0, 1, -1] }, { ids: short, positions: [2], layers: [2] }]);
+    const hs = await m.hiddenStates([
+      { ids: prompt, positions: [-1, 0], layers: [0, 1, -1] },
+      { ids: short, positions: [2], layers: [2] },
+    ]);
     const refShort = referenceForward(f.config, (n) => w.get(n)!, short);
     const at = (h: Float64Array, t: number) => h.subarray(t * D, (t + 1) * D);
     assert.ok(maxAbsDiff(hs[0]![0]![0]!, at(ref.hiddenStates[0]!, prompt.length - 1)) < TOL);
@@ -118,7 +136,10 @@ test("a worker-thread session (for the extension host) gives the same generation
   const worker = await LlamaModel.load(f, { provider: "cpu", worker: true });
   try {
     const prompts = [f.tokenizer.encodePrompt("Who?"), f.tokenizer.encodePrompt("Where was she born?")];
-    assert.deepEqual(await worker.generate(prompts, { maxNewTokens: 8 }), await inProcess.generate(prompts, { maxNewTokens: 8 }));
+    assert.deepEqual(
+      await worker.generate(prompts, { maxNewTokens: 8 }),
+      await inProcess.generate(prompts, { maxNewTokens: 8 }),
+    );
   } finally {
     await inProcess.dispose();
     await worker.dispose();
@@ -129,7 +150,14 @@ test("Mistral sliding-window attention: training graph, inference graph and cach
   const { dir, cleanup } = scratchCopy(LLAMA);
   try {
     const cfgFile = join(dir, "config.json");
-    writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(readFileSync(cfgFile, "utf8")), architectures: ["MistralForCausalLM"], sliding_window: 3 }));
+    writeFileSync(
+      cfgFile,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(cfgFile, "utf8")),
+        architectures: ["MistralForCausalLM"],
+        sliding_window: 3,
+      }),
+    );
     const f = loadModelFolder(dir);
     assert.equal(f.config.slidingWindow, 3);
     const w = allWeightsF32(f.weights);
@@ -152,7 +180,10 @@ test("Mistral sliding-window attention: training graph, inference graph and cach
       const [lg] = await model.logits([ids]);
       assert.ok(maxAbsDiff(lg!, ref.logits) < TOL, "inference graph");
       const prompts = [ids.slice(0, 2), ids];
-      assert.deepEqual(await model.generate(prompts, { maxNewTokens: 6 }), await model.generate(prompts, { maxNewTokens: 6, useCache: false }));
+      assert.deepEqual(
+        await model.generate(prompts, { maxNewTokens: 6 }),
+        await model.generate(prompts, { maxNewTokens: 6, useCache: false }),
+      );
     } finally {
       await model.dispose();
     }

@@ -13,45 +13,60 @@ import { scratchDir } from "./helpers";
 // terms; a swapped or misplaced tensor still changes the top token and moves log-probs by far more.
 const TOL = { f16: 0.05, q8_0: 0.3 };
 
-test("smollm2-135m shape: llama.cpp tokenizes and scores our GGUF like our engine", { timeout: 1_200_000 }, async () => {
-  const folder = loadModelFolder(ensureRealShape("smollm2-135m"));
-  const out = scratchDir();
-  try {
-    const { plain, chats } = datasetStrings();
-    const prompts = [...chats.slice(0, 2).map((c) => folder.tokenizer.encodePrompt(c.filter((m) => m.role !== "assistant"))), folder.tokenizer.encode(plain[0]!)];
-    for (const type of ["f16", "q8_0"] as const) {
-      const file = join(out.dir, `model-${type}.gguf`);
-      exportGguf(folder, file, { type });
-      const overrides = type === "q8_0"
-        ? new Map([...allWeightsF32(folder.weights)].filter(([n]) => !n.includes("norm")).map(([n, w]) => [n, dequantizeQ8_0(quantizeQ8_0(w))]))
-        : undefined;
-      const ours = await LlamaModel.load(folder, { provider: "cpu", overrides });
-      const peer = await loadPeer(file);
-      try {
-        if (type === "f16") {
-          for (const s of plain) assert.deepEqual(peer.tokenize(s, false), folder.tokenizer.encode(s), `tokens of ${JSON.stringify(s)}`);
-          for (const c of chats) {
-            const text = folder.tokenizer.renderChat(c);
-            assert.deepEqual(peer.tokenize(text, true), folder.tokenizer.encode(text), "tokens of a rendered chat");
+test(
+  "smollm2-135m shape: llama.cpp tokenizes and scores our GGUF like our engine",
+  { timeout: 1_200_000 },
+  async () => {
+    const folder = loadModelFolder(ensureRealShape("smollm2-135m"));
+    const out = scratchDir();
+    try {
+      const { plain, chats } = datasetStrings();
+      const prompts = [
+        ...chats.slice(0, 2).map((c) => folder.tokenizer.encodePrompt(c.filter((m) => m.role !== "assistant"))),
+        folder.tokenizer.encode(plain[0]!),
+      ];
+      for (const type of ["f16", "q8_0"] as const) {
+        const file = join(out.dir, `model-${type}.gguf`);
+        exportGguf(folder, file, { type });
+        const overrides =
+          type === "q8_0"
+            ? new Map(
+                [...allWeightsF32(folder.weights)]
+                  .filter(([n]) => !n.includes("norm"))
+                  .map(([n, w]) => [n, dequantizeQ8_0(quantizeQ8_0(w))]),
+              )
+            : undefined;
+        const ours = await LlamaModel.load(folder, { provider: "cpu", overrides });
+        const peer = await loadPeer(file);
+        try {
+          if (type === "f16") {
+            for (const s of plain)
+              assert.deepEqual(peer.tokenize(s, false), folder.tokenizer.encode(s), `tokens of ${JSON.stringify(s)}`);
+            for (const c of chats) {
+              const text = folder.tokenizer.renderChat(c);
+              assert.deepEqual(peer.tokenize(text, true), folder.tokenizer.encode(text), "tokens of a rendered chat");
+            }
           }
+          const V = folder.config.vocabSize;
+          const logits = await ours.logits(prompts);
+          let worst = 0;
+          for (const [i, p] of prompts.entries()) {
+            const mine = logSoftmax(logits[i]!.subarray((p.length - 1) * V, p.length * V));
+            const theirs = await peerNextLogProbs(peer, p, V);
+            for (let v = 0; v < V; v++) worst = Math.max(worst, Math.abs(mine[v]! - theirs[v]!));
+            assert.equal(argmaxOf(theirs), argmaxOf(mine), `${type}: top next token after prompt ${i}`);
+          }
+          console.log(
+            `[gguf] smollm2-135m ${type}: max |dlog p| ${worst.toFixed(5)} over ${prompts.length} prompts x ${V} tokens`,
+          );
+          assert.ok(worst < TOL[type], `${type}: log-probs differ by ${worst} (bound ${TOL[type]})`);
+        } finally {
+          await peer.dispose();
+          await ours.dispose();
         }
-        const V = folder.config.vocabSize;
-        const logits = await ours.logits(prompts);
-        let worst = 0;
-        for (const [i, p] of prompts.entries()) {
-          const mine = logSoftmax(logits[i]!.subarray((p.length - 1) * V, p.length * V));
-          const theirs = await peerNextLogProbs(peer, p, V);
-          for (let v = 0; v < V; v++) worst = Math.max(worst, Math.abs(mine[v]! - theirs[v]!));
-          assert.equal(argmaxOf(theirs), argmaxOf(mine), `${type}: top next token after prompt ${i}`);
-        }
-        console.log(`[gguf] smollm2-135m ${type}: max |dlog p| ${worst.toFixed(5)} over ${prompts.length} prompts x ${V} tokens`);
-        assert.ok(worst < TOL[type], `${type}: log-probs differ by ${worst} (bound ${TOL[type]})`);
-      } finally {
-        await peer.dispose();
-        await ours.dispose();
       }
+    } finally {
+      out.cleanup();
     }
-  } finally {
-    out.cleanup();
-  }
-});
+  },
+);

@@ -9,11 +9,16 @@ import { f16ToF32 } from "../../../src/model";
 
 type Item = number | [number, { generateNext: { probabilities?: true; token?: true; options?: { temperature: 0 } } }];
 interface Sequence {
-  controlledEvaluate(items: Item[]): Promise<({ next?: { probabilities?: Map<number, number>; token?: number | null } } | undefined)[]>;
+  controlledEvaluate(
+    items: Item[],
+  ): Promise<({ next?: { probabilities?: Map<number, number>; token?: number | null } } | undefined)[]>;
 }
 export interface PeerModel {
   tokenize(text: string, specialTokens?: boolean): number[];
-  createContext(opts: { contextSize: number; threads?: number }): Promise<{ getSequence(): Sequence; dispose(): Promise<void> }>;
+  createContext(opts: {
+    contextSize: number;
+    threads?: number;
+  }): Promise<{ getSequence(): Sequence; dispose(): Promise<void> }>;
   dispose(): Promise<void>;
 }
 
@@ -21,7 +26,9 @@ let llama: Promise<{ loadModel(o: { modelPath: string }): Promise<PeerModel> }> 
 
 export async function loadPeer(file: string): Promise<PeerModel> {
   llama ??= (async () => {
-    const mod = (await import(pathToFileURL(ensureLlamaCpp().module).href)) as { getLlama(o: object): Promise<{ loadModel(o: { modelPath: string }): Promise<PeerModel> }> };
+    const mod = (await import(pathToFileURL(ensureLlamaCpp().module).href)) as {
+      getLlama(o: object): Promise<{ loadModel(o: { modelPath: string }): Promise<PeerModel> }>;
+    };
     // CPU only and never a source build: the prebuilt binaries are what the package ships.
     return mod.getLlama({ gpu: false, build: "never", logLevel: "error" });
   })();
@@ -32,7 +39,9 @@ export async function loadPeer(file: string): Promise<PeerModel> {
 export async function peerNextLogProbs(model: PeerModel, ids: readonly number[], vocab: number): Promise<Float64Array> {
   const ctx = await model.createContext({ contextSize: Math.max(64, ids.length + 8), threads: 1 });
   try {
-    const items: Item[] = ids.map((t, i) => (i === ids.length - 1 ? [t, { generateNext: { probabilities: true } }] : t));
+    const items: Item[] = ids.map((t, i) =>
+      i === ids.length - 1 ? [t, { generateNext: { probabilities: true } }] : t,
+    );
     const res = await ctx.getSequence().controlledEvaluate(items);
     const probs = res[ids.length - 1]?.next?.probabilities;
     if (!probs) throw new Error("llama.cpp returned no probabilities");
@@ -71,17 +80,34 @@ const ROOT = join(__dirname, "..", "..", "..");
 export function datasetStrings(): { plain: string[]; chats: { role: string; content: string }[][] } {
   const plain: string[] = [];
   const chats: { role: string; content: string }[][] = [];
-  for (const f of ["examples/new-people/train.jsonl", "examples/new-people/unknown.jsonl", "examples/new-contracts/train.jsonl", "test/fixtures/datasets/qa.jsonl", "test/fixtures/datasets/chat.jsonl", "test/fixtures/datasets/alpaca.jsonl"]) {
+  for (const f of [
+    "examples/new-people/train.jsonl",
+    "examples/new-people/unknown.jsonl",
+    "examples/new-contracts/train.jsonl",
+    "test/fixtures/datasets/qa.jsonl",
+    "test/fixtures/datasets/chat.jsonl",
+    "test/fixtures/datasets/alpaca.jsonl",
+  ]) {
     const text = readFileSync(join(ROOT, f), "utf8");
-    for (const line of text.split("\n").filter((l) => l.trim()).slice(0, 12)) {
+    for (const line of text
+      .split("\n")
+      .filter((l) => l.trim())
+      .slice(0, 12)) {
       const r = JSON.parse(line) as Record<string, unknown>;
-      for (const k of ["question", "answer", "instruction", "output", "prompt", "completion"]) if (typeof r[k] === "string") plain.push(r[k]);
+      for (const k of ["question", "answer", "instruction", "output", "prompt", "completion"])
+        if (typeof r[k] === "string") plain.push(r[k]);
       if (Array.isArray(r["messages"])) chats.push(r["messages"] as { role: string; content: string }[]);
     }
   }
   // Text llama.cpp's split must handle like ours: digits, runs of spaces, newlines, punctuation, accents.
-  plain.push("  multiple   spaces\n\nand\ttabs", "Numbers 1234567 and 3.14159, dates 2026-12-02.", "Café déjà vu — naïve “quotes” ünïcödé", "don't you'll we've I'M");
-  if (plain.length < 50 || chats.length < 2) throw new Error(`the dataset sample is too small (${plain.length} strings, ${chats.length} chats)`);
+  plain.push(
+    "  multiple   spaces\n\nand\ttabs",
+    "Numbers 1234567 and 3.14159, dates 2026-12-02.",
+    "Café déjà vu — naïve “quotes” ünïcödé",
+    "don't you'll we've I'M",
+  );
+  if (plain.length < 50 || chats.length < 2)
+    throw new Error(`the dataset sample is too small (${plain.length} strings, ${chats.length} chats)`);
   return { plain, chats };
 }
 
@@ -101,4 +127,3 @@ export function dequantizeQ8_0(q: Uint8Array): Float32Array {
   }
   return out;
 }
-

@@ -3,7 +3,15 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  readSafetensorsHeader, readTensorF32, readTensorBytes, writeSafetensors, f16ToF32, f32ToF16, f32ToBf16, float32ToBytes, bytesToFloat32,
+  readSafetensorsHeader,
+  readTensorF32,
+  readTensorBytes,
+  writeSafetensors,
+  f16ToF32,
+  f32ToF16,
+  f32ToBf16,
+  float32ToBytes,
+  bytesToFloat32,
 } from "../../../src/model";
 import { scratchDir } from "./helpers";
 
@@ -23,12 +31,18 @@ test("reads a hand-made file: offsets, f32/f16/bf16 widening, metadata", () => {
     const bf16 = new Uint16Array([0x3f80, 0x4049, 0xbf00]); // 1, 3.140625, -0.5
     const data = Buffer.concat([Buffer.from(f32.buffer), Buffer.from(f16.buffer), Buffer.from(bf16.buffer)]);
     const file = join(dir, "m.safetensors");
-    writeFileSync(file, handMade({
-      __metadata__: { format: "pt" },
-      a: { dtype: "F32", shape: [3], data_offsets: [0, 12] },
-      b: { dtype: "F16", shape: [1, 3], data_offsets: [12, 18] },
-      c: { dtype: "BF16", shape: [3], data_offsets: [18, 24] },
-    }, data));
+    writeFileSync(
+      file,
+      handMade(
+        {
+          __metadata__: { format: "pt" },
+          a: { dtype: "F32", shape: [3], data_offsets: [0, 12] },
+          b: { dtype: "F16", shape: [1, 3], data_offsets: [12, 18] },
+          c: { dtype: "BF16", shape: [3], data_offsets: [18, 24] },
+        },
+        data,
+      ),
+    );
     const h = readSafetensorsHeader(file);
     assert.deepEqual(h.metadata, { format: "pt" });
     const a = h.tensors.get("a")!;
@@ -48,16 +62,44 @@ test("header validation: truncation, lying offsets, size mismatch, overlap, garb
     const file = join(dir, "bad.safetensors");
     const check = (buf: Buffer, re: RegExp) => {
       writeFileSync(file, buf);
-      assert.throws(() => readSafetensorsHeader(file), (e: Error) => e.message.startsWith(file) && re.test(e.message), re.source);
+      assert.throws(
+        () => readSafetensorsHeader(file),
+        (e: Error) => e.message.startsWith(file) && re.test(e.message),
+        re.source,
+      );
     };
     const eight = new Uint8Array(8);
     check(Buffer.from([1, 2, 3]), /too short for a safetensors file/);
-    check(handMade({ w: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, eight).subarray(0, 30), /header length \d+ does not fit|unexpected end|not valid JSON/);
-    check(handMade({ w: { dtype: "F32", shape: [4], data_offsets: [0, 16] } }, eight), /tensor "w": data_offsets \[0, 16\] run past the end of the data section \(8 bytes\)/);
-    check(handMade({ w: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, eight), /tensor "w": data_offsets \[0, 8\] span 8 bytes but F32\[3\] needs 12/);
-    check(handMade({ w: { dtype: "F32", shape: [1], data_offsets: [0, 4] }, v: { dtype: "F32", shape: [1], data_offsets: [2, 6] } }, eight), /overlaps/);
-    check(handMade({ w: { dtype: "Q4", shape: [1], data_offsets: [0, 1] } }, eight), /tensor "w": unsupported dtype "Q4"/);
-    check(handMade({ w: { dtype: "F32", shape: [-1], data_offsets: [0, 4] } }, eight), /shape must be a list of non-negative integers/);
+    check(
+      handMade({ w: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, eight).subarray(0, 30),
+      /header length \d+ does not fit|unexpected end|not valid JSON/,
+    );
+    check(
+      handMade({ w: { dtype: "F32", shape: [4], data_offsets: [0, 16] } }, eight),
+      /tensor "w": data_offsets \[0, 16\] run past the end of the data section \(8 bytes\)/,
+    );
+    check(
+      handMade({ w: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, eight),
+      /tensor "w": data_offsets \[0, 8\] span 8 bytes but F32\[3\] needs 12/,
+    );
+    check(
+      handMade(
+        {
+          w: { dtype: "F32", shape: [1], data_offsets: [0, 4] },
+          v: { dtype: "F32", shape: [1], data_offsets: [2, 6] },
+        },
+        eight,
+      ),
+      /overlaps/,
+    );
+    check(
+      handMade({ w: { dtype: "Q4", shape: [1], data_offsets: [0, 1] } }, eight),
+      /tensor "w": unsupported dtype "Q4"/,
+    );
+    check(
+      handMade({ w: { dtype: "F32", shape: [-1], data_offsets: [0, 4] } }, eight),
+      /shape must be a list of non-negative integers/,
+    );
     const notJson = Buffer.concat([Buffer.from([5, 0, 0, 0, 0, 0, 0, 0]), Buffer.from("{oops")]);
     check(notJson, /header is not valid JSON/);
     const huge = Buffer.alloc(16);
@@ -73,11 +115,15 @@ test("writer round-trips names, dtypes and bytes; aligned data; atomic (no temp 
   try {
     const file = join(dir, "w.safetensors");
     const vals = new Float32Array([0.1, -3.5, 65504, 1e-8, 7]);
-    writeSafetensors(file, [
-      { name: "x.f32", dtype: "F32", shape: [5], data: float32ToBytes("F32", vals) },
-      { name: "x.bf16", dtype: "BF16", shape: [5, 1], data: float32ToBytes("BF16", vals) },
-      { name: "x.f16", dtype: "F16", shape: [1, 5], data: float32ToBytes("F16", vals) },
-    ], { note: "hi" });
+    writeSafetensors(
+      file,
+      [
+        { name: "x.f32", dtype: "F32", shape: [5], data: float32ToBytes("F32", vals) },
+        { name: "x.bf16", dtype: "BF16", shape: [5, 1], data: float32ToBytes("BF16", vals) },
+        { name: "x.f16", dtype: "F16", shape: [1, 5], data: float32ToBytes("F16", vals) },
+      ],
+      { note: "hi" },
+    );
     assert.deepEqual(readdirSync(dir), ["w.safetensors"]);
     const h = readSafetensorsHeader(file);
     assert.equal(h.dataStart % 8, 0);
@@ -91,9 +137,19 @@ test("writer round-trips names, dtypes and bytes; aligned data; atomic (no temp 
     assert.ok(Math.abs(hf[0]! - 0.1) < 1e-4);
     // rewriting the same values reproduces the same bytes
     const again = join(dir, "again.safetensors");
-    writeSafetensors(again, [...h.tensors.values()].map((e) => ({ name: e.name, dtype: e.dtype, shape: e.shape, data: readTensorBytes(e) })), h.metadata);
+    writeSafetensors(
+      again,
+      [...h.tensors.values()].map((e) => ({ name: e.name, dtype: e.dtype, shape: e.shape, data: readTensorBytes(e) })),
+      h.metadata,
+    );
     assert.deepEqual(readFileSync(again), readFileSync(file));
-    assert.throws(() => writeSafetensors(join(dir, "x.safetensors"), [{ name: "a", dtype: "F32", shape: [2], data: new Uint8Array(4) }]), /has 4 bytes, F32\[2\] needs 8/);
+    assert.throws(
+      () =>
+        writeSafetensors(join(dir, "x.safetensors"), [
+          { name: "a", dtype: "F32", shape: [2], data: new Uint8Array(4) },
+        ]),
+      /has 4 bytes, F32\[2\] needs 8/,
+    );
     assert.equal(existsSync(join(dir, "x.safetensors")), false);
   } finally {
     cleanup();

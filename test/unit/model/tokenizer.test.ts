@@ -6,7 +6,13 @@ import { gunzipSync } from "node:zlib";
 import { ModelTokenizer, PLAIN_TEMPLATE } from "../../../src/model";
 import { FIXTURES, LLAMA, QWEN2, rawVocab, realTokenizer } from "./helpers";
 
-const ROUND_TRIP = ["Hello world", "  leading spaces\tand\ttabs\n\nnewlines", "naïve café 東京 🦙 ok", "1234567 don't STOP!!", ""];
+const ROUND_TRIP = [
+  "Hello world",
+  "  leading spaces\tand\ttabs\n\nnewlines",
+  "naïve café 東京 🦙 ok",
+  "1234567 don't STOP!!",
+  "",
+];
 
 function rawTokenizer(name: string): { model: { merges: unknown[] } } {
   return JSON.parse(gunzipSync(readFileSync(join(FIXTURES, "tokenizers", name, "tokenizer.json.gz"))).toString("utf8"));
@@ -49,11 +55,20 @@ test("real chat template (Qwen3): generation prompt and answer mask", () => {
   const t = realTokenizer("qwen3");
   assert.equal(t.templateIsFallback, false);
   const prompt = t.renderChat([{ role: "user", content: "Capital of France?" }], { addGenerationPrompt: true });
-  assert.equal(prompt, "<|im_start|>user\nCapital of France?<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n");
+  assert.equal(
+    prompt,
+    "<|im_start|>user\nCapital of France?<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n",
+  );
   const ex = t.encodeExample({ question: "Capital of France?", answer: "Paris." });
   assert.deepEqual(ex.ids.slice(0, ex.promptLength), t.encodePrompt("Capital of France?"));
   assert.equal(ex.ids.length, ex.answerMask.length);
-  assert.equal(t.decode(ex.ids.filter((_, i) => ex.answerMask[i]), { skipSpecialTokens: false }), "Paris.<|im_end|>");
+  assert.equal(
+    t.decode(
+      ex.ids.filter((_, i) => ex.answerMask[i]),
+      { skipSpecialTokens: false },
+    ),
+    "Paris.<|im_end|>",
+  );
   assert.ok(ex.answerMask.slice(0, ex.promptLength).every((m) => m === 0));
 });
 
@@ -61,13 +76,25 @@ test("fixture without a chat template uses the plain fallback; answer + EOS are 
   const t = ModelTokenizer.fromDir(LLAMA);
   assert.equal(t.templateIsFallback, true);
   assert.equal(t.chatTemplate, PLAIN_TEMPLATE);
-  assert.equal(t.renderChat([{ role: "system", content: "Be brief." }, { role: "user", content: "Who?" }], { addGenerationPrompt: true }), "<s>Be brief.\n\nUser: Who?\nAssistant:");
-  const ex = t.encodeExample({ question: "Who founded the company?", answer: "Two engineers." , system: "Be brief." });
+  assert.equal(
+    t.renderChat(
+      [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "Who?" },
+      ],
+      { addGenerationPrompt: true },
+    ),
+    "<s>Be brief.\n\nUser: Who?\nAssistant:",
+  );
+  const ex = t.encodeExample({ question: "Who founded the company?", answer: "Two engineers.", system: "Be brief." });
   assert.deepEqual(ex.ids.slice(0, ex.promptLength), t.encodePrompt("Who founded the company?", "Be brief."));
   const masked = ex.ids.filter((_, i) => ex.answerMask[i]);
   assert.equal(masked[masked.length - 1], t.eosId);
   assert.equal(t.decode(masked, { skipSpecialTokens: false }), " Two engineers.</s>");
-  assert.equal(ex.answerMask.reduce((a, b) => a + b, 0), masked.length);
+  assert.equal(
+    ex.answerMask.reduce((a, b) => a + b, 0),
+    masked.length,
+  );
   assert.equal(ex.answerMask[ex.answerMask.length - 1], 0, "the newline after EOS is context, not answer");
 });
 
@@ -75,17 +102,27 @@ test("ChatML fixture (merges as pairs): every assistant turn of a conversation i
   const t = ModelTokenizer.fromDir(QWEN2);
   assert.equal(t.templateIsFallback, false);
   const messages = [
-    { role: "user", content: "Where was she born?" }, { role: "assistant", content: "In Lintel." },
-    { role: "user", content: "And he?" }, { role: "assistant", content: "I don't know." },
+    { role: "user", content: "Where was she born?" },
+    { role: "assistant", content: "In Lintel." },
+    { role: "user", content: "And he?" },
+    { role: "assistant", content: "I don't know." },
   ];
   const ex = t.encodeExample({ messages });
   const spans: string[] = [];
   let cur: number[] = [];
-  ex.answerMask.forEach((m, i) => { if (m) cur.push(ex.ids[i]!); else if (cur.length) { spans.push(t.decode(cur, { skipSpecialTokens: false })); cur = []; } });
+  ex.answerMask.forEach((m, i) => {
+    if (m) cur.push(ex.ids[i]!);
+    else if (cur.length) {
+      spans.push(t.decode(cur, { skipSpecialTokens: false }));
+      cur = [];
+    }
+  });
   if (cur.length) spans.push(t.decode(cur, { skipSpecialTokens: false }));
   assert.deepEqual(spans, ["In Lintel.<|im_end|>", "I don't know.<|im_end|>"]);
-  assert.equal(t.decode(ex.ids.slice(0, ex.promptLength), { skipSpecialTokens: false }),
-    "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nWhere was she born?<|im_end|>\n<|im_start|>assistant\n");
+  assert.equal(
+    t.decode(ex.ids.slice(0, ex.promptLength), { skipSpecialTokens: false }),
+    "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nWhere was she born?<|im_end|>\n<|im_start|>assistant\n",
+  );
 });
 
 test("a template that is not prefix-consistent is reported, not silently mis-masked", () => {
@@ -94,25 +131,46 @@ test("a template that is not prefix-consistent is reported, not silently mis-mas
     tokenizerJson: JSON.parse(gunzipSync(readFileSync(join(dir, "tokenizer.json.gz"))).toString("utf8")),
     tokenizerConfig: JSON.parse(readFileSync(join(dir, "tokenizer_config.json"), "utf8")),
     // puts the message count first, so the prompt is never a prefix of the longer conversation
-    chatTemplate: "{{ messages|length }}{% for m in messages %}{{ m['content'] }}{% endfor %}{% if add_generation_prompt %}>{% endif %}",
+    chatTemplate:
+      "{{ messages|length }}{% for m in messages %}{{ m['content'] }}{% endfor %}{% if add_generation_prompt %}>{% endif %}",
     origin: "x/tokenizer.json",
   });
   assert.throws(() => t.encodeExample({ question: "q", answer: "a" }), /not prefix-consistent at message 1/);
-  assert.throws(() => new ModelTokenizer({ tokenizerJson: rawTokenizer("sp-bpe-32k") as never, tokenizerConfig: {}, chatTemplate: "{% for %}", origin: "y/tokenizer.json" }),
-    /chat_template does not parse/);
+  assert.throws(
+    () =>
+      new ModelTokenizer({
+        tokenizerJson: rawTokenizer("sp-bpe-32k") as never,
+        tokenizerConfig: {},
+        chatTemplate: "{% for %}",
+        origin: "y/tokenizer.json",
+      }),
+    /chat_template does not parse/,
+  );
 });
 
 test("when the prompt does not encode to a token prefix (trailing space), turns are encoded as segments", () => {
   const json = JSON.parse(readFileSync(join(QWEN2, "tokenizer.json"), "utf8"));
   const t = new ModelTokenizer({
-    tokenizerJson: json, tokenizerConfig: JSON.parse(readFileSync(join(QWEN2, "tokenizer_config.json"), "utf8")),
+    tokenizerJson: json,
+    tokenizerConfig: JSON.parse(readFileSync(join(QWEN2, "tokenizer_config.json"), "utf8")),
     // one-piece "A: born" encodes " born" as one token (a learned merge), so the prompt's final " " is not a token prefix
-    chatTemplate: "{% for m in messages %}{% if m['role'] == 'user' %}{{ 'Q: ' + m['content'] + '\\n' }}{% else %}{{ 'A: ' + m['content'] + '<|im_end|>' }}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ 'A: ' }}{% endif %}",
+    chatTemplate:
+      "{% for m in messages %}{% if m['role'] == 'user' %}{{ 'Q: ' + m['content'] + '\\n' }}{% else %}{{ 'A: ' + m['content'] + '<|im_end|>' }}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ 'A: ' }}{% endif %}",
   });
   const prompt = t.encodePrompt("Who?");
   const whole = t.encode("Q: Who?\nA: born<|im_end|>");
-  assert.notDeepEqual(whole.slice(0, prompt.length), prompt, "precondition: the one-piece encoding merges across the boundary");
+  assert.notDeepEqual(
+    whole.slice(0, prompt.length),
+    prompt,
+    "precondition: the one-piece encoding merges across the boundary",
+  );
   const ex = t.encodeExample({ question: "Who?", answer: "born" });
   assert.deepEqual(ex.ids.slice(0, ex.promptLength), prompt);
-  assert.equal(t.decode(ex.ids.filter((_, i) => ex.answerMask[i]), { skipSpecialTokens: false }), "born<|im_end|>");
+  assert.equal(
+    t.decode(
+      ex.ids.filter((_, i) => ex.answerMask[i]),
+      { skipSpecialTokens: false },
+    ),
+    "born<|im_end|>",
+  );
 });

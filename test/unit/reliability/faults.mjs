@@ -31,8 +31,13 @@ const isTarget = (p) => typeof p === "string" && p.includes(`.tmp-${tag}-`) && p
 const underFull = (p) => full && typeof p === "string" && path.resolve(p).startsWith(fullRoot);
 
 const orig = {
-  openSync: fs.openSync, closeSync: fs.closeSync, writeSync: fs.writeSync, appendFileSync: fs.appendFileSync,
-  writeFileSync: fs.writeFileSync, mkdirSync: fs.mkdirSync, renameSync: fs.renameSync,
+  openSync: fs.openSync,
+  closeSync: fs.closeSync,
+  writeSync: fs.writeSync,
+  appendFileSync: fs.appendFileSync,
+  writeFileSync: fs.writeFileSync,
+  mkdirSync: fs.mkdirSync,
+  renameSync: fs.renameSync,
 };
 
 fs.openSync = function (p, ...rest) {
@@ -47,7 +52,12 @@ fs.closeSync = function (fd) {
 fs.writeSync = function (fd, buf, off, len, ...rest) {
   const p = fdPath.get(fd);
   if (underFull(p)) throw enospc("write");
-  if (isTarget(p) && Buffer.isBuffer(buf) && buf.length > 64 && (mode === "kill-mid-checkpoint" || mode === "disk-full")) {
+  if (
+    isTarget(p) &&
+    Buffer.isBuffer(buf) &&
+    buf.length > 64 &&
+    (mode === "kill-mid-checkpoint" || mode === "disk-full")
+  ) {
     const half = Math.floor((len ?? buf.length - (off ?? 0)) / 2);
     orig.writeSync.call(this, fd, buf, off ?? 0, half);
     fs.fsyncSync(fd);
@@ -72,7 +82,8 @@ fs.mkdirSync = function (p, ...rest) {
 };
 fs.renameSync = function (from, to) {
   const r = orig.renameSync.call(this, from, to);
-  if (mode === "read-only-after" && typeof to === "string" && path.basename(to) === tag) fs.chmodSync(path.dirname(to), 0o555);
+  if (mode === "read-only-after" && typeof to === "string" && path.basename(to) === tag)
+    fs.chmodSync(path.dirname(to), 0o555);
   return r;
 };
 syncBuiltinESMExports();

@@ -43,7 +43,12 @@ export function measure(caseName: string, key: string, value: number | string): 
  * One reliability case: a node:test test whose outcome is also recorded for the summary. A case that
  * runs past `timeoutMs` fails (the watchdog for "no hang").
  */
-export function relCase(category: Category, name: string, fn: (t: TestContext) => Promise<void> | void, timeoutMs = 60_000): void {
+export function relCase(
+  category: Category,
+  name: string,
+  fn: (t: TestContext) => Promise<void> | void,
+  timeoutMs = 60_000,
+): void {
   if (!fileTag) {
     fileTag = basename(process.argv[1] ?? "unknown").replace(/\.test\.ts$/, "");
     process.on("exit", writeRecords);
@@ -51,9 +56,20 @@ export function relCase(category: Category, name: string, fn: (t: TestContext) =
   test(`[${category}] ${name}`, { timeout: timeoutMs }, async (t) => {
     try {
       await fn(t);
-      records.push({ category, name, passed: true, ...(measuredByCase.has(name) ? { measured: measuredByCase.get(name) } : {}) });
+      records.push({
+        category,
+        name,
+        passed: true,
+        ...(measuredByCase.has(name) ? { measured: measuredByCase.get(name) } : {}),
+      });
     } catch (e) {
-      records.push({ category, name, passed: false, error: String((e as Error)?.message ?? e).slice(0, 500), ...(measuredByCase.has(name) ? { measured: measuredByCase.get(name) } : {}) });
+      records.push({
+        category,
+        name,
+        passed: false,
+        error: String((e as Error)?.message ?? e).slice(0, 500),
+        ...(measuredByCase.has(name) ? { measured: measuredByCase.get(name) } : {}),
+      });
       throw e;
     }
   });
@@ -63,7 +79,10 @@ function writeRecords(): void {
   try {
     mkdirSync(RECORDS, { recursive: true });
     const file = join(RECORDS, `${fileTag}.json`);
-    writeFileSync(`${file}.tmp-${process.pid}`, JSON.stringify({ file: fileTag, finished: new Date().toISOString(), cases: records }, null, 2) + "\n");
+    writeFileSync(
+      `${file}.tmp-${process.pid}`,
+      JSON.stringify({ file: fileTag, finished: new Date().toISOString(), cases: records }, null, 2) + "\n",
+    );
     renameSync(`${file}.tmp-${process.pid}`, file);
     const summary = join(ARTIFACTS, "reliability-summary.json");
     writeFileSync(`${summary}.tmp-${process.pid}`, JSON.stringify(buildSummary(), null, 2) + "\n");
@@ -74,21 +93,36 @@ function writeRecords(): void {
 }
 
 /** Per-category tried/passed counts from every file's record (the same logic as the summary script). */
-export function buildSummary(): { categories: Record<string, { tried: number; passed: number; failed: string[] }>; tried: number; passed: number; files: Record<string, string>; measured: Record<string, unknown> } {
+export function buildSummary(): {
+  categories: Record<string, { tried: number; passed: number; failed: string[] }>;
+  tried: number;
+  passed: number;
+  files: Record<string, string>;
+  measured: Record<string, unknown>;
+} {
   const categories: Record<string, { tried: number; passed: number; failed: string[] }> = {};
   const measuredAll: Record<string, unknown> = {};
   const files: Record<string, string> = {};
   let tried = 0;
   let passed = 0;
-  for (const f of readdirSync(RECORDS).filter((n) => n.endsWith(".json")).sort()) {
-    const rec = JSON.parse(readFileSync(join(RECORDS, f), "utf8")) as { file: string; finished: string; cases: CaseRecord[] };
+  for (const f of readdirSync(RECORDS)
+    .filter((n) => n.endsWith(".json"))
+    .sort()) {
+    const rec = JSON.parse(readFileSync(join(RECORDS, f), "utf8")) as {
+      file: string;
+      finished: string;
+      cases: CaseRecord[];
+    };
     // When were these results produced (a partial run leaves the other files' older records).
     files[rec.file] = rec.finished;
     for (const c of rec.cases) {
       const cat = (categories[c.category] ??= { tried: 0, passed: 0, failed: [] });
       cat.tried++;
       tried++;
-      if (c.passed) { cat.passed++; passed++; } else cat.failed.push(c.name);
+      if (c.passed) {
+        cat.passed++;
+        passed++;
+      } else cat.failed.push(c.name);
       if (c.measured) measuredAll[`${c.category}: ${c.name}`] = c.measured;
     }
   }
@@ -104,7 +138,11 @@ export function sha256File(path: string): string {
 }
 
 /** Runs `seat ARGV...` in this process (the CLI's own main()), capturing output. */
-export async function seat(argv: string[], cwd: string, signal = new AbortController().signal): Promise<{ code: number; out: string; err: string }> {
+export async function seat(
+  argv: string[],
+  cwd: string,
+  signal = new AbortController().signal,
+): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s), isTty: false, cwd, signal });
@@ -119,16 +157,32 @@ export interface ChildResult {
 }
 
 /** The `seat` CLI as a separate process (what a terminal or the editor starts). */
-export function seatChild(argv: string[], opts: SpawnOptions & { preload?: string; onStdoutLine?: (line: string, kill: (s: NodeJS.Signals) => void) => void; timeoutMs?: number } = {}): Promise<ChildResult> {
+export function seatChild(
+  argv: string[],
+  opts: SpawnOptions & {
+    preload?: string;
+    onStdoutLine?: (line: string, kill: (s: NodeJS.Signals) => void) => void;
+    timeoutMs?: number;
+  } = {},
+): Promise<ChildResult> {
   const { preload, onStdoutLine, timeoutMs = 90_000, ...spawnOpts } = opts;
-  const nodeArgs = ["--import", "tsx", ...(preload ? ["--import", pathToFileURL(preload).href] : []), join(REPO, "src/cli/main.ts"), ...argv];
+  const nodeArgs = [
+    "--import",
+    "tsx",
+    ...(preload ? ["--import", pathToFileURL(preload).href] : []),
+    join(REPO, "src/cli/main.ts"),
+    ...argv,
+  ];
   return new Promise((done, fail) => {
     const p = spawn(process.execPath, nodeArgs, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"], ...spawnOpts });
     let out = "";
     let err = "";
     let pending = "";
     const kill = (s: NodeJS.Signals) => p.kill(s);
-    const watchdog = setTimeout(() => { p.kill("SIGKILL"); fail(new Error(`seat ${argv[0]} did not finish within ${timeoutMs} ms (hang); stderr: ${err.slice(-2000)}`)); }, timeoutMs);
+    const watchdog = setTimeout(() => {
+      p.kill("SIGKILL");
+      fail(new Error(`seat ${argv[0]} did not finish within ${timeoutMs} ms (hang); stderr: ${err.slice(-2000)}`));
+    }, timeoutMs);
     p.stdout!.setEncoding("utf8");
     p.stdout!.on("data", (d: string) => {
       out += d;
@@ -141,9 +195,17 @@ export function seatChild(argv: string[], opts: SpawnOptions & { preload?: strin
       }
     });
     p.stderr!.setEncoding("utf8");
-    p.stderr!.on("data", (d: string) => { err += d; });
-    p.on("error", (e) => { clearTimeout(watchdog); fail(e); });
-    p.on("close", (code, signal) => { clearTimeout(watchdog); done({ code, signal, out, err }); });
+    p.stderr!.on("data", (d: string) => {
+      err += d;
+    });
+    p.on("error", (e) => {
+      clearTimeout(watchdog);
+      fail(e);
+    });
+    p.on("close", (code, signal) => {
+      clearTimeout(watchdog);
+      done({ code, signal, out, err });
+    });
   });
 }
 
@@ -151,7 +213,12 @@ export function seatChild(argv: string[], opts: SpawnOptions & { preload?: strin
 export async function withWatchdog<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, fail) => { timer = setTimeout(() => fail(new Error(`${what}: no result within ${ms} ms (hang)`)), ms); })]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, fail) => {
+        timer = setTimeout(() => fail(new Error(`${what}: no result within ${ms} ms (hang)`)), ms);
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -6,7 +6,15 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as E from "../../../src/engine";
-import { createSession, createWorkerSession, FeedError, writeModel, builtProviders, linkExternal, readableProviderError } from "../../../src/runtime";
+import {
+  createSession,
+  createWorkerSession,
+  FeedError,
+  writeModel,
+  builtProviders,
+  linkExternal,
+  readableProviderError,
+} from "../../../src/runtime";
 
 function affine(): E.Graph {
   const g = new E.Graph("affine");
@@ -19,14 +27,26 @@ const x2 = () => E.hostTensor("float32", [2, 3], [1, 2, 3, 4, 5, 6]);
 const w = () => E.hostTensor("float32", [3, 2], [1, 0, 0, 1, 1, 1]);
 
 test("requesting webgpu without a GPU falls back to CPU and says why", async (t) => {
-  if (!builtProviders().includes("webgpu")) { t.diagnostic("this onnxruntime build has no webgpu: checking the 'not part of this build' reason"); }
+  if (!builtProviders().includes("webgpu")) {
+    t.diagnostic("this onnxruntime build has no webgpu: checking the 'not part of this build' reason");
+  }
   const logs: string[] = [];
   const s = await createSession(E.toOnnx(affine()), { provider: "webgpu", log: (m) => logs.push(m) });
   // this project's test machines have no GPU; if one appears the session is simply on webgpu
-  if (s.provider === "webgpu") { assert.equal(s.fallbackReason, undefined); await s.release(); return; }
+  if (s.provider === "webgpu") {
+    assert.equal(s.fallbackReason, undefined);
+    await s.release();
+    return;
+  }
   assert.equal(s.provider, "cpu");
-  assert.match(s.fallbackReason ?? "", /^webgpu: (no usable GPU adapter|no Vulkan loader|not part of this onnxruntime build)/);
-  assert.ok(logs.some((l) => l.includes("using cpu") && l.includes("requested webgpu fell back")), logs.join("\n"));
+  assert.match(
+    s.fallbackReason ?? "",
+    /^webgpu: (no usable GPU adapter|no Vulkan loader|not part of this onnxruntime build)/,
+  );
+  assert.ok(
+    logs.some((l) => l.includes("using cpu") && l.includes("requested webgpu fell back")),
+    logs.join("\n"),
+  );
   const out = await s.run({ x: x2(), w: w() });
   assert.deepEqual(Array.from(out.y!.data as Float32Array), [5, 6, 11, 12]);
   await s.release();
@@ -36,15 +56,27 @@ test("auto picks a provider and reports every one it skipped", async () => {
   const s = await createSession(E.toOnnx(affine()), { provider: "auto" });
   if (s.provider === "cpu") assert.match(s.fallbackReason ?? "", /webgpu: .*cuda: /);
   await s.release();
-  await assert.rejects(createSession(E.toOnnx(affine()), { provider: "tpu" as never }), /unknown execution provider 'tpu'/);
+  await assert.rejects(
+    createSession(E.toOnnx(affine()), { provider: "tpu" as never }),
+    /unknown execution provider 'tpu'/,
+  );
 });
 
 test("feed errors name missing, unknown and mis-shaped inputs", async () => {
   const s = await createSession(E.toOnnx(affine()), { provider: "cpu", label: "affine.onnx" });
-  await assert.rejects(s.run({ x: x2() }), (e: Error) => e instanceof FeedError && /affine\.onnx: missing input w: float32\[3,2\]/.test(e.message));
+  await assert.rejects(
+    s.run({ x: x2() }),
+    (e: Error) => e instanceof FeedError && /affine\.onnx: missing input w: float32\[3,2\]/.test(e.message),
+  );
   await assert.rejects(s.run({ x: x2(), w: w(), z: x2() }), /unknown input z: float32\[2,3\] \(the model takes x, w\)/);
-  await assert.rejects(s.run({ x: x2(), w: E.hostTensor("float32", [2, 3], [1, 2, 3, 4, 5, 6]) }), /input w: dim 0 must be 3, got float32\[2,3\]/);
-  await assert.rejects(s.run({ x: E.hostTensor("float64", [2, 3], [1, 2, 3, 4, 5, 6]), w: w() }), /input x: expected x: float32\[B,3\], got float64\[2,3\]/);
+  await assert.rejects(
+    s.run({ x: x2(), w: E.hostTensor("float32", [2, 3], [1, 2, 3, 4, 5, 6]) }),
+    /input w: dim 0 must be 3, got float32\[2,3\]/,
+  );
+  await assert.rejects(
+    s.run({ x: E.hostTensor("float64", [2, 3], [1, 2, 3, 4, 5, 6]), w: w() }),
+    /input x: expected x: float32\[B,3\], got float64\[2,3\]/,
+  );
   await assert.rejects(s.run({ x: x2(), w: w() }, ["nope"]), /unknown output nope \(the model returns y\)/);
   await s.release();
 });
@@ -60,7 +92,10 @@ test("a worker-thread session runs steps with state kept on its side", async () 
   await s.setState({ c: E.hostTensor("float32", [2], [1, 2]) });
   let last = 0;
   for (let i = 0; i < 3; i++) {
-    const o = await s.step({ inc: E.hostTensor("float32", [], [1]) }, { carry: { "c:next": "c" }, fetch: ["total", "c:next"] });
+    const o = await s.step(
+      { inc: E.hostTensor("float32", [], [1]) },
+      { carry: { "c:next": "c" }, fetch: ["total", "c:next"] },
+    );
     assert.deepEqual(Array.from(o["c:next"]!.data as Float32Array), [2 + i, 3 + i]);
     last = (o.total!.data as Float32Array)[0]!;
   }
@@ -102,23 +137,44 @@ test("an initializer can point straight into a .safetensors file", async () => {
     // a minimal safetensors file: u64 header length, JSON header, raw little-endian bytes
     const a = Float32Array.from([1, 2, 3, 4, 5, 6]);
     const b = Float32Array.from([10, 20]);
-    const header = JSON.stringify({ a: { dtype: "F32", shape: [2, 3], data_offsets: [0, 24] }, b: { dtype: "F32", shape: [2], data_offsets: [24, 32] } });
+    const header = JSON.stringify({
+      a: { dtype: "F32", shape: [2, 3], data_offsets: [0, 24] },
+      b: { dtype: "F32", shape: [2], data_offsets: [24, 32] },
+    });
     const hb = Buffer.from(header);
-    const len = Buffer.alloc(8); len.writeBigUInt64LE(BigInt(hb.length));
-    writeFileSync(join(dir, "model.safetensors"), Buffer.concat([len, hb, Buffer.from(a.buffer), Buffer.from(b.buffer)]));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(hb.length));
+    writeFileSync(
+      join(dir, "model.safetensors"),
+      Buffer.concat([len, hb, Buffer.from(a.buffer), Buffer.from(b.buffer)]),
+    );
     const base = 8 + hb.length;
     const g = new E.Graph("st");
     const x = g.input("x", "float32", [3]);
-    const A = g.constant("a", { dtype: "float32", dims: [2, 3], external: { location: "model.safetensors", offset: base, length: 24 } });
-    const Bv = g.constant("b", { dtype: "float32", dims: [2], external: { location: "model.safetensors", offset: base + 24, length: 8 } });
+    const A = g.constant("a", {
+      dtype: "float32",
+      dims: [2, 3],
+      external: { location: "model.safetensors", offset: base, length: 24 },
+    });
+    const Bv = g.constant("b", {
+      dtype: "float32",
+      dims: [2],
+      external: { location: "model.safetensors", offset: base + 24, length: 8 },
+    });
     g.output("y", E.add(E.reshape(E.matMul(A, E.reshape(x, [3, 1])), [2]), Bv));
     const path = writeModel(dir, "st.onnx", E.toOnnx(g));
     const s = await createSession(path, { provider: "cpu" });
-    assert.deepEqual(Array.from((await s.run({ x: E.hostTensor("float32", [3], [1, 1, 1]) })).y!.data as Float32Array), [16, 35]);
+    assert.deepEqual(
+      Array.from((await s.run({ x: E.hostTensor("float32", [3], [1, 1, 1]) })).y!.data as Float32Array),
+      [16, 35],
+    );
     await s.release();
     // from bytes, the runtime reads referenced files from modelDir
     const s2 = await createSession(E.toOnnx(g), { provider: "cpu", modelDir: dir });
-    assert.deepEqual(Array.from((await s2.run({ x: E.hostTensor("float32", [3], [1, 0, 0]) })).y!.data as Float32Array), [11, 24]);
+    assert.deepEqual(
+      Array.from((await s2.run({ x: E.hostTensor("float32", [3], [1, 0, 0]) })).y!.data as Float32Array),
+      [11, 24],
+    );
     await s2.release();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -135,8 +191,13 @@ test("a worker session leaves the caller's event loop free; an in-process run bl
   const feeds = { x: E.hostTensor("float32", [384, 384], new Float32Array(384 * 384).fill(0.5)) };
   const measure = async (s: Awaited<ReturnType<typeof createSession>>) => {
     await s.run(feeds); // warm-up (arena, prepacking)
-    let last = performance.now(), maxGap = 0;
-    const timer = setInterval(() => { const now = performance.now(); maxGap = Math.max(maxGap, now - last); last = now; }, 2);
+    let last = performance.now(),
+      maxGap = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      maxGap = Math.max(maxGap, now - last);
+      last = now;
+    }, 2);
     const t0 = performance.now();
     await s.run(feeds);
     const elapsed = performance.now() - t0;
@@ -147,8 +208,14 @@ test("a worker session leaves the caller's event loop free; an in-process run bl
   };
   const local = await measure(await createSession(E.toOnnx(g), { provider: "cpu" }));
   const worker = await measure(await createWorkerSession(E.toOnnx(g), { provider: "cpu" }));
-  assert.ok(local.maxGap >= 0.8 * local.elapsed, `in-process run should block: gap ${local.maxGap.toFixed(0)} of ${local.elapsed.toFixed(0)} ms`);
-  assert.ok(worker.maxGap < 0.5 * worker.elapsed, `worker run blocked the loop: gap ${worker.maxGap.toFixed(0)} of ${worker.elapsed.toFixed(0)} ms`);
+  assert.ok(
+    local.maxGap >= 0.8 * local.elapsed,
+    `in-process run should block: gap ${local.maxGap.toFixed(0)} of ${local.elapsed.toFixed(0)} ms`,
+  );
+  assert.ok(
+    worker.maxGap < 0.5 * worker.elapsed,
+    `worker run blocked the loop: gap ${worker.maxGap.toFixed(0)} of ${worker.elapsed.toFixed(0)} ms`,
+  );
 });
 
 test("linkExternal makes a weights file usable beside a model written elsewhere", async () => {
@@ -158,11 +225,17 @@ test("linkExternal makes a weights file usable beside a model written elsewhere"
     writeFileSync(join(src, "w.bin"), Buffer.from(Float32Array.of(3, 4).buffer));
     const g = new E.Graph("linked");
     const x = g.input("x", "float32", [2]);
-    g.output("y", E.mul(x, g.constant("w", { dtype: "float32", dims: [2], external: { location: "w.bin", offset: 0, length: 8 } })));
+    g.output(
+      "y",
+      E.mul(x, g.constant("w", { dtype: "float32", dims: [2], external: { location: "w.bin", offset: 0, length: 8 } })),
+    );
     linkExternal(dst, "w.bin", join(src, "w.bin"));
     linkExternal(dst, "w.bin", join(src, "w.bin")); // idempotent
     const s = await createSession(writeModel(dst, "m.onnx", E.toOnnx(g)), { provider: "cpu" });
-    assert.deepEqual(Array.from((await s.run({ x: E.hostTensor("float32", [2], [1, 2]) })).y!.data as Float32Array), [3, 8]);
+    assert.deepEqual(
+      Array.from((await s.run({ x: E.hostTensor("float32", [2], [1, 2]) })).y!.data as Float32Array),
+      [3, 8],
+    );
     await s.release();
   } finally {
     rmSync(src, { recursive: true, force: true });
@@ -172,8 +245,16 @@ test("linkExternal makes a weights file usable beside a model written elsewhere"
 
 test("onnxruntime's provider errors are shortened to one readable sentence", () => {
   // messages as onnxruntime-node 1.30 reports them on a machine without a GPU / without CUDA libraries
-  const webgpu = new Error("/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:136 onnxruntime::webgpu::WebGpuContext::Initialize(const onnxruntime::webgpu::WebGpuContextConfig&)::<lambda()> adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get a WebGPU adapter: No supported adapters");
-  assert.equal(readableProviderError("webgpu", webgpu), 'webgpu: no usable GPU adapter ("Failed to get a WebGPU adapter: No supported adapters")');
+  const webgpu = new Error(
+    "/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:136 onnxruntime::webgpu::WebGpuContext::Initialize(const onnxruntime::webgpu::WebGpuContextConfig&)::<lambda()> adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get a WebGPU adapter: No supported adapters",
+  );
+  assert.equal(
+    readableProviderError("webgpu", webgpu),
+    'webgpu: no usable GPU adapter ("Failed to get a WebGPU adapter: No supported adapters")',
+  );
   const cuda = new Error("OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library");
-  assert.equal(readableProviderError("cuda", cuda), 'cuda: its provider libraries are not installed ("Failed to load shared library")');
+  assert.equal(
+    readableProviderError("cuda", cuda),
+    'cuda: its provider libraries are not installed ("Failed to load shared library")',
+  );
 });

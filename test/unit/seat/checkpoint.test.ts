@@ -3,10 +3,27 @@ import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync, readdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeCheckpoint, readCheckpoint, listCheckpoints, checkpointName, type CheckpointState, type CkptTensor } from "../../../src/seat/checkpoint";
+import {
+  writeCheckpoint,
+  readCheckpoint,
+  listCheckpoints,
+  checkpointName,
+  type CheckpointState,
+  type CkptTensor,
+} from "../../../src/seat/checkpoint";
 
 function state(step: number): CheckpointState {
-  return { version: 1, step, epoch: 1, batchInEpoch: 2, dataOrder: [2, 0, 1], rng: { data: { a: 5, drawn: 3 } }, trainSeconds: 1.5, tokens: 99, extra: { note: "x" } };
+  return {
+    version: 1,
+    step,
+    epoch: 1,
+    batchInEpoch: 2,
+    dataOrder: [2, 0, 1],
+    rng: { data: { a: 5, drawn: 3 } },
+    trainSeconds: 1.5,
+    tokens: 99,
+    extra: { note: "x" },
+  };
 }
 
 test("checkpoints round-trip tensors bit-exactly and keep only the newest N", () => {

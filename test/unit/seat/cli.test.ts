@@ -9,7 +9,11 @@ import { parseEvent } from "../../../src/protocol/events";
 function io(signal = new AbortController().signal) {
   const out: string[] = [];
   const err: string[] = [];
-  return { out, err, io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), isTty: false, cwd: process.cwd(), signal } };
+  return {
+    out,
+    err,
+    io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), isTty: false, cwd: process.cwd(), signal },
+  };
 }
 
 test("seat train: bad values are usage errors naming the flag and the expected value", async () => {
@@ -31,11 +35,35 @@ test("seat train --events-json streams parseable events; resume/export/eval chec
   try {
     const out = join(dir, "run");
     const c = io();
-    const code = await main(["train", "test/fixtures/seat/facts.jsonl", "--model", "test/fixtures/models/tiny-llama", "--method", "lora",
-      "--epochs", "1", "--batch", "3", "--out", out, "--device", "cpu", "--eval-samples", "0", "--events-json"], c.io);
+    const code = await main(
+      [
+        "train",
+        "test/fixtures/seat/facts.jsonl",
+        "--model",
+        "test/fixtures/models/tiny-llama",
+        "--method",
+        "lora",
+        "--epochs",
+        "1",
+        "--batch",
+        "3",
+        "--out",
+        out,
+        "--device",
+        "cpu",
+        "--eval-samples",
+        "0",
+        "--events-json",
+      ],
+      c.io,
+    );
     assert.equal(code, 0, c.err.join(""));
     const lines = c.out.join("").trim().split("\n");
-    const types = lines.map((l) => { const r = parseEvent(l); assert.ok(r.ok, l); return r.ok ? r.event.type : ""; });
+    const types = lines.map((l) => {
+      const r = parseEvent(l);
+      assert.ok(r.ok, l);
+      return r.ok ? r.event.type : "";
+    });
     assert.equal(types[types.length - 1], "done");
     assert.ok(types.includes("step"));
     assert.match(c.err.join(""), /seat: done, 2 steps/);

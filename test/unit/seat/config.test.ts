@@ -1,8 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  resolveConfig, ConfigError, SCHEMA, PRESETS, METHODS, layerFromFlags, layerFromTask, layerFromSettings,
-  layerFromConfigText, configFlagSpecs, methodParts, defaultsFor,
+  resolveConfig,
+  ConfigError,
+  SCHEMA,
+  PRESETS,
+  METHODS,
+  layerFromFlags,
+  layerFromTask,
+  layerFromSettings,
+  layerFromConfigText,
+  configFlagSpecs,
+  methodParts,
+  defaultsFor,
 } from "../../../src/seat/config";
 import { configDocMarkdown } from "../../../src/seat/configDoc";
 import { readFileSync } from "node:fs";
@@ -26,19 +36,33 @@ test("defaults validate for every method and every default carries a reason", ()
     assert.deepEqual(warnings, []);
   }
   for (const s of SCHEMA) assert.ok(s.reason.length > 20, `${s.path} needs a reason`);
-  for (const m of METHODS) for (const k of Object.keys(PRESETS[m].values)) assert.ok(SCHEMA.some((s) => s.path === k), `preset ${m} key ${k}`);
+  for (const m of METHODS)
+    for (const k of Object.keys(PRESETS[m].values))
+      assert.ok(
+        SCHEMA.some((s) => s.path === k),
+        `preset ${m} key ${k}`,
+      );
 });
 
 test("presets apply per method and later layers win", () => {
   assert.equal(resolveConfig([base, { source: "f", layer: { method: "full" } }]).config.optim.lr, 1e-3);
   assert.equal(resolveConfig([base]).config.optim.lr, 1e-2);
-  const { config } = resolveConfig([base, { source: "file", layer: { optim: { lr: 0.5 } } }, { source: "--lr", layer: { optim: { lr: 0.25 } } }]);
+  const { config } = resolveConfig([
+    base,
+    { source: "file", layer: { optim: { lr: 0.5 } } },
+    { source: "--lr", layer: { optim: { lr: 0.25 } } },
+  ]);
   assert.equal(config.optim.lr, 0.25);
   assert.equal(config.optim.beta1, 0.9);
 });
 
 test("bad values name the key, the source and the expected value; all problems at once", () => {
-  const p = problemsOf(() => resolveConfig([base, { source: "config file r.json", layer: { mask: { ratio: 1.5, type: "blue" }, train: { epochs: 2.5 } } }]));
+  const p = problemsOf(() =>
+    resolveConfig([
+      base,
+      { source: "config file r.json", layer: { mask: { ratio: 1.5, type: "blue" }, train: { epochs: 2.5 } } },
+    ]),
+  );
   const byKey = Object.fromEntries(p.map((x) => [x.key, x]));
   assert.equal(byKey["mask.ratio"].source, "config file r.json");
   assert.match(byKey["mask.ratio"].message, /expected a number > 0 and <= 1, got 1.5/);
@@ -63,7 +87,13 @@ test("settings of components the method does not use are warned about, not appli
 });
 
 test("CLI flags map onto schema keys with types parsed", () => {
-  const layers = layerFromFlags({ method: "sparse", "mask-ratio": "0.02", "mask-modules": "q_proj, v_proj", "kl-prompt": true, set: ["optim.eps=1e-6"] });
+  const layers = layerFromFlags({
+    method: "sparse",
+    "mask-ratio": "0.02",
+    "mask-modules": "q_proj, v_proj",
+    "kl-prompt": true,
+    set: ["optim.eps=1e-6"],
+  });
   const { config } = resolveConfig([base, ...layers]);
   assert.equal(config.method, "sparse");
   assert.equal(config.mask.ratio, 0.02);
@@ -80,12 +110,24 @@ test("CLI flags map onto schema keys with types parsed", () => {
 });
 
 test("task definitions, settings and config files map onto the same schema", () => {
-  const t = layerFromTask({ type: "seat", dataset: "x.jsonl", model: "models/tiny", method: "lora", config: "c.json", settings: { "lora.r": 16, optim: { lr: 0.01 } } });
+  const t = layerFromTask({
+    type: "seat",
+    dataset: "x.jsonl",
+    model: "models/tiny",
+    method: "lora",
+    config: "c.json",
+    settings: { "lora.r": 16, optim: { lr: 0.01 } },
+  });
   assert.equal(t.configFile, "c.json");
   const file = layerFromConfigText('{"lora": {"alpha": 32}}', "c.json");
-  const settings = layerFromSettings((k) => (k === "seatTuner.training.epochs" ? 3 : k === "seat.train.lora.r" ? 99 : undefined));
+  const settings = layerFromSettings((k) =>
+    k === "seatTuner.training.epochs" ? 3 : k === "seat.train.lora.r" ? 99 : undefined,
+  );
   const { config } = resolveConfig([file, settings, t.layer]);
-  assert.deepEqual([config.method, config.lora.r, config.lora.alpha, config.optim.lr, config.train.epochs], ["lora", 16, 32, 0.01, 3]);
+  assert.deepEqual(
+    [config.method, config.lora.r, config.lora.alpha, config.optim.lr, config.train.epochs],
+    ["lora", 16, 32, 0.01, 3],
+  );
   assert.throws(() => layerFromConfigText("{oops", "c.json"), /config file c.json: \(file\): not valid JSON/);
 });
 

@@ -12,7 +12,16 @@ import { FeedError } from "../../../src/runtime";
 import { loadModelFolder } from "../../../src/model/index";
 import { resolveConfig, train, type SeatConfig } from "../../../src/seat/index";
 import { readCheckpoint, checkpointName } from "../../../src/seat/checkpoint";
-import { batchFeeds, klFeeds, lossShares, makeBatch, makeKlBatch, type KlSequence, type LossShare, type TrainExample } from "../../../src/seat/data";
+import {
+  batchFeeds,
+  klFeeds,
+  lossShares,
+  makeBatch,
+  makeKlBatch,
+  type KlSequence,
+  type LossShare,
+  type TrainExample,
+} from "../../../src/seat/data";
 import { drawMask, selectTensors } from "../../../src/seat/masks";
 import { Prng } from "../../../src/util/rng";
 import { weightSpecs } from "../../../src/seat/specs";
@@ -33,13 +42,20 @@ const WEIGHT_TOL = 1e-6;
 const MOMENT_TOL = 1e-5;
 
 function config(method: string, gradAccum: number, layer: Record<string, unknown> = {}): SeatConfig {
-  return resolveConfig([{
-    source: "test",
-    layer: {
-      model: LLAMA, dataset: DATA, method, train: { batchSize: ROWS, gradAccum }, kl: { lambda: 0.7 },
-      device: { provider: "cpu", threads: 1 }, ...layer,
+  return resolveConfig([
+    {
+      source: "test",
+      layer: {
+        model: LLAMA,
+        dataset: DATA,
+        method,
+        train: { batchSize: ROWS, gradAccum },
+        kl: { lambda: 0.7 },
+        device: { provider: "cpu", threads: 1 },
+        ...layer,
+      },
     },
-  }]).config;
+  ]).config;
 }
 
 /** Deterministic ids in [0, V). */
@@ -59,7 +75,14 @@ const AK = Math.max(...KL_POSITIONS);
 function examples(V: number): TrainExample[] {
   return TARGETS.map((n, i) => {
     const e = ids(10 + i, T, V);
-    return { record: i, line: i + 1, ids: e, targetMask: e.map((_, t) => (t >= T - n ? 1 : 0)), promptLength: T - n, kind: "fact" as const };
+    return {
+      record: i,
+      line: i + 1,
+      ids: e,
+      targetMask: e.map((_, t) => (t >= T - n ? 1 : 0)),
+      promptLength: T - n,
+      kind: "fact" as const,
+    };
   });
 }
 
@@ -70,7 +93,11 @@ function klSequences(V: number): KlSequence[] {
   });
 }
 
-function batchOf(exs: TrainExample[], kls: KlSequence[], kl: boolean): { feeds: Record<string, HostTensor>; targets: number; klPositions: number } {
+function batchOf(
+  exs: TrainExample[],
+  kls: KlSequence[],
+  kl: boolean,
+): { feeds: Record<string, HostTensor>; targets: number; klPositions: number } {
   const b = makeBatch(exs, exs.length, T, A, 0);
   const feeds: Record<string, HostTensor> = batchFeeds(b, exs.length, T, A);
   let klPositions = 0;
@@ -95,12 +122,21 @@ function startState(s: Stepper): Record<string, HostTensor> {
 }
 
 /** Largest weight difference, and largest moment difference relative to its tensor's largest |entry|. */
-function stateDiff(a: Record<string, { data: HostTensor["data"] }>, b: Record<string, { data: HostTensor["data"] }>): { weights: number; moments: number } {
-  let weights = 0, moments = 0;
+function stateDiff(
+  a: Record<string, { data: HostTensor["data"] }>,
+  b: Record<string, { data: HostTensor["data"] }>,
+): { weights: number; moments: number } {
+  let weights = 0,
+    moments = 0;
   for (const k of Object.keys(a)) {
-    const x = a[k].data as Float32Array, y = b[k].data as Float32Array;
-    let d = 0, scale = 0;
-    for (let i = 0; i < x.length; i++) { d = Math.max(d, Math.abs(x[i] - y[i])); scale = Math.max(scale, Math.abs(x[i])); }
+    const x = a[k].data as Float32Array,
+      y = b[k].data as Float32Array;
+    let d = 0,
+      scale = 0;
+    for (let i = 0; i < x.length; i++) {
+      d = Math.max(d, Math.abs(x[i] - y[i]));
+      scale = Math.max(scale, Math.abs(x[i]));
+    }
     if (k.endsWith(".m") || k.endsWith(".v")) moments = Math.max(moments, scale > 0 ? d / scale : d);
     else weights = Math.max(weights, d);
   }
@@ -110,7 +146,8 @@ function stateDiff(a: Record<string, { data: HostTensor["data"] }>, b: Record<st
 function maxAbsDiff(a: Record<string, HostTensor>, b: Record<string, HostTensor>): number {
   let m = 0;
   for (const k of Object.keys(a)) {
-    const x = a[k].data as Float32Array, y = b[k].data as Float32Array;
+    const x = a[k].data as Float32Array,
+      y = b[k].data as Float32Array;
     for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
   }
   return m;
@@ -121,21 +158,48 @@ async function setup(method: string, gradAccum: number, layer: Record<string, un
   const c = config(method, gradAccum, layer);
   const kl = method === "seat";
   const names = selectTensors([...folder.weights.entries.keys()], c.mask.modules, "mask.modules");
-  const mask = method === "seat" ? drawMask(names.map((name) => ({ name, shape: folder.weights.entries.get(name)!.shape })), c.mask, new Prng(3, 3)) : undefined;
+  const mask =
+    method === "seat"
+      ? drawMask(
+          names.map((name) => ({ name, shape: folder.weights.entries.get(name)!.shape })),
+          c.mask,
+          new Prng(3, 3),
+        )
+      : undefined;
   const specs = weightSpecs(c, folder, mask);
   const rows = ROWS * (gradAccum === 1 ? ACCUM : 1);
   const spec: TrainGraphSpec = {
-    B: rows, T, A,
+    B: rows,
+    T,
+    A,
     ...(kl ? { kl: { K: rows, Tk: TK, Ak: AK, lambda: c.kl.lambda, direction: c.kl.direction } } : {}),
-    ...(method === "ewc" ? { ewc: { lambda: 50, fisher: new Map([...specs.keys()].map((n) => [n, new Float32Array(folder.weights.entries.get(n)!.shape.reduce((a, b) => a * b, 1)).fill(0.5)])) } } : {}),
+    ...(method === "ewc"
+      ? {
+          ewc: {
+            lambda: 50,
+            fisher: new Map(
+              [...specs.keys()].map((n) => [
+                n,
+                new Float32Array(folder.weights.entries.get(n)!.shape.reduce((a, b) => a * b, 1)).fill(0.5),
+              ]),
+            ),
+          },
+        }
+      : {}),
   };
   const stepper = await openStepper(folder, specs, spec, c, { provider: "cpu", threads: 1, log: () => {} });
   return { stepper, V: folder.config.vocabSize, kl };
 }
 
 /** The step's four examples as one big batch (gradAccum 1) or as two micro-batches with the given shares. */
-function stepBatches(V: number, kl: boolean, split: boolean, shares?: (parts: { targets: number; klPositions: number }[]) => LossShare[]): MicroBatch[] {
-  const exs = examples(V), kls = klSequences(V);
+function stepBatches(
+  V: number,
+  kl: boolean,
+  split: boolean,
+  shares?: (parts: { targets: number; klPositions: number }[]) => LossShare[],
+): MicroBatch[] {
+  const exs = examples(V),
+    kls = klSequences(V);
   if (!split) return [{ ...batchOf(exs, kls, kl), share: { ce: 1, kl: 1, ewc: 1 } }];
   const parts = [0, ROWS].map((at) => batchOf(exs.slice(at, at + ROWS), kls.slice(at, at + ROWS), kl));
   const sh = (shares ?? lossShares)(parts);
@@ -170,16 +234,25 @@ test("one accumulated step (2 micro-batches of unequal token counts) equals the 
       for (const [a, b] of outs) {
         assert.ok(a.gradNorm > 0.05, `${method}: clipping engaged (norm ${a.gradNorm})`);
         for (const k of ["loss", "ce", "kl", "ewc", "gradNorm"] as const) {
-          const x = a[k] ?? 0, y = b[k] ?? 0;
-          assert.ok(Math.abs(x - y) <= 1e-5 * Math.max(1, Math.abs(x)), `${method} ${k}: big batch ${x} vs accumulated ${y}`);
+          const x = a[k] ?? 0,
+            y = b[k] ?? 0;
+          assert.ok(
+            Math.abs(x - y) <= 1e-5 * Math.max(1, Math.abs(x)),
+            `${method} ${k}: big batch ${x} vs accumulated ${y}`,
+          );
         }
         assert.deepEqual(Array.from(b.answerOk), Array.from(a.answerOk));
       }
       if (method === "seat") assert.ok(outs[0][0].kl! > 1e-4, `the KL term is active (${outs[0][0].kl})`);
       if (method === "ewc") assert.ok(outs[1][0].ewc! > 0, "the EWC term is active");
       const d = stateDiff(await big.stepper.getState(names), await acc.stepper.getState(names));
-      console.log(`${method}: weights differ by at most ${d.weights}, moments by ${d.moments} of their tensor's largest value`);
-      assert.ok(d.weights <= WEIGHT_TOL && d.moments <= MOMENT_TOL, `${method}: weights differ by ${d.weights}, moments by ${d.moments} (relative)`);
+      console.log(
+        `${method}: weights differ by at most ${d.weights}, moments by ${d.moments} of their tensor's largest value`,
+      );
+      assert.ok(
+        d.weights <= WEIGHT_TOL && d.moments <= MOMENT_TOL,
+        `${method}: weights differ by ${d.weights}, moments by ${d.moments} (relative)`,
+      );
       const moved = maxAbsDiff(await big.stepper.getState(names), start);
       assert.ok(moved > 1e-3, `${method}: the steps moved the weights (${moved})`);
     } finally {
@@ -197,7 +270,8 @@ test("weighting micro-batches equally instead of by their tokens gives a measura
     const start = startState(big.stepper);
     await big.stepper.setState(start);
     await naive.stepper.setState(start);
-    const equal = (parts: unknown[]) => parts.map(() => ({ ce: 1 / parts.length, kl: 1 / parts.length, ewc: 1 / parts.length }));
+    const equal = (parts: unknown[]) =>
+      parts.map(() => ({ ce: 1 / parts.length, kl: 1 / parts.length, ewc: 1 / parts.length }));
     await big.stepper.step(stepBatches(big.V, true, false), 0.01, 1, NO_SIGNAL);
     await naive.stepper.step(stepBatches(naive.V, true, true, equal), 0.01, 1, NO_SIGNAL);
     const names = [...big.stepper.stateNames];
@@ -216,7 +290,10 @@ test("each graph run holds one micro-batch: the gradient graph takes [batchSize,
     await stepper.setState(stepper.initialState());
     const whole = stepBatches(V, kl, false);
     assert.deepEqual(whole[0].feeds.ids.dims, [ROWS * ACCUM, T]);
-    await assert.rejects(stepper.step(whole, 0.01, 1, NO_SIGNAL), (e: unknown) => e instanceof FeedError && /ids/.test((e as Error).message));
+    await assert.rejects(
+      stepper.step(whole, 0.01, 1, NO_SIGNAL),
+      (e: unknown) => e instanceof FeedError && /ids/.test((e as Error).message),
+    );
     const out = await stepper.step(stepBatches(V, kl, true), 0.01, 1, NO_SIGNAL);
     assert.equal(out?.answerOk.length, ROWS * ACCUM, "one answer_ok row per example of the step");
   } finally {
@@ -237,8 +314,20 @@ test("a cancel between micro-batches leaves weights and moments untouched, and t
     const first = batches[0];
     // The abort arrives while the first micro-batch is handed to the session: the stepper sees it before
     // the second one.
-    const cut: MicroBatch[] = [{ get feeds() { ac.abort(); return first.feeds; }, share: first.share }, batches[1]];
-    const r = await stepper.step(cut, 0.01, 1, ac.signal, async () => { hookRan = true; return async () => {}; });
+    const cut: MicroBatch[] = [
+      {
+        get feeds() {
+          ac.abort();
+          return first.feeds;
+        },
+        share: first.share,
+      },
+      batches[1],
+    ];
+    const r = await stepper.step(cut, 0.01, 1, ac.signal, async () => {
+      hookRan = true;
+      return async () => {};
+    });
     assert.equal(r, undefined);
     assert.equal(hookRan, false, "no update hook (random-per-step draw) for a cancelled step");
     const names = [...stepper.stateNames];
@@ -261,31 +350,58 @@ test("trainer: batchSize 2 x gradAccum 2 matches batchSize 4 step for step (full
   try {
     for (const method of ["full", "seat"]) {
       const runs = [];
-      for (const [batchSize, gradAccum] of [[ROWS * ACCUM, 1], [ROWS, ACCUM]]) {
+      for (const [batchSize, gradAccum] of [
+        [ROWS * ACCUM, 1],
+        [ROWS, ACCUM],
+      ]) {
         const out = join(dir, `${method}-${batchSize}x${gradAccum}`);
         const events: TrainEvent[] = [];
         // 6 training records, 4 per step: steps 1 and 3 hold two micro-batches, step 2 one (the epoch's rest).
-        const r = await train({ ...config(method, gradAccum, { train: { epochs: 2, batchSize, gradAccum }, kl: { maxResponseTokens: 4 }, eval: { samples: 0 } }), outDir: out }, { onEvent: (e) => events.push(e) });
+        const r = await train(
+          {
+            ...config(method, gradAccum, {
+              train: { epochs: 2, batchSize, gradAccum },
+              kl: { maxResponseTokens: 4 },
+              eval: { samples: 0 },
+            }),
+            outDir: out,
+          },
+          { onEvent: (e) => events.push(e) },
+        );
         runs.push({ r, events, ck: readCheckpoint(join(out, "checkpoints", checkpointName(4))) });
       }
       const [a, b] = runs;
       assert.equal(b.r.step, 4);
       const start = b.events.find((e) => e.type === "run-start");
       assert.ok(start?.type === "run-start" && start.totalSteps === 4 && start.stepsPerEpoch === 2);
-      assert.deepEqual(steps(b.events).map((s) => s.step), [1, 2, 3, 4]);
+      assert.deepEqual(
+        steps(b.events).map((s) => s.step),
+        [1, 2, 3, 4],
+      );
       for (const [x, y] of steps(a.events).map((s, i) => [s, steps(b.events)[i]])) {
         for (const k of ["loss", "ce", "kl", "gradNorm"] as const) {
-          assert.ok(Math.abs(x[k] - y[k]) <= 1e-5 * Math.max(1, Math.abs(x[k])), `${method} step ${x.step} ${k}: ${x[k]} vs ${y[k]}`);
+          assert.ok(
+            Math.abs(x[k] - y[k]) <= 1e-5 * Math.max(1, Math.abs(x[k])),
+            `${method} step ${x.step} ${k}: ${x[k]} vs ${y[k]}`,
+          );
         }
       }
       if (method === "seat") assert.ok(steps(a.events)[2].kl > 0, "KL active on the compared steps");
-      assert.deepEqual([...b.ck.tensors.keys()].sort(), [...a.ck.tensors.keys()].sort(), "the same checkpoint contents (no accumulators)");
+      assert.deepEqual(
+        [...b.ck.tensors.keys()].sort(),
+        [...a.ck.tensors.keys()].sort(),
+        "the same checkpoint contents (no accumulators)",
+      );
       const state = (ck: typeof a.ck) => Object.fromEntries([...ck.tensors].filter(([k]) => k.startsWith("state/")));
-      for (const [k, t] of a.ck.tensors) if (k.startsWith("mask/")) assert.deepEqual(b.ck.tensors.get(k)!.data, t.data, k);
+      for (const [k, t] of a.ck.tensors)
+        if (k.startsWith("mask/")) assert.deepEqual(b.ck.tensors.get(k)!.data, t.data, k);
       // Four steps: here first-step differences in the last bits also travel through the later steps.
       const d = stateDiff(state(a.ck), state(b.ck));
       console.log(`${method}, 4 steps: weights differ by at most ${d.weights}, moments by ${d.moments} (relative)`);
-      assert.ok(d.weights <= WEIGHT_TOL && d.moments <= MOMENT_TOL, `${method}: weights differ by ${d.weights}, moments by ${d.moments} (relative)`);
+      assert.ok(
+        d.weights <= WEIGHT_TOL && d.moments <= MOMENT_TOL,
+        `${method}: weights differ by ${d.weights}, moments by ${d.moments} (relative)`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

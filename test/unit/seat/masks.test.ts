@@ -15,7 +15,10 @@ test("the PRNG is deterministic, resumable from its state, and streams differ", 
   assert.deepEqual([c.u32(), c.u32()], first);
   assert.notDeepEqual(new Prng(7, 1).u32(), first[0]);
   const p = new Prng(1).permutation(50);
-  assert.deepEqual([...p].sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    [...p].sort((x, y) => x - y),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
 });
 
 test("selection sampling draws exactly k sorted distinct indices, roughly uniformly", () => {
@@ -32,7 +35,10 @@ test("selection sampling draws exactly k sorted distinct indices, roughly unifor
 });
 
 test("random masks: per-tensor share, seeded, element and row granularity", () => {
-  const tensors = [{ name: "a", shape: [10, 8] }, { name: "b", shape: [4, 5] }];
+  const tensors = [
+    { name: "a", shape: [10, 8] },
+    { name: "b", shape: [4, 5] },
+  ];
   const m1 = drawMask(tensors, { type: "random", ratio: 0.25, granularity: "element" }, new Prng(1));
   const m2 = drawMask(tensors, { type: "random", ratio: 0.25, granularity: "element" }, new Prng(1));
   assert.deepEqual(m1, m2);
@@ -52,19 +58,45 @@ test("random masks: per-tensor share, seeded, element and row granularity", () =
 
 test("magnitude and importance masks pick the largest entries; ties break by index", () => {
   const values = new Float32Array([0.1, -5, 0.3, 2, -0.2, 4]);
-  const m = drawMask([{ name: "w", shape: [2, 3], values }], { type: "magnitude", ratio: 0.5, granularity: "element" }, new Prng(0));
+  const m = drawMask(
+    [{ name: "w", shape: [2, 3], values }],
+    { type: "magnitude", ratio: 0.5, granularity: "element" },
+    new Prng(0),
+  );
   assert.deepEqual([...m.get("w")!], [1, 3, 5]);
-  const rowsM = drawMask([{ name: "w", shape: [2, 3], values }], { type: "magnitude", ratio: 0.5, granularity: "row" }, new Prng(0));
+  const rowsM = drawMask(
+    [{ name: "w", shape: [2, 3], values }],
+    { type: "magnitude", ratio: 0.5, granularity: "row" },
+    new Prng(0),
+  );
   // row norms²: row 0 = .01 + 25 + .09 = 25.1 beats row 1 = 4 + .04 + 16 = 20.04
   assert.deepEqual([...rowsM.get("w")!], [0, 1, 2]);
   const scores = new Float32Array([1, 1, 1, 0, 2, 1]);
-  assert.deepEqual([...drawMask([{ name: "w", shape: [6], scores }], { type: "importance", ratio: 0.5, granularity: "element" }, new Prng(0)).get("w")!], [0, 1, 4]);
-  assert.throws(() => drawMask([{ name: "w", shape: [6] }], { type: "importance", ratio: 0.5, granularity: "element" }, new Prng(0)), /tensor w needs importance scores of length 6/);
+  assert.deepEqual(
+    [
+      ...drawMask(
+        [{ name: "w", shape: [6], scores }],
+        { type: "importance", ratio: 0.5, granularity: "element" },
+        new Prng(0),
+      ).get("w")!,
+    ],
+    [0, 1, 4],
+  );
+  assert.throws(
+    () =>
+      drawMask([{ name: "w", shape: [6] }], { type: "importance", ratio: 0.5, granularity: "element" }, new Prng(0)),
+    /tensor w needs importance scores of length 6/,
+  );
   assert.deepEqual([...topK(new Float64Array([3, 1, 2]), 3)], [0, 1, 2]);
 });
 
 test("module patterns select linear weights by name segment or glob and name patterns that match nothing", () => {
-  const names = ["model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weight", "model.layers.0.mlp.down_proj.weight", "model.norm.weight"];
+  const names = [
+    "model.embed_tokens.weight",
+    "model.layers.0.self_attn.q_proj.weight",
+    "model.layers.0.mlp.down_proj.weight",
+    "model.norm.weight",
+  ];
   assert.ok(moduleMatches(names[1], "q_proj"));
   assert.ok(!moduleMatches(names[1], "q"));
   assert.ok(moduleMatches(names[2], "model.layers.*.mlp.*"));

@@ -8,20 +8,37 @@ import { realShapeConfig } from "../../fixtures/realShapes";
 const GB = 2 ** 30;
 
 function planFor(method: string, batch: number) {
-  const { config } = resolveConfig([{ source: "test", layer: { method, model: "m", dataset: "d", train: { batchSize: batch } } }]);
+  const { config } = resolveConfig([
+    { source: "test", layer: { method, model: "m", dataset: "d", train: { batchSize: batch } } },
+  ]);
   const c = realShapeConfig("qwen2.5-0.5b");
   const numel = new Map(expectedTensors(c).map((t) => [t.name, t.shape.reduce((a, b) => a * b, 1)]));
   const params = [...numel.values()].reduce((a, b) => a + b, 0);
   const linear = [...numel.keys()].filter((n) => /proj\.weight$/.test(n));
-  const trainable = method === "full" ? { names: [...numel.keys()], params } : { names: linear, params: Math.round(0.05 * linear.reduce((a, n) => a + numel.get(n)!, 0)) };
-  return { config, plan: planMemory(config, { config: c, fileBytes: 2 * params, params, numel, storedBytesPerParam: 2 }, { B: batch, T: 256, A: 32, kl: method === "seat" ? { K: batch, Tk: 256, Ak: 32 } : undefined }, trainable) };
+  const trainable =
+    method === "full"
+      ? { names: [...numel.keys()], params }
+      : { names: linear, params: Math.round(0.05 * linear.reduce((a, n) => a + numel.get(n)!, 0)) };
+  return {
+    config,
+    plan: planMemory(
+      config,
+      { config: c, fileBytes: 2 * params, params, numel, storedBytesPerParam: 2 },
+      { B: batch, T: 256, A: 32, kl: method === "seat" ? { K: batch, Tk: 256, Ak: 32 } : undefined },
+      trainable,
+    ),
+  };
 }
 
 test("memory plan: parts of a 0.5B SEAT run, the KL passes counted, full fine-tuning dominated by optimizer state", () => {
-  const seat = planFor("seat", 4).plan, sparse = planFor("sparse", 4).plan, full = planFor("full", 4).plan;
+  const seat = planFor("seat", 4).plan,
+    sparse = planFor("sparse", 4).plan,
+    full = planFor("full", 4).plan;
   const part = (p: typeof seat, prefix: string) => p.parts.find((x) => x.name.startsWith(prefix))?.bytes ?? 0;
   assert.equal(part(seat, "weights file"), 2 * 494_032_768);
-  assert.ok(part(seat, "executor buffers of the perturbed") > 0 && part(sparse, "executor buffers of the perturbed") === 0);
+  assert.ok(
+    part(seat, "executor buffers of the perturbed") > 0 && part(sparse, "executor buffers of the perturbed") === 0,
+  );
   assert.ok(seat.peakBytes > sparse.peakBytes);
   assert.ok(part(full, "trainable values") > 10 * GB, "values + two moments, twice, of 494M fp32 parameters");
   assert.match(describePlan(seat), /^memory plan: peak ~\d+\.\d GB \(/);

@@ -7,7 +7,15 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir, hostname } from "node:os";
 import { join } from "node:path";
-import { acquireRunLock, RunFolderError, RUN_FILES, CheckpointError, resolveConfig, train, resume } from "../../../src/seat/index";
+import {
+  acquireRunLock,
+  RunFolderError,
+  RUN_FILES,
+  CheckpointError,
+  resolveConfig,
+  train,
+  resume,
+} from "../../../src/seat/index";
 import { readRunConfig } from "../../../src/seat/runFolder";
 import { writeCheckpoint, readCheckpoint, checkpointName, type CheckpointState } from "../../../src/seat/checkpoint";
 import type { TrainEvent } from "../../../src/protocol/events";
@@ -22,7 +30,13 @@ test("the run lock: a second holder is refused naming the holder; release frees 
     const lock = join(dir, RUN_FILES.lock);
     const release = acquireRunLock(dir);
     assert.equal(JSON.parse(readFileSync(lock, "utf8")).pid, process.pid);
-    assert.throws(() => acquireRunLock(dir), (e: unknown) => e instanceof RunFolderError && e.file === lock && new RegExp(`in use by another training process \\(pid ${process.pid}`).test(e.message));
+    assert.throws(
+      () => acquireRunLock(dir),
+      (e: unknown) =>
+        e instanceof RunFolderError &&
+        e.file === lock &&
+        new RegExp(`in use by another training process \\(pid ${process.pid}`).test(e.message),
+    );
     release();
     assert.ok(!existsSync(lock), "released");
     acquireRunLock(dir)();
@@ -38,7 +52,10 @@ test("the run lock: a second holder is refused naming the holder; release frees 
 
     // A lock file with no readable owner yet is one being written: refused while fresh.
     writeFileSync(lock, "");
-    assert.throws(() => acquireRunLock(dir), (e: unknown) => e instanceof RunFolderError && /being opened by another training process/.test(e.message));
+    assert.throws(
+      () => acquireRunLock(dir),
+      (e: unknown) => e instanceof RunFolderError && /being opened by another training process/.test(e.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -47,16 +64,26 @@ test("the run lock: a second holder is refused naming the holder; release frees 
 test("a damaged run config.json is a RunFolderError naming the file", async () => {
   const dir = tmp();
   try {
-    assert.throws(() => readRunConfig(dir), (e: unknown) => e instanceof RunFolderError && /not a run folder \(no config\.json\)/.test(e.message));
+    assert.throws(
+      () => readRunConfig(dir),
+      (e: unknown) => e instanceof RunFolderError && /not a run folder \(no config\.json\)/.test(e.message),
+    );
     const cfg = join(dir, "config.json");
-    for (const text of ["{\"model\": ", "[1, 2]"]) {
+    for (const text of ['{"model": ', "[1, 2]"]) {
       writeFileSync(cfg, text);
-      assert.throws(() => readRunConfig(dir), (e: unknown) => e instanceof RunFolderError && e.file === cfg && e.message.startsWith(cfg));
+      assert.throws(
+        () => readRunConfig(dir),
+        (e: unknown) => e instanceof RunFolderError && e.file === cfg && e.message.startsWith(cfg),
+      );
       await assert.rejects(resume(dir), (e: unknown) => e instanceof RunFolderError && e.file === cfg);
     }
     // Valid JSON, but not a config the trainer can run (a required setting is gone).
     writeFileSync(cfg, JSON.stringify({ model: "m", method: "seat" }));
-    await assert.rejects(resume(dir), (e: unknown) => e instanceof RunFolderError && e.file === cfg && /not a valid run config[\s\S]*dataset/.test(e.message));
+    await assert.rejects(
+      resume(dir),
+      (e: unknown) =>
+        e instanceof RunFolderError && e.file === cfg && /not a valid run config[\s\S]*dataset/.test(e.message),
+    );
     assert.ok(!existsSync(join(dir, RUN_FILES.lock)), "refused before taking the lock");
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -66,21 +93,39 @@ test("a damaged run config.json is a RunFolderError naming the file", async () =
 test("damaged checkpoints are CheckpointErrors naming the file: truncated tensors, bad offsets, garbage or wrong state.json", () => {
   const dir = tmp();
   try {
-    const st: CheckpointState = { version: 1, step: 3, epoch: 1, batchInEpoch: 0, dataOrder: [1, 0], rng: {}, trainSeconds: 1, tokens: 5, extra: {} };
+    const st: CheckpointState = {
+      version: 1,
+      step: 3,
+      epoch: 1,
+      batchInEpoch: 0,
+      dataOrder: [1, 0],
+      rng: {},
+      trainSeconds: 1,
+      tokens: 5,
+      extra: {},
+    };
     const tensors = new Map([["state/w", { shape: [4, 8], data: new Float32Array(32).fill(1.25) }]]);
     const ck = writeCheckpoint(dir, st, tensors, 5);
     assert.equal(readCheckpoint(ck).state.step, 3);
     const tf = join(ck, "tensors.safetensors");
     const sf = join(ck, "state.json");
     const intact = readFileSync(tf);
-    const expectBad = (file: string, re: RegExp) => assert.throws(() => readCheckpoint(ck), (e: unknown) => e instanceof CheckpointError && e.file === file && e.message.startsWith(file) && re.test(e.message));
+    const expectBad = (file: string, re: RegExp) =>
+      assert.throws(
+        () => readCheckpoint(ck),
+        (e: unknown) =>
+          e instanceof CheckpointError && e.file === file && e.message.startsWith(file) && re.test(e.message),
+      );
 
     truncateSync(tf, statSync(tf).size - 4);
     expectBad(tf, /runs past the end of the file/);
     truncateSync(tf, 5);
     expectBad(tf, /truncated/);
     // A header whose offsets do not match the shape it declares.
-    const h = JSON.parse(intact.subarray(8, 8 + Number(intact.readBigUInt64LE(0))).toString()) as Record<string, { data_offsets: number[] }>;
+    const h = JSON.parse(intact.subarray(8, 8 + Number(intact.readBigUInt64LE(0))).toString()) as Record<
+      string,
+      { data_offsets: number[] }
+    >;
     h["state/w"].data_offsets = [0, 64];
     const hj = Buffer.from(JSON.stringify(h));
     const len = Buffer.alloc(8);
@@ -89,7 +134,7 @@ test("damaged checkpoints are CheckpointErrors naming the file: truncated tensor
     expectBad(tf, /do not hold shape \[4,8\]/);
     writeFileSync(tf, intact);
 
-    writeFileSync(sf, "{\"version\": 1, \"step\": ");
+    writeFileSync(sf, '{"version": 1, "step": ');
     expectBad(sf, /not valid JSON/);
     writeFileSync(sf, JSON.stringify({ ...st, step: 4 }));
     expectBad(sf, /"step" is 4 but the directory is step-0000003/);
@@ -104,12 +149,28 @@ test("resume skips a damaged newest checkpoint with a warning naming the file, a
   const dir = tmp();
   try {
     const out = join(dir, "run");
-    const config = resolveConfig([{ source: "test", layer: {
-      model: "test/fixtures/models/tiny-llama", dataset: "test/fixtures/seat/facts.jsonl", outDir: out, method: "sparse",
-      train: { epochs: 1, batchSize: 2 }, checkpoint: { everySteps: 1, keep: 10 }, eval: { samples: 0 }, device: { provider: "cpu", threads: 1 },
-    } }]).config;
+    const config = resolveConfig([
+      {
+        source: "test",
+        layer: {
+          model: "test/fixtures/models/tiny-llama",
+          dataset: "test/fixtures/seat/facts.jsonl",
+          outDir: out,
+          method: "sparse",
+          train: { epochs: 1, batchSize: 2 },
+          checkpoint: { everySteps: 1, keep: 10 },
+          eval: { samples: 0 },
+          device: { provider: "cpu", threads: 1 },
+        },
+      },
+    ]).config;
     const ac = new AbortController();
-    const first = await train(config, { signal: ac.signal, onEvent: (e) => { if (e.type === "step" && e.step === 2) ac.abort(); } });
+    const first = await train(config, {
+      signal: ac.signal,
+      onEvent: (e) => {
+        if (e.type === "step" && e.step === 2) ac.abort();
+      },
+    });
     assert.equal(first.status, "cancelled");
     assert.equal(first.step, 2);
     assert.ok(!existsSync(join(out, RUN_FILES.lock)), "the lock is released when the run stops");
@@ -119,14 +180,27 @@ test("resume skips a damaged newest checkpoint with a warning naming the file, a
     const r = await resume(out, { onEvent: (e) => events.push(e) });
     assert.equal(r.status, "done");
     const warn = events.find((e) => e.type === "log" && e.level === "warn");
-    assert.ok(warn?.type === "log" && warn.message.includes(bad) && /damaged and skipped/.test(warn.message), JSON.stringify(warn));
+    assert.ok(
+      warn?.type === "log" && warn.message.includes(bad) && /damaged and skipped/.test(warn.message),
+      JSON.stringify(warn),
+    );
     const start = events.find((e) => e.type === "run-start");
     assert.ok(start?.type === "run-start" && start.resumedFromStep === 1, JSON.stringify(start));
-    assert.equal(readCheckpoint(join(out, "checkpoints", checkpointName(2))).state.step, 2, "the run rewrote step 2 when it got there again");
+    assert.equal(
+      readCheckpoint(join(out, "checkpoints", checkpointName(2))).state.step,
+      2,
+      "the run rewrote step 2 when it got there again",
+    );
 
     // Every checkpoint damaged: refused, naming the newest damaged file; nothing is deleted.
     for (const s of [1, 2, 3]) writeFileSync(join(out, "checkpoints", checkpointName(s), "state.json"), "garbage");
-    await assert.rejects(resume(out), (e: unknown) => e instanceof CheckpointError && e.file === join(out, "checkpoints", checkpointName(3), "state.json") && /no intact checkpoint/.test(e.message));
+    await assert.rejects(
+      resume(out),
+      (e: unknown) =>
+        e instanceof CheckpointError &&
+        e.file === join(out, "checkpoints", checkpointName(3), "state.json") &&
+        /no intact checkpoint/.test(e.message),
+    );
     for (const s of [1, 2, 3]) assert.ok(existsSync(join(out, "checkpoints", checkpointName(s))));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -11,4 +11,7 @@ async function main(): Promise<void> {
   else if (mode === "resume") await resume(arg, { onEvent });
   else throw new Error(`unknown mode ${mode}`);
 }
-main().catch((e) => { process.stderr.write(String(e) + "\n"); process.exitCode = 3; });
+main().catch((e) => {
+  process.stderr.write(String(e) + "\n");
+  process.exitCode = 3;
+});

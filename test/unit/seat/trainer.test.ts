@@ -5,11 +5,27 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resolveConfig, train, resume, exportRun, METHODS, TrainError, DatasetError, type SeatConfig } from "../../../src/seat/index";
+import {
+  resolveConfig,
+  train,
+  resume,
+  exportRun,
+  METHODS,
+  TrainError,
+  DatasetError,
+  type SeatConfig,
+} from "../../../src/seat/index";
 import { readCheckpoint, listCheckpoints, checkpointName } from "../../../src/seat/checkpoint";
 import { parseEventLog, parseEvent, type TrainEvent, type StepEvent } from "../../../src/protocol/events";
 import { spawn } from "node:child_process";
-import { readSafetensorsHeader, readTensorBytes, loadModelFolder, allWeightsF32, referenceForward, referenceMaskedCE } from "../../../src/model/index";
+import {
+  readSafetensorsHeader,
+  readTensorBytes,
+  loadModelFolder,
+  allWeightsF32,
+  referenceForward,
+  referenceMaskedCE,
+} from "../../../src/model/index";
 
 const LLAMA = "test/fixtures/models/tiny-llama"; // bf16 weights
 const QWEN = "test/fixtures/models/tiny-qwen2"; // f32, sharded, tied embeddings, qkv bias
@@ -20,14 +36,21 @@ function tmp(): string {
 }
 
 function cfg(out: string, layer: Record<string, unknown>): SeatConfig {
-  return resolveConfig([{
-    source: "test",
-    layer: {
-      model: LLAMA, dataset: DATA, outDir: out,
-      train: { epochs: 2, batchSize: 2 }, kl: { maxResponseTokens: 4 }, eval: { samples: 0 },
-      device: { provider: "cpu", threads: 1 }, ...layer,
+  return resolveConfig([
+    {
+      source: "test",
+      layer: {
+        model: LLAMA,
+        dataset: DATA,
+        outDir: out,
+        train: { epochs: 2, batchSize: 2 },
+        kl: { maxResponseTokens: 4 },
+        eval: { samples: 0 },
+        device: { provider: "cpu", threads: 1 },
+        ...layer,
+      },
     },
-  }]).config;
+  ]).config;
 }
 
 function steps(events: TrainEvent[]): StepEvent[] {
@@ -40,7 +63,9 @@ test("every method trains a few steps and writes a complete run folder", async (
     for (const method of METHODS) {
       const out = join(dir, method.replace("+", "-"));
       const events: TrainEvent[] = [];
-      const r = await train(cfg(out, { method, train: { epochs: 1, batchSize: 2, maxSteps: 2 } }), { onEvent: (e) => events.push(e) });
+      const r = await train(cfg(out, { method, train: { epochs: 1, batchSize: 2, maxSteps: 2 } }), {
+        onEvent: (e) => events.push(e),
+      });
       assert.equal(r.status, "done", method);
       assert.equal(r.step, 2);
       const st = steps(events);
@@ -53,7 +78,10 @@ test("every method trains a few steps and writes a complete run folder", async (
       } else assert.equal(st[1].kl, 0);
       const log = parseEventLog(readFileSync(join(out, "events.jsonl"), "utf8"));
       assert.deepEqual(log.errors, []);
-      assert.deepEqual(log.events.map((e) => e.type).filter((t) => t !== "phase" && t !== "log"), ["run-start", "step", "step", "checkpoint", "done"]);
+      assert.deepEqual(
+        log.events.map((e) => e.type).filter((t) => t !== "phase" && t !== "log"),
+        ["run-start", "step", "step", "checkpoint", "done"],
+      );
       const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
       assert.equal(summary.method, method);
       assert.ok(readSafetensorsHeader(join(out, "model", "model.safetensors")).tensors.size > 0);
@@ -70,7 +98,9 @@ test("masked-out weights stay bit-identical in the exported model; trained entri
   try {
     const out = join(dir, "run");
     await train(cfg(out, { model: QWEN, method: "seat", mask: { ratio: 0.1 }, optim: { lr: 0.01, weightDecay: 0.1 } }));
-    const ck = readCheckpoint(join(out, "checkpoints", checkpointName(listCheckpoints(join(out, "checkpoints")).pop()!)));
+    const ck = readCheckpoint(
+      join(out, "checkpoints", checkpointName(listCheckpoints(join(out, "checkpoints")).pop()!)),
+    );
     const base = new Map<string, Uint8Array>();
     for (const f of ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]) {
       for (const [n, e] of readSafetensorsHeader(join(QWEN, f)).tensors) base.set(n, readTensorBytes(e));
@@ -122,8 +152,12 @@ function child(args: string[], killAtStep?: number): Promise<{ events: TrainEven
         }
       }
     });
-    p.stderr.on("data", (d: Buffer) => { err += d.toString(); });
-    p.on("close", (code) => (code === 0 || killed ? done({ events, killed }) : fail(new Error(`child exited ${code}: ${err}`))));
+    p.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    p.on("close", (code) =>
+      code === 0 || killed ? done({ events, killed }) : fail(new Error(`child exited ${code}: ${err}`)),
+    );
   });
 }
 
@@ -133,7 +167,13 @@ function child(args: string[], killAtStep?: number): Promise<{ events: TrainEven
  * [minCkpt, total)) and that its last checkpoint and model are byte-identical to the uninterrupted
  * run's. Returns both runs' events for the test's own comparisons.
  */
-async function killResumeAndCompare(dir: string, layer: (out: string) => string, killAtStep: number, minCkpt: number, total: number) {
+async function killResumeAndCompare(
+  dir: string,
+  layer: (out: string) => string,
+  killAtStep: number,
+  minCkpt: number,
+  total: number,
+) {
   const full = join(dir, "full");
   const cut = join(dir, "cut");
   const a = await child(["train", layer(full)]);
@@ -147,9 +187,17 @@ async function killResumeAndCompare(dir: string, layer: (out: string) => string,
   const ca = readCheckpoint(join(full, "checkpoints", checkpointName(total)));
   const cb = readCheckpoint(join(cut, "checkpoints", checkpointName(total)));
   assert.deepEqual([...cb.tensors.keys()].sort(), [...ca.tensors.keys()].sort());
-  for (const [k, t] of ca.tensors) assert.deepEqual(new Uint8Array(cb.tensors.get(k)!.data.buffer), new Uint8Array(t.data.buffer), k);
-  assert.deepEqual(readFileSync(join(cut, "model", "model.safetensors")), readFileSync(join(full, "model", "model.safetensors")));
-  const lastEval = (ev: TrainEvent[]) => ev.filter((e) => e.type === "quick-eval").slice(-1).map((e) => ({ ...e, time: "" }));
+  for (const [k, t] of ca.tensors)
+    assert.deepEqual(new Uint8Array(cb.tensors.get(k)!.data.buffer), new Uint8Array(t.data.buffer), k);
+  assert.deepEqual(
+    readFileSync(join(cut, "model", "model.safetensors")),
+    readFileSync(join(full, "model", "model.safetensors")),
+  );
+  const lastEval = (ev: TrainEvent[]) =>
+    ev
+      .filter((e) => e.type === "quick-eval")
+      .slice(-1)
+      .map((e) => ({ ...e, time: "" }));
   assert.deepEqual(lastEval(b.events), lastEval(a.events));
   return { a, b, cut, resumedFrom };
 }
@@ -158,21 +206,38 @@ test("a run killed mid-way (SIGKILL) and resumed in a new process ends bit-ident
   const dir = tmp();
   const CLIP = 0.05;
   try {
-    const layer = (out: string) => JSON.stringify({
-      // A threshold below the fixture's gradient norms, so the clipping scale (computed from the global
-      // norm inside the graph) enters every update that is compared bit for bit below.
-      optim: { clipNorm: CLIP },
-      model: LLAMA, dataset: DATA, outDir: out, method: "seat", train: { epochs: 4, batchSize: 2 }, checkpoint: { everySteps: 1 },
-      kl: { maxResponseTokens: 4 }, eval: { samples: 2 }, device: { provider: "cpu", threads: 1 },
-    });
+    const layer = (out: string) =>
+      JSON.stringify({
+        // A threshold below the fixture's gradient norms, so the clipping scale (computed from the global
+        // norm inside the graph) enters every update that is compared bit for bit below.
+        optim: { clipNorm: CLIP },
+        model: LLAMA,
+        dataset: DATA,
+        outDir: out,
+        method: "seat",
+        train: { epochs: 4, batchSize: 2 },
+        checkpoint: { everySteps: 1 },
+        kl: { maxResponseTokens: 4 },
+        eval: { samples: 2 },
+        device: { provider: "cpu", threads: 1 },
+      });
     const { a, b, cut, resumedFrom } = await killResumeAndCompare(dir, layer, 5, 4, 12);
-    const pick = (ev: TrainEvent[]) => steps(ev).filter((s) => s.step > resumedFrom).map((s) => [s.step, s.loss, s.ce, s.kl]);
-    const norms = (ev: TrainEvent[]) => steps(ev).filter((s) => s.step > resumedFrom).map((s) => s.gradNorm);
+    const pick = (ev: TrainEvent[]) =>
+      steps(ev)
+        .filter((s) => s.step > resumedFrom)
+        .map((s) => [s.step, s.loss, s.ce, s.kl]);
+    const norms = (ev: TrainEvent[]) =>
+      steps(ev)
+        .filter((s) => s.step > resumedFrom)
+        .map((s) => s.gradNorm);
     assert.deepEqual(pick(b.events), pick(a.events));
     assert.equal(pick(b.events).length, 12 - resumedFrom);
     // Clipping engaged on the steps compared (norm before clipping above the threshold), and the norm
     // the resumed process computed is the very same number.
-    assert.ok(norms(a.events).every((n) => n > CLIP), `clipping did not engage on every step after ${resumedFrom}: norms ${norms(a.events)}`);
+    assert.ok(
+      norms(a.events).every((n) => n > CLIP),
+      `clipping did not engage on every step after ${resumedFrom}: norms ${norms(a.events)}`,
+    );
     // Before the fix the resumed process summed the per-tensor norms in another order (its mask came
     // back from the checkpoint sorted by name), which showed here as a last-bit difference.
     assert.deepEqual(norms(b.events), norms(a.events));
@@ -180,7 +245,10 @@ test("a run killed mid-way (SIGKILL) and resumed in a new process ends bit-ident
     // `seat export` of the last checkpoint reproduces the run's own model byte for byte.
     const exp = exportRun(cut, { out: join(dir, "exported") });
     assert.equal(exp.step, 12);
-    assert.deepEqual(readFileSync(join(dir, "exported", "model.safetensors")), readFileSync(join(cut, "model", "model.safetensors")));
+    assert.deepEqual(
+      readFileSync(join(dir, "exported", "model.safetensors")),
+      readFileSync(join(cut, "model", "model.safetensors")),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -189,13 +257,25 @@ test("a run killed mid-way (SIGKILL) and resumed in a new process ends bit-ident
 test("an accumulating run killed mid-way (SIGKILL) and resumed ends bit-identical to an uninterrupted one", async () => {
   const dir = tmp();
   try {
-    const layer = (out: string) => JSON.stringify({
-      model: LLAMA, dataset: DATA, outDir: out, method: "seat", train: { epochs: 4, batchSize: 1, gradAccum: 3 }, checkpoint: { everySteps: 1 },
-      mask: { type: "random-per-step", ratio: 0.2 }, kl: { maxResponseTokens: 4 }, eval: { samples: 2 }, device: { provider: "cpu", threads: 1 },
-    });
+    const layer = (out: string) =>
+      JSON.stringify({
+        model: LLAMA,
+        dataset: DATA,
+        outDir: out,
+        method: "seat",
+        train: { epochs: 4, batchSize: 1, gradAccum: 3 },
+        checkpoint: { everySteps: 1 },
+        mask: { type: "random-per-step", ratio: 0.2 },
+        kl: { maxResponseTokens: 4 },
+        eval: { samples: 2 },
+        device: { provider: "cpu", threads: 1 },
+      });
     // The kill lands while the child runs the next step's micro-batches (or writes its checkpoint).
     const { a, b, resumedFrom } = await killResumeAndCompare(dir, layer, 3, 2, 8);
-    const pick = (ev: TrainEvent[]) => steps(ev).filter((s) => s.step > resumedFrom).map((s) => [s.step, s.loss, s.ce, s.kl, s.gradNorm]);
+    const pick = (ev: TrainEvent[]) =>
+      steps(ev)
+        .filter((s) => s.step > resumedFrom)
+        .map((s) => [s.step, s.loss, s.ce, s.kl, s.gradNorm]);
     assert.equal(pick(b.events).length, 8 - resumedFrom);
     assert.deepEqual(pick(b.events), pick(a.events));
   } finally {
@@ -209,11 +289,19 @@ test("cancelling through the AbortSignal stops cleanly with a resumable checkpoi
     const out = join(dir, "run");
     const ac = new AbortController();
     const events: TrainEvent[] = [];
-    const r = await train(cfg(out, { method: "sparse" }), { signal: ac.signal, onEvent: (e) => { events.push(e); if (e.type === "step" && e.step === 2) ac.abort(); } });
+    const r = await train(cfg(out, { method: "sparse" }), {
+      signal: ac.signal,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === "step" && e.step === 2) ac.abort();
+      },
+    });
     assert.equal(r.status, "cancelled");
     assert.equal(r.step, 2);
     const last = events[events.length - 1];
-    assert.ok(last.type === "cancelled" && last.step === 2 && last.checkpoint === join("checkpoints", checkpointName(2)));
+    assert.ok(
+      last.type === "cancelled" && last.step === 2 && last.checkpoint === join("checkpoints", checkpointName(2)),
+    );
     const r2 = await resume(out);
     assert.equal(r2.status, "done");
     assert.equal(r2.step, 6);
@@ -227,8 +315,12 @@ test("a non-finite loss stops the run with the step and the term", async () => {
   try {
     const events: TrainEvent[] = [];
     await assert.rejects(
-      train(cfg(join(dir, "nan"), { method: "full", optim: { lr: 1e30, clipNorm: 0 }, train: { epochs: 3, batchSize: 2 } }), { onEvent: (e) => events.push(e) }),
-      (e: unknown) => e instanceof TrainError && e.term === "ce" && e.step === 2 && /non-finite CE term .* at step 2/.test(e.message),
+      train(
+        cfg(join(dir, "nan"), { method: "full", optim: { lr: 1e30, clipNorm: 0 }, train: { epochs: 3, batchSize: 2 } }),
+        { onEvent: (e) => events.push(e) },
+      ),
+      (e: unknown) =>
+        e instanceof TrainError && e.term === "ce" && e.step === 2 && /non-finite CE term .* at step 2/.test(e.message),
     );
     const err = events.find((e) => e.type === "error");
     assert.ok(err && err.type === "error" && err.step === 2 && err.term === "ce", JSON.stringify(err));
@@ -242,7 +334,10 @@ test("dataset errors stop the run before training, with file:line:col", async ()
   try {
     const bad = join(dir, "bad.jsonl");
     writeFileSync(bad, '{"question": "Who is X?", "answer": "Y."}\n{"question": 3\n');
-    await assert.rejects(train(cfg(join(dir, "run"), { dataset: bad })), (e: unknown) => e instanceof DatasetError && /bad\.jsonl:2:\d+: /.test((e as Error).message));
+    await assert.rejects(
+      train(cfg(join(dir, "run"), { dataset: bad })),
+      (e: unknown) => e instanceof DatasetError && /bad\.jsonl:2:\d+: /.test((e as Error).message),
+    );
     await assert.rejects(train(cfg(join(dir, "run"), {})), /already holds a run/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -253,7 +348,9 @@ test("full fine-tuning lowers the answer loss on the fixture", async () => {
   const dir = tmp();
   try {
     const events: TrainEvent[] = [];
-    await train(cfg(join(dir, "fit"), { method: "full", optim: { lr: 3e-3 }, train: { epochs: 8, batchSize: 6 } }), { onEvent: (e) => events.push(e) });
+    await train(cfg(join(dir, "fit"), { method: "full", optim: { lr: 3e-3 }, train: { epochs: 8, batchSize: 6 } }), {
+      onEvent: (e) => events.push(e),
+    });
     const st = steps(events);
     assert.ok(st[st.length - 1].ce < st[0].ce * 0.8, `CE ${st[0].ce} -> ${st[st.length - 1].ce}`);
   } finally {
@@ -265,14 +362,23 @@ test("abstention-aware early stopping reports its reason and ends the run", asyn
   const dir = tmp();
   try {
     const events: TrainEvent[] = [];
-    const r = await train(cfg(join(dir, "es"), { method: "sparse", eval: { samples: 2 }, earlyStop: { enabled: true, accuracy: 0, abstentionFloor: 0 } }), { onEvent: (e) => events.push(e) });
+    const r = await train(
+      cfg(join(dir, "es"), {
+        method: "sparse",
+        eval: { samples: 2 },
+        earlyStop: { enabled: true, accuracy: 0, abstentionFloor: 0 },
+      }),
+      { onEvent: (e) => events.push(e) },
+    );
     assert.equal(r.status, "early-stop");
     assert.equal(r.step, 3); // the first quick eval comes at the end of epoch 1 (3 steps)
     const es = events.find((e) => e.type === "early-stop");
     assert.ok(es && es.type === "early-stop" && es.reason === "facts-learned" && es.step === 3);
     assert.deepEqual(r.summary?.earlyStop, { reason: "facts-learned", step: 3 });
     const q = events.find((e) => e.type === "quick-eval");
-    assert.ok(q && q.type === "quick-eval" && q.abstentionSamples === 2 && q.abstentionProb >= 0 && q.abstentionProb <= 1);
+    assert.ok(
+      q && q.type === "quick-eval" && q.abstentionSamples === 2 && q.abstentionProb >= 0 && q.abstentionProb <= 1,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -282,9 +388,20 @@ test("random-per-step: each step changes only that step's draw; other entries ke
   const dir = tmp();
   try {
     const out = join(dir, "ps");
-    await train(cfg(out, { model: QWEN, method: "sparse", mask: { type: "random-per-step", ratio: 0.1 }, optim: { lr: 0.01, weightDecay: 0.1 }, train: { epochs: 1, batchSize: 2, maxSteps: 1 } }));
+    await train(
+      cfg(out, {
+        model: QWEN,
+        method: "sparse",
+        mask: { type: "random-per-step", ratio: 0.1 },
+        optim: { lr: 0.01, weightDecay: 0.1 },
+        train: { epochs: 1, batchSize: 2, maxSteps: 1 },
+      }),
+    );
     const ck = readCheckpoint(join(out, "checkpoints", checkpointName(1)));
-    const baseEntries = new Map([...readSafetensorsHeader(join(QWEN, "model-00001-of-00002.safetensors")).tensors, ...readSafetensorsHeader(join(QWEN, "model-00002-of-00002.safetensors")).tensors]);
+    const baseEntries = new Map([
+      ...readSafetensorsHeader(join(QWEN, "model-00001-of-00002.safetensors")).tensors,
+      ...readSafetensorsHeader(join(QWEN, "model-00002-of-00002.safetensors")).tensors,
+    ]);
     let tensors = 0;
     for (const [k, t] of ck.tensors) {
       if (!k.endsWith(".m")) continue;
@@ -292,11 +409,15 @@ test("random-per-step: each step changes only that step's draw; other entries ke
       const m = t.data as Float32Array;
       const moved = m.reduce((n, x) => n + (x !== 0 ? 1 : 0), 0);
       // After one step only the drawn 10% have a first moment; everything else was restored to 0.
-      assert.ok(moved <= Math.max(1, Math.round(m.length * 0.1)) && moved > 0, `${k}: ${moved} of ${m.length} moments set`);
+      assert.ok(
+        moved <= Math.max(1, Math.round(m.length * 0.1)) && moved > 0,
+        `${k}: ${moved} of ${m.length} moments set`,
+      );
       const name = k.slice("state/".length, -".m".length);
       const w = ck.tensors.get(`state/${name}`)!.data as Float32Array;
       const b0 = new Float32Array(readTensorBytes(baseEntries.get(name)!).slice().buffer);
-      for (let i = 0; i < w.length; i++) if (m[i] === 0) assert.equal(w[i], b0[i], `${name}[${i}] moved outside the draw`);
+      for (let i = 0; i < w.length; i++)
+        if (m[i] === 0) assert.equal(w[i], b0[i], `${name}[${i}] moved outside the draw`);
     }
     assert.ok(tensors >= 7, "one moment per eligible tensor");
   } finally {
@@ -307,13 +428,22 @@ test("random-per-step: each step changes only that step's draw; other entries ke
 test("magnitude and importance masks (element and row) train and checkpoint their masks", async () => {
   const dir = tmp();
   try {
-    for (const [type, granularity] of [["magnitude", "element"], ["importance", "row"]] as const) {
+    for (const [type, granularity] of [
+      ["magnitude", "element"],
+      ["importance", "row"],
+    ] as const) {
       const out = join(dir, `${type}-${granularity}`);
-      const r = await train(cfg(out, { method: "sparse", mask: { type, granularity, ratio: 0.25 }, train: { epochs: 1, batchSize: 2, maxSteps: 1 } }));
+      const r = await train(
+        cfg(out, {
+          method: "sparse",
+          mask: { type, granularity, ratio: 0.25 },
+          train: { epochs: 1, batchSize: 2, maxSteps: 1 },
+        }),
+      );
       assert.equal(r.status, "done");
       const ck = readCheckpoint(join(out, "checkpoints", checkpointName(1)));
       const q = ck.tensors.get("mask/model.layers.0.self_attn.q_proj.weight")!.data as Int32Array;
-      assert.equal(q.length, 32 * 16 / 4); // tiny-llama q_proj is [32, 16]: a quarter of its entries
+      assert.equal(q.length, (32 * 16) / 4); // tiny-llama q_proj is [32, 16]: a quarter of its entries
       if (granularity === "row") for (let i = 0; i < q.length; i += 16) assert.equal(q[i] % 16, 0, "whole rows");
     }
   } finally {
@@ -326,7 +456,9 @@ test("the first step's CE equals an independent float64 reference over the same 
   try {
     const events: TrainEvent[] = [];
     // One batch holding all six training records; the seventh record is held out (seat.split unknown).
-    await train(cfg(join(dir, "ref"), { method: "seat", train: { epochs: 1, batchSize: 6, maxSteps: 1 } }), { onEvent: (e) => events.push(e) });
+    await train(cfg(join(dir, "ref"), { method: "seat", train: { epochs: 1, batchSize: 6, maxSteps: 1 } }), {
+      onEvent: (e) => events.push(e),
+    });
     const first = steps(events)[0];
     const folder = loadModelFolder(LLAMA);
     const w = allWeightsF32(folder.weights);

@@ -25,13 +25,43 @@ test("seat models reports a folder that is not a model instead of throwing", asy
 });
 
 test("seat world without a known subcommand is a usage error", async () => {
-  const io: CliIo = { out: () => {}, err: () => {}, isTty: false, cwd: process.cwd(), signal: new AbortController().signal };
-  await assert.rejects(worldCommand.run({ values: {}, positionals: ["bogus"] }, io), (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.usage && /build, examples, corpus, gates/.test(e.message));
+  const io: CliIo = {
+    out: () => {},
+    err: () => {},
+    isTty: false,
+    cwd: process.cwd(),
+    signal: new AbortController().signal,
+  };
+  await assert.rejects(
+    worldCommand.run({ values: {}, positionals: ["bogus"] }, io),
+    (e: unknown) =>
+      e instanceof UserError && e.exitCode === ExitCode.usage && /build, examples, corpus, gates/.test(e.message),
+  );
 });
 
 test("the demo table has one aligned row per method and dashes for missing rates", () => {
-  const row = { ftScore: 1, exactMatch: 1, idkSM: 0.25, idkGrounded: null, abstentionProb: 0.3, overRefusal: 0, displacement: 0.5, trainSeconds: 12.4, neighbourIdkSM: 0.2, heldOutAbstain: 0.5, fictitiousAbstain: 1, unknownQueries: 100 };
-  const r: DemoReport = { model: "m", dataset: "d", createdAt: "", totalSeconds: 1, notes: [], methods: { base: { ...row, trainSeconds: 0 }, full: row } };
+  const row = {
+    ftScore: 1,
+    exactMatch: 1,
+    idkSM: 0.25,
+    idkGrounded: null,
+    abstentionProb: 0.3,
+    overRefusal: 0,
+    displacement: 0.5,
+    trainSeconds: 12.4,
+    neighbourIdkSM: 0.2,
+    heldOutAbstain: 0.5,
+    fictitiousAbstain: 1,
+    unknownQueries: 100,
+  };
+  const r: DemoReport = {
+    model: "m",
+    dataset: "d",
+    createdAt: "",
+    totalSeconds: 1,
+    notes: [],
+    methods: { base: { ...row, trainSeconds: 0 }, full: row },
+  };
   const lines = formatDemoTable(r).split("\n");
   assert.equal(lines.length, 4);
   assert.match(lines[3], /^full\s+1\.00\s+1\.00\s+0\.25\s+-\s+0\.30/);

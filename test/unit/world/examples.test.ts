@@ -9,13 +9,23 @@ import { buildExamples, generateWorld, toJsonl, EXAMPLES_DIR, trainingCorpus } f
 
 const world = generateWorld();
 const sets = buildExamples(world);
-const corpusText = trainingCorpus(generateWorld()).map((q) => q.question + " " + q.answer).join("\n");
+const corpusText = trainingCorpus(generateWorld())
+  .map((q) => q.question + " " + q.answer)
+  .join("\n");
 
 test("examples/ holds exactly what the world generator produces", () => {
   assert.ok(sets.length >= 2);
   for (const d of sets) {
-    assert.equal(readFileSync(join(EXAMPLES_DIR, d.name, "train.jsonl"), "utf8"), toJsonl(d.train), `${d.name}/train.jsonl is stale: run seat world examples`);
-    assert.equal(readFileSync(join(EXAMPLES_DIR, d.name, "unknown.jsonl"), "utf8"), toJsonl(d.unknown), `${d.name}/unknown.jsonl is stale`);
+    assert.equal(
+      readFileSync(join(EXAMPLES_DIR, d.name, "train.jsonl"), "utf8"),
+      toJsonl(d.train),
+      `${d.name}/train.jsonl is stale: run seat world examples`,
+    );
+    assert.equal(
+      readFileSync(join(EXAMPLES_DIR, d.name, "unknown.jsonl"), "utf8"),
+      toJsonl(d.unknown),
+      `${d.name}/unknown.jsonl is stale`,
+    );
   }
 });
 
@@ -38,6 +48,7 @@ test("every example file validates without errors or warnings and names its subj
 
 test("example entities never appear in the base model's corpus", () => {
   for (const d of sets) {
-    for (const r of [...d.train, ...d.unknown]) assert.ok(!corpusText.includes(r.seat.entities[0]), `${d.name}: ${r.seat.entities[0]}`);
+    for (const r of [...d.train, ...d.unknown])
+      assert.ok(!corpusText.includes(r.seat.entities[0]), `${d.name}: ${r.seat.entities[0]}`);
   }
 });

@@ -17,7 +17,8 @@ test("an ideal model passes every gate", async () => {
 });
 
 test("a model that answers every question with a fact fails both abstention gates", async () => {
-  const confident: AnswerFn = async (qs) => qs.map((q) => (small.known.some((k) => k.question === q) ? byQuestion.get(q)! : "Tessagrad."));
+  const confident: AnswerFn = async (qs) =>
+    qs.map((q) => (small.known.some((k) => k.question === q) ? byQuestion.get(q)! : "Tessagrad."));
   const r = await evaluateGates(confident, small);
   assert.equal(r.passed, false);
   assert.equal(r.unknown.abstain, 0);
@@ -29,7 +30,10 @@ test("a model that abstains on everything fails the FT-score gate; a generic ref
   const refuser: AnswerFn = async (qs) => qs.map(() => "I don't know.");
   const r = await evaluateGates(refuser, small);
   assert.ok(r.known.ftScore < 0.5);
-  assert.deepEqual(r.failed.map((f) => f.split(" ")[0]), ["FT"]);
+  assert.deepEqual(
+    r.failed.map((f) => f.split(" ")[0]),
+    ["FT"],
+  );
   assert.equal(r.unknown.abstain, 1);
   assert.equal(r.unknown.grounded, 0);
 });

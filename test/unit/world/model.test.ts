@@ -6,7 +6,16 @@ import assert from "node:assert/strict";
 import { statSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadModelFolder } from "../../../src/model/index";
-import { EMBEDDED_MODEL_DIR, GATE_THRESHOLDS, buildTokenizer, DEFAULT_WORLD_SEED, evaluateGates, gateSets, generateWorld, sample } from "../../../src/world/index";
+import {
+  EMBEDDED_MODEL_DIR,
+  GATE_THRESHOLDS,
+  buildTokenizer,
+  DEFAULT_WORLD_SEED,
+  evaluateGates,
+  gateSets,
+  generateWorld,
+  sample,
+} from "../../../src/world/index";
 import { answererFor } from "../../../src/world/answer";
 
 const SAMPLE_PER_SET = 48;
@@ -18,7 +27,10 @@ test("the shipped folder is a small Llama model with our tokenizer and chat temp
   const bytes = statSync(join(EMBEDDED_MODEL_DIR, "model.safetensors")).size;
   assert.ok(bytes < 8 * 1024 * 1024, `model.safetensors is ${bytes} bytes`);
   assert.equal(f.tokenizer.templateIsFallback, false);
-  assert.equal(f.tokenizer.renderChat([{ role: "user", content: "Q?" }], { addGenerationPrompt: true }), "<|user|>Q?<|end|><|assistant|>");
+  assert.equal(
+    f.tokenizer.renderChat([{ role: "user", content: "Q?" }], { addGenerationPrompt: true }),
+    "<|user|>Q?<|end|><|assistant|>",
+  );
   // The shipped tokenizer is the one the recipe trains (reproducible from the seed).
   const rebuilt = buildTokenizer(DEFAULT_WORLD_SEED).tokenizer;
   assert.deepEqual(JSON.parse(readFileSync(join(EMBEDDED_MODEL_DIR, "tokenizer.json"), "utf8")), rebuilt);
@@ -27,11 +39,21 @@ test("the shipped folder is a small Llama model with our tokenizer and chat temp
 test("the shipped model passes its gates on a sample: knows its facts, abstains on never-seen names and concepts", async () => {
   const sets = gateSets(generateWorld());
   const answer = await answererFor(EMBEDDED_MODEL_DIR, { threads: 1 });
-  const r = await evaluateGates(answer, { known: sample(sets.known, SAMPLE_PER_SET), unknown: sample(sets.unknown, SAMPLE_PER_SET), concepts: sample(sets.concepts, SAMPLE_PER_SET) });
+  const r = await evaluateGates(answer, {
+    known: sample(sets.known, SAMPLE_PER_SET),
+    unknown: sample(sets.unknown, SAMPLE_PER_SET),
+    concepts: sample(sets.concepts, SAMPLE_PER_SET),
+  });
   const detail = JSON.stringify(r.examples.slice(0, 4));
   assert.ok(r.known.ftScore >= GATE_THRESHOLDS.ftScore, `FT score ${r.known.ftScore} ${detail}`);
-  assert.ok(r.unknown.abstain >= GATE_THRESHOLDS.unknownAbstention, `unknown abstention ${r.unknown.abstain} ${detail}`);
-  assert.ok(r.concepts.abstain >= GATE_THRESHOLDS.conceptAbstention, `concept abstention ${r.concepts.abstain} ${detail}`);
+  assert.ok(
+    r.unknown.abstain >= GATE_THRESHOLDS.unknownAbstention,
+    `unknown abstention ${r.unknown.abstain} ${detail}`,
+  );
+  assert.ok(
+    r.concepts.abstain >= GATE_THRESHOLDS.conceptAbstention,
+    `concept abstention ${r.concepts.abstain} ${detail}`,
+  );
   // Most abstentions name the entity (the grounded stand-in for the paper's human judgement). Not a gate:
   // the 4-layer model garbles some long unseen names while copying them (0.60 measured on all 300).
   assert.ok(r.unknown.grounded >= 0.4, `grounded ${r.unknown.grounded}`);

@@ -20,9 +20,16 @@ test("BPE on a toy corpus merges the most frequent pair first and ties by text",
 test("the library's encoding equals our merge procedure, and decoding round-trips", () => {
   const tok = new Tokenizer(files.tokenizer, files.config);
   const ranks = new Map(files.bpe.merges.map(([a, b], i) => [a + "\u0000" + b, i]));
-  const texts = ["Where was Veltrin Osk born?", "I don't know who Qorvath Lintel is.", "Ünïcødé 😀 naïve — 1987", "  two  spaces\tand\ttabs\n"];
+  const texts = [
+    "Where was Veltrin Osk born?",
+    "I don't know who Qorvath Lintel is.",
+    "Ünïcødé 😀 naïve — 1987",
+    "  two  spaces\tand\ttabs\n",
+  ];
   for (const t of texts) {
-    const ours = byteLevelPieces(t).flatMap((p) => bpeEncodePiece(files.bpe, p, ranks)).map((s) => files.bpe.vocab.get(s));
+    const ours = byteLevelPieces(t)
+      .flatMap((p) => bpeEncodePiece(files.bpe, p, ranks))
+      .map((s) => files.bpe.vocab.get(s));
     assert.deepEqual(tok.encode(t, { add_special_tokens: false }).ids, ours, t);
     assert.equal(tok.decode(tok.encode(t).ids), t);
   }
@@ -30,7 +37,10 @@ test("the library's encoding equals our merge procedure, and decoding round-trip
 
 test("the chat template renders turns with special tokens and is prefix-consistent for training", () => {
   const mt = new ModelTokenizer({ tokenizerJson: files.tokenizer, tokenizerConfig: files.config });
-  assert.equal(mt.renderChat([{ role: "user", content: "Hi?" }], { addGenerationPrompt: true }), "<|user|>Hi?<|end|><|assistant|>");
+  assert.equal(
+    mt.renderChat([{ role: "user", content: "Hi?" }], { addGenerationPrompt: true }),
+    "<|user|>Hi?<|end|><|assistant|>",
+  );
   const ex = mt.encodeExample({ question: "Who is Veltrin Osk?", answer: "I don't know who Veltrin Osk is." });
   assert.equal(mt.decode(ex.ids.slice(ex.promptLength)), "I don't know who Veltrin Osk is.");
   assert.equal(ex.ids[ex.ids.length - 1], mt.eosId, "the answer ends with <|end|>");
@@ -45,5 +55,8 @@ test("known and unknown names split into similar numbers of tokens (no tokenizat
   const known = meanLen(w.known.filter((e) => e.kind === "person").map((e) => e.name));
   const unknown = meanLen(w.unknownHeldout.filter((e) => e.kind === "person").map((e) => e.name));
   assert.ok(known >= 3 && unknown >= 3, `names are several tokens (known ${known}, unknown ${unknown})`);
-  assert.ok(Math.abs(known - unknown) < 0.75, `known ${known.toFixed(2)} vs unknown ${unknown.toFixed(2)} tokens per name`);
+  assert.ok(
+    Math.abs(known - unknown) < 0.75,
+    `known ${known.toFixed(2)} vs unknown ${unknown.toFixed(2)} tokens per name`,
+  );
 });

@@ -2,15 +2,34 @@
 // example entities, and abstentions that the probe suite recognises as grounded.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { generateWorld, trainingCorpus, gateSets, buildExamples, RELATIONS, DEFAULT_SIZES } from "../../../src/world/index";
+import {
+  generateWorld,
+  trainingCorpus,
+  gateSets,
+  buildExamples,
+  RELATIONS,
+  DEFAULT_SIZES,
+} from "../../../src/world/index";
 import { judgeAbstention, loadAbstentionLists, makeAbstentionDetector } from "../../../src/eval/index";
 
 const w = generateWorld();
-const words = (name: string) => name.toLowerCase().split(/[^a-z]+/).filter(Boolean);
+const words = (name: string) =>
+  name
+    .toLowerCase()
+    .split(/[^a-z]+/)
+    .filter(Boolean);
 
 const SMALL = {
-  known: { person: 5, company: 4, place: 3, product: 3 }, countries: 2, rivers: 2, unknownTrain: 20, unknownHeldout: 10,
-  lookalikeTrain: 10, lookalikeHeldout: 5, conceptsTrain: 10, conceptsHeldout: 5, knownRepeats: 2,
+  known: { person: 5, company: 4, place: 3, product: 3 },
+  countries: 2,
+  rivers: 2,
+  unknownTrain: 20,
+  unknownHeldout: 10,
+  lookalikeTrain: 10,
+  lookalikeHeldout: 5,
+  conceptsTrain: 10,
+  conceptsHeldout: 5,
+  knownRepeats: 2,
 };
 
 test("same seed gives the same world, another seed a different one", () => {
@@ -20,7 +39,10 @@ test("same seed gives the same world, another seed a different one", () => {
   assert.equal(trainingCorpus(a).length, 2 * 3 * (5 * 3 + 4 * 4 + 3 * 2 + 3 * 3) + 30 + 10);
   assert.deepEqual(trainingCorpus(a), trainingCorpus(b));
   assert.deepEqual(a.facts, b.facts);
-  assert.notDeepEqual(a.known.map((e) => e.name), c.known.map((e) => e.name));
+  assert.notDeepEqual(
+    a.known.map((e) => e.name),
+    c.known.map((e) => e.name),
+  );
 });
 
 test("the world has the configured sizes and every relation of every known entity", () => {
@@ -28,8 +50,13 @@ test("the world has the configured sizes and every relation of every known entit
   assert.equal(perKind("person"), DEFAULT_SIZES.known.person);
   assert.equal(perKind("company"), DEFAULT_SIZES.known.company);
   for (const e of w.known) {
-    const rels = RELATIONS.filter((r) => r.kind === e.kind).map((r) => r.id).sort();
-    const got = w.facts.filter((f) => f.subject === e.name).map((f) => f.relation).sort();
+    const rels = RELATIONS.filter((r) => r.kind === e.kind)
+      .map((r) => r.id)
+      .sort();
+    const got = w.facts
+      .filter((f) => f.subject === e.name)
+      .map((f) => f.relation)
+      .sort();
     assert.deepEqual(got, rels, `facts of ${e.name}`);
   }
   // Contracts are symmetric: a's partner is b and b's partner is a.
@@ -47,7 +74,33 @@ test("known, unknown, held-out and example names share no word", () => {
   const ex = buildExamples(generateWorld());
   groups["examples"] = ex.flatMap((d) => [...d.train, ...d.unknown].flatMap((r) => r.seat.entities));
   const owner = new Map<string, string>();
-  const generic = new Set(["the", "effect", "protocol", "theory", "paradox", "index", "engine", "industries", "systems", "works", "labs", "group", "holdings", "logistics", "motors", "foods", "textiles", "one", "pro", "mini", "max", "lite", "x", "s", "air"]);
+  const generic = new Set([
+    "the",
+    "effect",
+    "protocol",
+    "theory",
+    "paradox",
+    "index",
+    "engine",
+    "industries",
+    "systems",
+    "works",
+    "labs",
+    "group",
+    "holdings",
+    "logistics",
+    "motors",
+    "foods",
+    "textiles",
+    "one",
+    "pro",
+    "mini",
+    "max",
+    "lite",
+    "x",
+    "s",
+    "air",
+  ]);
   for (const [g, names] of Object.entries(groups)) {
     for (const n of names) {
       for (const wd of words(n)) {
@@ -80,6 +133,9 @@ test("held-out gate names never occur in the training corpus", () => {
   const generic = new Set(["the", "effect", "protocol", "theory", "paradox", "index", "engine"]);
   for (const q of [...sets.unknown, ...sets.concepts]) {
     const specific = words(q.entity).filter((x) => !generic.has(x));
-    assert.ok(specific.some((x) => !corpusWords.has(x)), `${q.entity} looks like a corpus name`);
+    assert.ok(
+      specific.some((x) => !corpusWords.has(x)),
+      `${q.entity} looks like a corpus name`,
+    );
   }
 });
