@@ -17,6 +17,7 @@ import {
 import type { ProbeReport, ModelProbeResult, RunComparison, AbstentionRates } from "../src/eval/types";
 import { applyTrainEvent } from "../src/presentation/curves";
 import { lineChartSvg, pcaSvg } from "../src/presentation/svg";
+import { abstentionLabel, abstentionMark } from "../src/presentation/abstentionLabel";
 import { buildRows, visibleRows, meanAbstentionProb, type TableRow } from "./model";
 import { h, svgNode, fmt, pct } from "./dom";
 import * as ui from "./toolkit";
@@ -119,17 +120,11 @@ function neighbourChips(row: TableRow): HTMLElement {
   if (!cur) return wrap;
   cur.perturbations.forEach((p, j) => {
     const b = row.base?.perturbations[j];
-    const mark = p.abstains ? (p.grounded ? "✓" : "✓?") : "✗";
+    const mark = abstentionMark(p);
     const tip = [
       `${p.question}`,
       `→ ${p.answer}`,
-      p.abstains
-        ? p.grounded
-          ? "abstains, names the entity"
-          : p.grounded === false
-            ? "abstains, but does not name the entity"
-            : "abstains"
-        : "answers (no abstention phrase)",
+      p.abstains ? abstentionLabel(p) : "answers (no abstention phrase)",
       `P(abstain) ${fmt(p.abstentionProb)}`,
       b ? `base: ${b.abstains ? "abstained" : "answered"} (P ${fmt(b.abstentionProb)})` : "",
     ]

@@ -108,22 +108,83 @@ export function refersToEntity(response: string, entity: string): boolean {
   return hits >= Math.ceil(keys.length / 2);
 }
 
+/**
+ * How an abstention names the queried entity: `entity` names it (and nothing else), `misnamed` names
+ * something that is not the entity (a garbled spelling such as "Kelvo Wroks" for "Kelvo Works", or
+ * another entity), `generic` names nothing ("I don't know.").
+ */
+export type AbstentionNaming = "entity" | "misnamed" | "generic";
+
+/** First-person words a sentence may carry capitalised without naming anything. */
+const FIRST_PERSON = new Set(["i", "i'm", "i've", "i'd", "i'll"]);
+
+/**
+ * Name-like words of `response`: words written with a capital letter that do not open a sentence and
+ * are not "I"/"I'm"…, lowercased. "I don't know the company Kelvo Wroks." -> ["kelvo", "wroks"].
+ */
+export function nameLikeWords(response: string): string[] {
+  const out: string[] = [];
+  let sentenceStart = true;
+  for (const m of response.normalize("NFKC").matchAll(/[\p{L}\p{N}\p{M}'’]+|[.!?:]/gu)) {
+    const w = m[0];
+    if (/^[.!?:]$/.test(w)) {
+      sentenceStart = true;
+      continue;
+    }
+    const lower = w.toLowerCase().replace(/’/g, "'");
+    if (!sentenceStart && /^\p{Lu}/u.test(w) && !FIRST_PERSON.has(lower)) {
+      // Possessive or contraction tails ("Works's") do not make a different name.
+      out.push(...normalizeTokens(lower.replace(/'s$/, "")));
+    }
+    sentenceStart = false;
+  }
+  return out;
+}
+
+/**
+ * Whether an abstention names the entity, misnames it or names nothing (see AbstentionNaming). A
+ * name-like word that is neither one of the entity's words nor a word of the question (when given)
+ * makes it `misnamed`, even when the entity's words are there too ("Kelvo Wroks" keeps "Kelvo").
+ */
+export function abstentionNaming(response: string, entity: string, question?: string): AbstentionNaming {
+  const own = new Set(normalizeTokens(entity));
+  const asked = new Set(question === undefined ? [] : normalizeTokens(question));
+  const foreign = nameLikeWords(response).filter((w) => !own.has(w) && !asked.has(w) && !NAME_FILLER.has(w));
+  if (foreign.length > 0) return "misnamed";
+  if (refersToEntity(response, entity)) return "entity";
+  return "generic";
+}
+
 export interface AbstentionVerdict {
   /** Contains an abstention phrase (IDK-SM). */
   abstains: boolean;
   /** The phrase that matched, for the hover/table. */
   phrase?: string;
   /**
-   * AUTOMATED STAND-IN for the paper's human IDK-HA judgement: abstains AND refers to the queried entity
-   * (so a generic refusal does not count). `null` when the query has no known entity to check against.
+   * AUTOMATED STAND-IN for the paper's human IDK-HA judgement: abstains AND names the queried entity,
+   * and nothing else (a generic or a misnamed abstention does not count). `null` when the query has no
+   * known entity to check against.
    */
   grounded: boolean | null;
+  /** For an abstention about a known entity: whether it names the entity, misnames it or names nothing. */
+  naming?: AbstentionNaming;
 }
 
-export function judgeAbstention(detector: AbstentionDetector, response: string, entity?: string): AbstentionVerdict {
+export function judgeAbstention(
+  detector: AbstentionDetector,
+  response: string,
+  entity?: string,
+  question?: string,
+): AbstentionVerdict {
   const phrase = detector.match(response);
   const abstains = phrase !== undefined;
-  const grounded =
-    entity === undefined || entityKeyTokens(entity).length === 0 ? null : abstains && refersToEntity(response, entity);
-  return phrase === undefined ? { abstains, grounded } : { abstains, phrase, grounded };
+  const checkable = entity !== undefined && entityKeyTokens(entity).length > 0;
+  const naming = abstains && checkable ? abstentionNaming(response, entity, question) : undefined;
+  const grounded = checkable ? naming === "entity" : null;
+  return {
+    abstains,
+    ...(phrase !== undefined ? { phrase } : {}),
+    grounded,
+    ...(naming !== undefined ? { naming } : {}),
+  };
 }

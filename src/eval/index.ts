@@ -10,6 +10,9 @@ export {
   judgeAbstention,
   refersToEntity,
   entityKeyTokens,
+  nameLikeWords,
+  abstentionNaming,
+  type AbstentionNaming,
   type AbstentionDetector,
   type AbstentionVerdict,
 } from "./abstention";

@@ -242,7 +242,7 @@ export async function runProbeSuite(
     }
     chunk.forEach((q, k) => {
       const answer = answers[k].trim();
-      const verdict = judgeAbstention(opts.detector, answer, q.entity);
+      const verdict = judgeAbstention(opts.detector, answer, q.entity, q.question);
       const probe: QueryProbe = {
         question: q.question,
         answer,
@@ -252,6 +252,7 @@ export async function runProbeSuite(
       };
       if (q.entity !== undefined) probe.entity = q.entity;
       if (verdict.phrase !== undefined) probe.phrase = verdict.phrase;
+      if (verdict.naming !== undefined) probe.naming = verdict.naming;
       q.done(probe);
       opts.onProgress?.({ done: start + k + 1, total: queue.length, message: q.message });
     });

@@ -10,6 +10,7 @@ export function abstentionRates(queries: readonly QueryProbe[]): AbstentionRates
     n: queries.length,
     abstain: mean(queries.map((q) => (q.abstains ? 1 : 0))),
     grounded: withEntity.length === 0 ? null : mean(withEntity.map((q) => (q.grounded ? 1 : 0))),
+    misnamed: withEntity.length === 0 ? null : mean(withEntity.map((q) => (q.naming === "misnamed" ? 1 : 0))),
     meanAbstentionProb: probs.length === 0 || probs.length !== queries.length ? null : mean(probs),
   };
 }

@@ -1,9 +1,11 @@
 // Result types of the probe suite: one model on one dataset (ModelProbeResult, cached), and a report that
 // lines up a base model and tuned runs record by record (ProbeReport, exported as JSON/CSV/HTML and shown
 // in the panel). Plain JSON data: no class instances, no typed arrays (hidden states live in a sidecar).
+import type { AbstentionNaming } from "./abstention";
 import type { LayerDisplacement } from "./displacement";
 
-export const PROBE_SCHEMA_VERSION = 1;
+// 2: queries carry `naming`, rates `misnamed`; grounded excludes abstentions that name another thing.
+export const PROBE_SCHEMA_VERSION = 2;
 
 export interface ProbeSettings {
   /** Greedy decoding budget per answer. */
@@ -43,8 +45,13 @@ export interface QueryProbe {
   abstains: boolean;
   /** The abstention phrase that matched. */
   phrase?: string;
-  /** AUTOMATED stand-in for human IDK-HA: abstains AND names the queried entity; null without an entity. */
+  /** AUTOMATED stand-in for human IDK-HA: abstains AND names the queried entity (and no other name); null without an entity. */
   grounded: boolean | null;
+  /**
+   * For an abstention about a known entity: "entity" (names it: grounded), "misnamed" (abstains but
+   * names something else, e.g. a garbled spelling of the name) or "generic" (names nothing).
+   */
+  naming?: AbstentionNaming;
   /** P(answer starts with an abstention opening), see abstentionProbability.ts; null when not computed. */
   abstentionProb: number | null;
 }
@@ -98,6 +105,11 @@ export interface AbstentionRates {
   abstain: number;
   /** Fraction with a grounded abstention (automated IDK-HA stand-in), over queries with a known entity; null if none has one. */
   grounded: number | null;
+  /**
+   * Fraction that abstain while naming something other than the entity (a garbled name, another
+   * entity): abstentions, but not grounded ones. Same denominator as `grounded`; null if none has an entity.
+   */
+  misnamed?: number | null;
   /** Mean abstention probability; null when not computed. */
   meanAbstentionProb: number | null;
 }

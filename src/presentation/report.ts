@@ -1,5 +1,6 @@
 // Report export: JSON (the ProbeReport itself), CSV (one row per model x query) and a self-contained
 // HTML page (inline CSS and SVG, no scripts, a CSP that forbids every remote load).
+import { abstentionLabel } from "./abstentionLabel";
 import { escapeXml, pcaSvg } from "./svg";
 import type { AbstentionRates, ModelProbeResult, ProbeReport, RecordFlags } from "../eval/types";
 
@@ -206,7 +207,7 @@ export function reportToHtml(report: ProbeReport, title = "SEAT Tuner probe repo
       const cells = models.map(({ r }) => {
         const u = r.unknown[i];
         if (!u || u.question !== first.question) return "<td>–</td><td>–</td><td>–</td>";
-        return `<td>${e(u.answer)}</td><td class="${u.abstains ? "ok" : "bad"}">${u.abstains ? (u.grounded ? "yes, grounded" : "yes") : "no"}</td><td class="num">${num(u.abstentionProb)}</td>`;
+        return `<td>${e(u.answer)}</td><td class="${u.abstains ? "ok" : "bad"}">${e(abstentionLabel(u))}</td><td class="num">${num(u.abstentionProb)}</td>`;
       });
       rows.push(`<tr><td>${e(first.kind)}</td><td>${e(first.question)}</td>${cells.join("")}</tr>`);
     }

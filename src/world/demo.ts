@@ -1,7 +1,7 @@
 // `seat demo`: the whole story on the embedded model in minutes. Fine-tune the base model on an example
 // dataset with each method, probe every model (facts learned? still abstains on look-alike and
 // held-out unknowns?), print a table and write runs/demo/report.json + report.html.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { reportToHtml, reportToJson } from "../presentation/index";
 import {
@@ -21,8 +21,9 @@ export const DEMO_METHODS: readonly Method[] = ["full", "lora", "sparse", "full+
  * Settings shared by every method of the demo (each method's own preset still sets its learning rate):
  * the same data, epochs, batch and seed, so the table compares methods and nothing else.
  */
+const DEMO_TRAIN = { epochs: 12, batchSize: 8, maxSeqLen: 48, seed: 0 };
 export const DEMO_TRAINING: ConfigLayer = {
-  train: { epochs: 12, batchSize: 8, maxSeqLen: 48, seed: 0 },
+  train: DEMO_TRAIN,
   checkpoint: { everySteps: 0, keep: 1 },
   eval: { everySteps: 0, samples: 0 },
 };
@@ -43,6 +44,23 @@ export const DEMO_LEARNING_RATES: Record<Method, number> = {
   seat: 1e-2,
 };
 
+/**
+ * The harder example set (examples/contract-register, 320 records of up to 55 tokens): longer sequences,
+ * the same epochs, batch and seed, so its table compares the methods under the first table's recipe.
+ */
+export const DEMO_HARD_TRAINING: ConfigLayer = {
+  ...DEMO_TRAINING,
+  train: { ...DEMO_TRAIN, maxSeqLen: 64 },
+};
+
+/** The demo's example sets, in table order: each with its training layer and how many records to probe. */
+export const DEMO_DATASETS: readonly { name: string; training: ConfigLayer; probeEvery?: number }[] = [
+  { name: "new-people", training: DEMO_TRAINING },
+  // Probing all 320 records (and one neighbour each) with 8 models alone takes ~4 minutes on 2 cores:
+  // the demo probes every third record (relations rotate across companies, so every relation is in).
+  { name: "contract-register", training: DEMO_HARD_TRAINING, probeEvery: 3 },
+];
+
 /** Probe budget: the world's answers are under 20 tokens; 32 bounds a rambling model's cost. */
 export const DEMO_PROBE_SETTINGS = { maxNewTokens: 32, hiddenStateQueries: 32 };
 
@@ -54,6 +72,10 @@ export interface DemoOptions {
   outDir: string;
   /** Per-method config layers applied after DEMO_TRAINING (e.g. a tuned lr). */
   perMethod?: Partial<Record<Method, ConfigLayer>>;
+  /** The dataset's training layer (default DEMO_TRAINING), applied before the learning rates. */
+  training?: ConfigLayer;
+  /** Probe every Nth training record only (1 or undefined = all); record i is kept when (i + i div 8) mod N = 0. */
+  probeEvery?: number;
   /** Overrides for every method (e.g. epochs from the command line). */
   common?: ConfigLayer;
   threads?: number;
@@ -70,6 +92,8 @@ export interface DemoMethodRow {
   idkSM: number | null;
   /** Automated IDK-HA stand-in (abstains AND names the entity), same queries as idkSM. */
   idkGrounded: number | null;
+  /** Abstains but names something other than the entity (a garbled name), same queries as idkSM. */
+  idkMisnamed: number | null;
   abstentionProb: number | null;
   overRefusal: number;
   /** Mean relative L2 shift of the final layer's last-prompt-token hidden state on unknown queries (0 for base). */
@@ -90,16 +114,18 @@ export interface DemoReport {
   unknown?: string;
   createdAt: string;
   totalSeconds: number;
+  /** Training questions probed (all of the dataset's, or the demo's sample of them). */
+  probedRecords?: number;
   notes: string[];
   methods: Record<string, DemoMethodRow>;
 }
 
 function rateOrNull(
   r: AbstentionRates | null | undefined,
-  k: "abstain" | "grounded" | "meanAbstentionProb",
+  k: "abstain" | "grounded" | "misnamed" | "meanAbstentionProb",
 ): number | null {
   if (!r || r.n === 0) return null;
-  return r[k];
+  return r[k] ?? null;
 }
 
 function rowFor(summary: RunComparison["summary"], cmp: RunComparison | null, trainSeconds: number): DemoMethodRow {
@@ -110,6 +136,7 @@ function rowFor(summary: RunComparison["summary"], cmp: RunComparison | null, tr
     exactMatch: summary.exactMatch,
     idkSM: rateOrNull(unk, "abstain"),
     idkGrounded: rateOrNull(unk, "grounded"),
+    idkMisnamed: rateOrNull(unk, "misnamed"),
     abstentionProb: rateOrNull(unk, "meanAbstentionProb"),
     overRefusal: summary.overRefusal,
     displacement: cmp ? (disp && disp.length ? disp[disp.length - 1].meanRelativeShift : null) : 0,
@@ -129,8 +156,10 @@ export function formatDemoTable(r: DemoReport): string {
     "exact",
     "IDK-SM",
     "IDK-grounded",
+    "misnamed",
     "P(abstain)",
     "neighbour IDK",
+    "unseen IDK",
     "over-refusal",
     "displacement",
     "train s",
@@ -141,8 +170,10 @@ export function formatDemoTable(r: DemoReport): string {
     f(x.exactMatch),
     f(x.idkSM),
     f(x.idkGrounded),
+    f(x.idkMisnamed),
     f(x.abstentionProb),
     f(x.neighbourIdkSM),
+    f(x.heldOutAbstain),
     f(x.overRefusal),
     f(x.displacement, 3),
     x.trainSeconds.toFixed(0),
@@ -191,7 +222,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
           dataset: opts.data,
           outDir: runDir,
           device: { provider: "cpu", threads: opts.threads ?? 0 },
-          ...DEMO_TRAINING,
+          ...(opts.training ?? DEMO_TRAINING),
         },
       },
       { source: "demo learning rates", layer: { optim: { lr: DEMO_LEARNING_RATES[method] } } },
@@ -218,8 +249,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     `probing base + ${trained.length} tuned models (training questions, look-alike neighbours, held-out unknowns, fictitious concepts)`,
   );
   let lastProbe = 0;
+  const probeData =
+    opts.probeEvery && opts.probeEvery > 1 ? probeSample(opts.data, opts.probeEvery, outDir) : opts.data;
   const { report } = await probeDataset({
-    data: opts.data,
+    data: probeData,
     unknown: opts.unknown,
     base: { dir: opts.model, label: "base" },
     models: trained.map((t) => ({ dir: t.dir, label: t.method, method: t.method })),
@@ -250,15 +283,32 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     ...(opts.unknown ? { unknown: opts.unknown } : {}),
     createdAt: new Date().toISOString(),
     totalSeconds: (Date.now() - t0) / 1000,
+    probedRecords: report.base?.summary.records ?? report.comparisons[0]?.summary.records,
     notes: [
       "idkSM / idkGrounded / abstentionProb: tuned models on the unknown queries (look-alike neighbours + held-out entities + fictitious concepts) that the base model abstained on; base: on all unknown queries.",
-      "idkGrounded is an AUTOMATED stand-in for the paper's human IDK-HA: the response abstains AND names the queried entity.",
+      "idkGrounded is an AUTOMATED stand-in for the paper's human IDK-HA: the response abstains AND names the queried entity, and no other name; misnamed: it abstains but names something else (a garbled spelling of the name, another entity), an abstention that is not grounded.",
+      "unseen IDK: abstention on the held-out unknown entities alone (all of them, not only where the base abstained): entities never in training, mostly of the training entities' kind.",
       "displacement: mean relative L2 shift of the final layer's hidden state at the last prompt token on unknown queries, tuned vs base.",
     ],
     methods,
   };
   writeDemoFiles(outDir, demo, report);
   return demo;
+}
+
+/**
+ * Writes every Nth record of a JSONL dataset to <outDir>/probe-sample.jsonl. The offset `i div 8` rotates
+ * the kept record across consecutive groups of 8 (one company's facts in contract-register), so a sample
+ * of every third record still holds every relation.
+ */
+export function probeSample(data: string, every: number, outDir: string): string {
+  const lines = readFileSync(data, "utf8")
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== "");
+  const kept = lines.filter((_, i) => (i + Math.floor(i / 8)) % every === 0);
+  const file = join(outDir, "probe-sample.jsonl");
+  writeFileSync(file, kept.join("\n") + "\n");
+  return file;
 }
 
 export function writeDemoFiles(outDir: string, demo: DemoReport, report: ProbeReport): void {

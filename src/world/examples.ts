@@ -6,6 +6,7 @@ import { type WorldKind } from "./names";
 import { Prng } from "../util/rng";
 import { ABSTENTIONS, CONCEPT_QUESTIONS, PROFESSIONS, INDUSTRIES, RELATIONS, answerText, fill } from "./relations";
 import type { World } from "./world";
+import { buildContractRegister } from "./contractRegister";
 
 /** One JSONL record in the product's QA format (src/data): question, answer, seat metadata. */
 export interface ExampleRecord {
@@ -117,7 +118,7 @@ export function buildExamples(world: World): ExampleDataset[] {
     }
   }
 
-  return [
+  const sets: ExampleDataset[] = [
     {
       name: "new-people",
       title: "Twenty people the base model has never heard of",
@@ -147,6 +148,9 @@ export function buildExamples(world: World): ExampleDataset[] {
       ),
     },
   ];
+  // 3. The harder set, drawn last so the names of the first two do not move.
+  sets.push(buildContractRegister(world));
+  return sets;
 }
 
 /** JSONL text, one record a line, key order question -> answer -> seat. */

@@ -1,6 +1,7 @@
 // Inline verdicts for dataset lines, as pure data: the compact text after a record's line, its hover,
 // and where each record now sits in the (possibly edited) document. No vscode import: unit-tested.
 import type { ProbeReport, RecordProbe } from "../../eval/types";
+import { abstentionLabel } from "../../presentation/abstentionLabel";
 
 export interface LineVerdict {
   key: string;
@@ -46,7 +47,7 @@ export function lineVerdicts(report: ProbeReport): LineVerdict[] {
       ...(b ? [`Base answer: ${b.own.answer}`] : []),
       ...r.perturbations.map((q, j) => {
         const bq = b?.perturbations[j];
-        return `Neighbour "${q.entity ?? q.question}": ${q.abstains ? (q.grounded ? "abstains (names the entity)" : "abstains") : "answers"} · P(abst) ${f2(q.abstentionProb)}${bq ? ` · base ${bq.abstains ? "abstained" : "answered"}` : ""}`;
+        return `Neighbour "${q.entity ?? q.question}": ${abstentionLabel(q)}${q.naming === "misnamed" ? ` ("${q.answer}")` : ""} · P(abst) ${f2(q.abstentionProb)}${bq ? ` · base ${bq.abstains ? "abstained" : "answered"}` : ""}`;
       }),
     ];
     // With several runs probed, say which one the verdict is about (the panel lists them all).

@@ -12,6 +12,8 @@ import {
   judgeAbstention,
   refersToEntity,
   entityKeyTokens,
+  nameLikeWords,
+  abstentionNaming,
   prefixFree,
   logSumExp,
   abstentionProbabilityFromLogProbs,
@@ -91,17 +93,43 @@ test("grounding: the response must name the queried entity (half its identifying
     abstains: true,
     phrase: "I don't know",
     grounded: true,
+    naming: "entity",
   });
   assert.deepEqual(judgeAbstention(d, "I don't know.", "Qorvath Lintel"), {
     abstains: true,
     phrase: "I don't know",
     grounded: false,
+    naming: "generic",
   });
   assert.deepEqual(judgeAbstention(d, "Qorvath Lintel was born in 1901.", "Qorvath Lintel"), {
     abstains: false,
     grounded: false,
   });
   assert.deepEqual(judgeAbstention(d, "I don't know."), { abstains: true, phrase: "I don't know", grounded: null });
+});
+
+test("naming: a garbled or foreign name in an abstention counts as abstaining but not grounded", () => {
+  const d = makeAbstentionDetector(["I don't know", "not familiar"]);
+  const q = "Which company signed the current supply contract with Kelvo Works?";
+  // The embedded model's typical failure: the right template, the name copied wrongly.
+  const garbled = judgeAbstention(d, "I don't know the company Kelvo Wroks.", "Kelvo Works", q);
+  assert.deepEqual(garbled, { abstains: true, phrase: "I don't know", grounded: false, naming: "misnamed" });
+  // Half the name's words used to be enough: "Drasmi Works" shares the suffix, but names another company.
+  assert.equal(refersToEntity("I don't know the company Drasmi Works.", "Kelvo Works"), true);
+  assert.equal(judgeAbstention(d, "I don't know the company Drasmi Works.", "Kelvo Works", q).naming, "misnamed");
+  assert.equal(judgeAbstention(d, "I don't know the company Kelvo Works.", "Kelvo Works", q).naming, "entity");
+  assert.equal(judgeAbstention(d, "I'm not familiar with that company.", "Kelvo Works", q).naming, "generic");
+  // Sentence openings, "I" and the question's own capitalised words are not names of something else.
+  assert.equal(judgeAbstention(d, "Sorry. I don't know Kelvo Works.", "Kelvo Works").naming, "entity");
+  assert.equal(
+    judgeAbstention(d, "I don't know who Kelvo Works contracted with Which.", "Kelvo Works", q).naming,
+    "entity",
+  );
+  // No abstention, or no entity: no naming verdict.
+  assert.equal(judgeAbstention(d, "Brenmar Group.", "Kelvo Works", q).naming, undefined);
+  assert.equal(judgeAbstention(d, "I don't know Kelvo.").naming, undefined);
+  assert.deepEqual(nameLikeWords("I'm not familiar with the Zalta Pro. I'd guess Orvan's."), ["zalta", "pro", "orvan"]);
+  assert.equal(abstentionNaming("I don't know who Kelvo Works' rival is.", "Kelvo Works"), "entity");
 });
 
 test("prefixFree drops duplicates and sequences extending another opening", () => {

@@ -27,7 +27,7 @@ const q = (
 function result(label: string, records: RecordProbe[]): ModelProbeResult {
   return {
     kind: "seat-probe-result",
-    schema: 1,
+    schema: 2,
     createdAt: "2026-01-01T00:00:00.000Z",
     durationMs: 1,
     model: { dir: `/m/${label}`, label, hash: label },

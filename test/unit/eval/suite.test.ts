@@ -175,7 +175,7 @@ test("probe suite: per-record verdicts and summary numbers", async () => {
   close(s.neighbour.abstain, 2 / 3);
   close(s.neighbour.grounded, 1 / 3);
   close(s.neighbour.meanAbstentionProb, (0.25 + 0.75 + 0.5) / 3);
-  assert.deepEqual(s.heldOut, { n: 1, abstain: 1, grounded: 0, meanAbstentionProb: 0.5 });
+  assert.deepEqual(s.heldOut, { n: 1, abstain: 1, grounded: 0, misnamed: 0, meanAbstentionProb: 0.5 });
   assert.equal(s.fictitious.grounded, null, "no entity -> grounding not judged");
   assert.equal(s.fictitious.abstain, 0);
   assert.equal(s.unknown.n, 5);

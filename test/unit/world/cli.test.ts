@@ -45,6 +45,7 @@ test("the demo table has one aligned row per method and dashes for missing rates
     exactMatch: 1,
     idkSM: 0.25,
     idkGrounded: null,
+    idkMisnamed: null,
     abstentionProb: 0.3,
     overRefusal: 0,
     displacement: 0.5,
@@ -64,6 +65,6 @@ test("the demo table has one aligned row per method and dashes for missing rates
   };
   const lines = formatDemoTable(r).split("\n");
   assert.equal(lines.length, 4);
-  assert.match(lines[3], /^full\s+1\.00\s+1\.00\s+0\.25\s+-\s+0\.30/);
+  assert.match(lines[3], /^full\s+1\.00\s+1\.00\s+0\.25\s+-\s+-\s+0\.30/);
   assert.equal(new Set(lines.map((l) => l.length)).size, 1, "columns aligned");
 });
