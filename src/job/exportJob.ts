@@ -14,6 +14,7 @@ import { basename, join, resolve } from "node:path";
 import { loadModelFolder, createModelGraph, type ModelFolder } from "../model/index";
 import { loadAbstentionLists, prefixFree, defaultResourcesDir } from "../eval/index";
 import { methodParts, Prng, drawMask, selectTensors, type SeatConfig } from "../seat/index";
+import { epochBudget } from "../seat/config";
 import { encodeRecords, type TrainExample } from "../seat/data";
 import { encodeSafetensors, type CkptTensor } from "../seat/checkpoint";
 import { hashSeed } from "../seat/hash";
@@ -94,7 +95,7 @@ export async function exportJob(
   const klPrompts: Record<string, Record<string, number[][]>> = {};
   if (parts.kl && config.kl.input === "perturbed") {
     const seeds = new Set<number>();
-    for (let e = 0; e < c.epochs; e++)
+    for (let e = 0; e < epochBudget(c); e++)
       seeds.add(config.kl.resample === "epoch" ? hashSeed(c.seed, e) : hashSeed(c.seed, 0));
     for (const seed of seeds) {
       const byRec: Record<string, number[][]> = {};

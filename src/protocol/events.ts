@@ -111,6 +111,8 @@ export interface RunSummary {
   totalParams: number;
   earlyStop?: { reason: EarlyStopReason; step: number };
   lastQuickEval?: { abstentionProb: number; answerAccuracy: number; step: number };
+  /** Runs with `train.epochs auto`: which rule ended the run and when ("max-epochs": neither did). */
+  epochsAuto?: { outcome: EarlyStopReason | "max-epochs"; step: number; epoch: number; detail: string };
   /** Final merged model folder (Hugging Face layout), relative to the run folder. */
   modelDir: string;
 }

@@ -62,7 +62,17 @@ export interface SeatConfig {
     schedule: "constant" | "linear" | "cosine";
     clipNorm: number;
   };
-  train: { epochs: number; batchSize: number; gradAccum: number; maxSeqLen: number; seed: number; maxSteps: number };
+  train: {
+    /** A fixed epoch count, or "auto" (see epochBudget and the trainer's stopping rule). */
+    epochs: number | "auto";
+    /** The cap of "auto". */
+    maxEpochs: number;
+    batchSize: number;
+    gradAccum: number;
+    maxSeqLen: number;
+    seed: number;
+    maxSteps: number;
+  };
   checkpoint: { everySteps: number; keep: number };
   eval: { everySteps: number; samples: number };
   earlyStop: { enabled: boolean; accuracy: number; abstentionFloor: number };
@@ -132,7 +142,7 @@ function describe(spec: LeafSpec): string {
       const parts = [t.min === undefined ? "" : `>= ${t.min}`, t.max === undefined ? "" : `<= ${t.max}`].filter(
         Boolean,
       );
-      return `an integer${parts.length ? " " + parts.join(" and ") : ""}`;
+      return `an integer${parts.length ? " " + parts.join(" and ") : ""}${t.auto ? ' or "auto"' : ""}`;
     }
     case "enum":
       return `one of ${t.values.map((v) => JSON.stringify(v)).join(", ")}`;
@@ -152,6 +162,7 @@ export function checkLeaf(spec: LeafSpec, v: unknown): string | undefined {
   switch (t.kind) {
     case "number":
     case "int": {
+      if (t.kind === "int" && t.auto && v === "auto") return undefined;
       if (typeof v !== "number" || !Number.isFinite(v)) return bad();
       if (t.kind === "int" && !Number.isInteger(v)) return bad();
       if (t.min !== undefined && (v < t.min || (t.kind === "number" && t.minExclusive && v === t.min))) return bad();
@@ -278,6 +289,11 @@ export function isPretrainedSize(modelDir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The epochs a run plans for: the fixed count, or the cap of "auto". */
+export function epochBudget(c: Pick<SeatConfig["train"], "epochs" | "maxEpochs">): number {
+  return c.epochs === "auto" ? c.maxEpochs : c.epochs;
 }
 
 /** The defaults merged with a method's preset, without model/dataset checks (for docs and UIs). */

@@ -8,7 +8,7 @@ export type Method = (typeof METHODS)[number];
 
 export type LeafKind =
   | { kind: "number"; min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean }
-  | { kind: "int"; min?: number; max?: number }
+  | { kind: "int"; min?: number; max?: number; /** Also accepts the string "auto". */ auto?: true }
   | { kind: "enum"; values: readonly string[] }
   | { kind: "bool" }
   | { kind: "string"; optional?: boolean }
@@ -318,10 +318,19 @@ export const SCHEMA: readonly LeafSpec[] = [
   // Schedule of the run.
   {
     path: "train.epochs",
-    type: { kind: "int", min: 1 },
-    default: 10,
+    type: { kind: "int", min: 1, auto: true },
+    default: "auto",
     flag: "epochs",
-    reason: "A few hundred new facts need many passes to be memorised (the TOFU/PISTOL recipes train 5-10 epochs).",
+    reason:
+      "auto: train until the sampled training questions are answered (answer accuracy >= earlyStop.accuracy over the last epoch's examples), stop early when held-out abstention falls below earlyStop.abstentionFloor, at most train.maxEpochs; the run summary says which happened and when. Measured on the embedded world: the epochs a dataset needs vary from 12 (60 short facts) to 40+ (320 high-entropy ones), so no fixed count fits. A number trains exactly that many epochs (the demo's method comparison uses 12).",
+  },
+  {
+    path: "train.maxEpochs",
+    type: { kind: "int", min: 1 },
+    default: 40,
+    flag: "max-epochs",
+    reason:
+      "The cap of `train.epochs auto`: 40 epochs of the harder example set (320 records) is where full fine-tuning of the embedded model stops gaining; a run that has not learned its facts by then needs other settings, not more epochs.",
   },
   {
     path: "train.batchSize",

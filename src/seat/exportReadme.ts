@@ -67,7 +67,7 @@ export function runReadme(r: ReadmeInput): string {
     "## Training",
     "",
     `- method: ${method}`,
-    `- learning rate ${c.optim.lr}, ${c.optim.schedule} schedule, batch ${c.train.batchSize} x ${c.train.gradAccum}, up to ${c.train.epochs} epochs, seed ${c.train.seed}`,
+    `- learning rate ${c.optim.lr}, ${c.optim.schedule} schedule, batch ${c.train.batchSize} x ${c.train.gradAccum}, ${c.train.epochs === "auto" ? `epochs auto (at most ${c.train.maxEpochs})` : `up to ${c.train.epochs} epochs`}, seed ${c.train.seed}`,
     `- loss on: ${c.lossOn}`,
     ...summaryLines(r.runDir),
     "",

@@ -13,7 +13,7 @@ import { readDataset, type DatasetRecord } from "../data/index";
 import type { HostTensor } from "../engine/index";
 import { exportMergedModel, loadModelFolder, mergeTrainedLazy, readTensorF32, type ModelFolder } from "../model/index";
 import type { CheckpointState, CkptTensor } from "./checkpoint";
-import { methodParts, type SeatConfig } from "./config";
+import { epochBudget, methodParts, type SeatConfig } from "./config";
 import { encodeRecords, maxTargets, type KlSequence, type TrainExample } from "./data";
 import { gradientSquares } from "./fisher";
 import { drawMask, type Mask } from "./masks";
@@ -259,7 +259,8 @@ function checkMemory(
 function plannedEpochs(config: SeatConfig, examples: number, from: number): number[] {
   const c = config.train;
   const stepsPerEpoch = Math.ceil(examples / (c.batchSize * c.gradAccum));
-  const total = c.maxSteps > 0 ? Math.min(c.maxSteps, c.epochs * stepsPerEpoch) : c.epochs * stepsPerEpoch;
+  const epochs = epochBudget(c);
+  const total = c.maxSteps > 0 ? Math.min(c.maxSteps, epochs * stepsPerEpoch) : epochs * stepsPerEpoch;
   const last = Math.max(0, Math.ceil(total / stepsPerEpoch) - 1);
   return Array.from({ length: Math.max(0, last - from + 1) }, (_, i) => from + i);
 }

@@ -8,7 +8,8 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { TrainEvent, RunSummary, LossTerm, EarlyStopReason } from "../protocol/events";
-import { resolveConfig, methodParts, ConfigError, type SeatConfig } from "./config";
+import { resolveConfig, methodParts, ConfigError, epochBudget, type SeatConfig } from "./config";
+import { stopDecision, type AutoEpochsOutcome } from "./stopRule";
 import { Prng } from "../util/rng";
 import { writeFileAtomic } from "../util/files";
 import { lrAt } from "./schedule";
@@ -228,7 +229,17 @@ async function runLoop(
     const B = c.batchSize * c.gradAccum;
     const nEx = run.examples.length;
     const stepsPerEpoch = Math.ceil(nEx / B);
-    const total = c.maxSteps > 0 ? Math.min(c.maxSteps, c.epochs * stepsPerEpoch) : c.epochs * stepsPerEpoch;
+    const epochs = epochBudget(c);
+    const total = c.maxSteps > 0 ? Math.min(c.maxSteps, epochs * stepsPerEpoch) : epochs * stepsPerEpoch;
+    // `epochs auto` applies the stopping rule whether or not earlyStop.enabled is set.
+    const auto = c.epochs === "auto";
+    const stopping = config.earlyStop.enabled || auto;
+    if (auto && config.eval.samples === 0)
+      sink.emit({
+        type: "log",
+        level: "warn",
+        message: `train.epochs auto needs quick evals (eval.samples > 0) to decide; this run trains train.maxEpochs (${c.maxEpochs})`,
+      });
 
     // Everything below that a resumed run must reproduce comes from the checkpoint when there is one.
     const st: CheckpointState = restored?.state ?? {
@@ -252,7 +263,7 @@ async function runLoop(
       dataset: config.dataset,
       totalSteps: total,
       stepsPerEpoch,
-      epochs: c.epochs,
+      epochs,
       trainableParams: run.trainableParams,
       totalParams: run.totalParams,
       provider: run.provider,
@@ -264,6 +275,8 @@ async function runLoop(
     let last = { loss: NaN, ce: NaN, kl: 0 };
     let earlyStop: { reason: EarlyStopReason; step: number } | undefined;
     let lastEval: RunSummary["lastQuickEval"];
+    let lastEvalEpoch = 0;
+    let autoOutcome: AutoEpochsOutcome | undefined;
     let saved: { step: number; path: string } | undefined = restored
       ? { step: st.step, path: join(runDir, RUN_FILES.checkpoints, checkpointName(st.step)) }
       : undefined;
@@ -361,24 +374,12 @@ async function runLoop(
           abstentionSamples: q.abstentionSamples,
           accuracySamples: q.accuracySamples,
         });
-        if (config.earlyStop.enabled && st.step < total) {
-          if (q.accuracySamples > 0 && q.answerAccuracy >= config.earlyStop.accuracy) {
-            earlyStop = { reason: "facts-learned", step: st.step };
-            sink.emit({
-              type: "early-stop",
-              step: st.step,
-              reason: "facts-learned",
-              detail: `answer accuracy ${q.answerAccuracy.toFixed(3)} >= ${config.earlyStop.accuracy}`,
-            });
-          } else if (q.abstentionSamples > 0 && q.abstentionProb < config.earlyStop.abstentionFloor) {
-            earlyStop = { reason: "abstention-floor", step: st.step };
-            sink.emit({
-              type: "early-stop",
-              step: st.step,
-              reason: "abstention-floor",
-              detail: `held-out abstention probability ${q.abstentionProb.toFixed(3)} < ${config.earlyStop.abstentionFloor}`,
-            });
-          }
+        lastEvalEpoch = epoch + 1;
+        const decision = stopping && st.step < total ? stopDecision(q, config.earlyStop) : undefined;
+        if (decision) {
+          earlyStop = { reason: decision.reason, step: st.step };
+          autoOutcome = { outcome: decision.reason, step: st.step, epoch: epoch + 1, detail: decision.detail };
+          sink.emit({ type: "early-stop", step: st.step, reason: decision.reason, detail: decision.detail });
         }
       }
       if (earlyStop) break;
@@ -405,6 +406,18 @@ async function runLoop(
       modelDir: RUN_FILES.model,
       ...(earlyStop ? { earlyStop } : {}),
       ...(lastEval ? { lastQuickEval: lastEval } : {}),
+      ...(auto
+        ? {
+            epochsAuto: autoOutcome ?? {
+              outcome: "max-epochs" as const,
+              step: st.step,
+              epoch: st.epoch + (st.batchInEpoch > 0 ? 1 : 0),
+              detail: lastEval
+                ? `last quick eval (epoch ${lastEvalEpoch}): answer accuracy ${lastEval.answerAccuracy.toFixed(3)}, held-out abstention probability ${lastEval.abstentionProb.toFixed(3)}`
+                : "no quick eval ran (eval.samples 0)",
+            },
+          }
+        : {}),
     };
     writeFileSync(join(runDir, RUN_FILES.summary), JSON.stringify(summary, null, 2) + "\n");
     sink.emit({ type: "done", summary });

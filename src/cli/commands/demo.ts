@@ -72,7 +72,7 @@ const command: Command = {
     // to <out>/<name>.
     const sets =
       typeof dsArg === "string"
-        ? [{ name: dsArg, training: DEMO_DATASETS.find((d) => d.name === dsArg)?.training, probeEvery: undefined }]
+        ? [{ name: dsArg, ...DEMO_DATASETS.find((d) => d.name === dsArg) }]
         : DEMO_DATASETS.map((d) => ({ name: d.name, training: d.training, probeEvery: d.probeEvery }));
     const started = Date.now();
     const reports = [];

@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { type Command, type CliIo, type OptionSpec, ExitCode, UserError } from "../command";
 import type { TrainEvent } from "../../protocol/events";
 import { formatEvent } from "../../protocol/events";
+import { autoEpochsLine } from "../../seat/stopRule";
 // The config module is pure and cheap (no model or runtime code), so flags are derived from it eagerly;
 // the trainer itself is imported only when a command runs.
 import { configFlagSpecs } from "../../seat/config";
@@ -73,6 +74,7 @@ export function progressPrinter(io: CliIo, quiet: boolean): (e: TrainEvent) => v
         clearBar();
         break;
       case "done":
+        if (e.summary.epochsAuto) line(`  ${autoEpochsLine(e.summary.epochsAuto)}`);
         line(
           `seat: done, ${e.summary.steps} steps in ${formatSeconds(e.summary.trainSeconds)} (${Math.round(e.summary.meanTokensPerSec)} tok/s); final loss ${e.summary.finalLoss.toFixed(4)}; model in ${e.summary.modelDir}/`,
         );

@@ -154,8 +154,21 @@ export async function pickTraining(
       settings[key] = Number(v);
       return true;
     };
-    if (!(await ask("train.epochs", "epochs", current("training.epochs", "train.epochs"), true, (n) => n >= 1)))
-      return undefined;
+    {
+      // Epochs take "auto" (the default) or a positive integer.
+      const i = cfg.inspect<number | string>("training.epochs");
+      const set = i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+      const v = await vscode.window.showInputBox({
+        title: `${title}: epochs (a number, or auto: until the facts are learned)`,
+        value: String(set ?? SCHEMA.find((x) => x.path === "train.epochs")?.default),
+        validateInput: (s) =>
+          s.trim() === "auto" || (Number.isInteger(Number(s)) && Number(s) >= 1)
+            ? undefined
+            : "Enter auto or an integer >= 1",
+      });
+      if (v === undefined) return undefined;
+      settings["train.epochs"] = v.trim() === "auto" ? "auto" : Number(v);
+    }
     if (!(await ask("optim.lr", "learning rate", current("training.lr", "optim.lr"), false, (n) => n > 0)))
       return undefined;
     if (method.method === "seat" || method.method === "sparse") {

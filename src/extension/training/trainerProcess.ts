@@ -4,6 +4,7 @@
 // No vscode import: unit-tested with a fake trainer script.
 import { spawn, type ChildProcess } from "node:child_process";
 import { parseEvent, type TrainEvent } from "../../protocol/events";
+import { autoEpochsLine } from "../../seat/stopRule";
 
 export interface TrainerLaunch {
   command: string;
@@ -118,7 +119,7 @@ export function describeEvent(e: TrainEvent): string | undefined {
     case "early-stop":
       return `early stop @ step ${e.step} (${e.reason}): ${e.detail}`;
     case "done":
-      return `done: ${e.summary.steps} steps in ${formatDuration(e.summary.trainSeconds)}, final loss ${e.summary.finalLoss.toFixed(4)}; model in ${e.summary.modelDir}`;
+      return `done: ${e.summary.steps} steps in ${formatDuration(e.summary.trainSeconds)}, final loss ${e.summary.finalLoss.toFixed(4)}; model in ${e.summary.modelDir}${e.summary.epochsAuto ? `; ${autoEpochsLine(e.summary.epochsAuto)}` : ""}`;
     case "error":
       return `error${e.step !== undefined ? ` at step ${e.step}` : ""}${e.term ? ` (${e.term})` : ""}: ${e.message}`;
     case "cancelled":

@@ -21,7 +21,7 @@ test("seat train: bad values are usage errors naming the flag and the expected v
   assert.equal(await main(["train", "d.jsonl", "--model", "m", "--mask-ratio", "2", "--epochs", "x"], c.io), 2);
   const e = c.err.join("");
   assert.match(e, /--mask-ratio: mask.ratio: expected a number > 0 and <= 1, got 2/);
-  assert.match(e, /--epochs: train.epochs: expected an integer >= 1, got "x"/);
+  assert.match(e, /--epochs: train.epochs: expected an integer >= 1 or "auto", got "x"/);
   const missing = io();
   assert.equal(await main(["train", "--method", "seat"], missing.io), 2);
   assert.match(missing.err.join(""), /model: required/);

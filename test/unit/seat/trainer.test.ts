@@ -384,6 +384,43 @@ test("abstention-aware early stopping reports its reason and ends the run", asyn
   }
 });
 
+test("train.epochs auto: the summary says which rule ended the run and when (or that the cap did)", async () => {
+  const dir = tmp();
+  try {
+    // Learned at the first eval (accuracy 0 is always met): ends after epoch 1.
+    const learned = await train(
+      cfg(join(dir, "auto"), {
+        method: "sparse",
+        train: { epochs: "auto", maxEpochs: 3, batchSize: 2 },
+        eval: { samples: 2 },
+        earlyStop: { enabled: false, accuracy: 0, abstentionFloor: 0 },
+      }),
+    );
+    assert.equal(learned.status, "early-stop");
+    assert.equal(learned.summary?.epochsAuto?.outcome, "facts-learned");
+    assert.equal(learned.summary?.epochsAuto?.epoch, 1);
+    assert.equal(learned.summary?.epochsAuto?.step, 3);
+    // Neither rule fires (the fixture does not answer every question within 2 epochs; floor 0): the cap ends it.
+    const capped = await train(
+      cfg(join(dir, "cap"), {
+        method: "sparse",
+        train: { epochs: "auto", maxEpochs: 2, batchSize: 2 },
+        eval: { samples: 2 },
+        earlyStop: { enabled: false, accuracy: 1, abstentionFloor: 0 },
+      }),
+    );
+    assert.equal(capped.status, "done");
+    assert.equal(capped.step, 6);
+    assert.equal(capped.summary?.epochsAuto?.outcome, "max-epochs");
+    assert.match(capped.summary?.epochsAuto?.detail ?? "", /answer accuracy/);
+    // A fixed count has no epochsAuto.
+    const fixed = await train(cfg(join(dir, "fixed"), { method: "sparse", train: { epochs: 1, batchSize: 2 } }));
+    assert.equal(fixed.summary?.epochsAuto, undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("random-per-step: each step changes only that step's draw; other entries keep weight and moments", async () => {
   const dir = tmp();
   try {

@@ -1,0 +1,62 @@
+// When a run stops before its planned steps: `train.epochs auto` (train until the facts are learned,
+// give up when abstention is being lost) and the explicit `earlyStop.enabled`. One pure function, so the
+// rule can be tested on a scripted sequence of quick evals without training anything.
+import type { EarlyStopReason } from "../protocol/events";
+
+/** What a quick eval tells the rule (see quickEval.ts). */
+export interface StopInput {
+  /** Teacher-forced answer correctness over the last epoch's training examples. */
+  answerAccuracy: number;
+  accuracySamples: number;
+  /** Mean abstention probability on held-out perturbed prompts. */
+  abstentionProb: number;
+  abstentionSamples: number;
+}
+
+export interface StopThresholds {
+  accuracy: number;
+  abstentionFloor: number;
+}
+
+export interface StopDecision {
+  reason: EarlyStopReason;
+  detail: string;
+}
+
+/**
+ * The stopping rule, checked after each quick eval: the facts first (a run that has learned them is done
+ * even if abstention sits below the floor at that moment, since more steps cannot raise it), then the floor.
+ */
+export function stopDecision(q: StopInput, t: StopThresholds): StopDecision | undefined {
+  if (q.accuracySamples > 0 && q.answerAccuracy >= t.accuracy)
+    return {
+      reason: "facts-learned",
+      detail: `answer accuracy ${q.answerAccuracy.toFixed(3)} >= ${t.accuracy} on ${q.accuracySamples} sampled training questions`,
+    };
+  if (q.abstentionSamples > 0 && q.abstentionProb < t.abstentionFloor)
+    return {
+      reason: "abstention-floor",
+      detail: `held-out abstention probability ${q.abstentionProb.toFixed(3)} < ${t.abstentionFloor} on ${q.abstentionSamples} prompts`,
+    };
+  return undefined;
+}
+
+/** How an `epochs auto` run ended, for the run summary and the panel. */
+export interface AutoEpochsOutcome {
+  outcome: EarlyStopReason | "max-epochs";
+  step: number;
+  epoch: number;
+  detail: string;
+}
+
+/** One line for people: which rule ended an `epochs auto` run, and when. */
+export function autoEpochsLine(a: AutoEpochsOutcome): string {
+  switch (a.outcome) {
+    case "facts-learned":
+      return `epochs auto: facts learned at epoch ${a.epoch} (step ${a.step}): ${a.detail}`;
+    case "abstention-floor":
+      return `epochs auto: stopped at epoch ${a.epoch} (step ${a.step}) to keep abstention: ${a.detail}`;
+    case "max-epochs":
+      return `epochs auto: reached train.maxEpochs (${a.epoch} epochs, step ${a.step}) without meeting either rule: ${a.detail}`;
+  }
+}

@@ -1,0 +1,65 @@
+// `train.epochs auto`: the stopping rule on scripted quick-eval sequences, and the config value.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { autoEpochsLine, stopDecision, type StopInput } from "../../../src/seat/stopRule";
+import { epochBudget, resolveConfig } from "../../../src/seat/config";
+
+const T = { accuracy: 1, abstentionFloor: 0.5 };
+const ev = (answerAccuracy: number, abstentionProb: number): StopInput => ({
+  answerAccuracy,
+  accuracySamples: 60,
+  abstentionProb,
+  abstentionSamples: 8,
+});
+
+/** The trainer's loop in miniature: the first epoch (1-based) whose eval stops the run, or "max-epochs". */
+function run(seq: StopInput[]): { epoch: number; reason: string } {
+  for (const [i, q] of seq.entries()) {
+    const d = stopDecision(q, T);
+    if (d) return { epoch: i + 1, reason: d.reason };
+  }
+  return { epoch: seq.length, reason: "max-epochs" };
+}
+
+test("epochs auto stops when the sampled training questions are answered", () => {
+  const seq = [ev(0.1, 0.9), ev(0.5, 0.85), ev(0.9, 0.8), ev(1, 0.78), ev(1, 0.7)];
+  assert.deepEqual(run(seq), { epoch: 4, reason: "facts-learned" });
+});
+
+test("epochs auto stops early when held-out abstention falls below the floor", () => {
+  const seq = [ev(0.1, 0.9), ev(0.4, 0.6), ev(0.7, 0.49), ev(1, 0.3)];
+  assert.deepEqual(run(seq), { epoch: 3, reason: "abstention-floor" });
+});
+
+test("learned facts win over the floor at the same eval; neither rule met runs to the cap", () => {
+  assert.equal(stopDecision(ev(1, 0.2), T)?.reason, "facts-learned");
+  assert.deepEqual(run([ev(0.2, 0.9), ev(0.6, 0.8), ev(0.9, 0.7)]), { epoch: 3, reason: "max-epochs" });
+  // No samples: nothing to decide on.
+  assert.equal(
+    stopDecision({ answerAccuracy: 1, accuracySamples: 0, abstentionProb: 0, abstentionSamples: 0 }, T),
+    undefined,
+  );
+  const d = stopDecision(ev(0.7, 0.4), T)!;
+  assert.match(d.detail, /0\.400 < 0\.5 on 8 prompts/);
+  assert.match(
+    autoEpochsLine({ outcome: d.reason, step: 24, epoch: 3, detail: d.detail }),
+    /^epochs auto: stopped at epoch 3 \(step 24\) to keep abstention: held-out/,
+  );
+  assert.match(
+    autoEpochsLine({ outcome: "max-epochs", step: 400, epoch: 40, detail: "x" }),
+    /train\.maxEpochs \(40 epochs/,
+  );
+});
+
+test("train.epochs is auto by default for user runs, takes a number, and nothing else", () => {
+  const base = { source: "test", layer: { model: "m", dataset: "d.jsonl" } };
+  const auto = resolveConfig([base]).config;
+  assert.equal(auto.train.epochs, "auto");
+  assert.equal(epochBudget(auto.train), auto.train.maxEpochs);
+  const fixed = resolveConfig([base, { source: "flags", layer: { train: { epochs: 12 } } }]).config;
+  assert.equal(epochBudget(fixed.train), 12);
+  assert.throws(
+    () => resolveConfig([base, { source: "flags", layer: { train: { epochs: "many" } } }]),
+    /flags: train\.epochs: expected an integer >= 1 or "auto", got "many"/,
+  );
+});
