@@ -111,6 +111,14 @@ export interface RunSummary {
   totalParams: number;
   earlyStop?: { reason: EarlyStopReason; step: number };
   lastQuickEval?: { abstentionProb: number; answerAccuracy: number; step: number };
+  /** Runs with `calibrate.enabled`: the candidates tried on the held-out split and the values chosen. */
+  calibration?: {
+    chosen: { lambda: number; ratio: number };
+    reason: string;
+    points: { lambda: number; ratio: number; answerAccuracy: number; abstentionProb: number; seconds: number }[];
+    usedSeconds: number;
+    budgetSeconds: number;
+  };
   /** Runs with `train.epochs auto`: which rule ended the run and when ("max-epochs": neither did). */
   epochsAuto?: { outcome: EarlyStopReason | "max-epochs"; step: number; epoch: number; detail: string };
   /** Final merged model folder (Hugging Face layout), relative to the run folder. */

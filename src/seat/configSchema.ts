@@ -424,6 +424,34 @@ export const SCHEMA: readonly LeafSpec[] = [
   },
 
   {
+    path: "calibrate.enabled",
+    type: { kind: "bool" },
+    default: false,
+    flag: "calibrate",
+    methods: ["seat"],
+    reason:
+      "On: before a SEAT run, short runs on a held-out entity split of the dataset (a fifth of the entities trained, a tenth only asked) choose kl.lambda and mask.ratio, and the run report shows the candidates. Off by default in this version: how often the short runs' choice holds for the full run is not yet measured (src/seat/SWEEP.md).",
+  },
+  {
+    path: "calibrate.budget",
+    type: { kind: "number", min: 0, max: 1 },
+    default: 0.3,
+    flag: "calibrate-budget",
+    methods: ["seat"],
+    reason:
+      "Calibration may add at most this share of the main run's (estimated) training time; the defaults' candidate always runs, the others while the budget holds.",
+  },
+  {
+    path: "calibrate.minAccuracy",
+    type: { kind: "number", min: 0, max: 1 },
+    default: 0.9,
+    flag: "calibrate-accuracy",
+    methods: ["seat"],
+    reason:
+      "A candidate counts as having learned the facts at this teacher-forced answer accuracy on its training split; among those, the highest held-out abstention wins.",
+  },
+
+  {
     path: "device.provider",
     type: { kind: "enum", values: ["auto", "cpu", "webgpu", "cuda", "dml", "coreml"] },
     default: "auto",

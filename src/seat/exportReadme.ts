@@ -5,6 +5,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { SeatConfig } from "./config";
 import { RUN_FILES } from "./runFolder";
+import { autoEpochsLine } from "./stopRule";
+import type { RunSummary } from "../protocol/events";
 
 export interface ReadmeInput {
   runDir: string;
@@ -23,12 +25,32 @@ function summaryLines(runDir: string): string[] {
     const flat = Object.entries(s)
       .filter(([, v]) => typeof v === "number" || typeof v === "string")
       .slice(0, 16);
-    return flat.length
+    const extra: string[] = [];
+    const auto = s["epochsAuto"] as RunSummary["epochsAuto"];
+    if (auto) extra.push(`- ${autoEpochsLine(auto)}`);
+    const cal = s["calibration"] as RunSummary["calibration"];
+    if (cal) {
+      extra.push(
+        "",
+        "## Calibration",
+        "",
+        `Chosen: KL lambda ${cal.chosen.lambda}, mask ratio ${cal.chosen.ratio} (${cal.reason}); ${cal.usedSeconds.toFixed(0)} s of a ${cal.budgetSeconds.toFixed(0)} s budget.`,
+        "",
+        "| lambda | mask ratio | answer accuracy | held-out abstention | seconds |",
+        "|---|---|---|---|---|",
+        ...cal.points.map(
+          (p) =>
+            `| ${p.lambda} | ${p.ratio} | ${p.answerAccuracy.toFixed(3)} | ${p.abstentionProb.toFixed(3)} | ${p.seconds.toFixed(0)} |`,
+        ),
+      );
+    }
+    return flat.length || extra.length
       ? [
           "",
           "## Run summary",
           "",
           ...flat.map(([k, v]) => `- ${k}: ${typeof v === "number" ? Number(v.toPrecision(4)) : v}`),
+          ...extra,
         ]
       : [];
   } catch {

@@ -10,6 +10,7 @@ import { join, relative, resolve } from "node:path";
 import type { TrainEvent, RunSummary, LossTerm, EarlyStopReason } from "../protocol/events";
 import { resolveConfig, methodParts, ConfigError, epochBudget, type SeatConfig } from "./config";
 import { stopDecision, type AutoEpochsOutcome } from "./stopRule";
+import { calibrate, type CalibrationResult } from "./calibrate";
 import { Prng } from "../util/rng";
 import { writeFileAtomic } from "../util/files";
 import { lrAt } from "./schedule";
@@ -38,6 +39,8 @@ export interface TrainOptions {
   cwd?: string;
   /** Non-fatal remarks from config resolution, logged as warn events at the start. */
   warnings?: string[];
+  /** Set by train() after calibration, for the summary. */
+  calibration?: CalibrationResult;
   /** resume only: run on this execution provider instead of the run's own (e.g. cpu after a GPU failure). */
   provider?: SeatConfig["device"]["provider"];
 }
@@ -79,17 +82,60 @@ export async function train(config: SeatConfig, opts: TrainOptions = {}): Promis
         `${runDir} already holds a run; continue it with \`seat resume ${runDir}\` or choose another --out`,
       );
     }
-    const stored: SeatConfig = {
+    let stored: SeatConfig = {
       ...config,
       model: resolve(cwd, config.model),
       dataset: resolve(cwd, config.dataset),
       outDir: runDir,
     };
+    let calibration: CalibrationResult | undefined;
+    if (stored.calibrate.enabled && stored.method === "seat") {
+      calibration = await calibrateRun(stored, runDir, opts);
+      if (calibration)
+        stored = {
+          ...stored,
+          kl: { ...stored.kl, lambda: calibration.chosen.lambda },
+          mask: { ...stored.mask, ratio: calibration.chosen.ratio },
+        };
+    }
     writeFileAtomic(join(runDir, RUN_FILES.config), JSON.stringify(stored, null, 2) + "\n");
-    return await runLoop(runDir, stored, undefined, opts);
+    return await runLoop(runDir, stored, undefined, { ...opts, calibration });
   } finally {
     release();
   }
+}
+
+/** Calibration before the run (calibrate.ts); candidates train quietly under <run>/calibration/. */
+async function calibrateRun(
+  config: SeatConfig,
+  runDir: string,
+  opts: TrainOptions,
+): Promise<CalibrationResult | undefined> {
+  // The run's event log opens later (runLoop); the lines are kept and written there first.
+  const lines: string[] = [];
+  const log = (message: string) => lines.push(message);
+  log("calibrating kl.lambda and mask.ratio on a held-out entity split");
+  const result = await calibrate(config, join(runDir, "calibration"), {
+    log,
+    async run(c) {
+      const r = await train(c, { signal: opts.signal });
+      if (r.status === "cancelled") throw new Error("cancelled during calibration");
+      const q = r.summary?.lastQuickEval;
+      return {
+        answerAccuracy: q?.answerAccuracy ?? 0,
+        abstentionProb: q?.abstentionProb ?? 0,
+        seconds: r.summary?.trainSeconds ?? 0,
+      };
+    },
+  });
+  if (result) {
+    result.log = lines;
+    writeFileAtomic(join(runDir, "calibration.json"), JSON.stringify(result, null, 2) + "\n");
+    log(
+      `calibration chose lambda ${result.chosen.lambda}, ratio ${result.chosen.ratio} (${result.reason}); ${result.points.length} candidates in ${result.usedSeconds.toFixed(0)} s of a ${result.budgetSeconds.toFixed(0)} s budget`,
+    );
+  }
+  return result;
 }
 
 /** The newest complete checkpoint of a run folder, if any (not checked; see resume for that). */
@@ -215,6 +261,7 @@ async function runLoop(
   const sink = new EventSink(runDir, opts.onEvent);
   const signal = opts.signal ?? new AbortController().signal;
   for (const w of opts.warnings ?? []) sink.emit({ type: "log", level: "warn", message: w });
+  for (const m of opts.calibration?.log ?? []) sink.emit({ type: "log", level: "info", message: m });
   let step = restored?.state.step ?? 0;
   let run: PreparedRun | undefined;
   // Replaced once the loop's state exists by one that writes the cancel checkpoint at the last
@@ -406,6 +453,17 @@ async function runLoop(
       modelDir: RUN_FILES.model,
       ...(earlyStop ? { earlyStop } : {}),
       ...(lastEval ? { lastQuickEval: lastEval } : {}),
+      ...(opts.calibration
+        ? {
+            calibration: {
+              chosen: opts.calibration.chosen,
+              reason: opts.calibration.reason,
+              points: opts.calibration.points,
+              usedSeconds: opts.calibration.usedSeconds,
+              budgetSeconds: opts.calibration.budgetSeconds,
+            },
+          }
+        : {}),
       ...(auto
         ? {
             epochsAuto: autoOutcome ?? {

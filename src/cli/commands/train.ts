@@ -74,6 +74,14 @@ export function progressPrinter(io: CliIo, quiet: boolean): (e: TrainEvent) => v
         clearBar();
         break;
       case "done":
+        if (e.summary.calibration) {
+          const c = e.summary.calibration;
+          line(`  calibration: KL lambda ${c.chosen.lambda}, mask ratio ${c.chosen.ratio} (${c.reason})`);
+          for (const p of c.points)
+            line(
+              `    lambda ${p.lambda}, ratio ${p.ratio}: answer accuracy ${p.answerAccuracy.toFixed(3)}, held-out abstention ${p.abstentionProb.toFixed(3)}`,
+            );
+        }
         if (e.summary.epochsAuto) line(`  ${autoEpochsLine(e.summary.epochsAuto)}`);
         line(
           `seat: done, ${e.summary.steps} steps in ${formatSeconds(e.summary.trainSeconds)} (${Math.round(e.summary.meanTokensPerSec)} tok/s); final loss ${e.summary.finalLoss.toFixed(4)}; model in ${e.summary.modelDir}/`,

@@ -119,7 +119,7 @@ export function describeEvent(e: TrainEvent): string | undefined {
     case "early-stop":
       return `early stop @ step ${e.step} (${e.reason}): ${e.detail}`;
     case "done":
-      return `done: ${e.summary.steps} steps in ${formatDuration(e.summary.trainSeconds)}, final loss ${e.summary.finalLoss.toFixed(4)}; model in ${e.summary.modelDir}${e.summary.epochsAuto ? `; ${autoEpochsLine(e.summary.epochsAuto)}` : ""}`;
+      return `done: ${e.summary.steps} steps in ${formatDuration(e.summary.trainSeconds)}, final loss ${e.summary.finalLoss.toFixed(4)}; model in ${e.summary.modelDir}${e.summary.calibration ? `; calibration chose KL lambda ${e.summary.calibration.chosen.lambda}, mask ratio ${e.summary.calibration.chosen.ratio}` : ""}${e.summary.epochsAuto ? `; ${autoEpochsLine(e.summary.epochsAuto)}` : ""}`;
     case "error":
       return `error${e.step !== undefined ? ` at step ${e.step}` : ""}${e.term ? ` (${e.term})` : ""}: ${e.message}`;
     case "cancelled":

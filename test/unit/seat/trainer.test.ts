@@ -421,6 +421,33 @@ test("train.epochs auto: the summary says which rule ended the run and when (or 
   }
 });
 
+test("calibrate.enabled: candidates on a held-out entity split choose lambda and ratio, and the run uses them", async () => {
+  const dir = tmp();
+  try {
+    const events: TrainEvent[] = [];
+    const r = await train(
+      cfg(join(dir, "cal"), {
+        method: "seat",
+        train: { epochs: 1, batchSize: 2 },
+        calibrate: { enabled: true, budget: 1, minAccuracy: 0 },
+      }),
+      { onEvent: (e) => events.push(e) },
+    );
+    const cal = r.summary?.calibration;
+    assert.ok(cal, "the summary carries the calibration");
+    assert.ok(cal.points.length >= 1);
+    assert.ok(cal.points.some((p) => p.lambda === cal.chosen.lambda && p.ratio === cal.chosen.ratio));
+    const stored = JSON.parse(readFileSync(join(r.runDir, "config.json"), "utf8")) as SeatConfig;
+    assert.equal(stored.kl.lambda, cal.chosen.lambda);
+    assert.equal(stored.mask.ratio, cal.chosen.ratio);
+    const saved = JSON.parse(readFileSync(join(r.runDir, "calibration.json"), "utf8")) as { points: unknown[] };
+    assert.equal(saved.points.length, cal.points.length);
+    assert.ok(events.some((e) => e.type === "log" && /calibration chose lambda/.test(e.message)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("random-per-step: each step changes only that step's draw; other entries keep weight and moments", async () => {
   const dir = tmp();
   try {

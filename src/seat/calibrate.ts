@@ -1,0 +1,183 @@
+// Knob calibration (`calibrate.enabled`): before a SEAT run, short runs on a held-out split of the
+// user's own data choose the KL weight λ and the mask ratio. The split is by entity: a few entities'
+// records are trained on (do the facts get learned?), a few other entities' questions are never trained
+// on and stand in for unseen entities of the same kind (does the model still abstain on them?). The
+// candidates run in order until the time budget is spent; the choice is the point with the highest
+// abstention among those that learned the facts.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Prng } from "../util/rng";
+import type { SeatConfig } from "./config";
+
+export interface CalibrationPoint {
+  lambda: number;
+  ratio: number;
+  /** Teacher-forced answer accuracy over the calibration-train records at the end of the short run. */
+  answerAccuracy: number;
+  /** Mean abstention probability on the held-out entities' questions. */
+  abstentionProb: number;
+  seconds: number;
+}
+
+export interface CalibrationResult {
+  points: CalibrationPoint[];
+  chosen: { lambda: number; ratio: number };
+  /** Why these values: met the accuracy floor with the most abstention, or none met it. */
+  reason: string;
+  budgetSeconds: number;
+  usedSeconds: number;
+  trainEntities: number;
+  heldoutEntities: number;
+  /** Candidates not run because the budget was spent. */
+  skipped: number;
+  /** What the calibration said while it ran (written to the run's event log). */
+  log?: string[];
+}
+
+/**
+ * The choice: among points whose answer accuracy reaches `minAccuracy`, the one with the highest
+ * abstention (ties: the earlier candidate, i.e. the closer to the defaults); if none learned the facts,
+ * the most accurate one (learning the facts is what the user asked for).
+ */
+export function chooseKnobs(
+  points: readonly CalibrationPoint[],
+  minAccuracy: number,
+): { point: CalibrationPoint; reason: string } {
+  if (points.length === 0) throw new Error("calibration ran no candidate");
+  const ok = points.filter((p) => p.answerAccuracy >= minAccuracy);
+  if (ok.length > 0) {
+    const best = ok.reduce((a, b) => (b.abstentionProb > a.abstentionProb ? b : a));
+    return {
+      point: best,
+      reason: `highest held-out abstention (${best.abstentionProb.toFixed(3)}) among ${ok.length} of ${points.length} candidates with answer accuracy >= ${minAccuracy}`,
+    };
+  }
+  const best = points.reduce((a, b) => (b.answerAccuracy > a.answerAccuracy ? b : a));
+  return {
+    point: best,
+    reason: `no candidate reached answer accuracy ${minAccuracy}; the most accurate one (${best.answerAccuracy.toFixed(3)})`,
+  };
+}
+
+/** Candidate grid in run order: the defaults first, then their neighbours. */
+export function calibrationGrid(lambda: number, ratio: number): { lambda: number; ratio: number }[] {
+  const pts = [
+    { lambda, ratio },
+    { lambda: lambda * 3, ratio },
+    { lambda, ratio: Math.min(1, ratio * 4) },
+    { lambda: lambda * 3, ratio: Math.min(1, ratio * 4) },
+    { lambda: lambda / 3, ratio },
+  ];
+  const seen = new Set<string>();
+  return pts.filter((p) => {
+    const k = `${p.lambda}/${p.ratio}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/**
+ * Splits JSONL records by entity (seat.entities[0]): `trainShare` of the entities (at least 2) to train
+ * on, `heldoutShare` (at least 2) whose questions are only asked. Deterministic for a seed. Undefined
+ * when the data cannot be split (not JSONL records with entities, or fewer than 4 entities).
+ */
+export function calibrationSplit(
+  lines: readonly string[],
+  seed: number,
+  trainShare = 0.2,
+  heldoutShare = 0.1,
+): { train: string[]; heldout: string[]; trainEntities: number; heldoutEntities: number } | undefined {
+  const byEntity = new Map<string, Record<string, unknown>[]>();
+  for (const line of lines) {
+    if (line.trim() === "") continue;
+    let r: Record<string, unknown>;
+    try {
+      r = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+    const seat = r["seat"] as { entities?: unknown; split?: unknown } | undefined;
+    if (seat?.split !== undefined && seat.split !== "train") continue;
+    const e = Array.isArray(seat?.entities) && typeof seat.entities[0] === "string" ? seat.entities[0] : undefined;
+    if (e === undefined || typeof r["question"] !== "string") return undefined;
+    if (!byEntity.has(e)) byEntity.set(e, []);
+    byEntity.get(e)!.push(r);
+  }
+  const entities = new Prng(seed, 7).shuffle([...byEntity.keys()]);
+  if (entities.length < 4) return undefined;
+  const nTrain = Math.max(2, Math.round(entities.length * trainShare));
+  const nHeld = Math.max(2, Math.min(entities.length - nTrain, Math.round(entities.length * heldoutShare)));
+  const train = entities.slice(0, nTrain).flatMap((e) => byEntity.get(e)!.map((r) => JSON.stringify(r)));
+  const heldout = entities.slice(nTrain, nTrain + nHeld).flatMap((e) =>
+    byEntity.get(e)!.map((r) => {
+      const seat = { ...(r["seat"] as Record<string, unknown>), split: "heldout" };
+      return JSON.stringify({ ...r, seat });
+    }),
+  );
+  return { train, heldout, trainEntities: nTrain, heldoutEntities: nHeld };
+}
+
+export interface CalibrateDeps {
+  /** One short training run of `config`; returns its last quick eval and training seconds. */
+  run(config: SeatConfig): Promise<{ answerAccuracy: number; abstentionProb: number; seconds: number }>;
+  log(message: string): void;
+}
+
+/**
+ * Runs the candidates on the split and chooses. The budget is `calibrate.budget` times the main run's
+ * time, estimated from the first candidate (same epochs, a known share of the records); the first
+ * candidate always runs, each further one only if the budget still holds it.
+ */
+export async function calibrate(
+  config: SeatConfig,
+  dir: string,
+  deps: CalibrateDeps,
+): Promise<CalibrationResult | undefined> {
+  const lines = readFileSync(config.dataset, "utf8").split(/\r?\n/);
+  const split = calibrationSplit(lines, config.train.seed);
+  if (!split) {
+    deps.log("calibration skipped: the dataset needs JSONL records with seat.entities and at least 4 entities");
+    return undefined;
+  }
+  mkdirSync(dir, { recursive: true });
+  const data = join(dir, "calibration.jsonl");
+  writeFileSync(data, [...split.train, ...split.heldout].join("\n") + "\n");
+  const grid = calibrationGrid(config.kl.lambda, config.mask.ratio);
+  const points: CalibrationPoint[] = [];
+  const records = lines.filter((l) => l.trim() !== "").length;
+  let used = 0;
+  let budgetSeconds = Infinity;
+  for (const [i, knob] of grid.entries()) {
+    if (i > 0 && used + used / i > budgetSeconds) break;
+    const c: SeatConfig = {
+      ...config,
+      dataset: data,
+      outDir: join(dir, `candidate-${i + 1}`),
+      kl: { ...config.kl, lambda: knob.lambda },
+      mask: { ...config.mask, ratio: knob.ratio },
+      eval: { everySteps: 0, samples: split.heldout.length },
+      earlyStop: { ...config.earlyStop, enabled: false },
+      checkpoint: { everySteps: 0, keep: 1 },
+      calibrate: { ...config.calibrate, enabled: false },
+    };
+    const r = await deps.run(c);
+    used += r.seconds;
+    if (i === 0) budgetSeconds = config.calibrate.budget * r.seconds * (records / Math.max(1, split.train.length));
+    points.push({ ...knob, answerAccuracy: r.answerAccuracy, abstentionProb: r.abstentionProb, seconds: r.seconds });
+    deps.log(
+      `calibration ${i + 1}/${grid.length}: lambda ${knob.lambda}, ratio ${knob.ratio}: answer accuracy ${r.answerAccuracy.toFixed(3)}, held-out abstention ${r.abstentionProb.toFixed(3)} (${r.seconds.toFixed(0)} s)`,
+    );
+  }
+  const { point, reason } = chooseKnobs(points, config.calibrate.minAccuracy);
+  return {
+    points,
+    chosen: { lambda: point.lambda, ratio: point.ratio },
+    reason,
+    budgetSeconds,
+    usedSeconds: used,
+    trainEntities: split.trainEntities,
+    heldoutEntities: split.heldoutEntities,
+    skipped: grid.length - points.length,
+  };
+}
