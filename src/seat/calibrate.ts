@@ -79,13 +79,14 @@ export function calibrationGrid(lambda: number, ratio: number): { lambda: number
 
 /**
  * Splits JSONL records by entity (seat.entities[0]): `trainShare` of the entities (at least 2) to train
+ * on (a tenth: one candidate then costs about a tenth of the main run, so a 0.3 budget holds three)
  * on, `heldoutShare` (at least 2) whose questions are only asked. Deterministic for a seed. Undefined
  * when the data cannot be split (not JSONL records with entities, or fewer than 4 entities).
  */
 export function calibrationSplit(
   lines: readonly string[],
   seed: number,
-  trainShare = 0.2,
+  trainShare = 0.1,
   heldoutShare = 0.1,
 ): { train: string[]; heldout: string[]; trainEntities: number; heldoutEntities: number } | undefined {
   const byEntity = new Map<string, Record<string, unknown>[]>();
@@ -127,7 +128,8 @@ export interface CalibrateDeps {
 /**
  * Runs the candidates on the split and chooses. The budget is `calibrate.budget` times the main run's
  * time, estimated from the first candidate (same epochs, a known share of the records); the first
- * candidate always runs, each further one only if the budget still holds it.
+ * candidate always runs, each further one only if the budget still holds it. Only training steps are
+ * counted (each candidate also builds its graphs and asks the base model for its KL targets).
  */
 export async function calibrate(
   config: SeatConfig,

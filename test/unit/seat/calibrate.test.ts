@@ -55,12 +55,12 @@ const records = (entities: number, perEntity: number): string[] =>
 
 test("the split is by entity: train and held-out entities are disjoint, held-out records are marked", () => {
   const s = calibrationSplit(records(20, 3), 1)!;
-  assert.equal(s.trainEntities, 4);
+  assert.equal(s.trainEntities, 2);
   assert.equal(s.heldoutEntities, 2);
   const ent = (l: string) => (JSON.parse(l) as { seat: { entities: string[] } }).seat.entities[0];
   const tr = new Set(s.train.map(ent));
   const ho = new Set(s.heldout.map(ent));
-  assert.equal(tr.size, 4);
+  assert.equal(tr.size, 2);
   assert.equal(ho.size, 2);
   for (const e of ho) assert.ok(!tr.has(e), e);
   assert.ok(s.heldout.every((l) => (JSON.parse(l) as { seat: { split: string } }).seat.split === "heldout"));
@@ -78,7 +78,7 @@ test("calibration stays within its budget: the defaults always run, the others w
       resolveConfig([
         { source: "t", layer: { model: "m", dataset: data, calibrate: { enabled: true, budget, minAccuracy: 0.9 } } },
       ]).config;
-    // Scripted: each candidate takes 10 s on 12 of 60 records -> main run ~50 s.
+    // Scripted: each candidate takes 10 s on 6 of 60 records -> main run ~100 s.
     const script = [
       [0.95, 0.6],
       [0.92, 0.9],
@@ -97,12 +97,20 @@ test("calibration stays within its budget: the defaults always run, the others w
       },
     };
     const r = (await calibrate(base(0.3), join(dir, "a"), deps))!;
-    // Budget 0.3 x 50 s = 15 s: the first candidate (10 s) runs, a second would need 20 s.
-    assert.equal(r.points.length, 1);
-    assert.equal(r.budgetSeconds, 15);
+    // Budget 0.3 x 100 s = 30 s: three candidates of 10 s fit, a fourth would need 40 s.
+    assert.equal(r.points.length, 3);
+    assert.equal(r.budgetSeconds, 30);
+    assert.equal(r.skipped, 2);
+    // Among the three, (1, 0.05) 0.6, (3, 0.05) 0.9, (1, 0.2) 0.7 all learned: (3, 0.05).
+    assert.deepEqual(r.chosen, { lambda: 3, ratio: 0.05 });
     n = 0;
-    const wide = (await calibrate(base(1), join(dir, "b"), deps))!;
-    // Budget 50 s: five candidates of 10 s each fit; (3, 0.05) learned (0.92) and abstains most (0.9).
+    const narrow = (await calibrate(base(0.05), join(dir, "b"), deps))!;
+    // Budget 0.05 x 100 s = 5 s: only the defaults' candidate runs (it always does).
+    assert.equal(narrow.points.length, 1);
+    assert.deepEqual(narrow.chosen, { lambda: 1, ratio: 0.05 });
+    n = 0;
+    const wide = (await calibrate(base(1), join(dir, "c"), deps))!;
+    // Budget 100 s: all five fit; (3, 0.05) learned (0.92) and abstains most (0.9); (3, 0.2) abstains more but did not learn.
     assert.equal(wide.points.length, 5);
     assert.deepEqual(wide.chosen, { lambda: 3, ratio: 0.05 });
     assert.ok(wide.usedSeconds <= wide.budgetSeconds);
