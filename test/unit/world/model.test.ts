@@ -54,7 +54,9 @@ test("the shipped model passes its gates on a sample: knows its facts, abstains 
     r.concepts.abstain >= GATE_THRESHOLDS.conceptAbstention,
     `concept abstention ${r.concepts.abstain} ${detail}`,
   );
-  // Most abstentions name the entity (the grounded stand-in for the paper's human judgement). Not a gate:
-  // the 4-layer model garbles some long unseen names while copying them (0.60 measured on all 300).
-  assert.ok(r.unknown.grounded >= 0.4, `grounded ${r.unknown.grounded}`);
+  // Grounded (the stand-in for the paper's human judgement) counts abstentions that name the entity and
+  // nothing else. Not a gate: the 4-layer model garbles many unseen names while copying them ("Gobava
+  // Gobla" for "Gobava Gagla"), which count as misnamed since probe schema 2: 0.29 on this sample (0.60
+  // under the earlier half-the-words check, measured on all 300 at build time).
+  assert.ok(r.unknown.grounded >= 0.2, `grounded ${r.unknown.grounded}`);
 });
