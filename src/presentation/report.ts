@@ -144,7 +144,7 @@ export function reportToHtml(report: ProbeReport, title = "SEAT Tuner probe repo
     const s = r.summary;
     return (
       `<tr><th>${e(label)}</th><td>${e(r.model.method ?? (cmp ? "–" : "base model"))}</td><td class="num">${num(s.ftScore)}</td><td class="num">${pct(s.exactMatch)}</td><td class="num">${pct(s.learned)}</td><td class="num">${pct(s.overRefusal)}</td>` +
-      `<td class="num">${rate(s.neighbour)}</td><td class="num">${rate(cmp?.neighbourOnBaseAbstained)}</td><td class="num">${pct(s.neighbour.grounded)}</td>` +
+      `<td class="num">${rate(s.neighbour)}</td><td class="num">${rate(cmp?.neighbourOnBaseAbstained)}</td><td class="num">${pct(s.neighbour.grounded)}</td><td class="num">${pct(s.neighbour.misnamed ?? null)}</td>` +
       `<td class="num">${rate(s.heldOut)}</td><td class="num">${rate(s.fictitious)}</td><td class="num">${num(s.unknown.meanAbstentionProb)}</td></tr>`
     );
   });
@@ -222,7 +222,7 @@ export function reportToHtml(report: ProbeReport, title = "SEAT Tuner probe repo
 <h1>${e(title)}</h1>
 <p class="note">Dataset ${e(report.dataset.path)} · created ${e(report.createdAt)}. FT score = mean ROUGE-L recall of the greedy answer vs the reference. Abstains = the answer contains a listed abstention phrase (IDK-SM). <b>Grounded</b> is an automated stand-in for the paper's human judgement (IDK-HA): the answer abstains AND names the queried entity. Abstention prob = the model's probability that its answer starts with a listed abstention opening.</p>
 <h2>Summary</h2>
-<table><tr><th>model</th><th>method</th><th>FT score</th><th>exact match</th><th>learned</th><th>over-refusal</th><th>abstains on neighbours</th><th>…where base abstained</th><th>grounded (auto)</th><th>held-out unknown</th><th>fictitious concepts</th><th>mean abstention prob (unknown)</th></tr>
+<table><tr><th>model</th><th>method</th><th>FT score</th><th>exact match</th><th>learned</th><th>over-refusal</th><th>abstains on neighbours</th><th>…where base abstained</th><th>grounded (auto)</th><th>misnamed (abstains, wrong name)</th><th>held-out unknown</th><th>fictitious concepts</th><th>mean abstention prob (unknown)</th></tr>
 ${summaryRows.join("\n")}</table>
 ${sections.join("\n")}
 ${recordTables.join("\n")}
