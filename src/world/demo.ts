@@ -74,7 +74,7 @@ export interface DemoOptions {
   perMethod?: Partial<Record<Method, ConfigLayer>>;
   /** The dataset's training layer (default DEMO_TRAINING), applied before the learning rates. */
   training?: ConfigLayer;
-  /** Probe every Nth training record only (1 or undefined = all); record i is kept when (i + i div 8) mod N = 0. */
+  /** Probe about every Nth training record only (1 or undefined = all); see probeSample. */
   probeEvery?: number;
   /** Overrides for every method (e.g. epochs from the command line). */
   common?: ConfigLayer;
@@ -297,15 +297,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
 }
 
 /**
- * Writes every Nth record of a JSONL dataset to <outDir>/probe-sample.jsonl. The offset `i div 8` rotates
- * the kept record across consecutive groups of 8 (one company's facts in contract-register), so a sample
- * of every third record still holds every relation.
+ * Writes about every Nth record of a JSONL dataset to <outDir>/probe-sample.jsonl: record i is kept when
+ * i mod N equals (i div 8) mod N, which shifts the kept positions from one group of 8 (one company's
+ * facts in contract-register) to the next, so the sample holds every relation. (An offset added to i
+ * instead, (i + i div 8) mod 3, keeps only positions 0, 3 and 6: 9 is a multiple of 3.)
  */
 export function probeSample(data: string, every: number, outDir: string): string {
   const lines = readFileSync(data, "utf8")
     .split(/\r?\n/)
     .filter((l) => l.trim() !== "");
-  const kept = lines.filter((_, i) => (i + Math.floor(i / 8)) % every === 0);
+  const kept = lines.filter((_, i) => i % every === Math.floor(i / 8) % every);
   const file = join(outDir, "probe-sample.jsonl");
   writeFileSync(file, kept.join("\n") + "\n");
   return file;

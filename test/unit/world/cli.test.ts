@@ -5,8 +5,12 @@ import assert from "node:assert/strict";
 import { describeModel } from "../../../src/cli/commands/models";
 import worldCommand from "../../../src/cli/commands/world";
 import { ExitCode, UserError, type CliIo } from "../../../src/cli/command";
-import { EMBEDDED_MODEL_DIR, parameterCount, tinyConfig } from "../../../src/world/index";
-import { formatDemoTable, type DemoReport } from "../../../src/world/demo";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { EMBEDDED_MODEL_DIR, EXAMPLES_DIR, parameterCount, tinyConfig } from "../../../src/world/index";
+import { formatDemoTable, probeSample, type DemoReport } from "../../../src/world/demo";
+import { REGISTER_RELATIONS } from "../../../src/world/contractRegister";
 
 test("seat models describes the bundled model from its files", async () => {
   const m = await describeModel(EMBEDDED_MODEL_DIR, true);
@@ -67,4 +71,21 @@ test("the demo table has one aligned row per method and dashes for missing rates
   assert.equal(lines.length, 4);
   assert.match(lines[3], /^full\s+1\.00\s+1\.00\s+0\.25\s+-\s+-\s+0\.30/);
   assert.equal(new Set(lines.map((l) => l.length)).size, 1, "columns aligned");
+});
+
+test("the demo's probe sample of contract-register keeps every relation of the set", () => {
+  const dir = mkdtempSync(join(tmpdir(), "seat-sample-"));
+  try {
+    const data = join(EXAMPLES_DIR, "contract-register", "train.jsonl");
+    const file = probeSample(data, 3, dir);
+    const kept = readFileSync(file, "utf8").trim().split("\n");
+    assert.equal(kept.length, 107);
+    const all = readFileSync(data, "utf8").trim().split("\n");
+    assert.ok(kept.every((l) => all.includes(l)));
+    // Records come in groups of 8 facts per company, in REGISTER_RELATIONS order: every position is kept somewhere.
+    const positions = new Set(kept.map((l) => all.indexOf(l) % REGISTER_RELATIONS.length));
+    assert.equal(positions.size, REGISTER_RELATIONS.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
