@@ -64,6 +64,15 @@ export const DEMO_DATASETS: readonly { name: string; training: ConfigLayer; prob
 /** Probe budget: the world's answers are under 20 tokens; 32 bounds a rambling model's cost. */
 export const DEMO_PROBE_SETTINGS = { maxNewTokens: 32, hiddenStateQueries: 32 };
 
+export interface DemoTrainedModel {
+  method: Method;
+  /** The merged model folder. */
+  dir: string;
+  seconds: number;
+  steps: number;
+  lr: number;
+}
+
 export interface DemoOptions {
   model: string;
   data: string;
@@ -76,6 +85,8 @@ export interface DemoOptions {
   training?: ConfigLayer;
   /** Probe about every Nth training record only (1 or undefined = all); see probeSample. */
   probeEvery?: number;
+  /** Models already trained (e.g. by an earlier demo run) to probe instead of training `methods`. */
+  trained?: readonly DemoTrainedModel[];
   /** Overrides for every method (e.g. epochs from the command line). */
   common?: ConfigLayer;
   threads?: number;
@@ -206,9 +217,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   const outDir = resolve(opts.outDir);
   mkdirSync(outDir, { recursive: true });
   const runsDir = join(outDir, "runs");
-  const trained: { method: Method; dir: string; seconds: number; steps: number; lr: number }[] = [];
+  const trained: DemoTrainedModel[] = [...(opts.trained ?? [])];
 
-  for (const [i, method] of opts.methods.entries()) {
+  for (const [i, method] of (opts.trained ? [] : opts.methods).entries()) {
     opts.signal?.throwIfAborted();
     const runDir = join(runsDir, method.replace("+", "-"));
     // The demo owns runs/demo: each invocation replaces its previous runs.
