@@ -38,7 +38,7 @@ const command: Command = {
     json: { type: "boolean", help: "Print report.json to stdout instead of the table" },
   },
   details:
-    "Writes <out>/report.json (per method: ftScore, exactMatch, idkSM, idkGrounded, abstentionProb,\noverRefusal, displacement, trainSeconds), <out>/report.html and <out>/probe-report.json.",
+    "Without --dataset: new-people, then the harder contract-register (320 records; about every third is\nprobed). Writes <out>/report.json (per method: ftScore, exactMatch, idkSM, idkGrounded, idkMisnamed,\nabstentionProb, heldOutAbstain, overRefusal, displacement, trainSeconds), <out>/report.html and\n<out>/probe-report.json for the first set, the same under <out>/contract-register/ for the second;\n--json prints one report, or an array of both.",
   async run(args, io) {
     const world = await import("../../world/index");
     const { runDemo, formatDemoTable, DEMO_METHODS, DEMO_DATASETS } = await import("../../world/demo");
