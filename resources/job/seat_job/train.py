@@ -28,6 +28,9 @@ def run(job_dir, out_dir, strategy="auto", zero=False, backend_name="auto", echo
     plan = json.load(open(os.path.join(job_dir, "plan.json")))
     cfg = plan["config"]
     c, parts = cfg["train"], plan["parts"]
+    # train.epochs "auto": the cap train.maxEpochs, with the stopping rule on (as the local trainer).
+    if c["epochs"] == "auto":
+        c = {**c, "epochs": c["maxEpochs"]}
     model_dir = os.path.join(job_dir, plan["modelDir"])
     lead = dev.rank == 0
     if lead:
@@ -46,6 +49,7 @@ def run(job_dir, out_dir, strategy="auto", zero=False, backend_name="auto", echo
 
 
 def _run(dev, plan, cfg, c, parts, model_dir, job_dir, out_dir, sink, strategy, zero, backend_name):
+    auto = cfg["train"]["epochs"] == "auto"
     lead = dev.rank == 0
     if lead:
         stored = dict(cfg, model=os.path.abspath(model_dir), dataset=os.path.abspath(os.path.join(job_dir, plan["datasetFile"])), outDir=os.path.abspath(out_dir))
@@ -325,7 +329,7 @@ def _run(dev, plan, cfg, c, parts, model_dir, job_dir, out_dir, sink, strategy, 
             sink.emit("quick-eval", step=st["step"], epoch=epoch + 1, abstentionProb=abst, answerAccuracy=accu,
                       abstentionSamples=evaluator.n if evaluator else 0, accuracySamples=len(acc_window))
             es = cfg["earlyStop"]
-            if es["enabled"] and st["step"] < total:
+            if (es["enabled"] or auto) and st["step"] < total:
                 if acc_window and accu >= es["accuracy"]:
                     early = {"reason": "facts-learned", "step": st["step"]}
                     sink.emit("early-stop", step=st["step"], reason="facts-learned", detail=f"answer accuracy {accu:.3f} >= {es['accuracy']}")
@@ -352,6 +356,14 @@ def _run(dev, plan, cfg, c, parts, model_dir, job_dir, out_dir, sink, strategy, 
         }
         if early:
             summary["earlyStop"] = early
+        if auto:
+            summary["epochsAuto"] = (
+                {"outcome": early["reason"], "step": early["step"], "epoch": st["epoch"] + (1 if st["batchInEpoch"] > 0 else 0),
+                 "detail": f"answer accuracy {last_eval['answerAccuracy']:.3f}, held-out abstention probability {last_eval['abstentionProb']:.3f}"}
+                if early else
+                {"outcome": "max-epochs", "step": st["step"], "epoch": st["epoch"] + (1 if st["batchInEpoch"] > 0 else 0),
+                 "detail": (f"last quick eval: answer accuracy {last_eval['answerAccuracy']:.3f}, held-out abstention probability {last_eval['abstentionProb']:.3f}"
+                            if last_eval else "no quick eval ran (eval.samples 0)")})
         if last_eval:
             summary["lastQuickEval"] = last_eval
         write_json_atomic(os.path.join(out_dir, "summary.json"), summary)
