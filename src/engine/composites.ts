@@ -172,7 +172,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = -100)
   return { loss: div(sumAll(nll), maximum(count, 1)), nll, count };
 }
 
-/** log p(label) per position from log-probs [..., V] and int64 labels [...] (labels must be in range). */
+/** log p(label) per position from log-probs [..., V] and int32/int64 labels [...] (labels must be in range). */
 export const pickLogProbs = (logProbs: Tensor, labels: Tensor) =>
   squeeze(gatherElements(logProbs, unsqueeze(labels, [-1]), -1), [-1]);
 

@@ -279,7 +279,7 @@ export interface ForwardOptions {
   /** Compute logits for the last position only (generation). */
   lastOnly?: boolean;
   /**
-   * Flat positions b * T + t (int64, any shape S) whose logits are computed: logits (S..., V). The vocab
+   * Flat positions b * T + t (int32 or int64, any shape S) whose logits are computed: logits (S..., V). The vocab
    * projection is the largest activation of a real model ([B, T, V] fp32 = 622 MB at 4 x 256 x 151,936),
    * and training and scoring read only a few positions per row (answer tokens, base-response tokens).
    */

@@ -1,5 +1,6 @@
 // The graphs a run compiles, all over the model layer's weight views (createModelGraph: frozen
 // constants shared by the tuned and the base view; trainable inputs per WeightSpec):
+// Positions, labels and reads are int32 (token ids int64): WebGPU lacks int64 kernels for the index work.
 //   training: ids [B, T], label_pos/labels [B, A] (+ kl_ids [K, Tk], kl_pos/kl_mask [K, Ak]) -> objective
 //             -> backward -> AdamW; logits exist only at the A labelled and Ak KL positions per row;
 //   with gradient accumulation the training graph is split in two:
@@ -164,14 +165,14 @@ function buildLoss(
   const model = createModelGraph(src, { name, specs });
   const g = model.graph;
   const ids = g.input("ids", "int64", [spec.B, spec.T]);
-  const labelPos = g.input("label_pos", "int64", [spec.B, spec.A]);
-  const labels = g.input("labels", "int64", [spec.B, spec.A]);
+  const labelPos = g.input("label_pos", "int32", [spec.B, spec.A]);
+  const labels = g.input("labels", "int32", [spec.B, spec.A]);
   const logits = llamaForward(model.tuned, ids, { select: labelPos }).logits; // (B, A, V)
   let klTerm;
   if (spec.kl) {
     const { K, Tk, Ak } = spec.kl;
     const klIds = g.input("kl_ids", "int64", [K, Tk]);
-    const klPos = g.input("kl_pos", "int64", [K, Ak]);
+    const klPos = g.input("kl_pos", "int32", [K, Ak]);
     const klMask = g.input("kl_mask", "float32", [K, Ak]);
     // One set of RoPE tables for both passes over the perturbed batch.
     const tabs = ropeTables(Tk, src.config.headDim, src.config.ropeTheta, 0, ropeInvFreq(src.config, Tk));
@@ -244,8 +245,8 @@ export function buildScoreGraph(src: ModelSource, specs: WeightSpecs, N: number,
     sin: g.input("rope_sin", "float32", [N, 1, T, half]),
   };
   const mask = g.input("mask", "bool", [N, 1, T, T]);
-  const reads = g.input("reads", "int64", [N, S]);
-  const targets = g.input("targets", "int64", [N, S]);
+  const reads = g.input("reads", "int32", [N, S]);
+  const targets = g.input("targets", "int32", [N, S]);
   const lp = logSoftmax(llamaForward(model.tuned, ids, { rope, mask, select: reads }).logits, -1); // (N, S, V)
   g.output("token_logprob", pickLogProbs(lp, targets));
   return model;
