@@ -67,6 +67,11 @@ export interface TrainGraphSpec {
   A: number;
   kl?: { K: number; Tk: number; Ak: number; lambda: number; direction: "forward" | "reverse" };
   ewc?: { lambda: number; fisher: Map<string, Float32Array> };
+  /**
+   * Mixed precision (precision.ts; default float32): the model computes in this dtype, logits and the
+   * objective in float32, and with lossScale the graphs take a `loss_scale` input (AdamWConfig.lossScale).
+   */
+  precision?: { compute: "float32" | "float16" | "bfloat16"; lossScale: boolean };
 }
 
 export function buildTrainGraph(
@@ -79,7 +84,7 @@ export function buildTrainGraph(
   const step = trainStep(
     obj.loss,
     model.params.map((p) => ({ value: p.input, noDecay: p.noDecay })),
-    adamWConfig(config),
+    adamWConfig(config, spec),
   );
   return { model, step, fetch: [step.lossOutput, step.gradNormOutput, ...lossFetch(model.graph)] };
 }
@@ -116,6 +121,7 @@ export function buildGradGraph(
   const acc = accumulateGrad(
     obj.loss,
     model.params.map((p) => ({ value: p.input, noDecay: p.noDecay })),
+    { lossScale: !!spec.precision?.lossScale },
   );
   return { model, acc, shareInputs, fetch: [acc.lossOutput, ...lossFetch(model.graph)] };
 }
@@ -125,6 +131,7 @@ export function buildApplyGraph(
   params: readonly ModelParam[],
   grad: GradGraph,
   config: SeatConfig,
+  spec: Pick<TrainGraphSpec, "precision"> = {},
 ): { graph: Graph; update: OptimizerUpdate } {
   const graph = new Graph(`seat-apply-${config.method.replace("+", "-")}`);
   const update = applyGradients(
@@ -136,13 +143,14 @@ export function buildApplyGraph(
         grad: graph.input(a.name, a.dtype, a.dims),
       };
     }),
-    adamWConfig(config),
+    adamWConfig(config, spec),
   );
   return { graph, update };
 }
 
-function adamWConfig(config: SeatConfig): AdamWConfig {
+function adamWConfig(config: SeatConfig, spec: Pick<TrainGraphSpec, "precision">): AdamWConfig {
   return {
+    ...(spec.precision?.lossScale ? { lossScale: true } : {}),
     beta1: config.optim.beta1,
     beta2: config.optim.beta2,
     eps: config.optim.eps,
@@ -162,12 +170,14 @@ function buildLoss(
   name: string,
   shareInputs?: GradGraph["shareInputs"],
 ): { model: ModelGraph; obj: ObjectiveOutputs } {
-  const model = createModelGraph(src, { name, specs });
+  const compute = spec.precision?.compute ?? "float32";
+  const model = createModelGraph(src, { name, specs, compute });
   const g = model.graph;
+  const f32 = (t: Tensor) => cast(t, "float32"); // logits and the objective stay float32
   const ids = g.input("ids", "int64", [spec.B, spec.T]);
   const labelPos = g.input("label_pos", "int32", [spec.B, spec.A]);
   const labels = g.input("labels", "int32", [spec.B, spec.A]);
-  const logits = llamaForward(model.tuned, ids, { select: labelPos }).logits; // (B, A, V)
+  const logits = f32(llamaForward(model.tuned, ids, { select: labelPos }).logits); // (B, A, V)
   let klTerm;
   if (spec.kl) {
     const { K, Tk, Ak } = spec.kl;
@@ -176,10 +186,13 @@ function buildLoss(
     const klMask = g.input("kl_mask", "float32", [K, Ak]);
     // One set of RoPE tables for both passes over the perturbed batch.
     const tabs = ropeTables(Tk, src.config.headDim, src.config.ropeTheta, 0, ropeInvFreq(src.config, Tk));
-    const rope = { cos: g.constant("kl_rope_cos", tabs.cos), sin: g.constant("kl_rope_sin", tabs.sin) };
+    const rope = {
+      cos: cast(g.constant("kl_rope_cos", tabs.cos), compute),
+      sin: cast(g.constant("kl_rope_sin", tabs.sin), compute),
+    };
     klTerm = {
-      baseLogits: llamaForward(model.base, klIds, { rope, select: klPos }).logits, // (K, Ak, V), constants only
-      tunedLogits: llamaForward(model.tuned, klIds, { rope, select: klPos }).logits,
+      baseLogits: f32(llamaForward(model.base, klIds, { rope, select: klPos }).logits), // (K, Ak, V), constants only
+      tunedLogits: f32(llamaForward(model.tuned, klIds, { rope, select: klPos }).logits),
       mask: klMask,
       lambda: spec.kl.lambda,
       direction: spec.kl.direction,
@@ -194,7 +207,7 @@ function buildLoss(
         .filter((p) => p.role === "dense")
         .map((p) => ({
           value: p.input,
-          base: model.base.get(p.weightName),
+          base: f32(model.base.get(p.weightName)),
           fisher: g.constant(`fisher/${p.weightName}`, {
             dtype: "float32",
             dims: [...p.init.dims],

@@ -181,12 +181,21 @@ export const GatherOp = defineOp({
  * (duplicates accumulate), and no int64 tensor on a GPU provider that has few int64 kernels.
  */
 function gatherGrad(data: Tensor, ids: Tensor, g: Tensor): Tensor {
-  if (ids.dtype === "int64") return scatterND(zerosLike(data), unsqueeze(ids, [-1]), g, "add");
-  const [V, ...rest] = data.shape;
-  const R = rest.reduce<Dim>((a, d) => dimMul(a, d), 1);
-  const n = ids.shape.reduce<Dim>((a, d) => dimMul(a, d), 1);
-  const rows = expand(reshape(ids, [n, 1]), [n, R]);
-  return reshape(scatterElements(zerosLike(reshape(data, [V!, R])), rows, reshape(g, [n, R]), 0, "add"), data.shape);
+  // Scatter-add has no float16 kernel on the CPU and float atomics on GPUs are 32-bit: half-precision
+  // gradients are summed in float32.
+  const half = g.dtype === "float16" || g.dtype === "bfloat16";
+  const g32 = half ? cast(g, "float32") : g;
+  const zeros = (t: Tensor) => zerosLike(t, g32.dtype);
+  let d: Tensor;
+  if (ids.dtype === "int64") d = scatterND(zeros(data), unsqueeze(ids, [-1]), g32, "add");
+  else {
+    const [V, ...rest] = data.shape;
+    const R = rest.reduce<Dim>((a, x) => dimMul(a, x), 1);
+    const n = ids.shape.reduce<Dim>((a, x) => dimMul(a, x), 1);
+    const rows = expand(reshape(ids, [n, 1]), [n, R]);
+    d = reshape(scatterElements(zeros(reshape(data, [V!, R])), rows, reshape(g32, [n, R]), 0, "add"), data.shape);
+  }
+  return half ? cast(d, g.dtype) : d;
 }
 
 export const GatherElementsOp = defineOp({
