@@ -334,7 +334,7 @@ function graphConstant<T>(g: Graph, key: string, make: () => T): T {
   return m.get(key) as T;
 }
 
-/** The decoder forward pass over token ids (B, T) int64. */
+/** The decoder forward pass over token ids (B, T), int64 or int32. */
 export function llamaForward(view: WeightView, ids: Tensor, opts: ForwardOptions = {}): ForwardOutput {
   const c = view.config;
   const g = ids.graph;

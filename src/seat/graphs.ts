@@ -1,6 +1,6 @@
 // The graphs a run compiles, all over the model layer's weight views (createModelGraph: frozen
 // constants shared by the tuned and the base view; trainable inputs per WeightSpec):
-// Positions, labels and reads are int32 (token ids int64): WebGPU lacks int64 kernels for the index work.
+// Training ids, positions, labels and scoring reads are int32: WebGPU lacks int64 kernels for the index work.
 //   training: ids [B, T], label_pos/labels [B, A] (+ kl_ids [K, Tk], kl_pos/kl_mask [K, Ak]) -> objective
 //             -> backward -> AdamW; logits exist only at the A labelled and Ak KL positions per row;
 //   with gradient accumulation the training graph is split in two:
@@ -174,14 +174,14 @@ function buildLoss(
   const model = createModelGraph(src, { name, specs, compute });
   const g = model.graph;
   const f32 = (t: Tensor) => cast(t, "float32"); // logits and the objective stay float32
-  const ids = g.input("ids", "int64", [spec.B, spec.T]);
+  const ids = g.input("ids", "int32", [spec.B, spec.T]);
   const labelPos = g.input("label_pos", "int32", [spec.B, spec.A]);
   const labels = g.input("labels", "int32", [spec.B, spec.A]);
   const logits = f32(llamaForward(model.tuned, ids, { select: labelPos }).logits); // (B, A, V)
   let klTerm;
   if (spec.kl) {
     const { K, Tk, Ak } = spec.kl;
-    const klIds = g.input("kl_ids", "int64", [K, Tk]);
+    const klIds = g.input("kl_ids", "int32", [K, Tk]);
     const klPos = g.input("kl_pos", "int32", [K, Ak]);
     const klMask = g.input("kl_mask", "float32", [K, Ak]);
     // One set of RoPE tables for both passes over the perturbed batch.
