@@ -27,6 +27,13 @@ export interface WeightOptions {
   external?: boolean;
   /** Float32 values replacing stored weights by HF name (a fine-tuned model not yet exported). */
   overrides?: ReadonlyMap<string, Float32Array>;
+  /**
+   * Dtype the forward pass computes in (default float32). Half precision (mixed-precision training):
+   * frozen weights are held in it (a file already in it is referenced as is; others get one Cast, which
+   * onnxruntime folds into the initializer at load), trainable inputs stay float32 master copies cast
+   * on use, so their gradients, the optimizer and checkpoints stay float32.
+   */
+  compute?: "float32" | "float16" | "bfloat16";
 }
 
 /** A linear layer's weights as the forward pass consumes them. */
@@ -118,6 +125,8 @@ export function createModelGraph(
       );
   }
   const external = opts.external ?? true;
+  const compute = opts.compute ?? "float32";
+  const use = (t: Tensor) => E.cast(t, compute);
   const frozenCache = new Map<string, Tensor>();
   // Not cached: a graph's closures outlive building it, and float32 copies of big weights would stay alive.
   const hostF32 = (name: string): Float32Array =>
@@ -129,12 +138,12 @@ export function createModelGraph(
     if (!e) throw new Error(`no weight "${name}" in ${src.weights.dir}`);
     const cname = `frozen/${name}`;
     if (opts.overrides?.has(name) || !external || e.dtype === "F64") {
-      t = g.constant(cname, E.hostTensor("float32", e.shape, hostF32(name)));
+      t = use(g.constant(cname, E.hostTensor("float32", e.shape, hostF32(name))));
     } else {
       const dtype = e.dtype === "F32" ? "float32" : e.dtype === "F16" ? "float16" : "bfloat16";
       const ref = { location: basename(e.file), offset: e.fileOffset, length: e.byteLength };
       t = g.constant(cname, { dtype, dims: e.shape, external: ref });
-      if (dtype !== "float32") t = E.cast(t, "float32"); // compute in f32 on CPU (no bf16 MatMul kernel)
+      if (dtype !== compute) t = E.cast(t, compute); // e.g. bf16 file, f32 compute (no bf16 MatMul kernel on CPU)
     }
     frozenCache.set(name, t);
     return t;
@@ -162,7 +171,7 @@ export function createModelGraph(
           init: E.hostTensor("float32", e.shape, hostF32(name).slice()),
           noDecay,
         });
-        lw = { w: input };
+        lw = { w: use(input) };
         break;
       }
       case "sparse": {
@@ -185,7 +194,7 @@ export function createModelGraph(
           ),
         );
         // The frozen constant is shared with the base view; only the k values are trainable.
-        const w = E.reshape(E.scatterND(E.reshape(frozen(name), [n]), idx, values), e.shape);
+        const w = E.reshape(E.scatterND(E.reshape(frozen(name), [n]), idx, use(values)), e.shape);
         params.push({
           input: values,
           weightName: name,
@@ -221,7 +230,7 @@ export function createModelGraph(
           noDecay: false,
           loraScale: scale,
         });
-        lw = { w: frozen(name), lora: { a, b, scale } };
+        lw = { w: frozen(name), lora: { a: use(a), b: use(b), scale } };
         break;
       }
     }
@@ -279,7 +288,7 @@ export interface ForwardOptions {
   /** Compute logits for the last position only (generation). */
   lastOnly?: boolean;
   /**
-   * Flat positions b * T + t (int64, any shape S) whose logits are computed: logits (S..., V). The vocab
+   * Flat positions b * T + t (int32 or int64, any shape S) whose logits are computed: logits (S..., V). The vocab
    * projection is the largest activation of a real model ([B, T, V] fp32 = 622 MB at 4 x 256 x 151,936),
    * and training and scoring read only a few positions per row (answer tokens, base-response tokens).
    */
@@ -305,7 +314,8 @@ function maskedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, c: Llama
       ? x
       : E.reshape(E.expand(E.unsqueeze(x, [2]), [B, c.numKvHeads, rep, S, c.headDim]), [B, c.numHeads, S, c.headDim]); // (B, H, S, Dh)
   const s = E.matMul(E.mul(q, 1 / Math.sqrt(c.headDim)), E.swapLast(repeat(k))); // (B, H, T, S)
-  const p = E.softmax(E.where(mask, s, E.lift(s, -1e30)), -1);
+  const s32 = E.cast(s, "float32"); // half-precision scores are masked and normalized in float32
+  const p = E.cast(E.softmax(E.where(mask, s32, E.lift(s32, -1e30)), -1), s.dtype);
   return E.matMul(p, repeat(v)); // (B, H, T, Dh)
 }
 
@@ -324,7 +334,7 @@ function graphConstant<T>(g: Graph, key: string, make: () => T): T {
   return m.get(key) as T;
 }
 
-/** The decoder forward pass over token ids (B, T) int64. */
+/** The decoder forward pass over token ids (B, T), int64 or int32. */
 export function llamaForward(view: WeightView, ids: Tensor, opts: ForwardOptions = {}): ForwardOutput {
   const c = view.config;
   const g = ids.graph;
@@ -348,6 +358,7 @@ export function llamaForward(view: WeightView, ids: Tensor, opts: ForwardOptions
   }
 
   let x = E.embedding(view.get("model.embed_tokens.weight"), ids); // (B, T, D)
+  if (rope.cos.dtype !== x.dtype) rope = { cos: E.cast(rope.cos, x.dtype), sin: E.cast(rope.sin, x.dtype) };
   const hidden: Tensor[] = [x];
   const present: { k: Tensor; v: Tensor }[] = [];
   for (let l = 0; l < c.numLayers; l++) {
