@@ -140,6 +140,17 @@ export function createModelGraph(
     return t;
   };
 
+  /**
+   * The weight as a flat float32 tensor [n] for the tuned view of a masked tensor: Reshape of the stored
+   * constant first, then Cast, so that no other node computes the same thing (onnxruntime's common
+   * subexpression elimination would otherwise merge it with the base view's Cast).
+   */
+  const flatWidened = (name: string, n: number): Tensor => {
+    const t = frozen(name);
+    const stored = t.producer?.op.name === "Cast" ? t.producer.inputs[0]! : undefined;
+    return stored ? E.cast(E.reshape(stored, [n]), "float32") : E.reshape(t, [n]);
+  };
+
   const params: ModelParam[] = [];
   const tunedCache = new Map<string, LinearWeights>();
   const tunedLinear = (name: string): LinearWeights => {
@@ -184,8 +195,10 @@ export function createModelGraph(
             BigInt64Array.from(positions, (p) => BigInt(p)),
           ),
         );
-        // The frozen constant is shared with the base view; only the k values are trainable.
-        const w = E.reshape(E.scatterND(E.reshape(frozen(name), [n]), idx, values), e.shape);
+        // Only the k values are trainable. The dense tensor is widened by a Cast of its own, read by the
+        // ScatterND alone (which then writes in place): a Cast shared with the base view would live until
+        // the base pass reads it, a second fp32 copy of every masked tensor through the step.
+        const w = E.reshape(E.scatterND(flatWidened(name, n), idx, values), e.shape);
         params.push({
           input: values,
           weightName: name,
