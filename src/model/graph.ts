@@ -53,8 +53,11 @@ export interface ModelParam {
   /** The HF weight it changes. */
   weightName: string;
   role: "dense" | "sparse-values" | "lora-A" | "lora-B";
-  /** Initial value (dense: the stored weight; sparse: the stored entries; LoRA: A random, B zeros). */
-  init: HostTensor;
+  /**
+   * Initial value (dense: the stored weight, read from the file on each access; sparse: the stored
+   * entries; LoRA: A random, B zeros). Its shape without reading it: `input.shape`.
+   */
+  readonly init: HostTensor;
   /** Excluded from weight decay (norm weights and biases, as is customary). */
   noDecay: boolean;
   /** Sparse only: flat element positions in the weight. */
@@ -71,7 +74,7 @@ export interface ModelGraph {
   /** The frozen base model, sharing the same constants (no second copy of the weights). */
   base: WeightView;
   params: ModelParam[];
-  /** Initial values of every trainable input, by input name. */
+  /** Initial values of every trainable input, by input name (new arrays on every call). */
   initialState(): Record<string, HostTensor>;
 }
 
@@ -166,13 +169,14 @@ export function createModelGraph(
         break;
       case "dense": {
         const input = g.input(name, "float32", e.shape);
-        params.push({
-          input,
-          weightName: name,
-          role: "dense",
-          init: E.hostTensor("float32", e.shape, hostF32(name).slice()),
-          noDecay,
+        // Read from the file when asked, never held: a full fine-tune would otherwise keep a float32 copy
+        // of the whole model beside the training session's.
+        const param = { input, weightName: name, role: "dense", noDecay } as Omit<ModelParam, "init">;
+        Object.defineProperty(param, "init", {
+          enumerable: true,
+          get: () => E.hostTensor("float32", e.shape, opts.overrides?.get(name)?.slice() ?? readTensorF32(e)),
         });
+        params.push(param as ModelParam);
         lw = { w: input };
         break;
       }
@@ -266,7 +270,11 @@ export function createModelGraph(
     tuned,
     base,
     params,
-    initialState: () => Object.fromEntries(params.map((p) => [p.input.name!, p.init])),
+    // new arrays on every call: a training session takes them over (seat/stepper.ts)
+    initialState: () =>
+      Object.fromEntries(
+        params.map((p) => [p.input.name!, p.role === "dense" ? p.init : { ...p.init, data: p.init.data.slice() }]),
+      ),
   };
 }
 

@@ -196,7 +196,7 @@ function buildLoss(
           base: model.base.get(p.weightName),
           fisher: g.constant(`fisher/${p.weightName}`, {
             dtype: "float32",
-            dims: [...p.init.dims],
+            dims: p.input.shape as number[],
             data: fisher.get(p.weightName)!,
           }),
         })),
