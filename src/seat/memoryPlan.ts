@@ -101,8 +101,9 @@ export function planMemory(
     4 * F32 * V * (shapes.B * shapes.A + (shapes.kl ? 2 * shapes.kl.K * shapes.kl.Ak : 0)),
   );
   // Calibrated, not derived: what the executor holds beyond the parts above (transient widened copies
-  // the base pass reads, per-node scratch). Measured peaks with the memory pattern off and masked tensors
-  // widened in place (README table): 135M SEAT 2.76 GB vs 2.7 GB of parts, 0.5B SEAT 6.46 vs 6.0 GB.
+  // the base pass reads, per-node scratch). Measured peaks (README table, whole `seat train`) against
+  // the plan with this row: 135M SEAT 2.76 GB vs ~3.0, 0.5B SEAT 6.46 vs ~6.6, 1B SEAT (batch 4) 13.97
+  // vs 14.7, 135M full 6.05 vs ~7.1.
   add("executor scratch (calibrated: 10% of the step's parts)", 0.1 * out.reduce((a, p) => a + p.bytes, 0));
   add("runtime, tokenizer, host copies", 0.6 * 2 ** 30);
   const peakBytes = out.reduce((a, p) => a + p.bytes, 0);
