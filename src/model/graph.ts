@@ -60,8 +60,11 @@ export interface ModelParam {
   /** The HF weight it changes. */
   weightName: string;
   role: "dense" | "sparse-values" | "lora-A" | "lora-B";
-  /** Initial value (dense: the stored weight; sparse: the stored entries; LoRA: A random, B zeros). */
-  init: HostTensor;
+  /**
+   * Initial value (dense: the stored weight, read from the file on each access; sparse: the stored
+   * entries; LoRA: A random, B zeros). Its shape without reading it: `input.shape`.
+   */
+  readonly init: HostTensor;
   /** Excluded from weight decay (norm weights and biases, as is customary). */
   noDecay: boolean;
   /** Sparse only: flat element positions in the weight. */
@@ -78,7 +81,7 @@ export interface ModelGraph {
   /** The frozen base model, sharing the same constants (no second copy of the weights). */
   base: WeightView;
   params: ModelParam[];
-  /** Initial values of every trainable input, by input name. */
+  /** Initial values of every trainable input, by input name (new arrays on every call). */
   initialState(): Record<string, HostTensor>;
 }
 
@@ -149,6 +152,17 @@ export function createModelGraph(
     return t;
   };
 
+  /**
+   * The weight as a flat tensor [n] in the compute dtype for the tuned view of a masked tensor: Reshape of the stored
+   * constant first, then Cast, so that no other node computes the same thing (onnxruntime's common
+   * subexpression elimination would otherwise merge it with the base view's Cast).
+   */
+  const flatWidened = (name: string, n: number): Tensor => {
+    const t = frozen(name);
+    const stored = t.producer?.op.name === "Cast" ? t.producer.inputs[0]! : undefined;
+    return stored ? E.cast(E.reshape(stored, [n]), compute) : E.reshape(t, [n]);
+  };
+
   const params: ModelParam[] = [];
   const tunedCache = new Map<string, LinearWeights>();
   const tunedLinear = (name: string): LinearWeights => {
@@ -164,13 +178,14 @@ export function createModelGraph(
         break;
       case "dense": {
         const input = g.input(name, "float32", e.shape);
-        params.push({
-          input,
-          weightName: name,
-          role: "dense",
-          init: E.hostTensor("float32", e.shape, hostF32(name).slice()),
-          noDecay,
+        // Read from the file when asked, never held: a full fine-tune would otherwise keep a float32 copy
+        // of the whole model beside the training session's.
+        const param = { input, weightName: name, role: "dense", noDecay } as Omit<ModelParam, "init">;
+        Object.defineProperty(param, "init", {
+          enumerable: true,
+          get: () => E.hostTensor("float32", e.shape, opts.overrides?.get(name)?.slice() ?? readTensorF32(e)),
         });
+        params.push(param as ModelParam);
         lw = { w: use(input) };
         break;
       }
@@ -193,8 +208,10 @@ export function createModelGraph(
             BigInt64Array.from(positions, (p) => BigInt(p)),
           ),
         );
-        // The frozen constant is shared with the base view; only the k values are trainable.
-        const w = E.reshape(E.scatterND(E.reshape(frozen(name), [n]), idx, use(values)), e.shape);
+        // Only the k values are trainable. The dense tensor is widened by a Cast of its own, read by the
+        // ScatterND alone (which then writes in place): a Cast shared with the base view would live until
+        // the base pass reads it, a second fp32 copy of every masked tensor through the step.
+        const w = E.reshape(E.scatterND(flatWidened(name, n), idx, use(values)), e.shape);
         params.push({
           input: values,
           weightName: name,
@@ -262,7 +279,11 @@ export function createModelGraph(
     tuned,
     base,
     params,
-    initialState: () => Object.fromEntries(params.map((p) => [p.input.name!, p.init])),
+    // new arrays on every call: a training session takes them over (seat/stepper.ts)
+    initialState: () =>
+      Object.fromEntries(
+        params.map((p) => [p.input.name!, p.role === "dense" ? p.init : { ...p.init, data: p.init.data.slice() }]),
+      ),
   };
 }
 

@@ -36,7 +36,7 @@ export async function gradientSquares(
   try {
     await session.setState(m.initialState());
     const acc = new Map<string, Float32Array>(
-      m.params.map((p) => [p.weightName, new Float32Array(p.init.data.length)]),
+      m.params.map((p) => [p.weightName, new Float32Array((p.input.shape as number[]).reduce((a, b) => a * b, 1))]),
     );
     for (const ex of examples) {
       signal.throwIfAborted();

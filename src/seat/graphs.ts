@@ -210,7 +210,7 @@ function buildLoss(
           base: f32(model.base.get(p.weightName)),
           fisher: g.constant(`fisher/${p.weightName}`, {
             dtype: "float32",
-            dims: [...p.init.dims],
+            dims: p.input.shape as number[],
             data: fisher.get(p.weightName)!,
           }),
         })),
