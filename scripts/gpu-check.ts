@@ -5,10 +5,12 @@
 //   --software   no-GPU mode (CI): WebGPU on SwiftShader, the embedded model, SEAT only
 //   --out DIR    where the reports (and, with --keep, the run folders) go (default .cache/gpu-check)
 //   --steps N    optimizer steps per run (default 3)
+// Each GPU provider whose kernels run float16 (a one-Add probe: SwiftShader has no shader-f16) also
+// runs every case with --precision fp16; its loss difference is against the same CPU fp32 run.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { builtProviders, vulkanDrivers, webgpuAdapterKind } from "../src/runtime";
+import { builtProviders, halfPrecisionProblem, vulkanDrivers, webgpuAdapterKind } from "../src/runtime";
 import { resolveConfig, train } from "../src/seat/index";
 import type { TrainEvent } from "../src/protocol/events";
 import { EMBEDDED_MODEL_DIR } from "../src/world/paths";
@@ -19,6 +21,7 @@ interface Row {
   model: string;
   method: string;
   provider: string;
+  precision: "fp32" | "fp16";
   ok: boolean;
   error?: string;
   losses: number[];
@@ -53,9 +56,15 @@ function nvidiaSmi(query: string): string | undefined {
   }
 }
 
-async function runOnce(model: string, method: string, provider: "cpu" | Gpu, dir: string): Promise<Row> {
+async function runOnce(
+  model: string,
+  method: string,
+  provider: "cpu" | Gpu,
+  dir: string,
+  precision: Row["precision"] = "fp32",
+): Promise<Row> {
   const events: TrainEvent[] = [];
-  const row: Row = { model, method, provider, ok: false, losses: [], fallbacks: [], runDir: dir };
+  const row: Row = { model, method, provider, precision, ok: false, losses: [], fallbacks: [], runDir: dir };
   let peakMem = 0;
   try {
     const c = resolveConfig([
@@ -70,7 +79,7 @@ async function runOnce(model: string, method: string, provider: "cpu" | Gpu, dir
           kl: { maxResponseTokens: 8 },
           eval: { samples: 1, everySteps: steps },
           checkpoint: { everySteps: 0 },
-          device: { provider },
+          device: { provider, precision },
         },
       },
     ]).config;
@@ -110,8 +119,12 @@ async function main(): Promise<void> {
   writeFileSync(dataFile, readFileSync(DATA, "utf8").split("\n").filter(Boolean).slice(0, 4).join("\n") + "\n");
   const built = builtProviders();
   const gpus: Gpu[] = (software ? ["webgpu"] : ["webgpu", "cuda"]).filter((p) => built.includes(p)) as Gpu[];
+  // float16 on each GPU provider: measured once, so the fp16 rows run only where they can
+  const fp16: Record<string, string> = {};
+  for (const p of gpus) fp16[p] = (await halfPrecisionProblem(p, "float16")) ?? "yes";
   const machine = {
     providersBuilt: built,
+    fp16,
     webgpuAdapter: webgpuAdapterKind(),
     vulkanDrivers: vulkanDrivers().map((d) => d.library),
     nvidia: nvidiaSmi("name,driver_version,memory.total"),
@@ -126,13 +139,16 @@ async function main(): Promise<void> {
       const cpu = await runOnce(dir, method, "cpu", join(out, "runs", `${name}-${method}-cpu`));
       rows.push({ ...cpu, model: name });
       for (const p of gpus) {
-        const g = await runOnce(dir, method, p, join(out, "runs", `${name}-${method}-${p}`));
-        if (g.losses.length && cpu.losses.length) {
-          g.maxRelLossDiff = Math.max(
-            ...g.losses.map((l, i) => Math.abs(l - cpu.losses[i]!) / Math.abs(cpu.losses[i]!)),
-          );
+        for (const precision of fp16[p] === "yes" ? (["fp32", "fp16"] as const) : (["fp32"] as const)) {
+          const tag = precision === "fp32" ? p : `${p}-fp16`;
+          const g = await runOnce(dir, method, p, join(out, "runs", `${name}-${method}-${tag}`), precision);
+          if (g.losses.length && cpu.losses.length) {
+            g.maxRelLossDiff = Math.max(
+              ...g.losses.map((l, i) => Math.abs(l - cpu.losses[i]!) / Math.abs(cpu.losses[i]!)),
+            );
+          }
+          rows.push({ ...g, model: name });
         }
-        rows.push({ ...g, model: name });
       }
     }
   }
@@ -149,9 +165,14 @@ function markdown(r: { at: string; machine: Record<string, unknown>; steps: numb
   const m = r.machine;
   const lines = [
     `GPU check ${r.at} (${m.mode}): providers ${String(m.providersBuilt)}; WebGPU adapter ${String(m.webgpuAdapter)} (${(m.vulkanDrivers as string[]).join(", ") || "no Vulkan driver"}); NVIDIA ${m.nvidia ?? "none"}; ${r.steps} steps each`,
+    `fp16 kernels: ${
+      Object.entries(m.fp16 as Record<string, string>)
+        .map(([p, v]) => `${p} ${v}`)
+        .join("; ") || "no GPU provider"
+    }`,
     "",
-    "| model | method | provider | losses | max rel. loss diff vs CPU | s/step | tok/s | CPU fallback nodes | training state | device MiB |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| model | method | provider | precision | losses | max rel. loss diff vs CPU (fp32) | s/step | tok/s | CPU fallback nodes | training state | device MiB |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const x of r.rows) {
     const fb =
@@ -161,7 +182,7 @@ function markdown(r: { at: string; machine: Record<string, unknown>; steps: numb
           ? x.fallbacks.map((f) => f.replace(/^onnxruntime: /, "")).join("<br>")
           : "none";
     lines.push(
-      `| ${x.model} | ${x.method} | ${x.provider}${x.ok ? "" : ` (failed: ${x.error})`} | ${x.losses.map((l) => l.toFixed(4)).join(", ")} | ${x.maxRelLossDiff?.toExponential(2) ?? "-"} | ${x.stepSeconds ?? "-"} | ${x.tokensPerSec ?? "-"} | ${fb} | ${x.residency?.replace(/^training state on \w+: /, "") ?? "-"} | ${x.deviceMemoryMiB ?? "-"} |`,
+      `| ${x.model} | ${x.method} | ${x.provider}${x.ok ? "" : ` (failed: ${x.error})`} | ${x.precision} | ${x.losses.map((l) => l.toFixed(4)).join(", ")} | ${x.maxRelLossDiff?.toExponential(2) ?? "-"} | ${x.stepSeconds ?? "-"} | ${x.tokensPerSec ?? "-"} | ${fb} | ${x.residency?.replace(/^training state on \w+: /, "") ?? "-"} | ${x.deviceMemoryMiB ?? "-"} |`,
     );
   }
   return lines.join("\n") + "\n";

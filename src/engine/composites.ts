@@ -38,10 +38,15 @@ export { softmax, logSoftmax };
 export function rmsNorm(x: Tensor, w: Tensor, eps = 1e-6): Tensor {
   const d = x.shape[x.rank - 1];
   if (typeof d !== "number") throw new Error(`rmsNorm: last dim of ${x} must be static`);
+  // Half-precision inputs are normalized in float32 (as Hugging Face does): a sum of squares over the
+  // hidden size overflows float16 (max 65504) once entries reach ~10.
+  if (isHalf(x.dtype)) return cast(rmsNorm(cast(x, "float32"), cast(w, "float32"), eps), x.dtype);
   // ReduceSumSquare reads x once; mean(x^2) via x*x then ReduceMean would write and keep an extra x-sized tensor
   const ms = mul(reduceSumSquare(x, [-1], true), 1 / d);
   return mul(mul(x, reciprocal(sqrt(add(ms, eps)))), w);
 }
+
+const isHalf = (d: string) => d === "float16" || d === "bfloat16";
 
 /** SiLU / swish: x * sigmoid(x). */
 export const silu = (x: Tensor) => mul(x, sigmoid(x));
@@ -139,17 +144,22 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
       throw new Error("attention: symbolic lengths need an explicit mask");
     mask = q.graph.constant(`causal_mask_${Tq}x${Tk}_${q.id}`, causalMaskData(Tq, Tk));
   }
-  const masked = (s: Tensor) => (mask ? where(mask, s, lift(s, q.dtype === "float16" ? -65504 : -1e30)) : s);
+  // scores of half-precision q/k are masked and normalized in float32
+  const probs = (s: Tensor) => {
+    const s32 = isHalf(s.dtype) ? cast(s, "float32") : s;
+    const p = softmax(mask ? where(mask, s32, lift(s32, -1e30)) : s32, -1);
+    return cast(p, s.dtype);
+  };
   if (typeof Tq === "number" && typeof Tk === "number") {
     const qs = reshape(mul(q, scale), [B!, Hkv, rep * Tq, Dh]); // (B, Hkv, rep*Tq, Dh)
     const s = reshape(matMul(qs, swapLast(k)), [B!, Hkv, rep, Tq, Tk]); // (B, Hkv, rep, Tq, Tk)
-    const p = reshape(softmax(masked(s), -1), [B!, Hkv, rep * Tq, Tk]); // (B, Hkv, rep*Tq, Tk)
+    const p = reshape(probs(s), [B!, Hkv, rep * Tq, Tk]); // (B, Hkv, rep*Tq, Tk)
     return reshape(matMul(p, v), [B!, H, Tq, Dh]); // (B, H, Tq, Dh)
   }
   const q5 = reshape(mul(q, scale), [B!, Hkv, rep, Tq!, Dh]); // (B, Hkv, rep, Tq, Dh)
   const k5 = unsqueeze(k, [2]),
     v5 = unsqueeze(v, [2]); // (B, Hkv, 1, Tk, Dh)
-  const p = softmax(masked(matMul(q5, swapLast(k5))), -1); // (B, Hkv, rep, Tq, Tk)
+  const p = probs(matMul(q5, swapLast(k5))); // (B, Hkv, rep, Tq, Tk)
   return reshape(matMul(p, v5), [B!, H, Tq!, Dh]); // (B, H, Tq, Dh)
 }
 
@@ -172,7 +182,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = -100)
   return { loss: div(sumAll(nll), maximum(count, 1)), nll, count };
 }
 
-/** log p(label) per position from log-probs [..., V] and int64 labels [...] (labels must be in range). */
+/** log p(label) per position from log-probs [..., V] and int32/int64 labels [...] (labels must be in range). */
 export const pickLogProbs = (logProbs: Tensor, labels: Tensor) =>
   squeeze(gatherElements(logProbs, unsqueeze(labels, [-1]), -1), [-1]);
 

@@ -102,6 +102,14 @@ export function toHalfBits(v: number): number {
   return sign | h;
 }
 
+/** bfloat16 bits of a number (the top half of its float32 bits, round to nearest even; NaN stays NaN). */
+export function toBf16Bits(v: number): number {
+  f32[0] = v;
+  const x = u32[0]!;
+  if ((x & 0x7fffffff) > 0x7f800000) return ((x >>> 16) | 0x40) & 0xffff;
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
 /** The number a binary16 bit pattern encodes. */
 export function fromHalfBits(h: number): number {
   const s = h & 0x8000 ? -1 : 1,

@@ -1,7 +1,7 @@
 // The tensor-graph IR: values with static (or named symbolic) shapes, nodes that apply a registered
 // op, and the op registry itself. Builders in ops/ create nodes; autodiff.ts appends the backward pass
 // to the same graph; onnx/emit.ts serializes it; reference.ts evaluates it in float64.
-import { DType, HostTensor, isFloat, toHalfBits } from "./dtype";
+import { DType, HostTensor, isFloat, toBf16Bits, toHalfBits } from "./dtype";
 
 /** A dimension: a number, or a named symbol ("B", "T", "P+T") fixed at run time. */
 export type Dim = number | string;
@@ -155,7 +155,9 @@ export class Graph {
                   ? new Uint8Array([value])
                   : dtype === "float16"
                     ? new Uint16Array([toHalfBits(value)])
-                    : null;
+                    : dtype === "bfloat16"
+                      ? new Uint16Array([toBf16Bits(value)])
+                      : null;
       if (!data) throw new Error(`scalar(): dtype ${dtype} unsupported; make a float32 scalar and cast`);
       t = this.constant(`const_${dtype}_${this.scalarCache.size}`, { dtype, dims: [], data });
       this.scalarCache.set(key, t);

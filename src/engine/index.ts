@@ -1,7 +1,7 @@
 // Public API of the training engine: build a tensor graph, differentiate it, append an optimizer
 // step, serialize it to ONNX. Pure TypeScript (no onnxruntime, no vscode): sessions live in src/runtime.
 export type { DType, HostTensor, HostData } from "./dtype";
-export { hostTensor, isFloat, DTYPE_BYTES, ONNX_DTYPE, toHalfBits, fromHalfBits } from "./dtype";
+export { hostTensor, isFloat, DTYPE_BYTES, ONNX_DTYPE, toHalfBits, fromHalfBits, toBf16Bits } from "./dtype";
 export { Graph, Tensor, registeredOps, getOp, defineOp, dimMul, dimAdd, numel, broadcastShapes } from "./graph";
 export type { Dim, Shape, Node, OpDef, Attrs, AttrValue, ExternalRef, EmitCtx } from "./graph";
 
@@ -93,6 +93,7 @@ export {
   sparseIndices,
   gatherHost,
   initialOptimizerState,
+  LossScaler,
 } from "./optim";
 export type { AdamWConfig, TrainableParam, TrainStep, OptimizerUpdate, GradAccumulation, SparseParam } from "./optim";
 

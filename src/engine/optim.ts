@@ -7,7 +7,7 @@
 import { DType, HostTensor } from "./dtype";
 import { ExternalRef, Graph, staticNumel, Tensor } from "./graph";
 import { grad } from "./autodiff";
-import { add, cast, div, lift, minimum, mul, pow, sqrt, sub } from "./ops/elementwise";
+import { add, cast, div, equal, lift, minimum, mul, pow, reciprocal, sqrt, sub, where } from "./ops/elementwise";
 import { scatterND } from "./ops/nn";
 import { reduceSumSquare } from "./ops/reduce";
 import { reshape } from "./ops/shape";
@@ -76,6 +76,15 @@ export interface AdamWConfig {
   weightDecay?: number;
   /** Clip gradients to this global L2 norm (PyTorch clip_grad_norm_ semantics). */
   maxGradNorm?: number;
+  /**
+   * Dynamic loss scaling (mixed precision): a float32 scalar input `loss_scale`. trainStep and
+   * accumulateGrad differentiate loss * loss_scale (so small half-precision gradients do not flush to
+   * zero); the update divides the gradients by it in float32, and a step whose gradients are not all
+   * finite (an overflow: grad_norm is inf or nan) leaves every parameter and moment unchanged. The host
+   * reads grad_norm, lowers the scale after such a step and raises it after a run of good ones
+   * (LossScaler).
+   */
+  lossScale?: boolean;
 }
 
 export interface TrainableParam {
@@ -96,6 +105,8 @@ export interface OptimizerUpdate {
   stepInput: string;
   /** Scalar output: global gradient norm before clipping. */
   gradNormOutput: string;
+  /** With AdamWConfig.lossScale: the float32 scalar input of the loss scale. */
+  lossScaleInput?: string;
 }
 
 export interface TrainStep extends OptimizerUpdate {
@@ -113,15 +124,26 @@ export function trainStep(loss: Tensor, params: TrainableParam[], cfg: AdamWConf
   checkTrainable(params);
   const lr = g.input("lr", "float32", []);
   const step = g.input("step", "float32", []);
+  const scale = cfg.lossScale ? g.input(LOSS_SCALE, "float32", []) : undefined;
   const grads = grad(
-    loss,
+    scale ? mul(loss, castTo(scale, loss.dtype)) : loss,
     params.map((p) => p.value),
   );
-  const { carry, stateInputs, norm } = adamW(params, grads, lr, step, cfg);
+  const { carry, stateInputs, norm } = adamW(params, grads, lr, step, cfg, scale);
   g.output("loss", loss);
   g.output("grad_norm", norm);
-  return { carry, stateInputs, lrInput: "lr", stepInput: "step", lossOutput: "loss", gradNormOutput: "grad_norm" };
+  return {
+    carry,
+    stateInputs,
+    lrInput: "lr",
+    stepInput: "step",
+    lossOutput: "loss",
+    gradNormOutput: "grad_norm",
+    ...(scale ? { lossScaleInput: LOSS_SCALE } : {}),
+  };
 }
+
+const LOSS_SCALE = "loss_scale";
 
 /** Gradient accumulation over micro-batches (see accumulateGrad). */
 export interface GradAccumulation {
@@ -132,6 +154,8 @@ export interface GradAccumulation {
   /** Float32 scalar input multiplying the previous sums: 0 on a step's first micro-batch, 1 after. */
   keepInput: string;
   lossOutput: string;
+  /** With loss scaling: the float32 scalar input of the loss scale. */
+  lossScaleInput?: string;
 }
 
 /**
@@ -141,12 +165,18 @@ export interface GradAccumulation {
  * memory of one; weighting each micro-batch's loss so the sums equal the whole batch's gradient is
  * the caller's part. `keep` = 0 starts a new sum without a separate zeroing pass (0 * finite = 0).
  */
-export function accumulateGrad(loss: Tensor, params: TrainableParam[]): GradAccumulation {
+export function accumulateGrad(
+  loss: Tensor,
+  params: TrainableParam[],
+  opts: { lossScale?: boolean } = {},
+): GradAccumulation {
   const g = loss.graph;
   checkTrainable(params);
   const keep = g.input("acc_keep", "float32", []);
+  // with loss scaling the sums are of scaled gradients: applyGradients({lossScale}) divides them
+  const scale = opts.lossScale ? g.input(LOSS_SCALE, "float32", []) : undefined;
   const grads = grad(
-    loss,
+    scale ? mul(loss, castTo(scale, loss.dtype)) : loss,
     params.map((p) => p.value),
   );
   const carry: Record<string, string> = {};
@@ -156,11 +186,22 @@ export function accumulateGrad(loss: Tensor, params: TrainableParam[]): GradAccu
       dims = staticDims(x);
     const acc = g.input(`${x.name}.acc`, x.dtype, dims);
     accInputs.push({ name: acc.name!, dtype: x.dtype, dims });
-    g.output(`${acc.name}:next`, add(mul(acc, castTo(keep, x.dtype)), grads[i]!));
+    // With loss scaling a sum may hold inf/nan from an overflowed micro-batch, and 0 * inf is nan: a
+    // new sum then starts by selection instead of the multiply.
+    const next = scale
+      ? where(equal(keep, 0), grads[i]!, add(acc, grads[i]!))
+      : add(mul(acc, castTo(keep, x.dtype)), grads[i]!);
+    g.output(`${acc.name}:next`, next);
     carry[`${acc.name}:next`] = acc.name!;
   });
   g.output("loss", loss);
-  return { carry, accInputs, keepInput: "acc_keep", lossOutput: "loss" };
+  return {
+    carry,
+    accInputs,
+    keepInput: "acc_keep",
+    lossOutput: "loss",
+    ...(scale ? { lossScaleInput: LOSS_SCALE } : {}),
+  };
 }
 
 /**
@@ -174,15 +215,24 @@ export function applyGradients(params: (TrainableParam & { grad: Tensor })[], cf
   checkTrainable(params);
   const lr = g.input("lr", "float32", []);
   const step = g.input("step", "float32", []);
+  const scale = cfg.lossScale ? g.input(LOSS_SCALE, "float32", []) : undefined;
   const { carry, stateInputs, norm } = adamW(
     params,
     params.map((p) => p.grad),
     lr,
     step,
     cfg,
+    scale,
   );
   g.output("grad_norm", norm);
-  return { carry, stateInputs, lrInput: "lr", stepInput: "step", gradNormOutput: "grad_norm" };
+  return {
+    carry,
+    stateInputs,
+    lrInput: "lr",
+    stepInput: "step",
+    gradNormOutput: "grad_norm",
+    ...(scale ? { lossScaleInput: LOSS_SCALE } : {}),
+  };
 }
 
 function checkTrainable(params: TrainableParam[]): void {
@@ -203,9 +253,14 @@ function adamW(
   lr: Tensor,
   step: Tensor,
   cfg: AdamWConfig,
+  lossScale?: Tensor,
 ): { carry: Record<string, string>; stateInputs: OptimizerUpdate["stateInputs"]; norm: Tensor } {
   const g = lr.graph;
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, maxGradNorm } = cfg;
+  if (lossScale) {
+    const inv = reciprocal(lossScale);
+    grads = grads.map((gr) => mul(gr, castTo(inv, gr.dtype)));
+  }
 
   // Global norm over all gradients (one ReduceSumSquare pass each), accumulated in float32.
   const norm = sqrt(
@@ -234,6 +289,9 @@ function adamW(
   const c1 = clip ? mul(clip, 1 - beta1) : lift(lr, 1 - beta1);
   const c2 = clip ? mul(mul(clip, clip), 1 - beta2) : lift(lr, 1 - beta2);
   const decay = weightDecay ? sub(1, mul(lr, weightDecay)) : null;
+  // Loss scaling: an overflowed step (norm inf or nan, so norm - norm is nan) keeps the old values.
+  const finite = lossScale ? equal(sub(norm, norm), 0) : null;
+  const keepIfBad = (next: Tensor, old: Tensor) => (finite ? where(finite, next, old) : next);
 
   const carry: Record<string, string> = {};
   const stateInputs: OptimizerUpdate["stateInputs"] = [];
@@ -250,11 +308,11 @@ function adamW(
     const v2 = add(mul(v, beta2), mul(mul(gr, k(c2)), gr)); // beta2 v + (1-beta2) s^2 g^2
     const upd = mul(div(m2, add(sqrt(v2), k(epsHat))), k(stepSize));
     const x2 = sub(decay && !p.noDecay ? mul(x, k(decay)) : x, upd);
-    g.output(`${name}:next`, x2);
+    g.output(`${name}:next`, keepIfBad(x2, x));
     carry[`${name}:next`] = name;
-    g.output(`${m.name}:next`, m2);
+    g.output(`${m.name}:next`, keepIfBad(m2, m));
     carry[`${m.name}:next`] = m.name!;
-    g.output(`${v.name}:next`, v2);
+    g.output(`${v.name}:next`, keepIfBad(v2, v));
     carry[`${v.name}:next`] = v.name!;
   });
   return { carry, stateInputs, norm };
@@ -273,4 +331,44 @@ export function initialOptimizerState(s: Pick<OptimizerUpdate, "stateInputs">): 
     out[i.name] = { dtype: i.dtype, dims: i.dims, data };
   }
   return out;
+}
+
+/**
+ * Dynamic loss scale for mixed-precision training (the host side of AdamWConfig.lossScale), PyTorch
+ * GradScaler's rule: start at `initial`; after a step whose gradients overflowed (grad_norm not finite;
+ * the graph then left the state unchanged) halve the scale; after `growthInterval` good steps in a row
+ * double it. The scale stays within [min, max].
+ */
+export class LossScaler {
+  readonly initial: number;
+  readonly growthInterval: number;
+  readonly min: number;
+  readonly max: number;
+  scale: number;
+  /** Good steps since the last change of scale. */
+  goodSteps = 0;
+  constructor(opts: { initial?: number; growthInterval?: number; min?: number; max?: number } = {}) {
+    this.initial = opts.initial ?? 2 ** 16;
+    this.growthInterval = opts.growthInterval ?? 2000;
+    this.min = opts.min ?? 1;
+    this.max = opts.max ?? 2 ** 24;
+    if (!(this.min > 0 && this.min <= this.initial && this.initial <= this.max && this.growthInterval >= 1))
+      throw new Error(
+        `LossScaler: needs 0 < min <= initial <= max and growthInterval >= 1 (got ${JSON.stringify(opts)})`,
+      );
+    this.scale = this.initial;
+  }
+  /** After a run at `scale`: its grad_norm. True when the update was applied (gradients finite). */
+  update(gradNorm: number): boolean {
+    if (!Number.isFinite(gradNorm)) {
+      this.scale = Math.max(this.min, this.scale / 2);
+      this.goodSteps = 0;
+      return false;
+    }
+    if (++this.goodSteps >= this.growthInterval) {
+      this.scale = Math.min(this.max, this.scale * 2);
+      this.goodSteps = 0;
+    }
+    return true;
+  }
 }

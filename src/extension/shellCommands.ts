@@ -164,6 +164,8 @@ export function registerShellCommands(context: vscode.ExtensionContext, shell: S
       const format = await vscode.window.showQuickPick(EXPORT_PICKS, { title: `SEAT: Export Model — ${run.name} as…` });
       if (!format) return;
       const out = await vscode.window.showOpenDialog({
+        // Opens where the run's folder is (runs/ of the workspace), so accepting the default puts the export beside it.
+        defaultUri: vscode.Uri.file(path.dirname(run.dir)),
         canSelectFolders: true,
         canSelectFiles: false,
         openLabel: "Export here",

@@ -27,6 +27,13 @@ export interface WeightOptions {
   external?: boolean;
   /** Float32 values replacing stored weights by HF name (a fine-tuned model not yet exported). */
   overrides?: ReadonlyMap<string, Float32Array>;
+  /**
+   * Dtype the forward pass computes in (default float32). Half precision (mixed-precision training):
+   * frozen weights are held in it (a file already in it is referenced as is; others get one Cast, which
+   * onnxruntime folds into the initializer at load), trainable inputs stay float32 master copies cast
+   * on use, so their gradients, the optimizer and checkpoints stay float32.
+   */
+  compute?: "float32" | "float16" | "bfloat16";
 }
 
 /** A linear layer's weights as the forward pass consumes them. */
@@ -53,8 +60,11 @@ export interface ModelParam {
   /** The HF weight it changes. */
   weightName: string;
   role: "dense" | "sparse-values" | "lora-A" | "lora-B";
-  /** Initial value (dense: the stored weight; sparse: the stored entries; LoRA: A random, B zeros). */
-  init: HostTensor;
+  /**
+   * Initial value (dense: the stored weight, read from the file on each access; sparse: the stored
+   * entries; LoRA: A random, B zeros). Its shape without reading it: `input.shape`.
+   */
+  readonly init: HostTensor;
   /** Excluded from weight decay (norm weights and biases, as is customary). */
   noDecay: boolean;
   /** Sparse only: flat element positions in the weight. */
@@ -71,7 +81,7 @@ export interface ModelGraph {
   /** The frozen base model, sharing the same constants (no second copy of the weights). */
   base: WeightView;
   params: ModelParam[];
-  /** Initial values of every trainable input, by input name. */
+  /** Initial values of every trainable input, by input name (new arrays on every call). */
   initialState(): Record<string, HostTensor>;
 }
 
@@ -118,6 +128,8 @@ export function createModelGraph(
       );
   }
   const external = opts.external ?? true;
+  const compute = opts.compute ?? "float32";
+  const use = (t: Tensor) => E.cast(t, compute);
   const frozenCache = new Map<string, Tensor>();
   // Not cached: a graph's closures outlive building it, and float32 copies of big weights would stay alive.
   const hostF32 = (name: string): Float32Array =>
@@ -129,15 +141,26 @@ export function createModelGraph(
     if (!e) throw new Error(`no weight "${name}" in ${src.weights.dir}`);
     const cname = `frozen/${name}`;
     if (opts.overrides?.has(name) || !external || e.dtype === "F64") {
-      t = g.constant(cname, E.hostTensor("float32", e.shape, hostF32(name)));
+      t = use(g.constant(cname, E.hostTensor("float32", e.shape, hostF32(name))));
     } else {
       const dtype = e.dtype === "F32" ? "float32" : e.dtype === "F16" ? "float16" : "bfloat16";
       const ref = { location: basename(e.file), offset: e.fileOffset, length: e.byteLength };
       t = g.constant(cname, { dtype, dims: e.shape, external: ref });
-      if (dtype !== "float32") t = E.cast(t, "float32"); // compute in f32 on CPU (no bf16 MatMul kernel)
+      if (dtype !== compute) t = E.cast(t, compute); // e.g. bf16 file, f32 compute (no bf16 MatMul kernel on CPU)
     }
     frozenCache.set(name, t);
     return t;
+  };
+
+  /**
+   * The weight as a flat tensor [n] in the compute dtype for the tuned view of a masked tensor: Reshape of the stored
+   * constant first, then Cast, so that no other node computes the same thing (onnxruntime's common
+   * subexpression elimination would otherwise merge it with the base view's Cast).
+   */
+  const flatWidened = (name: string, n: number): Tensor => {
+    const t = frozen(name);
+    const stored = t.producer?.op.name === "Cast" ? t.producer.inputs[0]! : undefined;
+    return stored ? E.cast(E.reshape(stored, [n]), compute) : E.reshape(t, [n]);
   };
 
   const params: ModelParam[] = [];
@@ -155,14 +178,15 @@ export function createModelGraph(
         break;
       case "dense": {
         const input = g.input(name, "float32", e.shape);
-        params.push({
-          input,
-          weightName: name,
-          role: "dense",
-          init: E.hostTensor("float32", e.shape, hostF32(name).slice()),
-          noDecay,
+        // Read from the file when asked, never held: a full fine-tune would otherwise keep a float32 copy
+        // of the whole model beside the training session's.
+        const param = { input, weightName: name, role: "dense", noDecay } as Omit<ModelParam, "init">;
+        Object.defineProperty(param, "init", {
+          enumerable: true,
+          get: () => E.hostTensor("float32", e.shape, opts.overrides?.get(name)?.slice() ?? readTensorF32(e)),
         });
-        lw = { w: input };
+        params.push(param as ModelParam);
+        lw = { w: use(input) };
         break;
       }
       case "sparse": {
@@ -184,8 +208,10 @@ export function createModelGraph(
             BigInt64Array.from(positions, (p) => BigInt(p)),
           ),
         );
-        // The frozen constant is shared with the base view; only the k values are trainable.
-        const w = E.reshape(E.scatterND(E.reshape(frozen(name), [n]), idx, values), e.shape);
+        // Only the k values are trainable. The dense tensor is widened by a Cast of its own, read by the
+        // ScatterND alone (which then writes in place): a Cast shared with the base view would live until
+        // the base pass reads it, a second fp32 copy of every masked tensor through the step.
+        const w = E.reshape(E.scatterND(flatWidened(name, n), idx, use(values)), e.shape);
         params.push({
           input: values,
           weightName: name,
@@ -221,7 +247,7 @@ export function createModelGraph(
           noDecay: false,
           loraScale: scale,
         });
-        lw = { w: frozen(name), lora: { a, b, scale } };
+        lw = { w: frozen(name), lora: { a: use(a), b: use(b), scale } };
         break;
       }
     }
@@ -253,7 +279,11 @@ export function createModelGraph(
     tuned,
     base,
     params,
-    initialState: () => Object.fromEntries(params.map((p) => [p.input.name!, p.init])),
+    // new arrays on every call: a training session takes them over (seat/stepper.ts)
+    initialState: () =>
+      Object.fromEntries(
+        params.map((p) => [p.input.name!, p.role === "dense" ? p.init : { ...p.init, data: p.init.data.slice() }]),
+      ),
   };
 }
 
@@ -279,7 +309,7 @@ export interface ForwardOptions {
   /** Compute logits for the last position only (generation). */
   lastOnly?: boolean;
   /**
-   * Flat positions b * T + t (int64, any shape S) whose logits are computed: logits (S..., V). The vocab
+   * Flat positions b * T + t (int32 or int64, any shape S) whose logits are computed: logits (S..., V). The vocab
    * projection is the largest activation of a real model ([B, T, V] fp32 = 622 MB at 4 x 256 x 151,936),
    * and training and scoring read only a few positions per row (answer tokens, base-response tokens).
    */
@@ -305,7 +335,8 @@ function maskedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, c: Llama
       ? x
       : E.reshape(E.expand(E.unsqueeze(x, [2]), [B, c.numKvHeads, rep, S, c.headDim]), [B, c.numHeads, S, c.headDim]); // (B, H, S, Dh)
   const s = E.matMul(E.mul(q, 1 / Math.sqrt(c.headDim)), E.swapLast(repeat(k))); // (B, H, T, S)
-  const p = E.softmax(E.where(mask, s, E.lift(s, -1e30)), -1);
+  const s32 = E.cast(s, "float32"); // half-precision scores are masked and normalized in float32
+  const p = E.cast(E.softmax(E.where(mask, s32, E.lift(s32, -1e30)), -1), s.dtype);
   return E.matMul(p, repeat(v)); // (B, H, T, Dh)
 }
 
@@ -324,7 +355,7 @@ function graphConstant<T>(g: Graph, key: string, make: () => T): T {
   return m.get(key) as T;
 }
 
-/** The decoder forward pass over token ids (B, T) int64. */
+/** The decoder forward pass over token ids (B, T), int64 or int32. */
 export function llamaForward(view: WeightView, ids: Tensor, opts: ForwardOptions = {}): ForwardOutput {
   const c = view.config;
   const g = ids.graph;
@@ -348,6 +379,7 @@ export function llamaForward(view: WeightView, ids: Tensor, opts: ForwardOptions
   }
 
   let x = E.embedding(view.get("model.embed_tokens.weight"), ids); // (B, T, D)
+  if (rope.cos.dtype !== x.dtype) rope = { cos: E.cast(rope.cos, x.dtype), sin: E.cast(rope.sin, x.dtype) };
   const hidden: Tensor[] = [x];
   const present: { k: Tensor; v: Tensor }[] = [];
   for (let l = 0; l < c.numLayers; l++) {

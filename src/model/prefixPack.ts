@@ -78,7 +78,7 @@ export function ropeFeeds(
 /**
  * Feeds of a static-shape scoring graph (seat/graphs.ts buildScoreGraph) for packed rows, right-padded
  * to N rows of T columns and S reads: ids, rope_cos/rope_sin, mask (N, 1, T, T), reads (flat positions
- * n * T + t) and targets. Also returns, per row and continuation, the read slots of its tokens.
+ * n * T + t) and targets (int32, as the graph declares them). Also returns, per row and continuation, the read slots of its tokens.
  */
 export function packedScoreFeeds(
   c: LlamaConfig,
@@ -91,14 +91,14 @@ export function packedScoreFeeds(
 ): { feeds: Record<string, HostTensor>; slots: number[][][] } {
   const ids = new BigInt64Array(N * T).fill(BigInt(padId));
   const mask = new Uint8Array(N * T * T);
-  const reads = new BigInt64Array(N * S);
-  const targets = new BigInt64Array(N * S);
+  const reads = new Int32Array(N * S);
+  const targets = new Int32Array(N * S);
   const positions: number[][] = [];
   const slots: number[][][] = [];
   for (let n = 0; n < N; n++) {
     const row = rows[n];
     positions.push(Array.from({ length: T }, (_, t) => row?.positions[t] ?? 0));
-    for (let s = 0; s < S; s++) reads[n * S + s] = BigInt(n * T);
+    for (let s = 0; s < S; s++) reads[n * S + s] = n * T;
     if (!row) continue;
     if (row.ids.length > T)
       throw new Error(`packedScoreFeeds: a row needs ${row.ids.length} columns, the graph has ${T}`);
@@ -114,8 +114,8 @@ export function packedScoreFeeds(
       row.reads.map((r, k) =>
         r.map((col, j) => {
           if (s >= S) throw new Error(`packedScoreFeeds: a row needs more than ${S} reads`);
-          reads[n * S + s] = BigInt(n * T + col);
-          targets[n * S + s] = BigInt(conts[n]![k]![j]!);
+          reads[n * S + s] = n * T + col;
+          targets[n * S + s] = conts[n]![k]![j]!;
           return s++;
         }),
       ),
@@ -128,8 +128,8 @@ export function packedScoreFeeds(
       rope_cos: rope.cos,
       rope_sin: rope.sin,
       mask: { dtype: "bool", dims: [N, 1, T, T], data: mask },
-      reads: { dtype: "int64", dims: [N, S], data: reads },
-      targets: { dtype: "int64", dims: [N, S], data: targets },
+      reads: { dtype: "int32", dims: [N, S], data: reads },
+      targets: { dtype: "int32", dims: [N, S], data: targets },
     },
     slots,
   };

@@ -36,7 +36,9 @@ export interface ModelSessionOptions extends SessionOptions {
 /**
  * Above this much weight data, sessions run without onnxruntime's memory arena unless told otherwise:
  * the arena's power-of-two growth then costs gigabytes for no measurable speed (see
- * SessionOptions.memArena); below it the arena's reuse is what keeps small graphs fast.
+ * SessionOptions.memArena); below it the arena's reuse is what keeps small graphs fast. The memory
+ * pattern goes with it (SessionOptions.memPattern): its one planned block per run is a fragmented
+ * first-fit packing of the run's intermediates, 1.4x their peak on the 135M shape's SEAT step.
  */
 export const ARENA_MAX_WEIGHT_BYTES = 64 * 2 ** 20;
 
@@ -57,6 +59,7 @@ export async function openModelSession(
   const opts: SessionOptions = {
     ...given,
     memArena: given.memArena ?? small,
+    memPattern: given.memPattern ?? small,
     ...((foldWeights ?? small)
       ? {}
       : { config: { "optimization.disable_specified_optimizers": "ConstantFolding", ...given.config } }),

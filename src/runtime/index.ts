@@ -20,3 +20,4 @@ export { createWorkerSession, workerEntry } from "./workerSession";
 export { FeedError, checkFeeds } from "./tensors";
 export { writeModel, linkExternal } from "./modelFiles";
 export { describeExecutionProvider } from "./probe";
+export { halfPrecisionProblem } from "./halfProbe";

@@ -41,7 +41,7 @@ async function handle(req: WorkerRequest): Promise<{ value: unknown; transfer?: 
       return { value: r, transfer: transferables(r, Object.keys(req.opts.carry)) };
     }
     case "setState":
-      await session.setState(req.values);
+      await session.setState(req.values, { adopt: true }); // structured-cloned: this thread's own arrays
       return { value: null };
     case "getState": {
       const r = await session.getState(req.names);

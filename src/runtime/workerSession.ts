@@ -38,6 +38,7 @@ class WorkerSession implements Session {
   run(feeds: Record<string, HostTensor>, fetch?: string[]) {
     return this.call<Record<string, HostTensor>>({ op: "run", feeds, ...(fetch ? { fetch } : {}) });
   }
+  /** The worker receives the arrays by message: it owns them whatever the caller keeps (see worker.ts). */
   setState(values: Record<string, HostTensor>) {
     return this.call<void>({ op: "setState", values });
   }

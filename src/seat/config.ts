@@ -1,6 +1,7 @@
 // The validated training configuration. Layers (defaults < method preset < config file < VS Code
 // settings < task definition < CLI flags) are merged as plain objects, then validated once against
 // SCHEMA; every error names the key, the layer it came from and what was expected.
+import { resolvePrecision } from "./precision";
 import {
   SCHEMA,
   PRESETS,
@@ -77,7 +78,12 @@ export interface SeatConfig {
   eval: { everySteps: number; samples: number };
   earlyStop: { enabled: boolean; accuracy: number; abstentionFloor: number };
   calibrate: { enabled: boolean; budget: number; minAccuracy: number };
-  device: { provider: "auto" | "cpu" | "webgpu" | "cuda" | "dml" | "coreml"; threads: number };
+  device: {
+    provider: "auto" | "cpu" | "webgpu" | "cuda" | "dml" | "coreml";
+    /** Compute precision of the training graphs (resolved against the provider in src/seat/precision.ts). */
+    precision: "auto" | "fp32" | "fp16" | "bf16";
+    threads: number;
+  };
 }
 
 /** What each method switches on; settings of components a method does not use are ignored (with a warning). */
@@ -275,6 +281,16 @@ export function resolveConfig(layers: SourcedLayer[]): ResolvedConfig {
       source: given.get("dataset")?.source ?? "default",
       message: "required: a JSONL dataset file",
     });
+  const device = out.device as SeatConfig["device"];
+  try {
+    resolvePrecision(device.precision, device.provider);
+  } catch (e) {
+    problems.push({
+      key: "device.precision",
+      source: given.get("device.precision")?.source ?? "default",
+      message: (e as Error).message,
+    });
+  }
   if (problems.length) throw new ConfigError(problems);
   return { config: out as unknown as SeatConfig, warnings };
 }

@@ -459,6 +459,14 @@ export const SCHEMA: readonly LeafSpec[] = [
     reason: "Use what the machine has, fall back to CPU with a stated reason.",
   },
   {
+    path: "device.precision",
+    type: { kind: "enum", values: ["auto", "fp32", "fp16", "bf16"] },
+    default: "auto",
+    flag: "precision",
+    reason:
+      "auto = fp32 on every provider until fp16 is measured on a hardware GPU (scripts/gpu-check.sh). fp16: half-precision compute on webgpu/cuda with fp32 master weights, AdamW state and loss, and dynamic loss scaling; bf16: cuda only (no bf16 kernels in the webgpu provider). The CPU trains in fp32.",
+  },
+  {
     path: "device.threads",
     type: { kind: "int", min: 0 },
     default: 0,
@@ -536,6 +544,7 @@ export const SETTING_TO_CONFIG: Readonly<Record<string, string>> = {
   "training.klLambda": "kl.lambda",
   "training.seed": "train.seed",
   "training.maxSteps": "train.maxSteps",
+  "training.precision": "device.precision",
   executionProvider: "device.provider",
   threads: "device.threads",
 };

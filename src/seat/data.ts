@@ -106,15 +106,17 @@ export function epochOrder(n: number, rng: Prng): number[] {
 }
 
 export interface Batch {
-  /** int64 [B, T] token ids (right-padded). */
-  ids: BigInt64Array;
+  /** int32 [B, T] token ids (right-padded). */
+  ids: Int32Array;
   /**
-   * int64 [B, A] flat positions b * T + t whose next-token prediction is a target: the graphs compute
+   * int32 [B, A] flat positions b * T + t whose next-token prediction is a target: the graphs compute
    * logits only there (A = the most targets of any example; unused slots point at position b * T).
+   * Ids, positions and labels are int32: WebGPU has no int64 kernels for the Equal, Where and Reshape
+   * the objective and the embedding gradient run on them, so int64 ones ran on the CPU.
    */
-  labelPos: BigInt64Array;
-  /** int64 [B, A] the targets at labelPos, -100 in unused slots. */
-  labels: BigInt64Array;
+  labelPos: Int32Array;
+  /** int32 [B, A] the targets at labelPos, -100 in unused slots. */
+  labels: Int32Array;
   /** Real (non-filler) tokens in the batch, for throughput. */
   tokens: number;
   /** Target positions (CE denominators), for logging. */
@@ -140,25 +142,25 @@ export function maxTargets(examples: readonly TrainExample[]): number {
  * last batch) get no targets. Targets are listed per row in [B, A] (see Batch.labelPos).
  */
 export function makeBatch(examples: readonly TrainExample[], B: number, T: number, A: number, padId: number): Batch {
-  const ids = new BigInt64Array(B * T).fill(BigInt(padId));
-  const labelPos = new BigInt64Array(B * A);
-  const labels = new BigInt64Array(B * A).fill(BigInt(IGNORE_INDEX));
+  const ids = new Int32Array(B * T).fill(padId);
+  const labelPos = new Int32Array(B * A);
+  const labels = new Int32Array(B * A).fill(IGNORE_INDEX);
   let tokens = 0;
   let targets = 0;
   for (let b = 0; b < B; b++) {
     const ex = examples[b % examples.length];
     const filler = b >= examples.length;
     const n = Math.min(ex.ids.length, T);
-    for (let t = 0; t < n; t++) ids[b * T + t] = BigInt(ex.ids[t]);
-    for (let a = 0; a < A; a++) labelPos[b * A + a] = BigInt(b * T);
+    for (let t = 0; t < n; t++) ids[b * T + t] = ex.ids[t]!;
+    for (let a = 0; a < A; a++) labelPos[b * A + a] = b * T;
     if (filler) continue;
     tokens += n;
     let a = 0;
     for (let t = 0; t + 1 < n; t++) {
       if (!ex.targetMask[t + 1]) continue;
       if (a >= A) throw new Error(`makeBatch: example of line ${ex.line} has more than ${A} targets`);
-      labelPos[b * A + a] = BigInt(b * T + t);
-      labels[b * A + a] = BigInt(ex.ids[t + 1]);
+      labelPos[b * A + a] = b * T + t;
+      labels[b * A + a] = ex.ids[t + 1]!;
       a++;
       targets++;
     }
@@ -169,17 +171,17 @@ export function makeBatch(examples: readonly TrainExample[], B: number, T: numbe
 /** The graph feeds of a training batch (names as graphs.ts declares them). */
 export function batchFeeds(b: Batch, B: number, T: number, A: number): Record<string, HostTensor> {
   return {
-    ids: { dtype: "int64", dims: [B, T], data: b.ids },
-    label_pos: { dtype: "int64", dims: [B, A], data: b.labelPos },
-    labels: { dtype: "int64", dims: [B, A], data: b.labels },
+    ids: { dtype: "int32", dims: [B, T], data: b.ids },
+    label_pos: { dtype: "int32", dims: [B, A], data: b.labelPos },
+    labels: { dtype: "int32", dims: [B, A], data: b.labels },
   };
 }
 
 export interface KlBatch {
-  /** int64 [K, Tk]. */
-  ids: BigInt64Array;
-  /** int64 [K, Ak] flat positions k * Tk + t where the KL counts (unused slots: k * Tk, mask 0). */
-  pos: BigInt64Array;
+  /** int32 [K, Tk]. */
+  ids: Int32Array;
+  /** int32 [K, Ak] flat positions k * Tk + t where the KL counts (unused slots: k * Tk, mask 0). */
+  pos: Int32Array;
   /** float32 [K, Ak]: 1 where the slot is a KL position. */
   mask: Float32Array;
   tokens: number;
@@ -199,22 +201,22 @@ export function maxKlPositions(seqs: readonly KlSequence[]): number {
 }
 
 export function makeKlBatch(seqs: readonly KlSequence[], K: number, Tk: number, Ak: number, padId: number): KlBatch {
-  const ids = new BigInt64Array(K * Tk).fill(BigInt(padId));
-  const pos = new BigInt64Array(K * Ak);
+  const ids = new Int32Array(K * Tk).fill(padId);
+  const pos = new Int32Array(K * Ak);
   const mask = new Float32Array(K * Ak);
   let tokens = 0;
   let positions = 0;
   for (let b = 0; b < K; b++) {
-    for (let a = 0; a < Ak; a++) pos[b * Ak + a] = BigInt(b * Tk);
+    for (let a = 0; a < Ak; a++) pos[b * Ak + a] = b * Tk;
     if (b >= seqs.length) continue;
     const s = seqs[b];
     const n = Math.min(s.ids.length, Tk);
     tokens += n;
     let a = 0;
     for (let t = 0; t < n; t++) {
-      ids[b * Tk + t] = BigInt(s.ids[t]);
+      ids[b * Tk + t] = s.ids[t]!;
       if (!s.klMask[t] || a >= Ak) continue; // past Ak: the look-alike reply ran longer than planned
-      pos[b * Ak + a] = BigInt(b * Tk + t);
+      pos[b * Ak + a] = b * Tk + t;
       mask[b * Ak + a] = 1;
       a++;
       positions++;
@@ -225,8 +227,8 @@ export function makeKlBatch(seqs: readonly KlSequence[], K: number, Tk: number, 
 
 export function klFeeds(kb: KlBatch, K: number, Tk: number, Ak: number): Record<string, HostTensor> {
   return {
-    kl_ids: { dtype: "int64", dims: [K, Tk], data: kb.ids },
-    kl_pos: { dtype: "int64", dims: [K, Ak], data: kb.pos },
+    kl_ids: { dtype: "int32", dims: [K, Tk], data: kb.ids },
+    kl_pos: { dtype: "int32", dims: [K, Ak], data: kb.pos },
     kl_mask: { dtype: "float32", dims: [K, Ak], data: kb.mask },
   };
 }

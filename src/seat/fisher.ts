@@ -22,9 +22,9 @@ export async function gradientSquares(
   const specs = new Map<string, WeightSpec>(names.map((n) => [n, { kind: "dense" }]));
   const m = createModelGraph(folder, { name: "seat-fisher", specs });
   const g = m.graph;
-  const ids = g.input("ids", "int64", [1, T]);
-  const labelPos = g.input("label_pos", "int64", [1, A]);
-  const labels = g.input("labels", "int64", [1, A]);
+  const ids = g.input("ids", "int32", [1, T]);
+  const labelPos = g.input("label_pos", "int32", [1, A]);
+  const labels = g.input("labels", "int32", [1, A]);
   const { loss } = crossEntropy(llamaForward(m.tuned, ids, { select: labelPos }).logits, labels);
   const inputs = m.params.map((p) => p.input);
   const grads = grad(loss, inputs);
@@ -36,7 +36,7 @@ export async function gradientSquares(
   try {
     await session.setState(m.initialState());
     const acc = new Map<string, Float32Array>(
-      m.params.map((p) => [p.weightName, new Float32Array(p.init.data.length)]),
+      m.params.map((p) => [p.weightName, new Float32Array((p.input.shape as number[]).reduce((a, b) => a * b, 1))]),
     );
     for (const ex of examples) {
       signal.throwIfAborted();

@@ -1,5 +1,6 @@
 // The graphs a run compiles, all over the model layer's weight views (createModelGraph: frozen
 // constants shared by the tuned and the base view; trainable inputs per WeightSpec):
+// Training ids, positions, labels and scoring reads are int32: WebGPU lacks int64 kernels for the index work.
 //   training: ids [B, T], label_pos/labels [B, A] (+ kl_ids [K, Tk], kl_pos/kl_mask [K, Ak]) -> objective
 //             -> backward -> AdamW; logits exist only at the A labelled and Ak KL positions per row;
 //   with gradient accumulation the training graph is split in two:
@@ -66,6 +67,11 @@ export interface TrainGraphSpec {
   A: number;
   kl?: { K: number; Tk: number; Ak: number; lambda: number; direction: "forward" | "reverse" };
   ewc?: { lambda: number; fisher: Map<string, Float32Array> };
+  /**
+   * Mixed precision (precision.ts; default float32): the model computes in this dtype, logits and the
+   * objective in float32, and with lossScale the graphs take a `loss_scale` input (AdamWConfig.lossScale).
+   */
+  precision?: { compute: "float32" | "float16" | "bfloat16"; lossScale: boolean };
 }
 
 export function buildTrainGraph(
@@ -78,7 +84,7 @@ export function buildTrainGraph(
   const step = trainStep(
     obj.loss,
     model.params.map((p) => ({ value: p.input, noDecay: p.noDecay })),
-    adamWConfig(config),
+    adamWConfig(config, spec),
   );
   return { model, step, fetch: [step.lossOutput, step.gradNormOutput, ...lossFetch(model.graph)] };
 }
@@ -115,6 +121,7 @@ export function buildGradGraph(
   const acc = accumulateGrad(
     obj.loss,
     model.params.map((p) => ({ value: p.input, noDecay: p.noDecay })),
+    { lossScale: !!spec.precision?.lossScale },
   );
   return { model, acc, shareInputs, fetch: [acc.lossOutput, ...lossFetch(model.graph)] };
 }
@@ -124,6 +131,7 @@ export function buildApplyGraph(
   params: readonly ModelParam[],
   grad: GradGraph,
   config: SeatConfig,
+  spec: Pick<TrainGraphSpec, "precision"> = {},
 ): { graph: Graph; update: OptimizerUpdate } {
   const graph = new Graph(`seat-apply-${config.method.replace("+", "-")}`);
   const update = applyGradients(
@@ -135,13 +143,14 @@ export function buildApplyGraph(
         grad: graph.input(a.name, a.dtype, a.dims),
       };
     }),
-    adamWConfig(config),
+    adamWConfig(config, spec),
   );
   return { graph, update };
 }
 
-function adamWConfig(config: SeatConfig): AdamWConfig {
+function adamWConfig(config: SeatConfig, spec: Pick<TrainGraphSpec, "precision">): AdamWConfig {
   return {
+    ...(spec.precision?.lossScale ? { lossScale: true } : {}),
     beta1: config.optim.beta1,
     beta2: config.optim.beta2,
     eps: config.optim.eps,
@@ -161,24 +170,29 @@ function buildLoss(
   name: string,
   shareInputs?: GradGraph["shareInputs"],
 ): { model: ModelGraph; obj: ObjectiveOutputs } {
-  const model = createModelGraph(src, { name, specs });
+  const compute = spec.precision?.compute ?? "float32";
+  const model = createModelGraph(src, { name, specs, compute });
   const g = model.graph;
-  const ids = g.input("ids", "int64", [spec.B, spec.T]);
-  const labelPos = g.input("label_pos", "int64", [spec.B, spec.A]);
-  const labels = g.input("labels", "int64", [spec.B, spec.A]);
-  const logits = llamaForward(model.tuned, ids, { select: labelPos }).logits; // (B, A, V)
+  const f32 = (t: Tensor) => cast(t, "float32"); // logits and the objective stay float32
+  const ids = g.input("ids", "int32", [spec.B, spec.T]);
+  const labelPos = g.input("label_pos", "int32", [spec.B, spec.A]);
+  const labels = g.input("labels", "int32", [spec.B, spec.A]);
+  const logits = f32(llamaForward(model.tuned, ids, { select: labelPos }).logits); // (B, A, V)
   let klTerm;
   if (spec.kl) {
     const { K, Tk, Ak } = spec.kl;
-    const klIds = g.input("kl_ids", "int64", [K, Tk]);
-    const klPos = g.input("kl_pos", "int64", [K, Ak]);
+    const klIds = g.input("kl_ids", "int32", [K, Tk]);
+    const klPos = g.input("kl_pos", "int32", [K, Ak]);
     const klMask = g.input("kl_mask", "float32", [K, Ak]);
     // One set of RoPE tables for both passes over the perturbed batch.
     const tabs = ropeTables(Tk, src.config.headDim, src.config.ropeTheta, 0, ropeInvFreq(src.config, Tk));
-    const rope = { cos: g.constant("kl_rope_cos", tabs.cos), sin: g.constant("kl_rope_sin", tabs.sin) };
+    const rope = {
+      cos: cast(g.constant("kl_rope_cos", tabs.cos), compute),
+      sin: cast(g.constant("kl_rope_sin", tabs.sin), compute),
+    };
     klTerm = {
-      baseLogits: llamaForward(model.base, klIds, { rope, select: klPos }).logits, // (K, Ak, V), constants only
-      tunedLogits: llamaForward(model.tuned, klIds, { rope, select: klPos }).logits,
+      baseLogits: f32(llamaForward(model.base, klIds, { rope, select: klPos }).logits), // (K, Ak, V), constants only
+      tunedLogits: f32(llamaForward(model.tuned, klIds, { rope, select: klPos }).logits),
       mask: klMask,
       lambda: spec.kl.lambda,
       direction: spec.kl.direction,
@@ -193,10 +207,10 @@ function buildLoss(
         .filter((p) => p.role === "dense")
         .map((p) => ({
           value: p.input,
-          base: model.base.get(p.weightName),
+          base: f32(model.base.get(p.weightName)),
           fisher: g.constant(`fisher/${p.weightName}`, {
             dtype: "float32",
-            dims: [...p.init.dims],
+            dims: p.input.shape as number[],
             data: fisher.get(p.weightName)!,
           }),
         })),
@@ -244,8 +258,8 @@ export function buildScoreGraph(src: ModelSource, specs: WeightSpecs, N: number,
     sin: g.input("rope_sin", "float32", [N, 1, T, half]),
   };
   const mask = g.input("mask", "bool", [N, 1, T, T]);
-  const reads = g.input("reads", "int64", [N, S]);
-  const targets = g.input("targets", "int64", [N, S]);
+  const reads = g.input("reads", "int32", [N, S]);
+  const targets = g.input("targets", "int32", [N, S]);
   const lp = logSoftmax(llamaForward(model.tuned, ids, { rope, mask, select: reads }).logits, -1); // (N, S, V)
   g.output("token_logprob", pickLogProbs(lp, targets));
   return model;

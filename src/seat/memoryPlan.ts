@@ -6,8 +6,10 @@
 //                  and shared by every session of the run (model/sessions.ts)
 //   fp32 weights   frozen weights stored narrower than fp32 are widened inside each step; the widened
 //                  copy lives from the forward pass to its use in the backward pass
-//   masked copies  a masked tensor is a dense fp32 copy with the trainable entries scattered in
-//   trainable      values + AdamW moments, each also held once more as the step's output buffer
+//   masked copies  a masked tensor is a dense fp32 copy with the trainable entries scattered in (written in
+//                  place over a widening of its own, so the base pass's copy is transient)
+//   trainable      values + AdamW moments, each step written over them (the values only with clipping
+//                  on: without it they are held once more as the step's output buffer)
 //   gradients      dense weight gradients of what trains (masked: one tensor at a time)
 //   activations    saved for the backward pass: per layer and token ~ (10 D + 3 I) floats plus the
 //                  attention scores and probabilities (H x T x T per row)
@@ -75,7 +77,15 @@ export function planMemory(
   const trainedTensors = trainable.names.map((n) => m.numel.get(n) ?? 0);
   const maskedCopies = parts.params === "masked" ? F32 * trainedTensors.reduce((a, b) => a + b, 0) : 0;
   add("dense fp32 copies of masked tensors", maskedCopies);
-  add("trainable values + AdamW moments (x2: step outputs)", F32 * 3 * 2 * trainable.params);
+  // Written over their inputs (stepper.ts): the moments always, the values with clipping on.
+  add(
+    `trainable values + AdamW moments${config.optim.clipNorm > 0 ? "" : " (values x2: step outputs)"}`,
+    F32 * (config.optim.clipNorm > 0 ? 3 : 4) * trainable.params,
+  );
+  // onnxruntime-node returns every fetched output as a new array, a preallocated one too (measured: the
+  // buffer written in place and the returned data differ); the copies are garbage at once but live
+  // until the next collection.
+  add("copy of the carried state returned after each step (transient)", F32 * 3 * trainable.params);
   const grads =
     parts.params === "masked"
       ? Math.max(0, ...trainedTensors)
@@ -90,12 +100,11 @@ export function planMemory(
     "vocab-sized buffers at read positions",
     4 * F32 * V * (shapes.B * shapes.A + (shapes.kl ? 2 * shapes.kl.K * shapes.kl.Ak : 0)),
   );
-  // Calibrated, not derived: the perturbed passes (base + tuned forward on the KL batch, their
-  // backward) cost about 1.6x the widened weights beyond the parts above (measured peak RSS: 135M SEAT
-  // 4.7 GB vs 3.2 GB of parts, sparse without KL 2.6 GB; 0.5B SEAT 10.7 GB vs 6.7 GB; 135M full+kl
-  // 8.8 GB vs full 7.6 GB). onnxruntime's executor keeps weight-sized intermediates alive across them.
-  if (parts.kl)
-    add("executor buffers of the perturbed (KL) passes (calibrated)", 1.6 * (F32 * m.params + maskedCopies));
+  // Calibrated, not derived: what the executor holds beyond the parts above (transient widened copies
+  // the base pass reads, per-node scratch). Measured peaks (README table, whole `seat train`) against
+  // the plan with this row: 135M SEAT 2.76 GB vs ~3.0, 0.5B SEAT 6.46 vs ~6.6, 1B SEAT (batch 4) 13.97
+  // vs 14.7, 135M full 6.05 vs ~7.1.
+  add("executor scratch (calibrated: 10% of the step's parts)", 0.1 * out.reduce((a, p) => a + p.bytes, 0));
   add("runtime, tokenizer, host copies", 0.6 * 2 ** 30);
   const peakBytes = out.reduce((a, p) => a + p.bytes, 0);
   const teacherBytes = m.fileBytes + F32 * m.params + 0.6 * 2 ** 30;

@@ -8,7 +8,7 @@
 import { type Tensor, add, sub, mul, crossEntropy, kl, logSoftmax, maskedMean, sumAll } from "../engine/index";
 
 export interface ObjectiveInputs {
-  /** Tuned logits on the training batch [B, T, V] and int64 labels [B, T]. */
+  /** Tuned logits on the training batch [B, T, V] and int32 (or int64) labels [B, T]. */
   logits: Tensor;
   labels: Tensor;
   /** KL part: base and tuned logits on the perturbed batch [K, Tk, V] and the float mask [K, Tk]. */

@@ -176,7 +176,10 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
       : [];
   const scorer = QuickEvalScorer.create(folder, specs, evalPrompts, padId);
   await scorer?.open(config, log);
-  await stepper.setState(restored ? restoredState(stepper, restored.tensors) : stepper.initialState());
+  // new arrays either way: the training session takes them over (one copy of the state, stepper.ts)
+  await stepper.setState(restored ? restoredState(stepper, restored.tensors) : stepper.initialState(), {
+    adopt: true,
+  });
   memoryLog(sink, "quick-eval session + trainable state");
 
   // --- loop hooks ---
@@ -368,7 +371,7 @@ function runHooks(h: HookInputs): PreparedRun {
     targetSlots: h.A,
     padId: h.padId,
     klShape: h.klShape,
-    trainableParams: params.reduce((a, p) => a + count(p.init.dims), 0),
+    trainableParams: params.reduce((a, p) => a + count(p.input.shape as number[]), 0),
     totalParams: [...folder.weights.entries.values()].reduce((a, e) => a + count(e.shape), 0),
     provider: stepper.provider,
     get maskRngState() {
@@ -426,7 +429,7 @@ function perStepMaskHook(stepper: Stepper, config: SeatConfig, maskRng: Prng): U
   const names = params.flatMap((p) => [p.input.name!, `${p.input.name}.m`, `${p.input.name}.v`]);
   return async () => {
     const picks = drawMask(
-      params.map((p) => ({ name: p.input.name!, shape: [...p.init.dims] })),
+      params.map((p) => ({ name: p.input.name!, shape: p.input.shape as number[] })),
       { ...config.mask, type: "random" },
       maskRng,
     );

@@ -190,7 +190,16 @@ ${e.message}`,
   const release = acquireRunLock(dir);
   try {
     const { restored, warnings } = newestIntactCheckpoint(dir);
-    if (opts.provider) config = { ...config, device: { ...config.device, provider: opts.provider } };
+    // The CPU trains in fp32: a mixed-precision run continued there goes on from its fp32 master weights.
+    if (opts.provider)
+      config = {
+        ...config,
+        device: {
+          ...config.device,
+          provider: opts.provider,
+          ...(opts.provider === "cpu" ? { precision: "fp32" } : {}),
+        },
+      };
     return await runLoop(dir, config, restored, { ...opts, warnings: [...(opts.warnings ?? []), ...warnings] });
   } finally {
     release();

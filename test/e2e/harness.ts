@@ -208,19 +208,30 @@ export async function waitUntil(probe: () => boolean, timeoutMs: number, message
 // ---- UI helpers (selectors from the recipe) ----
 
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press("Escape");
-  await page.keyboard.press("F1");
-  const input = page.locator(".quick-input-widget input");
-  await input.waitFor({ state: "visible" });
-  await input.fill(`>${title}`);
-  // Click the row whose label is exactly the title: with fuzzy matching and "recently used" ordering,
-  // the top row is not always the command asked for.
-  const row = page
-    .locator(".quick-input-list .monaco-list-row")
-    .filter({ has: page.locator(".label-name", { hasText: new RegExp(`^${escapeRegExp(title)}$`) }) })
-    .first();
-  await row.waitFor({ timeout: 15_000 });
-  await row.click();
+  // On a cold start the palette can open before the extension's contributions are listed: reopen it and
+  // ask again until the command shows up (60 s in all), then fail naming the command.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("F1");
+    const input = page.locator(".quick-input-widget input");
+    await input.waitFor({ state: "visible" });
+    await input.fill(`>${title}`);
+    // Click the row whose label is exactly the title: with fuzzy matching and "recently used" ordering,
+    // the top row is not always the command asked for.
+    const row = page
+      .locator(".quick-input-list .monaco-list-row")
+      .filter({ has: page.locator(".label-name", { hasText: new RegExp(`^${escapeRegExp(title)}$`) }) })
+      .first();
+    try {
+      await row.waitFor({ timeout: Math.max(1_000, Math.min(15_000, deadline - Date.now())) });
+    } catch (err) {
+      if (Date.now() < deadline) continue;
+      throw new Error(`the command palette did not list "${title}" within 60 s: ${(err as Error).message}`);
+    }
+    await row.click();
+    return;
+  }
 }
 
 function escapeRegExp(s: string): string {

@@ -5,7 +5,7 @@ import { ONNX_DTYPE } from "../dtype";
 import { Attrs, defineOp, Dim, dimMul, type EmitCtx, InferredOutput, normAxis, sameDtype, Tensor } from "../graph";
 import { add, cast, equal, exp, mul, neg, not, sub, where } from "./elementwise";
 import { reduceSum } from "./reduce";
-import { reshape, transpose, unsqueeze, zerosLike } from "./shape";
+import { expand, reshape, transpose, unsqueeze, zerosLike } from "./shape";
 
 const ap1 = (op: ReturnType<typeof defineOp>, xs: Tensor[], attrs: Attrs = {}) => xs[0]!.graph.apply(op, xs, attrs)[0]!;
 
@@ -146,19 +146,20 @@ export const LogSoftmaxOp = defineOp({
 });
 
 /**
- * ONNX allows int32 indices for GatherElements and ScatterElements (int64 only for Gather's gradient
- * ScatterND and GatherND): int32 keeps index tensors on GPU providers that lack int64 kernels.
+ * ONNX allows int32 indices for Gather, GatherElements and ScatterElements (int64 only for ScatterND and
+ * GatherND): int32 keeps index tensors on GPU providers that lack int64 kernels (WebGPU runs Equal, Where,
+ * Reshape on int64 tensors on the CPU).
  */
 function idx(t: Tensor, int32 = false): void {
   if (t.dtype !== "int64" && !(int32 && t.dtype === "int32"))
     throw new Error(`indices must be int64${int32 ? " or int32" : ""}, got ${t}`);
 }
 
-/** Row lookup: data[V, ...] at int64 ids -> ids.shape ++ data.shape[1:] (ONNX Gather, axis 0). */
+/** Row lookup: data[V, ...] at int64 or int32 ids -> ids.shape ++ data.shape[1:] (ONNX Gather, axis 0). */
 export const GatherOp = defineOp({
   name: "Gather",
   infer: ([d, i]) => {
-    idx(i!);
+    idx(i!, true);
     return [{ dtype: d!.dtype, shape: [...i!.shape, ...d!.shape.slice(1)] }];
   },
   emit: (ctx, n, outs) => {
@@ -170,8 +171,32 @@ export const GatherOp = defineOp({
     );
   },
   // embedding gradient: scatter-add rows of g into zeros (duplicate ids accumulate)
-  vjp: ([g], n) => [scatterND(zerosLike(n.inputs[0]!), unsqueeze(n.inputs[1]!, [-1]), g!, "add"), null],
+  vjp: ([g], n) => [gatherGrad(n.inputs[0]!, n.inputs[1]!, g!), null],
 });
+
+/**
+ * d data of Gather(data [V, ...rest], ids [S...]) for g [S..., ...rest]. int64 ids: ScatterND add.
+ * int32 ids: ONNX's ScatterND takes int64 indices only, so the rows are scattered with ScatterElements
+ * (int32 allowed) on data viewed as [V, R], R = prod(rest), the ids repeated along R: the same sums
+ * (duplicates accumulate), and no int64 tensor on a GPU provider that has few int64 kernels.
+ */
+function gatherGrad(data: Tensor, ids: Tensor, g: Tensor): Tensor {
+  // Scatter-add has no float16 kernel on the CPU and float atomics on GPUs are 32-bit: half-precision
+  // gradients are summed in float32.
+  const half = g.dtype === "float16" || g.dtype === "bfloat16";
+  const g32 = half ? cast(g, "float32") : g;
+  const zeros = (t: Tensor) => zerosLike(t, g32.dtype);
+  let d: Tensor;
+  if (ids.dtype === "int64") d = scatterND(zeros(data), unsqueeze(ids, [-1]), g32, "add");
+  else {
+    const [V, ...rest] = data.shape;
+    const R = rest.reduce<Dim>((a, x) => dimMul(a, x), 1);
+    const n = ids.shape.reduce<Dim>((a, x) => dimMul(a, x), 1);
+    const rows = expand(reshape(ids, [n, 1]), [n, R]);
+    d = reshape(scatterElements(zeros(reshape(data, [V!, R])), rows, reshape(g32, [n, R]), 0, "add"), data.shape);
+  }
+  return half ? cast(d, g.dtype) : d;
+}
 
 export const GatherElementsOp = defineOp({
   name: "GatherElements",
@@ -231,7 +256,7 @@ export const ScatterElementsOp = defineOp({
 });
 
 /**
- * Cross-entropy on rows: scores [N, C], int64 labels [N] -> (nll [N], log_prob [N, C]); rows whose label
+ * Cross-entropy on rows: scores [N, C], int64 or int32 labels [N] -> (nll [N], log_prob [N, C]); rows whose label
  * is ignore_index get nll 0. Lowered to LogSoftmax + GatherElements (ONNX's SoftmaxCrossEntropyLoss was
  * measured slower on ORT CPU: it is expanded as a function with a slower LogSoftmax). Its own gradient
  * rule: d scores = (softmax - onehot) * g_nll (+ the log_prob path) — three passes over [N, C] instead of
@@ -243,7 +268,7 @@ export const SoftmaxCrossEntropyOp = defineOp({
   infer: ([x, y]) => {
     if (x!.rank !== 2 || y!.rank !== 1 || x!.shape[0] !== y!.shape[0])
       throw new Error(`expects scores [N, C] and labels [N], got ${x}, ${y}`);
-    idx(y!);
+    idx(y!, true);
     return [
       { dtype: x!.dtype, shape: [x!.shape[0]!] },
       { dtype: x!.dtype, shape: [...x!.shape] },
@@ -252,8 +277,9 @@ export const SoftmaxCrossEntropyOp = defineOp({
   emit: (ctx, n, [nll, lp]) => {
     const [x, y] = n.inputs.map((t) => ctx.name(t)) as [string, string];
     emitLogSoftmax(ctx, x, 1, lp!);
-    const [valid] = ctx.node("Not", ctx.node("Equal", [y, ctx.scalar(n.attrs.ignore_index as number, "int64")]));
-    const [safe] = ctx.node("Where", [valid!, y, ctx.scalar(0, "int64")]);
+    const it = n.inputs[1]!.dtype;
+    const [valid] = ctx.node("Not", ctx.node("Equal", [y, ctx.scalar(n.attrs.ignore_index as number, it)]));
+    const [safe] = ctx.node("Where", [valid!, y, ctx.scalar(0, it)]);
     const [col] = ctx.node("Unsqueeze", [safe!, ctx.ints([1])]);
     const [picked] = ctx.node("Squeeze", [ctx.node("GatherElements", [lp!, col!], { axis: 1 })[0]!, ctx.ints([1])]);
     const [w] = ctx.node("Cast", [valid!], { to: ONNX_DTYPE[n.inputs[0]!.dtype] });

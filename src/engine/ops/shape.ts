@@ -1,7 +1,7 @@
 // Shape primitives: Reshape, Transpose, Slice, Pad, Concat, Expand, and the shape-only helpers
 // ExpandLike / ZerosLike / Shape that backward rules use. Static shape data (target shapes, axes,
 // pads) lives in node attributes and is emitted as int64 constants (ONNX takes them as inputs).
-import { ONNX_DTYPE } from "../dtype";
+import { ONNX_DTYPE, type DType } from "../dtype";
 import { Attrs, defineOp, Dim, dimAdd, normAxis, Shape, Tensor } from "../graph";
 
 const ap1 = (op: ReturnType<typeof defineOp>, xs: Tensor[], attrs: Attrs = {}) => xs[0]!.graph.apply(op, xs, attrs)[0]!;
@@ -209,13 +209,14 @@ export const ExpandLikeOp = defineOp({
 
 export const ZerosLikeOp = defineOp({
   name: "ZerosLike",
-  infer: ([x]) => [{ dtype: x!.dtype, shape: [...x!.shape] }],
+  infer: ([x], a) => [{ dtype: (a.dtype as DType | undefined) ?? x!.dtype, shape: [...x!.shape] }],
   emit: (ctx, n, outs) => {
     const x = n.inputs[0]!;
+    const dt = n.outputs[0]!.dtype;
     const shape = x.shape.every((d) => typeof d === "number")
       ? ctx.ints(x.shape as number[])
       : ctx.node("Shape", [ctx.name(x)])[0]!;
-    ctx.node("ConstantOfShape", [shape], { value: { dtype: x.dtype, dims: [1], data: zeroData(x.dtype) } }, outs);
+    ctx.node("ConstantOfShape", [shape], { value: { dtype: dt, dims: [1], data: zeroData(dt) } }, outs);
   },
   vjp: () => [null], // constant in x's values
 });
@@ -254,7 +255,9 @@ export const concat = (xs: Tensor[], axis: number) =>
 export const expand = (x: Tensor, shape: Shape) => ap1(ExpandOp, [x], { shape: JSON.stringify(shape) });
 export const expandLike = (x: Tensor, like: Tensor) =>
   x.shape.length === like.rank && x.shape.every((d, i) => d === like.shape[i]) ? x : ap1(ExpandLikeOp, [x, like]);
-export const zerosLike = (x: Tensor) => ap1(ZerosLikeOp, [x]);
+/** Zeros of x's shape, in x's dtype or the one given. */
+export const zerosLike = (x: Tensor, dtype?: DType) =>
+  ap1(ZerosLikeOp, [x], dtype && dtype !== x.dtype ? { dtype } : {});
 /** Inserts size-1 axes (positions in the output). */
 export function unsqueeze(x: Tensor, axes: number[]): Tensor {
   const r = x.rank + axes.length;

@@ -26,6 +26,8 @@ interface Row {
 const BIG = E.SLICE_END;
 const c64 = (g: E.Graph, name: string, dims: number[], data: number[]) => g.constant(name, f64(dims, data));
 const ci = (g: E.Graph, name: string, dims: number[], data: number[]) => g.constant(name, i64(dims, data));
+const c32 = (g: E.Graph, name: string, dims: number[], data: number[]) =>
+  g.constant(name, { dtype: "int32", dims, data: Int32Array.from(data) });
 const cb = (g: E.Graph, name: string, dims: number[], data: number[]) =>
   g.constant(name, { dtype: "bool", dims, data: Uint8Array.from(data) });
 
@@ -221,6 +223,13 @@ const ROWS: Row[] = [
     build: (g, [a]) => C.embedding(a!, ci(g, "ids", [2, 2], [1, 4, 1, 0])),
   },
   {
+    // int32 ids: the gradient is a ScatterElements over [V, R] instead of ScatterND (int64-only)
+    name: "gather int32 duplicate ids, 3-D data",
+    covers: ["Gather"],
+    inputs: [{ dims: [5, 2, 3] }],
+    build: (g, [a]) => E.mul(C.embedding(a!, c32(g, "ids", [3, 2], [1, 4, 1, 0, 4, 4])), 1.5),
+  },
+  {
     name: "gatherElements",
     covers: ["GatherElements"],
     inputs: [{ dims: [3, 4] }],
@@ -264,6 +273,12 @@ const ROWS: Row[] = [
       const r = E.softmaxCrossEntropy(x!, ci(g, "y", [4], [2, -100, 0, 4]));
       return E.add(E.unsqueeze(r.nll, [-1]), E.mul(r.logProb, 0.3));
     },
+  },
+  {
+    name: "softmaxCrossEntropy int32 labels",
+    covers: ["CrossEntropyRows"],
+    inputs: [{ dims: [3, 5] }],
+    build: (g, [x]) => E.softmaxCrossEntropy(x!, c32(g, "y", [3], [-100, 4, 1])).nll,
   },
   {
     name: "klLogits both arguments",

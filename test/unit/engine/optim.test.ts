@@ -146,3 +146,38 @@ test("accumulateGrad over weighted micro-batches + applyGradients equals trainSt
   assert.ok(maxAbsDiff(wa, w0) > 1e-2, "the steps moved W");
   await Promise.all([sw.release(), sm.release(), sa.release()]);
 });
+
+test("loss scaling: the update of loss x scale, unscaled, equals the plain one; an overflow leaves params and moments as they were", async () => {
+  const build = (lossScale: boolean) => {
+    const g = new E.Graph("scaled");
+    const p = g.input("p", "float32", [4]);
+    const t = g.constant("t", { dtype: "float32", dims: [4], data: Float32Array.of(1, -2, 0.5, 3) });
+    const d = E.sub(p, t);
+    const st = E.trainStep(E.mul(E.sumAll(E.mul(d, d)), 0.5), [{ value: p }], { maxGradNorm: 10, lossScale });
+    return { g, st };
+  };
+  const plain = build(false),
+    scaled = build(true);
+  assert.equal(scaled.st.lossScaleInput, "loss_scale");
+  assert.equal(plain.st.lossScaleInput, undefined);
+  const s1 = await session(plain.g),
+    s2 = await session(scaled.g);
+  const init = { p: { dtype: "float32" as const, dims: [4], data: Float32Array.of(0, 0, 0, 0) } };
+  await s1.setState({ ...init, ...E.initialOptimizerState(plain.st) });
+  await s2.setState({ ...init, ...E.initialOptimizerState(scaled.st) });
+  const f = (v: number) => ({ dtype: "float32" as const, dims: [], data: Float32Array.of(v) });
+  const fetch = ["grad_norm"];
+  for (let t = 1; t <= 2; t++) {
+    await s1.step({ lr: f(0.1), step: f(t) }, { carry: plain.st.carry, fetch });
+    // a power of two: scaling and unscaling are exact
+    await s2.step({ lr: f(0.1), step: f(t), loss_scale: f(1024) }, { carry: scaled.st.carry, fetch });
+  }
+  const names = ["p", "p.m", "p.v"];
+  const [a, b] = [await s1.getState(names), await s2.getState(names)];
+  for (const n of names) assert.deepEqual(b[n]!.data, a[n]!.data, n);
+  // loss x 3e38 overflows float32: grad_norm is inf and nothing moves
+  const out = await s2.step({ lr: f(0.1), step: f(3), loss_scale: f(3e38) }, { carry: scaled.st.carry, fetch });
+  assert.equal(Number(out.grad_norm!.data[0]), Infinity);
+  const c = await s2.getState(names);
+  for (const n of names) assert.deepEqual(c[n]!.data, b[n]!.data, `${n} unchanged by the overflowed step`);
+});

@@ -105,6 +105,29 @@ test("a worker-thread session runs steps with state kept on its side", async () 
   await s.release();
 });
 
+test("carried state written in place: into adopted arrays and the session's own buffers, never into the caller's", async () => {
+  const g = new E.Graph("decay");
+  const c = g.input("c", "float32", [3]);
+  g.output("c:next", E.sub(E.mul(c, 2), 1));
+  const s = await createSession(E.toOnnx(g), { provider: "cpu" });
+  const opts = { carry: { "c:next": "c" }, fetch: [], inPlace: ["c:next"] };
+  const kept = new Float32Array([1, 2, 3]);
+  await s.setState({ c: E.hostTensor("float32", [3], kept) });
+  await s.step({}, opts);
+  assert.deepEqual(Array.from(kept), [1, 2, 3], "an array the caller keeps is never written");
+  const own = (await s.getState(["c"], { view: true })).c!.data as Float32Array;
+  assert.deepEqual(Array.from(own), [1, 3, 5]);
+  await s.step({}, opts);
+  const after = (await s.getState(["c"], { view: true })).c!.data as Float32Array;
+  assert.equal(after.buffer, own.buffer, "the session's buffer is reused, no second copy");
+  assert.deepEqual(Array.from(after), [1, 5, 9]);
+  const handed = new Float32Array([0, 1, 2]);
+  await s.setState({ c: E.hostTensor("float32", [3], handed) }, { adopt: true });
+  await s.step({}, opts);
+  assert.deepEqual(Array.from(handed), [-1, 1, 3], "an adopted array holds the new state");
+  await s.release();
+});
+
 test("a model with external data loads from a path and from bytes", async () => {
   const dir = mkdtempSync(join(tmpdir(), "seat-ext-"));
   try {

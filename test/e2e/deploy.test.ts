@@ -1,5 +1,3 @@
-// NOT RUN: both cases failed in the fresh-clone CI run of 2026-12-02 (the palette did not list
-// "SEAT: Refresh Runs" within 15 s; the GGUF was not written where the test looked); see issue 18.
 // Trying and shipping a tuned model from the editor: SEAT: Chat with Model… shows the tuned and the base
 // answer (streamed from the chat child process) with their P(abstain), Add to dataset appends the
 // question and answer to the dataset as an edit, and SEAT: Export Model… writes a GGUF with a Modelfile.
@@ -84,15 +82,29 @@ describe("chat and export from the editor", { timeout: 600_000 }, () => {
     const { page } = ed;
     await runCommand(page, "SEAT: Export Model…");
     await quick(page).locator(".quick-input-title", { hasText: "which run?" }).waitFor({ timeout: 30_000 });
-    await quick(page).locator(".quick-input-box input").fill("deploy-run");
-    await page.keyboard.press("Enter");
+    await quick(page)
+      .locator(".quick-input-list .monaco-list-row")
+      .filter({ has: page.locator(".label-name", { hasText: /^deploy-run$/ }) })
+      .first()
+      .click({ timeout: 30_000 });
     await quick(page).locator(".quick-input-title", { hasText: "as…" }).waitFor({ timeout: 30_000 });
-    await quick(page).locator(".quick-input-box input").fill("GGUF (f16)");
-    await page.keyboard.press("Enter");
-    // The folder dialog (code-server's own) opens on the dataset's folder: accept it.
-    await quick(page).locator(".quick-input-box input").waitFor({ timeout: 30_000 });
-    await page.keyboard.press("Enter");
-    const out = join(ed.workspace, "data", "deploy-run-gguf-f16");
+    await quick(page)
+      .locator(".quick-input-list .monaco-list-row")
+      .filter({ has: page.locator(".label-name", { hasText: /^GGUF \(f16\)$/ }) })
+      .first()
+      .click({ timeout: 30_000 });
+    // The folder dialog (code-server's own) opens on the folder that holds the run: once it shows that
+    // folder, accept it with the dialog's own button.
+    await page.waitForFunction(
+      () => {
+        const box = document.querySelector<HTMLInputElement>(".quick-input-widget .quick-input-box input");
+        return /\/workspace\/runs\/?$/.test(box?.value ?? "");
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
+    await quick(page).getByRole("button", { name: "Export here" }).click();
+    const out = join(ed.workspace, "runs", "deploy-run-gguf-f16");
     await waitUntil(
       () => existsSync(join(out, "model-f16.gguf")) && existsSync(join(out, "Modelfile")),
       120_000,
