@@ -100,8 +100,22 @@ export function getOp(name: string): OpDef {
   return d;
 }
 
+/**
+ * A stretch of the forward pass (one decoder layer) whose intermediates the backward pass may recompute
+ * from `input` instead of keeping them (activation recompute, `grad(..., {recompute: true})`): the nodes
+ * with ids in [firstId, endId) that depend on `input`.
+ */
+export interface Segment {
+  readonly label: string;
+  readonly input: Tensor;
+  readonly firstId: number;
+  endId: number;
+}
+
 export class Graph {
   readonly nodes: Node[] = [];
+  /** Recompute segments, in creation order (see Segment); recorded always, used only when asked. */
+  readonly segments: Segment[] = [];
   readonly inputs: Tensor[] = [];
   readonly constants: Tensor[] = [];
   readonly outputs: { name: string; tensor: Tensor }[] = [];
@@ -163,6 +177,22 @@ export class Graph {
       this.scalarCache.set(key, t);
     }
     return t;
+  }
+
+  /**
+   * Opens a recompute segment at `input` (a layer's input); `end()` closes it once the layer is built.
+   * Segments must not nest.
+   */
+  segment(label: string, input: Tensor): { end(): void } {
+    const open = this.segments[this.segments.length - 1];
+    if (open && open.endId < 0) throw new Error(`segment ${label}: segment ${open.label} is still open`);
+    const seg: Segment = { label, input, firstId: this.nextId, endId: -1 };
+    this.segments.push(seg);
+    return {
+      end: () => {
+        seg.endId = this.nextId;
+      },
+    };
   }
 
   /** Marks a value as a graph output under the given name. */

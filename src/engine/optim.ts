@@ -85,6 +85,8 @@ export interface AdamWConfig {
    * (LossScaler).
    */
   lossScale?: boolean;
+  /** Activation recompute in the backward pass (GradOptions.recompute). */
+  recompute?: boolean;
 }
 
 export interface TrainableParam {
@@ -128,6 +130,7 @@ export function trainStep(loss: Tensor, params: TrainableParam[], cfg: AdamWConf
   const grads = grad(
     scale ? mul(loss, castTo(scale, loss.dtype)) : loss,
     params.map((p) => p.value),
+    { recompute: cfg.recompute ?? false },
   );
   const { carry, stateInputs, norm } = adamW(params, grads, lr, step, cfg, scale);
   g.output("loss", loss);
@@ -168,7 +171,7 @@ export interface GradAccumulation {
 export function accumulateGrad(
   loss: Tensor,
   params: TrainableParam[],
-  opts: { lossScale?: boolean } = {},
+  opts: { lossScale?: boolean; recompute?: boolean } = {},
 ): GradAccumulation {
   const g = loss.graph;
   checkTrainable(params);
@@ -178,6 +181,7 @@ export function accumulateGrad(
   const grads = grad(
     scale ? mul(loss, castTo(scale, loss.dtype)) : loss,
     params.map((p) => p.value),
+    { recompute: opts.recompute ?? false },
   );
   const carry: Record<string, string> = {};
   const accInputs: GradAccumulation["accInputs"] = [];

@@ -384,6 +384,7 @@ export function llamaForward(view: WeightView, ids: Tensor, opts: ForwardOptions
   const present: { k: Tensor; v: Tensor }[] = [];
   for (let l = 0; l < c.numLayers; l++) {
     const p = `model.layers.${l}.`;
+    const segment = g.segment(`layer ${l}`, x); // what activation recompute reruns from x (engine/autodiff.ts)
     // --- attention block ---
     const h = E.rmsNorm(x, view.get(p + "input_layernorm.weight"), c.rmsNormEps);
     const heads = (y: Tensor, n: number) => E.transpose(E.reshape(y, [B, T, n, Dh]), [0, 2, 1, 3]); // (B, n, T, Dh)
@@ -408,6 +409,7 @@ export function llamaForward(view: WeightView, ids: Tensor, opts: ForwardOptions
       applyLinear(m, view.linear(p + "mlp.up_proj.weight")),
     );
     x = E.add(x, applyLinear(act, view.linear(p + "mlp.down_proj.weight")));
+    segment.end();
     hidden.push(x);
   }
   x = E.rmsNorm(x, view.get("model.norm.weight"), c.rmsNormEps);

@@ -71,6 +71,7 @@ export interface SeatConfig {
     batchSize: number;
     gradAccum: number;
     maxSeqLen: number;
+    recompute: "auto" | "on" | "off";
     seed: number;
     maxSteps: number;
   };

@@ -72,6 +72,12 @@ export interface TrainGraphSpec {
    * objective in float32, and with lossScale the graphs take a `loss_scale` input (AdamWConfig.lossScale).
    */
   precision?: { compute: "float32" | "float16" | "bfloat16"; lossScale: boolean };
+  /**
+   * Activation recompute (gradient checkpointing) per decoder layer: only each layer's input is kept for
+   * the backward pass, which reruns the layer's forward first (engine grad({recompute})). Decided by the
+   * memory plan (train.recompute auto) or the user.
+   */
+  recompute?: boolean;
 }
 
 export function buildTrainGraph(
@@ -121,7 +127,7 @@ export function buildGradGraph(
   const acc = accumulateGrad(
     obj.loss,
     model.params.map((p) => ({ value: p.input, noDecay: p.noDecay })),
-    { lossScale: !!spec.precision?.lossScale },
+    { lossScale: !!spec.precision?.lossScale, recompute: !!spec.recompute },
   );
   return { model, acc, shareInputs, fetch: [acc.lossOutput, ...lossFetch(model.graph)] };
 }
@@ -148,9 +154,10 @@ export function buildApplyGraph(
   return { graph, update };
 }
 
-function adamWConfig(config: SeatConfig, spec: Pick<TrainGraphSpec, "precision">): AdamWConfig {
+function adamWConfig(config: SeatConfig, spec: Pick<TrainGraphSpec, "precision" | "recompute">): AdamWConfig {
   return {
     ...(spec.precision?.lossScale ? { lossScale: true } : {}),
+    ...(spec.recompute ? { recompute: true } : {}),
     beta1: config.optim.beta1,
     beta2: config.optim.beta2,
     eps: config.optim.eps,

@@ -12,7 +12,9 @@
 //                  on: without it they are held once more as the step's output buffer)
 //   gradients      dense weight gradients of what trains (masked: one tensor at a time)
 //   activations    saved for the backward pass: per layer and token ~ (10 D + 3 I) floats plus the
-//                  attention scores and probabilities (H x T x T per row)
+//                  attention scores and probabilities (H x T x T per row); with activation recompute
+//                  only each layer's input (D floats per token) plus one layer's worth, rerun in the
+//                  backward pass
 //   vocab          logits only at the read positions (A per row, Ak per perturbed row), ~4 copies
 //                  (logits, log-softmax, its gradient, the fused CE/KL buffers)
 //   teacher        before training only: a private fp32 copy of the weights for fast decoding
@@ -60,6 +62,7 @@ export function planMemory(
   m: PlanModel,
   shapes: PlanShapes,
   trainable: { names: readonly string[]; params: number },
+  opts: { recompute?: boolean } = {},
 ): MemoryPlan {
   const parts = methodParts(config.method);
   const c = m.config;
@@ -94,8 +97,14 @@ export function planMemory(
         : trainable.params;
   add("weight gradients", F32 * grads * (config.train.gradAccum > 1 ? 3 : 1));
   if (parts.ewc) add("EWC Fisher + base copy", F32 * 2 * trainable.params);
-  const rows = (B: number, T: number) => L * B * T * ((10 * D + 3 * I) * F32 + 2 * H * T * F32);
-  add("activations saved for backward", rows(shapes.B, shapes.T) + (shapes.kl ? rows(shapes.kl.K, shapes.kl.Tk) : 0));
+  const layer = (B: number, T: number) => B * T * ((10 * D + 3 * I) * F32 + 2 * H * T * F32);
+  const rows = (B: number, T: number) => (opts.recompute ? L * B * T * D * F32 + layer(B, T) : L * layer(B, T));
+  add(
+    opts.recompute
+      ? "activations saved for backward (layer inputs + one layer recomputed)"
+      : "activations saved for backward",
+    rows(shapes.B, shapes.T) + (shapes.kl ? rows(shapes.kl.K, shapes.kl.Tk) : 0),
+  );
   add(
     "vocab-sized buffers at read positions",
     4 * F32 * V * (shapes.B * shapes.A + (shapes.kl ? 2 * shapes.kl.K * shapes.kl.Ak : 0)),
@@ -134,10 +143,31 @@ export function planRefusal(p: MemoryPlan, available: number, config: SeatConfig
       `--batch ${Math.max(1, Math.floor(config.train.batchSize / 2))} --grad-accum ${config.train.gradAccum * 2} (same step, half the activations)`,
     );
   if (act > 0.2 * need) tips.push(`--max-seq-len ${Math.max(64, Math.floor(config.train.maxSeqLen / 2))}`);
+  if (act > 0.2 * need && config.train.recompute === "off") tips.push("--recompute on (activation recompute)");
   const parts = methodParts(config.method);
   if (parts.params === "dense") tips.push("--method seat or lora (optimizer state only for the trainable entries)");
   const job = "export a job for a bigger machine (seat export-job)";
   return `this run needs about ${GB(need)} of memory and ${GB(available)} is available (largest part: ${largest?.name ?? "?"} ${GB(largest?.bytes ?? 0)}); ${tips.length ? `try ${tips.join(", ")}, or ${job}` : job}`;
+}
+
+/**
+ * train.recompute resolved against the plan: on/off as set; auto recomputes only when the plan without
+ * it does not fit in `available` (it costs a third more compute). `reason` says why auto turned it on.
+ */
+export function chooseRecompute(
+  mode: SeatConfig["train"]["recompute"],
+  plan: (recompute: boolean) => MemoryPlan,
+  available: number,
+  config: SeatConfig,
+): { recompute: boolean; plan: MemoryPlan; reason?: string } {
+  if (mode !== "auto") return { recompute: mode === "on", plan: plan(mode === "on") };
+  const without = plan(false);
+  if (!planRefusal(without, available, config)) return { recompute: false, plan: without };
+  return {
+    recompute: true,
+    plan: plan(true),
+    reason: `activation recompute on (train.recompute auto): without it the plan needs ~${GB(Math.max(without.peakBytes, without.teacherBytes))} and ${GB(available)} is available`,
+  };
 }
 
 /** Memory the system can give this process now: Linux's MemAvailable, else the free memory. */

@@ -20,7 +20,14 @@ import { drawMask, type Mask } from "./masks";
 import { QuickEvalScorer, type QuickEval } from "./quickEval";
 import { Prng, type PrngState } from "../util/rng";
 import type { EventSink } from "./runFolder";
-import { availableMemory, describePlan, planMemory, planRefusal, SKIP_MEMORY_CHECK_ENV } from "./memoryPlan";
+import {
+  availableMemory,
+  chooseRecompute,
+  describePlan,
+  planMemory,
+  planRefusal,
+  SKIP_MEMORY_CHECK_ENV,
+} from "./memoryPlan";
 import { maskFromCheckpoint, trainableMatrices, weightSpecs } from "./specs";
 import { openStepper, type MicroBatch, type Stepper, type StepOutputs, type UpdateHook } from "./stepper";
 import { BaseTargets, KlSequences, klShapeFor, type KlShape } from "./targets";
@@ -90,7 +97,7 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
     });
   }
   const examples = enc.examples;
-  checkMemory(config, folder, examples, sink);
+  const recompute = checkMemory(config, folder, examples, sink);
   memoryLog(sink, "encode");
 
   // --- base targets: the teacher session is loaded only when base replies are needed (KL on
@@ -161,6 +168,7 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
       A,
       ...(klShape ? { kl: { ...klShape, lambda: config.kl.lambda, direction: config.kl.direction } } : {}),
       ...(fisher ? { ewc: { lambda: config.ewc.lambda, fisher } } : {}),
+      ...(recompute ? { recompute } : {}),
     },
     config,
     { provider: config.device.provider, ...(config.device.threads ? { threads: config.device.threads } : {}), log },
@@ -213,13 +221,17 @@ export function memoryLog(sink: EventSink, stage: string): void {
   });
 }
 
-/** The memory plan of the run (memoryPlan.ts), logged; refuses a run that will not fit. */
+/**
+ * The memory plan of the run (memoryPlan.ts), logged; refuses a run that will not fit. Returns whether
+ * the training graph recomputes activations: `train.recompute` on, or auto when the plan without it
+ * does not fit and the plan with it does.
+ */
 function checkMemory(
   config: SeatConfig,
   folder: ModelFolder,
   examples: readonly TrainExample[],
   sink: EventSink,
-): void {
+): boolean {
   const parts = methodParts(config.method);
   const entries = folder.weights.entries;
   const numel = new Map([...entries].map(([n, e]) => [n, e.shape.reduce((a, b) => a * b, 1)]));
@@ -240,22 +252,32 @@ function checkMemory(
   const fileBytes = [...entries.values()].reduce((a, e) => a + numel.get(e.name)! * (bytes[e.dtype] ?? 4), 0);
   const total = [...numel.values()].reduce((a, b) => a + b, 0);
   const B = config.train.batchSize;
-  const plan = planMemory(
-    config,
-    { config: folder.config, fileBytes, params: total, numel, storedBytesPerParam: fileBytes / total },
-    {
-      B,
-      T: Math.max(2, ...examples.map((e) => e.ids.length)),
-      A: maxTargets(examples),
-      ...(parts.kl ? { kl: klShapeFor(config, examples) } : {}),
-    },
-    { names, params },
-  );
-  sink.emit({ type: "log", level: "info", message: describePlan(plan) });
-  const refusal = planRefusal(plan, availableMemory(), config);
+  const plan = (recompute: boolean) =>
+    planMemory(
+      config,
+      { config: folder.config, fileBytes, params: total, numel, storedBytesPerParam: fileBytes / total },
+      {
+        B,
+        T: Math.max(2, ...examples.map((e) => e.ids.length)),
+        A: maxTargets(examples),
+        ...(parts.kl ? { kl: klShapeFor(config, examples) } : {}),
+      },
+      { names, params },
+      { recompute },
+    );
+  const available = availableMemory();
+  const { recompute, plan: chosen, reason } = chooseRecompute(config.train.recompute, plan, available, config);
+  if (reason) sink.emit({ type: "log", level: "info", message: reason });
+  sink.emit({
+    type: "log",
+    level: "info",
+    message: `${describePlan(chosen)}${recompute ? " (activation recompute)" : ""}`,
+  });
+  const refusal = planRefusal(chosen, available, config);
   if (refusal && process.env[SKIP_MEMORY_CHECK_ENV] !== "1")
     throw new MemoryPlanError(`${refusal} (set ${SKIP_MEMORY_CHECK_ENV}=1 to try anyway)`);
   if (refusal) sink.emit({ type: "log", level: "warn", message: refusal });
+  return recompute;
 }
 
 /** Epoch indices from `from` to the last one the run's steps reach (as trainer.ts counts them). */

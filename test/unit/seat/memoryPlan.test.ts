@@ -1,15 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { planMemory, planRefusal, describePlan } from "../../../src/seat/memoryPlan";
+import { chooseRecompute, planMemory, planRefusal, describePlan } from "../../../src/seat/memoryPlan";
 import { resolveConfig } from "../../../src/seat/config";
 import { expectedTensors } from "../../../src/model/weights";
 import { realShapeConfig } from "../../fixtures/realShapes";
 
 const GB = 2 ** 30;
 
-function planFor(method: string, batch: number) {
+function planFor(method: string, batch: number, recompute = false, mode: "auto" | "on" | "off" = "auto") {
   const { config } = resolveConfig([
-    { source: "test", layer: { method, model: "m", dataset: "d", train: { batchSize: batch } } },
+    { source: "test", layer: { method, model: "m", dataset: "d", train: { batchSize: batch, recompute: mode } } },
   ]);
   const c = realShapeConfig("qwen2.5-0.5b");
   const numel = new Map(expectedTensors(c).map((t) => [t.name, t.shape.reduce((a, b) => a * b, 1)]));
@@ -26,6 +26,7 @@ function planFor(method: string, batch: number) {
       { config: c, fileBytes: 2 * params, params, numel, storedBytesPerParam: 2 },
       { B: batch, T: 256, A: 32, kl: method === "seat" ? { K: batch, Tk: 256, Ak: 32 } : undefined },
       trainable,
+      { recompute },
     ),
   };
 }
@@ -59,4 +60,34 @@ test("memory plan: a run that does not fit is refused with what to change; one t
   assert.match(line, /--batch 4 --grad-accum 2/);
   const full = planFor("full", 4);
   assert.match(planRefusal(full.plan, 4 * GB, full.config)!, /--method seat or lora/);
+});
+
+test("memory plan: activation recompute keeps one layer's activations plus every layer's input; auto uses it only when needed", () => {
+  const act = (p: ReturnType<typeof planFor>["plan"]) => p.parts.find((x) => x.name.startsWith("activations"))!.bytes;
+  const off = planFor("seat", 4).plan,
+    on = planFor("seat", 4, true).plan;
+  const c = realShapeConfig("qwen2.5-0.5b");
+  // two passes (batch and perturbed copies) of 4 x 256: L layer inputs of D floats + one layer's worth
+  const layer = 4 * 256 * ((10 * c.hiddenSize + 3 * c.intermediateSize) * 4 + 2 * c.numHeads * 256 * 4);
+  assert.equal(act(off), 2 * c.numLayers * layer);
+  assert.equal(act(on), 2 * (c.numLayers * 4 * 256 * c.hiddenSize * 4 + layer));
+  assert.ok(on.peakBytes < off.peakBytes - 3 * GB, `${off.peakBytes / GB} -> ${on.peakBytes / GB} GB`);
+
+  const { config } = planFor("seat", 4);
+  const plans = (rc: boolean) => planFor("seat", 4, rc).plan;
+  const roomy = chooseRecompute("auto", plans, 64 * GB, config);
+  assert.deepEqual([roomy.recompute, roomy.reason], [false, undefined]);
+  const tight = chooseRecompute("auto", plans, (off.peakBytes + on.peakBytes) / 2, config);
+  assert.equal(tight.recompute, true);
+  assert.match(
+    tight.reason!,
+    /^activation recompute on \(train\.recompute auto\): without it the plan needs ~\d+\.\d GB and \d+\.\d GB is available$/,
+  );
+  assert.equal(tight.plan.peakBytes, on.peakBytes);
+  assert.equal(chooseRecompute("off", plans, 1 * GB, config).recompute, false, "off is off even when it will not fit");
+  assert.equal(chooseRecompute("on", plans, 64 * GB, config).recompute, true);
+  // with recompute off, a refusal that is mostly activations names it
+  const forcedOff = planFor("seat", 4, false, "off");
+  assert.match(planRefusal(forcedOff.plan, 4 * GB, forcedOff.config)!, /--recompute on \(activation recompute\)/);
+  assert.doesNotMatch(planRefusal(off, 4 * GB, config)!, /--recompute on/, "auto already tried it");
 });
