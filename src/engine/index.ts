@@ -95,7 +95,15 @@ export {
   initialOptimizerState,
   LossScaler,
 } from "./optim";
-export type { AdamWConfig, TrainableParam, TrainStep, OptimizerUpdate, GradAccumulation, SparseParam } from "./optim";
+export type {
+  AdamWConfig,
+  TrainableParam,
+  TrainStep,
+  OptimizerUpdate,
+  GradAccumulation,
+  SparseParam,
+  LossScalerState,
+} from "./optim";
 
 export { toOnnx, DEFAULT_OPSET } from "./onnx/emit";
 export type { SerializeOptions, SerializedModel, IoInfo } from "./onnx/emit";

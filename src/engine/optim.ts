@@ -341,8 +341,14 @@ export function initialOptimizerState(s: Pick<OptimizerUpdate, "stateInputs">): 
  * Dynamic loss scale for mixed-precision training (the host side of AdamWConfig.lossScale), PyTorch
  * GradScaler's rule: start at `initial`; after a step whose gradients overflowed (grad_norm not finite;
  * the graph then left the state unchanged) halve the scale; after `growthInterval` good steps in a row
- * double it. The scale stays within [min, max].
+ * double it. The scale stays within [min, max]. `state()`/`restore()` carry the scale and the count of
+ * good steps across a checkpoint (the settings are the run's own).
  */
+export interface LossScalerState {
+  scale: number;
+  goodSteps: number;
+}
+
 export class LossScaler {
   readonly initial: number;
   readonly growthInterval: number;
@@ -361,6 +367,18 @@ export class LossScaler {
         `LossScaler: needs 0 < min <= initial <= max and growthInterval >= 1 (got ${JSON.stringify(opts)})`,
       );
     this.scale = this.initial;
+  }
+  state(): LossScalerState {
+    return { scale: this.scale, goodSteps: this.goodSteps };
+  }
+  /** A state from `state()` (e.g. a checkpoint's); a scale outside [min, max] or a bad count is refused. */
+  restore(s: LossScalerState): void {
+    if (!(Number.isFinite(s.scale) && s.scale >= this.min && s.scale <= this.max))
+      throw new Error(`loss scale ${s.scale} is outside the scaler's range [${this.min}, ${this.max}]`);
+    if (!(Number.isInteger(s.goodSteps) && s.goodSteps >= 0))
+      throw new Error(`loss scaler's good-step count must be a non-negative integer, got ${s.goodSteps}`);
+    this.scale = s.scale;
+    this.goodSteps = s.goodSteps;
   }
   /** After a run at `scale`: its grad_norm. True when the update was applied (gradients finite). */
   update(gradNorm: number): boolean {

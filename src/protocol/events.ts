@@ -61,6 +61,8 @@ export interface StepEvent extends EventBase {
   lr: number;
   /** Global gradient norm before clipping. */
   gradNorm: number;
+  /** Mixed precision with loss scaling (fp16): the loss scale the step's applied update ran at. */
+  lossScale?: number;
   /** Tokens (prompt + answer + perturbed copies) processed per second, averaged over recent steps. */
   tokensPerSec: number;
   etaSeconds: number;
@@ -205,6 +207,7 @@ const FIELDS: Record<TrainEventType, Record<string, string>> = {
     kl: "n",
     lr: "n",
     gradNorm: "n",
+    lossScale: "n?",
     tokensPerSec: "n",
     etaSeconds: "n",
   },

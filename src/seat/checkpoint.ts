@@ -1,8 +1,8 @@
 // Resumable checkpoints. A checkpoint is a directory `checkpoints/step-<N>/` holding `state.json`
-// (step, epoch, position in the data order, RNG states, the config) and `tensors.safetensors`
-// (trainable values, AdamW moments, mask indices). It is written under a temporary name, fsynced and
-// renamed into place, so a directory named step-<N> is always complete: a kill mid-write leaves only a
-// `.tmp-*` directory that readers ignore and the next write removes.
+// (step, epoch, position in the data order, RNG states, the fp16 loss scaler's state, the config) and
+// `tensors.safetensors` (trainable values, AdamW moments, mask indices). It is written under a temporary
+// name, fsynced and renamed into place, so a directory named step-<N> is always complete: a kill
+// mid-write leaves only a `.tmp-*` directory that readers ignore and the next write removes.
 // The tensor file uses the safetensors layout (u64 header length, JSON header, raw little-endian bytes)
 // so checkpoints can be inspected with ordinary tools.
 import {
@@ -20,6 +20,7 @@ import {
 import { join } from "node:path";
 import { syncFolder, writeChunks } from "../util/files";
 import type { PrngState } from "../util/rng";
+import type { LossScalerState } from "../engine/index";
 
 /** A checkpoint that cannot be used (unreadable, truncated, not what the trainer wrote), naming the file. */
 export class CheckpointError extends Error {
@@ -54,6 +55,11 @@ export interface CheckpointState {
   tokens: number;
   /** Anything else the trainer needs to restore (e.g. perturbation choices of a fixed schedule). */
   extra: Record<string, unknown>;
+  /**
+   * Mixed precision with loss scaling (fp16): the dynamic loss scaler's state after `step`. Absent in
+   * fp32 runs and in checkpoints written before it was kept (those resume at the initial scale).
+   */
+  lossScaler?: LossScalerState;
 }
 
 const DTYPES: Record<
@@ -240,6 +246,18 @@ function stateProblem(s: unknown, dir: string): string | undefined {
     return `"dataOrder" must be an array of example indices`;
   if (typeof st.rng !== "object" || st.rng === null) return `"rng" must be an object of generator states`;
   if (typeof st.extra !== "object" || st.extra === null) return `"extra" must be an object`;
+  if (st.lossScaler !== undefined) {
+    const ls = st.lossScaler as Record<string, unknown> | null;
+    if (
+      typeof ls !== "object" ||
+      ls === null ||
+      typeof ls.scale !== "number" ||
+      !(Number.isFinite(ls.scale) && ls.scale > 0) ||
+      !Number.isInteger(ls.goodSteps) ||
+      (ls.goodSteps as number) < 0
+    )
+      return `"lossScaler" must be {"scale": a positive number, "goodSteps": a non-negative integer}, got ${JSON.stringify(st.lossScaler)}`;
+  }
   const m = /step-(\d+)$/.exec(dir);
   if (m && Number(m[1]) !== st.step) return `"step" is ${st.step} but the directory is ${checkpointName(Number(m[1]))}`;
   return undefined;

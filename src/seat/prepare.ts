@@ -10,9 +10,9 @@
 // Every session reads the frozen weights from the model's own files (model/sessions.ts): one copy of
 // each frozen weight in memory however many sessions are open (the page cache of the safetensors file).
 import { readDataset, type DatasetRecord } from "../data/index";
-import type { HostTensor } from "../engine/index";
+import type { HostTensor, LossScalerState } from "../engine/index";
 import { exportMergedModel, loadModelFolder, mergeTrainedLazy, readTensorF32, type ModelFolder } from "../model/index";
-import type { CheckpointState, CkptTensor } from "./checkpoint";
+import { checkpointName, type CheckpointState, type CkptTensor } from "./checkpoint";
 import { epochBudget, methodParts, type SeatConfig } from "./config";
 import { encodeRecords, maxTargets, type KlSequence, type TrainExample } from "./data";
 import { gradientSquares } from "./fisher";
@@ -29,7 +29,14 @@ import {
   SKIP_MEMORY_CHECK_ENV,
 } from "./memoryPlan";
 import { maskFromCheckpoint, trainableMatrices, weightSpecs } from "./specs";
-import { openStepper, type MicroBatch, type Stepper, type StepOutputs, type UpdateHook } from "./stepper";
+import {
+  openStepper,
+  type MicroBatch,
+  type Stepper,
+  type StepperOptions,
+  type StepOutputs,
+  type UpdateHook,
+} from "./stepper";
 import { BaseTargets, KlSequences, klShapeFor, type KlShape } from "./targets";
 import { baseGenerator } from "./teacher";
 import { selectTensors } from "./masks";
@@ -41,6 +48,11 @@ export interface PrepareContext {
   sink: EventSink;
   signal: AbortSignal;
   restored?: { state: CheckpointState; tensors: Map<string, CkptTensor> };
+  /**
+   * Tests only: the stepper's test switches (stepper.ts). With halfOnCpu every session of the run is
+   * opened on the CPU provider and the training graphs are built at the config's precision.
+   */
+  stepper?: Pick<StepperOptions, "halfOnCpu" | "lossScaler">;
 }
 
 export interface PreparedRun {
@@ -64,6 +76,8 @@ export interface PreparedRun {
    */
   runStep(batches: readonly MicroBatch[], lr: number, step: number): Promise<StepOutputs | undefined>;
   snapshot(): Promise<Map<string, CkptTensor>>;
+  /** Mixed precision with loss scaling: the loss scaler's state, for the checkpoint's state.json. */
+  lossScalerState(): LossScalerState | undefined;
   quickEval(samples: number): Promise<QuickEval>;
   exportModel(dir: string): Promise<void>;
   release(): Promise<void>;
@@ -77,6 +91,7 @@ export class MemoryPlanError extends Error {}
 
 export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promise<PreparedRun> {
   const { sink, signal, restored } = ctx;
+  if (ctx.stepper?.halfOnCpu) config = { ...config, device: { ...config.device, provider: "cpu" } };
   const parts = methodParts(config.method);
   const c = config.train;
 
@@ -171,7 +186,12 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
       ...(recompute ? { recompute } : {}),
     },
     config,
-    { provider: config.device.provider, ...(config.device.threads ? { threads: config.device.threads } : {}), log },
+    {
+      provider: config.device.provider,
+      ...(config.device.threads ? { threads: config.device.threads } : {}),
+      log,
+      ...ctx.stepper,
+    },
   );
   fisher = undefined; // the training graph holds it now
   memoryLog(sink, "training session");
@@ -188,6 +208,7 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
   await stepper.setState(restored ? restoredState(stepper, restored.tensors) : stepper.initialState(), {
     adopt: true,
   });
+  if (restored) restoreLossScaler(stepper, restored.state, sink);
   memoryLog(sink, "quick-eval session + trainable state");
 
   // --- loop hooks ---
@@ -347,6 +368,35 @@ async function maskStage(
   );
 }
 
+/**
+ * The fp16 loss scaler continues from the checkpoint's scale and count of good steps, so the resumed
+ * run scales (and rounds) its gradients as the uninterrupted one did. A checkpoint written before the
+ * scaler was kept starts at the initial scale; a run resumed in fp32 (--device cpu) has no scaler.
+ */
+function restoreLossScaler(stepper: Stepper, state: CheckpointState, sink: EventSink): void {
+  const scaler = stepper.lossScaler;
+  const name = checkpointName(state.step);
+  if (scaler && state.lossScaler) {
+    try {
+      scaler.restore(state.lossScaler);
+    } catch (e) {
+      throw new Error(`checkpoint ${name}: ${(e as Error).message}`);
+    }
+  } else if (scaler) {
+    sink.emit({
+      type: "log",
+      level: "warn",
+      message: `checkpoint ${name} holds no loss-scaler state (written by an older version or by an fp32 run): the loss scale starts again at ${scaler.scale}`,
+    });
+  } else if (state.lossScaler) {
+    sink.emit({
+      type: "log",
+      level: "info",
+      message: `this run trains without loss scaling: checkpoint ${name}'s loss scale (${state.lossScaler.scale}) is not used`,
+    });
+  }
+}
+
 function restoredState(stepper: Stepper, tensors: Map<string, CkptTensor>): Record<string, HostTensor> {
   const st: Record<string, HostTensor> = {};
   for (const n of stepper.stateNames) {
@@ -416,6 +466,7 @@ function runHooks(h: HookInputs): PreparedRun {
       if (mask) for (const [k, idx] of mask) m.set(`mask/${k}`, { shape: [idx.length], data: idx });
       return m;
     },
+    lossScalerState: () => stepper.lossScaler?.state(),
     async quickEval() {
       const accuracy = accWindow.length ? accWindow.reduce((a, b) => a + b, 0) / accWindow.length : 0;
       const abst = h.scorer ? await h.scorer.abstention(await stepper.getState(paramNames), config) : 0;

@@ -60,6 +60,11 @@ export interface Stepper {
   readonly provider: string;
   /** What a checkpoint holds: every trainable input X and its moments X.m, X.v. */
   readonly stateNames: readonly string[];
+  /**
+   * Mixed precision with loss scaling: the dynamic loss scaler (its scale and count of good steps go
+   * into checkpoints, CheckpointState.lossScaler); undefined when the run trains without one.
+   */
+  readonly lossScaler?: LossScaler;
   /** Trainable inputs at their initial values and zero moments (a fresh run), as new arrays. */
   initialState(): Record<string, HostTensor>;
   getState(names: readonly string[]): Promise<Record<string, HostTensor>>;
@@ -176,6 +181,7 @@ export async function openStepper(
       model: tg.model,
       provider: session.provider,
       stateNames: Object.values(tg.step.carry),
+      lossScaler: scaler,
       initialState: () => ({ ...tg.model.initialState(), ...initialOptimizerState(tg.step) }),
       getState: (names) => session.getState([...names]),
       setState: (values, o) => session.setState(values, o),
@@ -251,6 +257,7 @@ export async function openStepper(
     model: gg.model,
     provider: grad.provider,
     stateNames: Object.values(ag.update.carry),
+    lossScaler: scaler,
     initialState: () => ({ ...gg.model.initialState(), ...initialOptimizerState(ag.update) }),
     getState: (names) => apply.getState([...names]),
     async setState(values, o) {

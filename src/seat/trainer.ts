@@ -25,7 +25,7 @@ import {
 } from "./checkpoint";
 import { EventSink, RUN_FILES, defaultRunDir, readRunConfig, acquireRunLock, RunFolderError } from "./runFolder";
 import { batchFeeds, epochOrder, klFeeds, lossShares, makeBatch, makeKlBatch } from "./data";
-import { memoryLog, prepareRun, type PreparedRun } from "./prepare";
+import { memoryLog, prepareRun, type PrepareContext, type PreparedRun } from "./prepare";
 import type { MicroBatch, StepOutputs } from "./stepper";
 
 export interface TrainOptions {
@@ -43,6 +43,8 @@ export interface TrainOptions {
   calibration?: CalibrationResult;
   /** resume only: run on this execution provider instead of the run's own (e.g. cpu after a GPU failure). */
   provider?: SeatConfig["device"]["provider"];
+  /** Tests only: the stepper's test switches (PrepareContext.stepper, e.g. fp16 graphs on the CPU). */
+  stepper?: PrepareContext["stepper"];
 }
 
 export type RunStatus = "done" | "cancelled" | "early-stop";
@@ -278,7 +280,13 @@ async function runLoop(
   const restoredPath = restored ? join(runDir, RUN_FILES.checkpoints, checkpointName(restored.state.step)) : undefined;
   let checkpointOnCancel = async (): Promise<string | undefined> => restoredPath;
   try {
-    run = await prepareRun(config, { runDir, sink, signal, restored });
+    run = await prepareRun(config, {
+      runDir,
+      sink,
+      signal,
+      restored,
+      ...(opts.stepper ? { stepper: opts.stepper } : {}),
+    });
     const parts = methodParts(config.method);
     const c = config.train;
     // Examples per optimizer step; each graph run sees train.batchSize of them.
@@ -340,6 +348,11 @@ async function runLoop(
       st.rng.data = dataRng.state();
       st.rng.mask = run!.maskRngState;
       st.extra.accWindow = [...run!.accuracyWindow];
+      // fp16: the loss scale goes on from here on resume; an fp32 run (also one resumed on the CPU from
+      // an fp16 checkpoint) has none to keep.
+      const scaler = run!.lossScalerState();
+      if (scaler) st.lossScaler = scaler;
+      else delete st.lossScaler;
       const tensors = await run!.snapshot();
       const path = writeCheckpoint(join(runDir, RUN_FILES.checkpoints), st, tensors, config.checkpoint.keep);
       sink.emit({ type: "checkpoint", step: st.step, path: join(RUN_FILES.checkpoints, checkpointName(st.step)) });
@@ -411,6 +424,7 @@ async function runLoop(
         kl: out.kl ?? 0,
         lr,
         gradNorm: out.gradNorm,
+        ...(out.lossScale !== undefined ? { lossScale: out.lossScale } : {}),
         tokensPerSec: rs > 0 ? rt / rs : 0,
         etaSeconds: (rs / recent.length) * (total - st.step),
       });

@@ -8,6 +8,7 @@ import {
   readCheckpoint,
   listCheckpoints,
   checkpointName,
+  CheckpointError,
   type CheckpointState,
   type CkptTensor,
 } from "../../../src/seat/checkpoint";
@@ -58,6 +59,38 @@ test("a half-written checkpoint (left by a kill) is ignored and cleaned up by th
     writeCheckpoint(dir, state(4), new Map(), 2);
     assert.deepEqual(readdirSync(dir), [checkpointName(4)]);
     assert.throws(() => readCheckpoint(join(dir, "nope")), /not a checkpoint \(no state.json\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the fp16 loss scaler's state round-trips in state.json; a checkpoint without it reads; a malformed one names the file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "seat-ckpt-"));
+  try {
+    const withScaler: CheckpointState = { ...state(2), lossScaler: { scale: 32768, goodSteps: 17 } };
+    writeCheckpoint(dir, withScaler, new Map(), 3);
+    assert.deepEqual(readCheckpoint(join(dir, checkpointName(2))).state.lossScaler, { scale: 32768, goodSteps: 17 });
+    writeCheckpoint(dir, state(3), new Map(), 3);
+    assert.equal(readCheckpoint(join(dir, checkpointName(3))).state.lossScaler, undefined);
+    for (const bad of [
+      { scale: 0, goodSteps: 0 },
+      { scale: 8, goodSteps: -1 },
+      { scale: "8", goodSteps: 0 },
+      5,
+      null,
+    ]) {
+      const file = join(dir, checkpointName(3), "state.json");
+      writeFileSync(file, JSON.stringify({ ...state(3), lossScaler: bad }));
+      assert.throws(
+        () => readCheckpoint(join(dir, checkpointName(3))),
+        (e: unknown) =>
+          e instanceof CheckpointError &&
+          e.file === file &&
+          e.message ===
+            `${file}: "lossScaler" must be {"scale": a positive number, "goodSteps": a non-negative integer}, got ${JSON.stringify(bad)}`,
+        JSON.stringify(bad),
+      );
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

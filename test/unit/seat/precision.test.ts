@@ -2,12 +2,18 @@
 // scaler's rule, and the fp16 training graphs run numerically. No GPU here has float16 shaders
 // (SwiftShader lacks shader-f16: softwareAdapter.gpu.ts), but onnxruntime's CPU provider has float16
 // kernels for every op these graphs use, so the stepper's test-only halfOnCpu runs the exact fp16
-// graphs there: losses against the fp32 graphs, and an overflowing step skipped and rerun.
+// graphs there: losses against the fp32 graphs, an overflowing step skipped and rerun, and the loss
+// scaler's state carried through a checkpoint and resume.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as E from "../../../src/engine";
 import { loadModelFolder } from "../../../src/model/index";
-import { resolveConfig, ConfigError, type SeatConfig } from "../../../src/seat/index";
+import { resolveConfig, resume, train, ConfigError, type SeatConfig } from "../../../src/seat/index";
+import { checkpointName, readCheckpoint } from "../../../src/seat/checkpoint";
+import type { StepEvent, TrainEvent } from "../../../src/protocol/events";
 import { batchFeeds, klFeeds, makeBatch, makeKlBatch } from "../../../src/seat/data";
 import { drawMask, selectTensors } from "../../../src/seat/masks";
 import { resolvePrecision } from "../../../src/seat/precision";
@@ -248,3 +254,157 @@ test("fp16 with gradient accumulation: micro-batches of scaled gradients, unscal
     await f16.stepper.release();
   }
 });
+
+test("loss scaler state: restore() takes a state() back and refuses one outside its range", () => {
+  const a = new E.LossScaler({ initial: 64, growthInterval: 3, min: 2, max: 1024 });
+  a.update(1);
+  a.update(Infinity);
+  a.update(1);
+  const b = new E.LossScaler({ initial: 64, growthInterval: 3, min: 2, max: 1024 });
+  b.restore(a.state());
+  assert.deepEqual([b.scale, b.goodSteps], [32, 1]);
+  for (const g of [1, 1, Infinity, 1]) assert.equal(b.update(g), a.update(g));
+  assert.deepEqual(b.state(), a.state());
+  assert.throws(
+    () => b.restore({ scale: 4096, goodSteps: 0 }),
+    /^Error: loss scale 4096 is outside the scaler's range \[2, 1024\]$/,
+  );
+  assert.throws(() => b.restore({ scale: 8, goodSteps: 1.5 }), /good-step count must be a non-negative integer/);
+});
+
+// A run cancelled at step K and resumed against the same run uninterrupted, through the trainer (train,
+// cancel checkpoint, resume) with the fp16 graphs on the CPU's float16 kernels, fused and accumulating
+// (batches of 2 as 2 micro-batches of 1; the same scales were measured). growthInterval 2 makes
+// the scale move both ways within the run (measured: 65536, 65536, [131072 overflows] 65536,
+// [65536 overflows] 32768, 32768, [65536 overflows] 32768, 32768, 65536), and at K = 4 the scaler is at
+// 32768 with one good step counted: a resume at the initial 65536 with none runs step K+1 at another
+// scale. (On this fixture the losses would still agree: a power-of-two scale is exact in fp16 unless
+// gradients overflow, and an overflowed update is rerun; where small gradients underflow they differ.)
+const K = 4,
+  N = 8;
+const half = { halfOnCpu: true, lossScaler: { growthInterval: 2 } };
+
+function fp16Run(out: string, gradAccum: number): SeatConfig {
+  return resolveConfig([
+    {
+      source: "test",
+      layer: {
+        model: LLAMA,
+        dataset: DATA,
+        outDir: out,
+        method: "seat",
+        train: { epochs: 4, batchSize: 2 / gradAccum, gradAccum, maxSteps: N },
+        kl: { maxResponseTokens: 4 },
+        eval: { samples: 0 },
+        device: { provider: "webgpu", precision: "fp16", threads: 1 },
+      },
+    },
+  ]).config;
+}
+
+const stepsOf = (ev: TrainEvent[]) =>
+  ev.filter((e): e is StepEvent => e.type === "step").map((e) => [e.step, e.loss, e.ce, e.kl, e.gradNorm, e.lossScale]);
+const logsOf = (ev: TrainEvent[], re: RegExp) => ev.filter((e) => e.type === "log" && re.test(e.message));
+
+async function cancelAndResume(gradAccum: 1 | 2) {
+  const dir = mkdtempSync(join(tmpdir(), "seat-fp16-resume-"));
+  try {
+    const full = join(dir, "full");
+    const a: TrainEvent[] = [];
+    await train(fp16Run(full, gradAccum), { stepper: half, onEvent: (e) => a.push(e) });
+    const scales = stepsOf(a).map((s) => s[5]);
+    assert.equal(scales.length, N);
+    assert.ok(
+      scales.every((x) => typeof x === "number"),
+      `every fp16 step reports its scale: ${scales}`,
+    );
+    assert.ok(new Set(scales).size > 1, `the scale changed during the run: ${scales}`);
+
+    const cut = join(dir, "cut");
+    const ac = new AbortController();
+    const b: TrainEvent[] = [];
+    const r = await train(fp16Run(cut, gradAccum), {
+      stepper: half,
+      signal: ac.signal,
+      onEvent: (e) => {
+        b.push(e);
+        if (e.type === "step" && e.step === K) ac.abort();
+      },
+    });
+    assert.equal(r.status, "cancelled");
+    assert.equal(r.step, K);
+    const atK = readCheckpoint(join(cut, "checkpoints", checkpointName(K))).state.lossScaler;
+    assert.ok(atK, "the fp16 checkpoint holds the loss scaler's state");
+    assert.notDeepEqual(atK, { scale: 65536, goodSteps: 0 }, "the scaler has moved from its initial state by step K");
+    assert.equal(atK.scale, scales[K - 1], "the scale of step K's update (no overflow since)");
+    // Copies of the cancelled run for the checks after the resume: an old-format checkpoint, a CPU resume.
+    const old = join(dir, "old");
+    cpSync(cut, old, { recursive: true });
+    const cpu = join(dir, "cpu");
+    cpSync(cut, cpu, { recursive: true });
+
+    const c: TrainEvent[] = [];
+    const r2 = await resume(cut, { stepper: half, onEvent: (e) => c.push(e) });
+    assert.equal(r2.step, N);
+    assert.equal(logsOf(c, /loss-scaler state|is not used/).length, 0, "nothing to say on a current checkpoint");
+    assert.deepEqual(stepsOf(c), stepsOf(a).slice(K), "losses, gradient norms and scales after the resume");
+    const [ea, eb] = [
+      readCheckpoint(join(full, "checkpoints", checkpointName(N))),
+      readCheckpoint(join(cut, "checkpoints", checkpointName(N))),
+    ];
+    assert.deepEqual(eb.state.lossScaler, ea.state.lossScaler);
+    assert.deepEqual([...eb.tensors.keys()].sort(), [...ea.tensors.keys()].sort());
+    for (const [k, t] of ea.tensors)
+      assert.deepEqual(new Uint8Array(eb.tensors.get(k)!.data.buffer), new Uint8Array(t.data.buffer), k);
+    assert.deepEqual(
+      readFileSync(join(cut, "model", "model.safetensors")),
+      readFileSync(join(full, "model", "model.safetensors")),
+    );
+
+    // The old-format and CPU resumes do not depend on the step's shape: checked on the fused run.
+    if (gradAccum !== 1) return;
+    // An old-format checkpoint (no lossScaler field) still resumes, at the initial scale, said once.
+    const stateFile = join(old, "checkpoints", checkpointName(K), "state.json");
+    const st = JSON.parse(readFileSync(stateFile, "utf8"));
+    delete st.lossScaler;
+    writeFileSync(stateFile, JSON.stringify(st));
+    const d: TrainEvent[] = [];
+    const r3 = await resume(old, { stepper: half, onEvent: (e) => d.push(e) });
+    assert.equal(r3.step, N);
+    const warned = logsOf(d, /holds no loss-scaler state/);
+    assert.equal(warned.length, 1);
+    assert.match(
+      warned[0]!.type === "log" ? warned[0]!.message : "",
+      new RegExp(
+        `^checkpoint ${checkpointName(K)} holds no loss-scaler state .*: the loss scale starts again at 65536$`,
+      ),
+    );
+    assert.equal(stepsOf(d)[0]![5], 65536);
+    assert.notEqual(scales[K], 65536, "the uninterrupted run's step K+1 ran at another scale");
+    assert.ok(readCheckpoint(join(old, "checkpoints", checkpointName(N))).state.lossScaler, "written from then on");
+
+    // Resumed on the CPU (fp32): the checkpoint's scale is not used, and the fp32 checkpoints hold none.
+    const e: TrainEvent[] = [];
+    const r4 = await resume(cpu, { provider: "cpu", onEvent: (ev) => e.push(ev) });
+    assert.equal(r4.step, N);
+    assert.equal(
+      logsOf(
+        e,
+        new RegExp(
+          `^this run trains without loss scaling: checkpoint ${checkpointName(K)}'s loss scale \\(${atK.scale}\\) is not used$`,
+        ),
+      ).length,
+      1,
+    );
+    assert.ok(stepsOf(e).every((s) => s[5] === undefined));
+    assert.equal(readCheckpoint(join(cpu, "checkpoints", checkpointName(N))).state.lossScaler, undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("fp16: the loss scale is checkpointed; a run cancelled and resumed ends bit-identical to the uninterrupted one", () =>
+  cancelAndResume(1));
+
+test("fp16 with gradient accumulation: cancelled and resumed, bit-identical to the uninterrupted run", () =>
+  cancelAndResume(2));
