@@ -8,7 +8,7 @@ job = {"kind": "train" | "generate" | "matmul", "config": {hidden_size, intermed
        num_attention_heads, num_key_value_heads, vocab_size, rms_norm_eps, rope_theta,
        tie_word_embeddings}, "qkv_bias": bool, "model_dir": folder, "method": "full" | "seat" | "lora",
        "batch": B, "seq": T, "threads": n, "steps": n, "warmup": n, "mask_ratio": r, "kl_lambda": l,
-       "kl_seq": Tk, "lora_r": r, "lora_alpha": a, "new_tokens": n, "prompt": T0}
+       "kl_seq": Tk, "lora_r": r, "lora_alpha": a, "new_tokens": n, "prompt": T0, "recompute": bool}
 (kl_seq: length of the perturbed copy in a SEAT step, default T; see src/bench/train.ts for the accounting.
 model_dir: load the folder's safetensors weights, the same values our side runs; without it the weights
 are random with the fixtures' scale, std 0.02.)
@@ -26,6 +26,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+import torch.utils.checkpoint
 
 
 class Llama(torch.nn.Module):
@@ -64,33 +65,46 @@ class Llama(torch.nn.Module):
         x1, x2 = x[..., : self.hd // 2], x[..., self.hd // 2 :]
         return x * cos + torch.cat([-x2, x1], -1) * sin
 
-    def forward(self, ids, cache=None, start=0):
+    def block(self, L, x, pos, past=None):
+        """One decoder layer; returns its output and the layer's keys/values (after RoPE)."""
+        B, T = x.shape[0], x.shape[1]
+        y = self.rms(x, L.ln1)
+        q = L.q(y).view(B, T, self.h, self.hd).transpose(1, 2)
+        k = L.k(y).view(B, T, self.kv, self.hd).transpose(1, 2)
+        v = L.v(y).view(B, T, self.kv, self.hd).transpose(1, 2)
+        q, k = self.rope(q, pos), self.rope(k, pos)
+        if past is not None:
+            k, v = torch.cat([past[0], k], 2), torch.cat([past[1], v], 2)
+        rep = self.h // self.kv
+        kk, vv = k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1)
+        # Debian's torch 1.13 predates scaled_dot_product_attention: spell attention out.
+        s = (q @ kk.transpose(-1, -2)) / math.sqrt(self.hd)
+        if T > 1:
+            S = kk.shape[2]
+            causal = torch.ones(T, S, dtype=torch.bool).tril(S - T)
+            s = s.masked_fill(~causal, float("-inf"))
+        a = torch.softmax(s, -1) @ vv
+        x = x + L.o(a.transpose(1, 2).reshape(B, T, -1))
+        y = self.rms(x, L.ln2)
+        x = x + L.down(F.silu(L.gate(y)) * L.up(y))
+        return x, (k, v)
+
+    def forward(self, ids, cache=None, start=0, recompute=False):
+        """recompute: activation checkpointing per layer (torch.utils.checkpoint, non-reentrant), the
+        peer of our train.recompute on."""
         B, T = ids.shape
         x = self.embed(ids)
         pos = torch.arange(start, start + T)
         new_cache = []
         for i, L in enumerate(self.layers):
-            y = self.rms(x, L.ln1)
-            q = L.q(y).view(B, T, self.h, self.hd).transpose(1, 2)
-            k = L.k(y).view(B, T, self.kv, self.hd).transpose(1, 2)
-            v = L.v(y).view(B, T, self.kv, self.hd).transpose(1, 2)
-            q, k = self.rope(q, pos), self.rope(k, pos)
+            if recompute and cache is None and torch.is_grad_enabled():
+                x = torch.utils.checkpoint.checkpoint(
+                    lambda h, L=L: self.block(L, h, pos)[0], x, use_reentrant=False
+                )
+                continue
+            x, kv = self.block(L, x, pos, cache[i] if cache is not None else None)
             if cache is not None:
-                pk, pv = cache[i]
-                k, v = torch.cat([pk, k], 2), torch.cat([pv, v], 2)
-                new_cache.append((k, v))
-            rep = self.h // self.kv
-            kk, vv = k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1)
-            # Debian's torch 1.13 predates scaled_dot_product_attention: spell attention out.
-            s = (q @ kk.transpose(-1, -2)) / math.sqrt(self.hd)
-            if T > 1:
-                S = kk.shape[2]
-                causal = torch.ones(T, S, dtype=torch.bool).tril(S - T)
-                s = s.masked_fill(~causal, float("-inf"))
-            a = torch.softmax(s, -1) @ vv
-            x = x + L.o(a.transpose(1, 2).reshape(B, T, -1))
-            y = self.rms(x, L.ln2)
-            x = x + L.down(F.silu(L.gate(y)) * L.up(y))
+                new_cache.append(kv)
         x = self.rms(x, self.norm)
         logits = x @ self.embed.weight.T if self.lm_head is None else self.lm_head(x)
         return logits, new_cache
@@ -232,6 +246,7 @@ def train(job):
     ids = torch.randint(0, c["vocab_size"], (B, T))
     labels = torch.randint(0, c["vocab_size"], (B, T))
     method = job["method"]
+    recompute = job.get("recompute", False)
     masked = None
     if method == "seat":
         masked = MaskedEntries(model, job.get("mask_ratio", 0.05))
@@ -255,11 +270,11 @@ def train(job):
             with torch.no_grad():
                 teacher = F.log_softmax(model(pert)[0], -1)
             masked.use("tuned")
-        logits, _ = model(ids)
+        logits, _ = model(ids, recompute=recompute)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
         del logits
         if masked:
-            student = F.log_softmax(model(pert)[0], -1)
+            student = F.log_softmax(model(pert, recompute=recompute)[0], -1)
             kl = F.kl_div(student, teacher, log_target=True, reduction="none").sum(-1).mean()
             loss = loss + job.get("kl_lambda", 1.0) * kl
             del student, teacher

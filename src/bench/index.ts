@@ -7,7 +7,15 @@ import { join, resolve } from "node:path";
 import { tmpdir, cpus, loadavg } from "node:os";
 import { runJsonChild, type ChildWatch } from "./stats";
 import { trainEntry, generateEntry } from "./entries";
-import { SCALE_TRAIN, SCALE_GENERATE, SCALE_PROBE, isScaleModel, scaleFolder, memAvailableMb } from "./scale";
+import {
+  SCALE_TRAIN,
+  SCALE_GENERATE,
+  SCALE_PROBE,
+  isScaleModel,
+  scaleCaseKey,
+  scaleFolder,
+  memAvailableMb,
+} from "./scale";
 import { runScaleRows } from "./scaleRun";
 import { benchOurProbe } from "./probe";
 import { matmulCeiling } from "./ceiling";
@@ -118,10 +126,10 @@ async function runScaleCase(
       `${dir} is missing: write it with \`npx tsx scripts/real-shapes.ts\` (the full bench does this itself)`,
     );
   if (kind === "train") {
-    const c = SCALE_TRAIN.find((x) => x.model === model && x.method === method);
+    const c = SCALE_TRAIN.find((x) => scaleCaseKey(x) === `${model}:${method}`);
     if (!c)
       throw new Error(
-        `no real-shape training case '${model}:${method}' (known: ${SCALE_TRAIN.map((x) => `${x.model}:${x.method}`).join(", ")})`,
+        `no real-shape training case '${model}:${method}' (known: ${SCALE_TRAIN.map(scaleCaseKey).join(", ")})`,
       );
     return benchOurTraining({
       modelDir: dir,
@@ -132,6 +140,7 @@ async function runScaleCase(
       T: c.T,
       steps: c.steps,
       warmup: c.warmup,
+      recompute: c.recompute ?? false,
     });
   }
   if (kind === "generate" && model === SCALE_GENERATE.model)

@@ -29,6 +29,16 @@ export interface ScaleTrainCase {
    * cost (first touch of its fresh memory) is a second or two of several minutes.
    */
   peerWarmup?: number;
+  /**
+   * Activation recompute on both sides: ours `train.recompute on`, the peer torch.utils.checkpoint per
+   * decoder layer. Rows without it run `train.recompute off`, so a tight machine cannot change them.
+   */
+  recompute?: boolean;
+}
+
+/** A training case's key in the report: `0.5b:seat`, `0.5b:seat+recompute`. */
+export function scaleCaseKey(c: Pick<ScaleTrainCase, "model" | "method" | "recompute">): string {
+  return `${c.model}:${c.method}${c.recompute ? "+recompute" : ""}`;
 }
 
 /**
@@ -41,6 +51,7 @@ export const SCALE_TRAIN: readonly ScaleTrainCase[] = [
   { model: "135m", method: "seat", B: 4, T: 128, steps: 2, warmup: 1 },
   { model: "135m", method: "full", B: 4, T: 128, steps: 2, warmup: 1 },
   { model: "0.5b", method: "seat", B: 4, T: 256, steps: 1, warmup: 1, peerWarmup: 0 },
+  { model: "0.5b", method: "seat", B: 4, T: 256, steps: 1, warmup: 1, peerWarmup: 0, recompute: true },
   { model: "0.5b", method: "full", B: 4, T: 128, steps: 1, warmup: 1, peerWarmup: 0 },
   { model: "1b", method: "seat", B: 4, T: 128, steps: 1, warmup: 1, peerWarmup: 0 },
   { model: "1b", method: "lora", B: 4, T: 128, steps: 1, warmup: 1, peerWarmup: 0 },
@@ -53,6 +64,7 @@ export const SCALE_TRAIN: readonly ScaleTrainCase[] = [
 export const SCALE_ORDER = [
   "generate:0.5b",
   "train:0.5b:seat",
+  "train:0.5b:seat+recompute",
   "probe:0.5b",
   "train:135m:seat",
   "train:0.5b:full",

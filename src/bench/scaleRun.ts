@@ -22,6 +22,7 @@ import {
   estimateInferencePeakMb,
   memAvailableMb,
   memoryRefusal,
+  scaleCaseKey,
   type ScaleModel,
   type ScaleTrainCase,
 } from "./scale";
@@ -108,7 +109,7 @@ export async function runScaleRows(ctx: ScaleContext): Promise<void> {
   };
 
   const trainRow = async (c: ScaleTrainCase) => {
-    const key = `${c.model}:${c.method}`;
+    const key = scaleCaseKey(c);
     let f;
     try {
       f = folder(c.model);
@@ -140,6 +141,7 @@ export async function runScaleRows(ctx: ScaleContext): Promise<void> {
             kl_lambda: 1,
             lora_r: 8,
             lora_alpha: 32,
+            ...(c.recompute ? { recompute: true } : {}),
           },
           WATCH,
         ),
@@ -202,7 +204,7 @@ export async function runScaleRows(ctx: ScaleContext): Promise<void> {
   for (const row of SCALE_ORDER) {
     const [kind, model, method] = row.split(":");
     if (!wanted(model)) continue;
-    if (kind === "train") await trainRow(SCALE_TRAIN.find((c) => c.model === model && c.method === method)!);
+    if (kind === "train") await trainRow(SCALE_TRAIN.find((c) => scaleCaseKey(c) === `${model}:${method}`)!);
     else if (kind === "generate") await generateRow();
     else await probeRow();
     ctx.checkpoint();

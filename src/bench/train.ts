@@ -125,6 +125,8 @@ export interface TrainBenchCase {
   steps: number;
   warmup: number;
   threads: number;
+  /** train.recompute on (default off: the rows stay comparable whatever memory is free). */
+  recompute?: boolean;
 }
 
 export interface TrainBenchResult {
@@ -162,7 +164,15 @@ export async function benchOurTraining(c: TrainBenchCase, signal?: AbortSignal):
           model: c.modelDir,
           dataset,
           outDir: join(work, "run"),
-          train: { epochs: 1, batchSize: c.B, gradAccum: 1, maxSeqLen: c.T, maxSteps: total, seed: 1 },
+          train: {
+            epochs: 1,
+            batchSize: c.B,
+            gradAccum: 1,
+            maxSeqLen: c.T,
+            maxSteps: total,
+            seed: 1,
+            recompute: c.recompute ? "on" : "off",
+          },
           kl: { k: 1, maxResponseTokens: BENCH_KL_RESPONSE_TOKENS },
           checkpoint: { everySteps: 1_000_000, keep: 1 },
           // the quick eval runs after the last step, outside the timing: skipped to keep the benchmark short

@@ -14,6 +14,7 @@ import {
   SCALE_ORDER,
   SCALE_GENERATE,
   SCALE_PROBE,
+  scaleCaseKey,
 } from "../../../src/bench/scale";
 import { hfConfigOf } from "../../../src/bench/train";
 import { stepFlops, type HfLlamaConfig } from "../../../src/bench/flops";
@@ -36,6 +37,9 @@ test("every training row names a real shape, and 0.5B SEAT is the issue's 4 x 25
   assert.deepEqual(SCALE_TRAIN.find((c) => c.model === "0.5b" && c.method === "seat")!.B, 4);
   assert.deepEqual(SCALE_TRAIN.find((c) => c.model === "0.5b" && c.method === "seat")!.T, 256);
   assert.ok(SCALE_TRAIN.some((c) => c.model === "1b" && c.method === "lora"));
+  const rc = SCALE_TRAIN.find((c) => scaleCaseKey(c) === "0.5b:seat+recompute")!;
+  assert.deepEqual([rc.B, rc.T, rc.recompute], [4, 256, true], "the reference workload again, recomputing");
+  assert.equal(new Set(SCALE_TRAIN.map(scaleCaseKey)).size, SCALE_TRAIN.length, "keys are unique");
 });
 
 const TINY: HfLlamaConfig = {
@@ -143,7 +147,7 @@ test("a child's failure becomes one line: exit status and its first stderr line"
 
 test("the run order covers every real-shape row exactly once", () => {
   const rows = [
-    ...SCALE_TRAIN.map((c) => `train:${c.model}:${c.method}`),
+    ...SCALE_TRAIN.map((c) => `train:${scaleCaseKey(c)}`),
     `generate:${SCALE_GENERATE.model}`,
     `probe:${SCALE_PROBE.model}`,
   ].sort();
