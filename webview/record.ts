@@ -247,7 +247,10 @@ function render(m: RecordHostMessage): void {
     if (n) n.textContent = noticeText;
     return;
   }
-  const focused = document.activeElement?.id;
+  // Keep the field the user is typing in focused across a re-render, but only while this view has the
+  // focus: activeElement outlives a blur, and focusing it then would pull the focus out of whatever the
+  // user is doing elsewhere (a quick pick closes when it loses focus).
+  const focused = document.hasFocus() ? document.activeElement?.id : undefined;
   app.replaceChildren();
   const notice = h("p", { id: "notice", role: "status", class: "notice" }, noticeText);
   if (m.type === "empty") {

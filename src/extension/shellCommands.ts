@@ -141,7 +141,7 @@ export function registerShellCommands(context: vscode.ExtensionContext, shell: S
         const resumable = runs.runs().filter((r) => r.state === "cancelled" || r.state === "failed");
         const pick = await vscode.window.showQuickPick(
           resumable.map((r) => ({ label: r.name, description: `${r.state} · ${r.detail ?? ""}`, dir: r.dir })),
-          { title: "SEAT: Resume Run" },
+          { title: "SEAT: Resume Run", ignoreFocusOut: true },
         );
         dir = pick?.dir;
       }
@@ -156,12 +156,16 @@ export function registerShellCommands(context: vscode.ExtensionContext, shell: S
         const done = runs.runs().filter((r) => r.state === "finished");
         const pick = await vscode.window.showQuickPick(
           done.map((r) => ({ label: r.name, description: r.detail, run: r })),
-          { title: "SEAT: Export Model — which run?" },
+          // a multi-step flow: a click elsewhere (to check a run) does not throw away the steps taken
+          { title: "SEAT: Export Model — which run?", ignoreFocusOut: true },
         );
         run = pick?.run;
       }
       if (!run) return;
-      const format = await vscode.window.showQuickPick(EXPORT_PICKS, { title: `SEAT: Export Model — ${run.name} as…` });
+      const format = await vscode.window.showQuickPick(EXPORT_PICKS, {
+        title: `SEAT: Export Model — ${run.name} as…`,
+        ignoreFocusOut: true,
+      });
       if (!format) return;
       const out = await vscode.window.showOpenDialog({
         // Opens where the run's folder is (runs/ of the workspace), so accepting the default puts the export beside it.

@@ -2,7 +2,7 @@
 // answer (streamed from the chat child process) with their P(abstain), Add to dataset appends the
 // question and answer to the dataset as an edit, and SEAT: Export Model… writes a GGUF with a Modelfile.
 // The run is trained (a few steps of the embedded model) before the editor looks at it.
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -35,6 +35,9 @@ describe("chat and export from the editor", { timeout: 600_000 }, () => {
       },
     ]);
     assert.equal((await train(config)).status, "done");
+  });
+  afterEach(async (t) => {
+    await ed?.screenshot(`last-${t.name.slice(0, 40).replace(/[^\w]+/g, "-")}`).catch(() => undefined);
   });
   after(async () => {
     await ed?.close();
