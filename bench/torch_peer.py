@@ -325,6 +325,24 @@ def blas_library():
     return ", ".join(sorted(libs)) or "none mapped"
 
 
+def blas_core():
+    """OpenBLAS's kernel family in this process (openblas_get_corename), e.g. SkylakeX, Haswell, or
+    Prescott when it did not recognise the CPU and fell back to generic SSE3 kernels."""
+    import ctypes
+
+    torch.ones(64, 64) @ torch.ones(64, 64)
+    try:
+        with open("/proc/self/maps") as f:
+            libs = sorted({line.split()[-1] for line in f if "libopenblas" in line and ".so" in line})
+        for lib in libs:
+            fn = ctypes.CDLL(lib).openblas_get_corename
+            fn.restype = ctypes.c_char_p
+            return fn().decode()
+    except (OSError, AttributeError):
+        pass
+    return "unknown"
+
+
 def matmul(job):
     """The ceiling's MatMul through PyTorch's BLAS: context for the ours/PyTorch training ratios."""
     m, k, n = job["shape"]
@@ -352,6 +370,7 @@ def main():
     out["torch"] = torch.__version__
     out["flushDenormal"] = not job.get("keep_denormals")
     out["blas"] = blas_library()
+    out["blasCore"] = blas_core()
     print(json.dumps(out))
 
 

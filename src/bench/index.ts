@@ -1,7 +1,7 @@
 // `seat bench` / `npm run bench`: every figure is measured now, on this machine, and every comparison
 // is a ratio against a peer measured in the same run. Each case runs in its own child process so peak
 // RSS belongs to that case alone and one case's memory arena cannot speed up or slow down the next.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { checkTargets, type BenchReport } from "./report";
 import { join, resolve } from "node:path";
 import { tmpdir, cpus, loadavg } from "node:os";
@@ -166,8 +166,37 @@ function python(): string {
  * threads on this oversubscribed 2-core machine made a step 15-25x slower (measured: 2.2 s vs 0.13 s
  * for embedded:full), which would turn the ratio into a measure of the neighbours.
  */
-export function torchEnv(threads: number): Record<string, string> {
-  return { OMP_WAIT_POLICY: "PASSIVE", OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+export function torchEnv(threads: number, cpuFlags = readCpuFlags()): Record<string, string> {
+  const core = process.env.OPENBLAS_CORETYPE ?? openBlasCoreFor(cpuFlags);
+  return {
+    OMP_WAIT_POLICY: "PASSIVE",
+    OMP_NUM_THREADS: String(threads),
+    OPENBLAS_NUM_THREADS: String(threads),
+    ...(core ? { OPENBLAS_CORETYPE: core } : {}),
+  };
+}
+
+/**
+ * The OpenBLAS kernel family this CPU's instruction set supports. OpenBLAS picks its kernels from the
+ * CPUID model number, and on a virtual CPU it does not know (measured: an "Intel(R) Xeon(R) Processor"
+ * with AVX-512) it falls back to its generic Prescott (SSE3) kernels: a 512x2048x2048 product ran at
+ * 17 GFLOP/s there against 88 with OPENBLAS_CORETYPE=SkylakeX, so the peer was crippled 5x. The flags
+ * decide instead (onnxruntime's MLAS dispatches on them too). Undefined: leave OpenBLAS to choose.
+ */
+export function openBlasCoreFor(flags: ReadonlySet<string>): string | undefined {
+  if (["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"].every((f) => flags.has(f))) return "SkylakeX";
+  if (flags.has("avx2") && flags.has("fma")) return "Haswell";
+  if (flags.has("avx")) return "SandyBridge";
+  return undefined;
+}
+
+function readCpuFlags(): Set<string> {
+  try {
+    const m = /^flags\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
+    return new Set(m ? m[1]!.trim().split(/\s+/) : []);
+  } catch {
+    return new Set();
+  }
 }
 
 /** Runs one peer job; refuses a peer on the reference BLAS (a ratio against it would be meaningless). */

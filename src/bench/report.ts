@@ -11,6 +11,8 @@ export interface PeerTrain {
   gflops?: number;
   torch?: string;
   blas?: string;
+  /** OpenBLAS's kernel family in the peer (openblas_get_corename), e.g. SkylakeX; Prescott = generic. */
+  blasCore?: string;
 }
 
 export interface TrainEntry {
@@ -319,7 +321,10 @@ export function benchMarkdown(r: BenchReport): string {
   ];
   for (const [k, v] of Object.entries(r.models)) lines.push(`- \`${k}\`: ${v}`);
   const peer = Object.values(r.train).find((e) => e.torch?.torch)?.torch;
-  if (peer) lines.push(`- PyTorch peer: torch ${peer.torch} eager, BLAS ${peer.blas ?? "unknown"}`);
+  if (peer)
+    lines.push(
+      `- PyTorch peer: torch ${peer.torch} eager, BLAS ${peer.blas ?? "unknown"}${peer.blasCore ? ` (OpenBLAS kernels: ${peer.blasCore})` : ""}`,
+    );
   lines.push(
     ...(r.matmulCeilingGflops
       ? [
