@@ -70,8 +70,10 @@ test("memory plan: activation recompute keeps one layer's activations plus every
   // two passes (batch and perturbed copies) of 4 x 256: L layer inputs of D floats + one layer's worth
   const layer = 4 * 256 * ((10 * c.hiddenSize + 3 * c.intermediateSize) * 4 + 2 * c.numHeads * 256 * 4);
   assert.equal(act(off), 2 * c.numLayers * layer);
-  assert.equal(act(on), 2 * (c.numLayers * 4 * 256 * c.hiddenSize * 4 + layer));
-  assert.ok(on.peakBytes < off.peakBytes - 3 * GB, `${off.peakBytes / GB} -> ${on.peakBytes / GB} GB`);
+  assert.equal(act(on), 2 * (c.numLayers * 4 * 256 * c.hiddenSize * 4 + layer + 0.3 * c.numLayers * layer));
+  assert.ok(on.peakBytes < off.peakBytes - 2 * GB, `${off.peakBytes / GB} -> ${on.peakBytes / GB} GB`);
+  // measured at this shape (README memory plan): 8.10 GB with recompute, 9.78 GB without; the plan errs high
+  assert.ok(on.peakBytes > 8.1 * GB && off.peakBytes > 9.78 * GB, `${on.peakBytes / GB}, ${off.peakBytes / GB} GB`);
 
   const { config } = planFor("seat", 4);
   const plans = (rc: boolean) => planFor("seat", 4, rc).plan;
