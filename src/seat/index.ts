@@ -41,7 +41,8 @@ export {
   type TrainResult,
   type RunStatus,
 } from "./trainer";
-export { DatasetError, MemoryPlanError } from "./prepare";
+export { DatasetError, MemoryPlanError, prefetchKlTeacher } from "./prepare";
+export { TEACHER_CACHE } from "./targets";
 export { planMemory, describePlan, planRefusal, type MemoryPlan } from "./memoryPlan";
 export {
   exportRun,

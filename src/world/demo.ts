@@ -15,7 +15,17 @@ import {
   type RunComparison,
 } from "../eval/index";
 import type { TrainEvent } from "../protocol/events";
-import { resolveConfig, train, type ConfigLayer, type Method, type SeatConfig } from "../seat/index";
+import {
+  methodParts,
+  prefetchKlTeacher,
+  resolveConfig,
+  RUN_FILES,
+  TEACHER_CACHE,
+  train,
+  type ConfigLayer,
+  type Method,
+  type SeatConfig,
+} from "../seat/index";
 import { workerScript } from "../util/workerScript";
 
 export const DEMO_METHODS: readonly Method[] = ["full", "lora", "sparse", "full+kl", "seat", "ewc", "replay"];
@@ -303,26 +313,45 @@ function timedLoader(inner: ProbeModelLoader, clock: PhaseClock): ProbeModelLoad
 /**
  * One unit of the demo's work, plain data (it crosses to a worker thread): train one method on one set
  * (unless `model` names a folder that is already trained or the base), then probe that model into the
- * set's probe cache, from which the set's report is assembled once all its jobs are done.
+ * set's probe cache, from which the set's report is assembled once all its jobs are done. Or: generate
+ * a share of the base model's replies that the set's KL runs use as targets (`teacher`), once for all
+ * of them, where each run would otherwise generate the same replies itself.
  */
 export interface DemoJob {
   /** Index of the set in runDemoSets' `sets`. */
   set: number;
-  /** "base" or the method: the report's row. */
+  /** "base", the method, or "teacher k/n": the report's row. */
   label: string;
   method?: Method;
   train?: { config: SeatConfig; warnings: string[] };
+  /** Teacher folders (teacher jobs' `dir`) whose replies this run starts with in its cache. */
+  teacherFrom?: string[];
+  teacher?: { config: SeatConfig; part: { index: number; of: number }; dir: string };
   /** The model folder to probe when nothing is trained here. */
   model?: string;
   trained?: DemoTrainedModel;
-  probe: { data: string; unknown?: string; neighbours: number; cacheDir: string; threads?: number };
-  /** Relative cost, for longest-first scheduling. */
+  probe?: { data: string; unknown?: string; neighbours: number; cacheDir: string; threads?: number };
+  /** Relative cost, for scheduling. */
   cost: number;
+  /** Jobs (indices) that must be done first. */
+  after?: number[];
 }
 
 export interface DemoJobResult {
   trained?: DemoTrainedModel;
   timings: DemoTimings;
+}
+
+/** The replies cached in each of `dirs` (teacher jobs' folders), together in `runDir`'s cache. */
+function mergeTeacherCaches(dirs: readonly string[], runDir: string): void {
+  const merged: Record<string, number[]> = {};
+  for (const d of dirs) {
+    // A share with no epochs to generate (fewer epochs than shares) wrote nothing.
+    const file = join(d, RUN_FILES.cache, TEACHER_CACHE);
+    if (existsSync(file)) Object.assign(merged, JSON.parse(readFileSync(file, "utf8")));
+  }
+  mkdirSync(join(runDir, RUN_FILES.cache), { recursive: true });
+  writeFileSync(join(runDir, RUN_FILES.cache, TEACHER_CACHE), JSON.stringify(merged));
 }
 
 /** Runs one job on this thread (the demo's worker thread runs the same function). */
@@ -334,10 +363,28 @@ export async function runDemoJob(
   const { log, signal } = ctx;
   const clock = new PhaseClock();
   let trained = job.trained;
+  if (job.teacher) {
+    const { config, part, dir } = job.teacher;
+    rmSync(dir, { recursive: true, force: true });
+    const epochs = await prefetchKlTeacher(config, dir, {
+      signal: signal ?? new AbortController().signal,
+      part,
+      onEvent: (e) => {
+        if (e.type === "phase") {
+          clock.enter(PHASE_OF[e.phase]);
+          log(e.message);
+        }
+      },
+    });
+    clock.enter(undefined);
+    log(`base model replies for epochs ${epochs.map((e) => e + 1).join(", ")}`);
+    return { timings: { ...clock.t, run: (performance.now() - t0) / 1000 } };
+  }
   if (job.train) {
     const { config, warnings } = job.train;
     // The demo owns its output folder: each invocation replaces its previous runs.
     rmSync(config.outDir!, { recursive: true, force: true });
+    if (job.teacherFrom) mergeTeacherCaches(job.teacherFrom, config.outDir!);
     log(`training ${job.label} (lr ${config.optim.lr}, ${config.train.epochs} epochs)`);
     const steps = stepLogger(log);
     const res = await train(config, {
@@ -362,7 +409,7 @@ export async function runDemoJob(
     };
   }
   const dir = trained?.dir ?? job.model;
-  if (!dir) throw new Error(`internal: demo job ${job.label} has no model to probe`);
+  if (!dir || !job.probe) throw new Error(`internal: demo job ${job.label} has no model to probe`);
   const p0 = performance.now();
   let lastProbe = 0;
   await probeDataset({
@@ -432,32 +479,55 @@ export function runDemoJobInWorker(
 }
 
 /**
- * Runs `jobs` at most `concurrency` at a time, longest (highest cost) first, each through `run`; the
- * results in the order of `jobs`. The first failure (or an abort of `signal`) cancels the running jobs
- * and starts no more; it is thrown once every running job has stopped.
+ * Runs `jobs` at most `concurrency` at a time, each through `run`, a job only once the jobs in its
+ * `after` (indices of earlier jobs) are done; of the jobs ready, the one with the longest chain of costs
+ * ahead of it (its own plus its most costly dependants') first. The results come in the order of `jobs`.
+ * The first failure (or an abort of `signal`) cancels the running jobs and starts no more; it is thrown
+ * once every running job has stopped.
  */
-export async function runJobPool<J extends { cost: number }, R>(
+export async function runJobPool<J extends { cost: number; after?: readonly number[] }, R>(
   jobs: readonly J[],
   concurrency: number,
   run: (job: J, index: number, signal: AbortSignal) => Promise<R>,
   signal?: AbortSignal,
 ): Promise<R[]> {
+  jobs.forEach((j, i) => {
+    for (const d of j.after ?? [])
+      if (!Number.isInteger(d) || d < 0 || d >= i)
+        throw new Error(`internal: job ${i} waits for job ${d}, not an earlier one`);
+  });
+  const rank = jobs.map((j) => j.cost);
+  for (let i = jobs.length - 1; i >= 0; i--)
+    for (const d of jobs[i].after ?? []) rank[d] = Math.max(rank[d], jobs[d].cost + rank[i]);
+  const pending = jobs.map((_, i) => i).sort((a, b) => rank[b] - rank[a] || a - b);
   const stop = new AbortController();
   const onAbort = () => stop.abort(signal?.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
   if (signal?.aborted) onAbort();
-  const order = jobs.map((_, i) => i).sort((a, b) => jobs[b].cost - jobs[a].cost || a - b);
   const results: R[] = new Array(jobs.length);
+  const done = new Set<number>();
   let failure: { error: unknown } | undefined;
-  let next = 0;
+  // Lanes with nothing ready wait here until some job ends.
+  let wake: () => void = () => {};
+  let ended = new Promise<void>((r) => (wake = r));
   const lane = async () => {
-    while (next < order.length && !stop.signal.aborted) {
-      const i = order[next++];
+    while (pending.length > 0 && !stop.signal.aborted) {
+      const k = pending.findIndex((i) => (jobs[i].after ?? []).every((d) => done.has(d)));
+      if (k < 0) {
+        await ended;
+        continue;
+      }
+      const [i] = pending.splice(k, 1);
       try {
         results[i] = await run(jobs[i], i, stop.signal);
+        done.add(i);
       } catch (e) {
         failure ??= { error: e };
         stop.abort(e);
+      } finally {
+        const w = wake;
+        ended = new Promise<void>((r) => (wake = r));
+        w();
       }
     }
   };
@@ -489,19 +559,21 @@ export interface DemoSetsOptions extends Omit<DemoOptions, "data" | "unknown" | 
 }
 
 /**
- * Relative training cost per record of each method on the embedded model (training seconds on
- * contract-register, full = 1; the KL methods also generate the teacher's replies): only the order in
- * which the demo's jobs start depends on it.
+ * Relative cost per record of each method's training steps on the embedded model (seconds of the
+ * optimizer steps on contract-register, full = 1), of probing one model, and of the KL runs' teacher
+ * replies: only the order in which the demo's jobs start depends on them.
  */
 const METHOD_COST: Record<Method, number> = {
   full: 1,
-  lora: 1.1,
-  sparse: 1.3,
-  "full+kl": 2.7,
-  seat: 2.1,
-  ewc: 1.1,
-  replay: 1.8,
+  lora: 0.9,
+  sparse: 0.8,
+  "full+kl": 2.3,
+  seat: 3.1,
+  ewc: 2.1,
+  replay: 2.3,
 };
+const PROBE_COST = 0.5;
+const TEACHER_COST = 1.3;
 
 /**
  * The demo on several example sets: every (set, method) run and every base probe is one job; `jobs` of
@@ -512,6 +584,7 @@ const METHOD_COST: Record<Method, number> = {
 export async function runDemoSets(opts: DemoSetsOptions): Promise<DemoReport[]> {
   const t0 = Date.now();
   const jobs: DemoJob[] = [];
+  const concurrency = Math.max(1, opts.jobs ?? 1);
   const prepared = opts.sets.map((set, s) => {
     const outDir = resolve(set.outDir);
     mkdirSync(outDir, { recursive: true });
@@ -530,11 +603,20 @@ export async function runDemoSets(opts: DemoSetsOptions): Promise<DemoReport[]> 
     const records = readFileSync(set.data, "utf8")
       .split("\n")
       .filter((l) => l.trim() !== "").length;
-    jobs.push({ set: s, label: "base", model: opts.model, probe, cost: records * 0.5 });
+    jobs.push({ set: s, label: "base", model: opts.model, probe, cost: records * PROBE_COST });
     for (const t of opts.trained ?? [])
-      jobs.push({ set: s, label: t.method, method: t.method, model: t.dir, trained: t, probe, cost: records * 0.5 });
-    for (const method of opts.trained ? [] : opts.methods) {
-      const { config, warnings } = resolveConfig([
+      jobs.push({
+        set: s,
+        label: t.method,
+        method: t.method,
+        model: t.dir,
+        trained: t,
+        probe,
+        cost: records * PROBE_COST,
+      });
+    const runs = (opts.trained ? [] : opts.methods).map((method) => ({
+      method,
+      ...resolveConfig([
         {
           source: "demo",
           layer: {
@@ -549,26 +631,61 @@ export async function runDemoSets(opts: DemoSetsOptions): Promise<DemoReport[]> 
         { source: "demo learning rates", layer: { optim: { lr: DEMO_LEARNING_RATES[method] } } },
         ...(opts.common ? [{ source: "demo options", layer: opts.common }] : []),
         ...(opts.perMethod?.[method] ? [{ source: `demo ${method} settings`, layer: opts.perMethod[method]! }] : []),
-      ]);
+      ]),
+    }));
+    // The KL runs of a set ask the base model the same perturbed prompts (the same records, seed and KL
+    // settings): teacher jobs generate the replies once, in `parts` shares that can run at once, and
+    // each such run starts with them in its cache (prefetchKlTeacher: as the run would generate them).
+    const teacherRoot = join(runsDir, "teacher");
+    rmSync(teacherRoot, { recursive: true, force: true });
+    const groups = new Map<string, number[]>();
+    runs.forEach((r, i) => {
+      const parts = methodParts(r.method);
+      if (!parts.kl || parts.replay || r.config.kl.positions !== "base-response") return;
+      const { kl, train: t, device, model, dataset, lossOn } = r.config;
+      const key = JSON.stringify({ kl, t, device, model, dataset, lossOn });
+      groups.set(key, [...(groups.get(key) ?? []), i]);
+    });
+    const teacherOf = new Map<number, { dirs: string[]; jobs: number[] }>();
+    [...groups.values()].forEach((members, g) => {
+      const parts = Math.max(1, concurrency);
+      if (members.length < 2 && parts < 2) return;
+      const dirs: string[] = [];
+      const ids: number[] = [];
+      for (let index = 0; index < parts; index++) {
+        const dir = join(teacherRoot, `${g + 1}-${index + 1}`);
+        dirs.push(dir);
+        ids.push(jobs.length);
+        jobs.push({
+          set: s,
+          label: `teacher ${index + 1}/${parts}`,
+          teacher: { config: runs[members[0]].config, part: { index, of: parts }, dir },
+          cost: (records * TEACHER_COST) / parts,
+        });
+      }
+      for (const m of members) teacherOf.set(m, { dirs, jobs: ids });
+    });
+    runs.forEach(({ method, config, warnings }, i) => {
+      const teacher = teacherOf.get(i);
       jobs.push({
         set: s,
         label: method,
         method,
         train: { config, warnings },
+        ...(teacher ? { teacherFrom: teacher.dirs, after: teacher.jobs } : {}),
         probe,
-        cost: records * METHOD_COST[method],
+        cost: records * (METHOD_COST[method] + PROBE_COST),
       });
-    }
+    });
     return { set, outDir, cacheDir, probeData };
   });
 
-  const concurrency = Math.max(1, opts.jobs ?? 1);
   const many = opts.sets.length > 1;
   const tag = (j: DemoJob) => `${many ? `${opts.sets[j.set].name} ` : ""}${j.label}`;
   let started = 0;
   let finished = 0;
   opts.log(
-    `${jobs.length} runs (train + probe), ${concurrency} at a time, ${opts.threads ? `${opts.threads} CPU thread(s)` : "all CPU threads"} each`,
+    `${jobs.length} jobs, ${concurrency} at a time, ${opts.threads ? `${opts.threads} CPU thread(s)` : "all CPU threads"} each`,
   );
   const results = await runJobPool(
     jobs,
@@ -576,7 +693,8 @@ export async function runDemoSets(opts: DemoSetsOptions): Promise<DemoReport[]> 
     async (job, _i, signal) => {
       const k = ++started;
       const log = (line: string) => opts.log(`  [${tag(job)}] ${line}`);
-      opts.log(`[${k}/${jobs.length}] ${tag(job)}: ${job.train ? "training, then probing" : "probing"}`);
+      const what = job.teacher ? "the KL runs' teacher replies" : job.train ? "training, then probing" : "probing";
+      opts.log(`[${k}/${jobs.length}] ${tag(job)}: ${what}`);
       const run = concurrency > 1 ? runDemoJobInWorker : runDemoJob;
       const r = await run(job, { signal, log });
       opts.log(`[${++finished}/${jobs.length} done] ${tag(job)} in ${r.timings.run.toFixed(0)} s`);
@@ -588,7 +706,7 @@ export async function runDemoSets(opts: DemoSetsOptions): Promise<DemoReport[]> 
   const reports: DemoReport[] = [];
   for (const [s, { set, outDir, cacheDir, probeData }] of prepared.entries()) {
     const mine = jobs.map((j, i) => ({ j, r: results[i] })).filter((x) => x.j.set === s);
-    const trained = mine.filter((x) => x.j.label !== "base").map((x) => x.r.trained!);
+    const trained = mine.filter((x) => x.r.trained).map((x) => x.r.trained!);
     // Every model was probed by its job; this reads the results back (a miss would probe it here).
     const { report } = await probeDataset({
       data: probeData,

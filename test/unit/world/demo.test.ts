@@ -44,6 +44,22 @@ test("the job pool starts the costliest jobs first, runs at most `concurrency` a
   assert.equal(most, 2);
 });
 
+test("a job starts only after the jobs it waits for, which go first when a long job waits for them", async () => {
+  const jobs = [{ cost: 1 }, { cost: 1 }, { cost: 10, after: [0] }, { cost: 2 }, { cost: 3, after: [1, 3] }];
+  const order: number[] = [];
+  const out = await runJobPool(jobs, 1, async (_job, i) => {
+    order.push(i);
+    return i;
+  });
+  assert.deepEqual(out, [0, 1, 2, 3, 4]);
+  // job 0 leads the chain 0 -> 2 (11); then 2 (10); then 3 -> 4 (5) before 1 -> 4 (4); 4 once 1 and 3 are done.
+  assert.deepEqual(order, [0, 2, 3, 1, 4]);
+  await assert.rejects(
+    runJobPool([{ cost: 1, after: [1] }, { cost: 1 }], 2, async () => 0),
+    /job 0 waits for job 1, not an earlier one/,
+  );
+});
+
 test("a failing job cancels the running ones, starts no more, and its error is thrown", async () => {
   const jobs = [3, 2, 1].map((cost, id) => ({ cost, id }));
   const seen: { id: number; aborted: boolean }[] = [];
@@ -110,7 +126,7 @@ test(
             { name: "a", data, unknown, outDir: join(dir, out, "a") },
             { name: "b", data, unknown, outDir: join(dir, out, "b"), probeEvery: 2 },
           ],
-          common: { train: { epochs: 1, batchSize: 4 }, kl: { maxResponseTokens: 4 } },
+          common: { train: { epochs: 2, batchSize: 4 }, kl: { maxResponseTokens: 4 } },
           threads: 1,
           jobs,
           log: () => {},
@@ -123,15 +139,23 @@ test(
         assert.deepEqual(rows(r), rows(one[i]), `set ${i}: same rows`);
         assert.deepEqual(r.schedule, { jobs: 2, threads: 1 });
         assert.deepEqual(one[i].schedule, { jobs: 1, threads: 1 });
-        // Each run's phases were timed: a trained run has training and probing parts, the base only probing.
+        // Each run's phases were timed: a trained run has training and probing parts, the base only
+        // probing; with two at once, two teacher jobs generated the KL run's replies (seat's own run
+        // asked the teacher nothing), one after another the run generated them itself.
         const t = r.timings!;
-        assert.deepEqual(Object.keys(t).sort(), ["base", "full", "seat"]);
+        assert.deepEqual(Object.keys(t).sort(), ["base", "full", "seat", "teacher 1/2", "teacher 2/2"]);
+        assert.deepEqual(Object.keys(one[i].timings!).sort(), ["base", "full", "seat"]);
         for (const m of ["full", "seat"])
           for (const k of ["compile", "train", "generate", "pAbstain"]) assert.ok(k in t[m], `${m} ${k}`);
-        assert.ok("teacher" in t.seat && !("teacher" in t.full), "only the KL run asks the teacher");
+        assert.ok("teacher" in t["teacher 1/2"] && "teacher" in t["teacher 2/2"] && !("teacher" in t.seat));
+        assert.ok("teacher" in one[i].timings!.seat && !("teacher" in one[i].timings!.full));
         assert.ok(!("train" in t.base) && "generate" in t.base);
-        assert.match(formatDemoTimings(r), /^model .*P\(abstain\).* run\n[- ]+\nbase .*\nfull .*\nseat .*\nsum /);
+        assert.match(formatDemoTimings(r), /^model .*P\(abstain\).* run\n[- ]+\nbase .*\n(.*\n)*sum /);
       }
+      // The shared replies are the ones seat's run generated itself, reply for reply.
+      const cache = (out: string, set: string) =>
+        JSON.parse(readFileSync(join(dir, out, set, "runs", "seat", "cache", "teacher.json"), "utf8")) as object;
+      for (const set of ["a", "b"]) assert.deepEqual(cache("parallel", set), cache("sequential", set));
       assert.equal(two[0].probedRecords, 6);
       assert.equal(two[1].probedRecords, 3, "every second record probed in the second set");
       assert.notDeepEqual(rows(two[0]).full, rows(two[0]).base, "a trained row, not a copy of the base");
