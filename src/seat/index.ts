@@ -43,7 +43,7 @@ export {
 } from "./trainer";
 export { DatasetError, MemoryPlanError, prefetchKlTeacher } from "./prepare";
 export { TEACHER_CACHE } from "./targets";
-export { planMemory, describePlan, planRefusal, type MemoryPlan } from "./memoryPlan";
+export { planMemory, describePlan, planRefusal, availableMemory, type MemoryPlan } from "./memoryPlan";
 export {
   exportRun,
   runBaseModel,
