@@ -1,6 +1,7 @@
 // `seat demo`: the whole story on the embedded model in minutes. Fine-tune the base model on an example
 // dataset with each method, probe every model (facts learned? still abstains on look-alike and
-// held-out unknowns?), print a table and write runs/demo/report.json + report.html.
+// held-out unknowns?), print a table and write runs/demo/report.json + report.html. Every run is a job;
+// the jobs of all example sets share the cores (runDemoSets), one per core on worker threads.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -105,8 +106,9 @@ export interface DemoOptions {
   /** CPU threads of each run's sessions (default: onnxruntime's, all cores). */
   threads?: number;
   /**
-   * Runs (one method trained and probed, or the base probed) at once, each on its own worker thread
-   * (default 1: one after another on the calling thread). The results do not depend on it.
+   * Jobs (one method trained and probed, the base probed, a share of the KL runs' teacher replies) at
+   * once, each on its own worker thread (default 1: one after another on the calling thread). The
+   * results do not depend on it (for a given `threads`).
    */
   jobs?: number;
   /** Neighbour (look-alike) questions generated per training record for the probes. */
