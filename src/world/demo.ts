@@ -699,7 +699,9 @@ export async function runDemoSets(opts: DemoSetsOptions): Promise<DemoReport[]> 
       opts.log(`[${k}/${jobs.length}] ${tag(job)}: ${what}`);
       const run = concurrency > 1 ? runDemoJobInWorker : runDemoJob;
       const r = await run(job, { signal, log });
-      opts.log(`[${++finished}/${jobs.length} done] ${tag(job)} in ${r.timings.run.toFixed(0)} s`);
+      opts.log(
+        `[${k}/${jobs.length}] ${tag(job)}: done in ${r.timings.run.toFixed(0)} s (${++finished} of ${jobs.length} done)`,
+      );
       return r;
     },
     opts.signal,
