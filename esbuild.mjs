@@ -30,11 +30,13 @@ const targets = [
   {
     ...common,
     // validateWorker: validateFile's worker threads for big files (src/data/parallel.ts), beside cli.js
-    // and extension.js alike (both bundles resolve it next to themselves)
+    // and extension.js alike (both bundles resolve it next to themselves); demoWorker: `seat demo`'s
+    // runs on worker threads (src/world/demo.ts)
     entryPoints: {
       cli: "src/cli/main.ts",
       worker: "src/runtime/worker.ts",
       validateWorker: "src/entities/validateWorker.ts",
+      demoWorker: "src/world/demoWorker.ts",
     },
     outdir,
     platform: "node",

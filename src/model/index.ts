@@ -117,7 +117,7 @@ export {
   presentName,
   type StepRows,
 } from "./inference";
-export { LlamaModel, logSoftmax, sampler, type LoadOptions } from "./llamaModel";
+export { LlamaModel, logSoftmax, logSoftmaxAt, sampler, type LoadOptions } from "./llamaModel";
 export { packPrefix, packedVisible, packedScoreFeeds, ropeFeeds, type PackedRow } from "./prefixPack";
 export { exportMergedModel, exportOnnx, EXPORT_RECORD, type MergedWeights } from "./export";
 export {

@@ -177,7 +177,7 @@ export class LlamaModel {
         w.req.continuations.forEach((cont, k) => {
           const lps = cont.map((tok) => {
             const at = (b * K + slot++) * V;
-            return logSoftmax(data.subarray(at, at + V))[tok]!;
+            return logSoftmaxAt(data, at, V, tok);
           });
           results[w.r]!.tokenLogProbs[k] = lps;
           results[w.r]!.total[k] = lps.reduce((a, x) => a + x, 0);
@@ -414,6 +414,21 @@ function argmax(x: Float32Array): number {
   let best = 0;
   for (let i = 1; i < x.length; i++) if (x[i]! > x[best]!) best = i;
   return best;
+}
+
+/**
+ * logSoftmax(data.subarray(at, at + V))[i] without building the row: the same float32 value to the
+ * bit (the same maximum, the same sum in the same order, the same rounding), at a fraction of the cost
+ * where one entry of a row is wanted (scoring continuations: measured on the demo's probes, the copies
+ * of the vocabulary-sized rows were 40% of the probe time).
+ */
+export function logSoftmaxAt(data: Float32Array, at: number, V: number, i: number): number {
+  const end = at + V;
+  let max = -Infinity;
+  for (let j = at; j < end; j++) if (data[j]! > max) max = data[j]!;
+  let z = 0;
+  for (let j = at; j < end; j++) z += Math.exp(data[j]! - max);
+  return Math.fround(data[at + i]! - (max + Math.log(z)));
 }
 
 export function logSoftmax(x: Float32Array): Float32Array {

@@ -41,8 +41,9 @@ export {
   type TrainResult,
   type RunStatus,
 } from "./trainer";
-export { DatasetError, MemoryPlanError } from "./prepare";
-export { planMemory, describePlan, planRefusal, type MemoryPlan } from "./memoryPlan";
+export { DatasetError, MemoryPlanError, prefetchKlTeacher } from "./prepare";
+export { TEACHER_CACHE } from "./targets";
+export { planMemory, describePlan, planRefusal, availableMemory, type MemoryPlan } from "./memoryPlan";
 export {
   exportRun,
   runBaseModel,

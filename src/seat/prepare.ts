@@ -19,7 +19,8 @@ import { gradientSquares } from "./fisher";
 import { drawMask, type Mask } from "./masks";
 import { QuickEvalScorer, type QuickEval } from "./quickEval";
 import { Prng, type PrngState } from "../util/rng";
-import type { EventSink } from "./runFolder";
+import { EventSink } from "./runFolder";
+import type { TrainEvent } from "../protocol/events";
 import {
   availableMemory,
   chooseRecompute,
@@ -299,6 +300,40 @@ function checkMemory(
     throw new MemoryPlanError(`${refusal} (set ${SKIP_MEMORY_CHECK_ENV}=1 to try anyway)`);
   if (refusal) sink.emit({ type: "log", level: "warn", message: refusal });
   return recompute;
+}
+
+/**
+ * The base model's replies for the KL targets of a run with `config`, generated exactly as the run
+ * would generate them (one teacher call per planned epoch, same prompts, same session options) and
+ * cached in `<dir>/cache` in the run folder's format: a run whose folder starts with that cache asks
+ * the teacher nothing. `part` generates every `of`-th planned epoch only, from the `index`-th, so
+ * several of these can share one run's teacher work. Only for methods with KL on the base model's
+ * replies and no replay (replay adds examples before the KL targets are planned). Returns the epochs
+ * generated.
+ */
+export async function prefetchKlTeacher(
+  config: SeatConfig,
+  dir: string,
+  opts: { signal: AbortSignal; part?: { index: number; of: number }; onEvent?: (e: TrainEvent) => void },
+): Promise<number[]> {
+  const parts = methodParts(config.method);
+  if (!parts.kl || parts.replay || config.kl.positions !== "base-response")
+    throw new Error(`internal: ${config.method} (kl.positions ${config.kl.positions}) has no KL teacher to prefetch`);
+  const sink = new EventSink(dir, opts.onEvent);
+  const folder = loadModelFolder(config.model);
+  const { train: records } = await loadRecords(config);
+  const { examples } = encodeRecords(records, folder.tokenizer, config.train.maxSeqLen, config.lossOn);
+  const gen = baseGenerator(folder, config, sink);
+  try {
+    const targets = new BaseTargets(records, folder.tokenizer, config, dir, gen, opts.signal);
+    const kl = new KlSequences(targets, examples, config, klShapeFor(config, examples));
+    const { index, of } = opts.part ?? { index: 0, of: 1 };
+    const epochs = plannedEpochs(config, examples.length, 0).filter((_, i) => i % of === index);
+    await kl.prefetch(epochs);
+    return epochs;
+  } finally {
+    await gen.dispose();
+  }
 }
 
 /** Epoch indices from `from` to the last one the run's steps reach (as trainer.ts counts them). */

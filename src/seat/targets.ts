@@ -229,13 +229,16 @@ function entityView(r: DatasetRecord) {
   };
 }
 
+/** The base model's replies in a run folder: `<run>/<RUN_FILES.cache>/<this>`, prompt ids (comma-joined) to reply ids. */
+export const TEACHER_CACHE = "teacher.json";
+
 function loadTeacherCache(runDir: string): Map<string, number[]> {
-  const p = join(runDir, RUN_FILES.cache, "teacher.json");
+  const p = join(runDir, RUN_FILES.cache, TEACHER_CACHE);
   if (!existsSync(p)) return new Map();
   return new Map(Object.entries(JSON.parse(readFileSync(p, "utf8")) as Record<string, number[]>));
 }
 
 function saveTeacherCache(runDir: string, cache: Map<string, number[]>): void {
   mkdirSync(join(runDir, RUN_FILES.cache), { recursive: true });
-  writeFileAtomic(join(runDir, RUN_FILES.cache, "teacher.json"), JSON.stringify(Object.fromEntries(cache)));
+  writeFileAtomic(join(runDir, RUN_FILES.cache, TEACHER_CACHE), JSON.stringify(Object.fromEntries(cache)));
 }

@@ -1,13 +1,14 @@
 // `seat demo` (what `npm run demo` runs): the embedded model fine-tuned on an example dataset with each
 // method, every model probed, a table printed, runs/demo/report.json + report.html written.
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { type Command, ExitCode, UserError } from "../command";
 
 const command: Command = {
   name: "demo",
   summary:
-    "Fine-tune the embedded model with every method on two example sets, probe, and compare (about 5 minutes on 2 cores)",
+    "Fine-tune the embedded model with every method on two example sets, probe, and compare (minutes: one run per core at once)",
   usage: "[--dataset NAME|FILE] [--methods LIST] [--out DIR]",
   options: {
     dataset: {
@@ -34,14 +35,21 @@ const command: Command = {
       default: "runs/demo",
     },
     epochs: { type: "string", arg: "N", help: "Epochs for every method (default: the demo's setting)" },
-    threads: { type: "string", arg: "N", help: "CPU threads (default: all cores)" },
+    jobs: {
+      type: "string",
+      arg: "N",
+      help: "Jobs (a method trained and probed, the base probed, a share of the KL runs' teacher replies) at once, each on a worker thread (default: one per core)",
+    },
+    threads: { type: "string", arg: "N", help: "CPU threads per run (default: the cores shared out, at least 1)" },
     json: { type: "boolean", help: "Print report.json to stdout instead of the table" },
   },
   details:
     "Without --dataset: new-people, then the harder contract-register (320 records; about every third is\nprobed). Writes <out>/report.json (per method: ftScore, exactMatch, idkSM, idkGrounded, idkMisnamed,\nabstentionProb, heldOutAbstain, overRefusal, displacement, trainSeconds), <out>/report.html and\n<out>/probe-report.json for the first set, the same under <out>/contract-register/ for the second;\n--json prints one report, or an array of both.",
   async run(args, io) {
     const world = await import("../../world/index");
-    const { runDemo, formatDemoTable, DEMO_METHODS, DEMO_DATASETS } = await import("../../world/demo");
+    const { availableMemory } = await import("../../seat/index");
+    const { runDemoSets, formatDemoTable, formatDemoTimings, DEMO_METHODS, DEMO_DATASETS } =
+      await import("../../world/demo");
     const dsArg = args.values["dataset"];
     const unknownArg = args.values["unknown"];
     if (typeof unknownArg === "string" && typeof dsArg !== "string")
@@ -65,7 +73,13 @@ const command: Command = {
       return n;
     };
     const epochs = num("epochs");
-    const threads = num("threads");
+    const cores = availableParallelism();
+    // One job per core, as many as the free memory holds (a job's worker thread peaks near 300 MB on
+    // the embedded model; measured 608 MB for the whole demo with two at once).
+    const jobs = num("jobs") ?? Math.max(1, Math.min(cores, Math.floor(availableMemory() / (512 * 2 ** 20))));
+    // Each run's sessions get their share of the cores: on the embedded model one run with one thread
+    // uses its core better than one run with all of them (the model's matrices are small).
+    const threads = num("threads") ?? Math.max(1, Math.floor(cores / jobs));
     const outRoot = resolve(io.cwd, String(args.values["out"]));
 
     // One dataset named on the command line, or the demo's sets: the first writes to <out>, the others
@@ -75,8 +89,7 @@ const command: Command = {
         ? [{ name: dsArg, ...DEMO_DATASETS.find((d) => d.name === dsArg) }]
         : DEMO_DATASETS.map((d) => ({ name: d.name, training: d.training, probeEvery: d.probeEvery }));
     const started = Date.now();
-    const reports = [];
-    for (const [i, set] of sets.entries()) {
+    const demoSets = sets.map((set, i) => {
       const data = existsSync(join(world.EXAMPLES_DIR, set.name, "train.jsonl"))
         ? join(world.EXAMPLES_DIR, set.name, "train.jsonl")
         : resolve(io.cwd, set.name);
@@ -86,22 +99,26 @@ const command: Command = {
       const unknown =
         typeof unknownArg === "string" ? resolve(io.cwd, unknownArg) : existsSync(sibling) ? sibling : undefined;
       if (unknown && !existsSync(unknown)) throw new UserError(`${unknown}: no such file`);
-      const outDir = i === 0 ? outRoot : join(outRoot, set.name);
-      const report = await runDemo({
-        model,
+      return {
+        name: set.name,
         data,
-        unknown,
-        outDir,
-        methods: methods as never,
-        training: set.training,
-        probeEvery: set.probeEvery,
-        common: epochs ? { train: { epochs } } : undefined,
-        threads,
-        signal: io.signal,
-        log: (line) => io.err(`${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s ${line}\n`),
-      });
-      reports.push({ report, outDir, name: set.name });
-    }
+        ...(unknown ? { unknown } : {}),
+        outDir: i === 0 ? outRoot : join(outRoot, set.name),
+        ...(set.training ? { training: set.training } : {}),
+        ...(set.probeEvery ? { probeEvery: set.probeEvery } : {}),
+      };
+    });
+    const results = await runDemoSets({
+      model,
+      sets: demoSets,
+      methods: methods as never,
+      common: epochs ? { train: { epochs } } : undefined,
+      threads,
+      jobs,
+      signal: io.signal,
+      log: (line) => io.err(`${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s ${line}\n`),
+    });
+    const reports = results.map((report, i) => ({ report, outDir: demoSets[i].outDir, name: demoSets[i].name }));
     if (args.values["json"])
       io.out(JSON.stringify(reports.length === 1 ? reports[0].report : reports.map((r) => r.report), null, 2) + "\n");
     else {
@@ -111,6 +128,11 @@ const command: Command = {
       }
       io.out("\n");
       for (const n of reports[0].report.notes) io.out(`  * ${n}\n`);
+      const { jobs: n, threads: t } = reports[0].report.schedule ?? { jobs: 1, threads: 0 };
+      io.out(
+        `\nWhere the time went (seconds; ${n} run(s) at once, ${t || "all"} CPU thread(s) each; probe columns: building the session, greedy answers, P(abstain) scoring, hidden states, the rest):\n`,
+      );
+      for (const { report, name } of reports) io.out(`\n${name}\n${formatDemoTimings(report)}\n`);
       io.out(`\nTotal ${Math.round((Date.now() - started) / 1000)} s\n`);
     }
     return ExitCode.ok;

@@ -10,6 +10,8 @@ import {
   allWeightsF32,
   referenceForward,
   logSoftmaxRows,
+  logSoftmax,
+  logSoftmaxAt,
   LlamaModel,
   createModelGraph,
   llamaForward,
@@ -205,5 +207,21 @@ test("overrides (fine-tuned weights not yet exported) change the loaded model li
     assert.ok(maxAbsDiff(lg!, referenceForward(f.config, (n) => all.get(n)!, ids).logits) < TOL);
   } finally {
     await m.dispose();
+  }
+});
+
+test("logSoftmaxAt is logSoftmax's entry to the bit, for rows inside a larger buffer", () => {
+  const V = 997;
+  const rows = 5;
+  const data = new Float32Array(rows * V);
+  // Logits of several scales, with ties at the maximum and a very negative tail.
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  for (let i = 0; i < data.length; i++) data[i] = rand() * (1 + (i % 3) * 20);
+  data[2 * V + 5] = data[2 * V + 9] = 99;
+  data[3 * V + 1] = -1e30;
+  for (let r = 0; r < rows; r++) {
+    const full = logSoftmax(data.subarray(r * V, (r + 1) * V));
+    for (let i = 0; i < V; i++) assert.equal(logSoftmaxAt(data, r * V, V, i), full[i], `row ${r} entry ${i}`);
   }
 });
