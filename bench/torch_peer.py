@@ -313,16 +313,20 @@ def generate(job):
     return {"seconds": median(times), "samples": times, "cpuSeconds": median(cpu), "tokensPerSec": B * n / median(times), "peakRssMb": peak_rss_mb()}
 
 
-def blas_library():
-    """The BLAS shared library this process actually mapped (Debian's torch uses the system libblas.so.3,
-    whichever implementation the alternatives point at)."""
+def mapped_blas():
+    """The BLAS shared libraries this process mapped, after one product (Debian's torch uses the system
+    libblas.so.3, whichever implementation the alternatives point at); None when /proc is unreadable."""
     torch.ones(64, 64) @ torch.ones(64, 64)
     try:
         with open("/proc/self/maps") as f:
-            libs = {line.split()[-1] for line in f if "blas" in line.lower() and ".so" in line}
+            return sorted({line.split()[-1] for line in f if "blas" in line.lower() and ".so" in line})
     except OSError:
-        return "unknown"
-    return ", ".join(sorted(libs)) or "none mapped"
+        return None
+
+
+def blas_library():
+    libs = mapped_blas()
+    return "unknown" if libs is None else ", ".join(libs) or "none mapped"
 
 
 def blas_core():
@@ -330,16 +334,13 @@ def blas_core():
     Prescott when it did not recognise the CPU and fell back to generic SSE3 kernels."""
     import ctypes
 
-    torch.ones(64, 64) @ torch.ones(64, 64)
-    try:
-        with open("/proc/self/maps") as f:
-            libs = sorted({line.split()[-1] for line in f if "libopenblas" in line and ".so" in line})
-        for lib in libs:
+    for lib in [l for l in mapped_blas() or [] if "libopenblas" in l]:
+        try:
             fn = ctypes.CDLL(lib).openblas_get_corename
-            fn.restype = ctypes.c_char_p
-            return fn().decode()
-    except (OSError, AttributeError):
-        pass
+        except (OSError, AttributeError):
+            continue
+        fn.restype = ctypes.c_char_p
+        return fn().decode()
     return "unknown"
 
 

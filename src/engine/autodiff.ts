@@ -102,16 +102,14 @@ export function grad(loss: Tensor, wrt: Tensor[], opts: GradOptions = {}): Tenso
   const view = (n: Node, gout: (Tensor | null)[]): Node => {
     const seg = segments.length ? segmentOf(n) : undefined;
     if (!seg) return n;
-    let map = copies.get(seg);
-    if (!map)
-      copies.set(
+    let m = copies.get(seg);
+    if (!m) {
+      m = recomputeSegment(
         seg,
-        (map = recomputeSegment(
-          seg,
-          gout.find((g) => g !== null)!,
-        )),
+        gout.find((g) => g !== null)!,
       );
-    const m = map;
+      copies.set(seg, m);
+    }
     return { ...n, inputs: n.inputs.map((x) => m.get(x) ?? x), outputs: n.outputs.map((o) => m.get(o) ?? o) };
   };
 

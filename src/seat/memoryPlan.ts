@@ -13,8 +13,8 @@
 //   gradients      dense weight gradients of what trains (masked: one tensor at a time)
 //   activations    saved for the backward pass: per layer and token ~ (10 D + 3 I) floats plus the
 //                  attention scores and probabilities (H x T x T per row); with activation recompute
-//                  only each layer's input (D floats per token) plus one layer's worth, rerun in the
-//                  backward pass
+//                  each layer's input (D floats per token), one layer's worth rerun in the backward
+//                  pass, and a calibrated share of the rest (see planMemory)
 //   vocab          logits only at the read positions (A per row, Ak per perturbed row), ~4 copies
 //                  (logits, log-softmax, its gradient, the fused CE/KL buffers)
 //   teacher        before training only: a private fp32 copy of the weights for fast decoding

@@ -6,12 +6,10 @@ import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Page } from "playwright-core";
-import { openEditor, openFile, runCommand, waitUntil, type Editor } from "./harness";
+import { openEditor, openFile, quickInput, runCommand, waitUntil, type Editor } from "./harness";
 import { resolveConfig, train } from "../../src/seat/index";
 
 const EMBEDDED = join(__dirname, "..", "..", "models", "seat-tiny-world");
-const quick = (page: Page) => page.locator(".quick-input-widget");
 
 describe("chat and export from the editor", { timeout: 600_000 }, () => {
   let ed: Editor;
@@ -84,14 +82,14 @@ describe("chat and export from the editor", { timeout: 600_000 }, () => {
   test("Export Model… writes a GGUF and an Ollama Modelfile", async () => {
     const { page } = ed;
     await runCommand(page, "SEAT: Export Model…");
-    await quick(page).locator(".quick-input-title", { hasText: "which run?" }).waitFor({ timeout: 30_000 });
-    await quick(page)
+    await quickInput(page).locator(".quick-input-title", { hasText: "which run?" }).waitFor({ timeout: 30_000 });
+    await quickInput(page)
       .locator(".quick-input-list .monaco-list-row")
       .filter({ has: page.locator(".label-name", { hasText: /^deploy-run$/ }) })
       .first()
       .click({ timeout: 30_000 });
-    await quick(page).locator(".quick-input-title", { hasText: "as…" }).waitFor({ timeout: 30_000 });
-    await quick(page)
+    await quickInput(page).locator(".quick-input-title", { hasText: "as…" }).waitFor({ timeout: 30_000 });
+    await quickInput(page)
       .locator(".quick-input-list .monaco-list-row")
       .filter({ has: page.locator(".label-name", { hasText: /^GGUF \(f16\)$/ }) })
       .first()
@@ -106,7 +104,7 @@ describe("chat and export from the editor", { timeout: 600_000 }, () => {
       undefined,
       { timeout: 30_000 },
     );
-    await quick(page).getByRole("button", { name: "Export here" }).click();
+    await quickInput(page).getByRole("button", { name: "Export here" }).click();
     const out = join(ed.workspace, "runs", "deploy-run-gguf-f16");
     await waitUntil(
       () => existsSync(join(out, "model-f16.gguf")) && existsSync(join(out, "Modelfile")),

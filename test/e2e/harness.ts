@@ -234,6 +234,26 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   }
 }
 
+/** The quick input widget (command palette, quick picks, input boxes). */
+export const quickInput = (page: Page): Locator => page.locator(".quick-input-widget");
+
+/** Waits for a quick pick with this title, types the filter and accepts the first row once it matches. */
+export async function pick(
+  page: Page,
+  title: string | RegExp,
+  filter: string,
+  expectRow: string | RegExp = filter,
+): Promise<void> {
+  await quickInput(page).locator(".quick-input-title", { hasText: title }).waitFor({ timeout: 30_000 });
+  await quickInput(page).locator(".quick-input-box input").fill(filter);
+  await quickInput(page)
+    .locator(".quick-input-list .monaco-list-row")
+    .first()
+    .filter({ hasText: expectRow })
+    .waitFor({ timeout: 15_000 });
+  await page.keyboard.press("Enter");
+}
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

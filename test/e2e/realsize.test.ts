@@ -9,27 +9,13 @@ import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import type { Page } from "playwright-core";
-import { expectText, openEditor, openSeatSidebar, ROOT, runCommand, viewPane, type Editor } from "./harness";
+import { expectText, openEditor, openSeatSidebar, pick, ROOT, runCommand, viewPane, type Editor } from "./harness";
 import { ensureRealShape, REAL_SHAPES, type RealShape } from "../fixtures/realShapes";
 
 const SHAPE = (process.env.SEAT_E2E_REAL_SHAPE ?? "smollm2-135m") as RealShape;
 if (!REAL_SHAPES.includes(SHAPE)) throw new Error(`SEAT_E2E_REAL_SHAPE must be one of ${REAL_SHAPES.join(", ")}`);
 /** How long the whole run may take: teacher replies, 2 SEAT steps, the quick eval and the export. */
 const RUN_TIMEOUT = { "smollm2-135m": 420_000, "qwen2.5-0.5b": 1_500_000, "llama-3.2-1b": 3_000_000 }[SHAPE];
-
-const quick = (page: Page) => page.locator(".quick-input-widget");
-
-async function pick(page: Page, title: string | RegExp, filter: string, expectRow: string | RegExp = filter) {
-  await quick(page).locator(".quick-input-title", { hasText: title }).waitFor({ timeout: 30_000 });
-  await quick(page).locator(".quick-input-box input").fill(filter);
-  await quick(page)
-    .locator(".quick-input-list .monaco-list-row")
-    .first()
-    .filter({ hasText: expectRow })
-    .waitFor({ timeout: 15_000 });
-  await page.keyboard.press("Enter");
-}
 
 function events(dir: string): { type: string; [k: string]: unknown }[] {
   return readFileSync(join(dir, "events.jsonl"), "utf8")

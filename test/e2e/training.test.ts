@@ -15,33 +15,16 @@ import {
   webviewWith,
   openFile,
   openSeatSidebar,
+  pick,
+  quickInput,
   runCommand,
   viewPane,
   type Editor,
 } from "./harness";
 
-const quick = (page: Page) => page.locator(".quick-input-widget");
-
-/** Waits for a quick pick with this title, types the filter and accepts the first match. */
-async function pick(
-  page: Page,
-  title: string | RegExp,
-  filter: string,
-  expectRow: string | RegExp = filter,
-): Promise<void> {
-  await quick(page).locator(".quick-input-title", { hasText: title }).waitFor({ timeout: 30_000 });
-  await quick(page).locator(".quick-input-box input").fill(filter);
-  await quick(page)
-    .locator(".quick-input-list .monaco-list-row")
-    .first()
-    .filter({ hasText: expectRow })
-    .waitFor({ timeout: 15_000 });
-  await page.keyboard.press("Enter");
-}
-
 async function answer(page: Page, title: string | RegExp, value: string): Promise<void> {
-  await quick(page).locator(".quick-input-title", { hasText: title }).waitFor({ timeout: 30_000 });
-  await quick(page).locator(".quick-input-box input").fill(value);
+  await quickInput(page).locator(".quick-input-title", { hasText: title }).waitFor({ timeout: 30_000 });
+  await quickInput(page).locator(".quick-input-box input").fill(value);
   await page.keyboard.press("Enter");
 }
 
@@ -49,7 +32,7 @@ async function answer(page: Page, title: string | RegExp, value: string): Promis
 async function trainPickerUpToSettings(page: Page): Promise<void> {
   await runCommand(page, "SEAT: Train…");
   await pick(page, "(1/4): dataset", "people.jsonl");
-  const title = quick(page).locator(".quick-input-title");
+  const title = quickInput(page).locator(".quick-input-title");
   await title.filter({ hasText: /\((2|3)\/4\)/ }).waitFor({ timeout: 30_000 });
   if (/\(2\/4\)/.test(await title.innerText())) await pick(page, "(2/4): model", "seat-tiny-world");
   await pick(page, "(3/4): method", "seat");
@@ -208,7 +191,7 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     const { page } = ed;
     const before = new Set(runDirs(ed.workspace));
     await runCommand(page, "Tasks: Run Task");
-    const row = quick(page)
+    const row = quickInput(page)
       .locator(".quick-input-list .monaco-list-row", { hasText: "SEAT: train people (5 epochs)" })
       .first();
     await row.waitFor({ timeout: 30_000 });

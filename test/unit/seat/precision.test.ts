@@ -14,7 +14,7 @@ import { loadModelFolder } from "../../../src/model/index";
 import { resolveConfig, resume, train, ConfigError, type SeatConfig } from "../../../src/seat/index";
 import { checkpointName, readCheckpoint } from "../../../src/seat/checkpoint";
 import type { StepEvent, TrainEvent } from "../../../src/protocol/events";
-import { batchFeeds, klFeeds, makeBatch, makeKlBatch } from "../../../src/seat/data";
+import { randomBatch, T, TK, A, AK } from "./randomBatch";
 import { drawMask, selectTensors } from "../../../src/seat/masks";
 import { resolvePrecision } from "../../../src/seat/precision";
 import { weightSpecs } from "../../../src/seat/specs";
@@ -97,35 +97,6 @@ function config(precision: SeatConfig["device"]["precision"], gradAccum = 1): Se
   ]).config;
 }
 
-const T = 12,
-  TK = 10,
-  A = 6,
-  AK = 5;
-
-function batch(V: number, rows: number, seed: number): Record<string, E.HostTensor> {
-  const r = new Prng(seed, 5);
-  const ids = () => Array.from({ length: T }, () => r.int(V));
-  const exs = Array.from({ length: rows }, (_, i) => {
-    const e = ids();
-    return {
-      record: i,
-      line: i + 1,
-      ids: e,
-      targetMask: e.map((_, t) => (t >= T - A + i ? 1 : 0)),
-      promptLength: 6,
-      kind: "fact" as const,
-    };
-  });
-  const kls = Array.from({ length: rows }, (_, i) => {
-    const e = ids().slice(0, TK);
-    return { record: i, ids: e, klMask: e.map((_, t) => (t >= 1 && t <= AK - i ? 1 : 0)) };
-  });
-  return {
-    ...batchFeeds(makeBatch(exs, rows, T, A, 0), rows, T, A),
-    ...klFeeds(makeKlBatch(kls, rows, TK, AK, 0), rows, TK, AK),
-  };
-}
-
 async function open(precision: SeatConfig["device"]["precision"], extra: Partial<StepperOptions> = {}, gradAccum = 1) {
   const folder = loadModelFolder(LLAMA);
   const c = config(precision, gradAccum);
@@ -201,7 +172,7 @@ test("fp16 SEAT steps on the CPU provider's float16 kernels track the fp32 steps
   const f16low = await open("fp16", { lossScaler: { initial: 16384 } });
   try {
     for (let s = 1; s <= 3; s++) {
-      const feeds = batch(f32.V, 2, 40 + s);
+      const feeds = randomBatch(f32.V, 2, 40 + s);
       const a = (await f32.stepper.step(micro(feeds), 0.01, s, never))!;
       const b = (await f16.stepper.step(micro(feeds), 0.01, s, never))!;
       const c = (await f16low.stepper.step(micro(feeds), 0.01, s, never))!;
@@ -238,7 +209,7 @@ test("fp16 with gradient accumulation: micro-batches of scaled gradients, unscal
   const f16 = await open("fp16", { lossScaler: { initial: 2 ** 20 } }, 2);
   try {
     for (let s = 1; s <= 2; s++) {
-      const parts = [batch(f32.V, 2, 60 + s), batch(f32.V, 2, 80 + s)];
+      const parts = [randomBatch(f32.V, 2, 60 + s), randomBatch(f32.V, 2, 80 + s)];
       const mbs = parts.map((feeds) => ({ feeds, share: { ce: 0.5, kl: 0.5, ewc: 0.5 } }));
       const a = (await f32.stepper.step(mbs, 0.01, s, never))!;
       const b = (await f16.stepper.step(mbs, 0.01, s, never))!;

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import * as E from "../../../src/engine";
 import { loadModelFolder } from "../../../src/model/index";
 import { resolveConfig, type SeatConfig } from "../../../src/seat/index";
-import { batchFeeds, klFeeds, makeBatch, makeKlBatch } from "../../../src/seat/data";
+import { randomBatch, T, TK, A, AK } from "./randomBatch";
 import { drawMask, selectTensors } from "../../../src/seat/masks";
 import { weightSpecs } from "../../../src/seat/specs";
 import { openStepper, type MicroBatch } from "../../../src/seat/stepper";
@@ -18,11 +18,7 @@ import { Prng } from "../../../src/util/rng";
 
 const LLAMA = "test/fixtures/models/tiny-llama";
 const DATA = "test/fixtures/seat/facts.jsonl";
-const T = 12,
-  TK = 10,
-  A = 6,
-  AK = 5,
-  ROWS = 2;
+const ROWS = 2;
 
 function config(method: SeatConfig["method"], gradAccum = 1): SeatConfig {
   return resolveConfig([
@@ -57,30 +53,6 @@ function setup(method: SeatConfig["method"], gradAccum = 1) {
     ...(kl ? { kl: { K: ROWS, Tk: TK, Ak: AK, lambda: c.kl.lambda, direction: c.kl.direction } } : {}),
   };
   return { folder, c, specs: weightSpecs(c, folder, mask), spec, V: folder.config.vocabSize, kl };
-}
-
-function batch(V: number, seed: number, kl: boolean): Record<string, E.HostTensor> {
-  const r = new Prng(seed, 5);
-  const ids = () => Array.from({ length: T }, () => r.int(V));
-  const exs = Array.from({ length: ROWS }, (_, i) => {
-    const e = ids();
-    return {
-      record: i,
-      line: i + 1,
-      ids: e,
-      targetMask: e.map((_, t) => (t >= T - A + i ? 1 : 0)),
-      promptLength: 6,
-      kind: "fact" as const,
-    };
-  });
-  const kls = Array.from({ length: ROWS }, (_, i) => {
-    const e = ids().slice(0, TK);
-    return { record: i, ids: e, klMask: e.map((_, t) => (t >= 1 && t <= AK - i ? 1 : 0)) };
-  });
-  return {
-    ...batchFeeds(makeBatch(exs, ROWS, T, A, 0), ROWS, T, A),
-    ...(kl ? klFeeds(makeKlBatch(kls, ROWS, TK, AK, 0), ROWS, TK, AK) : {}),
-  };
 }
 
 /** The intermediates of every layer's forward: what a segment computes from its input, minus the layer outputs. */
@@ -135,7 +107,7 @@ async function train(method: SeatConfig["method"], recompute: boolean, gradAccum
     const losses: number[] = [];
     for (let s = 1; s <= 3; s++) {
       const micro: MicroBatch[] = Array.from({ length: gradAccum }, (_, i) => ({
-        feeds: batch(V, 40 + 10 * s + i, kl),
+        feeds: randomBatch(V, ROWS, 40 + 10 * s + i, kl),
         share: { ce: 1 / gradAccum, kl: 1 / gradAccum, ewc: 1 },
       }));
       const out = (await stepper.step(micro, 0.01, s, never))!;
