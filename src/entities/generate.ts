@@ -5,6 +5,7 @@ import type { EntityKind } from "./types";
 import { Prng, hashString } from "../util/rng";
 import { tooClose } from "./distance";
 import { NameGuard, nameTokens } from "./guard";
+import type { NameStyle } from "./nameStyle";
 import {
   CLUSTER_ONSETS,
   CODAS,
@@ -33,6 +34,8 @@ export interface GenerateOptions {
   guard?: NameGuard;
   /** Attempts per requested name before giving up (default 60). */
   attemptsPerName?: number;
+  /** Where new name words come from (default: the syllable tables); see nameStyle.ts. */
+  style?: NameStyle;
 }
 
 /**
@@ -65,7 +68,7 @@ function applyCase(model: string, word: string): string {
 const CONSONANTS = "BCDFGHJKLMNPRSTVWXZ";
 
 /** A new piece of text with the shape of `piece`: letters, digits, case pattern. */
-function reshapePiece(rng: Prng, piece: string): string {
+function reshapePiece(rng: Prng, piece: string, style?: NameStyle): string {
   if (/^\p{N}+$/u.test(piece)) {
     let d = "";
     for (let i = 0; i < piece.length; i++) d += String(i === 0 && piece[0] !== "0" ? 1 + rng.int(9) : rng.int(10));
@@ -77,7 +80,7 @@ function reshapePiece(rng: Prng, piece: string): string {
     for (let i = 0; i < piece.length; i++) s += CONSONANTS[rng.int(CONSONANTS.length)];
     return s;
   }
-  return applyCase(piece, syllableWord(rng, piece.length));
+  return applyCase(piece, style?.word(rng, piece.length) ?? syllableWord(rng, piece.length));
 }
 
 /** Splits a word into letter runs, digit runs and separators ("X200" -> X,200; "Al-Kuwaiti" -> Al,-,Kuwaiti). */
@@ -86,19 +89,19 @@ function pieces(word: string): string[] {
 }
 
 /** A stand-in for one ordinary name word, keeping hyphens, apostrophes, short prefixes (Al-, O', Mc). */
-function reshapeWord(rng: Prng, word: string, keepPrefixes = true): string {
+function reshapeWord(rng: Prng, word: string, keepPrefixes = true, style?: NameStyle): string {
   if (/^\p{Lu}\.$/u.test(word)) return CONSONANTS[rng.int(CONSONANTS.length)] + "."; // an initial
   const ps = pieces(word);
   // "McAllister": a short capitalised prefix before another capital keeps its prefix.
   const camel = /^(Mc|Mac|De|Di|Le|La|Van|Von)(\p{Lu}\p{Ll}+)$/u.exec(word);
-  if (camel) return camel[1] + reshapePiece(rng, camel[2]);
+  if (camel) return camel[1] + reshapePiece(rng, camel[2], style);
   return ps
     .map((p, i) => {
       if (!/[\p{L}\p{N}]/u.test(p)) return p;
       // Short letter prefixes inside a compound ("Al" in "Al-Kuwaiti", "O" in "O'Neil") carry its style.
       // (Not for products: "XJ-900" is a model code, all of it identifying.)
       if (keepPrefixes && ps.length > 1 && /^\p{L}{1,2}$/u.test(p) && i < ps.length - 1) return p;
-      return reshapePiece(rng, p);
+      return reshapePiece(rng, p, style);
     })
     .join("");
 }
@@ -134,7 +137,7 @@ function suffixWordCount(words: string[]): number {
 }
 
 /** One stand-in for `name` drawn from `rng`. */
-export function reshapeName(rng: Prng, name: string, kind: EntityKind): string {
+export function reshapeName(rng: Prng, name: string, kind: EntityKind, style?: NameStyle): string {
   const words = name.trim().split(/\s+/);
   const nSuffix = kind === "company" ? suffixWordCount(words) : 0;
   const core = words.slice(0, words.length - nSuffix);
@@ -144,7 +147,8 @@ export function reshapeName(rng: Prng, name: string, kind: EntityKind): string {
     const lastContent = content.lastIndexOf(true);
     const used = new Set<string>();
     out = core.map((w, i) => {
-      if (!content[i]) return TITLE_FUNCTION_WORDS.has(w.toLowerCase()) || /^\p{Ll}/u.test(w) ? w : reshapeWord(rng, w);
+      if (!content[i])
+        return TITLE_FUNCTION_WORDS.has(w.toLowerCase()) || /^\p{Ll}/u.test(w) ? w : reshapeWord(rng, w, true, style);
       // A content word before a function word or at the end is a noun ("Echoes of the Desert Sun").
       const next = core[i + 1];
       const noun = i === lastContent || next === undefined || TITLE_FUNCTION_WORDS.has(next.toLowerCase());
@@ -153,7 +157,7 @@ export function reshapeName(rng: Prng, name: string, kind: EntityKind): string {
       return /[^s]s$/.test(w) ? plural(n) : n;
     });
   } else {
-    out = core.map((w, i) => (keepsWord(w, kind, i, core.length) ? w : reshapeWord(rng, w, kind !== "product")));
+    out = core.map((w, i) => (keepsWord(w, kind, i, core.length) ? w : reshapeWord(rng, w, kind !== "product", style)));
   }
   if (nSuffix) out.push(pickSuffix(rng, words.slice(words.length - nSuffix).join(" ")));
   return out.join(" ");
@@ -194,7 +198,7 @@ export function generateNames(entity: string, kind: EntityKind, opts: GenerateOp
   const entityCore = coreOf(entity);
   for (let a = 0; a < attempts && out.length < k; a++) {
     const rng = Prng.raw(hashString(`${kind}\u0000${entity}\u0000${a}`, seed));
-    const cand = reshapeName(rng, entity, kind);
+    const cand = reshapeName(rng, entity, kind, opts.style);
     if (cand === entity || (entityCore ? tooClose(coreOf(cand), entityCore) : tooClose(cand, entity))) continue;
     if (guard.rejects(cand)) continue;
     const core = coreOf(cand);

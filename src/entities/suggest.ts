@@ -13,6 +13,7 @@ import type {
 import { buildDatasetIndex, detectEntities, pickSubject, type DatasetIndex } from "./detect";
 import { generateNames } from "./generate";
 import { NameGuard } from "./guard";
+import { CharStyle, type NameStyle } from "./nameStyle";
 import { substitute, substituteMessages } from "./substitute";
 import { ENTITY_KINDS } from "./types";
 
@@ -26,15 +27,26 @@ export interface SuggestOptions {
   entity?: string;
 }
 
+/** Where stand-in names' words come from: the dataset's own spelling (nameStyle.ts) or the syllable tables. */
+export type NameSource = "dataset" | "generic";
+
 /** What suggestions for one dataset share: detection evidence and the guard of the dataset's names. */
 export interface DatasetContext {
   index: DatasetIndex;
   guard: NameGuard;
+  /** Stand-in words in the dataset's spelling; absent = the syllable tables. */
+  style?: NameStyle;
 }
 
-export function prepareDataset(records: Iterable<EntityRecordView>): DatasetContext {
+/**
+ * `names: "dataset"` draws stand-in words from a character model of the dataset's own name words (when it
+ * has enough of them), so stand-ins cannot be told from the dataset's names by their spelling.
+ */
+export function prepareDataset(records: Iterable<EntityRecordView>, opts: { names?: NameSource } = {}): DatasetContext {
   const index = buildDatasetIndex(records);
-  return { index, guard: new NameGuard(index.names) };
+  const ctx: DatasetContext = { index, guard: new NameGuard(index.names) };
+  if (opts.names === "dataset") ctx.style = CharStyle.fromNames(index.names);
+  return ctx;
 }
 
 function asKind(k: string | undefined): EntityKind {
@@ -119,7 +131,12 @@ export function suggestPerturbations(r: EntityRecordView, index: number, opts: S
   }
   const guard = ctx?.guard ?? new NameGuard([...all.map((e) => e.name)]);
   const skip = existingReplacements(r);
-  const names = generateNames(subject.name, subject.kind, { k: k + skip.size, seed: opts.seed, guard })
+  const names = generateNames(subject.name, subject.kind, {
+    k: k + skip.size,
+    seed: opts.seed,
+    guard,
+    style: ctx?.style,
+  })
     .filter((n) => !skip.has(n))
     .slice(0, k);
   return { index, entity: subject, alternatives, candidates: names.map((n) => candidate(r, subject, n)) };

@@ -47,6 +47,7 @@ export interface SeatConfig {
     input: "perturbed" | "original";
     k: number;
     resample: "epoch" | "fixed";
+    names: "dataset" | "generic";
     maxResponseTokens: number;
   };
   lora: { r: number; alpha: number; targets: string[] };

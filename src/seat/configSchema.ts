@@ -172,6 +172,15 @@ export const SCHEMA: readonly LeafSpec[] = [
     reason: "Drawing fresh look-alikes each epoch shows more distinct unknown names for the same cost.",
   },
   {
+    path: "kl.names",
+    type: { kind: "enum", values: ["dataset", "generic"] },
+    default: "generic",
+    flag: "kl-names",
+    methods: ["seat", "full+kl", "replay"],
+    reason:
+      "Where generated stand-in names' words come from: 'dataset' = a letter model of the dataset's own name words (stand-ins spelled like the real entities), 'generic' = the generator's syllable tables. Provisional (src/seat/SWEEP.md).",
+  },
+  {
     path: "kl.maxResponseTokens",
     type: { kind: "int", min: 1, max: 512 },
     default: 32,

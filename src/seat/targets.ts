@@ -30,7 +30,7 @@ export class BaseTargets {
     private readonly gen: Generator | undefined,
     private readonly signal: AbortSignal,
   ) {
-    this.entityCtx = prepareDataset(records.map(entityView));
+    this.entityCtx = prepareDataset(records.map(entityView), { names: config.kl.names });
     this.cache = loadTeacherCache(runDir);
   }
 
