@@ -174,11 +174,11 @@ export const SCHEMA: readonly LeafSpec[] = [
   {
     path: "kl.names",
     type: { kind: "enum", values: ["dataset", "generic"] },
-    default: "generic",
+    default: "dataset",
     flag: "kl-names",
     methods: ["seat", "full+kl", "replay"],
     reason:
-      "Where generated stand-in names' words come from: 'dataset' = a letter model of the dataset's own name words (stand-ins spelled like the real entities), 'generic' = the generator's syllable tables. Provisional (src/seat/SWEEP.md).",
+      "Where generated stand-ins' name words come from: 'dataset' = a letter model of the dataset's own name words, so a tuned model cannot learn to abstain on the generator's spelling instead of on every untrained name; 'generic' = the generator's syllable tables. Measured on both example sets (src/seat/SWEEP.md): abstention on unseen entities up, at some cost in facts learned on the harder set.",
   },
   {
     path: "kl.maxResponseTokens",

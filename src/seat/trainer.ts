@@ -173,12 +173,20 @@ function newestIntactCheckpoint(runDir: string): { restored?: Restored; warnings
 }
 
 /** Continues a run from its newest intact checkpoint (or from the start when it has none). */
-export async function resume(runDir: string, opts: TrainOptions = {}): Promise<TrainResult> {
-  const dir = resolve(opts.cwd ?? process.cwd(), runDir);
+/**
+ * What a setting added after a run was made means for that run (its config.json lacks the key): the
+ * behaviour it was made with, not the new default, so a resumed run goes on as it started.
+ */
+export const RUN_CONFIG_BEFORE_SETTING: Record<string, unknown> = { kl: { names: "generic" } };
+
+/** The config a run is resumed with: its config.json over RUN_CONFIG_BEFORE_SETTING. */
+export function resumeConfig(dir: string): SeatConfig {
   const configFile = join(dir, RUN_FILES.config);
-  let config: SeatConfig;
   try {
-    ({ config } = resolveConfig([{ source: configFile, layer: readRunConfig(dir) as Record<string, unknown> }]));
+    return resolveConfig([
+      { source: "settings that runs older than them went without", layer: RUN_CONFIG_BEFORE_SETTING },
+      { source: configFile, layer: readRunConfig(dir) as Record<string, unknown> },
+    ]).config;
   } catch (e) {
     // A setting missing from the run's config is reported against the defaults layer; say which file.
     if (e instanceof ConfigError)
@@ -189,6 +197,11 @@ ${e.message}`,
       );
     throw e;
   }
+}
+
+export async function resume(runDir: string, opts: TrainOptions = {}): Promise<TrainResult> {
+  const dir = resolve(opts.cwd ?? process.cwd(), runDir);
+  let config = resumeConfig(dir);
   const release = acquireRunLock(dir);
   try {
     const { restored, warnings } = newestIntactCheckpoint(dir);

@@ -206,3 +206,20 @@ test("resume skips a damaged newest checkpoint with a warning naming the file, a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("resume config: a run made before kl.names existed goes on with the generic names it started with", async () => {
+  const { resumeConfig } = await import("../../../src/seat/trainer");
+  const dir = tmp();
+  try {
+    const { config } = resolveConfig([{ source: "test", layer: { model: "m", dataset: "d.jsonl" } }]);
+    assert.equal(config.kl.names, "dataset", "the default for new runs");
+    const old = JSON.parse(JSON.stringify(config)) as { kl: Record<string, unknown> };
+    delete old.kl["names"];
+    writeFileSync(join(dir, RUN_FILES.config), JSON.stringify(old));
+    assert.equal(resumeConfig(dir).kl.names, "generic");
+    writeFileSync(join(dir, RUN_FILES.config), JSON.stringify(config));
+    assert.equal(resumeConfig(dir).kl.names, "dataset", "a run that recorded the setting keeps its value");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
