@@ -172,7 +172,6 @@ function newestIntactCheckpoint(runDir: string): { restored?: Restored; warnings
   return { warnings };
 }
 
-/** Continues a run from its newest intact checkpoint (or from the start when it has none). */
 /**
  * What a setting added after a run was made means for that run (its config.json lacks the key): the
  * behaviour it was made with, not the new default, so a resumed run goes on as it started.
@@ -199,6 +198,7 @@ ${e.message}`,
   }
 }
 
+/** Continues a run from its newest intact checkpoint (or from the start when it has none). */
 export async function resume(runDir: string, opts: TrainOptions = {}): Promise<TrainResult> {
   const dir = resolve(opts.cwd ?? process.cwd(), runDir);
   let config = resumeConfig(dir);
