@@ -176,9 +176,10 @@ export const SCHEMA: readonly LeafSpec[] = [
     type: { kind: "enum", values: ["dataset", "generic"] },
     default: "dataset",
     flag: "kl-names",
-    methods: ["seat", "full+kl", "replay"],
+    // Every method: besides the KL and replay stand-ins, EWC's Fisher prompts and the quick eval's
+    // held-out prompts (progress, `train.epochs auto`'s abstention floor) are stand-ins too.
     reason:
-      "Where generated stand-ins' name words come from: 'dataset' = a letter model of the dataset's own name words, so a tuned model cannot learn to abstain on the generator's spelling instead of on every untrained name; 'generic' = the generator's syllable tables. Measured on both example sets (src/seat/SWEEP.md): abstention on unseen entities up, at some cost in facts learned on the harder set.",
+      "Where generated stand-ins' name words come from (KL, replay, EWC's Fisher prompts and the quick eval's held-out prompts): 'dataset' = a letter model of the dataset's own name words, so a tuned model cannot learn to abstain on the generator's spelling instead of on every untrained name; 'generic' = the generator's syllable tables. Measured on both example sets (src/seat/SWEEP.md): abstention on unseen entities up, at some cost in facts learned on the harder set.",
   },
   {
     path: "kl.maxResponseTokens",
