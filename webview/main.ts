@@ -16,7 +16,8 @@ import {
 } from "../src/presentation/webview";
 import type { ProbeReport, ModelProbeResult, RunComparison, AbstentionRates } from "../src/eval/types";
 import { applyTrainEvent } from "../src/presentation/curves";
-import { lineChartSvg, pcaSvg } from "../src/presentation/svg";
+import { calibrationSvg, lineChartSvg, pcaSvg } from "../src/presentation/svg";
+import { autoEpochsLine } from "../src/seat/stopRule";
 import { abstentionLabel, abstentionMark } from "../src/presentation/abstentionLabel";
 import { buildRows, visibleRows, meanAbstentionProb, type TableRow } from "./model";
 import { h, svgNode, fmt, pct } from "./dom";
@@ -415,8 +416,86 @@ function trainingView(): HTMLElement {
       chart("Cross-entropy (answers)", (s) => s.steps.map((p) => [p.step, p.ce])),
       chart("KL to base (perturbed prompts)", (s) => s.steps.map((p) => [p.step, p.kl])),
       chart("Held-out abstention probability", (s) => s.quickEval.map((p) => [p.step, p.abstentionProb]), [0, 1]),
+      chart(
+        "Answer accuracy (sampled training questions)",
+        (s) => s.quickEval.map((p) => [p.step, p.answerAccuracy]),
+        [0, 1],
+      ),
     ),
+    ...curves.map(outcomeView).filter((x): x is HTMLElement => x !== null),
   );
+}
+
+/** How a run ended (epochs auto, early stop) and what its calibration chose, with the candidates. */
+function outcomeView(s: CurveSeries): HTMLElement | null {
+  const o = s.outcome;
+  if (!o || (!o.epochsAuto && !o.earlyStop && !o.calibration)) return null;
+  const parts: (HTMLElement | string)[] = [h("h3", {}, s.label)];
+  if (o.epochsAuto)
+    parts.push(h("p", { class: "outcome", "data-outcome": o.epochsAuto.outcome }, autoEpochsLine(o.epochsAuto)));
+  else if (o.earlyStop)
+    parts.push(
+      h(
+        "p",
+        { class: "outcome", "data-outcome": o.earlyStop.reason },
+        `stopped early at step ${o.earlyStop.step}: ${o.earlyStop.detail}`,
+      ),
+    );
+  const c = o.calibration;
+  if (c) {
+    const scope =
+      c.trainEntities !== undefined && c.heldoutEntities !== undefined
+        ? ` on a split of ${c.trainEntities} trained and ${c.heldoutEntities} held-out entities`
+        : "";
+    parts.push(
+      h(
+        "p",
+        { class: "calibration-choice" },
+        `Calibration chose KL λ ${c.chosen.lambda}, mask ratio ${c.chosen.ratio}: ${c.reason}. ${c.points.length} candidate(s)${scope} in ${c.usedSeconds.toFixed(0)} s of a ${Number.isFinite(c.budgetSeconds) ? c.budgetSeconds.toFixed(0) : "–"} s budget${c.skipped ? `; ${c.skipped} left out by the budget` : ""}.`,
+      ),
+    );
+    const isChosen = (p: { lambda: number; ratio: number }) =>
+      p.lambda === c.chosen.lambda && p.ratio === c.chosen.ratio;
+    parts.push(
+      h(
+        "div",
+        { class: "calibration" },
+        svgNode(calibrationSvg(c.points, c.chosen, c.minAccuracy)),
+        h(
+          "table",
+          { class: "summary calibration-points" },
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              ...["KL λ", "Mask ratio", "Answer accuracy", "Held-out abstention", "Seconds", ""].map((t) =>
+                h("th", {}, t),
+              ),
+            ),
+          ),
+          h(
+            "tbody",
+            {},
+            ...c.points.map((p) =>
+              h(
+                "tr",
+                { class: isChosen(p) ? "chosen" : "" },
+                h("td", { class: "num" }, String(p.lambda)),
+                h("td", { class: "num" }, String(p.ratio)),
+                h("td", { class: "num" }, fmt(p.answerAccuracy)),
+                h("td", { class: "num" }, fmt(p.abstentionProb)),
+                h("td", { class: "num" }, p.seconds.toFixed(0)),
+                h("td", {}, isChosen(p) ? "chosen" : ""),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  return h("section", { class: "run-outcome", "data-run": s.label }, ...parts);
 }
 
 // ---- activations ----------------------------------------------------------------------------------

@@ -101,3 +101,67 @@ export function lineChartSvg(
     `</svg>`,
   ].join("");
 }
+
+export interface CalibrationMark {
+  lambda: number;
+  ratio: number;
+  answerAccuracy: number;
+  abstentionProb: number;
+}
+
+/**
+ * The calibration's trade-off: each candidate's answer accuracy on its training split (x) against its
+ * held-out abstention probability (y), both on [0, 1]; a dashed line at the accuracy floor, the chosen
+ * candidate ringed. Every mark is labelled with its knobs and has a <title> with its numbers. Classes:
+ * cal-point, cal-chosen, cal-floor, cal-label (plus the chart-* frame and tick classes).
+ */
+export function calibrationSvg(
+  points: readonly CalibrationMark[],
+  chosen: { lambda: number; ratio: number },
+  minAccuracy?: number,
+  width = 340,
+  height = 220,
+): string {
+  const padL = 44,
+    padR = 12,
+    padT = 22,
+    padB = 34;
+  const sx = (x: number) => padL + Math.min(1, Math.max(0, x)) * (width - padL - padR);
+  const sy = (y: number) => height - padB - Math.min(1, Math.max(0, y)) * (height - padT - padB);
+  const knob = (p: { lambda: number; ratio: number }) => `λ ${p.lambda}, ratio ${p.ratio}`;
+  const title = "Calibration: held-out abstention vs answer accuracy";
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart calibration" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(title)}">`,
+    `<text class="chart-title" x="${padL}" y="14">${escapeXml(title)}</text>`,
+    `<rect class="chart-frame" x="${padL}" y="${padT}" width="${width - padL - padR}" height="${height - padT - padB}" fill="none"/>`,
+    `<text class="chart-tick" x="${padL - 4}" y="${padT + 8}" text-anchor="end">1</text>`,
+    `<text class="chart-tick" x="${padL - 4}" y="${height - padB}" text-anchor="end">0</text>`,
+    `<text class="chart-tick" x="${padL}" y="${height - padB + 12}">0</text>`,
+    `<text class="chart-tick" x="${width - padR}" y="${height - padB + 12}" text-anchor="end">1</text>`,
+    `<text class="chart-tick" x="${(padL + width - padR) / 2}" y="${height - 6}" text-anchor="middle">answer accuracy (training split)</text>`,
+    `<text class="chart-tick" x="10" y="${(padT + height - padB) / 2}" text-anchor="middle" transform="rotate(-90 10 ${(padT + height - padB) / 2})">held-out abstention</text>`,
+  ];
+  if (minAccuracy !== undefined && Number.isFinite(minAccuracy)) {
+    const x = sx(minAccuracy).toFixed(1);
+    parts.push(
+      `<line class="cal-floor" x1="${x}" y1="${padT}" x2="${x}" y2="${height - padB}" stroke-dasharray="4 3"><title>${escapeXml(`accuracy floor ${minAccuracy}`)}</title></line>`,
+    );
+  }
+  for (const p of points) {
+    if (!Number.isFinite(p.answerAccuracy) || !Number.isFinite(p.abstentionProb)) continue;
+    const cx = sx(p.answerAccuracy);
+    const cy = sy(p.abstentionProb);
+    const isChosen = p.lambda === chosen.lambda && p.ratio === chosen.ratio;
+    const tip = `${knob(p)}: answer accuracy ${fmt(p.answerAccuracy)}, held-out abstention ${fmt(p.abstentionProb)}${isChosen ? " (chosen)" : ""}`;
+    parts.push(
+      `<circle class="cal-point${isChosen ? " cal-chosen" : ""}" cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="${isChosen ? 6 : 4}"><title>${escapeXml(tip)}</title></circle>`,
+    );
+    // Labels sit left of points in the right half so they stay inside the frame.
+    const right = cx > (padL + width - padR) / 2;
+    parts.push(
+      `<text class="cal-label" x="${(cx + (right ? -8 : 8)).toFixed(1)}" y="${(cy - 6).toFixed(1)}" text-anchor="${right ? "end" : "start"}">${escapeXml(knob(p))}</text>`,
+    );
+  }
+  parts.push("</svg>");
+  return parts.join("");
+}

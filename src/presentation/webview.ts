@@ -3,7 +3,7 @@
 // goes through validateWebviewMessage before the extension acts on it. Pure TypeScript, no node/vscode:
 // the webview bundle imports this file too.
 import type { ProbeReport } from "../eval/types";
-import type { TrainEvent } from "../protocol/events";
+import type { EarlyStopReason, RunSummary, TrainEvent } from "../protocol/events";
 
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
@@ -64,6 +64,18 @@ export interface QuickEvalPoint {
   abstentionProb: number;
   answerAccuracy: number;
 }
+/**
+ * How a run ended and what it chose before it started, from its `early-stop` and `done` events: which
+ * rule ended an `epochs auto` run (and when), and the calibration's candidates and choice.
+ */
+export interface RunOutcome {
+  earlyStop?: { reason: EarlyStopReason; step: number; detail: string };
+  epochsAuto?: RunSummary["epochsAuto"];
+  calibration?: RunSummary["calibration"];
+  steps?: number;
+  epochs?: number;
+  trainSeconds?: number;
+}
 /** Training curves of one run. */
 export interface CurveSeries {
   runDir: string;
@@ -72,6 +84,7 @@ export interface CurveSeries {
   totalSteps: number;
   steps: CurvePoint[];
   quickEval: QuickEvalPoint[];
+  outcome?: RunOutcome;
 }
 
 export type HostMessage =

@@ -120,6 +120,13 @@ export interface RunSummary {
     points: { lambda: number; ratio: number; answerAccuracy: number; abstentionProb: number; seconds: number }[];
     usedSeconds: number;
     budgetSeconds: number;
+    /** The accuracy floor of the choice; absent in runs made before it was recorded. */
+    minAccuracy?: number;
+    /** Candidates the budget left out. */
+    skipped?: number;
+    /** Entities the candidates trained on, and entities whose questions were only asked. */
+    trainEntities?: number;
+    heldoutEntities?: number;
   };
   /** Runs with `train.epochs auto`: which rule ended the run and when ("max-epochs": neither did). */
   epochsAuto?: { outcome: EarlyStopReason | "max-epochs"; step: number; epoch: number; detail: string };

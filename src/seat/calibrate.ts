@@ -26,6 +26,8 @@ export interface CalibrationResult {
   reason: string;
   budgetSeconds: number;
   usedSeconds: number;
+  /** The accuracy floor the choice applied (calibrate.minAccuracy). */
+  minAccuracy: number;
   trainEntities: number;
   heldoutEntities: number;
   /** Candidates not run because the budget was spent. */
@@ -178,6 +180,7 @@ export async function calibrate(
     reason,
     budgetSeconds,
     usedSeconds: used,
+    minAccuracy: config.calibrate.minAccuracy,
     trainEntities: split.trainEntities,
     heldoutEntities: split.heldoutEntities,
     skipped: grid.length - points.length,

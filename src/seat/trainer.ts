@@ -176,7 +176,10 @@ function newestIntactCheckpoint(runDir: string): { restored?: Restored; warnings
  * What a setting added after a run was made means for that run (its config.json lacks the key): the
  * behaviour it was made with, not the new default, so a resumed run goes on as it started.
  */
-export const RUN_CONFIG_BEFORE_SETTING: Record<string, unknown> = { kl: { names: "generic" } };
+export const RUN_CONFIG_BEFORE_SETTING: Record<string, unknown> = {
+  kl: { names: "generic" },
+  earlyStop: { patience: 1 },
+};
 
 /** The config a run is resumed with: its config.json over RUN_CONFIG_BEFORE_SETTING. */
 export function resumeConfig(dir: string): SeatConfig {
@@ -354,6 +357,8 @@ async function runLoop(
     let lastEval: RunSummary["lastQuickEval"];
     let lastEvalEpoch = 0;
     let autoOutcome: AutoEpochsOutcome | undefined;
+    // Quick evals in a row below earlyStop.abstentionFloor (stopRule.ts), carried across a resume.
+    let belowFloor = typeof st.extra.belowFloor === "number" ? st.extra.belowFloor : 0;
     let saved: { step: number; path: string } | undefined = restored
       ? { step: st.step, path: join(runDir, RUN_FILES.checkpoints, checkpointName(st.step)) }
       : undefined;
@@ -361,6 +366,7 @@ async function runLoop(
       st.rng.data = dataRng.state();
       st.rng.mask = run!.maskRngState;
       st.extra.accWindow = [...run!.accuracyWindow];
+      st.extra.belowFloor = belowFloor;
       // fp16: the loss scale goes on from here on resume; an fp32 run (also one resumed on the CPU from
       // an fp16 checkpoint) has none to keep.
       const scaler = run!.lossScalerState();
@@ -458,7 +464,12 @@ async function runLoop(
           accuracySamples: q.accuracySamples,
         });
         lastEvalEpoch = epoch + 1;
-        const decision = stopping && st.step < total ? stopDecision(q, config.earlyStop) : undefined;
+        let decision: ReturnType<typeof stopDecision>["decision"];
+        if (stopping && st.step < total) {
+          const r = stopDecision(q, config.earlyStop, belowFloor);
+          belowFloor = r.belowFloor;
+          decision = r.decision;
+        }
         if (decision) {
           earlyStop = { reason: decision.reason, step: st.step };
           autoOutcome = { outcome: decision.reason, step: st.step, epoch: epoch + 1, detail: decision.detail };
@@ -497,6 +508,10 @@ async function runLoop(
               points: opts.calibration.points,
               usedSeconds: opts.calibration.usedSeconds,
               budgetSeconds: opts.calibration.budgetSeconds,
+              minAccuracy: opts.calibration.minAccuracy,
+              skipped: opts.calibration.skipped,
+              trainEntities: opts.calibration.trainEntities,
+              heldoutEntities: opts.calibration.heldoutEntities,
             },
           }
         : {}),

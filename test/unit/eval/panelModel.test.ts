@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildRows, visibleRows } from "../../../webview/model";
-import { applyTrainEvent, seriesFromEvents } from "../../../src/presentation/curves";
-import { lineChartSvg, pcaSvg } from "../../../src/presentation/svg";
+import { applyTrainEvent, outcomeOfSummary, seriesFromEvents } from "../../../src/presentation/curves";
+import { calibrationSvg, lineChartSvg, pcaSvg } from "../../../src/presentation/svg";
 import { DEFAULT_VIEW_STATE } from "../../../src/presentation/webview";
 import { makeEvent, type TrainEvent } from "../../../src/protocol/events";
 import { sampleReport } from "./sampleReport";
@@ -133,4 +133,87 @@ test("SVG charts escape labels and skip non-finite points", () => {
   assert.ok(
     pca.includes("PC1 (75.0%)") && pca.includes("&lt;k&gt;") && pca.includes('<polygon class="pca-unknown pca-tuned"'),
   );
+});
+
+test("a run's outcome from its events: epochs auto, early stop and the calibration's candidates; odd summaries are dropped field by field", () => {
+  const e = (x: Parameters<typeof makeEvent>[0]) => makeEvent(x, new Date(0));
+  const calibration = {
+    chosen: { lambda: 1, ratio: 0.2 },
+    reason: "highest held-out abstention (0.890) among 1 of 3 candidates with answer accuracy >= 0.9",
+    points: [
+      { lambda: 1, ratio: 0.05, answerAccuracy: 0.78, abstentionProb: 0.8, seconds: 22 },
+      { lambda: 3, ratio: 0.05, answerAccuracy: 0.34, abstentionProb: 0.85, seconds: 23 },
+      { lambda: 1, ratio: 0.2, answerAccuracy: 1, abstentionProb: 0.89, seconds: 22 },
+    ],
+    usedSeconds: 67,
+    budgetSeconds: 75,
+    minAccuracy: 0.9,
+    skipped: 2,
+    trainEntities: 4,
+    heldoutEntities: 4,
+  };
+  const epochsAuto = { outcome: "facts-learned" as const, step: 920, epoch: 23, detail: "answer accuracy 1.000 >= 1" };
+  const s = seriesFromEvents("/r", "r", [
+    e({ type: "early-stop", step: 920, reason: "facts-learned", detail: "answer accuracy 1.000 >= 1" }),
+    e({ type: "done", summary: { steps: 920, epochs: 23, trainSeconds: 300, epochsAuto, calibration } as never }),
+  ]);
+  assert.deepEqual(s.outcome, {
+    earlyStop: { reason: "facts-learned", step: 920, detail: "answer accuracy 1.000 >= 1" },
+    steps: 920,
+    epochs: 23,
+    trainSeconds: 300,
+    epochsAuto,
+    calibration,
+  });
+  // A hand-edited log: a bad outcome name and a candidate without numbers are left out, the rest kept.
+  const odd = outcomeOfSummary({
+    steps: "many",
+    epochsAuto: { ...epochsAuto, outcome: "bored" },
+    calibration: { ...calibration, points: [calibration.points[0], { lambda: 1 }], minAccuracy: "high" },
+  });
+  assert.equal(odd.steps, undefined);
+  assert.equal(odd.epochsAuto, undefined);
+  assert.deepEqual(odd.calibration?.points, [calibration.points[0]]);
+  assert.equal(odd.calibration?.minAccuracy, undefined);
+  assert.deepEqual(outcomeOfSummary(null), {});
+  // A run started again from scratch (no resume) forgets the old outcome.
+  applyTrainEvent(
+    [s],
+    "/r",
+    "r",
+    e({
+      type: "run-start",
+      runDir: "/r",
+      method: "seat",
+      model: "m",
+      dataset: "d",
+      totalSteps: 4,
+      stepsPerEpoch: 4,
+      epochs: 1,
+      trainableParams: 1,
+      totalParams: 2,
+      provider: "cpu",
+    }),
+  );
+  assert.equal(s.outcome, undefined);
+});
+
+test("calibration chart: one mark per candidate at (accuracy, abstention), the chosen one ringed, the floor dashed", () => {
+  const svg = calibrationSvg(
+    [
+      { lambda: 1, ratio: 0.05, answerAccuracy: 0.5, abstentionProb: 0.25 },
+      { lambda: 1, ratio: 0.2, answerAccuracy: 1, abstentionProb: 1 },
+    ],
+    { lambda: 1, ratio: 0.2 },
+    0.9,
+  );
+  // Frame x 44..328, y 22..186 (340 x 220 with its paddings).
+  assert.match(svg, /<circle class="cal-point" cx="186\.0" cy="145\.0" r="4">/);
+  assert.match(
+    svg,
+    /<circle class="cal-point cal-chosen" cx="328\.0" cy="22\.0" r="6"><title>λ 1, ratio 0\.2: answer accuracy 1\.000, held-out abstention 1\.000 \(chosen\)/,
+  );
+  assert.match(svg, /<line class="cal-floor" x1="299\.6" y1="22" x2="299\.6" y2="186"/);
+  assert.equal((svg.match(/<circle/g) ?? []).length, 2);
+  assert.ok(!calibrationSvg([], { lambda: 1, ratio: 0.05 }).includes("cal-floor"), "no floor line without a floor");
 });

@@ -207,16 +207,26 @@ test("resume skips a damaged newest checkpoint with a warning naming the file, a
   }
 });
 
-test("resume config: a run made before kl.names existed goes on with the generic names it started with", async () => {
+test("resume config: a run made before kl.names / earlyStop.patience existed goes on as it started", async () => {
   const { resumeConfig } = await import("../../../src/seat/trainer");
   const dir = tmp();
   try {
     const { config } = resolveConfig([{ source: "test", layer: { model: "m", dataset: "d.jsonl" } }]);
     assert.equal(config.kl.names, "dataset", "the default for new runs");
-    const old = JSON.parse(JSON.stringify(config)) as { kl: Record<string, unknown> };
+    const old = JSON.parse(JSON.stringify(config)) as {
+      kl: Record<string, unknown>;
+      earlyStop: Record<string, unknown>;
+    };
     delete old.kl["names"];
+    delete old.earlyStop["patience"];
     writeFileSync(join(dir, RUN_FILES.config), JSON.stringify(old));
     assert.equal(resumeConfig(dir).kl.names, "generic");
+    assert.equal(
+      resumeConfig(dir).earlyStop.patience,
+      1,
+      "runs before earlyStop.patience stopped at the first low eval",
+    );
+    assert.equal(config.earlyStop.patience, 3);
     writeFileSync(join(dir, RUN_FILES.config), JSON.stringify(config));
     assert.equal(resumeConfig(dir).kl.names, "dataset", "a run that recorded the setting keeps its value");
   } finally {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { autoEpochsLine, stopDecision, type StopInput } from "../../../src/seat/stopRule";
 import { epochBudget, resolveConfig } from "../../../src/seat/config";
 
-const T = { accuracy: 1, abstentionFloor: 0.5 };
+const T = { accuracy: 1, abstentionFloor: 0.5, patience: 1 };
 const ev = (answerAccuracy: number, abstentionProb: number): StopInput => ({
   answerAccuracy,
   accuracySamples: 60,
@@ -13,10 +13,12 @@ const ev = (answerAccuracy: number, abstentionProb: number): StopInput => ({
 });
 
 /** The trainer's loop in miniature: the first epoch (1-based) whose eval stops the run, or "max-epochs". */
-function run(seq: StopInput[]): { epoch: number; reason: string } {
+function run(seq: StopInput[], t = T): { epoch: number; reason: string } {
+  let below = 0;
   for (const [i, q] of seq.entries()) {
-    const d = stopDecision(q, T);
-    if (d) return { epoch: i + 1, reason: d.reason };
+    const r = stopDecision(q, t, below);
+    below = r.belowFloor;
+    if (r.decision) return { epoch: i + 1, reason: r.decision.reason };
   }
   return { epoch: seq.length, reason: "max-epochs" };
 }
@@ -31,15 +33,33 @@ test("epochs auto stops early when held-out abstention falls below the floor", (
   assert.deepEqual(run(seq), { epoch: 3, reason: "abstention-floor" });
 });
 
+test("with patience, an early dip below the floor is waited out; a run that stays below it stops", () => {
+  const P = { ...T, patience: 3 };
+  // The measured shape (new-people, seed 2): 0.23 after epoch 1, then recovery.
+  const dip = [ev(0, 0.23), ev(0.05, 0.45), ev(0.2, 0.8), ev(0.5, 0.85), ev(1, 0.9)];
+  assert.deepEqual(run(dip, T), { epoch: 1, reason: "abstention-floor" }, "patience 1: the first low eval stops");
+  assert.deepEqual(run(dip, P), { epoch: 5, reason: "facts-learned" });
+  // Below, back above, below again: the count starts over.
+  assert.deepEqual(run([ev(0, 0.4), ev(0, 0.4), ev(0.1, 0.6), ev(0.2, 0.4), ev(0.3, 0.4)], P), {
+    epoch: 5,
+    reason: "max-epochs",
+  });
+  const stays = [ev(0.1, 0.9), ev(0.4, 0.45), ev(0.6, 0.4), ev(0.7, 0.3), ev(0.8, 0.2)];
+  assert.deepEqual(run(stays, P), { epoch: 4, reason: "abstention-floor" });
+  assert.match(stopDecision(ev(0.7, 0.3), P, 2).decision!.detail, /< 0\.5 on 8 prompts, 3 evals in a row$/);
+  // Learned facts reset the count.
+  assert.equal(stopDecision(ev(1, 0.3), P, 2).belowFloor, 0);
+});
+
 test("learned facts win over the floor at the same eval; neither rule met runs to the cap", () => {
-  assert.equal(stopDecision(ev(1, 0.2), T)?.reason, "facts-learned");
+  assert.equal(stopDecision(ev(1, 0.2), T).decision?.reason, "facts-learned");
   assert.deepEqual(run([ev(0.2, 0.9), ev(0.6, 0.8), ev(0.9, 0.7)]), { epoch: 3, reason: "max-epochs" });
   // No samples: nothing to decide on.
   assert.equal(
-    stopDecision({ answerAccuracy: 1, accuracySamples: 0, abstentionProb: 0, abstentionSamples: 0 }, T),
+    stopDecision({ answerAccuracy: 1, accuracySamples: 0, abstentionProb: 0, abstentionSamples: 0 }, T).decision,
     undefined,
   );
-  const d = stopDecision(ev(0.7, 0.4), T)!;
+  const d = stopDecision(ev(0.7, 0.4), T).decision!;
   assert.match(d.detail, /0\.400 < 0\.5 on 8 prompts/);
   assert.match(
     autoEpochsLine({ outcome: d.reason, step: 24, epoch: 3, detail: d.detail }),

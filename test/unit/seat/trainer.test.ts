@@ -384,6 +384,30 @@ test("abstention-aware early stopping reports its reason and ends the run", asyn
   }
 });
 
+test("the abstention floor waits earlyStop.patience evals in a row, and the count is checkpointed", async () => {
+  const dir = tmp();
+  try {
+    // Floor 1: every eval is below it; accuracy 1 is not met by the fixture in 2 epochs.
+    const r = await train(
+      cfg(join(dir, "floor"), {
+        method: "sparse",
+        train: { epochs: "auto", maxEpochs: 4, batchSize: 2 },
+        eval: { samples: 2 },
+        earlyStop: { enabled: false, accuracy: 1, abstentionFloor: 1, patience: 2 },
+      }),
+    );
+    assert.equal(r.status, "early-stop");
+    assert.equal(r.summary?.epochsAuto?.outcome, "abstention-floor");
+    assert.equal(r.summary?.epochsAuto?.epoch, 2, "not at the first low eval");
+    assert.match(r.summary?.epochsAuto?.detail ?? "", /2 evals in a row/);
+    const ckpts = listCheckpoints(join(dir, "floor", "checkpoints"));
+    const st = readCheckpoint(join(dir, "floor", "checkpoints", checkpointName(ckpts[ckpts.length - 1]))).state;
+    assert.equal(st.extra.belowFloor, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("train.epochs auto: the summary says which rule ended the run and when (or that the cap did)", async () => {
   const dir = tmp();
   try {
