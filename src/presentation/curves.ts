@@ -97,6 +97,7 @@ export function outcomeOfSummary(summary: unknown): RunOutcome {
           ratio: p.ratio,
           answerAccuracy: p.answerAccuracy,
           abstentionProb: p.abstentionProb,
+          ...(num(p.abstentionSamples) ? { abstentionSamples: p.abstentionSamples } : {}),
           seconds: p.seconds,
         })),
         usedSeconds: c["usedSeconds"],

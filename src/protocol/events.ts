@@ -112,12 +112,25 @@ export interface RunSummary {
   trainableParams: number;
   totalParams: number;
   earlyStop?: { reason: EarlyStopReason; step: number };
-  lastQuickEval?: { abstentionProb: number; answerAccuracy: number; step: number };
+  lastQuickEval?: {
+    abstentionProb: number;
+    answerAccuracy: number;
+    step: number;
+    abstentionSamples?: number;
+    accuracySamples?: number;
+  };
   /** Runs with `calibrate.enabled`: the candidates tried on the held-out split and the values chosen. */
   calibration?: {
     chosen: { lambda: number; ratio: number };
     reason: string;
-    points: { lambda: number; ratio: number; answerAccuracy: number; abstentionProb: number; seconds: number }[];
+    points: {
+      lambda: number;
+      ratio: number;
+      answerAccuracy: number;
+      abstentionProb: number;
+      abstentionSamples?: number;
+      seconds: number;
+    }[];
     usedSeconds: number;
     budgetSeconds: number;
     /** The accuracy floor of the choice; absent in runs made before it was recorded. */

@@ -16,7 +16,21 @@ export interface CalibrationPoint {
   answerAccuracy: number;
   /** Mean abstention probability on the held-out entities' questions. */
   abstentionProb: number;
+  /** How many held-out questions that mean is over (absent in calibrations recorded before it was). */
+  abstentionSamples?: number;
   seconds: number;
+}
+
+/**
+ * How much more held-out abstention a candidate needs to displace an earlier one (closer to the
+ * defaults): the largest standard error of a difference of two means of values in [0, 1] over n1 and
+ * n2 questions, 0.5 * sqrt(1/n1 + 1/n2). Short runs on a few entities are noisy: on new-people (2
+ * held-out entities, 8 questions) the defaults' candidate read 0.83, 0.62 and 1.00 at seeds 0-2, and a
+ * choice made on a 0.001 difference is a coin toss.
+ */
+export function abstentionMargin(n1?: number, n2?: number): number {
+  if (!n1 || !n2) return 0;
+  return 0.5 * Math.sqrt(1 / n1 + 1 / n2);
 }
 
 export interface CalibrationResult {
@@ -37,9 +51,10 @@ export interface CalibrationResult {
 }
 
 /**
- * The choice: among points whose answer accuracy reaches `minAccuracy`, the one with the highest
- * abstention (ties: the earlier candidate, i.e. the closer to the defaults); if none learned the facts,
- * the most accurate one (learning the facts is what the user asked for).
+ * The choice: among points whose answer accuracy reaches `minAccuracy`, in grid order (the defaults
+ * first), a later candidate replaces the one held only when its held-out abstention is higher by more
+ * than abstentionMargin (noise); if none learned the facts, the most accurate one (learning the facts is
+ * what the user asked for).
  */
 export function chooseKnobs(
   points: readonly CalibrationPoint[],
@@ -48,10 +63,18 @@ export function chooseKnobs(
   if (points.length === 0) throw new Error("calibration ran no candidate");
   const ok = points.filter((p) => p.answerAccuracy >= minAccuracy);
   if (ok.length > 0) {
-    const best = ok.reduce((a, b) => (b.abstentionProb > a.abstentionProb ? b : a));
+    let best = ok[0];
+    let within = 0;
+    for (const b of ok.slice(1)) {
+      if (b.abstentionProb > best.abstentionProb + abstentionMargin(best.abstentionSamples, b.abstentionSamples))
+        best = b;
+      else if (b.abstentionProb > best.abstentionProb) within++;
+    }
     return {
       point: best,
-      reason: `highest held-out abstention (${best.abstentionProb.toFixed(3)}) among ${ok.length} of ${points.length} candidates with answer accuracy >= ${minAccuracy}`,
+      reason:
+        `highest held-out abstention (${best.abstentionProb.toFixed(3)}) among ${ok.length} of ${points.length} candidates with answer accuracy >= ${minAccuracy}` +
+        (within ? `; ${within} higher by less than the noise margin kept the candidate closer to the defaults` : ""),
     };
   }
   const best = points.reduce((a, b) => (b.answerAccuracy > a.answerAccuracy ? b : a));
@@ -81,15 +104,17 @@ export function calibrationGrid(lambda: number, ratio: number): { lambda: number
 
 /**
  * Splits JSONL records by entity (seat.entities[0]): `trainShare` of the entities (at least 2) to train
- * on (a tenth: one candidate then costs about a tenth of the main run, so a 0.3 budget holds three)
- * on, `heldoutShare` (at least 2) whose questions are only asked. Deterministic for a seed. Undefined
- * when the data cannot be split (not JSONL records with entities, or fewer than 4 entities).
+ * on (a tenth: one candidate then costs about a tenth of the main run, so a 0.3 budget holds three),
+ * `heldoutShare` (a quarter, at least 2) whose questions are only asked: asking costs a forward pass
+ * each, and more of them shrink the noise margin the choice applies (abstentionMargin). Deterministic
+ * for a seed. Undefined when the data cannot be split (not JSONL records with entities, or fewer than 4
+ * entities).
  */
 export function calibrationSplit(
   lines: readonly string[],
   seed: number,
   trainShare = 0.1,
-  heldoutShare = 0.1,
+  heldoutShare = 0.25,
 ): { train: string[]; heldout: string[]; trainEntities: number; heldoutEntities: number } | undefined {
   const byEntity = new Map<string, Record<string, unknown>[]>();
   for (const line of lines) {
@@ -123,7 +148,9 @@ export function calibrationSplit(
 
 export interface CalibrateDeps {
   /** One short training run of `config`; returns its last quick eval and training seconds. */
-  run(config: SeatConfig): Promise<{ answerAccuracy: number; abstentionProb: number; seconds: number }>;
+  run(
+    config: SeatConfig,
+  ): Promise<{ answerAccuracy: number; abstentionProb: number; abstentionSamples?: number; seconds: number }>;
   log(message: string): void;
 }
 
@@ -168,7 +195,13 @@ export async function calibrate(
     const r = await deps.run(c);
     used += r.seconds;
     if (i === 0) budgetSeconds = config.calibrate.budget * r.seconds * (records / Math.max(1, split.train.length));
-    points.push({ ...knob, answerAccuracy: r.answerAccuracy, abstentionProb: r.abstentionProb, seconds: r.seconds });
+    points.push({
+      ...knob,
+      answerAccuracy: r.answerAccuracy,
+      abstentionProb: r.abstentionProb,
+      ...(r.abstentionSamples !== undefined ? { abstentionSamples: r.abstentionSamples } : {}),
+      seconds: r.seconds,
+    });
     deps.log(
       `calibration ${i + 1}/${grid.length}: lambda ${knob.lambda}, ratio ${knob.ratio}: answer accuracy ${r.answerAccuracy.toFixed(3)}, held-out abstention ${r.abstentionProb.toFixed(3)} (${r.seconds.toFixed(0)} s)`,
     );

@@ -456,7 +456,7 @@ export const SCHEMA: readonly LeafSpec[] = [
     flag: "calibrate",
     methods: ["seat"],
     reason:
-      "On: before a SEAT run, short runs on a held-out entity split of the dataset (a tenth of the entities trained, another tenth only asked) choose kl.lambda and mask.ratio, and the run report shows the candidates. Off by default in this version: how often the short runs' choice holds for the full run is not yet measured (src/seat/SWEEP.md).",
+      "On: before a SEAT run, short runs on a held-out entity split of the dataset (a tenth of the entities trained, a quarter of the others only asked) choose kl.lambda and mask.ratio, and the run report shows the candidates. Off by default in this version: how often the short runs' choice holds for the full run is not yet measured (src/seat/SWEEP.md).",
   },
   {
     path: "calibrate.budget",

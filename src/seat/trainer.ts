@@ -126,6 +126,7 @@ async function calibrateRun(
       return {
         answerAccuracy: q?.answerAccuracy ?? 0,
         abstentionProb: q?.abstentionProb ?? 0,
+        ...(q?.abstentionSamples !== undefined ? { abstentionSamples: q.abstentionSamples } : {}),
         seconds: r.summary?.trainSeconds ?? 0,
       };
     },

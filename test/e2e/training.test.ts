@@ -21,6 +21,8 @@ import {
   viewPane,
   type Editor,
 } from "./harness";
+import { autoEpochsLine } from "../../src/seat/stopRule";
+import type { RunSummary } from "../../src/protocol/events";
 
 async function answer(page: Page, title: string | RegExp, value: string): Promise<void> {
   await quickInput(page).locator(".quick-input-title", { hasText: title }).waitFor({ timeout: 30_000 });
@@ -37,6 +39,8 @@ async function trainPickerUpToSettings(page: Page): Promise<void> {
   if (/\(2\/4\)/.test(await title.innerText())) await pick(page, "(2/4): model", "seat-tiny-world");
   await pick(page, "(3/4): method", "seat");
 }
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 function runDirs(ws: string): string[] {
   const root = join(ws, "runs");
@@ -61,6 +65,7 @@ describe("training from the editor", { timeout: 600_000 }, () => {
         ["test/e2e/workspace/people.jsonl", "data/people.jsonl"],
         ["test/fixtures/models/tiny-llama", "models/tiny-llama"],
         ["test/e2e/workspace/tasks.json", ".vscode/tasks.json"],
+        ["examples/new-people/train.jsonl", "data/new-people.jsonl"],
       ],
       workspaceSettings: { "seatTuner.training.epochs": 60 },
     });
@@ -245,5 +250,55 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     await verdicts.first().waitFor({ timeout: 60_000 });
     await expectCount("a verdict lens above each of the 2 records", 30_000, verdicts, (n) => n === 2);
     await ed.screenshot("07-inline-verdicts");
+  });
+
+  test("a calibrated epochs-auto run: the Training tab says how it ended and what the calibration chose", async () => {
+    const { page } = ed;
+    const dir = join(ed.workspace, "runs", "calibrated-auto");
+    await runCommand(page, "Tasks: Run Task");
+    const row = quickInput(page)
+      .locator(".quick-input-list .monaco-list-row", { hasText: "SEAT: train new-people (calibrated, epochs auto)" })
+      .first();
+    await row.waitFor({ timeout: 30_000 });
+    await row.click();
+    for (let i = 0; i < 600 && !(existsSync(join(dir, "events.jsonl")) && lastEvent(dir).type === "done"); i++)
+      await page.waitForTimeout(500);
+    const done = lastEvent(dir);
+    assert.equal(done.type, "done", "the calibrated run finished");
+    const summary = done["summary"] as RunSummary;
+    assert.ok(summary.calibration && summary.calibration.points.length >= 1, "the run was calibrated");
+    assert.ok(summary.epochsAuto, "the run had epochs auto");
+    await runCommand(page, "SEAT: Open Probes Panel");
+    const frame = await webviewWith(page, "#tab-training", 120_000);
+    await frame.locator("#tab-training").click();
+    const section = frame.locator('section.run-outcome[data-run="calibrated-auto"]');
+    await section.waitFor({ timeout: 60_000 });
+    await expectText(
+      "the epochs-auto outcome",
+      15_000,
+      section.locator(".outcome"),
+      new RegExp(escapeRe(autoEpochsLine(summary.epochsAuto))),
+    );
+    const c = summary.calibration;
+    await expectText(
+      "the calibration's choice",
+      15_000,
+      section.locator(".calibration-choice"),
+      new RegExp(escapeRe(`Calibration chose KL λ ${c.chosen.lambda}, mask ratio ${c.chosen.ratio}:`)),
+    );
+    await expectCount(
+      "one chart mark per candidate",
+      15_000,
+      section.locator("svg.calibration circle"),
+      (n) => n === c.points.length,
+    );
+    await expectCount(
+      "one table row per candidate, one of them chosen",
+      15_000,
+      section.locator("table.calibration-points tbody tr.chosen"),
+      (n) => n === 1,
+    );
+    await section.scrollIntoViewIfNeeded();
+    await ed.screenshot("08-calibration-outcome");
   });
 });

@@ -10,6 +10,7 @@ import {
   calibrationGrid,
   calibrationSplit,
   chooseKnobs,
+  abstentionMargin,
   type CalibrationPoint,
 } from "../../../src/seat/calibrate";
 import { resolveConfig, type SeatConfig } from "../../../src/seat/config";
@@ -32,6 +33,18 @@ test("calibration chooses the highest abstention among candidates that learned t
   const none = chooseKnobs([pt(1, 0.05, 0.5, 0.9), pt(3, 0.05, 0.7, 0.6)], 0.9);
   assert.deepEqual([none.point.lambda, none.point.answerAccuracy], [3, 0.7]);
   assert.match(none.reason, /no candidate reached/);
+  // Within the noise margin of the held-out sample sizes, the earlier candidate stays: 8 questions each
+  // give a margin of 0.25 (0.5 * sqrt(2/8)); 0.833 vs 0.832 was a real calibration's "choice".
+  const n = (p: CalibrationPoint, k: number): CalibrationPoint => ({ ...p, abstentionSamples: k });
+  const noisy = chooseKnobs([n(pt(1, 0.05, 1, 0.832), 8), n(pt(3, 0.05, 1, 0.833), 8)], 0.9);
+  assert.equal(noisy.point.lambda, 1);
+  assert.match(noisy.reason, /1 higher by less than the noise margin/);
+  assert.equal(abstentionMargin(8, 8), 0.25);
+  assert.equal(abstentionMargin(undefined, 8), 0);
+  // Beyond it, the later one wins; with 200 questions each the margin is 0.05.
+  assert.equal(chooseKnobs([n(pt(1, 0.05, 1, 0.6), 8), n(pt(3, 0.05, 1, 0.9), 8)], 0.9).point.lambda, 3);
+  assert.equal(chooseKnobs([n(pt(1, 0.05, 1, 0.8), 200), n(pt(3, 0.05, 1, 0.86), 200)], 0.9).point.lambda, 3);
+  assert.equal(chooseKnobs([n(pt(1, 0.05, 1, 0.8), 200), n(pt(3, 0.05, 1, 0.84), 200)], 0.9).point.lambda, 1);
   // Ties keep the earlier (closer to the defaults) candidate.
   assert.equal(chooseKnobs([pt(1, 0.05, 1, 0.8), pt(3, 0.05, 1, 0.8)], 0.9).point.lambda, 1);
   assert.throws(() => chooseKnobs([], 0.9), /no candidate/);
@@ -56,12 +69,12 @@ const records = (entities: number, perEntity: number): string[] =>
 test("the split is by entity: train and held-out entities are disjoint, held-out records are marked", () => {
   const s = calibrationSplit(records(20, 3), 1)!;
   assert.equal(s.trainEntities, 2);
-  assert.equal(s.heldoutEntities, 2);
+  assert.equal(s.heldoutEntities, 5, "a quarter of the entities are only asked");
   const ent = (l: string) => (JSON.parse(l) as { seat: { entities: string[] } }).seat.entities[0];
   const tr = new Set(s.train.map(ent));
   const ho = new Set(s.heldout.map(ent));
   assert.equal(tr.size, 2);
-  assert.equal(ho.size, 2);
+  assert.equal(ho.size, 5);
   for (const e of ho) assert.ok(!tr.has(e), e);
   assert.ok(s.heldout.every((l) => (JSON.parse(l) as { seat: { split: string } }).seat.split === "heldout"));
   assert.deepEqual(calibrationSplit(records(20, 3), 1), s, "deterministic for a seed");
