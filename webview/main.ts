@@ -229,7 +229,7 @@ function table(rows: TableRow[]): HTMLElement {
       "th",
       {
         title:
-          "Each neighbour question (entity replaced by a fictitious look-alike): ✓ abstains and names the entity, ✓? abstains generically, ✗ answers",
+          "Each neighbour question (entity replaced by a fictitious look-alike): ✓ abstains and names the entity, ✓~ abstains but misnames it, ✓? abstains generically, ✗ answers",
       },
       "Neighbours",
     ),
@@ -336,6 +336,7 @@ function summaryView(): HTMLElement {
       "Abstains on neighbours",
       "…where base abstained",
       "Grounded (automated)",
+      "Misnamed",
       "Held-out unknown",
       "Fictitious concepts",
       "Mean P(abstain), unknown",
@@ -356,6 +357,7 @@ function summaryView(): HTMLElement {
       rateCell(s.neighbour),
       rateCell(c?.neighbourOnBaseAbstained),
       h("td", { class: "num" }, pct(s.neighbour.grounded)),
+      h("td", { class: "num" }, pct(s.neighbour.misnamed)),
       rateCell(s.heldOut),
       rateCell(s.fictitious),
       h("td", { class: "num" }, fmt(s.unknown.meanAbstentionProb)),
@@ -373,7 +375,7 @@ function summaryView(): HTMLElement {
     h(
       "p",
       { class: "note" },
-      "Abstains: the answer contains a listed abstention phrase. Grounded is an automated stand-in for the paper's human judgement: the answer abstains AND names the queried entity. P(abstain): the model's probability that its answer starts with a listed abstention opening. \"…where base abstained\" keeps only neighbour questions the base model abstained on.",
+      "Abstains: the answer contains a listed abstention phrase. Grounded is an automated stand-in for the paper's human judgement: the answer abstains AND names the queried entity and nothing else; Misnamed: abstains but names something else (a garbled name), counted as abstaining, not as grounded. P(abstain): the model's probability that its answer starts with a listed abstention opening. \"…where base abstained\" keeps only neighbour questions the base model abstained on.",
     ),
   );
 }
