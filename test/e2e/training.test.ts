@@ -65,7 +65,8 @@ describe("training from the editor", { timeout: 600_000 }, () => {
         ["test/e2e/workspace/people.jsonl", "data/people.jsonl"],
         ["test/fixtures/models/tiny-llama", "models/tiny-llama"],
         ["test/e2e/workspace/tasks.json", ".vscode/tasks.json"],
-        ["examples/new-people/train.jsonl", "data/new-people.jsonl"],
+        // Not named *people.jsonl: the tests below find data/people.jsonl by that text (Datasets view, pickers, Quick Open).
+        ["examples/new-people/train.jsonl", "data/newcomers.jsonl"],
       ],
       workspaceSettings: { "seatTuner.training.epochs": 60 },
     });
@@ -257,7 +258,7 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     const dir = join(ed.workspace, "runs", "calibrated-auto");
     await runCommand(page, "Tasks: Run Task");
     const row = quickInput(page)
-      .locator(".quick-input-list .monaco-list-row", { hasText: "SEAT: train new-people (calibrated, epochs auto)" })
+      .locator(".quick-input-list .monaco-list-row", { hasText: "SEAT: train newcomers (calibrated, epochs auto)" })
       .first();
     await row.waitFor({ timeout: 30_000 });
     await row.click();
