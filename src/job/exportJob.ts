@@ -79,6 +79,10 @@ export async function exportJob(
   const padId = tok.padId ?? tok.eosId ?? 0;
   const { train: records, heldout } = await loadRecords(config);
   const warnings: string[] = [];
+  if (config.method === "seat" && config.calibrate.enabled && c.maxSteps === 0)
+    warnings.push(
+      `calibrate.enabled: a torchrun job does not calibrate; it trains with kl.lambda ${config.kl.lambda} and mask.ratio ${config.mask.ratio} (set them; --no-calibrate silences this)`,
+    );
   const enc = encodeRecords(records, tok, c.maxSeqLen, config.lossOn);
   for (const t of enc.truncated)
     warnings.push(

@@ -168,7 +168,9 @@ export async function calibrate(
   const lines = readFileSync(config.dataset, "utf8").split(/\r?\n/);
   const split = calibrationSplit(lines, config.train.seed);
   if (!split) {
-    deps.log("calibration skipped: the dataset needs JSONL records with seat.entities and at least 4 entities");
+    deps.log(
+      `calibration skipped: it splits the dataset by entity and needs JSONL records with seat.entities and at least 4 entities; the run trains with kl.lambda ${config.kl.lambda} and mask.ratio ${config.mask.ratio}`,
+    );
     return undefined;
   }
   mkdirSync(dir, { recursive: true });

@@ -344,12 +344,18 @@ export function parseLeafString(spec: LeafSpec, raw: string): unknown {
   }
 }
 
-/** CLI flags derived from the schema (string-typed for parseArgs; booleans accept --flag too). */
+/**
+ * CLI flags derived from the schema (string-typed for parseArgs; booleans accept --flag too). A boolean
+ * that defaults to on also gets `--no-FLAG` (negate: the flag sets it false).
+ */
 export function configFlagSpecs(): Record<
   string,
-  { type: "string" | "boolean"; help: string; arg?: string; path: string }
+  { type: "string" | "boolean"; help: string; arg?: string; path: string; negate?: boolean }
 > {
-  const out: Record<string, { type: "string" | "boolean"; help: string; arg?: string; path: string }> = {};
+  const out: Record<
+    string,
+    { type: "string" | "boolean"; help: string; arg?: string; path: string; negate?: boolean }
+  > = {};
   for (const s of SCHEMA) {
     if (!s.flag) continue;
     const arg =
@@ -368,6 +374,8 @@ export function configFlagSpecs(): Record<
       arg,
       path: s.path,
     };
+    if (s.type.kind === "bool" && s.default === true)
+      out[`no-${s.flag}`] = { type: "boolean", help: `${s.path} off (on by default)`, path: s.path, negate: true };
   }
   return out;
 }
@@ -379,11 +387,12 @@ export function configFlagSpecs(): Record<
 export function layerFromFlags(values: Record<string, unknown>): SourcedLayer[] {
   const layers: SourcedLayer[] = [];
   const specs = configFlagSpecs();
-  for (const [flag, { path }] of Object.entries(specs)) {
+  for (const [flag, { path, negate }] of Object.entries(specs)) {
     const v = values[flag];
     if (v === undefined) continue;
     const spec = BY_PATH.get(path)!;
-    layers.push({ source: `--${flag}`, layer: nest(path, typeof v === "string" ? parseLeafString(spec, v) : v) });
+    const value = typeof v === "string" ? parseLeafString(spec, v) : negate ? !v : v;
+    layers.push({ source: `--${flag}`, layer: nest(path, value) });
   }
   const sets = values.set;
   for (const raw of Array.isArray(sets) ? sets : sets === undefined ? [] : [sets]) {

@@ -41,6 +41,8 @@ export interface TrainOptions {
   warnings?: string[];
   /** Set by train() after calibration, for the summary. */
   calibration?: CalibrationResult;
+  /** Set by train() when calibrate.enabled was on but the run could not be calibrated, for the log. */
+  calibrationNote?: string;
   /** resume only: run on this execution provider instead of the run's own (e.g. cpu after a GPU failure). */
   provider?: SeatConfig["device"]["provider"];
   /** Tests only: the stepper's test switches (PrepareContext.stepper, e.g. fp16 graphs on the CPU). */
@@ -91,8 +93,14 @@ export async function train(config: SeatConfig, opts: TrainOptions = {}): Promis
       outDir: runDir,
     };
     let calibration: CalibrationResult | undefined;
-    if (stored.calibrate.enabled && stored.method === "seat") {
-      calibration = await calibrateRun(stored, runDir, opts);
+    let calibrationNote: string | undefined;
+    if (stored.calibrate.enabled && stored.method === "seat" && stored.train.maxSteps > 0)
+      // A capped run is a smoke test: short runs on a split cannot say anything about a handful of steps.
+      calibrationNote = `calibration skipped: train.maxSteps ${stored.train.maxSteps} caps the run; it trains with kl.lambda ${stored.kl.lambda} and mask.ratio ${stored.mask.ratio}`;
+    else if (stored.calibrate.enabled && stored.method === "seat") {
+      const cal = await calibrateRun(stored, runDir, opts);
+      calibration = cal.result;
+      calibrationNote = cal.note;
       if (calibration)
         stored = {
           ...stored,
@@ -101,7 +109,7 @@ export async function train(config: SeatConfig, opts: TrainOptions = {}): Promis
         };
     }
     writeFileAtomic(join(runDir, RUN_FILES.config), JSON.stringify(stored, null, 2) + "\n");
-    return await runLoop(runDir, stored, undefined, { ...opts, calibration });
+    return await runLoop(runDir, stored, undefined, { ...opts, calibration, calibrationNote });
   } finally {
     release();
   }
@@ -112,7 +120,7 @@ async function calibrateRun(
   config: SeatConfig,
   runDir: string,
   opts: TrainOptions,
-): Promise<CalibrationResult | undefined> {
+): Promise<{ result?: CalibrationResult; note?: string }> {
   // The run's event log opens later (runLoop); the lines are kept and written there first.
   const lines: string[] = [];
   const log = (message: string) => lines.push(message);
@@ -137,8 +145,10 @@ async function calibrateRun(
     log(
       `calibration chose lambda ${result.chosen.lambda}, ratio ${result.chosen.ratio} (${result.reason}); ${result.points.length} candidates in ${result.usedSeconds.toFixed(0)} s of a ${result.budgetSeconds.toFixed(0)} s budget`,
     );
+    return { result };
   }
-  return result;
+  // Not calibrated (the data cannot be split by entity): what calibrate() said is the run's note.
+  return { note: lines.slice(1).join("; ") || undefined };
 }
 
 /** The newest complete checkpoint of a run folder, if any (not checked; see resume for that). */
@@ -290,6 +300,7 @@ async function runLoop(
   const signal = opts.signal ?? new AbortController().signal;
   for (const w of opts.warnings ?? []) sink.emit({ type: "log", level: "warn", message: w });
   for (const m of opts.calibration?.log ?? []) sink.emit({ type: "log", level: "info", message: m });
+  if (opts.calibrationNote) sink.emit({ type: "log", level: "info", message: opts.calibrationNote });
   let step = restored?.state.step ?? 0;
   let run: PreparedRun | undefined;
   // Replaced once the loop's state exists by one that writes the cancel checkpoint at the last

@@ -89,7 +89,15 @@ test("calibration stays within its budget: the defaults always run, the others w
     writeFileSync(data, records(20, 3).join("\n") + "\n");
     const base = (budget: number): SeatConfig =>
       resolveConfig([
-        { source: "t", layer: { model: "m", dataset: data, calibrate: { enabled: true, budget, minAccuracy: 0.9 } } },
+        {
+          source: "t",
+          layer: {
+            model: "m",
+            dataset: data,
+            mask: { ratio: 0.05 },
+            calibrate: { enabled: true, budget, minAccuracy: 0.9 },
+          },
+        },
       ]).config;
     // Scripted: each candidate takes 10 s on 6 of 60 records -> main run ~100 s.
     const script = [

@@ -46,7 +46,7 @@ test("defaults validate for every method and every default carries a reason", ()
 
 test("presets apply per method and later layers win", () => {
   assert.equal(resolveConfig([base, { source: "f", layer: { method: "full" } }]).config.optim.lr, 1e-3);
-  assert.equal(resolveConfig([base]).config.optim.lr, 1e-2);
+  assert.equal(resolveConfig([base]).config.optim.lr, 3e-3);
   const { config } = resolveConfig([
     base,
     { source: "file", layer: { optim: { lr: 0.5 } } },
@@ -106,7 +106,12 @@ test("CLI flags map onto schema keys with types parsed", () => {
   assert.throws(() => layerFromFlags({ set: "noequals" }), /expected KEY=VALUE/);
   // every flag is unique and points at a schema key
   const flags = configFlagSpecs();
-  assert.equal(Object.keys(flags).length, SCHEMA.filter((s) => s.flag).length);
+  const negatable = SCHEMA.filter((s) => s.flag && s.type.kind === "bool" && s.default === true);
+  assert.equal(Object.keys(flags).length, SCHEMA.filter((s) => s.flag).length + negatable.length);
+  // A boolean that is on by default can be turned off from the command line.
+  assert.ok(negatable.some((s) => s.path === "calibrate.enabled"));
+  assert.equal(resolveConfig([base, ...layerFromFlags({ "no-calibrate": true })]).config.calibrate.enabled, false);
+  assert.equal(resolveConfig([base]).config.calibrate.enabled, true);
 });
 
 test("task definitions, settings and config files map onto the same schema", () => {

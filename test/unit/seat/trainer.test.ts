@@ -2,7 +2,7 @@
 // weights stay bit-identical, resume after an interruption ends bit-identical, NaN is caught by term.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -46,6 +46,9 @@ function cfg(out: string, layer: Record<string, unknown>): SeatConfig {
         train: { epochs: 2, batchSize: 2 },
         kl: { maxResponseTokens: 4 },
         eval: { samples: 0 },
+        // On by default for seat: the fixture has 5 entities, so every seat run here would first train
+        // calibration candidates. Off, each test trains what it states; calibration's own tests turn it on.
+        calibrate: { enabled: false },
         device: { provider: "cpu", threads: 1 },
         ...layer,
       },
@@ -467,6 +470,55 @@ test("calibrate.enabled: candidates on a held-out entity split choose lambda and
     const saved = JSON.parse(readFileSync(join(r.runDir, "calibration.json"), "utf8")) as { points: unknown[] };
     assert.equal(saved.points.length, cal.points.length);
     assert.ok(events.some((e) => e.type === "log" && /calibration chose lambda/.test(e.message)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("calibration is on by default and says in one line why a run was not calibrated", async () => {
+  const dir = tmp();
+  try {
+    const base = (out: string, layer: Record<string, unknown>) =>
+      resolveConfig([
+        {
+          source: "test",
+          layer: {
+            model: LLAMA,
+            dataset: DATA,
+            outDir: out,
+            kl: { maxResponseTokens: 4 },
+            eval: { samples: 0 },
+            device: { provider: "cpu", threads: 1 },
+            ...layer,
+          },
+        },
+      ]).config;
+    assert.equal(base(join(dir, "x"), {}).calibrate.enabled, true);
+    const logs = async (c: SeatConfig) => {
+      const events: TrainEvent[] = [];
+      const r = await train(c, { onEvent: (e) => events.push(e) });
+      assert.equal(r.summary?.calibration, undefined, "not calibrated");
+      return events.filter((e) => e.type === "log").map((e) => e.message);
+    };
+    // A capped run (a smoke test) is not calibrated.
+    const capped = await logs(base(join(dir, "capped"), { train: { epochs: 1, batchSize: 2, maxSteps: 1 } }));
+    assert.ok(
+      capped.some((m) =>
+        /^calibration skipped: train\.maxSteps 1 caps the run; it trains with kl\.lambda 1 and mask\.ratio 0\.2$/.test(
+          m,
+        ),
+      ),
+      capped.join("\n"),
+    );
+    // Two entities cannot be split into trained and held-out ones.
+    const two = join(dir, "two.jsonl");
+    writeFileSync(two, readFileSync(DATA, "utf8").split("\n").slice(0, 4).join("\n") + "\n");
+    const small = await logs(base(join(dir, "small"), { dataset: two, train: { epochs: 1, batchSize: 2 } }));
+    assert.ok(
+      small.some((m) => /^calibration skipped: it splits the dataset by entity .* at least 4 entities/.test(m)),
+      small.join("\n"),
+    );
+    assert.ok(!existsSync(join(dir, "small", "calibration.json")));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
