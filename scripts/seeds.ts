@@ -40,7 +40,7 @@ async function main(): Promise<void> {
       outDir: join(out, `seed-${seed}`),
       training: set.training,
       probeEvery: set.probeEvery,
-      common: extra.length ? { ...common, ...Object.assign({}, ...extra) } : common,
+      common: [common, ...extra].reduce(deepMerge, {}),
       threads: Number(values.threads),
       log: (l) => {
         if (!l.includes(" step ")) process.stderr.write(`[seed ${seed}] ${l}\n`);
@@ -52,6 +52,19 @@ async function main(): Promise<void> {
     writeFileSync(join(out, "seeds.md"), `${md}\n\n${((Date.now() - started) / 60000).toFixed(1)} min\n`);
     process.stderr.write(md + "\n");
   }
+}
+
+/** Later layers win key by key (a `--set train.epochs=auto` keeps the seed's `train.seed`). */
+function deepMerge(a: ConfigLayer, b: ConfigLayer): ConfigLayer {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] =
+      v && typeof v === "object" && !Array.isArray(v) && prev && typeof prev === "object" && !Array.isArray(prev)
+        ? deepMerge(prev as ConfigLayer, v as ConfigLayer)
+        : v;
+  }
+  return out as ConfigLayer;
 }
 
 function table(rows: { seed: number; method: string; r: DemoMethodRow }[], methods: readonly string[]): string {
