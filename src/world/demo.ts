@@ -38,8 +38,6 @@ export const DEMO_METHODS: readonly Method[] = ["full", "lora", "sparse", "full+
 const DEMO_TRAIN = { epochs: 12, batchSize: 8, maxSeqLen: 48, seed: 0 };
 export const DEMO_TRAINING: ConfigLayer = {
   train: DEMO_TRAIN,
-  // The comparison runs every method with fixed knobs; a user's SEAT run calibrates them (calibrate.enabled).
-  calibrate: { enabled: false },
   checkpoint: { everySteps: 0, keep: 1 },
   eval: { everySteps: 0, samples: 0 },
 };
@@ -634,6 +632,8 @@ export async function runDemoSets(opts: DemoSetsOptions): Promise<DemoReport[]> 
           },
         },
         { source: "demo learning rates", layer: { optim: { lr: DEMO_LEARNING_RATES[method] } } },
+        // The comparison runs SEAT with fixed knobs; a user's SEAT run calibrates them (calibrate.enabled).
+        ...(method === "seat" ? [{ source: "demo", layer: { calibrate: { enabled: false } } }] : []),
         ...(opts.common ? [{ source: "demo options", layer: opts.common }] : []),
         ...(opts.perMethod?.[method] ? [{ source: `demo ${method} settings`, layer: opts.perMethod[method]! }] : []),
       ]),
