@@ -52,10 +52,16 @@ export interface DatasetIndex {
   names: Set<string>;
   /** Lower-case words seen written in lower case somewhere: capitalised they are sentence starts, not names. */
   lowerWords: Set<string>;
+  /**
+   * The names of the records' text and seat.entities, without the stored stand-ins (seat.perturbations):
+   * the dataset's own spelling, which nameStyle.ts models (a file full of syllable-table stand-ins would
+   * otherwise pull the style toward the generator's).
+   */
+  ownNames: Set<string>;
 }
 
 export function emptyIndex(): DatasetIndex {
-  return { records: 0, stats: new Map(), names: new Set(), lowerWords: new Set() };
+  return { records: 0, stats: new Map(), names: new Set(), lowerWords: new Set(), ownNames: new Set() };
 }
 
 function entityRefName(e: EntityRef): string {
@@ -88,12 +94,16 @@ export function addToIndex(index: DatasetIndex, r: EntityRecordView): void {
     if (!cur) seen.set(k, { prompt: side === "prompt", kind });
     else if (side === "prompt") cur.prompt = true;
     index.names.add(name);
+    index.ownNames.add(name);
   };
   for (const t of prompt) for (const s of candidateSpans(t)) note(s.text, "prompt", kindFromSpan(s).kind);
   for (const t of answer) for (const s of candidateSpans(t)) note(s.text, "answer", kindFromSpan(s).kind);
   // The seat lists come from the user's file as written: skip entries that are not names (a number in
   // seat.perturbations is reported by the validator; here it must not crash the name guard).
-  for (const e of validRefs(r.seat?.entities)) index.names.add(entityRefName(e));
+  for (const e of validRefs(r.seat?.entities)) {
+    index.names.add(entityRefName(e));
+    index.ownNames.add(entityRefName(e));
+  }
   for (const p of r.seat?.perturbations ?? []) {
     const name = typeof p === "string" ? p : (p as { replacement?: unknown } | null)?.replacement;
     if (typeof name === "string") index.names.add(name);

@@ -45,7 +45,8 @@ export interface DatasetContext {
 export function prepareDataset(records: Iterable<EntityRecordView>, opts: { names?: NameSource } = {}): DatasetContext {
   const index = buildDatasetIndex(records);
   const ctx: DatasetContext = { index, guard: new NameGuard(index.names) };
-  if (opts.names === "dataset") ctx.style = CharStyle.fromNames(index.names);
+  // The dataset's own names: stored stand-ins are an earlier guess at the style, not the style.
+  if (opts.names === "dataset") ctx.style = CharStyle.fromNames(index.ownNames);
   return ctx;
 }
 

@@ -84,3 +84,28 @@ test("prepareDataset names: 'dataset' makes the trainer's perturbations use the 
   assert.equal(small.style, undefined);
   assert.equal(perturbationsFor(recs[0], { k: 2, seed: 3, context: small }).length, 2);
 });
+
+test("stored stand-ins (seat.perturbations) do not shape the style: only the dataset's own names do", () => {
+  const names = narrowNames(40);
+  // Each record carries three stored stand-ins from the syllable tables, spelled with many other letters.
+  const recs = names.map((n, i) => ({
+    question: `Who founded ${n}?`,
+    answer: "two founders.",
+    seat: {
+      entities: [n],
+      perturbations: generateNames(n, "company", { k: 3, seed: 100 + i, guard: new NameGuard(names) }),
+    },
+  }));
+  const stored = recs.flatMap((r) => r.seat.perturbations);
+  assert.ok(
+    stored.filter((s) => [...s.split(" ")[0].toLowerCase()].some((ch) => !STYLE_LETTERS.has(ch))).length >= 60,
+    "the stored stand-ins leave the narrow alphabet",
+  );
+  const ctx = prepareDataset(recs, { names: "dataset" });
+  assert.ok(ctx.index.names.has(stored[0]), "the guard still knows the stored stand-ins");
+  assert.ok(!ctx.index.ownNames.has(stored[0]));
+  // Generated stand-ins (a record without stored ones) in the context of the whole file.
+  for (const [i, r] of recs.slice(0, 10).entries())
+    for (const c of perturbationsFor({ ...r, seat: { entities: r.seat.entities } }, { k: 2, seed: i, context: ctx }))
+      for (const ch of c.replacement.split(" ")[0].toLowerCase()) assert.ok(STYLE_LETTERS.has(ch), c.replacement);
+});
