@@ -515,7 +515,7 @@ export const PRETRAINED_PRESETS: Record<Method, { values: Record<string, LeafVal
   seat: {
     values: { "optim.lr": 1e-4, "optim.weightDecay": 0, "mask.ratio": 0.05 },
     reason:
-      "PISTOL's fine-tuning lr (1e-4, no decay): a sparse update on a pretrained model; the toy's 1e-2 diverges there. Mask ratio 0.05: each masked weight of a pretrained model carries knowledge, and the real-size memory plan and benchmarks are measured at 0.05 (0.2 would hold four times the sparse optimizer state). Not yet measured on real weights here.",
+      "PISTOL's fine-tuning lr (1e-4, no decay): a sparse update on a pretrained model; the toy's 1e-2 diverged there. Mask ratio 0.05: each masked weight of a pretrained model carries knowledge, and the real-size memory plan and benchmarks are measured at 0.05 (0.2 would hold four times the sparse optimizer state). Not yet measured on real weights here.",
   },
   sparse: {
     values: { "optim.lr": 1e-4, "optim.weightDecay": 0, "mask.ratio": 0.05 },
