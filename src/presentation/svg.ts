@@ -129,7 +129,8 @@ export function calibrationSvg(
   const sx = (x: number) => padL + Math.min(1, Math.max(0, x)) * (width - padL - padR);
   const sy = (y: number) => height - padB - Math.min(1, Math.max(0, y)) * (height - padT - padB);
   const knob = (p: { lambda: number; ratio: number }) => `λ ${p.lambda}, ratio ${p.ratio}`;
-  const title = "Calibration: held-out abstention vs answer accuracy";
+  // Short enough for the chart's width (the axes name what is plotted).
+  const title = "Calibration candidates";
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" class="chart calibration" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(title)}">`,
     `<text class="chart-title" x="${padL}" y="14">${escapeXml(title)}</text>`,
@@ -147,6 +148,10 @@ export function calibrationSvg(
       `<line class="cal-floor" x1="${x}" y1="${padT}" x2="${x}" y2="${height - padB}" stroke-dasharray="4 3"><title>${escapeXml(`accuracy floor ${minAccuracy}`)}</title></line>`,
     );
   }
+  // Candidates often land on one spot (every one learned the facts, abstention within noise): each label
+  // moves down a line until it clears the labels already placed on its side.
+  const placed: { x: number; y: number; right: boolean }[] = [];
+  const LINE = 12;
   for (const p of points) {
     if (!Number.isFinite(p.answerAccuracy) || !Number.isFinite(p.abstentionProb)) continue;
     const cx = sx(p.answerAccuracy);
@@ -158,8 +163,12 @@ export function calibrationSvg(
     );
     // Labels sit left of points in the right half so they stay inside the frame.
     const right = cx > (padL + width - padR) / 2;
+    const lx = cx + (right ? -8 : 8);
+    let ly = cy - 6;
+    while (placed.some((q) => q.right === right && Math.abs(q.x - lx) < 90 && Math.abs(q.y - ly) < LINE)) ly += LINE;
+    placed.push({ x: lx, y: ly, right });
     parts.push(
-      `<text class="cal-label" x="${(cx + (right ? -8 : 8)).toFixed(1)}" y="${(cy - 6).toFixed(1)}" text-anchor="${right ? "end" : "start"}">${escapeXml(knob(p))}</text>`,
+      `<text class="cal-label" x="${lx.toFixed(1)}" y="${ly.toFixed(1)}" text-anchor="${right ? "end" : "start"}">${escapeXml(knob(p))}</text>`,
     );
   }
   parts.push("</svg>");

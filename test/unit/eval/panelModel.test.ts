@@ -216,4 +216,19 @@ test("calibration chart: one mark per candidate at (accuracy, abstention), the c
   assert.match(svg, /<line class="cal-floor" x1="299\.6" y1="22" x2="299\.6" y2="186"/);
   assert.equal((svg.match(/<circle/g) ?? []).length, 2);
   assert.ok(!calibrationSvg([], { lambda: 1, ratio: 0.05 }).includes("cal-floor"), "no floor line without a floor");
+  // Candidates on one spot (as in a measured calibration: all learned, abstention 0.732 and 0.736) get
+  // labels a line apart instead of printed over each other.
+  const same = calibrationSvg(
+    [
+      { lambda: 1, ratio: 0.2, answerAccuracy: 1, abstentionProb: 0.732 },
+      { lambda: 3, ratio: 0.2, answerAccuracy: 1, abstentionProb: 0.736 },
+      { lambda: 1, ratio: 0.8, answerAccuracy: 1, abstentionProb: 0.602 },
+    ],
+    { lambda: 1, ratio: 0.2 },
+  );
+  const ys = [...same.matchAll(/<text class="cal-label" x="[\d.]+" y="([\d.]+)"/g)].map((m) => Number(m[1]));
+  assert.equal(ys.length, 3);
+  for (let i = 0; i < ys.length; i++)
+    for (let j = i + 1; j < ys.length; j++)
+      assert.ok(Math.abs(ys[i] - ys[j]) >= 12, `labels at y ${ys[i]} and ${ys[j]}`);
 });
