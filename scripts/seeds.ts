@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DEMO_DATASETS, runDemo, type DemoMethodRow } from "../src/world/demo";
 import { EMBEDDED_MODEL_DIR, EXAMPLES_DIR } from "../src/world/paths";
-import { layerFromFlags, type ConfigLayer, type Method } from "../src/seat/config";
+import { layerFromFlags, mergeLayers, type ConfigLayer, type Method } from "../src/seat/config";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
       outDir: join(out, `seed-${seed}`),
       training: set.training,
       probeEvery: set.probeEvery,
-      common: [common, ...extra].reduce(deepMerge, {}),
+      common: mergeLayers([common, ...extra]),
       threads: Number(values.threads),
       log: (l) => {
         if (!l.includes(" step ")) process.stderr.write(`[seed ${seed}] ${l}\n`);
@@ -52,19 +52,6 @@ async function main(): Promise<void> {
     writeFileSync(join(out, "seeds.md"), `${md}\n\n${((Date.now() - started) / 60000).toFixed(1)} min\n`);
     process.stderr.write(md + "\n");
   }
-}
-
-/** Later layers win key by key (a `--set train.epochs=auto` keeps the seed's `train.seed`). */
-function deepMerge(a: ConfigLayer, b: ConfigLayer): ConfigLayer {
-  const out: Record<string, unknown> = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    const prev = out[k];
-    out[k] =
-      v && typeof v === "object" && !Array.isArray(v) && prev && typeof prev === "object" && !Array.isArray(prev)
-        ? deepMerge(prev as ConfigLayer, v as ConfigLayer)
-        : v;
-  }
-  return out as ConfigLayer;
 }
 
 function table(rows: { seed: number; method: string; r: DemoMethodRow }[], methods: readonly string[]): string {

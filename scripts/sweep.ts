@@ -9,27 +9,13 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { runDemo, type DemoMethodRow } from "../src/world/demo";
 import { EMBEDDED_MODEL_DIR, EXAMPLES_DIR } from "../src/world/paths";
-import { layerFromFlags, resolveConfig, type ConfigLayer, type Method } from "../src/seat/config";
+import { layerFromFlags, mergeLayers, resolveConfig, type ConfigLayer, type Method } from "../src/seat/config";
 
 interface Point {
   label: string;
   method: Method;
   layer: ConfigLayer;
   row?: DemoMethodRow;
-}
-
-const isLayer = (x: unknown): x is ConfigLayer => typeof x === "object" && x !== null && !Array.isArray(x);
-
-/** Later layers win, key by key (a spread would drop a point's train.seed under the --epochs layer). */
-function mergeLayers(layers: readonly ConfigLayer[]): ConfigLayer {
-  const out: ConfigLayer = {};
-  for (const layer of layers) {
-    for (const [k, v] of Object.entries(layer)) {
-      const cur = out[k];
-      out[k] = isLayer(v) && isLayer(cur) ? mergeLayers([cur, v]) : v;
-    }
-  }
-  return out;
 }
 
 /**

@@ -22,6 +22,7 @@ import { loadRecords } from "../seat/prepare";
 import { BaseTargets } from "../seat/targets";
 import { weightSpecs, trainableMatrices } from "../seat/specs";
 import { gradientSquares } from "../seat/fisher";
+import { calibrationApplies } from "../seat/calibrate";
 import { readTensorF32 } from "../model/index";
 import { estimateMemory, formatEstimate, type MemoryEstimate } from "./memory";
 
@@ -79,7 +80,7 @@ export async function exportJob(
   const padId = tok.padId ?? tok.eosId ?? 0;
   const { train: records, heldout } = await loadRecords(config);
   const warnings: string[] = [];
-  if (config.method === "seat" && config.calibrate.enabled && c.maxSteps === 0)
+  if (calibrationApplies(config))
     warnings.push(
       `calibrate.enabled: a torchrun job does not calibrate; it trains with kl.lambda ${config.kl.lambda} and mask.ratio ${config.mask.ratio} (set them; --no-calibrate silences this)`,
     );

@@ -146,6 +146,15 @@ export function calibrationSplit(
   return { train, heldout, trainEntities: nTrain, heldoutEntities: nHeld };
 }
 
+/**
+ * Whether a run calibrates before it trains: SEAT with calibrate.enabled, not capped by train.maxSteps
+ * (a capped run is a smoke test; short runs on a split say nothing about a handful of steps). The data
+ * may still turn out too small to split (calibrate() then says so).
+ */
+export function calibrationApplies(config: SeatConfig): boolean {
+  return config.method === "seat" && config.calibrate.enabled && config.train.maxSteps === 0;
+}
+
 export interface CalibrateDeps {
   /** One short training run of `config`; returns its last quick eval and training seconds. */
   run(
@@ -173,6 +182,7 @@ export async function calibrate(
     );
     return undefined;
   }
+  deps.log("calibrating kl.lambda and mask.ratio on a held-out entity split");
   mkdirSync(dir, { recursive: true });
   const data = join(dir, "calibration.jsonl");
   writeFileSync(data, [...split.train, ...split.heldout].join("\n") + "\n");

@@ -134,6 +134,20 @@ export class ConfigError extends Error {
 
 const BY_PATH = new Map(SCHEMA.map((s) => [s.path, s]));
 
+const isLayer = (x: unknown): x is ConfigLayer => typeof x === "object" && x !== null && !Array.isArray(x);
+
+/** Later layers win key by key, into one layer (a spread would drop `train.seed` under a `train.epochs` layer). */
+export function mergeLayers(layers: readonly ConfigLayer[]): ConfigLayer {
+  const out: ConfigLayer = {};
+  for (const layer of layers) {
+    for (const [k, v] of Object.entries(layer)) {
+      const cur = out[k];
+      out[k] = isLayer(v) && isLayer(cur) ? mergeLayers([cur, v]) : v;
+    }
+  }
+  return out;
+}
+
 /** Flattens a nested layer to dotted keys (arrays and the schema's own keys are leaves). */
 export function flattenLayer(layer: ConfigLayer): Map<string, unknown> {
   return flattenDotted(layer, (key) => BY_PATH.has(key));

@@ -10,7 +10,7 @@ import { join, relative, resolve } from "node:path";
 import type { TrainEvent, RunSummary, LossTerm, EarlyStopReason } from "../protocol/events";
 import { resolveConfig, methodParts, ConfigError, epochBudget, type SeatConfig } from "./config";
 import { stopDecision, type AutoEpochsOutcome } from "./stopRule";
-import { calibrate, type CalibrationResult } from "./calibrate";
+import { calibrate, calibrationApplies, type CalibrationResult } from "./calibrate";
 import { Prng } from "../util/rng";
 import { writeFileAtomic } from "../util/files";
 import { lrAt } from "./schedule";
@@ -41,8 +41,8 @@ export interface TrainOptions {
   warnings?: string[];
   /** Set by train() after calibration, for the summary. */
   calibration?: CalibrationResult;
-  /** Set by train() when calibrate.enabled was on but the run could not be calibrated, for the log. */
-  calibrationNote?: string;
+  /** Set by train() when calibrate.enabled was on but the run was not calibrated: why, for the log. */
+  calibrationSkipped?: string[];
   /** resume only: run on this execution provider instead of the run's own (e.g. cpu after a GPU failure). */
   provider?: SeatConfig["device"]["provider"];
   /** Tests only: the stepper's test switches (PrepareContext.stepper, e.g. fp16 graphs on the CPU). */
@@ -93,23 +93,24 @@ export async function train(config: SeatConfig, opts: TrainOptions = {}): Promis
       outDir: runDir,
     };
     let calibration: CalibrationResult | undefined;
-    let calibrationNote: string | undefined;
-    if (stored.calibrate.enabled && stored.method === "seat" && stored.train.maxSteps > 0)
-      // A capped run is a smoke test: short runs on a split cannot say anything about a handful of steps.
-      calibrationNote = `calibration skipped: train.maxSteps ${stored.train.maxSteps} caps the run; it trains with kl.lambda ${stored.kl.lambda} and mask.ratio ${stored.mask.ratio}`;
-    else if (stored.calibrate.enabled && stored.method === "seat") {
+    let calibrationSkipped: string[] | undefined;
+    if (calibrationApplies(stored)) {
       const cal = await calibrateRun(stored, runDir, opts);
       calibration = cal.result;
-      calibrationNote = cal.note;
       if (calibration)
         stored = {
           ...stored,
           kl: { ...stored.kl, lambda: calibration.chosen.lambda },
           mask: { ...stored.mask, ratio: calibration.chosen.ratio },
         };
+      else calibrationSkipped = cal.log;
+    } else if (stored.method === "seat" && stored.calibrate.enabled) {
+      calibrationSkipped = [
+        `calibration skipped: train.maxSteps ${stored.train.maxSteps} caps the run; it trains with kl.lambda ${stored.kl.lambda} and mask.ratio ${stored.mask.ratio}`,
+      ];
     }
     writeFileAtomic(join(runDir, RUN_FILES.config), JSON.stringify(stored, null, 2) + "\n");
-    return await runLoop(runDir, stored, undefined, { ...opts, calibration, calibrationNote });
+    return await runLoop(runDir, stored, undefined, { ...opts, calibration, calibrationSkipped });
   } finally {
     release();
   }
@@ -120,11 +121,10 @@ async function calibrateRun(
   config: SeatConfig,
   runDir: string,
   opts: TrainOptions,
-): Promise<{ result?: CalibrationResult; note?: string }> {
+): Promise<{ result?: CalibrationResult; log: string[] }> {
   // The run's event log opens later (runLoop); the lines are kept and written there first.
   const lines: string[] = [];
   const log = (message: string) => lines.push(message);
-  log("calibrating kl.lambda and mask.ratio on a held-out entity split");
   const result = await calibrate(config, join(runDir, "calibration"), {
     log,
     async run(c) {
@@ -145,10 +145,8 @@ async function calibrateRun(
     log(
       `calibration chose lambda ${result.chosen.lambda}, ratio ${result.chosen.ratio} (${result.reason}); ${result.points.length} candidates in ${result.usedSeconds.toFixed(0)} s of a ${result.budgetSeconds.toFixed(0)} s budget`,
     );
-    return { result };
   }
-  // Not calibrated (the data cannot be split by entity): what calibrate() said is the run's note.
-  return { note: lines.slice(1).join("; ") || undefined };
+  return { result, log: lines };
 }
 
 /** The newest complete checkpoint of a run folder, if any (not checked; see resume for that). */
@@ -300,7 +298,7 @@ async function runLoop(
   const signal = opts.signal ?? new AbortController().signal;
   for (const w of opts.warnings ?? []) sink.emit({ type: "log", level: "warn", message: w });
   for (const m of opts.calibration?.log ?? []) sink.emit({ type: "log", level: "info", message: m });
-  if (opts.calibrationNote) sink.emit({ type: "log", level: "info", message: opts.calibrationNote });
+  for (const m of opts.calibrationSkipped ?? []) sink.emit({ type: "log", level: "info", message: m });
   let step = restored?.state.step ?? 0;
   let run: PreparedRun | undefined;
   // Replaced once the loop's state exists by one that writes the cancel checkpoint at the last

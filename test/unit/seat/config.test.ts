@@ -13,6 +13,7 @@ import {
   configFlagSpecs,
   methodParts,
   defaultsFor,
+  mergeLayers,
 } from "../../../src/seat/config";
 import { configDocMarkdown } from "../../../src/seat/configDoc";
 import { readFileSync } from "node:fs";
@@ -147,4 +148,13 @@ test("CONFIG.md is the schema's generated documentation (regenerate with configD
   const doc = configDocMarkdown();
   for (const s of SCHEMA) assert.ok(doc.includes(`| \`${s.path}\` |`), s.path);
   assert.equal(readFileSync("src/seat/CONFIG.md", "utf8"), doc);
+});
+
+test("mergeLayers: later layers win key by key, nested objects merge, arrays replace", () => {
+  const merged = mergeLayers([
+    { train: { seed: 2, epochs: 12 }, mask: { modules: ["q_proj", "v_proj"] } },
+    { train: { epochs: "auto" } },
+    { mask: { modules: ["o_proj"] }, kl: { k: 2 } },
+  ]);
+  assert.deepEqual(merged, { train: { seed: 2, epochs: "auto" }, mask: { modules: ["o_proj"] }, kl: { k: 2 } });
 });
