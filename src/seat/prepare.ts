@@ -145,7 +145,7 @@ export async function prepareRun(config: SeatConfig, ctx: PrepareContext): Promi
       : examples.slice(0, config.ewc.samples);
   // Every planned epoch's KL targets now, then the teacher goes: its weights never share the memory
   // with the training session's (a later epoch that still lacks targets reopens it).
-  await kl?.prefetch(plannedEpochs(config, examples.length, restored?.state.epoch ?? 0));
+  await kl?.prefetch(plannedEpochs(config, examples.length, restored?.state.epoch ?? 0), sink);
   if (gen) memoryLog(sink, "teacher");
   await gen?.dispose();
 
@@ -329,7 +329,7 @@ export async function prefetchKlTeacher(
     const kl = new KlSequences(targets, examples, config, klShapeFor(config, examples));
     const { index, of } = opts.part ?? { index: 0, of: 1 };
     const epochs = plannedEpochs(config, examples.length, 0).filter((_, i) => i % of === index);
-    await kl.prefetch(epochs);
+    await kl.prefetch(epochs, sink);
     return epochs;
   } finally {
     await gen.dispose();

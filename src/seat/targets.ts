@@ -44,20 +44,33 @@ export class BaseTargets {
     return [...r.sample(all.length, k)].map((i) => all[i]);
   }
 
+  isCached(prompt: number[]): boolean {
+    return this.cache.has(prompt.join(","));
+  }
+
   promptOf(rec: number, p: PerturbationCandidate): number[] {
     return this.tok.encodePrompt(promptMessages(this.records[rec], p));
   }
 
   /** The base model's greedy replies (ids, stop token excluded), generated once per prompt per run. */
   async replies(prompts: number[][]): Promise<number[][]> {
-    const missing = prompts.filter((p) => !this.cache.has(p.join(",")));
-    if (missing.length) {
-      if (!this.gen) throw new Error("internal: base replies requested but no teacher was loaded");
-      const out = await this.gen.generate(missing, this.config.kl.maxResponseTokens, this.signal);
-      missing.forEach((p, i) => this.cache.set(p.join(","), out[i]));
-      saveTeacherCache(this.runDir, this.cache);
-    }
+    if (await this.generateMissing(prompts, false)) saveTeacherCache(this.runDir, this.cache);
     return prompts.map((p) => this.cache.get(p.join(","))!);
+  }
+
+  /** Whether any of `prompts` lacked a cached reply (those are generated now; the cache is not saved). */
+  async generateMissing(prompts: number[][], quiet: boolean): Promise<boolean> {
+    const missing = prompts.filter((p) => !this.cache.has(p.join(",")));
+    if (!missing.length) return false;
+    if (!this.gen) throw new Error("internal: base replies requested but no teacher was loaded");
+    const out = await this.gen.generate(missing, this.config.kl.maxResponseTokens, this.signal, quiet);
+    missing.forEach((p, i) => this.cache.set(p.join(","), out[i]));
+    return true;
+  }
+
+  /** Writes the replies generated so far to the run folder (a resumed run reuses them). */
+  saveCache(): void {
+    saveTeacherCache(this.runDir, this.cache);
   }
 
   /**
@@ -165,11 +178,31 @@ export class KlSequences {
    * Generates the base replies of every listed epoch in one go, so the teacher can be released before
    * the training session opens (its weights and the training session's never share the memory).
    */
-  async prefetch(epochs: readonly number[]): Promise<void> {
+  async prefetch(epochs: readonly number[], sink: EventSink): Promise<void> {
     if (this.config.kl.positions === "answer") return;
-    // one generation call per epoch, so each epoch's prompts are batched as they would be on their own
-    for (const seed of new Set(epochs.map((e) => this.seedOf(e))))
-      await this.targets.replies(this.promptsFor(seed).flat());
+    const seeds = [...new Set(epochs.map((e) => this.seedOf(e)))];
+    const prompts = seeds.map((s) => this.promptsFor(s).flat());
+    const todo = prompts.map((_, i) => i).filter((i) => prompts[i].some((p) => !this.targets.isCached(p)));
+    if (!todo.length) return;
+    const each = prompts[todo[0]].length;
+    const what = `base model replies to the perturbed prompts of ${todo.length} epoch(s), ${each} each`;
+    sink.emit({ type: "phase", phase: "teacher", message: what, progress: 0 });
+    // One generation call per epoch, so each epoch's prompts are batched as they would be on their own
+    // (a later epoch generated on demand gets the same replies). Progress: a line per tenth, not per
+    // epoch (a 2-record dataset trained for 600 epochs made 600 lines); the cache is written once.
+    let shown = 0;
+    try {
+      for (let j = 0; j < todo.length; j++) {
+        await this.targets.generateMissing(prompts[todo[j]], true);
+        const tenth = Math.floor(((j + 1) / todo.length) * 10);
+        if (tenth > shown && j + 1 < todo.length) {
+          shown = tenth;
+          sink.emit({ type: "phase", phase: "teacher", message: what, progress: (j + 1) / todo.length });
+        }
+      }
+    } finally {
+      this.targets.saveCache();
+    }
   }
 
   private seedOf(epoch: number): number {

@@ -11,7 +11,11 @@ import type { EventSink } from "./runFolder";
 export interface Generator {
   /** Loads the inference session now (see prepare.ts for why the moment matters). */
   load(): Promise<void>;
-  generate(prompts: number[][], maxNewTokens: number, signal: AbortSignal): Promise<number[][]>;
+  /**
+   * `quiet`: the caller reports progress itself (a prefetch of many epochs says so in a few lines
+   * instead of one per call).
+   */
+  generate(prompts: number[][], maxNewTokens: number, signal: AbortSignal, quiet?: boolean): Promise<number[][]>;
   dispose(): Promise<void>;
 }
 
@@ -28,14 +32,15 @@ export function baseGenerator(folder: ModelFolder, config: SeatConfig, sink: Eve
       log: (m) => sink.emit({ type: "log", level: "info", message: `teacher: ${m}` }),
     });
   };
-  const generate = async (prompts: number[][], maxNewTokens: number, signal: AbortSignal) => {
+  const generate = async (prompts: number[][], maxNewTokens: number, signal: AbortSignal, quiet = false) => {
     await load();
     if (!model) throw new Error("teacher model failed to load");
-    sink.emit({
-      type: "phase",
-      phase: "teacher",
-      message: `base model replies to ${prompts.length} perturbed prompt(s)`,
-    });
+    if (!quiet)
+      sink.emit({
+        type: "phase",
+        phase: "teacher",
+        message: `base model replies to ${prompts.length} perturbed prompt(s)`,
+      });
     const res = await model.generate(prompts, { maxNewTokens, signal });
     signal.throwIfAborted();
     return res.map((r) => r.ids);

@@ -56,7 +56,7 @@ function lastEvent(dir: string): { type: string; [k: string]: unknown } {
   return JSON.parse(lines[lines.length - 1]);
 }
 
-describe("training from the editor", { timeout: 600_000 }, () => {
+describe("training from the editor", { timeout: 900_000 }, () => {
   let ed: Editor;
   before(async () => {
     ed = await openEditor({
@@ -143,21 +143,24 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     const before = new Set(runDirs(ed.workspace));
     await trainPickerUpToSettings(page);
     await pick(page, "(4/4): settings", "Adjust key settings", "Adjust key settings");
-    await answer(page, "epochs", "300");
+    // Long enough that the cancel lands mid-run even when the palette is slow under the trainer's load
+    // (locally it took ~200 steps to land; a run that finished first would never show "cancelled").
+    await answer(page, "epochs", "600");
     await answer(page, "learning rate", "0.001");
     await answer(page, "mask ratio", "0.05");
     await answer(page, "KL weight", "1");
 
-    const status = page.locator(".statusbar-item", { hasText: /SEAT step \d+\/300/ }).first();
-    await status.waitFor({ timeout: 60_000 });
+    const status = page.locator(".statusbar-item", { hasText: /SEAT step \d+\/600/ }).first();
+    // First the base model's replies for 600 epochs' look-alikes (about 30 s on 2 cores), then steps.
+    await status.waitFor({ timeout: 150_000 });
     // Past the first periodic checkpoint (every 50 steps by default), so there is something to resume from.
     for (let i = 0; i < 240; i++) {
-      const m = /step (\d+)\/300/.exec(await status.innerText().catch(() => ""));
+      const m = /step (\d+)\/600/.exec(await status.innerText().catch(() => ""));
       if (m && Number(m[1]) > 55) break;
       await page.waitForTimeout(250);
     }
-    await ed.screenshot("04a-before-cancel");
     await runCommand(page, "SEAT: Cancel Run");
+    await ed.screenshot("04a-cancel-asked");
     const runs = await viewPane(page, "Runs");
     await runs
       .locator(".monaco-list-row", { hasText: /cancelled · cancelled at step \d+ \(resumable\)/ })
@@ -180,7 +183,7 @@ describe("training from the editor", { timeout: 600_000 }, () => {
     await runCommand(page, "SEAT: Resume Run");
     await pick(page, "SEAT: Resume Run", dir.split("/").pop()!);
     await runs
-      .locator(".monaco-list-row", { hasText: /finished · 300 steps/ })
+      .locator(".monaco-list-row", { hasText: /finished · 600 steps/ })
       .first()
       .waitFor({ timeout: 240_000 });
     const events = readFileSync(join(dir, "events.jsonl"), "utf8")

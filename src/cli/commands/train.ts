@@ -35,7 +35,8 @@ export function progressPrinter(io: CliIo, quiet: boolean): (e: TrainEvent) => v
         );
         break;
       case "phase":
-        if (!quiet) line(`  ${e.phase}: ${e.message}`);
+        if (!quiet)
+          line(`  ${e.phase}: ${e.message}${e.progress !== undefined ? ` (${Math.round(e.progress * 100)}%)` : ""}`);
         break;
       case "log":
         if (e.level === "warn" || !quiet) line(`  ${e.level === "warn" ? "warning: " : ""}${e.message}`);

@@ -313,6 +313,40 @@ test("cancelling through the AbortSignal stops cleanly with a resumable checkpoi
   }
 });
 
+test("the KL teacher's prefetch of many epochs reports in tenths, not a line per epoch, and a resume asks it nothing", async () => {
+  const dir = tmp();
+  try {
+    const out = join(dir, "run");
+    const events: TrainEvent[] = [];
+    const ac = new AbortController();
+    const r = await train(cfg(out, { method: "seat", train: { epochs: 30, batchSize: 8 } }), {
+      signal: ac.signal,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === "step" && e.step === 3) ac.abort();
+      },
+    });
+    assert.equal(r.status, "cancelled");
+    const teacher = events.filter((e) => e.type === "phase" && e.phase === "teacher");
+    assert.ok(teacher.length >= 2 && teacher.length <= 10, `${teacher.length} teacher lines for 30 epochs`);
+    assert.match(teacher[0].type === "phase" ? teacher[0].message : "", /perturbed prompts of 30 epoch\(s\)/);
+    const progress = teacher.map((e) => (e.type === "phase" ? (e.progress ?? -1) : -1));
+    assert.equal(progress[0], 0);
+    for (let i = 1; i < progress.length; i++)
+      assert.ok(progress[i] > progress[i - 1] && progress[i] < 1, `${progress}`);
+    const resumed: TrainEvent[] = [];
+    const r2 = await resume(out, { onEvent: (e) => resumed.push(e) });
+    assert.equal(r2.status, "done");
+    assert.deepEqual(
+      resumed.filter((e) => e.type === "phase" && e.phase === "teacher"),
+      [],
+      "every planned epoch's replies were cached in the run folder",
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("a non-finite loss stops the run with the step and the term", async () => {
   const dir = tmp();
   try {
