@@ -232,7 +232,7 @@ function stepLogger(log: (l: string) => void): (e: TrainEvent) => void {
       log(
         `step ${e.step}/${e.totalSteps}  epoch ${e.epoch}  ce ${e.ce.toFixed(4)}${kl}  eta ${Math.round(e.etaSeconds)}s`,
       );
-    } else if (e.type === "phase" && e.phase !== "train") log(e.message);
+    } else if (e.type === "phase" && e.phase !== "train") log(phaseText(e));
     else if (e.type === "log" && e.level !== "info") log(`${e.level}: ${e.message}`);
   };
 }
@@ -260,6 +260,11 @@ export interface DemoTimings {
   run: number;
 }
 type DemoPhase = Exclude<keyof DemoTimings, "run">;
+
+/** A phase event's message, with its progress when it has one. */
+function phaseText(e: Extract<TrainEvent, { type: "phase" }>): string {
+  return `${e.message}${e.progress !== undefined ? ` (${Math.round(e.progress * 100)}%)` : ""}`;
+}
 
 const PHASE_OF: Record<Extract<TrainEvent, { type: "phase" }>["phase"], DemoPhase> = {
   load: "prepare",
@@ -375,7 +380,7 @@ export async function runDemoJob(
       onEvent: (e) => {
         if (e.type === "phase") {
           clock.enter(PHASE_OF[e.phase]);
-          log(e.message);
+          log(phaseText(e));
         }
       },
     });
