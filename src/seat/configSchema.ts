@@ -314,7 +314,7 @@ export const SCHEMA: readonly LeafSpec[] = [
     default: "constant",
     flag: "schedule",
     reason:
-      "Constant keeps the steps of a short run comparable across methods; linear/cosine decay to 0 at the last step.",
+      "Constant for the dense methods and LoRA, whose rates were measured at a constant rate; seat and sparse decay theirs (cosine, their preset; measured in SWEEP.md). linear/cosine decay from the full rate at the first step toward 0 one step past the last (with train.epochs auto, the last step of train.maxEpochs).",
   },
   {
     path: "optim.clipNorm",
@@ -535,8 +535,15 @@ export const PRETRAINED_PRESETS: Record<Method, { values: Record<string, LeafVal
 };
 
 export const PRESETS: Record<Method, { values: Record<string, LeafValue>; reason: string }> = {
-  seat: { values: {}, reason: "Sparse random mask + entity-perturbed KL (the defaults above)." },
-  sparse: { values: {}, reason: "Ablation: SEAT's sparse mask without the KL term." },
+  seat: {
+    values: { "optim.schedule": "cosine" },
+    reason:
+      "Sparse random mask + entity-perturbed KL (the defaults above), with the rate decayed to 0 over the run: measured on the harder example set (SWEEP.md, 40 epochs, 3 seeds), cosine decay learns FT 0.97-0.98 where the constant rate learns 0.89-0.95, at the same abstention on unseen companies (mean 0.83) and over-refusal 0.00-0.01 instead of 0.04-0.08.",
+  },
+  sparse: {
+    values: { "optim.schedule": "cosine" },
+    reason: "Ablation: SEAT's sparse mask and schedule without the KL term.",
+  },
   full: {
     values: { "optim.lr": 1e-3 },
     reason:

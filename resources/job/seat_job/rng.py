@@ -78,7 +78,7 @@ def hash_seed(seed, *parts):
 
 
 def lr_at(optim, step, total):
-    """src/seat/schedule.ts: linear warmup, then constant, linear or cosine decay to 0."""
+    """src/seat/schedule.ts: linear warmup, then constant, linear or cosine decay (full rate first)."""
     import math
     lr, warm, sched = optim["lr"], optim["warmupSteps"], optim["schedule"]
     if warm > 0 and step <= warm:
@@ -86,7 +86,7 @@ def lr_at(optim, step, total):
     if sched == "constant":
         return lr
     span = max(1, total - warm)
-    progress = min(1.0, max(0.0, (step - warm) / span))
+    progress = min(1.0, max(0.0, (step - warm - 1) / span))
     if sched == "linear":
         return lr * (1 - progress)
     return lr * 0.5 * (1 + math.cos(math.pi * progress))

@@ -108,6 +108,11 @@ test("module patterns select linear weights by name segment or glob and name pat
 test("lr schedule: warmup, constant, linear and cosine decay", () => {
   assert.equal(lrAt({ lr: 1, warmupSteps: 4, schedule: "constant" }, 2, 10), 0.5);
   assert.equal(lrAt({ lr: 1, warmupSteps: 0, schedule: "constant" }, 9, 10), 1);
-  assert.equal(lrAt({ lr: 1, warmupSteps: 0, schedule: "linear" }, 10, 10), 0);
-  assert.ok(Math.abs(lrAt({ lr: 1, warmupSteps: 0, schedule: "cosine" }, 5, 10) - 0.5) < 1e-12);
+  // Decay: the first step takes the full rate, the last still a tenth (linear) of it, never 0.
+  assert.equal(lrAt({ lr: 1, warmupSteps: 0, schedule: "linear" }, 1, 10), 1);
+  assert.ok(Math.abs(lrAt({ lr: 1, warmupSteps: 0, schedule: "linear" }, 10, 10) - 0.1) < 1e-12);
+  assert.ok(Math.abs(lrAt({ lr: 1, warmupSteps: 0, schedule: "cosine" }, 6, 10) - 0.5) < 1e-12);
+  assert.equal(lrAt({ lr: 1, warmupSteps: 0, schedule: "cosine" }, 1, 1), 1, "a one-step run learns");
+  assert.ok(lrAt({ lr: 1, warmupSteps: 0, schedule: "cosine" }, 10, 10) > 0);
+  assert.equal(lrAt({ lr: 1, warmupSteps: 4, schedule: "cosine" }, 5, 10), 1, "full rate right after warmup");
 });
