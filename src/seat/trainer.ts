@@ -369,6 +369,8 @@ async function runLoop(
     let autoOutcome: AutoEpochsOutcome | undefined;
     // Quick evals in a row below earlyStop.abstentionFloor (stopRule.ts), carried across a resume.
     let belowFloor = typeof st.extra.belowFloor === "number" ? st.extra.belowFloor : 0;
+    // The lowest eval of that streak (JSON has no Infinity: absent = no streak).
+    let floorLow = typeof st.extra.floorLow === "number" ? st.extra.floorLow : Infinity;
     let saved: { step: number; path: string } | undefined = restored
       ? { step: st.step, path: join(runDir, RUN_FILES.checkpoints, checkpointName(st.step)) }
       : undefined;
@@ -377,6 +379,8 @@ async function runLoop(
       st.rng.mask = run!.maskRngState;
       st.extra.accWindow = [...run!.accuracyWindow];
       st.extra.belowFloor = belowFloor;
+      if (Number.isFinite(floorLow)) st.extra.floorLow = floorLow;
+      else delete st.extra.floorLow;
       // fp16: the loss scale goes on from here on resume; an fp32 run (also one resumed on the CPU from
       // an fp16 checkpoint) has none to keep.
       const scaler = run!.lossScalerState();
@@ -476,8 +480,9 @@ async function runLoop(
         lastEvalEpoch = epoch + 1;
         let decision: ReturnType<typeof stopDecision>["decision"];
         if (stopping && st.step < total) {
-          const r = stopDecision(q, config.earlyStop, belowFloor);
+          const r = stopDecision(q, config.earlyStop, belowFloor, floorLow);
           belowFloor = r.belowFloor;
+          floorLow = r.floorLow;
           decision = r.decision;
         }
         if (decision) {

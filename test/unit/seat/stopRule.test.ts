@@ -15,9 +15,11 @@ const ev = (answerAccuracy: number, abstentionProb: number): StopInput => ({
 /** The trainer's loop in miniature: the first epoch (1-based) whose eval stops the run, or "max-epochs". */
 function run(seq: StopInput[], t = T): { epoch: number; reason: string } {
   let below = 0;
+  let low = Infinity;
   for (const [i, q] of seq.entries()) {
-    const r = stopDecision(q, t, below);
+    const r = stopDecision(q, t, below, low);
     below = r.belowFloor;
+    low = r.floorLow;
     if (r.decision) return { epoch: i + 1, reason: r.decision.reason };
   }
   return { epoch: seq.length, reason: "max-epochs" };
@@ -49,6 +51,24 @@ test("with patience, an early dip below the floor is waited out; a run that stay
   assert.match(stopDecision(ev(0.7, 0.3), P, 2).decision!.detail, /< 0\.5 on 8 prompts, 3 evals in a row$/);
   // Learned facts reset the count.
   assert.equal(stopDecision(ev(1, 0.3), P, 2).belowFloor, 0);
+});
+
+test("a run below the floor that is climbing back is not stopped; one that stays low or falls is", () => {
+  const P = { ...T, patience: 3 };
+  // Measured at SEAT's current defaults (new-people, seed 2, quick evals of epochs 1-12): three evals
+  // below 0.5 while the facts were being learned, then recovery to 0.86 with every fact learned.
+  const abst = [0.648, 0.196, 0.355, 0.386, 0.559, 0.811, 0.695, 0.795, 0.715, 0.755, 0.837, 0.856];
+  const acc = [0, 0.017, 0.15, 0.367, 0.783, 0.883, 0.983, 1, 1, 1, 1, 1];
+  const measured = abst.map((a, i) => ev(acc[i], a));
+  assert.deepEqual(run(measured, P), { epoch: 8, reason: "facts-learned" });
+  // Without the recovery test the same sequence stopped at epoch 4 with 37% of the answers learned:
+  assert.equal(stopDecision(measured[3], P, 2).decision?.reason, "abstention-floor", "no streak minimum given");
+  // Falling or flat within the margin: stopped at the patience-th eval.
+  assert.deepEqual(run([ev(0, 0.45), ev(0, 0.3), ev(0, 0.33)], P), { epoch: 3, reason: "abstention-floor" });
+  // A rise that does not hold: stopped once it is back within the margin of the streak's lowest.
+  assert.deepEqual(run([ev(0, 0.3), ev(0, 0.1), ev(0, 0.2), ev(0, 0.12)], P), { epoch: 4, reason: "abstention-floor" });
+  // The lowest is carried with the count (a resumed run passes both back in).
+  assert.deepEqual(stopDecision(ev(0, 0.3), P, 1, 0.1), { belowFloor: 2, floorLow: 0.1 });
 });
 
 test("learned facts win over the floor at the same eval; neither rule met runs to the cap", () => {
