@@ -538,7 +538,7 @@ export const PRESETS: Record<Method, { values: Record<string, LeafValue>; reason
   seat: {
     values: { "optim.schedule": "cosine" },
     reason:
-      "Sparse random mask + entity-perturbed KL (the defaults above), with the rate decayed to 0 over the run: measured on the harder example set (SWEEP.md, 40 epochs, 3 seeds), cosine decay learns FT 0.97-0.98 where the constant rate learns 0.89-0.95, at the same abstention on unseen companies (mean 0.83) and over-refusal 0.00-0.01 instead of 0.04-0.08.",
+      "Sparse random mask + entity-perturbed KL (the defaults above), with the rate decayed to 0 over the run: measured on the harder example set (SWEEP.md, 40 epochs, 3 seeds), cosine decay learns FT 0.97-0.99 where the constant rate learns 0.89-0.95, at the same abstention on unseen companies (mean 0.84) and over-refusal 0.00-0.01 instead of 0.04-0.08. It costs abstention on short fixed runs (new-people at 12 epochs: IDK-SM 0.92 vs 0.97); a user's run decays over train.maxEpochs and stops near the peak rate when its facts are learned early.",
   },
   sparse: {
     values: { "optim.schedule": "cosine" },
