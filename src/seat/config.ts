@@ -78,7 +78,13 @@ export interface SeatConfig {
   };
   checkpoint: { everySteps: number; keep: number };
   eval: { everySteps: number; samples: number };
-  earlyStop: { enabled: boolean; accuracy: number; abstentionFloor: number; patience: number };
+  earlyStop: {
+    enabled: boolean;
+    accuracy: number;
+    abstentionFloor: number;
+    patience: number;
+    floorAfterAccuracy: number;
+  };
   calibrate: { enabled: boolean; budget: number; minAccuracy: number };
   device: {
     provider: "auto" | "cpu" | "webgpu" | "cuda" | "dml" | "coreml";

@@ -42,7 +42,7 @@ export {
   type RunStatus,
 } from "./trainer";
 export { DatasetError, MemoryPlanError, prefetchKlTeacher } from "./prepare";
-export { TEACHER_CACHE } from "./targets";
+export { TEACHER_CACHE, seedTeacherCache } from "./targets";
 export { planMemory, describePlan, planRefusal, availableMemory, type MemoryPlan } from "./memoryPlan";
 export {
   exportRun,

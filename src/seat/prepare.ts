@@ -79,7 +79,8 @@ export interface PreparedRun {
   snapshot(): Promise<Map<string, CkptTensor>>;
   /** Mixed precision with loss scaling: the loss scaler's state, for the checkpoint's state.json. */
   lossScalerState(): LossScalerState | undefined;
-  quickEval(samples: number): Promise<QuickEval>;
+  /** `heldout` false: the accuracy only (held-out abstention not scored, 0 samples). */
+  quickEval(samples: number, heldout?: boolean): Promise<QuickEval>;
   exportModel(dir: string): Promise<void>;
   release(): Promise<void>;
 }
@@ -502,13 +503,14 @@ function runHooks(h: HookInputs): PreparedRun {
       return m;
     },
     lossScalerState: () => stepper.lossScaler?.state(),
-    async quickEval() {
+    async quickEval(_samples: number, heldout = true) {
       const accuracy = accWindow.length ? accWindow.reduce((a, b) => a + b, 0) / accWindow.length : 0;
-      const abst = h.scorer ? await h.scorer.abstention(await stepper.getState(paramNames), config) : 0;
+      const scorer = heldout ? h.scorer : undefined;
+      const abst = scorer ? await scorer.abstention(await stepper.getState(paramNames), config) : 0;
       return {
         abstentionProb: abst,
         answerAccuracy: accuracy,
-        abstentionSamples: h.scorer?.prompts.length ?? 0,
+        abstentionSamples: scorer?.prompts.length ?? 0,
         accuracySamples: accWindow.length,
       };
     },

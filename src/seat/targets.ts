@@ -265,6 +265,21 @@ function entityView(r: DatasetRecord) {
 /** The base model's replies in a run folder: `<run>/<RUN_FILES.cache>/<this>`, prompt ids (comma-joined) to reply ids. */
 export const TEACHER_CACHE = "teacher.json";
 
+/**
+ * Starts `runDir`'s teacher cache with the replies cached in each of `dirs` (run folders or teacher
+ * jobs' folders of runs that ask the same prompts), so the run asks the base model only what they
+ * did not. A folder that cached nothing is skipped.
+ */
+export function seedTeacherCache(dirs: readonly string[], runDir: string): void {
+  const merged: Record<string, number[]> = {};
+  for (const d of dirs) {
+    const file = join(d, RUN_FILES.cache, TEACHER_CACHE);
+    if (existsSync(file)) Object.assign(merged, JSON.parse(readFileSync(file, "utf8")) as Record<string, number[]>);
+  }
+  mkdirSync(join(runDir, RUN_FILES.cache), { recursive: true });
+  writeFileAtomic(join(runDir, RUN_FILES.cache, TEACHER_CACHE), JSON.stringify(merged));
+}
+
 function loadTeacherCache(runDir: string): Map<string, number[]> {
   const p = join(runDir, RUN_FILES.cache, TEACHER_CACHE);
   if (!existsSync(p)) return new Map();

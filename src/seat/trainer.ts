@@ -14,6 +14,7 @@ import { calibrate, calibrationApplies, type CalibrationResult } from "./calibra
 import { Prng } from "../util/rng";
 import { writeFileAtomic } from "../util/files";
 import { lrAt } from "./schedule";
+import { seedTeacherCache } from "./targets";
 import {
   writeCheckpoint,
   readCheckpoint,
@@ -45,6 +46,12 @@ export interface TrainOptions {
   calibrationSkipped?: string[];
   /** resume only: run on this execution provider instead of the run's own (e.g. cpu after a GPU failure). */
   provider?: SeatConfig["device"]["provider"];
+  /**
+   * Calibration candidates: quick evals before the last one skip the held-out abstention score (the
+   * facts rule reads only the accuracy; the abstention floor then never fires, as a candidate runs
+   * without earlyStop).
+   */
+  heldoutAtEndOnly?: boolean;
   /** Tests only: the stepper's test switches (PrepareContext.stepper, e.g. fp16 graphs on the CPU). */
   stepper?: PrepareContext["stepper"];
 }
@@ -125,10 +132,15 @@ async function calibrateRun(
   // The run's event log opens later (runLoop); the lines are kept and written there first.
   const lines: string[] = [];
   const log = (message: string) => lines.push(message);
+  const earlier: string[] = [];
   const result = await calibrate(config, join(runDir, "calibration"), {
     log,
     async run(c) {
-      const r = await train(c, { signal: opts.signal });
+      // Every candidate asks the base model the same perturbed prompts (same split, seed and KL
+      // settings; λ and the ratio change only the training): the earlier candidates' replies go first.
+      if (c.outDir && earlier.length) seedTeacherCache(earlier, c.outDir);
+      if (c.outDir) earlier.push(c.outDir);
+      const r = await train(c, { signal: opts.signal, heldoutAtEndOnly: true });
       if (r.status === "cancelled") throw new Error("cancelled during calibration");
       const q = r.summary?.lastQuickEval;
       return {
@@ -466,7 +478,19 @@ async function runLoop(
       const evalDue =
         config.eval.samples > 0 && (config.eval.everySteps > 0 ? st.step % config.eval.everySteps === 0 : endOfEpoch);
       if (evalDue || (st.step === total && config.eval.samples > 0)) {
-        const q = await run.quickEval(config.eval.samples);
+        // Calibration candidates score held-out abstention only at the eval their result is read from
+        // (the last step, or a stop on learned facts, which needs only the accuracy): per epoch it cost
+        // them as much time as their training steps.
+        const heldoutNow = !opts.heldoutAtEndOnly || st.step === total;
+        let q = await run.quickEval(config.eval.samples, heldoutNow);
+        let decision: ReturnType<typeof stopDecision>["decision"];
+        if (stopping && st.step < total) {
+          const r = stopDecision(q, config.earlyStop, belowFloor, floorLow);
+          belowFloor = r.belowFloor;
+          floorLow = r.floorLow;
+          decision = r.decision;
+        }
+        if (decision && !heldoutNow) q = await run.quickEval(config.eval.samples, true);
         lastEval = { ...q, step: st.step };
         sink.emit({
           type: "quick-eval",
@@ -478,13 +502,6 @@ async function runLoop(
           accuracySamples: q.accuracySamples,
         });
         lastEvalEpoch = epoch + 1;
-        let decision: ReturnType<typeof stopDecision>["decision"];
-        if (stopping && st.step < total) {
-          const r = stopDecision(q, config.earlyStop, belowFloor, floorLow);
-          belowFloor = r.belowFloor;
-          floorLow = r.floorLow;
-          decision = r.decision;
-        }
         if (decision) {
           earlyStop = { reason: decision.reason, step: st.step };
           autoOutcome = { outcome: decision.reason, step: st.step, epoch: epoch + 1, detail: decision.detail };

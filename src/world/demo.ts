@@ -20,8 +20,7 @@ import {
   methodParts,
   prefetchKlTeacher,
   resolveConfig,
-  RUN_FILES,
-  TEACHER_CACHE,
+  seedTeacherCache,
   train,
   type ConfigLayer,
   type Method,
@@ -354,18 +353,6 @@ export interface DemoJobResult {
   timings: DemoTimings;
 }
 
-/** The replies cached in each of `dirs` (teacher jobs' folders), together in `runDir`'s cache. */
-function mergeTeacherCaches(dirs: readonly string[], runDir: string): void {
-  const merged: Record<string, number[]> = {};
-  for (const d of dirs) {
-    // A share with no epochs to generate (fewer epochs than shares) wrote nothing.
-    const file = join(d, RUN_FILES.cache, TEACHER_CACHE);
-    if (existsSync(file)) Object.assign(merged, JSON.parse(readFileSync(file, "utf8")));
-  }
-  mkdirSync(join(runDir, RUN_FILES.cache), { recursive: true });
-  writeFileSync(join(runDir, RUN_FILES.cache, TEACHER_CACHE), JSON.stringify(merged));
-}
-
 /** Runs one job on this thread (the demo's worker thread runs the same function). */
 export async function runDemoJob(
   job: DemoJob,
@@ -396,7 +383,7 @@ export async function runDemoJob(
     const { config, warnings } = job.train;
     // The demo owns its output folder: each invocation replaces its previous runs.
     rmSync(config.outDir!, { recursive: true, force: true });
-    if (job.teacherFrom) mergeTeacherCaches(job.teacherFrom, config.outDir!);
+    if (job.teacherFrom) seedTeacherCache(job.teacherFrom, config.outDir!);
     log(`training ${job.label} (lr ${config.optim.lr}, ${config.train.epochs} epochs)`);
     const steps = stepLogger(log);
     const res = await train(config, {

@@ -39,7 +39,10 @@ test("with patience, an early dip below the floor is waited out; a run that stay
   const P = { ...T, patience: 3 };
   // The measured shape (new-people, seed 2): 0.23 after epoch 1, then recovery.
   const dip = [ev(0, 0.23), ev(0.05, 0.45), ev(0.2, 0.8), ev(0.5, 0.85), ev(1, 0.9)];
-  assert.deepEqual(run(dip, T), { epoch: 1, reason: "abstention-floor" }, "patience 1: the first low eval stops");
+  // The dip comes before the answers: the floor waits until half the sampled answers are right.
+  assert.deepEqual(run(dip, T), { epoch: 5, reason: "facts-learned" }, "patience 1: no stop at accuracy < 0.5");
+  const learnedThenLow = [ev(0.2, 0.9), ev(0.6, 0.45), ev(0.8, 0.9)];
+  assert.deepEqual(run(learnedThenLow, T), { epoch: 2, reason: "abstention-floor" }, "patience 1: the first low eval");
   assert.deepEqual(run(dip, P), { epoch: 5, reason: "facts-learned" });
   // Below, back above, below again: the count starts over.
   assert.deepEqual(run([ev(0, 0.4), ev(0, 0.4), ev(0.1, 0.6), ev(0.2, 0.4), ev(0.3, 0.4)], P), {
@@ -47,7 +50,8 @@ test("with patience, an early dip below the floor is waited out; a run that stay
     reason: "max-epochs",
   });
   const stays = [ev(0.1, 0.9), ev(0.4, 0.45), ev(0.6, 0.4), ev(0.7, 0.3), ev(0.8, 0.2)];
-  assert.deepEqual(run(stays, P), { epoch: 4, reason: "abstention-floor" });
+  // Epoch 2 (accuracy 0.4) does not count; epochs 3-5 are three in a row.
+  assert.deepEqual(run(stays, P), { epoch: 5, reason: "abstention-floor" });
   assert.match(stopDecision(ev(0.7, 0.3), P, 2).decision!.detail, /< 0\.5 on 8 prompts, 3 evals in a row$/);
   // Learned facts reset the count.
   assert.equal(stopDecision(ev(1, 0.3), P, 2).belowFloor, 0);
@@ -61,14 +65,22 @@ test("a run below the floor that is climbing back is not stopped; one that stays
   const acc = [0, 0.017, 0.15, 0.367, 0.783, 0.883, 0.983, 1, 1, 1, 1, 1];
   const measured = abst.map((a, i) => ev(acc[i], a));
   assert.deepEqual(run(measured, P), { epoch: 8, reason: "facts-learned" });
-  // Without the recovery test the same sequence stopped at epoch 4 with 37% of the answers learned:
-  assert.equal(stopDecision(measured[3], P, 2).decision?.reason, "abstention-floor", "no streak minimum given");
+  // The same climb with half the answers right: without a streak minimum it would stop.
+  const climbing = { ...measured[3], answerAccuracy: 0.6 };
+  assert.equal(stopDecision(climbing, P, 2).decision?.reason, "abstention-floor", "no streak minimum given");
+  assert.equal(stopDecision(climbing, P, 2, 0.196).decision, undefined, "0.386 is more than 0.05 above 0.196");
   // Falling or flat within the margin: stopped at the patience-th eval.
-  assert.deepEqual(run([ev(0, 0.45), ev(0, 0.3), ev(0, 0.33)], P), { epoch: 3, reason: "abstention-floor" });
+  assert.deepEqual(run([ev(0.6, 0.45), ev(0.6, 0.3), ev(0.6, 0.33)], P), { epoch: 3, reason: "abstention-floor" });
   // A rise that does not hold: stopped once it is back within the margin of the streak's lowest.
-  assert.deepEqual(run([ev(0, 0.3), ev(0, 0.1), ev(0, 0.2), ev(0, 0.12)], P), { epoch: 4, reason: "abstention-floor" });
+  assert.deepEqual(run([ev(0.6, 0.3), ev(0.6, 0.1), ev(0.6, 0.2), ev(0.6, 0.12)], P), {
+    epoch: 4,
+    reason: "abstention-floor",
+  });
   // The lowest is carried with the count (a resumed run passes both back in).
-  assert.deepEqual(stopDecision(ev(0, 0.3), P, 1, 0.1), { belowFloor: 2, floorLow: 0.1 });
+  assert.deepEqual(stopDecision(ev(0.6, 0.3), P, 1, 0.1), { belowFloor: 2, floorLow: 0.1 });
+  // Measured (contract-register, a user's calibrated run, seed 1): 0.37, 0.45, 0.38 with no answer
+  // learned stopped the run at epoch 3 with FT 0.02; the floor now waits for the answers.
+  assert.deepEqual(run([ev(0.003, 0.372), ev(0, 0.445), ev(0.003, 0.383)], P), { epoch: 3, reason: "max-epochs" });
 });
 
 test("learned facts win over the floor at the same eval; neither rule met runs to the cap", () => {

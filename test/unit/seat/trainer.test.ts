@@ -430,7 +430,7 @@ test("the abstention floor waits earlyStop.patience evals in a row, and the coun
         method: "sparse",
         train: { epochs: "auto", maxEpochs: 4, batchSize: 2 },
         eval: { samples: 2 },
-        earlyStop: { enabled: false, accuracy: 1, abstentionFloor: 1, patience: 2 },
+        earlyStop: { enabled: false, accuracy: 1, abstentionFloor: 1, patience: 2, floorAfterAccuracy: 0 },
       }),
     );
     assert.equal(r.status, "early-stop");
