@@ -32,6 +32,12 @@ export class ProbesController implements vscode.Disposable {
   private report: ProbeReport | undefined;
   private running: AbortController | undefined;
   private pendingFocus: string | undefined;
+  /**
+   * A tab asked for before the webview could take it: a message posted while the panel's page is still
+   * loading (or reloading on reveal) is lost, so "ready" posts it again (Chat with Model… sometimes
+   * opened on the Examples tab).
+   */
+  private pendingTab: "chat" | undefined;
   private curves: CurveSeries[] = [];
   /** Re-sent on "ready": messages posted while the page was still loading are lost. */
   private lastStatus: Extract<HostMessage, { type: "probe-status" }> | undefined;
@@ -173,6 +179,8 @@ export class ProbesController implements vscode.Disposable {
     switch (m.type) {
       case "ready":
         this.post({ type: "trust", trusted: this.shell.isTrusted() });
+        if (this.pendingTab) this.post({ type: "show-tab", tab: this.pendingTab });
+        this.pendingTab = undefined;
         if (this.lastStatus) this.post(this.lastStatus);
         if (this.report && this.session)
           this.post({
@@ -236,6 +244,7 @@ export class ProbesController implements vscode.Disposable {
     const { session } = await this.sessionFrom(arg);
     if (session) this.session = session;
     this.ensurePanel();
+    this.pendingTab = "chat";
     this.post({ type: "show-tab", tab: "chat" });
     const base = this.session?.base ?? this.shell.selectedModel()?.path;
     const tuned = this.session?.runs[this.session.runs.length - 1] ?? base;
