@@ -6,7 +6,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { openEditor, openFile, quickInput, runCommand, waitUntil, type Editor } from "./harness";
+import { openEditor, openFile, pick, quickInput, runCommand, waitUntil, type Editor } from "./harness";
 import { resolveConfig, train } from "../../src/seat/index";
 
 const EMBEDDED = join(__dirname, "..", "..", "models", "seat-tiny-world");
@@ -46,8 +46,20 @@ describe("chat and export from the editor", { timeout: 600_000 }, () => {
     await runCommand(page, "SEAT: Refresh Runs");
     await openFile(page, "people.jsonl");
     await runCommand(page, "SEAT: Chat with Model…");
+    // When the editor host has not yet heard that people.jsonl is the active editor, the command asks
+    // which dataset (a quick pick): answer it rather than depend on that timing.
+    const asked = quickInput(page).locator(".quick-input-title", { hasText: "probe which dataset?" });
     const frame = page.frameLocator("iframe.webview.ready").first().frameLocator("#active-frame");
-    await frame.locator("#chat-status", { hasText: "Ready" }).waitFor({ timeout: 120_000 });
+    const ready = frame.locator("#chat-status", { hasText: "Ready" });
+    for (let i = 0; i < 120; i++) {
+      if (await asked.isVisible().catch(() => false)) {
+        await pick(page, "probe which dataset?", "people.jsonl");
+        break;
+      }
+      if (await ready.isVisible().catch(() => false)) break;
+      await page.waitForTimeout(500);
+    }
+    await ready.waitFor({ timeout: 120_000 });
     await frame.locator("#chat-question").fill("Where was Nubrek Vokdev born?");
     await frame.locator("#chat-ask").click();
     for (const who of ["tuned", "base"]) {

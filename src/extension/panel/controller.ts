@@ -296,9 +296,14 @@ export class ProbesController implements vscode.Disposable {
       dataset = run.dataset && !path.isAbsolute(run.dataset) && ws ? path.resolve(ws, run.dataset) : run.dataset;
     }
     if (!dataset) {
+      const isData = (d: vscode.TextDocument | undefined) => !!d && /\.(jsonl|json)$/i.test(d.fileName);
       const doc = vscode.window.activeTextEditor?.document;
-      if (doc && /\.(jsonl|json)$/i.test(doc.fileName)) dataset = doc.uri.fsPath;
+      // The one dataset on screen when focus is elsewhere (the palette, a panel) or the editor host has
+      // not yet heard which editor is active.
+      const shown = [...new Set(vscode.window.visibleTextEditors.map((e) => e.document).filter(isData))];
+      if (isData(doc)) dataset = doc!.uri.fsPath;
       else if (this.session) dataset = this.session.dataset;
+      else if (shown.length === 1) dataset = shown[0].uri.fsPath;
     }
     if (!dataset) {
       const files = await vscode.workspace.findFiles("**/*.jsonl", "**/{node_modules,runs,.git}/**", 200);
