@@ -138,8 +138,9 @@ async function calibrateRun(
     async run(c) {
       // Every candidate asks the base model the same perturbed prompts (same split, seed and KL
       // settings; λ and the ratio change only the training): the earlier candidates' replies go first.
+      // The first candidate's cache holds them all: later ones would only add the same replies again.
       if (c.outDir && earlier.length) seedTeacherCache(earlier, c.outDir);
-      if (c.outDir) earlier.push(c.outDir);
+      else if (c.outDir) earlier.push(c.outDir);
       const r = await train(c, { signal: opts.signal, heldoutAtEndOnly: true });
       if (r.status === "cancelled") throw new Error("cancelled during calibration");
       const q = r.summary?.lastQuickEval;
