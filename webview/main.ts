@@ -18,6 +18,7 @@ import type { ProbeReport, ModelProbeResult, RunComparison, AbstentionRates } fr
 import { applyTrainEvent } from "../src/presentation/curves";
 import { calibrationSvg, lineChartSvg, pcaSvg } from "../src/presentation/svg";
 import { autoEpochsLine } from "../src/seat/stopRule";
+import { calibrationCostText } from "../src/seat/calibrationText";
 import { abstentionLabel, abstentionMark } from "../src/presentation/abstentionLabel";
 import { buildRows, visibleRows, meanAbstentionProb, type TableRow } from "./model";
 import { h, svgNode, fmt, pct } from "./dom";
@@ -453,7 +454,7 @@ function outcomeView(s: CurveSeries): HTMLElement | null {
       h(
         "p",
         { class: "calibration-choice" },
-        `Calibration chose KL λ ${c.chosen.lambda}, mask ratio ${c.chosen.ratio}: ${c.reason}. ${c.points.length} candidate(s)${scope} in ${c.usedSeconds.toFixed(0)} s of a ${Number.isFinite(c.budgetSeconds) ? c.budgetSeconds.toFixed(0) : "–"} s budget${c.skipped ? `; ${c.skipped} left out by the budget` : ""}.`,
+        `Calibration chose KL λ ${c.chosen.lambda}, mask ratio ${c.chosen.ratio}: ${c.reason}${scope ? `; the candidates ran${scope}` : ""}. ${calibrationCostText(c)}.`,
       ),
     );
     const isChosen = (p: { lambda: number; ratio: number }) =>

@@ -130,9 +130,17 @@ export interface RunSummary {
       abstentionProb: number;
       abstentionSamples?: number;
       seconds: number;
+      /** The candidate's wall time (absent in runs recorded before it was). */
+      wallSeconds?: number;
     }[];
+    /** The candidates' wall time (before 2026-12-08: their optimizer steps only). */
     usedSeconds: number;
     budgetSeconds: number;
+    /**
+     * The run's own wall time after the calibration (preparing, teacher replies, training, evals, the
+     * exported model): what usedSeconds adds to. Absent in runs recorded before it was.
+     */
+    runSeconds?: number;
     /** The accuracy floor of the choice; absent in runs made before it was recorded. */
     minAccuracy?: number;
     /** Candidates the budget left out. */

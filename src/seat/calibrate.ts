@@ -18,7 +18,13 @@ export interface CalibrationPoint {
   abstentionProb: number;
   /** How many held-out questions that mean is over (absent in calibrations recorded before it was). */
   abstentionSamples?: number;
+  /** The candidate's optimizer steps. */
   seconds: number;
+  /**
+   * The candidate's whole run, wall time: preparing, the teacher's replies (the first candidate asks
+   * them for all), graphs, steps and the held-out score (absent in calibrations recorded before).
+   */
+  wallSeconds?: number;
 }
 
 /**
@@ -39,6 +45,7 @@ export interface CalibrationResult {
   /** Why these values: met the accuracy floor with the most abstention, or none met it. */
   reason: string;
   budgetSeconds: number;
+  /** The candidates' wall time, all of it (what the calibration adds to the run). */
   usedSeconds: number;
   /** The accuracy floor the choice applied (calibrate.minAccuracy). */
   minAccuracy: number;
@@ -161,13 +168,17 @@ export interface CalibrateDeps {
     config: SeatConfig,
   ): Promise<{ answerAccuracy: number; abstentionProb: number; abstentionSamples?: number; seconds: number }>;
   log(message: string): void;
+  /** Seconds on a monotonic clock (default performance.now); tests script it. */
+  now?(): number;
 }
 
 /**
  * Runs the candidates on the split and chooses. The budget is `calibrate.budget` times the main run's
- * time, estimated from the first candidate (same epochs, a known share of the records); the first
- * candidate always runs, each further one only if the budget still holds it. Only training steps are
- * counted (each candidate also builds its graphs and asks the base model for its KL targets).
+ * time, estimated from the first candidate's wall time scaled by the share of the records it trained
+ * on (the same epochs; the main run's teacher replies and steps grow with its records as the
+ * candidate's did). The first candidate always runs, each further one only if the budget still holds
+ * it at the cost of the one before (later candidates reuse the first one's teacher replies). What is
+ * counted is wall time, all of it: preparing, teacher replies, graphs, steps, held-out scoring.
  */
 export async function calibrate(
   config: SeatConfig,
@@ -191,8 +202,10 @@ export async function calibrate(
   const records = lines.filter((l) => l.trim() !== "").length;
   let used = 0;
   let budgetSeconds = Infinity;
+  let lastWall = 0;
+  const now = deps.now ?? (() => performance.now() / 1000);
   for (const [i, knob] of grid.entries()) {
-    if (i > 0 && used + used / i > budgetSeconds) break;
+    if (i > 0 && used + lastWall > budgetSeconds) break;
     const c: SeatConfig = {
       ...config,
       dataset: data,
@@ -204,18 +217,21 @@ export async function calibrate(
       checkpoint: { everySteps: 0, keep: 1 },
       calibrate: { ...config.calibrate, enabled: false },
     };
+    const t0 = now();
     const r = await deps.run(c);
-    used += r.seconds;
-    if (i === 0) budgetSeconds = config.calibrate.budget * r.seconds * (records / Math.max(1, split.train.length));
+    lastWall = now() - t0;
+    used += lastWall;
+    if (i === 0) budgetSeconds = config.calibrate.budget * lastWall * (records / Math.max(1, split.train.length));
     points.push({
       ...knob,
       answerAccuracy: r.answerAccuracy,
       abstentionProb: r.abstentionProb,
       ...(r.abstentionSamples !== undefined ? { abstentionSamples: r.abstentionSamples } : {}),
       seconds: r.seconds,
+      wallSeconds: lastWall,
     });
     deps.log(
-      `calibration ${i + 1}/${grid.length}: lambda ${knob.lambda}, ratio ${knob.ratio}: answer accuracy ${r.answerAccuracy.toFixed(3)}, held-out abstention ${r.abstentionProb.toFixed(3)} (${r.seconds.toFixed(0)} s)`,
+      `calibration ${i + 1}/${grid.length}: lambda ${knob.lambda}, ratio ${knob.ratio}: answer accuracy ${r.answerAccuracy.toFixed(3)}, held-out abstention ${r.abstentionProb.toFixed(3)} (${lastWall.toFixed(0)} s, ${r.seconds.toFixed(0)} s of steps)`,
     );
   }
   const { point, reason } = chooseKnobs(points, config.calibrate.minAccuracy);

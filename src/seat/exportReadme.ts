@@ -6,6 +6,7 @@ import { basename, join } from "node:path";
 import type { SeatConfig } from "./config";
 import { RUN_FILES } from "./runFolder";
 import { autoEpochsLine } from "./stopRule";
+import { calibrationCostText } from "./calibrationText";
 import type { RunSummary } from "../protocol/events";
 
 export interface ReadmeInput {
@@ -34,13 +35,13 @@ function summaryLines(runDir: string): string[] {
         "",
         "## Calibration",
         "",
-        `Chosen: KL lambda ${cal.chosen.lambda}, mask ratio ${cal.chosen.ratio} (${cal.reason}); ${cal.usedSeconds.toFixed(0)} s of a ${cal.budgetSeconds.toFixed(0)} s budget.`,
+        `Chosen: KL lambda ${cal.chosen.lambda}, mask ratio ${cal.chosen.ratio} (${cal.reason}); ${calibrationCostText(cal)}.`,
         "",
-        "| lambda | mask ratio | answer accuracy | held-out abstention | seconds |",
+        "| lambda | mask ratio | answer accuracy | held-out abstention | seconds (steps) |",
         "|---|---|---|---|---|",
         ...cal.points.map(
           (p) =>
-            `| ${p.lambda} | ${p.ratio} | ${p.answerAccuracy.toFixed(3)} | ${p.abstentionProb.toFixed(3)} | ${p.seconds.toFixed(0)} |`,
+            `| ${p.lambda} | ${p.ratio} | ${p.answerAccuracy.toFixed(3)} | ${p.abstentionProb.toFixed(3)} | ${p.wallSeconds !== undefined ? `${p.wallSeconds.toFixed(0)} (${p.seconds.toFixed(0)})` : p.seconds.toFixed(0)} |`,
         ),
       );
     }

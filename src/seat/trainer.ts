@@ -11,6 +11,7 @@ import type { TrainEvent, RunSummary, LossTerm, EarlyStopReason } from "../proto
 import { resolveConfig, methodParts, ConfigError, epochBudget, type SeatConfig } from "./config";
 import { stopDecision, type AutoEpochsOutcome } from "./stopRule";
 import { calibrate, calibrationApplies, type CalibrationResult } from "./calibrate";
+import { calibrationCostText } from "./calibrationText";
 import { Prng } from "../util/rng";
 import { writeFileAtomic } from "../util/files";
 import { lrAt } from "./schedule";
@@ -52,6 +53,11 @@ export interface TrainOptions {
    * without earlyStop).
    */
   heldoutAtEndOnly?: boolean;
+  /**
+   * Calibration candidates: only the summary is read, so the run ends without a final checkpoint or an
+   * exported model (on a real-size model, gigabytes written for nothing).
+   */
+  summaryOnly?: boolean;
   /** Tests only: the stepper's test switches (PrepareContext.stepper, e.g. fp16 graphs on the CPU). */
   stepper?: PrepareContext["stepper"];
 }
@@ -141,7 +147,7 @@ async function calibrateRun(
       // The first candidate's cache holds them all: later ones would only add the same replies again.
       if (c.outDir && earlier.length) seedTeacherCache(earlier, c.outDir);
       else if (c.outDir) earlier.push(c.outDir);
-      const r = await train(c, { signal: opts.signal, heldoutAtEndOnly: true });
+      const r = await train(c, { signal: opts.signal, heldoutAtEndOnly: true, summaryOnly: true });
       if (r.status === "cancelled") throw new Error("cancelled during calibration");
       const q = r.summary?.lastQuickEval;
       return {
@@ -156,7 +162,7 @@ async function calibrateRun(
     result.log = lines;
     writeFileAtomic(join(runDir, "calibration.json"), JSON.stringify(result, null, 2) + "\n");
     log(
-      `calibration chose lambda ${result.chosen.lambda}, ratio ${result.chosen.ratio} (${result.reason}); ${result.points.length} candidates in ${result.usedSeconds.toFixed(0)} s of a ${result.budgetSeconds.toFixed(0)} s budget`,
+      `calibration chose lambda ${result.chosen.lambda}, ratio ${result.chosen.ratio} (${result.reason}); ${calibrationCostText(result)}`,
     );
   }
   return { result, log: lines };
@@ -309,6 +315,7 @@ async function runLoop(
 ): Promise<TrainResult> {
   const sink = new EventSink(runDir, opts.onEvent);
   const signal = opts.signal ?? new AbortController().signal;
+  const started = performance.now();
   for (const w of opts.warnings ?? []) sink.emit({ type: "log", level: "warn", message: w });
   for (const m of opts.calibration?.log ?? []) sink.emit({ type: "log", level: "info", message: m });
   for (const m of opts.calibrationSkipped ?? []) sink.emit({ type: "log", level: "info", message: m });
@@ -515,9 +522,11 @@ async function runLoop(
     }
 
     memoryLog(sink, `${st.step} steps`);
-    const ckpt = await saveCheckpoint();
-    sink.emit({ type: "phase", phase: "export", message: "writing the merged model" });
-    await run.exportModel(join(runDir, RUN_FILES.model));
+    const ckpt = opts.summaryOnly ? undefined : await saveCheckpoint();
+    if (!opts.summaryOnly) {
+      sink.emit({ type: "phase", phase: "export", message: "writing the merged model" });
+      await run.exportModel(join(runDir, RUN_FILES.model));
+    }
     const summary: RunSummary = {
       method: config.method,
       steps: st.step,
@@ -541,6 +550,7 @@ async function runLoop(
               points: opts.calibration.points,
               usedSeconds: opts.calibration.usedSeconds,
               budgetSeconds: opts.calibration.budgetSeconds,
+              runSeconds: (performance.now() - started) / 1000,
               minAccuracy: opts.calibration.minAccuracy,
               skipped: opts.calibration.skipped,
               trainEntities: opts.calibration.trainEntities,

@@ -99,7 +99,7 @@ test("calibration stays within its budget: the defaults always run, the others w
           },
         },
       ]).config;
-    // Scripted: each candidate takes 10 s on 6 of 60 records -> main run ~100 s.
+    // Scripted: each candidate takes 10 s of wall time (the clock below) on 6 of 60 records -> main run ~100 s.
     const script = [
       [0.95, 0.6],
       [0.92, 0.9],
@@ -108,13 +108,16 @@ test("calibration stays within its budget: the defaults always run, the others w
       [0.97, 0.65],
     ];
     let n = 0;
+    let clock = 0;
     const deps = {
       log: () => {},
+      now: () => clock,
       async run(c: SeatConfig) {
         const [answerAccuracy, abstentionProb] = script[n++];
+        clock += 10;
         assert.equal(c.calibrate.enabled, false, "candidates do not calibrate");
         assert.ok(c.eval.samples > 0);
-        return { answerAccuracy, abstentionProb, seconds: 10 };
+        return { answerAccuracy, abstentionProb, seconds: 8 };
       },
     };
     const r = (await calibrate(base(0.3), join(dir, "a"), deps))!;
@@ -135,6 +138,32 @@ test("calibration stays within its budget: the defaults always run, the others w
     assert.equal(wide.points.length, 5);
     assert.deepEqual(wide.chosen, { lambda: 3, ratio: 0.05 });
     assert.ok(wide.usedSeconds <= wide.budgetSeconds);
+    assert.deepEqual(
+      wide.points.map((p) => [p.seconds, p.wallSeconds]),
+      wide.points.map(() => [8, 10]),
+      "steps and wall time both recorded",
+    );
+
+    // The first candidate also asks the teacher (20 s); later ones reuse its replies (8 s). Each next
+    // candidate is estimated at the cost of the one before: budget 0.3 x 200 s = 60 s holds 20 + 20
+    // (estimated) for the second, then 28 + 8, 36 + 8, 44 + 8.
+    const walls = [20, 8, 8, 8, 8];
+    const timed = {
+      ...deps,
+      async run(c: SeatConfig) {
+        clock += walls[n] - 10;
+        return deps.run(c);
+      },
+    };
+    n = 0;
+    const teacherFirst = (await calibrate(base(0.3), join(dir, "d"), timed))!;
+    assert.equal(teacherFirst.budgetSeconds, 60);
+    assert.equal(teacherFirst.points.length, 5);
+    assert.equal(teacherFirst.usedSeconds, 52);
+    n = 0;
+    // Budget 0.15 x 200 s = 30 s: the second candidate, estimated at the first's 20 s, does not fit.
+    const tight = (await calibrate(base(0.15), join(dir, "e"), timed))!;
+    assert.equal(tight.points.length, 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
