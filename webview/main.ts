@@ -473,7 +473,7 @@ function outcomeView(s: CurveSeries): HTMLElement | null {
             h(
               "tr",
               {},
-              ...["KL λ", "Mask ratio", "Answer accuracy", "Held-out abstention", "Seconds", ""].map((t) =>
+              ...["KL λ", "Mask ratio", "Answer accuracy", "Held-out abstention", "Seconds (steps)", ""].map((t) =>
                 h("th", {}, t),
               ),
             ),
@@ -489,7 +489,13 @@ function outcomeView(s: CurveSeries): HTMLElement | null {
                 h("td", { class: "num" }, String(p.ratio)),
                 h("td", { class: "num" }, fmt(p.answerAccuracy)),
                 h("td", { class: "num" }, fmt(p.abstentionProb)),
-                h("td", { class: "num" }, p.seconds.toFixed(0)),
+                h(
+                  "td",
+                  { class: "num" },
+                  p.wallSeconds !== undefined
+                    ? `${p.wallSeconds.toFixed(0)} (${p.seconds.toFixed(0)})`
+                    : p.seconds.toFixed(0),
+                ),
                 h("td", {}, isChosen(p) ? "chosen" : ""),
               ),
             ),

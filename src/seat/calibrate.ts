@@ -2,8 +2,9 @@
 // user's own data choose the KL weight λ and the mask ratio. The split is by entity: a few entities'
 // records are trained on (do the facts get learned?), a few other entities' questions are never trained
 // on and stand in for unseen entities of the same kind (does the model still abstain on them?). The
-// candidates run in order until the time budget is spent; the choice is the point with the highest
-// abstention among those that learned the facts.
+// candidates walk the grid (more KL weight after one that learned the facts, a larger mask after one
+// that did not) until the time budget is spent; the choice is the point with the highest abstention
+// among those that learned the facts.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Prng } from "../util/rng";
@@ -91,7 +92,7 @@ export function chooseKnobs(
   };
 }
 
-/** Candidate grid in run order: the defaults first, then their neighbours. */
+/** Candidate grid: the defaults first, then their neighbours (the order nextCandidate falls back to). */
 export function calibrationGrid(lambda: number, ratio: number): { lambda: number; ratio: number }[] {
   const pts = [
     { lambda, ratio },
@@ -172,13 +173,48 @@ export interface CalibrateDeps {
   now?(): number;
 }
 
+const sameKnob = (a: { lambda: number; ratio: number }, b: { lambda: number; ratio: number }) =>
+  Math.abs(a.lambda - b.lambda) <= 1e-9 * Math.max(a.lambda, b.lambda) &&
+  Math.abs(a.ratio - b.ratio) <= 1e-9 * Math.max(a.ratio, b.ratio);
+
+/**
+ * The next candidate to run: a walk over the grid led by the constraint that binds. After a candidate
+ * that learned the facts (answer accuracy >= minAccuracy), three times the KL weight at its ratio:
+ * held-out abstention is what is being maximised. After one that did not, four times the mask ratio at
+ * its λ (more weights to hold the facts), else a third of the KL weight (a weaker pull back to the
+ * base); more KL weight only makes learning harder. A step that leaves the grid or repeats a candidate
+ * falls back to the first grid point not yet run. Undefined when every point has run.
+ */
+export function nextCandidate(
+  grid: readonly { lambda: number; ratio: number }[],
+  points: readonly Pick<CalibrationPoint, "lambda" | "ratio" | "answerAccuracy">[],
+  minAccuracy: number,
+): { lambda: number; ratio: number } | undefined {
+  const open = (k: { lambda: number; ratio: number }) => !points.some((p) => sameKnob(p, k));
+  const last = points[points.length - 1];
+  if (last) {
+    const steps =
+      last.answerAccuracy >= minAccuracy
+        ? [{ lambda: last.lambda * 3, ratio: last.ratio }]
+        : [
+            { lambda: last.lambda, ratio: Math.min(1, last.ratio * 4) },
+            { lambda: last.lambda / 3, ratio: last.ratio },
+          ];
+    for (const step of steps) {
+      const g = grid.find((k) => sameKnob(k, step));
+      if (g && open(g)) return g;
+    }
+  }
+  return grid.find(open);
+}
+
 /**
  * Runs the candidates on the split and chooses. The budget is `calibrate.budget` times the main run's
- * time, estimated from the first candidate's wall time scaled by the share of the records it trained
- * on (the same epochs; the main run's teacher replies and steps grow with its records as the
- * candidate's did). The first candidate always runs, each further one only if the budget still holds
- * it at the cost of the one before (later candidates reuse the first one's teacher replies). What is
- * counted is wall time, all of it: preparing, teacher replies, graphs, steps, held-out scoring.
+ * training steps, estimated from the first candidate's (the same epochs on a known share of the
+ * records); what it holds is the candidates' wall time, all of it (preparing, the teacher's replies,
+ * graphs, steps, held-out scoring), so the calibration's share of the main run's whole wall time comes
+ * out below the budget. The first candidate always runs, each further one (nextCandidate) only if the
+ * budget still holds the costliest candidate so far.
  */
 export async function calibrate(
   config: SeatConfig,
@@ -202,10 +238,12 @@ export async function calibrate(
   const records = lines.filter((l) => l.trim() !== "").length;
   let used = 0;
   let budgetSeconds = Infinity;
-  let lastWall = 0;
+  let costliest = 0;
   const now = deps.now ?? (() => performance.now() / 1000);
-  for (const [i, knob] of grid.entries()) {
-    if (i > 0 && used + lastWall > budgetSeconds) break;
+  for (let i = 0; i < grid.length; i++) {
+    if (i > 0 && used + costliest > budgetSeconds) break;
+    const knob = nextCandidate(grid, points, config.calibrate.minAccuracy);
+    if (!knob) break;
     const c: SeatConfig = {
       ...config,
       dataset: data,
@@ -219,19 +257,20 @@ export async function calibrate(
     };
     const t0 = now();
     const r = await deps.run(c);
-    lastWall = now() - t0;
-    used += lastWall;
-    if (i === 0) budgetSeconds = config.calibrate.budget * lastWall * (records / Math.max(1, split.train.length));
+    const wall = now() - t0;
+    used += wall;
+    costliest = Math.max(costliest, wall);
+    if (i === 0) budgetSeconds = config.calibrate.budget * r.seconds * (records / Math.max(1, split.train.length));
     points.push({
       ...knob,
       answerAccuracy: r.answerAccuracy,
       abstentionProb: r.abstentionProb,
       ...(r.abstentionSamples !== undefined ? { abstentionSamples: r.abstentionSamples } : {}),
       seconds: r.seconds,
-      wallSeconds: lastWall,
+      wallSeconds: wall,
     });
     deps.log(
-      `calibration ${i + 1}/${grid.length}: lambda ${knob.lambda}, ratio ${knob.ratio}: answer accuracy ${r.answerAccuracy.toFixed(3)}, held-out abstention ${r.abstentionProb.toFixed(3)} (${lastWall.toFixed(0)} s, ${r.seconds.toFixed(0)} s of steps)`,
+      `calibration ${i + 1}/${grid.length}: lambda ${knob.lambda}, ratio ${knob.ratio}: answer accuracy ${r.answerAccuracy.toFixed(3)}, held-out abstention ${r.abstentionProb.toFixed(3)} (${wall.toFixed(0)} s, ${r.seconds.toFixed(0)} s of steps)`,
     );
   }
   const { point, reason } = chooseKnobs(points, config.calibrate.minAccuracy);

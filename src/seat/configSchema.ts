@@ -473,7 +473,7 @@ export const SCHEMA: readonly LeafSpec[] = [
     flag: "calibrate-budget",
     methods: ["seat"],
     reason:
-      "Calibration may add at most this share of the main run's (estimated) training time; the defaults' candidate always runs, the others while the budget holds.",
+      "The candidates' wall time (preparing, teacher replies, graphs, steps, held-out scoring) may be at most this share of the main run's training steps, estimated from the first candidate; the main run's whole wall time is larger, so the calibration adds less than this share to it. The defaults' candidate always runs, the others while the budget holds the costliest candidate so far.",
   },
   {
     path: "calibrate.minAccuracy",

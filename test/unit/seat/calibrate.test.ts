@@ -11,6 +11,7 @@ import {
   calibrationSplit,
   chooseKnobs,
   abstentionMargin,
+  nextCandidate,
   type CalibrationPoint,
 } from "../../../src/seat/calibrate";
 import { resolveConfig, type SeatConfig } from "../../../src/seat/config";
@@ -82,6 +83,35 @@ test("the split is by entity: train and held-out entities are disjoint, held-out
   assert.equal(calibrationSplit(['{"question":"q","answer":"a"}'], 1), undefined, "no entities");
 });
 
+test("the walk: more KL weight after a candidate that learned, a larger mask after one that did not", () => {
+  const grid = calibrationGrid(1, 0.2);
+  const walk = (results: Record<string, number>) => {
+    const points: CalibrationPoint[] = [];
+    for (let k = nextCandidate(grid, points, 0.9); k; k = nextCandidate(grid, points, 0.9))
+      points.push(pt(k.lambda, k.ratio, results[`${k.lambda}/${k.ratio}`], 0.5));
+    return points.map((p) => `${p.lambda}/${p.ratio}`);
+  };
+  // The harder set's pattern: ratio 0.2 does not learn, 0.8 does -> (1, 0.8), then more KL there.
+  assert.deepEqual(walk({ "1/0.2": 0.5, "3/0.2": 0.3, "1/0.8": 1, "3/0.8": 0.95, "0.3333333333333333/0.2": 0.6 }), [
+    "1/0.2",
+    "1/0.8",
+    "3/0.8",
+    "3/0.2",
+    "0.3333333333333333/0.2",
+  ]);
+  // Everything learns: more KL weight first; when the step leaves the grid, the grid's order.
+  assert.deepEqual(walk({ "1/0.2": 1, "3/0.2": 1, "1/0.8": 1, "3/0.8": 1, "0.3333333333333333/0.2": 1 }), [
+    "1/0.2",
+    "3/0.2",
+    "1/0.8",
+    "3/0.8",
+    "0.3333333333333333/0.2",
+  ]);
+  // Nothing learns at ratio 1 already: a weaker pull (λ/3) next.
+  const full = calibrationGrid(1, 1);
+  assert.deepEqual(nextCandidate(full, [pt(1, 1, 0.2, 0.9)], 0.9), { lambda: 1 / 3, ratio: 1 });
+});
+
 test("calibration stays within its budget: the defaults always run, the others while the budget holds", async () => {
   const dir = mkdtempSync(join(tmpdir(), "seat-cal-"));
   try {
@@ -99,71 +129,61 @@ test("calibration stays within its budget: the defaults always run, the others w
           },
         },
       ]).config;
-    // Scripted: each candidate takes 10 s of wall time (the clock below) on 6 of 60 records -> main run ~100 s.
-    const script = [
-      [0.95, 0.6],
-      [0.92, 0.9],
-      [0.99, 0.7],
-      [0.5, 0.99],
-      [0.97, 0.65],
-    ];
-    let n = 0;
+    // Scripted by knob: answer accuracy, held-out abstention. Each candidate's steps take 10 s on 6 of
+    // 60 records (the main run's steps: ~100 s); its wall time is 12 s, the first one's 20 s (it also
+    // asks the teacher; later ones reuse its replies).
+    const script: Record<string, [number, number]> = {
+      "1/0.05": [0.95, 0.6],
+      "3/0.05": [0.92, 0.9],
+      "1/0.2": [0.99, 0.7],
+      "3/0.2": [0.5, 0.99],
+      "0.3333333333333333/0.05": [0.97, 0.65],
+    };
     let clock = 0;
+    let ran: string[] = [];
     const deps = {
       log: () => {},
       now: () => clock,
       async run(c: SeatConfig) {
-        const [answerAccuracy, abstentionProb] = script[n++];
-        clock += 10;
+        const key = `${c.kl.lambda}/${c.mask.ratio}`;
+        clock += ran.length === 0 ? 20 : 12;
+        ran.push(key);
         assert.equal(c.calibrate.enabled, false, "candidates do not calibrate");
         assert.ok(c.eval.samples > 0);
-        return { answerAccuracy, abstentionProb, seconds: 8 };
+        const [answerAccuracy, abstentionProb] = script[key];
+        return { answerAccuracy, abstentionProb, seconds: 10 };
       },
     };
-    const r = (await calibrate(base(0.3), join(dir, "a"), deps))!;
-    // Budget 0.3 x 100 s = 30 s: three candidates of 10 s fit, a fourth would need 40 s.
-    assert.equal(r.points.length, 3);
-    assert.equal(r.budgetSeconds, 30);
-    assert.equal(r.skipped, 2);
-    // Among the three, (1, 0.05) 0.6, (3, 0.05) 0.9, (1, 0.2) 0.7 all learned: (3, 0.05).
+    // Budget 0.5 x 100 s = 50 s of wall time: 20 (+20 estimated for the next, the costliest so far),
+    // 32 (+20 = 52 > 50): two candidates, the defaults and one more KL weight (the defaults learned).
+    const r = (await calibrate(base(0.5), join(dir, "a"), deps))!;
+    assert.equal(r.budgetSeconds, 50);
+    assert.deepEqual(ran, ["1/0.05", "3/0.05"]);
+    assert.equal(r.usedSeconds, 32);
+    assert.equal(r.skipped, 3);
     assert.deepEqual(r.chosen, { lambda: 3, ratio: 0.05 });
-    n = 0;
-    const narrow = (await calibrate(base(0.05), join(dir, "b"), deps))!;
-    // Budget 0.05 x 100 s = 5 s: only the defaults' candidate runs (it always does).
+    assert.deepEqual(
+      r.points.map((p) => [p.seconds, p.wallSeconds]),
+      [
+        [10, 20],
+        [10, 12],
+      ],
+      "steps and wall time both recorded",
+    );
+    ran = [];
+    // Budget 0.3 x 100 s = 30 s: only the defaults' candidate runs (it always does; 20 + 20 > 30).
+    const narrow = (await calibrate(base(0.3), join(dir, "b"), deps))!;
     assert.equal(narrow.points.length, 1);
     assert.deepEqual(narrow.chosen, { lambda: 1, ratio: 0.05 });
-    n = 0;
+    ran = [];
+    // Budget 100 s: all five fit (20 + 4 x 12 = 68). (3, 0.05) learned (0.92) and abstains most among
+    // those that learned; (3, 0.2) abstains more but did not learn. The walk: (3, 0.05) learned -> 9x is
+    // off the grid -> grid order.
     const wide = (await calibrate(base(1), join(dir, "c"), deps))!;
-    // Budget 100 s: all five fit; (3, 0.05) learned (0.92) and abstains most (0.9); (3, 0.2) abstains more but did not learn.
+    assert.deepEqual(ran, ["1/0.05", "3/0.05", "1/0.2", "3/0.2", "0.3333333333333333/0.05"]);
     assert.equal(wide.points.length, 5);
     assert.deepEqual(wide.chosen, { lambda: 3, ratio: 0.05 });
     assert.ok(wide.usedSeconds <= wide.budgetSeconds);
-    assert.deepEqual(
-      wide.points.map((p) => [p.seconds, p.wallSeconds]),
-      wide.points.map(() => [8, 10]),
-      "steps and wall time both recorded",
-    );
-
-    // The first candidate also asks the teacher (20 s); later ones reuse its replies (8 s). Each next
-    // candidate is estimated at the cost of the one before: budget 0.3 x 200 s = 60 s holds 20 + 20
-    // (estimated) for the second, then 28 + 8, 36 + 8, 44 + 8.
-    const walls = [20, 8, 8, 8, 8];
-    const timed = {
-      ...deps,
-      async run(c: SeatConfig) {
-        clock += walls[n] - 10;
-        return deps.run(c);
-      },
-    };
-    n = 0;
-    const teacherFirst = (await calibrate(base(0.3), join(dir, "d"), timed))!;
-    assert.equal(teacherFirst.budgetSeconds, 60);
-    assert.equal(teacherFirst.points.length, 5);
-    assert.equal(teacherFirst.usedSeconds, 52);
-    n = 0;
-    // Budget 0.15 x 200 s = 30 s: the second candidate, estimated at the first's 20 s, does not fit.
-    const tight = (await calibrate(base(0.15), join(dir, "e"), timed))!;
-    assert.equal(tight.points.length, 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

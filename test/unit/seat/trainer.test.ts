@@ -2,7 +2,7 @@
 // weights stay bit-identical, resume after an interruption ends bit-identical, NaN is caught by term.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -498,6 +498,15 @@ test("calibrate.enabled: candidates on a held-out entity split choose lambda and
     assert.ok(cal, "the summary carries the calibration");
     assert.ok(cal.points.length >= 1);
     assert.ok(cal.points.some((p) => p.lambda === cal.chosen.lambda && p.ratio === cal.chosen.ratio));
+    // Wall time counts everything a candidate did, its steps included; the run's own wall time is kept.
+    assert.ok(cal.points.every((p) => p.wallSeconds !== undefined && p.wallSeconds >= p.seconds));
+    assert.ok(Math.abs(cal.usedSeconds - cal.points.reduce((a, p) => a + p.wallSeconds!, 0)) < 1e-6);
+    assert.ok(cal.runSeconds !== undefined && cal.runSeconds > 0);
+    // Candidates write no final checkpoint and no exported model: only their summaries are read.
+    const cand = join(r.runDir, "calibration", "candidate-1");
+    assert.ok(existsSync(join(cand, "summary.json")));
+    assert.ok(!existsSync(join(cand, "model")), "no exported model");
+    assert.ok(!existsSync(join(cand, "checkpoints")) || readdirSync(join(cand, "checkpoints")).length === 0);
     const stored = JSON.parse(readFileSync(join(r.runDir, "config.json"), "utf8")) as SeatConfig;
     assert.equal(stored.kl.lambda, cal.chosen.lambda);
     assert.equal(stored.mask.ratio, cal.chosen.ratio);
