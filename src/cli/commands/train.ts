@@ -8,6 +8,7 @@ import { type Command, type CliIo, type OptionSpec, ExitCode, UserError } from "
 import type { TrainEvent } from "../../protocol/events";
 import { formatEvent } from "../../protocol/events";
 import { autoEpochsLine } from "../../seat/stopRule";
+import { calibrationCostText } from "../../seat/calibrationText";
 // The config module is pure and cheap (no model or runtime code), so flags are derived from it eagerly;
 // the trainer itself is imported only when a command runs.
 import { configFlagSpecs } from "../../seat/config";
@@ -78,9 +79,10 @@ export function progressPrinter(io: CliIo, quiet: boolean): (e: TrainEvent) => v
         if (e.summary.calibration) {
           const c = e.summary.calibration;
           line(`  calibration: KL lambda ${c.chosen.lambda}, mask ratio ${c.chosen.ratio} (${c.reason})`);
+          line(`    ${calibrationCostText(c)}`);
           for (const p of c.points)
             line(
-              `    lambda ${p.lambda}, ratio ${p.ratio}: answer accuracy ${p.answerAccuracy.toFixed(3)}, held-out abstention ${p.abstentionProb.toFixed(3)}`,
+              `    lambda ${p.lambda}, ratio ${p.ratio}: answer accuracy ${p.answerAccuracy.toFixed(3)}, held-out abstention ${p.abstentionProb.toFixed(3)}${p.wallSeconds !== undefined ? ` (${p.wallSeconds.toFixed(0)} s)` : ""}`,
             );
         }
         if (e.summary.epochsAuto) line(`  ${autoEpochsLine(e.summary.epochsAuto)}`);
