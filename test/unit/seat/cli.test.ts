@@ -84,3 +84,45 @@ test("seat train --events-json streams parseable events; resume/export/eval chec
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("seat train's last lines say what the calibration chose, what each candidate took and its share of the run", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "seat-cli-"));
+  try {
+    const c = io();
+    const code = await main(
+      [
+        "train",
+        "test/fixtures/seat/facts.jsonl",
+        "--model",
+        "test/fixtures/models/tiny-llama",
+        "--method",
+        "seat",
+        "--epochs",
+        "1",
+        "--batch",
+        "2",
+        "--out",
+        join(dir, "run"),
+        "--device",
+        "cpu",
+        "--calibrate",
+        "--calibrate-budget",
+        "1",
+        "--kl-max-response",
+        "4",
+      ],
+      c.io,
+    );
+    assert.equal(code, 0, c.err.join(""));
+    // The human-readable lines go to stderr (stdout is kept for --events-json).
+    const out = c.err.join("");
+    assert.match(out, /^ {2}calibration: KL lambda [\d.]+, mask ratio [\d.]+ \(.+\)$/m);
+    assert.match(out, /^ {4}\d+ candidate\(s\) in \d+ s of a \d+ s budget, \+\d+% on the run's own \d+ s/m);
+    assert.match(
+      out,
+      /^ {4}lambda [\d.]+, ratio [\d.]+: answer accuracy [\d.]+, held-out abstention [\d.]+ \(\d+ s\)$/m,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
