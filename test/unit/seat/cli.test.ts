@@ -16,6 +16,25 @@ function io(signal = new AbortController().signal) {
   };
 }
 
+/** `seat train` on the fixture dataset and model, one epoch on the CPU, into `out`. */
+function trainOnFixture(out: string, method: string, extra: string[]): string[] {
+  return [
+    "train",
+    "test/fixtures/seat/facts.jsonl",
+    "--model",
+    "test/fixtures/models/tiny-llama",
+    "--method",
+    method,
+    "--epochs",
+    "1",
+    "--out",
+    out,
+    "--device",
+    "cpu",
+    ...extra,
+  ];
+}
+
 test("seat train: bad values are usage errors naming the flag and the expected value", async () => {
   const c = io();
   assert.equal(await main(["train", "d.jsonl", "--model", "m", "--mask-ratio", "2", "--epochs", "x"], c.io), 2);
@@ -36,25 +55,7 @@ test("seat train --events-json streams parseable events; resume/export/eval chec
     const out = join(dir, "run");
     const c = io();
     const code = await main(
-      [
-        "train",
-        "test/fixtures/seat/facts.jsonl",
-        "--model",
-        "test/fixtures/models/tiny-llama",
-        "--method",
-        "lora",
-        "--epochs",
-        "1",
-        "--batch",
-        "3",
-        "--out",
-        out,
-        "--device",
-        "cpu",
-        "--eval-samples",
-        "0",
-        "--events-json",
-      ],
+      trainOnFixture(out, "lora", ["--batch", "3", "--eval-samples", "0", "--events-json"]),
       c.io,
     );
     assert.equal(code, 0, c.err.join(""));
@@ -90,27 +91,15 @@ test("seat train's last lines say what the calibration chose, what each candidat
   try {
     const c = io();
     const code = await main(
-      [
-        "train",
-        "test/fixtures/seat/facts.jsonl",
-        "--model",
-        "test/fixtures/models/tiny-llama",
-        "--method",
-        "seat",
-        "--epochs",
-        "1",
+      trainOnFixture(join(dir, "run"), "seat", [
         "--batch",
         "2",
-        "--out",
-        join(dir, "run"),
-        "--device",
-        "cpu",
         "--calibrate",
         "--calibrate-budget",
         "1",
         "--kl-max-response",
         "4",
-      ],
+      ]),
       c.io,
     );
     assert.equal(code, 0, c.err.join(""));
