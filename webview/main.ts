@@ -46,6 +46,8 @@ let probe: Extract<HostMessage, { type: "probe-status" }> | null = null;
 let trusted = true;
 
 const post = (m: WebviewMessage) => vscode.postMessage(m);
+/** A clause as a sentence: its first letter capitalised. */
+const sentence = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
 const save = () => vscode.setState(view);
 function update(patch: Partial<PanelViewState>): void {
   view = { ...view, ...patch };
@@ -454,7 +456,7 @@ function outcomeView(s: CurveSeries): HTMLElement | null {
       h(
         "p",
         { class: "calibration-choice" },
-        `Calibration chose KL λ ${c.chosen.lambda}, mask ratio ${c.chosen.ratio}: ${c.reason}${scope ? `; the candidates ran${scope}` : ""}. ${calibrationCostText(c)}.`,
+        `Calibration chose KL λ ${c.chosen.lambda}, mask ratio ${c.chosen.ratio}: ${c.reason}${scope ? `; the candidates ran${scope}` : ""}. ${sentence(calibrationCostText(c))}.`,
       ),
     );
     const isChosen = (p: { lambda: number; ratio: number }) =>

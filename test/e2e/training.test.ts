@@ -22,6 +22,7 @@ import {
   type Editor,
 } from "./harness";
 import { autoEpochsLine } from "../../src/seat/stopRule";
+import { calibrationCostText } from "../../src/seat/calibrationText";
 import type { RunSummary } from "../../src/protocol/events";
 
 async function answer(page: Page, title: string | RegExp, value: string): Promise<void> {
@@ -289,6 +290,12 @@ describe("training from the editor", { timeout: 900_000 }, () => {
       15_000,
       section.locator(".calibration-choice"),
       new RegExp(escapeRe(`Calibration chose KL λ ${c.chosen.lambda}, mask ratio ${c.chosen.ratio}:`)),
+    );
+    await expectText(
+      "what the calibration cost, and its share of the run",
+      15_000,
+      section.locator(".calibration-choice"),
+      new RegExp(escapeRe(calibrationCostText(c)), "i"),
     );
     await expectCount(
       "one chart mark per candidate",

@@ -106,7 +106,12 @@ test("seat train's last lines say what the calibration chose, what each candidat
     // The human-readable lines go to stderr (stdout is kept for --events-json).
     const out = c.err.join("");
     assert.match(out, /^ {2}calibration: KL lambda [\d.]+, mask ratio [\d.]+ \(.+\)$/m);
-    assert.match(out, /^ {4}\d+ candidate\(s\) in \d+ s of a \d+ s budget, \+\d+% on the run's own \d+ s/m);
+    // On the fixture's few records a candidate's fixed costs dominate, so the defaults' candidate may be
+    // over the budget on its own (it always runs); either way the share of the run is given.
+    assert.match(
+      out,
+      /^ {4}(\d+ candidates? in \d+ s of a \d+ s budget|the defaults' candidate alone \(it always runs\) took \d+ s, over the \d+ s budget), \+\d+% on the run's own \d+ s/m,
+    );
     assert.match(
       out,
       /^ {4}lambda [\d.]+, ratio [\d.]+: answer accuracy [\d.]+, held-out abstention [\d.]+ \(\d+ s\)$/m,
