@@ -18,7 +18,7 @@ import type { ProbeReport, ModelProbeResult, RunComparison, AbstentionRates } fr
 import { applyTrainEvent } from "../src/presentation/curves";
 import { calibrationSvg, lineChartSvg, pcaSvg } from "../src/presentation/svg";
 import { autoEpochsLine } from "../src/seat/stopRule";
-import { calibrationCostText } from "../src/seat/calibrationText";
+import { calibrationCostText, candidateSecondsText } from "../src/seat/calibrationText";
 import { abstentionLabel, abstentionMark } from "../src/presentation/abstentionLabel";
 import { buildRows, visibleRows, meanAbstentionProb, type TableRow } from "./model";
 import { h, svgNode, fmt, pct } from "./dom";
@@ -491,13 +491,7 @@ function outcomeView(s: CurveSeries): HTMLElement | null {
                 h("td", { class: "num" }, String(p.ratio)),
                 h("td", { class: "num" }, fmt(p.answerAccuracy)),
                 h("td", { class: "num" }, fmt(p.abstentionProb)),
-                h(
-                  "td",
-                  { class: "num" },
-                  p.wallSeconds !== undefined
-                    ? `${p.wallSeconds.toFixed(0)} (${p.seconds.toFixed(0)})`
-                    : p.seconds.toFixed(0),
-                ),
+                h("td", { class: "num" }, candidateSecondsText(p)),
                 h("td", {}, isChosen(p) ? "chosen" : ""),
               ),
             ),

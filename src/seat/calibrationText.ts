@@ -24,3 +24,8 @@ export function calibrationCostText(c: Calibration): string {
   const skipped = c.skipped ? `; ${c.skipped} left out by the budget` : "";
   return `${head}${share}${skipped}`;
 }
+
+/** A candidate's seconds for a table: "wall (steps)", or the steps alone where no wall time was recorded. */
+export function candidateSecondsText(p: { seconds: number; wallSeconds?: number }): string {
+  return p.wallSeconds !== undefined ? `${p.wallSeconds.toFixed(0)} (${p.seconds.toFixed(0)})` : p.seconds.toFixed(0);
+}

@@ -6,7 +6,7 @@ import { basename, join } from "node:path";
 import type { SeatConfig } from "./config";
 import { RUN_FILES } from "./runFolder";
 import { autoEpochsLine } from "./stopRule";
-import { calibrationCostText } from "./calibrationText";
+import { calibrationCostText, candidateSecondsText } from "./calibrationText";
 import type { RunSummary } from "../protocol/events";
 
 export interface ReadmeInput {
@@ -41,7 +41,7 @@ function summaryLines(runDir: string): string[] {
         "|---|---|---|---|---|",
         ...cal.points.map(
           (p) =>
-            `| ${p.lambda} | ${p.ratio} | ${p.answerAccuracy.toFixed(3)} | ${p.abstentionProb.toFixed(3)} | ${p.wallSeconds !== undefined ? `${p.wallSeconds.toFixed(0)} (${p.seconds.toFixed(0)})` : p.seconds.toFixed(0)} |`,
+            `| ${p.lambda} | ${p.ratio} | ${p.answerAccuracy.toFixed(3)} | ${p.abstentionProb.toFixed(3)} | ${candidateSecondsText(p)} |`,
         ),
       );
     }

@@ -1,7 +1,7 @@
 // The one sentence on a calibration's cost (panel, CLI, exported README).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { calibrationCostText } from "../../../src/seat/calibrationText";
+import { calibrationCostText, candidateSecondsText } from "../../../src/seat/calibrationText";
 
 const point = { lambda: 1, ratio: 0.2, answerAccuracy: 1, abstentionProb: 0.9, seconds: 20, wallSeconds: 25 };
 
@@ -30,4 +30,9 @@ test("the calibration's cost: candidates, budget, share of the run, and what the
     calibrationCostText({ points: [point], usedSeconds: 6, budgetSeconds: 30 }),
     "1 candidate in 6 s of a 30 s budget",
   );
+});
+
+test("a candidate's seconds in the tables: wall time with its steps, or steps alone in older records", () => {
+  assert.equal(candidateSecondsText({ seconds: 22.7, wallSeconds: 27.6 }), "28 (23)");
+  assert.equal(candidateSecondsText({ seconds: 22.7 }), "23");
 });
