@@ -19,18 +19,26 @@ export interface Generator {
   dispose(): Promise<void>;
 }
 
-/** Activation memory the teacher's batched prefill may use (beside its weights). */
+/** Activation memory the teacher's batched decoding may use (beside its weights). */
 const TEACHER_ACTIVATION_BYTES = 256 * 2 ** 20;
+/**
+ * Measured bytes per row over the MLP-activation estimate below: the Qwen2.5-0.5B shape (random
+ * weights, 53-token rows, 2 threads) peaked at 3.20 GB decoding 8 rows at once and 4.61 GB at 33, about
+ * 56 MB per extra row, 7x the estimate (the KV cache, attention and onnxruntime's arena come on top).
+ */
+const TEACHER_ROW_FACTOR = 8;
 
 /**
- * Rows the teacher decodes at once: 64 where the prefill's largest activations (the MLP's, three
- * intermediate-wide fp32 tensors per token) and the rows' last-token logits fit in 256 MiB, fewer for
- * wide models (at least 8, the inference default). Wider batches decode faster per reply (the demo's
- * teacher: 64 rows vs 8, ~30% less time); rows are padded and masked, so a reply does not depend on its
- * batch beyond float rounding (the demo's 4,552 replies, both example sets, came out identical).
+ * Rows the teacher decodes at once: 64 where that many rows fit in 256 MiB by the measured per-row
+ * cost (the estimate: three intermediate-wide fp32 MLP tensors per token and a logits row, times
+ * TEACHER_ROW_FACTOR), fewer for wider models, at least 8 (the inference default). Wider batches
+ * decode faster per reply (the demo's teacher: 64 rows vs 8, ~30% less time; the 0.5B shape: 33 vs 8,
+ * 22% less at +1.4 GB, which is why real shapes stay near 8); rows are padded and masked, so a reply
+ * does not depend on its batch beyond float rounding (the demo's 4,552 replies, both example sets,
+ * came out identical).
  */
 export function teacherBatchRows(cfg: LlamaConfig, maxSeqLen: number): number {
-  const perRow = 4 * (3 * maxSeqLen * cfg.intermediateSize + cfg.vocabSize);
+  const perRow = TEACHER_ROW_FACTOR * 4 * (3 * maxSeqLen * cfg.intermediateSize + cfg.vocabSize);
   return Math.max(8, Math.min(64, Math.floor(TEACHER_ACTIVATION_BYTES / perRow)));
 }
 
